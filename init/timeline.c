@@ -1,0 +1,107 @@
+#include "timeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../runtime/log.h"
+#include "../runtime/util.h"
+
+struct milestone {
+	char name[24];
+	uint64_t ns;
+};
+
+static struct milestone marks[TIMELINE_MAX];
+static int nmarks;
+
+static void add(const char *name, uint64_t ns)
+{
+	if (nmarks >= TIMELINE_MAX)
+		return;
+	snprintf(marks[nmarks].name, sizeof(marks[nmarks].name), "%s", name);
+	marks[nmarks].ns = ns;
+	nmarks++;
+}
+
+void timeline_mark(const char *name)
+{
+	uint64_t ns = now_ns();
+
+	add(name, ns);
+	log_info("boot: %s at %llu.%03llu ms", name, (unsigned long long)(ns / 1000000),
+		 (unsigned long long)(ns / 1000 % 1000));
+}
+
+void timeline_restore(void)
+{
+	const char *env = getenv(TIMELINE_ENV);
+	char buf[1024];
+	char *save = NULL;
+
+	if (!env)
+		return;
+	snprintf(buf, sizeof(buf), "%s", env);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		add(tok, strtoull(eq + 1, NULL, 10));
+	}
+	unsetenv(TIMELINE_ENV);
+}
+
+int timeline_serialize(char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < nmarks; i++) {
+		int n = snprintf(buf + len, size - len, "%s%s=%llu", i ? "," : "", marks[i].name,
+				 (unsigned long long)marks[i].ns);
+		if (n < 0 || (size_t)n >= size - len)
+			return -1;
+		len += n;
+	}
+	return 0;
+}
+
+uint64_t timeline_get(const char *name)
+{
+	for (int i = 0; i < nmarks; i++) {
+		if (strcmp(marks[i].name, name) == 0)
+			return marks[i].ns;
+	}
+	return 0;
+}
+
+size_t timeline_format(char *buf, size_t size)
+{
+	size_t len = 0;
+	uint64_t start = nmarks ? marks[0].ns : 0;
+	uint64_t prev = start;
+
+#define APPEND(...)                                                                                \
+	do {                                                                                       \
+		int n_ = snprintf(buf + len, size - len, __VA_ARGS__);                             \
+		if (n_ < 0 || (size_t)n_ >= size - len)                                            \
+			return len;                                                                \
+		len += n_;                                                                         \
+	} while (0)
+	buf[0] = '\0';
+	APPEND("%-16s %12s %12s %10s\n", "MILESTONE", "SINCE BOOT", "SINCE INIT", "STEP");
+	for (int i = 0; i < nmarks; i++) {
+		uint64_t t = marks[i].ns;
+		APPEND("%-16s %9llu.%02llu %9llu.%02llu %7llu.%02llu\n", marks[i].name,
+		       (unsigned long long)(t / 1000000), (unsigned long long)(t / 10000 % 100),
+		       (unsigned long long)((t - start) / 1000000),
+		       (unsigned long long)((t - start) / 10000 % 100),
+		       (unsigned long long)((t - prev) / 1000000),
+		       (unsigned long long)((t - prev) / 10000 % 100));
+		prev = t;
+	}
+	APPEND("(milliseconds, CLOCK_MONOTONIC; 'since boot' counts from the kernel's start)\n");
+#undef APPEND
+	return len;
+}

@@ -1,0 +1,156 @@
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "proto.h"
+#include "util.h"
+
+#define FIRST_BYTE_TIMEOUT_MS 15000
+
+static char reply_path[512];
+
+static void drop_reply_fifo(void)
+{
+	if (reply_path[0])
+		unlink(reply_path);
+	reply_path[0] = '\0';
+}
+
+static void on_interrupt(int sig)
+{
+	drop_reply_fifo();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void emit(const char *line, size_t len)
+{
+	if (len >= 5 && strncmp(line, "@err ", 5) == 0) {
+		fputs("berth: ", stderr);
+		fwrite(line + 5, 1, len - 5, stderr);
+		fflush(stderr);
+	} else {
+		fwrite(line, 1, len, stdout);
+		fflush(stdout);
+	}
+}
+
+/* Copy the reply out line by line, holding back the last line, which must be
+ * the status line. */
+static int read_reply(int fd)
+{
+	char buf[8192];
+	size_t len = 0;
+	int status = -1, first = 1;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, first ? FIRST_BYTE_TIMEOUT_MS : -1);
+		ssize_t n;
+		char *nl, *start;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0) {
+			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
+				FIRST_BYTE_TIMEOUT_MS / 1000);
+			return 1;
+		}
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		if (first) {
+			first = 0;
+			drop_reply_fifo(); /* the server has it open */
+		}
+		len += n;
+		buf[len] = '\0';
+		start = buf;
+		while ((nl = strchr(start, '\n'))) {
+			size_t l = nl - start + 1;
+			if (proto_status_line(start, &status) == 0) {
+				status = -1;
+				emit(start, l);
+			}
+			start += l;
+		}
+		len -= start - buf;
+		memmove(buf, start, len);
+		if (len == sizeof(buf) - 1) {
+			emit(buf, len);
+			len = 0;
+		}
+	}
+	if (len)
+		emit(buf, len);
+	if (status < 0) {
+		fprintf(stderr, "berth: the reply ended without a status\n");
+		return 1;
+	}
+	return status;
+}
+
+int client_call(const char *root, int argc, char *const argv[])
+{
+	char control[512], req[PROTO_LINE_MAX + 1];
+	unsigned char rnd[6];
+	_cleanup_fd_ int rfd = -1;
+	_cleanup_fd_ int cfd = -1;
+	struct berr e;
+	int len, status;
+
+	snprintf(control, sizeof(control), "%s/run/berth/control", root);
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	snprintf(reply_path, sizeof(reply_path), "%s/run/berth/reply/%d-%02x%02x%02x%02x%02x%02x",
+		 root, (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	len = proto_format_request(req, sizeof(req), reply_path, argc, argv, &e);
+	if (len < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		reply_path[0] = '\0';
+		return 1;
+	}
+	if (mkfifo(reply_path, 0600) < 0) {
+		fprintf(stderr, "berth: cannot create a reply FIFO %s: %s (is berth running%s%s?)\n",
+			reply_path, strerror(errno), *root ? " with --root " : "", root);
+		reply_path[0] = '\0';
+		return 1;
+	}
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
+	signal(SIGPIPE, SIG_IGN);
+	rfd = open(reply_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cfd = open(control, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (rfd < 0 || cfd < 0) {
+		fprintf(stderr, "berth: %s: %s (is berth running?)\n", rfd < 0 ? reply_path : control,
+			errno == ENXIO ? "nobody is listening" : strerror(errno));
+		drop_reply_fifo();
+		return 1;
+	}
+	for (int tries = 0;; tries++) {
+		ssize_t n = write(cfd, req, len);
+		if (n == len)
+			break;
+		if (n < 0 && errno == EAGAIN && tries < 500) {
+			usleep(10000); /* the FIFO is full: the supervisor is busy */
+			continue;
+		}
+		fprintf(stderr, "berth: send request: %s\n", n < 0 ? strerror(errno) : "short write");
+		drop_reply_fifo();
+		return 1;
+	}
+	status = read_reply(rfd);
+	drop_reply_fifo();
+	return status;
+}

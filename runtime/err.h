@@ -1,0 +1,34 @@
+/* err.h - caller-owned error reports.
+ *
+ * Fallible functions return 0 or -errno and describe what went wrong in a
+ * struct berr the caller owns. Each layer may add context in front
+ * ("create web: mount overlay: No space left on device"). No allocation, so
+ * it is safe in PID 1, in a forked child and after a failed malloc.
+ */
+#ifndef BERTH_ERR_H
+#define BERTH_ERR_H
+
+#include <stddef.h>
+
+#define BERR_MSG_MAX 512
+
+struct berr {
+	int code;		/* positive errno, 0 when unset */
+	char msg[BERR_MSG_MAX];
+};
+
+/* Record "<fmt>: strerror(code)" (or just <fmt> when code is 0 is not
+ * allowed: pass EINVAL for bad input). Returns -code. */
+int berr_set(struct berr *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Record a message without appending strerror. Returns -code. */
+int berr_msg(struct berr *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Prepend "<fmt>: " to the message already recorded. Returns -e->code. */
+int berr_wrap(struct berr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+void berr_clear(struct berr *e);
+
+#endif

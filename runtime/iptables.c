@@ -1,0 +1,74 @@
+#include "iptables.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "util.h"
+
+int ipt_restore(const char *rules, struct berr *e)
+{
+	const char *bin = getenv("BERTH_IPTABLES_RESTORE");
+	char *argv[] = { (char *)(bin ? bin : "/sbin/iptables-restore"), "--noflush", "--wait",
+			 NULL };
+	_cleanup_fd_ int out = memfd_create("iptables-restore", MFD_CLOEXEC);
+	char msg[512];
+	ssize_t n;
+	int r;
+
+	r = run_wait(argv, rules, out);
+	if (r == 0)
+		return 0;
+	if (r < 0)
+		return berr_set(e, -r, "run %s", argv[0]);
+	n = out >= 0 ? pread(out, msg, sizeof(msg) - 1, 0) : 0;
+	msg[n > 0 ? n : 0] = '\0';
+	for (char *p = msg; *p; p++) {
+		if (*p == '\n')
+			*p = (p[1] ? ' ' : '\0');
+	}
+	return berr_msg(e, EIO, "iptables-restore exited %d: %s", r, *msg ? msg : "(no output)");
+}
+
+int ipt_bridge_rules(const char *bridge, const char *cidr, char *buf, size_t size,
+		     struct berr *e)
+{
+	char addr[64];
+	const char *slash = strchr(cidr, '/');
+	struct in_addr in;
+	char net[INET_ADDRSTRLEN];
+	long plen;
+	int n;
+
+	if (!slash || (size_t)(slash - cidr) >= sizeof(addr))
+		return berr_msg(e, EINVAL, "bridge address %s: want ADDR/PREFIX", cidr);
+	memcpy(addr, cidr, slash - cidr);
+	addr[slash - cidr] = '\0';
+	plen = strtol(slash + 1, NULL, 10);
+	if (inet_pton(AF_INET, addr, &in) != 1 || plen < 1 || plen > 30)
+		return berr_msg(e, EINVAL, "bridge address %s: want ADDR/PREFIX", cidr);
+	in.s_addr &= htonl(0xffffffffu << (32 - plen));
+	inet_ntop(AF_INET, &in, net, sizeof(net));
+	n = snprintf(buf, size,
+		     "*nat\n"
+		     ":BERTH - [0:0]\n"
+		     "-A PREROUTING -m addrtype --dst-type LOCAL -j BERTH\n"
+		     "-A OUTPUT -m addrtype --dst-type LOCAL -j BERTH\n"
+		     "-A POSTROUTING -s %s/%ld ! -o %s -j MASQUERADE\n"
+		     "COMMIT\n"
+		     "*filter\n"
+		     ":BERTH-FORWARD - [0:0]\n"
+		     "-A FORWARD -j BERTH-FORWARD\n"
+		     "-A BERTH-FORWARD -o %s -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
+		     "-A BERTH-FORWARD -i %s ! -o %s -j ACCEPT\n"
+		     "-A BERTH-FORWARD -i %s -o %s -j ACCEPT\n"
+		     "COMMIT\n",
+		     net, plen, bridge, bridge, bridge, bridge, bridge, bridge);
+	if (n < 0 || (size_t)n >= size)
+		return berr_msg(e, ENOSPC, "iptables rules too long");
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* util.h - small file and process helpers shared by PID 1 and the CLI. */
+#ifndef BERTH_UTIL_H
+#define BERTH_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Cleanup helpers (DESIGN.md §7): `_cleanup_fd_ int fd = -1;` */
+void cleanup_fd(int *fd);
+void cleanup_free(void *p);
+#define _cleanup_fd_ __attribute__((cleanup(cleanup_fd)))
+#define _cleanup_free_ __attribute__((cleanup(cleanup_free)))
+
+/* Hand ownership of a cleanup-managed value to the caller. */
+static inline int steal_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+
+static inline void *steal_ptr(void *pp)
+{
+	void **p = pp;
+	void *r = *p;
+	*p = NULL;
+	return r;
+}
+
+/* Read a whole (small) file into buf, NUL-terminated; returns length or -errno. */
+ssize_t read_file(const char *path, char *buf, size_t size);
+/* Write data to an existing file (sysctl, cgroup knobs). 0 or -errno. */
+int write_file(const char *path, const char *data);
+/* Write a file atomically: temp file, fsync, rename. 0 or -errno. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* mkdir -p; 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+/* Write all of buf to fd, retrying on EINTR; 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Monotonic clock in nanoseconds. */
+uint64_t now_ns(void);
+
+/* Strip leading and trailing whitespace in place; returns the start. */
+char *strstrip(char *s);
+
+/* fork + exec argv (argv[0] is a path), feeding `input` on stdin when not
+ * NULL; output goes to `logfd` (or /dev/null when < 0). Waits for that child
+ * only. Returns the exit status (0..255, 128+sig) or -errno. */
+int run_wait(char *const argv[], const char *input, int logfd);
+
+#endif

@@ -1,0 +1,23 @@
+"""SIGTERM to PID 1 reboots (busybox/sysvinit convention, DESIGN.md §4)."""
+from harness import Appliance
+
+
+def setup_module(build):
+    vm = Appliance(build, "reboot").start()
+    vm.wait_prompt(90)
+    return vm
+
+
+def teardown_module(vm):
+    vm.kill()
+
+
+def test_sigterm_reboots(vm):
+    start = len(vm.buf)
+    vm.send("kill -TERM 1\n")
+    vm.expect(rb"reboot: Restarting system", 60, start)
+    # -no-reboot turns the reset into QEMU's exit
+    vm.wait_exit(30)
+    log = vm.buf[start:].decode("utf-8", "replace")
+    assert "shutting down: reboot" in log, log
+    assert "Kernel panic" not in log, log

@@ -1,0 +1,207 @@
+"""The control FIFO protocol against `berth daemon --root DIR` on the host:
+replies and exit codes, bad input that must not hurt the supervisor, and
+reply paths that must be refused."""
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+
+
+class Daemon:
+    def __init__(self, build):
+        self.berth = os.path.join(build, "berth")
+        self.root = tempfile.mkdtemp(prefix="berth-host-")
+        self.log = open(os.path.join(self.root, "daemon.log"), "w+")
+        self.proc = subprocess.Popen([self.berth, "daemon", "--root", self.root],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.control = os.path.join(self.root, "run/berth/control")
+        for _ in range(200):
+            if os.path.exists(self.control):
+                break
+            time.sleep(0.01)
+        assert os.path.exists(self.control), self.logtext()
+
+    def cli(self, *args, timeout=20):
+        p = subprocess.run([self.berth, "--root", self.root] + list(args),
+                           capture_output=True, text=True, timeout=timeout)
+        return p.returncode, p.stdout, p.stderr
+
+    def write_raw(self, data):
+        fd = os.open(self.control, os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+    def logtext(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def setup_module(build):
+    return Daemon(build)
+
+
+def teardown_module(d):
+    d.stop()
+
+
+def test_ping_and_version(d):
+    rc, out, err = d.cli("ping")
+    assert (rc, out) == (0, "pong\n"), (rc, out, err)
+    rc, out, err = d.cli("info")
+    assert rc == 0 and "daemon" in out and str(d.proc.pid) in out, (rc, out, err)
+    rc, out, _ = d.cli("--version")
+    assert rc == 0 and out.startswith("berth version "), out
+
+
+def test_control_fifo_is_private(d):
+    st = os.stat(d.control)
+    assert stat.S_ISFIFO(st.st_mode)
+    assert stat.S_IMODE(st.st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(d.control)).st_mode) == 0o700
+
+
+def test_unknown_command_and_flag(d):
+    rc, out, err = d.cli("frobnicate")
+    assert rc == 1 and "'frobnicate' is not a berth command" in err, (rc, out, err)
+    rc, out, err = d.cli("--bogus", "ps")
+    assert rc == 1 and "unknown flag: --bogus" in err, (rc, err)
+    rc, out, err = d.cli("reboot", "extra")
+    assert rc == 1 and "accepts no arguments" in err, (rc, err)
+
+
+def test_garbage_and_long_lines_do_not_hurt(d):
+    d.write_raw(b"\x00\x01\xff\xfebinary garbage\n")
+    d.write_raw(b"x" * 4000)
+    d.write_raw(b"y" * 1000 + b"\n")  # one line of 5000 bytes in two writes
+    d.write_raw(b"'unterminated\n")
+    d.write_raw(b"\n")
+    rc, out, _ = d.cli("ping")
+    assert (rc, out) == (0, "pong\n")
+    assert d.alive()
+    log = d.logtext()
+    assert "NUL byte in line" in log, log
+    assert "longer than 4096 bytes" in log, log
+    assert "unterminated ' quote" in log, log
+
+
+def test_too_long_request_is_refused_by_cli(d):
+    rc, out, err = d.cli("ping", "z" * 5000)
+    assert rc == 1 and "longer than 4096" in err, (rc, err)
+    assert d.alive()
+
+
+def test_oversized_line_with_reply_gets_an_error(d):
+    # A hand-made request over the limit still gets an answer on its FIFO.
+    reply = os.path.join(d.root, "run/berth/reply/long")
+    os.mkfifo(reply, 0o600)
+    rfd = os.open(reply, os.O_RDONLY | os.O_NONBLOCK)
+    d.write_raw(("@%s ping " % reply).encode() + b"a" * 5000 + b"\n")
+    data = read_all(rfd, 5)
+    os.close(rfd)
+    os.unlink(reply)
+    assert b"@err malformed request: longer than 4096 bytes" in data, data
+    assert data.endswith(b"@status 2\n"), data
+
+
+def read_all(fd, timeout):
+    deadline = time.monotonic() + timeout
+    data = b""
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except BlockingIOError:
+            time.sleep(0.02)
+            continue
+        if not chunk and data:
+            break
+        data += chunk
+        if not chunk:
+            time.sleep(0.02)
+    return data
+
+
+def test_reply_path_outside_reply_dir_is_refused(d):
+    outside = os.path.join(d.root, "outside.fifo")
+    os.mkfifo(outside, 0o600)
+    rfd = os.open(outside, os.O_RDONLY | os.O_NONBLOCK)
+    d.write_raw(("@%s ping\n" % outside).encode())
+    time.sleep(0.3)
+    data = read_all(rfd, 0.3)
+    os.close(rfd)
+    assert data == b"", data
+    assert "is not inside" in d.logtext()
+    assert d.alive()
+
+
+def test_symlinked_reply_fifo_is_refused(d):
+    target = os.path.join(d.root, "target.fifo")
+    os.mkfifo(target, 0o600)
+    link = os.path.join(d.root, "run/berth/reply/evil")
+    os.symlink(target, link)
+    rfd = os.open(target, os.O_RDONLY | os.O_NONBLOCK)
+    d.write_raw(("@%s ping\n" % link).encode())
+    time.sleep(0.3)
+    data = read_all(rfd, 0.3)
+    os.close(rfd)
+    os.unlink(link)
+    assert data == b"", data
+    assert "open reply" in d.logtext()
+
+
+def test_regular_file_reply_is_refused(d):
+    path = os.path.join(d.root, "run/berth/reply/plain")
+    with open(path, "w"):
+        pass
+    d.write_raw(("@%s ping\n" % path).encode())
+    time.sleep(0.3)
+    assert os.path.getsize(path) == 0
+    os.unlink(path)
+    rc, out, _ = d.cli("ping")
+    assert rc == 0
+
+
+def test_vanished_client_does_not_block(d):
+    # A reply FIFO nobody reads: the open fails without blocking the loop.
+    path = os.path.join(d.root, "run/berth/reply/gone")
+    os.mkfifo(path, 0o600)
+    d.write_raw(("@%s boot\n" % path).encode())
+    rc, out, _ = d.cli("ping")
+    assert rc == 0
+    os.unlink(path)
+
+
+def test_concurrent_clients(d):
+    results = []
+
+    def one():
+        results.append(d.cli("ping"))
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 20
+    assert all(r[0] == 0 and r[1] == "pong\n" for r in results), results
+
+
+def test_stop_ends_daemon(d):
+    rc, out, err = d.cli("poweroff")
+    assert rc == 0, (rc, out, err)
+    assert d.proc.wait(10) == 0
+    assert not os.path.exists(d.control)

@@ -1,0 +1,148 @@
+"""Appliance test harness: boot build/ kernel + initramfs in QEMU (TCG) and
+talk to the serial console with timeouts and clear diagnostics.
+
+The serial log of every boot is written to build/test-logs/<name>.serial.log
+as it arrives, so a failure can always be read afterwards.
+"""
+import os
+import re
+import subprocess
+import threading
+import time
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+PROMPT = re.compile(rb"[\w.-]+:[^\n]*# $")
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+class Appliance:
+    def __init__(self, build, name, extra_args=(), append="", http_port=0, mem=512):
+        self.build = build
+        self.name = name
+        self.extra_args = list(extra_args)
+        self.append = append
+        self.http_port = http_port
+        self.mem = mem
+        self.buf = b""
+        self.lock = threading.Condition()
+        self.proc = None
+        self.seq = 0
+        self.t_start = None
+        logdir = os.path.join(build, "test-logs")
+        os.makedirs(logdir, exist_ok=True)
+        self.log_path = os.path.join(logdir, name + ".serial.log")
+
+    # -- process -----------------------------------------------------------
+    def start(self):
+        env = dict(os.environ)
+        env["BERTH_APPEND"] = self.append
+        env["BERTH_HTTP_PORT"] = str(self.http_port)
+        env["BERTH_MEM"] = str(self.mem)
+        self.logf = open(self.log_path, "wb")
+        self.t_start = time.monotonic()
+        self.proc = subprocess.Popen(
+            [os.path.join(self.build, "qemu.sh"), "-no-reboot"] + self.extra_args,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=env, start_new_session=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        return self
+
+    def _read(self):
+        fd = self.proc.stdout.fileno()
+        while True:
+            try:
+                data = os.read(fd, 4096)
+            except OSError:
+                data = b""
+            with self.lock:
+                if not data:
+                    self.lock.notify_all()
+                    return
+                self.buf += data
+                self.logf.write(data)
+                self.logf.flush()
+                self.lock.notify_all()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self):
+        if self.alive():
+            try:
+                os.killpg(self.proc.pid, 9)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        if self.proc:
+            self.reader.join(2)
+        if getattr(self, "logf", None):
+            self.logf.close()
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.fail("QEMU did not exit within %ss" % timeout)
+
+    # -- diagnostics --------------------------------------------------------
+    def tail(self, n=40):
+        text = ANSI.sub(b"", self.buf).decode("utf-8", "replace").replace("\r", "")
+        return "\n".join(text.splitlines()[-n:])
+
+    def fail(self, msg):
+        raise TestFailure("%s\n--- last serial lines (%s) ---\n%s\n--- full log: %s" %
+                          (msg, self.name, self.tail(), self.log_path))
+
+    # -- console ------------------------------------------------------------
+    def expect(self, pattern, timeout=30, start=0):
+        """Wait for a regex (bytes) in the serial output after offset start;
+        returns the match."""
+        rx = re.compile(pattern) if isinstance(pattern, bytes) else re.compile(pattern.encode())
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            while True:
+                m = rx.search(self.buf, start)
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.fail("timed out after %ss waiting for %r" % (timeout, rx.pattern))
+                if self.proc.poll() is not None and not self.reader.is_alive():
+                    self.fail("QEMU exited (%s) while waiting for %r" %
+                              (self.proc.returncode, rx.pattern))
+                self.lock.wait(min(left, 0.5))
+
+    def send(self, text):
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def wait_prompt(self, timeout=60):
+        """Wait for the first shell prompt, then turn off echo (busybox's
+        line editing steps aside without echo, so output parses cleanly)."""
+        m = self.expect(PROMPT, timeout)
+        self.prompt_at = time.monotonic() - self.t_start
+        self.send("stty -echo\n")
+        self.run("true")
+        return m
+
+    def run(self, cmd, timeout=20, check=True):
+        """Run a shell command on the console; returns (output, status)."""
+        self.seq += 1
+        start = len(self.buf)
+        # The quotes keep the marker out of any echo of the typed line.
+        self.send('%s; echo "__RC$?_""%d__"\n' % (cmd, self.seq))
+        m = self.expect(rb"__RC(\d+)_%d__" % self.seq, timeout, start)
+        out = ANSI.sub(b"", self.buf[start:m.start()]).decode("utf-8", "replace")
+        out = out.replace("\r", "")
+        status = int(m.group(1))
+        if check and status != 0:
+            self.fail("command %r exited %d:\n%s" % (cmd, status, out))
+        return out, status
+
+    def sh(self, cmd, timeout=20):
+        return self.run(cmd, timeout)[0]
