@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -94,7 +95,7 @@ void console_start(struct console *c)
 	c->started_ns = now_ns();
 }
 
-bool console_reaped(struct console *c, pid_t pid)
+bool console_reaped(struct console *c, pid_t pid, int status)
 {
 	struct itimerspec its = { 0 };
 	uint64_t ran;
@@ -103,6 +104,12 @@ bool console_reaped(struct console *c, pid_t pid)
 		return false;
 	c->pid = 0;
 	ran = now_ns() - c->started_ns;
+	if (WIFSIGNALED(status))
+		log_info("console: shell killed by signal %d after %llu ms", WTERMSIG(status),
+			 (unsigned long long)(ran / 1000000));
+	else
+		log_info("console: shell exited with status %d after %llu ms", WEXITSTATUS(status),
+			 (unsigned long long)(ran / 1000000));
 	if (ran > HEALTHY_NS) {
 		c->delay_ms = RESPAWN_MIN_MS;
 		its.it_value.tv_nsec = 1000000; /* next loop turn */

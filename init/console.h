@@ -27,7 +27,7 @@ struct console {
 int console_init(struct console *c, enum console_mode mode);
 void console_start(struct console *c);
 /* Called for every reaped pid; true if it was the console's shell. */
-bool console_reaped(struct console *c, pid_t pid);
+bool console_reaped(struct console *c, pid_t pid, int status);
 /* The respawn timer fired. */
 void console_timer(struct console *c);
 

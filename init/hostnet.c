@@ -1,8 +1,6 @@
 #include "hostnet.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,32 +8,10 @@
 #include "../runtime/log.h"
 #include "../runtime/netlink.h"
 #include "../runtime/util.h"
+#include "timeline.h"
 
 #define UDHCPC "/sbin/udhcpc"
 #define UDHCPC_SCRIPT "/usr/share/udhcpc/default.script"
-
-/* Start a helper that PID 1 does not wait for (the supervisor reaps it). */
-static int spawn_background(char *const argv[])
-{
-	pid_t pid = fork();
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		setsid();
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return 0;
-}
 
 static int setup_eth0(const struct boot_params *p)
 {
@@ -55,14 +31,13 @@ static int setup_eth0(const struct boot_params *p)
 		}
 		return 0;
 	}
-	if (net_link_up("eth0", &e) < 0) {
-		log_err("network: eth0: %s", e.msg);
-		return 1;
-	}
+	/* DHCP: udhcpc brings eth0 up itself (its deconfig hook), in the
+	 * background, so the link's start-up is off PID 1's path. */
 	{
 		char *argv[] = { UDHCPC, "-i", "eth0", "-b", "-S", "-t", "10", "-T", "1",
 				 "-s", UDHCPC_SCRIPT, NULL };
-		int r = spawn_background(argv);
+		pid_t pid;
+		int r = spawn_cmd(argv, NULL, -1, true, &pid); /* reaped by the supervisor */
 		if (r < 0) {
 			log_err("network: start udhcpc: %s", strerror(-r));
 			return 1;
@@ -71,9 +46,37 @@ static int setup_eth0(const struct boot_params *p)
 	return 0;
 }
 
-static int setup_bridge(const struct boot_params *p)
+static struct ipt_job rules_job = { .pid = -1, .out = -1 };
+
+int hostnet_rules_start(const struct boot_params *p)
 {
 	char rules[2048];
+	struct berr e;
+
+	if (ipt_bridge_rules(BRIDGE_NAME, p->bridge_cidr, rules, sizeof(rules), &e) < 0 ||
+	    ipt_restore_start(&rules_job, rules, &e) < 0) {
+		log_err("network: iptables: %s", e.msg);
+		return 1;
+	}
+	return 0;
+}
+
+static int rules_finish(void)
+{
+	struct berr e;
+
+	if (rules_job.pid < 0)
+		return 1; /* already reported by hostnet_rules_start */
+	if (ipt_restore_finish(&rules_job, &e) < 0) {
+		log_err("network: iptables: %s", e.msg);
+		return 1;
+	}
+	timeline_mark("net-iptables");
+	return 0;
+}
+
+static int setup_bridge(const struct boot_params *p)
+{
 	struct berr e;
 
 	if (net_bridge_add(BRIDGE_NAME, &e) < 0 || net_addr_add(BRIDGE_NAME, p->bridge_cidr, &e) < 0 ||
@@ -81,11 +84,7 @@ static int setup_bridge(const struct boot_params *p)
 		log_err("network: bridge %s: %s", BRIDGE_NAME, e.msg);
 		return 1;
 	}
-	if (ipt_bridge_rules(BRIDGE_NAME, p->bridge_cidr, rules, sizeof(rules), &e) < 0 ||
-	    ipt_restore(rules, &e) < 0) {
-		log_err("network: iptables: %s", e.msg);
-		return 1;
-	}
+	timeline_mark("net-bridge");
 	return 0;
 }
 
@@ -99,7 +98,9 @@ int hostnet_setup(const struct boot_params *p)
 		failed++;
 	}
 	failed += setup_eth0(p);
+	timeline_mark("net-eth0");
 	failed += setup_bridge(p);
+	failed += rules_finish();
 	net_close();
 	return failed;
 }

@@ -31,7 +31,6 @@
 #include "../runtime/version.h"
 
 #define MODULES_LIST "/etc/berth/modules"
-#define STAGE2_ARG "--stage2"
 
 static const int early_blocked[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP };
 
@@ -52,10 +51,9 @@ static void block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* Copy the initramfs to a tmpfs and re-execute ourselves from there. */
-static void phase_root(char **argv)
+/* Leave the initramfs root mount, so containers can pivot_root. */
+static void phase_root(void)
 {
-	char tl[1024], env[1100];
 	struct berr e;
 
 	if (!root_is_initramfs())
@@ -65,15 +63,6 @@ static void phase_root(char **argv)
 		return;
 	}
 	timeline_mark("root");
-	if (timeline_serialize(tl, sizeof(tl)) == 0) {
-		snprintf(env, sizeof(env), "%s=%s", TIMELINE_ENV, tl);
-		putenv(env);
-	}
-	{
-		char *args[] = { argv[0], STAGE2_ARG, NULL };
-		execv("/sbin/init", args);
-	}
-	log_err("root: re-exec /sbin/init: %s; going on in the old image", strerror(errno));
 }
 
 static void phase_cmdline(struct boot_params *p)
@@ -105,10 +94,14 @@ static void phase_modules(void)
 		log_warn("modules: %s: %s", MODULES_LIST, strerror(errno));
 		return;
 	}
-	for (char *t = strtok_r(list, " \t\n", &save); t && n < 128;
-	     t = strtok_r(NULL, " \t\n", &save)) {
-		if (*t != '#')
-			names[n++] = t;
+	for (char *line = strtok_r(list, "\n", &save); line && n < 128;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		line = strstrip(line);
+		if (*line)
+			names[n++] = line;
 	}
 	loaded = mod_load_list(dir, names, n, report_line, NULL);
 	log_info("modules: %d loaded from %s", loaded, dir);
@@ -169,34 +162,34 @@ int init_main(int argc, char **argv)
 	struct console con;
 	struct sup_opts opts = { .root = "", .pid1 = getpid() == 1, .console = &con };
 	struct berr e;
-	bool stage2 = argc > 1 && strcmp(argv[1], STAGE2_ARG) == 0;
 	const char *fatal = NULL;
 
 	block_signals();
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	umask(022);
-	if (!stage2) {
-		timeline_mark("init");
-		/* Phase 1: the basic mounts and cgroup2 with its controllers. */
-		if (mounts_early(&e) < 0)
-			fatal = e.msg;
-		log_to_kmsg(1);
-		if (opts.pid1)
-			reboot(RB_DISABLE_CAD); /* Ctrl-Alt-Del becomes SIGINT */
-		mounts_cgroup_controllers();
-		log_info("berth %s starting", BERTH_VERSION);
-		timeline_mark("mounts");
-		/* Phase 2: off the initramfs, so containers can pivot_root. */
-		if (!fatal)
-			phase_root(argv);
-	} else {
-		log_to_kmsg(1);
-		timeline_restore();
-	}
+	uint64_t t_init = now_ns();
+
+	/* Phase 1: the basic mounts and cgroup2 with its controllers. */
+	if (mounts_early(&e) < 0)
+		fatal = e.msg;
+	/* PID 1 logs more than /dev/kmsg's default rate limit lets through. */
+	write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
+	log_to_kmsg(1);
+	timeline_mark_at("init", t_init);
+	if (opts.pid1)
+		reboot(RB_DISABLE_CAD); /* Ctrl-Alt-Del becomes SIGINT */
+	mounts_cgroup_controllers();
+	log_info("berth %s starting", BERTH_VERSION);
+	timeline_mark("mounts");
+	/* Phase 2: off the initramfs root mount, so containers can pivot_root. */
+	if (!fatal)
+		phase_root();
 	if (!fatal) {
 		/* Phase 3: parameters, modules (distro kernels), hostname, sysctl. */
 		phase_cmdline(&params);
 		phase_modules();
+		/* The slowest step of the network phase overlaps the next ones. */
+		hostnet_rules_start(&params);
 		phase_hostname();
 		phase_sysctl();
 		/* Phase 4: lo, eth0, bridge berth0 and its NAT rules. */

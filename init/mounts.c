@@ -1,15 +1,11 @@
 #include "mounts.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "../runtime/log.h"
@@ -115,125 +111,23 @@ bool root_is_initramfs(void)
 
 #define NEWROOT "/.berth-root"
 
-static int copy_tree(int src, int dst, dev_t dev, struct berr *e);
-
-static int copy_reg(int src, int dst, const char *name, const struct stat *st, struct berr *e)
-{
-	_cleanup_fd_ int in = openat(src, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	_cleanup_fd_ int out = -1;
-	off_t left = st->st_size;
-
-	if (in < 0)
-		return berr_set(e, errno, "open %s", name);
-	out = openat(dst, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
-	if (out < 0)
-		return berr_set(e, errno, "create %s", name);
-	while (left > 0) {
-		ssize_t n = sendfile(out, in, NULL, left > (1 << 30) ? (1 << 30) : left);
-		if (n < 0)
-			return berr_set(e, errno, "copy %s", name);
-		if (n == 0)
-			break;
-		left -= n;
-	}
-	if (fchown(out, st->st_uid, st->st_gid) < 0 || fchmod(out, st->st_mode & 07777) < 0)
-		return berr_set(e, errno, "chown %s", name);
-	return 0;
-}
-
-static int copy_entry(int src, int dst, const char *name, dev_t dev, struct berr *e)
-{
-	struct stat st;
-	int r = 0;
-
-	if (fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return berr_set(e, errno, "stat %s", name);
-	if (S_ISDIR(st.st_mode) && strcmp(name, NEWROOT + 1) == 0)
-		return 0; /* the target itself */
-	if (S_ISDIR(st.st_mode)) {
-		_cleanup_fd_ int s = -1;
-		_cleanup_fd_ int d = -1;
-
-		if (mkdirat(dst, name, st.st_mode & 07777) < 0 && errno != EEXIST)
-			return berr_set(e, errno, "mkdir %s", name);
-		fchownat(dst, name, st.st_uid, st.st_gid, 0);
-		if (st.st_dev != dev)
-			return 0; /* a mount point: moved, not copied */
-		s = openat(src, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		d = openat(dst, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (s < 0 || d < 0)
-			return berr_set(e, errno, "open directory %s", name);
-		r = copy_tree(s, d, dev, e);
-		if (r < 0)
-			return berr_wrap(e, "%s", name);
-		unlinkat(src, name, AT_REMOVEDIR);
-		return 0;
-	}
-	if (S_ISREG(st.st_mode)) {
-		r = copy_reg(src, dst, name, &st, e);
-	} else if (S_ISLNK(st.st_mode)) {
-		char target[4096];
-		ssize_t n = readlinkat(src, name, target, sizeof(target) - 1);
-		if (n < 0)
-			return berr_set(e, errno, "readlink %s", name);
-		target[n] = '\0';
-		if (symlinkat(target, dst, name) < 0)
-			return berr_set(e, errno, "symlink %s", name);
-		fchownat(dst, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW);
-	} else {
-		if (mknodat(dst, name, st.st_mode, st.st_rdev) < 0)
-			return berr_set(e, errno, "mknod %s", name);
-		fchownat(dst, name, st.st_uid, st.st_gid, 0);
-	}
-	if (r == 0)
-		unlinkat(src, name, 0); /* free the initramfs copy as we go */
-	return r;
-}
-
-static int copy_tree(int src, int dst, dev_t dev, struct berr *e)
-{
-	int dupfd = dup(src);
-	DIR *dir = dupfd >= 0 ? fdopendir(dupfd) : NULL;
-	struct dirent *de;
-	int r = 0;
-
-	if (!dir) {
-		if (dupfd >= 0)
-			close(dupfd);
-		return berr_set(e, errno, "opendir");
-	}
-	while (r == 0 && (de = readdir(dir))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		r = copy_entry(src, dst, de->d_name, dev, e);
-	}
-	closedir(dir);
-	return r;
-}
-
+/*
+ * pivot_root(2) refuses a root mount without a parent, which is what the
+ * initramfs is. Rather than copying the initramfs (slow under TCG), bind it
+ * onto a directory of its own and make that bind mount the root: the files
+ * are the same (the initramfs is a tmpfs when no root= is given), but the
+ * new root mount has a parent, so every container's copy of it does too.
+ */
 int root_move_to_tmpfs(struct berr *e)
 {
-	_cleanup_fd_ int src = -1;
-	_cleanup_fd_ int dst = -1;
-	struct stat st;
-	int r;
-
 	if (mkdir(NEWROOT, 0755) < 0 && errno != EEXIST)
 		return berr_set(e, errno, "mkdir %s", NEWROOT);
-	if (mount("rootfs", NEWROOT, "tmpfs", 0, "mode=0755") < 0)
-		return berr_set(e, errno, "mount tmpfs on %s", NEWROOT);
-	src = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	dst = open(NEWROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (src < 0 || dst < 0 || fstat(src, &st) < 0)
-		return berr_set(e, errno, "open roots");
-	r = copy_tree(src, dst, st.st_dev, e);
-	if (r < 0)
-		return berr_wrap(e, "copy initramfs to tmpfs");
+	if (mount("/", NEWROOT, NULL, MS_BIND, NULL) < 0)
+		return berr_set(e, errno, "bind / on %s", NEWROOT);
 	for (size_t i = 0; i < ARRAY_SIZE(moved); i++) {
 		char target[256];
 
 		snprintf(target, sizeof(target), NEWROOT "%s", moved[i]);
-		mkdir(target, 0755);
 		if (mount(moved[i], target, NULL, MS_MOVE, NULL) < 0 && errno != EINVAL)
 			log_err("move mount %s: %s", moved[i], strerror(errno));
 	}
@@ -243,5 +137,7 @@ int root_move_to_tmpfs(struct berr *e)
 		return berr_set(e, errno, "move %s to /", NEWROOT);
 	if (chroot(".") < 0 || chdir("/") < 0)
 		return berr_set(e, errno, "chroot to new root");
+	/* The mount point we came through is an empty directory now. */
+	rmdir(NEWROOT);
 	return 0;
 }

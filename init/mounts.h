@@ -18,9 +18,9 @@ int mounts_cgroup_controllers(void);
 /* True when / is the kernel's initial rootfs, from which pivot_root fails. */
 bool root_is_initramfs(void);
 
-/* Copy the initramfs onto a tmpfs (freeing the old copy as it goes), move
- * the early mounts along and make the tmpfs the root. On success the caller
- * re-executes /sbin/init. */
+/* Make a bind mount of the initramfs (a tmpfs) the root, with the early
+ * mounts moved along, so the root mount has a parent and pivot_root works
+ * in containers. No file is copied. */
 int root_move_to_tmpfs(struct berr *e);
 
 #endif

@@ -132,7 +132,7 @@ static void reap(struct sup *s)
 		if (pid <= 0)
 			return;
 		s->reaped++;
-		if (s->o->console && console_reaped(s->o->console, pid))
+		if (s->o->console && console_reaped(s->o->console, pid, st))
 			continue;
 	}
 }
@@ -199,8 +199,11 @@ static void shutdown_now(struct sup *s)
 	}
 	if (s->o->console)
 		s->o->console->mode = CONSOLE_NONE; /* no respawn from here on */
-	/* Containers first (none are tracked yet), then everything else. */
+	/* Containers first (none are tracked yet), then everything else;
+	 * SIGHUP for interactive shells, which ignore SIGTERM. */
 	kill(-1, SIGTERM);
+	kill(-1, SIGHUP);
+	kill(-1, SIGCONT);
 	if (!wait_children(3000)) {
 		log_warn("shutdown: processes left after 3 s; sending SIGKILL");
 		kill(-1, SIGKILL);

@@ -1,7 +1,6 @@
 #include "timeline.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../runtime/log.h"
@@ -26,45 +25,14 @@ static void add(const char *name, uint64_t ns)
 
 void timeline_mark(const char *name)
 {
-	uint64_t ns = now_ns();
+	timeline_mark_at(name, now_ns());
+}
 
+void timeline_mark_at(const char *name, uint64_t ns)
+{
 	add(name, ns);
 	log_info("boot: %s at %llu.%03llu ms", name, (unsigned long long)(ns / 1000000),
 		 (unsigned long long)(ns / 1000 % 1000));
-}
-
-void timeline_restore(void)
-{
-	const char *env = getenv(TIMELINE_ENV);
-	char buf[1024];
-	char *save = NULL;
-
-	if (!env)
-		return;
-	snprintf(buf, sizeof(buf), "%s", env);
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		if (!eq)
-			continue;
-		*eq = '\0';
-		add(tok, strtoull(eq + 1, NULL, 10));
-	}
-	unsetenv(TIMELINE_ENV);
-}
-
-int timeline_serialize(char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < nmarks; i++) {
-		int n = snprintf(buf + len, size - len, "%s%s=%llu", i ? "," : "", marks[i].name,
-				 (unsigned long long)marks[i].ns);
-		if (n < 0 || (size_t)n >= size - len)
-			return -1;
-		len += n;
-	}
-	return 0;
 }
 
 uint64_t timeline_get(const char *name)

@@ -10,28 +10,54 @@
 
 #include "util.h"
 
-int ipt_restore(const char *rules, struct berr *e)
+int ipt_restore_start(struct ipt_job *job, const char *rules, struct berr *e)
 {
 	const char *bin = getenv("BERTH_IPTABLES_RESTORE");
 	char *argv[] = { (char *)(bin ? bin : "/sbin/iptables-restore"), "--noflush", "--wait",
 			 NULL };
-	_cleanup_fd_ int out = memfd_create("iptables-restore", MFD_CLOEXEC);
-	char msg[512];
-	ssize_t n;
 	int r;
 
-	r = run_wait(argv, rules, out);
+	job->pid = -1;
+	job->out = memfd_create("iptables-restore", MFD_CLOEXEC);
+	r = spawn_cmd(argv, rules, job->out, false, &job->pid);
+	if (r < 0) {
+		if (job->out >= 0)
+			close(job->out);
+		job->out = -1;
+		return berr_set(e, -r, "run %s", argv[0]);
+	}
+	return 0;
+}
+
+int ipt_restore_finish(struct ipt_job *job, struct berr *e)
+{
+	char msg[512];
+	ssize_t n = 0;
+	int r = wait_pid(job->pid);
+
+	if (r != 0 && job->out >= 0)
+		n = pread(job->out, msg, sizeof(msg) - 1, 0);
+	if (job->out >= 0)
+		close(job->out);
+	job->out = -1;
 	if (r == 0)
 		return 0;
 	if (r < 0)
-		return berr_set(e, -r, "run %s", argv[0]);
-	n = out >= 0 ? pread(out, msg, sizeof(msg) - 1, 0) : 0;
+		return berr_set(e, -r, "wait for iptables-restore");
 	msg[n > 0 ? n : 0] = '\0';
 	for (char *p = msg; *p; p++) {
 		if (*p == '\n')
 			*p = (p[1] ? ' ' : '\0');
 	}
 	return berr_msg(e, EIO, "iptables-restore exited %d: %s", r, *msg ? msg : "(no output)");
+}
+
+int ipt_restore(const char *rules, struct berr *e)
+{
+	struct ipt_job job;
+	int r = ipt_restore_start(&job, rules, e);
+
+	return r < 0 ? r : ipt_restore_finish(&job, e);
 }
 
 int ipt_bridge_rules(const char *bridge, const char *cidr, char *buf, size_t size,

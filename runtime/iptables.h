@@ -11,6 +11,18 @@
 
 #include "err.h"
 
+#include <sys/types.h>
+
+struct ipt_job {
+	pid_t pid;
+	int out; /* memfd holding the tool's output */
+};
+
+/* Start a transaction without waiting for it (PID 1 overlaps it with the
+ * rest of boot), then collect its result. */
+int ipt_restore_start(struct ipt_job *job, const char *rules, struct berr *e);
+int ipt_restore_finish(struct ipt_job *job, struct berr *e);
+/* Both in one. */
 int ipt_restore(const char *rules, struct berr *e);
 
 /* The boot rules for a bridge with address cidr (e.g. 172.17.0.1/16):

@@ -50,9 +50,13 @@ uint64_t now_ns(void);
 /* Strip leading and trailing whitespace in place; returns the start. */
 char *strstrip(char *s);
 
-/* fork + exec argv (argv[0] is a path), feeding `input` on stdin when not
- * NULL; output goes to `logfd` (or /dev/null when < 0). Waits for that child
- * only. Returns the exit status (0..255, 128+sig) or -errno. */
+/* Start argv (argv[0] is a path) with `input` on stdin (NULL: /dev/null)
+ * and stdout+stderr on outfd (< 0: /dev/null), optionally in a new session.
+ * 0 or -errno; the pid goes to *pid. */
+int spawn_cmd(char *const argv[], const char *input, int outfd, bool new_session, pid_t *pid);
+/* Wait for one child: its exit status (0..255, 128+signal) or -errno. */
+int wait_pid(pid_t pid);
+/* spawn_cmd + wait_pid. */
 int run_wait(char *const argv[], const char *input, int logfd);
 
 #endif

@@ -17,6 +17,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
+import harness  # noqa: E402
 
 
 def load(path):
@@ -58,8 +59,7 @@ def main():
                     failures.append("%s::%s" % (label, n))
                     print("[%6.1fs] FAIL %s::%s (setup failed)" % (time.monotonic() - t0, label, n))
                 print(indent(format_exc(e)))
-                if hasattr(mod, "teardown_module"):
-                    safe(mod.teardown_module, ctx)
+                harness.kill_all()
                 continue
             for n, f in tests:
                 start = time.monotonic()
@@ -80,6 +80,7 @@ def main():
                 sys.stdout.flush()
             if hasattr(mod, "teardown_module"):
                 safe(mod.teardown_module, ctx)
+            harness.kill_all()
     if failures:
         print("failed:")
         for f in failures:

@@ -15,11 +15,15 @@ class TestFailure(AssertionError):
     pass
 
 
-PROMPT = re.compile(rb"[\w.-]+:[^\n]*# $")
+# busybox's line editing asks the terminal for the cursor position (ESC[6n)
+# right after the prompt.
+PROMPT = re.compile(rb"[\w.-]+:[^\n]*# (\x1b\[6n)?$")
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 class Appliance:
+    instances = []
+
     def __init__(self, build, name, extra_args=(), append="", http_port=0, mem=512):
         self.build = build
         self.name = name
@@ -35,11 +39,14 @@ class Appliance:
         logdir = os.path.join(build, "test-logs")
         os.makedirs(logdir, exist_ok=True)
         self.log_path = os.path.join(logdir, name + ".serial.log")
+        Appliance.instances.append(self)
 
     # -- process -----------------------------------------------------------
     def start(self):
         env = dict(os.environ)
-        env["BERTH_APPEND"] = self.append
+        # loglevel=4 keeps PID 1's warnings off the console (tests read them
+        # with dmesg), so they cannot interleave with command output.
+        env["BERTH_APPEND"] = ("loglevel=4 " + self.append).strip()
         env["BERTH_HTTP_PORT"] = str(self.http_port)
         env["BERTH_MEM"] = str(self.mem)
         self.logf = open(self.log_path, "wb")
@@ -102,7 +109,10 @@ class Appliance:
     def expect(self, pattern, timeout=30, start=0):
         """Wait for a regex (bytes) in the serial output after offset start;
         returns the match."""
-        rx = re.compile(pattern) if isinstance(pattern, bytes) else re.compile(pattern.encode())
+        if isinstance(pattern, re.Pattern):
+            rx = pattern
+        else:
+            rx = re.compile(pattern if isinstance(pattern, bytes) else pattern.encode())
         deadline = time.monotonic() + timeout
         with self.lock:
             while True:
@@ -121,10 +131,11 @@ class Appliance:
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
 
-    def wait_prompt(self, timeout=60):
-        """Wait for the first shell prompt, then turn off echo (busybox's
-        line editing steps aside without echo, so output parses cleanly)."""
-        m = self.expect(PROMPT, timeout)
+    def wait_prompt(self, timeout=60, start=0):
+        """Wait for a shell prompt after offset start, then turn off echo
+        (busybox's line editing steps aside without echo, so output parses
+        cleanly)."""
+        m = self.expect(PROMPT, timeout, start)
         self.prompt_at = time.monotonic() - self.t_start
         self.send("stty -echo\n")
         self.run("true")
@@ -136,7 +147,9 @@ class Appliance:
         start = len(self.buf)
         # The quotes keep the marker out of any echo of the typed line.
         self.send('%s; echo "__RC$?_""%d__"\n' % (cmd, self.seq))
-        m = self.expect(rb"__RC(\d+)_%d__" % self.seq, timeout, start)
+        m = self.expect(rb"__RC(\d+)_%d__\r?\n" % self.seq, timeout, start)
+        # The next prompt belongs to this command, not to the next one's output.
+        self.expect(PROMPT, timeout, m.end())
         out = ANSI.sub(b"", self.buf[start:m.start()]).decode("utf-8", "replace")
         out = out.replace("\r", "")
         status = int(m.group(1))
@@ -146,3 +159,10 @@ class Appliance:
 
     def sh(self, cmd, timeout=20):
         return self.run(cmd, timeout)[0]
+
+
+def kill_all():
+    """End every QEMU this process started (the runner calls it after each
+    test module, so a failed setup leaves nothing behind)."""
+    while Appliance.instances:
+        Appliance.instances.pop().kill()
