@@ -18,7 +18,7 @@ T0=$(date +%s%N)
 # Debian packages the build, the appliance and the tests need.
 APT_DEPS="build-essential musl-tools busybox-static qemu-system-x86 linux-source-6.1 flex bison bc
 	libelf-dev libssl-dev cpio gzip xz-utils gperf autoconf automake libtool pkg-config dpkg-dev
-	libcmocka-dev python3 iproute2 e2fsprogs kmod curl ca-certificates file bzip2"
+	libcmocka-dev libjansson-dev python3 iproute2 e2fsprogs kmod curl ca-certificates file bzip2"
 # What `./build.sh bench` compares against.
 APT_BENCH_DEPS="crun runc"
 
@@ -892,17 +892,19 @@ UNIT_FAILED=0
 
 # Unit tests: cmocka, against glibc, on the pure-logic modules.
 unit_build_and_run() {
-	local t name bin out pass fail srcs
+	local t name bin out pass fail srcs libs
 	mkdir -p "$BUILD/unit"
 	for t in "$TOP"/tests/unit/test_*.c; do
 		name=$(basename "${t%.c}")
 		bin=$BUILD/unit/$name
 		# Each test names the sources it needs on a line "// sources: a.c b.c".
 		srcs=$(sed -n 's|^// sources: ||p' "$t" | head -1)
+		# ... and the system libraries on a line "// libs: -lfoo".
+		libs=$(sed -n 's|^// libs: ||p' "$t" | head -1)
 		# shellcheck disable=SC2086
 		gcc -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
 			-fsanitize=address,undefined -I"$TOP" -o "$bin" "$t" \
-			$(for s in $srcs; do echo "$TOP/$s"; done) -lcmocka
+			$(for s in $srcs; do echo "$TOP/$s"; done) $libs -lcmocka
 		out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$bin" 2>&1) || true
 		echo "$out"
 		pass=$(echo "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' | tail -1)

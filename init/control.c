@@ -130,7 +130,7 @@ static void out_free(struct ctl_server *s, struct ctl_out *o)
 }
 
 /* Write what the pipe takes now; keep the rest for EPOLLOUT. */
-static void send_reply(struct ctl_server *s, const char *path, struct ctl_reply *r, int status)
+void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status)
 {
 	char tail[64];
 	struct stat st;
@@ -234,7 +234,7 @@ static void reject_line(struct ctl_server *s, const char *line, const char *why)
 		path[n++] = *p;
 	path[n] = '\0';
 	reply_error(&reply, "malformed request: %s", why);
-	send_reply(s, path, &reply, 2);
+	ctl_send(s, path, &reply, 2);
 	free(reply.buf);
 }
 
@@ -245,6 +245,7 @@ static void handle_line(struct ctl_server *s, char *line, ctl_handler handle, vo
 	char copy[PROTO_LINE_MAX + 1];
 	struct berr e;
 	int status = 0;
+	bool deferred = false;
 
 	snprintf(copy, sizeof(copy), "%s", line);
 	if (proto_parse_request(line, &req, &e) < 0) {
@@ -255,10 +256,12 @@ static void handle_line(struct ctl_server *s, char *line, ctl_handler handle, vo
 		reply_error(&reply, "empty request");
 		status = 1;
 	} else {
-		handle(ctx, &req, &reply, &status);
+		handle(ctx, &req, &reply, &status, &deferred);
 	}
-	if (req.reply)
-		send_reply(s, req.reply, &reply, status);
+	if (deferred)
+		;
+	else if (req.reply)
+		ctl_send(s, req.reply, &reply, status);
 	else
 		log_reply(&reply, status);
 	free(reply.buf);

@@ -37,8 +37,10 @@ struct ctl_out {
 	struct ctl_out *next;
 };
 
+/* A handler fills the reply and status; it may set *deferred to answer
+ * later with ctl_send() (it must then copy req->reply). */
 typedef void (*ctl_handler)(void *ctx, struct proto_request *req, struct ctl_reply *reply,
-			    int *status);
+			    int *status, bool *deferred);
 
 struct ctl_server {
 	int kind;
@@ -60,6 +62,8 @@ int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out
 void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx);
 /* A pending client became writable (or hung up). */
 void ctl_out_ready(struct ctl_server *s, struct ctl_out *o, unsigned events);
+/* Send a reply (the status line is added) to a client's reply FIFO. */
+void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status);
 /* Try to flush everything pending within timeout_ms (used before shutdown). */
 void ctl_flush(struct ctl_server *s, int timeout_ms);
 

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "containers.h"
 #include "control.h"
 #include "timeline.h"
 #include "../runtime/log.h"
@@ -30,6 +31,7 @@ struct sup {
 	struct ctl_server ctl;
 	enum sup_action action;
 	unsigned long reaped;
+	struct ctrs *ctrs;
 };
 
 static const char *action_name(enum sup_action a)
@@ -107,10 +109,12 @@ static const struct verb verbs[] = {
 };
 
 static void handle_request(void *ctx, struct proto_request *req, struct ctl_reply *r,
-			   int *status)
+			   int *status, bool *deferred)
 {
 	struct sup *s = ctx;
 
+	if (s->ctrs && ctrs_request(s->ctrs, req, r, status, deferred))
+		return;
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
 		if (strcmp(req->argv[0], verbs[i].name) == 0) {
 			verbs[i].fn(s, req, r, status);
@@ -132,6 +136,8 @@ static void reap(struct sup *s)
 		if (pid <= 0)
 			return;
 		s->reaped++;
+		if (s->ctrs && ctrs_reaped(s->ctrs, pid, st))
+			continue;
 		if (s->o->console && console_reaped(s->o->console, pid, st))
 			continue;
 	}
@@ -193,14 +199,16 @@ static void shutdown_now(struct sup *s)
 {
 	log_warn("shutting down: %s", action_name(s->action));
 	ctl_flush(&s->ctl, 500);
+	if (s->ctrs)
+		ctrs_shutdown(s->ctrs, 10000);
 	if (!s->o->pid1) {
 		unlink(s->ctl.path);
 		return;
 	}
 	if (s->o->console)
 		s->o->console->mode = CONSOLE_NONE; /* no respawn from here on */
-	/* Containers first (none are tracked yet), then everything else;
-	 * SIGHUP for interactive shells, which ignore SIGTERM. */
+	/* Containers are stopped; now everything else (SIGHUP for
+	 * interactive shells, which ignore SIGTERM). */
 	kill(-1, SIGTERM);
 	kill(-1, SIGHUP);
 	kill(-1, SIGCONT);
@@ -249,6 +257,7 @@ int sup_run(const struct sup_opts *o)
 	}
 	if (ctl_open(&s.ctl, o->root, s.epfd, EV_CONTROL, EV_REPLY, &e) < 0)
 		log_err("control FIFO: %s; only signals can reach berth", e.msg);
+	s.ctrs = ctrs_open(o->root, o->pid1, s.epfd, &s.ctl);
 	if (o->console) {
 		s.con.fd = o->console->timerfd;
 		watch(&s, s.con.fd, &s.con);
@@ -275,6 +284,8 @@ int sup_run(const struct sup_opts *o)
 				ctl_out_ready(&s.ctl, evs[i].data.ptr, evs[i].events);
 			else if (kind == EV_CONSOLE && o->console)
 				console_timer(o->console);
+			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER) && s.ctrs)
+				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);
 		}
 		if (s.action != SUP_RUN) {
 			shutdown_now(&s);

@@ -46,7 +46,7 @@ static void emit(const char *line, size_t len)
 
 /* Copy the reply out line by line, holding back the last line, which must be
  * the status line. */
-static int read_reply(int fd)
+static int read_reply(int fd, int timeout_ms)
 {
 	char buf[8192];
 	size_t len = 0;
@@ -54,7 +54,7 @@ static int read_reply(int fd)
 
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int r = poll(&p, 1, first ? FIRST_BYTE_TIMEOUT_MS : -1);
+		int r = poll(&p, 1, first ? timeout_ms : -1);
 		ssize_t n;
 		char *nl, *start;
 
@@ -62,7 +62,7 @@ static int read_reply(int fd)
 			continue;
 		if (r == 0) {
 			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
-				FIRST_BYTE_TIMEOUT_MS / 1000);
+				timeout_ms / 1000);
 			return 1;
 		}
 		n = read(fd, buf + len, sizeof(buf) - 1 - len);
@@ -101,15 +101,17 @@ static int read_reply(int fd)
 	return status;
 }
 
-int client_call(const char *root, int argc, char *const argv[])
+int client_send(const char *root, int argc, char *const argv[], struct client_reply *cr)
 {
 	char control[512], req[PROTO_LINE_MAX + 1];
 	unsigned char rnd[6];
-	_cleanup_fd_ int rfd = -1;
 	_cleanup_fd_ int cfd = -1;
 	struct berr e;
-	int len, status;
+	int len;
 
+	memset(cr, 0, sizeof(*cr));
+	cr->fd = -1;
+	cr->status = -1;
 	snprintf(control, sizeof(control), "%s/run/berth/control", root);
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		memset(rnd, 0, sizeof(rnd));
@@ -119,24 +121,25 @@ int client_call(const char *root, int argc, char *const argv[])
 	if (len < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
 		reply_path[0] = '\0';
-		return 1;
+		return -1;
 	}
 	if (mkfifo(reply_path, 0600) < 0) {
 		fprintf(stderr, "berth: cannot create a reply FIFO %s: %s (is berth running%s%s?)\n",
 			reply_path, strerror(errno), *root ? " with --root " : "", root);
 		reply_path[0] = '\0';
-		return 1;
+		return -1;
 	}
 	signal(SIGINT, on_interrupt);
 	signal(SIGTERM, on_interrupt);
 	signal(SIGPIPE, SIG_IGN);
-	rfd = open(reply_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr->fd = open(reply_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	cfd = open(control, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (rfd < 0 || cfd < 0) {
-		fprintf(stderr, "berth: %s: %s (is berth running?)\n", rfd < 0 ? reply_path : control,
+	if (cr->fd < 0 || cfd < 0) {
+		fprintf(stderr, "berth: %s: %s (is berth running?)\n",
+			cr->fd < 0 ? reply_path : control,
 			errno == ENXIO ? "nobody is listening" : strerror(errno));
 		drop_reply_fifo();
-		return 1;
+		return -1;
 	}
 	for (int tries = 0;; tries++) {
 		ssize_t n = write(cfd, req, len);
@@ -148,9 +151,95 @@ int client_call(const char *root, int argc, char *const argv[])
 		}
 		fprintf(stderr, "berth: send request: %s\n", n < 0 ? strerror(errno) : "short write");
 		drop_reply_fifo();
-		return 1;
+		return -1;
 	}
-	status = read_reply(rfd);
+	return 0;
+}
+
+static int wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int client_collect(struct client_reply *cr, int timeout_ms)
+{
+	size_t cap = 0;
+	int first = 1;
+
+	for (;;) {
+		char chunk[4096];
+		ssize_t n;
+
+		if (wait_readable(cr->fd, first ? timeout_ms : -1) == 0) {
+			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
+				timeout_ms / 1000);
+			drop_reply_fifo();
+			return -1;
+		}
+		n = read(cr->fd, chunk, sizeof(chunk));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		if (first) {
+			first = 0;
+			drop_reply_fifo();
+		}
+		if (cr->out_len + (size_t)n + 1 > cap) {
+			char *g;
+			cap = (cr->out_len + n + 1) * 2;
+			g = realloc(cr->out, cap);
+			if (!g) {
+				fprintf(stderr, "berth: out of memory\n");
+				return -1;
+			}
+			cr->out = g;
+		}
+		memcpy(cr->out + cr->out_len, chunk, n);
+		cr->out_len += n;
+		cr->out[cr->out_len] = '\0';
+	}
+	drop_reply_fifo();
+	/* The last line is the status. */
+	if (cr->out_len && cr->out[cr->out_len - 1] == '\n') {
+		char *last = cr->out + cr->out_len - 1;
+
+		while (last > cr->out && last[-1] != '\n')
+			last--;
+		if (proto_status_line(last, &cr->status)) {
+			*last = '\0';
+			cr->out_len = last - cr->out;
+			return cr->status;
+		}
+	}
+	fprintf(stderr, "berth: the reply ended without a status\n");
+	return -1;
+}
+
+void client_reply_free(struct client_reply *cr)
+{
+	if (cr->fd >= 0)
+		close(cr->fd);
+	cr->fd = -1;
+	free(cr->out);
+	cr->out = NULL;
+}
+
+int client_call(const char *root, int argc, char *const argv[])
+{
+	struct client_reply cr;
+	int status;
+
+	if (client_send(root, argc, argv, &cr) < 0)
+		return 1;
+	status = read_reply(cr.fd, strcmp(argv[0], "wait") == 0 ? -1 : FIRST_BYTE_TIMEOUT_MS);
+	client_reply_free(&cr);
 	drop_reply_fifo();
 	return status;
 }

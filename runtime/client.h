@@ -2,9 +2,28 @@
 #ifndef BERTH_CLIENT_H
 #define BERTH_CLIENT_H
 
+#include <stddef.h>
+
 /* Send argv as one request to the supervisor under root ("" = appliance),
  * copy the reply to stdout (error lines to stderr) and return the status
  * the supervisor gave, or 1 with a message when it cannot be reached. */
 int client_call(const char *root, int argc, char *const argv[]);
+
+/* The same in parts, for callers that do other work while waiting. */
+struct client_reply {
+	int fd;			/* the reply FIFO, opened non-blocking */
+	char buf[8192];
+	size_t len;
+	int status;		/* from the status line, -1 until seen */
+	char *out;		/* the reply's text when collected (client_collect) */
+	size_t out_len;
+};
+/* Send a request; the reply is read with client_collect(). */
+int client_send(const char *root, int argc, char *const argv[], struct client_reply *cr);
+/* Read the whole reply into cr->out (no output printed). timeout_ms < 0
+ * waits forever for the first byte. Returns the status, or -1 on a broken
+ * reply (message on stderr). */
+int client_collect(struct client_reply *cr, int timeout_ms);
+void client_reply_free(struct client_reply *cr);
 
 #endif

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_ctr.h"
 #include "client.h"
 #include "proto.h"
 #include "util.h"
@@ -33,6 +34,19 @@ static int cmd_modules(const char *root, int argc, char **argv);
 static int cmd_console(const char *root, int argc, char **argv);
 
 static const struct cli_verb verbs[] = {
+	{ "run", "run [OPTIONS] IMAGE [CMD...]", "Create and start a container", cli_run },
+	{ "create", "create [OPTIONS] IMAGE [CMD...]", "Create a container", cli_run },
+	{ "start", "start CONTAINER...", "Start containers", NULL },
+	{ "stop", "stop [-t SECONDS] CONTAINER...", "Stop containers (SIGTERM, then SIGKILL)",
+	  NULL },
+	{ "restart", "restart [-t SECONDS] CONTAINER...", "Restart containers", NULL },
+	{ "kill", "kill [-s SIGNAL] CONTAINER...", "Send a signal to containers", NULL },
+	{ "rm", "rm [-f] CONTAINER...", "Remove containers", NULL },
+	{ "wait", "wait CONTAINER", "Wait for a container to exit; print its exit code", NULL },
+	{ "ps", "ps [-a] [-q] [--no-trunc] [--format T]", "List containers", cli_ps },
+	{ "logs", "logs [-f] [-t] [--tail N] CONTAINER", "Show a container's output", cli_logs },
+	{ "inspect", "inspect [-f TEMPLATE] CONTAINER...", "Show a container's details",
+	  cli_inspect },
 	{ "boot", "boot", "Show the boot timeline (milestones of PID 1)", NULL },
 	{ "poweroff", "poweroff", "Stop everything and power the appliance off", NULL },
 	{ "reboot", "reboot", "Stop everything and reboot", NULL },

@@ -2,53 +2,11 @@
 replies and exit codes, bad input that must not hurt the supervisor, and
 reply paths that must be refused."""
 import os
-import shutil
 import stat
-import subprocess
-import tempfile
 import threading
 import time
 
-
-class Daemon:
-    def __init__(self, build):
-        self.berth = os.path.join(build, "berth")
-        self.root = tempfile.mkdtemp(prefix="berth-host-")
-        self.log = open(os.path.join(self.root, "daemon.log"), "w+")
-        self.proc = subprocess.Popen([self.berth, "daemon", "--root", self.root],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        self.control = os.path.join(self.root, "run/berth/control")
-        for _ in range(200):
-            if os.path.exists(self.control):
-                break
-            time.sleep(0.01)
-        assert os.path.exists(self.control), self.logtext()
-
-    def cli(self, *args, timeout=20):
-        p = subprocess.run([self.berth, "--root", self.root] + list(args),
-                           capture_output=True, text=True, timeout=timeout)
-        return p.returncode, p.stdout, p.stderr
-
-    def write_raw(self, data):
-        fd = os.open(self.control, os.O_WRONLY | os.O_NONBLOCK)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-
-    def logtext(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
-
-    def alive(self):
-        return self.proc.poll() is None
-
-    def stop(self):
-        if self.alive():
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+from hostenv import Daemon
 
 
 def setup_module(build):
@@ -56,7 +14,7 @@ def setup_module(build):
 
 
 def teardown_module(d):
-    d.stop()
+    d.stop()  # already stopped by test_stop_ends_daemon when that passed
 
 
 def test_ping_and_version(d):

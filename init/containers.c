@@ -1,0 +1,1018 @@
+#include "containers.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../runtime/container.h"
+#include "../runtime/log.h"
+#include "../runtime/sandbox.h"
+#include "../runtime/util.h"
+
+#define LOG_MAX_BYTES (10 << 20)
+#define LOG_FILES 3
+#define CGROUP_PARENT "/sys/fs/cgroup/berth"
+
+struct ctr;
+
+struct logpipe {
+	int kind; /* EV_CTR_LOG: first, the supervisor's event tag */
+	int fd;
+	struct ctr *c;
+	const char *stream;
+	char buf[4096];
+	size_t len;
+};
+
+struct waiter {
+	char *path;
+	struct waiter *next;
+};
+
+struct ctr {
+	struct ctr_config cfg;
+	struct ctr_state st;
+	struct logpipe out, err;
+	int logfd;
+	off_t logsize;
+	uint64_t kill_at;	/* monotonic deadline for SIGKILL, 0 = none */
+	bool remove_when_dead;
+	bool start_when_dead;	/* restart */
+	struct waiter *waiters;
+	struct ctr *next;
+};
+
+struct ctrs {
+	char root[512];
+	bool pid1;
+	int epfd;
+	struct ctl_server *ctl;
+	struct ctr *list;
+	struct {
+		int kind;
+		int fd;
+	} timer;
+	bool cgroup_ok;
+};
+
+static int64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+static void save_state(struct ctrs *cs, struct ctr *c)
+{
+	struct berr e;
+
+	if (ctr_state_save(cs->root, c->cfg.id, &c->st, &e) < 0)
+		log_err("container %.12s: %s", c->cfg.id, e.msg);
+}
+
+/* ---- lookup ---- */
+
+/* Docker's order: exact name, exact ID, then a unique ID prefix. */
+static struct ctr *find(struct ctrs *cs, const char *ref, struct ctl_reply *r)
+{
+	struct ctr *hit = NULL;
+	size_t n = strlen(ref);
+	int matches = 0;
+
+	if (*ref == '/')
+		ref++;
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (strcmp(c->cfg.name, ref) == 0 || strcmp(c->cfg.id, ref) == 0)
+			return c;
+	}
+	for (struct ctr *c = cs->list; n > 0 && c; c = c->next) {
+		if (strncmp(c->cfg.id, ref, n) == 0) {
+			hit = c;
+			matches++;
+		}
+	}
+	if (matches == 1)
+		return hit;
+	if (r && matches > 1)
+		reply_error(r, "multiple IDs found with provided prefix: %s", ref);
+	else if (r)
+		reply_error(r, "No such container: %s", ref);
+	return NULL;
+}
+
+/* ---- timer (stop grace periods) ---- */
+
+static void rearm(struct ctrs *cs)
+{
+	struct itimerspec its = { 0 };
+	uint64_t next = 0, now = now_ns();
+
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (c->kill_at && (!next || c->kill_at < next))
+			next = c->kill_at;
+	}
+	if (next) {
+		uint64_t d = next > now ? next - now : 1000;
+		its.it_value.tv_sec = d / 1000000000ull;
+		its.it_value.tv_nsec = d % 1000000000ull;
+	}
+	timerfd_settime(cs->timer.fd, 0, &its, NULL);
+}
+
+static void on_timer(struct ctrs *cs)
+{
+	uint64_t ticks, now = now_ns();
+
+	(void)!read(cs->timer.fd, &ticks, sizeof(ticks));
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (c->kill_at && c->kill_at <= now) {
+			c->kill_at = 0;
+			if (c->st.status == CTR_RUNNING && c->st.pid > 0) {
+				log_info("container %.12s: grace period over, SIGKILL", c->cfg.id);
+				kill(c->st.pid, SIGKILL);
+			}
+		}
+	}
+	rearm(cs);
+}
+
+/* ---- logs ---- */
+
+static void log_open(struct ctrs *cs, struct ctr *c)
+{
+	char path[600];
+	struct stat st;
+
+	ctr_log_path(cs->root, c->cfg.id, path, sizeof(path));
+	c->logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (c->logfd < 0)
+		log_err("container %.12s: open log %s: %s", c->cfg.id, path, strerror(errno));
+	c->logsize = (c->logfd >= 0 && fstat(c->logfd, &st) == 0) ? st.st_size : 0;
+}
+
+/* 10 MiB x 3 files: <id>.log, .log.1, .log.2. */
+static void log_rotate(struct ctrs *cs, struct ctr *c)
+{
+	char base[600], from[620], to[620];
+
+	ctr_log_path(cs->root, c->cfg.id, base, sizeof(base));
+	for (int i = LOG_FILES - 1; i > 0; i--) {
+		if (i == 1)
+			snprintf(from, sizeof(from), "%s", base);
+		else
+			snprintf(from, sizeof(from), "%s.%d", base, i - 1);
+		snprintf(to, sizeof(to), "%s.%d", base, i);
+		rename(from, to);
+	}
+	if (c->logfd >= 0)
+		close(c->logfd);
+	log_open(cs, c);
+}
+
+/* One log line: "<RFC 3339 time> <stream> <text>\n". */
+static void log_line(struct ctrs *cs, struct ctr *c, const char *stream, const char *text,
+		     size_t len)
+{
+	char head[64], ts[48];
+	struct iovec {
+		const void *b;
+		size_t l;
+	} parts[3];
+	size_t total;
+
+	if (c->logfd < 0)
+		return;
+	ctr_format_time(real_ns(), ts, sizeof(ts));
+	snprintf(head, sizeof(head), "%s %s ", ts, stream);
+	parts[0] = (struct iovec){ head, strlen(head) };
+	parts[1] = (struct iovec){ text, len };
+	parts[2] = (struct iovec){ "\n", 1 };
+	total = parts[0].l + parts[1].l + 1;
+	{
+		char line[sizeof(head) + sizeof(c->out.buf) + 1];
+		memcpy(line, parts[0].b, parts[0].l);
+		memcpy(line + parts[0].l, text, len);
+		line[total - 1] = '\n';
+		if (write_all(c->logfd, line, total) < 0) {
+			log_err("container %.12s: write log: %s", c->cfg.id, strerror(errno));
+			return;
+		}
+	}
+	c->logsize += total;
+	if (c->logsize > LOG_MAX_BYTES)
+		log_rotate(cs, c);
+}
+
+static void pipe_flush(struct ctrs *cs, struct logpipe *p, bool all)
+{
+	char *start = p->buf, *nl;
+
+	while ((nl = memchr(start, '\n', p->len - (start - p->buf)))) {
+		log_line(cs, p->c, p->stream, start, nl - start);
+		start = nl + 1;
+	}
+	p->len -= start - p->buf;
+	memmove(p->buf, start, p->len);
+	if (p->len && (all || p->len == sizeof(p->buf))) {
+		log_line(cs, p->c, p->stream, p->buf, p->len);
+		p->len = 0;
+	}
+}
+
+static void pipe_close(struct ctrs *cs, struct logpipe *p)
+{
+	if (p->fd < 0)
+		return;
+	epoll_ctl(cs->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	close(p->fd);
+	p->fd = -1;
+	pipe_flush(cs, p, true);
+}
+
+/* Read what is there; never block on a container. */
+static void pipe_read(struct ctrs *cs, struct logpipe *p)
+{
+	for (;;) {
+		ssize_t n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			pipe_close(cs, p);
+			return;
+		}
+		p->len += n;
+		pipe_flush(cs, p, false);
+	}
+}
+
+/* ---- start ---- */
+
+static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir)
+{
+	char path[700], buf[4096], resolv[4096];
+	const char *host = c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
+	size_t n = 0;
+	char *save = NULL;
+
+	snprintf(path, sizeof(path), "%s/hostname", dir);
+	snprintf(buf, sizeof(buf), "%.63s\n", host);
+	write_file_atomic(path, buf, strlen(buf), 0644);
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	snprintf(buf, sizeof(buf),
+		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	write_file_atomic(path, buf, strlen(buf), 0644);
+	/* The host's resolvers, less loopback ones (they mean nothing inside);
+	 * Docker's fallback servers when none is left. */
+	buf[0] = '\0';
+	if (read_file("/etc/resolv.conf", resolv, sizeof(resolv)) < 0)
+		resolv[0] = '\0';
+	for (char *l = strtok_r(resolv, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, "nameserver", 10) == 0 && strstr(l, " 127."))
+			continue;
+		if (strncmp(l, "nameserver", 10) == 0)
+			n++;
+		strncat(buf, l, sizeof(buf) - strlen(buf) - 2);
+		strcat(buf, "\n");
+	}
+	if (n == 0)
+		strncat(buf, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n", sizeof(buf) - strlen(buf) - 1);
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	write_file_atomic(path, buf, strlen(buf), 0644);
+	(void)cs;
+}
+
+/* Paths and the sandbox spec for a container (buffers live in *sp). */
+struct spec_buf {
+	struct sb_spec spec;
+	char dir[512], upper[560], work[560], rootfs[560], hosts[560], resolv[560],
+		hostname[560], cgroup[256];
+	struct sb_mount mounts[64];
+	const char *lower[128];
+};
+
+static void build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
+{
+	struct ctr_config *k = &c->cfg;
+	int n = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	ctr_dir(cs->root, k->id, sp->dir, sizeof(sp->dir));
+	snprintf(sp->upper, sizeof(sp->upper), "%s/upper", sp->dir);
+	snprintf(sp->work, sizeof(sp->work), "%s/work", sp->dir);
+	snprintf(sp->rootfs, sizeof(sp->rootfs), "%s/rootfs", sp->dir);
+	snprintf(sp->hosts, sizeof(sp->hosts), "%s/hosts", sp->dir);
+	snprintf(sp->resolv, sizeof(sp->resolv), "%s/resolv.conf", sp->dir);
+	snprintf(sp->hostname, sizeof(sp->hostname), "%s/hostname", sp->dir);
+	for (char **l = k->layers; l && *l && n < (int)ARRAY_SIZE(sp->lower); l++)
+		sp->lower[n++] = *l;
+	for (int i = 0; i < k->nmounts && i < (int)ARRAY_SIZE(sp->mounts); i++)
+		sp->mounts[i] = (struct sb_mount){ k->mounts[i].source, k->mounts[i].target,
+						   k->mounts[i].read_only };
+	sp->spec = (struct sb_spec){
+		.id = k->id,
+		.hostname = k->hostname && *k->hostname ? k->hostname : NULL,
+		.lowerdirs = sp->lower,
+		.nlower = n,
+		.upperdir = sp->upper,
+		.workdir = sp->work,
+		.rootfs = sp->rootfs,
+		.read_only = k->read_only,
+		.mounts = sp->mounts,
+		.nmounts = k->nmounts < 64 ? k->nmounts : 64,
+		.hosts_file = sp->hosts,
+		.resolv_file = sp->resolv,
+		.hostname_file = sp->hostname,
+		.argv = k->argv,
+		.env = k->env,
+		.cwd = k->cwd,
+		.user = k->user,
+		.tty = k->tty,
+		.stdin_fd = -1,
+		.stdout_fd = -1,
+		.stderr_fd = -1,
+		.privileged = k->privileged,
+		.caps = k->caps,
+		.no_new_privs = k->no_new_privs,
+		.seccomp = k->seccomp,
+		.limits = k->limits,
+	};
+	if (cs->cgroup_ok) {
+		snprintf(sp->cgroup, sizeof(sp->cgroup), CGROUP_PARENT "/%s", k->id);
+		sp->spec.cgroup = sp->cgroup;
+	}
+}
+
+static void watch_pipe(struct ctrs *cs, struct logpipe *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = p };
+
+	fcntl(p->fd, F_SETFL, O_NONBLOCK);
+	if (epoll_ctl(cs->epfd, EPOLL_CTL_ADD, p->fd, &ev) < 0)
+		log_err("container %.12s: watch log pipe: %s", p->c->cfg.id, strerror(errno));
+}
+
+/* Exit code for a start that failed, as `docker run` reports it. */
+static int start_failure_status(int code)
+{
+	return code == ENOENT ? 127 : code == EACCES ? 126 : 125;
+}
+
+static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
+{
+	struct spec_buf sp;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	pid_t pid;
+	int r;
+
+	if (c->st.status == CTR_RUNNING)
+		return 0;
+	build_spec(cs, c, &sp);
+	if (mkdir_p(sp.upper, 0755) < 0 || mkdir_p(sp.work, 0700) < 0 ||
+	    mkdir_p(sp.rootfs, 0755) < 0)
+		return berr_set(e, errno, "create %s", sp.dir);
+	write_etc_files(cs, c, sp.dir);
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		r = berr_set(e, errno, "pipe");
+		goto fail;
+	}
+	sp.spec.stdout_fd = out[1];
+	sp.spec.stderr_fd = err[1];
+	r = sb_start(&sp.spec, &pid, e);
+	close(out[1]);
+	close(err[1]);
+	out[1] = err[1] = -1;
+	if (r < 0)
+		goto fail;
+	if (c->logfd < 0)
+		log_open(cs, c);
+	c->out = (struct logpipe){ .kind = EV_CTR_LOG, .fd = out[0], .c = c, .stream = "stdout" };
+	c->err = (struct logpipe){ .kind = EV_CTR_LOG, .fd = err[0], .c = c, .stream = "stderr" };
+	watch_pipe(cs, &c->out);
+	watch_pipe(cs, &c->err);
+	c->st.status = CTR_RUNNING;
+	c->st.pid = pid;
+	c->st.exit_code = 0;
+	c->st.oom_killed = false;
+	c->st.started_ns = real_ns();
+	c->st.finished_ns = 0;
+	c->st.error[0] = '\0';
+	save_state(cs, c);
+	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (err[i] >= 0)
+			close(err[i]);
+	}
+	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
+	c->st.exit_code = start_failure_status(e->code);
+	save_state(cs, c);
+	return r;
+}
+
+/* ---- exit, removal ---- */
+
+static bool oom_killed(struct ctrs *cs, struct ctr *c)
+{
+	char path[300], buf[1024];
+	const char *p;
+
+	if (!cs->cgroup_ok)
+		return false;
+	snprintf(path, sizeof(path), CGROUP_PARENT "/%s/memory.events", c->cfg.id);
+	if (read_file(path, buf, sizeof(buf)) < 0)
+		return false;
+	p = strstr(buf, "oom_kill ");
+	return p && strtol(p + 9, NULL, 10) > 0;
+}
+
+static void remove_tree(const char *path)
+{
+	char *argv[] = { "/bin/rm", "-rf", (char *)path, NULL };
+
+	/* Container trees are ours; /bin/rm keeps recursion out of PID 1. */
+	if (run_wait(argv, NULL, -1) != 0)
+		log_err("remove %s failed", path);
+}
+
+static void ctr_free(struct ctr *c)
+{
+	while (c->waiters) {
+		struct waiter *w = c->waiters;
+		c->waiters = w->next;
+		free(w->path);
+		free(w);
+	}
+	if (c->logfd >= 0)
+		close(c->logfd);
+	ctr_config_free(&c->cfg);
+	free(c);
+}
+
+static void remove_ctr(struct ctrs *cs, struct ctr *c)
+{
+	char dir[512], log[600], old[620];
+	struct ctr **pp = &cs->list;
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
+	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));
+	unlink(log);
+	for (int i = 1; i < LOG_FILES; i++) {
+		snprintf(old, sizeof(old), "%s.%d", log, i);
+		unlink(old);
+	}
+	remove_tree(dir);
+	log_info("container %.12s (%s): removed", c->cfg.id, c->cfg.name);
+	ctr_free(c);
+}
+
+static void notify_waiters(struct ctrs *cs, struct ctr *c)
+{
+	while (c->waiters) {
+		struct waiter *w = c->waiters;
+		struct ctl_reply r = { 0 };
+
+		c->waiters = w->next;
+		reply_printf(&r, "%d\n", c->st.exit_code);
+		ctl_send(cs->ctl, w->path, &r, 0);
+		free(r.buf);
+		free(w->path);
+		free(w);
+	}
+}
+
+bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
+{
+	struct spec_buf sp;
+	struct ctr *c;
+
+	for (c = cs->list; c; c = c->next) {
+		if (c->st.status == CTR_RUNNING && c->st.pid == pid)
+			break;
+	}
+	if (!c)
+		return false;
+	pipe_read(cs, &c->out);
+	pipe_read(cs, &c->err);
+	pipe_close(cs, &c->out);
+	pipe_close(cs, &c->err);
+	c->st.status = CTR_EXITED;
+	c->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	c->st.oom_killed = oom_killed(cs, c);
+	c->st.finished_ns = real_ns();
+	c->st.pid = 0;
+	c->kill_at = 0;
+	build_spec(cs, c, &sp);
+	sb_cleanup(&sp.spec);
+	save_state(cs, c);
+	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
+		 c->st.oom_killed ? " (OOM killed)" : "");
+	notify_waiters(cs, c);
+	rearm(cs);
+	if (c->remove_when_dead || c->cfg.auto_remove) {
+		remove_ctr(cs, c);
+	} else if (c->start_when_dead) {
+		struct berr e;
+		c->start_when_dead = false;
+		if (start_one(cs, c, &e) < 0)
+			log_err("container %.12s: restart: %s", c->cfg.id, e.msg);
+	}
+	return true;
+}
+
+void ctrs_event(struct ctrs *cs, void *tag, unsigned events)
+{
+	(void)events;
+	if (tag == &cs->timer)
+		on_timer(cs);
+	else
+		pipe_read(cs, tag);
+}
+
+/* ---- verbs ---- */
+
+static int stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig)
+{
+	if (c->st.status != CTR_RUNNING || c->st.pid <= 0)
+		return 0;
+	if (kill(c->st.pid, sig) < 0)
+		return -errno;
+	if (sig != SIGKILL && timeout >= 0) {
+		uint64_t at = now_ns() + (uint64_t)timeout * 1000000000ull;
+		if (!c->kill_at || at < c->kill_at)
+			c->kill_at = at;
+		rearm(cs);
+	}
+	return 0;
+}
+
+static int parse_int(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < -1 || v > 100000)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static int signal_number(const char *s)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = { { "HUP", SIGHUP },	  { "INT", SIGINT },   { "QUIT", SIGQUIT },
+		     { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+		     { "TERM", SIGTERM }, { "STOP", SIGSTOP }, { "CONT", SIGCONT },
+		     { "ALRM", SIGALRM }, { "WINCH", SIGWINCH } };
+	int n;
+
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		if (strcasecmp(s, sigs[i].name) == 0)
+			return sigs[i].sig;
+	}
+	return parse_int(s, &n) == 0 && n > 0 && n < 65 ? n : -1;
+}
+
+static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+			int *status)
+{
+	struct ctr *c;
+	struct berr e;
+	char dir[512];
+	const char *id = req->argc == 2 ? req->argv[1] : "";
+
+	if (strlen(id) != CTR_ID_LEN || strspn(id, "0123456789abcdef") != CTR_ID_LEN) {
+		reply_error(r, "create: want one 64-hex container ID (the CLI prepares it)");
+		*status = 1;
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		reply_error(r, "create: out of memory");
+		*status = 1;
+		return;
+	}
+	c->logfd = -1;
+	c->out.fd = c->err.fd = -1;
+	ctr_dir(cs->root, id, dir, sizeof(dir));
+	if (ctr_config_load(cs->root, id, &c->cfg, &e) < 0) {
+		reply_error(r, "create: %s", e.msg);
+		*status = 1;
+		free(c);
+		return;
+	}
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (strcmp(o->cfg.name, c->cfg.name) == 0 || strcmp(o->cfg.id, id) == 0) {
+			reply_error(r,
+				    "Conflict. The container name \"/%s\" is already in use by "
+				    "container \"%s\". You have to remove (or rename) that "
+				    "container to be able to reuse that name.",
+				    c->cfg.name, o->cfg.id);
+			*status = 125;
+			ctr_config_free(&c->cfg);
+			free(c);
+			remove_tree(dir);
+			return;
+		}
+	}
+	if (!ctr_name_valid(c->cfg.name)) {
+		reply_error(r, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
+			       "allowed", c->cfg.name);
+		*status = 125;
+		ctr_config_free(&c->cfg);
+		free(c);
+		remove_tree(dir);
+		return;
+	}
+	c->st.status = CTR_CREATED;
+	save_state(cs, c);
+	c->next = cs->list;
+	cs->list = c;
+	reply_printf(r, "%s\n", id);
+}
+
+static void verb_start(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+		       int *status)
+{
+	if (req->argc < 2) {
+		reply_error(r, "\"start\" requires at least 1 argument");
+		*status = 1;
+		return;
+	}
+	for (int i = 1; i < req->argc; i++) {
+		struct ctr *c = find(cs, req->argv[i], r);
+		struct berr e;
+
+		if (!c) {
+			*status = 1;
+			continue;
+		}
+		if (start_one(cs, c, &e) < 0) {
+			reply_error(r, "failed to start container %s: %s", req->argv[i], e.msg);
+			*status = start_failure_status(e.code);
+			continue;
+		}
+		reply_printf(r, "%s\n", req->argv[i]);
+	}
+}
+
+static void verb_stop_kill(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+			   int *status)
+{
+	bool is_kill = strcmp(req->argv[0], "kill") == 0;
+	bool restart = strcmp(req->argv[0], "restart") == 0;
+	int timeout = -2, sig = is_kill ? SIGKILL : SIGTERM, i = 1;
+
+	for (; i < req->argc && req->argv[i][0] == '-'; i++) {
+		const char *a = req->argv[i];
+		if (!is_kill && (strcmp(a, "-t") == 0 || strcmp(a, "--time") == 0) &&
+		    i + 1 < req->argc && parse_int(req->argv[i + 1], &timeout) == 0) {
+			i++;
+		} else if (is_kill && (strcmp(a, "-s") == 0 || strcmp(a, "--signal") == 0) &&
+			   i + 1 < req->argc && (sig = signal_number(req->argv[i + 1])) > 0) {
+			i++;
+		} else {
+			reply_error(r, "%s: bad option or value: %s", req->argv[0], a);
+			*status = 1;
+			return;
+		}
+	}
+	if (i >= req->argc) {
+		reply_error(r, "\"%s\" requires at least 1 argument", req->argv[0]);
+		*status = 1;
+		return;
+	}
+	for (; i < req->argc; i++) {
+		struct ctr *c = find(cs, req->argv[i], r);
+		int t, rc;
+
+		if (!c) {
+			*status = 1;
+			continue;
+		}
+		t = timeout >= -1 ? timeout : (c->cfg.stop_timeout > 0 ? c->cfg.stop_timeout : 10);
+		if (is_kill && c->st.status != CTR_RUNNING) {
+			reply_error(r, "Cannot kill container: %s: container %s is not running",
+				    req->argv[i], c->cfg.id);
+			*status = 1;
+			continue;
+		}
+		if (restart && c->st.status == CTR_RUNNING)
+			c->start_when_dead = true;
+		rc = stop_one(cs, c, t, sig);
+		if (rc < 0) {
+			reply_error(r, "%s %s: %s", req->argv[0], req->argv[i], strerror(-rc));
+			*status = 1;
+			continue;
+		}
+		if (restart && c->st.status != CTR_RUNNING) {
+			struct berr e;
+			if (start_one(cs, c, &e) < 0) {
+				reply_error(r, "restart %s: %s", req->argv[i], e.msg);
+				*status = 1;
+				continue;
+			}
+		}
+		reply_printf(r, "%s\n", req->argv[i]);
+	}
+}
+
+static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+		    int *status)
+{
+	bool force = false;
+	int i = 1;
+
+	for (; i < req->argc && req->argv[i][0] == '-'; i++) {
+		if (strcmp(req->argv[i], "-f") == 0 || strcmp(req->argv[i], "--force") == 0)
+			force = true;
+		else if (strcmp(req->argv[i], "-v") == 0 || strcmp(req->argv[i], "--volumes") == 0)
+			; /* no anonymous volumes yet */
+		else {
+			reply_error(r, "rm: unknown flag: %s", req->argv[i]);
+			*status = 1;
+			return;
+		}
+	}
+	if (i >= req->argc) {
+		reply_error(r, "\"rm\" requires at least 1 argument");
+		*status = 1;
+		return;
+	}
+	for (; i < req->argc; i++) {
+		struct ctr *c = find(cs, req->argv[i], r);
+
+		if (!c) {
+			*status = 1;
+			continue;
+		}
+		if (c->st.status == CTR_RUNNING) {
+			if (!force) {
+				reply_error(r,
+					    "You cannot remove a running container %s. Stop the "
+					    "container before attempting removal or force remove",
+					    c->cfg.id);
+				*status = 1;
+				continue;
+			}
+			c->remove_when_dead = true; /* removed once reaped */
+			kill(c->st.pid, SIGKILL);
+		} else {
+			remove_ctr(cs, c);
+		}
+		reply_printf(r, "%s\n", req->argv[i]);
+	}
+}
+
+static void verb_wait(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+		      int *status, bool *deferred)
+{
+	struct ctr *c;
+	struct waiter *w;
+
+	if (req->argc != 2) {
+		reply_error(r, "\"wait\" requires exactly 1 argument");
+		*status = 1;
+		return;
+	}
+	c = find(cs, req->argv[1], r);
+	if (!c) {
+		*status = 1;
+		return;
+	}
+	/* Like Docker, a created container is waited for until it has run. */
+	if ((c->st.status != CTR_RUNNING && c->st.status != CTR_CREATED) || !req->reply) {
+		reply_printf(r, "%d\n", c->st.exit_code);
+		return;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(req->reply))) {
+		free(w);
+		reply_error(r, "wait: out of memory");
+		*status = 1;
+		return;
+	}
+	w->next = c->waiters;
+	c->waiters = w;
+	*deferred = true;
+}
+
+/* Rows for the CLI to format: quoted words, one container a line. */
+static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r, int *status)
+{
+	int64_t now = real_ns();
+
+	(void)req;
+	(void)status;
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		char line[4096], cmd[1024], st[128], num[64];
+		size_t len = 0, clen = 0;
+		char *words[10];
+
+		cmd[0] = '\0';
+		for (char **a = c->cfg.argv; a && *a; a++) {
+			clen += snprintf(cmd + clen, sizeof(cmd) - clen, "%s%s", a == c->cfg.argv ? "" : " ", *a);
+			if (clen >= sizeof(cmd))
+				break;
+		}
+		ctr_status_text(&c->st, now, st, sizeof(st));
+		snprintf(num, sizeof(num), "%lld", (long long)c->cfg.created_ns);
+		words[0] = c->cfg.id;
+		words[1] = c->cfg.name;
+		words[2] = c->cfg.image ? c->cfg.image : "";
+		words[3] = cmd;
+		words[4] = num;
+		words[5] = st;
+		words[6] = (char *)ctr_status_name(c->st.status);
+		line[0] = '\0';
+		for (int i = 0; i < 7; i++) {
+			if (i)
+				line[len++] = ' ';
+			if (proto_quote(line, sizeof(line) - 2, &len, words[i]) < 0)
+				break;
+		}
+		line[len++] = '\n';
+		reply_write(r, line, len);
+	}
+}
+
+bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r, int *status,
+		  bool *deferred)
+{
+	const char *v = req->argv[0];
+
+	if (strcmp(v, "create") == 0)
+		verb_create(cs, req, r, status);
+	else if (strcmp(v, "start") == 0)
+		verb_start(cs, req, r, status);
+	else if (strcmp(v, "stop") == 0 || strcmp(v, "kill") == 0 || strcmp(v, "restart") == 0)
+		verb_stop_kill(cs, req, r, status);
+	else if (strcmp(v, "rm") == 0)
+		verb_rm(cs, req, r, status);
+	else if (strcmp(v, "wait") == 0)
+		verb_wait(cs, req, r, status, deferred);
+	else if (strcmp(v, "ps-rows") == 0)
+		verb_ps(cs, req, r, status);
+	else
+		return false;
+	return true;
+}
+
+/* ---- startup, shutdown ---- */
+
+static void load_existing(struct ctrs *cs)
+{
+	char dir[600];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(dir, sizeof(dir), "%s/run/berth/containers", cs->root);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct ctr *c;
+		struct berr e;
+
+		if (strlen(de->d_name) != CTR_ID_LEN)
+			continue;
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			break;
+		c->logfd = -1;
+		c->out.fd = c->err.fd = -1;
+		if (ctr_config_load(cs->root, de->d_name, &c->cfg, &e) < 0 ||
+		    ctr_state_load(cs->root, de->d_name, &c->st, &e) < 0) {
+			log_warn("container %.12s: %s; skipped", de->d_name, e.msg);
+			ctr_config_free(&c->cfg);
+			free(c);
+			continue;
+		}
+		if (c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING) {
+			/* Its process belonged to an earlier supervisor. */
+			c->st.status = CTR_EXITED;
+			c->st.exit_code = 255;
+			c->st.pid = 0;
+			snprintf(c->st.error, sizeof(c->st.error), "supervisor restarted");
+			save_state(cs, c);
+		}
+		c->next = cs->list;
+		cs->list = c;
+	}
+	closedir(d);
+}
+
+static bool prepare_cgroups(struct ctrs *cs)
+{
+	char ctl[512];
+
+	if (access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) < 0) {
+		log_warn("cgroup v2 is not mounted at /sys/fs/cgroup (a v1 or hybrid host): "
+			 "containers run without resource limits");
+		return false;
+	}
+	if (mkdir(CGROUP_PARENT, 0755) < 0 && errno != EEXIST) {
+		log_warn("cgroup: create %s: %s; containers run without resource limits",
+			 CGROUP_PARENT, strerror(errno));
+		return false;
+	}
+	if (read_file("/sys/fs/cgroup/cgroup.subtree_control", ctl, sizeof(ctl)) >= 0) {
+		char *save = NULL;
+		for (char *t = strtok_r(ctl, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+			char word[64];
+			snprintf(word, sizeof(word), "+%s", t);
+			if (write_file(CGROUP_PARENT "/cgroup.subtree_control", word) < 0)
+				log_warn("cgroup: enable %s for containers: %s", t, strerror(errno));
+		}
+	}
+	return true;
+}
+
+struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl)
+{
+	struct ctrs *cs = calloc(1, sizeof(*cs));
+	struct epoll_event ev;
+	char path[600];
+
+	if (!cs)
+		return NULL;
+	snprintf(cs->root, sizeof(cs->root), "%s", root);
+	cs->pid1 = pid1;
+	cs->epfd = epfd;
+	cs->ctl = ctl;
+	cs->timer.kind = EV_CTR_TIMER;
+	cs->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ev.events = EPOLLIN;
+	ev.data.ptr = &cs->timer;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, cs->timer.fd, &ev);
+	snprintf(path, sizeof(path), "%s/run/berth/containers", root);
+	mkdir_p(path, 0700);
+	snprintf(path, sizeof(path), "%s/run/berth/logs", root);
+	mkdir_p(path, 0700);
+	cs->cgroup_ok = prepare_cgroups(cs);
+	load_existing(cs);
+	return cs;
+}
+
+void ctrs_shutdown(struct ctrs *cs, int max_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)max_ms * 1000000ull;
+	bool any = false;
+
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (c->st.status == CTR_RUNNING && c->st.pid > 0) {
+			kill(c->st.pid, SIGTERM);
+			any = true;
+		}
+	}
+	while (any && now_ns() < end) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+
+		if (pid > 0) {
+			ctrs_reaped(cs, pid, st);
+			continue;
+		}
+		any = false;
+		for (struct ctr *c = cs->list; c; c = c->next)
+			any |= c->st.status == CTR_RUNNING;
+		if (any)
+			usleep(20000);
+	}
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (c->st.status == CTR_RUNNING && c->st.pid > 0) {
+			log_warn("container %.12s: still running at shutdown, SIGKILL", c->cfg.id);
+			kill(c->st.pid, SIGKILL);
+			if (waitpid(c->st.pid, &(int){ 0 }, 0) == c->st.pid) {
+				c->st.status = CTR_EXITED;
+				c->st.exit_code = 137;
+				c->st.finished_ns = real_ns();
+				save_state(cs, c);
+			}
+		}
+	}
+}

@@ -1,0 +1,35 @@
+/* containers.h - the supervisor's side of containers.
+ *
+ * PID 1 (or `berth daemon`) owns every container: it starts them with
+ * sb_start() as its own children, holds their stdout/stderr pipes and
+ * writes the logs itself (no shim processes), reaps them, records state,
+ * stops them with SIGTERM and a grace period, and removes them. All of it
+ * runs inside the supervisor's epoll loop and never blocks on a container.
+ */
+#ifndef BERTH_CONTAINERS_H
+#define BERTH_CONTAINERS_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "control.h"
+
+struct ctrs;
+
+/* Event tags the supervisor routes to ctrs_event(). */
+#define EV_CTR_LOG 20
+#define EV_CTR_TIMER 21
+
+struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl);
+/* A container's pipe or the stop timer is ready. */
+void ctrs_event(struct ctrs *cs, void *tag, unsigned events);
+/* Called for every reaped child; true if it was a container. */
+bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status);
+/* Control verbs; false if the verb is not a container verb. */
+bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r, int *status,
+		  bool *deferred);
+/* Stop every container (SIGTERM, their grace periods, SIGKILL), waiting at
+ * most max_ms; used at shutdown. */
+void ctrs_shutdown(struct ctrs *cs, int max_ms);
+
+#endif

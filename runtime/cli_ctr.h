@@ -1,0 +1,12 @@
+/* cli_ctr.h - the container verbs of the CLI (run, create, ps, logs,
+ * inspect). They do the risky parsing (image configs, flags) in the CLI
+ * process and leave PID 1 only small files and short requests. */
+#ifndef BERTH_CLI_CTR_H
+#define BERTH_CLI_CTR_H
+
+int cli_run(const char *root, int argc, char **argv);	/* run and create */
+int cli_ps(const char *root, int argc, char **argv);
+int cli_logs(const char *root, int argc, char **argv);
+int cli_inspect(const char *root, int argc, char **argv);
+
+#endif

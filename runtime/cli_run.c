@@ -1,0 +1,618 @@
+/* cli_run.c - `berth run` and `berth create`: Docker's flags, the image's
+ * config merged as Docker merges it, config.json written for PID 1. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli_ctr.h"
+#include "client.h"
+#include "container.h"
+#include "image.h"
+#include "sandbox.h"
+#include "util.h"
+
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+struct strv {
+	char **v;
+	int n;
+};
+
+static int strv_add(struct strv *s, const char *x)
+{
+	char **g = realloc(s->v, (s->n + 2) * sizeof(char *));
+
+	if (!g)
+		return -ENOMEM;
+	s->v = g;
+	s->v[s->n] = strdup(x);
+	if (!s->v[s->n])
+		return -ENOMEM;
+	s->v[++s->n] = NULL;
+	return 0;
+}
+
+/* Set KEY=VAL, replacing an existing KEY (later settings win, as in Docker). */
+static int env_set(struct strv *s, const char *kv)
+{
+	size_t k = strcspn(kv, "=");
+
+	for (int i = 0; i < s->n; i++) {
+		if (strncmp(s->v[i], kv, k) == 0 && s->v[i][k] == '=') {
+			char *d = strdup(kv);
+			if (!d)
+				return -ENOMEM;
+			free(s->v[i]);
+			s->v[i] = d;
+			return 0;
+		}
+	}
+	return strv_add(s, kv);
+}
+
+static bool env_has(const struct strv *s, const char *key)
+{
+	size_t k = strlen(key);
+
+	for (int i = 0; i < s->n; i++) {
+		if (strncmp(s->v[i], key, k) == 0 && s->v[i][k] == '=')
+			return true;
+	}
+	return false;
+}
+
+/* "-e KEY" takes KEY from our environment; "-e KEY=VAL" sets it. */
+static int env_arg(struct strv *s, const char *arg)
+{
+	char buf[8192];
+	const char *val;
+
+	if (strchr(arg, '='))
+		return env_set(s, arg);
+	val = getenv(arg);
+	if (!val)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s=%s", arg, val);
+	return env_set(s, buf);
+}
+
+static int env_file(struct strv *s, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[8192];
+
+	if (!f) {
+		fprintf(stderr, "berth: open env file %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *l = strstrip(line);
+		if (*l == '\0' || *l == '#')
+			continue;
+		if (env_arg(s, l) < 0) {
+			fclose(f);
+			return -1;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Docker's units: b, k, m, g (case-insensitive), optional trailing "b". */
+static int parse_bytes(const char *s, int64_t *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+	int64_t mult = 1;
+
+	if (end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': mult = 1024; end++; break;
+	case 'm': case 'M': mult = 1024 * 1024; end++; break;
+	case 'g': case 'G': mult = 1024ll * 1024 * 1024; end++; break;
+	case 'b': case 'B': end++; break;
+	default: break;
+	}
+	if ((*end == 'b' || *end == 'B') && mult > 1)
+		end++;
+	if (*end)
+		return -1;
+	*out = (int64_t)(v * mult);
+	return 0;
+}
+
+struct run_opts {
+	bool detach, rm, interactive, tty, privileged, read_only, no_new_privs, create_only;
+	const char *name, *workdir, *user, *entrypoint, *hostname, *seccomp, *restart, *network;
+	const char *cpuset;
+	struct strv env, volumes, cap_add, cap_drop;
+	struct sb_limits limits;
+	int stop_timeout;
+	bool entrypoint_set;
+};
+
+static int usage_error(const char *verb, const char *msg, const char *arg)
+{
+	fprintf(stderr, "berth: %s%s%s\nSee 'berth %s --help'.\n", msg, arg ? ": " : "",
+		arg ? arg : "", verb);
+	return 125;
+}
+
+static int parse_security_opt(struct run_opts *o, const char *v)
+{
+	if (strcmp(v, "no-new-privileges") == 0 || strcmp(v, "no-new-privileges=true") == 0 ||
+	    strcmp(v, "no-new-privileges:true") == 0)
+		o->no_new_privs = true;
+	else if (strcmp(v, "no-new-privileges=false") == 0 ||
+		 strcmp(v, "no-new-privileges:false") == 0)
+		o->no_new_privs = false;
+	else if (strncmp(v, "seccomp=", 8) == 0 || strncmp(v, "seccomp:", 8) == 0)
+		o->seccomp = v + 8;
+	else
+		return -1;
+	return 0;
+}
+
+/* Returns the index of the image argument, or -1 after printing an error. */
+static int parse_flags(const char *verb, int argc, char **argv, struct run_opts *o)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i], *val = NULL, flag[64];
+		char *eq;
+
+		if (a[0] != '-' || strcmp(a, "-") == 0)
+			break;
+		if (strcmp(a, "--") == 0) {
+			i++;
+			break;
+		}
+		/* "--flag=value" */
+		snprintf(flag, sizeof(flag), "%s", a);
+		eq = strchr(flag, '=');
+		if (eq && a[1] == '-') {
+			*eq = '\0';
+			val = a + (eq - flag) + 1;
+		}
+#define BOOL(f) (strcmp(flag, f) == 0)
+#define NEEDS(f)                                                                                   \
+	(strcmp(flag, f) == 0 && (val || (i + 1 < argc && (val = argv[++i]))))
+		/* combined short booleans: -it, -dit, -itd */
+		if (a[0] == '-' && a[1] != '-' && strlen(a) > 2 && strspn(a + 1, "dit") == strlen(a + 1)) {
+			o->detach |= strchr(a, 'd') != NULL;
+			o->interactive |= strchr(a, 'i') != NULL;
+			o->tty |= strchr(a, 't') != NULL;
+		} else if (BOOL("-d") || BOOL("--detach"))
+			o->detach = true;
+		else if (BOOL("-i") || BOOL("--interactive"))
+			o->interactive = true;
+		else if (BOOL("-t") || BOOL("--tty"))
+			o->tty = true;
+		else if (BOOL("--rm"))
+			o->rm = true;
+		else if (BOOL("--privileged"))
+			o->privileged = true;
+		else if (BOOL("--read-only"))
+			o->read_only = true;
+		else if (NEEDS("--name"))
+			o->name = val;
+		else if (NEEDS("-e") || NEEDS("--env")) {
+			if (env_arg(&o->env, val) < 0)
+				return -1;
+		} else if (NEEDS("--env-file")) {
+			if (env_file(&o->env, val) < 0)
+				return -1;
+		} else if (NEEDS("-w") || NEEDS("--workdir"))
+			o->workdir = val;
+		else if (NEEDS("-u") || NEEDS("--user"))
+			o->user = val;
+		else if (NEEDS("--entrypoint")) {
+			o->entrypoint = val;
+			o->entrypoint_set = true;
+		} else if (NEEDS("-h") || NEEDS("--hostname"))
+			o->hostname = val;
+		else if (NEEDS("-v") || NEEDS("--volume"))
+			strv_add(&o->volumes, val);
+		else if (NEEDS("--cap-add"))
+			strv_add(&o->cap_add, val);
+		else if (NEEDS("--cap-drop"))
+			strv_add(&o->cap_drop, val);
+		else if (NEEDS("--security-opt")) {
+			if (parse_security_opt(o, val) < 0)
+				return usage_error(verb, "invalid --security-opt", val), -1;
+		} else if (NEEDS("-m") || NEEDS("--memory")) {
+			if (parse_bytes(val, &o->limits.memory) < 0 || o->limits.memory < 6 << 20)
+				return usage_error(verb, "invalid --memory (at least 6m)", val), -1;
+		} else if (NEEDS("--memory-swap")) {
+			if (strcmp(val, "-1") == 0)
+				o->limits.memory_swap = -1;
+			else if (parse_bytes(val, &o->limits.memory_swap) < 0)
+				return usage_error(verb, "invalid --memory-swap", val), -1;
+		} else if (NEEDS("--cpus")) {
+			char *end;
+			double c = strtod(val, &end);
+			if (end == val || *end || c <= 0 || c > 1024)
+				return usage_error(verb, "invalid --cpus", val), -1;
+			o->limits.cpu_period_us = 100000;
+			o->limits.cpu_quota_us = (int64_t)(c * 100000);
+		} else if (NEEDS("-c") || NEEDS("--cpu-shares")) {
+			char *end;
+			long v = strtol(val, &end, 10);
+			if (end == val || *end || v < 2 || v > 262144)
+				return usage_error(verb, "invalid --cpu-shares (2..262144)", val), -1;
+			o->limits.cpu_shares = v;
+		} else if (NEEDS("--pids-limit")) {
+			char *end;
+			long v = strtol(val, &end, 10);
+			if (end == val || *end || v < -1)
+				return usage_error(verb, "invalid --pids-limit", val), -1;
+			o->limits.pids = v > 0 ? v : 0;
+		} else if (NEEDS("--cpuset-cpus")) {
+			if (!*val || strspn(val, "0123456789,-") != strlen(val))
+				return usage_error(verb, "invalid --cpuset-cpus", val), -1;
+			o->cpuset = val;
+		} else if (NEEDS("--restart")) {
+			o->restart = val;
+		} else if (NEEDS("--network") || NEEDS("--net")) {
+			o->network = val;
+		} else if (NEEDS("--stop-timeout")) {
+			o->stop_timeout = atoi(val);
+		} else {
+			usage_error(verb, "unknown flag", a);
+			return -1;
+		}
+#undef BOOL
+#undef NEEDS
+	}
+	if (i >= argc) {
+		fprintf(stderr, "berth: \"%s\" requires at least 1 argument.\nUsage: berth %s "
+				"[OPTIONS] IMAGE [COMMAND] [ARG...]\n",
+			verb, verb);
+		return -1;
+	}
+	return i;
+}
+
+static int caps_from_opts(const struct run_opts *o, uint64_t *caps)
+{
+	uint64_t c = sb_default_caps(), m;
+
+	for (int i = 0; i < o->cap_add.n; i++) {
+		if (sb_cap_parse(o->cap_add.v[i], &m) < 0) {
+			fprintf(stderr, "berth: unknown capability: \"%s\"\n", o->cap_add.v[i]);
+			return -1;
+		}
+		c |= m;
+	}
+	for (int i = 0; i < o->cap_drop.n; i++) {
+		if (sb_cap_parse(o->cap_drop.v[i], &m) < 0) {
+			fprintf(stderr, "berth: unknown capability: \"%s\"\n", o->cap_drop.v[i]);
+			return -1;
+		}
+		c &= ~m;
+	}
+	*caps = c;
+	return 0;
+}
+
+static int parse_volume(const char *spec, struct ctr_mount *m)
+{
+	char buf[4096];
+	char *first, *second, *mode;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	first = buf;
+	second = strchr(first, ':');
+	if (!second)
+		return -1; /* anonymous volumes come with the data disk */
+	*second++ = '\0';
+	mode = strchr(second, ':');
+	if (mode)
+		*mode++ = '\0';
+	if (first[0] != '/' || second[0] != '/' || (mode && strcmp(mode, "ro") != 0 &&
+						   strcmp(mode, "rw") != 0))
+		return -1;
+	m->source = strdup(first);
+	m->target = strdup(second);
+	m->read_only = mode && strcmp(mode, "ro") == 0;
+	return m->source && m->target ? 0 : -1;
+}
+
+/* Docker: --entrypoint replaces the image's and drops its Cmd; arguments
+ * after the image replace Cmd. */
+static int build_argv(const struct run_opts *o, const struct img_config *ic, int argc,
+		      char **argv, struct strv *out)
+{
+	if (o->entrypoint_set) {
+		if (*o->entrypoint)
+			strv_add(out, o->entrypoint);
+	} else {
+		for (char **p = ic->entrypoint; p && *p; p++)
+			strv_add(out, *p);
+	}
+	if (argc > 0) {
+		for (int i = 0; i < argc; i++)
+			strv_add(out, argv[i]);
+	} else if (!o->entrypoint_set) {
+		for (char **p = ic->cmd; p && *p; p++)
+			strv_add(out, *p);
+	}
+	return out->n > 0 ? 0 : -1;
+}
+
+static void strv_free(struct strv *s)
+{
+	for (int i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	s->v = NULL;
+	s->n = 0;
+}
+
+static int make_config(const char *root, const struct run_opts *o, const char *image, int argc,
+		       char **argv, struct ctr_config *c)
+{
+	struct img_info info;
+	struct strv args = { 0 }, env = { 0 }, layers = { 0 };
+	struct timespec ts;
+	struct berr e;
+
+	memset(c, 0, sizeof(*c));
+	if (img_resolve(root, image, &info, &e) < 0) {
+		fprintf(stderr, "berth: Unable to find image '%s' locally: %s\n", image, e.msg);
+		return 125;
+	}
+	if (build_argv(o, &info.config, argc, argv, &args) < 0) {
+		fprintf(stderr, "berth: No command specified\n");
+		img_info_free(&info);
+		return 125;
+	}
+	for (char **p = info.config.env; p && *p; p++)
+		env_set(&env, *p);
+	for (int i = 0; i < o->env.n; i++)
+		env_set(&env, o->env.v[i]);
+	if (!env_has(&env, "PATH"))
+		env_set(&env, DEFAULT_PATH);
+	for (char **p = info.layers; p && *p; p++)
+		strv_add(&layers, *p);
+	if (!layers.v)
+		strv_add(&layers, ""); /* keeps the list non-NULL; an empty image */
+	ctr_new_id(c->id);
+	if (o->name)
+		snprintf(c->name, sizeof(c->name), "%s", o->name);
+	else
+		ctr_new_name(c->name, sizeof(c->name));
+	c->image = strdup(image);
+	c->image_id = strdup(info.id);
+	c->layers = layers.v;
+	c->argv = args.v;
+	c->cwd = strdup(o->workdir ? o->workdir : info.config.working_dir ? info.config.working_dir : "");
+	c->user = strdup(o->user ? o->user : info.config.user ? info.config.user : "");
+	{
+		/* Docker's default hostname is the short ID. */
+		char hn[128];
+		c->hostname = o->hostname ? strdup(o->hostname) : strndup(c->id, 12);
+		snprintf(hn, sizeof(hn), "HOSTNAME=%s", c->hostname ? c->hostname : "");
+		env_set(&env, hn);
+	}
+	c->env = env.v;
+	c->tty = o->tty;
+	c->interactive = o->interactive;
+	c->auto_remove = o->rm;
+	c->read_only = o->read_only;
+	c->privileged = o->privileged;
+	c->no_new_privs = o->no_new_privs;
+	c->seccomp = o->seccomp ? strdup(o->seccomp) : NULL;
+	c->limits = o->limits;
+	c->cpuset = o->cpuset ? strdup(o->cpuset) : NULL;
+	c->restart = strdup(o->restart ? o->restart : "no");
+	c->network = strdup(o->network ? o->network : "none");
+	c->stop_timeout = o->stop_timeout > 0 ? o->stop_timeout : 10;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->created_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+	img_info_free(&info);
+	if (caps_from_opts(o, &c->caps) < 0)
+		return 125;
+	c->mounts = calloc(o->volumes.n + 1, sizeof(*c->mounts));
+	for (int i = 0; c->mounts && i < o->volumes.n; i++) {
+		if (parse_volume(o->volumes.v[i], &c->mounts[i]) < 0) {
+			fprintf(stderr, "berth: invalid volume %s: want /HOST:/CONTAINER[:ro]\n",
+				o->volumes.v[i]);
+			return 125;
+		}
+		c->nmounts++;
+	}
+	return 0;
+}
+
+/* Ask the supervisor; print its errors; return its status. */
+static int ask(const char *root, char *const *argv, int argc, char **out)
+{
+	struct client_reply cr;
+	int status;
+
+	if (client_send(root, argc, argv, &cr) < 0)
+		return 125;
+	status = client_collect(&cr, 15000);
+	if (status < 0)
+		status = 125;
+	/* error lines go to stderr, the rest to the caller */
+	for (char *l = cr.out, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(l, "@err ", 5) == 0)
+			fprintf(stderr, "berth: %s\n", l + 5);
+		else if (out && !*out)
+			*out = strdup(l);
+		if (!nl)
+			break;
+	}
+	client_reply_free(&cr);
+	return status;
+}
+
+/* Print new complete log lines from fd: "<time> <stream> <text>". */
+static void pump_log(int fd, char *buf, size_t *len, size_t cap)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf + *len, cap - *len - 1);
+		char *start = buf, *nl;
+
+		if (n <= 0)
+			return;
+		*len += n;
+		buf[*len] = '\0';
+		while ((nl = strchr(start, '\n'))) {
+			char *sp1 = strchr(start, ' ');
+			char *sp2 = sp1 && sp1 < nl ? strchr(sp1 + 1, ' ') : NULL;
+			if (sp2 && sp2 < nl) {
+				FILE *to = strncmp(sp1 + 1, "stderr", 6) == 0 ? stderr : stdout;
+				fwrite(sp2 + 1, 1, nl - sp2, to);
+				fflush(to);
+			}
+			start = nl + 1;
+		}
+		*len -= start - buf;
+		memmove(buf, start, *len);
+		if (*len >= cap - 1)
+			*len = 0; /* a line longer than the pipe buffer: drop */
+	}
+}
+
+/* Attached run: stream the log while waiting for the exit. */
+static int attach_and_wait(const char *root, const char *id, struct client_reply *wait)
+{
+	char path[600], buf[16384];
+	size_t len = 0;
+	_cleanup_fd_ int fd = -1;
+	int status = -1;
+
+	ctr_log_path(root, id, path, sizeof(path));
+	for (;;) {
+		struct pollfd p = { .fd = wait->fd, .events = POLLIN };
+		int r = poll(&p, 1, 50);
+
+		if (fd < 0)
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			pump_log(fd, buf, &len, sizeof(buf));
+		if (r > 0)
+			break;
+	}
+	status = client_collect(wait, -1);
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		pump_log(fd, buf, &len, sizeof(buf));
+	if (status != 0) {
+		fprintf(stderr, "berth: wait for %.12s failed\n", id);
+		return 125;
+	}
+	return wait->out ? atoi(wait->out) : 125;
+}
+
+int cli_run(const char *root, int argc, char **argv)
+{
+	const char *verb = argv[0];
+	struct run_opts o = { 0 };
+	struct ctr_config c;
+	struct berr e;
+	char dir[512];
+	int img, rc;
+	bool start_failed = false;
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0)) {
+		printf("Usage: berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+		       "  -d, --detach  --name NAME  --rm  -e KEY=VAL  --env-file FILE  -w DIR\n"
+		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST:/CTR[:ro]\n"
+		       "  -m BYTES  --memory-swap BYTES  --cpus N  -c SHARES  --pids-limit N\n"
+		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
+		       "  --security-opt seccomp=FILE|unconfined|no-new-privileges  --read-only\n"
+		       "  --network none  --restart POLICY  --stop-timeout SECONDS\n",
+		       verb);
+		return 0;
+	}
+	o.create_only = strcmp(verb, "create") == 0;
+	o.no_new_privs = true;
+	img = parse_flags(verb, argc, argv, &o);
+	if (img < 0)
+		return 125;
+	if (o.network && strcmp(o.network, "none") != 0) {
+		fprintf(stderr, "berth: network mode \"%s\": only \"none\" is available so far\n",
+			o.network);
+		return 125;
+	}
+	if (o.interactive || o.tty) {
+		fprintf(stderr, "berth: -i and -t are not available yet; use -d and 'berth logs'\n");
+		return 125;
+	}
+	rc = make_config(root, &o, argv[img], argc - img - 1, argv + img + 1, &c);
+	if (rc) {
+		ctr_config_free(&c);
+		return rc;
+	}
+	ctr_dir(root, c.id, dir, sizeof(dir));
+	if (mkdir_p(dir, 0700) < 0 || ctr_config_save(root, &c, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.code ? e.msg : strerror(errno));
+		ctr_config_free(&c);
+		return 125;
+	}
+	{
+		char *args[] = { "create", c.id, NULL };
+		rc = ask(root, args, 2, NULL);
+	}
+	if (rc != 0) {
+		char *argv_rm[] = { "/bin/rm", "-rf", dir, NULL };
+		run_wait(argv_rm, NULL, -1);
+		ctr_config_free(&c);
+		return 125;
+	}
+	if (o.create_only) {
+		printf("%s\n", c.id);
+		ctr_config_free(&c);
+		return 0;
+	}
+	if (o.detach) {
+		char *args[] = { "start", c.id, NULL };
+		rc = ask(root, args, 2, NULL);
+		start_failed = rc != 0;
+		if (rc == 0)
+			printf("%s\n", c.id);
+	} else {
+		struct client_reply wait;
+		char *wargs[] = { "wait", c.id, NULL };
+		char *sargs[] = { "start", c.id, NULL };
+
+		if (client_send(root, 2, wargs, &wait) < 0) {
+			ctr_config_free(&c);
+			return 125;
+		}
+		rc = ask(root, sargs, 2, NULL);
+		start_failed = rc != 0;
+		if (rc == 0)
+			rc = attach_and_wait(root, c.id, &wait);
+		client_reply_free(&wait);
+	}
+	if (start_failed && o.rm) {
+		/* a start that failed leaves a created container; --rm removes it */
+		char *args[] = { "rm", "-f", c.id, NULL };
+		char *ignored = NULL;
+		ask(root, args, 3, &ignored);
+		free(ignored);
+	}
+	ctr_config_free(&c);
+	strv_free(&o.env);
+	strv_free(&o.volumes);
+	strv_free(&o.cap_add);
+	strv_free(&o.cap_drop);
+	return rc;
+}

@@ -1,0 +1,88 @@
+/* container.h - a container's configuration and state, as stored on disk.
+ *
+ * Each container is a directory <root>/run/berth/containers/<id>/ with
+ * config.json (what was asked; written once by the CLI, which resolves the
+ * image) and state.json (what happened; written by the supervisor). Both
+ * are small JSON files written atomically (temp, fsync, rename), so a
+ * restarted supervisor finds the truth. The supervisor parses only these.
+ */
+#ifndef BERTH_CONTAINER_H
+#define BERTH_CONTAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+#include "sandbox.h"
+
+#define CTR_ID_LEN 64
+#define CTR_NAME_MAX 128
+
+enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_RESTARTING, CTR_EXITED, CTR_REMOVING };
+
+struct ctr_mount {
+	char *source, *target;
+	bool read_only;
+};
+
+struct ctr_config {
+	char id[CTR_ID_LEN + 1];
+	char name[CTR_NAME_MAX];
+	char *image;		/* as the user named it */
+	char *image_id;		/* sha256:... */
+	char **layers;		/* lowest first, NULL-terminated */
+	char **argv;		/* the command (entrypoint + cmd merged) */
+	char **env;
+	char *cwd, *user, *hostname;
+	bool tty, interactive, auto_remove;
+	bool read_only, privileged, no_new_privs;
+	uint64_t caps;
+	char *seccomp;		/* NULL = default */
+	struct ctr_mount *mounts;
+	int nmounts;
+	struct sb_limits limits;
+	char *cpuset;		/* storage for limits.cpuset_cpus */
+	char *restart;		/* "no", "always", "on-failure[:N]", "unless-stopped" */
+	char *network;		/* "none" for now */
+	int stop_timeout;	/* seconds */
+	int64_t created_ns;	/* CLOCK_REALTIME */
+};
+
+struct ctr_state {
+	enum ctr_status status;
+	pid_t pid;
+	int exit_code;
+	bool oom_killed;
+	int64_t started_ns, finished_ns; /* CLOCK_REALTIME, 0 = never */
+	int restart_count;
+	char error[256];	/* why the last start failed */
+};
+
+const char *ctr_status_name(enum ctr_status s);
+
+/* 64 random hex digits. */
+void ctr_new_id(char id[CTR_ID_LEN + 1]);
+/* A Docker-like "adjective_name". */
+void ctr_new_name(char *buf, size_t size);
+/* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+bool ctr_name_valid(const char *name);
+
+/* Paths under <root>/run/berth. */
+void ctr_dir(const char *root, const char *id, char *buf, size_t size);
+void ctr_log_path(const char *root, const char *id, char *buf, size_t size);
+
+int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e);
+int ctr_config_load(const char *root, const char *id, struct ctr_config *c, struct berr *e);
+void ctr_config_free(struct ctr_config *c);
+int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, struct berr *e);
+int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct berr *e);
+
+/* RFC 3339 with nanoseconds in UTC, as Docker prints times. */
+void ctr_format_time(int64_t ns, char *buf, size_t size);
+/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
+void ctr_status_text(const struct ctr_state *s, int64_t now_real_ns, char *buf, size_t size);
+/* "3 minutes ago" style. */
+void ctr_since(int64_t then_ns, int64_t now_ns, char *buf, size_t size);
+
+#endif

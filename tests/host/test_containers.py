@@ -1,0 +1,150 @@
+"""Containers end to end under `berth daemon --root DIR` on the build host:
+run, ps, logs, wait, stop, kill, rm, inspect against a busybox image, and
+the errors Docker users expect. (This host has cgroup v1 "hybrid": the
+daemon runs containers without limits; limits are tested in the appliance.)"""
+import json
+import os
+import re
+import time
+
+from hostenv import Daemon
+
+
+def setup_module(build):
+    d = Daemon(build)
+    d.import_busybox()
+    return d
+
+
+def teardown_module(d):
+    d.stop()
+
+
+def test_run_attached_prints_output_and_exit_code(d):
+    rc, out, err = d.cli("run", "--rm", "busybox", "sh", "-c", "echo hello; echo oops >&2; exit 3")
+    assert rc == 3, (rc, out, err)
+    assert out == "hello\n", out
+    assert "oops" in err, err
+    # --rm removed it
+    assert d.ok("ps", "-aq") == ""
+
+
+def test_container_is_isolated(d):
+    out = d.ok("run", "--rm", "--hostname", "box1", "busybox", "sh", "-c",
+               "echo pid=$$; hostname; ls /sys/class/net | tr '\\n' ' '; id -u")
+    assert "pid=1\n" in out, out          # its own pid namespace
+    assert "box1\n" in out, out           # its own uts namespace
+    assert re.search(r"^lo $", out, re.M), out  # network none: only lo
+    assert out.strip().endswith("0"), out
+
+
+def test_detached_ps_logs_stop_rm(d):
+    cid = d.ok("run", "-d", "--name", "sleeper", "busybox", "sh", "-c",
+               "echo started; trap 'echo bye; exit 0' TERM; while :; do sleep 0.1; done").strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", cid), cid
+    ps = d.ok("ps")
+    assert "CONTAINER ID" in ps and "sleeper" in ps and cid[:12] in ps, ps
+    assert re.search(r"Up (Less than a second|\d+ seconds?)", ps), ps
+    assert d.ok("ps", "-q").strip() == cid[:12]
+    assert d.ok("ps", "--format", "{{.Names}} {{.Image}}").strip() == "sleeper busybox"
+    for _ in range(50):
+        if "started" in d.ok("logs", "sleeper"):
+            break
+        time.sleep(0.1)
+    assert d.ok("logs", "sleeper") == "started\n"
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z started", d.ok("logs", "-t", "sleeper"))
+    rc, out, err = d.cli("rm", "sleeper")
+    assert rc != 0 and "cannot remove a running container" in err, (rc, err)
+    pid = int(d.ok("inspect", "-f", "{{.State.Pid}}", "sleeper"))
+    assert pid > 1 and os.path.exists("/proc/%d" % pid)
+    assert d.ok("stop", "sleeper").strip() == "sleeper"
+    assert d.ok("wait", "sleeper").strip() == "0"
+    assert "bye" in d.ok("logs", "sleeper")
+    assert "Exited (0)" in d.ok("ps", "-a")
+    assert d.ok("ps", "-q") == ""
+    assert d.ok("rm", "sleeper").strip() == "sleeper"
+    rc, out, err = d.cli("inspect", "sleeper")
+    assert rc != 0 and "No such container: sleeper" in err
+
+
+def test_stop_escalates_to_sigkill(d):
+    # sh as PID 1 of its namespace ignores SIGTERM without a trap
+    d.ok("run", "-d", "--name", "stubborn", "busybox", "sleep", "1000")
+    start = time.monotonic()
+    d.ok("stop", "-t", "1", "stubborn")
+    assert d.ok("wait", "stubborn").strip() == "137"
+    assert time.monotonic() - start < 8
+    d.ok("rm", "stubborn")
+
+
+def test_kill_and_signal_exit_code(d):
+    d.ok("run", "-d", "--name", "victim", "busybox", "sh", "-c",
+         "trap 'exit 42' USR1; while :; do sleep 0.1; done")
+    time.sleep(0.5)
+    d.ok("kill", "-s", "USR1", "victim")
+    assert d.ok("wait", "victim").strip() == "42"
+    d.ok("rm", "victim")
+    rc, out, err = d.cli("run", "--rm", "busybox", "sh", "-c", "kill -9 $$")
+    assert rc == 137, (rc, out, err)
+
+
+def test_inspect_is_docker_shaped(d):
+    cid = d.ok("create", "--name", "shape", "-e", "FOO=bar", "-w", "/tmp", "busybox",
+               "echo", "hi").strip()
+    info = json.loads(d.ok("inspect", "shape"))
+    assert isinstance(info, list) and len(info) == 1
+    i = info[0]
+    assert i["Id"] == cid and i["Name"] == "/shape"
+    assert i["State"]["Status"] == "created" and i["State"]["Running"] is False
+    assert i["Config"]["Cmd"] == ["echo", "hi"] and "FOO=bar" in i["Config"]["Env"]
+    assert i["Config"]["WorkingDir"] == "/tmp"
+    assert i["Path"] == "echo" and i["Args"] == ["hi"]
+    d.ok("start", "shape")
+    assert d.ok("wait", "shape").strip() == "0"
+    i = json.loads(d.ok("inspect", "shape"))[0]
+    assert i["State"]["Status"] == "exited" and i["State"]["ExitCode"] == 0
+    assert i["State"]["FinishedAt"] > i["State"]["StartedAt"]
+    assert d.ok("logs", "shape") == "hi\n"
+    d.ok("rm", "shape")
+
+
+def test_env_workdir_user_entrypoint(d):
+    out = d.ok("run", "--rm", "-e", "A=1", "-w", "/tmp/newdir", "-u", "nobody", "busybox",
+               "sh", "-c", "echo $A; pwd; id -u")
+    assert out.split() == ["1", "/tmp/newdir", "65534"], out
+    out = d.ok("run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint")
+    assert out == "via entrypoint\n", out
+
+
+def test_overlay_keeps_image_untouched(d):
+    d.ok("run", "--name", "writer", "busybox", "sh", "-c", "echo x > /etc/newfile; rm /bin/ls")
+    out = d.ok("run", "--rm", "busybox", "sh", "-c", "ls /etc/newfile 2>&1; ls -d /bin/ls")
+    assert "/bin/ls" in out and "No such file" in out, out
+    d.ok("rm", "writer")
+
+
+def test_bind_volume_read_only(d):
+    src = os.path.join(d.root, "vol")
+    os.makedirs(src)
+    with open(os.path.join(src, "f"), "w") as f:
+        f.write("from host\n")
+    out = d.ok("run", "--rm", "-v", "%s:/data:ro" % src, "busybox", "sh", "-c",
+               "cat /data/f; touch /data/g 2>&1 || echo refused")
+    assert "from host" in out and "refused" in out, out
+    assert not os.path.exists(os.path.join(src, "g"))
+
+
+def test_errors_like_docker(d):
+    rc, out, err = d.cli("run", "--bogus", "busybox", "true")
+    assert rc == 125 and "unknown flag: --bogus" in err, (rc, err)
+    rc, out, err = d.cli("run", "nosuchimage", "true")
+    assert rc == 125 and "Unable to find image 'nosuchimage" in err, (rc, err)
+    d.ok("create", "--name", "dup", "busybox", "true")
+    rc, out, err = d.cli("create", "--name", "dup", "busybox", "true")
+    assert rc == 125 and 'The container name "/dup" is already in use' in err, (rc, err)
+    d.ok("rm", "dup")
+    rc, out, err = d.cli("run", "--rm", "busybox", "nosuchcmd")
+    assert rc == 127 and "nosuchcmd" in err, (rc, err)
+    rc, out, err = d.cli("stop", "ghost")
+    assert rc == 1 and "No such container: ghost" in err, (rc, err)
+    assert d.alive()

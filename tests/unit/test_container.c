@@ -1,0 +1,145 @@
+// sources: runtime/container.c runtime/util.c runtime/err.c
+// libs: -ljansson
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/container.h"
+#include "runtime/util.h"
+
+static char root[64];
+
+static int setup(void **state)
+{
+	char dir[256];
+
+	strcpy(root, "/tmp/berth-ctr-XXXXXX");
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/run/berth/containers", root);
+	return mkdir_p(dir, 0700);
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	return system(cmd);
+}
+
+static void test_ids_and_names(void **state)
+{
+	char a[65], b[65], name[64];
+
+	ctr_new_id(a);
+	ctr_new_id(b);
+	assert_int_equal(strlen(a), 64);
+	assert_int_equal(strspn(a, "0123456789abcdef"), 64);
+	assert_string_not_equal(a, b);
+	ctr_new_name(name, sizeof(name));
+	assert_true(ctr_name_valid(name));
+	assert_true(ctr_name_valid("web-1.a_b"));
+	assert_false(ctr_name_valid("-web"));
+	assert_false(ctr_name_valid("a"));
+	assert_false(ctr_name_valid("bad name"));
+	assert_false(ctr_name_valid("x/y"));
+}
+
+static void test_config_round_trip(void **state)
+{
+	char *layers[] = { "/l/1", "/l/2", NULL };
+	char *argv[] = { "sh", "-c", "echo 'hi there'", NULL };
+	char *env[] = { "A=1", "PATH=/bin", NULL };
+	struct ctr_mount m[] = { { "/srv", "/data", true } };
+	struct ctr_config c = { 0 }, d;
+	char dir[512];
+	struct berr e;
+
+	ctr_new_id(c.id);
+	strcpy(c.name, "web");
+	c.image = "busybox";
+	c.image_id = "sha256:abc";
+	c.layers = layers;
+	c.argv = argv;
+	c.env = env;
+	c.cwd = "/tmp";
+	c.user = "nobody";
+	c.hostname = "h1";
+	c.read_only = true;
+	c.caps = 0xa80425fbull;
+	c.mounts = m;
+	c.nmounts = 1;
+	c.limits.memory = 32 << 20;
+	c.limits.pids = 20;
+	c.limits.cpu_quota_us = 50000;
+	c.limits.cpu_period_us = 100000;
+	c.restart = "no";
+	c.network = "none";
+	c.stop_timeout = 7;
+	c.created_ns = 1234567890123456789ll;
+	ctr_dir(root, c.id, dir, sizeof(dir));
+	assert_int_equal(mkdir_p(dir, 0700), 0);
+	assert_int_equal(ctr_config_save(root, &c, &e), 0);
+	assert_int_equal(ctr_config_load(root, c.id, &d, &e), 0);
+	assert_string_equal(d.name, "web");
+	assert_string_equal(d.argv[2], "echo 'hi there'");
+	assert_null(d.argv[3]);
+	assert_string_equal(d.layers[1], "/l/2");
+	assert_string_equal(d.env[1], "PATH=/bin");
+	assert_string_equal(d.user, "nobody");
+	assert_true(d.read_only);
+	assert_int_equal(d.caps, 0xa80425fbull);
+	assert_int_equal(d.nmounts, 1);
+	assert_string_equal(d.mounts[0].target, "/data");
+	assert_true(d.mounts[0].read_only);
+	assert_int_equal(d.limits.memory, 32 << 20);
+	assert_int_equal(d.limits.pids, 20);
+	assert_int_equal(d.stop_timeout, 7);
+	assert_int_equal(d.created_ns, 1234567890123456789ll);
+	ctr_config_free(&d);
+	/* a config naming another container is refused */
+	assert_true(ctr_config_load(root, "0000000000000000000000000000000000000000000000000000000000000000", &d, &e) < 0);
+}
+
+static void test_state_and_status_text(void **state)
+{
+	struct ctr_state s = { .status = CTR_EXITED, .exit_code = 137, .oom_killed = true,
+			       .started_ns = 1000000000ll, .finished_ns = 5000000000ll,
+			       .restart_count = 2 };
+	struct ctr_state t;
+	struct berr e;
+	char id[65], dir[512], text[128];
+
+	ctr_new_id(id);
+	ctr_dir(root, id, dir, sizeof(dir));
+	assert_int_equal(mkdir_p(dir, 0700), 0);
+	assert_int_equal(ctr_state_save(root, id, &s, &e), 0);
+	assert_int_equal(ctr_state_load(root, id, &t, &e), 0);
+	assert_int_equal(t.status, CTR_EXITED);
+	assert_int_equal(t.exit_code, 137);
+	assert_true(t.oom_killed);
+	assert_int_equal(t.restart_count, 2);
+	ctr_status_text(&t, 65000000000ll, text, sizeof(text));
+	assert_string_equal(text, "Exited (137) About a minute ago");
+	t.status = CTR_RUNNING;
+	ctr_status_text(&t, 4000000000ll, text, sizeof(text));
+	assert_string_equal(text, "Up 3 seconds");
+	ctr_format_time(1700000000123456789ll, text, sizeof(text));
+	assert_string_equal(text, "2023-11-14T22:13:20.123456789Z");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ids_and_names),
+		cmocka_unit_test(test_config_round_trip),
+		cmocka_unit_test(test_state_and_status_text),
+	};
+	return cmocka_run_group_tests_name("container", tests, setup, teardown);
+}
