@@ -25,7 +25,7 @@
  * bytes can be hashed into the diff_id and teed. */
 struct src {
 	int fd, tee_fd;
-	bool decided, gz, eof, zinit, failed;
+	bool decided, gz, eof, zinit, failed, member_done, ended;
 	z_stream z;
 	unsigned char in[IO_BUF], out[IO_BUF];
 	size_t pending; /* plain input read while sniffing, not yet returned */
@@ -85,6 +85,8 @@ static ssize_t src_next(struct src *s)
 	for (;;) {
 		int r;
 
+		if (s->ended)
+			return 0;
 		if (s->z.avail_in == 0 && !s->eof) {
 			n = src_fill(s);
 			if (n < 0)
@@ -92,28 +94,35 @@ static ssize_t src_next(struct src *s)
 			s->z.next_in = s->in;
 			s->z.avail_in = n;
 		}
-		if (s->z.avail_in == 0 && s->eof)
-			return 0;
+		if (s->member_done) {
+			/* Another gzip member continues the stream; anything
+			 * else after a complete member (padding) is ignored. */
+			if (s->z.avail_in == 0 || s->z.next_in[0] != 0x1f) {
+				s->ended = true;
+				return 0;
+			}
+			inflateReset(&s->z);
+			s->member_done = false;
+		}
+		if (s->z.avail_in == 0 && s->eof) {
+			snprintf(s->err, sizeof(s->err), "gzip: unexpected end of data");
+			s->failed = true;
+			return -1;
+		}
 		s->z.next_out = s->out;
 		s->z.avail_out = sizeof(s->out);
 		r = inflate(&s->z, Z_NO_FLUSH);
 		if (r == Z_STREAM_END) {
-			/* Concatenated gzip members continue the stream. */
-			inflateReset(&s->z);
-		} else if (r != Z_OK && !(r == Z_BUF_ERROR && s->z.avail_in == 0 && !s->eof)) {
+			s->member_done = true;
+		} else if (r != Z_OK && r != Z_BUF_ERROR) {
 			snprintf(s->err, sizeof(s->err), "gzip: %s",
-				 s->z.msg ? s->z.msg : "corrupt or truncated data");
+				 s->z.msg ? s->z.msg : "corrupt data");
 			s->failed = true;
 			return -1;
 		}
 		n = sizeof(s->out) - s->z.avail_out;
 		if (n > 0)
 			return n;
-		if (r == Z_BUF_ERROR && s->eof) {
-			snprintf(s->err, sizeof(s->err), "gzip: truncated data");
-			s->failed = true;
-			return -1;
-		}
 	}
 }
 
