@@ -187,12 +187,16 @@ static int open_parent(int rootfd, const char *path, bool create, const char **b
 		comp[n] = '\0';
 		next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create) {
+			/* A directory the archive implies but does not list:
+			 * 0755 root, whatever the umask. */
 			if (mkdirat(cur, comp, 0755) < 0 && errno != EEXIST) {
 				int r = -errno;
 				close(cur);
 				return r;
 			}
 			next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next >= 0)
+				fchmod(next, 0755);
 		}
 		if (next < 0) {
 			int r = errno == ELOOP ? -ENOTDIR : -errno;
@@ -574,6 +578,8 @@ int layer_extract(int fd, const char *dest, unsigned flags, int tee_fd, char dif
 		return berr_set(e, errno, "mkdir %s", dest);
 	}
 	x.rootfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (x.rootfd >= 0)
+		fchmod(x.rootfd, 0755);
 	x.a = archive_read_new();
 	if (x.rootfd < 0 || !x.a) {
 		r = berr_set(e, x.rootfd < 0 ? errno : ENOMEM, "open %s", dest);

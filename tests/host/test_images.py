@@ -35,7 +35,8 @@ class Ctx:
         e = dict(os.environ)
         e.update(env or {})
         p = subprocess.run([self.berth, "--root", root] + list(args), input=stdin,
-                           capture_output=True, timeout=60, env=e)
+                           capture_output=True, timeout=60, env=e,
+                           preexec_fn=lambda: os.umask(0o077))
         return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
@@ -173,6 +174,7 @@ ROOTFS = [
     ("dev", "dir"),
     ("dev/null", "chr", (1, 3), {"mode": 0o666}),
     ("tmp", "dir", None, {"mode": 0o1777}),
+    ("implied/deep/file", "file", b"x", {"mode": 0o600}),
 ]
 
 
@@ -209,6 +211,8 @@ def test_import_lists_with_id(ctx):
     st = os.lstat(os.path.join(layer, "dev/null"))
     assert stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) == 1 and os.minor(st.st_rdev) == 3
     assert stat.S_IMODE(os.lstat(os.path.join(layer, "tmp")).st_mode) == 0o1777
+    for d in ("", "implied", "implied/deep"):  # whatever the umask
+        assert stat.S_IMODE(os.lstat(os.path.join(layer, d)).st_mode) == 0o755, d
 
     rc, out, err = ctx.cli(root, "images")
     lines = out.splitlines()
