@@ -833,6 +833,7 @@ image_bake_busybox() {
 	mv "$tar.tmp" "$tar"
 	rm -rf "$work"
 	SOURCE_DATE_EPOCH=$epoch "${BERTH_BIN:-$BUILD/berth}" --root "$stage" import "$tar" busybox:latest
+	rm -f "$stage/var/lib/berth/images.lock"
 	echo "busybox image: $(sha256sum "$tar" | cut -c1-12) tarball"
 }
 
