@@ -1,6 +1,7 @@
 /* image.c - the image store; see image.h. */
 #include "image.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -28,7 +29,7 @@
 #define JSON_MAX (16u << 20)
 
 struct store {
-	char base[PATH_MAX];	/* ROOT/var/lib/berth */
+	char base[PATH_MAX]; /* ROOT/var/lib/berth */
 	char images[PATH_MAX];
 	char blobs[PATH_MAX];
 	char layers[PATH_MAX];
@@ -75,12 +76,38 @@ static int store_load_index(struct store *st, struct berr *e)
 	if (!st->index) {
 		if (access(path, F_OK) == 0)
 			return berr_msg(e, EINVAL, "%s: %s", path, je.text);
-		st->index = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",
-				      MT_INDEX, "manifests");
+		st->index = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_INDEX,
+				      "manifests");
 	}
 	if (!st->index || !json_is_array(json_object_get(st->index, "manifests")))
 		return berr_msg(e, EINVAL, "%s: no manifests array", path);
 	return 0;
+}
+
+/* Remove what writers that died left behind: temp blobs (.tmp-*), half
+ * unpacked or half removed layers (.tmp-*, .rm-*), unpacked archives
+ * (.load-*), write_file_atomic's NAME.tmp.PID. Only called with the lock held exclusively, so no
+ * live writer owns them. */
+static void store_sweep(const struct store *st)
+{
+	const char *dirs[] = {st->blobs, st->layers, st->base, st->images};
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			char p[PATH_MAX];
+
+			if (strncmp(de->d_name, ".tmp-", 5) && strncmp(de->d_name, ".rm-", 4) &&
+			    strncmp(de->d_name, ".load-", 6) && !strstr(de->d_name, ".tmp."))
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", dirs[i], de->d_name);
+			layer_rmtree(p);
+		}
+		if (d)
+			closedir(d);
+	}
 }
 
 /* Open the store: writers create it and take the lock exclusively; readers
@@ -104,6 +131,7 @@ static int store_open(struct store *st, const char *root, bool write, struct ber
 	if (st->lock_fd >= 0 && flock(st->lock_fd, write ? LOCK_EX : LOCK_SH) < 0)
 		return berr_set(e, errno, "lock %s", path);
 	if (write) {
+		store_sweep(st);
 		snprintf(path, sizeof(path), "%s/oci-layout", st->images);
 		if (access(path, F_OK) < 0) {
 			static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -217,21 +245,20 @@ static int read_verified(const char *path, const char *digest, char **data, size
 	return 0;
 }
 
-static int parse_json(const char *data, size_t len, const char *what, json_t **out,
-		      struct berr *e)
+static int parse_json(const char *data, size_t len, const char *what, json_t **out, struct berr *e)
 {
 	json_error_t je;
 
 	*out = json_loadb(data, len, 0, &je);
 	if (!*out || !json_is_object(*out))
-		return berr_msg(e, EINVAL, "%s: invalid JSON: %s", what, *out ? "not an object" : je.text);
+		return berr_msg(e, EINVAL, "%s: invalid JSON: %s", what,
+				*out ? "not an object" : je.text);
 	return 0;
 }
 
 /* Read and parse a blob of this store (verified again: cheap, and a
  * damaged store says so). */
-static int store_read_json(const struct store *st, const char *digest, json_t **out,
-			   struct berr *e)
+static int store_read_json(const struct store *st, const char *digest, json_t **out, struct berr *e)
 {
 	char path[PATH_MAX];
 	_cleanup_free_ char *data = NULL;
@@ -444,7 +471,7 @@ static int manifest_config(const struct store *st, const char *mdigest, char id[
 }
 
 struct found {
-	json_t *desc;		/* borrowed from the index */
+	json_t *desc; /* borrowed from the index */
 	char id[DG_STR_LEN];
 	char ref[256];
 };
@@ -659,9 +686,9 @@ static time_t build_time(void)
 /* Add the config (its exact bytes: they are the image ID) and a manifest
  * for the given layers; point ref at them, or hand the manifest's
  * descriptor back in *manifest_desc. */
-static int store_commit_image(struct store *st, const char *cfg, size_t cfglen,
-			      json_t *layer_descs, const char *ref, char id[DG_STR_LEN],
-			      json_t **manifest_desc, struct berr *e)
+static int store_commit_image(struct store *st, const char *cfg, size_t cfglen, json_t *layer_descs,
+			      const char *ref, char id[DG_STR_LEN], json_t **manifest_desc,
+			      struct berr *e)
 {
 	_cleanup_free_ char *man = NULL;
 	_cleanup_json_ json_t *m = NULL, *desc = NULL;
@@ -746,10 +773,10 @@ int img_import(const char *root, const char *tarball, const char *ref, char id[D
 		store_remember(&st, final);
 	}
 	iso_time(build_time(), when, sizeof(when));
-	config = json_pack("{s:s, s:s, s:s, s:{}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
-			   "architecture", "amd64", "os", "linux", "created", when, "config",
-			   "rootfs", "type", "layers", "diff_ids", diffid, "history", "created",
-			   when, "created_by", "berth import");
+	config =
+	    json_pack("{s:s, s:s, s:s, s:{}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}", "architecture",
+		      "amd64", "os", "linux", "created", when, "config", "rootfs", "type", "layers",
+		      "diff_ids", diffid, "history", "created", when, "created_by", "berth import");
 	layers = json_pack("[{s:s, s:s, s:I}]", "mediaType", MT_LAYER, "digest", diffid, "size",
 			   (json_int_t)size);
 	if (!config || !layers) {
@@ -805,8 +832,8 @@ int img_tag(const char *root, const char *source, const char *target, struct ber
 /* What a load will add to the index once everything is in place. */
 static int pending_add(json_t *pending, const char *ref, const char *id, json_t *desc)
 {
-	return json_array_append_new(pending, json_pack("{s:s, s:s, s:O}", "ref", ref, "id", id,
-							"desc", desc));
+	return json_array_append_new(
+	    pending, json_pack("{s:s, s:s, s:O}", "ref", ref, "id", id, "desc", desc));
 }
 
 static void src_blob_path(const char *srcdir, const char *digest, char *out, size_t size)
@@ -863,7 +890,7 @@ static int load_layer(struct store *st, const char *path, const char *digest, co
 static bool is_gzip_blob(const struct store *st, const char *digest)
 {
 	char p[PATH_MAX];
-	unsigned char m[2] = { 0 };
+	unsigned char m[2] = {0};
 	_cleanup_fd_ int fd = -1;
 
 	blob_path(st, digest, p, sizeof(p));
@@ -1014,7 +1041,8 @@ static int load_docker_one(struct store *st, const char *srcdir, json_t *item, j
 	diffs = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
 	if (!json_is_array(diffs) || !json_is_array(layers) ||
 	    json_array_size(diffs) != json_array_size(layers))
-		return berr_msg(e, EINVAL, "manifest.json: Layers do not match the config's diff_ids");
+		return berr_msg(e, EINVAL,
+				"manifest.json: Layers do not match the config's diff_ids");
 	json_array_foreach(layers, i, l)
 	{
 		char digest[DG_STR_LEN];
@@ -1023,14 +1051,14 @@ static int load_docker_one(struct store *st, const char *srcdir, json_t *item, j
 		r = docker_member(srcdir, json_string_value(l), path, sizeof(path), expected, e);
 		if (r == 0)
 			r = load_layer(st, path, *expected ? expected : NULL,
-				       json_string_value(json_array_get(diffs, i)), digest, &size, e);
+				       json_string_value(json_array_get(diffs, i)), digest, &size,
+				       e);
 		if (r < 0)
 			return r;
-		if (json_array_append_new(descs, json_pack("{s:s, s:s, s:I}", "mediaType",
-							   is_gzip_blob(st, digest) ? MT_LAYER_GZ
-										    : MT_LAYER,
-							   "digest", digest, "size",
-							   (json_int_t)size)) < 0)
+		if (json_array_append_new(
+			descs, json_pack("{s:s, s:s, s:I}", "mediaType",
+					 is_gzip_blob(st, digest) ? MT_LAYER_GZ : MT_LAYER,
+					 "digest", digest, "size", (json_int_t)size)) < 0)
 			return berr_set(e, ENOMEM, "load");
 	}
 	r = store_commit_image(st, cdata, clen, descs, NULL, id, &mdesc, e);
@@ -1063,7 +1091,8 @@ static int load_docker(struct store *st, const char *srcdir, json_t *pending, st
 	snprintf(path, sizeof(path), "%s/manifest.json", srcdir);
 	list = json_load_file(path, 0, &je);
 	if (!json_is_array(list) || json_array_size(list) == 0)
-		return berr_msg(e, EINVAL, "manifest.json: %s", list ? "not a list of images" : je.text);
+		return berr_msg(e, EINVAL, "manifest.json: %s",
+				list ? "not a list of images" : je.text);
 	json_array_foreach(list, i, item)
 	{
 		r = load_docker_one(st, srcdir, item, pending, e);
@@ -1088,8 +1117,8 @@ int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx
 	if (r < 0)
 		goto out;
 	if (strcmp(path, "-") == 0 || (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))) {
-		_cleanup_fd_ int fd = strcmp(path, "-") == 0 ? dup(0)
-							     : open(path, O_RDONLY | O_CLOEXEC);
+		_cleanup_fd_ int fd =
+		    strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			r = berr_set(e, errno, "open %s", path);
 			goto out;
@@ -1115,8 +1144,10 @@ int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx
 		if (access(probe, F_OK) == 0)
 			r = load_oci(&st, srcdir, pending, e);
 		else
-			r = berr_msg(e, EINVAL, "%s is neither an OCI image layout nor a docker-archive "
-					     "(no index.json or manifest.json)", path);
+			r = berr_msg(e, EINVAL,
+				     "%s is neither an OCI image layout nor a docker-archive "
+				     "(no index.json or manifest.json)",
+				     path);
 	}
 	json_array_foreach(pending, i, p)
 	{
@@ -1129,8 +1160,8 @@ int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx
 		r = store_save_index(&st, e);
 	if (r == 0 && loaded) {
 		json_array_foreach(pending, i, p)
-		loaded(json_string_value(json_object_get(p, "ref")),
-		       json_string_value(json_object_get(p, "id")), ctx);
+		    loaded(json_string_value(json_object_get(p, "ref")),
+			   json_string_value(json_object_get(p, "id")), ctx);
 	}
 out:
 	if (*tmp)
@@ -1162,13 +1193,12 @@ static int image_parts(const struct store *st, const char *mdigest, json_t *blob
 	if (r < 0)
 		return r;
 	set_add(blobs, id);
-	json_array_foreach(json_object_get(m, "layers"), i, l)
-	set_add(blobs, desc_digest(l));
+	json_array_foreach(json_object_get(m, "layers"), i, l) set_add(blobs, desc_digest(l));
 	r = store_read_json(st, id, &cfg, e);
 	if (r < 0)
 		return r;
 	json_array_foreach(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), i, l)
-	set_add(layers, json_string_value(l));
+	    set_add(layers, json_string_value(l));
 	return 0;
 }
 
@@ -1188,8 +1218,7 @@ static void store_gc(struct store *st, json_t *gone)
 		if (image_parts(st, desc_digest(d), kb, kl, &e) < 0)
 			return; /* unsure what is in use: keep everything */
 	}
-	json_array_foreach(gone, i, d)
-	image_parts(st, json_string_value(d), db, dl, &e);
+	json_array_foreach(gone, i, d) image_parts(st, json_string_value(d), db, dl, &e);
 	json_object_foreach(db, k, v)
 	{
 		char p[PATH_MAX];
@@ -1237,15 +1266,18 @@ int img_remove(const char *root, const char *arg, bool force, img_in_use_fn in_u
 	if (f.ref[0] && tags > 1) {
 		delete_image = false;
 	} else if (!f.ref[0] && tags > 1 && !force) {
-		r = berr_msg(e, EBUSY, "conflict: unable to delete %.12s (must be forced) - image is "
-				       "referenced in multiple repositories", dg_hex(f.id));
+		r = berr_msg(e, EBUSY,
+			     "conflict: unable to delete %.12s (must be forced) - image is "
+			     "referenced in multiple repositories",
+			     dg_hex(f.id));
 		goto out;
 	}
 	if (delete_image && in_use && in_use(f.id, ctx)) {
 		if (!force || !f.ref[0]) {
-			r = berr_msg(e, EBUSY, "conflict: unable to remove %s (must%s be forced) - "
-					       "image %.12s is being used by a container", arg,
-				     f.ref[0] ? "" : " not", dg_hex(f.id));
+			r = berr_msg(e, EBUSY,
+				     "conflict: unable to remove %s (must%s be forced) - "
+				     "image %.12s is being used by a container",
+				     arg, f.ref[0] ? "" : " not", dg_hex(f.id));
 			goto out;
 		}
 		delete_image = false;
@@ -1257,7 +1289,8 @@ int img_remove(const char *root, const char *arg, bool force, img_in_use_fn in_u
 		for (i = 0; i < json_array_size(manifests); i++) {
 			char id[DG_STR_LEN];
 			d = json_array_get(manifests, i);
-			if (manifest_config(&st, desc_digest(d), id, NULL, e) < 0 || strcmp(id, f.id))
+			if (manifest_config(&st, desc_digest(d), id, NULL, e) < 0 ||
+			    strcmp(id, f.id))
 				continue;
 			if (desc_ref(d))
 				json_array_append_new(untagged, json_string(desc_ref(d)));
@@ -1271,9 +1304,8 @@ int img_remove(const char *root, const char *arg, bool force, img_in_use_fn in_u
 		goto out;
 	if (delete_image)
 		store_gc(&st, gone);
-	json_array_foreach(untagged, i, d)
-	if (report)
-		report("Untagged", json_string_value(d), ctx);
+	json_array_foreach(untagged, i, d) if (report)
+	    report("Untagged", json_string_value(d), ctx);
 	if (delete_image && report)
 		report("Deleted", f.id, ctx);
 out:
@@ -1285,10 +1317,10 @@ out:
 
 static int64_t parse_created(const char *s)
 {
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 
-	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+			 &tm.tm_min, &tm.tm_sec) != 6)
 		return 0;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
@@ -1337,8 +1369,8 @@ int img_list(const char *root, struct img_summary **out, size_t *n, struct berr 
 			goto out;
 		snprintf(s->ref, sizeof(s->ref), "%s", desc_ref(d) ? desc_ref(d) : "");
 		s->created = parse_created(json_string_value(json_object_get(cfg, "created")));
-		json_array_foreach(json_object_get(m, "layers"), j, l)
-		s->size += json_integer_value(json_object_get(l, "size"));
+		json_array_foreach(json_object_get(m, "layers"), j, l) s->size +=
+		    json_integer_value(json_object_get(l, "size"));
 		k++;
 	}
 	qsort(list, k, sizeof(*list), cmp_created);

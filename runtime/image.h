@@ -24,17 +24,17 @@
 #include "digest.h"
 #include "err.h"
 
-struct img_config {	/* from the image config's "config" */
-	char **entrypoint, **cmd, **env;	/* NULL-terminated, may be NULL */
-	char *working_dir, *user;		/* may be NULL */
-	char **exposed_ports;			/* "80/tcp", ... */
+struct img_config {			 /* from the image config's "config" */
+	char **entrypoint, **cmd, **env; /* NULL-terminated, may be NULL */
+	char *working_dir, *user;	 /* may be NULL */
+	char **exposed_ports;		 /* "80/tcp", ... */
 	char **volumes;
 };
 
 struct img_info {
-	char id[72];		/* "sha256:<64hex>" */
-	char ref[256];		/* "name:tag" it was found by, or "" */
-	char **layers;		/* NULL-terminated absolute paths of unpacked layer dirs, lowest first */
+	char id[72];   /* "sha256:<64hex>" */
+	char ref[256]; /* "name:tag" it was found by, or "" */
+	char **layers; /* NULL-terminated absolute paths of unpacked layer dirs, lowest first */
 	int nlayers;
 	struct img_config config;
 };
@@ -74,9 +74,9 @@ int img_remove(const char *root, const char *ref_or_id, bool force, img_in_use_f
 
 struct img_summary {
 	char id[DG_STR_LEN];
-	char ref[256];		/* "name:tag", or "" when untagged */
-	int64_t created;	/* seconds since the epoch, 0 unknown */
-	uint64_t size;		/* sum of the layer sizes */
+	char ref[256];	 /* "name:tag", or "" when untagged */
+	int64_t created; /* seconds since the epoch, 0 unknown */
+	uint64_t size;	 /* sum of the layer sizes */
 };
 
 /* All images (one row per tag), newest first. *out is malloc'd. */

@@ -50,7 +50,8 @@ int img_cmd_import(const char *root, int argc, char **argv)
 	struct berr e;
 
 	if (argc != 3)
-		return usage("import", "requires exactly 2 arguments", "import TARBALL|- NAME[:TAG]");
+		return usage("import", "requires exactly 2 arguments",
+			     "import TARBALL|- NAME[:TAG]");
 	if (img_import(root, argv[1], argv[2], id, &e) < 0)
 		return fail(&e);
 	printf("%s\n", id);
@@ -86,7 +87,8 @@ int img_cmd_load(const char *root, int argc, char **argv)
 	}
 	if (!input) {
 		if (isatty(0)) {
-			fprintf(stderr, "Error: requested load from stdin, but stdin is a terminal\n");
+			fprintf(stderr,
+				"Error: requested load from stdin, but stdin is a terminal\n");
 			return 1;
 		}
 		input = "-";
@@ -131,17 +133,18 @@ static int render_images(struct img_summary *list, size_t n, const char *format,
 			 const char *filter)
 {
 	char line[4096], err[256], name[256], tag[160], id[80], since[64], size[32];
-	struct rows rows = { 0 };
+	struct rows rows = {0};
 	const char *tmpl;
 	bool table;
 	int rc = 0;
 
 	tmpl = lr_template_table(format, &table);
-	if (table && (lr_template_render(tmpl, NULL, true, line, sizeof(line), err, sizeof(err)) < 0 ||
-		      rows_add(&rows, line) < 0))
+	if (table &&
+	    (lr_template_render(tmpl, NULL, true, line, sizeof(line), err, sizeof(err)) < 0 ||
+	     rows_add(&rows, line) < 0))
 		goto bad;
 	for (size_t i = 0; i < n; i++) {
-		struct lr_image_row row = { name, tag, id, since, size };
+		struct lr_image_row row = {name, tag, id, since, size};
 
 		if (list[i].ref[0]) {
 			if (!ref_matches(list[i].ref, filter))
@@ -160,7 +163,8 @@ static int render_images(struct img_summary *list, size_t n, const char *format,
 		else
 			strcpy(since, "N/A");
 		lr_human_size(list[i].size, size, sizeof(size));
-		if (lr_template_render(tmpl, &row, false, line, sizeof(line), err, sizeof(err)) < 0 ||
+		if (lr_template_render(tmpl, &row, false, line, sizeof(line), err, sizeof(err)) <
+			0 ||
 		    rows_add(&rows, line) < 0)
 			goto bad;
 	}
@@ -189,7 +193,6 @@ int img_cmd_images(const char *root, int argc, char **argv)
 	const char *format = DEFAULT_FORMAT, *filter = NULL;
 	bool quiet = false, no_trunc = false, missing;
 	struct img_summary *list;
-	char norm[256];
 	struct berr e;
 	size_t n;
 	int rc = 0;
@@ -197,8 +200,9 @@ int img_cmd_images(const char *root, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *v = opt_value(argc, argv, &i, NULL, "--format", &missing);
 		if (missing)
-			return usage("images", "needs a template after --format",
-				     "images [-q] [--no-trunc] [--format TEMPLATE] [REPOSITORY[:TAG]]");
+			return usage(
+			    "images", "needs a template after --format",
+			    "images [-q] [--no-trunc] [--format TEMPLATE] [REPOSITORY[:TAG]]");
 		if (v)
 			format = v;
 		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
@@ -210,12 +214,9 @@ int img_cmd_images(const char *root, int argc, char **argv)
 		else if (argv[i][0] != '-' && !filter)
 			filter = argv[i];
 		else
-			return usage("images", "got an unknown flag or argument",
-				     "images [-q] [--no-trunc] [--format TEMPLATE] [REPOSITORY[:TAG]]");
-	}
-	if (filter && strchr(filter, ':') == NULL) {
-		snprintf(norm, sizeof(norm), "%s", filter);
-		filter = norm; /* name only: any tag */
+			return usage(
+			    "images", "got an unknown flag or argument",
+			    "images [-q] [--no-trunc] [--format TEMPLATE] [REPOSITORY[:TAG]]");
 	}
 	if (img_list(root, &list, &n, &e) < 0)
 		return fail(&e);
@@ -225,8 +226,9 @@ int img_cmd_images(const char *root, int argc, char **argv)
 			if (list[i].ref[0] ? !ref_matches(list[i].ref, filter) : filter != NULL)
 				continue;
 			for (size_t j = 0; j < i && !seen; j++)
-				seen = strcmp(list[j].id, list[i].id) == 0 &&
-				       (list[j].ref[0] ? ref_matches(list[j].ref, filter) : !filter);
+				seen =
+				    strcmp(list[j].id, list[i].id) == 0 &&
+				    (list[j].ref[0] ? ref_matches(list[j].ref, filter) : !filter);
 			if (!seen)
 				printf(no_trunc ? "%s\n" : "%.12s\n",
 				       no_trunc ? list[i].id : dg_hex(list[i].id));
@@ -243,7 +245,8 @@ int img_cmd_tag(const char *root, int argc, char **argv)
 	struct berr e;
 
 	if (argc != 3)
-		return usage("tag", "requires exactly 2 arguments", "tag SOURCE_IMAGE TARGET_IMAGE");
+		return usage("tag", "requires exactly 2 arguments",
+			     "tag SOURCE_IMAGE TARGET_IMAGE");
 	if (img_tag(root, argv[1], argv[2], &e) < 0)
 		return fail(&e);
 	return 0;
@@ -279,7 +282,8 @@ int img_cmd_rmi(const char *root, int argc, char **argv)
 	if (i >= argc)
 		return usage("rmi", "requires at least 1 argument", "rmi [-f] IMAGE...");
 	for (; i < argc; i++) {
-		if (img_remove(root, argv[i], force, no_container_uses, print_removed, NULL, &e) < 0)
+		if (img_remove(root, argv[i], force, no_container_uses, print_removed, NULL, &e) <
+		    0)
 			rc = fail(&e);
 	}
 	return rc;

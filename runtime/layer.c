@@ -378,8 +378,7 @@ static int extract_whiteout(struct extract *x, const char *path, const char *bas
 	_cleanup_fd_ int dir = -1;
 	int r;
 
-	snprintf(dirpath, sizeof(dirpath), "%.*s", (int)(base - path ? base - path - 1 : 0),
-		 path);
+	snprintf(dirpath, sizeof(dirpath), "%.*s", (int)(base - path ? base - path - 1 : 0), path);
 	dir = open_dir(x->rootfd, dirpath, true);
 	if (dir < 0)
 		return berr_set(e, -dir, "open parent directory");
@@ -527,7 +526,7 @@ static int restore_dir_times(struct extract *x, struct berr *e)
 {
 	for (size_t i = 0; i < x->ndirs; i++) {
 		_cleanup_fd_ int fd = open_dir(x->rootfd, x->dirs[i].path, false);
-		struct timespec ts[2] = { x->dirs[i].mtime, x->dirs[i].mtime };
+		struct timespec ts[2] = {x->dirs[i].mtime, x->dirs[i].mtime};
 
 		if (fd < 0)
 			continue; /* replaced by a later entry */
@@ -563,7 +562,7 @@ static int extract_all(struct extract *x, struct src *s, struct berr *e)
 int layer_extract(int fd, const char *dest, unsigned flags, int tee_fd, char diffid[DG_STR_LEN],
 		  uint64_t *tar_size, struct berr *e)
 {
-	struct extract x = { .rootfd = -1, .flags = flags };
+	struct extract x = {.rootfd = -1, .flags = flags};
 	struct src *s;
 	int r;
 

@@ -174,11 +174,11 @@ struct field {
 };
 
 static const struct field fields[] = {
-	{ "Repository", "REPOSITORY", offsetof(struct lr_image_row, repository) },
-	{ "Tag", "TAG", offsetof(struct lr_image_row, tag) },
-	{ "ID", "IMAGE ID", offsetof(struct lr_image_row, id) },
-	{ "CreatedSince", "CREATED", offsetof(struct lr_image_row, created_since) },
-	{ "Size", "SIZE", offsetof(struct lr_image_row, size) },
+    {"Repository", "REPOSITORY", offsetof(struct lr_image_row, repository)},
+    {"Tag", "TAG", offsetof(struct lr_image_row, tag)},
+    {"ID", "IMAGE ID", offsetof(struct lr_image_row, id)},
+    {"CreatedSince", "CREATED", offsetof(struct lr_image_row, created_since)},
+    {"Size", "SIZE", offsetof(struct lr_image_row, size)},
 };
 
 static int put(char *out, size_t size, size_t *len, const char *s, size_t n)
@@ -231,9 +231,10 @@ int lr_template_render(const char *tmpl, const struct lr_image_row *row, bool he
 				return -EINVAL;
 			}
 			{
-				const char *v = header ? fields[i].title
-						       : *(const char *const *)((const char *)row +
-										fields[i].off);
+				const char *v =
+				    header
+					? fields[i].title
+					: *(const char *const *)((const char *)row + fields[i].off);
 				if (!v)
 					v = "";
 				if (put(out, size, &len, v, strlen(v)) < 0)
@@ -269,7 +270,7 @@ const char *lr_template_table(const char *tmpl, bool *table)
 
 void lr_human_size(uint64_t bytes, char *out, size_t size)
 {
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB", "EB" };
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
 	double v = (double)bytes;
 	size_t i = 0;
 
@@ -314,7 +315,7 @@ void lr_human_since(int64_t s, char *out, size_t size)
 
 char *lr_tabulate(char *const *rows, size_t nrows)
 {
-	size_t width[TAB_MAXCOLS] = { 0 }, total = 1;
+	size_t width[TAB_MAXCOLS] = {0}, total = 1;
 	char *res, *w;
 
 	for (size_t r = 0; r < nrows; r++) {

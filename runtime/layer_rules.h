@@ -24,10 +24,10 @@ int lr_clean_path(const char *name, char *out, size_t size);
 bool lr_symlink_escapes(const char *link_path, const char *target);
 
 enum lr_whiteout {
-	LR_WH_NONE,	/* an ordinary name */
-	LR_WH_FILE,	/* ".wh.NAME": hide NAME from lower layers */
-	LR_WH_OPAQUE,	/* ".wh..wh..opq": the directory hides lower contents */
-	LR_WH_INVALID,	/* ".wh." prefix with an unusable rest */
+	LR_WH_NONE,    /* an ordinary name */
+	LR_WH_FILE,    /* ".wh.NAME": hide NAME from lower layers */
+	LR_WH_OPAQUE,  /* ".wh..wh..opq": the directory hides lower contents */
+	LR_WH_INVALID, /* ".wh." prefix with an unusable rest */
 };
 
 /* Classify a base name; for LR_WH_FILE *hidden points at NAME in base. */

@@ -470,3 +470,22 @@ def test_truncated_or_garbage_input_refused(ctx):
     # Trailing zero padding after a complete gzip stream is tolerated.
     rc, out, err = ctx.cli(root, "import", "-", "padded", stdin=data + b"\0" * 512)
     assert rc == 0, err
+
+
+def test_leftovers_of_a_crashed_writer_are_swept(ctx):
+    top, root = ctx.root()
+    raw = tar_bytes([("f", "file", b"1")])
+    assert ctx.cli(root, "import", "-", "first", stdin=raw)[0] == 0
+    half = os.path.join(store(root), "layers", ".tmp-99999-0")
+    os.makedirs(os.path.join(half, "usr/bin"))
+    tmpblob = os.path.join(store(root), "images/blobs/sha256", ".tmp-99999-abcdef")
+    open(tmpblob, "w").close()
+    tmpindex = os.path.join(store(root), "images/index.json.tmp.99999")
+    open(tmpindex, "w").close()
+    assert ctx.cli(root, "tag", "first", "second")[0] == 0
+    assert not os.path.exists(half) and not os.path.exists(tmpblob)
+    assert not os.path.exists(tmpindex)
+    # A reader never sweeps (it does not hold the lock exclusively).
+    os.makedirs(half)
+    assert ctx.cli(root, "images")[0] == 0
+    assert os.path.exists(half)
