@@ -387,7 +387,8 @@ static int extract_whiteout(struct extract *x, const char *path, const char *bas
 			return berr_set(e, errno, "set opaque xattr");
 		return 0;
 	}
-	r = clear_slot(dir, hidden, false);
+	/* Whatever this layer put under that name goes (never followed). */
+	r = rmtree_at(dir, hidden);
 	if (r < 0)
 		return berr_set(e, -r, "replace %s", hidden);
 	if (mknodat(dir, hidden, S_IFCHR | 0, makedev(0, 0)) < 0)
