@@ -12,7 +12,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 
 #include "layer.h"
 #include "layer_rules.h"
@@ -204,11 +206,38 @@ static bool blob_exists(const struct store *st, const char *digest)
 	return access(p, F_OK) == 0;
 }
 
-/* Read a blob into memory and check its digest. what names it in errors. */
-static int read_verified(const char *path, const char *digest, char **data, size_t *len,
-			 struct berr *e)
+/* Open path for reading. With beneath set (a source directory, maybe an
+ * unpacked archive holding symlinks), path must lie inside it and is
+ * resolved by the kernel without leaving it (openat2 RESOLVE_BENEATH). */
+static int open_beneath(const char *beneath, const char *path)
 {
-	_cleanup_fd_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+	size_t n;
+	int dfd, fd;
+
+	if (!beneath)
+		return open(path, O_RDONLY | O_CLOEXEC);
+	n = strlen(beneath);
+	if (strncmp(path, beneath, n) != 0 || path[n] != '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	dfd = open(beneath, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -1;
+	fd = syscall(SYS_openat2, dfd, path + n + 1, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) /* before Linux 5.6: no symlinks at all */
+		fd = openat(dfd, path + n + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	close(dfd);
+	return fd;
+}
+
+/* Read a blob into memory and check its digest (when given). */
+static int read_verified(const char *beneath, const char *path, const char *digest, char **data,
+			 size_t *len, struct berr *e)
+{
+	_cleanup_fd_ int fd = open_beneath(beneath, path);
 	char got[DG_STR_LEN];
 	struct stat sb;
 	char *buf;
@@ -268,7 +297,7 @@ static int store_read_json(const struct store *st, const char *digest, json_t **
 	if (!dg_valid(digest))
 		return berr_msg(e, EINVAL, "invalid digest \"%s\"", digest ? digest : "");
 	blob_path(st, digest, path, sizeof(path));
-	r = read_verified(path, digest, &data, &len, e);
+	r = read_verified(NULL, path, digest, &data, &len, e);
 	if (r < 0)
 		return r;
 	return parse_json(data, len, digest, out, e);
@@ -850,7 +879,7 @@ static int read_src_json(const char *srcdir, const char *digest, char **data, si
 	if (!dg_valid(digest))
 		return berr_msg(e, EINVAL, "invalid digest \"%s\"", digest ? digest : "");
 	src_blob_path(srcdir, digest, path, sizeof(path));
-	r = read_verified(path, digest, data, len, e);
+	r = read_verified(srcdir, path, digest, data, len, e);
 	if (r < 0)
 		return r;
 	r = parse_json(*data, *len, digest, out, e);
@@ -863,8 +892,9 @@ static int read_src_json(const char *srcdir, const char *digest, char **data, si
 
 /* Copy a layer blob from the source (verified against digest when given)
  * and unpack it, checking diff_id. digest_out gets the blob's digest. */
-static int load_layer(struct store *st, const char *path, const char *digest, const char *diff_id,
-		      char digest_out[DG_STR_LEN], uint64_t *size, struct berr *e)
+static int load_layer(struct store *st, const char *srcdir, const char *path, const char *digest,
+		      const char *diff_id, char digest_out[DG_STR_LEN], uint64_t *size,
+		      struct berr *e)
 {
 	_cleanup_fd_ int fd = -1;
 	struct stat sb;
@@ -877,7 +907,7 @@ static int load_layer(struct store *st, const char *path, const char *digest, co
 		if (stat(p, &sb) == 0)
 			*size = sb.st_size;
 	} else {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open_beneath(srcdir, path);
 		if (fd < 0)
 			return berr_set(e, errno, "layer %s", digest ? digest : path);
 		r = store_add_blob_fd(st, fd, digest, digest_out, size, e);
@@ -947,8 +977,8 @@ static int load_oci_manifest(struct store *st, const char *srcdir, json_t *desc,
 		if (!dg_valid(ld))
 			return berr_msg(e, EINVAL, "manifest %s: invalid layer digest", digest);
 		src_blob_path(srcdir, ld, path, sizeof(path));
-		r = load_layer(st, path, ld, json_string_value(json_array_get(diffs, i)), got,
-			       &size, e);
+		r = load_layer(st, srcdir, path, ld, json_string_value(json_array_get(diffs, i)),
+			       got, &size, e);
 		if (r < 0)
 			return r;
 	}
@@ -972,7 +1002,7 @@ static int load_oci(struct store *st, const char *srcdir, json_t *pending, struc
 	int r;
 
 	snprintf(path, sizeof(path), "%s/index.json", srcdir);
-	r = read_verified(path, NULL, &data, &len, e);
+	r = read_verified(srcdir, path, NULL, &data, &len, e);
 	if (r == 0)
 		r = parse_json(data, len, "index.json", &index, e);
 	if (r < 0)
@@ -1033,7 +1063,7 @@ static int load_docker_one(struct store *st, const char *srcdir, json_t *item, j
 	r = docker_member(srcdir, json_string_value(json_object_get(item, "Config")), path,
 			  sizeof(path), expected, e);
 	if (r == 0)
-		r = read_verified(path, *expected ? expected : NULL, &cdata, &clen, e);
+		r = read_verified(srcdir, path, *expected ? expected : NULL, &cdata, &clen, e);
 	if (r == 0)
 		r = parse_json(cdata, clen, "image config", &cfg, e);
 	if (r < 0)
@@ -1050,7 +1080,7 @@ static int load_docker_one(struct store *st, const char *srcdir, json_t *item, j
 
 		r = docker_member(srcdir, json_string_value(l), path, sizeof(path), expected, e);
 		if (r == 0)
-			r = load_layer(st, path, *expected ? expected : NULL,
+			r = load_layer(st, srcdir, path, *expected ? expected : NULL,
 				       json_string_value(json_array_get(diffs, i)), digest, &size,
 				       e);
 		if (r < 0)
@@ -1083,13 +1113,17 @@ static int load_docker(struct store *st, const char *srcdir, json_t *pending, st
 {
 	char path[PATH_MAX];
 	_cleanup_json_ json_t *list = NULL;
+	_cleanup_free_ char *data = NULL;
 	json_error_t je;
 	json_t *item;
-	size_t i;
+	size_t i, len;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/manifest.json", srcdir);
-	list = json_load_file(path, 0, &je);
+	r = read_verified(srcdir, path, NULL, &data, &len, e);
+	if (r < 0)
+		return r;
+	list = json_loadb(data, len, 0, &je);
 	if (!json_is_array(list) || json_array_size(list) == 0)
 		return berr_msg(e, EINVAL, "manifest.json: %s",
 				list ? "not a list of images" : je.text);

@@ -446,8 +446,8 @@ static int extract_entry(struct extract *x, struct archive_entry *en, struct ber
 			return berr_set(e, errno, "hard link to \"%s\"", hl);
 		return 0;
 	}
-	if ((x->flags & LAYER_PLAIN) && type != AE_IFREG && type != AE_IFDIR)
-		return berr_msg(e, EINVAL, "only files and directories are allowed here");
+	if ((x->flags & LAYER_PLAIN) && type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)
+		return berr_msg(e, EINVAL, "only files, directories and symlinks are allowed here");
 
 	switch (type) {
 	case AE_IFDIR: {
@@ -492,6 +492,10 @@ static int extract_entry(struct extract *x, struct archive_entry *en, struct ber
 	case AE_IFLNK: {
 		const char *t = archive_entry_symlink(en);
 
+		/* An image archive is read on the host: no absolute links. */
+		if ((x->flags & LAYER_PLAIN) && t && t[0] == '/')
+			return berr_msg(e, EINVAL, "absolute symlink \"%s\" in an image archive",
+					t);
 		if (lr_symlink_escapes(path, t))
 			return berr_msg(e, EINVAL, "symlink target \"%s\" escapes the layer",
 					t ? t : "");

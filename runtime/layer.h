@@ -21,8 +21,8 @@
 #include "err.h"
 
 enum {
-	/* An image archive, not a layer: regular files and directories only,
-	 * no whiteout mapping, no ownership or times. */
+	/* An image archive, not a layer: files, directories and relative
+	 * symlinks inside it only; no whiteout mapping, ownership or times. */
 	LAYER_PLAIN = 1 << 0,
 };
 

@@ -489,3 +489,42 @@ def test_leftovers_of_a_crashed_writer_are_swept(ctx):
     os.makedirs(half)
     assert ctx.cli(root, "images")[0] == 0
     assert os.path.exists(half)
+
+
+def test_load_legacy_docker_archive_with_linked_layers(ctx):
+    # Older `docker save` writes a repeated layer as a symlink to the first.
+    top, root = ctx.root()
+    l1 = tar_bytes(LOWER)
+    cfg = config_bytes([sha(l1), sha(l1)])
+    a, b = "a" * 64, "b" * 64
+    entries = [(a, "dir"), (a + "/layer.tar", "file", l1), (b, "dir"),
+               (b + "/layer.tar", "sym", "../%s/layer.tar" % a),
+               (sha(cfg)[7:] + ".json", "file", cfg),
+               ("manifest.json", "file", json.dumps([{
+                   "Config": sha(cfg)[7:] + ".json", "RepoTags": ["legacy:1"],
+                   "Layers": [a + "/layer.tar", b + "/layer.tar"]}]).encode())]
+    rc, out, err = ctx.cli(root, "load", stdin=tar_bytes(entries))
+    assert (rc, out) == (0, "Loaded image: legacy:1\n"), err
+
+
+def test_archive_symlinks_cannot_reach_outside(ctx):
+    top, root = ctx.root()
+    # A config outside the store that a followed symlink would find.
+    l1 = tar_bytes(LOWER)
+    cfg = config_bytes([sha(l1)])
+    with open(os.path.join(top, "secret.json"), "wb") as f:
+        f.write(cfg)
+    # d/l stays inside lexically (d/s is "."), but not when resolved.
+    sneaky = "s/" * 5 + "../" * 6 + "secret.json"
+    entries = [("d", "dir"), ("d/s", "sym", "."), ("d/l", "sym", sneaky),
+               ("x/layer.tar", "file", l1),
+               ("manifest.json", "file", json.dumps([{
+                   "Config": "d/l", "RepoTags": ["sneaky:1"], "Layers": ["x/layer.tar"]}]).encode())]
+    rc, out, err = ctx.cli(root, "load", stdin=tar_bytes(entries))
+    assert rc == 1 and "d/l" in err and err.count("\n") == 1, (out, err)
+    assert_store_empty(root)
+    # Absolute symlinks are refused in image archives.
+    entries[2] = ("d/l", "sym", os.path.join(top, "secret.json"))
+    rc, out, err = ctx.cli(root, "load", stdin=tar_bytes(entries))
+    assert rc == 1 and "absolute symlink" in err, err
+    assert_store_empty(root)
