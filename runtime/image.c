@@ -1319,6 +1319,18 @@ int img_remove(const char *root, const char *arg, bool force, img_in_use_fn in_u
 	if (!delete_image) {
 		index_untag(manifests, f.ref);
 		json_array_append_new(untagged, json_string(f.ref));
+		/* Still tagged through another manifest of the same image: no
+		 * <none> entry for it. */
+		for (i = 0; tags > 1 && i < json_array_size(manifests); i++) {
+			char id[DG_STR_LEN];
+			d = json_array_get(manifests, i);
+			if (desc_ref(d) || manifest_config(&st, desc_digest(d), id, NULL, e) < 0 ||
+			    strcmp(id, f.id))
+				continue;
+			json_array_append_new(gone, json_string(desc_digest(d)));
+			json_array_remove(manifests, i);
+			i--;
+		}
 	} else {
 		for (i = 0; i < json_array_size(manifests); i++) {
 			char id[DG_STR_LEN];
@@ -1336,7 +1348,7 @@ int img_remove(const char *root, const char *arg, bool force, img_in_use_fn in_u
 	r = store_save_index(&st, e);
 	if (r < 0)
 		goto out;
-	if (delete_image)
+	if (json_array_size(gone) > 0)
 		store_gc(&st, gone);
 	json_array_foreach(untagged, i, d) if (report)
 	    report("Untagged", json_string_value(d), ctx);

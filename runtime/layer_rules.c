@@ -121,6 +121,9 @@ static bool name_valid(const char *name, size_t n)
 	return comp > 0;
 }
 
+static const char *const hub_prefixes[] = {"docker.io/library/", "index.docker.io/library/",
+					   "docker.io/", "index.docker.io/"};
+
 int lr_ref_normalize(const char *ref, char *out, size_t size)
 {
 	const char *slash, *colon;
@@ -129,6 +132,14 @@ int lr_ref_normalize(const char *ref, char *out, size_t size)
 
 	if (!ref || !*ref || strchr(ref, '@'))
 		return -EINVAL;
+	/* Docker Hub names in their familiar form, as `docker images` shows. */
+	for (size_t i = 0; i < sizeof(hub_prefixes) / sizeof(hub_prefixes[0]); i++) {
+		size_t n = strlen(hub_prefixes[i]);
+		if (strncmp(ref, hub_prefixes[i], n) == 0 && ref[n]) {
+			ref += n;
+			break;
+		}
+	}
 	slash = strrchr(ref, '/');
 	colon = strrchr(slash ? slash : ref, ':');
 	nlen = colon ? (size_t)(colon - ref) : strlen(ref);

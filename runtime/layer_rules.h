@@ -34,7 +34,9 @@ enum lr_whiteout {
 enum lr_whiteout lr_whiteout(const char *base, const char **hidden);
 
 /* Normalise an image reference: "name" -> "name:latest", "name:tag" kept,
- * "host:5000/name" -> "host:5000/name:latest". Refuses digests (@), empty
+ * "host:5000/name" -> "host:5000/name:latest"; Docker Hub's
+ * "docker.io/library/name" and "docker.io/user/name" lose the prefix, as
+ * `docker images` shows them. Refuses digests (@), empty
  * parts, upper case in the name and bad characters. 0 or -EINVAL. */
 int lr_ref_normalize(const char *ref, char *out, size_t size);
 

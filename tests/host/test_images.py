@@ -528,3 +528,36 @@ def test_archive_symlinks_cannot_reach_outside(ctx):
     rc, out, err = ctx.cli(root, "load", stdin=tar_bytes(entries))
     assert rc == 1 and "absolute symlink" in err, err
     assert_store_empty(root)
+
+
+def test_same_image_through_two_manifests(ctx):
+    top, root = ctx.root()
+    layout = os.path.join(top, "layout")
+    cid, _ = make_oci_layout(layout, [(tar_bytes(LOWER), True)], "ignored")
+    # containerd's name annotation wins and Docker Hub names get short.
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    index["manifests"][0]["annotations"]["io.containerd.image.name"] = "docker.io/library/hub:1"
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump(index, f)
+    rc, out, err = ctx.cli(root, "load", "-i", layout)
+    assert (rc, out) == (0, "Loaded image: hub:1\n"), err
+    # The same config from a docker-archive: another manifest, same ID.
+    src = os.path.join(top, "docker")
+    os.makedirs(os.path.join(src, "l"))
+    with open(os.path.join(src, "l/layer.tar"), "wb") as f:
+        f.write(tar_bytes(LOWER))
+    shutil.copy(os.path.join(layout, "blobs/sha256", cid[7:]), os.path.join(src, "c.json"))
+    with open(os.path.join(src, "manifest.json"), "w") as f:
+        json.dump([{"Config": "c.json", "RepoTags": ["other:2"], "Layers": ["l/layer.tar"]}], f)
+    rc, out, err = ctx.cli(root, "load", "-i", src)
+    assert (rc, out) == (0, "Loaded image: other:2\n"), err
+    rc, out, _ = ctx.cli(root, "images", "-q", "--no-trunc")
+    assert out == cid + "\n", out
+    rc, out, err = ctx.cli(root, "rmi", "hub:1")
+    assert (rc, out) == (0, "Untagged: hub:1\n"), (out, err)
+    rc, out, _ = ctx.cli(root, "images", "--format", "{{.Repository}}:{{.Tag}}")
+    assert out == "other:2\n", out
+    rc, out, err = ctx.cli(root, "rmi", "other:2")
+    assert (rc, out) == (0, "Untagged: other:2\nDeleted: %s\n" % cid), (out, err)
+    assert_store_empty(root)

@@ -98,6 +98,11 @@ static void test_ref_normalize(void **state)
 	assert_string_equal(norm("localhost:5000/app"), "localhost:5000/app:latest");
 	assert_string_equal(norm("localhost:5000/app:v2"), "localhost:5000/app:v2");
 	assert_string_equal(norm("my-app_x.y:V1_2-rc.3"), "my-app_x.y:V1_2-rc.3");
+	assert_string_equal(norm("docker.io/library/busybox:1.36"), "busybox:1.36");
+	assert_string_equal(norm("docker.io/library/busybox"), "busybox:latest");
+	assert_string_equal(norm("docker.io/someone/app"), "someone/app:latest");
+	assert_string_equal(norm("index.docker.io/library/nginx:alpine"), "nginx:alpine");
+	assert_string_equal(norm("ghcr.io/org/app:1"), "ghcr.io/org/app:1");
 	assert_null(norm(""));
 	assert_null(norm("Busybox"));
 	assert_null(norm("busybox:"));
