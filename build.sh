@@ -802,6 +802,41 @@ image_modules() {
 	echo "modules: $(echo "$list" | wc -w) copied for $ver"
 }
 
+# shellcheck shell=bash
+# images.sh - bake the busybox image into the appliance. Pasted into build.sh.
+#
+#   image_bake_busybox STAGE   build build/images/busybox.tar reproducibly from
+#                              the host's busybox-static and import it as
+#                              busybox:latest into STAGE/var/lib/berth
+# Uses $TOP, $BUILD and BERTH_BIN (default $BUILD/berth). Call it from
+# image_rootfs after the tree is staged and before cpio.
+image_bake_busybox() {
+	local stage=$1 dir=$TOP/images/busybox work tar app
+	local epoch=${SOURCE_DATE_EPOCH:-1704067200}
+	work=$BUILD/images/busybox.rootfs
+	tar=$BUILD/images/busybox.tar
+	rm -rf "$work"
+	mkdir -p "$work"/{bin,sbin,usr/bin,usr/sbin,etc,dev,proc,sys,tmp,root}
+	install -m 0755 /bin/busybox "$work/bin/busybox"
+	for app in $(/bin/busybox --list-full); do
+		case "$app" in bin/busybox | linuxrc) continue ;; esac
+		ln -s /bin/busybox "$work/$app"
+	done
+	install -m 0644 "$dir/passwd" "$work/etc/passwd"
+	install -m 0644 "$dir/group" "$work/etc/group"
+	chmod 0755 "$work" "$work"/{bin,sbin,usr,usr/bin,usr/sbin,etc,dev,proc,sys}
+	chmod 1777 "$work/tmp"
+	chmod 0700 "$work/root"
+	(cd "$work" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
+		tar --format=gnu --no-recursion --numeric-owner --owner=0 --group=0 \
+			--mtime="@$epoch" -cf "$tar.tmp" -T -)
+	mv "$tar.tmp" "$tar"
+	rm -rf "$work"
+	SOURCE_DATE_EPOCH=$epoch "${BERTH_BIN:-$BUILD/berth}" --root "$stage" import "$tar" busybox:latest
+	rm -f "$stage/var/lib/berth/images.lock"
+	echo "busybox image: $(sha256sum "$tar" | cut -c1-12) tarball"
+}
+
 image_rootfs() {
 	local stage=$BUILD/rootfs
 	rm -rf "$stage"
@@ -831,6 +866,7 @@ image_rootfs() {
 	mknod -m 600 "$stage/dev/console" c 5 1
 	mknod -m 666 "$stage/dev/null" c 1 3
 	[ -z "${BERTH_MODULES:-}" ] || image_modules "$stage"
+	image_bake_busybox "$stage"
 	(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
 		cpio -o -H newc -R 0:0 --quiet | gzip -9 -n) >"$BUILD/initramfs.cpio.gz.tmp"
 	mv "$BUILD/initramfs.cpio.gz.tmp" "$BUILD/initramfs.cpio.gz"

@@ -13,6 +13,7 @@
 
 #include "cli_ctr.h"
 #include "client.h"
+#include "img_cli.h"
 #include "proto.h"
 #include "util.h"
 #include "version.h"
@@ -60,6 +61,11 @@ static const struct cli_verb verbs[] = {
 	{ "modules", "modules --dir DIR NAME...",
 	  "Print the module files NAME needs, dependencies first", cmd_modules },
 	{ "console", "console", "A prompt that takes only berth commands", cmd_console },
+	{ "images", "images [-q] [--format T]", "List images", img_cmd_images },
+	{ "import", "import TARBALL|- NAME[:TAG]", "Create an image from a rootfs tarball", img_cmd_import },
+	{ "load", "load [-i FILE|DIR]", "Load images (OCI layout/archive, docker-archive)", img_cmd_load },
+	{ "tag", "tag SOURCE TARGET", "Add a tag to an image", img_cmd_tag },
+	{ "rmi", "rmi [-f] IMAGE...", "Remove images", img_cmd_rmi },
 };
 
 static int cmd_help(const char *root, int argc, char **argv)

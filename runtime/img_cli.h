@@ -1,0 +1,13 @@
+/* img_cli.h - the image verbs of the CLI (thin wrappers over image.h).
+ * Each has the verbs[] `local` signature of main.c and returns the exit
+ * code. */
+#ifndef BERTH_IMG_CLI_H
+#define BERTH_IMG_CLI_H
+
+int img_cmd_import(const char *root, int argc, char **argv);
+int img_cmd_load(const char *root, int argc, char **argv);
+int img_cmd_images(const char *root, int argc, char **argv);
+int img_cmd_tag(const char *root, int argc, char **argv);
+int img_cmd_rmi(const char *root, int argc, char **argv);
+
+#endif
