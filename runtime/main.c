@@ -13,6 +13,7 @@
 
 #include "client.h"
 #include "proto.h"
+#include "sandbox_cli.h"
 #include "util.h"
 #include "version.h"
 #include "../init/init.h"
@@ -46,6 +47,7 @@ static const struct cli_verb verbs[] = {
 	{ "modules", "modules --dir DIR NAME...",
 	  "Print the module files NAME needs, dependencies first", cmd_modules },
 	{ "console", "console", "A prompt that takes only berth commands", cmd_console },
+	{ "sandbox-run", "sandbox-run [OPTIONS] -- CMD", "Run CMD in a sandbox (debug/test)", cmd_sandbox_run },
 };
 
 static int cmd_help(const char *root, int argc, char **argv)
