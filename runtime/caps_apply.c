@@ -31,6 +31,13 @@ int caps_set(uint64_t keep, struct berr *e)
 	cap_t c = cap_init();
 	int r = 0;
 
+	/* Berth may itself run with a reduced bounding set (in a container):
+	 * "all" means all that we have. */
+	for (int i = 0; i <= last_cap(); i++) {
+		if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) != 1)
+			keep &= ~(1ull << i);
+	}
+
 	if (!c)
 		return berr_set(e, errno, "cap_init");
 	for (int i = 0; i <= last_cap(); i++) {

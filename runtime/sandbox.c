@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
+#include <net/if.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -283,6 +284,25 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 	return berr_set(e, errno, "exec: \"%s\"", spec->argv[0]);
 }
 
+/* A new network namespace has only lo, and it is down; Docker's "none"
+ * network still has it up. */
+static int loopback_up(struct berr *e)
+{
+	struct ifreq ifr;
+	_cleanup_fd_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return berr_set(e, errno, "socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return berr_set(e, errno, "get flags of lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return berr_set(e, errno, "bring lo up");
+	return 0;
+}
+
 static int child_build(const struct child_ctx *c, struct berr *e)
 {
 	const struct sb_spec *spec = c->spec;
@@ -291,6 +311,8 @@ static int child_build(const struct child_ctx *c, struct berr *e)
 
 	if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
 		return berr_set(e, errno, "join network namespace %s", spec->netns_path);
+	if (c->netns_fd < 0 && loopback_up(e) < 0)
+		return -e->code;
 	if (spec->hostname && *spec->hostname &&
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return berr_set(e, errno, "sethostname %s", spec->hostname);

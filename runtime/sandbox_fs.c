@@ -13,6 +13,12 @@
 #include "util.h"
 
 #define OVL_OPTS_MAX 4096
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
 
 static const char *const masked_paths[] = {
 	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
@@ -60,14 +66,18 @@ static int mount_overlay(const struct sb_spec *spec, struct berr *e)
 	return do_mount("overlay", spec->rootfs, "overlay", MS_NODEV, opts, e);
 }
 
+/* A detached copy of the mount tree at path (open_tree OPEN_TREE_CLONE):
+ * it survives the pivot, unlike a path under the old root, and is attached
+ * afterwards with move_mount. */
 static int open_source(const char *path, int *fd, struct berr *e)
 {
 	*fd = -1;
 	if (!path)
 		return 0;
-	*fd = open(path, O_PATH | O_CLOEXEC);
+	*fd = syscall(SYS_open_tree, AT_FDCWD, path,
+		      OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
 	if (*fd < 0)
-		return berr_set(e, errno, "open %s", path);
+		return berr_set(e, errno, "open_tree %s", path);
 	return 0;
 }
 
@@ -75,7 +85,7 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 {
 	int r;
 
-	st->hosts_fd = st->resolv_fd = st->hostname_fd = -1;
+	st->hosts_fd = st->resolv_fd = st->hostname_fd = st->console_fd = -1;
 	if (spec->nmounts > SBFS_MAX_MOUNTS)
 		return berr_msg(e, E2BIG, "more than %d volumes", SBFS_MAX_MOUNTS);
 	if (!spec->rootfs)
@@ -97,6 +107,9 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 		r = open_source(spec->resolv_file, &st->resolv_fd, e);
 	if (r == 0)
 		r = open_source(spec->hostname_file, &st->hostname_fd, e);
+	/* The pty the caller made becomes /dev/console, as in Docker with -t. */
+	if (r == 0 && spec->tty && isatty(0))
+		r = open_source("/proc/self/fd/0", &st->console_fd, e);
 	if (r < 0)
 		return r;
 	/* pivot_root(".", "."): the old root ends up on top of the new one and
@@ -143,7 +156,6 @@ static int make_target(const char *path, bool dir, struct berr *e)
 
 static int bind_fd(int fd, const char *target, unsigned long flags, struct berr *e)
 {
-	char src[64];
 	struct stat sb;
 	int r;
 
@@ -152,8 +164,10 @@ static int bind_fd(int fd, const char *target, unsigned long flags, struct berr 
 	r = make_target(target, S_ISDIR(sb.st_mode), e);
 	if (r < 0)
 		return r;
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
-	r = bind_mount(src, target, flags, e);
+	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = berr_set(e, errno, "move_mount");
+	else if (flags)
+		r = do_mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL, e);
 	if (r < 0)
 		berr_wrap(e, "bind %s", target);
 	return r;
@@ -192,7 +206,7 @@ static const struct dev_node dev_nodes[] = {
 	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
-static int mount_dev(const struct sb_spec *spec, struct berr *e)
+static int mount_dev(struct sbfs_state *st, struct berr *e)
 {
 	static const char *const links[][2] = {
 		{ "/proc/self/fd", "/dev/fd" },	    { "/proc/self/fd/0", "/dev/stdin" },
@@ -232,9 +246,8 @@ static int mount_dev(const struct sb_spec *spec, struct berr *e)
 		if (symlink(links[i][0], links[i][1]) < 0)
 			r = berr_set(e, errno, "symlink %s", links[i][1]);
 	}
-	/* The pty the caller made is the console, as in Docker with -t. */
-	if (r == 0 && spec->tty && isatty(0))
-		r = bind_fd(0, "/dev/console", MS_NOSUID | MS_NOEXEC, e);
+	if (r == 0 && st->console_fd >= 0)
+		r = bind_fd(st->console_fd, "/dev/console", MS_NOSUID | MS_NOEXEC, e);
 	return r;
 }
 
@@ -277,7 +290,7 @@ int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e
 	int r = mount_proc(e);
 
 	if (r == 0)
-		r = mount_dev(spec, e);
+		r = mount_dev(st, e);
 	if (r == 0)
 		r = mount_sys(spec->privileged, e);
 	for (int i = 0; r == 0 && i < spec->nmounts; i++) {

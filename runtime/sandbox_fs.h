@@ -3,9 +3,10 @@
  *
  * Host paths (overlay layers, volume sources, supervisor files) are used
  * only before pivot_root: volume sources and the supervisor's files are
- * opened O_PATH there and bound after the pivot through /proc/self/fd, so
+ * cloned there and attached after the pivot, so
  * every target is resolved inside the container's root, where a symlink in
- * the image cannot point at the host.
+ * the image cannot point at the host. Sources are detached clones
+ * (open_tree) made before the pivot and attached after it (move_mount).
  */
 #ifndef BERTH_SANDBOX_FS_H
 #define BERTH_SANDBOX_FS_H
@@ -17,7 +18,7 @@
 
 struct sbfs_state {
 	int vol_fd[SBFS_MAX_MOUNTS];
-	int hosts_fd, resolv_fd, hostname_fd;
+	int hosts_fd, resolv_fd, hostname_fd, console_fd;
 };
 
 /* Private propagation, the overlay (or a bind of spec->rootfs onto itself),
