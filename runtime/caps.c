@@ -59,3 +59,29 @@ int sb_cap_parse(const char *name, uint64_t *mask)
 	}
 	return -EINVAL;
 }
+
+/* Docker: start from the defaults (or nothing when ALL is dropped), add,
+ * then drop. */
+int caps_compute(uint64_t base, char **add, int nadd, char **drop, int ndrop, uint64_t *out)
+{
+	uint64_t caps = base, m;
+
+	for (int i = 0; i < ndrop; i++) {
+		if (sb_cap_parse(drop[i], &m) < 0)
+			return -EINVAL;
+		if (m == CAPS_ALL)
+			caps = 0;
+	}
+	for (int i = 0; i < nadd; i++) {
+		if (sb_cap_parse(add[i], &m) < 0)
+			return -EINVAL;
+		caps |= m;
+	}
+	for (int i = 0; i < ndrop; i++) {
+		sb_cap_parse(drop[i], &m);
+		if (m != CAPS_ALL)
+			caps &= ~m;
+	}
+	*out = caps;
+	return 0;
+}

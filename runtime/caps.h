@@ -18,6 +18,9 @@
 /* "NET_ADMIN" for CAP_NET_ADMIN, NULL when out of range. */
 const char *caps_name(int cap);
 bool caps_has(uint64_t mask, int cap);
+/* Docker's --cap-add/--cap-drop on base: dropping ALL empties it first, then
+ * adds, then the other drops. -EINVAL for an unknown name. */
+int caps_compute(uint64_t base, char **add, int nadd, char **drop, int ndrop, uint64_t *out);
 
 /* Step 1, as uid 0 before switching user: drop everything not in keep
  * from the bounding set and set PR_SET_KEEPCAPS so setuid() keeps the

@@ -145,12 +145,13 @@ int cg_create(const char *path, const struct sb_limits *l, int *dirfd, struct be
 		rmdir(path);
 		return r;
 	}
-	*dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*dirfd < 0) {
-		r = berr_set(e, errno, "open cgroup %s", path);
+	r = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r < 0) {
+		int err = errno;
 		rmdir(path);
-		return r;
+		return berr_set(e, err, "open cgroup directory");
 	}
+	*dirfd = r;
 	return 0;
 }
 
@@ -228,5 +229,33 @@ int cg_read_stats(const char *path, struct cg_stats *st, struct berr *e)
 	st->oom_kill = read_value(path, "memory.events", "oom_kill");
 	st->cpu_usage_usec = read_value(path, "cpu.stat", "usage_usec");
 	st->pids_current = read_value(path, "pids.current", NULL);
+	return 0;
+}
+
+/* "64m", "1g", "512k", "1048576": bytes, or -1. */
+int cg_parse_bytes(const char *s, int64_t *out)
+{
+	char *end;
+	double v;
+	int64_t mul = 1;
+
+	if (strcmp(s, "-1") == 0) {
+		*out = -1;
+		return 0;
+	}
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case 'b': case 'B': case '\0': break;
+	case 'k': case 'K': mul = 1024; break;
+	case 'm': case 'M': mul = 1024 * 1024; break;
+	case 'g': case 'G': mul = 1024 * 1024 * 1024; break;
+	default: return -EINVAL;
+	}
+	if (*end && end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
+		return -EINVAL;
+	*out = (int64_t)(v * mul);
 	return 0;
 }

@@ -51,6 +51,9 @@ int cg_kill(const char *path, struct berr *e);
 /* Remove the directory; kills leftovers first. */
 int cg_remove(const char *path, struct berr *e);
 
+/* Docker-style sizes: "64m", "1g", "512k", "1048576", "-1". 0 or -EINVAL. */
+int cg_parse_bytes(const char *s, int64_t *out);
+
 int cg_read_stats(const char *path, struct cg_stats *st, struct berr *e);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "caps.h"
+#include "cgroup.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -24,60 +25,6 @@ static void forward_signal(int sig)
 {
 	if (forward_to > 0)
 		kill(forward_to, sig);
-}
-
-/* "64m", "1g", "512k", "1048576": bytes, or -1. */
-int sbcli_parse_bytes(const char *s, int64_t *out)
-{
-	char *end;
-	double v;
-	int64_t mul = 1;
-
-	if (strcmp(s, "-1") == 0) {
-		*out = -1;
-		return 0;
-	}
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -EINVAL;
-	switch (*end) {
-	case 'b': case 'B': case '\0': break;
-	case 'k': case 'K': mul = 1024; break;
-	case 'm': case 'M': mul = 1024 * 1024; break;
-	case 'g': case 'G': mul = 1024 * 1024 * 1024; break;
-	default: return -EINVAL;
-	}
-	if (*end && end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
-		return -EINVAL;
-	*out = (int64_t)(v * mul);
-	return 0;
-}
-
-/* Docker: start from the defaults (or nothing when ALL is dropped), add,
- * then drop. */
-int sbcli_caps(uint64_t base, char **add, int nadd, char **drop, int ndrop, uint64_t *out)
-{
-	uint64_t caps = base, m;
-
-	for (int i = 0; i < ndrop; i++) {
-		if (sb_cap_parse(drop[i], &m) < 0)
-			return -EINVAL;
-		if (m == CAPS_ALL)
-			caps = 0;
-	}
-	for (int i = 0; i < nadd; i++) {
-		if (sb_cap_parse(add[i], &m) < 0)
-			return -EINVAL;
-		caps |= m;
-	}
-	for (int i = 0; i < ndrop; i++) {
-		sb_cap_parse(drop[i], &m);
-		if (m != CAPS_ALL)
-			caps &= ~m;
-	}
-	*out = caps;
-	return 0;
 }
 
 static int usage(void)
@@ -195,8 +142,8 @@ static int parse_opt(struct cli_state *s, int c, char *arg)
 		s->env[s->nenv++] = arg;
 		return 0;
 	case 'v': return parse_volume(s, arg);
-	case 'm': return sbcli_parse_bytes(arg, &l->memory);
-	case OPT_MEMSWAP: return sbcli_parse_bytes(arg, &l->memory_swap);
+	case 'm': return cg_parse_bytes(arg, &l->memory);
+	case OPT_MEMSWAP: return cg_parse_bytes(arg, &l->memory_swap);
 	case OPT_CPUS:
 		cpus = strtod(arg, NULL);
 		if (cpus <= 0)
@@ -271,7 +218,7 @@ int cmd_sandbox_run(const char *root, int argc, char **argv)
 	s.spec.lowerdirs = s.lower;
 	s.spec.mounts = s.mounts;
 	s.spec.env = s.env;
-	if (sbcli_caps(sb_default_caps(), s.add, s.nadd, s.drop, s.ndrop, &s.spec.caps) < 0) {
+	if (caps_compute(sb_default_caps(), s.add, s.nadd, s.drop, s.ndrop, &s.spec.caps) < 0) {
 		fprintf(stderr, "berth sandbox-run: unknown capability\n");
 		return 125;
 	}
