@@ -37,14 +37,14 @@ static int usage(void)
 		"       [-v HOST:CTR[:ro]] [-m BYTES] [--memory-swap BYTES] [--cpus N]\n"
 		"       [--cpu-shares N] [--pids-limit N] [--cpuset-cpus LIST] [--cgroup DIR]\n"
 		"       [--netns PATH] [--hosts FILE] [--resolv FILE] [--hostname-file FILE]\n"
-		"       [-t] -- CMD [ARG...]\n");
+		"       [-t] [--also-exec SHELL-CMD] -- CMD [ARG...]\n");
 	return 125;
 }
 
 enum {
 	OPT_LOWER = 256, OPT_UPPER, OPT_WORK, OPT_ROOTFS, OPT_HOSTNAME, OPT_CAPADD, OPT_CAPDROP,
 	OPT_PRIV, OPT_SECOPT, OPT_RO, OPT_MEMSWAP, OPT_CPUS, OPT_SHARES, OPT_PIDS, OPT_CPUSET,
-	OPT_CGROUP, OPT_NETNS, OPT_HOSTS, OPT_RESOLV, OPT_HOSTNAMEF,
+	OPT_CGROUP, OPT_NETNS, OPT_HOSTS, OPT_RESOLV, OPT_HOSTNAMEF, OPT_ALSOEXEC,
 };
 
 static const struct option opts[] = {
@@ -74,6 +74,7 @@ static const struct option opts[] = {
 	{ "hosts", required_argument, 0, OPT_HOSTS },
 	{ "resolv", required_argument, 0, OPT_RESOLV },
 	{ "hostname-file", required_argument, 0, OPT_HOSTNAMEF },
+	{ "also-exec", required_argument, 0, OPT_ALSOEXEC },
 	{ 0, 0, 0, 0 },
 };
 
@@ -85,6 +86,7 @@ struct cli_state {
 	char *add[CLI_MAX], *drop[CLI_MAX];
 	int nenv, nadd, ndrop;
 	int nnp; /* -1: default */
+	char *also_exec; /* test sb_exec: run `sh -c` this in the container */
 	char cgroup[256];
 };
 
@@ -159,6 +161,7 @@ static int parse_opt(struct cli_state *s, int c, char *arg)
 	case OPT_HOSTS: s->spec.hosts_file = arg; return 0;
 	case OPT_RESOLV: s->spec.resolv_file = arg; return 0;
 	case OPT_HOSTNAMEF: s->spec.hostname_file = arg; return 0;
+	case OPT_ALSOEXEC: s->also_exec = arg; return 0;
 	case OPT_CAPADD:
 		if (s->nadd >= CLI_MAX)
 			return -E2BIG;
@@ -187,6 +190,23 @@ static int start_failure_status(const struct berr *e)
 			return 126;
 	}
 	return 125;
+}
+
+/* Run `/bin/sh -c cmd` in the running container with sb_exec (same user,
+ * caps, seccomp) and wait for it; its status goes to stderr. */
+static void also_exec(const struct sb_spec *spec, pid_t init, char *cmd)
+{
+	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct sb_spec ex = *spec;
+	struct berr e;
+	pid_t pid;
+
+	ex.argv = argv;
+	if (sb_exec(init, spec->cgroup, &ex, &pid, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return;
+	}
+	fprintf(stderr, "berth: exec exited %d\n", wait_pid(pid));
 }
 
 int cmd_sandbox_run(const char *root, int argc, char **argv)
@@ -235,6 +255,8 @@ int cmd_sandbox_run(const char *root, int argc, char **argv)
 		sb_cleanup(&s.spec);
 		return start_failure_status(&e);
 	}
+	if (s.also_exec)
+		also_exec(&s.spec, pid, s.also_exec);
 	forward_to = pid;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

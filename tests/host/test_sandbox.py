@@ -435,3 +435,24 @@ def test_stdin_passes_through(box):
                         "--work", work, "--rootfs", rootfs, "--", "cat"],
                        input="through\n", capture_output=True, text=True, timeout=30)
     assert p.stdout == "through\n", show(p)
+
+
+def test_exec_joins_running_container(box):
+    p = box.run("sleep", "2", opts=[
+        "--hostname", "joined", "-u", "nobody", "--also-exec",
+        "echo $$; hostname; tr '\\0' ' ' < /proc/1/cmdline; echo; id -u; "
+        "grep -e CapEff -e Seccomp: -e NoNewPrivs /proc/self/status; "
+        "grep -c ' /proc/keys ' /proc/self/mountinfo"])
+    lines = p.stdout.splitlines()
+    assert p.returncode == 0 and "exec exited 0" in p.stderr, show(p)
+    assert lines[0] != "1" and lines[1] == "joined" and lines[2].strip() == "sleep 2", show(p)
+    assert lines[3] == "65534", show(p)
+    assert lines[4].split() == ["CapEff:", "0000000000000000"], show(p)
+    assert lines[5].split() == ["NoNewPrivs:", "1"], show(p)
+    assert lines[6].split() == ["Seccomp:", "2"], show(p)
+    assert lines[7] == "1", show(p)
+
+
+def test_exec_status_propagates(box):
+    p = box.run("sleep", "2", opts=["--also-exec", "exec nothere"])
+    assert "exec exited 127" in p.stderr, show(p)
