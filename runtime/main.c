@@ -15,6 +15,7 @@
 #include "client.h"
 #include "img_cli.h"
 #include "proto.h"
+#include "sandbox_cli.h"
 #include "util.h"
 #include "version.h"
 #include "../init/init.h"
@@ -66,6 +67,7 @@ static const struct cli_verb verbs[] = {
 	{ "load", "load [-i FILE|DIR]", "Load images (OCI layout/archive, docker-archive)", img_cmd_load },
 	{ "tag", "tag SOURCE TARGET", "Add a tag to an image", img_cmd_tag },
 	{ "rmi", "rmi [-f] IMAGE...", "Remove images", img_cmd_rmi },
+	{ "sandbox-run", "sandbox-run [OPTIONS] -- CMD", "Run CMD in a sandbox (debug/test)", cmd_sandbox_run },
 };
 
 static int cmd_help(const char *root, int argc, char **argv)

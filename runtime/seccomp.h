@@ -1,0 +1,35 @@
+/* seccomp.h - compile a seccomp profile to classic BPF in the parent, load
+ * the raw program in the container's child as the last step before exec.
+ *
+ * The default is Docker's default profile semantics: errno EPERM for
+ * anything not allowed; an allow list; argument rules for personality,
+ * clone (no namespace flags) and socket (no AF_VSOCK); groups of syscalls
+ * that are allowed only with a capability (mount and unshare with
+ * CAP_SYS_ADMIN, reboot with CAP_SYS_BOOT, ...). A profile file is Docker's
+ * JSON format (defaultAction, defaultErrnoRet, architectures, syscalls
+ * with names, action, errnoRet, args, includes/excludes caps).
+ */
+#ifndef BERTH_SECCOMP_H
+#define BERTH_SECCOMP_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+struct sc_filter {
+	void *insns;		/* struct sock_filter[] */
+	unsigned short len;	/* number of instructions */
+	int owned;		/* 1: sc_filter_free() frees insns */
+};
+
+/* profile NULL = the default profile (compiled once per capability set and
+ * cached), else the path of a JSON profile. caps selects the
+ * capability-dependent rules. */
+int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct berr *e);
+void sc_filter_free(struct sc_filter *f);
+
+/* seccomp(SECCOMP_SET_MODE_FILTER) with the compiled program; async-signal
+ * safe (used in the child). 0 or -errno. */
+int sc_load(const struct sc_filter *f);
+
+#endif

@@ -1,0 +1,87 @@
+"""`berth sandbox-run` in the appliance, where cgroup2 is there: limits in
+the container's cgroup, the device program (a container keeps CAP_MKNOD but
+cannot make or open nodes outside the allow list, e.g. the disk), the
+cgroup namespace, and removal of the cgroup afterwards. Probes are harmless:
+open read-only with count=0, never a write to a device."""
+from harness import Appliance
+
+ROOT = "/tmp/sb"
+APPLETS = "sh id cat mknod dd mount hostname echo grep head sleep ls touch seq true"
+
+
+def setup_module(build):
+    vm = Appliance(build, "sandbox").start()
+    vm.wait_prompt(120)
+    vm.run("mkdir -p %s/l/bin %s/l/etc %s/l/tmp && cp /bin/busybox %s/l/bin/ && "
+           "for a in %s; do ln -s busybox %s/l/bin/$a; done && "
+           "echo 'root:x:0:0:root:/root:/bin/sh' > %s/l/etc/passwd && "
+           "echo 'root:x:0:' > %s/l/etc/group" %
+           (ROOT, ROOT, ROOT, ROOT, APPLETS, ROOT, ROOT, ROOT), 60)
+    vm.n = 0
+    return vm
+
+
+def teardown_module(vm):
+    vm.kill()
+
+
+def run(vm, args, timeout=60):
+    vm.n += 1
+    d = "%s/c%d" % (ROOT, vm.n)
+    vm.run("mkdir -p %s/u %s/w %s/r" % (d, d, d))
+    return vm.run("berth sandbox-run --lower %s/l --upper %s/u --work %s/w --rootfs %s/r %s" %
+                  (ROOT, d, d, d, args), timeout, check=False)
+
+
+def test_container_in_own_cgroup_namespace(vm):
+    out, rc = run(vm, "-- sh -c 'echo $$; cat /proc/self/cgroup'")
+    assert rc == 0 and out.split() == ["1", "0::/"], out
+
+
+def test_limits_written(vm):
+    out, rc = run(vm, "-m 64m --pids-limit 20 --cpus 0.5 --cpu-shares 512 -- sh -c "
+                  "'cd /sys/fs/cgroup && cat memory.max pids.max cpu.max cpu.weight'")
+    assert rc == 0, out
+    assert out.splitlines() == ["67108864", "20", "50000 100000", "20"], out
+
+
+def test_pids_limit_enforced(vm):
+    out, rc = run(vm, "--pids-limit 4 -- sh -c 'for i in 1 2 3 4 5 6; do sleep 5 & done; "
+                  "echo started'")
+    assert "can't fork" in out or "Resource temporarily unavailable" in out, out
+
+
+def test_device_program_denies_other_nodes(vm):
+    # c 1:11 is /dev/kmsg; b 254:0 a virtio disk (whether or not one exists).
+    out, rc = run(vm, "-- sh -c 'mknod /dev/kk c 1 11 || echo mknod-denied; "
+                  "dd if=/dev/kk of=/dev/null count=0 2>/dev/null && echo OPENED; "
+                  "mknod /dev/vd b 254 0 || echo mknod-denied; "
+                  "dd if=/dev/vd of=/dev/null count=0 2>/dev/null && echo OPENED; "
+                  "mknod /dev/n2 c 1 3 && echo x > /dev/n2 && echo null-ok'")
+    assert out.count("mknod-denied") == 2, out
+    assert "OPENED" not in out and "null-ok" in out, out
+
+
+def test_device_program_off_when_privileged(vm):
+    out, rc = run(vm, "--privileged -- sh -c 'mknod /dev/kk c 1 11 && "
+                  "dd if=/dev/kk of=/dev/null count=0 2>/dev/null && echo OPENED'")
+    assert "OPENED" in out, out
+
+
+def test_cgroup_removed_after_exit(vm):
+    out, rc = run(vm, "-- true")
+    assert rc == 0, out
+    left = vm.sh("ls /sys/fs/cgroup/berth/ | grep -c sandbox- || true").strip()
+    assert left == "0", left
+
+
+def test_protections_hold_in_appliance(vm):
+    # Without sysrq in the kernel, /proc/sys stands for the read-only set.
+    ro = "/proc/sysrq-trigger"
+    if "absent" in vm.sh("[ -e /proc/sysrq-trigger ] || echo absent"):
+        ro = "/proc/sys/kernel/domainname"
+    out, rc = run(vm, "-- sh -c 'mount -t tmpfs x /tmp 2>&1 || echo mount-denied; "
+                  "true > %s 2>/dev/null || echo ro-denied; "
+                  "cat /proc/keys /proc/timer_list 2>/dev/null | grep -c . || true'" % ro)
+    assert "mount-denied" in out and "ro-denied" in out, out
+    assert out.splitlines()[-1] == "0", out
