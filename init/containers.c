@@ -650,6 +650,9 @@ static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	}
 	c->st.status = CTR_CREATED;
 	save_state(cs, c);
+	/* The log exists from now on, so an attached CLI can open it before
+	 * the start (a --rm container may be gone by the time it looks). */
+	log_open(cs, c);
 	c->next = cs->list;
 	cs->list = c;
 	reply_printf(r, "%s\n", id);

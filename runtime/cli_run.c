@@ -488,29 +488,24 @@ static void pump_log(int fd, char *buf, size_t *len, size_t cap)
 	}
 }
 
-/* Attached run: stream the log while waiting for the exit. */
-static int attach_and_wait(const char *root, const char *id, struct client_reply *wait)
+/* Attached run: stream the log (opened before the start) while waiting
+ * for the exit. */
+static int attach_and_wait(int fd, const char *id, struct client_reply *wait)
 {
-	char path[600], buf[16384];
+	char buf[16384];
 	size_t len = 0;
-	_cleanup_fd_ int fd = -1;
 	int status = -1;
 
-	ctr_log_path(root, id, path, sizeof(path));
 	for (;;) {
 		struct pollfd p = { .fd = wait->fd, .events = POLLIN };
 		int r = poll(&p, 1, 50);
 
-		if (fd < 0)
-			fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0)
 			pump_log(fd, buf, &len, sizeof(buf));
 		if (r > 0)
 			break;
 	}
 	status = client_collect(wait, -1);
-	if (fd < 0)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		pump_log(fd, buf, &len, sizeof(buf));
 	if (status != 0) {
@@ -591,7 +586,11 @@ int cli_run(const char *root, int argc, char **argv)
 		struct client_reply wait;
 		char *wargs[] = { "wait", c.id, NULL };
 		char *sargs[] = { "start", c.id, NULL };
+		char log[600];
+		_cleanup_fd_ int logfd = -1;
 
+		ctr_log_path(root, c.id, log, sizeof(log));
+		logfd = open(log, O_RDONLY | O_CLOEXEC);
 		if (client_send(root, 2, wargs, &wait) < 0) {
 			ctr_config_free(&c);
 			return 125;
@@ -599,7 +598,7 @@ int cli_run(const char *root, int argc, char **argv)
 		rc = ask(root, sargs, 2, NULL);
 		start_failed = rc != 0;
 		if (rc == 0)
-			rc = attach_and_wait(root, c.id, &wait);
+			rc = attach_and_wait(logfd, c.id, &wait);
 		client_reply_free(&wait);
 	}
 	if (start_failed && o.rm) {

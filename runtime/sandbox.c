@@ -342,6 +342,16 @@ static void child_main(struct child_ctx *c, bool join)
 
 	berr_clear(&e);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* The supervisor blocks signals for its signalfd and ignores SIGPIPE;
+	 * a blocked mask and ignored signals would survive the exec. */
+	{
+		sigset_t none;
+
+		for (int sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	if (fd < 0)
 		_exit(127);
 	c->sync_fd = fd;
