@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../runtime/cgroup.h"
 #include "../runtime/container.h"
 #include "../runtime/log.h"
 #include "../runtime/sandbox.h"
@@ -21,7 +22,6 @@
 
 #define LOG_MAX_BYTES (10 << 20)
 #define LOG_FILES 3
-#define CGROUP_PARENT "/sys/fs/cgroup/berth"
 
 struct ctr;
 
@@ -36,6 +36,7 @@ struct logpipe {
 
 struct waiter {
 	char *path;
+	char *text;	/* the reply when done; NULL: the exit code */
 	struct waiter *next;
 };
 
@@ -351,7 +352,7 @@ static void build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 		.limits = k->limits,
 	};
 	if (cs->cgroup_ok) {
-		snprintf(sp->cgroup, sizeof(sp->cgroup), CGROUP_PARENT "/%s", k->id);
+		ctr_cgroup_path(k->id, sp->cgroup, sizeof(sp->cgroup));
 		sp->spec.cgroup = sp->cgroup;
 	}
 }
@@ -430,16 +431,14 @@ fail:
 
 static bool oom_killed(struct ctrs *cs, struct ctr *c)
 {
-	char path[300], buf[1024];
-	const char *p;
+	char path[300];
+	struct cg_stats st;
+	struct berr e;
 
 	if (!cs->cgroup_ok)
 		return false;
-	snprintf(path, sizeof(path), CGROUP_PARENT "/%s/memory.events", c->cfg.id);
-	if (read_file(path, buf, sizeof(buf)) < 0)
-		return false;
-	p = strstr(buf, "oom_kill ");
-	return p && strtol(p + 9, NULL, 10) > 0;
+	ctr_cgroup_path(c->cfg.id, path, sizeof(path));
+	return cg_read_stats(path, &st, &e) == 0 && st.oom_kill > 0;
 }
 
 static void remove_tree(const char *path)
@@ -457,6 +456,7 @@ static void ctr_free(struct ctr *c)
 		struct waiter *w = c->waiters;
 		c->waiters = w->next;
 		free(w->path);
+		free(w->text);
 		free(w);
 	}
 	if (c->logfd >= 0)
@@ -486,17 +486,22 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 	ctr_free(c);
 }
 
-static void notify_waiters(struct ctrs *cs, struct ctr *c)
+/* Answer the waiters (taken off their container, which may be gone). */
+static void notify_waiters(struct ctrs *cs, struct waiter *list, int exit_code)
 {
-	while (c->waiters) {
-		struct waiter *w = c->waiters;
+	while (list) {
+		struct waiter *w = list;
 		struct ctl_reply r = { 0 };
 
-		c->waiters = w->next;
-		reply_printf(&r, "%d\n", c->st.exit_code);
+		list = w->next;
+		if (w->text)
+			reply_printf(&r, "%s", w->text);
+		else
+			reply_printf(&r, "%d\n", exit_code);
 		ctl_send(cs->ctl, w->path, &r, 0);
 		free(r.buf);
 		free(w->path);
+		free(w->text);
 		free(w);
 	}
 }
@@ -504,7 +509,9 @@ static void notify_waiters(struct ctrs *cs, struct ctr *c)
 bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 {
 	struct spec_buf sp;
+	struct waiter *waiters;
 	struct ctr *c;
+	int exit_code;
 
 	for (c = cs->list; c; c = c->next) {
 		if (c->st.status == CTR_RUNNING && c->st.pid == pid)
@@ -527,8 +534,11 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	save_state(cs, c);
 	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
 		 c->st.oom_killed ? " (OOM killed)" : "");
-	notify_waiters(cs, c);
+	exit_code = c->st.exit_code;
+	waiters = c->waiters;
+	c->waiters = NULL;
 	rearm(cs);
+	/* Remove before answering, so `rm -f` and `run --rm` return when it is gone. */
 	if (c->remove_when_dead || c->cfg.auto_remove) {
 		remove_ctr(cs, c);
 	} else if (c->start_when_dead) {
@@ -537,6 +547,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 		if (start_one(cs, c, &e) < 0)
 			log_err("container %.12s: restart: %s", c->cfg.id, e.msg);
 	}
+	notify_waiters(cs, waiters, exit_code);
 	return true;
 }
 
@@ -744,8 +755,23 @@ static void verb_stop_kill(struct ctrs *cs, struct proto_request *req, struct ct
 	}
 }
 
+static int add_waiter(struct ctr *c, const char *path, const char *text)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+
+	if (!w || !(w->path = strdup(path)) || (text && !(w->text = strdup(text)))) {
+		if (w)
+			free(w->path);
+		free(w);
+		return -ENOMEM;
+	}
+	w->next = c->waiters;
+	c->waiters = w;
+	return 0;
+}
+
 static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
-		    int *status)
+		    int *status, bool *deferred)
 {
 	bool force = false;
 	int i = 1;
@@ -784,6 +810,15 @@ static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 			}
 			c->remove_when_dead = true; /* removed once reaped */
 			kill(c->st.pid, SIGKILL);
+			/* One container: answer once it is gone, as Docker does. */
+			if (i == req->argc - 1 && r->len == 0 && req->reply) {
+				char text[300];
+				snprintf(text, sizeof(text), "%s\n", req->argv[i]);
+				if (add_waiter(c, req->reply, text) == 0) {
+					*deferred = true;
+					return;
+				}
+			}
 		} else {
 			remove_ctr(cs, c);
 		}
@@ -795,7 +830,6 @@ static void verb_wait(struct ctrs *cs, struct proto_request *req, struct ctl_rep
 		      int *status, bool *deferred)
 {
 	struct ctr *c;
-	struct waiter *w;
 
 	if (req->argc != 2) {
 		reply_error(r, "\"wait\" requires exactly 1 argument");
@@ -812,15 +846,11 @@ static void verb_wait(struct ctrs *cs, struct proto_request *req, struct ctl_rep
 		reply_printf(r, "%d\n", c->st.exit_code);
 		return;
 	}
-	w = calloc(1, sizeof(*w));
-	if (!w || !(w->path = strdup(req->reply))) {
-		free(w);
+	if (add_waiter(c, req->reply, NULL) < 0) {
 		reply_error(r, "wait: out of memory");
 		*status = 1;
 		return;
 	}
-	w->next = c->waiters;
-	c->waiters = w;
 	*deferred = true;
 }
 
@@ -875,7 +905,7 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 	else if (strcmp(v, "stop") == 0 || strcmp(v, "kill") == 0 || strcmp(v, "restart") == 0)
 		verb_stop_kill(cs, req, r, status);
 	else if (strcmp(v, "rm") == 0)
-		verb_rm(cs, req, r, status);
+		verb_rm(cs, req, r, status, deferred);
 	else if (strcmp(v, "wait") == 0)
 		verb_wait(cs, req, r, status, deferred);
 	else if (strcmp(v, "ps-rows") == 0)
@@ -933,14 +963,14 @@ static bool prepare_cgroups(struct ctrs *cs)
 {
 	char ctl[512];
 
-	if (access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) < 0) {
+	if (!cg_usable()) {
 		log_warn("cgroup v2 is not mounted at /sys/fs/cgroup (a v1 or hybrid host): "
 			 "containers run without resource limits");
 		return false;
 	}
-	if (mkdir(CGROUP_PARENT, 0755) < 0 && errno != EEXIST) {
+	if (mkdir(CTR_CGROUP_PARENT, 0755) < 0 && errno != EEXIST) {
 		log_warn("cgroup: create %s: %s; containers run without resource limits",
-			 CGROUP_PARENT, strerror(errno));
+			 CTR_CGROUP_PARENT, strerror(errno));
 		return false;
 	}
 	if (read_file("/sys/fs/cgroup/cgroup.subtree_control", ctl, sizeof(ctl)) >= 0) {
@@ -948,7 +978,7 @@ static bool prepare_cgroups(struct ctrs *cs)
 		for (char *t = strtok_r(ctl, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
 			char word[64];
 			snprintf(word, sizeof(word), "+%s", t);
-			if (write_file(CGROUP_PARENT "/cgroup.subtree_control", word) < 0)
+			if (write_file(CTR_CGROUP_PARENT "/cgroup.subtree_control", word) < 0)
 				log_warn("cgroup: enable %s for containers: %s", t, strerror(errno));
 		}
 	}

@@ -28,7 +28,7 @@ static int64_t real_now(void)
 
 /* Find a container by exact ID, exact name or unique ID prefix, from the
  * files the supervisor keeps. */
-static int find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1])
+int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1])
 {
 	char dir[600];
 	DIR *d;
@@ -293,7 +293,7 @@ int cli_logs(const char *root, int argc, char **argv)
 		fprintf(stderr, "berth: \"logs\" requires exactly 1 argument.\n");
 		return 1;
 	}
-	if (find_container(root, ref, id) < 0)
+	if (cli_find_container(root, ref, id) < 0)
 		return 1;
 	all = read_logs(root, id, &len);
 	for (size_t i = 0; all && i < len; i++)
@@ -432,7 +432,7 @@ int cli_inspect(const char *root, int argc, char **argv)
 			json_t *j;
 
 			n++;
-			if (find_container(root, argv[i], id) < 0) {
+			if (cli_find_container(root, argv[i], id) < 0) {
 				rc = 1;
 				continue;
 			}

@@ -4,7 +4,15 @@
 #ifndef BERTH_CLI_CTR_H
 #define BERTH_CLI_CTR_H
 
+#include "container.h"
+
+/* Exact ID, exact name or unique ID prefix; prints Docker's error. */
+int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1]);
+
 int cli_run(const char *root, int argc, char **argv);	/* run and create */
+int cli_exec(const char *root, int argc, char **argv);
+int cli_top(const char *root, int argc, char **argv);
+int cli_stats(const char *root, int argc, char **argv);
 int cli_ps(const char *root, int argc, char **argv);
 int cli_logs(const char *root, int argc, char **argv);
 int cli_inspect(const char *root, int argc, char **argv);

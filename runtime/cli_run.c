@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli_ctr.h"
 #include "client.h"
 #include "container.h"
@@ -101,30 +102,6 @@ static int env_file(struct strv *s, const char *path)
 		}
 	}
 	fclose(f);
-	return 0;
-}
-
-/* Docker's units: b, k, m, g (case-insensitive), optional trailing "b". */
-static int parse_bytes(const char *s, int64_t *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-	int64_t mult = 1;
-
-	if (end == s || v < 0)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': mult = 1024; end++; break;
-	case 'm': case 'M': mult = 1024 * 1024; end++; break;
-	case 'g': case 'G': mult = 1024ll * 1024 * 1024; end++; break;
-	case 'b': case 'B': end++; break;
-	default: break;
-	}
-	if ((*end == 'b' || *end == 'B') && mult > 1)
-		end++;
-	if (*end)
-		return -1;
-	*out = (int64_t)(v * mult);
 	return 0;
 }
 
@@ -229,12 +206,10 @@ static int parse_flags(const char *verb, int argc, char **argv, struct run_opts 
 			if (parse_security_opt(o, val) < 0)
 				return usage_error(verb, "invalid --security-opt", val), -1;
 		} else if (NEEDS("-m") || NEEDS("--memory")) {
-			if (parse_bytes(val, &o->limits.memory) < 0 || o->limits.memory < 6 << 20)
+			if (cg_parse_bytes(val, &o->limits.memory) < 0 || o->limits.memory < 6 << 20)
 				return usage_error(verb, "invalid --memory (at least 6m)", val), -1;
 		} else if (NEEDS("--memory-swap")) {
-			if (strcmp(val, "-1") == 0)
-				o->limits.memory_swap = -1;
-			else if (parse_bytes(val, &o->limits.memory_swap) < 0)
+			if (cg_parse_bytes(val, &o->limits.memory_swap) < 0)
 				return usage_error(verb, "invalid --memory-swap", val), -1;
 		} else if (NEEDS("--cpus")) {
 			char *end;

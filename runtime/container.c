@@ -74,6 +74,11 @@ bool ctr_name_valid(const char *name)
 	return true;
 }
 
+void ctr_cgroup_path(const char *id, char *buf, size_t size)
+{
+	snprintf(buf, size, CTR_CGROUP_PARENT "/%s", id);
+}
+
 void ctr_dir(const char *root, const char *id, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/run/berth/containers/%s", root, id);

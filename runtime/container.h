@@ -68,6 +68,10 @@ void ctr_new_name(char *buf, size_t size);
 /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool ctr_name_valid(const char *name);
 
+/* Containers' cgroups (cgroup2 only) live under this directory. */
+#define CTR_CGROUP_PARENT "/sys/fs/cgroup/berth"
+void ctr_cgroup_path(const char *id, char *buf, size_t size);
+
 /* Paths under <root>/run/berth. */
 void ctr_dir(const char *root, const char *id, char *buf, size_t size);
 void ctr_log_path(const char *root, const char *id, char *buf, size_t size);

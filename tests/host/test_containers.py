@@ -152,3 +152,19 @@ def test_errors_like_docker(d):
     rc, out, err = d.cli("stop", "ghost")
     assert rc == 1 and "No such container: ghost" in err, (rc, err)
     assert d.alive()
+
+
+def test_exec_and_top(d):
+    d.ok("run", "-d", "--name", "busy", "-e", "WHO=ctr", "busybox", "sleep", "1000")
+    out = d.ok("exec", "busy", "sh", "-c", "echo $WHO; cat /proc/1/cmdline | tr '\\0' ' '")
+    assert out.startswith("ctr\nsleep 1000"), out
+    rc, out, err = d.cli("exec", "-e", "X=2", "-u", "nobody", "-w", "/tmp", "busy", "sh", "-c",
+                         "echo $X $(id -u) $(pwd); exit 5")
+    assert rc == 5 and out.split() == ["2", "65534", "/tmp"], (rc, out, err)
+    top = d.ok("top", "busy")
+    assert "PID" in top and "sleep 1000" in top, top
+    rc, out, err = d.cli("exec", "busy", "nosuchcmd")
+    assert rc == 127, (rc, out, err)
+    d.ok("rm", "-f", "busy")
+    rc, out, err = d.cli("exec", "busy", "true")
+    assert rc != 0 and "No such container" in err
