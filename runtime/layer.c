@@ -644,6 +644,13 @@ int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_f
 		return berr_msg(e, EINVAL, "layer content is %s, but the image config says %s",
 				diffid, expected);
 	}
+	/* The files reach the disk before the name does: after a crash a
+	 * layer is either whole or absent (a stray .tmp- is swept later). */
+	{
+		_cleanup_fd_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			syncfs(fd);
+	}
 	snprintf(final, sizeof(final), "%s/%s", layers_dir, dg_hex(diffid));
 	if (rename(tmp, final) < 0) {
 		int err = errno;
