@@ -923,12 +923,10 @@ cmd_run() {
 
 # ------------------------------------------------------------------ tests
 
-UNIT_PASSED=0
-UNIT_FAILED=0
 
 # Unit tests: cmocka, against glibc, on the pure-logic modules.
 unit_build_and_run() {
-	local t name bin out pass fail srcs libs
+	local t name bin out pass fail srcs libs UNIT_PASSED=0 UNIT_FAILED=0
 	mkdir -p "$BUILD/unit"
 	for t in "$TOP"/tests/unit/test_*.c; do
 		name=$(basename "${t%.c}")
@@ -950,6 +948,8 @@ unit_build_and_run() {
 		UNIT_FAILED=$((UNIT_FAILED + ${fail:-0}))
 	done
 	echo "unit: $UNIT_PASSED passed, $UNIT_FAILED failed"
+	# step runs this in a subshell: the counts travel in a file.
+	echo "$UNIT_PASSED $UNIT_FAILED" >"$BUILD/unit/counts"
 }
 
 distro_kernel() {
@@ -992,12 +992,16 @@ cmd_test() {
 	cmd_image
 	step distro-image build_distro_image
 	local rc=0
+	rm -f "$BUILD/unit/counts"
 	step unit unit_build_and_run || rc=$?
 	grep -E '^\[  (FAILED|  OK  |RUN|PASSED)' "$LOGS/unit.log" | grep -v '^\[ RUN' |
 		grep -E 'FAILED' | sed 's/^/    /' || true
-	say "unit: $UNIT_PASSED passed, $UNIT_FAILED failed"
-	python3 "$TOP/tests/run.py" --build "$BUILD" --unit-passed "$UNIT_PASSED" \
-		--unit-failed "$UNIT_FAILED" "$@" || rc=1
+	local counts=(0 1)
+	# A unit build that failed before counting counts as one failure.
+	[ -f "$BUILD/unit/counts" ] && read -r -a counts <"$BUILD/unit/counts"
+	say "unit: ${counts[0]} passed, ${counts[1]} failed"
+	python3 "$TOP/tests/run.py" --build "$BUILD" --unit-passed "${counts[0]}" \
+		--unit-failed "${counts[1]}" "$@" || rc=1
 	return $rc
 }
 
@@ -1007,6 +1011,7 @@ cmd_bench() {
 	cmd_kernel
 	cmd_image
 	python3 "$TOP/tests/bench.py" --build "$BUILD" "$@"
+	python3 "$TOP/tests/bench_run.py" --build "$BUILD"
 }
 
 cmd_clean() {

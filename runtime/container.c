@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "layer_rules.h"
 #include "util.h"
 
 const char *ctr_status_name(enum ctr_status s)
@@ -357,24 +358,13 @@ void ctr_format_time(int64_t ns, char *buf, size_t size)
 
 void ctr_since(int64_t then_ns, int64_t now_real_ns, char *buf, size_t size)
 {
-	int64_t s = (now_real_ns - then_ns) / 1000000000;
+	size_t n;
 
-	if (s < 1)
-		snprintf(buf, size, "Less than a second");
-	else if (s == 1)
-		snprintf(buf, size, "1 second");
-	else if (s < 60)
-		snprintf(buf, size, "%lld seconds", (long long)s);
-	else if (s < 120)
-		snprintf(buf, size, "About a minute");
-	else if (s < 3600)
-		snprintf(buf, size, "%lld minutes", (long long)(s / 60));
-	else if (s < 7200)
-		snprintf(buf, size, "About an hour");
-	else if (s < 172800)
-		snprintf(buf, size, "%lld hours", (long long)(s / 3600));
-	else
-		snprintf(buf, size, "%lld days", (long long)(s / 86400));
+	/* Docker's wording, without its " ago" (for "Up 3 minutes"). */
+	lr_human_since((now_real_ns - then_ns) / 1000000000, buf, size);
+	n = strlen(buf);
+	if (n > 4 && strcmp(buf + n - 4, " ago") == 0)
+		buf[n - 4] = '\0';
 }
 
 void ctr_status_text(const struct ctr_state *s, int64_t now_real_ns, char *buf, size_t size)

@@ -2,6 +2,7 @@
  * one line on stderr, "Error: ...", exit code 1. */
 #include "img_cli.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "image.h"
 #include "layer_rules.h"
+#include "template.h"
 #include "util.h"
 
 static int fail(const struct berr *e)
@@ -100,24 +102,6 @@ int img_cmd_load(const char *root, int argc, char **argv)
 
 #define DEFAULT_FORMAT "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 
-struct rows {
-	char **v;
-	size_t n;
-};
-
-static int rows_add(struct rows *r, const char *s)
-{
-	char **n = realloc(r->v, (r->n + 1) * sizeof(*n));
-
-	if (!n)
-		return -1;
-	r->v = n;
-	if (!(r->v[r->n] = strdup(s)))
-		return -1;
-	r->n++;
-	return 0;
-}
-
 static bool ref_matches(const char *ref, const char *filter)
 {
 	char name[256], tag[160], fname[256], ftag[160];
@@ -129,23 +113,21 @@ static bool ref_matches(const char *ref, const char *filter)
 	return strcmp(name, fname) == 0 && (!*ftag || strcmp(tag, ftag) == 0);
 }
 
+static const struct tmpl_header image_headers[] = {
+	{ "Repository", "REPOSITORY" }, { "Tag", "TAG" },	  { "ID", "IMAGE ID" },
+	{ "CreatedSince", "CREATED" },	{ "CreatedAt", "CREATED AT" }, { "Size", "SIZE" },
+	{ NULL, NULL },
+};
+
 static int render_images(struct img_summary *list, size_t n, const char *format, bool no_trunc,
 			 const char *filter)
 {
-	char line[4096], err[256], name[256], tag[160], id[80], since[64], size[32];
-	struct rows rows = {0};
-	const char *tmpl;
-	bool table;
-	int rc = 0;
+	char name[256], tag[160], id[80], since[64], size[32];
+	json_t *rows = json_array();
+	struct berr e;
+	int rc;
 
-	tmpl = lr_template_table(format, &table);
-	if (table &&
-	    (lr_template_render(tmpl, NULL, true, line, sizeof(line), err, sizeof(err)) < 0 ||
-	     rows_add(&rows, line) < 0))
-		goto bad;
 	for (size_t i = 0; i < n; i++) {
-		struct lr_image_row row = {name, tag, id, since, size};
-
 		if (list[i].ref[0]) {
 			if (!ref_matches(list[i].ref, filter))
 				continue;
@@ -163,29 +145,17 @@ static int render_images(struct img_summary *list, size_t n, const char *format,
 		else
 			strcpy(since, "N/A");
 		lr_human_size(list[i].size, size, sizeof(size));
-		if (lr_template_render(tmpl, &row, false, line, sizeof(line), err, sizeof(err)) <
-			0 ||
-		    rows_add(&rows, line) < 0)
-			goto bad;
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}", "Repository",
+						      name, "Tag", tag, "ID", id, "CreatedSince",
+						      since, "Size", size));
 	}
-	if (table) {
-		char *out = lr_tabulate(rows.v, rows.n);
-		if (out)
-			fputs(out, stdout);
-		free(out);
-	} else {
-		for (size_t i = 0; i < rows.n; i++)
-			printf("%s\n", rows.v[i]);
+	rc = tmpl_print_list(format, rows, image_headers, &e);
+	json_decref(rows);
+	if (rc < 0) {
+		fprintf(stderr, "Error: %s\n", e.msg);
+		return 1;
 	}
-	goto out;
-bad:
-	fprintf(stderr, "Error: %s\n", err);
-	rc = 1;
-out:
-	for (size_t i = 0; i < rows.n; i++)
-		free(rows.v[i]);
-	free(rows.v);
-	return rc;
+	return 0;
 }
 
 int img_cmd_images(const char *root, int argc, char **argv)

@@ -48,24 +48,6 @@ bool lr_looks_like_id(const char *s);
  * last '/'). */
 void lr_ref_split(const char *ref, char *name, size_t nsize, char *tag, size_t tsize);
 
-/* One row of `images` for templates. */
-struct lr_image_row {
-	const char *repository, *tag, *id, *created_since, *size;
-};
-
-/* Render the Go-template subset: {{.Repository}} {{.Tag}} {{.ID}}
- * {{.CreatedSince}} {{.Size}} (spaces inside braces allowed), "\t" and "\n"
- * escapes, other text verbatim. With header=true each field becomes its
- * column title (REPOSITORY, TAG, IMAGE ID, CREATED, SIZE). A leading
- * "table" is the caller's business (lr_template_table). 0, or -EINVAL with
- * a message in err. */
-int lr_template_render(const char *tmpl, const struct lr_image_row *row, bool header, char *out,
-		       size_t size, char *err, size_t errsize);
-
-/* If tmpl starts with "table", return the rest (skipping one space) and
- * set *table; else return tmpl. */
-const char *lr_template_table(const char *tmpl, bool *table);
-
 /* Docker's human sizes: "512B", "1.2kB", "4.26MB" (3 significant digits,
  * powers of 1000). */
 void lr_human_size(uint64_t bytes, char *out, size_t size);

@@ -1,5 +1,7 @@
 #include "template.h"
 
+#include "layer_rules.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -121,49 +123,29 @@ int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct b
 	return 0;
 }
 
-void tmpl_print_aligned(const char *text)
+/* Split text into lines and align them as Docker's tabwriter does. */
+static void print_aligned(char *text)
 {
-	size_t width[32] = { 0 };
-	const char *line = text;
+	char **rows = NULL, *out;
+	size_t n = 0;
 
-	/* first pass: column widths (the last column is not padded) */
-	while (*line) {
-		const char *end = strchr(line, '\n');
-		int col = 0;
-		const char *cell = line;
+	for (char *l = text, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		char **g;
 
-		end = end ? end : line + strlen(line);
-		for (const char *q = line; q <= end && col < 32; q++) {
-			if (q == end || *q == '\t') {
-				if ((size_t)(q - cell) > width[col])
-					width[col] = q - cell;
-				col++;
-				cell = q + 1;
-			}
-		}
-		line = *end ? end + 1 : end;
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		g = realloc(rows, (n + 1) * sizeof(*rows));
+		if (!g)
+			break;
+		rows = g;
+		rows[n++] = l;
 	}
-	line = text;
-	while (*line) {
-		const char *end = strchr(line, '\n');
-		int col = 0;
-		const char *cell = line;
-
-		end = end ? end : line + strlen(line);
-		for (const char *q = line; q <= end; q++) {
-			if (q == end || *q == '\t') {
-				int n = (int)(q - cell);
-				if (q == end || col >= 31)
-					printf("%.*s", n, cell);
-				else
-					printf("%-*.*s", (int)width[col] + 3, n, cell);
-				col++;
-				cell = q + 1;
-			}
-		}
-		putchar('\n');
-		line = *end ? end + 1 : end;
-	}
+	out = lr_tabulate(rows, n);
+	if (out)
+		fputs(out, stdout);
+	free(out);
+	free(rows);
 }
 
 static const char *title_for(const struct tmpl_header *h, const char *field, char *buf, size_t size)
@@ -233,7 +215,7 @@ int tmpl_print_list(const char *tmpl, json_t *array, const struct tmpl_header *h
 	}
 	if (r == 0 && out) {
 		if (table)
-			tmpl_print_aligned(out);
+			print_aligned(out);
 		else
 			fputs(out, stdout);
 	}

@@ -27,7 +27,4 @@ int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct b
 int tmpl_print_list(const char *tmpl, json_t *array, const struct tmpl_header *headers,
 		    struct berr *e);
 
-/* Align tab-separated lines into columns (padding 3) and print them. */
-void tmpl_print_aligned(const char *text);
-
 #endif

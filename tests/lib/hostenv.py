@@ -45,9 +45,9 @@ def busybox_tar(path):
 
 
 class Daemon:
-    def __init__(self, build):
+    def __init__(self, build, parent=None):
         self.berth = os.path.join(build, "berth")
-        self.root = tempfile.mkdtemp(prefix="berth-host-")
+        self.root = tempfile.mkdtemp(prefix="berth-host-", dir=parent)
         self.log = open(os.path.join(self.root, "daemon.log"), "w+")
         self.proc = subprocess.Popen([self.berth, "daemon", "--root", self.root],
                                      stdout=self.log, stderr=subprocess.STDOUT)

@@ -137,52 +137,6 @@ static void test_looks_like_id(void **state)
 	assert_false(lr_looks_like_id("busybox"));
 }
 
-static void test_template(void **state)
-{
-	struct lr_image_row row = {"busybox", "latest", "0123456789ab", "2 hours ago", "4.26MB"};
-	char out[256], err[128];
-	const char *t;
-	bool table;
-
-	assert_int_equal(
-	    lr_template_render("{{.ID}}", &row, false, out, sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "0123456789ab");
-	assert_int_equal(
-	    lr_template_render("{{ .Repository }}:{{.Tag}}\\t{{.Size}} {{.CreatedSince}}\\n", &row,
-			       false, out, sizeof(out), err, sizeof(err)),
-	    0);
-	assert_string_equal(out, "busybox:latest\t4.26MB 2 hours ago\n");
-	assert_int_equal(lr_template_render("{{.ID}}\\t{{.Tag}}", NULL, true, out, sizeof(out), err,
-					    sizeof(err)),
-			 0);
-	assert_string_equal(out, "IMAGE ID\tTAG");
-	assert_int_equal(lr_template_render("{{.Repository}}{{.Size}}{{.CreatedSince}}", NULL, true,
-					    out, sizeof(out), err, sizeof(err)),
-			 0);
-	assert_string_equal(out, "REPOSITORYSIZECREATED");
-	assert_int_equal(
-	    lr_template_render("x {{.Nope}}", &row, false, out, sizeof(out), err, sizeof(err)),
-	    -EINVAL);
-	assert_non_null(strstr(err, "Nope"));
-	assert_int_equal(
-	    lr_template_render("{{.ID", &row, false, out, sizeof(out), err, sizeof(err)), -EINVAL);
-	assert_int_equal(
-	    lr_template_render("{{json .}}", &row, false, out, sizeof(out), err, sizeof(err)),
-	    -EINVAL);
-	assert_int_equal(
-	    lr_template_render("{{.ID}}{{.ID}}", &row, false, out, 10, err, sizeof(err)), -EINVAL);
-	assert_int_equal(
-	    lr_template_render("plain \\x", &row, false, out, sizeof(out), err, sizeof(err)), 0);
-	assert_string_equal(out, "plain \\x");
-
-	t = lr_template_table("table {{.ID}}\\t{{.Tag}}", &table);
-	assert_true(table);
-	assert_string_equal(t, "{{.ID}}\\t{{.Tag}}");
-	t = lr_template_table("{{.ID}}", &table);
-	assert_false(table);
-	assert_string_equal(t, "{{.ID}}");
-}
-
 static void test_human(void **state)
 {
 	char b[64];
@@ -240,7 +194,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_clean_path),	  cmocka_unit_test(test_symlink_escapes),
 	    cmocka_unit_test(test_whiteouts),	  cmocka_unit_test(test_ref_normalize),
-	    cmocka_unit_test(test_looks_like_id), cmocka_unit_test(test_template),
+	    cmocka_unit_test(test_looks_like_id),
 	    cmocka_unit_test(test_human),	  cmocka_unit_test(test_tabulate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,4 +1,4 @@
-// sources: runtime/template.c runtime/err.c
+// sources: runtime/template.c runtime/layer_rules.c runtime/err.c
 // libs: -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,8 +34,8 @@ static void test_fields_and_escapes(void **state)
 	assert_int_equal(rc, 0);
 	assert_non_null(strstr(s, "\"Pid\":77"));
 	free(s);
-	s = render("plain text", o, &rc);
-	assert_string_equal(s, "plain text");
+	s = render("plain text \\x", o, &rc);
+	assert_string_equal(s, "plain text \\x");
 	free(s);
 	json_decref(o);
 }
@@ -46,7 +46,7 @@ static void test_errors(void **state)
 	int rc;
 	char *s;
 
-	s = render("{{.Nope}}", o, &rc);
+	s = render("x {{.Nope}}", o, &rc);
 	assert_int_equal(rc, -22);
 	free(s);
 	s = render("{{.ID", o, &rc);
@@ -58,11 +58,32 @@ static void test_errors(void **state)
 	json_decref(o);
 }
 
+/* The table header names each column by its field's title. */
+static void test_table_header(void **state)
+{
+	static const struct tmpl_header h[] = { { "ID", "IMAGE ID" }, { "Tag", "TAG" },
+						{ NULL, NULL } };
+	json_t *rows = json_pack("[{s:s, s:s}]", "ID", "0123456789ab", "Tag", "latest");
+	struct berr e;
+	char buf[256] = { 0 };
+	FILE *saved = stdout;
+	FILE *mem = fmemopen(buf, sizeof(buf), "w");
+
+	stdout = mem;
+	assert_int_equal(tmpl_print_list("table {{.ID}}\\t{{.Tag}}", rows, h, &e), 0);
+	fflush(mem);
+	stdout = saved;
+	fclose(mem);
+	assert_string_equal(buf, "IMAGE ID       TAG\n0123456789ab   latest\n");
+	json_decref(rows);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields_and_escapes),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_table_header),
 	};
 	return cmocka_run_group_tests_name("template", tests, NULL, NULL);
 }

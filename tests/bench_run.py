@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""./build.sh bench, containers: `berth run --rm busybox true` against
+`crun run` and `runc run` (Debian's) on the same busybox rootfs, side by
+side in one run on this host, median of N each; and the supervisor's RSS
+with 0 and 100 idle containers.
+
+Comparable work: each tool starts `true` in new mnt, pid, ipc, uts and net
+namespaces on the busybox rootfs and waits for it. Differences: berth also
+mounts an overlay (the image layer + a fresh upper dir), applies its
+default seccomp filter and capability set and goes through its control
+FIFO (CLI -> supervisor); crun and runc use the bundle's rootfs directly
+with `runc spec`'s defaults (seccomp none). This host has cgroup v1
+"hybrid": berth runs without a cgroup here, runc uses v1 cgroups, crun
+runs with the unified hierarchy unmounted in a private mount namespace
+(it refuses hybrid hosts), as the developers' guide says.
+"""
+import argparse
+import ctypes
+import json
+import multiprocessing
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from hostenv import Daemon  # noqa: E402
+
+
+def timed(cmd, n, env=None):
+    out = []
+    for _ in range(n):
+        t = time.monotonic()
+        p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        out.append((time.monotonic() - t) * 1000)
+        if p.returncode != 0:
+            raise RuntimeError("%s failed: %s" % (cmd, p.stderr.decode()[-500:]))
+    return out
+
+
+def make_bundle(rootfs_src, path):
+    os.makedirs(path)
+    shutil.copytree(rootfs_src, os.path.join(path, "rootfs"), symlinks=True)
+    subprocess.run(["runc", "spec", "--bundle", path], check=True)
+    cfg_path = os.path.join(path, "config.json")
+    with open(cfg_path) as f:
+        cfg = json.load(f)
+    cfg["process"]["terminal"] = False
+    cfg["process"]["args"] = ["true"]
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f)
+
+
+def crun_worker(bundle, n, q):
+    libc = ctypes.CDLL(None, use_errno=True)
+    MS_REC, MS_PRIVATE = 0x4000, 0x40000
+    if libc.unshare(0x00020000) != 0:
+        q.put(("error", "unshare: errno %d" % ctypes.get_errno()))
+        return
+    libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
+    libc.umount(b"/sys/fs/cgroup/unified")
+    try:
+        q.put(("ok", timed(["crun", "run", "--bundle", bundle, "bench-crun"], n)))
+    except Exception as e:  # reported by the parent
+        q.put(("error", str(e)))
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("-n", type=int, default=25)
+    ap.add_argument("--idle", type=int, default=100)
+    a = ap.parse_args()
+    build = os.path.abspath(a.build)
+    # The run state lives on tmpfs, as /run does on a host (and crun's
+    # /run/crun): fsync on ext4 would dominate otherwise.
+    d = Daemon(build, parent="/dev/shm")
+    work = tempfile.mkdtemp(prefix="berth-bench-")
+    try:
+        d.import_busybox()
+        d.ok("run", "--rm", "busybox", "true")  # warm-up, also checks it works
+        layers = os.path.join(d.root, "var/lib/berth/layers")
+        rootfs = os.path.join(layers, os.listdir(layers)[0])
+        bundle = os.path.join(work, "bundle")
+        make_bundle(rootfs, bundle)
+        berth = timed([d.berth, "--root", d.root, "run", "--rm", "busybox", "true"], a.n)
+        runc = timed(["runc", "run", "--bundle", bundle, "bench-runc"], a.n)
+        q = multiprocessing.Queue()
+        p = multiprocessing.Process(target=crun_worker, args=(bundle, a.n, q))
+        p.start()
+        status, crun = q.get(timeout=600)
+        p.join()
+        if status != "ok":
+            raise RuntimeError("crun: " + crun)
+        rss0 = rss_kib(d.proc.pid)
+        for i in range(a.idle):
+            d.ok("run", "-d", "--name", "idle%d" % i, "busybox", "sleep", "100000")
+        rss100 = rss_kib(d.proc.pid)
+        procs = subprocess.run(["pgrep", "-P", str(d.proc.pid)], capture_output=True,
+                               text=True).stdout.split()
+        m = {k: statistics.median(v) for k, v in (("berth", berth), ("crun", crun),
+                                                   ("runc", runc))}
+        lines = [
+            "| runtime | median start+exit of `true` (ms, n=%d) | ratio to crun |" % a.n,
+            "|---|---|---|",
+        ] + ["| %s | %.1f | %.2f |" % (k, m[k], m[k] / m["crun"]) for k in ("berth", "crun", "runc")]
+        lines += [
+            "",
+            "| supervisor (`berth daemon`) RSS | KiB |",
+            "|---|---|",
+            "| 0 containers | %d |" % rss0,
+            "| %d idle containers | %d (%.1f KiB per container) |" % (
+                a.idle, rss100, (rss100 - rss0) / a.idle),
+            "| its children with %d containers | %d (the containers' own inits; no shims) |" % (
+                a.idle, len(procs)),
+        ]
+        text = "\n".join(lines)
+        print(text)
+        os.makedirs(os.path.join(build, "bench"), exist_ok=True)
+        with open(os.path.join(build, "bench", "run.md"), "w") as f:
+            f.write(text + "\n")
+    finally:
+        d.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
