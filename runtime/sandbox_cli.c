@@ -37,14 +37,14 @@ static int usage(void)
 		"       [-v HOST:CTR[:ro]] [-m BYTES] [--memory-swap BYTES] [--cpus N]\n"
 		"       [--cpu-shares N] [--pids-limit N] [--cpuset-cpus LIST] [--cgroup DIR]\n"
 		"       [--netns PATH] [--hosts FILE] [--resolv FILE] [--hostname-file FILE]\n"
-		"       [-t] [--also-exec SHELL-CMD] -- CMD [ARG...]\n");
+		"       [-t] [--also-exec SHELL-CMD] [--print-stats] -- CMD [ARG...]\n");
 	return 125;
 }
 
 enum {
 	OPT_LOWER = 256, OPT_UPPER, OPT_WORK, OPT_ROOTFS, OPT_HOSTNAME, OPT_CAPADD, OPT_CAPDROP,
 	OPT_PRIV, OPT_SECOPT, OPT_RO, OPT_MEMSWAP, OPT_CPUS, OPT_SHARES, OPT_PIDS, OPT_CPUSET,
-	OPT_CGROUP, OPT_NETNS, OPT_HOSTS, OPT_RESOLV, OPT_HOSTNAMEF, OPT_ALSOEXEC,
+	OPT_CGROUP, OPT_NETNS, OPT_HOSTS, OPT_RESOLV, OPT_HOSTNAMEF, OPT_ALSOEXEC, OPT_STATS,
 };
 
 static const struct option opts[] = {
@@ -75,6 +75,7 @@ static const struct option opts[] = {
 	{ "resolv", required_argument, 0, OPT_RESOLV },
 	{ "hostname-file", required_argument, 0, OPT_HOSTNAMEF },
 	{ "also-exec", required_argument, 0, OPT_ALSOEXEC },
+	{ "print-stats", no_argument, 0, OPT_STATS },
 	{ 0, 0, 0, 0 },
 };
 
@@ -87,6 +88,7 @@ struct cli_state {
 	int nenv, nadd, ndrop;
 	int nnp; /* -1: default */
 	char *also_exec; /* test sb_exec: run `sh -c` this in the container */
+	bool print_stats; /* the cgroup's stats on stderr after the exit */
 	char cgroup[256];
 };
 
@@ -162,6 +164,7 @@ static int parse_opt(struct cli_state *s, int c, char *arg)
 	case OPT_RESOLV: s->spec.resolv_file = arg; return 0;
 	case OPT_HOSTNAMEF: s->spec.hostname_file = arg; return 0;
 	case OPT_ALSOEXEC: s->also_exec = arg; return 0;
+	case OPT_STATS: s->print_stats = true; return 0;
 	case OPT_CAPADD:
 		if (s->nadd >= CLI_MAX)
 			return -E2BIG;
@@ -190,6 +193,22 @@ static int start_failure_status(const struct berr *e)
 			return 126;
 	}
 	return 125;
+}
+
+static void print_stats(const char *cgroup)
+{
+	struct cg_stats st;
+	struct berr e;
+
+	if (!cg_usable() || cg_read_stats(cgroup, &st, &e) < 0) {
+		fprintf(stderr, "berth: no stats: %s\n", cg_usable() ? e.msg : "no cgroup2");
+		return;
+	}
+	fprintf(stderr,
+		"berth: stats memory_current=%lld memory_max=%lld oom_kill=%lld "
+		"cpu_usage_usec=%lld pids_current=%lld\n",
+		(long long)st.memory_current, (long long)st.memory_max, (long long)st.oom_kill,
+		(long long)st.cpu_usage_usec, (long long)st.pids_current);
 }
 
 /* Run `/bin/sh -c cmd` in the running container with sb_exec (same user,
@@ -263,6 +282,8 @@ int cmd_sandbox_run(const char *root, int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	status = wait_pid(pid);
+	if (s.print_stats)
+		print_stats(s.spec.cgroup);
 	sb_cleanup(&s.spec);
 	return status < 0 ? 125 : status;
 }

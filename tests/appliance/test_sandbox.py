@@ -6,7 +6,7 @@ open read-only with count=0, never a write to a device."""
 from harness import Appliance
 
 ROOT = "/tmp/sb"
-APPLETS = "sh id cat mknod dd mount hostname echo grep head sleep ls touch seq true"
+APPLETS = "sh id cat mknod dd mount hostname echo grep head sleep ls touch seq true sort"
 
 
 def setup_module(build):
@@ -85,3 +85,19 @@ def test_protections_hold_in_appliance(vm):
                   "cat /proc/keys /proc/timer_list 2>/dev/null | grep -c . || true'" % ro)
     assert "mount-denied" in out and "ro-denied" in out, out
     assert out.splitlines()[-1] == "0", out
+
+
+def test_oom_kill_counted(vm):
+    out, rc = run(vm, "-m 16m --print-stats -- sh -c "
+                  "'head -c 100000000 /dev/zero | sort > /dev/null; echo sort=$?' 2>&1", 120)
+    assert "sort=137" in out, out
+    assert "memory_max=16777216" in out, out
+    oom = int(out.split("oom_kill=")[1].split()[0])
+    assert oom >= 1, out
+
+
+def test_failed_start_removes_cgroup(vm):
+    out, rc = run(vm, "-- nothere 2>&1")
+    assert rc == 127 and 'exec: "nothere": executable file not found in $PATH' in out, out
+    left = vm.sh("ls /sys/fs/cgroup/berth/ | grep -c sandbox- || true").strip()
+    assert left == "0", left
