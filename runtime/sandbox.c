@@ -333,6 +333,19 @@ static int child_join(const struct child_ctx *c, struct berr *e)
 	return finish_and_exec(c, e);
 }
 
+/* The supervisor blocks signals for its signalfd and may ignore some;
+ * both would survive execve into the container. */
+static void reset_signals(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Runs in the clone: never returns. */
 static void child_main(struct child_ctx *c, bool join)
 {
@@ -342,6 +355,7 @@ static void child_main(struct child_ctx *c, bool join)
 
 	berr_clear(&e);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	reset_signals();
 	if (fd < 0)
 		_exit(127);
 	c->sync_fd = fd;

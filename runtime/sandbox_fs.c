@@ -107,9 +107,15 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 		r = open_source(spec->resolv_file, &st->resolv_fd, e);
 	if (r == 0)
 		r = open_source(spec->hostname_file, &st->hostname_fd, e);
-	/* The pty the caller made becomes /dev/console, as in Docker with -t. */
-	if (r == 0 && spec->tty && isatty(0))
-		r = open_source("/proc/self/fd/0", &st->console_fd, e);
+	/* The pty the caller made becomes /dev/console, as in Docker with -t.
+	 * By name: the fd's own mount belongs to the parent's namespace, and
+	 * open_tree() clones only mounts of ours. No name, no console. */
+	if (r == 0 && spec->tty && isatty(0)) {
+		char tty[128];
+
+		if (ttyname_r(0, tty, sizeof(tty)) == 0)
+			r = open_source(tty, &st->console_fd, e);
+	}
 	if (r < 0)
 		return r;
 	/* pivot_root(".", "."): the old root ends up on top of the new one and

@@ -456,3 +456,44 @@ def test_exec_joins_running_container(box):
 def test_exec_status_propagates(box):
     p = box.run("sleep", "2", opts=["--also-exec", "exec nothere"])
     assert "exec exited 127" in p.stderr, show(p)
+
+
+def test_signal_mask_and_ignored_signals_reset(box):
+    # A supervisor blocks signals for its signalfd and may ignore some; the
+    # container must start with neither.
+    def blocked():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGUSR1})
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    upper, work, rootfs = box.dirs()
+    p = subprocess.run([box.berth, "sandbox-run", "--lower", box.lower, "--upper", upper,
+                        "--work", work, "--rootfs", rootfs, "--", "grep", "-e", "SigBlk",
+                        "-e", "SigIgn", "/proc/self/status"],
+                       capture_output=True, text=True, timeout=30, preexec_fn=blocked)
+    st = dict(line.split(":\t") for line in p.stdout.splitlines())
+    assert int(st["SigBlk"], 16) == 0 and int(st["SigIgn"], 16) == 0, show(p)
+
+
+def test_tty_console(box):
+    import pty
+    master, slave = pty.openpty()
+    upper, work, rootfs = box.dirs()
+    proc = subprocess.Popen([box.berth, "sandbox-run", "-t", "--lower", box.lower, "--upper",
+                             upper, "--work", work, "--rootfs", rootfs, "--", "/bin/sh", "-c",
+                             "tty; [ -c /dev/console ] && echo console-ok; "
+                             "grep -c ' /dev/console ' /proc/self/mountinfo"],
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=30) == 0, out
+    text = out.decode().replace("\r", "")
+    assert "/dev/pts/" in text or "/dev/console" in text, text
+    assert "console-ok" in text and text.strip().endswith("1"), text
