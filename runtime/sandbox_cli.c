@@ -15,6 +15,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "sandbox.h"
+#include "selfexe.h"
 #include "util.h"
 
 #define CLI_MAX 64
@@ -237,6 +238,17 @@ int cmd_sandbox_run(const char *root, int argc, char **argv)
 	int c, r, status;
 
 	(void)root;
+	/* Enter containers only from a sealed copy of berth (selfexe.h).
+	 * argv here starts at the verb: rebuild the full command line. */
+	if (!selfexe_is_sealed() && !getenv("BERTH_NO_SEAL")) {
+		char *full[argc + 2];
+
+		full[0] = "berth";
+		memcpy(full + 1, argv, sizeof(char *) * argc);
+		full[argc + 1] = NULL;
+		if (selfexe_seal(full, &e) < 0)
+			fprintf(stderr, "berth: warning: %s\n", e.msg);
+	}
 	s.nnp = -1;
 	s.spec.stdin_fd = 0;
 	s.spec.stdout_fd = 1;

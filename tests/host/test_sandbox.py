@@ -497,3 +497,79 @@ def test_tty_console(box):
     text = out.decode().replace("\r", "")
     assert "/dev/pts/" in text or "/dev/console" in text, text
     assert "console-ok" in text and text.strip().endswith("1"), text
+
+
+def test_runs_from_sealed_memfd_copy(box):
+    # CVE-2019-5736: what enters the container is a sealed copy of berth,
+    # never the file on disk. Writing to the copy is harmless either way.
+    before = open(box.berth, "rb").read()
+    upper, work, rootfs = box.dirs()
+    proc = subprocess.Popen([box.berth, "sandbox-run", "--lower", box.lower, "--upper", upper,
+                             "--work", work, "--rootfs", rootfs, "--", "sleep", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    exe = ""
+    for _ in range(100):
+        exe = os.readlink("/proc/%d/exe" % proc.pid)
+        if "memfd:" in exe:
+            break
+        time.sleep(0.02)
+    try:
+        assert exe.startswith("/memfd:berth"), exe
+        try:
+            with open("/proc/%d/exe" % proc.pid, "r+b", buffering=0) as f:
+                f.write(b"X")
+            wrote = True
+        except OSError:
+            wrote = False
+        assert not wrote, "sealed copy was writable"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert open(box.berth, "rb").read() == before
+
+
+def find_child(pid):
+    for _ in range(250):
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                kids = f.read().split()
+            if kids:
+                return int(kids[0])
+        except OSError:
+            pass
+        time.sleep(0.02)
+    return None
+
+
+def test_shebang_proc_self_exe_gets_the_copy(box):
+    # A "#!/proc/self/exe" program as the container's command makes the
+    # kernel run whatever the exec'ing process runs: berth. It must be the
+    # sealed copy, not build/berth. (As PID 1 it boots as init: kill it.)
+    evil = os.path.join(box.tmp, "evil-exe")
+    os.makedirs(os.path.join(evil, "bin"), exist_ok=True)
+    with open(os.path.join(evil, "bin/evil"), "w") as f:
+        f.write("#!/proc/self/exe\n")
+    os.chmod(os.path.join(evil, "bin/evil"), 0o755)
+    upper, work, rootfs = box.dirs()
+    proc = subprocess.Popen([box.berth, "sandbox-run", "--lower", box.lower, "--lower", evil,
+                             "--upper", upper, "--work", work, "--rootfs", rootfs, "--",
+                             "/bin/evil"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        child = find_child(proc.pid)
+        assert child, "container process not found"
+        exe = ""
+        for _ in range(100):
+            exe = os.readlink("/proc/%d/exe" % child)
+            with open("/proc/%d/cmdline" % child, "rb") as f:
+                if f.read().startswith(b"/proc/self/exe"):
+                    break
+            time.sleep(0.02)
+        assert exe.startswith("/memfd:berth"), exe
+    finally:
+        proc.kill()
+        if child:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except OSError:
+                pass
+        proc.wait()
