@@ -21,13 +21,22 @@
 #endif
 
 static const char *const masked_paths[] = {
-	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-	"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
-	"/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
 };
 
 static const char *const readonly_paths[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
 static int do_mount(const char *src, const char *tgt, const char *type, unsigned long flags,
@@ -56,11 +65,10 @@ static int mount_overlay(const struct sb_spec *spec, struct berr *e)
 	/* overlayfs lists the top-most lower layer first. */
 	n += snprintf(opts + n, sizeof(opts) - n, "lowerdir=");
 	for (int i = spec->nlower - 1; i >= 0 && n < sizeof(opts); i--)
-		n += snprintf(opts + n, sizeof(opts) - n, "%s%s", spec->lowerdirs[i],
-			      i ? ":" : "");
+		n += snprintf(opts + n, sizeof(opts) - n, "%s%s", spec->lowerdirs[i], i ? ":" : "");
 	if (n < sizeof(opts) && spec->upperdir && spec->workdir)
-		n += snprintf(opts + n, sizeof(opts) - n, ",upperdir=%s,workdir=%s",
-			      spec->upperdir, spec->workdir);
+		n += snprintf(opts + n, sizeof(opts) - n, ",upperdir=%s,workdir=%s", spec->upperdir,
+			      spec->workdir);
 	if (n >= sizeof(opts))
 		return berr_msg(e, E2BIG, "overlay options for %s exceed a page", spec->rootfs);
 	return do_mount("overlay", spec->rootfs, "overlay", MS_NODEV, opts, e);
@@ -74,8 +82,7 @@ static int open_source(const char *path, int *fd, struct berr *e)
 	*fd = -1;
 	if (!path)
 		return 0;
-	*fd = syscall(SYS_open_tree, AT_FDCWD, path,
-		      OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+	*fd = syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
 	if (*fd < 0)
 		return berr_set(e, errno, "open_tree %s", path);
 	return 0;
@@ -192,7 +199,8 @@ static int mount_sys(bool privileged, struct berr *e)
 	int r = make_target("/sys", true, e);
 
 	if (r == 0)
-		r = do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, NULL, e);
+		r = do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, NULL,
+			     e);
 	/* The container's own cgroup (cgroup namespace) at /sys/fs/cgroup. */
 	if (r == 0) {
 		struct berr ignored; /* best effort: absent on cgroup v1 hosts */
@@ -208,16 +216,16 @@ struct dev_node {
 };
 
 static const struct dev_node dev_nodes[] = {
-	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
-	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+    {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static int mount_dev(struct sbfs_state *st, struct berr *e)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "/dev/fd" },	    { "/proc/self/fd/0", "/dev/stdin" },
-		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
-		{ "pts/ptmx", "/dev/ptmx" },
+	    {"/proc/self/fd", "/dev/fd"},	{"/proc/self/fd/0", "/dev/stdin"},
+	    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+	    {"pts/ptmx", "/dev/ptmx"},
 	};
 	char path[64];
 	int r = make_target("/dev", true, e);
@@ -227,8 +235,8 @@ static int mount_dev(struct sbfs_state *st, struct berr *e)
 			     "mode=755,size=65536k", e);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(dev_nodes); i++) {
 		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i].name);
-		if (mknod(path, S_IFCHR | 0666,
-			  makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0)
+		if (mknod(path, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) <
+		    0)
 			r = berr_set(e, errno, "mknod %s", path);
 		else if (chmod(path, 0666) < 0) /* past the umask */
 			r = berr_set(e, errno, "chmod %s", path);
@@ -265,8 +273,8 @@ static int mask_path(const char *path, struct berr *e)
 	if (stat(path, &sb) < 0)
 		return 0;
 	if (S_ISDIR(sb.st_mode))
-		return do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-				"size=0", e);
+		return do_mount("tmpfs", path, "tmpfs",
+				MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0", e);
 	return do_mount("/dev/null", path, NULL, MS_BIND, NULL, e);
 }
 

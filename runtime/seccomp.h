@@ -17,9 +17,9 @@
 #include "err.h"
 
 struct sc_filter {
-	void *insns;		/* struct sock_filter[] */
-	unsigned short len;	/* number of instructions */
-	int owned;		/* 1: sc_filter_free() frees insns */
+	void *insns;	    /* struct sock_filter[] */
+	unsigned short len; /* number of instructions */
+	int owned;	    /* 1: sc_filter_free() frees insns */
 };
 
 /* profile NULL = the default profile (compiled once per capability set and
