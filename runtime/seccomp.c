@@ -5,11 +5,13 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -583,6 +585,56 @@ static bool caps_match(json_t *rule, uint64_t caps)
 	return true;
 }
 
+#if defined(__x86_64__)
+#define GOARCH "amd64" /* Docker's profiles name architectures as Go does */
+#elif defined(__aarch64__)
+#define GOARCH "arm64"
+#else
+#define GOARCH "unknown"
+#endif
+
+static bool has_string(json_t *arr, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* "5.8" against the running kernel; true when unknown. */
+static bool kernel_at_least(const char *min)
+{
+	struct utsname u;
+	unsigned kmaj = 0, kmin = 0, maj = 0, mn = 0;
+
+	if (!min || uname(&u) < 0 || sscanf(min, "%u.%u", &maj, &mn) < 1 ||
+	    sscanf(u.release, "%u.%u", &kmaj, &kmin) < 1)
+		return true;
+	return kmaj > maj || (kmaj == maj && kmin >= mn);
+}
+
+/* Docker's includes/excludes: caps (all must be held / none may be),
+ * arches (of this build) and minKernel. */
+static bool rule_applies(json_t *rule, uint64_t caps)
+{
+	json_t *inc = json_object_get(rule, "includes");
+	json_t *exc = json_object_get(rule, "excludes");
+	json_t *arches = json_object_get(inc, "arches");
+
+	if (!caps_match(rule, caps))
+		return false;
+	if (json_array_size(arches) > 0 && !has_string(arches, GOARCH))
+		return false;
+	if (has_string(json_object_get(exc, "arches"), GOARCH))
+		return false;
+	return kernel_at_least(json_string_value(json_object_get(inc, "minKernel")));
+}
+
 static int parse_args(json_t *args, struct scmp_arg_cmp *cmp, unsigned *n, bool *same_index,
 		      struct berr *e)
 {
@@ -624,7 +676,7 @@ static int add_json_rule(scmp_filter_ctx ctx, json_t *rule, uint64_t caps, struc
 	size_t i;
 	int r;
 
-	if (!caps_match(rule, caps))
+	if (!rule_applies(rule, caps))
 		return 0;
 	if (parse_action(json_string_value(json_object_get(rule, "action")),
 			 json_object_get(rule, "errnoRet"), &act) < 0)

@@ -253,7 +253,15 @@ def test_seccomp_json_profile(box):
                        {"names": ["socket"], "action": "SCMP_ACT_ERRNO",
                         "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]},
                        {"names": ["unshare"], "action": "SCMP_ACT_ERRNO",
-                        "excludes": {"caps": ["CAP_SYS_ADMIN"]}}]}, f)
+                        "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+                       # Rules for other architectures or newer kernels
+                       # must not apply here.
+                       {"names": ["mount"], "action": "SCMP_ACT_ERRNO",
+                        "includes": {"arches": ["s390x"]}},
+                       {"names": ["mount"], "action": "SCMP_ACT_ERRNO",
+                        "includes": {"minKernel": "99.0"}},
+                       {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
+                        "includes": {"arches": ["amd64"], "minKernel": "3.0"}}]}, f)
     opts = ["--security-opt", "seccomp=" + prof]
     p = box.sh("mkdir /tmp/d", opts=opts)
     assert p.returncode != 0 and "Permission denied" in p.stderr, show(p)
@@ -263,6 +271,10 @@ def test_seccomp_json_profile(box):
     assert denied(out), show(p)
     out, p = probe(box, "unshare", opts=opts + ["--cap-add", "SYS_ADMIN"])
     assert out == "unshare ok", show(p)
+    out, p = probe(box, "mount", opts=opts + ["--cap-add", "SYS_ADMIN"])
+    assert out == "mount ok", show(p)
+    out, p = probe(box, "personality", opts=opts)
+    assert denied(out), show(p)
 
 
 def test_seccomp_bad_profile_reports(box):
