@@ -415,6 +415,7 @@ static const char *const g_sys_admin[] = {
     "unshare",
     NULL,
 };
+static const char *const g_dac_read_search[] = {"open_by_handle_at", NULL};
 static const char *const g_sys_boot[] = {"reboot", NULL};
 static const char *const g_sys_chroot[] = {"chroot", NULL};
 static const char *const g_sys_module[] = {"delete_module", "init_module", "finit_module", NULL};
@@ -431,9 +432,19 @@ static const char *const g_bpf[] = {"bpf", NULL};
 static const char *const g_perfmon[] = {"perf_event_open", NULL};
 
 static const struct cap_group cap_groups[] = {
-    {21, g_sys_admin}, {22, g_sys_boot},   {18, g_sys_chroot}, {16, g_sys_module},
-    {20, g_sys_pacct}, {19, g_sys_ptrace}, {17, g_sys_rawio},  {25, g_sys_time},
-    {26, g_sys_tty},   {23, g_sys_nice},   {34, g_syslog},     {39, g_bpf},
+    {2, g_dac_read_search},
+    {21, g_sys_admin},
+    {22, g_sys_boot},
+    {18, g_sys_chroot},
+    {16, g_sys_module},
+    {20, g_sys_pacct},
+    {19, g_sys_ptrace},
+    {17, g_sys_rawio},
+    {25, g_sys_time},
+    {26, g_sys_tty},
+    {23, g_sys_nice},
+    {34, g_syslog},
+    {39, g_bpf},
     {38, g_perfmon},
 };
 
@@ -728,6 +739,25 @@ static int parse_arch(const char *s, uint32_t *arch)
 	return 0;
 }
 
+/* "architectures", or else the sub-architectures of ours in "archMap". */
+static json_t *profile_arches(json_t *root)
+{
+	json_t *arches = json_object_get(root, "architectures"), *m;
+	size_t i;
+
+	if (json_array_size(arches) > 0)
+		return arches;
+	json_array_foreach(json_object_get(root, "archMap"), i, m)
+	{
+		const char *a = json_string_value(json_object_get(m, "architecture"));
+		uint32_t arch;
+
+		if (parse_arch(a, &arch) == 0 && arch == seccomp_arch_native())
+			return json_object_get(m, "subArchitectures");
+	}
+	return NULL;
+}
+
 static int build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, struct berr *e)
 {
 	json_error_t jerr;
@@ -750,7 +780,7 @@ static int build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, st
 		json_decref(root);
 		return berr_msg(e, ENOMEM, "seccomp_init");
 	}
-	json_array_foreach(json_object_get(root, "architectures"), i, v)
+	json_array_foreach(profile_arches(root), i, v)
 	{
 		if (parse_arch(json_string_value(v), &arch) < 0)
 			continue; /* foreign architectures do not matter here */

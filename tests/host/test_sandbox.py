@@ -277,6 +277,30 @@ def test_seccomp_json_profile(box):
     assert denied(out), show(p)
 
 
+def test_seccomp_arch_map(box):
+    # Docker's profile lists architectures in archMap; ours brings its
+    # 32-bit sub-architecture. Without it, i386 calls would be killed.
+    def profile(name, extra):
+        path = os.path.join(box.tmp, name)
+        with open(path, "w") as f:
+            json.dump(dict({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+                {"names": ["getpid", "exit_group", "write", "execve", "brk", "arch_prctl",
+                           "set_tid_address", "ioctl", "writev", "exit"],
+                 "action": "SCMP_ACT_ALLOW"}]}, **extra), f)
+        return path
+    mapped = profile("map.json", {"archMap": [
+        {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]},
+        {"architecture": "SCMP_ARCH_X86_64",
+         "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]}]})
+    native = profile("native.json", {})
+    out, p = probe(box, "int80", opts=["--security-opt", "seccomp=" + mapped])
+    assert out == "int80 ok", show(p)
+    out, p = probe(box, "int80", opts=["--security-opt", "seccomp=" + native])
+    assert out != "int80 ok", show(p)
+    out, p = probe(box, "int80")
+    assert out == "int80 ok", show(p)
+
+
 def test_seccomp_bad_profile_reports(box):
     prof = os.path.join(box.tmp, "bad.json")
     with open(prof, "w") as f:
