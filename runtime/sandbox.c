@@ -378,7 +378,8 @@ static int release_and_wait(int fd, pid_t pid, struct berr *e)
 	struct child_report rep;
 	ssize_t n;
 
-	if (write(fd, "g", 1) != 1) {
+	/* MSG_NOSIGNAL: a child that died already must not SIGPIPE PID 1. */
+	if (send(fd, "g", 1, MSG_NOSIGNAL) != 1) {
 		int err = errno;
 		kill(pid, SIGKILL);
 		wait_pid(pid);

@@ -57,10 +57,28 @@ static int bind_mount(const char *src, const char *tgt, unsigned long flags, str
 	return r;
 }
 
+/* overlayfs splits its options at ',' and lowerdir at ':'. */
+static int check_layer_path(const char *path, struct berr *e)
+{
+	if (!path || path[0] != '/' || strpbrk(path, ",:\\"))
+		return berr_msg(e, EINVAL,
+				"overlay layer path \"%s\" must be absolute, without ',' ':' '\\'",
+				path ? path : "");
+	return 0;
+}
+
 static int mount_overlay(const struct sb_spec *spec, struct berr *e)
 {
 	char opts[OVL_OPTS_MAX];
 	size_t n = 0;
+
+	for (int i = 0; i < spec->nlower; i++) {
+		if (check_layer_path(spec->lowerdirs[i], e) < 0)
+			return -EINVAL;
+	}
+	if ((spec->upperdir && check_layer_path(spec->upperdir, e) < 0) ||
+	    (spec->workdir && check_layer_path(spec->workdir, e) < 0))
+		return -EINVAL;
 
 	/* overlayfs lists the top-most lower layer first. */
 	n += snprintf(opts + n, sizeof(opts) - n, "lowerdir=");

@@ -609,3 +609,10 @@ def test_shebang_proc_self_exe_gets_the_copy(box):
             except OSError:
                 pass
         proc.wait()
+
+
+def test_layer_path_with_comma_refused(box):
+    odd = os.path.join(box.tmp, "odd,upperdir=")
+    os.makedirs(odd, exist_ok=True)
+    p = box.run("true", lowers=[box.lower, odd])
+    assert p.returncode == 125 and "overlay layer path" in p.stderr, show(p)
