@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -808,18 +809,11 @@ static int build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, st
 
 /* ------------------------------------------------------------- export */
 
-/* libseccomp 2.5 exports only to an fd: go through a memfd. */
-static int export_bpf(scmp_filter_ctx ctx, struct sc_filter *f, struct berr *e)
+/* Read a program exported into fd back into f->insns. */
+static int read_bpf(int fd, struct sc_filter *f, struct berr *e)
 {
-	_cleanup_fd_ int fd = memfd_create("seccomp", MFD_CLOEXEC);
 	struct stat st;
-	int r;
 
-	if (fd < 0)
-		return berr_set(e, errno, "memfd_create");
-	r = seccomp_export_bpf(ctx, fd);
-	if (r < 0)
-		return berr_set(e, -r, "seccomp_export_bpf");
 	if (fstat(fd, &st) < 0)
 		return berr_set(e, errno, "fstat seccomp memfd");
 	if (st.st_size == 0 || st.st_size % sizeof(struct sock_filter) ||
@@ -838,39 +832,105 @@ static int export_bpf(scmp_filter_ctx ctx, struct sc_filter *f, struct berr *e)
 	return 0;
 }
 
+/* libseccomp 2.5 exports only to an fd: go through a memfd. The kernel
+ * ANDs no_new_privs separately; libseccomp must not set it. */
+static int export_bpf(scmp_filter_ctx ctx, int fd, struct berr *e)
+{
+	int r;
+
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return berr_set(e, -r, "seccomp_export_bpf");
+	return 0;
+}
+
+/* A profile file is outside input: parse and compile it in a forked
+ * child, so PID 1 (which calls sb_start) never runs the parser itself
+ * (DESIGN.md section 4). The program comes back in a memfd, errors on a pipe. */
+static int compile_json_isolated(const char *path, uint64_t caps, struct sc_filter *f,
+				 struct berr *e)
+{
+	_cleanup_fd_ int mfd = memfd_create("seccomp", MFD_CLOEXEC);
+	int errp[2];
+	ssize_t n;
+	pid_t pid;
+	int status;
+
+	if (mfd < 0)
+		return berr_set(e, errno, "memfd_create");
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		return berr_set(e, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(errp[0]);
+		close(errp[1]);
+		return berr_set(e, errno, "fork");
+	}
+	if (pid == 0) {
+		scmp_filter_ctx ctx = NULL;
+		int r;
+
+		close(errp[0]);
+		r = build_json(path, caps, &ctx, e);
+		if (r == 0)
+			r = export_bpf(ctx, mfd, e);
+		if (r < 0)
+			write_all(errp[1], e, sizeof(*e));
+		_exit(r < 0);
+	}
+	close(errp[1]);
+	do
+		n = read(errp[0], e, sizeof(*e));
+	while (n < 0 && errno == EINTR);
+	close(errp[0]);
+	status = wait_pid(pid);
+	if (n == (ssize_t)sizeof(*e)) {
+		e->msg[sizeof(e->msg) - 1] = '\0';
+		return -(e->code > 0 ? e->code : EINVAL);
+	}
+	if (status != 0)
+		return berr_msg(e, EIO, "seccomp profile %s: compiler exited with %d", path,
+				status);
+	return read_bpf(mfd, f, e);
+}
+
 int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct berr *e)
 {
 	static struct sc_filter cache[4];
 	static uint64_t cache_caps[4];
 	static unsigned ncache;
-	scmp_filter_ctx ctx = NULL;
+	_cleanup_fd_ int mfd = -1;
+	scmp_filter_ctx ctx;
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	if (!profile) {
-		for (unsigned i = 0; i < ncache; i++) {
-			if (cache_caps[i] == caps) {
-				*f = cache[i];
-				return 0;
-			}
-		}
-		ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-		if (!ctx)
-			return berr_msg(e, ENOMEM, "seccomp_init");
-		r = build_default(ctx, caps, e);
-	} else {
-		r = build_json(profile, caps, &ctx, e);
+	if (profile) {
+		r = compile_json_isolated(profile, caps, f, e);
+		f->owned = 1;
+		return r;
 	}
-	/* The kernel ANDs no_new_privs separately; do not let libseccomp set it. */
+	for (unsigned i = 0; i < ncache; i++) {
+		if (cache_caps[i] == caps) {
+			*f = cache[i];
+			return 0;
+		}
+	}
+	mfd = memfd_create("seccomp", MFD_CLOEXEC);
+	if (mfd < 0)
+		return berr_set(e, errno, "memfd_create");
+	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (!ctx)
+		return berr_msg(e, ENOMEM, "seccomp_init");
+	r = build_default(ctx, caps, e);
 	if (r == 0)
-		seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+		r = export_bpf(ctx, mfd, e);
+	seccomp_release(ctx);
 	if (r == 0)
-		r = export_bpf(ctx, f, e);
-	if (ctx)
-		seccomp_release(ctx);
+		r = read_bpf(mfd, f, e);
 	if (r < 0)
 		return r;
-	if (!profile && ncache < ARRAY_SIZE(cache)) {
+	if (ncache < ARRAY_SIZE(cache)) {
 		cache[ncache] = *f;
 		cache_caps[ncache++] = caps;
 	} else {
