@@ -101,3 +101,12 @@ def test_failed_start_removes_cgroup(vm):
     assert rc == 127 and 'exec: "nothere": executable file not found in $PATH' in out, out
     left = vm.sh("ls /sys/fs/cgroup/berth/ | grep -c sandbox- || true").strip()
     assert left == "0", left
+
+
+def test_cli_runs_from_sealed_copy(vm):
+    vm.n += 1
+    d = "%s/c%d" % (ROOT, vm.n)
+    vm.run("mkdir -p %s/u %s/w %s/r" % (d, d, d))
+    out = vm.sh("berth sandbox-run --lower %s/l --upper %s/u --work %s/w --rootfs %s/r "
+                "-- sleep 2 2>&1 & sleep 1; readlink /proc/$!/exe; wait" % (ROOT, d, d, d), 30)
+    assert "/memfd:berth" in out and "warning" not in out, out
