@@ -110,3 +110,12 @@ def test_cli_runs_from_sealed_copy(vm):
     out = vm.sh("berth sandbox-run --lower %s/l --upper %s/u --work %s/w --rootfs %s/r "
                 "-- sleep 2 2>&1 & sleep 1; readlink /proc/$!/exe; wait" % (ROOT, d, d, d), 30)
     assert "/memfd:berth" in out and "warning" not in out, out
+
+
+def test_exec_joins_cgroup_and_namespaces(vm):
+    out, rc = run(vm, "--hostname inside --also-exec 'hostname; cat /proc/self/cgroup; "
+                  "mknod /dev/kk c 1 11 2>/dev/null || echo mknod-denied' -- sleep 2 2>&1")
+    assert rc == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "inside" and lines[1] == "0::/", out
+    assert "mknod-denied" in out and "exec exited 0" in out, out
