@@ -82,7 +82,7 @@ static int cg_write_num(const char *dir, const char *file, int64_t v, struct ber
  * Best effort per controller: a kernel without cpuset still gets memory. */
 static void enable_controllers(const char *path)
 {
-	static const char *const ctl[] = { "+memory", "+pids", "+cpu", "+cpuset" };
+	static const char *const ctl[] = {"+memory", "+pids", "+cpu", "+cpuset"};
 	char dir[4096], file[4200];
 
 	snprintf(dir, sizeof(dir), "%s", path);
@@ -104,9 +104,10 @@ static int write_limits(const char *path, const struct sb_limits *l, struct berr
 	int r = 0;
 
 	if (cg_swap_max(l->memory, l->memory_swap, &swap) < 0)
-		return berr_msg(e, EINVAL, "memory-swap %" PRId64 " with memory %" PRId64
-				": must be -1 or at least the memory limit", l->memory_swap,
-				l->memory);
+		return berr_msg(e, EINVAL,
+				"memory-swap %" PRId64 " with memory %" PRId64
+				": must be -1 or at least the memory limit",
+				l->memory_swap, l->memory);
 	if (l->memory > 0)
 		r = cg_write_num(path, "memory.max", l->memory, e);
 	/* memory.swap.max is absent when the kernel has no swap accounting. */
@@ -136,10 +137,12 @@ int cg_create(const char *path, const struct sb_limits *l, int *dirfd, struct be
 
 	if (strncmp(path, CG_ROOT "/", strlen(CG_ROOT) + 1) != 0 || strstr(path, ".."))
 		return berr_msg(e, EINVAL, "cgroup %s: not below " CG_ROOT, path);
-	enable_controllers(path);
 	r = mkdir_p(path, 0755);
 	if (r < 0)
 		return berr_set(e, -r, "create cgroup %s", path);
+	/* After mkdir: a parent must exist to enable controllers in it, and
+	 * enabling them gives existing children their interface files. */
+	enable_controllers(path);
 	r = write_limits(path, l, e);
 	if (r < 0) {
 		rmdir(path);
@@ -248,11 +251,24 @@ int cg_parse_bytes(const char *s, int64_t *out)
 	if (errno || end == s || v < 0)
 		return -EINVAL;
 	switch (*end) {
-	case 'b': case 'B': case '\0': break;
-	case 'k': case 'K': mul = 1024; break;
-	case 'm': case 'M': mul = 1024 * 1024; break;
-	case 'g': case 'G': mul = 1024 * 1024 * 1024; break;
-	default: return -EINVAL;
+	case 'b':
+	case 'B':
+	case '\0':
+		break;
+	case 'k':
+	case 'K':
+		mul = 1024;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1024 * 1024;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1024 * 1024 * 1024;
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (*end && end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
 		return -EINVAL;

@@ -15,12 +15,12 @@
 #include "sandbox.h"
 
 #define CG_ROOT "/sys/fs/cgroup"
-#define CG_MAX (-1)	/* "max" in a limit file */
-#define CG_UNSET (-2)	/* leave the file alone */
+#define CG_MAX (-1)   /* "max" in a limit file */
+#define CG_UNSET (-2) /* leave the file alone */
 
 struct cg_stats {
 	int64_t memory_current;
-	int64_t memory_max;	/* CG_MAX when unlimited */
+	int64_t memory_max; /* CG_MAX when unlimited */
 	int64_t oom_kill;
 	int64_t cpu_usage_usec;
 	int64_t pids_current;

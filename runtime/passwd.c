@@ -151,9 +151,9 @@ int pw_resolve(const char *passwd_path, const char *group_path, const char *spec
 	} else {
 		known = find_user(passwd_path, user, 0, ids, name, sizeof(name));
 		if (!known)
-			return berr_msg(e, ENOENT,
-					"unable to find user %s: no matching entries in passwd file",
-					user);
+			return berr_msg(
+			    e, ENOENT, "unable to find user %s: no matching entries in passwd file",
+			    user);
 	}
 	if (group) {
 		if (parse_id(group, &id))
@@ -161,9 +161,9 @@ int pw_resolve(const char *passwd_path, const char *group_path, const char *spec
 		else if (find_group(group_path, group, &id))
 			ids->gid = id;
 		else
-			return berr_msg(e, ENOENT,
-					"unable to find group %s: no matching entries in group file",
-					group);
+			return berr_msg(
+			    e, ENOENT, "unable to find group %s: no matching entries in group file",
+			    group);
 	}
 	add_group(ids, ids->gid);
 	if (known && !group)

@@ -53,8 +53,8 @@
 
 /* struct clone_args of clone3(2), version 2 (with cgroup). */
 struct sb_clone_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-		set_tid, set_tid_size, cgroup;
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+	    set_tid_size, cgroup;
 };
 
 struct child_report {
@@ -65,8 +65,8 @@ struct child_report {
 struct child_ctx {
 	const struct sb_spec *spec;
 	int sync_fd;
-	int netns_fd;	/* sb_start: join this netns instead of a new one */
-	int pidfd;	/* sb_exec: the container's init */
+	int netns_fd;			/* sb_start: join this netns instead of a new one */
+	int pidfd;			/* sb_exec: the container's init */
 	const struct sc_filter *filter; /* NULL: unconfined */
 };
 
@@ -86,7 +86,7 @@ static pid_t clone_into(uint64_t flags, int cgfd)
 
 static void child_fail(int fd, const struct berr *e)
 {
-	struct child_report rep = { .code = e->code > 0 ? e->code : EINVAL };
+	struct child_report rep = {.code = e->code > 0 ? e->code : EINVAL};
 
 	memcpy(rep.msg, e->msg, sizeof(rep.msg));
 	rep.msg[sizeof(rep.msg) - 1] = '\0';
@@ -98,7 +98,7 @@ static void child_fail(int fd, const struct berr *e)
  * crossed fds (stdout on 2, stderr on 1) survive. */
 static int setup_stdio(const struct sb_spec *spec, struct berr *e)
 {
-	int src[3] = { spec->stdin_fd, spec->stdout_fd, spec->stderr_fd };
+	int src[3] = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd};
 	int tmp[3];
 
 	for (int i = 0; i < 3; i++) {
@@ -333,6 +333,19 @@ static int child_join(const struct child_ctx *c, struct berr *e)
 	return finish_and_exec(c, e);
 }
 
+/* The supervisor blocks signals for its signalfd and may ignore some;
+ * both would survive execve into the container. */
+static void reset_signals(void)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Runs in the clone: never returns. */
 static void child_main(struct child_ctx *c, bool join)
 {
@@ -342,16 +355,7 @@ static void child_main(struct child_ctx *c, bool join)
 
 	berr_clear(&e);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/* The supervisor blocks signals for its signalfd and ignores SIGPIPE;
-	 * a blocked mask and ignored signals would survive the exec. */
-	{
-		sigset_t none;
-
-		for (int sig = 1; sig < NSIG; sig++)
-			signal(sig, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-	}
+	reset_signals();
 	if (fd < 0)
 		_exit(127);
 	c->sync_fd = fd;
@@ -374,7 +378,8 @@ static int release_and_wait(int fd, pid_t pid, struct berr *e)
 	struct child_report rep;
 	ssize_t n;
 
-	if (write(fd, "g", 1) != 1) {
+	/* MSG_NOSIGNAL: a child that died already must not SIGPIPE PID 1. */
+	if (send(fd, "g", 1, MSG_NOSIGNAL) != 1) {
 		int err = errno;
 		kill(pid, SIGKILL);
 		wait_pid(pid);
@@ -453,7 +458,7 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 {
 	uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 	struct sc_filter filter;
-	struct child_ctx c = { .spec = spec, .netns_fd = -1, .pidfd = -1 };
+	struct child_ctx c = {.spec = spec, .netns_fd = -1, .pidfd = -1};
 	_cleanup_fd_ int netns_fd = -1, cgfd = -1;
 	int sv[2], r;
 	bool use_filter;
@@ -515,9 +520,9 @@ int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec,
 	    struct berr *e)
 {
 	struct sc_filter filter;
-	struct child_ctx c = { .spec = spec, .netns_fd = -1 };
+	struct child_ctx c = {.spec = spec, .netns_fd = -1};
 	_cleanup_fd_ int pidfd = -1, own_pidns = -1, cgfd = -1;
-	int sv[2] = { -1, -1 }, r;
+	int sv[2] = {-1, -1}, r;
 	bool use_filter;
 	pid_t child;
 

@@ -21,13 +21,22 @@
 #endif
 
 static const char *const masked_paths[] = {
-	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-	"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
-	"/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
 };
 
 static const char *const readonly_paths[] = {
-	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
 static int do_mount(const char *src, const char *tgt, const char *type, unsigned long flags,
@@ -48,19 +57,36 @@ static int bind_mount(const char *src, const char *tgt, unsigned long flags, str
 	return r;
 }
 
+/* overlayfs splits its options at ',' and lowerdir at ':'. */
+static int check_layer_path(const char *path, struct berr *e)
+{
+	if (!path || path[0] != '/' || strpbrk(path, ",:\\"))
+		return berr_msg(e, EINVAL,
+				"overlay layer path \"%s\" must be absolute, without ',' ':' '\\'",
+				path ? path : "");
+	return 0;
+}
+
 static int mount_overlay(const struct sb_spec *spec, struct berr *e)
 {
 	char opts[OVL_OPTS_MAX];
 	size_t n = 0;
 
+	for (int i = 0; i < spec->nlower; i++) {
+		if (check_layer_path(spec->lowerdirs[i], e) < 0)
+			return -EINVAL;
+	}
+	if ((spec->upperdir && check_layer_path(spec->upperdir, e) < 0) ||
+	    (spec->workdir && check_layer_path(spec->workdir, e) < 0))
+		return -EINVAL;
+
 	/* overlayfs lists the top-most lower layer first. */
 	n += snprintf(opts + n, sizeof(opts) - n, "lowerdir=");
 	for (int i = spec->nlower - 1; i >= 0 && n < sizeof(opts); i--)
-		n += snprintf(opts + n, sizeof(opts) - n, "%s%s", spec->lowerdirs[i],
-			      i ? ":" : "");
+		n += snprintf(opts + n, sizeof(opts) - n, "%s%s", spec->lowerdirs[i], i ? ":" : "");
 	if (n < sizeof(opts) && spec->upperdir && spec->workdir)
-		n += snprintf(opts + n, sizeof(opts) - n, ",upperdir=%s,workdir=%s",
-			      spec->upperdir, spec->workdir);
+		n += snprintf(opts + n, sizeof(opts) - n, ",upperdir=%s,workdir=%s", spec->upperdir,
+			      spec->workdir);
 	if (n >= sizeof(opts))
 		return berr_msg(e, E2BIG, "overlay options for %s exceed a page", spec->rootfs);
 	return do_mount("overlay", spec->rootfs, "overlay", MS_NODEV, opts, e);
@@ -74,8 +100,7 @@ static int open_source(const char *path, int *fd, struct berr *e)
 	*fd = -1;
 	if (!path)
 		return 0;
-	*fd = syscall(SYS_open_tree, AT_FDCWD, path,
-		      OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
+	*fd = syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE);
 	if (*fd < 0)
 		return berr_set(e, errno, "open_tree %s", path);
 	return 0;
@@ -107,9 +132,15 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 		r = open_source(spec->resolv_file, &st->resolv_fd, e);
 	if (r == 0)
 		r = open_source(spec->hostname_file, &st->hostname_fd, e);
-	/* The pty the caller made becomes /dev/console, as in Docker with -t. */
-	if (r == 0 && spec->tty && isatty(0))
-		r = open_source("/proc/self/fd/0", &st->console_fd, e);
+	/* The pty the caller made becomes /dev/console, as in Docker with -t.
+	 * By name: the fd's own mount belongs to the parent's namespace, and
+	 * open_tree() clones only mounts of ours. No name, no console. */
+	if (r == 0 && spec->tty && isatty(0)) {
+		char tty[128];
+
+		if (ttyname_r(0, tty, sizeof(tty)) == 0)
+			r = open_source(tty, &st->console_fd, e);
+	}
 	if (r < 0)
 		return r;
 	/* pivot_root(".", "."): the old root ends up on top of the new one and
@@ -186,7 +217,8 @@ static int mount_sys(bool privileged, struct berr *e)
 	int r = make_target("/sys", true, e);
 
 	if (r == 0)
-		r = do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, NULL, e);
+		r = do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, NULL,
+			     e);
 	/* The container's own cgroup (cgroup namespace) at /sys/fs/cgroup. */
 	if (r == 0) {
 		struct berr ignored; /* best effort: absent on cgroup v1 hosts */
@@ -202,16 +234,16 @@ struct dev_node {
 };
 
 static const struct dev_node dev_nodes[] = {
-	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
-	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+    {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static int mount_dev(struct sbfs_state *st, struct berr *e)
 {
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "/dev/fd" },	    { "/proc/self/fd/0", "/dev/stdin" },
-		{ "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
-		{ "pts/ptmx", "/dev/ptmx" },
+	    {"/proc/self/fd", "/dev/fd"},	{"/proc/self/fd/0", "/dev/stdin"},
+	    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
+	    {"pts/ptmx", "/dev/ptmx"},
 	};
 	char path[64];
 	int r = make_target("/dev", true, e);
@@ -221,8 +253,8 @@ static int mount_dev(struct sbfs_state *st, struct berr *e)
 			     "mode=755,size=65536k", e);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(dev_nodes); i++) {
 		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i].name);
-		if (mknod(path, S_IFCHR | 0666,
-			  makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0)
+		if (mknod(path, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) <
+		    0)
 			r = berr_set(e, errno, "mknod %s", path);
 		else if (chmod(path, 0666) < 0) /* past the umask */
 			r = berr_set(e, errno, "chmod %s", path);
@@ -259,8 +291,8 @@ static int mask_path(const char *path, struct berr *e)
 	if (stat(path, &sb) < 0)
 		return 0;
 	if (S_ISDIR(sb.st_mode))
-		return do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-				"size=0", e);
+		return do_mount("tmpfs", path, "tmpfs",
+				MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0", e);
 	return do_mount("/dev/null", path, NULL, MS_BIND, NULL, e);
 }
 

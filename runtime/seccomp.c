@@ -5,11 +5,14 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -21,68 +24,366 @@
 /* Docker's default allow list (unconditional part), x86-64 plus its 32-bit
  * compat names; names a kernel or libseccomp does not know are skipped. */
 static const char *const allow_always[] = {
-	"accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "cachestat",
-	"capget", "capset", "chdir", "chmod", "chown", "chown32", "clock_adjtime",
-	"clock_adjtime64", "clock_getres", "clock_getres_time64", "clock_gettime",
-	"clock_gettime64", "clock_nanosleep", "clock_nanosleep_time64", "close", "close_range",
-	"connect", "copy_file_range", "creat", "dup", "dup2", "dup3", "epoll_create",
-	"epoll_create1", "epoll_ctl", "epoll_ctl_old", "epoll_pwait", "epoll_pwait2",
-	"epoll_wait", "epoll_wait_old", "eventfd", "eventfd2", "execve", "execveat", "exit",
-	"exit_group", "faccessat", "faccessat2", "fadvise64", "fadvise64_64", "fallocate",
-	"fanotify_mark", "fchdir", "fchmod", "fchmodat", "fchmodat2", "fchown", "fchown32",
-	"fchownat", "fcntl", "fcntl64", "fdatasync", "fgetxattr", "flistxattr", "flock", "fork",
-	"fremovexattr", "fsetxattr", "fstat", "fstat64", "fstatat64", "fstatfs", "fstatfs64",
-	"fsync", "ftruncate", "ftruncate64", "futex", "futex_requeue", "futex_time64",
-	"futex_wait", "futex_waitv", "futex_wake", "futimesat", "getcpu", "getcwd", "getdents",
-	"getdents64", "getegid", "getegid32", "geteuid", "geteuid32", "getgid", "getgid32",
-	"getgroups", "getgroups32", "getitimer", "getpeername", "getpgid", "getpgrp", "getpid",
-	"getppid", "getpriority", "getrandom", "getresgid", "getresgid32", "getresuid",
-	"getresuid32", "getrlimit", "get_robust_list", "getrusage", "getsid", "getsockname",
-	"getsockopt", "get_thread_area", "gettid", "gettimeofday", "getuid", "getuid32",
-	"getxattr", "inotify_add_watch", "inotify_init", "inotify_init1", "inotify_rm_watch",
-	"io_cancel", "ioctl", "io_destroy", "io_getevents", "io_pgetevents",
-	"io_pgetevents_time64", "ioprio_get", "ioprio_set", "io_setup", "io_submit", "ipc",
-	"kill", "landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self",
-	"lchown", "lchown32", "lgetxattr", "link", "linkat", "listen", "listxattr", "llistxattr",
-	"_llseek", "lremovexattr", "lseek", "lsetxattr", "lstat", "lstat64", "madvise",
-	"map_shadow_stack", "membarrier", "memfd_create", "memfd_secret", "mincore", "mkdir",
-	"mkdirat", "mknod", "mknodat", "mlock", "mlock2", "mlockall", "mmap", "mmap2",
-	"mprotect", "mq_getsetattr", "mq_notify", "mq_open", "mq_timedreceive",
-	"mq_timedreceive_time64", "mq_timedsend", "mq_timedsend_time64", "mq_unlink", "mremap",
-	"msgctl", "msgget", "msgrcv", "msgsnd", "msync", "munlock", "munlockall", "munmap",
-	"name_to_handle_at", "nanosleep", "newfstatat", "_newselect", "open", "openat",
-	"openat2", "pause", "pidfd_open", "pidfd_send_signal", "pipe", "pipe2", "pkey_alloc",
-	"pkey_free", "pkey_mprotect", "poll", "ppoll", "ppoll_time64", "prctl", "pread64",
-	"preadv", "preadv2", "prlimit64", "process_mrelease", "pselect6", "pselect6_time64",
-	"pwrite64", "pwritev", "pwritev2", "read", "readahead", "readlink", "readlinkat",
-	"readv", "recv", "recvfrom", "recvmmsg", "recvmmsg_time64", "recvmsg",
-	"remap_file_pages", "removexattr", "rename", "renameat", "renameat2", "restart_syscall",
-	"rmdir", "rseq", "rt_sigaction", "rt_sigpending", "rt_sigprocmask", "rt_sigqueueinfo",
-	"rt_sigreturn", "rt_sigsuspend", "rt_sigtimedwait", "rt_sigtimedwait_time64",
-	"rt_tgsigqueueinfo", "sched_getaffinity", "sched_getattr", "sched_getparam",
-	"sched_get_priority_max", "sched_get_priority_min", "sched_getscheduler",
-	"sched_rr_get_interval", "sched_rr_get_interval_time64", "sched_setaffinity",
-	"sched_setattr", "sched_setparam", "sched_setscheduler", "sched_yield", "seccomp",
-	"select", "semctl", "semget", "semop", "semtimedop", "semtimedop_time64", "send",
-	"sendfile", "sendfile64", "sendmmsg", "sendmsg", "sendto", "setfsgid", "setfsgid32",
-	"setfsuid", "setfsuid32", "setgid", "setgid32", "setgroups", "setgroups32", "setitimer",
-	"setpgid", "setpriority", "setregid", "setregid32", "setresgid", "setresgid32",
-	"setresuid", "setresuid32", "setreuid", "setreuid32", "setrlimit", "set_robust_list",
-	"setsid", "setsockopt", "set_thread_area", "set_tid_address", "setuid", "setuid32",
-	"setxattr", "shmat", "shmctl", "shmdt", "shmget", "shutdown", "sigaltstack", "signalfd",
-	"signalfd4", "sigprocmask", "sigreturn", "socketcall", "socketpair", "splice", "stat",
-	"stat64", "statfs", "statfs64", "statx", "symlink", "symlinkat", "sync",
-	"sync_file_range", "syncfs", "sysinfo", "tee", "tgkill", "time", "timer_create",
-	"timer_delete", "timer_getoverrun", "timer_gettime", "timer_gettime64", "timer_settime",
-	"timer_settime64", "timerfd_create", "timerfd_gettime", "timerfd_gettime64",
-	"timerfd_settime", "timerfd_settime64", "times", "tkill", "truncate", "truncate64",
-	"ugetrlimit", "umask", "uname", "unlink", "unlinkat", "utime", "utimensat",
-	"utimensat_time64", "utimes", "vfork", "vmsplice", "wait4", "waitid", "waitpid",
-	"write", "writev",
-	/* x86-64 only; Docker also allows ptrace on kernels >= 4.8, where it
-	 * can no longer be used to bypass seccomp. */
-	"arch_prctl", "modify_ldt", "ptrace", "process_vm_readv", "process_vm_writev",
-	NULL,
+    "accept",
+    "accept4",
+    "access",
+    "adjtimex",
+    "alarm",
+    "bind",
+    "brk",
+    "cachestat",
+    "capget",
+    "capset",
+    "chdir",
+    "chmod",
+    "chown",
+    "chown32",
+    "clock_adjtime",
+    "clock_adjtime64",
+    "clock_getres",
+    "clock_getres_time64",
+    "clock_gettime",
+    "clock_gettime64",
+    "clock_nanosleep",
+    "clock_nanosleep_time64",
+    "close",
+    "close_range",
+    "connect",
+    "copy_file_range",
+    "creat",
+    "dup",
+    "dup2",
+    "dup3",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_ctl_old",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "epoll_wait",
+    "epoll_wait_old",
+    "eventfd",
+    "eventfd2",
+    "execve",
+    "execveat",
+    "exit",
+    "exit_group",
+    "faccessat",
+    "faccessat2",
+    "fadvise64",
+    "fadvise64_64",
+    "fallocate",
+    "fanotify_mark",
+    "fchdir",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "fchown",
+    "fchown32",
+    "fchownat",
+    "fcntl",
+    "fcntl64",
+    "fdatasync",
+    "fgetxattr",
+    "flistxattr",
+    "flock",
+    "fork",
+    "fremovexattr",
+    "fsetxattr",
+    "fstat",
+    "fstat64",
+    "fstatat64",
+    "fstatfs",
+    "fstatfs64",
+    "fsync",
+    "ftruncate",
+    "ftruncate64",
+    "futex",
+    "futex_requeue",
+    "futex_time64",
+    "futex_wait",
+    "futex_waitv",
+    "futex_wake",
+    "futimesat",
+    "getcpu",
+    "getcwd",
+    "getdents",
+    "getdents64",
+    "getegid",
+    "getegid32",
+    "geteuid",
+    "geteuid32",
+    "getgid",
+    "getgid32",
+    "getgroups",
+    "getgroups32",
+    "getitimer",
+    "getpeername",
+    "getpgid",
+    "getpgrp",
+    "getpid",
+    "getppid",
+    "getpriority",
+    "getrandom",
+    "getresgid",
+    "getresgid32",
+    "getresuid",
+    "getresuid32",
+    "getrlimit",
+    "get_robust_list",
+    "getrusage",
+    "getsid",
+    "getsockname",
+    "getsockopt",
+    "get_thread_area",
+    "gettid",
+    "gettimeofday",
+    "getuid",
+    "getuid32",
+    "getxattr",
+    "inotify_add_watch",
+    "inotify_init",
+    "inotify_init1",
+    "inotify_rm_watch",
+    "io_cancel",
+    "ioctl",
+    "io_destroy",
+    "io_getevents",
+    "io_pgetevents",
+    "io_pgetevents_time64",
+    "ioprio_get",
+    "ioprio_set",
+    "io_setup",
+    "io_submit",
+    "ipc",
+    "kill",
+    "landlock_add_rule",
+    "landlock_create_ruleset",
+    "landlock_restrict_self",
+    "lchown",
+    "lchown32",
+    "lgetxattr",
+    "link",
+    "linkat",
+    "listen",
+    "listxattr",
+    "llistxattr",
+    "_llseek",
+    "lremovexattr",
+    "lseek",
+    "lsetxattr",
+    "lstat",
+    "lstat64",
+    "madvise",
+    "map_shadow_stack",
+    "membarrier",
+    "memfd_create",
+    "memfd_secret",
+    "mincore",
+    "mkdir",
+    "mkdirat",
+    "mknod",
+    "mknodat",
+    "mlock",
+    "mlock2",
+    "mlockall",
+    "mmap",
+    "mmap2",
+    "mprotect",
+    "mq_getsetattr",
+    "mq_notify",
+    "mq_open",
+    "mq_timedreceive",
+    "mq_timedreceive_time64",
+    "mq_timedsend",
+    "mq_timedsend_time64",
+    "mq_unlink",
+    "mremap",
+    "msgctl",
+    "msgget",
+    "msgrcv",
+    "msgsnd",
+    "msync",
+    "munlock",
+    "munlockall",
+    "munmap",
+    "name_to_handle_at",
+    "nanosleep",
+    "newfstatat",
+    "_newselect",
+    "open",
+    "openat",
+    "openat2",
+    "pause",
+    "pidfd_open",
+    "pidfd_send_signal",
+    "pipe",
+    "pipe2",
+    "pkey_alloc",
+    "pkey_free",
+    "pkey_mprotect",
+    "poll",
+    "ppoll",
+    "ppoll_time64",
+    "prctl",
+    "pread64",
+    "preadv",
+    "preadv2",
+    "prlimit64",
+    "process_mrelease",
+    "pselect6",
+    "pselect6_time64",
+    "pwrite64",
+    "pwritev",
+    "pwritev2",
+    "read",
+    "readahead",
+    "readlink",
+    "readlinkat",
+    "readv",
+    "recv",
+    "recvfrom",
+    "recvmmsg",
+    "recvmmsg_time64",
+    "recvmsg",
+    "remap_file_pages",
+    "removexattr",
+    "rename",
+    "renameat",
+    "renameat2",
+    "restart_syscall",
+    "rmdir",
+    "rseq",
+    "rt_sigaction",
+    "rt_sigpending",
+    "rt_sigprocmask",
+    "rt_sigqueueinfo",
+    "rt_sigreturn",
+    "rt_sigsuspend",
+    "rt_sigtimedwait",
+    "rt_sigtimedwait_time64",
+    "rt_tgsigqueueinfo",
+    "sched_getaffinity",
+    "sched_getattr",
+    "sched_getparam",
+    "sched_get_priority_max",
+    "sched_get_priority_min",
+    "sched_getscheduler",
+    "sched_rr_get_interval",
+    "sched_rr_get_interval_time64",
+    "sched_setaffinity",
+    "sched_setattr",
+    "sched_setparam",
+    "sched_setscheduler",
+    "sched_yield",
+    "seccomp",
+    "select",
+    "semctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semtimedop_time64",
+    "send",
+    "sendfile",
+    "sendfile64",
+    "sendmmsg",
+    "sendmsg",
+    "sendto",
+    "setfsgid",
+    "setfsgid32",
+    "setfsuid",
+    "setfsuid32",
+    "setgid",
+    "setgid32",
+    "setgroups",
+    "setgroups32",
+    "setitimer",
+    "setpgid",
+    "setpriority",
+    "setregid",
+    "setregid32",
+    "setresgid",
+    "setresgid32",
+    "setresuid",
+    "setresuid32",
+    "setreuid",
+    "setreuid32",
+    "setrlimit",
+    "set_robust_list",
+    "setsid",
+    "setsockopt",
+    "set_thread_area",
+    "set_tid_address",
+    "setuid",
+    "setuid32",
+    "setxattr",
+    "shmat",
+    "shmctl",
+    "shmdt",
+    "shmget",
+    "shutdown",
+    "sigaltstack",
+    "signalfd",
+    "signalfd4",
+    "sigprocmask",
+    "sigreturn",
+    "socketcall",
+    "socketpair",
+    "splice",
+    "stat",
+    "stat64",
+    "statfs",
+    "statfs64",
+    "statx",
+    "symlink",
+    "symlinkat",
+    "sync",
+    "sync_file_range",
+    "syncfs",
+    "sysinfo",
+    "tee",
+    "tgkill",
+    "time",
+    "timer_create",
+    "timer_delete",
+    "timer_getoverrun",
+    "timer_gettime",
+    "timer_gettime64",
+    "timer_settime",
+    "timer_settime64",
+    "timerfd_create",
+    "timerfd_gettime",
+    "timerfd_gettime64",
+    "timerfd_settime",
+    "timerfd_settime64",
+    "times",
+    "tkill",
+    "truncate",
+    "truncate64",
+    "ugetrlimit",
+    "umask",
+    "uname",
+    "unlink",
+    "unlinkat",
+    "utime",
+    "utimensat",
+    "utimensat_time64",
+    "utimes",
+    "vfork",
+    "vmsplice",
+    "wait4",
+    "waitid",
+    "waitpid",
+    "write",
+    "writev",
+    /* x86-64 only; Docker also allows ptrace on kernels >= 4.8, where it
+     * can no longer be used to bypass seccomp. */
+    "arch_prctl",
+    "modify_ldt",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    NULL,
 };
 
 struct cap_group {
@@ -91,31 +392,61 @@ struct cap_group {
 };
 
 static const char *const g_sys_admin[] = {
-	"bpf", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen", "fspick",
-	"lookup_dcookie", "mount", "mount_setattr", "move_mount", "open_tree", "perf_event_open",
-	"quotactl", "quotactl_fd", "setdomainname", "sethostname", "setns", "syslog", "umount",
-	"umount2", "unshare", NULL,
+    "bpf",
+    "clone3",
+    "fanotify_init",
+    "fsconfig",
+    "fsmount",
+    "fsopen",
+    "fspick",
+    "lookup_dcookie",
+    "mount",
+    "mount_setattr",
+    "move_mount",
+    "open_tree",
+    "perf_event_open",
+    "quotactl",
+    "quotactl_fd",
+    "setdomainname",
+    "sethostname",
+    "setns",
+    "syslog",
+    "umount",
+    "umount2",
+    "unshare",
+    NULL,
 };
-static const char *const g_sys_boot[] = { "reboot", NULL };
-static const char *const g_sys_chroot[] = { "chroot", NULL };
-static const char *const g_sys_module[] = { "delete_module", "init_module", "finit_module", NULL };
-static const char *const g_sys_pacct[] = { "acct", NULL };
-static const char *const g_sys_ptrace[] = { "kcmp", "pidfd_getfd", "process_madvise", NULL };
-static const char *const g_sys_rawio[] = { "iopl", "ioperm", NULL };
-static const char *const g_sys_time[] = { "settimeofday", "stime", "clock_settime",
-					  "clock_settime64", NULL };
-static const char *const g_sys_tty[] = { "vhangup", NULL };
-static const char *const g_sys_nice[] = { "get_mempolicy", "mbind", "set_mempolicy",
-					  "set_mempolicy_home_node", NULL };
-static const char *const g_syslog[] = { "syslog", NULL };
-static const char *const g_bpf[] = { "bpf", NULL };
-static const char *const g_perfmon[] = { "perf_event_open", NULL };
+static const char *const g_dac_read_search[] = {"open_by_handle_at", NULL};
+static const char *const g_sys_boot[] = {"reboot", NULL};
+static const char *const g_sys_chroot[] = {"chroot", NULL};
+static const char *const g_sys_module[] = {"delete_module", "init_module", "finit_module", NULL};
+static const char *const g_sys_pacct[] = {"acct", NULL};
+static const char *const g_sys_ptrace[] = {"kcmp", "pidfd_getfd", "process_madvise", NULL};
+static const char *const g_sys_rawio[] = {"iopl", "ioperm", NULL};
+static const char *const g_sys_time[] = {"settimeofday", "stime", "clock_settime",
+					 "clock_settime64", NULL};
+static const char *const g_sys_tty[] = {"vhangup", NULL};
+static const char *const g_sys_nice[] = {"get_mempolicy", "mbind", "set_mempolicy",
+					 "set_mempolicy_home_node", NULL};
+static const char *const g_syslog[] = {"syslog", NULL};
+static const char *const g_bpf[] = {"bpf", NULL};
+static const char *const g_perfmon[] = {"perf_event_open", NULL};
 
 static const struct cap_group cap_groups[] = {
-	{ 21, g_sys_admin }, { 22, g_sys_boot },  { 18, g_sys_chroot }, { 16, g_sys_module },
-	{ 20, g_sys_pacct }, { 19, g_sys_ptrace }, { 17, g_sys_rawio }, { 25, g_sys_time },
-	{ 26, g_sys_tty },   { 23, g_sys_nice },   { 34, g_syslog },    { 39, g_bpf },
-	{ 38, g_perfmon },
+    {2, g_dac_read_search},
+    {21, g_sys_admin},
+    {22, g_sys_boot},
+    {18, g_sys_chroot},
+    {16, g_sys_module},
+    {20, g_sys_pacct},
+    {19, g_sys_ptrace},
+    {17, g_sys_rawio},
+    {25, g_sys_time},
+    {26, g_sys_tty},
+    {23, g_sys_nice},
+    {34, g_syslog},
+    {39, g_bpf},
+    {38, g_perfmon},
 };
 
 #define CAP_SYS_ADMIN_BIT 21
@@ -153,7 +484,7 @@ static int add_names(scmp_filter_ctx ctx, const char *const *names, struct berr 
 static int add_arches(scmp_filter_ctx ctx, struct berr *e)
 {
 #if defined(__x86_64__)
-	static const uint32_t extra[] = { SCMP_ARCH_X86, SCMP_ARCH_X32 };
+	static const uint32_t extra[] = {SCMP_ARCH_X86, SCMP_ARCH_X32};
 	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
 		int r = seccomp_arch_add(ctx, extra[i]);
 		if (r < 0 && r != -EEXIST)
@@ -165,7 +496,7 @@ static int add_arches(scmp_filter_ctx ctx, struct berr *e)
 
 static int build_default(scmp_filter_ctx ctx, uint64_t caps, struct berr *e)
 {
-	static const uint64_t personas[] = { 0x0, 0x8, 0x20000, 0x20008, 0xffffffff };
+	static const uint64_t personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
 	int r = add_arches(ctx, e);
 
 	if (r == 0)
@@ -227,10 +558,13 @@ static int parse_op(const char *s, enum scmp_compare *op)
 		const char *name;
 		enum scmp_compare op;
 	} ops[] = {
-		{ "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
-		{ "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-		{ "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
-		{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+	    {"SCMP_CMP_NE", SCMP_CMP_NE},
+	    {"SCMP_CMP_LT", SCMP_CMP_LT},
+	    {"SCMP_CMP_LE", SCMP_CMP_LE},
+	    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+	    {"SCMP_CMP_GE", SCMP_CMP_GE},
+	    {"SCMP_CMP_GT", SCMP_CMP_GT},
+	    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 	};
 	for (size_t i = 0; s && i < ARRAY_SIZE(ops); i++) {
 		if (strcmp(s, ops[i].name) == 0) {
@@ -250,15 +584,67 @@ static bool caps_match(json_t *rule, uint64_t caps)
 	size_t i;
 	uint64_t m;
 
-	json_array_foreach(inc, i, v) {
+	json_array_foreach(inc, i, v)
+	{
 		if (sb_cap_parse(json_string_value(v), &m) < 0 || !(caps & m))
 			return false;
 	}
-	json_array_foreach(exc, i, v) {
+	json_array_foreach(exc, i, v)
+	{
 		if (sb_cap_parse(json_string_value(v), &m) == 0 && (caps & m))
 			return false;
 	}
 	return true;
+}
+
+#if defined(__x86_64__)
+#define GOARCH "amd64" /* Docker's profiles name architectures as Go does */
+#elif defined(__aarch64__)
+#define GOARCH "arm64"
+#else
+#define GOARCH "unknown"
+#endif
+
+static bool has_string(json_t *arr, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* "5.8" against the running kernel; true when unknown. */
+static bool kernel_at_least(const char *min)
+{
+	struct utsname u;
+	unsigned kmaj = 0, kmin = 0, maj = 0, mn = 0;
+
+	if (!min || uname(&u) < 0 || sscanf(min, "%u.%u", &maj, &mn) < 1 ||
+	    sscanf(u.release, "%u.%u", &kmaj, &kmin) < 1)
+		return true;
+	return kmaj > maj || (kmaj == maj && kmin >= mn);
+}
+
+/* Docker's includes/excludes: caps (all must be held / none may be),
+ * arches (of this build) and minKernel. */
+static bool rule_applies(json_t *rule, uint64_t caps)
+{
+	json_t *inc = json_object_get(rule, "includes");
+	json_t *exc = json_object_get(rule, "excludes");
+	json_t *arches = json_object_get(inc, "arches");
+
+	if (!caps_match(rule, caps))
+		return false;
+	if (json_array_size(arches) > 0 && !has_string(arches, GOARCH))
+		return false;
+	if (has_string(json_object_get(exc, "arches"), GOARCH))
+		return false;
+	return kernel_at_least(json_string_value(json_object_get(inc, "minKernel")));
 }
 
 static int parse_args(json_t *args, struct scmp_arg_cmp *cmp, unsigned *n, bool *same_index,
@@ -272,7 +658,8 @@ static int parse_args(json_t *args, struct scmp_arg_cmp *cmp, unsigned *n, bool 
 	*same_index = false;
 	if (json_array_size(args) > 6)
 		return berr_msg(e, EINVAL, "more than 6 args in a rule");
-	json_array_foreach(args, i, a) {
+	json_array_foreach(args, i, a)
+	{
 		json_int_t idx = json_integer_value(json_object_get(a, "index"));
 		enum scmp_compare op;
 
@@ -301,7 +688,7 @@ static int add_json_rule(scmp_filter_ctx ctx, json_t *rule, uint64_t caps, struc
 	size_t i;
 	int r;
 
-	if (!caps_match(rule, caps))
+	if (!rule_applies(rule, caps))
 		return 0;
 	if (parse_action(json_string_value(json_object_get(rule, "action")),
 			 json_object_get(rule, "errnoRet"), &act) < 0)
@@ -314,7 +701,8 @@ static int add_json_rule(scmp_filter_ctx ctx, json_t *rule, uint64_t caps, struc
 		json_array_append(names, json_object_get(rule, "name"));
 		json_object_set_new(rule, "names", names);
 	}
-	json_array_foreach(names, i, nm) {
+	json_array_foreach(names, i, nm)
+	{
 		const char *s = json_string_value(nm);
 
 		if (!s)
@@ -352,6 +740,25 @@ static int parse_arch(const char *s, uint32_t *arch)
 	return 0;
 }
 
+/* "architectures", or else the sub-architectures of ours in "archMap". */
+static json_t *profile_arches(json_t *root)
+{
+	json_t *arches = json_object_get(root, "architectures"), *m;
+	size_t i;
+
+	if (json_array_size(arches) > 0)
+		return arches;
+	json_array_foreach(json_object_get(root, "archMap"), i, m)
+	{
+		const char *a = json_string_value(json_object_get(m, "architecture"));
+		uint32_t arch;
+
+		if (parse_arch(a, &arch) == 0 && arch == seccomp_arch_native())
+			return json_object_get(m, "subArchitectures");
+	}
+	return NULL;
+}
+
 static int build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, struct berr *e)
 {
 	json_error_t jerr;
@@ -374,7 +781,8 @@ static int build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, st
 		json_decref(root);
 		return berr_msg(e, ENOMEM, "seccomp_init");
 	}
-	json_array_foreach(json_object_get(root, "architectures"), i, v) {
+	json_array_foreach(profile_arches(root), i, v)
+	{
 		if (parse_arch(json_string_value(v), &arch) < 0)
 			continue; /* foreign architectures do not matter here */
 		r = seccomp_arch_add(*ctxp, arch);
@@ -385,7 +793,8 @@ static int build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, st
 			break;
 		}
 	}
-	json_array_foreach(json_object_get(root, "syscalls"), i, v) {
+	json_array_foreach(json_object_get(root, "syscalls"), i, v)
+	{
 		if (r < 0)
 			break;
 		r = add_json_rule(*ctxp, v, caps, e);
@@ -400,18 +809,11 @@ static int build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, st
 
 /* ------------------------------------------------------------- export */
 
-/* libseccomp 2.5 exports only to an fd: go through a memfd. */
-static int export_bpf(scmp_filter_ctx ctx, struct sc_filter *f, struct berr *e)
+/* Read a program exported into fd back into f->insns. */
+static int read_bpf(int fd, struct sc_filter *f, struct berr *e)
 {
-	_cleanup_fd_ int fd = memfd_create("seccomp", MFD_CLOEXEC);
 	struct stat st;
-	int r;
 
-	if (fd < 0)
-		return berr_set(e, errno, "memfd_create");
-	r = seccomp_export_bpf(ctx, fd);
-	if (r < 0)
-		return berr_set(e, -r, "seccomp_export_bpf");
 	if (fstat(fd, &st) < 0)
 		return berr_set(e, errno, "fstat seccomp memfd");
 	if (st.st_size == 0 || st.st_size % sizeof(struct sock_filter) ||
@@ -430,39 +832,105 @@ static int export_bpf(scmp_filter_ctx ctx, struct sc_filter *f, struct berr *e)
 	return 0;
 }
 
+/* libseccomp 2.5 exports only to an fd: go through a memfd. The kernel
+ * ANDs no_new_privs separately; libseccomp must not set it. */
+static int export_bpf(scmp_filter_ctx ctx, int fd, struct berr *e)
+{
+	int r;
+
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return berr_set(e, -r, "seccomp_export_bpf");
+	return 0;
+}
+
+/* A profile file is outside input: parse and compile it in a forked
+ * child, so PID 1 (which calls sb_start) never runs the parser itself
+ * (DESIGN.md section 4). The program comes back in a memfd, errors on a pipe. */
+static int compile_json_isolated(const char *path, uint64_t caps, struct sc_filter *f,
+				 struct berr *e)
+{
+	_cleanup_fd_ int mfd = memfd_create("seccomp", MFD_CLOEXEC);
+	int errp[2];
+	ssize_t n;
+	pid_t pid;
+	int status;
+
+	if (mfd < 0)
+		return berr_set(e, errno, "memfd_create");
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		return berr_set(e, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(errp[0]);
+		close(errp[1]);
+		return berr_set(e, errno, "fork");
+	}
+	if (pid == 0) {
+		scmp_filter_ctx ctx = NULL;
+		int r;
+
+		close(errp[0]);
+		r = build_json(path, caps, &ctx, e);
+		if (r == 0)
+			r = export_bpf(ctx, mfd, e);
+		if (r < 0)
+			write_all(errp[1], e, sizeof(*e));
+		_exit(r < 0);
+	}
+	close(errp[1]);
+	do
+		n = read(errp[0], e, sizeof(*e));
+	while (n < 0 && errno == EINTR);
+	close(errp[0]);
+	status = wait_pid(pid);
+	if (n == (ssize_t)sizeof(*e)) {
+		e->msg[sizeof(e->msg) - 1] = '\0';
+		return -(e->code > 0 ? e->code : EINVAL);
+	}
+	if (status != 0)
+		return berr_msg(e, EIO, "seccomp profile %s: compiler exited with %d", path,
+				status);
+	return read_bpf(mfd, f, e);
+}
+
 int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct berr *e)
 {
 	static struct sc_filter cache[4];
 	static uint64_t cache_caps[4];
 	static unsigned ncache;
-	scmp_filter_ctx ctx = NULL;
+	_cleanup_fd_ int mfd = -1;
+	scmp_filter_ctx ctx;
 	int r;
 
 	memset(f, 0, sizeof(*f));
-	if (!profile) {
-		for (unsigned i = 0; i < ncache; i++) {
-			if (cache_caps[i] == caps) {
-				*f = cache[i];
-				return 0;
-			}
-		}
-		ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-		if (!ctx)
-			return berr_msg(e, ENOMEM, "seccomp_init");
-		r = build_default(ctx, caps, e);
-	} else {
-		r = build_json(profile, caps, &ctx, e);
+	if (profile) {
+		r = compile_json_isolated(profile, caps, f, e);
+		f->owned = 1;
+		return r;
 	}
-	/* The kernel ANDs no_new_privs separately; do not let libseccomp set it. */
+	for (unsigned i = 0; i < ncache; i++) {
+		if (cache_caps[i] == caps) {
+			*f = cache[i];
+			return 0;
+		}
+	}
+	mfd = memfd_create("seccomp", MFD_CLOEXEC);
+	if (mfd < 0)
+		return berr_set(e, errno, "memfd_create");
+	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (!ctx)
+		return berr_msg(e, ENOMEM, "seccomp_init");
+	r = build_default(ctx, caps, e);
 	if (r == 0)
-		seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+		r = export_bpf(ctx, mfd, e);
+	seccomp_release(ctx);
 	if (r == 0)
-		r = export_bpf(ctx, f, e);
-	if (ctx)
-		seccomp_release(ctx);
+		r = read_bpf(mfd, f, e);
 	if (r < 0)
 		return r;
-	if (!profile && ncache < ARRAY_SIZE(cache)) {
+	if (ncache < ARRAY_SIZE(cache)) {
 		cache[ncache] = *f;
 		cache_caps[ncache++] = caps;
 	} else {
@@ -480,7 +948,7 @@ void sc_filter_free(struct sc_filter *f)
 
 int sc_load(const struct sc_filter *f)
 {
-	struct sock_fprog prog = { .len = f->len, .filter = f->insns };
+	struct sock_fprog prog = {.len = f->len, .filter = f->insns};
 
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		return -errno;

@@ -7,7 +7,9 @@
  * that are allowed only with a capability (mount and unshare with
  * CAP_SYS_ADMIN, reboot with CAP_SYS_BOOT, ...). A profile file is Docker's
  * JSON format (defaultAction, defaultErrnoRet, architectures, syscalls
- * with names, action, errnoRet, args, includes/excludes caps).
+ * with names, action, errnoRet, args, includes/excludes caps, arches and
+ * minKernel; archMap), parsed and compiled in a forked child so that the
+ * caller (PID 1) never runs the parser on outside input.
  */
 #ifndef BERTH_SECCOMP_H
 #define BERTH_SECCOMP_H
@@ -17,9 +19,9 @@
 #include "err.h"
 
 struct sc_filter {
-	void *insns;		/* struct sock_filter[] */
-	unsigned short len;	/* number of instructions */
-	int owned;		/* 1: sc_filter_free() frees insns */
+	void *insns;	    /* struct sock_filter[] */
+	unsigned short len; /* number of instructions */
+	int owned;	    /* 1: sc_filter_free() frees insns */
 };
 
 /* profile NULL = the default profile (compiled once per capability set and

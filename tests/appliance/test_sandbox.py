@@ -6,7 +6,7 @@ open read-only with count=0, never a write to a device."""
 from harness import Appliance
 
 ROOT = "/tmp/sb"
-APPLETS = "sh id cat mknod dd mount hostname echo grep head sleep ls touch seq true"
+APPLETS = "sh id cat mknod dd mount hostname echo grep head sleep ls touch seq true sort"
 
 
 def setup_module(build):
@@ -85,3 +85,37 @@ def test_protections_hold_in_appliance(vm):
                   "cat /proc/keys /proc/timer_list 2>/dev/null | grep -c . || true'" % ro)
     assert "mount-denied" in out and "ro-denied" in out, out
     assert out.splitlines()[-1] == "0", out
+
+
+def test_oom_kill_counted(vm):
+    out, rc = run(vm, "-m 16m --print-stats -- sh -c "
+                  "'head -c 100000000 /dev/zero | sort > /dev/null; echo sort=$?' 2>&1", 120)
+    assert "sort=137" in out, out
+    assert "memory_max=16777216" in out, out
+    oom = int(out.split("oom_kill=")[1].split()[0])
+    assert oom >= 1, out
+
+
+def test_failed_start_removes_cgroup(vm):
+    out, rc = run(vm, "-- nothere 2>&1")
+    assert rc == 127 and 'exec: "nothere": executable file not found in $PATH' in out, out
+    left = vm.sh("ls /sys/fs/cgroup/berth/ | grep -c sandbox- || true").strip()
+    assert left == "0", left
+
+
+def test_cli_runs_from_sealed_copy(vm):
+    vm.n += 1
+    d = "%s/c%d" % (ROOT, vm.n)
+    vm.run("mkdir -p %s/u %s/w %s/r" % (d, d, d))
+    out = vm.sh("berth sandbox-run --lower %s/l --upper %s/u --work %s/w --rootfs %s/r "
+                "-- sleep 2 2>&1 & sleep 1; readlink /proc/$!/exe; wait" % (ROOT, d, d, d), 30)
+    assert "/memfd:berth" in out and "warning" not in out, out
+
+
+def test_exec_joins_cgroup_and_namespaces(vm):
+    out, rc = run(vm, "--hostname inside --also-exec 'hostname; cat /proc/self/cgroup; "
+                  "mknod /dev/kk c 1 11 2>/dev/null || echo mknod-denied' -- sleep 2 2>&1")
+    assert rc == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "inside" and lines[1] == "0::/", out
+    assert "mknod-denied" in out and "exec exited 0" in out, out

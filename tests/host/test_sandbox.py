@@ -253,7 +253,15 @@ def test_seccomp_json_profile(box):
                        {"names": ["socket"], "action": "SCMP_ACT_ERRNO",
                         "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]},
                        {"names": ["unshare"], "action": "SCMP_ACT_ERRNO",
-                        "excludes": {"caps": ["CAP_SYS_ADMIN"]}}]}, f)
+                        "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+                       # Rules for other architectures or newer kernels
+                       # must not apply here.
+                       {"names": ["mount"], "action": "SCMP_ACT_ERRNO",
+                        "includes": {"arches": ["s390x"]}},
+                       {"names": ["mount"], "action": "SCMP_ACT_ERRNO",
+                        "includes": {"minKernel": "99.0"}},
+                       {"names": ["personality"], "action": "SCMP_ACT_ERRNO",
+                        "includes": {"arches": ["amd64"], "minKernel": "3.0"}}]}, f)
     opts = ["--security-opt", "seccomp=" + prof]
     p = box.sh("mkdir /tmp/d", opts=opts)
     assert p.returncode != 0 and "Permission denied" in p.stderr, show(p)
@@ -263,6 +271,34 @@ def test_seccomp_json_profile(box):
     assert denied(out), show(p)
     out, p = probe(box, "unshare", opts=opts + ["--cap-add", "SYS_ADMIN"])
     assert out == "unshare ok", show(p)
+    out, p = probe(box, "mount", opts=opts + ["--cap-add", "SYS_ADMIN"])
+    assert out == "mount ok", show(p)
+    out, p = probe(box, "personality", opts=opts)
+    assert denied(out), show(p)
+
+
+def test_seccomp_arch_map(box):
+    # Docker's profile lists architectures in archMap; ours brings its
+    # 32-bit sub-architecture. Without it, i386 calls would be killed.
+    def profile(name, extra):
+        path = os.path.join(box.tmp, name)
+        with open(path, "w") as f:
+            json.dump(dict({"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+                {"names": ["getpid", "exit_group", "write", "execve", "brk", "arch_prctl",
+                           "set_tid_address", "ioctl", "writev", "exit"],
+                 "action": "SCMP_ACT_ALLOW"}]}, **extra), f)
+        return path
+    mapped = profile("map.json", {"archMap": [
+        {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]},
+        {"architecture": "SCMP_ARCH_X86_64",
+         "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]}]})
+    native = profile("native.json", {})
+    out, p = probe(box, "int80", opts=["--security-opt", "seccomp=" + mapped])
+    assert out == "int80 ok", show(p)
+    out, p = probe(box, "int80", opts=["--security-opt", "seccomp=" + native])
+    assert out != "int80 ok", show(p)
+    out, p = probe(box, "int80")
+    assert out == "int80 ok", show(p)
 
 
 def test_seccomp_bad_profile_reports(box):
@@ -456,3 +492,127 @@ def test_exec_joins_running_container(box):
 def test_exec_status_propagates(box):
     p = box.run("sleep", "2", opts=["--also-exec", "exec nothere"])
     assert "exec exited 127" in p.stderr, show(p)
+
+
+def test_signal_mask_and_ignored_signals_reset(box):
+    # A supervisor blocks signals for its signalfd and may ignore some; the
+    # container must start with neither.
+    def blocked():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGUSR1})
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    upper, work, rootfs = box.dirs()
+    p = subprocess.run([box.berth, "sandbox-run", "--lower", box.lower, "--upper", upper,
+                        "--work", work, "--rootfs", rootfs, "--", "grep", "-e", "SigBlk",
+                        "-e", "SigIgn", "/proc/self/status"],
+                       capture_output=True, text=True, timeout=30, preexec_fn=blocked)
+    st = dict(line.split(":\t") for line in p.stdout.splitlines())
+    assert int(st["SigBlk"], 16) == 0 and int(st["SigIgn"], 16) == 0, show(p)
+
+
+def test_tty_console(box):
+    import pty
+    master, slave = pty.openpty()
+    upper, work, rootfs = box.dirs()
+    proc = subprocess.Popen([box.berth, "sandbox-run", "-t", "--lower", box.lower, "--upper",
+                             upper, "--work", work, "--rootfs", rootfs, "--", "/bin/sh", "-c",
+                             "tty; [ -c /dev/console ] && echo console-ok; "
+                             "grep -c ' /dev/console ' /proc/self/mountinfo"],
+                            stdin=slave, stdout=slave, stderr=slave, close_fds=True)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=30) == 0, out
+    text = out.decode().replace("\r", "")
+    assert "/dev/pts/" in text or "/dev/console" in text, text
+    assert "console-ok" in text and text.strip().endswith("1"), text
+
+
+def test_runs_from_sealed_memfd_copy(box):
+    # CVE-2019-5736: what enters the container is a sealed copy of berth,
+    # never the file on disk. Writing to the copy is harmless either way.
+    before = open(box.berth, "rb").read()
+    upper, work, rootfs = box.dirs()
+    proc = subprocess.Popen([box.berth, "sandbox-run", "--lower", box.lower, "--upper", upper,
+                             "--work", work, "--rootfs", rootfs, "--", "sleep", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    exe = ""
+    for _ in range(100):
+        exe = os.readlink("/proc/%d/exe" % proc.pid)
+        if "memfd:" in exe:
+            break
+        time.sleep(0.02)
+    try:
+        assert exe.startswith("/memfd:berth"), exe
+        try:
+            with open("/proc/%d/exe" % proc.pid, "r+b", buffering=0) as f:
+                f.write(b"X")
+            wrote = True
+        except OSError:
+            wrote = False
+        assert not wrote, "sealed copy was writable"
+    finally:
+        proc.kill()
+        proc.wait()
+    assert open(box.berth, "rb").read() == before
+
+
+def find_child(pid):
+    for _ in range(250):
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                kids = f.read().split()
+            if kids:
+                return int(kids[0])
+        except OSError:
+            pass
+        time.sleep(0.02)
+    return None
+
+
+def test_shebang_proc_self_exe_gets_the_copy(box):
+    # A "#!/proc/self/exe" program as the container's command makes the
+    # kernel run whatever the exec'ing process runs: berth. It must be the
+    # sealed copy, not build/berth. (As PID 1 it boots as init: kill it.)
+    evil = os.path.join(box.tmp, "evil-exe")
+    os.makedirs(os.path.join(evil, "bin"), exist_ok=True)
+    with open(os.path.join(evil, "bin/evil"), "w") as f:
+        f.write("#!/proc/self/exe\n")
+    os.chmod(os.path.join(evil, "bin/evil"), 0o755)
+    upper, work, rootfs = box.dirs()
+    proc = subprocess.Popen([box.berth, "sandbox-run", "--lower", box.lower, "--lower", evil,
+                             "--upper", upper, "--work", work, "--rootfs", rootfs, "--",
+                             "/bin/evil"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        child = find_child(proc.pid)
+        assert child, "container process not found"
+        exe = ""
+        for _ in range(100):
+            exe = os.readlink("/proc/%d/exe" % child)
+            with open("/proc/%d/cmdline" % child, "rb") as f:
+                if f.read().startswith(b"/proc/self/exe"):
+                    break
+            time.sleep(0.02)
+        assert exe.startswith("/memfd:berth"), exe
+    finally:
+        proc.kill()
+        if child:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except OSError:
+                pass
+        proc.wait()
+
+
+def test_layer_path_with_comma_refused(box):
+    odd = os.path.join(box.tmp, "odd,upperdir=")
+    os.makedirs(odd, exist_ok=True)
+    p = box.run("true", lowers=[box.lower, odd])
+    assert p.returncode == 125 and "overlay layer path" in p.stderr, show(p)

@@ -149,8 +149,7 @@ static void test_missing_files(void **state)
 	struct pw_ids ids;
 	struct berr e;
 
-	assert_int_equal(pw_resolve("/nonexistent/passwd", "/nonexistent/group", "0", &ids, &e),
-			 0);
+	assert_int_equal(pw_resolve("/nonexistent/passwd", "/nonexistent/group", "0", &ids, &e), 0);
 	assert_int_equal(ids.uid, 0);
 	assert_string_equal(ids.home, "/");
 	assert_int_equal(pw_resolve("/nonexistent/passwd", NULL, "root", &ids, &e), -ENOENT);
@@ -159,13 +158,13 @@ static void test_missing_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty_is_root),
-		cmocka_unit_test(test_name_with_supplementary_groups),
-		cmocka_unit_test(test_numeric_known_and_unknown),
-		cmocka_unit_test(test_user_and_group),
-		cmocka_unit_test(test_missing_user_and_group),
-		cmocka_unit_test(test_bad_specs),
-		cmocka_unit_test(test_missing_files),
+	    cmocka_unit_test(test_empty_is_root),
+	    cmocka_unit_test(test_name_with_supplementary_groups),
+	    cmocka_unit_test(test_numeric_known_and_unknown),
+	    cmocka_unit_test(test_user_and_group),
+	    cmocka_unit_test(test_missing_user_and_group),
+	    cmocka_unit_test(test_bad_specs),
+	    cmocka_unit_test(test_missing_files),
 	};
 	return cmocka_run_group_tests(tests, write_samples, remove_samples);
 }

@@ -37,14 +37,14 @@ static void test_default_caps_are_dockers_14(void **state)
 
 	assert_int_equal(__builtin_popcountll(d), 14);
 	assert_int_equal(d, 0xa80425fbull);
-	assert_true(caps_has(d, 27)); /* MKNOD */
+	assert_true(caps_has(d, 27));  /* MKNOD */
 	assert_false(caps_has(d, 21)); /* SYS_ADMIN */
 }
 
 static void test_cap_add_drop(void **state)
 {
-	char *add[] = { "SYS_ADMIN" }, *drop[] = { "NET_RAW" }, *all[] = { "ALL" };
-	char *bad[] = { "NOPE" };
+	char *add[] = {"SYS_ADMIN"}, *drop[] = {"NET_RAW"}, *all[] = {"ALL"};
+	char *bad[] = {"NOPE"};
 	uint64_t d = sb_default_caps(), out;
 
 	assert_int_equal(caps_compute(d, add, 1, drop, 1, &out), 0);
@@ -116,12 +116,9 @@ static void test_parse_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cap_names),
-		cmocka_unit_test(test_default_caps_are_dockers_14),
-		cmocka_unit_test(test_cap_add_drop),
-		cmocka_unit_test(test_shares_to_weight),
-		cmocka_unit_test(test_swap_math),
-		cmocka_unit_test(test_parse_bytes),
+	    cmocka_unit_test(test_cap_names),	 cmocka_unit_test(test_default_caps_are_dockers_14),
+	    cmocka_unit_test(test_cap_add_drop), cmocka_unit_test(test_shares_to_weight),
+	    cmocka_unit_test(test_swap_math),	 cmocka_unit_test(test_parse_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
