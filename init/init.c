@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -27,10 +28,12 @@
 #include "sysctl.h"
 #include "timeline.h"
 #include "../runtime/log.h"
+#include "../runtime/selfexe.h"
 #include "../runtime/util.h"
 #include "../runtime/version.h"
 
 #define MODULES_LIST "/etc/berth/modules"
+#define T0_ENV "BERTH_INIT_T0"
 
 static const int early_blocked[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP };
 
@@ -168,6 +171,24 @@ int init_main(int argc, char **argv)
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	umask(022);
 	uint64_t t_init = now_ns();
+	const char *t0 = getenv(T0_ENV);
+	struct berr seal_err = { 0 };
+
+	/* Phase 0: run from a sealed copy of berth, so nothing that enters a
+	 * container can reach the binary on disk (CVE-2019-5736). */
+	if (t0) {
+		t_init = strtoull(t0, NULL, 10);
+		unsetenv(T0_ENV);
+	} else {
+		char buf[32];
+
+		mkdir("/proc", 0555);
+		mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)t_init);
+		setenv(T0_ENV, buf, 1);
+		selfexe_seal(argv, &seal_err); /* returns only on failure */
+		unsetenv(T0_ENV);
+	}
 
 	/* Phase 1: the basic mounts and cgroup2 with its controllers. */
 	if (mounts_early(&e) < 0)
@@ -180,6 +201,8 @@ int init_main(int argc, char **argv)
 		reboot(RB_DISABLE_CAD); /* Ctrl-Alt-Del becomes SIGINT */
 	mounts_cgroup_controllers();
 	log_info("berth %s starting", BERTH_VERSION);
+	if (seal_err.code)
+		log_err("%s; running from the image's binary", seal_err.msg);
 	timeline_mark("mounts");
 	/* Phase 2: off the initramfs root mount, so containers can pivot_root. */
 	if (!fatal)

@@ -15,6 +15,7 @@
 #include "client.h"
 #include "img_cli.h"
 #include "proto.h"
+#include "selfexe.h"
 #include "sandbox_cli.h"
 #include "util.h"
 #include "version.h"
@@ -242,6 +243,14 @@ int main(int argc, char **argv)
 	if (i >= argc) {
 		cmd_help("", 0, NULL);
 		return 1;
+	}
+	/* Processes that start or enter containers run from a sealed copy of
+	 * berth, so nothing in a container can reach the binary on disk
+	 * (CVE-2019-5736). init does it itself, after mounting /proc. */
+	if (strcmp(argv[i], "daemon") == 0 || strcmp(argv[i], "exec") == 0) {
+		struct berr e;
+		if (selfexe_seal(argv, &e) < 0)
+			fprintf(stderr, "berth: warning: %s\n", e.msg);
 	}
 	return dispatch(root ? root : "", argc - i, argv + i);
 }

@@ -168,3 +168,11 @@ def test_exec_and_top(d):
     d.ok("rm", "-f", "busy")
     rc, out, err = d.cli("exec", "busy", "true")
     assert rc != 0 and "No such container" in err
+
+
+def test_supervisor_runs_from_sealed_copy(d):
+    # CVE-2019-5736: what containers could reach is a sealed memfd copy
+    exe = os.readlink("/proc/%d/exe" % d.proc.pid)
+    assert exe.startswith("/memfd:berth"), exe
+    with open("/proc/%d/exe" % d.proc.pid, "rb") as a, open(d.berth, "rb") as b:
+        assert a.read() == b.read()
