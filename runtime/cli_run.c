@@ -15,58 +15,11 @@
 #include "client.h"
 #include "container.h"
 #include "image.h"
+#include "merge.h"
 #include "sandbox.h"
 #include "util.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-struct strv {
-	char **v;
-	int n;
-};
-
-static int strv_add(struct strv *s, const char *x)
-{
-	char **g = realloc(s->v, (s->n + 2) * sizeof(char *));
-
-	if (!g)
-		return -ENOMEM;
-	s->v = g;
-	s->v[s->n] = strdup(x);
-	if (!s->v[s->n])
-		return -ENOMEM;
-	s->v[++s->n] = NULL;
-	return 0;
-}
-
-/* Set KEY=VAL, replacing an existing KEY (later settings win, as in Docker). */
-static int env_set(struct strv *s, const char *kv)
-{
-	size_t k = strcspn(kv, "=");
-
-	for (int i = 0; i < s->n; i++) {
-		if (strncmp(s->v[i], kv, k) == 0 && s->v[i][k] == '=') {
-			char *d = strdup(kv);
-			if (!d)
-				return -ENOMEM;
-			free(s->v[i]);
-			s->v[i] = d;
-			return 0;
-		}
-	}
-	return strv_add(s, kv);
-}
-
-static bool env_has(const struct strv *s, const char *key)
-{
-	size_t k = strlen(key);
-
-	for (int i = 0; i < s->n; i++) {
-		if (strncmp(s->v[i], key, k) == 0 && s->v[i][k] == '=')
-			return true;
-	}
-	return false;
-}
 
 /* "-e KEY" takes KEY from our environment; "-e KEY=VAL" sets it. */
 static int env_arg(struct strv *s, const char *arg)
@@ -301,37 +254,6 @@ static int parse_volume(const char *spec, struct ctr_mount *m)
 	return m->source && m->target ? 0 : -1;
 }
 
-/* Docker: --entrypoint replaces the image's and drops its Cmd; arguments
- * after the image replace Cmd. */
-static int build_argv(const struct run_opts *o, const struct img_config *ic, int argc,
-		      char **argv, struct strv *out)
-{
-	if (o->entrypoint_set) {
-		if (*o->entrypoint)
-			strv_add(out, o->entrypoint);
-	} else {
-		for (char **p = ic->entrypoint; p && *p; p++)
-			strv_add(out, *p);
-	}
-	if (argc > 0) {
-		for (int i = 0; i < argc; i++)
-			strv_add(out, argv[i]);
-	} else if (!o->entrypoint_set) {
-		for (char **p = ic->cmd; p && *p; p++)
-			strv_add(out, *p);
-	}
-	return out->n > 0 ? 0 : -1;
-}
-
-static void strv_free(struct strv *s)
-{
-	for (int i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
 static int make_config(const char *root, const struct run_opts *o, const char *image, int argc,
 		       char **argv, struct ctr_config *c)
 {
@@ -345,7 +267,8 @@ static int make_config(const char *root, const struct run_opts *o, const char *i
 		fprintf(stderr, "berth: Unable to find image '%s' locally: %s\n", image, e.msg);
 		return 125;
 	}
-	if (build_argv(o, &info.config, argc, argv, &args) < 0) {
+	if (merge_argv(o->entrypoint_set ? o->entrypoint : NULL, info.config.entrypoint,
+		       info.config.cmd, argc, argv, &args) < 0) {
 		fprintf(stderr, "berth: No command specified\n");
 		img_info_free(&info);
 		return 125;
