@@ -18,7 +18,7 @@ T0=$(date +%s%N)
 # Debian packages the build, the appliance and the tests need.
 APT_DEPS="build-essential musl-tools busybox-static qemu-system-x86 linux-source-6.1 flex bison bc
 	libelf-dev libssl-dev cpio gzip xz-utils gperf autoconf automake libtool pkg-config dpkg-dev
-	libcmocka-dev libjansson-dev python3 iproute2 e2fsprogs kmod curl ca-certificates file bzip2"
+	libcmocka-dev libjansson-dev clang libclang-rt-14-dev python3 iproute2 e2fsprogs kmod curl ca-certificates file bzip2"
 # What `./build.sh bench` compares against.
 APT_BENCH_DEPS="crun runc"
 
@@ -952,6 +952,32 @@ unit_build_and_run() {
 	echo "$UNIT_PASSED $UNIT_FAILED" >"$BUILD/unit/counts"
 }
 
+# libFuzzer harnesses for every parser PID 1 runs on outside input, each
+# for BERTH_FUZZ_SECONDS (default 10) from its seed corpus; a crash fails.
+fuzz_build_and_run() {
+	local f name bin srcs libs pass=0 fail=0 secs=${BERTH_FUZZ_SECONDS:-10}
+	mkdir -p "$BUILD/fuzz"
+	for f in "$TOP"/tests/fuzz/fuzz_*.c; do
+		name=$(basename "${f%.c}")
+		bin=$BUILD/fuzz/$name
+		srcs=$(sed -n 's|^// sources: ||p' "$f" | head -1)
+		libs=$(sed -n 's|^// libs: ||p' "$f" | head -1)
+		# shellcheck disable=SC2086
+		clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+			-I"$TOP" -o "$bin" "$f" $(for s in $srcs; do echo "$TOP/$s"; done) $libs
+		mkdir -p "$BUILD/fuzz/$name.corpus"
+		if "$bin" -max_total_time="$secs" -artifact_prefix="$BUILD/fuzz/$name-" \
+			"$BUILD/fuzz/$name.corpus" "$TOP/tests/fuzz/corpus/$name"; then
+			pass=$((pass + 1))
+			echo "fuzz: $name ok"
+		else
+			fail=$((fail + 1))
+			echo "fuzz: $name FAILED (artifacts in $BUILD/fuzz/)"
+		fi
+	done
+	echo "$pass $fail" >"$BUILD/fuzz/counts"
+}
+
 distro_kernel() {
 	local dir=$BERTH_CACHE/distro pkg deb
 	mkdir -p "$dir"
@@ -996,10 +1022,15 @@ cmd_test() {
 	step unit unit_build_and_run || rc=$?
 	grep -E '^\[  (FAILED|  OK  |RUN|PASSED)' "$LOGS/unit.log" | grep -v '^\[ RUN' |
 		grep -E 'FAILED' | sed 's/^/    /' || true
-	local counts=(0 1)
+	local counts=(0 1) fz=(0 1)
 	# A unit build that failed before counting counts as one failure.
 	[ -f "$BUILD/unit/counts" ] && read -r -a counts <"$BUILD/unit/counts"
 	say "unit: ${counts[0]} passed, ${counts[1]} failed"
+	rm -f "$BUILD/fuzz/counts"
+	step fuzz fuzz_build_and_run || rc=$?
+	[ -f "$BUILD/fuzz/counts" ] && read -r -a fz <"$BUILD/fuzz/counts"
+	say "fuzz: ${fz[0]} passed, ${fz[1]} failed"
+	counts=($((counts[0] + fz[0])) $((counts[1] + fz[1])))
 	python3 "$TOP/tests/run.py" --build "$BUILD" --unit-passed "${counts[0]}" \
 		--unit-failed "${counts[1]}" "$@" || rc=1
 	return $rc
