@@ -84,28 +84,21 @@ static void save_state(struct ctrs *cs, struct ctr *c)
 
 /* ---- lookup ---- */
 
-/* Docker's order: exact name, exact ID, then a unique ID prefix. */
 static struct ctr *find(struct ctrs *cs, const char *ref, struct ctl_reply *r)
 {
-	struct ctr *hit = NULL;
-	size_t n = strlen(ref);
-	int matches = 0;
+	const char *ids[1024], *names[1024];
+	struct ctr *by_index[1024];
+	int n = 0, i;
 
-	if (*ref == '/')
-		ref++;
-	for (struct ctr *c = cs->list; c; c = c->next) {
-		if (strcmp(c->cfg.name, ref) == 0 || strcmp(c->cfg.id, ref) == 0)
-			return c;
+	for (struct ctr *c = cs->list; c && n < 1024; c = c->next) {
+		ids[n] = c->cfg.id;
+		names[n] = c->cfg.name;
+		by_index[n++] = c;
 	}
-	for (struct ctr *c = cs->list; n > 0 && c; c = c->next) {
-		if (strncmp(c->cfg.id, ref, n) == 0) {
-			hit = c;
-			matches++;
-		}
-	}
-	if (matches == 1)
-		return hit;
-	if (r && matches > 1)
+	i = ctr_lookup(ref, ids, names, n);
+	if (i >= 0)
+		return by_index[i];
+	if (r && i == -EEXIST)
 		reply_error(r, "multiple IDs found with provided prefix: %s", ref);
 	else if (r)
 		reply_error(r, "No such container: %s", ref);

@@ -26,57 +26,68 @@ static int64_t real_now(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-/* Find a container by exact ID, exact name or unique ID prefix, from the
+/* Find a container by exact name, exact ID or unique ID prefix, from the
  * files the supervisor keeps. */
 int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1])
 {
+	static char ids[512][CTR_ID_LEN + 1], names[512][CTR_NAME_MAX];
+	const char *idp[512], *namep[512];
 	char dir[600];
-	DIR *d;
 	struct dirent *de;
-	int prefix_hits = 0;
-	size_t n = strlen(ref);
+	DIR *d;
+	int n = 0, i;
 
-	if (*ref == '/')
-		ref++, n--;
 	snprintf(dir, sizeof(dir), "%s/run/berth/containers", root);
 	d = opendir(dir);
-	if (!d)
-		goto missing;
-	while ((de = readdir(d))) {
+	while (d && (de = readdir(d)) && n < 512) {
 		struct ctr_config c;
 		struct berr e;
 
-		if (strlen(de->d_name) != CTR_ID_LEN)
+		if (strlen(de->d_name) != CTR_ID_LEN || ctr_config_load(root, de->d_name, &c, &e) < 0)
 			continue;
-		if (strcmp(de->d_name, ref) == 0) {
-			snprintf(id, CTR_ID_LEN + 1, "%s", de->d_name);
-			closedir(d);
-			return 0;
-		}
-		if (ctr_config_load(root, de->d_name, &c, &e) == 0) {
-			bool named = strcmp(c.name, ref) == 0;
-			ctr_config_free(&c);
-			if (named) {
-				snprintf(id, CTR_ID_LEN + 1, "%s", de->d_name);
-				closedir(d);
-				return 0;
-			}
-		}
-		if (n > 0 && strncmp(de->d_name, ref, n) == 0) {
-			prefix_hits++;
-			snprintf(id, CTR_ID_LEN + 1, "%s", de->d_name);
-		}
+		snprintf(ids[n], sizeof(ids[n]), "%s", de->d_name);
+		snprintf(names[n], sizeof(names[n]), "%s", c.name);
+		ctr_config_free(&c);
+		idp[n] = ids[n];
+		namep[n] = names[n];
+		n++;
 	}
-	closedir(d);
-	if (prefix_hits == 1)
+	if (d)
+		closedir(d);
+	i = ctr_lookup(ref, idp, namep, n);
+	if (i >= 0) {
+		snprintf(id, CTR_ID_LEN + 1, "%s", ids[i]);
 		return 0;
-	if (prefix_hits > 1) {
-		fprintf(stderr, "berth: multiple IDs found with provided prefix: %s\n", ref);
-		return -1;
 	}
-missing:
-	fprintf(stderr, "berth: No such container: %s\n", ref);
+	if (i == -EEXIST)
+		fprintf(stderr, "berth: multiple IDs found with provided prefix: %s\n", ref);
+	else
+		fprintf(stderr, "berth: No such container: %s\n", ref);
 	return -1;
+}
+
+bool cli_image_in_use(const char *image_id, void *rootp)
+{
+	const char *root = rootp;
+	char dir[600];
+	struct dirent *de;
+	bool used = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/run/berth/containers", root);
+	d = opendir(dir);
+	while (d && !used && (de = readdir(d))) {
+		struct ctr_config c;
+		struct berr e;
+
+		if (strlen(de->d_name) != CTR_ID_LEN || ctr_config_load(root, de->d_name, &c, &e) < 0)
+			continue;
+		used = c.image_id && strcmp(c.image_id, image_id) == 0;
+		ctr_config_free(&c);
+	}
+	if (d)
+		closedir(d);
+	return used;
 }
 
 /* ---- ps ---- */

@@ -4,10 +4,16 @@
 #ifndef BERTH_CLI_CTR_H
 #define BERTH_CLI_CTR_H
 
+#include <stdbool.h>
+
 #include "container.h"
 
 /* Exact ID, exact name or unique ID prefix; prints Docker's error. */
 int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1]);
+
+/* True if any container (running or not) was made from image_id; ctx is
+ * the root. For `rmi`, which Docker refuses for such images. */
+bool cli_image_in_use(const char *image_id, void *root);
 
 int cli_run(const char *root, int argc, char **argv);	/* run and create */
 int cli_exec(const char *root, int argc, char **argv);

@@ -60,6 +60,32 @@ void ctr_new_name(char *buf, size_t size)
 	snprintf(buf, size, "%s_%s", adj[r[0] % ARRAY_SIZE(adj)], who[r[1] % ARRAY_SIZE(who)]);
 }
 
+int ctr_lookup(const char *ref, const char *const *ids, const char *const *names, int n)
+{
+	size_t len;
+	int hit = -ENOENT;
+
+	if (*ref == '/')
+		ref++;
+	len = strlen(ref);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(names[i], ref) == 0)
+			return i;
+	}
+	for (int i = 0; i < n; i++) {
+		if (strcmp(ids[i], ref) == 0)
+			return i;
+	}
+	for (int i = 0; len > 0 && i < n; i++) {
+		if (strncmp(ids[i], ref, len) == 0) {
+			if (hit >= 0)
+				return -EEXIST;
+			hit = i;
+		}
+	}
+	return hit;
+}
+
 bool ctr_name_valid(const char *name)
 {
 	size_t n = strlen(name);

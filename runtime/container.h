@@ -65,6 +65,11 @@ const char *ctr_status_name(enum ctr_status s);
 void ctr_new_id(char id[CTR_ID_LEN + 1]);
 /* A Docker-like "adjective_name". */
 void ctr_new_name(char *buf, size_t size);
+/* Docker's lookup order over n containers: exact name, exact ID, then a
+ * unique ID prefix (a leading '/' on the name is fine). Returns the index,
+ * -ENOENT when nothing matches, -EEXIST when a prefix is ambiguous. */
+int ctr_lookup(const char *ref, const char *const *ids, const char *const *names, int n);
+
 /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool ctr_name_valid(const char *name);
 

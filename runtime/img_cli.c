@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_ctr.h"
 #include "image.h"
 #include "layer_rules.h"
 #include "template.h"
@@ -222,15 +223,6 @@ int img_cmd_tag(const char *root, int argc, char **argv)
 	return 0;
 }
 
-/* TODO(containers): ask the container store once it exists; until then no
- * image is ever in use, so rmi never refuses for that reason. */
-static bool no_container_uses(const char *image_id, void *ctx)
-{
-	(void)image_id;
-	(void)ctx;
-	return false;
-}
-
 static void print_removed(const char *action, const char *what, void *ctx)
 {
 	(void)ctx;
@@ -252,7 +244,7 @@ int img_cmd_rmi(const char *root, int argc, char **argv)
 	if (i >= argc)
 		return usage("rmi", "requires at least 1 argument", "rmi [-f] IMAGE...");
 	for (; i < argc; i++) {
-		if (img_remove(root, argv[i], force, no_container_uses, print_removed, NULL, &e) <
+		if (img_remove(root, argv[i], force, cli_image_in_use, print_removed, (void *)root, &e) <
 		    0)
 			rc = fail(&e);
 	}

@@ -176,3 +176,22 @@ def test_supervisor_runs_from_sealed_copy(d):
     assert exe.startswith("/memfd:berth"), exe
     with open("/proc/%d/exe" % d.proc.pid, "rb") as a, open(d.berth, "rb") as b:
         assert a.read() == b.read()
+
+
+def test_rmi_refused_while_a_container_uses_the_image(d):
+    import io
+    import tarfile
+    tar = os.path.join(d.root, "solo.tar")
+    with tarfile.open(tar, "w") as t:
+        data = b"solo\n"
+        ti = tarfile.TarInfo("hello")
+        ti.size = len(data)
+        t.addfile(ti, io.BytesIO(data))
+    d.ok("import", tar, "solo")
+    d.ok("create", "--name", "user", "solo", "/hello")
+    rc, out, err = d.cli("rmi", "solo")
+    assert rc != 0 and "is being used by a container" in err, (rc, err)
+    assert "solo" in d.ok("images")
+    d.ok("rm", "user")
+    d.ok("rmi", "solo")
+    assert "solo" not in d.ok("images")

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include "runtime/container.h"
@@ -134,12 +135,31 @@ static void test_state_and_status_text(void **state)
 	assert_string_equal(text, "2023-11-14T22:13:20.123456789Z");
 }
 
+static void test_lookup(void **state)
+{
+	const char *ids[] = { "abc123aaaa", "abd456bbbb", "web000cccc" };
+	const char *names[] = { "web", "db", "abc" };
+
+	assert_int_equal(ctr_lookup("db", ids, names, 3), 1);
+	assert_int_equal(ctr_lookup("/db", ids, names, 3), 1);
+	/* a name wins over an ID prefix ("abc" is a name and a prefix) */
+	assert_int_equal(ctr_lookup("abc", ids, names, 3), 2);
+	/* an exact ID, a unique prefix, an ambiguous prefix */
+	assert_int_equal(ctr_lookup("abd456bbbb", ids, names, 3), 1);
+	assert_int_equal(ctr_lookup("web0", ids, names, 3), 2);
+	assert_int_equal(ctr_lookup("ab", ids, names, 3), -EEXIST);
+	assert_int_equal(ctr_lookup("zzz", ids, names, 3), -ENOENT);
+	assert_int_equal(ctr_lookup("", ids, names, 3), -ENOENT);
+	assert_int_equal(ctr_lookup("web", ids, names, 0), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ids_and_names),
 		cmocka_unit_test(test_config_round_trip),
 		cmocka_unit_test(test_state_and_status_text),
+		cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests_name("container", tests, setup, teardown);
 }
