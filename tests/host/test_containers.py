@@ -195,3 +195,17 @@ def test_rmi_refused_while_a_container_uses_the_image(d):
     d.ok("rm", "user")
     d.ok("rmi", "solo")
     assert "solo" not in d.ok("images")
+
+
+def test_logs_rotate_at_10_mib_keeping_3_files(d):
+    cid = d.ok("run", "-d", "--name", "chatty", "busybox", "sh", "-c",
+               "yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 27000000; echo; echo LAST-LINE")
+    assert d.ok("wait", "chatty", timeout=120).strip() == "0"
+    logs = os.path.join(d.root, "run/berth/logs")
+    files = sorted(f for f in os.listdir(logs) if f.startswith(cid.strip()))
+    assert files == [cid.strip() + ".log", cid.strip() + ".log.1", cid.strip() + ".log.2"], files
+    for f in files:
+        assert os.path.getsize(os.path.join(logs, f)) <= 10 * 1024 * 1024 + 8192
+    assert d.ok("logs", "--tail", "1", "chatty") == "LAST-LINE\n"
+    d.ok("rm", "chatty")
+    assert not [f for f in os.listdir(logs) if f.startswith(cid.strip())]
