@@ -32,75 +32,6 @@ static void on_interrupt(int sig)
 	raise(sig);
 }
 
-static void emit(const char *line, size_t len)
-{
-	if (len >= 5 && strncmp(line, "@err ", 5) == 0) {
-		fputs("berth: ", stderr);
-		fwrite(line + 5, 1, len - 5, stderr);
-		fflush(stderr);
-	} else {
-		fwrite(line, 1, len, stdout);
-		fflush(stdout);
-	}
-}
-
-/* Copy the reply out line by line, holding back the last line, which must be
- * the status line. */
-static int read_reply(int fd, int timeout_ms)
-{
-	char buf[8192];
-	size_t len = 0;
-	int status = -1, first = 1;
-
-	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		int r = poll(&p, 1, first ? timeout_ms : -1);
-		ssize_t n;
-		char *nl, *start;
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r == 0) {
-			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
-				timeout_ms / 1000);
-			return 1;
-		}
-		n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			break;
-		if (first) {
-			first = 0;
-			drop_reply_fifo(); /* the server has it open */
-		}
-		len += n;
-		buf[len] = '\0';
-		start = buf;
-		while ((nl = strchr(start, '\n'))) {
-			size_t l = nl - start + 1;
-			if (proto_status_line(start, &status) == 0) {
-				status = -1;
-				emit(start, l);
-			}
-			start += l;
-		}
-		len -= start - buf;
-		memmove(buf, start, len);
-		if (len == sizeof(buf) - 1) {
-			emit(buf, len);
-			len = 0;
-		}
-	}
-	if (len)
-		emit(buf, len);
-	if (status < 0) {
-		fprintf(stderr, "berth: the reply ended without a status\n");
-		return 1;
-	}
-	return status;
-}
-
 int client_send(const char *root, int argc, char *const argv[], struct client_reply *cr)
 {
 	char control[512], req[PROTO_LINE_MAX + 1];
@@ -238,8 +169,19 @@ int client_call(const char *root, int argc, char *const argv[])
 
 	if (client_send(root, argc, argv, &cr) < 0)
 		return 1;
-	status = read_reply(cr.fd, strcmp(argv[0], "wait") == 0 ? -1 : FIRST_BYTE_TIMEOUT_MS);
+	/* `wait` answers when the container exits: no time limit. */
+	status = client_collect(&cr, strcmp(argv[0], "wait") == 0 ? -1 : FIRST_BYTE_TIMEOUT_MS);
+	for (char *l = cr.out, *nl; status >= 0 && l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(l, "@err ", 5) == 0)
+			fprintf(stderr, "berth: %s\n", l + 5);
+		else
+			printf("%s\n", l);
+		if (!nl)
+			break;
+	}
 	client_reply_free(&cr);
-	drop_reply_fifo();
-	return status;
+	return status < 0 ? 1 : status;
 }
