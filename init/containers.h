@@ -19,6 +19,7 @@ struct ctrs;
 /* Event tags the supervisor routes to ctrs_event(). */
 #define EV_CTR_LOG 20
 #define EV_CTR_TIMER 21
+#define EV_CTR_ATTACH 22
 
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl);
 /* A container's pipe or the stop timer is ready. */
