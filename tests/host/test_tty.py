@@ -53,6 +53,7 @@ class Term:
         while True:
             m = rx.search(self.buf)
             if m:
+                self.buf_all = self.buf
                 self.buf = self.buf[m.end():]
                 return m
             left = end - time.monotonic()
@@ -113,6 +114,25 @@ def test_run_it_ctrl_d_ends_container(d):
     # the tty's output is in the log too
     assert "inside-5" in d.ok("logs", "ctrld")
     d.ok("rm", "ctrld")
+
+
+def test_slow_cli_pauses_output_not_the_daemon(d):
+    t = Term(d, "run", "-it", "--rm", "--name", "chatty", "busybox", "sh", "-c",
+             "sleep 1; seq 1 100000; echo end-$((1+1))")
+    for _ in range(100):
+        if d.cli("inspect", "-f", "{{.State.Status}}", "chatty")[1].strip() == "running":
+            break
+        time.sleep(0.05)
+    t.proc.send_signal(signal.SIGSTOP)
+    time.sleep(2)
+    # PID 1 stopped reading the pty (bounded buffers) and still answers
+    assert d.ok("ping").strip() == "pong"
+    assert d.ok("inspect", "-f", "{{.State.Status}}", "chatty").strip() == "running"
+    t.proc.send_signal(signal.SIGCONT)
+    t.expect(r"end-2", timeout=60)
+    nums = [int(x) for x in re.findall(rb"(?m)^(\d+)\r\n", t.buf_all)]
+    assert nums == list(range(1, 100001)), "lost or reordered output"
+    assert t.wait() == 0
 
 
 def test_run_i_piped_stdin(d):
