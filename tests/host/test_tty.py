@@ -107,6 +107,7 @@ def test_run_it_ctrl_d_ends_container(d):
     t.expect(r"# ")
     t.send("echo inside-$((2+3))\r")
     t.expect(r"inside-5")
+    t.expect(r"# ")
     t.send("\x04")
     assert t.wait() == 0
     assert d.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "ctrld").strip() == \
