@@ -1201,12 +1201,18 @@ static void verb_attach(struct ctrs *cs, struct proto_request *req, struct ctl_r
 		reply_error(r, "\"attach\" requires exactly 1 argument");
 	if (!c)
 		return;
-	if (!c->cfg.tty && !c->cfg.interactive)
-		return reply_error(r, "container %s has no tty and no stdin to attach to", c->cfg.id);
-	if (c->st.status != CTR_CREATED && c->st.status != CTR_RUNNING)
-		return reply_error(r, "You cannot attach to a stopped container, start it first");
-	if (c->io.attached)
-		return reply_error(r, "container %s is already attached", c->cfg.id);
+	if (!c->cfg.tty && !c->cfg.interactive) {
+		reply_error(r, "container %s has no tty and no stdin to attach to", c->cfg.id);
+		return;
+	}
+	if (c->st.status != CTR_CREATED && c->st.status != CTR_RUNNING) {
+		reply_error(r, "You cannot attach to a stopped container, start it first");
+		return;
+	}
+	if (c->io.attached) {
+		reply_error(r, "container %s is already attached", c->cfg.id);
+		return;
+	}
 	att_path(cs, c, "", dir, sizeof(dir));
 	att_path(cs, c, "in", in, sizeof(in));
 	att_path(cs, c, "out", out, sizeof(out));
@@ -1223,7 +1229,8 @@ static void verb_attach(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	c->io.attached = true; /* att_close() undoes it all, also on failure */
 	if (rc < 0) {
 		att_close(cs, c);
-		return reply_error(r, "attach %s: %s", c->cfg.id, strerror(-rc));
+		reply_error(r, "attach %s: %s", c->cfg.id, strerror(-rc));
+		return;
 	}
 	att_update(cs, c);
 	reply_printf(r, "%s\n", dir);
@@ -1243,10 +1250,14 @@ static void verb_resize(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	if (!c)
 		return;
 	if (parse_int(req->argv[2], &rows) < 0 || parse_int(req->argv[3], &cols) < 0 ||
-	    rows < 1 || cols < 1 || rows > 65535 || cols > 65535)
-		return reply_error(r, "resize: bad size %s %s", req->argv[2], req->argv[3]);
-	if (!c->cfg.tty)
-		return reply_error(r, "container %s has no tty", c->cfg.id);
+	    rows < 1 || cols < 1 || rows > 65535 || cols > 65535) {
+		reply_error(r, "resize: bad size %s %s", req->argv[2], req->argv[3]);
+		return;
+	}
+	if (!c->cfg.tty) {
+		reply_error(r, "container %s has no tty", c->cfg.id);
+		return;
+	}
 	c->io.rows = rows;
 	c->io.cols = cols;
 	if (c->out.fd >= 0) {

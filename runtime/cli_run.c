@@ -611,7 +611,8 @@ int cli_run(const char *root, int argc, char **argv)
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0)) {
 		printf("Usage: berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
-		       "  -d, --detach  --name NAME  --rm  -e KEY=VAL  --env-file FILE  -w DIR\n"
+		       "  -d, --detach  -i, --interactive  -t, --tty  --name NAME  --rm\n"
+		       "  -e KEY=VAL  --env-file FILE  -w DIR\n"
 		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST:/CTR[:ro]\n"
 		       "  -m BYTES  --memory-swap BYTES  --cpus N  -c SHARES  --pids-limit N\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"

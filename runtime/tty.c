@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -14,7 +16,7 @@
 
 static struct termios saved;
 static bool raw_on;
-static int winch_pipe[2] = { -1, -1 };
+static int winch_pipe[2] = {-1, -1};
 
 void tty_raw_end(void)
 {
@@ -44,7 +46,7 @@ static void on_winch(int sig)
 
 void tty_raw_begin(void)
 {
-	static const int fatal[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
+	static const int fatal[] = {SIGTERM, SIGHUP, SIGINT, SIGQUIT};
 	struct termios t;
 
 	if (raw_on || !isatty(0) || tcgetattr(0, &saved) < 0)
@@ -76,10 +78,15 @@ int tty_openpty(const char *ptmx, int *master, int *slave, struct berr *e)
 {
 	_cleanup_fd_ int m = -1;
 	int s, unlock = 0;
+	struct stat st;
 
 	m = open(ptmx ? ptmx : "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
 		return berr_set(e, errno, "open %s", ptmx ? ptmx : "/dev/ptmx");
+	/* A container's path may lead anywhere: only the multiplexer will do. */
+	if (fstat(m, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2))
+		return berr_msg(e, ENOTTY, "%s is not a pty multiplexer",
+				ptmx ? ptmx : "/dev/ptmx");
 	if (ioctl(m, TIOCSPTLCK, &unlock) < 0)
 		return berr_set(e, errno, "unlock pty");
 	/* The peer of this very master, without a path lookup. */
@@ -105,7 +112,7 @@ static void drain(int fd)
 	char buf[4096];
 
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&p, 1, 200) <= 0)
@@ -134,11 +141,11 @@ int tty_relay_run(struct tty_relay *r)
 	send_size(r);
 	for (;;) {
 		struct pollfd p[5] = {
-			{ .fd = stdin_open && in_len == 0 ? 0 : -1, .events = POLLIN },
-			{ .fd = in_len ? r->in_dst : -1, .events = POLLOUT },
-			{ .fd = r->out_src, .events = POLLIN },
-			{ .fd = r->end_fd, .events = POLLIN },
-			{ .fd = winch_pipe[0], .events = POLLIN },
+		    {.fd = stdin_open && in_len == 0 ? 0 : -1, .events = POLLIN},
+		    {.fd = in_len ? r->in_dst : -1, .events = POLLOUT},
+		    {.fd = r->out_src, .events = POLLIN},
+		    {.fd = r->end_fd, .events = POLLIN},
+		    {.fd = winch_pipe[0], .events = POLLIN},
 		};
 		ssize_t n;
 

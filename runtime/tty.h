@@ -26,9 +26,9 @@ bool tty_winsize(unsigned short *rows, unsigned short *cols);
 int tty_openpty(const char *ptmx, int *master, int *slave, struct berr *e);
 
 struct tty_relay {
-	int in_dst;	/* our stdin goes here (-1: stdin is not read) */
-	int out_src;	/* this goes to our stdout */
-	int end_fd;	/* readable when the session is over (pidfd, wait reply) */
+	int in_dst;	    /* our stdin goes here (-1: stdin is not read) */
+	int out_src;	    /* this goes to our stdout */
+	int end_fd;	    /* readable when the session is over (pidfd, wait reply) */
 	bool eof_closes_in; /* close in_dst when our stdin ends (-i without -t) */
 	/* Called at the start and on SIGWINCH when stdin is a terminal. */
 	void (*resize)(void *ctx, unsigned short rows, unsigned short cols);
