@@ -176,6 +176,19 @@ def test_run_dt_detached_tty_logs(d):
     d.ok("rm", cid)
 
 
+def test_run_dit_keeps_a_shell_waiting_on_its_tty(d):
+    cid = d.ok("run", "-dit", "--name", "waiting", "busybox", "sh").strip()
+    for _ in range(50):
+        if "built-in shell" in d.ok("logs", cid):
+            break
+        time.sleep(0.1)
+    # an interactive shell (it has a tty) greets; logged though nobody is attached
+    assert "built-in shell" in d.ok("logs", cid)
+    time.sleep(0.5)
+    assert d.ok("inspect", "-f", "{{.State.Status}}", "waiting").strip() == "running"
+    d.ok("rm", "-f", "waiting")
+
+
 def test_cli_killed_mid_session(d):
     t = Term(d, "run", "-it", "--name", "victim", "busybox", "sh")
     t.expect(r"# ")
