@@ -352,8 +352,10 @@ static void in_flush(struct ctrs *cs, struct ctr *c)
 	struct ctr_io *io = &c->io;
 	int fd = c->cfg.tty ? c->out.fd : io->stdin_w.fd;
 
+	if (fd < 0)
+		io->ilen = 0; /* nowhere to go: dropped */
 	while (io->ilen) {
-		ssize_t n = fd >= 0 ? write(fd, io->ibuf + io->ioff, io->ilen) : -1;
+		ssize_t n = write(fd, io->ibuf + io->ioff, io->ilen);
 
 		if (n < 0 && errno == EINTR)
 			continue;
