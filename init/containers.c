@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -18,6 +19,7 @@
 #include "../runtime/container.h"
 #include "../runtime/log.h"
 #include "../runtime/sandbox.h"
+#include "../runtime/tty.h"
 #include "../runtime/util.h"
 
 #define LOG_MAX_BYTES (10 << 20)
@@ -32,6 +34,31 @@ struct logpipe {
 	const char *stream;
 	char buf[4096];
 	size_t len;
+};
+
+/* One end of an attach session (or the stdin pipe) in the epoll set. */
+enum { ATT_IN = 1, ATT_OUT, ATT_STDIN };
+struct att_end {
+	int kind; /* EV_CTR_ATTACH */
+	int role;
+	int fd;
+	struct ctr *c;
+};
+
+/* The stdio an attached CLI reaches: the pty master (run -t, held in
+ * out.fd) or the stdin pipe (run -i), relayed from/to the session's FIFOs
+ * with bounded buffers. */
+struct ctr_io {
+	bool attached;		/* the FIFOs exist */
+	struct att_end in;	/* "in" FIFO, read end */
+	struct att_end out;	/* "out" FIFO, write end; -1 until the CLI has it open */
+	struct att_end stdin_w;	/* -i without -t: the container's stdin pipe */
+	bool in_eof;		/* the CLI closed "in": close stdin once ibuf is out */
+	char ibuf[4096];
+	size_t ilen, ioff;
+	char obuf[16384];
+	size_t olen;
+	unsigned short rows, cols;
 };
 
 struct waiter {
@@ -50,6 +77,7 @@ struct ctr {
 	bool remove_when_dead;
 	bool start_when_dead;	/* restart */
 	struct waiter *waiters;
+	struct ctr_io io;
 	struct ctr *next;
 };
 
@@ -234,11 +262,205 @@ static void pipe_close(struct ctrs *cs, struct logpipe *p)
 	pipe_flush(cs, p, true);
 }
 
-/* Read what is there; never block on a container. */
-static void pipe_read(struct ctrs *cs, struct logpipe *p)
+/* ---- attach (run -i, run -t) ---- */
+
+static void att_path(struct ctrs *cs, struct ctr *c, const char *name, char *buf, size_t size)
 {
+	snprintf(buf, size, "%s/run/berth/attach/%s%s%s", cs->root, c->cfg.id, *name ? "/" : "",
+		 name);
+}
+
+/* Watch fd for events; none: out of the set, so a hung-up end we are not
+ * ready to serve cannot spin the loop. */
+static void ep_want(struct ctrs *cs, int fd, void *tag, unsigned events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = tag };
+
+	if (fd < 0)
+		return;
+	if (!events) {
+		epoll_ctl(cs->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return;
+	}
+	if (epoll_ctl(cs->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT)
+		epoll_ctl(cs->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void ep_close(struct ctrs *cs, int *fd)
+{
+	if (*fd < 0)
+		return;
+	epoll_ctl(cs->epfd, EPOLL_CTL_DEL, *fd, NULL);
+	close(*fd);
+	*fd = -1;
+}
+
+/* The master is not read while the CLI lags a whole chunk behind: the
+ * container waits, as it would on a slow terminal. */
+static bool out_paused(struct ctr *c)
+{
+	return c->io.out.fd >= 0 && c->io.olen > sizeof(c->io.obuf) - sizeof(c->out.buf);
+}
+
+static void att_update(struct ctrs *cs, struct ctr *c)
+{
+	struct ctr_io *io = &c->io;
+
+	if (c->cfg.tty && c->out.fd >= 0)
+		ep_want(cs, c->out.fd, &c->out,
+			(out_paused(c) ? 0 : EPOLLIN) | (io->ilen ? EPOLLOUT : 0));
+	if (!c->cfg.tty)
+		ep_want(cs, io->stdin_w.fd, &io->stdin_w, io->ilen ? EPOLLOUT : 0);
+	ep_want(cs, io->in.fd, &io->in, io->ilen ? 0 : EPOLLIN);
+	ep_want(cs, io->out.fd, &io->out, io->olen ? EPOLLOUT : 0);
+}
+
+/* End the session: the CLI is done or gone. The container carries on;
+ * without -t its stdin closes (Docker's StdinOnce). */
+static void att_close(struct ctrs *cs, struct ctr *c)
+{
+	struct ctr_io *io = &c->io;
+	char path[700];
+
+	if (!io->attached)
+		return;
+	ep_close(cs, &io->in.fd);
+	ep_close(cs, &io->out.fd);
+	if (!c->cfg.tty)
+		ep_close(cs, &io->stdin_w.fd);
+	io->ilen = io->olen = 0;
+	io->attached = io->in_eof = false;
+	att_path(cs, c, "in", path, sizeof(path));
+	unlink(path);
+	att_path(cs, c, "out", path, sizeof(path));
+	unlink(path);
+	att_path(cs, c, "", path, sizeof(path));
+	rmdir(path);
+	att_update(cs, c);
+}
+
+/* Input from the CLI to the master or the stdin pipe, as far as it goes. */
+static void in_flush(struct ctrs *cs, struct ctr *c)
+{
+	struct ctr_io *io = &c->io;
+	int fd = c->cfg.tty ? c->out.fd : io->stdin_w.fd;
+
+	if (fd < 0)
+		io->ilen = 0; /* nowhere to go: dropped */
+	while (io->ilen) {
+		ssize_t n = write(fd, io->ibuf + io->ioff, io->ilen);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			/* nowhere to go (the container closed its stdin): dropped */
+			io->ilen = 0;
+			if (!c->cfg.tty)
+				ep_close(cs, &io->stdin_w.fd);
+			break;
+		}
+		io->ioff += n;
+		io->ilen -= n;
+	}
+	if (!io->ilen && io->in_eof && !c->cfg.tty)
+		ep_close(cs, &io->stdin_w.fd);
+	att_update(cs, c);
+}
+
+static void in_readable(struct ctrs *cs, struct ctr *c)
+{
+	struct ctr_io *io = &c->io;
+	ssize_t n;
+
+	if (io->ilen || io->in.fd < 0)
+		return;
+	n = read(io->in.fd, io->ibuf, sizeof(io->ibuf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The CLI closed "in": its stdin ended (-i) or it is gone. */
+		if (c->cfg.tty) {
+			att_close(cs, c);
+			return;
+		}
+		ep_close(cs, &io->in.fd);
+		io->in_eof = true;
+	} else {
+		io->ioff = 0;
+		io->ilen = n;
+	}
+	in_flush(cs, c);
+}
+
+static void out_flush(struct ctrs *cs, struct ctr *c)
+{
+	struct ctr_io *io = &c->io;
+
+	while (io->olen && io->out.fd >= 0) {
+		ssize_t n = write(io->out.fd, io->obuf, io->olen);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			att_close(cs, c); /* the reader is gone */
+			return;
+		}
+		memmove(io->obuf, io->obuf + n, io->olen - n);
+		io->olen -= n;
+	}
+	att_update(cs, c);
+}
+
+/* A tty container's output also goes to the attached CLI, once it has
+ * "out" open (before that, only to the log). */
+static void att_output(struct ctrs *cs, struct ctr *c, const char *data, size_t n)
+{
+	struct ctr_io *io = &c->io;
+	size_t room = sizeof(io->obuf) - io->olen;
+
+	if (!io->attached)
+		return;
+	if (io->out.fd < 0) {
+		char path[700];
+
+		att_path(cs, c, "out", path, sizeof(path));
+		io->out.fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		if (io->out.fd < 0)
+			return;
+	}
+	if (n > room)
+		n = room; /* only when draining a dead container for a slow CLI */
+	memcpy(io->obuf + io->olen, data, n);
+	io->olen += n;
+	out_flush(cs, c);
+}
+
+static void att_event(struct ctrs *cs, struct att_end *a)
+{
+	if (a->role == ATT_IN)
+		in_readable(cs, a->c);
+	else if (a->role == ATT_OUT)
+		out_flush(cs, a->c);
+	else
+		in_flush(cs, a->c);
+}
+
+/* Read what is there; never block on a container. final: it is dead,
+ * take all that is left even when the CLI lags. */
+static void pipe_read(struct ctrs *cs, struct logpipe *p, bool final)
+{
+	bool tty = p->c->cfg.tty && p == &p->c->out;
+
 	for (;;) {
-		ssize_t n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
+		ssize_t n;
+
+		if (p->fd < 0 || (tty && !final && out_paused(p->c)))
+			return;
+		n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -248,6 +470,8 @@ static void pipe_read(struct ctrs *cs, struct logpipe *p)
 			pipe_close(cs, p);
 			return;
 		}
+		if (tty)
+			att_output(cs, p->c, p->buf + p->len, n);
 		p->len += n;
 		pipe_flush(cs, p, false);
 	}
@@ -365,10 +589,45 @@ static int start_failure_status(int code)
 	return code == ENOENT ? 127 : code == EACCES ? 126 : 125;
 }
 
+/* The container's stdio: a pty (-t: the slave on 0, 1 and 2, the master
+ * kept in out[0]) or pipes for stdout and stderr, and stdin for -i. */
+static int open_stdio(struct ctr *c, int out[2], int err[2], int in[2], struct sb_spec *spec,
+		      struct berr *e)
+{
+	if (c->cfg.tty) {
+		int r = tty_openpty(NULL, &out[0], &out[1], e);
+
+		if (r < 0)
+			return r;
+		if (c->io.rows) {
+			struct winsize ws = { .ws_row = c->io.rows, .ws_col = c->io.cols };
+			ioctl(out[0], TIOCSWINSZ, &ws);
+		}
+		spec->stdin_fd = spec->stdout_fd = spec->stderr_fd = out[1];
+		return 0;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    (c->cfg.interactive && pipe2(in, O_CLOEXEC) < 0))
+		return berr_set(e, errno, "pipe");
+	spec->stdin_fd = in[0];
+	spec->stdout_fd = out[1];
+	spec->stderr_fd = err[1];
+	return 0;
+}
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
 static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 {
 	struct spec_buf sp;
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
 	pid_t pid;
 	int r;
 
@@ -379,16 +638,13 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	    mkdir_p(sp.rootfs, 0755) < 0)
 		return berr_set(e, errno, "create %s", sp.dir);
 	write_etc_files(cs, c, sp.dir);
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-		r = berr_set(e, errno, "pipe");
+	r = open_stdio(c, out, err, in, &sp.spec, e);
+	if (r < 0)
 		goto fail;
-	}
-	sp.spec.stdout_fd = out[1];
-	sp.spec.stderr_fd = err[1];
 	r = sb_start(&sp.spec, &pid, e);
-	close(out[1]);
-	close(err[1]);
-	out[1] = err[1] = -1;
+	close_fds(&out[1], 1);
+	close_fds(&err[1], 1);
+	close_fds(&in[0], 1);
 	if (r < 0)
 		goto fail;
 	if (c->logfd < 0)
@@ -396,7 +652,13 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	c->out = (struct logpipe){ .kind = EV_CTR_LOG, .fd = out[0], .c = c, .stream = "stdout" };
 	c->err = (struct logpipe){ .kind = EV_CTR_LOG, .fd = err[0], .c = c, .stream = "stderr" };
 	watch_pipe(cs, &c->out);
-	watch_pipe(cs, &c->err);
+	if (c->err.fd >= 0)
+		watch_pipe(cs, &c->err);
+	if (in[1] >= 0) {
+		c->io.stdin_w.fd = in[1];
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
+	}
+	att_update(cs, c);
 	c->st.status = CTR_RUNNING;
 	c->st.pid = pid;
 	c->st.exit_code = 0;
@@ -408,12 +670,9 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
 	return 0;
 fail:
-	for (int i = 0; i < 2; i++) {
-		if (out[i] >= 0)
-			close(out[i]);
-		if (err[i] >= 0)
-			close(err[i]);
-	}
+	close_fds(out, 2);
+	close_fds(err, 2);
+	close_fds(in, 2);
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
 	c->st.exit_code = start_failure_status(e->code);
 	save_state(cs, c);
@@ -454,8 +713,24 @@ static void ctr_free(struct ctr *c)
 	}
 	if (c->logfd >= 0)
 		close(c->logfd);
+	if (c->io.stdin_w.fd >= 0)
+		close(c->io.stdin_w.fd);
 	ctr_config_free(&c->cfg);
 	free(c);
+}
+
+static struct ctr *ctr_new(void)
+{
+	struct ctr *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->logfd = -1;
+	c->out.fd = c->err.fd = -1;
+	c->io.in = (struct att_end){ EV_CTR_ATTACH, ATT_IN, -1, c };
+	c->io.out = (struct att_end){ EV_CTR_ATTACH, ATT_OUT, -1, c };
+	c->io.stdin_w = (struct att_end){ EV_CTR_ATTACH, ATT_STDIN, -1, c };
+	return c;
 }
 
 static void remove_ctr(struct ctrs *cs, struct ctr *c)
@@ -512,10 +787,14 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	}
 	if (!c)
 		return false;
-	pipe_read(cs, &c->out);
-	pipe_read(cs, &c->err);
+	pipe_read(cs, &c->out, true);
+	pipe_read(cs, &c->err, true);
 	pipe_close(cs, &c->out);
 	pipe_close(cs, &c->err);
+	/* What the CLI should still see is in "out" before the wait answer. */
+	out_flush(cs, c);
+	att_close(cs, c);
+	ep_close(cs, &c->io.stdin_w.fd);
 	c->st.status = CTR_EXITED;
 	c->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	c->st.oom_killed = oom_killed(cs, c);
@@ -546,11 +825,21 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 
 void ctrs_event(struct ctrs *cs, void *tag, unsigned events)
 {
-	(void)events;
-	if (tag == &cs->timer)
+	struct logpipe *p = tag;
+
+	if (tag == &cs->timer) {
 		on_timer(cs);
-	else
-		pipe_read(cs, tag);
+		return;
+	}
+	if (*(int *)tag == EV_CTR_ATTACH) {
+		att_event(cs, tag);
+		return;
+	}
+	/* A tty's master is also where the CLI's input goes. */
+	if ((events & EPOLLOUT) && p->fd >= 0)
+		in_flush(cs, p->c);
+	if (events & ~EPOLLOUT)
+		pipe_read(cs, p, false);
 }
 
 /* ---- verbs ---- */
@@ -614,14 +903,12 @@ static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_r
 		*status = 1;
 		return;
 	}
-	c = calloc(1, sizeof(*c));
+	c = ctr_new();
 	if (!c) {
 		reply_error(r, "create: out of memory");
 		*status = 1;
 		return;
 	}
-	c->logfd = -1;
-	c->out.fd = c->err.fd = -1;
 	ctr_dir(cs->root, id, dir, sizeof(dir));
 	if (ctr_config_load(cs->root, id, &c->cfg, &e) < 0) {
 		reply_error(r, "create: %s", e.msg);
@@ -886,6 +1173,95 @@ static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 	}
 }
 
+static int make_fifo(const char *path)
+{
+	unlink(path);
+	if (mkfifo(path, 0600) < 0 || chmod(path, 0600) < 0)
+		return -errno;
+	return 0;
+}
+
+/* attach ID: the session FIFOs of a created or running container with a
+ * tty or stdin; the reply is their directory. "out" exists only with -t
+ * (without it, the output is read from the log). */
+static void verb_attach(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+			int *status)
+{
+	struct ctr *c = req->argc == 2 ? find(cs, req->argv[1], r) : NULL;
+	char dir[700], in[720], out[720];
+	int rc = 0;
+
+	*status = 1;
+	if (req->argc != 2)
+		reply_error(r, "\"attach\" requires exactly 1 argument");
+	if (!c)
+		return;
+	if (!c->cfg.tty && !c->cfg.interactive) {
+		reply_error(r, "container %s has no tty and no stdin to attach to", c->cfg.id);
+		return;
+	}
+	if (c->st.status != CTR_CREATED && c->st.status != CTR_RUNNING) {
+		reply_error(r, "You cannot attach to a stopped container, start it first");
+		return;
+	}
+	if (c->io.attached) {
+		reply_error(r, "container %s is already attached", c->cfg.id);
+		return;
+	}
+	att_path(cs, c, "", dir, sizeof(dir));
+	att_path(cs, c, "in", in, sizeof(in));
+	att_path(cs, c, "out", out, sizeof(out));
+	if (mkdir_p(dir, 0700) < 0 || chmod(dir, 0700) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = make_fifo(in);
+	if (rc == 0 && c->cfg.tty)
+		rc = make_fifo(out);
+	if (rc == 0) {
+		c->io.in.fd = open(in, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		rc = c->io.in.fd < 0 ? -errno : 0;
+	}
+	c->io.attached = true; /* att_close() undoes it all, also on failure */
+	if (rc < 0) {
+		att_close(cs, c);
+		reply_error(r, "attach %s: %s", c->cfg.id, strerror(-rc));
+		return;
+	}
+	att_update(cs, c);
+	reply_printf(r, "%s\n", dir);
+	*status = 0;
+}
+
+/* resize ID ROWS COLS: the tty's window size (now, or at its start). */
+static void verb_resize(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+			int *status)
+{
+	struct ctr *c = req->argc == 4 ? find(cs, req->argv[1], r) : NULL;
+	int rows, cols;
+
+	*status = 1;
+	if (req->argc != 4)
+		reply_error(r, "usage: resize ID ROWS COLS");
+	if (!c)
+		return;
+	if (parse_int(req->argv[2], &rows) < 0 || parse_int(req->argv[3], &cols) < 0 ||
+	    rows < 1 || cols < 1 || rows > 65535 || cols > 65535) {
+		reply_error(r, "resize: bad size %s %s", req->argv[2], req->argv[3]);
+		return;
+	}
+	if (!c->cfg.tty) {
+		reply_error(r, "container %s has no tty", c->cfg.id);
+		return;
+	}
+	c->io.rows = rows;
+	c->io.cols = cols;
+	if (c->out.fd >= 0) {
+		struct winsize ws = { .ws_row = rows, .ws_col = cols };
+		ioctl(c->out.fd, TIOCSWINSZ, &ws);
+	}
+	*status = 0;
+}
+
 bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r, int *status,
 		  bool *deferred)
 {
@@ -903,6 +1279,10 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 		verb_wait(cs, req, r, status, deferred);
 	else if (strcmp(v, "ps-rows") == 0)
 		verb_ps(cs, req, r, status);
+	else if (strcmp(v, "attach") == 0)
+		verb_attach(cs, req, r, status);
+	else if (strcmp(v, "resize") == 0)
+		verb_resize(cs, req, r, status);
 	else
 		return false;
 	return true;
@@ -926,11 +1306,9 @@ static void load_existing(struct ctrs *cs)
 
 		if (strlen(de->d_name) != CTR_ID_LEN)
 			continue;
-		c = calloc(1, sizeof(*c));
+		c = ctr_new();
 		if (!c)
 			break;
-		c->logfd = -1;
-		c->out.fd = c->err.fd = -1;
 		if (ctr_config_load(cs->root, de->d_name, &c->cfg, &e) < 0 ||
 		    ctr_state_load(cs->root, de->d_name, &c->st, &e) < 0) {
 			log_warn("container %.12s: %s; skipped", de->d_name, e.msg);

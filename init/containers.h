@@ -5,6 +5,21 @@
  * writes the logs itself (no shim processes), reaps them, records state,
  * stops them with SIGTERM and a grace period, and removes them. All of it
  * runs inside the supervisor's epoll loop and never blocks on a container.
+ *
+ * Interactive containers: with -t PID 1 makes a pty at each start (the
+ * slave is the container's stdio and /dev/console, the master stays here
+ * and is logged as stdout); with -i and no -t, a stdin pipe. Verbs:
+ *   attach ID          make <root>/run/berth/attach/<id>/{in,out} (0600 FIFOs
+ *                      in a 0700 directory; "out" only with -t) and reply
+ *                      with the directory. The CLI opens "out" for reading,
+ *                      then "in" for writing. Input from "in" goes to the
+ *                      master or the stdin pipe; the master's output also
+ *                      goes to "out". Buffers are bounded: a lagging CLI
+ *                      pauses the master, a gone one ends the session (and,
+ *                      without -t, closes the container's stdin, as Docker's
+ *                      StdinOnce). The session ends at the container's exit
+ *                      before any wait is answered.
+ *   resize ID ROWS COLS  the pty's window size, now or at the next start.
  */
 #ifndef BERTH_CONTAINERS_H
 #define BERTH_CONTAINERS_H
@@ -19,6 +34,7 @@ struct ctrs;
 /* Event tags the supervisor routes to ctrs_event(). */
 #define EV_CTR_LOG 20
 #define EV_CTR_TIMER 21
+#define EV_CTR_ATTACH 22
 
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl);
 /* A container's pipe or the stop timer is ready. */

@@ -284,7 +284,7 @@ int sup_run(const struct sup_opts *o)
 				ctl_out_ready(&s.ctl, evs[i].data.ptr, evs[i].events);
 			else if (kind == EV_CONSOLE && o->console)
 				console_timer(o->console);
-			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER) && s.ctrs)
+			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH) && s.ctrs)
 				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);
 		}
 		if (s.action != SUP_RUN) {

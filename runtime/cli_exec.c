@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "cli_ctr.h"
 #include "container.h"
 #include "sandbox.h"
+#include "tty.h"
 #include "util.h"
 
 struct running {
@@ -42,10 +45,64 @@ static int load_running(const char *root, const char *ref, struct running *r)
 	return 0;
 }
 
+static void set_size(void *ctx, unsigned short rows, unsigned short cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+
+	ioctl(*(int *)ctx, TIOCSWINSZ, &ws);
+}
+
+/* exec -t: a pty from the container's own devpts (so `tty` inside names
+ * /dev/pts/N as in Docker), else from ours; we relay it to our stdio. */
+static int exec_tty(struct running *r, struct sb_spec *spec, bool interactive)
+{
+	char ptmx[64], cgroup[256];
+	_cleanup_fd_ int master = -1, slave = -1, pidfd = -1;
+	struct tty_relay relay = { .in_dst = -1, .resize = set_size, .ctx = &master };
+	struct berr e;
+	pid_t pid;
+	int rc;
+
+	snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int)r->st.pid);
+	if (tty_openpty(ptmx, &master, &slave, &e) < 0 &&
+	    tty_openpty(NULL, &master, &slave, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		ctr_config_free(&r->cfg);
+		return 125;
+	}
+	spec->tty = true;
+	spec->stdin_fd = spec->stdout_fd = spec->stderr_fd = slave;
+	relay.ctx = &master;
+	{
+		unsigned short rows, cols;
+		if (tty_winsize(&rows, &cols))
+			set_size(&master, rows, cols);
+	}
+	ctr_cgroup_path(r->id, cgroup, sizeof(cgroup));
+	rc = sb_exec(r->st.pid, cg_usable() ? cgroup : NULL, spec, &pid, &e);
+	ctr_config_free(&r->cfg);
+	if (rc < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return e.code == ENOENT ? 127 : e.code == EACCES ? 126 : 125;
+	}
+	close(steal_fd(&slave)); /* the master sees EIO once the process is gone */
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	relay.in_dst = interactive ? master : -1;
+	relay.out_src = master;
+	relay.end_fd = pidfd;
+	if (interactive)
+		tty_raw_begin();
+	tty_relay_run(&relay);
+	tty_raw_end();
+	rc = wait_pid(pid);
+	return rc < 0 ? 125 : rc;
+}
+
 int cli_exec(const char *root, int argc, char **argv)
 {
 	char *env[256], cgroup[256];
 	const char *user = NULL, *workdir = NULL;
+	bool interactive = false, tty = false;
 	int nenv = 0, i = 1, status;
 	struct running r;
 	struct sb_spec spec;
@@ -62,12 +119,12 @@ int cli_exec(const char *root, int argc, char **argv)
 		else if ((strcmp(a, "-w") == 0 || strcmp(a, "--workdir") == 0) && i + 1 < argc)
 			workdir = argv[++i];
 		else if (strcmp(a, "-i") == 0 || strcmp(a, "--interactive") == 0)
-			; /* stdin is passed through as it is */
-		else if (strcmp(a, "-t") == 0 || strcmp(a, "-it") == 0 || strcmp(a, "-ti") == 0 ||
-			 strcmp(a, "--tty") == 0) {
-			fprintf(stderr, "berth: exec -t is not available yet\n");
-			return 125;
-		} else {
+			interactive = true;
+		else if (strcmp(a, "-t") == 0 || strcmp(a, "--tty") == 0)
+			tty = true;
+		else if (strcmp(a, "-it") == 0 || strcmp(a, "-ti") == 0)
+			interactive = tty = true;
+		else {
 			fprintf(stderr, "berth: unknown flag: %s\nSee 'berth exec --help'.\n", a);
 			return 125;
 		}
@@ -98,6 +155,8 @@ int cli_exec(const char *root, int argc, char **argv)
 	spec.stdin_fd = 0;
 	spec.stdout_fd = 1;
 	spec.stderr_fd = 2;
+	if (tty)
+		return exec_tty(&r, &spec, interactive);
 	spec.privileged = r.cfg.privileged;
 	spec.caps = r.cfg.caps;
 	spec.no_new_privs = r.cfg.no_new_privs;

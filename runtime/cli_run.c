@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "image.h"
 #include "merge.h"
 #include "sandbox.h"
+#include "tty.h"
 #include "util.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -386,26 +388,133 @@ static void pump_log(int fd, char *buf, size_t *len, size_t cap)
 	}
 }
 
-/* Attached run: stream the log (opened before the start) while waiting
- * for the exit. */
-static int attach_and_wait(int fd, const char *id, struct client_reply *wait)
+/* -i: our stdin to the session's "in" FIFO, closed at our EOF (the
+ * container's stdin then ends). in_fd is non-blocking; false once done. */
+static bool feed_stdin(int in_fd, struct pollfd *p, char *buf, size_t *len, size_t *off)
 {
-	char buf[16384];
-	size_t len = 0;
+	ssize_t n;
+
+	if (p[0].revents) {
+		n = read(0, buf, 4096);
+		if (n <= 0 && !(n < 0 && errno == EINTR))
+			return false;
+		*len = n > 0 ? n : 0;
+		*off = 0;
+	}
+	if (*len) {
+		n = write(in_fd, buf + *off, *len);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return false;
+		if (n > 0) {
+			*off += n;
+			*len -= n;
+		}
+	}
+	return true;
+}
+
+/* Attached run: stream the log (opened before the start) while waiting
+ * for the exit; with -i (in_fd >= 0) also feed our stdin to the container. */
+static int attach_and_wait(int fd, const char *id, struct client_reply *wait, int in_fd)
+{
+	char buf[16384], ibuf[4096];
+	size_t len = 0, ilen = 0, ioff = 0;
 	int status = -1;
 
+	signal(SIGPIPE, SIG_IGN);
 	for (;;) {
-		struct pollfd p = { .fd = wait->fd, .events = POLLIN };
-		int r = poll(&p, 1, 50);
+		struct pollfd p[3] = {
+			{ .fd = in_fd >= 0 && !ilen ? 0 : -1, .events = POLLIN },
+			{ .fd = ilen ? in_fd : -1, .events = POLLOUT },
+			{ .fd = wait->fd, .events = POLLIN },
+		};
+		int r = poll(p, 3, 50);
 
 		if (fd >= 0)
 			pump_log(fd, buf, &len, sizeof(buf));
-		if (r > 0)
+		if (r > 0 && in_fd >= 0 && !feed_stdin(in_fd, p, ibuf, &ilen, &ioff)) {
+			close(in_fd);
+			in_fd = -1;
+		}
+		if (r > 0 && p[2].revents)
 			break;
 	}
+	if (in_fd >= 0)
+		close(in_fd);
 	status = client_collect(wait, -1);
 	if (fd >= 0)
 		pump_log(fd, buf, &len, sizeof(buf));
+	if (status != 0) {
+		fprintf(stderr, "berth: wait for %.12s failed\n", id);
+		return 125;
+	}
+	return wait->out ? atoi(wait->out) : 125;
+}
+
+/* The session FIFOs PID 1 made for us: "in" (with -i) and "out" (-t). */
+static int attach_open(const char *root, const char *id, bool in, bool out, int *in_fd,
+		       int *out_fd)
+{
+	char *args[] = { "attach", (char *)id, NULL }, path[600];
+	_cleanup_free_ char *dir = NULL;
+
+	if (ask(root, args, 2, &dir) != 0 || !dir)
+		return -1;
+	/* "out" first: PID 1 writes to it only once a reader is there. */
+	snprintf(path, sizeof(path), "%s/out", dir);
+	if (out && (*out_fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "berth: attach: open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/in", dir);
+	if (in && (*in_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "berth: attach: open %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct sess {
+	const char *root, *id;
+};
+
+static void resize_cb(void *ctx, unsigned short rows, unsigned short cols)
+{
+	struct sess *s = ctx;
+	char r[16], c[16], *args[] = { "resize", (char *)s->id, r, c, NULL };
+
+	snprintf(r, sizeof(r), "%u", rows);
+	snprintf(c, sizeof(c), "%u", cols);
+	ask(s->root, args, 4, NULL);
+}
+
+static void send_size(struct sess *s)
+{
+	unsigned short rows, cols;
+
+	if (tty_winsize(&rows, &cols))
+		resize_cb(s, rows, cols);
+}
+
+/* -t: our terminal raw, bytes both ways through the session FIFOs until
+ * the container's exit answers the wait; its exit code is ours. */
+static int relay_tty(const char *root, const char *id, struct client_reply *wait, int in_fd,
+		     int out_fd)
+{
+	struct sess s = { root, id };
+	struct tty_relay r = {
+		.in_dst = in_fd, .out_src = out_fd, .end_fd = wait->fd, .resize = resize_cb, .ctx = &s,
+	};
+	int status;
+
+	if (in_fd >= 0)
+		tty_raw_begin();
+	tty_relay_run(&r);
+	tty_raw_end();
+	if (in_fd >= 0)
+		close(in_fd);
+	close(out_fd);
+	status = client_collect(wait, -1);
 	if (status != 0) {
 		fprintf(stderr, "berth: wait for %.12s failed\n", id);
 		return 125;
@@ -425,7 +534,8 @@ int cli_run(const char *root, int argc, char **argv)
 
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0)) {
 		printf("Usage: berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
-		       "  -d, --detach  --name NAME  --rm  -e KEY=VAL  --env-file FILE  -w DIR\n"
+		       "  -d, --detach  -i, --interactive  -t, --tty  --name NAME  --rm\n"
+		       "  -e KEY=VAL  --env-file FILE  -w DIR\n"
 		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST:/CTR[:ro]\n"
 		       "  -m BYTES  --memory-swap BYTES  --cpus N  -c SHARES  --pids-limit N\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
@@ -442,10 +552,6 @@ int cli_run(const char *root, int argc, char **argv)
 	if (o.network && strcmp(o.network, "none") != 0) {
 		fprintf(stderr, "berth: network mode \"%s\": only \"none\" is available so far\n",
 			o.network);
-		return 125;
-	}
-	if (o.interactive || o.tty) {
-		fprintf(stderr, "berth: -i and -t are not available yet; use -d and 'berth logs'\n");
 		return 125;
 	}
 	rc = make_config(root, &o, argv[img], argc - img - 1, argv + img + 1, &c);
@@ -485,20 +591,31 @@ int cli_run(const char *root, int argc, char **argv)
 		char *wargs[] = { "wait", c.id, NULL };
 		char *sargs[] = { "start", c.id, NULL };
 		char log[600];
-		_cleanup_fd_ int logfd = -1;
+		_cleanup_fd_ int logfd = -1, in_fd = -1, out_fd = -1;
 
 		ctr_log_path(root, c.id, log, sizeof(log));
 		logfd = open(log, O_RDONLY | O_CLOEXEC);
+		if ((o.tty || o.interactive) &&
+		    attach_open(root, c.id, o.interactive, o.tty, &in_fd, &out_fd) < 0) {
+			rc = 125;
+			start_failed = true;
+			goto out;
+		}
+		if (o.tty)
+			send_size(&(struct sess){ root, c.id });
 		if (client_send(root, 2, wargs, &wait) < 0) {
 			ctr_config_free(&c);
 			return 125;
 		}
 		rc = ask(root, sargs, 2, NULL);
 		start_failed = rc != 0;
-		if (rc == 0)
-			rc = attach_and_wait(logfd, c.id, &wait);
+		if (rc == 0 && o.tty)
+			rc = relay_tty(root, c.id, &wait, steal_fd(&in_fd), steal_fd(&out_fd));
+		else if (rc == 0)
+			rc = attach_and_wait(logfd, c.id, &wait, steal_fd(&in_fd));
 		client_reply_free(&wait);
 	}
+out:
 	if (start_failed && o.rm) {
 		/* a start that failed leaves a created container; --rm removes it */
 		char *args[] = { "rm", "-f", c.id, NULL };

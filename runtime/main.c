@@ -46,7 +46,7 @@ static const struct cli_verb verbs[] = {
 	{ "kill", "kill [-s SIGNAL] CONTAINER...", "Send a signal to containers", NULL },
 	{ "rm", "rm [-f] CONTAINER...", "Remove containers", NULL },
 	{ "wait", "wait CONTAINER", "Wait for a container to exit; print its exit code", NULL },
-	{ "exec", "exec [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...",
+	{ "exec", "exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...",
 	  "Run a command in a running container", cli_exec },
 	{ "top", "top CONTAINER", "Show a container's processes", cli_top },
 	{ "stats", "stats [--no-stream] [CONTAINER...]", "Show CPU, memory and pids use",

@@ -238,6 +238,26 @@ static const struct dev_node dev_nodes[] = {
     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
+/* The caller's pty lives in a devpts the container cannot see, so its
+ * name means nothing inside (`tty` would say "not a tty"); stdio reopened
+ * through the /dev/console bind is the same terminal under a name that
+ * resolves. */
+static int stdio_on_console(struct berr *e)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return berr_set(e, errno, "open /dev/console");
+	for (int i = 0; i < 3; i++) {
+		if (dup2(fd, i) < 0) {
+			close(fd);
+			return berr_set(e, errno, "dup2 /dev/console to %d", i);
+		}
+	}
+	close(fd);
+	return 0;
+}
+
 static int mount_dev(struct sbfs_state *st, struct berr *e)
 {
 	static const char *const links[][2] = {
@@ -280,6 +300,8 @@ static int mount_dev(struct sbfs_state *st, struct berr *e)
 	}
 	if (r == 0 && st->console_fd >= 0)
 		r = bind_fd(st->console_fd, "/dev/console", MS_NOSUID | MS_NOEXEC, e);
+	if (r == 0 && st->console_fd >= 0)
+		r = stdio_on_console(e);
 	return r;
 }
 
