@@ -517,7 +517,7 @@ static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir)
 struct spec_buf {
 	struct sb_spec spec;
 	char dir[512], upper[560], work[560], rootfs[560], hosts[560], resolv[560],
-		hostname[560], cgroup[256];
+		hostname[560], cgroup[256], netns[64];
 	struct sb_mount mounts[64];
 	const char *lower[128];
 };
@@ -624,6 +624,33 @@ static void close_fds(int *fds, int n)
 	}
 }
 
+/* The network namespace to join: none for a new empty one, the
+ * supervisor's for host, a running container's for container:REF. */
+static int network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, struct berr *e)
+{
+	enum ctr_net mode;
+	const char *ref;
+	struct ctr *o;
+
+	buf[0] = '\0';
+	if (ctr_network_parse(c->cfg.network, &mode, &ref, e) < 0)
+		return -e->code;
+	if (mode == CTR_NET_HOST) {
+		snprintf(buf, size, "/proc/self/ns/net");
+	} else if (mode == CTR_NET_CONTAINER) {
+		o = find(cs, ref, NULL);
+		if (!o)
+			return berr_msg(e, EINVAL, "No such container: %s", ref);
+		if (o == c || o->st.status != CTR_RUNNING || o->st.pid <= 0)
+			return berr_msg(e, EINVAL,
+					"cannot join network of a non running container: %s", ref);
+		snprintf(buf, size, "/proc/%d/ns/net", (int)o->st.pid);
+	} else if (mode == CTR_NET_BRIDGE) {
+		return berr_msg(e, ENOTSUP, "network mode \"bridge\": not available yet");
+	}
+	return 0;
+}
+
 static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 {
 	struct spec_buf sp;
@@ -634,6 +661,10 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (c->st.status == CTR_RUNNING)
 		return 0;
 	build_spec(cs, c, &sp);
+	r = network_path(cs, c, sp.netns, sizeof(sp.netns), e);
+	if (r < 0)
+		goto fail;
+	sp.spec.netns_path = sp.netns[0] ? sp.netns : NULL;
 	if (mkdir_p(sp.upper, 0755) < 0 || mkdir_p(sp.work, 0700) < 0 ||
 	    mkdir_p(sp.rootfs, 0755) < 0)
 		return berr_set(e, errno, "create %s", sp.dir);
@@ -890,6 +921,20 @@ static int signal_number(const char *s)
 	return parse_int(s, &n) == 0 && n > 0 && n < 65 ? n : -1;
 }
 
+/* The mode parses and a container: target exists (it must run at start). */
+static bool network_valid(struct ctrs *cs, const struct ctr_config *k, struct ctl_reply *r)
+{
+	enum ctr_net mode;
+	const char *ref;
+	struct berr e;
+
+	if (ctr_network_parse(k->network, &mode, &ref, &e) < 0) {
+		reply_error(r, "%s", e.msg);
+		return false;
+	}
+	return mode != CTR_NET_CONTAINER || find(cs, ref, r) != NULL;
+}
+
 static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
 			int *status)
 {
@@ -933,6 +978,13 @@ static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	if (!ctr_name_valid(c->cfg.name)) {
 		reply_error(r, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
 			       "allowed", c->cfg.name);
+		*status = 125;
+		ctr_config_free(&c->cfg);
+		free(c);
+		remove_tree(dir);
+		return;
+	}
+	if (!network_valid(cs, &c->cfg, r)) {
 		*status = 125;
 		ctr_config_free(&c->cfg);
 		free(c);

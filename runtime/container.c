@@ -86,6 +86,26 @@ int ctr_lookup(const char *ref, const char *const *ids, const char *const *names
 	return hit;
 }
 
+int ctr_network_parse(const char *spec, enum ctr_net *mode, const char **ref, struct berr *e)
+{
+	*ref = NULL;
+	if (!spec || strcmp(spec, "none") == 0) {
+		*mode = CTR_NET_NONE;
+	} else if (strcmp(spec, "host") == 0) {
+		*mode = CTR_NET_HOST;
+	} else if (strcmp(spec, "bridge") == 0) {
+		*mode = CTR_NET_BRIDGE;
+	} else if (strncmp(spec, "container:", 10) == 0 && spec[10]) {
+		*mode = CTR_NET_CONTAINER;
+		*ref = spec + 10;
+	} else {
+		return berr_msg(e, EINVAL,
+				"network mode \"%s\": want bridge, host, none or container:NAME",
+				spec);
+	}
+	return 0;
+}
+
 bool ctr_name_valid(const char *name)
 {
 	size_t n = strlen(name);
