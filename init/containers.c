@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../runtime/bridge.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/container.h"
 #include "../runtime/log.h"
@@ -92,6 +93,7 @@ struct ctrs {
 		int fd;
 	} timer;
 	bool cgroup_ok;
+	char bridge_cidr[64];
 };
 
 static int64_t real_ns(void)
@@ -479,7 +481,7 @@ static void pipe_read(struct ctrs *cs, struct logpipe *p, bool final)
 
 /* ---- start ---- */
 
-static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir)
+static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip)
 {
 	char path[700], buf[4096], resolv[4096];
 	const char *host = c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
@@ -492,6 +494,8 @@ static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir)
 	snprintf(path, sizeof(path), "%s/hosts", dir);
 	snprintf(buf, sizeof(buf),
 		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	if (ip && *ip)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s\t%.63s\n", ip, host);
 	write_file_atomic(path, buf, strlen(buf), 0644);
 	/* The host's resolvers, less loopback ones (they mean nothing inside);
 	 * Docker's fallback servers when none is left. */
@@ -645,14 +649,31 @@ static int network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, 
 			return berr_msg(e, EINVAL,
 					"cannot join network of a non running container: %s", ref);
 		snprintf(buf, size, "/proc/%d/ns/net", (int)o->st.pid);
-	} else if (mode == CTR_NET_BRIDGE) {
-		return berr_msg(e, ENOTSUP, "network mode \"bridge\": not available yet");
 	}
+	return 0;
+}
+
+/* A bridge container's address and the veth set-up for sb_start(); a
+ * no-op (l->ip empty) in the other modes. */
+static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, struct berr *e)
+{
+	enum ctr_net mode;
+	const char *ref;
+
+	memset(l, 0, sizeof(*l));
+	if (ctr_network_parse(c->cfg.network, &mode, &ref, e) < 0)
+		return -e->code;
+	if (mode != CTR_NET_BRIDGE)
+		return 0;
+	if (br_ensure(cs->bridge_cidr, e) < 0 ||
+	    br_acquire(cs->root, cs->bridge_cidr, c->cfg.id, l, e) < 0)
+		return -e->code;
 	return 0;
 }
 
 static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 {
+	struct br_lease lease = { 0 };
 	struct spec_buf sp;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
 	pid_t pid;
@@ -668,7 +689,14 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (mkdir_p(sp.upper, 0755) < 0 || mkdir_p(sp.work, 0700) < 0 ||
 	    mkdir_p(sp.rootfs, 0755) < 0)
 		return berr_set(e, errno, "create %s", sp.dir);
-	write_etc_files(cs, c, sp.dir);
+	r = network_acquire(cs, c, &lease, e);
+	if (r < 0)
+		goto fail;
+	if (lease.ip[0]) {
+		sp.spec.parent_setup = br_attach;
+		sp.spec.parent_ctx = &lease;
+	}
+	write_etc_files(cs, c, sp.dir, lease.ip);
 	r = open_stdio(c, out, err, in, &sp.spec, e);
 	if (r < 0)
 		goto fail;
@@ -697,6 +725,10 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	c->st.started_ns = real_ns();
 	c->st.finished_ns = 0;
 	c->st.error[0] = '\0';
+	memcpy(c->st.ip, lease.ip, sizeof(c->st.ip));
+	memcpy(c->st.gateway, lease.gateway, sizeof(c->st.gateway));
+	memcpy(c->st.mac, lease.mac, sizeof(c->st.mac));
+	c->st.ip_prefix = lease.prefix;
 	save_state(cs, c);
 	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
 	return 0;
@@ -704,6 +736,12 @@ fail:
 	close_fds(out, 2);
 	close_fds(err, 2);
 	close_fds(in, 2);
+	if (lease.ip[0]) {
+		struct berr ignored;
+
+		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored) < 0)
+			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+	}
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
 	c->st.exit_code = start_failure_status(e->code);
 	save_state(cs, c);
@@ -764,6 +802,19 @@ static struct ctr *ctr_new(void)
 	return c;
 }
 
+/* A bridge container's address goes back when it stops running. */
+static void net_down(struct ctrs *cs, struct ctr *c)
+{
+	struct berr e;
+
+	if (!c->st.ip[0])
+		return;
+	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
+		log_err("container %.12s: %s", c->cfg.id, e.msg);
+	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
+	c->st.ip_prefix = 0;
+}
+
 static void remove_ctr(struct ctrs *cs, struct ctr *c)
 {
 	char dir[512], log[600], old[620];
@@ -773,6 +824,7 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
+	net_down(cs, c);
 	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
 	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));
 	unlink(log);
@@ -834,6 +886,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	c->kill_at = 0;
 	build_spec(cs, c, &sp);
 	sb_cleanup(&sp.spec);
+	net_down(cs, c);
 	save_state(cs, c);
 	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
 		 c->st.oom_killed ? " (OOM killed)" : "");
@@ -1374,6 +1427,7 @@ static void load_existing(struct ctrs *cs)
 			c->st.exit_code = 255;
 			c->st.pid = 0;
 			snprintf(c->st.error, sizeof(c->st.error), "supervisor restarted");
+			net_down(cs, c);
 			save_state(cs, c);
 		}
 		c->next = cs->list;
@@ -1408,6 +1462,11 @@ static bool prepare_cgroups(struct ctrs *cs)
 	return true;
 }
 
+void ctrs_set_bridge(struct ctrs *cs, const char *cidr)
+{
+	snprintf(cs->bridge_cidr, sizeof(cs->bridge_cidr), "%s", cidr);
+}
+
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl)
 {
 	struct ctrs *cs = calloc(1, sizeof(*cs));
@@ -1417,6 +1476,7 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 	if (!cs)
 		return NULL;
 	snprintf(cs->root, sizeof(cs->root), "%s", root);
+	snprintf(cs->bridge_cidr, sizeof(cs->bridge_cidr), "%s", BR_DEFAULT_CIDR);
 	cs->pid1 = pid1;
 	cs->epfd = epfd;
 	cs->ctl = ctl;
@@ -1467,6 +1527,7 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 				c->st.status = CTR_EXITED;
 				c->st.exit_code = 137;
 				c->st.finished_ns = real_ns();
+				net_down(cs, c);
 				save_state(cs, c);
 			}
 		}

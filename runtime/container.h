@@ -57,6 +57,9 @@ struct ctr_state {
 	int64_t started_ns, finished_ns; /* CLOCK_REALTIME, 0 = never */
 	int restart_count;
 	char error[256];	/* why the last start failed */
+	/* On the bridge while running (empty otherwise). */
+	char ip[16], gateway[16], mac[18];
+	int ip_prefix;
 };
 
 const char *ctr_status_name(enum ctr_status s);

@@ -45,10 +45,11 @@ def busybox_tar(path):
 
 
 class Daemon:
-    def __init__(self, build, parent=None, netns=False):
-        """netns=True runs the daemon in a network namespace of its own
-        (`unshare -n`), so its bridge, veths and rules never touch the
-        machine's; netexec() runs commands there."""
+    def __init__(self, build, parent=None, netns=True):
+        """The daemon runs in a network namespace of its own (`unshare -n`;
+        netns=True, the default, as containers go on a bridge by default),
+        so its bridge, veths and rules never touch the machine's;
+        netexec() runs commands there."""
         self.berth = os.path.join(build, "berth")
         self.root = tempfile.mkdtemp(prefix="berth-host-", dir=parent)
         self.log = open(os.path.join(self.root, "daemon.log"), "w+")
