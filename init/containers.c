@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../runtime/bridge.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/container.h"
 #include "../runtime/log.h"
@@ -92,6 +93,7 @@ struct ctrs {
 		int fd;
 	} timer;
 	bool cgroup_ok;
+	char bridge_cidr[64];
 };
 
 static int64_t real_ns(void)
@@ -479,7 +481,7 @@ static void pipe_read(struct ctrs *cs, struct logpipe *p, bool final)
 
 /* ---- start ---- */
 
-static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir)
+static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip)
 {
 	char path[700], buf[4096], resolv[4096];
 	const char *host = c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
@@ -492,6 +494,8 @@ static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir)
 	snprintf(path, sizeof(path), "%s/hosts", dir);
 	snprintf(buf, sizeof(buf),
 		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	if (ip && *ip)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s\t%.63s\n", ip, host);
 	write_file_atomic(path, buf, strlen(buf), 0644);
 	/* The host's resolvers, less loopback ones (they mean nothing inside);
 	 * Docker's fallback servers when none is left. */
@@ -517,7 +521,7 @@ static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir)
 struct spec_buf {
 	struct sb_spec spec;
 	char dir[512], upper[560], work[560], rootfs[560], hosts[560], resolv[560],
-		hostname[560], cgroup[256];
+		hostname[560], cgroup[256], netns[64];
 	struct sb_mount mounts[64];
 	const char *lower[128];
 };
@@ -624,8 +628,52 @@ static void close_fds(int *fds, int n)
 	}
 }
 
+/* The network namespace to join: none for a new empty one, the
+ * supervisor's for host, a running container's for container:REF. */
+static int network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, struct berr *e)
+{
+	enum ctr_net mode;
+	const char *ref;
+	struct ctr *o;
+
+	buf[0] = '\0';
+	if (ctr_network_parse(c->cfg.network, &mode, &ref, e) < 0)
+		return -e->code;
+	if (mode == CTR_NET_HOST) {
+		snprintf(buf, size, "/proc/self/ns/net");
+	} else if (mode == CTR_NET_CONTAINER) {
+		o = find(cs, ref, NULL);
+		if (!o)
+			return berr_msg(e, EINVAL, "No such container: %s", ref);
+		if (o == c || o->st.status != CTR_RUNNING || o->st.pid <= 0)
+			return berr_msg(e, EINVAL,
+					"cannot join network of a non running container: %s", ref);
+		snprintf(buf, size, "/proc/%d/ns/net", (int)o->st.pid);
+	}
+	return 0;
+}
+
+/* A bridge container's address and the veth set-up for sb_start(); a
+ * no-op (l->ip empty) in the other modes. */
+static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, struct berr *e)
+{
+	enum ctr_net mode;
+	const char *ref;
+
+	memset(l, 0, sizeof(*l));
+	if (ctr_network_parse(c->cfg.network, &mode, &ref, e) < 0)
+		return -e->code;
+	if (mode != CTR_NET_BRIDGE)
+		return 0;
+	if (br_ensure(cs->bridge_cidr, e) < 0 ||
+	    br_acquire(cs->root, cs->bridge_cidr, c->cfg.id, l, e) < 0)
+		return -e->code;
+	return 0;
+}
+
 static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 {
+	struct br_lease lease = { 0 };
 	struct spec_buf sp;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
 	pid_t pid;
@@ -634,10 +682,21 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (c->st.status == CTR_RUNNING)
 		return 0;
 	build_spec(cs, c, &sp);
+	r = network_path(cs, c, sp.netns, sizeof(sp.netns), e);
+	if (r < 0)
+		goto fail;
+	sp.spec.netns_path = sp.netns[0] ? sp.netns : NULL;
 	if (mkdir_p(sp.upper, 0755) < 0 || mkdir_p(sp.work, 0700) < 0 ||
 	    mkdir_p(sp.rootfs, 0755) < 0)
 		return berr_set(e, errno, "create %s", sp.dir);
-	write_etc_files(cs, c, sp.dir);
+	r = network_acquire(cs, c, &lease, e);
+	if (r < 0)
+		goto fail;
+	if (lease.ip[0]) {
+		sp.spec.parent_setup = br_attach;
+		sp.spec.parent_ctx = &lease;
+	}
+	write_etc_files(cs, c, sp.dir, lease.ip);
 	r = open_stdio(c, out, err, in, &sp.spec, e);
 	if (r < 0)
 		goto fail;
@@ -666,6 +725,10 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	c->st.started_ns = real_ns();
 	c->st.finished_ns = 0;
 	c->st.error[0] = '\0';
+	memcpy(c->st.ip, lease.ip, sizeof(c->st.ip));
+	memcpy(c->st.gateway, lease.gateway, sizeof(c->st.gateway));
+	memcpy(c->st.mac, lease.mac, sizeof(c->st.mac));
+	c->st.ip_prefix = lease.prefix;
 	save_state(cs, c);
 	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
 	return 0;
@@ -673,6 +736,12 @@ fail:
 	close_fds(out, 2);
 	close_fds(err, 2);
 	close_fds(in, 2);
+	if (lease.ip[0]) {
+		struct berr ignored;
+
+		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored) < 0)
+			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+	}
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
 	c->st.exit_code = start_failure_status(e->code);
 	save_state(cs, c);
@@ -733,6 +802,19 @@ static struct ctr *ctr_new(void)
 	return c;
 }
 
+/* A bridge container's address goes back when it stops running. */
+static void net_down(struct ctrs *cs, struct ctr *c)
+{
+	struct berr e;
+
+	if (!c->st.ip[0])
+		return;
+	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
+		log_err("container %.12s: %s", c->cfg.id, e.msg);
+	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
+	c->st.ip_prefix = 0;
+}
+
 static void remove_ctr(struct ctrs *cs, struct ctr *c)
 {
 	char dir[512], log[600], old[620];
@@ -742,6 +824,7 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
+	net_down(cs, c);
 	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
 	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));
 	unlink(log);
@@ -803,6 +886,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	c->kill_at = 0;
 	build_spec(cs, c, &sp);
 	sb_cleanup(&sp.spec);
+	net_down(cs, c);
 	save_state(cs, c);
 	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
 		 c->st.oom_killed ? " (OOM killed)" : "");
@@ -890,6 +974,20 @@ static int signal_number(const char *s)
 	return parse_int(s, &n) == 0 && n > 0 && n < 65 ? n : -1;
 }
 
+/* The mode parses and a container: target exists (it must run at start). */
+static bool network_valid(struct ctrs *cs, const struct ctr_config *k, struct ctl_reply *r)
+{
+	enum ctr_net mode;
+	const char *ref;
+	struct berr e;
+
+	if (ctr_network_parse(k->network, &mode, &ref, &e) < 0) {
+		reply_error(r, "%s", e.msg);
+		return false;
+	}
+	return mode != CTR_NET_CONTAINER || find(cs, ref, r) != NULL;
+}
+
 static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
 			int *status)
 {
@@ -933,6 +1031,13 @@ static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	if (!ctr_name_valid(c->cfg.name)) {
 		reply_error(r, "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are "
 			       "allowed", c->cfg.name);
+		*status = 125;
+		ctr_config_free(&c->cfg);
+		free(c);
+		remove_tree(dir);
+		return;
+	}
+	if (!network_valid(cs, &c->cfg, r)) {
 		*status = 125;
 		ctr_config_free(&c->cfg);
 		free(c);
@@ -1322,6 +1427,7 @@ static void load_existing(struct ctrs *cs)
 			c->st.exit_code = 255;
 			c->st.pid = 0;
 			snprintf(c->st.error, sizeof(c->st.error), "supervisor restarted");
+			net_down(cs, c);
 			save_state(cs, c);
 		}
 		c->next = cs->list;
@@ -1356,6 +1462,11 @@ static bool prepare_cgroups(struct ctrs *cs)
 	return true;
 }
 
+void ctrs_set_bridge(struct ctrs *cs, const char *cidr)
+{
+	snprintf(cs->bridge_cidr, sizeof(cs->bridge_cidr), "%s", cidr);
+}
+
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl)
 {
 	struct ctrs *cs = calloc(1, sizeof(*cs));
@@ -1365,6 +1476,7 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 	if (!cs)
 		return NULL;
 	snprintf(cs->root, sizeof(cs->root), "%s", root);
+	snprintf(cs->bridge_cidr, sizeof(cs->bridge_cidr), "%s", BR_DEFAULT_CIDR);
 	cs->pid1 = pid1;
 	cs->epfd = epfd;
 	cs->ctl = ctl;
@@ -1415,6 +1527,7 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 				c->st.status = CTR_EXITED;
 				c->st.exit_code = 137;
 				c->st.finished_ns = real_ns();
+				net_down(cs, c);
 				save_state(cs, c);
 			}
 		}

@@ -37,6 +37,8 @@ struct ctrs;
 #define EV_CTR_ATTACH 22
 
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl);
+/* The bridge's address (default 172.17.0.1/16) for bridge containers. */
+void ctrs_set_bridge(struct ctrs *cs, const char *cidr);
 /* A container's pipe or the stop timer is ready. */
 void ctrs_event(struct ctrs *cs, void *tag, unsigned events);
 /* Called for every reaped child; true if it was a container. */

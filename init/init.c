@@ -234,6 +234,7 @@ int init_main(int argc, char **argv)
 		if (con.mode == CONSOLE_NONE)
 			con.mode = CONSOLE_SHELL;
 	}
+	opts.bridge_cidr = params.bridge_cidr;
 	sup_run(&opts);
 	/* Not reached in PID 1; if it is, never exit: keep reaping. */
 	log_err("supervisor returned; reaping only");

@@ -258,6 +258,8 @@ int sup_run(const struct sup_opts *o)
 	if (ctl_open(&s.ctl, o->root, s.epfd, EV_CONTROL, EV_REPLY, &e) < 0)
 		log_err("control FIFO: %s; only signals can reach berth", e.msg);
 	s.ctrs = ctrs_open(o->root, o->pid1, s.epfd, &s.ctl);
+	if (s.ctrs && o->bridge_cidr)
+		ctrs_set_bridge(s.ctrs, o->bridge_cidr);
 	if (o->console) {
 		s.con.fd = o->console->timerfd;
 		watch(&s, s.con.fd, &s.con);

@@ -17,6 +17,7 @@ struct sup_opts {
 	const char *root;	/* "" in the appliance, DIR for `berth daemon --root DIR` */
 	bool pid1;
 	struct console *console; /* NULL when no console shell is kept */
+	const char *bridge_cidr; /* berth0's address; NULL = 172.17.0.1/16 */
 };
 
 /* Run until shutdown. PID 1 ends in reboot(2); the daemon returns 0. */

@@ -367,9 +367,27 @@ static json_t *strv_json(char **v, int skip)
 	return a;
 }
 
+/* Docker's NetworkSettings: the address while on the bridge, and the one
+ * network it is on (none for the other modes). */
+static json_t *network_settings(const struct ctr_config *c, const struct ctr_state *s)
+{
+	const char *mode = c->network ? c->network : "none";
+	json_t *nets = json_object();
+
+	if (strcmp(mode, "bridge") == 0 || strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0)
+		json_object_set_new(nets, mode,
+				    json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", s->ip,
+					      "IPPrefixLen", s->ip_prefix, "Gateway", s->gateway,
+					      "MacAddress", s->mac));
+	return json_pack("{s:s, s:i, s:s, s:s, s:o}", "IPAddress", s->ip, "IPPrefixLen",
+			 s->ip_prefix, "Gateway", s->gateway, "MacAddress", s->mac, "Networks",
+			 nets);
+}
+
 static json_t *inspect_json(const char *root, const struct ctr_config *c,
 			    const struct ctr_state *s)
 {
+	json_t *j;
 	char created[64], started[64], finished[64], logpath[600];
 	json_t *mounts = json_array(), *binds = json_array();
 
@@ -389,7 +407,7 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 							"RW", !c->mounts[i].read_only,
 							"Propagation", "rprivate"));
 	}
-	return json_pack(
+	j = json_pack(
 		"{s:s, s:s, s:s, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s},"
 		" s:s, s:s, s:s, s:i, s:o,"
 		" s:{s:I, s:I, s:I, s:I, s:I, s:s, s:b, s:b, s:{s:s}, s:s, s:b, s:o},"
@@ -415,6 +433,9 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 		"Env", strv_json(c->env, 0), "Cmd", strv_json(c->argv, 0), "Image",
 		c->image ? c->image : "", "WorkingDir", c->cwd ? c->cwd : "", "Tty", c->tty,
 		"OpenStdin", c->interactive);
+	if (j)
+		json_object_set_new(j, "NetworkSettings", network_settings(c, s));
+	return j;
 }
 
 int cli_inspect(const char *root, int argc, char **argv)

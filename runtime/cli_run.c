@@ -314,7 +314,7 @@ static int make_config(const char *root, const struct run_opts *o, const char *i
 	c->limits = o->limits;
 	c->cpuset = o->cpuset ? strdup(o->cpuset) : NULL;
 	c->restart = strdup(o->restart ? o->restart : "no");
-	c->network = strdup(o->network ? o->network : "none");
+	c->network = strdup(o->network ? o->network : "bridge");
 	c->stop_timeout = o->stop_timeout > 0 ? o->stop_timeout : 10;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->created_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
@@ -522,6 +522,22 @@ static int relay_tty(const char *root, const char *id, struct client_reply *wait
 	return wait->out ? atoi(wait->out) : 125;
 }
 
+/* The mode's syntax; the supervisor checks that a container: target exists. */
+static int check_network(const char *spec)
+{
+	enum ctr_net mode;
+	const char *ref;
+	struct berr e;
+
+	if (ctr_network_parse(spec, &mode, &ref, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return -e.code;
+	}
+	(void)mode;
+	(void)ref;
+	return 0;
+}
+
 int cli_run(const char *root, int argc, char **argv)
 {
 	const char *verb = argv[0];
@@ -540,7 +556,7 @@ int cli_run(const char *root, int argc, char **argv)
 		       "  -m BYTES  --memory-swap BYTES  --cpus N  -c SHARES  --pids-limit N\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
 		       "  --security-opt seccomp=FILE|unconfined|no-new-privileges  --read-only\n"
-		       "  --network none  --restart POLICY  --stop-timeout SECONDS\n",
+		       "  --network bridge|none|host|container:NAME  --restart POLICY  --stop-timeout SECONDS\n",
 		       verb);
 		return 0;
 	}
@@ -549,11 +565,8 @@ int cli_run(const char *root, int argc, char **argv)
 	img = parse_flags(verb, argc, argv, &o);
 	if (img < 0)
 		return 125;
-	if (o.network && strcmp(o.network, "none") != 0) {
-		fprintf(stderr, "berth: network mode \"%s\": only \"none\" is available so far\n",
-			o.network);
+	if (check_network(o.network) < 0)
 		return 125;
-	}
 	rc = make_config(root, &o, argv[img], argc - img - 1, argv + img + 1, &c);
 	if (rc) {
 		ctr_config_free(&c);

@@ -86,6 +86,26 @@ int ctr_lookup(const char *ref, const char *const *ids, const char *const *names
 	return hit;
 }
 
+int ctr_network_parse(const char *spec, enum ctr_net *mode, const char **ref, struct berr *e)
+{
+	*ref = NULL;
+	if (!spec || strcmp(spec, "none") == 0) {
+		*mode = CTR_NET_NONE;
+	} else if (strcmp(spec, "host") == 0) {
+		*mode = CTR_NET_HOST;
+	} else if (strcmp(spec, "bridge") == 0) {
+		*mode = CTR_NET_BRIDGE;
+	} else if (strncmp(spec, "container:", 10) == 0 && spec[10]) {
+		*mode = CTR_NET_CONTAINER;
+		*ref = spec + 10;
+	} else {
+		return berr_msg(e, EINVAL,
+				"network mode \"%s\": want bridge, host, none or container:NAME",
+				spec);
+	}
+	return 0;
+}
+
 bool ctr_name_valid(const char *name)
 {
 	size_t n = strlen(name);
@@ -326,6 +346,16 @@ void ctr_config_free(struct ctr_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static const char *jstr_borrow(json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+static void copy_str(char *buf, size_t size, const char *s)
+{
+	snprintf(buf, size, "%s", s ? s : "");
+}
+
 int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, struct berr *e)
 {
 	json_t *j = json_pack("{s:s, s:i, s:i, s:b, s:I, s:I, s:i, s:s}", "Status",
@@ -336,6 +366,12 @@ int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, 
 
 	if (!j)
 		return berr_set(e, ENOMEM, "encode state");
+	if (s->ip[0]) {
+		json_object_set_new(j, "IPAddress", json_string(s->ip));
+		json_object_set_new(j, "IPPrefixLen", json_integer(s->ip_prefix));
+		json_object_set_new(j, "Gateway", json_string(s->gateway));
+		json_object_set_new(j, "MacAddress", json_string(s->mac));
+	}
 	return save_json(root, id, "state.json", j, e);
 }
 
@@ -363,6 +399,10 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct
 	s->restart_count = (int)json_integer_value(json_object_get(j, "RestartCount"));
 	err = json_string_value(json_object_get(j, "Error"));
 	snprintf(s->error, sizeof(s->error), "%s", err ? err : "");
+	copy_str(s->ip, sizeof(s->ip), jstr_borrow(j, "IPAddress"));
+	copy_str(s->gateway, sizeof(s->gateway), jstr_borrow(j, "Gateway"));
+	copy_str(s->mac, sizeof(s->mac), jstr_borrow(j, "MacAddress"));
+	s->ip_prefix = (int)json_integer_value(json_object_get(j, "IPPrefixLen"));
 	json_decref(j);
 	return 0;
 }

@@ -44,7 +44,7 @@ struct ctr_config {
 	struct sb_limits limits;
 	char *cpuset;		/* storage for limits.cpuset_cpus */
 	char *restart;		/* "no", "always", "on-failure[:N]", "unless-stopped" */
-	char *network;		/* "none" for now */
+	char *network;		/* "none", "host" or "container:REF" (see ctr_network_parse) */
 	int stop_timeout;	/* seconds */
 	int64_t created_ns;	/* CLOCK_REALTIME */
 };
@@ -57,6 +57,9 @@ struct ctr_state {
 	int64_t started_ns, finished_ns; /* CLOCK_REALTIME, 0 = never */
 	int restart_count;
 	char error[256];	/* why the last start failed */
+	/* On the bridge while running (empty otherwise). */
+	char ip[16], gateway[16], mac[18];
+	int ip_prefix;
 };
 
 const char *ctr_status_name(enum ctr_status s);
@@ -69,6 +72,14 @@ void ctr_new_name(char *buf, size_t size);
  * unique ID prefix (a leading '/' on the name is fine). Returns the index,
  * -ENOENT when nothing matches, -EEXIST when a prefix is ambiguous. */
 int ctr_lookup(const char *ref, const char *const *ids, const char *const *names, int n);
+
+/* Network modes, as `--network` names them. */
+enum ctr_net { CTR_NET_NONE, CTR_NET_HOST, CTR_NET_BRIDGE, CTR_NET_CONTAINER };
+
+/* Parse "none", "host", "bridge" or "container:REF" (REF non-empty) into
+ * *mode, with *ref pointing into mode for container:. NULL means the
+ * default. -EINVAL for anything else, with the message in e. */
+int ctr_network_parse(const char *spec, enum ctr_net *mode, const char **ref, struct berr *e);
 
 /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool ctr_name_valid(const char *name);

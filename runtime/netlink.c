@@ -7,8 +7,16 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/route.h>
+#include <fcntl.h>
+#include <netlink/route/link/veth.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
 
 static struct nl_sock *sock;
 
@@ -60,14 +68,11 @@ bool net_link_exists(const char *ifname)
 	return if_nametoindex(ifname) != 0;
 }
 
-int net_link_up(const char *ifname, struct berr *e)
+static int link_up(struct nl_sock *sk, const char *ifname, struct berr *e)
 {
-	struct nl_sock *sk = get_sock(e);
 	struct rtnl_link *link = NULL, *change;
 	int r;
 
-	if (!sk)
-		return -e->code;
 	r = rtnl_link_get_kernel(sk, 0, ifname, &link);
 	if (r < 0)
 		return nl_fail(e, r, "find link", ifname);
@@ -81,6 +86,13 @@ int net_link_up(const char *ifname, struct berr *e)
 	rtnl_link_put(change);
 	rtnl_link_put(link);
 	return r < 0 ? nl_fail(e, r, "set up", ifname) : 0;
+}
+
+int net_link_up(const char *ifname, struct berr *e)
+{
+	struct nl_sock *sk = get_sock(e);
+
+	return sk ? link_up(sk, ifname, e) : -e->code;
 }
 
 int net_bridge_add(const char *name, struct berr *e)
@@ -98,18 +110,13 @@ int net_bridge_add(const char *name, struct berr *e)
 	return r < 0 ? nl_fail(e, r, "create bridge", name) : 0;
 }
 
-int net_addr_add(const char *ifname, const char *cidr, struct berr *e)
+static int addr_add(struct nl_sock *sk, int idx, const char *ifname, const char *cidr,
+		    struct berr *e)
 {
-	struct nl_sock *sk = get_sock(e);
 	struct rtnl_addr *addr;
 	struct nl_addr *local = NULL;
-	unsigned idx = if_nametoindex(ifname);
 	int r;
 
-	if (!sk)
-		return -e->code;
-	if (!idx)
-		return berr_set(e, ENODEV, "add address %s to %s", cidr, ifname);
 	r = nl_addr_parse(cidr, AF_INET, &local);
 	if (r < 0)
 		return berr_msg(e, EINVAL, "address %s: %s", cidr, nl_geterror(r));
@@ -143,16 +150,25 @@ int net_addr_add(const char *ifname, const char *cidr, struct berr *e)
 	return r < 0 ? nl_fail(e, r, "add address to", ifname) : 0;
 }
 
-int net_route_add_default(const char *gateway, const char *ifname, struct berr *e)
+int net_addr_add(const char *ifname, const char *cidr, struct berr *e)
 {
 	struct nl_sock *sk = get_sock(e);
+	unsigned idx = if_nametoindex(ifname);
+
+	if (!sk)
+		return -e->code;
+	if (!idx)
+		return berr_set(e, ENODEV, "add address %s to %s", cidr, ifname);
+	return addr_add(sk, (int)idx, ifname, cidr, e);
+}
+
+static int route_add_default(struct nl_sock *sk, const char *gateway, int idx, struct berr *e)
+{
 	struct rtnl_route *route;
 	struct rtnl_nexthop *nh;
 	struct nl_addr *dst = NULL, *gw = NULL;
 	int r;
 
-	if (!sk)
-		return -e->code;
 	r = nl_addr_parse("0.0.0.0/0", AF_INET, &dst);
 	if (r == 0)
 		r = nl_addr_parse(gateway, AF_INET, &gw);
@@ -171,8 +187,8 @@ int net_route_add_default(const char *gateway, const char *ifname, struct berr *
 	rtnl_route_set_family(route, AF_INET);
 	rtnl_route_set_dst(route, dst);
 	rtnl_route_nh_set_gateway(nh, gw);
-	if (ifname && *ifname)
-		rtnl_route_nh_set_ifindex(nh, if_nametoindex(ifname));
+	if (idx > 0)
+		rtnl_route_nh_set_ifindex(nh, idx);
 	rtnl_route_add_nexthop(route, nh);
 	r = rtnl_route_add(sk, route, NLM_F_CREATE);
 	rtnl_route_put(route);
@@ -181,4 +197,146 @@ int net_route_add_default(const char *gateway, const char *ifname, struct berr *
 	if (r == -NLE_EXIST)
 		return 0;
 	return r < 0 ? nl_fail(e, r, "add default route via", gateway) : 0;
+}
+
+int net_route_add_default(const char *gateway, const char *ifname, struct berr *e)
+{
+	struct nl_sock *sk = get_sock(e);
+	int idx = 0;
+
+	if (!sk)
+		return -e->code;
+	if (ifname && *ifname) {
+		idx = (int)if_nametoindex(ifname);
+		if (!idx)
+			return berr_set(e, ENODEV, "add default route via %s on %s", gateway,
+					ifname);
+	}
+	return route_add_default(sk, gateway, idx, e);
+}
+
+int net_link_del(const char *ifname, struct berr *e)
+{
+	struct nl_sock *sk = get_sock(e);
+	struct rtnl_link *link;
+	int r;
+
+	if (!sk)
+		return -e->code;
+	link = rtnl_link_alloc();
+	if (!link)
+		return berr_set(e, ENOMEM, "delete %s", ifname);
+	rtnl_link_set_name(link, ifname);
+	r = rtnl_link_delete(sk, link);
+	rtnl_link_put(link);
+	return r < 0 ? nl_fail(e, r, "delete link", ifname) : 0;
+}
+
+/* A netlink socket in pid's network namespace: made there, it stays bound
+ * to it after this process goes back to its own. */
+static struct nl_sock *sock_in_netns(pid_t pid, struct berr *e)
+{
+	_cleanup_fd_ int self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), target = -1;
+	struct nl_sock *sk = NULL;
+	char path[64];
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (self < 0 || target < 0) {
+		berr_set(e, errno, "open %s", self < 0 ? "/proc/self/ns/net" : path);
+		return NULL;
+	}
+	if (setns(target, CLONE_NEWNET) < 0) {
+		berr_set(e, errno, "enter network namespace of %d", (int)pid);
+		return NULL;
+	}
+	sk = nl_socket_alloc();
+	r = sk ? nl_connect(sk, NETLINK_ROUTE) : -NLE_NOMEM;
+	if (setns(self, CLONE_NEWNET) < 0)
+		log_err("network: cannot return to own network namespace: %s", strerror(errno));
+	if (r < 0) {
+		nl_fail(e, r, "netlink in namespace of", path);
+		if (sk)
+			nl_socket_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/* The pair: v->host on the bridge and up, its peer eth0 (MTU of the
+ * bridge, v->mac) created straight in the container's namespace. */
+static int veth_create(struct nl_sock *sk, const struct net_veth *v, struct berr *e)
+{
+	struct rtnl_link *br = NULL, *link, *peer;
+	struct nl_addr *mac;
+	int r;
+
+	r = rtnl_link_get_kernel(sk, 0, v->bridge, &br);
+	if (r < 0)
+		return nl_fail(e, r, "find bridge", v->bridge);
+	link = rtnl_link_veth_alloc();
+	mac = nl_addr_build(AF_LLC, v->mac, 6);
+	if (!link || !mac) {
+		rtnl_link_put(br);
+		if (link)
+			rtnl_link_veth_release(link);
+		if (mac)
+			nl_addr_put(mac);
+		return berr_set(e, ENOMEM, "veth %s", v->host);
+	}
+	peer = rtnl_link_veth_get_peer(link);
+	rtnl_link_set_name(link, v->host);
+	rtnl_link_set_mtu(link, rtnl_link_get_mtu(br));
+	rtnl_link_set_master(link, rtnl_link_get_ifindex(br));
+	rtnl_link_set_flags(link, IFF_UP);
+	rtnl_link_set_name(peer, "eth0");
+	rtnl_link_set_mtu(peer, rtnl_link_get_mtu(br));
+	rtnl_link_set_addr(peer, mac);
+	rtnl_link_set_ns_pid(peer, v->pid);
+	r = rtnl_link_add(sk, link, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_link_put(peer);
+	rtnl_link_veth_release(link);
+	nl_addr_put(mac);
+	rtnl_link_put(br);
+	return r < 0 ? nl_fail(e, r, "create veth", v->host) : 0;
+}
+
+/* eth0 inside: address, up, default route. */
+static int veth_configure_peer(struct nl_sock *sk, const struct net_veth *v, struct berr *e)
+{
+	struct rtnl_link *eth0 = NULL;
+	int idx, r;
+
+	r = rtnl_link_get_kernel(sk, 0, "eth0", &eth0);
+	if (r < 0)
+		return nl_fail(e, r, "find link", "eth0");
+	idx = rtnl_link_get_ifindex(eth0);
+	rtnl_link_put(eth0);
+	r = addr_add(sk, idx, "eth0", v->cidr, e);
+	if (r == 0)
+		r = link_up(sk, "eth0", e);
+	if (r == 0)
+		r = route_add_default(sk, v->gateway, idx, e);
+	return r;
+}
+
+int net_veth_setup(const struct net_veth *v, struct berr *e)
+{
+	struct nl_sock *sk = get_sock(e), *inner;
+	struct berr ignored;
+	int r;
+
+	if (!sk)
+		return -e->code;
+	r = veth_create(sk, v, e);
+	if (r < 0)
+		return r;
+	inner = sock_in_netns(v->pid, e);
+	r = inner ? veth_configure_peer(inner, v, e) : -e->code;
+	if (inner)
+		nl_socket_free(inner);
+	if (r < 0)
+		net_link_del(v->host, &ignored);
+	return r;
 }

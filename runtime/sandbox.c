@@ -398,6 +398,22 @@ static int release_and_wait(int fd, pid_t pid, struct berr *e)
 	return berr_msg(e, rep.code, "%s", rep.msg);
 }
 
+/* The caller's part while the child waits (its network); on failure the
+ * child, never released, is killed and reaped. */
+static int parent_setup(const struct sb_spec *spec, pid_t child, struct berr *e)
+{
+	int r;
+
+	if (!spec->parent_setup)
+		return 0;
+	r = spec->parent_setup(child, spec->parent_ctx, e);
+	if (r < 0) {
+		kill(child, SIGKILL);
+		wait_pid(child);
+	}
+	return r;
+}
+
 /* Privileged containers and "unconfined" get no filter. */
 static int compile_filter(const struct sb_spec *spec, struct sc_filter *f, bool *use,
 			  struct berr *e)
@@ -499,7 +515,9 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 		close(sv[0]);
 		goto out_cg;
 	}
-	r = release_and_wait(sv[0], child, e);
+	r = parent_setup(spec, child, e);
+	if (r == 0)
+		r = release_and_wait(sv[0], child, e);
 	close(sv[0]);
 	if (r == 0) {
 		*pid = child;

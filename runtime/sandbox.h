@@ -4,8 +4,8 @@
  * container's init directly as its own child (no shim), into the container's
  * cgroup (clone3 + CLONE_INTO_CGROUP when cgroup2 is there) and into new
  * mnt, pid, ipc, uts, cgroup and net namespaces. The child waits on a sync
- * pipe while the parent finishes its side (cgroup limits, later the network),
- * then mounts the overlay root, pivots into it, sets up /proc /sys /dev,
+ * socket while the parent finishes its side (cgroup limits, then the
+ * caller's parent_setup: the veth into the child's netns), then mounts the overlay root, pivots into it, sets up /proc /sys /dev,
  * masks paths, resolves the user in the container's /etc/passwd, drops
  * capabilities, sets no_new_privs, loads seccomp and execs. Any failure in the
  * child reaches the parent over the sync pipe as a message with context, and
@@ -66,6 +66,13 @@ struct sb_spec {
 	struct sb_limits limits;
 	/* Network: a new empty netns when netns_path is NULL; else setns into it. */
 	const char *netns_path;
+	/* Called in the caller's process after the clone, while the child still
+	 * waits (so its namespaces exist, by pid): set up what must come from
+	 * outside, the network. A failure (-errno, e filled) fails the start;
+	 * the child is then killed and reaped without ever running, and the
+	 * callback must already have undone its own work. NULL = nothing. */
+	int (*parent_setup)(pid_t child, void *ctx, struct berr *e);
+	void *parent_ctx;
 };
 
 /* Docker's 14 default capabilities. */

@@ -34,7 +34,7 @@ def test_container_is_isolated(d):
                "echo pid=$$; hostname; echo $(ls /sys/class/net); id -u")
     assert "pid=1\n" in out, out          # its own pid namespace
     assert "box1\n" in out, out           # its own uts namespace
-    assert re.search(r"^lo$", out, re.M), out  # network none: only lo
+    assert re.search(r"^eth0 lo$", out, re.M), out  # its own netns: bridge by default
     assert out.strip().endswith("0"), out
 
 

@@ -45,11 +45,16 @@ def busybox_tar(path):
 
 
 class Daemon:
-    def __init__(self, build, parent=None):
+    def __init__(self, build, parent=None, netns=True):
+        """The daemon runs in a network namespace of its own (`unshare -n`;
+        netns=True, the default, as containers go on a bridge by default),
+        so its bridge, veths and rules never touch the machine's;
+        netexec() runs commands there."""
         self.berth = os.path.join(build, "berth")
         self.root = tempfile.mkdtemp(prefix="berth-host-", dir=parent)
         self.log = open(os.path.join(self.root, "daemon.log"), "w+")
-        self.proc = subprocess.Popen([self.berth, "daemon", "--root", self.root],
+        prefix = ["unshare", "-n", "--"] if netns else []
+        self.proc = subprocess.Popen(prefix + [self.berth, "daemon", "--root", self.root],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.control = os.path.join(self.root, "run/berth/control")
         for _ in range(200):
@@ -72,6 +77,14 @@ class Daemon:
         tar = os.path.join(self.root, "busybox.tar")
         busybox_tar(tar)
         self.ok("import", tar, name)
+
+    def netexec(self, *cmd, check=True):
+        """Run cmd in the daemon's network namespace (unshare execs the
+        daemon, so its pid is ours); returns stdout."""
+        p = subprocess.run(["nsenter", "-t", str(self.proc.pid), "-n", "--"] + list(cmd),
+                           capture_output=True, text=True, timeout=30)
+        assert not check or p.returncode == 0, (cmd, p.returncode, p.stdout, p.stderr)
+        return p.stdout
 
     def write_raw(self, data):
         fd = os.open(self.control, os.O_WRONLY | os.O_NONBLOCK)
