@@ -5,7 +5,9 @@ side in one run on this host, median of N each; and the supervisor's RSS
 with 0 and 100 idle containers.
 
 Comparable work: each tool starts `true` in new mnt, pid, ipc, uts and net
-namespaces on the busybox rootfs and waits for it. Differences: berth also
+namespaces (berth with --network none, the others with runc spec's empty
+netns) on the busybox rootfs and waits for it. Then berth's default bridge
+networking against --network none. Differences: berth also
 mounts an overlay (the image layer + a fresh upper dir), applies its
 default seccomp filter and capability set and goes through its control
 FIFO (CLI -> supervisor); crun and runc use the bundle's rootfs directly
@@ -94,7 +96,11 @@ def main():
         rootfs = os.path.join(layers, os.listdir(layers)[0])
         bundle = os.path.join(work, "bundle")
         make_bundle(rootfs, bundle)
-        berth = timed([d.berth, "--root", d.root, "run", "--rm", "busybox", "true"], a.n)
+        berth = timed([d.berth, "--root", d.root, "run", "--rm", "--network", "none", "busybox",
+                       "true"], a.n)
+        # Bridge networking's own cost (veth, IPAM, routes; the daemon runs
+        # in a private network namespace of the test's).
+        bridge = timed([d.berth, "--root", d.root, "run", "--rm", "busybox", "true"], a.n)
         runc = timed(["runc", "run", "--bundle", bundle, "bench-runc"], a.n)
         q = multiprocessing.Queue()
         p = multiprocessing.Process(target=crun_worker, args=(bundle, a.n, q))
@@ -116,6 +122,12 @@ def main():
             "|---|---|---|",
         ] + ["| %s | %.1f | %.2f |" % (k, m[k], m[k] / m["crun"]) for k in ("berth", "crun", "runc")]
         lines += [
+            "",
+            "| berth run --rm busybox true | median (ms) |",
+            "|---|---|",
+            "| --network none | %.1f |" % m["berth"],
+            "| --network bridge (default) | %.1f (+%.1f ms) |" % (
+                statistics.median(bridge), statistics.median(bridge) - m["berth"]),
             "",
             "| supervisor (`berth daemon`) RSS | KiB |",
             "|---|---|",
