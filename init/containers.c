@@ -94,6 +94,9 @@ struct ctrs {
 	} timer;
 	bool cgroup_ok;
 	char bridge_cidr[64];
+	/* Removed containers, freed by ctrs_reclaim() once the supervisor's
+	 * batch of epoll events (which may still name them) is done. */
+	struct ctr *dead;
 };
 
 static int64_t real_ns(void)
@@ -834,7 +837,18 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 	}
 	remove_tree(dir);
 	log_info("container %.12s (%s): removed", c->cfg.id, c->cfg.name);
-	ctr_free(c);
+	c->next = cs->dead;
+	cs->dead = c;
+}
+
+void ctrs_reclaim(struct ctrs *cs)
+{
+	while (cs->dead) {
+		struct ctr *c = cs->dead;
+
+		cs->dead = c->next;
+		ctr_free(c);
+	}
 }
 
 /* Answer the waiters (taken off their container, which may be gone). */
