@@ -18,7 +18,9 @@
 #include "../runtime/bridge.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/container.h"
+#include "../runtime/iptables.h"
 #include "../runtime/log.h"
+#include "../runtime/ports.h"
 #include "../runtime/sandbox.h"
 #include "../runtime/tty.h"
 #include "../runtime/util.h"
@@ -94,6 +96,9 @@ struct ctrs {
 	} timer;
 	bool cgroup_ok;
 	char bridge_cidr[64];
+	/* Removed containers, freed by ctrs_reclaim() once the supervisor's
+	 * batch of epoll events (which may still name them) is done. */
+	struct ctr *dead;
 };
 
 static int64_t real_ns(void)
@@ -628,6 +633,50 @@ static void close_fds(int *fds, int n)
 	}
 }
 
+/* The published ports' rules for a container at ip: in (add) or out. */
+static int ports_apply(struct ctr *c, const char *ip, bool add, struct berr *e)
+{
+	struct port_map m[64];
+	char rules[64 * 200 + 64];
+	int n = 0;
+
+	for (char **p = c->cfg.ports; p && *p && n < (int)ARRAY_SIZE(m); p++) {
+		if (port_parse(*p, &m[n], e) < 0)
+			return -e->code;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	if (port_rules(m, n, ip, BR_NAME, add, rules, sizeof(rules), e) < 0 ||
+	    ipt_restore(rules, e) < 0)
+		return berr_wrap(e, "%s published ports", add ? "add" : "remove");
+	return 0;
+}
+
+/* "port is already allocated" as Docker says, when a running container
+ * holds one of c's host ports. */
+static int ports_free(struct ctrs *cs, struct ctr *c, struct berr *e)
+{
+	struct port_map a, b;
+
+	for (char **p = c->cfg.ports; p && *p; p++) {
+		if (port_parse(*p, &a, e) < 0)
+			return -e->code;
+		for (struct ctr *o = cs->list; o; o = o->next) {
+			if (o == c || o->st.status != CTR_RUNNING || !o->st.ip[0])
+				continue;
+			for (char **q = o->cfg.ports; q && *q; q++) {
+				if (port_parse(*q, &b, e) == 0 && port_conflict(&a, &b))
+					return berr_msg(e, EADDRINUSE,
+							"Bind for %s:%u failed: port is already "
+							"allocated (by %s)",
+							a.ip, a.host, o->cfg.name);
+			}
+		}
+	}
+	return 0;
+}
+
 /* The network namespace to join: none for a new empty one, the
  * supervisor's for host, a running container's for container:REF. */
 static int network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, struct berr *e)
@@ -665,9 +714,16 @@ static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, s
 		return -e->code;
 	if (mode != CTR_NET_BRIDGE)
 		return 0;
-	if (br_ensure(cs->bridge_cidr, e) < 0 ||
+	if (ports_free(cs, c, e) < 0 || br_ensure(cs->bridge_cidr, e) < 0 ||
 	    br_acquire(cs->root, cs->bridge_cidr, c->cfg.id, l, e) < 0)
 		return -e->code;
+	if (ports_apply(c, l->ip, true, e) < 0) {
+		struct berr ignored;
+
+		br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored);
+		l->ip[0] = '\0';
+		return -e->code;
+	}
 	return 0;
 }
 
@@ -739,6 +795,8 @@ fail:
 	if (lease.ip[0]) {
 		struct berr ignored;
 
+		if (ports_apply(c, lease.ip, false, &ignored) < 0)
+			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
 		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored) < 0)
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
 	}
@@ -809,6 +867,8 @@ static void net_down(struct ctrs *cs, struct ctr *c)
 
 	if (!c->st.ip[0])
 		return;
+	if (ports_apply(c, c->st.ip, false, &e) < 0)
+		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
@@ -834,7 +894,18 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 	}
 	remove_tree(dir);
 	log_info("container %.12s (%s): removed", c->cfg.id, c->cfg.name);
-	ctr_free(c);
+	c->next = cs->dead;
+	cs->dead = c;
+}
+
+void ctrs_reclaim(struct ctrs *cs)
+{
+	while (cs->dead) {
+		struct ctr *c = cs->dead;
+
+		cs->dead = c->next;
+		ctr_free(c);
+	}
 }
 
 /* Answer the waiters (taken off their container, which may be gone). */

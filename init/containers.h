@@ -41,6 +41,9 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 void ctrs_set_bridge(struct ctrs *cs, const char *cidr);
 /* A container's pipe or the stop timer is ready. */
 void ctrs_event(struct ctrs *cs, void *tag, unsigned events);
+/* Free removed containers: call after each batch of epoll events, as a
+ * later event of the same batch may still point into one. */
+void ctrs_reclaim(struct ctrs *cs);
 /* Called for every reaped child; true if it was a container. */
 bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status);
 /* Control verbs; false if the verb is not a container verb. */

@@ -289,6 +289,8 @@ int sup_run(const struct sup_opts *o)
 			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH) && s.ctrs)
 				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);
 		}
+		if (s.ctrs)
+			ctrs_reclaim(s.ctrs);
 		if (s.action != SUP_RUN) {
 			shutdown_now(&s);
 			if (!o->pid1)

@@ -14,6 +14,7 @@
 
 #include "client.h"
 #include "container.h"
+#include "ports.h"
 #include "proto.h"
 #include "template.h"
 #include "util.h"
@@ -367,6 +368,8 @@ static json_t *strv_json(char **v, int skip)
 	return a;
 }
 
+static json_t *ports_json(const struct ctr_config *c);
+
 /* Docker's NetworkSettings: the address while on the bridge, and the one
  * network it is on (none for the other modes). */
 static json_t *network_settings(const struct ctr_config *c, const struct ctr_state *s)
@@ -379,9 +382,64 @@ static json_t *network_settings(const struct ctr_config *c, const struct ctr_sta
 				    json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", s->ip,
 					      "IPPrefixLen", s->ip_prefix, "Gateway", s->gateway,
 					      "MacAddress", s->mac));
-	return json_pack("{s:s, s:i, s:s, s:s, s:o}", "IPAddress", s->ip, "IPPrefixLen",
+	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "IPAddress", s->ip, "IPPrefixLen",
 			 s->ip_prefix, "Gateway", s->gateway, "MacAddress", s->mac, "Networks",
-			 nets);
+			 nets, "Ports", ports_json(c));
+}
+
+/* Docker's {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}. */
+static json_t *ports_json(const struct ctr_config *c)
+{
+	json_t *o = json_object();
+	struct port_map m;
+	struct berr e;
+	char key[16], host[8];
+
+	for (char **p = c->ports; p && *p; p++) {
+		json_t *a;
+
+		if (port_parse(*p, &m, &e) < 0)
+			continue;
+		snprintf(key, sizeof(key), "%u/%s", m.ctr, m.udp ? "udp" : "tcp");
+		snprintf(host, sizeof(host), "%u", m.host);
+		a = json_object_get(o, key);
+		if (!a) {
+			a = json_array();
+			json_object_set_new(o, key, a);
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s}", "HostIp", m.ip, "HostPort", host));
+	}
+	return o;
+}
+
+int cli_port(const char *root, int argc, char **argv)
+{
+	char id[CTR_ID_LEN + 1], line[64];
+	struct ctr_config c;
+	struct ctr_state s;
+	struct port_map m;
+	struct berr e;
+
+	if (argc != 2) {
+		fprintf(stderr, "berth: \"port\" requires exactly 1 argument.\n");
+		return 1;
+	}
+	if (cli_find_container(root, argv[1], id) < 0)
+		return 1;
+	if (ctr_config_load(root, id, &c, &e) < 0 || ctr_state_load(root, id, &s, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return 1;
+	}
+	/* Docker lists the bindings in force: none unless it runs. */
+	for (char **p = c.ports; s.status == CTR_RUNNING && p && *p; p++) {
+		if (port_parse(*p, &m, &e) < 0)
+			continue;
+		snprintf(line, sizeof(line), "%u/%s -> %s:%u", m.ctr, m.udp ? "udp" : "tcp", m.ip,
+			 m.host);
+		printf("%s\n", line);
+	}
+	ctr_config_free(&c);
+	return 0;
 }
 
 static json_t *inspect_json(const char *root, const struct ctr_config *c,

@@ -17,6 +17,7 @@
 #include "container.h"
 #include "image.h"
 #include "merge.h"
+#include "ports.h"
 #include "sandbox.h"
 #include "tty.h"
 #include "util.h"
@@ -64,7 +65,7 @@ struct run_opts {
 	bool detach, rm, interactive, tty, privileged, read_only, no_new_privs, create_only;
 	const char *name, *workdir, *user, *entrypoint, *hostname, *seccomp, *restart, *network;
 	const char *cpuset;
-	struct strv env, volumes, cap_add, cap_drop;
+	struct strv env, volumes, cap_add, cap_drop, publish;
 	struct sb_limits limits;
 	int stop_timeout;
 	bool entrypoint_set;
@@ -153,6 +154,8 @@ static int parse_flags(const char *verb, int argc, char **argv, struct run_opts 
 			o->hostname = val;
 		else if (NEEDS("-v") || NEEDS("--volume"))
 			strv_add(&o->volumes, val);
+		else if (NEEDS("-p") || NEEDS("--publish"))
+			strv_add(&o->publish, val);
 		else if (NEEDS("--cap-add"))
 			strv_add(&o->cap_add, val);
 		else if (NEEDS("--cap-drop"))
@@ -538,10 +541,49 @@ static int check_network(const char *spec)
 	return 0;
 }
 
+/* -p: each well formed, no host port twice, only on the bridge; into
+ * canonical specs for the config. */
+static int check_ports(const struct run_opts *o, struct strv *out)
+{
+	struct port_map *m = calloc(o->publish.n + 1, sizeof(*m));
+	enum ctr_net mode;
+	const char *ref;
+	struct berr e;
+	char spec[64];
+
+	if (!m)
+		return -ENOMEM;
+	for (int i = 0; i < o->publish.n; i++) {
+		if (port_parse(o->publish.v[i], &m[i], &e) < 0) {
+			fprintf(stderr, "berth: %s\n", e.msg);
+			free(m);
+			return -EINVAL;
+		}
+		for (int k = 0; k < i; k++) {
+			if (port_conflict(&m[k], &m[i])) {
+				fprintf(stderr, "berth: port \"%s\": host port %u published twice\n",
+					o->publish.v[i], m[i].host);
+				free(m);
+				return -EINVAL;
+			}
+		}
+		port_spec(&m[i], spec, sizeof(spec));
+		strv_add(out, spec);
+	}
+	free(m);
+	ctr_network_parse(o->network ? o->network : "bridge", &mode, &ref, &e);
+	if (o->publish.n && mode != CTR_NET_BRIDGE) {
+		fprintf(stderr, "berth: published ports need --network bridge\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int cli_run(const char *root, int argc, char **argv)
 {
 	const char *verb = argv[0];
 	struct run_opts o = { 0 };
+	struct strv ports = { 0 };
 	struct ctr_config c;
 	struct berr e;
 	char dir[512];
@@ -554,6 +596,7 @@ int cli_run(const char *root, int argc, char **argv)
 		       "  -e KEY=VAL  --env-file FILE  -w DIR\n"
 		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST:/CTR[:ro]\n"
 		       "  -m BYTES  --memory-swap BYTES  --cpus N  -c SHARES  --pids-limit N\n"
+		       "  -p [IP:]HOSTPORT:CTRPORT[/udp]\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
 		       "  --security-opt seccomp=FILE|unconfined|no-new-privileges  --read-only\n"
 		       "  --network bridge|none|host|container:NAME  --restart POLICY  --stop-timeout SECONDS\n",
@@ -565,13 +608,17 @@ int cli_run(const char *root, int argc, char **argv)
 	img = parse_flags(verb, argc, argv, &o);
 	if (img < 0)
 		return 125;
-	if (check_network(o.network) < 0)
+	if (check_network(o.network) < 0 || check_ports(&o, &ports) < 0) {
+		strv_free(&ports);
 		return 125;
+	}
 	rc = make_config(root, &o, argv[img], argc - img - 1, argv + img + 1, &c);
 	if (rc) {
 		ctr_config_free(&c);
+		strv_free(&ports);
 		return rc;
 	}
+	c.ports = ports.n ? steal_ptr(&ports.v) : NULL;
 	ctr_dir(root, c.id, dir, sizeof(dir));
 	if (mkdir_p(dir, 0700) < 0 || ctr_config_save(root, &c, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.code ? e.msg : strerror(errno));
@@ -639,6 +686,7 @@ out:
 	ctr_config_free(&c);
 	strv_free(&o.env);
 	strv_free(&o.volumes);
+	strv_free(&o.publish);
 	strv_free(&o.cap_add);
 	strv_free(&o.cap_drop);
 	return rc;

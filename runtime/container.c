@@ -235,6 +235,8 @@ int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e
 	json_object_set_new(j, "Layers", strv_to_json(c->layers));
 	json_object_set_new(j, "Cmd", strv_to_json(c->argv));
 	json_object_set_new(j, "Env", strv_to_json(c->env));
+	if (c->ports)
+		json_object_set_new(j, "Ports", strv_to_json(c->ports));
 	json_object_set_new(j, "WorkingDir", nullable(c->cwd));
 	json_object_set_new(j, "User", nullable(c->user));
 	json_object_set_new(j, "Hostname", nullable(c->hostname));
@@ -283,6 +285,7 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	c->layers = json_to_strv(json_object_get(j, "Layers"));
 	c->argv = json_to_strv(json_object_get(j, "Cmd"));
 	c->env = json_to_strv(json_object_get(j, "Env"));
+	c->ports = json_object_get(j, "Ports") ? json_to_strv(json_object_get(j, "Ports")) : NULL;
 	c->cwd = jstr(j, "WorkingDir");
 	c->user = jstr(j, "User");
 	c->hostname = jstr(j, "Hostname");
@@ -331,6 +334,7 @@ void ctr_config_free(struct ctr_config *c)
 	strv_free(c->layers);
 	strv_free(c->argv);
 	strv_free(c->env);
+	strv_free(c->ports);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);

@@ -44,7 +44,8 @@ struct ctr_config {
 	struct sb_limits limits;
 	char *cpuset;		/* storage for limits.cpuset_cpus */
 	char *restart;		/* "no", "always", "on-failure[:N]", "unless-stopped" */
-	char *network;		/* "none", "host" or "container:REF" (see ctr_network_parse) */
+	char *network;		/* "bridge", "none", "host" or "container:REF" (ctr_network_parse) */
+	char **ports;		/* published ports as port_spec() writes them, NULL = none */
 	int stop_timeout;	/* seconds */
 	int64_t created_ns;	/* CLOCK_REALTIME */
 };

@@ -55,6 +55,7 @@ static const struct cli_verb verbs[] = {
 	{ "logs", "logs [-f] [-t] [--tail N] CONTAINER", "Show a container's output", cli_logs },
 	{ "inspect", "inspect [-f TEMPLATE] CONTAINER...", "Show a container's details",
 	  cli_inspect },
+	{ "port", "port CONTAINER", "List a container's published ports", cli_port },
 	{ "boot", "boot", "Show the boot timeline (milestones of PID 1)", NULL },
 	{ "poweroff", "poweroff", "Stop everything and power the appliance off", NULL },
 	{ "reboot", "reboot", "Stop everything and reboot", NULL },

@@ -2,12 +2,21 @@
 container's eth0 with an address from berth0's subnet and a default route
 via 172.17.0.1 inside; outside, its veth (veth + 7 hex) on berth0."""
 import re
+import socket
+import time
+import urllib.request
 
 from harness import Appliance
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def setup_module(build):
-    vm = Appliance(build, "network", mem=512).start()
+    vm = Appliance(build, "network", mem=512, http_port=free_port()).start()
     vm.wait_prompt(90)
     return vm
 
@@ -55,3 +64,25 @@ def test_host_and_none_modes(vm):
     assert "berth0" in out.split() and "eth0" in out.split(), out
     out = vm.sh("berth run --rm --network none busybox ls /sys/class/net")
     assert out.split() == ["lo"], out
+
+
+def test_published_port_through_hostfwd(vm):
+    vm.sh("berth run -d --name web -p 80:80 busybox sh -c "
+          "'mkdir /www; echo hello-appliance > /www/index.html; exec httpd -f -p 80 -h /www'")
+    ip = vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' web").strip()
+    nat = vm.sh("iptables -t nat -nvL BERTH")
+    assert re.search(r"DNAT\s+(tcp|6)\s+--\s+!berth0\s+\*\s+0\.0\.0\.0/0\s+0\.0\.0\.0/0\s+"
+                     r"tcp dpt:80 to:%s:80" % re.escape(ip), nat), nat
+    assert vm.sh("berth port web").strip() == "80/tcp -> 0.0.0.0:80"
+    body, last = "", None
+    for _ in range(40):
+        try:
+            url = "http://127.0.0.1:%d/" % vm.http_port
+            body = urllib.request.urlopen(url, timeout=3).read().decode()
+            break
+        except OSError as e:
+            last = e
+            time.sleep(0.25)
+    assert body == "hello-appliance\n", (body, last)
+    vm.sh("berth rm -f web")
+    assert "DNAT" not in vm.sh("iptables -t nat -nvL BERTH")

@@ -204,3 +204,65 @@ def test_address_state_is_read_back_and_checked(d):
     d.ok("rm", "bad")
     open(st, "w").write("subnet 172.17.0.1/16\n")
     nothing_left(d)
+
+
+def nat_rules(d):
+    return d.netexec("iptables", "-t", "nat", "-S", "BERTH")
+
+
+def test_published_port_dnat_and_removal(d):
+    cid = d.ok("run", "-d", "--name", "web", "-p", "8080:80", "-p", "172.17.0.1:5353:53/udp",
+               "busybox", "sh", "-c",
+               "mkdir /www; echo hello-web > /www/index.html; exec httpd -f -p 80 -h /www").strip()
+    try:
+        ip = ctr_ip(d, "web")
+        rules = nat_rules(d)
+        assert ("-A BERTH ! -i berth0 -p tcp -m tcp --dport 8080 -j DNAT "
+                "--to-destination %s:80" % ip) in rules, rules
+        assert ("-A BERTH -d 172.17.0.1/32 ! -i berth0 -p udp -m udp --dport 5353 -j DNAT "
+                "--to-destination %s:53" % ip) in rules, rules
+        fwd = d.netexec("iptables", "-S", "BERTH-FORWARD")
+        assert "-d %s/32 ! -i berth0 -o berth0 -p tcp -m tcp --dport 80 -j ACCEPT" % ip in fwd
+        # from the namespace's host side, through the published port
+        body = ""
+        for _ in range(30):
+            # (this busybox's wget crashes with -T)
+            body = d.netexec("/bin/busybox", "wget", "-qO-", "http://172.17.0.1:8080/",
+                             check=False)
+            if body:
+                break
+            time.sleep(0.1)
+        assert body == "hello-web\n", body
+        assert sorted(d.ok("port", "web").splitlines()) == \
+            ["53/udp -> 172.17.0.1:5353", "80/tcp -> 0.0.0.0:8080"]
+        ports = json.loads(d.ok("inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"))
+        assert ports["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8080"}], ports
+        # the host port is taken: a clear error, no rule, no address, no veth for it
+        rc, out, err = d.cli("run", "-d", "--name", "web2", "-p", "8080:81", "busybox",
+                             "sleep", "100")
+        assert rc == 125 and "Bind for 0.0.0.0:8080 failed: port is already allocated" in err, \
+            (rc, err)
+        assert nat_rules(d).count("DNAT") == 2
+        assert ipam_entries(d) == [ip]
+        assert veths(d) == ["veth" + cid[:7]]
+        d.ok("rm", "web2")
+    finally:
+        d.cli("rm", "-f", "web")
+    assert "DNAT" not in nat_rules(d)
+    assert "--dport" not in d.netexec("iptables", "-S", "BERTH-FORWARD")
+    nothing_left(d)
+
+
+def test_bad_publish_refused(d):
+    for spec, want in (("80", "want [IP:]HOSTPORT:CTRPORT[/udp]"),
+                       ("8080:80/sctp", "protocol must be tcp or udp"),
+                       ("99999:80", "bad host port"),
+                       ("1.2.3:80:80", "bad host IP")):
+        rc, out, err = d.cli("run", "-d", "-p", spec, "busybox", "true")
+        assert rc == 125 and want in err, (spec, rc, err)
+    rc, out, err = d.cli("run", "-d", "-p", "80:80", "-p", "80:81", "busybox", "true")
+    assert rc == 125 and "host port 80 published twice" in err, err
+    rc, out, err = d.cli("run", "-d", "--network", "none", "-p", "80:80", "busybox", "true")
+    assert rc == 125 and "published ports need --network bridge" in err, err
+    nothing_left(d)
+    assert "DNAT" not in nat_rules(d)
