@@ -91,6 +91,30 @@ bool cli_image_in_use(const char *image_id, void *rootp)
 	return used;
 }
 
+/* One request per container, as Docker's CLI does: each `rm -f` of a
+ * running container is answered once it is gone, so the whole command
+ * returns when all of them are. */
+int cli_rm(const char *root, int argc, char **argv)
+{
+	char *args[8];
+	int nflags = 0, rc = 0, i = 1;
+
+	args[nflags++] = "rm";
+	for (; i < argc && argv[i][0] == '-' && nflags < 6; i++)
+		args[nflags++] = argv[i];
+	if (i >= argc) {
+		fprintf(stderr, "berth: \"rm\" requires at least 1 argument.\n");
+		return 1;
+	}
+	for (; i < argc; i++) {
+		args[nflags] = argv[i];
+		args[nflags + 1] = NULL;
+		if (client_call(root, nflags + 1, args) != 0)
+			rc = 1;
+	}
+	return rc;
+}
+
 /* ---- ps ---- */
 
 static const struct tmpl_header ps_headers[] = {

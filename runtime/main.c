@@ -44,7 +44,7 @@ static const struct cli_verb verbs[] = {
 	  NULL },
 	{ "restart", "restart [-t SECONDS] CONTAINER...", "Restart containers", NULL },
 	{ "kill", "kill [-s SIGNAL] CONTAINER...", "Send a signal to containers", NULL },
-	{ "rm", "rm [-f] CONTAINER...", "Remove containers", NULL },
+	{ "rm", "rm [-f] CONTAINER...", "Remove containers", cli_rm },
 	{ "wait", "wait CONTAINER", "Wait for a container to exit; print its exit code", NULL },
 	{ "exec", "exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...",
 	  "Run a command in a running container", cli_exec },
