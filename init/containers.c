@@ -1318,8 +1318,8 @@ static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 	(void)req;
 	(void)status;
 	for (struct ctr *c = cs->list; c; c = c->next) {
-		char line[4096], cmd[1024], st[128], num[64];
-		size_t len = 0, clen = 0;
+		char line[4096], cmd[1024], st[128], num[64], ports[1024];
+		size_t len = 0, clen = 0, plen = 0;
 		char *words[10];
 
 		cmd[0] = '\0';
@@ -1337,8 +1337,16 @@ static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 		words[4] = num;
 		words[5] = st;
 		words[6] = (char *)ctr_status_name(c->st.status);
+		/* published ports (canonical specs), shown while it runs */
+		ports[0] = '\0';
+		for (char **p = c->cfg.ports; c->st.status == CTR_RUNNING && p && *p; p++) {
+			plen += snprintf(ports + plen, sizeof(ports) - plen, "%s%s", plen ? "," : "", *p);
+			if (plen >= sizeof(ports))
+				break;
+		}
+		words[7] = ports;
 		line[0] = '\0';
-		for (int i = 0; i < 7; i++) {
+		for (int i = 0; i < 8; i++) {
 			if (i)
 				line[len++] = ' ';
 			if (proto_quote(line, sizeof(line) - 2, &len, words[i]) < 0)

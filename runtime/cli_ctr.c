@@ -15,6 +15,7 @@
 #include "client.h"
 #include "container.h"
 #include "ports.h"
+#include "ports.h"
 #include "proto.h"
 #include "template.h"
 #include "util.h"
@@ -173,9 +174,9 @@ int cli_ps(const char *root, int argc, char **argv)
 	}
 	rows = json_array();
 	for (char *l = cr.out, *nl; l && *l; l = nl + 1) {
-		char *w[8];
+		char *w[9];
 		struct berr e;
-		char created[64], ago[64], cmd[64];
+		char created[64], ago[64], cmd[64], ports[1024] = "";
 		json_t *o;
 		size_t clen;
 
@@ -183,8 +184,19 @@ int cli_ps(const char *root, int argc, char **argv)
 		if (!nl)
 			break;
 		*nl = '\0';
-		if (proto_split(l, w, 7, &e) != 7)
+		if (proto_split(l, w, 8, &e) != 8)
 			continue;
+		/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints them */
+		for (char *save = NULL, *spec = strtok_r(w[7], ",", &save); spec;
+		     spec = strtok_r(NULL, ",", &save)) {
+			struct port_map pm;
+			char one[64];
+			if (port_parse(spec, &pm, &e) < 0)
+				continue;
+			port_format(&pm, one, sizeof(one));
+			snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports), "%s%s",
+				 ports[0] ? ", " : "", one);
+		}
 		if (!all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
 			continue;
 		ctr_format_time(strtoll(w[4], NULL, 10), created, sizeof(created));
@@ -198,7 +210,7 @@ int cli_ps(const char *root, int argc, char **argv)
 		o = json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "ID", w[0],
 			      (size_t)(no_trunc ? CTR_ID_LEN : 12), "Names", w[1], "Image", w[2],
 			      "Command", cmd, "CreatedAt", created, "RunningFor", ago, "Status",
-			      w[5], "State", w[6], "Ports", "", "created_ns",
+			      w[5], "State", w[6], "Ports", ports, "created_ns",
 			      (json_int_t)strtoll(w[4], NULL, 10));
 		if (o)
 			json_array_append_new(rows, o);

@@ -235,6 +235,10 @@ def test_published_port_dnat_and_removal(d):
         assert body == "hello-web\n", body
         assert sorted(d.ok("port", "web").splitlines()) == \
             ["53/udp -> 172.17.0.1:5353", "80/tcp -> 0.0.0.0:8080"]
+        # PORTS in ps, as docker ps prints them
+        assert d.ok("ps", "--format", "{{.Names}} {{.Ports}}").strip() == \
+            "web 0.0.0.0:8080->80/tcp, 172.17.0.1:5353->53/udp"
+        assert "0.0.0.0:8080->80/tcp" in d.ok("ps")
         ports = json.loads(d.ok("inspect", "-f", "{{json .NetworkSettings.Ports}}", "web"))
         assert ports["80/tcp"] == [{"HostIp": "0.0.0.0", "HostPort": "8080"}], ports
         # the host port is taken: a clear error, no rule, no address, no veth for it
