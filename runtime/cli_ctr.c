@@ -529,6 +529,15 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 		"OpenStdin", c->interactive);
 	if (j)
 		json_object_set_new(j, "NetworkSettings", network_settings(c, s));
+	if (j) {
+		json_t *labels = json_object();
+		for (char **l = c->labels; l && *l; l++) {
+			char *eq = strchr(*l, '='), key[256];
+			snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - *l) : (int)strlen(*l), *l);
+			json_object_set_new(labels, key, json_string(eq ? eq + 1 : ""));
+		}
+		json_object_set_new(json_object_get(j, "Config"), "Labels", labels);
+	}
 	return j;
 }
 

@@ -65,7 +65,7 @@ struct run_opts {
 	bool detach, rm, interactive, tty, privileged, read_only, no_new_privs, create_only;
 	const char *name, *workdir, *user, *entrypoint, *hostname, *seccomp, *restart, *network;
 	const char *cpuset;
-	struct strv env, volumes, cap_add, cap_drop, publish;
+	struct strv env, volumes, cap_add, cap_drop, publish, labels;
 	struct sb_limits limits;
 	int stop_timeout;
 	bool entrypoint_set;
@@ -156,7 +156,11 @@ static int parse_flags(const char *verb, int argc, char **argv, struct run_opts 
 			strv_add(&o->volumes, val);
 		else if (NEEDS("-p") || NEEDS("--publish"))
 			strv_add(&o->publish, val);
-		else if (NEEDS("--cap-add"))
+		else if (NEEDS("-l") || NEEDS("--label")) {
+			if (val[0] == '=')
+				return usage_error(verb, "invalid label", val), -1;
+			env_set(&o->labels, val);
+		} else if (NEEDS("--cap-add"))
 			strv_add(&o->cap_add, val);
 		else if (NEEDS("--cap-drop"))
 			strv_add(&o->cap_drop, val);
@@ -319,6 +323,17 @@ static int make_config(const char *root, const struct run_opts *o, const char *i
 	c->restart = strdup(o->restart ? o->restart : "no");
 	c->network = strdup(o->network ? o->network : "bridge");
 	c->stop_timeout = o->stop_timeout > 0 ? o->stop_timeout : 10;
+	if (o->labels.n) {
+		/* "--label KEY" is KEY with an empty value, as Docker's */
+		struct strv l = { 0 };
+		for (int i = 0; i < o->labels.n; i++) {
+			char kv[4096];
+			snprintf(kv, sizeof(kv), "%s%s", o->labels.v[i],
+				 strchr(o->labels.v[i], '=') ? "" : "=");
+			strv_add(&l, kv);
+		}
+		c->labels = l.v;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->created_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 	img_info_free(&info);
@@ -579,7 +594,9 @@ static int check_ports(const struct run_opts *o, struct strv *out)
 	return 0;
 }
 
-int cli_run(const char *root, int argc, char **argv)
+/* run and create; with id_out (`berth compose`), the new container's ID
+ * goes there instead of to stdout. */
+static int run_main(const char *root, int argc, char **argv, char *id_out)
 {
 	const char *verb = argv[0];
 	struct run_opts o = { 0 };
@@ -599,7 +616,8 @@ int cli_run(const char *root, int argc, char **argv)
 		       "  -p [IP:]HOSTPORT:CTRPORT[/udp]\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
 		       "  --security-opt seccomp=FILE|unconfined|no-new-privileges  --read-only\n"
-		       "  --network bridge|none|host|container:NAME  --restart POLICY  --stop-timeout SECONDS\n",
+		       "  --network bridge|none|host|container:NAME  --restart POLICY  --stop-timeout SECONDS\n"
+		       "  -l, --label KEY=VALUE\n",
 		       verb);
 		return 0;
 	}
@@ -644,7 +662,9 @@ int cli_run(const char *root, int argc, char **argv)
 		char *args[] = { "start", c.id, NULL };
 		rc = ask(root, args, 2, NULL);
 		start_failed = rc != 0;
-		if (rc == 0)
+		if (rc == 0 && id_out)
+			snprintf(id_out, CTR_ID_LEN + 1, "%s", c.id);
+		else if (rc == 0)
 			printf("%s\n", c.id);
 	} else {
 		struct client_reply wait;
@@ -689,5 +709,17 @@ out:
 	strv_free(&o.publish);
 	strv_free(&o.cap_add);
 	strv_free(&o.cap_drop);
+	strv_free(&o.labels);
 	return rc;
+}
+
+int cli_run(const char *root, int argc, char **argv)
+{
+	return run_main(root, argc, argv, NULL);
+}
+
+int cli_run_id(const char *root, int argc, char **argv, char id[CTR_ID_LEN + 1])
+{
+	id[0] = '\0';
+	return run_main(root, argc, argv, id);
 }

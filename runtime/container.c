@@ -174,6 +174,43 @@ static char *jstr(json_t *o, const char *key)
 	return s ? strdup(s) : NULL;
 }
 
+/* Labels as Docker keeps them: {"KEY": "VALUE"}; in memory "KEY=VALUE". */
+static json_t *labels_to_json(char **v)
+{
+	json_t *o = json_object();
+
+	for (char **p = v; p && *p; p++) {
+		char *eq = strchr(*p, '=');
+		char *key = eq ? strndup(*p, eq - *p) : strdup(*p);
+
+		if (key)
+			json_object_set_new(o, key, json_string(eq ? eq + 1 : ""));
+		free(key);
+	}
+	return o;
+}
+
+static char **labels_from_json(json_t *o)
+{
+	size_t n = json_is_object(o) ? json_object_size(o) : 0, i = 0;
+	const char *key;
+	json_t *val;
+	char **v;
+
+	if (!n)
+		return NULL;
+	v = calloc(n + 1, sizeof(char *));
+	json_object_foreach(o, key, val) {
+		if (!v || i >= n || !json_is_string(val))
+			continue;
+		if (asprintf(&v[i], "%s=%s", key, json_string_value(val)) < 0)
+			v[i] = NULL;
+		else
+			i++;
+	}
+	return v;
+}
+
 static json_t *nullable(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -237,6 +274,8 @@ int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e
 	json_object_set_new(j, "Env", strv_to_json(c->env));
 	if (c->ports)
 		json_object_set_new(j, "Ports", strv_to_json(c->ports));
+	if (c->labels)
+		json_object_set_new(j, "Labels", labels_to_json(c->labels));
 	json_object_set_new(j, "WorkingDir", nullable(c->cwd));
 	json_object_set_new(j, "User", nullable(c->user));
 	json_object_set_new(j, "Hostname", nullable(c->hostname));
@@ -286,6 +325,7 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	c->argv = json_to_strv(json_object_get(j, "Cmd"));
 	c->env = json_to_strv(json_object_get(j, "Env"));
 	c->ports = json_object_get(j, "Ports") ? json_to_strv(json_object_get(j, "Ports")) : NULL;
+	c->labels = labels_from_json(json_object_get(j, "Labels"));
 	c->cwd = jstr(j, "WorkingDir");
 	c->user = jstr(j, "User");
 	c->hostname = jstr(j, "Hostname");
@@ -335,6 +375,7 @@ void ctr_config_free(struct ctr_config *c)
 	strv_free(c->argv);
 	strv_free(c->env);
 	strv_free(c->ports);
+	strv_free(c->labels);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);

@@ -46,6 +46,7 @@ struct ctr_config {
 	char *restart;		/* "no", "always", "on-failure[:N]", "unless-stopped" */
 	char *network;		/* "bridge", "none", "host" or "container:REF" (ctr_network_parse) */
 	char **ports;		/* published ports as port_spec() writes them, NULL = none */
+	char **labels;		/* "KEY=VALUE" (--label), NULL = none */
 	int stop_timeout;	/* seconds */
 	int64_t created_ns;	/* CLOCK_REALTIME */
 };

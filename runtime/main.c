@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli_compose.h"
 #include "cli_ctr.h"
 #include "client.h"
 #include "img_cli.h"
@@ -56,6 +57,8 @@ static const struct cli_verb verbs[] = {
 	{ "inspect", "inspect [-f TEMPLATE] CONTAINER...", "Show a container's details",
 	  cli_inspect },
 	{ "port", "port CONTAINER", "List a container's published ports", cli_port },
+	{ "compose", "compose [-f FILE] [-p NAME] up|down|ps|restart|config",
+	  "Run the services of a Compose file", cli_compose },
 	{ "boot", "boot", "Show the boot timeline (milestones of PID 1)", NULL },
 	{ "poweroff", "poweroff", "Stop everything and power the appliance off", NULL },
 	{ "reboot", "reboot", "Stop everything and reboot", NULL },
