@@ -317,8 +317,10 @@ static bool get_health_test(struct walk *w, const char *where, yaml_node_t *v,
 			w->nomem = true;
 		return true;
 	}
-	if (!get_list(w, where, "test", v, &t))
+	if (!get_list(w, where, "test", v, &t)) {
+		strv_free(&t);
 		return false;
+	}
 	if (t.n >= 1 && strcmp(t.v[0], "NONE") == 0 && t.n == 1) {
 		h->disable = true;
 	} else if (t.n >= 2 && strcmp(t.v[0], "CMD") == 0) {
@@ -486,7 +488,7 @@ static bool check_values(struct walk *w, const char *where, const char *key, yam
 static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct compose_service *s)
 {
 	char where[300];
-	bool ok = true;
+	bool ok = true, has_image = false;
 	struct {
 		const char *key;
 		char **str;
@@ -538,6 +540,7 @@ static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct
 				ok = false;
 			}
 		}
+		has_image |= strcmp(key, "image") == 0;
 		for (i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
 			if (strcmp(key, simple[i].key) != 0)
 				continue;
@@ -569,7 +572,7 @@ static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct
 			ok = false;
 		}
 	}
-	if (!s->image) {
+	if (!has_image) {
 		report(w, s->line, "%s: no image", where);
 		ok = false;
 	}
