@@ -889,6 +889,21 @@ image_bake_busybox() {
 	echo "busybox image: $(sha256sum "$tar" | cut -c1-12) tarball"
 }
 
+# /etc/berth/compose.yaml, the services PID 1 starts at boot: the one in
+# rootfs/etc/berth/ or the file BERTH_COMPOSE names. It is checked with the
+# berth just built; any error fails the build, naming the file and line.
+image_compose() {
+	local stage=$1 src=${BERTH_COMPOSE:-$TOP/rootfs/etc/berth/compose.yaml}
+	if [ -n "${BERTH_COMPOSE:-}" ]; then
+		[ -f "$BERTH_COMPOSE" ] || die "BERTH_COMPOSE=$BERTH_COMPOSE: no such file"
+		install -m 0644 "$BERTH_COMPOSE" "$stage/etc/berth/compose.yaml"
+	fi
+	[ -f "$src" ] || return 0
+	"${BERTH_BIN:-$BUILD/berth}" compose -f "$src" config -q ||
+		die "$src has errors (above); fix them or name another file with BERTH_COMPOSE"
+	echo "compose: $src"
+}
+
 image_rootfs() {
 	local stage=$BUILD/rootfs
 	rm -rf "$stage"
@@ -919,6 +934,7 @@ image_rootfs() {
 	mknod -m 666 "$stage/dev/null" c 1 3
 	[ -z "${BERTH_MODULES:-}" ] || image_modules "$stage"
 	image_bake_busybox "$stage"
+	image_compose "$stage"
 	(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
 		cpio -o -H newc -R 0:0 --quiet | gzip -9 -n) >"$BUILD/initramfs.cpio.gz.tmp"
 	mv "$BUILD/initramfs.cpio.gz.tmp" "$BUILD/initramfs.cpio.gz"
@@ -933,7 +949,8 @@ image_qemu_script() {
 # KVM) with the serial console on stdio. Any arguments are appended to
 # QEMU's. Environment: BERTH_APPEND (extra kernel parameters), BERTH_MEM
 # (MiB, default 512), BERTH_HTTP_PORT (host side of hostfwd to guest port 80,
-# default 8080; 0 disables it).
+# default 8080; 0 disables it), BERTH_INITRD (another initramfs, e.g. this
+# one with more cpio archives appended; default initramfs.cpio.gz here).
 here=$(cd "$(dirname "$0")" && pwd)
 port=${BERTH_HTTP_PORT:-8080}
 fwd=
@@ -944,7 +961,7 @@ bios=
 # shellcheck disable=SC2086
 exec qemu-system-x86_64 -machine q35 -accel tcg -smp 2 -m "${BERTH_MEM:-512}" $bios \
 	-nographic -no-user-config -nodefaults -serial stdio \
-	-kernel "$here/bzImage" -initrd "$here/initramfs.cpio.gz" \
+	-kernel "$here/bzImage" -initrd "${BERTH_INITRD:-$here/initramfs.cpio.gz}" \
 	-append "console=ttyS0 quiet loglevel=5 panic=-1 noapictimer ${BERTH_APPEND:-}" \
 	-netdev "user,id=n0$fwd" -device virtio-net-pci,netdev=n0,romfile= \
 	-device virtio-rng-pci -device i6300esb "$@"

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "timeline.h"
 #include "../runtime/bridge.h"
 #include "../runtime/cgroup.h"
 #include "../runtime/container.h"
@@ -786,6 +787,8 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	memcpy(c->st.mac, lease.mac, sizeof(c->st.mac));
 	c->st.ip_prefix = lease.prefix;
 	save_state(cs, c);
+	if (cs->pid1 && !timeline_get("first-container"))
+		timeline_mark("first-container"); /* boot to the first service's exec */
 	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
 	return 0;
 fail:

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "compose_boot.h"
 #include "console.h"
 #include "hostnet.h"
 #include "modules.h"
@@ -235,6 +236,9 @@ int init_main(int argc, char **argv)
 			con.mode = CONSOLE_SHELL;
 	}
 	opts.bridge_cidr = params.bridge_cidr;
+	/* Phase 6: the services of /etc/berth/compose.yaml, once PID 1 answers. */
+	if (!fatal)
+		opts.ready = compose_boot_spawn;
 	sup_run(&opts);
 	/* Not reached in PID 1; if it is, never exit: keep reaping. */
 	log_err("supervisor returned; reaping only");

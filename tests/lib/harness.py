@@ -4,6 +4,7 @@ talk to the serial console with timeouts and clear diagnostics.
 The serial log of every boot is written to build/test-logs/<name>.serial.log
 as it arrives, so a failure can always be read afterwards.
 """
+import gzip
 import os
 import re
 import subprocess
@@ -24,8 +25,14 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 class Appliance:
     instances = []
 
-    def __init__(self, build, name, extra_args=(), append="", http_port=0, mem=512):
+    def __init__(self, build, name, extra_args=(), append="", http_port=0, mem=512,
+                 files=None):
+        """files: {"/etc/berth/compose.yaml": text, ...} put into the
+        appliance without rebuilding it: a cpio archive of them is appended
+        to the initramfs (the kernel unpacks concatenated archives in
+        order, so later files win)."""
         self.build = build
+        self.files = files or {}
         self.name = name
         self.extra_args = list(extra_args)
         self.append = append
@@ -49,6 +56,8 @@ class Appliance:
         env["BERTH_APPEND"] = ("loglevel=4 " + self.append).strip()
         env["BERTH_HTTP_PORT"] = str(self.http_port)
         env["BERTH_MEM"] = str(self.mem)
+        if self.files:
+            env["BERTH_INITRD"] = self._initrd_with_files()
         self.logf = open(self.log_path, "wb")
         self.t_start = time.monotonic()
         self.proc = subprocess.Popen(
@@ -58,6 +67,18 @@ class Appliance:
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         return self
+
+    def _initrd_with_files(self):
+        """build/initramfs.cpio.gz followed by a gzipped newc cpio of
+        self.files, in build/test-logs/<name>.initrd."""
+        path = os.path.join(os.path.dirname(self.log_path), self.name + ".initrd")
+        with open(os.path.join(self.build, "initramfs.cpio.gz"), "rb") as f:
+            base = f.read()
+        base += b"\0" * (-len(base) % 512)
+        with open(path, "wb") as f:
+            f.write(base)
+            f.write(gzip.compress(newc_cpio(self.files)))
+        return path
 
     def _read(self):
         fd = self.proc.stdout.fileno()
@@ -159,6 +180,29 @@ class Appliance:
 
     def sh(self, cmd, timeout=20):
         return self.run(cmd, timeout)[0]
+
+
+def newc_cpio(files):
+    """A newc ("070701") cpio archive of regular files {path: text|bytes},
+    root-owned, mode 0644 (0755 when the text starts with "#!")."""
+    out = b""
+
+    def member(name, mode, data, ino):
+        nonlocal out
+        name_b = name.encode() + b"\0"
+        fields = [ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name_b), 0]
+        hdr = b"070701" + b"".join(b"%08X" % v for v in fields)
+        out += hdr + name_b
+        out += b"\0" * (-len(out) % 4)
+        out += data
+        out += b"\0" * (-len(out) % 4)
+
+    for i, (path, text) in enumerate(sorted(files.items())):
+        data = text.encode() if isinstance(text, str) else text
+        mode = 0o100755 if data.startswith(b"#!") else 0o100644
+        member(path.lstrip("/"), mode, data, 1000 + i)
+    member("TRAILER!!!", 0, b"", 0)
+    return out
 
 
 def kill_all():

@@ -1,0 +1,18 @@
+/* compose_boot.h - the appliance's workload at boot.
+ *
+ * Once the supervisor answers, PID 1 starts `berth compose -f
+ * /etc/berth/compose.yaml up -d` in a child: parsing the file and making
+ * the containers happen outside PID 1's address space and never block its
+ * loop. The child relays every line that command prints to the console
+ * and to /dev/kmsg, prefixed "berth compose: ", and ends with
+ * "berth compose: up finished (exit N)".
+ */
+#ifndef BERTH_COMPOSE_BOOT_H
+#define BERTH_COMPOSE_BOOT_H
+
+#define COMPOSE_BOOT_FILE "/etc/berth/compose.yaml"
+
+/* Start it if the file exists; marks the "compose" boot milestone. */
+void compose_boot_spawn(void);
+
+#endif
