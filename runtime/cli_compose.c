@@ -488,6 +488,26 @@ static int cmd_down(struct opts *o, int argc, char **argv)
 	return rc;
 }
 
+/* The supervisor answers a restart once the old process is signalled;
+ * like Docker's, ours returns when the new one runs (or after its stop
+ * timeout and 10 s more). */
+static int restarted(const char *root, const struct member *c)
+{
+	int t = c->cfg.stop_timeout > 0 ? c->cfg.stop_timeout : 10;
+	uint64_t end = now_ns() + (uint64_t)(t + 10) * 1000000000ull;
+
+	while (now_ns() < end) {
+		struct ctr_state st;
+		struct berr e;
+
+		if (ctr_state_load(root, c->cfg.id, &st, &e) == 0 && st.status == CTR_RUNNING &&
+		    st.started_ns != c->st.started_ns)
+			return 0;
+		usleep(20000);
+	}
+	return -ETIMEDOUT;
+}
+
 /* restart, stop, start [SERVICE...] */
 static int cmd_each(struct opts *o, const char *verb, int argc, char **argv)
 {
@@ -507,6 +527,11 @@ static int cmd_each(struct opts *o, const char *verb, int argc, char **argv)
 		if (s < 0 || !want[s])
 			continue;
 		if (ask2(o->root, verb, c->cfg.id) != 0) {
+			rc = 1;
+			continue;
+		}
+		if (strcmp(verb, "restart") == 0 && restarted(o->root, c) < 0) {
+			fprintf(stderr, "berth compose: %s did not come back up\n", c->cfg.name);
 			rc = 1;
 			continue;
 		}
