@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +82,7 @@ static void run_compose(int out, int err)
 	sigset_t none;
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
+	setenv("BERTH_COMPOSE_WAIT", "60", 1);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);

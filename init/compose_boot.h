@@ -1,9 +1,10 @@
 /* compose_boot.h - the appliance's workload at boot.
  *
- * Once the supervisor answers, PID 1 starts `berth compose -f
- * /etc/berth/compose.yaml up -d` in a child: parsing the file and making
- * the containers happen outside PID 1's address space and never block its
- * loop. The child relays every line that command prints to the console
+ * Early in boot PID 1 starts `berth compose -f /etc/berth/compose.yaml
+ * up -d` in a child, with BERTH_COMPOSE_WAIT set: it reads the file while
+ * PID 1 brings the network up, then waits until the supervisor answers
+ * before it asks for anything. Parsing the file and making the containers
+ * happen outside PID 1's address space and never block its loop. The child relays every line that command prints to the console
  * and to /dev/kmsg, prefixed "berth compose: ", and ends with
  * "berth compose: up finished (exit N)".
  */

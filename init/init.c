@@ -208,6 +208,10 @@ int init_main(int argc, char **argv)
 	/* Phase 2: off the initramfs root mount, so containers can pivot_root. */
 	if (!fatal)
 		phase_root();
+	/* The services of /etc/berth/compose.yaml: a child that reads the file
+	 * while the network comes up and asks once the supervisor answers. */
+	if (!fatal && opts.pid1)
+		compose_boot_spawn();
 	if (!fatal) {
 		/* Phase 3: parameters, modules (distro kernels), hostname, sysctl. */
 		phase_cmdline(&params);
@@ -236,9 +240,6 @@ int init_main(int argc, char **argv)
 			con.mode = CONSOLE_SHELL;
 	}
 	opts.bridge_cidr = params.bridge_cidr;
-	/* Phase 6: the services of /etc/berth/compose.yaml, once PID 1 answers. */
-	if (!fatal)
-		opts.ready = compose_boot_spawn;
 	sup_run(&opts);
 	/* Not reached in PID 1; if it is, never exit: keep reaping. */
 	log_err("supervisor returned; reaping only");

@@ -266,8 +266,6 @@ int sup_run(const struct sup_opts *o)
 		console_start(o->console);
 	}
 	timeline_mark("supervisor");
-	if (o->ready)
-		o->ready();
 	reap(&s);
 	for (;;) {
 		struct epoll_event evs[16];

@@ -18,7 +18,6 @@ struct sup_opts {
 	bool pid1;
 	struct console *console; /* NULL when no console shell is kept */
 	const char *bridge_cidr; /* berth0's address; NULL = 172.17.0.1/16 */
-	void (*ready)(void);	/* called once the control FIFO answers */
 };
 
 /* Run until shutdown. PID 1 ends in reboot(2); the daemon returns 0. */

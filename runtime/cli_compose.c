@@ -387,6 +387,44 @@ static int up_one(struct opts *o, int i, struct member *m, int nm)
 	return 0;
 }
 
+/* At boot (BERTH_COMPOSE_WAIT=SECONDS, set by PID 1) compose starts before
+ * the supervisor: wait until it answers a ping, so nothing is written
+ * under /run/berth before it has loaded what is there. */
+static int wait_supervisor(const char *root)
+{
+	const char *env = getenv("BERTH_COMPOSE_WAIT");
+	char *ping[] = { "ping", NULL };
+	char path[600];
+	uint64_t end;
+
+	if (!env)
+		return 0;
+	end = now_ns() + (uint64_t)atoi(env) * 1000000000ull;
+	snprintf(path, sizeof(path), "%s/run/berth/control", root);
+	while (now_ns() < end) {
+		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		struct client_reply cr;
+		int st;
+
+		if (fd < 0) {
+			usleep(5000);
+			continue;
+		}
+		close(fd);
+		if (client_send(root, 1, ping, &cr) < 0) {
+			usleep(5000);
+			continue;
+		}
+		st = client_collect(&cr, 30000);
+		client_reply_free(&cr);
+		if (st == 0)
+			return 0;
+		usleep(5000);
+	}
+	fprintf(stderr, "berth compose: the supervisor did not answer within %s s\n", env);
+	return -ETIMEDOUT;
+}
+
 static int cmd_up(struct opts *o, int argc, char **argv)
 {
 	struct compose_file *f = &o->f;
@@ -402,7 +440,7 @@ static int cmd_up(struct opts *o, int argc, char **argv)
 	}
 	/* Attached mode (following every service's output) is not there
 	 * yet; up always detaches, and `berth logs` shows the output. */
-	if (wanted(o, argc - i, argv + i, true, want) < 0)
+	if (wanted(o, argc - i, argv + i, true, want) < 0 || wait_supervisor(o->root) < 0)
 		return 1;
 	nm = members(o, m, MAX_MEMBERS);
 	for (int k = 0; k < f->norder; k++) {
@@ -491,9 +529,9 @@ static int cmd_down(struct opts *o, int argc, char **argv)
 /* The supervisor answers a restart once the old process is signalled;
  * like Docker's, ours returns when the new one runs (or after its stop
  * timeout and 10 s more). */
-static int restarted(const char *root, const struct member *c)
+static int restarted(const char *root, const struct member *c, const char *timeout)
 {
-	int t = c->cfg.stop_timeout > 0 ? c->cfg.stop_timeout : 10;
+	int t = timeout ? atoi(timeout) : c->cfg.stop_timeout > 0 ? c->cfg.stop_timeout : 10;
 	uint64_t end = now_ns() + (uint64_t)(t + 10) * 1000000000ull;
 
 	while (now_ns() < end) {
@@ -515,8 +553,15 @@ static int cmd_each(struct opts *o, const char *verb, int argc, char **argv)
 	bool want[COMPOSE_MAX_SERVICES] = { 0 };
 	int idx[MAX_MEMBERS], n, rc = 0;
 	bool forward = strcmp(verb, "stop") != 0;
+	const char *t = NULL;
+	int i = 1;
 
-	if (wanted(o, argc - 1, argv + 1, false, want) < 0)
+	if (strcmp(verb, "start") != 0 && argc > 2 &&
+	    (strcmp(argv[1], "-t") == 0 || strcmp(argv[1], "--timeout") == 0)) {
+		t = argv[2];
+		i = 3;
+	}
+	if (wanted(o, argc - i, argv + i, false, want) < 0)
 		return 1;
 	n = members(o, m, MAX_MEMBERS);
 	stop_order(o, m, n, idx);
@@ -526,11 +571,13 @@ static int cmd_each(struct opts *o, const char *verb, int argc, char **argv)
 
 		if (s < 0 || !want[s])
 			continue;
-		if (ask2(o->root, verb, c->cfg.id) != 0) {
+		char *args[] = { (char *)verb, "-t", (char *)t, c->cfg.id, NULL };
+
+		if (t ? ask(o->root, 4, args) != 0 : ask2(o->root, verb, c->cfg.id) != 0) {
 			rc = 1;
 			continue;
 		}
-		if (strcmp(verb, "restart") == 0 && restarted(o->root, c) < 0) {
+		if (strcmp(verb, "restart") == 0 && restarted(o->root, c, t) < 0) {
 			fprintf(stderr, "berth compose: %s did not come back up\n", c->cfg.name);
 			rc = 1;
 			continue;
@@ -718,8 +765,8 @@ static void usage(FILE *to)
 		    "  up [-d] [SERVICE...]     Create and start the services, dependencies first\n"
 		    "  down [-t SECONDS]        Stop and remove the project's containers\n"
 		    "  ps [-a] [-q]             List the project's containers\n"
-		    "  restart [SERVICE...]     Restart services\n"
-		    "  stop [SERVICE...]        Stop services\n"
+		    "  restart [-t SECONDS] [SERVICE...]  Restart services\n"
+		    "  stop [-t SECONDS] [SERVICE...]     Stop services\n"
 		    "  start [SERVICE...]       Start services\n"
 		    "  config [-q]              Check the file and print it normalized\n\n"
 		    "FILE defaults to compose.yaml (or docker-compose.yml) here, else\n"
