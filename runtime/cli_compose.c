@@ -443,6 +443,13 @@ static int cmd_up(struct opts *o, int argc, char **argv)
 	if (wanted(o, argc - i, argv + i, true, want) < 0 || wait_supervisor(o->root) < 0)
 		return 1;
 	nm = members(o, m, MAX_MEMBERS);
+	for (int k = 0; k < nm; k++) {
+		if (compose_find(f, m[k].service) < 0)
+			fprintf(stderr,
+				"berth compose: found orphan container %s of service \"%s\", which the "
+				"file no longer has; `berth rm -f %s` removes it\n",
+				m[k].cfg.name, m[k].service, m[k].cfg.name);
+	}
 	for (int k = 0; k < f->norder; k++) {
 		int s = f->order[k];
 		bool dep_failed = false;

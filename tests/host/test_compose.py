@@ -252,3 +252,18 @@ def test_compose_name_taken_by_another_container(d):
     # the other container is untouched
     assert d.ok("inspect", "-f", "{{.State.Status}}", "solo-web-1").strip() == "running"
     d.ok("rm", "-f", "solo-web-1")
+
+
+def test_compose_orphan_reported(d):
+    path = write(d, "orphan.yaml", GOOD)
+    rc, out, err = compose(d, "-p", "orph", "up", "-d", path=path)
+    assert rc == 0, err
+    # db left the file (and web's dependency on it)
+    path = write(d, "orphan.yaml", GOOD.split("  db:\n")[0].replace("    depends_on: [db]\n", ""))
+    rc, out, err = compose(d, "-p", "orph", "up", "-d", path=path)
+    assert rc == 0, err
+    assert 'found orphan container shop-database of service "db"' in err, err
+    assert out.splitlines() == [" Container orph-web-1  Running"], out
+    rc, out, err = compose(d, "-p", "orph", "down", "-t", "1", path=path)
+    assert rc == 0, err
+    assert names(d) == []

@@ -58,6 +58,7 @@ static void test_config_round_trip(void **state)
 	char *argv[] = { "sh", "-c", "echo 'hi there'", NULL };
 	char *env[] = { "A=1", "PATH=/bin", NULL };
 	struct ctr_mount m[] = { { "/srv", "/data", true } };
+	char *labels[] = { "x=a=b", "com.docker.compose.project=shop", "empty=", NULL };
 	struct ctr_config c = { 0 }, d;
 	char dir[512];
 	struct berr e;
@@ -84,6 +85,7 @@ static void test_config_round_trip(void **state)
 	c.network = "none";
 	c.stop_timeout = 7;
 	c.created_ns = 1234567890123456789ll;
+	c.labels = labels;
 	ctr_dir(root, c.id, dir, sizeof(dir));
 	assert_int_equal(mkdir_p(dir, 0700), 0);
 	assert_int_equal(ctr_config_save(root, &c, &e), 0);
@@ -103,6 +105,12 @@ static void test_config_round_trip(void **state)
 	assert_int_equal(d.limits.pids, 20);
 	assert_int_equal(d.stop_timeout, 7);
 	assert_int_equal(d.created_ns, 1234567890123456789ll);
+	/* labels come back (in key order), values with '=' intact */
+	assert_non_null(d.labels);
+	assert_string_equal(d.labels[0], "com.docker.compose.project=shop");
+	assert_string_equal(d.labels[1], "empty=");
+	assert_string_equal(d.labels[2], "x=a=b");
+	assert_null(d.labels[3]);
 	ctr_config_free(&d);
 	/* a config naming another container is refused */
 	assert_true(ctr_config_load(root, "0000000000000000000000000000000000000000000000000000000000000000", &d, &e) < 0);
