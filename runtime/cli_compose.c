@@ -159,6 +159,12 @@ static int load(struct opts *o)
 	r = compose_parse(text, len, o->path, &o->f);
 	free(text);
 	o->parsed = true;
+	{
+		/* ./relative binds are relative to the file, as Compose's */
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s", strcmp(o->path, "-") == 0 ? "." : o->path);
+		o->f.dir = realpath(strcmp(o->path, "-") == 0 ? "." : dirname(dir), NULL);
+	}
 	for (int i = 0; i < o->f.errors.n; i++)
 		fprintf(stderr, "berth compose: %s\n", o->f.errors.v[i]);
 	if (r == -ENOMEM)

@@ -484,6 +484,75 @@ static bool check_values(struct walk *w, const char *where, const char *key, yam
 	return true;
 }
 
+static bool volume_name_valid(const char *s)
+{
+	if (!isalnum((unsigned char)*s))
+		return false;
+	for (; *s; s++) {
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+			return false;
+	}
+	return true;
+}
+
+/* Short syntax: /CTR (anonymous), SOURCE:/CTR[:ro|rw], where SOURCE is a
+ * host path (/abs, ./rel, ../rel) or the key of a top-level volume (checked
+ * once the whole file is read). */
+static bool volume_spec_ok(struct walk *w, const char *where, int line, const char *spec)
+{
+	char buf[4096], *src, *dst, *mode;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	src = buf;
+	dst = strchr(src, ':');
+	if (!dst) {
+		if (src[0] == '/')
+			return true;
+		report(w, line, "%s: volumes: '%s': the container path must be absolute", where, spec);
+		return false;
+	}
+	*dst++ = '\0';
+	mode = strchr(dst, ':');
+	if (mode)
+		*mode++ = '\0';
+	if (dst[0] != '/') {
+		report(w, line, "%s: volumes: '%s': the container path must be absolute", where, spec);
+		return false;
+	}
+	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0) {
+		report(w, line, "%s: volumes: '%s': mode must be ro or rw", where, spec);
+		return false;
+	}
+	if (src[0] != '/' && src[0] != '.' && !volume_name_valid(src)) {
+		report(w, line, "%s: volumes: '%s': '%s' is neither a path nor a volume name", where,
+		       spec, src);
+		return false;
+	}
+	return true;
+}
+
+static bool get_volumes(struct walk *w, const char *where, yaml_node_t *v, struct compose_service *s)
+{
+	int i = 0;
+	bool ok;
+
+	if (!get_list(w, where, "volumes", v, &s->volumes))
+		return false;
+	free(s->volume_lines);
+	s->volume_lines = calloc(s->volumes.n + 1, sizeof(int));
+	if (!s->volume_lines) {
+		w->nomem = true;
+		return false;
+	}
+	ok = true;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++, i++) {
+		s->volume_lines[i] = line_of(node(w, *it));
+		ok &= volume_spec_ok(w, where, s->volume_lines[i], s->volumes.v[i]);
+	}
+	return ok;
+}
+
 /* One service: every key known, every value of the right shape. */
 static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct compose_service *s)
 {
@@ -505,7 +574,6 @@ static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct
 		{ "cpus", &s->cpus, NULL },
 		{ "pids_limit", &s->pids_limit, NULL },
 		{ "ports", NULL, &s->ports },
-		{ "volumes", NULL, &s->volumes },
 		{ "cap_add", NULL, &s->cap_add },
 		{ "cap_drop", NULL, &s->cap_drop },
 	};
@@ -554,7 +622,9 @@ static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct
 		}
 		if (done)
 			continue;
-		if (strcmp(key, "command") == 0)
+		if (strcmp(key, "volumes") == 0)
+			ok &= get_volumes(w, where, val, s);
+		else if (strcmp(key, "command") == 0)
 			ok &= get_command(w, where, key, val, &s->command, &s->command_set);
 		else if (strcmp(key, "entrypoint") == 0)
 			ok &= get_command(w, where, key, val, &s->entrypoint, &s->entrypoint_set);
@@ -627,6 +697,98 @@ static void parse_services(struct walk *w, yaml_node_t *v)
 	}
 }
 
+/* volumes: {KEY: null | {name: NAME, external: BOOL}} */
+static void parse_volumes(struct walk *w, yaml_node_t *v)
+{
+	struct compose_file *f = w->f;
+	int n;
+
+	if (v->type != YAML_MAPPING_NODE) {
+		if (!is_null(v))
+			report(w, line_of(v), "volumes: must be a mapping, not %s", type_name(v));
+		return;
+	}
+	n = (int)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	f->vol = calloc(n + 1, sizeof(*f->vol));
+	if (!f->vol) {
+		w->nomem = true;
+		return;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(w, p->key), *val = node(w, p->value);
+		const char *key = scalar(k);
+		struct compose_volume *cv = &f->vol[f->nvol];
+		char where[300];
+
+		if (!key || !volume_name_valid(key)) {
+			report(w, line_of(k), "volumes: '%s' is not a valid volume name", key ? key : "?");
+			continue;
+		}
+		snprintf(where, sizeof(where), "volumes.%s", key);
+		if (val->type != YAML_MAPPING_NODE && !is_null(val)) {
+			report(w, line_of(val), "%s: must be a mapping, not %s", where, type_name(val));
+			continue;
+		}
+		cv->key = strdup(key);
+		if (!cv->key) {
+			w->nomem = true;
+			return;
+		}
+		f->nvol++;
+		for (yaml_node_pair_t *q = val->type == YAML_MAPPING_NODE ? val->data.mapping.pairs.start : NULL;
+		     q && q < val->data.mapping.pairs.top; q++) {
+			yaml_node_t *vk = node(w, q->key), *vv = node(w, q->value);
+			const char *vks = scalar(vk);
+
+			if (vks && strcmp(vks, "name") == 0) {
+				if (get_string(w, where, vks, vv, &cv->name) && !volume_name_valid(cv->name))
+					report(w, line_of(vv), "%s: name: '%s' is not a valid volume name",
+					       where, cv->name);
+			} else if (vks && strcmp(vks, "external") == 0) {
+				get_bool(w, where, vks, vv, &cv->external);
+			} else {
+				report(w, line_of(vk), "%s: unknown key '%s'", where, vks ? vks : "?");
+			}
+		}
+	}
+}
+
+static const struct compose_volume *find_volume(const struct compose_file *f, const char *key,
+						size_t len)
+{
+	for (int i = 0; i < f->nvol; i++) {
+		if (strlen(f->vol[i].key) == len && strncmp(f->vol[i].key, key, len) == 0)
+			return &f->vol[i];
+	}
+	return NULL;
+}
+
+/* Named sources must be declared at the top level, as Compose wants. */
+static void check_volume_refs(struct walk *w)
+{
+	struct compose_file *f = w->f;
+
+	for (int i = 0; i < f->nsvc; i++) {
+		struct compose_service *s = &f->svc[i];
+
+		for (int k = 0; k < s->volumes.n && s->volume_lines; k++) {
+			const char *v = s->volumes.v[k], *colon = strchr(v, ':');
+
+			char src[256];
+
+			if (!colon || v[0] == '/' || v[0] == '.' || find_volume(f, v, colon - v))
+				continue;
+			snprintf(src, sizeof(src), "%.*s", (int)(colon - v), v);
+			if (!volume_name_valid(src))
+				continue; /* reported as it was read */
+			report(w, s->volume_lines[k],
+			       "services.%s: volumes: '%s' refers to undefined volume '%.*s'", s->name,
+			       v, (int)(colon - v), v);
+			s->status = COMPOSE_INVALID;
+		}
+	}
+}
+
 static void parse_top(struct walk *w, yaml_node_t *root)
 {
 	bool seen_services = false;
@@ -659,6 +821,8 @@ static void parse_top(struct walk *w, yaml_node_t *root)
 				free(w->f->name);
 				w->f->name = name;
 			}
+		} else if (key && strcmp(key, "volumes") == 0 && !w->f->vol) {
+			parse_volumes(w, v);
 		} else if (key && strcmp(key, "services") == 0) {
 			report(w, line_of(k), "duplicate key 'services'");
 		} else {
@@ -827,8 +991,10 @@ int compose_parse(const char *text, size_t len, const char *path, struct compose
 	parse_top(&w, yaml_document_get_root_node(&doc));
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	if (!f->fatal)
+	if (!f->fatal) {
+		check_volume_refs(&w);
 		compose_order(&w);
+	}
 	if (w.nomem)
 		return -ENOMEM;
 	return f->errors.n ? -EINVAL : 0;
@@ -858,7 +1024,14 @@ void compose_free(struct compose_file *f)
 		for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
 			strv_free(lists[k]);
 		health_free(&s->health);
+		free(s->volume_lines);
 	}
+	for (int i = 0; i < f->nvol; i++) {
+		free(f->vol[i].key);
+		free(f->vol[i].name);
+	}
+	free(f->vol);
+	free(f->dir);
 	free(f->svc);
 	free(f->name);
 	free(f->path);
@@ -1034,6 +1207,33 @@ static int add_health(struct strv *out, const struct compose_health *h)
 	return r ? -ENOMEM : 0;
 }
 
+/* A service's volume as `-v` takes it: ./relative sources under the file's
+ * directory, top-level volume keys as the volume's name. */
+static int volume_arg(const struct compose_file *f, const char *project, const char *v,
+		      char *buf, size_t size)
+{
+	const char *colon = strchr(v, ':');
+	const struct compose_volume *cv;
+
+	if (colon && v[0] == '.' && f->dir) {
+		if (strncmp(v, "./", 2) == 0)
+			v += 2;
+		else if (v[1] == ':')
+			v++;
+		snprintf(buf, size, "%s%s%s", f->dir, *v == ':' ? "" : "/", v);
+	} else if (colon && v[0] != '/' && v[0] != '.' && (cv = find_volume(f, v, colon - v))) {
+		if (cv->name)
+			snprintf(buf, size, "%s%s", cv->name, colon);
+		else if (cv->external)
+			snprintf(buf, size, "%s", v);
+		else
+			snprintf(buf, size, "%s_%s", project, v);
+	} else {
+		snprintf(buf, size, "%s", v);
+	}
+	return 0;
+}
+
 int compose_run_args(const struct compose_file *f, const char *project, int svc,
 		     char *const *extra_labels, struct strv *out)
 {
@@ -1072,7 +1272,11 @@ int compose_run_args(const struct compose_file *f, const char *project, int svc,
 		r |= add2(out, "--network", s->network_mode);
 	}
 	r |= add_each(out, "--publish", &s->ports);
-	r |= add_each(out, "--volume", &s->volumes);
+	for (int i = 0; i < s->volumes.n; i++) {
+		char spec[4096];
+		r |= volume_arg(f, project, s->volumes.v[i], spec, sizeof(spec));
+		r |= add2(out, "--volume", spec);
+	}
 	r |= add_each(out, "--cap-add", &s->cap_add);
 	r |= add_each(out, "--cap-drop", &s->cap_drop);
 	r |= add_each(out, "--env", &s->environment);

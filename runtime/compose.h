@@ -45,13 +45,25 @@ struct compose_service {
 	struct strv entrypoint, command;
 	struct strv environment; /* "KEY=VAL", or "KEY" (from the caller's environment) */
 	struct strv ports, volumes, cap_add, cap_drop;
+	int *volume_lines;	/* the line of each volumes entry */
 	struct strv depends_on;	/* service names */
 	int depends_line;	/* where depends_on is, for messages */
 	struct compose_health health;
 };
 
+/* A top-level volumes: entry. Services name it as SOURCE in
+ * "SOURCE:/path"; berth gets PROJECT_KEY, its name:, or KEY if external. */
+struct compose_volume {
+	char *key, *name;
+	bool external;
+};
+
 struct compose_file {
 	char *path;		/* as given, for messages */
+	char *dir;		/* absolute directory of the file, for ./relative binds (the
+				 * caller sets it; NULL = relative binds stay relative) */
+	struct compose_volume *vol;
+	int nvol;
 	char *name;		/* top-level name:, or NULL */
 	bool fatal;		/* the file as a whole could not be read */
 	struct compose_service *svc;

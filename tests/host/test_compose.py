@@ -267,3 +267,29 @@ def test_compose_orphan_reported(d):
     rc, out, err = compose(d, "-p", "orph", "down", "-t", "1", path=path)
     assert rc == 0, err
     assert names(d) == []
+
+
+def test_compose_relative_bind_and_named_volume_args(d):
+    site = os.path.join(d.root, "proj", "site")
+    os.makedirs(site)
+    with open(os.path.join(site, "index.html"), "w") as f:
+        f.write("from the project dir\n")
+    path = os.path.join(d.root, "proj", "compose.yaml")
+    with open(path, "w") as f:
+        f.write("services:\n  web:\n    image: busybox\n    network_mode: none\n"
+                "    command: sleep 100000\n    volumes:\n      - ./site:/www:ro\n")
+    rc, out, err = compose(d, "up", "-d", path=path)
+    assert rc == 0, (out, err)
+    # the project is the directory's name; ./site is under the file's directory
+    assert d.ok("exec", "proj-web-1", "cat", "/www/index.html") == "from the project dir\n"
+    mounts = json.loads(d.ok("inspect", "proj-web-1"))[0]["Mounts"]
+    assert [(m["Source"], m["Destination"], m["RW"]) for m in mounts] == \
+        [(site, "/www", False)], mounts
+    rc, out, err = compose(d, "down", "-t", "1", path=path)
+    assert rc == 0 and names(d) == [], err
+    # an undeclared named volume is refused with its line
+    with open(path, "a") as f:
+        f.write("      - cache:/cache\n")
+    rc, out, err = compose(d, "config", "-q", path=path)
+    assert rc == 1 and "%s:8: services.web: volumes: 'cache:/cache' refers to undefined " \
+        "volume 'cache'" % path in err, err

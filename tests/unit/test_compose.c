@@ -442,6 +442,58 @@ static void test_cycles(void **state)
 	compose_free(&f);
 }
 
+static void test_volumes(void **state)
+{
+	struct compose_file f;
+	struct strv a = { 0 };
+	const char *text = "services:\n"
+			   "  web:\n"
+			   "    image: b\n"
+			   "    volumes:\n"
+			   "      - data:/var/lib/data\n"
+			   "      - shared:/shared:ro\n"
+			   "      - outside:/o\n"
+			   "      - ./site:/www:ro\n"
+			   "      - .:/cfg\n"
+			   "      - ../up:/up\n"
+			   "      - /srv:/srv\n"
+			   "      - /anonymous\n"
+			   "volumes:\n"
+			   "  data:\n"
+			   "  shared:\n"
+			   "    name: team-shared\n"
+			   "  outside:\n"
+			   "    external: true\n";
+	const char *want[] = { "shop_data:/var/lib/data", "team-shared:/shared:ro", "outside:/o",
+			       "/etc/app/site:/www:ro", "/etc/app:/cfg", "/etc/app/../up:/up", "/srv:/srv", "/anonymous" };
+	int k = 0;
+
+	(void)state;
+	assert_int_equal(parse(text, &f), 0);
+	assert_int_equal(f.nvol, 3);
+	f.dir = strdup("/etc/app");
+	assert_int_equal(compose_run_args(&f, "shop", 0, NULL, &a), 0);
+	for (int i = 0; i < a.n; i++) {
+		if (strcmp(a.v[i], "--volume") == 0)
+			assert_string_equal(a.v[i + 1], want[k++]);
+	}
+	assert_int_equal(k, 8);
+	strv_free(&a);
+	compose_free(&f);
+
+	expect_error("services:\n  web:\n    image: b\n    volumes:\n      - /a:/a\n      - data:/d\n",
+		     "compose.yaml:6: services.web: volumes: 'data:/d' refers to undefined volume 'data'");
+	expect_error("services:\n  web:\n    image: b\n    volumes: [\"/a:rel\"]\n",
+		     "compose.yaml:4: services.web: volumes: '/a:rel': the container path must be absolute");
+	expect_error("services:\n  web:\n    image: b\n    volumes: [\"/a:/b:rx\"]\n",
+		     "compose.yaml:4: services.web: volumes: '/a:/b:rx': mode must be ro or rw");
+	expect_error("services:\n  web:\n    image: b\n    volumes: [\"~x:/b\"]\n",
+		     "compose.yaml:4: services.web: volumes: '~x:/b': '~x' is neither a path nor a "
+		     "volume name");
+	expect_error("services:\n  web: {image: b}\nvolumes:\n  data:\n    driver: local\n",
+		     "compose.yaml:5: volumes.data: unknown key 'driver'");
+}
+
 static void test_names(void **state)
 {
 	struct compose_file f;
@@ -504,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_bad_service_leaves_others),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_cycles),
+		cmocka_unit_test(test_volumes),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_split_words),
 		cmocka_unit_test(test_durations),
