@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,6 +432,144 @@ static int wait_supervisor(const char *root)
 	return -ETIMEDOUT;
 }
 
+/* The project's containers, in the reverse of the file's start order
+ * (users before what they depend on); others last. */
+static int stop_order(struct opts *o, struct member *m, int n, int *idx)
+{
+	int k = 0;
+	bool used[MAX_MEMBERS] = { 0 };
+
+	for (int j = o->f.norder - 1; j >= 0; j--) {
+		const char *svc = o->f.svc[o->f.order[j]].name;
+		for (int i = 0; i < n; i++) {
+			if (!used[i] && strcmp(m[i].service, svc) == 0)
+				idx[k++] = i, used[i] = true;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (!used[i])
+			idx[k++] = i;
+	}
+	return k;
+}
+
+/* ---- attached up: the services' output, prefixed, until they end ---- */
+
+struct follow {
+	char name[CTR_NAME_MAX], id[CTR_ID_LEN + 1];
+	int fd, width;
+	bool done;
+	size_t len;
+	char buf[8192];
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Complete lines of the log ("<time> <stream> <text>") as "NAME  | text". */
+static void follow_read(struct follow *f)
+{
+	for (;;) {
+		ssize_t n = read(f->fd, f->buf + f->len, sizeof(f->buf) - f->len - 1);
+		char *start = f->buf, *nl;
+
+		if (n <= 0)
+			return;
+		f->len += n;
+		f->buf[f->len] = '\0';
+		while ((nl = strchr(start, '\n'))) {
+			char *sp1 = strchr(start, ' ');
+			char *sp2 = sp1 && sp1 < nl ? strchr(sp1 + 1, ' ') : NULL;
+
+			if (sp2 && sp2 < nl)
+				printf("%-*s | %.*s\n", f->width, f->name, (int)(nl - sp2 - 1), sp2 + 1);
+			start = nl + 1;
+		}
+		f->len -= start - f->buf;
+		memmove(f->buf, start, f->len);
+		if (f->len >= sizeof(f->buf) - 1)
+			f->len = 0;
+		fflush(stdout);
+	}
+}
+
+static int attach(struct opts *o, const bool *want)
+{
+	static struct member m[MAX_MEMBERS];
+	static struct follow fl[MAX_MEMBERS];
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	int n, nf = 0, width = 0, left, idx[MAX_MEMBERS];
+
+	n = members(o, m, MAX_MEMBERS);
+	stop_order(o, m, n, idx);
+	for (int k = n - 1; k >= 0; k--) {
+		int i = idx[k], s = compose_find(&o->f, m[i].service);
+		char path[600];
+
+		if (s < 0 || !want[s])
+			continue;
+		snprintf(fl[nf].name, sizeof(fl[nf].name), "%s", m[i].cfg.name);
+		snprintf(fl[nf].id, sizeof(fl[nf].id), "%s", m[i].cfg.id);
+		ctr_log_path(o->root, m[i].cfg.id, path, sizeof(path));
+		fl[nf].fd = open(path, O_RDONLY | O_CLOEXEC);
+		fl[nf].len = 0;
+		fl[nf].done = false;
+		if ((int)strlen(fl[nf].name) > width)
+			width = strlen(fl[nf].name);
+		nf++;
+	}
+	members_free(m, n);
+	printf("Attaching to ");
+	for (int i = 0; i < nf; i++)
+		printf("%s%s", i ? ", " : "", fl[i].name);
+	printf("\n");
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (left = nf; left > 0 && !interrupted;) {
+		for (int i = 0; i < nf; i++) {
+			struct ctr_state st;
+			struct berr e = { 0 };
+
+			fl[i].width = width;
+			if (fl[i].done)
+				continue;
+			if (fl[i].fd >= 0)
+				follow_read(&fl[i]);
+			if (ctr_state_load(o->root, fl[i].id, &st, &e) < 0 ||
+			    (st.status != CTR_RUNNING && st.status != CTR_RESTARTING &&
+			     st.status != CTR_CREATED)) {
+				if (fl[i].fd >= 0)
+					follow_read(&fl[i]);
+				printf("%s exited with code %d\n", fl[i].name, e.code ? -1 : st.exit_code);
+				fl[i].done = true;
+				left--;
+			}
+		}
+		fflush(stdout);
+		if (left)
+			usleep(100000);
+	}
+	if (interrupted) {
+		printf("Gracefully stopping... (press Ctrl+C again to force)\n");
+		fflush(stdout);
+		signal(SIGINT, SIG_DFL);
+		for (int i = 0; i < nf; i++) {
+			if (!fl[i].done && ask2(o->root, "stop", fl[i].id) == 0)
+				say(fl[i].name, "Stopped");
+		}
+	}
+	for (int i = 0; i < nf; i++) {
+		if (fl[i].fd >= 0)
+			close(fl[i].fd);
+	}
+	return interrupted ? 130 : 0;
+}
+
 static int cmd_up(struct opts *o, int argc, char **argv)
 {
 	struct compose_file *f = &o->f;
@@ -438,14 +577,16 @@ static int cmd_up(struct opts *o, int argc, char **argv)
 	bool want[COMPOSE_MAX_SERVICES] = { 0 }, failed[COMPOSE_MAX_SERVICES] = { 0 };
 	int i = 1, nm, rc = o->f.errors.n ? 1 : 0;
 
+	bool detach = false;
+
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--detach") == 0)
+		if (strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--detach") == 0) {
+			detach = true;
 			continue;
+		}
 		fprintf(stderr, "berth compose up: unknown flag %s\n", argv[i]);
 		return 2;
 	}
-	/* Attached mode (following every service's output) is not there
-	 * yet; up always detaches, and `berth logs` shows the output. */
 	if (wanted(o, argc - i, argv + i, true, want) < 0 || wait_supervisor(o->root) < 0)
 		return 1;
 	nm = members(o, m, MAX_MEMBERS);
@@ -479,28 +620,12 @@ static int cmd_up(struct opts *o, int argc, char **argv)
 		}
 	}
 	members_free(m, nm);
+	if (!detach) {
+		/* without -d, as Docker's: follow the services until they end */
+		int r = attach(o, want);
+		return r ? r : rc;
+	}
 	return rc;
-}
-
-/* The project's containers, in the reverse of the file's start order
- * (users before what they depend on); others last. */
-static int stop_order(struct opts *o, struct member *m, int n, int *idx)
-{
-	int k = 0;
-	bool used[MAX_MEMBERS] = { 0 };
-
-	for (int j = o->f.norder - 1; j >= 0; j--) {
-		const char *svc = o->f.svc[o->f.order[j]].name;
-		for (int i = 0; i < n; i++) {
-			if (!used[i] && strcmp(m[i].service, svc) == 0)
-				idx[k++] = i, used[i] = true;
-		}
-	}
-	for (int i = 0; i < n; i++) {
-		if (!used[i])
-			idx[k++] = i;
-	}
-	return k;
 }
 
 static int cmd_down(struct opts *o, int argc, char **argv)
@@ -775,7 +900,8 @@ static int cmd_config(struct opts *o, int argc, char **argv, int loaded)
 static void usage(FILE *to)
 {
 	fprintf(to, "Usage: berth compose [-f FILE] [-p PROJECT] COMMAND\n\n"
-		    "  up [-d] [SERVICE...]     Create and start the services, dependencies first\n"
+		    "  up [-d] [SERVICE...]     Create and start the services, dependencies first;\n"
+		    "                           without -d, show their output until they end\n"
 		    "  down [-t SECONDS]        Stop and remove the project's containers\n"
 		    "  ps [-a] [-q]             List the project's containers\n"
 		    "  restart [-t SECONDS] [SERVICE...]  Restart services\n"

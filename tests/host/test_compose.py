@@ -293,3 +293,62 @@ def test_compose_relative_bind_and_named_volume_args(d):
     rc, out, err = compose(d, "config", "-q", path=path)
     assert rc == 1 and "%s:8: services.web: volumes: 'cache:/cache' refers to undefined " \
         "volume 'cache'" % path in err, err
+
+
+def test_compose_up_attached_shows_output_until_the_end(d):
+    path = write(d, "attached.yaml", """\
+services:
+  first:
+    image: busybox
+    network_mode: none
+    command: sh -c 'echo one; echo two >&2'
+  second:
+    image: busybox
+    network_mode: none
+    command: sh -c 'echo three; exit 3'
+    depends_on: [first]
+""")
+    rc, out, err = compose(d, "-p", "att", "up", path=path)
+    assert rc == 0, (out, err)
+    lines = out.splitlines()
+    assert lines[:2] == [" Container att-first-1  Started", " Container att-second-1  Started"], out
+    assert lines[2] == "Attaching to att-first-1, att-second-1", out
+    assert "att-first-1  | one" in lines and "att-first-1  | two" in lines, out
+    assert "att-second-1 | three" in lines, out
+    assert "att-first-1 exited with code 0" in lines, out
+    assert "att-second-1 exited with code 3" in lines, out
+    compose(d, "-p", "att", "down", path=path)
+    assert names(d) == []
+
+
+def test_compose_up_attached_interrupt_stops_services(d):
+    import signal
+    import subprocess
+    path = write(d, "longrun.yaml", "services:\n  svc:\n    image: busybox\n"
+                                    "    network_mode: none\n"
+                                    "    command: sh -c 'echo ready; exec sleep 100000'\n")
+    p = subprocess.Popen([d.berth, "--root", d.root, "compose", "-p", "lr", "-f", path, "up"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    import threading
+    guard = threading.Timer(60, p.kill)  # readline below must not hang the suite
+    guard.start()
+    try:
+        seen = ""
+        while "lr-svc-1 | ready" not in seen and p.poll() is None:
+            seen += p.stdout.readline()
+        assert "lr-svc-1 | ready" in seen, seen
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        guard.cancel()
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 130, (p.returncode, out, err)
+    assert "Gracefully stopping..." in out and " Container lr-svc-1  Stopped" in out, out
+    for _ in range(100):
+        if d.ok("inspect", "-f", "{{.State.Status}}", "lr-svc-1").strip() == "exited":
+            break
+        time.sleep(0.1)
+    assert d.ok("inspect", "-f", "{{.State.Status}}", "lr-svc-1").strip() == "exited"
+    compose(d, "-p", "lr", "down", path=path)
+    assert names(d) == []
