@@ -286,7 +286,8 @@ int sup_run(const struct sup_opts *o)
 				ctl_out_ready(&s.ctl, evs[i].data.ptr, evs[i].events);
 			else if (kind == EV_CONSOLE && o->console)
 				console_timer(o->console);
-			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH) && s.ctrs)
+			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH ||
+				  kind == EV_CTR_HEALTH) && s.ctrs)
 				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);
 		}
 		if (s.ctrs)

@@ -1,4 +1,4 @@
-// sources: runtime/container.c runtime/layer_rules.c runtime/util.c runtime/err.c
+// sources: runtime/container.c runtime/health.c runtime/layer_rules.c runtime/util.c runtime/err.c
 // libs: -ljansson
 /* config.json and state.json: the small files the supervisor reads back. */
 #include <stdint.h>

@@ -1,4 +1,4 @@
-// sources: runtime/container.c runtime/layer_rules.c runtime/util.c runtime/err.c
+// sources: runtime/container.c runtime/health.c runtime/layer_rules.c runtime/util.c runtime/err.c
 // libs: -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
