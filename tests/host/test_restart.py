@@ -258,3 +258,64 @@ def test_no_healthcheck_and_missing_command(d):
     assert wait_for(lambda: "(unhealthy)" in d.ok("ps"), 10), d.ok("ps")
     assert health(d, "hmiss")["Log"][0]["ExitCode"] == 127
     d.ok("rm", "-f", "hmiss")
+
+
+def load_image_with_healthcheck(d, ref, healthcheck):
+    """An OCI layout holding busybox with a HEALTHCHECK in its config (as
+    `berth build` writes it), loaded into the daemon's store."""
+    import gzip
+    import hashlib
+    from hostenv import busybox_tar
+
+    layout = os.path.join(d.root, "hc-layout")
+    os.makedirs(os.path.join(layout, "blobs", "sha256"))
+
+    def blob(data):
+        h = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(layout, "blobs", "sha256", h), "wb") as f:
+            f.write(data)
+        return "sha256:" + h, len(data)
+
+    tar = os.path.join(d.root, "hc-busybox.tar")
+    busybox_tar(tar)
+    raw = open(tar, "rb").read()
+    layer, lsize = blob(gzip.compress(raw, mtime=0))
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "config": {"Cmd": ["sleep", "1000"], "Env": ["PATH=/bin"],
+                                 "Healthcheck": healthcheck},
+                      "rootfs": {"type": "layers",
+                                 "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]}
+                      }).encode()
+    cid, csize = blob(cfg)
+    man, msize = blob(json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cid,
+                   "size": csize},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                    "digest": layer, "size": lsize}]}).encode())
+    with open(os.path.join(layout, "oci-layout"), "w") as f:
+        json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": man,
+             "size": msize, "annotations": {"org.opencontainers.image.ref.name": ref}}]}, f)
+    d.ok("load", "-i", layout)
+
+
+def test_image_healthcheck_merged_with_flags(d):
+    load_image_with_healthcheck(d, "hcimg:1", {
+        "Test": ["CMD-SHELL", "echo from-image"], "Interval": 200000000, "Retries": 5})
+    d.ok("run", "-d", "--name", "himg", "--health-retries", "2", "hcimg:1")
+    hc = json.loads(d.ok("inspect", "-f", "{{json .Config.Healthcheck}}", "himg"))
+    assert hc["Test"] == ["CMD-SHELL", "echo from-image"], hc
+    assert (hc["Interval"], hc["Retries"]) == (200000000, 2), hc
+    assert wait_for(lambda: "(healthy)" in d.ok("ps"), 10), d.ok("ps")
+    assert health(d, "himg")["Log"][0]["Output"] == "from-image\n"
+    # --health-cmd replaces the image's command; --no-healthcheck turns it off
+    d.ok("run", "-d", "--name", "himg2", "--health-cmd", "exit 1", "hcimg:1")
+    hc = json.loads(d.ok("inspect", "-f", "{{json .Config.Healthcheck}}", "himg2"))
+    assert hc["Test"] == ["CMD-SHELL", "exit 1"] and hc["Interval"] == 200000000, hc
+    d.ok("run", "-d", "--name", "himg3", "--no-healthcheck", "hcimg:1")
+    time.sleep(0.6)
+    assert "(health" not in [l for l in d.ok("ps").splitlines() if "himg3" in l][0]
+    d.cli("rm", "-f", "himg", "himg2", "himg3")
