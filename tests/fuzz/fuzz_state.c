@@ -39,5 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ctr_config_load(root, ID, &c, &e) == 0)
 		ctr_config_free(&c);
 	ctr_state_load(root, ID, &s, &e);
+	{
+		static struct hc_state h;
+		ctr_health_load(root, ID, &h, &e);
+	}
 	return 0;
 }
