@@ -1082,10 +1082,10 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	build_spec(cs, c, &sp);
 	sb_cleanup(&sp.spec);
 	net_down(cs, c);
-	restart_plan(cs, c);
-	save_state(cs, c);
 	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
 		 c->st.oom_killed ? " (OOM killed)" : "");
+	restart_plan(cs, c);
+	save_state(cs, c);
 	exit_code = c->st.exit_code;
 	waiters = c->waiters;
 	c->waiters = NULL;
