@@ -160,10 +160,14 @@ def test_supervisor_restart_starts_always_and_unless_stopped(d):
         d2.import_busybox()
         for name, pol in (("aa", "always"), ("uu", "unless-stopped"), ("us", "unless-stopped"),
                           ("ff", "on-failure"), ("nn", "no")):
-            d2.ok("run", "-d", "--name", name, "--restart", pol, "busybox", "sleep", "1000")
-        d2.ok("stop", "-t", "1", "us")
-        d2.ok("run", "-d", "--name", "as", "--restart", "always", "busybox", "sleep", "1000")
-        d2.ok("stop", "-t", "1", "as")
+            # ends on SIGTERM, so the daemon's shutdown is quick
+            d2.ok("run", "-d", "--name", name, "--restart", pol, "busybox", "sh", "-c",
+                  "trap 'exit 0' TERM; while :; do sleep 0.1; done")
+        d2.ok("run", "-d", "--name", "as", "--restart", "always", "busybox", "sh", "-c",
+              "trap 'exit 0' TERM; while :; do sleep 0.1; done")
+        for name in ("us", "as"):
+            d2.ok("stop", name)
+            assert d2.ok("wait", name).strip() == "0"
         root = d2.root
         d2.stop(remove=False)
         d2 = Daemon(d.build, root=root)
