@@ -81,10 +81,10 @@ uint64_t hcr_due(const struct hc_run *h)
 
 /* In the forked probe: run the check in the container, wait for it and
  * exit with its status; SIGTERM (the timeout) kills it first. */
-static void __attribute__((noreturn)) probe_main(int out, const struct ctr_config *k, pid_t pid,
-						  const char *cgroup, char **argv)
+static void __attribute__((noreturn))
+probe_main(int out, const struct ctr_config *k, pid_t pid, const char *cgroup, char **argv)
 {
-	struct sb_spec spec = { 0 };
+	struct sb_spec spec = {0};
 	struct berr e;
 	sigset_t set;
 	pid_t child;
@@ -168,7 +168,7 @@ static void launch(int epfd, struct hc_run *h, const struct ctr_config *k, pid_t
 	h->deadline = now + (uint64_t)hc_timeout(&k->health);
 	fcntl(h->fd, F_SETFL, O_NONBLOCK);
 	{
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = h };
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = h};
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0)
 			close_out(epfd, h);
 	}
@@ -199,7 +199,8 @@ void hcr_readable(int epfd, struct hc_run *h)
 
 	for (;;) {
 		size_t room = sizeof(h->out) - 1 - h->outlen;
-		ssize_t n = read(h->fd, room ? h->out + h->outlen : sink, room ? room : sizeof(sink));
+		ssize_t n =
+		    read(h->fd, room ? h->out + h->outlen : sink, room ? room : sizeof(sink));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -240,9 +241,11 @@ bool hcr_reaped(int epfd, struct hc_run *h, pid_t pid, int status, const struct 
 
 			hc_format_duration(hc_timeout(cfg), d, sizeof(d));
 			r->exit_code = -1;
-			snprintf(r->output, sizeof(r->output), "Health check exceeded timeout (%s)", d);
+			snprintf(r->output, sizeof(r->output), "Health check exceeded timeout (%s)",
+				 d);
 		} else {
-			r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			r->exit_code =
+			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 			memcpy(r->output, h->out, h->outlen);
 			r->output[h->outlen] = '\0';
 		}

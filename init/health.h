@@ -21,17 +21,17 @@
 #include "../runtime/health.h"
 
 struct hc_run {
-	int kind;		/* EV_CTR_HEALTH: first, the supervisor's event tag */
-	int fd;			/* the running probe's output, -1 */
-	pid_t pid;		/* the running probe, 0 = none */
-	bool discard;		/* its container stopped: no result from it */
+	int kind;     /* EV_CTR_HEALTH: first, the supervisor's event tag */
+	int fd;	      /* the running probe's output, -1 */
+	pid_t pid;    /* the running probe, 0 = none */
+	bool discard; /* its container stopped: no result from it */
 	bool timed_out;
-	uint64_t next_at;	/* monotonic: the next probe, 0 = none planned */
-	uint64_t deadline;	/* monotonic: the running probe's timeout */
+	uint64_t next_at;  /* monotonic: the next probe, 0 = none planned */
+	uint64_t deadline; /* monotonic: the running probe's timeout */
 	int64_t start_real;
 	size_t outlen;
 	char out[HC_OUTPUT_MAX];
-	struct hc_state st;	/* status, streak and the last results */
+	struct hc_state st; /* status, streak and the last results */
 };
 
 struct hc_run *hcr_new(int kind);

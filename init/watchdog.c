@@ -15,8 +15,8 @@ static void arm_timer(struct watchdog *w)
 {
 	uint64_t ms = (uint64_t)w->timeout * 1000 / 2;
 	struct itimerspec its = {
-		.it_interval = { ms / 1000, (ms % 1000) * 1000000 },
-		.it_value = { ms / 1000, (ms % 1000) * 1000000 },
+	    .it_interval = {ms / 1000, (ms % 1000) * 1000000},
+	    .it_value = {ms / 1000, (ms % 1000) * 1000000},
 	};
 
 	timerfd_settime(w->timerfd, 0, &its, NULL);

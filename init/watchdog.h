@@ -12,10 +12,10 @@
 #include "../runtime/err.h"
 
 struct watchdog {
-	int kind;	/* the supervisor's event tag: first */
-	int fd;		/* /dev/watchdog, -1 = off */
-	int timerfd;	/* fires at half the timeout */
-	int timeout;	/* seconds, as the driver took it */
+	int kind;    /* the supervisor's event tag: first */
+	int fd;	     /* /dev/watchdog, -1 = off */
+	int timerfd; /* fires at half the timeout */
+	int timeout; /* seconds, as the driver took it */
 };
 
 /* Open and arm; path is "/dev/watchdog" in the appliance. */

@@ -34,9 +34,8 @@ int hc_status_parse(const char *name)
 static const struct {
 	const char *unit;
 	int64_t ns;
-} units[] = { { "ns", 1 },	      { "us", 1000 },	       { "\xc2\xb5s", 1000 },
-	      { "ms", 1000000 },      { "s", 1000000000ll },   { "m", 60000000000ll },
-	      { "h", 3600000000000ll } };
+} units[] = {{"ns", 1},		  {"us", 1000},		{"\xc2\xb5s", 1000},   {"ms", 1000000},
+	     {"s", 1000000000ll}, {"m", 60000000000ll}, {"h", 3600000000000ll}};
 
 int hc_parse_duration(const char *s, int64_t *ns, struct berr *e)
 {
@@ -201,8 +200,10 @@ int hc_argv(const struct hc_config *h, char **argv, int max, struct berr *e)
 		return 0;
 	}
 	if (strcmp(h->test[0], "CMD") != 0)
-		return berr_msg(e, EINVAL, "unknown health check type \"%s\": want CMD, CMD-SHELL or "
-					   "NONE", h->test[0]);
+		return berr_msg(e, EINVAL,
+				"unknown health check type \"%s\": want CMD, CMD-SHELL or "
+				"NONE",
+				h->test[0]);
 	for (char **a = h->test + 1; *a && n < max - 1; a++)
 		argv[n++] = *a;
 	argv[n] = NULL;
@@ -228,8 +229,8 @@ int hc_retries(const struct hc_config *h)
 
 int hc_validate(const struct hc_config *h, struct berr *e)
 {
-	static const char *const names[] = { "Interval", "Timeout", "StartPeriod" };
-	const int64_t v[] = { h->interval, h->timeout, h->start_period };
+	static const char *const names[] = {"Interval", "Timeout", "StartPeriod"};
+	const int64_t v[] = {h->interval, h->timeout, h->start_period};
 
 	for (int i = 0; i < 3; i++) {
 		if (v[i] != 0 && v[i] < 1000000)

@@ -24,9 +24,9 @@
 #define HC_OUTPUT_MAX 4096
 
 struct hc_config {
-	char **test;		/* NULL-terminated; NULL = none given */
+	char **test;				 /* NULL-terminated; NULL = none given */
 	int64_t interval, timeout, start_period; /* ns, 0 = default */
-	int retries;		/* 0 = default */
+	int retries;				 /* 0 = default */
 };
 
 enum hc_status { HC_NONE, HC_STARTING, HC_HEALTHY, HC_UNHEALTHY };

@@ -42,12 +42,12 @@ int rp_parse(const char *spec, struct rp_policy *p, struct berr *e)
 		errno = 0;
 		v = strtol(colon + 1, &end, 10);
 		if (*end || errno || v > INT_MAX || v < INT_MIN)
-			return berr_msg(e, EINVAL, "invalid restart policy format: maximum retry "
-						   "count must be an integer");
+			return berr_msg(e, EINVAL,
+					"invalid restart policy format: maximum retry "
+					"count must be an integer");
 		p->max_retries = (int)v;
 	}
-	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1),
-		 spec);
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), spec);
 	if (strcmp(name, "no") == 0)
 		p->kind = RP_NO;
 	else if (strcmp(name, "always") == 0)
