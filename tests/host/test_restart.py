@@ -323,3 +323,15 @@ def test_image_healthcheck_merged_with_flags(d):
     time.sleep(0.6)
     assert "(health" not in [l for l in d.ok("ps").splitlines() if "himg3" in l][0]
     d.cli("rm", "-f", "himg", "himg2", "himg3")
+
+
+def test_flooding_health_output_is_bounded(d):
+    d.ok("run", "-d", "--name", "hflood", "--health-cmd", "yes", "--health-timeout", "500ms",
+         "--health-interval", "200ms", "--health-retries", "1", "busybox", "sleep", "1000")
+    assert wait_for(lambda: "(unhealthy)" in d.ok("ps"), 10), d.ok("ps")
+    t = time.monotonic()
+    d.ok("ps")
+    assert time.monotonic() - t < 1
+    log = health(d, "hflood")["Log"]
+    assert log[0]["ExitCode"] == -1, log
+    d.ok("rm", "-f", "hflood")
