@@ -1427,3 +1427,124 @@ out:
 	store_close(&st, false);
 	return r;
 }
+
+/* ---------------------------------------------------------------- builder */
+
+int img_read(const char *root, const char *ref, char id[DG_STR_LEN], char **config,
+	     json_t **layers, struct berr *e)
+{
+	_cleanup_json_ json_t *m = NULL;
+	char path[PATH_MAX];
+	struct store st;
+	struct found f;
+	size_t len;
+	int r;
+
+	*config = NULL;
+	*layers = NULL;
+	r = store_open(&st, root, false, e);
+	if (r == 0)
+		r = store_find(&st, ref, &f, e);
+	if (r == 0)
+		r = manifest_config(&st, desc_digest(f.desc), id, &m, e);
+	if (r == 0) {
+		blob_path(&st, id, path, sizeof(path));
+		r = read_verified(NULL, path, id, config, &len, e);
+	}
+	if (r == 0) {
+		*layers = json_deep_copy(json_object_get(m, "layers"));
+		if (!json_is_array(*layers))
+			r = berr_msg(e, EINVAL, "image %s: manifest has no layers", id);
+	}
+	if (r < 0) {
+		free(*config);
+		*config = NULL;
+		json_decref(*layers);
+		*layers = NULL;
+	}
+	store_close(&st, false);
+	return r;
+}
+
+int img_add_layer(const char *root, const char *tar_path, json_t **desc, struct berr *e)
+{
+	_cleanup_fd_ int fd = open(tar_path, O_RDONLY | O_CLOEXEC);
+	char digest[DG_STR_LEN];
+	struct store st;
+	uint64_t size = 0;
+	int r;
+
+	*desc = NULL;
+	if (fd < 0)
+		return berr_set(e, errno, "open %s", tar_path);
+	r = store_open(&st, root, true, e);
+	if (r == 0)
+		r = store_add_blob_fd(&st, fd, NULL, digest, &size, e);
+	if (r == 0)
+		r = store_unpack_layer(&st, digest, digest, e);
+	if (r == 0) {
+		*desc = json_pack("{s:s, s:s, s:I}", "mediaType", MT_LAYER, "digest", digest,
+				  "size", (json_int_t)size);
+		if (!*desc)
+			r = berr_set(e, ENOMEM, "layer");
+	}
+	store_close(&st, r < 0);
+	return r;
+}
+
+int img_create(const char *root, const char *config, size_t len, json_t *layers,
+	       const char *ref, char id[DG_STR_LEN], struct berr *e)
+{
+	char norm[256] = "";
+	struct store st;
+	int r;
+
+	if (ref && lr_ref_normalize(ref, norm, sizeof(norm)) < 0)
+		return berr_msg(e, EINVAL, "invalid reference format: \"%s\"", ref);
+	r = store_open(&st, root, true, e);
+	if (r == 0)
+		r = store_commit_image(&st, config, len, layers, ref ? norm : NULL, id, NULL, e);
+	if (r == 0)
+		r = store_save_index(&st, e);
+	store_close(&st, r < 0);
+	return r;
+}
+
+bool img_layers_present(const char *root, json_t *layers, json_t *diff_ids)
+{
+	struct store st;
+	struct berr e;
+	json_t *l;
+	size_t i;
+	bool ok = true;
+
+	if (store_paths(&st, root, &e) < 0 || json_array_size(layers) != json_array_size(diff_ids))
+		return false;
+	json_array_foreach(layers, i, l)
+	{
+		const char *d = desc_digest(l), *diff = json_string_value(json_array_get(diff_ids, i));
+		char p[PATH_MAX];
+		struct stat sb;
+
+		if (!dg_valid(d) || !dg_valid(diff) || !blob_exists(&st, d)) {
+			ok = false;
+			break;
+		}
+		snprintf(p, sizeof(p), "%s/%s", st.layers, dg_hex(diff));
+		if (lstat(p, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+			ok = false;
+			break;
+		}
+	}
+	return ok;
+}
+
+int img_store_dir(const char *root, char *out, size_t size, struct berr *e)
+{
+	struct store st;
+	int r = store_paths(&st, root, e);
+
+	if (r == 0)
+		snprintf(out, size, "%s", st.base);
+	return r;
+}
