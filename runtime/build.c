@@ -479,7 +479,7 @@ static int step_meta(struct builder *b, char **created_by, json_t **change)
 	case CF_EXPOSE: {
 		json_t *keys = json_array();
 		json_object_set_new(ch, "keys", keys);
-		r = asprintf(&t, NOP "%s", in->kind == CF_VOLUME ? "VOLUME [" : "EXPOSE");
+		r = asprintf(&t, NOP " %s", in->kind == CF_VOLUME ? "VOLUME [" : "EXPOSE");
 		for (size_t i = 0; r >= 0 && i < in->nargs; i++) {
 			char *n, key[64];
 			if ((r = expand(b, in->args[i], &word)) < 0)
