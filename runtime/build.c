@@ -18,6 +18,8 @@
 #include <linux/openat2.h>
 
 #include "cgroup.h"
+#include "cli_ctr.h"
+#include "container.h"
 #include "containerfile.h"
 #include "image.h"
 #include "layer.h"
@@ -218,7 +220,7 @@ static bool image_lookup(struct builder *b, const char *rel, struct stat *sb, ch
 
 /* Tar the directory into a new layer of the store and add it to the
  * state. */
-static int add_layer_from(struct builder *b, const char *dir)
+static int add_layer_excluding(struct builder *b, const char *dir, const char *const *exclude)
 {
 	char tar[PATH_MAX];
 	_cleanup_json_ json_t *desc = NULL;
@@ -228,7 +230,7 @@ static int add_layer_from(struct builder *b, const char *dir)
 	fd = open(tar, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return berr_set(b->e, errno, "create %s", tar);
-	r = layer_tar_dir(dir, fd, b->clamp, b->e);
+	r = layer_tar_dir_excluding(dir, fd, b->clamp, exclude, b->e);
 	close(fd);
 	if (r == 0)
 		r = img_add_layer(b->o->root, tar, &desc, b->e);
@@ -241,6 +243,11 @@ static int add_layer_from(struct builder *b, const char *dir)
 		0)
 		return berr_set(b->e, ENOMEM, "build");
 	return 0;
+}
+
+static int add_layer_from(struct builder *b, const char *dir)
+{
+	return add_layer_excluding(b, dir, NULL);
 }
 
 static int new_scratch_dir(struct builder *b, const char *what, char *out, size_t size)
@@ -643,14 +650,16 @@ static void apply_meta(struct builder *b, json_t *ch)
 
 /* The sandbox makes mount points (/proc, /sys, /dev) in the upper dir;
  * they belong to no layer unless the image had them. */
+static const char *const mount_points[] = {"proc", "sys", "dev", "etc/hosts",
+					   "etc/hostname", "etc/resolv.conf"};
+
 static void strip_mountpoints(struct builder *b, const char *upper)
 {
-	static const char *const points[] = {"proc", "sys", "dev", "etc/hosts",
-					     "etc/hostname", "etc/resolv.conf"};
+	const char *const *points = mount_points;
 	char p[PATH_MAX];
 	struct stat sb;
 
-	for (size_t i = 0; i < ARRAY_SIZE(points); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(mount_points); i++) {
 		if (image_lookup(b, points[i], NULL, NULL, 0))
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", upper, points[i]);
@@ -1606,6 +1615,160 @@ out:
 	cf_scope_free(&b.scope);
 	cf_free(&b.cf);
 	return r;
+}
+
+/* ---------------------------------------------------------------- commit */
+
+int bld_commit(const struct bld_commit_opts *o, char id[DG_STR_LEN], struct berr *e)
+{
+	struct bld_opts bo = {.root = o->root, .file_name = "commit"};
+	struct builder b = {.o = &bo, .e = e, .ctxfd = -1, .clamp = -1};
+	const char *exclude[ARRAY_SIZE(mount_points) + 1] = {0};
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	char *text = NULL, dir[PATH_MAX], by[2048] = "";
+	json_t *layers = NULL, *c, *cmd, *ep;
+	size_t nx = 0, skip = 0;
+	int r;
+
+	b.now = time(NULL);
+	if (sde && *sde)
+		b.now = b.clamp = strtoll(sde, NULL, 10);
+	r = img_read(o->root, o->image, id, &text, &layers, e);
+	if (r == 0)
+		r = state_load(&b, text, layers);
+	free(text);
+	json_decref(layers);
+	if (r == 0)
+		r = img_store_dir(o->root, b.store, sizeof(b.store), e);
+	if (r < 0)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/build", b.store);
+	mkdir_p(dir, 0700);
+	sweep_builds(dir);
+	snprintf(b.tmp, sizeof(b.tmp), "%s/%d", dir, (int)getpid());
+	layer_rmtree(b.tmp);
+	if (mkdir(b.tmp, 0700) < 0) {
+		r = berr_set(e, errno, "create %s", b.tmp);
+		b.tmp[0] = '\0';
+		goto out;
+	}
+	/* the runtime's mount points are not the container's changes */
+	for (size_t i = 0; i < ARRAY_SIZE(mount_points); i++)
+		if (!image_lookup(&b, mount_points[i], NULL, NULL, 0))
+			exclude[nx++] = mount_points[i];
+	r = add_layer_excluding(&b, o->upper, exclude);
+	if (r < 0) {
+		berr_wrap(e, "commit %s", o->container);
+		goto out;
+	}
+	/* the container's process settings become the image's */
+	c = cfg_config(&b);
+	ep = json_object_get(c, "Entrypoint");
+	if (json_is_array(ep)) {
+		for (skip = 0; skip < json_array_size(ep) && o->argv[skip] &&
+			       !strcmp(o->argv[skip], json_string_value(json_array_get(ep, skip)) ?: "");
+		     skip++)
+			;
+		if (skip < json_array_size(ep)) {
+			json_object_set_new(c, "Entrypoint", json_null());
+			skip = 0;
+		}
+	}
+	cmd = json_array();
+	for (size_t i = skip; o->argv && o->argv[i]; i++)
+		json_array_append_new(cmd, json_string(o->argv[i]));
+	json_object_set_new(c, "Cmd", cmd);
+	if (o->env) {
+		json_t *env = json_array();
+		for (char **p = o->env; *p; p++)
+			json_array_append_new(env, json_string(*p));
+		json_object_set_new(c, "Env", env);
+	}
+	if (o->cwd && *o->cwd)
+		json_object_set_new(c, "WorkingDir", json_string(o->cwd));
+	if (o->user)
+		json_object_set_new(c, "User", json_string(o->user));
+	if (o->author && *o->author)
+		json_object_set_new(b.st.cfg, "author", json_string(o->author));
+	for (char **p = o->argv; p && *p; p++)
+		snprintf(by + strlen(by), sizeof(by) - strlen(by), "%s%s", p == o->argv ? "" : " ", *p);
+	r = commit_step(&b, by, false);
+	if (r == 0 && o->comment && *o->comment) {
+		json_t *hist = json_object_get(b.st.cfg, "history");
+		json_object_set_new(json_array_get(hist, json_array_size(hist) - 1), "comment",
+				    json_string(o->comment));
+		r = state_seal(&b);
+	}
+	if (r == 0)
+		r = img_create(o->root, b.st.text, strlen(b.st.text), b.st.layers, o->ref, id, e);
+out:
+	if (b.tmp[0])
+		layer_rmtree(b.tmp);
+	state_free(&b.st);
+	return r;
+}
+
+int bld_cmd_commit(const char *root, int argc, char **argv)
+{
+	struct bld_commit_opts o = {.root = root};
+	char cid[CTR_ID_LEN + 1], dir[PATH_MAX], upper[PATH_MAX + 8], id[DG_STR_LEN];
+	const char *ref = NULL, *ctr = NULL;
+	struct ctr_config cfg;
+	struct berr e;
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		if ((!strcmp(argv[i], "-m") || !strcmp(argv[i], "--message")) && i + 1 < argc)
+			o.comment = argv[++i];
+		else if ((!strcmp(argv[i], "-a") || !strcmp(argv[i], "--author")) && i + 1 < argc)
+			o.author = argv[++i];
+		else if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--pause"))
+			;
+		else if (argv[i][0] == '-')
+			break;
+		else if (!ctr)
+			ctr = argv[i];
+		else if (!ref)
+			ref = argv[i];
+		else
+			break;
+	}
+	if (i < argc || !ctr) {
+		fprintf(stderr, "\"berth commit\" requires at least 1 and at most 2 arguments.\n"
+				"Usage:  berth commit [-m MESSAGE] [-a AUTHOR] CONTAINER [REPOSITORY[:TAG]]\n");
+		return 1;
+	}
+	if (ref) {
+		char norm[256];
+		if (lr_ref_normalize(ref, norm, sizeof(norm)) < 0) {
+			fprintf(stderr, "Error: invalid reference format: \"%s\"\n", ref);
+			return 1;
+		}
+	}
+	if (cli_find_container(root, ctr, cid) < 0)
+		return 1;
+	if (ctr_config_load(root, cid, &cfg, &e) < 0) {
+		fprintf(stderr, "Error: %s\n", e.msg);
+		return 1;
+	}
+	ctr_dir(root, cid, dir, sizeof(dir));
+	snprintf(upper, sizeof(upper), "%s/upper", dir);
+	o.container = cfg.name;
+	o.upper = upper;
+	o.image = cfg.image_id;
+	o.argv = cfg.argv;
+	o.env = cfg.env;
+	o.cwd = cfg.cwd;
+	o.user = cfg.user;
+	o.ref = ref;
+	r = bld_commit(&o, id, &e);
+	ctr_config_free(&cfg);
+	if (r < 0) {
+		fprintf(stderr, "Error: %s\n", e.msg);
+		return 1;
+	}
+	printf("%s\n", id);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- CLI */

@@ -37,6 +37,24 @@ struct bld_opts {
 
 int bld_build(const struct bld_opts *o, char id[DG_STR_LEN], struct berr *e);
 
+struct bld_commit_opts {
+	const char *root;
+	const char *container;	/* its name, for messages */
+	const char *upper;	/* its overlay upper dir */
+	const char *image;	/* the image it runs (ID) */
+	char **argv, **env;	/* its process: become Cmd (after the image's
+				 * Entrypoint when argv starts with it) and Env */
+	const char *cwd, *user;
+	const char *ref;	/* NULL: untagged */
+	const char *comment, *author;
+};
+
+/* `docker commit`: the upper dir (whiteouts converted, the runtime's mount
+ * points left out) becomes a layer on top of the image's. */
+int bld_commit(const struct bld_commit_opts *o, char id[DG_STR_LEN], struct berr *e);
+
+int bld_cmd_commit(const char *root, int argc, char **argv);
+
 /* `berth build ...` (the verbs[] signature of main.c). */
 int bld_cmd_build(const char *root, int argc, char **argv);
 

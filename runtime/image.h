@@ -104,6 +104,12 @@ int img_create(const char *root, const char *config, size_t len, json_t *layers,
 /* Whether every layer blob and its unpacked directory is in the store. */
 bool img_layers_present(const char *root, json_t *layers, json_t *diff_ids);
 
+/* `docker save` as an oci-archive: a tar of an OCI image layout
+ * (oci-layout, index.json whose entries carry
+ * org.opencontainers.image.ref.name "name:tag" when saved by name, and
+ * blobs/sha256/) holding the given images, written to out_fd. */
+int img_save(const char *root, char *const *refs, int nrefs, int out_fd, struct berr *e);
+
 /* ROOT/var/lib/berth (absolute). */
 int img_store_dir(const char *root, char *out, size_t size, struct berr *e);
 

@@ -3,6 +3,7 @@
 #include "img_cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +521,8 @@ int img_cmd_image_inspect(const char *root, int argc, char **argv)
 	return rc;
 }
 
+int img_cmd_save(const char *root, int argc, char **argv);
+
 int img_cmd_image(const char *root, int argc, char **argv)
 {
 	static const struct {
@@ -530,7 +533,7 @@ int img_cmd_image(const char *root, int argc, char **argv)
 		{"ls", img_cmd_images},		    {"list", img_cmd_images},
 		{"rm", img_cmd_rmi},		    {"tag", img_cmd_tag},
 		{"load", img_cmd_load},		    {"import", img_cmd_import},
-		{"build", bld_cmd_build},
+		{"build", bld_cmd_build},	    {"save", img_cmd_save},
 	};
 
 	if (argc < 2)
@@ -541,4 +544,64 @@ int img_cmd_image(const char *root, int argc, char **argv)
 			return subs[i].fn(root, argc - 1, argv + 1);
 	fprintf(stderr, "Error: unknown image command \"%s\"\n", argv[1]);
 	return 1;
+}
+
+int img_cmd_save(const char *root, int argc, char **argv)
+{
+	const char *output = NULL;
+	char **refs = calloc(argc + 1, sizeof(char *));
+	char tmp[4096];
+	int n = 0, fd, rc = 1;
+	bool missing;
+	struct berr e;
+
+	if (!refs)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		const char *v = opt_value(argc, argv, &i, "-o", "--output", &missing);
+		if (missing) {
+			free(refs);
+			return usage("save", "needs a file after -o", "save [-o FILE] IMAGE...");
+		}
+		if (v)
+			output = v;
+		else
+			refs[n++] = argv[i];
+	}
+	if (n == 0) {
+		free(refs);
+		return usage("save", "requires at least 1 argument", "save [-o FILE] IMAGE...");
+	}
+	if (!output && isatty(1)) {
+		fprintf(stderr, "Error: cowardly refusing to save to a terminal. Use the -o flag "
+				"or redirect\n");
+		free(refs);
+		return 1;
+	}
+	if (output) {
+		/* written beside, renamed when complete: no half archive */
+		snprintf(tmp, sizeof(tmp), "%s.tmp.%d", output, (int)getpid());
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "Error: open %s: %s\n", output, strerror(errno));
+			free(refs);
+			return 1;
+		}
+	} else {
+		fd = 1;
+	}
+	if (img_save(root, refs, n, fd, &e) < 0) {
+		fail(&e);
+	} else if (output && (fsync(fd) < 0 || rename(tmp, output) < 0)) {
+		fprintf(stderr, "Error: write %s: %s\n", output, strerror(errno));
+	} else {
+		rc = 0;
+	}
+	if (output) {
+		close(fd);
+		if (rc)
+			unlink(tmp);
+	}
+	free(refs);
+	return rc;
 }

@@ -12,6 +12,7 @@ int img_cmd_rmi(const char *root, int argc, char **argv);
 
 int img_cmd_history(const char *root, int argc, char **argv);
 int img_cmd_image_inspect(const char *root, int argc, char **argv);
+int img_cmd_save(const char *root, int argc, char **argv);
 int img_cmd_image(const char *root, int argc, char **argv);
 
 #endif

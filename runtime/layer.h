@@ -51,5 +51,9 @@ int layer_rmtree(const char *path);
  * character devices, trusted.overlay.opaque=y directories) become OCI
  * whiteouts (.wh.NAME, DIR/.wh..wh..opq). 0 or -errno. */
 int layer_tar_dir(const char *dir, int out_fd, int64_t clamp_mtime, struct berr *e);
+/* The same, leaving out the entries at the given relative paths
+ * ("proc", "etc/hosts") with whatever is below them. */
+int layer_tar_dir_excluding(const char *dir, int out_fd, int64_t clamp_mtime,
+			    const char *const *exclude, struct berr *e);
 
 #endif

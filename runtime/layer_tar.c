@@ -21,6 +21,7 @@
 struct tar_writer {
 	struct archive *a;
 	int64_t clamp;
+	const char *const *exclude;
 	struct berr *e;
 };
 
@@ -138,6 +139,9 @@ static int write_one(struct tar_writer *w, int dfd, const char *name, const char
 
 	if (snprintf(path, sizeof(path), "%s%s", prefix, name) >= (int)sizeof(path) - 2)
 		return berr_msg(w->e, ENAMETOOLONG, "layer tar: path too long: %s", path);
+	for (const char *const *x = w->exclude; x && *x; x++)
+		if (strcmp(*x, path) == 0)
+			return 0;
 	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return berr_set(w->e, errno, "stat %s", path);
 	/* overlayfs whiteout: a 0/0 character device -> .wh.NAME */
@@ -222,7 +226,13 @@ static int write_tree(struct tar_writer *w, int dfd, const char *prefix, int dep
 
 int layer_tar_dir(const char *dir, int out_fd, int64_t clamp_mtime, struct berr *e)
 {
-	struct tar_writer w = {.clamp = clamp_mtime, .e = e};
+	return layer_tar_dir_excluding(dir, out_fd, clamp_mtime, NULL, e);
+}
+
+int layer_tar_dir_excluding(const char *dir, int out_fd, int64_t clamp_mtime,
+			    const char *const *exclude, struct berr *e)
+{
+	struct tar_writer w = {.clamp = clamp_mtime, .exclude = exclude, .e = e};
 	_cleanup_fd_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r;
 

@@ -254,3 +254,75 @@ def test_whiteouts_copy_chown_and_add_archive(c):
         names = t.getnames()
     assert "bin/.wh.vi" in names and "etc/.wh..wh..opq" in names, names
     c.d.ok("rmi", "wh")
+
+
+def test_commit_then_run_the_committed_image(c):
+    cid = c.d.ok("run", "-d", "--network", "none", "--name", "tocommit", "busybox", "sh", "-c",
+                 "echo committed > /made; rm /bin/vi; rm -rf /home; "
+                 "mkdir /etc/x && echo y > /etc/x/f; sleep 30").strip()
+    try:
+        for _ in range(100):
+            rc, out, _ = c.d.cli("exec", cid, "cat", "/etc/x/f")
+            if rc == 0 and out == "y\n":
+                break
+        out = c.d.ok("commit", "-m", "by the test", "tocommit", "committed:v1")
+        assert out.startswith("sha256:"), out
+    finally:
+        c.d.cli("rm", "-f", cid)
+    out = c.d.ok("run", "--rm", "--network", "none", "committed:v1", "sh", "-c",
+                 "cat /made /etc/x/f; ls /bin/vi 2>&1; ls -d /home 2>&1; "
+                 "test -e /etc/passwd && echo passwd-kept")
+    assert "committed\ny\n" in out, out
+    assert out.count("No such file") == 2, out
+    assert "passwd-kept" in out, out
+    # Cmd comes from the container; history records the comment
+    cfg = json.loads(c.d.ok("image", "inspect", "-f", "{{json .Config}}", "committed:v1"))
+    assert cfg["Cmd"][:2] == ["sh", "-c"], cfg
+    hist = c.d.ok("history", "--format", "{{.Comment}}", "committed:v1")
+    assert hist.splitlines()[0] == "by the test", hist
+    # the layer holds no runtime mount points, and OCI whiteouts
+    m = json.loads(c.d.ok("image", "inspect", "committed:v1"))[0]
+    blob = os.path.join(c.d.root, "var/lib/berth/images/blobs/sha256",
+                        m["RootFS"]["Layers"][-1][7:])
+    with tarfile.open(blob) as t:
+        names = t.getnames()
+    assert "bin/.wh.vi" in names and ".wh.home" in names and "made" in names, names
+    assert not any(n in ("proc", "sys", "dev", "etc/hosts", "etc/resolv.conf") for n in names), names
+    c.d.ok("rmi", "committed:v1")
+
+
+def test_save_then_load_round_trip(c):
+    out_tar = os.path.join(c.tmp, "save.tar")
+    c.d.ok("save", "-o", out_tar, "httpd", "hello")
+    with tarfile.open(out_tar) as t:
+        names = t.getnames()
+        layout = json.load(t.extractfile("oci-layout"))
+        index = json.load(t.extractfile("index.json"))
+        assert layout == {"imageLayoutVersion": "1.0.0"}, layout
+        refs = sorted(m["annotations"]["org.opencontainers.image.ref.name"]
+                      for m in index["manifests"])
+        assert refs == ["hello:latest", "httpd:latest"], index
+        # every blob is named by its digest
+        import hashlib
+        for n in names:
+            if n.startswith("blobs/sha256/") and len(n) == 13 + 64:
+                assert hashlib.sha256(t.extractfile(n).read()).hexdigest() == n[13:], n
+    ids = (image_id(c, "httpd"), image_id(c, "hello"))
+    # a fresh store loads it with the same IDs, and the images run
+    root = tempfile.mkdtemp(prefix="berth-load-", dir=c.tmp)
+    p = subprocess.run([c.d.berth, "--root", root, "load", "-i", out_tar],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "Loaded image: httpd:latest" in p.stdout and "Loaded image: hello:latest" in p.stdout
+    for ref, want in zip(("httpd", "hello"), ids):
+        p = subprocess.run([c.d.berth, "--root", root, "image", "inspect", "-f", "{{.Id}}", ref],
+                           capture_output=True, text=True, timeout=30)
+        assert p.stdout.strip() == want, (p.stdout, p.stderr)
+    # into the daemon's own store after a rmi: it runs again
+    c.d.ok("rmi", "hello")
+    c.d.ok("load", "-i", out_tar)
+    out = c.d.ok("run", "--rm", "--network", "none", "hello", "again")
+    assert "Hello, again!" in out, out
+    rc, out, err = c.d.cli("save", "-o", os.path.join(c.tmp, "none.tar"), "nosuch")
+    assert rc != 0 and "No such image: nosuch" in err, err
+    assert not os.path.exists(os.path.join(c.tmp, "none.tar"))
