@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 
+#include "build_rules.h"
 #include "cgroup.h"
 #include "cli_ctr.h"
 #include "container.h"
@@ -268,15 +269,7 @@ static void cache_path(struct builder *b, const char *key, char *out, size_t siz
 static void cache_key(struct builder *b, const char *created_by, const char *files,
 		      char key[DG_STR_LEN])
 {
-	struct dg_ctx c;
-
-	dg_init(&c);
-	dg_update(&c, b->st.id, strlen(b->st.id));
-	dg_update(&c, "\n", 1);
-	dg_update(&c, created_by, strlen(created_by));
-	dg_update(&c, "\n", 1);
-	dg_update(&c, files ? files : "", files ? strlen(files) : 0);
-	dg_final(&c, key);
+	bld_cache_key(b->st.id, created_by, files, key);
 }
 
 static bool cache_get(struct builder *b, const char *key)
@@ -348,32 +341,20 @@ static int expand(struct builder *b, const char *word, char **out)
 	return r < 0 ? step_err(b, r) : 0;
 }
 
-/* Go's %q of a string list, as Docker's history shows CMD ["a" "b"]. */
+/* Go's %q of a JSON string list. */
 static char *quote_list(json_t *list)
 {
-	json_t *v;
-	size_t i;
-	char *out = strdup("[");
+	size_t n = json_array_size(list);
+	char **v = calloc(n + 1, sizeof(char *));
+	char *q;
 
-	json_array_foreach(list, i, v)
-	{
-		char *s = json_dumps(v, JSON_ENCODE_ANY), *n;
-		if (!s || asprintf(&n, "%s%s%s", out, i ? " " : "", s) < 0) {
-			free(s);
-			free(out);
-			return NULL;
-		}
-		free(s);
-		free(out);
-		out = n;
-	}
-	{
-		char *n;
-		if (asprintf(&n, "%s]", out) < 0)
-			n = NULL;
-		free(out);
-		return n;
-	}
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		v[i] = (char *)(json_string_value(json_array_get(list, i)) ?: "");
+	q = bld_quote_list(v, n);
+	free(v);
+	return q;
 }
 
 static json_t *command_list(const struct cf_inst *in)
@@ -754,41 +735,9 @@ out:
 static int step_run(struct builder *b, char **created_by, char **args_env, size_t nargs_env)
 {
 	const struct cf_inst *in = b->in;
-	char *prefix = NULL, *body = NULL;
-	int r;
 
-	if (nargs_env) {
-		r = asprintf(&prefix, "|%zu", nargs_env);
-		for (size_t i = 0; r >= 0 && i < nargs_env; i++) {
-			char *n;
-			r = asprintf(&n, "%s %s", prefix, args_env[i]);
-			free(prefix);
-			prefix = r < 0 ? NULL : n;
-		}
-		if (r < 0)
-			return berr_set(b->e, ENOMEM, "build");
-	}
-	if (in->json) {
-		json_t *l = command_list(in);
-		body = quote_list(l);
-		json_decref(l);
-		if (body) {
-			char *n;
-			r = asprintf(&n, "RUN %s", body);
-			free(body);
-			body = r < 0 ? NULL : n;
-		}
-	} else if (asprintf(&body, SH_C "%s", in->args[0]) < 0) {
-		body = NULL;
-	}
-	if (!body || asprintf(created_by, "%s%s%s", prefix ? prefix : "", prefix ? " " : "", body) < 0) {
-		free(prefix);
-		free(body);
-		return berr_set(b->e, ENOMEM, "build");
-	}
-	free(prefix);
-	free(body);
-	return 0;
+	*created_by = bld_run_created_by(in->args, in->nargs, in->json, args_env, nargs_env);
+	return *created_by ? 0 : berr_set(b->e, ENOMEM, "build");
 }
 
 static int exec_run(struct builder *b, char **args_env, size_t nargs_env)
