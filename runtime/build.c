@@ -52,6 +52,8 @@ struct builder {
 	int64_t now;
 	int64_t clamp;		/* SOURCE_DATE_EPOCH or -1 */
 	int seq;
+	struct bld_ignore ignore; /* .containerignore or .dockerignore */
+	const char *ignore_name;
 	struct berr *e;
 	const struct cf_inst *in;
 };
@@ -726,6 +728,8 @@ static int run_sandbox(struct builder *b, char **argv, char **env, const char *u
 		goto out;
 	}
 	strip_mountpoints(b, upper);
+	if (!b->o->quiet)
+		printf("Removing intermediate container %.12s\n", idhex);
 	r = 0;
 out:
 	cf_strv_free(lowers);
@@ -869,6 +873,16 @@ static void set_meta(struct copy *c, int fd, const struct stat *sb)
 static int copy_fd(struct copy *c, int src, const struct stat *sb, int dstdir, const char *name,
 		   const char *rel, int depth, struct berr *e);
 
+static bool reincludes_below(const struct bld_ignore *ig, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	for (size_t i = 0; i < ig->n; i++)
+		if (ig->negate[i] && strncmp(ig->pat[i], dir, n) == 0 && ig->pat[i][n] == '/')
+			return true;
+	return false;
+}
+
 static int copy_child(struct copy *c, int srcdir, const char *name, int dstdir, const char *rel,
 		      int depth, struct berr *e)
 {
@@ -876,9 +890,17 @@ static int copy_child(struct copy *c, int srcdir, const char *name, int dstdir, 
 	struct stat sb;
 	int fd, r;
 
-	snprintf(path, sizeof(path), "%s/%s", rel, name);
+	if (strcmp(rel, ".") == 0)
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", rel, name);
 	if (fstatat(srcdir, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
 		return berr_set(e, errno, "stat %s", path);
+	/* .containerignore: skip it, unless a "!" pattern wants something
+	 * below this directory back */
+	if (bld_ignored(&c->b->ignore, path) &&
+	    !(S_ISDIR(sb.st_mode) && reincludes_below(&c->b->ignore, path)))
+		return 0;
 	if (S_ISLNK(sb.st_mode)) {
 		ssize_t n = readlinkat(srcdir, name, target, sizeof(target) - 1);
 		struct timespec ts[2] = {sb.st_mtim, sb.st_mtim};
@@ -1086,6 +1108,9 @@ static int expand_sources(struct builder *b, const char *clean, char ***out, siz
 
 	*n = 0;
 	if (!has_glob(clean)) {
+		if (strcmp(clean, ".") && bld_ignored(&b->ignore, clean))
+			return berr_msg(e, ENOENT, "file not found in build context or excluded by "
+					"%s: %s", b->ignore_name, clean);
 		v = calloc(2, sizeof(char *));
 		if (!v || !(v[0] = strdup(clean))) {
 			free(v);
@@ -1113,6 +1138,10 @@ static int expand_sources(struct builder *b, const char *clean, char ***out, siz
 			continue;
 		if (asprintf(&p, "%s%s%s", slash ? dir : "", slash ? "/" : "", de->d_name) < 0)
 			p = NULL;
+		if (p && bld_ignored(&b->ignore, p)) {
+			free(p);
+			continue;
+		}
 		nv = realloc(v, (*n + 2) * sizeof(*nv));
 		if (!p || !nv) {
 			free(p);
@@ -1409,8 +1438,6 @@ static int one_step(struct builder *b)
 		if (r < 0)
 			goto out;
 		cache_put(b, key);
-		if (in->kind == CF_RUN && !b->o->quiet)
-			printf(" ---> Removed intermediate container\n");
 	}
 	if (in->kind == CF_CMD)
 		b->cmd_set = true;
@@ -1446,6 +1473,32 @@ static int read_containerfile(const struct bld_opts *o, char **text, size_t *len
 		n += k;
 	}
 	*len = n;
+	return 0;
+}
+
+/* The context's .containerignore (else .dockerignore), if any. */
+static int load_ignore(struct builder *b)
+{
+	static const char *const names[] = {".containerignore", ".dockerignore"};
+
+	b->ignore_name = names[1];
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		int fd = openat(b->ctxfd, names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		char buf[65536];
+		ssize_t n;
+
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n < 0)
+			return berr_set(b->e, errno, "read %s", names[i]);
+		buf[n] = '\0';
+		b->ignore_name = names[i];
+		if (bld_ignore_parse(buf, &b->ignore) < 0)
+			return berr_set(b->e, ENOMEM, "%s", names[i]);
+		break;
+	}
 	return 0;
 }
 
@@ -1496,6 +1549,8 @@ int bld_build(const struct bld_opts *o, char id[DG_STR_LEN], struct berr *e)
 		r = berr_set(e, errno, "build context %s", o->context);
 		goto out;
 	}
+	if ((r = load_ignore(&b)) < 0)
+		goto out;
 	if ((r = img_store_dir(o->root, b.store, sizeof(b.store), e)) < 0)
 		goto out;
 	snprintf(dir, sizeof(dir), "%s/build", b.store);
@@ -1561,6 +1616,7 @@ out:
 	if (b.ctxfd >= 0)
 		close(b.ctxfd);
 	state_free(&b.st);
+	bld_ignore_free(&b.ignore);
 	cf_scope_free(&b.scope);
 	cf_free(&b.cf);
 	return r;

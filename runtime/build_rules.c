@@ -90,3 +90,181 @@ char *bld_run_created_by(char *const *args, size_t nargs, bool json, char *const
 	}
 	return out;
 }
+
+/* ---------------------------------------------------------------- ignore */
+
+static void clean_pattern(char *p)
+{
+	char *r = p, *w = p;
+
+	while (*r == '/' || (r[0] == '.' && r[1] == '/'))
+		r += *r == '/' ? 1 : 2;
+	while (*r) {
+		if (r[0] == '/' && (r[1] == '/' || r[1] == '\0')) {
+			r++;
+			continue;
+		}
+		if (r[0] == '/' && r[1] == '.' && (r[2] == '/' || r[2] == '\0')) {
+			r += 2;
+			continue;
+		}
+		*w++ = *r++;
+	}
+	*w = '\0';
+}
+
+int bld_ignore_parse(const char *text, struct bld_ignore *ig)
+{
+	const char *s = text;
+
+	memset(ig, 0, sizeof(*ig));
+	while (s && *s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		char *line = strndup(s, len), *t;
+		bool neg = false;
+
+		s = nl ? nl + 1 : NULL;
+		if (!line)
+			goto nomem;
+		t = line;
+		while (*t == ' ' || *t == '\t')
+			t++;
+		len = strlen(t);
+		while (len && (t[len - 1] == ' ' || t[len - 1] == '\t' || t[len - 1] == '\r'))
+			t[--len] = '\0';
+		if (!*t || *t == '#') {
+			free(line);
+			continue;
+		}
+		if (*t == '!') {
+			neg = true;
+			t++;
+		}
+		clean_pattern(t);
+		if (!*t) {
+			free(line);
+			continue;
+		}
+		{
+			char **np = realloc(ig->pat, (ig->n + 1) * sizeof(*np));
+			bool *nn = np ? realloc(ig->negate, (ig->n + 1) * sizeof(*nn)) : NULL;
+			if (np)
+				ig->pat = np;
+			if (nn)
+				ig->negate = nn;
+			if (!np || !nn || !(ig->pat[ig->n] = strdup(t))) {
+				free(line);
+				goto nomem;
+			}
+			ig->negate[ig->n++] = neg;
+		}
+		free(line);
+	}
+	return 0;
+nomem:
+	bld_ignore_free(ig);
+	return -12; /* -ENOMEM */
+}
+
+void bld_ignore_free(struct bld_ignore *ig)
+{
+	for (size_t i = 0; i < ig->n; i++)
+		free(ig->pat[i]);
+	free(ig->pat);
+	free(ig->negate);
+	memset(ig, 0, sizeof(*ig));
+}
+
+/* Match one pattern against a whole path: '*', '?', '[...]' within an
+ * element, "**" across elements. */
+static bool match(const char *p, const char *s)
+{
+	while (*p) {
+		if (p[0] == '*' && p[1] == '*') {
+			p += 2;
+			if (*p == '/')
+				p++;
+			for (const char *t = s;; t++) {
+				if (match(p, t))
+					return true;
+				if (!*t)
+					return false;
+			}
+		}
+		if (*p == '*') {
+			p++;
+			for (const char *t = s;; t++) {
+				if (match(p, t))
+					return true;
+				if (!*t || *t == '/')
+					return false;
+			}
+		}
+		if (*p == '?') {
+			if (!*s || *s == '/')
+				return false;
+			p++;
+			s++;
+			continue;
+		}
+		if (*p == '[') {
+			const char *end = strchr(p + 1, ']');
+			bool neg, hit = false;
+			const char *q;
+			if (!end || !*s || *s == '/')
+				return false;
+			q = p + 1;
+			neg = *q == '^' || *q == '!';
+			if (neg)
+				q++;
+			for (; q < end; q++) {
+				if (q + 2 < end && q[1] == '-') {
+					hit |= *s >= q[0] && *s <= q[2];
+					q += 2;
+				} else {
+					hit |= *s == *q;
+				}
+			}
+			if (hit == neg)
+				return false;
+			p = end + 1;
+			s++;
+			continue;
+		}
+		if (*p == '\\' && p[1])
+			p++;
+		if (*p != *s)
+			return false;
+		p++;
+		s++;
+	}
+	return *s == '\0';
+}
+
+bool bld_ignored(const struct bld_ignore *ig, const char *path)
+{
+	bool ignored = false;
+
+	for (size_t i = 0; i < ig->n; i++) {
+		char buf[4096];
+		bool hit = false;
+
+		/* the path itself or any parent directory of it */
+		snprintf(buf, sizeof(buf), "%s", path);
+		for (;;) {
+			char *slash;
+			if (match(ig->pat[i], buf)) {
+				hit = true;
+				break;
+			}
+			slash = strrchr(buf, '/');
+			if (!slash)
+				break;
+			*slash = '\0';
+		}
+		if (hit)
+			ignored = !ig->negate[i];
+	}
+	return ignored;
+}

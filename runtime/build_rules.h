@@ -23,4 +23,20 @@ char *bld_quote_list(char *const *argv, size_t n);
 char *bld_run_created_by(char *const *args, size_t nargs, bool json, char *const *build_env,
 			 size_t nenv);
 
+/* .containerignore / .dockerignore: one pattern a line ('#' comments,
+ * blank lines skipped), cleaned like paths; "!" re-includes; the last
+ * matching pattern decides. A pattern matches a path or any of its parent
+ * directories (so "docs" excludes docs/a/b); '*' and '?' stay inside one
+ * path element, "**" matches any number of them. */
+struct bld_ignore {
+	char **pat;
+	bool *negate;
+	size_t n;
+};
+
+int bld_ignore_parse(const char *text, struct bld_ignore *ig);
+void bld_ignore_free(struct bld_ignore *ig);
+/* path: clean, relative to the context ("a/b.txt"). */
+bool bld_ignored(const struct bld_ignore *ig, const char *path);
+
 #endif

@@ -326,3 +326,20 @@ def test_save_then_load_round_trip(c):
     rc, out, err = c.d.cli("save", "-o", os.path.join(c.tmp, "none.tar"), "nosuch")
     assert rc != 0 and "No such image: nosuch" in err, err
     assert not os.path.exists(os.path.join(c.tmp, "none.tar"))
+
+
+def test_containerignore(c):
+    ctx = c.context({"Containerfile": "FROM busybox\nCOPY . /app/\nCMD ls -a /app /app/sub\n",
+                     ".containerignore": "# test\n*.log\n!keep.log\nsecret\nsub/*.tmp\n",
+                     "a.txt": "a", "x.log": "x", "keep.log": "k", "secret": "s",
+                     "sub/b.tmp": "b", "sub/c.txt": "c"})
+    rc, out, err = c.build("-t", "ign", ctx)
+    assert rc == 0, (out, err)
+    out = c.d.ok("run", "--rm", "--network", "none", "ign").split()
+    assert "a.txt" in out and "keep.log" in out and "c.txt" in out, out
+    assert "x.log" not in out and "secret" not in out and "b.tmp" not in out, out
+    with open(os.path.join(ctx, "Containerfile"), "w") as f:
+        f.write("FROM busybox\nCOPY secret /x\n")
+    rc, out, err = c.build("-t", "ign2", ctx)
+    assert rc != 0 and "Containerfile:2:" in err and "excluded by .containerignore" in err, err
+    c.d.ok("rmi", "ign")

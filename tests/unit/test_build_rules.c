@@ -75,12 +75,41 @@ static void test_quote_list(void **state)
 	free(s);
 }
 
+static void test_ignore_rules(void **state)
+{
+	struct bld_ignore ig;
+
+	assert_int_equal(bld_ignore_parse("# comment\n\n  *.tmp \n/docs/\n./build\n"
+					  "!docs/keep.md\n**/*.o\nsecret?.txt\n[ab].c\n",
+					  &ig),
+			 0);
+	assert_int_equal(ig.n, 7);
+	assert_true(bld_ignored(&ig, "x.tmp"));
+	assert_false(bld_ignored(&ig, "dir/x.tmp")); /* '*' stays in one element */
+	assert_true(bld_ignored(&ig, "docs"));
+	assert_true(bld_ignored(&ig, "docs/a/b.md")); /* below an excluded dir */
+	assert_false(bld_ignored(&ig, "docs/keep.md")); /* re-included */
+	assert_true(bld_ignored(&ig, "build/out"));
+	assert_true(bld_ignored(&ig, "a/b/c.o"));
+	assert_true(bld_ignored(&ig, "c.o"));
+	assert_true(bld_ignored(&ig, "secret1.txt"));
+	assert_false(bld_ignored(&ig, "secret12.txt"));
+	assert_true(bld_ignored(&ig, "a.c"));
+	assert_false(bld_ignored(&ig, "c.c"));
+	assert_false(bld_ignored(&ig, "Containerfile"));
+	bld_ignore_free(&ig);
+	assert_int_equal(bld_ignore_parse("", &ig), 0);
+	assert_false(bld_ignored(&ig, "anything"));
+	bld_ignore_free(&ig);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cache_key_inputs),
 		cmocka_unit_test(test_run_created_by),
 		cmocka_unit_test(test_quote_list),
+		cmocka_unit_test(test_ignore_rules),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
