@@ -18,7 +18,8 @@ T0=$(date +%s%N)
 # Debian packages the build, the appliance and the tests need.
 APT_DEPS="build-essential musl-tools busybox-static qemu-system-x86 linux-source-6.1 flex bison bc
 	libelf-dev libssl-dev cpio gzip xz-utils gperf autoconf automake libtool pkg-config dpkg-dev
-	libcmocka-dev libjansson-dev clang libclang-rt-14-dev python3 iproute2 e2fsprogs kmod curl ca-certificates file bzip2"
+	libcmocka-dev libjansson-dev nettle-dev clang libclang-rt-14-dev python3 iproute2 e2fsprogs kmod curl ca-certificates file bzip2
+	skopeo"
 # What `./build.sh bench` compares against.
 APT_BENCH_DEPS="crun runc"
 

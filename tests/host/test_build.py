@@ -343,3 +343,24 @@ def test_containerignore(c):
     rc, out, err = c.build("-t", "ign2", ctx)
     assert rc != 0 and "Containerfile:2:" in err and "excluded by .containerignore" in err, err
     c.d.ok("rmi", "ign")
+
+
+def test_oci_archive_is_read_and_written_by_skopeo(c):
+    """skopeo (containers/image, what podman uses) reads our oci-archive by
+    its ref name, and an OCI layout it writes loads back."""
+    archive = os.path.join(c.tmp, "for-skopeo.tar")
+    c.d.ok("save", "-o", archive, "httpd")
+    p = subprocess.run(["skopeo", "inspect", "--config", "oci-archive:%s:httpd:latest" % archive],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["config"]["ExposedPorts"] == {"80/tcp": {}}, p.stdout
+    layout = os.path.join(c.tmp, "skopeo-layout")
+    p = subprocess.run(["skopeo", "copy", "oci-archive:%s:httpd:latest" % archive,
+                        "oci:%s:httpd-copy:v2" % layout],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    out = c.d.ok("load", "-i", layout)
+    assert "Loaded image: httpd-copy:v2" in out, out
+    # the config went through byte for byte: the same image ID
+    assert image_id(c, "httpd-copy:v2") == image_id(c, "httpd")
+    c.d.ok("rmi", "httpd-copy:v2")
