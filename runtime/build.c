@@ -1453,12 +1453,38 @@ out:
 
 static int read_containerfile(const struct bld_opts *o, char **text, size_t *len, struct berr *e)
 {
-	_cleanup_fd_ int fd = open(o->file, O_RDONLY | O_CLOEXEC);
+	_cleanup_fd_ int fd = strcmp(o->file, "-") ? open(o->file, O_RDONLY | O_CLOEXEC) : dup(0);
 	struct stat sb;
 	size_t n = 0;
 
 	if (fd < 0)
 		return berr_set(e, errno, "open %s", o->file);
+	if (strcmp(o->file, "-") == 0) { /* -f -: the Containerfile on stdin */
+		size_t cap = 4096;
+		*text = malloc(cap);
+		for (ssize_t k = 1; *text && k > 0;) {
+			if (n + 1 >= cap) {
+				char *p = cap < (16u << 20) ? realloc(*text, cap *= 2) : NULL;
+				if (!p) {
+					free(*text);
+					return berr_msg(e, EFBIG, "Containerfile on stdin: more than 16 MiB");
+				}
+				*text = p;
+			}
+			k = read(fd, *text + n, cap - n - 1);
+			if (k < 0 && errno == EINTR)
+				k = 1;
+			else if (k < 0) {
+				free(*text);
+				return berr_set(e, errno, "read stdin");
+			} else
+				n += k;
+		}
+		if (!*text)
+			return berr_set(e, ENOMEM, "read stdin");
+		*len = n;
+		return 0;
+	}
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (16 << 20))
 		return berr_msg(e, EINVAL, "%s: not a regular file of at most 16 MiB", o->file);
 	*text = malloc(sb.st_size + 1);
@@ -1859,7 +1885,7 @@ int bld_cmd_build(const char *root, int argc, char **argv)
 		o.file = path;
 		o.file_name = strrchr(path, '/') + 1;
 	} else {
-		o.file_name = o.file;
+		o.file_name = strcmp(o.file, "-") ? o.file : "Containerfile";
 	}
 	o.tags = tags;
 	o.build_args = bargs;

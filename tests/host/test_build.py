@@ -39,11 +39,11 @@ class Ctx:
                     f.write(content.encode() if isinstance(content, str) else content)
         return ctx
 
-    def build(self, *args, env=None, root=None):
+    def build(self, *args, env=None, root=None, input=None):
         e = dict(os.environ)
         e.update(env or {})
         p = subprocess.run([self.d.berth, "--root", root or self.d.root, "build"] + list(args),
-                           capture_output=True, text=True, timeout=120, env=e)
+                           capture_output=True, text=True, timeout=120, env=e, input=input)
         return p.returncode, p.stdout, p.stderr
 
 
@@ -210,6 +210,8 @@ def test_bad_containerfile_names_file_and_line(c):
     ctx = c.context({"Other": "FROM busybox\nENV =x\n"})
     rc, out, err = c.build("-f", os.path.join(ctx, "Other"), "-t", "bad", ctx)
     assert rc != 0 and "Other:2: ENV names can not be blank" in err, err
+    rc, out, err = c.build("-f", "-", "-t", "bad", ctx, input="FROM busybox\nRUN true\nFRM\n")
+    assert rc != 0 and "Containerfile:3: unknown instruction: FRM" in err, err
     ctx = c.context({"Containerfile": "FROM nosuchimage\n"})
     rc, out, err = c.build("-t", "bad", ctx)
     assert rc != 0 and "Containerfile:1: FROM nosuchimage: No such image" in err, err
@@ -326,6 +328,15 @@ def test_save_then_load_round_trip(c):
     rc, out, err = c.d.cli("save", "-o", os.path.join(c.tmp, "none.tar"), "nosuch")
     assert rc != 0 and "No such image: nosuch" in err, err
     assert not os.path.exists(os.path.join(c.tmp, "none.tar"))
+
+
+def test_containerfile_from_stdin(c):
+    ctx = c.context({"msg": "hi from the context\n"})
+    rc, out, err = c.build("-f", "-", "-t", "fromstdin", ctx,
+                           input="FROM busybox\nCOPY msg /msg\nCMD [\"cat\", \"/msg\"]\n")
+    assert rc == 0, (out, err)
+    assert c.d.ok("run", "--rm", "--network", "none", "fromstdin") == "hi from the context\n"
+    c.d.ok("rmi", "fromstdin")
 
 
 def test_containerignore(c):
