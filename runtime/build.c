@@ -1802,6 +1802,40 @@ int bld_cmd_commit(const char *root, int argc, char **argv)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- prune */
+
+int bld_cmd_builder(const char *root, int argc, char **argv)
+{
+	char dir[PATH_MAX], size[32];
+	uint64_t freed = 0;
+	struct berr e;
+
+	if (argc < 2 || strcmp(argv[1], "prune") != 0) {
+		fprintf(stderr, "Usage:  berth builder prune [-f]\n\nRemove the build cache\n");
+		return 1;
+	}
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "-f") && strcmp(argv[i], "--force") && strcmp(argv[i], "-a") &&
+		    strcmp(argv[i], "--all")) {
+			fprintf(stderr, "unknown flag: %s\n", argv[i]);
+			return 1;
+		}
+	}
+	if (img_store_dir(root, dir, sizeof(dir), &e) < 0) {
+		fprintf(stderr, "Error: %s\n", e.msg);
+		return 1;
+	}
+	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/build-cache");
+	layer_rmtree(dir);
+	if (img_prune_unreferenced(root, &freed, &e) < 0) {
+		fprintf(stderr, "Error: %s\n", e.msg);
+		return 1;
+	}
+	lr_human_size(freed, size, sizeof(size));
+	printf("Total reclaimed space: %s\n", size);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- CLI */
 
 static int build_usage(const char *why)

@@ -55,6 +55,9 @@ int bld_commit(const struct bld_commit_opts *o, char id[DG_STR_LEN], struct berr
 
 int bld_cmd_commit(const char *root, int argc, char **argv);
 
+/* `berth builder prune`: drop the build cache and the layers only it kept. */
+int bld_cmd_builder(const char *root, int argc, char **argv);
+
 /* `berth build ...` (the verbs[] signature of main.c). */
 int bld_cmd_build(const char *root, int argc, char **argv);
 

@@ -1664,3 +1664,80 @@ out:
 	store_close(&st, false);
 	return r;
 }
+
+/* ---------------------------------------------------------------- prune */
+
+static uint64_t tree_size(const char *path)
+{
+	char cmd_path[PATH_MAX];
+	struct stat sb;
+	uint64_t total = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (lstat(path, &sb) < 0)
+		return 0;
+	if (!S_ISDIR(sb.st_mode))
+		return S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(cmd_path, sizeof(cmd_path), "%s/%s", path, de->d_name);
+		total += tree_size(cmd_path);
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
+int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e)
+{
+	_cleanup_json_ json_t *kb = json_object(), *kl = json_object();
+	const char *dirs[2];
+	struct store st;
+	json_t *d;
+	size_t i;
+	int r;
+
+	*freed = 0;
+	r = store_open(&st, root, true, e);
+	if (r < 0)
+		goto out;
+	json_array_foreach(json_object_get(st.index, "manifests"), i, d)
+	{
+		r = image_parts(&st, desc_digest(d), kb, kl, e);
+		if (r < 0)
+			goto out; /* unsure what is in use: keep everything */
+	}
+	dirs[0] = st.blobs;
+	dirs[1] = st.layers;
+	for (int k = 0; k < 2; k++) {
+		DIR *dir = opendir(dirs[k]);
+		struct dirent *de;
+
+		while (dir && (de = readdir(dir))) {
+			char digest[DG_STR_LEN], p[PATH_MAX], t[PATH_MAX];
+
+			snprintf(digest, sizeof(digest), "sha256:%.64s", de->d_name);
+			if (strlen(de->d_name) != DG_HEX_LEN || !dg_valid(digest) ||
+			    json_object_get(k ? kl : kb, digest))
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", dirs[k], de->d_name);
+			*freed += tree_size(p);
+			if (k == 0) {
+				unlink(p);
+			} else {
+				snprintf(t, sizeof(t), "%s/.rm-%d-%s", st.layers, (int)getpid(),
+					 de->d_name);
+				if (rename(p, t) == 0)
+					layer_rmtree(t);
+			}
+		}
+		if (dir)
+			closedir(dir);
+	}
+out:
+	store_close(&st, false);
+	return r;
+}

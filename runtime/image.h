@@ -110,6 +110,12 @@ bool img_layers_present(const char *root, json_t *layers, json_t *diff_ids);
  * blobs/sha256/) holding the given images, written to out_fd. */
 int img_save(const char *root, char *const *refs, int nrefs, int out_fd, struct berr *e);
 
+/* Delete every blob and unpacked layer no image in the index uses (what
+ * builds left for their cache, half-loaded leftovers); *freed gets the
+ * bytes. Holds the store lock; a build running at the same time may lose
+ * layers it has not committed yet. */
+int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e);
+
 /* ROOT/var/lib/berth (absolute). */
 int img_store_dir(const char *root, char *out, size_t size, struct berr *e);
 

@@ -78,6 +78,7 @@ static const struct cli_verb verbs[] = {
 	{ "history", "history [--no-trunc] IMAGE", "Show the history of an image", img_cmd_history },
 	{ "image", "image inspect|history|ls|rm|tag|load|build", "Manage images", img_cmd_image },
 	{ "save", "save [-o FILE] IMAGE...", "Save images to an oci-archive", img_cmd_save },
+	{ "builder", "builder prune", "Remove the build cache", bld_cmd_builder },
 	{ "commit", "commit [-m MSG] CONTAINER [REPO[:TAG]]", "Create an image from a container's changes", bld_cmd_commit },
 	{ "build", "build [-t NAME[:TAG]] [-f FILE] [--build-arg K=V] [--no-cache] CONTEXT", "Build an image from a Containerfile", bld_cmd_build },
 	{ "sandbox-run", "sandbox-run [OPTIONS] -- CMD", "Run CMD in a sandbox (debug/test)", cmd_sandbox_run },

@@ -375,3 +375,25 @@ def test_oci_archive_is_read_and_written_by_skopeo(c):
     # the config went through byte for byte: the same image ID
     assert image_id(c, "httpd-copy:v2") == image_id(c, "httpd")
     c.d.ok("rmi", "httpd-copy:v2")
+
+
+def test_builder_prune(c):
+    ctx = c.context({"Containerfile": "FROM busybox\nRUN echo prune-me > /p\nRUN exit 1\n"})
+    rc, out, err = c.build("-t", "prunable", ctx)
+    assert rc != 0 and "exit code 1" in err, (out, err)
+    layers = os.path.join(c.d.root, "var/lib/berth/layers")
+    before = set(os.listdir(layers))
+    assert before, before
+    # the failed build's first step is cached (its layer kept, in no image) ...
+    with open(os.path.join(ctx, "Containerfile"), "w") as f:
+        f.write("FROM busybox\nRUN echo prune-me > /p\nRUN exit 2\n")
+    rc, out, err = c.build("-t", "prunable", ctx)
+    assert rc != 0 and out.count("Using cache") == 1, (out, err)
+    out = c.d.ok("builder", "prune", "-f")
+    assert out.startswith("Total reclaimed space: ") and " 0B" not in out, out
+    assert len(set(os.listdir(layers))) < len(before), (before, os.listdir(layers))
+    # ... until pruned; the images in the index are untouched
+    rc, out, err = c.build("-t", "prunable", ctx)
+    assert rc != 0 and "Using cache" not in out, (out, err)
+    assert "Hello, pruned!" in c.d.ok("run", "--rm", "--network", "none", "hello", "pruned")
+    c.d.ok("builder", "prune")
