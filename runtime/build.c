@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/openat2.h>
@@ -188,6 +189,29 @@ static char **lower_dirs(struct builder *b, size_t *n)
 	return dirs;
 }
 
+/* Does a parent of rel in this layer dir hide what lower layers hold
+ * (a whiteout, an opaque directory)? */
+static bool hidden_below(const char *layer, const char *rel)
+{
+	char p[PATH_MAX], v[4];
+	size_t base = strlen(layer) + 1;
+	struct stat s;
+
+	snprintf(p, sizeof(p), "%s/%s", layer, rel);
+	for (char *slash = strchr(p + base, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (lstat(p, &s) == 0) {
+			if (S_ISCHR(s.st_mode) && s.st_rdev == 0)
+				return true;
+			if (S_ISDIR(s.st_mode) &&
+			    lgetxattr(p, "trusted.overlay.opaque", v, sizeof(v) - 1) == 1 && v[0] == 'y')
+				return true;
+		}
+		*slash = '/';
+	}
+	return false;
+}
+
 /* Does the image (its layers, top down) have rel ("etc/passwd")? A
  * whiteout in a higher layer hides it. found gets the host path. */
 static bool image_lookup(struct builder *b, const char *rel, struct stat *sb, char *found,
@@ -215,6 +239,8 @@ static bool image_lookup(struct builder *b, const char *rel, struct stat *sb, ch
 				*sb = s;
 			if (found)
 				snprintf(found, size, "%s", p);
+		} else if (hidden_below(dirs[i], rel)) {
+			break;
 		}
 	}
 	cf_strv_free(dirs);

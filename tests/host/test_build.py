@@ -397,3 +397,14 @@ def test_builder_prune(c):
     assert rc != 0 and "Using cache" not in out, (out, err)
     assert "Hello, pruned!" in c.d.ok("run", "--rm", "--network", "none", "hello", "pruned")
     c.d.ok("builder", "prune")
+
+
+def test_chown_reads_the_image_passwd_through_whiteouts(c):
+    ctx = c.context({"Containerfile": "FROM busybox\nCOPY --chown=nobody a /a\n"
+                                      "RUN rm -rf /etc && mkdir /etc\n"
+                                      "COPY --chown=nobody a /b\n", "a": "a\n"})
+    rc, out, err = c.build("-t", "chown", ctx)
+    # step 2 found nobody in busybox's /etc/passwd; step 4 must not see the
+    # file the opaque /etc of step 3 hides
+    assert rc != 0 and "Containerfile:4:" in err and "--chown=nobody" in err, (out, err)
+    assert "Step 4/4" in out, out
