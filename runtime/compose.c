@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "cgroup.h"
+#include "health.h"
 #include "ports.h"
 
 struct walk {
@@ -277,31 +278,13 @@ static bool get_depends(struct walk *w, const char *where, yaml_node_t *v, struc
 	return true;
 }
 
+/* The same parser `berth run --health-*` uses (Go's duration syntax). */
 bool compose_duration_valid(const char *s)
 {
-	static const char *const units[] = { "ns", "us", "ms", "s", "m", "h" };
+	struct berr e;
+	int64_t ns;
 
-	if (!s || !*s)
-		return false;
-	while (*s) {
-		const char *d = s;
-		size_t best = 0;
-
-		while (isdigit((unsigned char)*s) || *s == '.')
-			s++;
-		if (s == d)
-			return false;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t l = strlen(units[i]);
-			if (strncmp(s, units[i], l) == 0 && l > best &&
-			    !(l == 1 && units[i][0] == 'm' && s[1] == 's'))
-				best = l;
-		}
-		if (!best)
-			return false;
-		s += best;
-	}
-	return true;
+	return s && hc_parse_duration(s, &ns, &e) == 0 && ns >= 0;
 }
 
 /* test: "shell cmd" | ["CMD", args...] | ["CMD-SHELL", "cmd"] | ["NONE"] */

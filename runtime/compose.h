@@ -104,7 +104,7 @@ int compose_run_args(const struct compose_file *f, const char *project, int svc,
  * 0, or -EINVAL for an unterminated quote, -ENOMEM. */
 int compose_split_words(const char *s, struct strv *out);
 
-/* Docker's duration syntax: one or more NUMBER UNIT (ns us ms s m h). */
+/* Docker's (Go's) duration syntax, as --health-interval takes it: 30s, 1m30s. */
 bool compose_duration_valid(const char *s);
 
 #endif

@@ -1,5 +1,5 @@
-// sources: runtime/compose.c runtime/merge.c runtime/ports.c runtime/cgroup.c runtime/util.c runtime/err.c
-// libs: -lyaml
+// sources: runtime/compose.c runtime/health.c runtime/merge.c runtime/ports.c runtime/cgroup.c runtime/util.c runtime/err.c
+// libs: -lyaml -ljansson
 /* The Compose file: anything at all parses to errors or services, never
  * crashes; the start order holds only startable services, each after
  * everything it depends on; each becomes run arguments ending in its

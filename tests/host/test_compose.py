@@ -352,3 +352,42 @@ def test_compose_up_attached_interrupt_stops_services(d):
     assert d.ok("inspect", "-f", "{{.State.Status}}", "lr-svc-1").strip() == "exited"
     compose(d, "-p", "lr", "down", path=path)
     assert names(d) == []
+
+
+def test_compose_healthcheck_reaches_the_container(d):
+    path = write(d, "health.yaml", """\
+services:
+  checked:
+    image: busybox
+    network_mode: none
+    command: sleep 100000
+    healthcheck:
+      test: ["CMD", "test", "-d", "/tmp"]
+      interval: 200ms
+      timeout: 5s
+      retries: 2
+      start_period: 100ms
+  unchecked:
+    image: busybox
+    network_mode: none
+    command: sleep 100000
+    healthcheck:
+      test: ["NONE"]
+""")
+    rc, out, err = compose(d, "-p", "hc", "up", "-d", path=path)
+    assert rc == 0, (out, err)
+    info = json.loads(d.ok("inspect", "hc-checked-1"))[0]
+    hc = info["Config"]["Healthcheck"]
+    assert hc["Test"] == ["CMD-SHELL", "'test' '-d' '/tmp'"], hc
+    assert hc["Retries"] == 2, hc
+    status = None
+    for _ in range(100):
+        status = d.ok("inspect", "-f", "{{.State.Health.Status}}", "hc-checked-1").strip()
+        if status == "healthy":
+            break
+        time.sleep(0.1)
+    assert status == "healthy", status
+    other = json.loads(d.ok("inspect", "hc-unchecked-1"))[0]
+    assert other["Config"].get("Healthcheck", {}).get("Test", ["NONE"]) == ["NONE"], other["Config"]
+    compose(d, "-p", "hc", "down", "-t", "1", path=path)
+    assert names(d) == []

@@ -1,5 +1,5 @@
-// sources: runtime/compose.c runtime/merge.c runtime/ports.c runtime/cgroup.c runtime/util.c runtime/err.c
-// libs: -lyaml
+// sources: runtime/compose.c runtime/health.c runtime/merge.c runtime/ports.c runtime/cgroup.c runtime/util.c runtime/err.c
+// libs: -lyaml -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
