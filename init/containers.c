@@ -21,6 +21,7 @@
 #include "../runtime/container.h"
 #include "../runtime/iptables.h"
 #include "../runtime/log.h"
+#include "../runtime/netlink.h"
 #include "../runtime/ports.h"
 #include "../runtime/restart.h"
 #include "../runtime/sandbox.h"
@@ -903,6 +904,15 @@ static void net_down(struct ctrs *cs, struct ctr *c)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
+	{
+		/* The veth goes with the netns, unless another container joined
+		 * it (--network container:): then it must go now, or it keeps
+		 * the address given back above and a restart finds its name
+		 * taken. Already gone is fine. */
+		char veth[16];
+		snprintf(veth, sizeof(veth), "veth%.7s", c->cfg.id);
+		net_link_del(veth, &e);
+	}
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
 	c->st.ip_prefix = 0;
 }

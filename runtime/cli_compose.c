@@ -333,8 +333,9 @@ static bool name_taken(const char *root, const char *name)
 	return taken;
 }
 
-/* Bring one service to what the file says. 0 or 1. */
-static int up_one(struct opts *o, int i, struct member *m, int nm)
+/* Bring one service to what the file says (force: recreate it even when
+ * unchanged). 0, or 2 when it was (re)created, or 1 on failure. */
+static int up_one(struct opts *o, int i, struct member *m, int nm, bool force)
 {
 	struct compose_service *s = &o->f.svc[i];
 	struct strv args = { 0 };
@@ -352,7 +353,7 @@ static int up_one(struct opts *o, int i, struct member *m, int nm)
 	strv_free(&args);
 	snprintf(hash_label, sizeof(hash_label), "%s%s", LABEL_HASH, hex);
 	cur = by_name(m, nm, name);
-	if (cur && cur->hash && strcmp(cur->hash, hex) == 0) {
+	if (cur && !force && cur->hash && strcmp(cur->hash, hex) == 0) {
 		if (cur->st.status == CTR_RUNNING || cur->st.status == CTR_RESTARTING) {
 			say(name, "Running");
 			return 0;
@@ -391,7 +392,7 @@ static int up_one(struct opts *o, int i, struct member *m, int nm)
 		return 1;
 	}
 	say(name, "Started");
-	return 0;
+	return 2;
 }
 
 /* At boot (BERTH_COMPOSE_WAIT=SECONDS, set by PID 1) compose starts before
@@ -575,8 +576,8 @@ static int cmd_up(struct opts *o, int argc, char **argv)
 	struct compose_file *f = &o->f;
 	static struct member m[MAX_MEMBERS];
 	bool want[COMPOSE_MAX_SERVICES] = { 0 }, failed[COMPOSE_MAX_SERVICES] = { 0 };
+	bool made[COMPOSE_MAX_SERVICES] = { 0 };
 	int i = 1, nm, rc = o->f.errors.n ? 1 : 0;
-
 	bool detach = false;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -598,9 +599,15 @@ static int cmd_up(struct opts *o, int argc, char **argv)
 				m[k].cfg.name, m[k].service, m[k].cfg.name);
 	}
 	for (int k = 0; k < f->norder; k++) {
-		int s = f->order[k];
-		bool dep_failed = false;
+		int s = f->order[k], r;
+		const char *nmode = f->svc[s].network_mode;
+		int host = nmode && strncmp(nmode, "service:", 8) == 0 ? compose_find(f, nmode + 8) : -1;
+		bool dep_failed = false, follow = host >= 0 && made[host];
 
+		/* a service in another's network namespace follows it when that
+		 * one is (re)created: its old namespace went with the old one */
+		if (follow)
+			want[s] = true;
 		if (!want[s])
 			continue;
 		for (int d = 0; d < f->svc[s].depends_on.n; d++) {
@@ -614,10 +621,12 @@ static int cmd_up(struct opts *o, int argc, char **argv)
 				break;
 			}
 		}
-		if (dep_failed || up_one(o, s, m, nm) != 0) {
+		r = dep_failed ? 1 : up_one(o, s, m, nm, follow);
+		if (r == 1) {
 			failed[s] = true;
 			rc = 1;
 		}
+		made[s] = r == 2;
 	}
 	members_free(m, nm);
 	if (!detach) {

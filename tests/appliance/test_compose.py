@@ -152,9 +152,13 @@ def test_compose_up_again_leaves_running_services(vm):
 def test_compose_changed_config_recreates(vm):
     before = vm.sh("berth inspect -f '{{.Id}}' berth-web-1").strip()
     vm.sh("sed 's/ROLE: frontend/ROLE: changed/' /etc/berth/compose.yaml > /tmp/c.yaml")
+    probe = vm.sh("berth inspect -f '{{.Id}}' berth-probe-1").strip()
     out = vm.sh("berth compose -f /tmp/c.yaml -p berth up -d web")
     assert "Container berth-web-1  Recreated" in out, out
     assert "Container berth-web-1  Started" in out, out
+    # probe lives in web's network namespace: it follows web
+    assert "Container berth-probe-1  Recreated" in out, out
+    assert vm.sh("berth inspect -f '{{.Id}}' berth-probe-1").strip() != probe
     assert vm.sh("berth inspect -f '{{.Id}}' berth-web-1").strip() != before
     assert vm.sh("berth exec berth-web-1 sh -c 'echo $ROLE'").strip() == "changed"
     assert fetch(vm.http_port, "/hostname", 30).strip() == "compose-web"
