@@ -57,6 +57,11 @@ def test_killed_process_is_restarted(vm):
     assert "sleep 100000" in vm.sh("berth top sleeper")
     # stopped by the user: it stays stopped
     vm.sh("berth stop -t 1 sleeper")
+    # sleep ignores SIGTERM: SIGKILL comes after the 1 s grace period
+    for _ in range(50):
+        if state(vm, "sleeper", "{{.State.Status}}") == "exited":
+            break
+        time.sleep(0.1)
     time.sleep(1)
     assert state(vm, "sleeper", "{{.State.Status}} {{.RestartCount}}") == "exited 1"
     vm.sh("berth rm sleeper")
