@@ -96,6 +96,7 @@ struct ctrs {
 	} timer;
 	bool cgroup_ok;
 	char bridge_cidr[64];
+	uint16_t last_port;	/* the last ephemeral host port handed out */
 	/* Removed containers, freed by ctrs_reclaim() once the supervisor's
 	 * batch of epoll events (which may still name them) is done. */
 	struct ctr *dead;
@@ -633,48 +634,99 @@ static void close_fds(int *fds, int n)
 	}
 }
 
-/* The published ports' rules for a container at ip: in (add) or out. */
+/* The rules of c's picked ports (st.ports) for a container at ip: in (add)
+ * or out. Removal goes on port by port when the whole set fails (some
+ * rule already gone, e.g. after a reboot), so no rule is left behind. */
 static int ports_apply(struct ctr *c, const char *ip, bool add, struct berr *e)
 {
-	struct port_map m[64];
-	char rules[64 * 200 + 64];
-	int n = 0;
+	struct port_map m[PORTS_MAX];
+	char rules[PORTS_MAX * 400];
+	int n = port_list_parse(c->st.ports, m, PORTS_MAX);
 
-	for (char **p = c->cfg.ports; p && *p && n < (int)ARRAY_SIZE(m); p++) {
-		if (port_parse(*p, &m[n], e) < 0)
-			return -e->code;
-		n++;
-	}
 	if (n == 0)
 		return 0;
-	if (port_rules(m, n, ip, BR_NAME, add, rules, sizeof(rules), e) < 0 ||
-	    ipt_restore(rules, e) < 0)
+	if (port_rules(m, n, ip, BR_NAME, add, rules, sizeof(rules), e) < 0)
 		return berr_wrap(e, "%s published ports", add ? "add" : "remove");
-	return 0;
-}
-
-/* "port is already allocated" as Docker says, when a running container
- * holds one of c's host ports. */
-static int ports_free(struct ctrs *cs, struct ctr *c, struct berr *e)
-{
-	struct port_map a, b;
-
-	for (char **p = c->cfg.ports; p && *p; p++) {
-		if (port_parse(*p, &a, e) < 0)
-			return -e->code;
-		for (struct ctr *o = cs->list; o; o = o->next) {
-			if (o == c || o->st.status != CTR_RUNNING || !o->st.ip[0])
-				continue;
-			for (char **q = o->cfg.ports; q && *q; q++) {
-				if (port_parse(*q, &b, e) == 0 && port_conflict(&a, &b))
-					return berr_msg(e, EADDRINUSE,
-							"Bind for %s:%u failed: port is already "
-							"allocated (by %s)",
-							a.ip, a.host, o->cfg.name);
-			}
+	if (ipt_restore(rules, e) == 0)
+		return 0;
+	if (!add) {
+		struct berr one;
+		for (int i = 0; i < n; i++) {
+			if (port_rules(&m[i], 1, ip, BR_NAME, false, rules, sizeof(rules), &one) == 0)
+				ipt_restore(rules, &one);
 		}
 	}
-	return 0;
+	return berr_wrap(e, "%s published ports", add ? "add" : "remove");
+}
+
+/* The ephemeral port range, as Docker reads it. */
+static void ephemeral_range(uint16_t *lo, uint16_t *hi)
+{
+	char buf[64];
+	unsigned a, b;
+
+	*lo = 32768;
+	*hi = 60999;
+	if (read_file("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf)) >= 0 &&
+	    sscanf(buf, "%u %u", &a, &b) == 2 && a >= 1 && a <= b && b <= 65535) {
+		*lo = a;
+		*hi = b;
+	}
+}
+
+/* Pick c's host ports (its own, a free one of a range, or an ephemeral
+ * one) against those running containers hold, into c->st.ports. A port
+ * taken is Docker's "port is already allocated". */
+static int ports_pick(struct ctrs *cs, struct ctr *c, struct berr *e)
+{
+	struct port_map *taken = NULL, want[PORTS_MAX], one[PORTS_MAX];
+	int nt = 0, cap = 0, nw = 0, r = 0;
+	uint16_t lo = 0, hi = 0;
+	size_t off = 0;
+
+	c->st.ports[0] = '\0';
+	for (char **p = c->cfg.ports; p && *p; p++) {
+		struct port_map m;
+		int k;
+
+		if (port_parse(*p, &m, e) < 0 || port_expand(&m, one, PORTS_MAX - nw, &k, e) < 0)
+			return -e->code;
+		memcpy(want + nw, one, k * sizeof(*one));
+		nw += k;
+	}
+	if (nw == 0)
+		return 0;
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && o->st.status == CTR_RUNNING && o->st.ports[0]) {
+			cap++;
+			for (const char *q = o->st.ports; *q; q++)
+				cap += *q == ',';
+		}
+	}
+	taken = malloc((cap + nw) * sizeof(*taken));
+	if (!taken)
+		return berr_set(e, ENOMEM, "published ports");
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && o->st.status == CTR_RUNNING && o->st.ports[0])
+			nt += port_list_parse(o->st.ports, taken + nt, PORTS_MAX);
+	}
+	for (int i = 0; i < nw && r == 0; i++) {
+		char spec[64];
+
+		if (!want[i].host && !lo)
+			ephemeral_range(&lo, &hi);
+		r = port_pick(&want[i], taken, nt, lo, hi, &cs->last_port, e);
+		if (r < 0)
+			break;
+		taken[nt++] = want[i]; /* its own ports count too */
+		port_spec(&want[i], spec, sizeof(spec));
+		off += snprintf(c->st.ports + off, sizeof(c->st.ports) - off, "%s%s", off ? "," : "",
+				spec);
+	}
+	free(taken);
+	if (r < 0)
+		c->st.ports[0] = '\0';
+	return r;
 }
 
 /* The network namespace to join: none for a new empty one, the
@@ -714,14 +766,17 @@ static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, s
 		return -e->code;
 	if (mode != CTR_NET_BRIDGE)
 		return 0;
-	if (ports_free(cs, c, e) < 0 || br_ensure(cs->bridge_cidr, e) < 0 ||
-	    br_acquire(cs->root, cs->bridge_cidr, c->cfg.id, l, e) < 0)
+	if (ports_pick(cs, c, e) < 0 || br_ensure(cs->bridge_cidr, e) < 0 ||
+	    br_acquire(cs->root, cs->bridge_cidr, c->cfg.id, l, e) < 0) {
+		c->st.ports[0] = '\0';
 		return -e->code;
+	}
 	if (ports_apply(c, l->ip, true, e) < 0) {
 		struct berr ignored;
 
 		br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored);
 		l->ip[0] = '\0';
+		c->st.ports[0] = '\0';
 		return -e->code;
 	}
 	return 0;
@@ -799,6 +854,7 @@ fail:
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
 		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored) < 0)
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+		c->st.ports[0] = '\0';
 	}
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
 	c->st.exit_code = start_failure_status(e->code);
@@ -871,7 +927,7 @@ static void net_down(struct ctrs *cs, struct ctr *c)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
-	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
+	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
 }
 
@@ -1318,8 +1374,8 @@ static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 	(void)req;
 	(void)status;
 	for (struct ctr *c = cs->list; c; c = c->next) {
-		char line[4096], cmd[1024], st[128], num[64], ports[1024];
-		size_t len = 0, clen = 0, plen = 0;
+		char line[8192], cmd[1024], st[128], num[64];
+		size_t len = 0, clen = 0;
 		char *words[10];
 
 		cmd[0] = '\0';
@@ -1338,13 +1394,7 @@ static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 		words[5] = st;
 		words[6] = (char *)ctr_status_name(c->st.status);
 		/* published ports (canonical specs), shown while it runs */
-		ports[0] = '\0';
-		for (char **p = c->cfg.ports; c->st.status == CTR_RUNNING && p && *p; p++) {
-			plen += snprintf(ports + plen, sizeof(ports) - plen, "%s%s", plen ? "," : "", *p);
-			if (plen >= sizeof(ports))
-				break;
-		}
-		words[7] = ports;
+		words[7] = c->st.status == CTR_RUNNING ? c->st.ports : "";
 		line[0] = '\0';
 		for (int i = 0; i < 8; i++) {
 			if (i)

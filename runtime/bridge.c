@@ -16,8 +16,10 @@ int br_ensure(const char *cidr, struct berr *e)
 
 	if (net_link_exists(BR_NAME))
 		return 0;
+	/* as dockerd: forwarding on; 127.0.0.1 may be DNATed to the bridge */
 	if (net_bridge_add(BR_NAME, e) < 0 || net_addr_add(BR_NAME, cidr, e) < 0 ||
-	    net_link_up(BR_NAME, e) < 0)
+	    net_link_up(BR_NAME, e) < 0 || net_ipv4_conf(NULL, "ip_forward", "1", e) < 0 ||
+	    net_ipv4_conf(BR_NAME, "route_localnet", "1", e) < 0)
 		return berr_wrap(e, "bridge %s", BR_NAME);
 	if (ipt_bridge_rules(BR_NAME, cidr, rules, sizeof(rules), e) < 0 ||
 	    ipt_restore(rules, e) < 0) {

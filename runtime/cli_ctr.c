@@ -15,7 +15,6 @@
 #include "client.h"
 #include "container.h"
 #include "ports.h"
-#include "ports.h"
 #include "proto.h"
 #include "template.h"
 #include "util.h"
@@ -404,7 +403,7 @@ static json_t *strv_json(char **v, int skip)
 	return a;
 }
 
-static json_t *ports_json(const struct ctr_config *c);
+static json_t *ports_json(const struct ctr_state *s);
 
 /* Docker's NetworkSettings: the address while on the bridge, and the one
  * network it is on (none for the other modes). */
@@ -420,41 +419,41 @@ static json_t *network_settings(const struct ctr_config *c, const struct ctr_sta
 					      "MacAddress", s->mac));
 	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "IPAddress", s->ip, "IPPrefixLen",
 			 s->ip_prefix, "Gateway", s->gateway, "MacAddress", s->mac, "Networks",
-			 nets, "Ports", ports_json(c));
+			 nets, "Ports", ports_json(s));
 }
 
-/* Docker's {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}. */
-static json_t *ports_json(const struct ctr_config *c)
+/* Docker's {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}: the
+ * host ports picked at the start, while it runs. */
+static json_t *ports_json(const struct ctr_state *s)
 {
 	json_t *o = json_object();
-	struct port_map m;
-	struct berr e;
+	struct port_map m[PORTS_MAX];
 	char key[16], host[8];
+	int n = s->status == CTR_RUNNING ? port_list_parse(s->ports, m, PORTS_MAX) : 0;
 
-	for (char **p = c->ports; p && *p; p++) {
+	for (int i = 0; i < n; i++) {
 		json_t *a;
 
-		if (port_parse(*p, &m, &e) < 0)
-			continue;
-		snprintf(key, sizeof(key), "%u/%s", m.ctr, m.udp ? "udp" : "tcp");
-		snprintf(host, sizeof(host), "%u", m.host);
+		snprintf(key, sizeof(key), "%u/%s", m[i].ctr, m[i].udp ? "udp" : "tcp");
+		snprintf(host, sizeof(host), "%u", m[i].host);
 		a = json_object_get(o, key);
 		if (!a) {
 			a = json_array();
 			json_object_set_new(o, key, a);
 		}
-		json_array_append_new(a, json_pack("{s:s, s:s}", "HostIp", m.ip, "HostPort", host));
+		json_array_append_new(a, json_pack("{s:s, s:s}", "HostIp", m[i].ip, "HostPort", host));
 	}
 	return o;
 }
 
 int cli_port(const char *root, int argc, char **argv)
 {
-	char id[CTR_ID_LEN + 1], line[64];
+	char id[CTR_ID_LEN + 1];
 	struct ctr_config c;
 	struct ctr_state s;
-	struct port_map m;
+	struct port_map m[PORTS_MAX];
 	struct berr e;
+	int n;
 
 	if (argc != 2) {
 		fprintf(stderr, "berth: \"port\" requires exactly 1 argument.\n");
@@ -467,13 +466,9 @@ int cli_port(const char *root, int argc, char **argv)
 		return 1;
 	}
 	/* Docker lists the bindings in force: none unless it runs. */
-	for (char **p = c.ports; s.status == CTR_RUNNING && p && *p; p++) {
-		if (port_parse(*p, &m, &e) < 0)
-			continue;
-		snprintf(line, sizeof(line), "%u/%s -> %s:%u", m.ctr, m.udp ? "udp" : "tcp", m.ip,
-			 m.host);
-		printf("%s\n", line);
-	}
+	n = s.status == CTR_RUNNING ? port_list_parse(s.ports, m, PORTS_MAX) : 0;
+	for (int i = 0; i < n; i++)
+		printf("%u/%s -> %s:%u\n", m[i].ctr, m[i].udp ? "udp" : "tcp", m[i].ip, m[i].host);
 	ctr_config_free(&c);
 	return 0;
 }

@@ -63,9 +63,10 @@ static int env_file(struct strv *s, const char *path)
 
 struct run_opts {
 	bool detach, rm, interactive, tty, privileged, read_only, no_new_privs, create_only;
+	bool publish_all;
 	const char *name, *workdir, *user, *entrypoint, *hostname, *seccomp, *restart, *network;
 	const char *cpuset;
-	struct strv env, volumes, cap_add, cap_drop, publish;
+	struct strv env, volumes, cap_add, cap_drop, publish, expose;
 	struct sb_limits limits;
 	int stop_timeout;
 	bool entrypoint_set;
@@ -135,6 +136,8 @@ static int parse_flags(const char *verb, int argc, char **argv, struct run_opts 
 			o->privileged = true;
 		else if (BOOL("--read-only"))
 			o->read_only = true;
+		else if (BOOL("-P") || BOOL("--publish-all"))
+			o->publish_all = true;
 		else if (NEEDS("--name"))
 			o->name = val;
 		else if (NEEDS("-e") || NEEDS("--env")) {
@@ -156,6 +159,8 @@ static int parse_flags(const char *verb, int argc, char **argv, struct run_opts 
 			strv_add(&o->volumes, val);
 		else if (NEEDS("-p") || NEEDS("--publish"))
 			strv_add(&o->publish, val);
+		else if (NEEDS("--expose"))
+			strv_add(&o->expose, val);
 		else if (NEEDS("--cap-add"))
 			strv_add(&o->cap_add, val);
 		else if (NEEDS("--cap-drop"))
@@ -260,7 +265,7 @@ static int parse_volume(const char *spec, struct ctr_mount *m)
 }
 
 static int make_config(const char *root, const struct run_opts *o, const char *image, int argc,
-		       char **argv, struct ctr_config *c)
+		       char **argv, struct ctr_config *c, struct strv *exposed)
 {
 	struct img_info info;
 	struct strv args = { 0 }, env = { 0 }, layers = { 0 };
@@ -286,6 +291,8 @@ static int make_config(const char *root, const struct run_opts *o, const char *i
 		env_set(&env, DEFAULT_PATH);
 	for (char **p = info.layers; p && *p; p++)
 		strv_add(&layers, *p);
+	for (char **p = info.config.exposed_ports; p && *p; p++)
+		strv_add(exposed, *p);
 	if (!layers.v)
 		strv_add(&layers, ""); /* keeps the list non-NULL; an empty image */
 	ctr_new_id(c->id);
@@ -545,24 +552,27 @@ static int check_network(const char *spec)
  * canonical specs for the config. */
 static int check_ports(const struct run_opts *o, struct strv *out)
 {
-	struct port_map *m = calloc(o->publish.n + 1, sizeof(*m));
+	struct port_map *m = calloc(o->publish.n + 1, sizeof(*m)), x[PORTS_MAX];
 	enum ctr_net mode;
 	const char *ref;
 	struct berr e;
 	char spec[64];
+	int total = 0, k;
 
 	if (!m)
 		return -ENOMEM;
 	for (int i = 0; i < o->publish.n; i++) {
-		if (port_parse(o->publish.v[i], &m[i], &e) < 0) {
+		if (port_parse(o->publish.v[i], &m[i], &e) < 0 ||
+		    port_expand(&m[i], x, PORTS_MAX - total, &k, &e) < 0) {
 			fprintf(stderr, "berth: %s\n", e.msg);
 			free(m);
 			return -EINVAL;
 		}
-		for (int k = 0; k < i; k++) {
-			if (port_conflict(&m[k], &m[i])) {
+		total += k;
+		for (int j = 0; j < i; j++) {
+			if (port_conflict(&m[j], &m[i])) {
 				fprintf(stderr, "berth: port \"%s\": host port %u published twice\n",
-					o->publish.v[i], m[i].host);
+					o->publish.v[i], m[i].host > m[j].host ? m[i].host : m[j].host);
 				free(m);
 				return -EINVAL;
 			}
@@ -572,9 +582,65 @@ static int check_ports(const struct run_opts *o, struct strv *out)
 	}
 	free(m);
 	ctr_network_parse(o->network ? o->network : "bridge", &mode, &ref, &e);
-	if (o->publish.n && mode != CTR_NET_BRIDGE) {
+	if ((o->publish.n || o->publish_all) && mode != CTR_NET_BRIDGE) {
 		fprintf(stderr, "berth: published ports need --network bridge\n");
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --expose: PORT[/PROTO], PORT-PORT[/PROTO] (Docker's forms). */
+static int check_expose(const struct run_opts *o)
+{
+	struct port_map m;
+	struct berr e;
+
+	for (int i = 0; i < o->expose.n; i++) {
+		if (strchr(o->expose.v[i], ':') || port_parse(o->expose.v[i], &m, &e) < 0) {
+			fprintf(stderr, "berth: invalid range format for --expose: %s\n",
+				o->expose.v[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* -P: every exposed port (the image's and --expose) on an ephemeral host
+ * port, unless -p publishes that container port already. */
+static int publish_all(const struct strv *exposed, const struct strv *expose, struct strv *ports)
+{
+	const struct strv *lists[2] = { exposed, expose };
+	struct port_map m, have, x[PORTS_MAX];
+	struct berr e;
+	char spec[64];
+	int n, total = 0;
+
+	for (int i = 0; i < ports->n; i++) {
+		if (port_parse(ports->v[i], &have, &e) == 0)
+			total += have.ctr_end - have.ctr + 1;
+	}
+	for (int l = 0; l < 2; l++) {
+		for (int i = 0; i < lists[l]->n; i++) {
+			if (port_parse(lists[l]->v[i], &m, &e) < 0 || port_expand(&m, x, PORTS_MAX, &n, &e) < 0)
+				continue; /* an image's odd entry: Docker skips it too */
+			for (int k = 0; k < n; k++) {
+				bool published = false;
+
+				for (int j = 0; j < ports->n && !published; j++)
+					published = port_parse(ports->v[j], &have, &e) == 0 &&
+						    have.udp == x[k].udp && x[k].ctr >= have.ctr &&
+						    x[k].ctr <= have.ctr_end;
+				if (published)
+					continue;
+				if (++total > PORTS_MAX) {
+					fprintf(stderr, "berth: too many published ports (at most %d)\n",
+						PORTS_MAX);
+					return -E2BIG;
+				}
+				port_spec(&x[k], spec, sizeof(spec));
+				strv_add(ports, spec);
+			}
+		}
 	}
 	return 0;
 }
@@ -583,7 +649,7 @@ int cli_run(const char *root, int argc, char **argv)
 {
 	const char *verb = argv[0];
 	struct run_opts o = { 0 };
-	struct strv ports = { 0 };
+	struct strv ports = { 0 }, exposed = { 0 };
 	struct ctr_config c;
 	struct berr e;
 	char dir[512];
@@ -596,7 +662,7 @@ int cli_run(const char *root, int argc, char **argv)
 		       "  -e KEY=VAL  --env-file FILE  -w DIR\n"
 		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST:/CTR[:ro]\n"
 		       "  -m BYTES  --memory-swap BYTES  --cpus N  -c SHARES  --pids-limit N\n"
-		       "  -p [IP:]HOSTPORT:CTRPORT[/udp]\n"
+		       "  -p [[IP:][HOSTPORT]:]CTRPORT[/udp] (ports or ranges A-B)  -P  --expose PORT\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
 		       "  --security-opt seccomp=FILE|unconfined|no-new-privileges  --read-only\n"
 		       "  --network bridge|none|host|container:NAME  --restart POLICY  --stop-timeout SECONDS\n",
@@ -608,11 +674,14 @@ int cli_run(const char *root, int argc, char **argv)
 	img = parse_flags(verb, argc, argv, &o);
 	if (img < 0)
 		return 125;
-	if (check_network(o.network) < 0 || check_ports(&o, &ports) < 0) {
+	if (check_network(o.network) < 0 || check_ports(&o, &ports) < 0 || check_expose(&o) < 0) {
 		strv_free(&ports);
 		return 125;
 	}
-	rc = make_config(root, &o, argv[img], argc - img - 1, argv + img + 1, &c);
+	rc = make_config(root, &o, argv[img], argc - img - 1, argv + img + 1, &c, &exposed);
+	if (rc == 0 && o.publish_all && publish_all(&exposed, &o.expose, &ports) < 0)
+		rc = 125;
+	strv_free(&exposed);
 	if (rc) {
 		ctr_config_free(&c);
 		strv_free(&ports);
@@ -687,6 +756,7 @@ out:
 	strv_free(&o.env);
 	strv_free(&o.volumes);
 	strv_free(&o.publish);
+	strv_free(&o.expose);
 	strv_free(&o.cap_add);
 	strv_free(&o.cap_drop);
 	return rc;

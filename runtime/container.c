@@ -376,6 +376,8 @@ int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, 
 		json_object_set_new(j, "Gateway", json_string(s->gateway));
 		json_object_set_new(j, "MacAddress", json_string(s->mac));
 	}
+	if (s->ports[0])
+		json_object_set_new(j, "Ports", json_string(s->ports));
 	return save_json(root, id, "state.json", j, e);
 }
 
@@ -407,6 +409,7 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct
 	copy_str(s->gateway, sizeof(s->gateway), jstr_borrow(j, "Gateway"));
 	copy_str(s->mac, sizeof(s->mac), jstr_borrow(j, "MacAddress"));
 	s->ip_prefix = (int)json_integer_value(json_object_get(j, "IPPrefixLen"));
+	copy_str(s->ports, sizeof(s->ports), jstr_borrow(j, "Ports"));
 	json_decref(j);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "ports.h"
 #include "sandbox.h"
 
 #define CTR_ID_LEN 64
@@ -61,6 +62,9 @@ struct ctr_state {
 	/* On the bridge while running (empty otherwise). */
 	char ip[16], gateway[16], mac[18];
 	int ip_prefix;
+	/* The published ports with the host ports picked at the start, as
+	 * comma-joined port_spec()s (port_list_parse reads them). */
+	char ports[PORTS_TEXT_MAX];
 };
 
 const char *ctr_status_name(enum ctr_status s);

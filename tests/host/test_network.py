@@ -217,10 +217,13 @@ def test_published_port_dnat_and_removal(d):
     try:
         ip = ctr_ip(d, "web")
         rules = nat_rules(d)
-        assert ("-A BERTH ! -i berth0 -p tcp -m tcp --dport 8080 -j DNAT "
+        assert ("-A BERTH -p tcp -m tcp --dport 8080 -j DNAT "
                 "--to-destination %s:80" % ip) in rules, rules
-        assert ("-A BERTH -d 172.17.0.1/32 ! -i berth0 -p udp -m udp --dport 5353 -j DNAT "
+        assert ("-A BERTH -d 172.17.0.1/32 -p udp -m udp --dport 5353 -j DNAT "
                 "--to-destination %s:53" % ip) in rules, rules
+        post = d.netexec("iptables", "-t", "nat", "-S", "POSTROUTING")
+        assert ("-A POSTROUTING -s %s/32 -d %s/32 -p tcp -m tcp --dport 80 -j MASQUERADE"
+                % (ip, ip)) in post, post
         fwd = d.netexec("iptables", "-S", "BERTH-FORWARD")
         assert "-d %s/32 ! -i berth0 -o berth0 -p tcp -m tcp --dport 80 -j ACCEPT" % ip in fwd
         # from the namespace's host side, through the published port
@@ -254,12 +257,15 @@ def test_published_port_dnat_and_removal(d):
         d.cli("rm", "-f", "web")
     assert "DNAT" not in nat_rules(d)
     assert "--dport" not in d.netexec("iptables", "-S", "BERTH-FORWARD")
+    assert "/32" not in d.netexec("iptables", "-t", "nat", "-S", "POSTROUTING")
     nothing_left(d)
 
 
 def test_bad_publish_refused(d):
-    for spec, want in (("80", "want [IP:]HOSTPORT:CTRPORT[/udp]"),
-                       ("8080:80/sctp", "protocol must be tcp or udp"),
+    for spec, want in (("8080:80/sctp", "protocol must be tcp or udp"),
+                       ("8000-8001:80-82", "invalid ranges specified for container and host "
+                                           "Ports: 80-82 and 8000-8001"),
+                       ("1-200", "too many published ports (at most 100)"),
                        ("99999:80", "bad host port"),
                        ("1.2.3:80:80", "bad host IP")):
         rc, out, err = d.cli("run", "-d", "-p", spec, "busybox", "true")
@@ -270,3 +276,232 @@ def test_bad_publish_refused(d):
     assert rc == 125 and "published ports need --network bridge" in err, err
     nothing_left(d)
     assert "DNAT" not in nat_rules(d)
+
+
+def uplink(d):
+    """A stand-in for the machine's own network card inside the daemon's
+    namespace: a veth pair with 10.77.0.1 on one end."""
+    d.netexec("ip", "link", "set", "lo", "up")  # unshare -n leaves it down
+    if "up0" not in d.netexec("ip", "link"):
+        d.netexec("ip", "link", "add", "up0", "type", "veth", "peer", "name", "up1")
+        d.netexec("ip", "addr", "add", "10.77.0.1/24", "dev", "up0")
+        d.netexec("ip", "link", "set", "up0", "up")
+        d.netexec("ip", "link", "set", "up1", "up")
+    return "10.77.0.1"
+
+
+def fetch(d, url, ctr=None):
+    """GET url from the daemon's namespace (or from inside container ctr),
+    retried while the server starts."""
+    body = ""
+    for _ in range(30):
+        if ctr:
+            rc, body, _ = d.cli("exec", ctr, "wget", "-qO-", url)
+        else:
+            body = d.netexec("/bin/busybox", "wget", "-qO-", url, check=False)
+        if body:
+            break
+        time.sleep(0.1)
+    return body
+
+
+WEB = ("mkdir /www; echo hello-$HOSTNAME > /www/index.html; "
+       "exec httpd -f -p 80 -h /www")
+
+
+def test_published_port_from_host_localhost_and_hairpin(d):
+    """Docker without its userland proxy: the published port answers on
+    every host address, on 127.0.0.1 (route_localnet + MASQUERADE of
+    127.0.0.0/8) and to the container itself through a host address
+    (hairpin: DNAT from the bridge, the port in hairpin mode, MASQUERADE
+    of its own address)."""
+    host = uplink(d)
+    d.ok("run", "-d", "--name", "hp", "-h", "hp", "-p", "8090:80", "busybox", "sh", "-c", WEB)
+    d.ok("run", "-d", "--name", "other", "busybox", "sleep", "1000")
+    try:
+        ip = ctr_ip(d, "hp")
+        assert d.netexec("cat", "/proc/sys/net/ipv4/conf/berth0/route_localnet").strip() == "1"
+        post = d.netexec("iptables", "-t", "nat", "-S", "POSTROUTING")
+        assert "-A POSTROUTING -s 172.17.0.0/16 ! -o berth0 -j MASQUERADE" in post, post
+        assert "-A POSTROUTING -s 127.0.0.0/8 -o berth0 -j MASQUERADE" in post, post
+        pre = d.netexec("iptables", "-t", "nat", "-S", "PREROUTING")
+        assert "-A PREROUTING -m addrtype --dst-type LOCAL -j BERTH" in pre, pre
+        out = d.netexec("iptables", "-t", "nat", "-S", "OUTPUT")
+        assert "-A OUTPUT -m addrtype --dst-type LOCAL -j BERTH" in out, out
+        for url in ("http://%s:8090/" % host, "http://127.0.0.1:8090/",
+                    "http://172.17.0.1:8090/"):
+            assert fetch(d, url) == "hello-hp\n", url
+        # hairpin: the container itself, and its neighbour, through host addresses
+        for ctr in ("hp", "other"):
+            for addr in (host, "172.17.0.1"):
+                assert fetch(d, "http://%s:8090/" % addr, ctr) == "hello-hp\n", (ctr, addr)
+        # the DNAT rule counted them
+        counts = d.netexec("iptables", "-t", "nat", "-nvxL", "BERTH")
+        pkts = [int(l.split()[0]) for l in counts.splitlines() if "to:%s:80" % ip in l]
+        assert pkts and pkts[0] >= 7, counts
+    finally:
+        d.cli("rm", "-f", "hp", "other")
+    # all of its rules are gone
+    assert "DNAT" not in nat_rules(d)
+    assert ip not in d.netexec("iptables", "-t", "nat", "-S", "POSTROUTING")
+    assert ip not in d.netexec("iptables", "-S", "BERTH-FORWARD")
+    nothing_left(d)
+
+
+def test_udp_published_port(d):
+    """A datagram to the published UDP port reaches a socket in the
+    container's network namespace (a UDP echo there: this busybox has no
+    UDP server) and the answer comes back through the NAT."""
+    d.ok("run", "-d", "--name", "udp", "-p", "5300:53/udp", "busybox", "sleep", "1000")
+    pid = d.ok("inspect", "-f", "{{.State.Pid}}", "udp").strip()
+    echo = subprocess.Popen(
+        ["nsenter", "-t", pid, "-n", "python3", "-c",
+         "import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+         "s.bind(('0.0.0.0',53))\nprint('ready',flush=True)\n"
+         "while True:\n  b,a=s.recvfrom(100)\n  s.sendto(b'echo:'+b+(' from %s'%a[0]).encode(),a)\n"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert echo.stdout.readline().strip() == "ready"
+        client = ("import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                  "s.settimeout(3)\ns.sendto(b'ping',(sys.argv[1],5300))\n"
+                  "print(s.recvfrom(100)[0].decode())\n")
+        for addr in ("127.0.0.1", "172.17.0.1", uplink(d)):
+            out = d.netexec("python3", "-c", client, addr).strip()
+            # 127.0.0.1 arrives masqueraded as the bridge's address
+            want = "echo:ping from %s" % ("172.17.0.1" if addr.startswith("127.") else addr)
+            assert out == want, (addr, out)
+        assert d.ok("port", "udp").strip() == "53/udp -> 0.0.0.0:5300"
+    finally:
+        echo.kill()
+        echo.wait()
+        d.cli("rm", "-f", "udp")
+    assert "DNAT" not in nat_rules(d)
+    nothing_left(d)
+
+
+def test_crashed_container_leaves_no_rules(d):
+    d.ok("run", "-d", "--name", "crash", "-p", "8091:80", "-p", "8092:81/udp", "busybox",
+         "sleep", "1000")
+    ip = ctr_ip(d, "crash")
+    assert nat_rules(d).count("DNAT") == 2
+    pid = int(d.ok("inspect", "-f", "{{.State.Pid}}", "crash"))
+    os.kill(pid, 9)
+    assert d.ok("wait", "crash").strip() == "137"
+    assert "DNAT" not in nat_rules(d)
+    assert ip not in d.netexec("iptables", "-t", "nat", "-S", "POSTROUTING")
+    assert ip not in d.netexec("iptables", "-S", "BERTH-FORWARD")
+    assert d.ok("port", "crash") == ""
+    assert ipam_entries(d) == []
+    # its ports are free again: a new container takes them
+    d.ok("run", "-d", "--name", "after", "-p", "8091:80", "busybox", "sleep", "1000")
+    assert nat_rules(d).count("DNAT") == 1
+    d.ok("rm", "-f", "after", "crash")
+    nothing_left(d)
+
+
+def test_port_ranges(d):
+    d.ok("run", "-d", "--name", "rng", "-p", "8000-8002:80-82",
+         "-p", "127.0.0.1:8100-8101:80-81/udp", "-p", "9000-9010:90", "busybox", "sleep", "1000")
+    try:
+        ip = ctr_ip(d, "rng")
+        rules = nat_rules(d)
+        for h, c in ((8000, 80), (8001, 81), (8002, 82)):
+            assert ("-A BERTH -p tcp -m tcp --dport %d -j DNAT --to-destination %s:%d"
+                    % (h, ip, c)) in rules, rules
+        for h, c in ((8100, 80), (8101, 81)):
+            assert ("-A BERTH -d 127.0.0.1/32 -p udp -m udp --dport %d -j DNAT "
+                    "--to-destination %s:%d" % (h, ip, c)) in rules, rules
+        assert rules.count("DNAT") == 6, rules
+        assert sorted(d.ok("port", "rng").splitlines()) == sorted([
+            "80/tcp -> 0.0.0.0:8000", "81/tcp -> 0.0.0.0:8001", "82/tcp -> 0.0.0.0:8002",
+            "80/udp -> 127.0.0.1:8100", "81/udp -> 127.0.0.1:8101", "90/tcp -> 0.0.0.0:9000"])
+        # a host range for one container port: the first free one of it
+        d.ok("run", "-d", "--name", "rng2", "-p", "9000-9010:90", "busybox", "sleep", "1000")
+        assert d.ok("port", "rng2").strip() == "90/tcp -> 0.0.0.0:9001"
+        # overlapping a running one's range: refused, nothing left of it
+        rc, out, err = d.cli("run", "-d", "--name", "rng3", "-p", "8001-8003:80-82", "busybox",
+                             "sleep", "1000")
+        assert rc == 125 and "Bind for 0.0.0.0:8001 failed: port is already allocated" in err, err
+        assert nat_rules(d).count("DNAT") == 7
+        assert len(ipam_entries(d)) == 2
+        d.ok("rm", "rng3")
+    finally:
+        d.cli("rm", "-f", "rng", "rng2")
+    assert "DNAT" not in nat_rules(d)
+    nothing_left(d)
+
+
+def oci_image_with_exposed_ports(d, name, exposed):
+    """busybox again, as an OCI layout whose config exposes ports."""
+    import hashlib
+    import tarfile as _t
+    from hostenv import busybox_tar
+    top = os.path.join(d.root, "exp-" + name)
+    os.makedirs(os.path.join(top, "blobs/sha256"))
+    tar = os.path.join(d.root, "exp.tar")
+    busybox_tar(tar)
+
+    def blob(data):
+        h = hashlib.sha256(data).hexdigest()
+        open(os.path.join(top, "blobs/sha256", h), "wb").write(data)
+        return "sha256:" + h, len(data)
+
+    layer = open(tar, "rb").read()
+    ld, ls = blob(layer)
+    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+                      "config": {"Cmd": ["sh"], "ExposedPorts": {p: {} for p in exposed}},
+                      "rootfs": {"type": "layers", "diff_ids": [ld]}}).encode()
+    cd, cs = blob(cfg)
+    man = json.dumps({"schemaVersion": 2,
+                      "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                      "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                 "digest": cd, "size": cs},
+                      "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                                  "digest": ld, "size": ls}]}).encode()
+    md, ms = blob(man)
+    json.dump({"imageLayoutVersion": "1.0.0"}, open(os.path.join(top, "oci-layout"), "w"))
+    json.dump({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+         "annotations": {"org.opencontainers.image.ref.name": name}}]},
+        open(os.path.join(top, "index.json"), "w"))
+    arch = os.path.join(d.root, "exp-%s.tar" % name)
+    with _t.open(arch, "w") as t:
+        for n in sorted(os.listdir(top)):
+            t.add(os.path.join(top, n), arcname=n)
+    d.ok("load", "-i", arch)
+
+
+def test_publish_all_uses_the_ephemeral_range(d):
+    oci_image_with_exposed_ports(d, "exposing:1", ["80/tcp", "53/udp"])
+    rng = "/proc/sys/net/ipv4/ip_local_port_range"
+    old = d.netexec("cat", rng).split()
+    d.netexec("sh", "-c", "echo 41000 41002 > " + rng)
+    try:
+        d.ok("run", "-d", "--name", "pa1", "-P", "--expose", "7000-7001", "-p", "8200:7001",
+             "exposing:1", "sleep", "1000")
+        got = sorted(d.ok("port", "pa1").splitlines())
+        # the image's two, --expose's 7000 (7001 has -p), from 41000-41002 in turn
+        assert len(got) == 4, got
+        assert "7001/tcp -> 0.0.0.0:8200" in got, got
+        hosts = sorted(int(l.rsplit(":", 1)[1]) for l in got if not l.startswith("7001/"))
+        assert hosts == [41000, 41001, 41002], got
+        assert {l.split(" ")[0] for l in got} == {"80/tcp", "53/udp", "7000/tcp", "7001/tcp"}
+        assert nat_rules(d).count("DNAT") == 4
+        # 41001 is free for tcp still, then the range is used up: a clear
+        # error, nothing left
+        rc, out, err = d.cli("run", "-d", "--name", "pa2", "-p", "80", "-p", "81", "busybox",
+                             "true")
+        assert rc == 125 and "Bind for 0.0.0.0:81/tcp failed: all ports are allocated" in err, err
+        assert nat_rules(d).count("DNAT") == 4
+        assert len(ipam_entries(d)) == 1
+        d.ok("rm", "pa2")
+        # -P on an image that exposes nothing publishes nothing
+        d.ok("run", "-d", "--name", "pa3", "-P", "busybox", "sleep", "1000")
+        assert d.ok("port", "pa3") == ""
+    finally:
+        d.cli("rm", "-f", "pa1", "pa2", "pa3")
+        d.netexec("sh", "-c", "echo %s %s > %s" % (old[0], old[1], rng))
+    rc, out, err = d.cli("run", "--expose", "80:80", "busybox", "true")
+    assert rc == 125 and "invalid range format for --expose: 80:80" in err, err
+    assert "DNAT" not in nat_rules(d)
+    nothing_left(d)
