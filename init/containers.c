@@ -21,6 +21,7 @@
 #include "../runtime/iptables.h"
 #include "../runtime/log.h"
 #include "../runtime/ports.h"
+#include "../runtime/resolv.h"
 #include "../runtime/sandbox.h"
 #include "../runtime/tty.h"
 #include "../runtime/util.h"
@@ -487,12 +488,112 @@ static void pipe_read(struct ctrs *cs, struct logpipe *p, bool final)
 
 /* ---- start ---- */
 
+/* ---- names on the bridge: /etc/hosts ----
+ *
+ * Every running bridge container's /etc/hosts names all of them
+ * ("IP<tab>HOSTNAME NAME"), so they reach each other by name without a
+ * DNS server in PID 1. The files are bind-mounted, so they are written in
+ * place (a rename would not reach the mounts): a start appends its line
+ * to the others' files, an exit rewrites them without it. */
+
+static const char *ctr_hostname(const struct ctr *c)
+{
+	return c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
+}
+
+static bool on_bridge(const struct ctr *o)
+{
+	return o->st.status == CTR_RUNNING && o->st.ip[0];
+}
+
+static size_t hosts_line(const struct ctr *c, const char *ip, char *buf, size_t size)
+{
+	const char *h = ctr_hostname(c);
+	bool both = strcmp(h, c->cfg.name) != 0;
+	int n = snprintf(buf, size, "%s\t%.63s%s%s\n", ip, h, both ? " " : "", both ? c->cfg.name : "");
+
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* c's file (c at ip): the base lines, its own, the other bridge
+ * containers' but gone's. malloc'd; NULL on ENOMEM. */
+static char *hosts_text(struct ctrs *cs, const struct ctr *c, const char *ip,
+			const struct ctr *gone, size_t *len)
+{
+	static const char base[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+	size_t cap = sizeof(base) + 256, off;
+	char *buf;
+
+	for (struct ctr *o = cs->list; o; o = o->next)
+		cap += on_bridge(o) ? 256 : 0;
+	buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	memcpy(buf, base, sizeof(base) - 1);
+	off = sizeof(base) - 1;
+	off += hosts_line(c, ip, buf + off, cap - off);
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && o != gone && on_bridge(o))
+			off += hosts_line(o, o->st.ip, buf + off, cap - off);
+	}
+	*len = off;
+	return buf;
+}
+
+static void hosts_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t size)
+{
+	char dir[512];
+
+	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
+	snprintf(buf, size, "%s/hosts", dir);
+}
+
+/* Write o's file in place (its container has it bind-mounted). */
+static void hosts_put(struct ctrs *cs, struct ctr *o, const char *text, size_t len, bool append)
+{
+	char path[600];
+	int fd;
+
+	hosts_path(cs, o, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (append ? O_APPEND : O_TRUNC));
+	if (fd < 0 || write_all(fd, text, len) < 0)
+		log_warn("container %.12s: update %s: %s", o->cfg.id, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* c now runs on the bridge: its line into every other one's file. */
+static void hosts_add(struct ctrs *cs, struct ctr *c)
+{
+	char line[256];
+	size_t len = hosts_line(c, c->st.ip, line, sizeof(line));
+
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && on_bridge(o))
+			hosts_put(cs, o, line, len, true);
+	}
+}
+
+/* c left the bridge: the others' files without it. */
+static void hosts_remove(struct ctrs *cs, struct ctr *c)
+{
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		size_t len;
+		char *text;
+
+		if (o == c || !on_bridge(o))
+			continue;
+		text = hosts_text(cs, o, o->st.ip, c, &len);
+		if (text)
+			hosts_put(cs, o, text, len, false);
+		free(text);
+	}
+}
+
 static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip)
 {
 	char path[700], buf[4096], resolv[4096];
-	const char *host = c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
-	size_t n = 0;
-	char *save = NULL;
+	const char *host = ctr_hostname(c);
 
 	snprintf(path, sizeof(path), "%s/hostname", dir);
 	snprintf(buf, sizeof(buf), "%.63s\n", host);
@@ -500,27 +601,22 @@ static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, con
 	snprintf(path, sizeof(path), "%s/hosts", dir);
 	snprintf(buf, sizeof(buf),
 		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-	if (ip && *ip)
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s\t%.63s\n", ip, host);
-	write_file_atomic(path, buf, strlen(buf), 0644);
-	/* The host's resolvers, less loopback ones (they mean nothing inside);
-	 * Docker's fallback servers when none is left. */
-	buf[0] = '\0';
+	if (ip && *ip) {
+		size_t len;
+		char *text = hosts_text(cs, c, ip, NULL, &len);
+
+		if (text)
+			write_file_atomic(path, text, len, 0644);
+		free(text);
+	} else {
+		write_file_atomic(path, buf, strlen(buf), 0644);
+	}
+	/* The host's resolvers, less loopback ones (see resolv.h). */
 	if (read_file("/etc/resolv.conf", resolv, sizeof(resolv)) < 0)
 		resolv[0] = '\0';
-	for (char *l = strtok_r(resolv, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(l, "nameserver", 10) == 0 && strstr(l, " 127."))
-			continue;
-		if (strncmp(l, "nameserver", 10) == 0)
-			n++;
-		strncat(buf, l, sizeof(buf) - strlen(buf) - 2);
-		strcat(buf, "\n");
-	}
-	if (n == 0)
-		strncat(buf, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n", sizeof(buf) - strlen(buf) - 1);
+	resolv_filter(resolv, buf, sizeof(buf));
 	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
 	write_file_atomic(path, buf, strlen(buf), 0644);
-	(void)cs;
 }
 
 /* Paths and the sandbox spec for a container (buffers live in *sp). */
@@ -841,6 +937,8 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	memcpy(c->st.mac, lease.mac, sizeof(c->st.mac));
 	c->st.ip_prefix = lease.prefix;
 	save_state(cs, c);
+	if (c->st.ip[0])
+		hosts_add(cs, c);
 	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
 	return 0;
 fail:
@@ -929,6 +1027,7 @@ static void net_down(struct ctrs *cs, struct ctr *c)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
+	hosts_remove(cs, c);
 }
 
 static void remove_ctr(struct ctrs *cs, struct ctr *c)

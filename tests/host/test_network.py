@@ -505,3 +505,55 @@ def test_publish_all_uses_the_ephemeral_range(d):
     assert rc == 125 and "invalid range format for --expose: 80:80" in err, err
     assert "DNAT" not in nat_rules(d)
     nothing_left(d)
+
+
+def test_containers_reach_each_other_by_name(d):
+    """Every bridge container's /etc/hosts names the others (kept current
+    in place as they come and go), so ping by name works both ways, also
+    to and from one started later."""
+    d.ok("run", "-d", "--name", "alpha", "busybox", "sleep", "1000")
+    d.ok("run", "-d", "--name", "beta", "-h", "bhost", "busybox", "sleep", "1000")
+    try:
+        ipa, ipb = ctr_ip(d, "alpha"), ctr_ip(d, "beta")
+        for src, dst, ip in (("alpha", "beta", ipb), ("beta", "alpha", ipa),
+                             ("alpha", "bhost", ipb), ("beta", ipa, ipa)):
+            out = d.ok("exec", src, "ping", "-c1", "-W2", dst)
+            assert "PING %s (%s)" % (dst, ip) in out and "1 packets received" in out, out
+        d.ok("run", "-d", "--name", "gamma", "busybox", "sleep", "1000")
+        ipg = ctr_ip(d, "gamma")
+        for src, dst, ip in (("alpha", "gamma", ipg), ("gamma", "alpha", ipa),
+                             ("gamma", "beta", ipb)):
+            out = d.ok("exec", src, "ping", "-c1", "-W2", dst)
+            assert "PING %s (%s)" % (dst, ip) in out and "1 packets received" in out, out
+        hosts = d.ok("exec", "gamma", "cat", "/etc/hosts")
+        assert "%s\tbhost beta\n" % ipb in hosts, hosts
+        # gone from the others' files when it stops; back when it starts again
+        d.ok("stop", "-t", "0", "beta")
+        for src in ("alpha", "gamma"):
+            assert "beta" not in d.ok("exec", src, "cat", "/etc/hosts")
+        d.ok("start", "beta")
+        ipb = ctr_ip(d, "beta")
+        out = d.ok("exec", "alpha", "ping", "-c1", "-W2", "beta")
+        assert "PING beta (%s)" % ipb in out and "1 packets received" in out, out
+        # a container off the bridge is nobody's neighbour
+        d.ok("run", "-d", "--name", "loner", "--network", "none", "busybox", "sleep", "1000")
+        assert "loner" not in d.ok("exec", "alpha", "cat", "/etc/hosts")
+    finally:
+        d.cli("rm", "-f", "alpha", "beta", "gamma", "loner")
+    nothing_left(d)
+
+
+def test_resolv_conf_from_the_host(d):
+    """The host's /etc/resolv.conf less its loopback (and IPv6)
+    nameservers; Docker's fallback servers when none is left."""
+    host = open("/etc/resolv.conf").read().splitlines()
+    want = []
+    for l in host:
+        w = l.split()
+        if w[:1] == ["nameserver"] and (len(w) < 2 or w[1].startswith("127.") or ":" in w[1]):
+            continue
+        want.append(l)
+    if not any(l.split()[:1] == ["nameserver"] for l in want):
+        want += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
+    got = d.ok("run", "--rm", "busybox", "cat", "/etc/resolv.conf").splitlines()
+    assert got == want, (host, got)
