@@ -1623,6 +1623,61 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 
 /* ---- startup, shutdown ---- */
 
+/* Is pid still the process started at started_ns (CLOCK_REALTIME)? Its
+ * start time in /proc/PID/stat, in ticks since boot, says so within a
+ * second or two, so a reused pid is not mistaken for it. */
+static bool same_process(pid_t pid, int64_t started_ns)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	struct timespec boot;
+	int64_t start;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (pid <= 0 || read_file(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
+		return false;
+	/* after "pid (comm)": state is field 3, starttime field 22 */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			  "%*d %*d %llu", &ticks) != 1)
+		return false;
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	start = real_ns() - ((int64_t)boot.tv_sec * 1000000000ll + boot.tv_nsec) +
+		(int64_t)(ticks * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
+	return llabs(start - started_ns) < 2000000000ll;
+}
+
+/* A container process an earlier supervisor left running (it crashed):
+ * nobody reads its output or reaps it now, and it still holds its
+ * address on the bridge. End it and wait (a second at most) until it is
+ * gone, so its address is free before anyone gets it again. */
+static void end_orphan(struct ctr *c)
+{
+	if (!same_process(c->st.pid, c->st.started_ns))
+		return;
+	log_warn("container %.12s: pid %d outlived the earlier supervisor; killed", c->cfg.id,
+		 (int)c->st.pid);
+	kill(c->st.pid, SIGKILL);
+	for (int i = 0; i < 100 && same_process(c->st.pid, c->st.started_ns); i++) {
+		char path[64], st[512], *p;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->st.pid);
+		if (read_file(path, st, sizeof(st)) >= 0 && (p = strrchr(st, ')')) && p[2] == 'Z')
+			break; /* dead, its parent has not reaped it yet */
+		usleep(10000);
+	}
+}
+
+static bool ipam_keep(const char *id, void *ctx)
+{
+	struct ctrs *cs = ctx;
+
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (strcmp(c->cfg.id, id) == 0)
+			return c->st.status == CTR_RUNNING;
+	}
+	return false;
+}
+
 static void load_existing(struct ctrs *cs)
 {
 	char dir[600];
@@ -1651,6 +1706,7 @@ static void load_existing(struct ctrs *cs)
 		}
 		if (c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING) {
 			/* Its process belonged to an earlier supervisor. */
+			end_orphan(c);
 			c->st.status = CTR_EXITED;
 			c->st.exit_code = 255;
 			c->st.pid = 0;
@@ -1662,6 +1718,14 @@ static void load_existing(struct ctrs *cs)
 		cs->list = c;
 	}
 	closedir(d);
+	/* Addresses of containers that are gone (a crash between taking an
+	 * address and recording it) go back too. */
+	{
+		struct berr e;
+
+		if (br_prune(cs->root, cs->bridge_cidr, ipam_keep, cs, &e) < 0)
+			log_err("network: %s", e.msg);
+	}
 }
 
 static bool prepare_cgroups(struct ctrs *cs)

@@ -12,7 +12,11 @@ import time
 from hostenv import Daemon
 
 
+D_BUILD = []
+
+
 def setup_module(build):
+    D_BUILD[:] = [os.path.join(build, "berth")]
     d = Daemon(build, netns=True)
     d.import_busybox()
     # a marker only the daemon's namespace has
@@ -557,3 +561,118 @@ def test_resolv_conf_from_the_host(d):
         want += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
     got = d.ok("run", "--rm", "busybox", "cat", "/etc/resolv.conf").splitlines()
     assert got == want, (host, got)
+
+
+def test_veth_name_taken_uses_the_next_digits(d):
+    """Two IDs sharing their first 7 hex digits would want the same veth
+    name: a link already called veth+ID[:7] makes the next 7 digits the
+    name instead of a failed start."""
+    cid = d.ok("create", "--name", "twin", "busybox", "sleep", "1000").strip()
+    d.netexec("ip", "link", "add", "veth" + cid[:7], "type", "veth", "peer", "name", "twinpeer")
+    try:
+        d.ok("start", "twin")
+        assert "veth" + cid[7:14] in veths(d), veths(d)
+        out = d.ok("exec", "twin", "ping", "-c1", "-W2", "172.17.0.1")
+        assert "1 packets received" in out, out
+    finally:
+        d.cli("rm", "-f", "twin")
+        d.netexec("ip", "link", "del", "veth" + cid[:7])
+    nothing_left(d)
+
+
+def test_restarted_daemon_hands_out_no_address_twice():
+    """The supervisor dies (SIGKILL) with a running and a created bridge
+    container; a new one on the same root, in the same network namespace,
+    ends the orphaned process, gives its address and rules back, and then
+    never hands out an address twice."""
+    import shutil
+    import signal
+    import tempfile
+    from hostenv import busybox_tar
+    berth = D_BUILD[0]
+    holder = subprocess.Popen(["unshare", "-n", "--", "sleep", "1000"])
+    root = tempfile.mkdtemp(prefix="berth-restart-")
+    procs = []
+
+    def daemon():
+        p = subprocess.Popen(["nsenter", "-t", str(holder.pid), "-n", "--", berth, "daemon",
+                              "--root", root], stdout=open(os.path.join(root, "log"), "a"),
+                             stderr=subprocess.STDOUT)
+        procs.append(p)
+        ctl = os.path.join(root, "run/berth/control")
+        for _ in range(300):
+            if os.path.exists(ctl) and subprocess.run(
+                    [berth, "--root", root, "ping"], capture_output=True).returncode == 0:
+                return p
+            time.sleep(0.02)
+        raise AssertionError(open(os.path.join(root, "log")).read())
+
+    def cli(*args):
+        p = subprocess.run([berth, "--root", root] + list(args), capture_output=True, text=True,
+                           timeout=30)
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p.stdout
+
+    def net(*cmd):
+        return subprocess.run(["nsenter", "-t", str(holder.pid), "-n", "--"] + list(cmd),
+                              capture_output=True, text=True, check=True).stdout
+
+    def ipam():
+        path = os.path.join(root, "run/berth/network/ipam")
+        return sorted(l.split()[0] for l in open(path).read().splitlines()[1:])
+
+    try:
+        time.sleep(0.1)
+        first = daemon()
+        tar = os.path.join(root, "bb.tar")
+        busybox_tar(tar)
+        cli("import", tar, "busybox")
+        cli("run", "-d", "--name", "old", "-p", "8093:80", "busybox", "sleep", "1000")
+        cli("create", "--name", "idle", "busybox", "sleep", "1000")
+        old_pid = int(cli("inspect", "-f", "{{.State.Pid}}", "old"))
+        assert ipam() == ["172.17.0.2"]
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        assert os.path.exists("/proc/%d" % old_pid)  # it outlived its supervisor
+        daemon()
+        # the orphan is gone, and with it its address, rules and veth
+        st = open("/proc/%d/stat" % old_pid).read().split() if os.path.exists(
+            "/proc/%d" % old_pid) else ["", "", "Z"]
+        assert st[2] == "Z" or not os.path.exists("/proc/%d" % old_pid), st
+        assert cli("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", "old").strip() == \
+            "exited 255"
+        assert ipam() == []
+        assert "DNAT" not in net("iptables", "-t", "nat", "-S", "BERTH")
+        for _ in range(50):
+            if "veth" not in net("ip", "link"):
+                break
+            time.sleep(0.1)
+        assert "veth" not in net("ip", "link")
+        # the created one starts; both get distinct addresses, the port is free
+        cli("start", "idle")
+        cli("start", "old")
+        ips = [cli("inspect", "-f", "{{.NetworkSettings.IPAddress}}", n).strip()
+               for n in ("idle", "old")]
+        assert sorted(ips) == ipam() and len(set(ips)) == 2, (ips, ipam())
+        assert cli("port", "old").strip() == "80/tcp -> 0.0.0.0:8093"
+        # an address held by an ID no container has is freed at the next start
+        cli("rm", "-f", "idle", "old")
+        path = os.path.join(root, "run/berth/network/ipam")
+        open(path, "w").write("subnet 172.17.0.1/16\n172.17.0.9 %s\n" % ("e" * 64))
+        procs[-1].send_signal(signal.SIGKILL)
+        procs[-1].wait()
+        daemon()
+        assert ipam() == []
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                subprocess.run([berth, "--root", root, "poweroff"], capture_output=True,
+                               timeout=30)
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
+        holder.kill()
+        holder.wait()
+        shutil.rmtree(root, ignore_errors=True)
