@@ -533,6 +533,7 @@ def test_containers_reach_each_other_by_name(d):
         assert "%s\tbhost beta\n" % ipb in hosts, hosts
         # gone from the others' files when it stops; back when it starts again
         d.ok("stop", "-t", "0", "beta")
+        d.ok("wait", "beta")
         for src in ("alpha", "gamma"):
             assert "beta" not in d.ok("exec", src, "cat", "/etc/hosts")
         d.ok("start", "beta")
