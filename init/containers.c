@@ -30,6 +30,7 @@
 #define LOG_FILES 3
 
 struct ctr;
+struct ipt_pending;
 
 struct logpipe {
 	int kind; /* EV_CTR_LOG: first, the supervisor's event tag */
@@ -98,6 +99,7 @@ struct ctrs {
 	bool cgroup_ok;
 	char bridge_cidr[64];
 	uint16_t last_port;	/* the last ephemeral host port handed out */
+	struct ipt_pending *ipt_pending; /* iptables-restore removals running */
 	/* Removed containers, freed by ctrs_reclaim() once the supervisor's
 	 * batch of epoll events (which may still name them) is done. */
 	struct ctr *dead;
@@ -730,29 +732,151 @@ static void close_fds(int *fds, int n)
 	}
 }
 
-/* The rules of c's picked ports (st.ports) for a container at ip: in (add)
- * or out. Removal goes on port by port when the whole set fails (some
- * rule already gone, e.g. after a reboot), so no rule is left behind. */
-static int ports_apply(struct ctr *c, const char *ip, bool add, struct berr *e)
+/* ---- published ports' rules ----
+ *
+ * iptables-restore runs beside the supervisor's other work: a start's
+ * rules go in while the sandbox is set up (collected before the start is
+ * answered), an exit's come out while the loop carries on (the process is
+ * reaped with the other children). An addition first waits for the
+ * removals still running, so rules never go in before an older removal of
+ * the same rules. */
+struct ipt_pending {
+	struct ipt_job job;
+	char ip[16];
+	char *ports;	/* what it removes: to go on port by port if it fails */
+	/* answered once the rules are out (rm -f, wait of the container) */
+	struct waiter *waiters;
+	int exit_code;
+	struct ipt_pending *next;
+};
+
+static void notify_waiters(struct ctrs *cs, struct waiter *list, int exit_code);
+
+static int rules_text(const char *ports, const char *ip, bool add, char *buf, size_t size,
+		      struct berr *e)
 {
 	struct port_map m[PORTS_MAX];
-	char rules[PORTS_MAX * 400];
-	int n = port_list_parse(c->st.ports, m, PORTS_MAX);
+	int n = port_list_parse(ports, m, PORTS_MAX);
 
 	if (n == 0)
 		return 0;
-	if (port_rules(m, n, ip, BR_NAME, add, rules, sizeof(rules), e) < 0)
-		return berr_wrap(e, "%s published ports", add ? "add" : "remove");
-	if (ipt_restore(rules, e) == 0)
-		return 0;
-	if (!add) {
-		struct berr one;
-		for (int i = 0; i < n; i++) {
-			if (port_rules(&m[i], 1, ip, BR_NAME, false, rules, sizeof(rules), &one) == 0)
-				ipt_restore(rules, &one);
-		}
+	return port_rules(m, n, ip, BR_NAME, add, buf, size, e) < 0 ? -e->code : n;
+}
+
+/* A removal failed as a whole (some rule already gone, e.g. after a
+ * reboot): port by port, so no rule is left behind. */
+static void remove_one_by_one(const char *ports, const char *ip)
+{
+	struct port_map m[PORTS_MAX];
+	char rules[1024];
+	struct berr e;
+	int n = port_list_parse(ports, m, PORTS_MAX);
+
+	for (int i = 0; i < n; i++) {
+		if (port_rules(&m[i], 1, ip, BR_NAME, false, rules, sizeof(rules), &e) == 0)
+			ipt_restore(rules, &e);
 	}
-	return berr_wrap(e, "%s published ports", add ? "add" : "remove");
+}
+
+static void pending_done(struct ctrs *cs, struct ipt_pending *p, int status)
+{
+	struct berr e;
+
+	if (ipt_restore_collect(&p->job, status, &e) < 0) {
+		log_warn("network: remove published ports of %s: %s; one by one", p->ip, e.msg);
+		remove_one_by_one(p->ports, p->ip);
+	}
+	notify_waiters(cs, p->waiters, p->exit_code);
+	free(p->ports);
+	free(p);
+}
+
+/* Wait for the removals still running. */
+static void pending_drain(struct ctrs *cs)
+{
+	while (cs->ipt_pending) {
+		struct ipt_pending *p = cs->ipt_pending;
+
+		cs->ipt_pending = p->next;
+		pending_done(cs, p, wait_pid(p->job.pid));
+	}
+}
+
+/* A reaped child that was one of them? */
+static bool pending_reaped(struct ctrs *cs, pid_t pid, int status)
+{
+	for (struct ipt_pending **pp = &cs->ipt_pending; *pp; pp = &(*pp)->next) {
+		struct ipt_pending *p = *pp;
+
+		if (p->job.pid != pid)
+			continue;
+		*pp = p->next;
+		pending_done(cs, p, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		return true;
+	}
+	return false;
+}
+
+/* Start adding the rules of c's picked ports (c->st.ports) for a
+ * container at ip; job->pid stays -1 when there are none. */
+static int ports_add_start(struct ctrs *cs, struct ctr *c, const char *ip, struct ipt_job *job,
+			   struct berr *e)
+{
+	static char rules[PORTS_MAX * 400];
+	int n;
+
+	job->pid = -1;
+	job->out = -1;
+	n = rules_text(c->st.ports, ip, true, rules, sizeof(rules), e);
+	if (n <= 0)
+		return n < 0 ? berr_wrap(e, "add published ports") : 0;
+	pending_drain(cs);
+	if (ipt_restore_start(job, rules, e) < 0)
+		return berr_wrap(e, "add published ports");
+	return 0;
+}
+
+static int ports_add_finish(struct ipt_job *job, struct berr *e)
+{
+	int r;
+
+	if (job->pid < 0)
+		return 0;
+	r = ipt_restore_finish(job, e);
+	job->pid = -1;
+	return r < 0 ? berr_wrap(e, "add published ports") : 0;
+}
+
+/* Take the rules of ports (picked ports, as st.ports) for ip out, in the
+ * background; NULL when done already (or nothing to do). */
+static struct ipt_pending *ports_remove(struct ctrs *cs, const char *ports, const char *ip)
+{
+	static char rules[PORTS_MAX * 400];
+	struct ipt_pending *p;
+	struct berr e;
+	int n = rules_text(ports, ip, false, rules, sizeof(rules), &e);
+
+	if (n <= 0) {
+		if (n < 0)
+			log_err("network: remove published ports of %s: %s", ip, e.msg);
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p)
+		p->ports = strdup(ports);
+	if (!p || !p->ports || ipt_restore_start(&p->job, rules, &e) < 0) {
+		/* cannot run it in the background: here and now */
+		if (!p || !p->ports || ipt_restore(rules, &e) < 0)
+			remove_one_by_one(ports, ip);
+		if (p)
+			free(p->ports);
+		free(p);
+		return NULL;
+	}
+	snprintf(p->ip, sizeof(p->ip), "%s", ip);
+	p->next = cs->ipt_pending;
+	cs->ipt_pending = p;
+	return p;
 }
 
 /* The ephemeral port range, as Docker reads it. */
@@ -850,9 +974,11 @@ static int network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, 
 	return 0;
 }
 
-/* A bridge container's address and the veth set-up for sb_start(); a
+/* A bridge container's address and the veth set-up for sb_start(), its
+ * published ports' rules started in job (start_one collects them); a
  * no-op (l->ip empty) in the other modes. */
-static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, struct berr *e)
+static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l,
+			   struct ipt_job *job, struct berr *e)
 {
 	enum ctr_net mode;
 	const char *ref;
@@ -867,7 +993,7 @@ static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, s
 		c->st.ports[0] = '\0';
 		return -e->code;
 	}
-	if (ports_apply(c, l->ip, true, e) < 0) {
+	if (ports_add_start(cs, c, l->ip, job, e) < 0) {
 		struct berr ignored;
 
 		br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored);
@@ -881,8 +1007,10 @@ static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, s
 static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 {
 	struct br_lease lease = { 0 };
+	struct ipt_job job = { .pid = -1, .out = -1 };
 	struct spec_buf sp;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+	bool rules_failed = false;
 	pid_t pid;
 	int r;
 
@@ -896,7 +1024,7 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (mkdir_p(sp.upper, 0755) < 0 || mkdir_p(sp.work, 0700) < 0 ||
 	    mkdir_p(sp.rootfs, 0755) < 0)
 		return berr_set(e, errno, "create %s", sp.dir);
-	r = network_acquire(cs, c, &lease, e);
+	r = network_acquire(cs, c, &lease, &job, e);
 	if (r < 0)
 		goto fail;
 	if (lease.ip[0]) {
@@ -911,6 +1039,14 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	close_fds(&out[1], 1);
 	close_fds(&err[1], 1);
 	close_fds(&in[0], 1);
+	if (r == 0 && ports_add_finish(&job, e) < 0) {
+		/* it runs, its ports are not published: no start */
+		rules_failed = true;
+		kill(pid, SIGKILL);
+		wait_pid(pid);
+		sb_cleanup(&sp.spec);
+		r = -e->code;
+	}
 	if (r < 0)
 		goto fail;
 	if (c->logfd < 0)
@@ -948,8 +1084,8 @@ fail:
 	if (lease.ip[0]) {
 		struct berr ignored;
 
-		if (ports_apply(c, lease.ip, false, &ignored) < 0)
-			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+		if (!rules_failed && ports_add_finish(&job, &ignored) == 0)
+			ports_remove(cs, c->st.ports, lease.ip);
 		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored) < 0)
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
 		c->st.ports[0] = '\0';
@@ -1015,19 +1151,20 @@ static struct ctr *ctr_new(void)
 }
 
 /* A bridge container's address goes back when it stops running. */
-static void net_down(struct ctrs *cs, struct ctr *c)
+static struct ipt_pending *net_down(struct ctrs *cs, struct ctr *c)
 {
+	struct ipt_pending *p;
 	struct berr e;
 
 	if (!c->st.ip[0])
-		return;
-	if (ports_apply(c, c->st.ip, false, &e) < 0)
-		log_err("container %.12s: %s", c->cfg.id, e.msg);
+		return NULL;
+	p = ports_remove(cs, c->st.ports, c->st.ip);
 	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
 	hosts_remove(cs, c);
+	return p;
 }
 
 static void remove_ctr(struct ctrs *cs, struct ctr *c)
@@ -1087,9 +1224,12 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 {
 	struct spec_buf sp;
 	struct waiter *waiters;
+	struct ipt_pending *pend;
 	struct ctr *c;
 	int exit_code;
 
+	if (pending_reaped(cs, pid, status))
+		return true;
 	for (c = cs->list; c; c = c->next) {
 		if (c->st.status == CTR_RUNNING && c->st.pid == pid)
 			break;
@@ -1112,13 +1252,19 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	c->kill_at = 0;
 	build_spec(cs, c, &sp);
 	sb_cleanup(&sp.spec);
-	net_down(cs, c);
+	pend = net_down(cs, c);
 	save_state(cs, c);
 	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
 		 c->st.oom_killed ? " (OOM killed)" : "");
 	exit_code = c->st.exit_code;
 	waiters = c->waiters;
 	c->waiters = NULL;
+	/* Waiters (rm -f, wait) are answered once its rules are out. */
+	if (pend) {
+		pend->waiters = waiters;
+		pend->exit_code = exit_code;
+		waiters = NULL;
+	}
 	rearm(cs);
 	/* Remove before answering, so `rm -f` and `run --rm` return when it is gone. */
 	if (c->remove_when_dead || c->cfg.auto_remove) {

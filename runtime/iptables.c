@@ -31,9 +31,13 @@ int ipt_restore_start(struct ipt_job *job, const char *rules, struct berr *e)
 
 int ipt_restore_finish(struct ipt_job *job, struct berr *e)
 {
+	return ipt_restore_collect(job, wait_pid(job->pid), e);
+}
+
+int ipt_restore_collect(struct ipt_job *job, int r, struct berr *e)
+{
 	char msg[512];
 	ssize_t n = 0;
-	int r = wait_pid(job->pid);
 
 	if (r != 0 && job->out >= 0)
 		n = pread(job->out, msg, sizeof(msg) - 1, 0);

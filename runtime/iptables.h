@@ -22,6 +22,9 @@ struct ipt_job {
  * rest of boot), then collect its result. */
 int ipt_restore_start(struct ipt_job *job, const char *rules, struct berr *e);
 int ipt_restore_finish(struct ipt_job *job, struct berr *e);
+/* The result of a job whose process someone else reaped: r is its exit
+ * code (128 + signal), as wait_pid returns it. */
+int ipt_restore_collect(struct ipt_job *job, int r, struct berr *e);
 /* Both in one. */
 int ipt_restore(const char *rules, struct berr *e);
 
