@@ -677,3 +677,43 @@ def test_restarted_daemon_hands_out_no_address_twice():
         holder.kill()
         holder.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_failed_rules_undo_the_start():
+    """iptables-restore refusing a container's rules (here a stand-in that
+    refuses any DNAT): a clear error, and no process, veth, address or
+    rule is left of the start."""
+    import tempfile
+    fake = tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False)
+    fake.write('#!/bin/sh\nrules=$(cat)\ncase "$rules" in *DNAT*)\n'
+               '  echo "iptables-restore: line 2 failed" >&2; exit 1;;\nesac\n'
+               'printf "%s\\n" "$rules" | exec iptables-restore "$@"\n')
+    fake.close()
+    os.chmod(fake.name, 0o755)
+    os.environ["BERTH_IPTABLES_RESTORE"] = fake.name
+    try:
+        d = Daemon(os.path.dirname(D_BUILD[0]))
+    finally:
+        del os.environ["BERTH_IPTABLES_RESTORE"]
+    try:
+        d.import_busybox()
+        d.ok("run", "-d", "--name", "fine", "busybox", "sleep", "1000")  # no ports: fine
+        rc, out, err = d.cli("run", "-d", "--name", "pub", "-p", "8094:80", "busybox", "sleep",
+                             "1000")
+        assert rc == 125, (rc, out, err)
+        assert ("add published ports: iptables-restore exited 1: "
+                "iptables-restore: line 2 failed") in err, err
+        assert d.ok("inspect", "-f", "{{.State.Status}}", "pub").strip() == "created"
+        assert ipam_entries(d) == [ctr_ip(d, "fine")]
+        assert "DNAT" not in nat_rules(d)
+        for _ in range(50):
+            if len(veths(d)) == 1:
+                break
+            time.sleep(0.1)
+        assert len(veths(d)) == 1, veths(d)
+        assert d.ok("ps", "-q").split() == [d.ok("inspect", "-f", "{{.Id}}", "fine")[:12]]
+        d.ok("rm", "-f", "fine", "pub")
+        nothing_left(d)
+    finally:
+        d.stop()
+        os.unlink(fake.name)
