@@ -24,8 +24,9 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 class Appliance:
     instances = []
 
-    def __init__(self, build, name, extra_args=(), append="", http_port=0, mem=512):
+    def __init__(self, build, name, extra_args=(), append="", http_port=0, mem=512, hostfwd=()):
         self.build = build
+        self.hostfwd = list(hostfwd)  # more QEMU hostfwd rules (127.0.0.1 only)
         self.name = name
         self.extra_args = list(extra_args)
         self.append = append
@@ -49,6 +50,7 @@ class Appliance:
         env["BERTH_APPEND"] = ("loglevel=4 " + self.append).strip()
         env["BERTH_HTTP_PORT"] = str(self.http_port)
         env["BERTH_MEM"] = str(self.mem)
+        env["BERTH_HOSTFWD"] = ",".join(self.hostfwd)
         self.logf = open(self.log_path, "wb")
         self.t_start = time.monotonic()
         self.proc = subprocess.Popen(
