@@ -83,6 +83,7 @@ struct ctr {
 	bool start_when_dead;	/* restart */
 	struct waiter *waiters;
 	struct ctr_io io;
+	int hostsfd;		/* its /etc/hosts while on the bridge (O_APPEND) */
 	struct ctr *next;
 };
 
@@ -550,18 +551,32 @@ static void hosts_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t s
 	snprintf(buf, size, "%s/hosts", dir);
 }
 
-/* Write o's file in place (its container has it bind-mounted). */
+/* Write o's file in place (its container has it bind-mounted), through
+ * the descriptor held while it runs: one write per neighbour and start. */
 static void hosts_put(struct ctrs *cs, struct ctr *o, const char *text, size_t len, bool append)
 {
-	char path[600];
-	int fd;
+	(void)cs;
+	if (o->hostsfd < 0)
+		return;
+	if ((!append && ftruncate(o->hostsfd, 0) < 0) || write_all(o->hostsfd, text, len) < 0)
+		log_warn("container %.12s: update /etc/hosts: %s", o->cfg.id, strerror(errno));
+}
 
-	hosts_path(cs, o, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | (append ? O_APPEND : O_TRUNC));
-	if (fd < 0 || write_all(fd, text, len) < 0)
-		log_warn("container %.12s: update %s: %s", o->cfg.id, path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+static void hosts_open(struct ctrs *cs, struct ctr *c)
+{
+	char path[600];
+
+	hosts_path(cs, c, path, sizeof(path));
+	c->hostsfd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (c->hostsfd < 0)
+		log_warn("container %.12s: open %s: %s", c->cfg.id, path, strerror(errno));
+}
+
+static void hosts_close(struct ctr *c)
+{
+	if (c->hostsfd >= 0)
+		close(c->hostsfd);
+	c->hostsfd = -1;
 }
 
 /* c now runs on the bridge: its line into every other one's file. */
@@ -1073,8 +1088,10 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	memcpy(c->st.mac, lease.mac, sizeof(c->st.mac));
 	c->st.ip_prefix = lease.prefix;
 	save_state(cs, c);
-	if (c->st.ip[0])
+	if (c->st.ip[0]) {
+		hosts_open(cs, c);
 		hosts_add(cs, c);
+	}
 	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
 	return 0;
 fail:
@@ -1132,6 +1149,7 @@ static void ctr_free(struct ctr *c)
 		close(c->logfd);
 	if (c->io.stdin_w.fd >= 0)
 		close(c->io.stdin_w.fd);
+	hosts_close(c);
 	ctr_config_free(&c->cfg);
 	free(c);
 }
@@ -1143,6 +1161,7 @@ static struct ctr *ctr_new(void)
 	if (!c)
 		return NULL;
 	c->logfd = -1;
+	c->hostsfd = -1;
 	c->out.fd = c->err.fd = -1;
 	c->io.in = (struct att_end){ EV_CTR_ATTACH, ATT_IN, -1, c };
 	c->io.out = (struct att_end){ EV_CTR_ATTACH, ATT_OUT, -1, c };
@@ -1163,6 +1182,7 @@ static struct ipt_pending *net_down(struct ctrs *cs, struct ctr *c)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
+	hosts_close(c);
 	hosts_remove(cs, c);
 	return p;
 }
