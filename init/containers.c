@@ -1279,11 +1279,23 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	exit_code = c->st.exit_code;
 	waiters = c->waiters;
 	c->waiters = NULL;
-	/* Waiters (rm -f, wait) are answered once its rules are out. */
+	/* rm -f is answered once its rules are out too (a later start waits
+	 * for that anyway); wait (run's too) right away, with the exit code. */
 	if (pend) {
-		pend->waiters = waiters;
+		struct waiter **wp = &waiters;
+
 		pend->exit_code = exit_code;
-		waiters = NULL;
+		while (*wp) {
+			struct waiter *w = *wp;
+
+			if (w->text) {
+				*wp = w->next;
+				w->next = pend->waiters;
+				pend->waiters = w;
+			} else {
+				wp = &w->next;
+			}
+		}
 	}
 	rearm(cs);
 	/* Remove before answering, so `rm -f` and `run --rm` return when it is gone. */

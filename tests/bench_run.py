@@ -146,6 +146,23 @@ def main():
         first, last = statistics.median(row[:10]), statistics.median(row[-10:])
         procs = subprocess.run(["pgrep", "-P", str(d.proc.pid)], capture_output=True,
                                text=True).stdout.split()
+        # The same question with the machine's load taken out: a second
+        # daemon holding 10 such containers, and starts (run -d -p, then
+        # rm -f) on it and on the one holding 100, alternately.
+        small = Daemon(build, parent="/dev/shm")
+        try:
+            small.import_busybox()
+            for i in range(10):
+                small.ok("run", "-d", "--name", "idle%d" % i, "-p", "%d:80" % (20000 + i),
+                         "busybox", "sleep", "100000")
+            at10, at100 = [], []
+            for k in range(a.n):
+                for daemon, out in ((small, at10), (d, at100)):
+                    out += timed([daemon.berth, "--root", daemon.root, "run", "-d", "--name",
+                                  "probe%d" % k, "-p", "19000:80", "busybox", "sleep", "1000"], 1)
+                    daemon.ok("rm", "-f", "probe%d" % k)
+        finally:
+            small.stop()
         m = {k: statistics.median(v) for k, v in (("berth", berth), ("crun", crun),
                                                    ("runc", runc))}
         lines = [
@@ -167,6 +184,11 @@ def main():
             "| median of the first 10 | %.1f |" % first,
             "| median of the last 10 | %.1f (%+.0f %%; %d nat rules by then) |" % (
                 last, (last - first) / first * 100, nrules),
+            "| interleaved: one more start beside 10 such containers (n=%d) | %.1f |" % (
+                a.n, statistics.median(at10)),
+            "| interleaved: one more start beside 100 (n=%d) | %.1f (%+.0f %%) |" % (
+                a.n, statistics.median(at100),
+                (statistics.median(at100) - statistics.median(at10)) / statistics.median(at10) * 100),
             "",
             "| supervisor (`berth daemon`) RSS | KiB |",
             "|---|---|",

@@ -391,6 +391,11 @@ def test_crashed_container_leaves_no_rules(d):
     pid = int(d.ok("inspect", "-f", "{{.State.Pid}}", "crash"))
     os.kill(pid, 9)
     assert d.ok("wait", "crash").strip() == "137"
+    # (wait answers with the exit code; the rules come out in the background)
+    for _ in range(50):
+        if "DNAT" not in nat_rules(d):
+            break
+        time.sleep(0.05)
     assert "DNAT" not in nat_rules(d)
     assert ip not in d.netexec("iptables", "-t", "nat", "-S", "POSTROUTING")
     assert ip not in d.netexec("iptables", "-S", "BERTH-FORWARD")
