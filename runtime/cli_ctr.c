@@ -187,15 +187,11 @@ int cli_ps(const char *root, int argc, char **argv)
 		if (proto_split(l, w, 8, &e) != 8)
 			continue;
 		/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints them */
-		for (char *save = NULL, *spec = strtok_r(w[7], ",", &save); spec;
-		     spec = strtok_r(NULL, ",", &save)) {
-			struct port_map pm;
-			char one[64];
-			if (port_parse(spec, &pm, &e) < 0)
-				continue;
-			port_format(&pm, one, sizeof(one));
-			snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports), "%s%s",
-				 ports[0] ? ", " : "", one);
+		{
+			struct port_map pm[PORTS_MAX];
+			int np = port_list_parse(w[7], pm, PORTS_MAX);
+
+			port_list_format(pm, np, ports, sizeof(ports));
 		}
 		if (!all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
 			continue;

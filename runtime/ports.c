@@ -244,6 +244,32 @@ int port_rules(const struct port_map *v, int n, const char *ctr_ip, const char *
 	return put(buf, size, &off, e, "COMMIT\n");
 }
 
+void port_list_format(const struct port_map *v, int n, char *buf, size_t size)
+{
+	size_t off = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (int i = 0, j; i < n && off < size; i = j) {
+		int k;
+
+		for (j = i + 1; j < n && v[j].udp == v[i].udp && strcmp(v[j].ip, v[i].ip) == 0 &&
+				v[j].host == v[j - 1].host + 1 && v[j].ctr == v[j - 1].ctr + 1;
+		     j++)
+			;
+		if (j - i == 1)
+			k = snprintf(buf + off, size - off, "%s%s:%u->%u/%s", off ? ", " : "", v[i].ip,
+				     v[i].host, v[i].ctr, v[i].udp ? "udp" : "tcp");
+		else
+			k = snprintf(buf + off, size - off, "%s%s:%u-%u->%u-%u/%s", off ? ", " : "",
+				     v[i].ip, v[i].host, v[j - 1].host, v[i].ctr, v[j - 1].ctr,
+				     v[i].udp ? "udp" : "tcp");
+		if (k < 0)
+			break;
+		off += (size_t)k;
+	}
+}
+
 int port_list_parse(const char *text, struct port_map *v, int max)
 {
 	char item[64];

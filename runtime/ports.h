@@ -64,6 +64,10 @@ int port_pick(struct port_map *p, const struct port_map *taken, int n, uint16_t 
 int port_rules(const struct port_map *v, int n, const char *ctr_ip, const char *bridge, bool add,
 	       char *buf, size_t size, struct berr *e);
 
+/* Picked maps as `docker ps` shows them: "0.0.0.0:8080->80/tcp, ...",
+ * runs of consecutive ports as one range ("0.0.0.0:8000-8002->80-82/tcp"). */
+void port_list_format(const struct port_map *v, int n, char *buf, size_t size);
+
 /* Comma-joined canonical specs (as a container's state keeps its picked
  * ports) into v[max]; malformed items are skipped. Returns the count. */
 int port_list_parse(const char *text, struct port_map *v, int max);

@@ -424,6 +424,9 @@ def test_port_ranges(d):
         assert sorted(d.ok("port", "rng").splitlines()) == sorted([
             "80/tcp -> 0.0.0.0:8000", "81/tcp -> 0.0.0.0:8001", "82/tcp -> 0.0.0.0:8002",
             "80/udp -> 127.0.0.1:8100", "81/udp -> 127.0.0.1:8101", "90/tcp -> 0.0.0.0:9000"])
+        # docker ps shows runs of ports as ranges
+        assert d.ok("ps", "--format", "{{.Names}} {{.Ports}}").strip() == \
+            "rng 0.0.0.0:8000-8002->80-82/tcp, 127.0.0.1:8100-8101->80-81/udp, 0.0.0.0:9000->90/tcp"
         # a host range for one container port: the first free one of it
         d.ok("run", "-d", "--name", "rng2", "-p", "9000-9010:90", "busybox", "sleep", "1000")
         assert d.ok("port", "rng2").strip() == "90/tcp -> 0.0.0.0:9001"

@@ -259,6 +259,25 @@ static void test_list(void **state)
 	assert_int_equal(port_list_parse("1:1,2:2,3:3", v, 2), 2);
 }
 
+static void test_list_format(void **state)
+{
+	struct port_map v[8];
+	char buf[256], small[20];
+	int n = port_list_parse("0.0.0.0:8000:80/tcp,0.0.0.0:8001:81/tcp,0.0.0.0:8002:82/tcp,"
+				"127.0.0.1:8003:83/tcp,127.0.0.1:8004:84/udp,0.0.0.0:9000:90/tcp,"
+				"0.0.0.0:9002:91/tcp",
+				v, 8);
+
+	assert_int_equal(n, 7);
+	port_list_format(v, n, buf, sizeof(buf));
+	assert_string_equal(buf, "0.0.0.0:8000-8002->80-82/tcp, 127.0.0.1:8003->83/tcp, "
+				 "127.0.0.1:8004->84/udp, 0.0.0.0:9000->90/tcp, 0.0.0.0:9002->91/tcp");
+	port_list_format(v, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	port_list_format(v, n, small, sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +288,7 @@ int main(void)
 		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_list_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
