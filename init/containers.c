@@ -2066,14 +2066,6 @@ static void load_existing(struct ctrs *cs)
 		cs->list = c;
 	}
 	closedir(d);
-	/* Addresses of containers that are gone (a crash between taking an
-	 * address and recording it) go back too. */
-	{
-		struct berr e;
-
-		if (br_prune(cs->root, cs->bridge_cidr, ipam_keep, cs, &e) < 0)
-			log_err("network: %s", e.msg);
-	}
 }
 
 static bool prepare_cgroups(struct ctrs *cs)
@@ -2104,7 +2096,14 @@ static bool prepare_cgroups(struct ctrs *cs)
 
 void ctrs_set_bridge(struct ctrs *cs, const char *cidr)
 {
+	struct berr e;
+
 	snprintf(cs->bridge_cidr, sizeof(cs->bridge_cidr), "%s", cidr);
+	/* Addresses of containers that are gone or no longer run (a crash
+	 * between taking an address and recording it; containers an earlier
+	 * supervisor ran) go back. */
+	if (br_prune(cs->root, cs->bridge_cidr, ipam_keep, cs, &e) < 0)
+		log_err("network: %s", e.msg);
 }
 
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl)

@@ -257,9 +257,11 @@ int daemon_main(int argc, char **argv)
 			root = argv[i] + 7;
 		else if (strcmp(argv[i], "--debug") == 0)
 			log_set_debug(1);
+		else if (strcmp(argv[i], "--bridge") == 0 && i + 1 < argc)
+			opts.bridge_cidr = argv[++i]; /* dockerd's --bip */
 		else {
 			fprintf(stderr, "berth daemon: unknown option \"%s\"\n"
-					"usage: berth daemon --root DIR [--debug]\n",
+					"usage: berth daemon --root DIR [--bridge ADDR/PREFIX] [--debug]\n",
 				argv[i]);
 			return 2;
 		}

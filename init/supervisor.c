@@ -16,6 +16,7 @@
 #include "control.h"
 #include "timeline.h"
 #include "watchdog.h"
+#include "../runtime/bridge.h"
 #include "../runtime/log.h"
 #include "../runtime/util.h"
 #include "../runtime/version.h"
@@ -267,8 +268,8 @@ int sup_run(const struct sup_opts *o)
 	if (ctl_open(&s.ctl, o->root, s.epfd, EV_CONTROL, EV_REPLY, &e) < 0)
 		log_err("control FIFO: %s; only signals can reach berth", e.msg);
 	s.ctrs = ctrs_open(o->root, o->pid1, s.epfd, &s.ctl);
-	if (s.ctrs && o->bridge_cidr)
-		ctrs_set_bridge(s.ctrs, o->bridge_cidr);
+	if (s.ctrs)
+		ctrs_set_bridge(s.ctrs, o->bridge_cidr ? o->bridge_cidr : BR_DEFAULT_CIDR);
 	if (o->console) {
 		s.con.fd = o->console->timerfd;
 		watch(&s, s.con.fd, &s.con);

@@ -725,3 +725,34 @@ def test_failed_rules_undo_the_start():
     finally:
         d.stop()
         os.unlink(fake.name)
+
+
+def test_exhausted_subnet():
+    """A /29 bridge (`berth daemon --bridge`, dockerd's --bip) has five
+    addresses for containers: the sixth container gets a clear error and
+    leaves no veth, rule or address; one removed, it starts."""
+    d = Daemon(os.path.dirname(D_BUILD[0]), args=["--bridge", "172.30.0.1/29"])
+    try:
+        d.import_busybox()
+        for i in range(5):
+            d.ok("run", "-d", "--name", "s%d" % i, "busybox", "sleep", "1000")
+        ips = sorted(d.ok("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "s%d" % i).strip()
+                     for i in range(5))
+        assert ips == ["172.30.0.%d" % k for k in range(2, 7)], ips
+        assert "inet 172.30.0.1/29" in d.netexec("ip", "addr", "show", "berth0")
+        rc, out, err = d.cli("run", "-d", "--name", "s5", "-p", "8095:80", "busybox", "sleep",
+                             "1000")
+        assert rc == 125, (rc, out, err)
+        assert "address: no free address left in 172.30.0.0/29" in err, err
+        assert "DNAT" not in d.netexec("iptables", "-t", "nat", "-S", "BERTH")
+        assert len(VETH.findall(d.netexec("ip", "-o", "link"))) == 5
+        path = os.path.join(d.root, "run/berth/network/ipam")
+        assert open(path).read().splitlines()[0] == "subnet 172.30.0.1/29"
+        assert len(open(path).read().splitlines()) == 6
+        d.ok("rm", "-f", "s3")
+        d.ok("start", "s5")
+        assert d.ok("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "s5").strip() in ips
+        assert d.ok("port", "s5").strip() == "80/tcp -> 0.0.0.0:8095"
+        d.ok("rm", "-f", "s0", "s1", "s2", "s4", "s5")
+    finally:
+        d.stop()
