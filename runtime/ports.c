@@ -82,8 +82,7 @@ int port_parse(const char *spec, struct port_map *p, struct berr *e)
 	if (parse_range(c2 ? c2 + 1 : spec, end - (c2 ? c2 + 1 : spec), &p->ctr, &p->ctr_end) < 0)
 		return berr_msg(e, EINVAL, "port \"%s\": bad container port", spec);
 	/* Docker: ranges of different sizes only as "any of these host ports" */
-	if (p->host && p->ctr_end != p->ctr &&
-	    p->host_end - p->host != p->ctr_end - p->ctr)
+	if (p->host && p->ctr_end != p->ctr && p->host_end - p->host != p->ctr_end - p->ctr)
 		return berr_msg(e, EINVAL,
 				"port \"%s\": invalid ranges specified for container and host "
 				"Ports: %.*s and %.*s",
@@ -91,8 +90,7 @@ int port_parse(const char *spec, struct port_map *p, struct berr *e)
 	return 0;
 }
 
-int port_expand(const struct port_map *p, struct port_map *out, int max, int *n,
-		struct berr *e)
+int port_expand(const struct port_map *p, struct port_map *out, int max, int *n, struct berr *e)
 {
 	int count = p->ctr_end - p->ctr + 1;
 
@@ -141,8 +139,7 @@ bool port_conflict(const struct port_map *a, const struct port_map *b)
 		strcmp(b->ip, "0.0.0.0") == 0);
 }
 
-static bool port_taken(const struct port_map *p, uint16_t port, const struct port_map *taken,
-		       int n)
+static bool port_taken(const struct port_map *p, uint16_t port, const struct port_map *taken, int n)
 {
 	struct port_map one = *p;
 
@@ -154,8 +151,8 @@ static bool port_taken(const struct port_map *p, uint16_t port, const struct por
 	return false;
 }
 
-int port_pick(struct port_map *p, const struct port_map *taken, int n, uint16_t lo,
-	      uint16_t hi, uint16_t *last, struct berr *e)
+int port_pick(struct port_map *p, const struct port_map *taken, int n, uint16_t lo, uint16_t hi,
+	      uint16_t *last, struct berr *e)
 {
 	if (p->host) {
 		for (unsigned port = p->host; port <= p->host_end; port++) {
@@ -190,7 +187,7 @@ int port_pick(struct port_map *p, const struct port_map *taken, int n, uint16_t 
 }
 
 static int put(char *buf, size_t size, size_t *off, struct berr *e, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 static int put(char *buf, size_t size, size_t *off, struct berr *e, const char *fmt, ...)
 {
@@ -237,7 +234,8 @@ int port_rules(const struct port_map *v, int n, const char *ctr_ip, const char *
 		const char *proto = v[i].udp ? "udp" : "tcp";
 
 		if (put(buf, size, &off, e,
-			"%s BERTH-FORWARD -d %s/32 ! -i %s -o %s -p %s -m %s --dport %u -j ACCEPT\n",
+			"%s BERTH-FORWARD -d %s/32 ! -i %s -o %s -p %s -m %s --dport %u -j "
+			"ACCEPT\n",
 			op, ctr_ip, bridge, bridge, proto, proto, v[i].ctr) < 0)
 			return -e->code;
 	}
@@ -258,8 +256,8 @@ void port_list_format(const struct port_map *v, int n, char *buf, size_t size)
 		     j++)
 			;
 		if (j - i == 1)
-			k = snprintf(buf + off, size - off, "%s%s:%u->%u/%s", off ? ", " : "", v[i].ip,
-				     v[i].host, v[i].ctr, v[i].udp ? "udp" : "tcp");
+			k = snprintf(buf + off, size - off, "%s%s:%u->%u/%s", off ? ", " : "",
+				     v[i].ip, v[i].host, v[i].ctr, v[i].udp ? "udp" : "tcp");
 		else
 			k = snprintf(buf + off, size - off, "%s%s:%u-%u->%u-%u/%s", off ? ", " : "",
 				     v[i].ip, v[i].host, v[j - 1].host, v[i].ctr, v[j - 1].ctr,

@@ -29,9 +29,9 @@
 #define PORTS_TEXT_MAX (PORTS_MAX * 32 + 1)
 
 struct port_map {
-	char ip[16];		/* host address, "0.0.0.0" = all */
-	uint16_t host, host_end;/* host range; 0, 0 = any ephemeral port */
-	uint16_t ctr, ctr_end;	/* container range, 1..65535 */
+	char ip[16];		 /* host address, "0.0.0.0" = all */
+	uint16_t host, host_end; /* host range; 0, 0 = any ephemeral port */
+	uint16_t ctr, ctr_end;	 /* container range, 1..65535 */
 	bool udp;
 };
 
@@ -42,8 +42,7 @@ int port_parse(const char *spec, struct port_map *p, struct berr *e);
 /* One map per container port into out[max]; *n gets the count. A host
  * range with one container port stays a range (any one of it). -E2BIG
  * beyond max. */
-int port_expand(const struct port_map *p, struct port_map *out, int max, int *n,
-		struct berr *e);
+int port_expand(const struct port_map *p, struct port_map *out, int max, int *n, struct berr *e);
 /* "0.0.0.0:8080->80/tcp", as `docker ps` prints one picked port. */
 void port_format(const struct port_map *p, char *buf, size_t size);
 /* The canonical spec "IP:HOST:CTR/PROTO" (each may be a range, HOST may be
@@ -56,8 +55,8 @@ bool port_conflict(const struct port_map *a, const struct port_map *b);
  * port, the first free one of its range, or for an ephemeral one the next
  * free port of [lo, hi] after *last (as Docker's allocator, which then
  * moves *last on). -EADDRINUSE with Docker's message when there is none. */
-int port_pick(struct port_map *p, const struct port_map *taken, int n, uint16_t lo,
-	      uint16_t hi, uint16_t *last, struct berr *e);
+int port_pick(struct port_map *p, const struct port_map *taken, int n, uint16_t lo, uint16_t hi,
+	      uint16_t *last, struct berr *e);
 
 /* The rules for picked maps v[n] of the container at ctr_ip behind
  * bridge: add (-A) or delete (-D). -ENOSPC if buf is too small. */
