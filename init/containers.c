@@ -1,4 +1,5 @@
 #include "containers.h"
+#include "datadisk.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "../runtime/ports.h"
 #include "../runtime/sandbox.h"
 #include "../runtime/tty.h"
+#include "../runtime/volume.h"
 #include "../runtime/util.h"
 
 #define LOG_MAX_BYTES (10 << 20)
@@ -79,6 +81,8 @@ struct ctr {
 	uint64_t kill_at;	/* monotonic deadline for SIGKILL, 0 = none */
 	bool remove_when_dead;
 	bool start_when_dead;	/* restart */
+	bool remove_volumes;	/* rm -v: its anonymous volumes go too */
+	bool log_failing;	/* a log write failed: reported once */
 	struct waiter *waiters;
 	struct ctr_io io;
 	struct ctr *next;
@@ -109,12 +113,23 @@ static int64_t real_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+/* Which disk ran out, for errors of Berth's own writes. */
+static const char *full_hint(const struct ctrs *cs, int err)
+{
+	if (err != ENOSPC && err != EDQUOT)
+		return "";
+	if (!cs->pid1)
+		return " (the disk holding the root directory is full)";
+	return dd_mounted() ? " (the data disk " DATA_DIR " is full)" : " (/run is full)";
+}
+
 static void save_state(struct ctrs *cs, struct ctr *c)
 {
 	struct berr e;
 
 	if (ctr_state_save(cs->root, c->cfg.id, &c->st, &e) < 0)
-		log_err("container %.12s: %s", c->cfg.id, e.msg);
+		log_err("container %.12s: %s%s; its previous state is kept", c->cfg.id, e.msg,
+			full_hint(cs, e.code));
 }
 
 /* ---- lookup ---- */
@@ -234,10 +249,20 @@ static void log_line(struct ctrs *cs, struct ctr *c, const char *stream, const c
 		memcpy(line + parts[0].l, text, len);
 		line[total - 1] = '\n';
 		if (write_all(c->logfd, line, total) < 0) {
-			log_err("container %.12s: write log: %s", c->cfg.id, strerror(errno));
+			int err = errno;
+
+			/* No half lines: cut what got out. */
+			if (ftruncate(c->logfd, c->logsize) < 0)
+				log_debug("container %.12s: truncate log: %s", c->cfg.id, strerror(errno));
+			if (!c->log_failing)
+				log_err("container %.12s: write log %s/run/berth/logs/%s.log: %s%s; "
+					"dropping its output until there is room",
+					c->cfg.id, cs->root, c->cfg.id, strerror(err), full_hint(cs, err));
+			c->log_failing = true;
 			return;
 		}
 	}
+	c->log_failing = false;
 	c->logsize += total;
 	if (c->logsize > LOG_MAX_BYTES)
 		log_rotate(cs, c);
@@ -548,7 +573,8 @@ static void build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 		sp->lower[n++] = *l;
 	for (int i = 0; i < k->nmounts && i < (int)ARRAY_SIZE(sp->mounts); i++)
 		sp->mounts[i] = (struct sb_mount){ k->mounts[i].source, k->mounts[i].target,
-						   k->mounts[i].read_only };
+						   k->mounts[i].read_only,
+						   k->mounts[i].name && !k->mounts[i].nocopy };
 	sp->spec = (struct sb_spec){
 		.id = k->id,
 		.hostname = k->hostname && *k->hostname ? k->hostname : NULL,
@@ -875,6 +901,25 @@ static void net_down(struct ctrs *cs, struct ctr *c)
 	c->st.ip_prefix = 0;
 }
 
+/* c's anonymous volumes that no other container uses (c is off the list). */
+static void remove_anon_volumes(struct ctrs *cs, struct ctr *c)
+{
+	for (int i = 0; i < c->cfg.nmounts; i++) {
+		const struct ctr_mount *m = &c->cfg.mounts[i];
+		bool used = false;
+		struct berr e;
+
+		if (!m->anonymous || !m->name)
+			continue;
+		for (struct ctr *o = cs->list; o && !used; o = o->next) {
+			for (int k = 0; k < o->cfg.nmounts && !used; k++)
+				used = o->cfg.mounts[k].name && strcmp(o->cfg.mounts[k].name, m->name) == 0;
+		}
+		if (!used && vol_remove(cs->root, m->name, &e) < 0 && e.code != ENOENT)
+			log_err("container %.12s: %s", c->cfg.id, e.msg);
+	}
+}
+
 static void remove_ctr(struct ctrs *cs, struct ctr *c)
 {
 	char dir[512], log[600], old[620];
@@ -893,6 +938,9 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 		unlink(old);
 	}
 	remove_tree(dir);
+	/* rm -v and --rm take the anonymous volumes along, as Docker's. */
+	if (c->remove_volumes || c->cfg.auto_remove)
+		remove_anon_volumes(cs, c);
 	log_info("container %.12s (%s): removed", c->cfg.id, c->cfg.name);
 	c->next = cs->dead;
 	cs->dead = c;
@@ -1229,14 +1277,16 @@ static int add_waiter(struct ctr *c, const char *path, const char *text)
 static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
 		    int *status, bool *deferred)
 {
-	bool force = false;
+	bool force = false, volumes = false;
 	int i = 1;
 
 	for (; i < req->argc && req->argv[i][0] == '-'; i++) {
 		if (strcmp(req->argv[i], "-f") == 0 || strcmp(req->argv[i], "--force") == 0)
 			force = true;
 		else if (strcmp(req->argv[i], "-v") == 0 || strcmp(req->argv[i], "--volumes") == 0)
-			; /* no anonymous volumes yet */
+			volumes = true;
+		else if (strcmp(req->argv[i], "-fv") == 0 || strcmp(req->argv[i], "-vf") == 0)
+			force = volumes = true;
 		else {
 			reply_error(r, "rm: unknown flag: %s", req->argv[i]);
 			*status = 1;
@@ -1255,6 +1305,7 @@ static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 			*status = 1;
 			continue;
 		}
+		c->remove_volumes |= volumes;
 		if (c->st.status == CTR_RUNNING) {
 			if (!force) {
 				reply_error(r,
@@ -1474,6 +1525,33 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 
 /* ---- startup, shutdown ---- */
 
+/* A container that was running under an earlier supervisor. PID 1 starts
+ * once per boot, so for it the container is from an earlier boot: its
+ * process, veth, rules and cgroup died with that boot and only the address
+ * in the IPAM file is left to give back. A daemon restarted on the same
+ * host undoes its rules too. */
+static void mark_stale(struct ctrs *cs, struct ctr *c)
+{
+	struct berr e;
+
+	c->st.status = CTR_EXITED;
+	c->st.exit_code = 255;
+	c->st.pid = 0;
+	if (!c->st.finished_ns)
+		c->st.finished_ns = real_ns();
+	snprintf(c->st.error, sizeof(c->st.error), "%s",
+		 cs->pid1 ? "the system rebooted while it ran" : "supervisor restarted");
+	if (!cs->pid1) {
+		net_down(cs, c);
+	} else if (c->st.ip[0]) {
+		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
+			log_warn("container %.12s: %s", c->cfg.id, e.msg);
+		c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
+		c->st.ip_prefix = 0;
+	}
+	save_state(cs, c);
+}
+
 static void load_existing(struct ctrs *cs)
 {
 	char dir[600];
@@ -1500,15 +1578,8 @@ static void load_existing(struct ctrs *cs)
 			free(c);
 			continue;
 		}
-		if (c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING) {
-			/* Its process belonged to an earlier supervisor. */
-			c->st.status = CTR_EXITED;
-			c->st.exit_code = 255;
-			c->st.pid = 0;
-			snprintf(c->st.error, sizeof(c->st.error), "supervisor restarted");
-			net_down(cs, c);
-			save_state(cs, c);
-		}
+		if (c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING)
+			mark_stale(cs, c);
 		c->next = cs->list;
 		cs->list = c;
 	}
@@ -1610,5 +1681,11 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 				save_state(cs, c);
 			}
 		}
+	}
+	/* The logs live on /data when there is one: close them so it can go. */
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (c->logfd >= 0)
+			close(c->logfd);
+		c->logfd = -1;
 	}
 }

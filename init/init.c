@@ -21,6 +21,7 @@
 
 #include "cmdline.h"
 #include "console.h"
+#include "datadisk.h"
 #include "hostnet.h"
 #include "modules.h"
 #include "mounts.h"
@@ -218,6 +219,8 @@ int init_main(int argc, char **argv)
 		/* Phase 4: lo, eth0, bridge berth0 and its NAT rules. */
 		hostnet_setup(&params);
 		timeline_mark("network");
+		/* Phase 4b: the data disk at /data, state and logs bound onto it. */
+		dd_setup(params.data);
 	} else {
 		cmdline_defaults(&params);
 	}

@@ -13,6 +13,7 @@
 
 #include "cgroup.h"
 #include "cli_ctr.h"
+#include "cli_volume.h"
 #include "client.h"
 #include "container.h"
 #include "image.h"
@@ -236,29 +237,6 @@ static int caps_from_opts(const struct run_opts *o, uint64_t *caps)
 	return 0;
 }
 
-static int parse_volume(const char *spec, struct ctr_mount *m)
-{
-	char buf[4096];
-	char *first, *second, *mode;
-
-	snprintf(buf, sizeof(buf), "%s", spec);
-	first = buf;
-	second = strchr(first, ':');
-	if (!second)
-		return -1; /* anonymous volumes come with the data disk */
-	*second++ = '\0';
-	mode = strchr(second, ':');
-	if (mode)
-		*mode++ = '\0';
-	if (first[0] != '/' || second[0] != '/' || (mode && strcmp(mode, "ro") != 0 &&
-						   strcmp(mode, "rw") != 0))
-		return -1;
-	m->source = strdup(first);
-	m->target = strdup(second);
-	m->read_only = mode && strcmp(mode, "ro") == 0;
-	return m->source && m->target ? 0 : -1;
-}
-
 static int make_config(const char *root, const struct run_opts *o, const char *image, int argc,
 		       char **argv, struct ctr_config *c)
 {
@@ -321,18 +299,12 @@ static int make_config(const char *root, const struct run_opts *o, const char *i
 	c->stop_timeout = o->stop_timeout > 0 ? o->stop_timeout : 10;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->created_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-	img_info_free(&info);
-	if (caps_from_opts(o, &c->caps) < 0)
+	if (caps_from_opts(o, &c->caps) < 0 ||
+	    cli_volume_mounts(root, o->volumes.v, o->volumes.n, info.config.volumes, c) < 0) {
+		img_info_free(&info);
 		return 125;
-	c->mounts = calloc(o->volumes.n + 1, sizeof(*c->mounts));
-	for (int i = 0; c->mounts && i < o->volumes.n; i++) {
-		if (parse_volume(o->volumes.v[i], &c->mounts[i]) < 0) {
-			fprintf(stderr, "berth: invalid volume %s: want /HOST:/CONTAINER[:ro]\n",
-				o->volumes.v[i]);
-			return 125;
-		}
-		c->nmounts++;
 	}
+	img_info_free(&info);
 	return 0;
 }
 
@@ -594,7 +566,7 @@ int cli_run(const char *root, int argc, char **argv)
 		printf("Usage: berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
 		       "  -d, --detach  -i, --interactive  -t, --tty  --name NAME  --rm\n"
 		       "  -e KEY=VAL  --env-file FILE  -w DIR\n"
-		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST:/CTR[:ro]\n"
+		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST|NAME:/CTR[:ro]  -v /CTR\n"
 		       "  -m BYTES  --memory-swap BYTES  --cpus N  -c SHARES  --pids-limit N\n"
 		       "  -p [IP:]HOSTPORT:CTRPORT[/udp]\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
