@@ -312,6 +312,7 @@ int cli_volume_mounts(const char *root, char *const *specs, int n, char *const *
 {
 	int nimg = 0;
 	struct vol_spec *v = malloc(sizeof(*v));
+	struct strv targets = { 0 };
 	struct berr e;
 	int r = 0;
 
@@ -328,8 +329,17 @@ int cli_volume_mounts(const char *root, char *const *specs, int n, char *const *
 		if (vol_spec_parse(specs[i], v, &e) < 0) {
 			fprintf(stderr, "berth: %s\n", e.msg);
 			r = -1;
+			break;
 		}
+		for (int k = 0; k < targets.n; k++) {
+			if (strcmp(targets.v[k], v->target) == 0) {
+				fprintf(stderr, "berth: Duplicate mount point: %s\n", v->target);
+				r = -1;
+			}
+		}
+		strv_add(&targets, v->target);
 	}
+	strv_free(&targets);
 	for (int i = 0; i < n && r == 0; i++) {
 		vol_spec_parse(specs[i], v, &e);
 		if (v->kind == VOL_BIND)

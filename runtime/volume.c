@@ -83,7 +83,7 @@ int vol_spec_parse(const char *spec, struct vol_spec *v, struct berr *e)
 		dst = part[1];
 		mode = n == 3 ? part[2] : NULL;
 	}
-	if (n > 1 && !*src)
+	if (n > 1 && !*src && dst != part[0])
 		return berr_msg(e, EINVAL, "invalid volume specification: '%s'", spec);
 	if (dst[0] != '/')
 		return berr_msg(e, EINVAL,
