@@ -196,7 +196,11 @@ def test_vol_copy_up_cannot_leave_the_image(d):
     # /link/. is the image's /etc: copied from there, not from the host's
     out = d.ok("run", "--rm", "-v", "esc2:/link/.", "volimg", "ls", "/etc")
     assert "passwd" in out.split() and "debian_version" not in out.split(), out
-    assert sorted(os.listdir(os.path.join(vol_dir(d), "esc2/_data"))) == ["group", "passwd"]
+    got = set(os.listdir(os.path.join(vol_dir(d), "esc2/_data")))
+    # the image's two files, plus the mount points of /etc/hosts & co.
+    assert got == {"group", "passwd", "hosts", "hostname", "resolv.conf"}, got
+    with open(os.path.join(vol_dir(d), "esc2/_data/passwd")) as f:
+        assert f.read().count("\n") == 2
     d.ok("volume", "rm", "esc", "esc2")
 
 
