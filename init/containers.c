@@ -896,7 +896,7 @@ static void net_down(struct ctrs *cs, struct ctr *c)
 	if (ports_apply(c, c->st.ip, false, &e) < 0)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
-		log_err("container %.12s: %s", c->cfg.id, e.msg);
+		log_err("container %.12s: %s%s", c->cfg.id, e.msg, full_hint(cs, e.code));
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
 	c->st.ip_prefix = 0;
 }
@@ -923,6 +923,7 @@ static void remove_anon_volumes(struct ctrs *cs, struct ctr *c)
 static void remove_ctr(struct ctrs *cs, struct ctr *c)
 {
 	char dir[512], log[600], old[620];
+	struct berr e;
 	struct ctr **pp = &cs->list;
 
 	while (*pp && *pp != c)
@@ -930,6 +931,9 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 	if (*pp)
 		*pp = c->next;
 	net_down(cs, c);
+	/* A release that failed (a full disk) would leak the address. */
+	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
+		log_err("container %.12s: %s%s", c->cfg.id, e.msg, full_hint(cs, e.code));
 	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
 	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));
 	unlink(log);

@@ -592,8 +592,13 @@ int cli_run(const char *root, int argc, char **argv)
 	}
 	c.ports = ports.n ? steal_ptr(&ports.v) : NULL;
 	ctr_dir(root, c.id, dir, sizeof(dir));
-	if (mkdir_p(dir, 0700) < 0 || ctr_config_save(root, &c, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.code ? e.msg : strerror(errno));
+	rc = mkdir_p(dir, 0700);
+	if (rc < 0)
+		berr_set(&e, -rc, "create %s", dir);
+	else
+		e.code = 0;
+	if (e.code || ctr_config_save(root, &c, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
 		ctr_config_free(&c);
 		return 125;
 	}

@@ -1,0 +1,221 @@
+"""The data disk (label berth-data) in QEMU: mounted at /data with state,
+logs and IPAM bound onto it; named volumes, container logs and `ps -a`
+entries survive `berth reboot`; a write a container fsynced survives QEMU
+being killed, and after the next clean poweroff the host's `e2fsck -fn`
+finds the image clean; a full /data gives the container ENOSPC and
+Berth's own writes a clear error while PID 1 runs on; without a disk (or
+with an unformatted one, which Berth never formats) everything runs from
+memory and `berth info` says so."""
+import os
+import re
+import subprocess
+import tempfile
+
+from harness import Appliance
+
+DISK_MB = 48
+
+
+class Ctx:
+    def __init__(self, build):
+        self.build = build
+        self.dir = tempfile.mkdtemp(prefix="berth-data-")
+        self.img = os.path.join(self.dir, "data.img")
+        make_disk(self.img, DISK_MB)
+        self.boots = 0
+        self.vm = None
+
+    def boot(self, img=None, name=None):
+        self.boots += 1
+        args = ["-drive", "file=%s,format=raw,if=virtio" % (img or self.img)] if img != "" else []
+        self.vm = Appliance(self.build, name or "data-%d" % self.boots, extra_args=args).start()
+        self.vm.wait_prompt(90)
+        return self.vm
+
+
+def make_disk(path, mb, label="berth-data"):
+    with open(path, "wb") as f:
+        f.truncate(mb << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", label, path], check=True)
+
+
+def fsck_clean(img):
+    p = subprocess.run(["e2fsck", "-fn", img], capture_output=True, text=True)
+    return p.returncode, p.stdout + p.stderr
+
+
+def setup_module(build):
+    ctx = Ctx(build)
+    ctx.boot()
+    return ctx
+
+
+def teardown_module(ctx):
+    if ctx.vm:
+        ctx.vm.kill()
+    subprocess.run(["rm", "-rf", ctx.dir])
+
+
+def reboot(ctx):
+    vm = ctx.vm
+    start = len(vm.buf)
+    vm.send("berth reboot\n")
+    vm.expect(rb"reboot: Restarting system", 90, start)
+    vm.wait_exit(30)  # -no-reboot: the reset ends QEMU
+    vm.kill()
+    return ctx.boot()
+
+
+def test_data_disk_mounted(ctx):
+    vm = ctx.vm
+    info = vm.sh("berth info")
+    assert "Data disk: /dev/vda (berth-data) mounted at /data\n" in info, info
+    assert "Berth Root Dir: /data/berth\n" in info, info
+    mounts = vm.sh("cat /proc/mounts")
+    m = re.search(r"^/dev/vda /data ext4 (\S+)", mounts, re.M)
+    assert m and "nosuid" in m.group(1) and "nodev" in m.group(1), mounts
+    for d in ("containers", "logs", "network"):
+        assert re.search(r"^/dev/vda /run/berth/%s ext4 " % d, mounts, re.M), mounts
+    assert re.search(r"^data\s+[\d.]+", vm.sh("berth boot"), re.M)
+    # volumes go on the disk
+    vm.sh("berth volume create probe")
+    assert vm.sh("berth volume inspect -f '{{.Mountpoint}}' probe").strip() == \
+        "/data/berth/volumes/probe/_data"
+    vm.sh("berth volume rm probe")
+
+
+def test_data_volume_logs_and_ps_survive_reboot(ctx):
+    vm = ctx.vm
+    vm.sh("berth run --rm -v keep:/v busybox sh -c 'echo before reboot > /v/note'", timeout=60)
+    vm.sh("berth run --name talker busybox sh -c 'echo line one; echo line two >&2'", timeout=60)
+    vm.sh("berth run -d --name sleeper --stop-timeout 1 busybox sleep 10000", timeout=60)
+    ip = vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' sleeper").strip()
+    assert ip == "172.17.0.2", ip
+    vm = reboot(ctx)
+    assert vm.sh("berth run --rm -v keep:/v busybox cat /v/note", timeout=60) == "before reboot\n"
+    ps = vm.sh("berth ps -a")
+    assert re.search(r"Exited \(0\) .*talker", ps), ps
+    # stopped by the clean shutdown: sleep as PID 1 ignores SIGTERM, so
+    # SIGKILL after its stop timeout, as `docker stop` does
+    assert re.search(r"Exited \(137\) .*sleeper", ps), ps
+    assert vm.sh("berth logs talker") == "line one\nline two\n"
+    assert vm.sh("berth ps -q") == ""
+    # its address went back: the next bridge container gets it
+    vm.sh("berth run -d --name sleeper2 busybox sleep 10000", timeout=60)
+    assert vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' sleeper2").strip() == ip
+    vm.sh("berth rm -f sleeper2", timeout=30)
+
+
+def test_data_fsynced_write_survives_kill_and_fsck_is_clean(ctx):
+    vm = ctx.vm
+    # a container writes and fsyncs (dd conv=fsync), and is left running
+    vm.sh("berth run -d --name writer -v crash:/v busybox sh -c "
+          "'seq 1 5000 > /v/tmp && dd if=/v/tmp of=/v/seq conv=fsync 2>/dev/null && "
+          "echo done > /v/flag && sync /v/flag; sleep 10000'", timeout=60)
+    for _ in range(60):
+        if vm.run("test -s /data/berth/volumes/crash/_data/flag", check=False)[1] == 0:
+            break
+        vm.sh("sleep 0.5")
+    vm.sh("test -s /data/berth/volumes/crash/_data/flag")
+    vm.kill()  # SIGKILL to QEMU: no shutdown, no unmount
+    vm = ctx.boot()
+    out = vm.sh("berth run --rm -v crash:/v busybox sh -c 'wc -l < /v/seq; tail -n 1 /v/seq'",
+                timeout=60)
+    assert out == "5000\n5000\n", out
+    # the container was running when the machine died: Exited, pid gone,
+    # its address given back
+    st = vm.sh("berth inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.State.Pid}} "
+               "{{.NetworkSettings.IPAddress}}|{{.State.Error}}' writer").strip()
+    assert st == "exited 255 0 |the system rebooted while it ran", st
+    assert "berth-" not in vm.sh("ip link show type veth || true")
+    vm.sh("berth run -d --name after busybox sleep 10000", timeout=60)
+    assert vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' after").strip() == \
+        "172.17.0.2"
+    vm.sh("berth rm -f after writer", timeout=30)
+    # a clean poweroff leaves a clean filesystem behind
+    start = len(vm.buf)
+    vm.send("berth poweroff\n")
+    vm.expect(rb"reboot: Power down", 90, start)
+    vm.wait_exit(30)
+    vm.kill()
+    rc, out = fsck_clean(ctx.img)
+    assert rc == 0, out
+    ctx.boot()
+
+
+def test_data_full_data_disk(ctx):
+    vm = ctx.vm
+    vm.sh("berth run -d --name chatty busybox sh -c 'while :; do seq 1 50; sleep 0.1; done'",
+          timeout=60)
+    # the container's output cannot be logged once the disk is full: its
+    # exit code (28, ENOSPC) tells, from dd's message kept on a tmpfs
+    out, rc = vm.run("berth run --name filler -v fill:/f busybox sh -c "
+                     "'dd if=/dev/zero of=/f/big bs=1M 2>/dev/shm/err; "
+                     "grep -q \"No space left on device\" /dev/shm/err && exit 28'",
+                     timeout=180, check=False)
+    assert rc == 28, (rc, out)
+    # PID 1 runs on and says what is wrong, naming the disk
+    assert vm.sh("berth ping").strip() == "pong"
+    for _ in range(20):
+        log = vm.sh("dmesg | grep 'berth:.*data disk /data is full' || true")
+        if "write log" in log:
+            break
+        vm.sh("sleep 0.5")
+    assert re.search(r"write log /run/berth/logs/[0-9a-f]{64}\.log: No space left on device "
+                     r"\(the data disk /data is full\)", log), log
+    # a new container cannot be recorded: one clear error
+    out, rc = vm.run("berth run --rm busybox true", timeout=60, check=False)
+    assert rc == 125 and "No space left on device" in out, (rc, out)
+    assert vm.sh("berth ps --format '{{.Names}} {{.State}}'").strip() == "chatty running"
+    # room again: everything works, the log carries on, nothing is corrupt
+    vm.sh("berth rm -f filler", timeout=30)
+    vm.sh("berth volume rm fill", timeout=30)
+    assert vm.sh("berth run --rm busybox echo room again", timeout=60) == "room again\n"
+    before = vm.sh("berth logs chatty | wc -l").strip()
+    vm.sh("sleep 1")
+    assert int(vm.sh("berth logs chatty | wc -l").strip()) > int(before)
+    assert all(re.fullmatch(r"\S+ stdout \d+", l) for l in
+               vm.sh("cat /data/berth/logs/*.log").splitlines()), "torn log line"
+    vm.sh("berth rm -f chatty", timeout=30)
+    start = len(vm.buf)
+    vm.send("berth poweroff\n")
+    vm.expect(rb"reboot: Power down", 90, start)
+    vm.wait_exit(30)
+    vm.kill()
+    rc, out = fsck_clean(ctx.img)
+    assert rc == 0, out
+    ctx.vm = None
+
+
+def test_data_without_disk_runs_from_memory(ctx):
+    vm = ctx.boot(img="", name="data-none")
+    info = vm.sh("berth info")
+    assert re.search(r"^Data disk: none \(no disk labelled berth-data\) \S+ containers, volumes "
+                     r"and logs are kept in memory$", info, re.M), info
+    assert "/data" not in vm.sh("cut -d' ' -f2 /proc/mounts")
+    vm.sh("berth volume create mem")
+    assert vm.sh("berth volume inspect -f '{{.Mountpoint}}' mem").strip() == \
+        "/var/lib/berth/volumes/mem/_data"
+    assert vm.sh("berth run --rm -v mem:/m busybox sh -c 'echo x > /m/x; cat /m/x'",
+                 timeout=60) == "x\n"
+    vm.kill()
+    ctx.vm = None
+
+
+def test_data_unformatted_disk_is_never_formatted(ctx):
+    blank = os.path.join(ctx.dir, "blank.img")
+    with open(blank, "wb") as f:
+        f.truncate(8 << 20)
+    vm = ctx.boot(img=blank, name="data-blank")
+    info = vm.sh("berth info")
+    assert "Data disk: none (/dev/vda holds no ext4 filesystem labelled berth-data; Berth " \
+           "never formats a disk)" in info, info
+    assert "kept in memory" in info, info
+    start = len(vm.buf)
+    vm.send("berth poweroff\n")
+    vm.expect(rb"reboot: Power down", 90, start)
+    vm.wait_exit(30)
+    vm.kill()
+    ctx.vm = None
+    with open(blank, "rb") as f:
+        assert f.read() == bytes(8 << 20), "the blank disk was written to"
