@@ -1531,13 +1531,11 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 
 /* A container that was running under an earlier supervisor. PID 1 starts
  * once per boot, so for it the container is from an earlier boot: its
- * process, veth, rules and cgroup died with that boot and only the address
- * in the IPAM file is left to give back. A daemon restarted on the same
- * host undoes its rules too. */
+ * process, veth, rules and cgroup died with that boot (and ctrs_open()
+ * dropped that boot's addresses). A daemon restarted on the same host
+ * undoes its rules and gives its address back. */
 static void mark_stale(struct ctrs *cs, struct ctr *c)
 {
-	struct berr e;
-
 	c->st.status = CTR_EXITED;
 	c->st.exit_code = 255;
 	c->st.pid = 0;
@@ -1545,14 +1543,10 @@ static void mark_stale(struct ctrs *cs, struct ctr *c)
 		c->st.finished_ns = real_ns();
 	snprintf(c->st.error, sizeof(c->st.error), "%s",
 		 cs->pid1 ? "the system rebooted while it ran" : "supervisor restarted");
-	if (!cs->pid1) {
+	if (!cs->pid1)
 		net_down(cs, c);
-	} else if (c->st.ip[0]) {
-		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
-			log_warn("container %.12s: %s", c->cfg.id, e.msg);
-		c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
-		c->st.ip_prefix = 0;
-	}
+	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
+	c->st.ip_prefix = 0;
 	save_state(cs, c);
 }
 
@@ -1569,6 +1563,7 @@ static void load_existing(struct ctrs *cs)
 	while ((de = readdir(d))) {
 		struct ctr *c;
 		struct berr e;
+		bool stale;
 
 		if (strlen(de->d_name) != CTR_ID_LEN)
 			continue;
@@ -1582,10 +1577,14 @@ static void load_existing(struct ctrs *cs)
 			free(c);
 			continue;
 		}
-		if (c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING)
+		stale = c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING;
+		if (stale)
 			mark_stale(cs, c);
 		c->next = cs->list;
 		cs->list = c;
+		/* a --rm container whose end nobody saw goes now, as in Docker */
+		if (stale && c->cfg.auto_remove)
+			remove_ctr(cs, c);
 	}
 	closedir(d);
 }
@@ -1644,6 +1643,11 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 	snprintf(path, sizeof(path), "%s/run/berth/logs", root);
 	mkdir_p(path, 0700);
 	cs->cgroup_ok = prepare_cgroups(cs);
+	/* PID 1 starts once per boot: with /data, the IPAM table (bridge.c's
+	 * state file) holds the last boot's addresses, none of them in use. */
+	snprintf(path, sizeof(path), "%s/run/berth/network/ipam", root);
+	if (pid1 && unlink(path) == 0)
+		log_info("network: addresses of the previous boot released");
 	load_existing(cs);
 	return cs;
 }
