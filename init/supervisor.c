@@ -116,8 +116,8 @@ static void verb_info(struct sup *s, struct proto_request *req, struct ctl_reply
 	else
 		snprintf(data, sizeof(data), "none (a daemon: everything is kept under %s)",
 			 s->o->root);
-	reply_printf(r, "Server Version: %s\nMode: %s\nData disk: %s\nBerth Root Dir: %s\n",
-		     BERTH_VERSION, s->o->pid1 ? "init" : "daemon", data,
+	reply_printf(r, "Server Version: %s\nMode: %s (pid %d)\nData disk: %s\nBerth Root Dir: %s\n",
+		     BERTH_VERSION, s->o->pid1 ? "init" : "daemon", (int)getpid(), data,
 		     s->o->pid1 ? (dd_mounted() ? DATA_DIR "/berth" : "/run/berth") : s->o->root);
 }
 
