@@ -609,6 +609,7 @@ int cli_run(const char *root, int argc, char **argv)
 	if (rc != 0) {
 		char *argv_rm[] = { "/bin/rm", "-rf", dir, NULL };
 		run_wait(argv_rm, NULL, -1);
+		cli_volume_forget_anon(root, &c);
 		ctr_config_free(&c);
 		return 125;
 	}

@@ -363,6 +363,17 @@ int cli_volume_mounts(const char *root, char *const *specs, int n, char *const *
 	return r;
 }
 
+void cli_volume_forget_anon(const char *root, const struct ctr_config *c)
+{
+	struct berr e;
+
+	for (int i = 0; i < c->nmounts; i++) {
+		if (c->mounts[i].anonymous && c->mounts[i].name &&
+		    vol_remove(root, c->mounts[i].name, &e) < 0)
+			fprintf(stderr, "berth: %s\n", e.msg);
+	}
+}
+
 /* ---- info ---- */
 
 static char *ask_text(const char *root, char *verb)

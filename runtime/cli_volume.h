@@ -15,4 +15,7 @@ int cli_info(const char *root, int argc, char **argv);
 int cli_volume_mounts(const char *root, char *const *specs, int n, char *const *image_volumes,
 		      struct ctr_config *c);
 
+/* The anonymous volumes made for c, when PID 1 refused the container. */
+void cli_volume_forget_anon(const char *root, const struct ctr_config *c);
+
 #endif

@@ -129,6 +129,13 @@ def test_vol_volume_errors(d):
     assert rc == 125 and "Duplicate mount point: /x" in err, err
     # a refused run created no volume
     assert d.ok("volume", "ls", "-q").split().count("v1") == 0
+    # nor one PID 1 refused (a name in use): no anonymous volume is left
+    before = set(d.ok("volume", "ls", "-q").split())
+    d.ok("create", "--name", "taken", "busybox", "true")
+    rc, out, err = d.cli("create", "--name", "taken", "-v", "/anon", "busybox", "true")
+    assert rc == 125 and "is already in use" in err, (rc, err)
+    assert set(d.ok("volume", "ls", "-q").split()) == before
+    d.ok("rm", "taken")
 
 
 def test_vol_named_volume_outlives_containers(d):
