@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,9 +27,14 @@ static const char *const bound[] = { "containers", "logs", "network" };
 
 static struct {
 	bool mounted;
+	uint64_t start_ns;
 	char dev[64];
 	char label[17];
 	char why[256]; /* why there is none */
+	char want[128];
+	uint64_t done_ns;
+	pthread_t thread;
+	bool threaded;
 } dd;
 
 static unsigned le16(const unsigned char *p)
@@ -149,7 +155,8 @@ static void unbind_state(void)
 	}
 }
 
-void dd_setup(const char *want)
+/* The scan and the mount, quiet: dd_setup_finish() reports. */
+static void setup(const char *want)
 {
 	const char *label = want && *want ? want : DATA_LABEL_DEFAULT;
 	int r;
@@ -181,11 +188,42 @@ void dd_setup(const char *want)
 		goto none;
 	}
 	dd.mounted = true;
-	log_info("data: %s (%s) mounted at " DATA_DIR, dd.dev, dd.label);
-	timeline_mark("data");
-	return;
 none:
-	log_warn("data: %s; containers, volumes and logs are kept in memory", dd.why);
+	dd.done_ns = now_ns();
+}
+
+static void *setup_thread(void *arg)
+{
+	(void)arg;
+	setup(dd.want);
+	return NULL;
+}
+
+void dd_setup_start(const char *want)
+{
+	dd.start_ns = now_ns();
+	snprintf(dd.want, sizeof(dd.want), "%s", want ? want : "");
+	dd.threaded = pthread_create(&dd.thread, NULL, setup_thread, NULL) == 0;
+	if (!dd.threaded)
+		setup(dd.want);
+}
+
+void dd_setup_finish(void)
+{
+	uint64_t wait = now_ns();
+
+	if (dd.threaded)
+		pthread_join(dd.thread, NULL);
+	dd.threaded = false;
+	if (!dd.mounted) {
+		log_warn("data: %s; containers, volumes and logs are kept in memory", dd.why);
+		return;
+	}
+	wait = now_ns() - wait;
+	log_info("data: %s (%s) mounted at " DATA_DIR " (%llu ms, %llu ms of it waited for)",
+		 dd.dev, dd.label, (unsigned long long)((dd.done_ns - dd.start_ns) / 1000000),
+		 (unsigned long long)(wait / 1000000));
+	timeline_mark_at("data", dd.done_ns);
 }
 
 bool dd_mounted(void)

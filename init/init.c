@@ -212,6 +212,8 @@ int init_main(int argc, char **argv)
 		/* Phase 3: parameters, modules (distro kernels), hostname, sysctl. */
 		phase_cmdline(&params);
 		phase_modules();
+		/* The data disk (virtio-blk, ext4: modules above) mounts meanwhile. */
+		dd_setup_start(params.data);
 		/* The slowest step of the network phase overlaps the next ones. */
 		hostnet_rules_start(&params);
 		phase_hostname();
@@ -220,7 +222,7 @@ int init_main(int argc, char **argv)
 		hostnet_setup(&params);
 		timeline_mark("network");
 		/* Phase 4b: the data disk at /data, state and logs bound onto it. */
-		dd_setup(params.data);
+		dd_setup_finish();
 	} else {
 		cmdline_defaults(&params);
 	}
