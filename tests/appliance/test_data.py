@@ -272,3 +272,29 @@ def test_data_cmdline_names_the_disk(ctx):
     assert "Data disk: none (no disk labelled berth-data)" in vm.sh("berth info")
     vm.kill()
     ctx.vm = None
+
+
+def test_data_disk_on_debian_kernel(ctx):
+    """Debian's kernel: PID 1 loads virtio_blk and ext4 (and their
+    dependencies) before it looks for the disk."""
+    img = os.path.join(ctx.dir, "distro.img")
+    make_disk(img, 16)
+    args = ["-drive", "file=%s,format=raw,if=virtio" % img]
+    vm = Appliance(os.path.join(ctx.build, "distro"), "data-distro", extra_args=args).start()
+    try:
+        vm.wait_prompt(120)
+        assert "Data disk: /dev/vda (berth-data) mounted at /data\n" in vm.sh("berth info")
+        mods = vm.sh("cut -d' ' -f1 /proc/modules").split()
+        assert "ext4" in mods and "virtio_blk" in mods, mods
+        vm.sh("berth run --rm -v dv:/v busybox sh -c 'echo on debian > /v/f'", timeout=60)
+        start = len(vm.buf)
+        vm.send("berth poweroff\n")
+        vm.expect(rb"reboot: Power down", 90, start)
+        vm.wait_exit(30)
+    finally:
+        vm.kill()
+    rc, out = fsck_clean(img)
+    assert rc == 0 and "journal recovery" not in out, out
+    p = subprocess.run(["debugfs", "-R", "cat /berth/volumes/dv/_data/f", img],
+                       capture_output=True, text=True)
+    assert p.stdout == "on debian\n", (p.stdout, p.stderr)
