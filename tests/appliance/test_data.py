@@ -101,6 +101,9 @@ def test_data_volume_logs_and_ps_survive_reboot(ctx):
     # SIGKILL after its stop timeout, as `docker stop` does
     assert re.search(r"Exited \(137\) .*sleeper", ps), ps
     assert vm.sh("berth logs talker") == "line one\nline two\n"
+    # it starts again from what was read back: config, layers, its log
+    vm.sh("berth start talker && berth wait talker", timeout=60)
+    assert vm.sh("berth logs talker") == "line one\nline two\n" * 2
     assert vm.sh("berth ps -q") == ""
     # its address went back: the next bridge container gets it
     vm.sh("berth run -d --name sleeper2 busybox sleep 10000", timeout=60)
