@@ -22,10 +22,12 @@
 #include "../runtime/iptables.h"
 #include "../runtime/log.h"
 #include "../runtime/ports.h"
+#include "../runtime/restart.h"
 #include "../runtime/sandbox.h"
 #include "../runtime/tty.h"
 #include "../runtime/volume.h"
 #include "../runtime/util.h"
+#include "health.h"
 
 #define LOG_MAX_BYTES (10 << 20)
 #define LOG_FILES 3
@@ -83,6 +85,13 @@ struct ctr {
 	bool start_when_dead;	/* restart */
 	bool remove_volumes;	/* rm -v: its anonymous volumes go too */
 	bool log_failing;	/* a log write failed: reported once */
+	/* Restart policy: the wait before the next start (restart_at,
+	 * monotonic, 0 = none) follows rp_decide()'s schedule. */
+	struct rp_policy policy;
+	struct rp_track rtrack;
+	uint64_t restart_at, started_mono;
+	bool unhealthy_kill;	/* stopped for being unhealthy: a failure */
+	struct hc_run *hc;	/* its health check, NULL = none */
 	struct waiter *waiters;
 	struct ctr_io io;
 	struct ctr *next;
@@ -99,6 +108,7 @@ struct ctrs {
 		int fd;
 	} timer;
 	bool cgroup_ok;
+	bool shutting_down;	/* no restarts from here on */
 	char bridge_cidr[64];
 	/* Removed containers, freed by ctrs_reclaim() once the supervisor's
 	 * batch of epoll events (which may still name them) is done. */
@@ -163,8 +173,14 @@ static void rearm(struct ctrs *cs)
 	uint64_t next = 0, now = now_ns();
 
 	for (struct ctr *c = cs->list; c; c = c->next) {
+		uint64_t h = c->hc ? hcr_due(c->hc) : 0;
+
 		if (c->kill_at && (!next || c->kill_at < next))
 			next = c->kill_at;
+		if (c->restart_at && (!next || c->restart_at < next))
+			next = c->restart_at;
+		if (h && (!next || h < next))
+			next = h;
 	}
 	if (next) {
 		uint64_t d = next > now ? next - now : 1000;
@@ -173,6 +189,9 @@ static void rearm(struct ctrs *cs)
 	}
 	timerfd_settime(cs->timer.fd, 0, &its, NULL);
 }
+
+static void restart_due(struct ctrs *cs, struct ctr *c);
+static void health_timer(struct ctrs *cs, struct ctr *c, uint64_t now);
 
 static void on_timer(struct ctrs *cs)
 {
@@ -187,6 +206,10 @@ static void on_timer(struct ctrs *cs)
 				kill(c->st.pid, SIGKILL);
 			}
 		}
+		if (c->restart_at && c->restart_at <= now)
+			restart_due(cs, c);
+		if (c->hc && c->st.status == CTR_RUNNING)
+			health_timer(cs, c, now);
 	}
 	rearm(cs);
 }
@@ -811,7 +834,12 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	memcpy(c->st.gateway, lease.gateway, sizeof(c->st.gateway));
 	memcpy(c->st.mac, lease.mac, sizeof(c->st.mac));
 	c->st.ip_prefix = lease.prefix;
+	c->restart_at = 0;
+	c->started_mono = now_ns();
+	if (c->hc)
+		hcr_begin(c->hc, &c->cfg.health, c->started_mono);
 	save_state(cs, c);
+	rearm(cs);
 	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
 	return 0;
 fail:
@@ -868,6 +896,7 @@ static void ctr_free(struct ctr *c)
 		close(c->logfd);
 	if (c->io.stdin_w.fd >= 0)
 		close(c->io.stdin_w.fd);
+	free(c->hc); /* its fds went with remove_ctr() */
 	ctr_config_free(&c->cfg);
 	free(c);
 }
@@ -930,6 +959,8 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
+	if (c->hc)
+		hcr_end(cs->epfd, c->hc);
 	net_down(cs, c);
 	/* A release that failed (a full disk) would leak the address. */
 	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
@@ -960,6 +991,95 @@ void ctrs_reclaim(struct ctrs *cs)
 	}
 }
 
+/* ---- restart policies, health checks ---- */
+
+/* The policy and, when configured, the health check of a container. */
+static int ctr_setup_policy(struct ctr *c, struct berr *e)
+{
+	if (rp_parse(c->cfg.restart, &c->policy, e) < 0)
+		return -e->code;
+	if (hc_enabled(&c->cfg.health)) {
+		c->hc = hcr_new(EV_CTR_HEALTH);
+		if (!c->hc)
+			return berr_set(e, ENOMEM, "health check");
+		c->st.health = &c->hc->st;
+	}
+	return 0;
+}
+
+/* After an exit was recorded: restart per policy (status restarting, a
+ * start on the timer after the backoff), or stay exited. */
+static void restart_plan(struct ctrs *cs, struct ctr *c)
+{
+	uint64_t delay, now = now_ns();
+	uint64_t ran_ms = c->started_mono ? (now - c->started_mono) / 1000000ull : 0;
+	bool failed = c->st.exit_code != 0 || c->unhealthy_kill;
+
+	c->unhealthy_kill = false;
+	if (cs->shutting_down || c->remove_when_dead || c->cfg.auto_remove || c->start_when_dead ||
+	    !rp_decide(&c->policy, &c->rtrack, failed, ran_ms, c->st.manual_stop, &delay))
+		return;
+	c->st.status = CTR_RESTARTING;
+	c->st.restart_count++;
+	c->restart_at = now + delay * 1000000ull;
+	log_info("container %.12s (%s): restart %d in %llu ms (policy %s)", c->cfg.id, c->cfg.name,
+		 c->st.restart_count, (unsigned long long)delay, rp_name(c->policy.kind));
+}
+
+static void restart_due(struct ctrs *cs, struct ctr *c)
+{
+	struct berr e;
+
+	c->restart_at = 0;
+	if (c->st.status != CTR_RESTARTING && c->st.status != CTR_EXITED)
+		return;
+	if (start_one(cs, c, &e) < 0) {
+		/* As Docker: a restart that fails leaves it exited. */
+		log_err("container %.12s (%s): restart failed: %s", c->cfg.id, c->cfg.name, e.msg);
+		c->st.status = CTR_EXITED;
+		c->st.finished_ns = real_ns();
+		save_state(cs, c);
+	}
+}
+
+static void health_timer(struct ctrs *cs, struct ctr *c, uint64_t now)
+{
+	char cg[256];
+
+	ctr_cgroup_path(c->cfg.id, cg, sizeof(cg));
+	hcr_timer(cs->epfd, c->hc, &c->cfg, c->st.pid, cs->cgroup_ok ? cg : NULL, now);
+}
+
+static int stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig);
+
+/* A health probe ended: record it; an unhealthy container with a
+ * restart policy is stopped (and so restarted by its policy). */
+static bool health_reaped(struct ctrs *cs, pid_t pid, int status)
+{
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		bool changed;
+
+		if (!c->hc || !hcr_reaped(cs->epfd, c->hc, pid, status, &c->cfg.health,
+					  c->st.started_ns, now_ns(), &changed))
+			continue;
+		if (c->st.status != CTR_RUNNING)
+			return true;
+		if (changed)
+			log_info("container %.12s (%s): health %s", c->cfg.id, c->cfg.name,
+				 hc_status_name(c->hc->st.status));
+		if (changed && c->hc->st.status == HC_UNHEALTHY && c->policy.kind != RP_NO) {
+			log_warn("container %.12s (%s): unhealthy; stopping it for its restart policy",
+				 c->cfg.id, c->cfg.name);
+			c->unhealthy_kill = true;
+			stop_one(cs, c, c->cfg.stop_timeout > 0 ? c->cfg.stop_timeout : 10, SIGTERM);
+		}
+		save_state(cs, c);
+		rearm(cs);
+		return true;
+	}
+	return false;
+}
+
 /* Answer the waiters (taken off their container, which may be gone). */
 static void notify_waiters(struct ctrs *cs, struct waiter *list, int exit_code)
 {
@@ -987,6 +1107,8 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	struct ctr *c;
 	int exit_code;
 
+	if (health_reaped(cs, pid, status))
+		return true;
 	for (c = cs->list; c; c = c->next) {
 		if (c->st.status == CTR_RUNNING && c->st.pid == pid)
 			break;
@@ -1007,12 +1129,15 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	c->st.finished_ns = real_ns();
 	c->st.pid = 0;
 	c->kill_at = 0;
+	if (c->hc)
+		hcr_end(cs->epfd, c->hc);
 	build_spec(cs, c, &sp);
 	sb_cleanup(&sp.spec);
 	net_down(cs, c);
-	save_state(cs, c);
 	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
 		 c->st.oom_killed ? " (OOM killed)" : "");
+	restart_plan(cs, c);
+	save_state(cs, c);
 	exit_code = c->st.exit_code;
 	waiters = c->waiters;
 	c->waiters = NULL;
@@ -1040,6 +1165,10 @@ void ctrs_event(struct ctrs *cs, void *tag, unsigned events)
 	}
 	if (*(int *)tag == EV_CTR_ATTACH) {
 		att_event(cs, tag);
+		return;
+	}
+	if (*(int *)tag == EV_CTR_HEALTH) {
+		hcr_readable(cs->epfd, tag);
 		return;
 	}
 	/* A tty's master is also where the CLI's input goes. */
@@ -1160,9 +1289,13 @@ static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_r
 		remove_tree(dir);
 		return;
 	}
-	if (!network_valid(cs, &c->cfg, r)) {
+	e.code = 0;
+	if (!network_valid(cs, &c->cfg, r) || ctr_setup_policy(c, &e) < 0) {
+		if (e.code && !r->len)
+			reply_error(r, "%s", e.msg);
 		*status = 125;
 		ctr_config_free(&c->cfg);
+		free(c->hc);
 		free(c);
 		remove_tree(dir);
 		return;
@@ -1192,6 +1325,12 @@ static void verb_start(struct ctrs *cs, struct proto_request *req, struct ctl_re
 		if (!c) {
 			*status = 1;
 			continue;
+		}
+		if (c->st.status != CTR_RUNNING) {
+			/* A start by the user: as Docker, the count starts again. */
+			c->st.manual_stop = false;
+			c->st.restart_count = 0;
+			c->rtrack = (struct rp_track){ 0 };
 		}
 		if (start_one(cs, c, &e) < 0) {
 			reply_error(r, "failed to start container %s: %s", req->argv[i], e.msg);
@@ -1237,11 +1376,25 @@ static void verb_stop_kill(struct ctrs *cs, struct proto_request *req, struct ct
 			continue;
 		}
 		t = timeout >= -1 ? timeout : (c->cfg.stop_timeout > 0 ? c->cfg.stop_timeout : 10);
-		if (is_kill && c->st.status != CTR_RUNNING) {
+		if (is_kill && c->st.status != CTR_RUNNING && c->st.status != CTR_RESTARTING) {
 			reply_error(r, "Cannot kill container: %s: container %s is not running",
 				    req->argv[i], c->cfg.id);
 			*status = 1;
 			continue;
+		}
+		/* Stopped by the user: no restart (restart: a fresh count). */
+		if (restart) {
+			c->st.manual_stop = false;
+			c->st.restart_count = 0;
+			c->rtrack = (struct rp_track){ 0 };
+		} else if (c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING) {
+			c->st.manual_stop = true;
+		}
+		if (c->st.status == CTR_RESTARTING) {
+			c->restart_at = 0;
+			c->st.status = CTR_EXITED;
+			save_state(cs, c);
+			rearm(cs);
 		}
 		if (restart && c->st.status == CTR_RUNNING)
 			c->start_when_dead = true;
@@ -1309,7 +1462,17 @@ static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 			*status = 1;
 			continue;
 		}
-		c->remove_volumes |= volumes;
+		if (c->st.status == CTR_RESTARTING && !force) {
+			reply_error(r,
+				    "You cannot remove a restarting container %s. Stop the container "
+				    "before attempting removal or force remove",
+				    c->cfg.id);
+			*status = 1;
+			continue;
+		}
+		/* (a refused rm leaves it as it was) */
+		if (c->st.status != CTR_RUNNING || force)
+			c->remove_volumes |= volumes;
 		if (c->st.status == CTR_RUNNING) {
 			if (!force) {
 				reply_error(r,
@@ -1583,8 +1746,21 @@ static void load_existing(struct ctrs *cs)
 		c->next = cs->list;
 		cs->list = c;
 		/* a --rm container whose end nobody saw goes now, as in Docker */
-		if (stale && c->cfg.auto_remove)
+		if (stale && c->cfg.auto_remove) {
 			remove_ctr(cs, c);
+			continue;
+		}
+		if (ctr_setup_policy(c, &e) < 0)
+			log_warn("container %.12s: %s; no restart policy", de->d_name, e.msg);
+		/* always, and unless-stopped unless the user stopped it:
+		 * started again from the loop, with a fresh count (Docker). */
+		if (c->st.status == CTR_EXITED && rp_start_at_boot(&c->policy, c->st.manual_stop)) {
+			c->st.manual_stop = false;
+			c->st.restart_count = 0;
+			c->restart_at = now_ns();
+			log_info("container %.12s (%s): restart policy %s: starting it again",
+				 c->cfg.id, c->cfg.name, rp_name(c->policy.kind));
+		}
 	}
 	closedir(d);
 }
@@ -1649,6 +1825,7 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 	if (pid1 && unlink(path) == 0)
 		log_info("network: addresses of the previous boot released");
 	load_existing(cs);
+	rearm(cs);
 	return cs;
 }
 
@@ -1657,6 +1834,16 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 	uint64_t end = now_ns() + (uint64_t)max_ms * 1000000ull;
 	bool any = false;
 
+	cs->shutting_down = true;
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (c->hc)
+			hcr_end(cs->epfd, c->hc);
+		if (c->st.status == CTR_RESTARTING) {
+			c->restart_at = 0;
+			c->st.status = CTR_EXITED;
+			save_state(cs, c);
+		}
+	}
 	for (struct ctr *c = cs->list; c; c = c->next) {
 		if (c->st.status == CTR_RUNNING && c->st.pid > 0) {
 			kill(c->st.pid, SIGTERM);

@@ -35,6 +35,7 @@ struct ctrs;
 #define EV_CTR_LOG 20
 #define EV_CTR_TIMER 21
 #define EV_CTR_ATTACH 22
+#define EV_CTR_HEALTH 23
 
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl);
 /* The bridge's address (default 172.17.0.1/16) for bridge containers. */

@@ -240,6 +240,7 @@ int init_main(int argc, char **argv)
 			con.mode = CONSOLE_SHELL;
 	}
 	opts.bridge_cidr = params.bridge_cidr;
+	opts.watchdog = opts.pid1 ? params.watchdog : 0;
 	sup_run(&opts);
 	/* Not reached in PID 1; if it is, never exit: keep reaping. */
 	log_err("supervisor returned; reaping only");

@@ -16,11 +16,12 @@
 #include "control.h"
 #include "datadisk.h"
 #include "timeline.h"
+#include "watchdog.h"
 #include "../runtime/log.h"
 #include "../runtime/util.h"
 #include "../runtime/version.h"
 
-enum ev_kind { EV_SIGNAL = 1, EV_CONTROL, EV_REPLY, EV_CONSOLE };
+enum ev_kind { EV_SIGNAL = 1, EV_CONTROL, EV_REPLY, EV_CONSOLE, EV_WATCHDOG };
 
 struct sup {
 	const struct sup_opts *o;
@@ -33,6 +34,7 @@ struct sup {
 	enum sup_action action;
 	unsigned long reaped;
 	struct ctrs *ctrs;
+	struct watchdog wd;
 };
 
 static const char *action_name(enum sup_action a)
@@ -217,10 +219,15 @@ static bool wait_children(int ms)
 static void shutdown_now(struct sup *s)
 {
 	log_warn("shutting down: %s", action_name(s->action));
+	/* The waits below (containers' grace periods, then everything else)
+	 * take up to ~15 s; the watchdog still covers a hang in them. */
+	if (s->wd.fd >= 0 && s->wd.timeout < 30)
+		wd_set_timeout(&s->wd, 30);
 	ctl_flush(&s->ctl, 500);
 	if (s->ctrs)
 		ctrs_shutdown(s->ctrs, 10000);
 	if (!s->o->pid1) {
+		wd_close(&s->wd);
 		unlink(s->ctl.path);
 		return;
 	}
@@ -238,6 +245,7 @@ static void shutdown_now(struct sup *s)
 	}
 	/* Containers stopped and their logs closed: now /data can go. */
 	dd_teardown();
+	wd_close(&s->wd);
 	switch (s->action) {
 	case SUP_REBOOT:
 		reboot(RB_AUTOBOOT);
@@ -260,6 +268,7 @@ int sup_run(const struct sup_opts *o)
 
 	s.sig.kind = EV_SIGNAL;
 	s.con.kind = EV_CONSOLE;
+	s.wd = (struct watchdog){ .kind = EV_WATCHDOG, .fd = -1, .timerfd = -1 };
 	s.epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigemptyset(&set);
 	for (size_t i = 0; i < ARRAY_SIZE(handled_signals); i++)
@@ -279,6 +288,16 @@ int sup_run(const struct sup_opts *o)
 		s.con.fd = o->console->timerfd;
 		watch(&s, s.con.fd, &s.con);
 		console_start(o->console);
+	}
+	if (o->watchdog > 0) {
+		if (wd_open(&s.wd, "/dev/watchdog", o->watchdog, &e) < 0) {
+			log_err("watchdog: %s; running without it", e.msg);
+		} else {
+			watch(&s, s.wd.timerfd, &s.wd);
+			log_info("watchdog: /dev/watchdog armed, timeout %d s, petted every %d ms",
+				 s.wd.timeout, s.wd.timeout * 500);
+			timeline_mark("watchdog");
+		}
 	}
 	timeline_mark("supervisor");
 	reap(&s);
@@ -301,7 +320,10 @@ int sup_run(const struct sup_opts *o)
 				ctl_out_ready(&s.ctl, evs[i].data.ptr, evs[i].events);
 			else if (kind == EV_CONSOLE && o->console)
 				console_timer(o->console);
-			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH) && s.ctrs)
+			else if (kind == EV_WATCHDOG)
+				wd_pet(&s.wd);
+			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH ||
+				  kind == EV_CTR_HEALTH) && s.ctrs)
 				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);
 		}
 		if (s.ctrs)

@@ -18,6 +18,7 @@ struct sup_opts {
 	bool pid1;
 	struct console *console; /* NULL when no console shell is kept */
 	const char *bridge_cidr; /* berth0's address; NULL = 172.17.0.1/16 */
+	int watchdog;		/* berth.watchdog=SECONDS: pet /dev/watchdog; 0 = off */
 };
 
 /* Run until shutdown. PID 1 ends in reboot(2); the daemon returns 0. */

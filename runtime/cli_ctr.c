@@ -15,8 +15,8 @@
 #include "client.h"
 #include "container.h"
 #include "ports.h"
-#include "ports.h"
 #include "proto.h"
+#include "restart.h"
 #include "template.h"
 #include "util.h"
 
@@ -484,7 +484,12 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 	json_t *j;
 	char created[64], started[64], finished[64], logpath[600];
 	json_t *mounts = json_array(), *binds = json_array();
+	struct rp_policy rp;
+	struct berr e;
 
+	/* A policy that no longer parses shows as "no". */
+	if (rp_parse(c->restart, &rp, &e) < 0)
+		rp = (struct rp_policy){ RP_NO, 0 };
 	ctr_format_time(c->created_ns, created, sizeof(created));
 	ctr_format_time(s->started_ns, started, sizeof(started));
 	ctr_format_time(s->finished_ns, finished, sizeof(finished));
@@ -514,11 +519,11 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 	j = json_pack(
 		"{s:s, s:s, s:s, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s},"
 		" s:s, s:s, s:s, s:i, s:o,"
-		" s:{s:I, s:I, s:I, s:I, s:I, s:s, s:b, s:b, s:{s:s}, s:s, s:b, s:o},"
+		" s:{s:I, s:I, s:I, s:I, s:I, s:s, s:b, s:b, s:{s:s, s:i}, s:s, s:b, s:o},"
 		" s:{s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:b}}",
 		"Id", c->id, "Created", created, "Path", c->argv[0], "Args", strv_json(c->argv, 1),
 		"State", "Status", ctr_status_name(s->status), "Running",
-		s->status == CTR_RUNNING, "Paused", 0, "Restarting", s->status == CTR_RESTARTING,
+		s->status == CTR_RUNNING || s->status == CTR_RESTARTING, "Paused", 0, "Restarting", s->status == CTR_RESTARTING,
 		"OOMKilled", s->oom_killed, "Dead", 0, "Pid", (int)s->pid, "ExitCode", s->exit_code,
 		"Error", s->error, "StartedAt", started, "FinishedAt", finished,
 		"Image", c->image_id ? c->image_id : "", "Name", "", "LogPath", logpath,
@@ -531,7 +536,7 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 		"CpuShares", (json_int_t)c->limits.cpu_shares, "PidsLimit",
 		(json_int_t)c->limits.pids, "CpusetCpus", c->cpuset ? c->cpuset : "", "Privileged",
 		c->privileged, "ReadonlyRootfs", c->read_only, "RestartPolicy", "Name",
-		c->restart ? c->restart : "no", "NetworkMode", c->network ? c->network : "none",
+		rp_name(rp.kind), "MaximumRetryCount", rp.max_retries, "NetworkMode", c->network ? c->network : "none",
 		"AutoRemove", c->auto_remove, "Binds", binds,
 		"Config", "Hostname", c->hostname ? c->hostname : "", "User", c->user ? c->user : "",
 		"Env", strv_json(c->env, 0), "Cmd", strv_json(c->argv, 0), "Image",
@@ -539,6 +544,11 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 		"OpenStdin", c->interactive);
 	if (j)
 		json_object_set_new(j, "NetworkSettings", network_settings(c, s));
+	if (j && c->health.test)
+		json_object_set_new(json_object_get(j, "Config"), "Healthcheck",
+				    hc_to_json(&c->health));
+	if (j && s->health && s->health->status != HC_NONE)
+		json_object_set_new(json_object_get(j, "State"), "Health", ctr_health_json(s->health));
 	return j;
 }
 
@@ -546,6 +556,7 @@ int cli_inspect(const char *root, int argc, char **argv)
 {
 	const char *format = NULL;
 	json_t *out = json_array();
+	static struct hc_state health;
 	int rc = 0, n = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -578,6 +589,8 @@ int cli_inspect(const char *root, int argc, char **argv)
 				rc = 1;
 				continue;
 			}
+			if (ctr_health_load(root, id, &health, &e) == 0 && health.status != HC_NONE)
+				s.health = &health;
 			j = inspect_json(root, &c, &s);
 			snprintf(name, sizeof(name), "/%s", c.name);
 			if (j)

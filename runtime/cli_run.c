@@ -19,6 +19,7 @@
 #include "image.h"
 #include "merge.h"
 #include "ports.h"
+#include "restart.h"
 #include "sandbox.h"
 #include "tty.h"
 #include "util.h"
@@ -70,6 +71,8 @@ struct run_opts {
 	struct sb_limits limits;
 	int stop_timeout;
 	bool entrypoint_set;
+	struct hc_config health; /* from --health-* (test NULL: the image's) */
+	bool no_healthcheck, health_flags;
 };
 
 static int usage_error(const char *verb, const char *msg, const char *arg)
@@ -91,6 +94,33 @@ static int parse_security_opt(struct run_opts *o, const char *v)
 		o->seccomp = v + 8;
 	else
 		return -1;
+	return 0;
+}
+
+/* --health-interval, --health-timeout, --health-start-period: Go durations. */
+static int health_duration(const char *verb, const char *flag, const char *val,
+			   struct run_opts *o)
+{
+	struct berr e;
+	char msg[BERR_MSG_MAX + 128];
+	int64_t ns;
+
+	if (hc_parse_duration(val, &ns, &e) < 0) {
+		snprintf(msg, sizeof(msg), "invalid argument \"%s\" for \"%s\" flag: %s", val, flag,
+			 e.msg);
+		return usage_error(verb, msg, NULL), -1;
+	}
+	if (ns < 0) {
+		snprintf(msg, sizeof(msg), "%s cannot be negative", flag);
+		return usage_error(verb, msg, NULL), -1;
+	}
+	if (strcmp(flag, "--health-interval") == 0)
+		o->health.interval = ns;
+	else if (strcmp(flag, "--health-timeout") == 0)
+		o->health.timeout = ns;
+	else
+		o->health.start_period = ns;
+	o->health_flags = true;
 	return 0;
 }
 
@@ -195,6 +225,28 @@ static int parse_flags(const char *verb, int argc, char **argv, struct run_opts 
 			o->cpuset = val;
 		} else if (NEEDS("--restart")) {
 			o->restart = val;
+		} else if (BOOL("--no-healthcheck")) {
+			o->no_healthcheck = true;
+		} else if (NEEDS("--health-cmd")) {
+			char **t = calloc(3, sizeof(char *));
+			if (!t || !(t[0] = strdup("CMD-SHELL")) || !(t[1] = strdup(val)))
+				return usage_error(verb, "out of memory", NULL), -1;
+			hc_config_free(&(struct hc_config){ .test = o->health.test });
+			o->health.test = t;
+			o->health_flags = true;
+		} else if (NEEDS("--health-interval") || NEEDS("--health-timeout") ||
+			   NEEDS("--health-start-period")) {
+			if (health_duration(verb, flag, val, o) < 0)
+				return -1;
+		} else if (NEEDS("--health-retries")) {
+			char *end;
+			long v = strtol(val, &end, 10);
+			if (end == val || *end)
+				return usage_error(verb, "invalid argument for \"--health-retries\"", val), -1;
+			if (v < 0)
+				return usage_error(verb, "--health-retries cannot be negative", NULL), -1;
+			o->health.retries = (int)v;
+			o->health_flags = true;
 		} else if (NEEDS("--network") || NEEDS("--net")) {
 			o->network = val;
 		} else if (NEEDS("--stop-timeout")) {
@@ -299,6 +351,31 @@ static int make_config(const char *root, const struct run_opts *o, const char *i
 	c->stop_timeout = o->stop_timeout > 0 ? o->stop_timeout : 10;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	c->created_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+	/* The run flags over the image's HEALTHCHECK, as Docker merges them;
+	 * --no-healthcheck is Test ["NONE"]. */
+	if (hc_config_copy(&c->health, &o->health) < 0 ||
+	    (!o->no_healthcheck && info.config.healthcheck.test &&
+	     hc_merge(&c->health, &info.config.healthcheck) < 0)) {
+		fprintf(stderr, "berth: out of memory\n");
+		img_info_free(&info);
+		return 125;
+	}
+	if (o->no_healthcheck) {
+		hc_config_free(&c->health);
+		c->health.test = calloc(2, sizeof(char *));
+		if (c->health.test)
+			c->health.test[0] = strdup("NONE");
+	}
+	{
+		struct berr e;
+		if (hc_enabled(&c->health) && (hc_validate(&c->health, &e) < 0 ||
+					       hc_argv(&c->health, (char *[8]){ 0 }, 8, &e) < 0)) {
+			fprintf(stderr, "berth: %s\n", e.msg);
+			img_info_free(&info);
+			return 125;
+		}
+	}
+	/* Volumes last, with the image's VOLUMEs: a refused run makes none. */
 	if (caps_from_opts(o, &c->caps) < 0 ||
 	    cli_volume_mounts(root, o->volumes.v, o->volumes.n, info.config.volumes, c) < 0) {
 		img_info_free(&info);
@@ -571,7 +648,10 @@ int cli_run(const char *root, int argc, char **argv)
 		       "  -p [IP:]HOSTPORT:CTRPORT[/udp]\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
 		       "  --security-opt seccomp=FILE|unconfined|no-new-privileges  --read-only\n"
-		       "  --network bridge|none|host|container:NAME  --restart POLICY  --stop-timeout SECONDS\n",
+		       "  --network bridge|none|host|container:NAME  --stop-timeout SECONDS\n"
+		       "  --restart no|always|unless-stopped|on-failure[:N]\n"
+		       "  --health-cmd CMD  --health-interval D  --health-timeout D  --health-retries N\n"
+		       "  --health-start-period D  --no-healthcheck\n",
 		       verb);
 		return 0;
 	}
@@ -580,6 +660,21 @@ int cli_run(const char *root, int argc, char **argv)
 	img = parse_flags(verb, argc, argv, &o);
 	if (img < 0)
 		return 125;
+	{
+		struct rp_policy rp;
+		if (rp_parse(o.restart, &rp, &e) < 0) {
+			fprintf(stderr, "berth: %s\n", e.msg);
+			return 125;
+		}
+		if (rp.kind != RP_NO && o.rm) {
+			fprintf(stderr, "berth: Conflicting options: --restart and --rm\n");
+			return 125;
+		}
+		if (o.no_healthcheck && o.health_flags) {
+			fprintf(stderr, "berth: --no-healthcheck conflicts with --health-* options\n");
+			return 125;
+		}
+	}
 	if (check_network(o.network) < 0 || check_ports(&o, &ports) < 0) {
 		strv_free(&ports);
 		return 125;
@@ -667,5 +762,6 @@ out:
 	strv_free(&o.publish);
 	strv_free(&o.cap_add);
 	strv_free(&o.cap_drop);
+	hc_config_free(&o.health);
 	return rc;
 }

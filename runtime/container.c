@@ -264,6 +264,8 @@ int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e
 	json_object_set_new(j, "NetworkMode", nullable(c->network));
 	json_object_set_new(j, "StopTimeout", json_integer(c->stop_timeout));
 	json_object_set_new(j, "Created", json_integer(c->created_ns));
+	if (c->health.test)
+		json_object_set_new(j, "Healthcheck", hc_to_json(&c->health));
 	return save_json(root, c->id, "config.json", j, e);
 }
 
@@ -326,6 +328,7 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	c->network = jstr(j, "NetworkMode");
 	c->stop_timeout = (int)json_integer_value(json_object_get(j, "StopTimeout"));
 	c->created_ns = json_integer_value(json_object_get(j, "Created"));
+	hc_from_json(json_object_get(j, "Healthcheck"), &c->health);
 	json_decref(j);
 	if (!c->argv || !c->argv[0] || !c->layers || !c->mounts || !c->env) {
 		ctr_config_free(c);
@@ -355,6 +358,7 @@ void ctr_config_free(struct ctr_config *c)
 	free(c->cpuset);
 	free(c->restart);
 	free(c->network);
+	hc_config_free(&c->health);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -366,6 +370,25 @@ static const char *jstr_borrow(json_t *j, const char *key)
 static void copy_str(char *buf, size_t size, const char *s)
 {
 	snprintf(buf, size, "%s", s ? s : "");
+}
+
+/* Docker's State.Health: Status, FailingStreak, Log [{Start, End,
+ * ExitCode, Output}]. */
+json_t *ctr_health_json(const struct hc_state *h)
+{
+	json_t *log = json_array();
+
+	for (int i = 0; i < h->nlog; i++) {
+		char start[48], end[48];
+
+		ctr_format_time(h->log[i].start_ns, start, sizeof(start));
+		ctr_format_time(h->log[i].end_ns, end, sizeof(end));
+		json_array_append_new(log, json_pack("{s:s, s:s, s:i, s:s}", "Start", start, "End",
+						     end, "ExitCode", h->log[i].exit_code, "Output",
+						     h->log[i].output));
+	}
+	return json_pack("{s:s, s:i, s:o}", "Status", hc_status_name(h->status), "FailingStreak",
+			 h->failing_streak, "Log", log);
 }
 
 int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, struct berr *e)
@@ -384,6 +407,9 @@ int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, 
 		json_object_set_new(j, "Gateway", json_string(s->gateway));
 		json_object_set_new(j, "MacAddress", json_string(s->mac));
 	}
+	json_object_set_new(j, "HasBeenManuallyStopped", json_boolean(s->manual_stop));
+	if (s->health && s->health->status != HC_NONE)
+		json_object_set_new(j, "Health", ctr_health_json(s->health));
 	return save_json(root, id, "state.json", j, e);
 }
 
@@ -415,6 +441,53 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct
 	copy_str(s->gateway, sizeof(s->gateway), jstr_borrow(j, "Gateway"));
 	copy_str(s->mac, sizeof(s->mac), jstr_borrow(j, "MacAddress"));
 	s->ip_prefix = (int)json_integer_value(json_object_get(j, "IPPrefixLen"));
+	s->manual_stop = json_is_true(json_object_get(j, "HasBeenManuallyStopped"));
+	json_decref(j);
+	return 0;
+}
+
+static int64_t parse_time(const char *s)
+{
+	struct tm tm = { 0 };
+	const char *frac;
+	int64_t ns = 0, scale = 100000000;
+
+	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+		return 0;
+	frac = strchr(s, '.');
+	for (const char *p = frac ? frac + 1 : ""; *p >= '0' && *p <= '9' && scale; p++) {
+		ns += (*p - '0') * scale;
+		scale /= 10;
+	}
+	return (int64_t)timegm(&tm) * 1000000000ll + ns;
+}
+
+int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct berr *e)
+{
+	json_t *j = load_json(root, id, "state.json", e);
+	json_t *o, *log, *x;
+	size_t i;
+	int st;
+
+	memset(h, 0, sizeof(*h));
+	if (!j)
+		return -e->code;
+	o = json_object_get(j, "Health");
+	st = hc_status_parse(json_string_value(json_object_get(o, "Status")));
+	h->status = st > 0 ? st : HC_NONE;
+	h->failing_streak = (int)json_integer_value(json_object_get(o, "FailingStreak"));
+	log = json_object_get(o, "Log");
+	json_array_foreach(log, i, x) {
+		struct hc_result *r = &h->log[h->nlog];
+
+		if (h->nlog == HC_LOG_MAX)
+			break;
+		r->start_ns = parse_time(jstr_borrow(x, "Start"));
+		r->end_ns = parse_time(jstr_borrow(x, "End"));
+		r->exit_code = (int)json_integer_value(json_object_get(x, "ExitCode"));
+		copy_str(r->output, sizeof(r->output), jstr_borrow(x, "Output"));
+		h->nlog++;
+	}
 	json_decref(j);
 	return 0;
 }
@@ -452,7 +525,12 @@ void ctr_status_text(const struct ctr_state *s, int64_t now_real_ns, char *buf, 
 	switch (s->status) {
 	case CTR_RUNNING:
 		ctr_since(s->started_ns, now_real_ns, ago, sizeof(ago));
-		snprintf(buf, size, "Up %s", ago);
+		if (s->health && s->health->status == HC_STARTING)
+			snprintf(buf, size, "Up %s (health: starting)", ago);
+		else if (s->health && s->health->status != HC_NONE)
+			snprintf(buf, size, "Up %s (%s)", ago, hc_status_name(s->health->status));
+		else
+			snprintf(buf, size, "Up %s", ago);
 		break;
 	case CTR_RESTARTING:
 		ctr_since(s->finished_ns, now_real_ns, ago, sizeof(ago));

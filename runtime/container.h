@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "health.h"
 #include "sandbox.h"
 
 #define CTR_ID_LEN 64
@@ -51,6 +52,7 @@ struct ctr_config {
 	char **ports;		/* published ports as port_spec() writes them, NULL = none */
 	int stop_timeout;	/* seconds */
 	int64_t created_ns;	/* CLOCK_REALTIME */
+	struct hc_config health; /* "Healthcheck", merged from the image and run flags */
 };
 
 struct ctr_state {
@@ -64,6 +66,10 @@ struct ctr_state {
 	/* On the bridge while running (empty otherwise). */
 	char ip[16], gateway[16], mac[18];
 	int ip_prefix;
+	bool manual_stop;	/* stopped or killed by the user: no restart */
+	/* Health while it runs (PID 1 points it at its own; saved as
+	 * "Health"; NULL = no health check). */
+	const struct hc_state *health;
 };
 
 const char *ctr_status_name(enum ctr_status s);
@@ -101,10 +107,16 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 void ctr_config_free(struct ctr_config *c);
 int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, struct berr *e);
 int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct berr *e);
+/* Docker's State.Health object {Status, FailingStreak, Log}. */
+struct json_t;
+struct json_t *ctr_health_json(const struct hc_state *h);
+/* The "Health" state.json holds (status HC_NONE when it has none). */
+int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct berr *e);
 
 /* RFC 3339 with nanoseconds in UTC, as Docker prints times. */
 void ctr_format_time(int64_t ns, char *buf, size_t size);
-/* "Up 3 minutes", "Exited (0) 2 seconds ago", "Created". */
+/* "Up 3 minutes (healthy)", "Exited (0) 2 seconds ago", "Restarting (1)
+ * 3 seconds ago", "Created". */
 void ctr_status_text(const struct ctr_state *s, int64_t now_real_ns, char *buf, size_t size);
 /* "3 minutes ago" style. */
 void ctr_since(int64_t then_ns, int64_t now_ns, char *buf, size_t size);

@@ -621,6 +621,7 @@ static void parse_img_config(json_t *cfg, struct img_config *c)
 	c->user = str_or_null(json_object_get(o, "User"));
 	c->exposed_ports = strv_from_keys(json_object_get(o, "ExposedPorts"));
 	c->volumes = strv_from_keys(json_object_get(o, "Volumes"));
+	hc_from_json(json_object_get(o, "Healthcheck"), &c->healthcheck);
 }
 
 void img_info_free(struct img_info *info)
@@ -635,6 +636,7 @@ void img_info_free(struct img_info *info)
 	free(c->user);
 	strv_free(c->exposed_ports);
 	strv_free(c->volumes);
+	hc_config_free(&c->healthcheck);
 	memset(info, 0, sizeof(*info));
 }
 

@@ -23,12 +23,14 @@
 
 #include "digest.h"
 #include "err.h"
+#include "health.h"
 
 struct img_config {			 /* from the image config's "config" */
 	char **entrypoint, **cmd, **env; /* NULL-terminated, may be NULL */
 	char *working_dir, *user;	 /* may be NULL */
 	char **exposed_ports;		 /* "80/tcp", ... */
 	char **volumes;
+	struct hc_config healthcheck;	 /* "Healthcheck" (HEALTHCHECK); test NULL = none */
 };
 
 struct img_info {

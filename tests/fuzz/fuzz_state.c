@@ -1,4 +1,4 @@
-// sources: runtime/container.c runtime/layer_rules.c runtime/util.c runtime/err.c
+// sources: runtime/container.c runtime/health.c runtime/layer_rules.c runtime/util.c runtime/err.c
 // libs: -ljansson
 /* config.json and state.json: the small files the supervisor reads back. */
 #include <stdint.h>
@@ -39,5 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ctr_config_load(root, ID, &c, &e) == 0)
 		ctr_config_free(&c);
 	ctr_state_load(root, ID, &s, &e);
+	{
+		static struct hc_state h;
+		ctr_health_load(root, ID, &h, &e);
+	}
 	return 0;
 }

@@ -45,14 +45,15 @@ def busybox_tar(path):
 
 
 class Daemon:
-    def __init__(self, build, parent=None, netns=True):
+    def __init__(self, build, parent=None, netns=True, root=None):
         """The daemon runs in a network namespace of its own (`unshare -n`;
         netns=True, the default, as containers go on a bridge by default),
         so its bridge, veths and rules never touch the machine's;
         netexec() runs commands there."""
         self.berth = os.path.join(build, "berth")
-        self.root = tempfile.mkdtemp(prefix="berth-host-", dir=parent)
-        self.log = open(os.path.join(self.root, "daemon.log"), "w+")
+        # root: a daemon again over an earlier one's root (after stop(remove=False))
+        self.root = root or tempfile.mkdtemp(prefix="berth-host-", dir=parent)
+        self.log = open(os.path.join(self.root, "daemon.log"), "a+")
         prefix = ["unshare", "-n", "--"] if netns else []
         self.proc = subprocess.Popen(prefix + [self.berth, "daemon", "--root", self.root],
                                      stdout=self.log, stderr=subprocess.STDOUT)
@@ -101,7 +102,7 @@ class Daemon:
     def alive(self):
         return self.proc.poll() is None
 
-    def stop(self):
+    def stop(self, remove=True):
         if self.alive():
             subprocess.run([self.berth, "--root", self.root, "poweroff"],
                            capture_output=True, timeout=30)
@@ -110,4 +111,5 @@ class Daemon:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if remove:
+            shutil.rmtree(self.root, ignore_errors=True)

@@ -1,4 +1,4 @@
-// sources: runtime/container.c runtime/layer_rules.c runtime/util.c runtime/err.c
+// sources: runtime/container.c runtime/health.c runtime/layer_rules.c runtime/util.c runtime/err.c
 // libs: -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,6 +146,66 @@ static void test_state_and_status_text(void **state)
 	assert_string_equal(text, "2023-11-14T22:13:20.123456789Z");
 }
 
+/* Restart and health state survive the file; ps wording as Docker's. */
+static void test_restart_and_health_state(void **state)
+{
+	static struct hc_state h = { .status = HC_UNHEALTHY, .failing_streak = 3, .nlog = 2 };
+	struct ctr_state s = { .status = CTR_RESTARTING, .exit_code = 1, .restart_count = 4,
+			       .started_ns = 1000000000ll, .finished_ns = 2000000000ll,
+			       .manual_stop = true, .health = &h };
+	static struct hc_state back;
+	char *test[] = { "CMD-SHELL", "exit 1", NULL };
+	struct ctr_config c = { 0 }, d;
+	char *argv[] = { "true", NULL }, *layers[] = { "/l", NULL }, *env[] = { NULL };
+	struct ctr_state t;
+	struct berr e;
+	char id[65], dir[512], text[128];
+
+	h.log[0] = (struct hc_result){ 1700000000123456789ll, 1700000000223456789ll, 1, "no\n" };
+	h.log[1] = (struct hc_result){ 1700000001000000000ll, 1700000002000000000ll, -1, "slow" };
+	ctr_new_id(id);
+	ctr_dir(root, id, dir, sizeof(dir));
+	assert_int_equal(mkdir_p(dir, 0700), 0);
+	assert_int_equal(ctr_state_save(root, id, &s, &e), 0);
+	assert_int_equal(ctr_state_load(root, id, &t, &e), 0);
+	assert_int_equal(t.status, CTR_RESTARTING);
+	assert_true(t.manual_stop);
+	assert_int_equal(t.restart_count, 4);
+	ctr_status_text(&t, 5000000000ll, text, sizeof(text));
+	assert_string_equal(text, "Restarting (1) 3 seconds ago");
+	assert_int_equal(ctr_health_load(root, id, &back, &e), 0);
+	assert_int_equal(back.status, HC_UNHEALTHY);
+	assert_int_equal(back.failing_streak, 3);
+	assert_int_equal(back.nlog, 2);
+	assert_int_equal(back.log[0].start_ns, 1700000000123456789ll);
+	assert_int_equal(back.log[1].end_ns, 1700000002000000000ll);
+	assert_int_equal(back.log[1].exit_code, -1);
+	assert_string_equal(back.log[0].output, "no\n");
+	/* ps: health after "Up" */
+	t.status = CTR_RUNNING;
+	t.health = &back;
+	ctr_status_text(&t, 6000000000ll, text, sizeof(text));
+	assert_string_equal(text, "Up 5 seconds (unhealthy)");
+	back.status = HC_STARTING;
+	ctr_status_text(&t, 6000000000ll, text, sizeof(text));
+	assert_string_equal(text, "Up 5 seconds (health: starting)");
+	/* the check in config.json */
+	ctr_new_id(c.id);
+	strcpy(c.name, "hc");
+	c.argv = argv;
+	c.layers = layers;
+	c.env = env;
+	c.health = (struct hc_config){ .test = test, .interval = 2000000000ll, .retries = 5 };
+	ctr_dir(root, c.id, dir, sizeof(dir));
+	assert_int_equal(mkdir_p(dir, 0700), 0);
+	assert_int_equal(ctr_config_save(root, &c, &e), 0);
+	assert_int_equal(ctr_config_load(root, c.id, &d, &e), 0);
+	assert_string_equal(d.health.test[1], "exit 1");
+	assert_int_equal(d.health.interval, 2000000000ll);
+	assert_int_equal(d.health.retries, 5);
+	ctr_config_free(&d);
+}
+
 static void test_lookup(void **state)
 {
 	const char *ids[] = { "abc123aaaa", "abd456bbbb", "web000cccc" };
@@ -170,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_ids_and_names),
 		cmocka_unit_test(test_config_round_trip),
 		cmocka_unit_test(test_state_and_status_text),
+		cmocka_unit_test(test_restart_and_health_state),
 		cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests_name("container", tests, setup, teardown);
