@@ -91,8 +91,14 @@ def test_data_volume_logs_and_ps_survive_reboot(ctx):
     vm.sh("berth run --rm -v keep:/v busybox sh -c 'echo before reboot > /v/note'", timeout=60)
     vm.sh("berth run --name talker busybox sh -c 'echo line one; echo line two >&2'", timeout=60)
     vm.sh("berth run -d --name sleeper --stop-timeout 1 busybox sleep 10000", timeout=60)
-    ip = vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' sleeper").strip()
-    assert ip == "172.17.0.2", ip
+    assert vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' sleeper").strip() == \
+        "172.17.0.2"
+    # a service with a restart policy: back after the reboot
+    vm.sh("berth run -d --name svc --restart always -v svcdata:/d busybox sh -c "
+          "'trap \"exit 0\" TERM; echo up >> /d/boots; echo started; "
+          "while :; do sleep 1; done'", timeout=60)
+    assert vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' svc").strip() == \
+        "172.17.0.3"
     vm = reboot(ctx)
     assert vm.sh("berth run --rm -v keep:/v busybox cat /v/note", timeout=60) == "before reboot\n"
     ps = vm.sh("berth ps -a")
@@ -104,11 +110,23 @@ def test_data_volume_logs_and_ps_survive_reboot(ctx):
     # it starts again from what was read back: config, layers, its log
     vm.sh("berth start talker && berth wait talker", timeout=60)
     assert vm.sh("berth logs talker") == "line one\nline two\n" * 2
-    assert vm.sh("berth ps -q") == ""
-    # its address went back: the next bridge container gets it
+    # the service runs again, with its volume and its log of both boots;
+    # the last boot's address table is gone, so it got the lowest address
+    for _ in range(60):
+        if vm.sh("berth ps -q").strip():
+            break
+        vm.sh("sleep 0.5")
+    assert vm.sh("berth ps --format '{{.Names}}'").split() == ["svc"]
+    assert vm.sh("berth logs svc") == "started\nstarted\n"
+    assert vm.sh("berth run --rm -v svcdata:/d busybox cat /d/boots", timeout=60) == "up\nup\n"
+    assert vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' svc").strip() == \
+        "172.17.0.2"
+    # addresses are handed out afresh, none twice
     vm.sh("berth run -d --name sleeper2 busybox sleep 10000", timeout=60)
-    assert vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' sleeper2").strip() == ip
-    vm.sh("berth rm -f sleeper2", timeout=30)
+    assert vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' sleeper2").strip() == \
+        "172.17.0.3"
+    vm.sh("berth rm -f sleeper2 svc", timeout=30)
+    vm.sh("berth volume rm svcdata", timeout=30)
 
 
 def test_data_fsynced_write_survives_kill_and_fsck_is_clean(ctx):
