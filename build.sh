@@ -18,7 +18,8 @@ T0=$(date +%s%N)
 # Debian packages the build, the appliance and the tests need.
 APT_DEPS="build-essential musl-tools busybox-static qemu-system-x86 linux-source-6.1 flex bison bc
 	libelf-dev libssl-dev cpio gzip xz-utils gperf autoconf automake libtool pkg-config dpkg-dev
-	libcmocka-dev libjansson-dev clang libclang-rt-14-dev python3 iproute2 e2fsprogs kmod curl ca-certificates file bzip2"
+	libcmocka-dev libjansson-dev nettle-dev clang libclang-rt-14-dev python3 iproute2 e2fsprogs kmod curl ca-certificates file bzip2
+	skopeo"
 # What `./build.sh bench` compares against.
 APT_BENCH_DEPS="crun runc"
 
@@ -857,36 +858,38 @@ image_modules() {
 # shellcheck shell=bash
 # images.sh - bake the busybox image into the appliance. Pasted into build.sh.
 #
-#   image_bake_busybox STAGE   build build/images/busybox.tar reproducibly from
-#                              the host's busybox-static and import it as
-#                              busybox:latest into STAGE/var/lib/berth
+#   image_bake_images STAGE    build images/busybox, images/httpd and images/hello
+#                              with `berth build` (cache in build/images/store,
+#                              SOURCE_DATE_EPOCH for reproducible IDs), then save
+#                              them and load them into STAGE/var/lib/berth
 # Uses $TOP, $BUILD and BERTH_BIN (default $BUILD/berth). Call it from
-# image_rootfs after the tree is staged and before cpio.
-image_bake_busybox() {
-	local stage=$1 dir=$TOP/images/busybox work tar app
-	local epoch=${SOURCE_DATE_EPOCH:-1704067200}
-	work=$BUILD/images/busybox.rootfs
-	tar=$BUILD/images/busybox.tar
-	rm -rf "$work"
-	mkdir -p "$work"/{bin,sbin,usr/bin,usr/sbin,etc,dev,proc,sys,tmp,root}
-	install -m 0755 /bin/busybox "$work/bin/busybox"
-	for app in $(/bin/busybox --list-full); do
-		case "$app" in bin/busybox | linuxrc) continue ;; esac
-		ln -s /bin/busybox "$work/$app"
+# image_rootfs after the tree is staged and before cpio. Needs root (RUN
+# steps run in a sandbox).
+BAKED_IMAGES="busybox httpd hello"
+image_bake_images() {
+	local stage=$1 berth=${BERTH_BIN:-$BUILD/berth} store=$BUILD/images/store
+	local epoch=${SOURCE_DATE_EPOCH:-1704067200} name ctx t0 refs=()
+	mkdir -p "$BUILD/images"
+	for name in $BAKED_IMAGES; do
+		# the context: the image's folder (busybox: plus the host's
+		# busybox-static binary, as images/busybox/Containerfile expects)
+		ctx=$BUILD/images/$name.ctx
+		rm -rf "$ctx"
+		cp -a "$TOP/images/$name" "$ctx"
+		[ "$name" != busybox ] || install -m 0755 /bin/busybox "$ctx/busybox"
+		t0=$(date +%s%N)
+		SOURCE_DATE_EPOCH=$epoch "$berth" --root "$store" build -q \
+			-t "$name:latest" "$ctx" >"$BUILD/images/$name.id" || {
+			echo "build of images/$name failed" >&2
+			return 1
+		}
+		echo "image $name: $(cut -c8-19 "$BUILD/images/$name.id") built in $((($(date +%s%N) - t0) / 1000000)) ms"
+		rm -rf "$ctx"
+		refs+=("$name:latest")
 	done
-	install -m 0644 "$dir/passwd" "$work/etc/passwd"
-	install -m 0644 "$dir/group" "$work/etc/group"
-	chmod 0755 "$work" "$work"/{bin,sbin,usr,usr/bin,usr/sbin,etc,dev,proc,sys}
-	chmod 1777 "$work/tmp"
-	chmod 0700 "$work/root"
-	(cd "$work" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
-		tar --format=gnu --no-recursion --numeric-owner --owner=0 --group=0 \
-			--mtime="@$epoch" -cf "$tar.tmp" -T -)
-	mv "$tar.tmp" "$tar"
-	rm -rf "$work"
-	SOURCE_DATE_EPOCH=$epoch "${BERTH_BIN:-$BUILD/berth}" --root "$stage" import "$tar" busybox:latest
+	"$berth" --root "$store" save -o "$BUILD/images/baked.tar" "${refs[@]}"
+	"$berth" --root "$stage" load -q -i "$BUILD/images/baked.tar"
 	rm -f "$stage/var/lib/berth/images.lock"
-	echo "busybox image: $(sha256sum "$tar" | cut -c1-12) tarball"
 }
 
 image_rootfs() {
@@ -918,9 +921,15 @@ image_rootfs() {
 	mknod -m 600 "$stage/dev/console" c 5 1
 	mknod -m 666 "$stage/dev/null" c 1 3
 	[ -z "${BERTH_MODULES:-}" ] || image_modules "$stage"
-	image_bake_busybox "$stage"
-	(cd "$stage" && find . -mindepth 1 | LC_ALL=C sort |
-		cpio -o -H newc -R 0:0 --quiet | gzip -9 -n) >"$BUILD/initramfs.cpio.gz.tmp"
+	image_bake_images "$stage"
+	# Everything is root's, except the unpacked image layers: they keep the
+	# owners their images give (a second cpio archive; the kernel unpacks
+	# concatenated archives in order).
+	(cd "$stage" && {
+		find . -mindepth 1 | grep -v '^\./var/lib/berth/layers/' | LC_ALL=C sort |
+			cpio -o -H newc -R 0:0 --quiet
+		find ./var/lib/berth/layers -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet
+	} | gzip -9 -n) >"$BUILD/initramfs.cpio.gz.tmp"
 	mv "$BUILD/initramfs.cpio.gz.tmp" "$BUILD/initramfs.cpio.gz"
 	ls -l "$BUILD/initramfs.cpio.gz"
 }

@@ -1,6 +1,8 @@
 /* image.c - the image store; see image.h. */
 #include "image.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1426,6 +1428,318 @@ int img_list(const char *root, struct img_summary **out, size_t *n, struct berr 
 	*n = k;
 out:
 	free(list);
+	store_close(&st, false);
+	return r;
+}
+
+/* ---------------------------------------------------------------- builder */
+
+int img_read(const char *root, const char *ref, char id[DG_STR_LEN], char **config,
+	     json_t **layers, struct berr *e)
+{
+	_cleanup_json_ json_t *m = NULL;
+	char path[PATH_MAX];
+	struct store st;
+	struct found f;
+	size_t len;
+	int r;
+
+	*config = NULL;
+	*layers = NULL;
+	r = store_open(&st, root, false, e);
+	if (r == 0)
+		r = store_find(&st, ref, &f, e);
+	if (r == 0)
+		r = manifest_config(&st, desc_digest(f.desc), id, &m, e);
+	if (r == 0) {
+		blob_path(&st, id, path, sizeof(path));
+		r = read_verified(NULL, path, id, config, &len, e);
+	}
+	if (r == 0) {
+		*layers = json_deep_copy(json_object_get(m, "layers"));
+		if (!json_is_array(*layers))
+			r = berr_msg(e, EINVAL, "image %s: manifest has no layers", id);
+	}
+	if (r < 0) {
+		free(*config);
+		*config = NULL;
+		json_decref(*layers);
+		*layers = NULL;
+	}
+	store_close(&st, false);
+	return r;
+}
+
+int img_add_layer(const char *root, const char *tar_path, json_t **desc, struct berr *e)
+{
+	_cleanup_fd_ int fd = open(tar_path, O_RDONLY | O_CLOEXEC);
+	char digest[DG_STR_LEN];
+	struct store st;
+	uint64_t size = 0;
+	int r;
+
+	*desc = NULL;
+	if (fd < 0)
+		return berr_set(e, errno, "open %s", tar_path);
+	r = store_open(&st, root, true, e);
+	if (r == 0)
+		r = store_add_blob_fd(&st, fd, NULL, digest, &size, e);
+	if (r == 0)
+		r = store_unpack_layer(&st, digest, digest, e);
+	if (r == 0) {
+		*desc = json_pack("{s:s, s:s, s:I}", "mediaType", MT_LAYER, "digest", digest,
+				  "size", (json_int_t)size);
+		if (!*desc)
+			r = berr_set(e, ENOMEM, "layer");
+	}
+	store_close(&st, r < 0);
+	return r;
+}
+
+int img_create(const char *root, const char *config, size_t len, json_t *layers,
+	       const char *ref, char id[DG_STR_LEN], struct berr *e)
+{
+	char norm[256] = "";
+	struct store st;
+	int r;
+
+	if (ref && lr_ref_normalize(ref, norm, sizeof(norm)) < 0)
+		return berr_msg(e, EINVAL, "invalid reference format: \"%s\"", ref);
+	r = store_open(&st, root, true, e);
+	if (r == 0)
+		r = store_commit_image(&st, config, len, layers, ref ? norm : NULL, id, NULL, e);
+	if (r == 0)
+		r = store_save_index(&st, e);
+	store_close(&st, r < 0);
+	return r;
+}
+
+bool img_layers_present(const char *root, json_t *layers, json_t *diff_ids)
+{
+	struct store st;
+	struct berr e;
+	json_t *l;
+	size_t i;
+	bool ok = true;
+
+	if (store_paths(&st, root, &e) < 0 || json_array_size(layers) != json_array_size(diff_ids))
+		return false;
+	json_array_foreach(layers, i, l)
+	{
+		const char *d = desc_digest(l), *diff = json_string_value(json_array_get(diff_ids, i));
+		char p[PATH_MAX];
+		struct stat sb;
+
+		if (!dg_valid(d) || !dg_valid(diff) || !blob_exists(&st, d)) {
+			ok = false;
+			break;
+		}
+		snprintf(p, sizeof(p), "%s/%s", st.layers, dg_hex(diff));
+		if (lstat(p, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+			ok = false;
+			break;
+		}
+	}
+	return ok;
+}
+
+int img_store_dir(const char *root, char *out, size_t size, struct berr *e)
+{
+	struct store st;
+	int r = store_paths(&st, root, e);
+
+	if (r == 0)
+		snprintf(out, size, "%s", st.base);
+	return r;
+}
+
+/* ---------------------------------------------------------------- save */
+
+static int save_member(struct archive *a, const char *name, const char *data, size_t len,
+		       int fd, mode_t mode, struct berr *e)
+{
+	struct archive_entry *en = archive_entry_new();
+	char buf[65536];
+	int r = 0;
+
+	if (!en)
+		return berr_set(e, ENOMEM, "save");
+	archive_entry_set_pathname(en, name);
+	archive_entry_set_filetype(en, mode ? AE_IFDIR : AE_IFREG);
+	archive_entry_set_perm(en, mode ? mode : 0644);
+	archive_entry_set_size(en, mode ? 0 : (la_int64_t)len);
+	archive_entry_set_mtime(en, 0, 0);
+	if (archive_write_header(a, en) != ARCHIVE_OK)
+		r = berr_msg(e, EIO, "save: %s: %s", name, archive_error_string(a));
+	while (r == 0 && fd >= 0) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = berr_set(e, errno, "read %s", name);
+		if (n <= 0)
+			break;
+		if (archive_write_data(a, buf, n) != n)
+			r = berr_msg(e, EIO, "save: %s: %s", name, archive_error_string(a));
+	}
+	if (r == 0 && fd < 0 && data && len && archive_write_data(a, data, len) != (la_ssize_t)len)
+		r = berr_msg(e, EIO, "save: %s: %s", name, archive_error_string(a));
+	archive_entry_free(en);
+	return r;
+}
+
+int img_save(const char *root, char *const *refs, int nrefs, int out_fd, struct berr *e)
+{
+	_cleanup_json_ json_t *index = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2,
+						   "mediaType", MT_INDEX, "manifests");
+	_cleanup_json_ json_t *blobs = json_object();
+	static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
+	_cleanup_free_ char *idx = NULL;
+	struct archive *a = NULL;
+	struct store st;
+	const char *k;
+	json_t *v;
+	int r;
+
+	r = store_open(&st, root, false, e);
+	for (int i = 0; r == 0 && i < nrefs; i++) {
+		_cleanup_json_ json_t *m = NULL;
+		struct found f;
+		char id[DG_STR_LEN];
+		json_t *desc, *l;
+		size_t j;
+
+		r = store_find(&st, refs[i], &f, e);
+		if (r == 0)
+			r = manifest_config(&st, desc_digest(f.desc), id, &m, e);
+		if (r < 0)
+			break;
+		desc = json_deep_copy(f.desc);
+		json_object_del(desc, "annotations");
+		/* by name: the name travels with it (as `docker save`); by ID: untagged */
+		if (f.ref[0])
+			json_object_set_new(desc, "annotations", json_pack("{s:s}", ANN_REF, f.ref));
+		json_array_append_new(json_object_get(index, "manifests"), desc);
+		set_add(blobs, desc_digest(f.desc));
+		set_add(blobs, id);
+		json_array_foreach(json_object_get(m, "layers"), j, l) set_add(blobs, desc_digest(l));
+	}
+	if (r < 0)
+		goto out;
+	idx = json_dumps(index, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	a = archive_write_new();
+	if (!idx || !a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_add_filter_none(a) != ARCHIVE_OK ||
+	    archive_write_open_fd(a, out_fd) != ARCHIVE_OK) {
+		r = berr_msg(e, EIO, "save: %s", a ? archive_error_string(a) : "out of memory");
+		goto out;
+	}
+	r = save_member(a, "oci-layout", layout, sizeof(layout) - 1, -1, 0, e);
+	if (r == 0)
+		r = save_member(a, "index.json", idx, strlen(idx), -1, 0, e);
+	if (r == 0)
+		r = save_member(a, "blobs", NULL, 0, -1, 0755, e);
+	if (r == 0)
+		r = save_member(a, "blobs/sha256", NULL, 0, -1, 0755, e);
+	json_object_foreach(blobs, k, v)
+	{
+		char path[PATH_MAX], name[128];
+		struct stat sb;
+		_cleanup_fd_ int fd = -1;
+
+		if (r < 0)
+			break;
+		blob_path(&st, k, path, sizeof(path));
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &sb) < 0) {
+			r = berr_set(e, errno, "blob %s", k);
+			break;
+		}
+		snprintf(name, sizeof(name), "blobs/sha256/%s", dg_hex(k));
+		r = save_member(a, name, NULL, sb.st_size, fd, 0, e);
+	}
+	if (archive_write_close(a) != ARCHIVE_OK && r == 0)
+		r = berr_msg(e, EIO, "save: %s", archive_error_string(a));
+out:
+	if (a)
+		archive_write_free(a);
+	store_close(&st, false);
+	return r;
+}
+
+/* ---------------------------------------------------------------- prune */
+
+static uint64_t tree_size(const char *path)
+{
+	char cmd_path[PATH_MAX];
+	struct stat sb;
+	uint64_t total = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (lstat(path, &sb) < 0)
+		return 0;
+	if (!S_ISDIR(sb.st_mode))
+		return S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(cmd_path, sizeof(cmd_path), "%s/%s", path, de->d_name);
+		total += tree_size(cmd_path);
+	}
+	if (d)
+		closedir(d);
+	return total;
+}
+
+int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e)
+{
+	_cleanup_json_ json_t *kb = json_object(), *kl = json_object();
+	const char *dirs[2];
+	struct store st;
+	json_t *d;
+	size_t i;
+	int r;
+
+	*freed = 0;
+	r = store_open(&st, root, true, e);
+	if (r < 0)
+		goto out;
+	json_array_foreach(json_object_get(st.index, "manifests"), i, d)
+	{
+		r = image_parts(&st, desc_digest(d), kb, kl, e);
+		if (r < 0)
+			goto out; /* unsure what is in use: keep everything */
+	}
+	dirs[0] = st.blobs;
+	dirs[1] = st.layers;
+	for (int k = 0; k < 2; k++) {
+		DIR *dir = opendir(dirs[k]);
+		struct dirent *de;
+
+		while (dir && (de = readdir(dir))) {
+			char digest[DG_STR_LEN], p[PATH_MAX], t[PATH_MAX];
+
+			snprintf(digest, sizeof(digest), "sha256:%.64s", de->d_name);
+			if (strlen(de->d_name) != DG_HEX_LEN || !dg_valid(digest) ||
+			    json_object_get(k ? kl : kb, digest))
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", dirs[k], de->d_name);
+			*freed += tree_size(p);
+			if (k == 0) {
+				unlink(p);
+			} else {
+				snprintf(t, sizeof(t), "%s/.rm-%d-%s", st.layers, (int)getpid(),
+					 de->d_name);
+				if (rename(p, t) == 0)
+					layer_rmtree(t);
+			}
+		}
+		if (dir)
+			closedir(dir);
+	}
+out:
 	store_close(&st, false);
 	return r;
 }

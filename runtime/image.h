@@ -18,7 +18,9 @@
 #ifndef BERTH_IMAGE_H
 #define BERTH_IMAGE_H
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "digest.h"
@@ -83,5 +85,40 @@ struct img_summary {
 
 /* All images (one row per tag), newest first. *out is malloc'd. */
 int img_list(const char *root, struct img_summary **out, size_t *n, struct berr *e);
+
+/* For the builder (build.c) and image inspection. */
+
+/* An image's config blob (its exact bytes, malloc'd) and its manifest's
+ * layer descriptors (a JSON array, new reference). */
+int img_read(const char *root, const char *ref, char id[DG_STR_LEN], char **config,
+	     json_t **layers, struct berr *e);
+
+/* Add an uncompressed layer tar to the store (blob, and unpacked under
+ * layers/<diff_id>); *desc gets its manifest descriptor (its digest is
+ * also its diff_id). Nothing is left on failure. */
+int img_add_layer(const char *root, const char *tar_path, json_t **desc, struct berr *e);
+
+/* Store config (exact bytes: their digest is the ID) and a manifest over
+ * layers; point ref (may be NULL: untagged) at it. */
+int img_create(const char *root, const char *config, size_t len, json_t *layers,
+	       const char *ref, char id[DG_STR_LEN], struct berr *e);
+
+/* Whether every layer blob and its unpacked directory is in the store. */
+bool img_layers_present(const char *root, json_t *layers, json_t *diff_ids);
+
+/* `docker save` as an oci-archive: a tar of an OCI image layout
+ * (oci-layout, index.json whose entries carry
+ * org.opencontainers.image.ref.name "name:tag" when saved by name, and
+ * blobs/sha256/) holding the given images, written to out_fd. */
+int img_save(const char *root, char *const *refs, int nrefs, int out_fd, struct berr *e);
+
+/* Delete every blob and unpacked layer no image in the index uses (what
+ * builds left for their cache, half-loaded leftovers); *freed gets the
+ * bytes. Holds the store lock; a build running at the same time may lose
+ * layers it has not committed yet. */
+int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e);
+
+/* ROOT/var/lib/berth (absolute). */
+int img_store_dir(const char *root, char *out, size_t size, struct berr *e);
 
 #endif

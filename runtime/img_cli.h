@@ -10,4 +10,9 @@ int img_cmd_images(const char *root, int argc, char **argv);
 int img_cmd_tag(const char *root, int argc, char **argv);
 int img_cmd_rmi(const char *root, int argc, char **argv);
 
+int img_cmd_history(const char *root, int argc, char **argv);
+int img_cmd_image_inspect(const char *root, int argc, char **argv);
+int img_cmd_save(const char *root, int argc, char **argv);
+int img_cmd_image(const char *root, int argc, char **argv);
+
 #endif

@@ -45,4 +45,15 @@ int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_f
  * (a missing path is 0). */
 int layer_rmtree(const char *path);
 
+/* Write the tree under dir as an uncompressed tar on out_fd, entries
+ * sorted by name, no atime/ctime, mtimes clamped to clamp_mtime when it is
+ * >= 0 (SOURCE_DATE_EPOCH: reproducible layers). overlayfs whiteouts (0/0
+ * character devices, trusted.overlay.opaque=y directories) become OCI
+ * whiteouts (.wh.NAME, DIR/.wh..wh..opq). 0 or -errno. */
+int layer_tar_dir(const char *dir, int out_fd, int64_t clamp_mtime, struct berr *e);
+/* The same, leaving out the entries at the given relative paths
+ * ("proc", "etc/hosts") with whatever is below them. */
+int layer_tar_dir_excluding(const char *dir, int out_fd, int64_t clamp_mtime,
+			    const char *const *exclude, struct berr *e);
+
 #endif

@@ -14,6 +14,7 @@
 #include "cli_ctr.h"
 #include "cli_volume.h"
 #include "client.h"
+#include "build.h"
 #include "img_cli.h"
 #include "proto.h"
 #include "selfexe.h"
@@ -76,6 +77,12 @@ static const struct cli_verb verbs[] = {
 	{ "load", "load [-i FILE|DIR]", "Load images (OCI layout/archive, docker-archive)", img_cmd_load },
 	{ "tag", "tag SOURCE TARGET", "Add a tag to an image", img_cmd_tag },
 	{ "rmi", "rmi [-f] IMAGE...", "Remove images", img_cmd_rmi },
+	{ "history", "history [--no-trunc] IMAGE", "Show the history of an image", img_cmd_history },
+	{ "image", "image inspect|history|ls|rm|tag|load|build", "Manage images", img_cmd_image },
+	{ "save", "save [-o FILE] IMAGE...", "Save images to an oci-archive", img_cmd_save },
+	{ "builder", "builder prune", "Remove the build cache", bld_cmd_builder },
+	{ "commit", "commit [-m MSG] CONTAINER [REPO[:TAG]]", "Create an image from a container's changes", bld_cmd_commit },
+	{ "build", "build [-t NAME[:TAG]] [-f FILE] [--build-arg K=V] [--no-cache] CONTEXT", "Build an image from a Containerfile", bld_cmd_build },
 	{ "sandbox-run", "sandbox-run [OPTIONS] -- CMD", "Run CMD in a sandbox (debug/test)", cmd_sandbox_run },
 };
 
