@@ -86,6 +86,24 @@ def test_data_disk_mounted(ctx):
     vm.sh("berth volume rm probe")
 
 
+def test_data_image_volume_on_the_disk(ctx):
+    """The baked hello image declares VOLUME /home/app/data and runs as
+    app (1000): the anonymous volume lives on /data, takes the image's
+    owner of that directory (so app can write) and goes with rm -v."""
+    vm = ctx.vm
+    out = vm.sh("berth run --name hi --entrypoint sh hello -c "
+                "'touch /home/app/data/w && stat -c %u /home/app/data'", timeout=60)
+    assert out == "1000\n", out
+    mounts = json.loads(vm.sh("berth inspect -f '{{json .Mounts}}' hi"))
+    assert len(mounts) == 1 and mounts[0]["Destination"] == "/home/app/data", mounts
+    name = mounts[0]["Name"]
+    assert re.fullmatch(r"[0-9a-f]{64}", name), mounts
+    assert mounts[0]["Source"] == "/data/berth/volumes/%s/_data" % name, mounts
+    vm.sh("test -f /data/berth/volumes/%s/_data/w" % name)
+    vm.sh("berth rm -v hi")
+    assert name not in vm.sh("berth volume ls -q")
+
+
 def test_data_volume_logs_and_ps_survive_reboot(ctx):
     vm = ctx.vm
     vm.sh("berth run --rm -v keep:/v busybox sh -c 'echo before reboot > /v/note'", timeout=60)
