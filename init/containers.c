@@ -1,4 +1,5 @@
 #include "containers.h"
+#include "datadisk.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include "../runtime/restart.h"
 #include "../runtime/sandbox.h"
 #include "../runtime/tty.h"
+#include "../runtime/volume.h"
 #include "../runtime/util.h"
 #include "health.h"
 
@@ -83,6 +85,8 @@ struct ctr {
 	uint64_t kill_at;	/* monotonic deadline for SIGKILL, 0 = none */
 	bool remove_when_dead;
 	bool start_when_dead;	/* restart */
+	bool remove_volumes;	/* rm -v: its anonymous volumes go too */
+	bool log_failing;	/* a log write failed: reported once */
 	/* Restart policy: the wait before the next start (restart_at,
 	 * monotonic, 0 = none) follows rp_decide()'s schedule. */
 	struct rp_policy policy;
@@ -124,12 +128,23 @@ static int64_t real_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+/* Which disk ran out, for errors of Berth's own writes. */
+static const char *full_hint(const struct ctrs *cs, int err)
+{
+	if (err != ENOSPC && err != EDQUOT)
+		return "";
+	if (!cs->pid1)
+		return " (the disk holding the root directory is full)";
+	return dd_mounted() ? " (the data disk " DATA_DIR " is full)" : " (/run is full)";
+}
+
 static void save_state(struct ctrs *cs, struct ctr *c)
 {
 	struct berr e;
 
 	if (ctr_state_save(cs->root, c->cfg.id, &c->st, &e) < 0)
-		log_err("container %.12s: %s", c->cfg.id, e.msg);
+		log_err("container %.12s: %s%s; its previous state is kept", c->cfg.id, e.msg,
+			full_hint(cs, e.code));
 }
 
 /* ---- lookup ---- */
@@ -262,10 +277,20 @@ static void log_line(struct ctrs *cs, struct ctr *c, const char *stream, const c
 		memcpy(line + parts[0].l, text, len);
 		line[total - 1] = '\n';
 		if (write_all(c->logfd, line, total) < 0) {
-			log_err("container %.12s: write log: %s", c->cfg.id, strerror(errno));
+			int err = errno;
+
+			/* No half lines: cut what got out. */
+			if (ftruncate(c->logfd, c->logsize) < 0)
+				log_debug("container %.12s: truncate log: %s", c->cfg.id, strerror(errno));
+			if (!c->log_failing)
+				log_err("container %.12s: write log %s/run/berth/logs/%s.log: %s%s; "
+					"dropping its output until there is room",
+					c->cfg.id, cs->root, c->cfg.id, strerror(err), full_hint(cs, err));
+			c->log_failing = true;
 			return;
 		}
 	}
+	c->log_failing = false;
 	c->logsize += total;
 	if (c->logsize > LOG_MAX_BYTES)
 		log_rotate(cs, c);
@@ -685,7 +710,8 @@ static void build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 		sp->lower[n++] = *l;
 	for (int i = 0; i < k->nmounts && i < (int)ARRAY_SIZE(sp->mounts); i++)
 		sp->mounts[i] = (struct sb_mount){ k->mounts[i].source, k->mounts[i].target,
-						   k->mounts[i].read_only };
+						   k->mounts[i].read_only,
+						   k->mounts[i].name && !k->mounts[i].nocopy };
 	sp->spec = (struct sb_spec){
 		.id = k->id,
 		.hostname = k->hostname && *k->hostname ? k->hostname : NULL,
@@ -1208,7 +1234,7 @@ static struct ipt_pending *net_down(struct ctrs *cs, struct ctr *c)
 		return NULL;
 	p = ports_remove(cs, c->st.ports, c->st.ip);
 	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
-		log_err("container %.12s: %s", c->cfg.id, e.msg);
+		log_err("container %.12s: %s%s", c->cfg.id, e.msg, full_hint(cs, e.code));
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
 	hosts_close(c);
@@ -1216,9 +1242,29 @@ static struct ipt_pending *net_down(struct ctrs *cs, struct ctr *c)
 	return p;
 }
 
+/* c's anonymous volumes that no other container uses (c is off the list). */
+static void remove_anon_volumes(struct ctrs *cs, struct ctr *c)
+{
+	for (int i = 0; i < c->cfg.nmounts; i++) {
+		const struct ctr_mount *m = &c->cfg.mounts[i];
+		bool used = false;
+		struct berr e;
+
+		if (!m->anonymous || !m->name)
+			continue;
+		for (struct ctr *o = cs->list; o && !used; o = o->next) {
+			for (int k = 0; k < o->cfg.nmounts && !used; k++)
+				used = o->cfg.mounts[k].name && strcmp(o->cfg.mounts[k].name, m->name) == 0;
+		}
+		if (!used && vol_remove(cs->root, m->name, &e) < 0 && e.code != ENOENT)
+			log_err("container %.12s: %s", c->cfg.id, e.msg);
+	}
+}
+
 static void remove_ctr(struct ctrs *cs, struct ctr *c)
 {
 	char dir[512], log[600], old[620];
+	struct berr e;
 	struct ctr **pp = &cs->list;
 
 	while (*pp && *pp != c)
@@ -1228,6 +1274,9 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 	if (c->hc)
 		hcr_end(cs->epfd, c->hc);
 	net_down(cs, c);
+	/* A release that failed (a full disk) would leak the address. */
+	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
+		log_err("container %.12s: %s%s", c->cfg.id, e.msg, full_hint(cs, e.code));
 	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
 	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));
 	unlink(log);
@@ -1236,6 +1285,9 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 		unlink(old);
 	}
 	remove_tree(dir);
+	/* rm -v and --rm take the anonymous volumes along, as Docker's. */
+	if (c->remove_volumes || c->cfg.auto_remove)
+		remove_anon_volumes(cs, c);
 	log_info("container %.12s (%s): removed", c->cfg.id, c->cfg.name);
 	c->next = cs->dead;
 	cs->dead = c;
@@ -1713,14 +1765,16 @@ static int add_waiter(struct ctr *c, const char *path, const char *text)
 static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
 		    int *status, bool *deferred)
 {
-	bool force = false;
+	bool force = false, volumes = false;
 	int i = 1;
 
 	for (; i < req->argc && req->argv[i][0] == '-'; i++) {
 		if (strcmp(req->argv[i], "-f") == 0 || strcmp(req->argv[i], "--force") == 0)
 			force = true;
 		else if (strcmp(req->argv[i], "-v") == 0 || strcmp(req->argv[i], "--volumes") == 0)
-			; /* no anonymous volumes yet */
+			volumes = true;
+		else if (strcmp(req->argv[i], "-fv") == 0 || strcmp(req->argv[i], "-vf") == 0)
+			force = volumes = true;
 		else {
 			reply_error(r, "rm: unknown flag: %s", req->argv[i]);
 			*status = 1;
@@ -1747,6 +1801,9 @@ static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 			*status = 1;
 			continue;
 		}
+		/* (a refused rm leaves it as it was) */
+		if (c->st.status != CTR_RUNNING || force)
+			c->remove_volumes |= volumes;
 		if (c->st.status == CTR_RUNNING) {
 			if (!force) {
 				reply_error(r,
@@ -2015,6 +2072,28 @@ static bool ipam_keep(const char *id, void *ctx)
 	return false;
 }
 
+/* A container that was running under an earlier supervisor. PID 1 starts
+ * once per boot, so for it the container is from an earlier boot: its
+ * process, veth, rules and cgroup died with that boot (and ctrs_open()
+ * dropped that boot's addresses). A daemon restarted on the same host
+ * undoes its rules and gives its address back. */
+static void mark_stale(struct ctrs *cs, struct ctr *c)
+{
+	end_orphan(c);
+	c->st.status = CTR_EXITED;
+	c->st.exit_code = 255;
+	c->st.pid = 0;
+	if (!c->st.finished_ns)
+		c->st.finished_ns = real_ns();
+	snprintf(c->st.error, sizeof(c->st.error), "%s",
+		 cs->pid1 ? "the system rebooted while it ran" : "supervisor restarted");
+	if (!cs->pid1)
+		net_down(cs, c);
+	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
+	c->st.ip_prefix = 0;
+	save_state(cs, c);
+}
+
 static void load_existing(struct ctrs *cs)
 {
 	char dir[600];
@@ -2028,6 +2107,7 @@ static void load_existing(struct ctrs *cs)
 	while ((de = readdir(d))) {
 		struct ctr *c;
 		struct berr e;
+		bool stale;
 
 		if (strlen(de->d_name) != CTR_ID_LEN)
 			continue;
@@ -2041,15 +2121,15 @@ static void load_existing(struct ctrs *cs)
 			free(c);
 			continue;
 		}
-		if (c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING) {
-			/* Its process belonged to an earlier supervisor. */
-			end_orphan(c);
-			c->st.status = CTR_EXITED;
-			c->st.exit_code = 255;
-			c->st.pid = 0;
-			snprintf(c->st.error, sizeof(c->st.error), "supervisor restarted");
-			net_down(cs, c);
-			save_state(cs, c);
+		stale = c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING;
+		if (stale)
+			mark_stale(cs, c);
+		c->next = cs->list;
+		cs->list = c;
+		/* a --rm container whose end nobody saw goes now, as in Docker */
+		if (stale && c->cfg.auto_remove) {
+			remove_ctr(cs, c);
+			continue;
 		}
 		if (ctr_setup_policy(c, &e) < 0)
 			log_warn("container %.12s: %s; no restart policy", de->d_name, e.msg);
@@ -2062,8 +2142,6 @@ static void load_existing(struct ctrs *cs)
 			log_info("container %.12s (%s): restart policy %s: starting it again",
 				 c->cfg.id, c->cfg.name, rp_name(c->policy.kind));
 		}
-		c->next = cs->list;
-		cs->list = c;
 	}
 	closedir(d);
 }
@@ -2129,6 +2207,11 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 	snprintf(path, sizeof(path), "%s/run/berth/logs", root);
 	mkdir_p(path, 0700);
 	cs->cgroup_ok = prepare_cgroups(cs);
+	/* PID 1 starts once per boot: with /data, the IPAM table (bridge.c's
+	 * state file) holds the last boot's addresses, none of them in use. */
+	snprintf(path, sizeof(path), "%s/run/berth/network/ipam", root);
+	if (pid1 && unlink(path) == 0)
+		log_info("network: addresses of the previous boot released");
 	load_existing(cs);
 	rearm(cs);
 	return cs;
@@ -2181,5 +2264,11 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 				save_state(cs, c);
 			}
 		}
+	}
+	/* The logs live on /data when there is one: close them so it can go. */
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (c->logfd >= 0)
+			close(c->logfd);
+		c->logfd = -1;
 	}
 }

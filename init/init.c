@@ -21,6 +21,7 @@
 
 #include "cmdline.h"
 #include "console.h"
+#include "datadisk.h"
 #include "hostnet.h"
 #include "modules.h"
 #include "mounts.h"
@@ -211,6 +212,8 @@ int init_main(int argc, char **argv)
 		/* Phase 3: parameters, modules (distro kernels), hostname, sysctl. */
 		phase_cmdline(&params);
 		phase_modules();
+		/* The data disk (virtio-blk, ext4: modules above) mounts meanwhile. */
+		dd_setup_start(params.data);
 		/* The slowest step of the network phase overlaps the next ones. */
 		hostnet_rules_start(&params);
 		phase_hostname();
@@ -218,6 +221,8 @@ int init_main(int argc, char **argv)
 		/* Phase 4: lo, eth0, bridge berth0 and its NAT rules. */
 		hostnet_setup(&params);
 		timeline_mark("network");
+		/* Phase 4b: the data disk at /data, state and logs bound onto it. */
+		dd_setup_finish();
 	} else {
 		cmdline_defaults(&params);
 	}

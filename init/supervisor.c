@@ -14,6 +14,7 @@
 
 #include "containers.h"
 #include "control.h"
+#include "datadisk.h"
 #include "timeline.h"
 #include "watchdog.h"
 #include "../runtime/bridge.h"
@@ -106,7 +107,25 @@ static void verb_shutdown(struct sup *s, struct proto_request *req, struct ctl_r
 	reply_printf(r, "berth: %s requested\n", action_name(a));
 }
 
+/* What only the supervisor knows, for `berth info`. */
+static void verb_info(struct sup *s, struct proto_request *req, struct ctl_reply *r, int *status)
+{
+	char data[400];
+
+	(void)req;
+	(void)status;
+	if (s->o->pid1)
+		dd_describe(data, sizeof(data));
+	else
+		snprintf(data, sizeof(data), "none (a daemon: everything is kept under %s)",
+			 s->o->root);
+	reply_printf(r, "Server Version: %s\nMode: %s (pid %d)\nData disk: %s\nBerth Root Dir: %s\n",
+		     BERTH_VERSION, s->o->pid1 ? "init" : "daemon", (int)getpid(), data,
+		     s->o->pid1 ? (dd_mounted() ? DATA_DIR "/berth" : "/run/berth") : s->o->root);
+}
+
 static const struct verb verbs[] = {
+	{ "info", verb_info },
 	{ "ping", verb_ping },	       { "version", verb_version },   { "boot", verb_boot },
 	{ "poweroff", verb_shutdown }, { "reboot", verb_shutdown },   { "halt", verb_shutdown },
 };
@@ -225,12 +244,8 @@ static void shutdown_now(struct sup *s)
 		kill(-1, SIGKILL);
 		wait_children(1000);
 	}
-	sync();
-	if (umount2("/data", 0) < 0 && errno != EINVAL && errno != ENOENT) {
-		log_err("shutdown: unmount /data: %s; remounting read-only", strerror(errno));
-		mount(NULL, "/data", NULL, MS_REMOUNT | MS_RDONLY, NULL);
-	}
-	sync();
+	/* Containers stopped and their logs closed: now /data can go. */
+	dd_teardown();
 	wd_close(&s->wd);
 	switch (s->action) {
 	case SUP_REBOOT:

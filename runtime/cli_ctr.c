@@ -487,16 +487,26 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 	ctr_format_time(s->finished_ns, finished, sizeof(finished));
 	ctr_log_path(root, c->id, logpath, sizeof(logpath));
 	for (int i = 0; i < c->nmounts; i++) {
+		const struct ctr_mount *m = &c->mounts[i];
 		char bind[8192];
-		snprintf(bind, sizeof(bind), "%s:%s%s", c->mounts[i].source, c->mounts[i].target,
-			 c->mounts[i].read_only ? ":ro" : "");
-		json_array_append_new(binds, json_string(bind));
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type",
-							"bind", "Source", c->mounts[i].source,
-							"Destination", c->mounts[i].target, "Mode",
-							c->mounts[i].read_only ? "ro" : "",
-							"RW", !c->mounts[i].read_only,
-							"Propagation", "rprivate"));
+
+		snprintf(bind, sizeof(bind), "%s:%s%s", m->name ? m->name : m->source, m->target,
+			 m->read_only ? ":ro" : "");
+		if (!m->anonymous)
+			json_array_append_new(binds, json_string(bind));
+		if (m->name)
+			json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
+								"Type", "volume", "Name", m->name,
+								"Source", m->source, "Destination",
+								m->target, "Driver", "local", "Mode",
+								m->read_only ? "ro" : "z", "RW",
+								!m->read_only, "Propagation", ""));
+		else
+			json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type",
+								"bind", "Source", m->source,
+								"Destination", m->target, "Mode",
+								m->read_only ? "ro" : "", "RW",
+								!m->read_only, "Propagation", "rprivate"));
 	}
 	j = json_pack(
 		"{s:s, s:s, s:s, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s},"

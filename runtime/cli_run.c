@@ -13,6 +13,7 @@
 
 #include "cgroup.h"
 #include "cli_ctr.h"
+#include "cli_volume.h"
 #include "client.h"
 #include "container.h"
 #include "image.h"
@@ -293,29 +294,6 @@ static int caps_from_opts(const struct run_opts *o, uint64_t *caps)
 	return 0;
 }
 
-static int parse_volume(const char *spec, struct ctr_mount *m)
-{
-	char buf[4096];
-	char *first, *second, *mode;
-
-	snprintf(buf, sizeof(buf), "%s", spec);
-	first = buf;
-	second = strchr(first, ':');
-	if (!second)
-		return -1; /* anonymous volumes come with the data disk */
-	*second++ = '\0';
-	mode = strchr(second, ':');
-	if (mode)
-		*mode++ = '\0';
-	if (first[0] != '/' || second[0] != '/' || (mode && strcmp(mode, "ro") != 0 &&
-						   strcmp(mode, "rw") != 0))
-		return -1;
-	m->source = strdup(first);
-	m->target = strdup(second);
-	m->read_only = mode && strcmp(mode, "ro") == 0;
-	return m->source && m->target ? 0 : -1;
-}
-
 static int make_config(const char *root, const struct run_opts *o, const char *image, int argc,
 		       char **argv, struct ctr_config *c, struct strv *exposed)
 {
@@ -395,26 +373,22 @@ static int make_config(const char *root, const struct run_opts *o, const char *i
 		if (c->health.test)
 			c->health.test[0] = strdup("NONE");
 	}
-	img_info_free(&info);
 	{
 		struct berr e;
 		if (hc_enabled(&c->health) && (hc_validate(&c->health, &e) < 0 ||
 					       hc_argv(&c->health, (char *[8]){ 0 }, 8, &e) < 0)) {
 			fprintf(stderr, "berth: %s\n", e.msg);
+			img_info_free(&info);
 			return 125;
 		}
 	}
-	if (caps_from_opts(o, &c->caps) < 0)
+	/* Volumes last, with the image's VOLUMEs: a refused run makes none. */
+	if (caps_from_opts(o, &c->caps) < 0 ||
+	    cli_volume_mounts(root, o->volumes.v, o->volumes.n, info.config.volumes, c) < 0) {
+		img_info_free(&info);
 		return 125;
-	c->mounts = calloc(o->volumes.n + 1, sizeof(*c->mounts));
-	for (int i = 0; c->mounts && i < o->volumes.n; i++) {
-		if (parse_volume(o->volumes.v[i], &c->mounts[i]) < 0) {
-			fprintf(stderr, "berth: invalid volume %s: want /HOST:/CONTAINER[:ro]\n",
-				o->volumes.v[i]);
-			return 125;
-		}
-		c->nmounts++;
 	}
+	img_info_free(&info);
 	return 0;
 }
 
@@ -735,7 +709,7 @@ int cli_run(const char *root, int argc, char **argv)
 		printf("Usage: berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
 		       "  -d, --detach  -i, --interactive  -t, --tty  --name NAME  --rm\n"
 		       "  -e KEY=VAL  --env-file FILE  -w DIR\n"
-		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST:/CTR[:ro]\n"
+		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST|NAME:/CTR[:ro]  -v /CTR\n"
 		       "  -m BYTES  --memory-swap BYTES  --cpus N  -c SHARES  --pids-limit N\n"
 		       "  -p [[IP:][HOSTPORT]:]CTRPORT[/udp] (ports or ranges A-B)  -P  --expose PORT\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
@@ -782,8 +756,13 @@ int cli_run(const char *root, int argc, char **argv)
 	}
 	c.ports = ports.n ? steal_ptr(&ports.v) : NULL;
 	ctr_dir(root, c.id, dir, sizeof(dir));
-	if (mkdir_p(dir, 0700) < 0 || ctr_config_save(root, &c, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.code ? e.msg : strerror(errno));
+	rc = mkdir_p(dir, 0700);
+	if (rc < 0)
+		berr_set(&e, -rc, "create %s", dir);
+	else
+		e.code = 0;
+	if (e.code || ctr_config_save(root, &c, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
 		ctr_config_free(&c);
 		return 125;
 	}
@@ -794,6 +773,7 @@ int cli_run(const char *root, int argc, char **argv)
 	if (rc != 0) {
 		char *argv_rm[] = { "/bin/rm", "-rf", dir, NULL };
 		run_wait(argv_rm, NULL, -1);
+		cli_volume_forget_anon(root, &c);
 		ctr_config_free(&c);
 		return 125;
 	}

@@ -26,6 +26,9 @@ enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_RESTARTING, CTR_EXITED, CTR_REMO
 struct ctr_mount {
 	char *source, *target;
 	bool read_only;
+	char *name;		/* a volume's name (source is its _data); NULL for a bind */
+	bool anonymous;		/* an anonymous volume: rm -v and --rm remove it */
+	bool nocopy;		/* don't copy the image's content into an empty volume */
 };
 
 struct ctr_config {
