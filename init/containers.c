@@ -1,4 +1,5 @@
 #include "containers.h"
+#include "datadisk.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,9 +24,11 @@
 #include "../runtime/log.h"
 #include "../runtime/netlink.h"
 #include "../runtime/ports.h"
+#include "../runtime/resolv.h"
 #include "../runtime/restart.h"
 #include "../runtime/sandbox.h"
 #include "../runtime/tty.h"
+#include "../runtime/volume.h"
 #include "../runtime/util.h"
 #include "health.h"
 
@@ -33,6 +36,7 @@
 #define LOG_FILES 3
 
 struct ctr;
+struct ipt_pending;
 
 struct logpipe {
 	int kind; /* EV_CTR_LOG: first, the supervisor's event tag */
@@ -83,6 +87,8 @@ struct ctr {
 	uint64_t kill_at;	/* monotonic deadline for SIGKILL, 0 = none */
 	bool remove_when_dead;
 	bool start_when_dead;	/* restart */
+	bool remove_volumes;	/* rm -v: its anonymous volumes go too */
+	bool log_failing;	/* a log write failed: reported once */
 	/* Restart policy: the wait before the next start (restart_at,
 	 * monotonic, 0 = none) follows rp_decide()'s schedule. */
 	struct rp_policy policy;
@@ -92,6 +98,7 @@ struct ctr {
 	struct hc_run *hc;	/* its health check, NULL = none */
 	struct waiter *waiters;
 	struct ctr_io io;
+	int hostsfd;		/* its /etc/hosts while on the bridge (O_APPEND) */
 	struct ctr *next;
 };
 
@@ -108,6 +115,8 @@ struct ctrs {
 	bool cgroup_ok;
 	bool shutting_down;	/* no restarts from here on */
 	char bridge_cidr[64];
+	uint16_t last_port;	/* the last ephemeral host port handed out */
+	struct ipt_pending *ipt_pending; /* iptables-restore removals running */
 	/* Removed containers, freed by ctrs_reclaim() once the supervisor's
 	 * batch of epoll events (which may still name them) is done. */
 	struct ctr *dead;
@@ -121,12 +130,23 @@ static int64_t real_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
+/* Which disk ran out, for errors of Berth's own writes. */
+static const char *full_hint(const struct ctrs *cs, int err)
+{
+	if (err != ENOSPC && err != EDQUOT)
+		return "";
+	if (!cs->pid1)
+		return " (the disk holding the root directory is full)";
+	return dd_mounted() ? " (the data disk " DATA_DIR " is full)" : " (/run is full)";
+}
+
 static void save_state(struct ctrs *cs, struct ctr *c)
 {
 	struct berr e;
 
 	if (ctr_state_save(cs->root, c->cfg.id, &c->st, &e) < 0)
-		log_err("container %.12s: %s", c->cfg.id, e.msg);
+		log_err("container %.12s: %s%s; its previous state is kept", c->cfg.id, e.msg,
+			full_hint(cs, e.code));
 }
 
 /* ---- lookup ---- */
@@ -259,10 +279,20 @@ static void log_line(struct ctrs *cs, struct ctr *c, const char *stream, const c
 		memcpy(line + parts[0].l, text, len);
 		line[total - 1] = '\n';
 		if (write_all(c->logfd, line, total) < 0) {
-			log_err("container %.12s: write log: %s", c->cfg.id, strerror(errno));
+			int err = errno;
+
+			/* No half lines: cut what got out. */
+			if (ftruncate(c->logfd, c->logsize) < 0)
+				log_debug("container %.12s: truncate log: %s", c->cfg.id, strerror(errno));
+			if (!c->log_failing)
+				log_err("container %.12s: write log %s/run/berth/logs/%s.log: %s%s; "
+					"dropping its output until there is room",
+					c->cfg.id, cs->root, c->cfg.id, strerror(err), full_hint(cs, err));
+			c->log_failing = true;
 			return;
 		}
 	}
+	c->log_failing = false;
 	c->logsize += total;
 	if (c->logsize > LOG_MAX_BYTES)
 		log_rotate(cs, c);
@@ -511,12 +541,126 @@ static void pipe_read(struct ctrs *cs, struct logpipe *p, bool final)
 
 /* ---- start ---- */
 
+/* ---- names on the bridge: /etc/hosts ----
+ *
+ * Every running bridge container's /etc/hosts names all of them
+ * ("IP<tab>HOSTNAME NAME"), so they reach each other by name without a
+ * DNS server in PID 1. The files are bind-mounted, so they are written in
+ * place (a rename would not reach the mounts): a start appends its line
+ * to the others' files, an exit rewrites them without it. */
+
+static const char *ctr_hostname(const struct ctr *c)
+{
+	return c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
+}
+
+static bool on_bridge(const struct ctr *o)
+{
+	return o->st.status == CTR_RUNNING && o->st.ip[0];
+}
+
+static size_t hosts_line(const struct ctr *c, const char *ip, char *buf, size_t size)
+{
+	const char *h = ctr_hostname(c);
+	bool both = strcmp(h, c->cfg.name) != 0;
+	int n = snprintf(buf, size, "%s\t%.63s%s%s\n", ip, h, both ? " " : "", both ? c->cfg.name : "");
+
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* c's file (c at ip): the base lines, its own, the other bridge
+ * containers' but gone's. malloc'd; NULL on ENOMEM. */
+static char *hosts_text(struct ctrs *cs, const struct ctr *c, const char *ip,
+			const struct ctr *gone, size_t *len)
+{
+	static const char base[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+	size_t cap = sizeof(base) + 256, off;
+	char *buf;
+
+	for (struct ctr *o = cs->list; o; o = o->next)
+		cap += on_bridge(o) ? 256 : 0;
+	buf = malloc(cap);
+	if (!buf)
+		return NULL;
+	memcpy(buf, base, sizeof(base) - 1);
+	off = sizeof(base) - 1;
+	off += hosts_line(c, ip, buf + off, cap - off);
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && o != gone && on_bridge(o))
+			off += hosts_line(o, o->st.ip, buf + off, cap - off);
+	}
+	*len = off;
+	return buf;
+}
+
+static void hosts_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t size)
+{
+	char dir[512];
+
+	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
+	snprintf(buf, size, "%s/hosts", dir);
+}
+
+/* Write o's file in place (its container has it bind-mounted), through
+ * the descriptor held while it runs: one write per neighbour and start. */
+static void hosts_put(struct ctrs *cs, struct ctr *o, const char *text, size_t len, bool append)
+{
+	(void)cs;
+	if (o->hostsfd < 0)
+		return;
+	if ((!append && ftruncate(o->hostsfd, 0) < 0) || write_all(o->hostsfd, text, len) < 0)
+		log_warn("container %.12s: update /etc/hosts: %s", o->cfg.id, strerror(errno));
+}
+
+static void hosts_open(struct ctrs *cs, struct ctr *c)
+{
+	char path[600];
+
+	hosts_path(cs, c, path, sizeof(path));
+	c->hostsfd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (c->hostsfd < 0)
+		log_warn("container %.12s: open %s: %s", c->cfg.id, path, strerror(errno));
+}
+
+static void hosts_close(struct ctr *c)
+{
+	if (c->hostsfd >= 0)
+		close(c->hostsfd);
+	c->hostsfd = -1;
+}
+
+/* c now runs on the bridge: its line into every other one's file. */
+static void hosts_add(struct ctrs *cs, struct ctr *c)
+{
+	char line[256];
+	size_t len = hosts_line(c, c->st.ip, line, sizeof(line));
+
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && on_bridge(o))
+			hosts_put(cs, o, line, len, true);
+	}
+}
+
+/* c left the bridge: the others' files without it. */
+static void hosts_remove(struct ctrs *cs, struct ctr *c)
+{
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		size_t len;
+		char *text;
+
+		if (o == c || !on_bridge(o))
+			continue;
+		text = hosts_text(cs, o, o->st.ip, c, &len);
+		if (text)
+			hosts_put(cs, o, text, len, false);
+		free(text);
+	}
+}
+
 static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip)
 {
 	char path[700], buf[4096], resolv[4096];
-	const char *host = c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
-	size_t n = 0;
-	char *save = NULL;
+	const char *host = ctr_hostname(c);
 
 	snprintf(path, sizeof(path), "%s/hostname", dir);
 	snprintf(buf, sizeof(buf), "%.63s\n", host);
@@ -524,27 +668,22 @@ static void write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, con
 	snprintf(path, sizeof(path), "%s/hosts", dir);
 	snprintf(buf, sizeof(buf),
 		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
-	if (ip && *ip)
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "%s\t%.63s\n", ip, host);
-	write_file_atomic(path, buf, strlen(buf), 0644);
-	/* The host's resolvers, less loopback ones (they mean nothing inside);
-	 * Docker's fallback servers when none is left. */
-	buf[0] = '\0';
+	if (ip && *ip) {
+		size_t len;
+		char *text = hosts_text(cs, c, ip, NULL, &len);
+
+		if (text)
+			write_file_atomic(path, text, len, 0644);
+		free(text);
+	} else {
+		write_file_atomic(path, buf, strlen(buf), 0644);
+	}
+	/* The host's resolvers, less loopback ones (see resolv.h). */
 	if (read_file("/etc/resolv.conf", resolv, sizeof(resolv)) < 0)
 		resolv[0] = '\0';
-	for (char *l = strtok_r(resolv, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		if (strncmp(l, "nameserver", 10) == 0 && strstr(l, " 127."))
-			continue;
-		if (strncmp(l, "nameserver", 10) == 0)
-			n++;
-		strncat(buf, l, sizeof(buf) - strlen(buf) - 2);
-		strcat(buf, "\n");
-	}
-	if (n == 0)
-		strncat(buf, "nameserver 8.8.8.8\nnameserver 8.8.4.4\n", sizeof(buf) - strlen(buf) - 1);
+	resolv_filter(resolv, buf, sizeof(buf));
 	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
 	write_file_atomic(path, buf, strlen(buf), 0644);
-	(void)cs;
 }
 
 /* Paths and the sandbox spec for a container (buffers live in *sp). */
@@ -573,7 +712,8 @@ static void build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 		sp->lower[n++] = *l;
 	for (int i = 0; i < k->nmounts && i < (int)ARRAY_SIZE(sp->mounts); i++)
 		sp->mounts[i] = (struct sb_mount){ k->mounts[i].source, k->mounts[i].target,
-						   k->mounts[i].read_only };
+						   k->mounts[i].read_only,
+						   k->mounts[i].name && !k->mounts[i].nocopy };
 	sp->spec = (struct sb_spec){
 		.id = k->id,
 		.hostname = k->hostname && *k->hostname ? k->hostname : NULL,
@@ -658,48 +798,221 @@ static void close_fds(int *fds, int n)
 	}
 }
 
-/* The published ports' rules for a container at ip: in (add) or out. */
-static int ports_apply(struct ctr *c, const char *ip, bool add, struct berr *e)
-{
-	struct port_map m[64];
-	char rules[64 * 200 + 64];
-	int n = 0;
+/* ---- published ports' rules ----
+ *
+ * iptables-restore runs beside the supervisor's other work: a start's
+ * rules go in while the sandbox is set up (collected before the start is
+ * answered), an exit's come out while the loop carries on (the process is
+ * reaped with the other children). An addition first waits for the
+ * removals still running, so rules never go in before an older removal of
+ * the same rules. */
+struct ipt_pending {
+	struct ipt_job job;
+	char ip[16];
+	char *ports;	/* what it removes: to go on port by port if it fails */
+	/* answered once the rules are out (rm -f, wait of the container) */
+	struct waiter *waiters;
+	int exit_code;
+	struct ipt_pending *next;
+};
 
-	for (char **p = c->cfg.ports; p && *p && n < (int)ARRAY_SIZE(m); p++) {
-		if (port_parse(*p, &m[n], e) < 0)
-			return -e->code;
-		n++;
-	}
+static void notify_waiters(struct ctrs *cs, struct waiter *list, int exit_code);
+
+static int rules_text(const char *ports, const char *ip, bool add, char *buf, size_t size,
+		      struct berr *e)
+{
+	struct port_map m[PORTS_MAX];
+	int n = port_list_parse(ports, m, PORTS_MAX);
+
 	if (n == 0)
 		return 0;
-	if (port_rules(m, n, ip, BR_NAME, add, rules, sizeof(rules), e) < 0 ||
-	    ipt_restore(rules, e) < 0)
-		return berr_wrap(e, "%s published ports", add ? "add" : "remove");
+	return port_rules(m, n, ip, BR_NAME, add, buf, size, e) < 0 ? -e->code : n;
+}
+
+/* A removal failed as a whole (some rule already gone, e.g. after a
+ * reboot): port by port, so no rule is left behind. */
+static void remove_one_by_one(const char *ports, const char *ip)
+{
+	struct port_map m[PORTS_MAX];
+	char rules[1024];
+	struct berr e;
+	int n = port_list_parse(ports, m, PORTS_MAX);
+
+	for (int i = 0; i < n; i++) {
+		if (port_rules(&m[i], 1, ip, BR_NAME, false, rules, sizeof(rules), &e) == 0)
+			ipt_restore(rules, &e);
+	}
+}
+
+static void pending_done(struct ctrs *cs, struct ipt_pending *p, int status)
+{
+	struct berr e;
+
+	if (ipt_restore_collect(&p->job, status, &e) < 0) {
+		log_warn("network: remove published ports of %s: %s; one by one", p->ip, e.msg);
+		remove_one_by_one(p->ports, p->ip);
+	}
+	notify_waiters(cs, p->waiters, p->exit_code);
+	free(p->ports);
+	free(p);
+}
+
+/* Wait for the removals still running. */
+static void pending_drain(struct ctrs *cs)
+{
+	while (cs->ipt_pending) {
+		struct ipt_pending *p = cs->ipt_pending;
+
+		cs->ipt_pending = p->next;
+		pending_done(cs, p, wait_pid(p->job.pid));
+	}
+}
+
+/* A reaped child that was one of them? */
+static bool pending_reaped(struct ctrs *cs, pid_t pid, int status)
+{
+	for (struct ipt_pending **pp = &cs->ipt_pending; *pp; pp = &(*pp)->next) {
+		struct ipt_pending *p = *pp;
+
+		if (p->job.pid != pid)
+			continue;
+		*pp = p->next;
+		pending_done(cs, p, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		return true;
+	}
+	return false;
+}
+
+/* Start adding the rules of c's picked ports (c->st.ports) for a
+ * container at ip; job->pid stays -1 when there are none. */
+static int ports_add_start(struct ctrs *cs, struct ctr *c, const char *ip, struct ipt_job *job,
+			   struct berr *e)
+{
+	static char rules[PORTS_MAX * 400];
+	int n;
+
+	job->pid = -1;
+	job->out = -1;
+	n = rules_text(c->st.ports, ip, true, rules, sizeof(rules), e);
+	if (n <= 0)
+		return n < 0 ? berr_wrap(e, "add published ports") : 0;
+	pending_drain(cs);
+	if (ipt_restore_start(job, rules, e) < 0)
+		return berr_wrap(e, "add published ports");
 	return 0;
 }
 
-/* "port is already allocated" as Docker says, when a running container
- * holds one of c's host ports. */
-static int ports_free(struct ctrs *cs, struct ctr *c, struct berr *e)
+static int ports_add_finish(struct ipt_job *job, struct berr *e)
 {
-	struct port_map a, b;
+	int r;
 
+	if (job->pid < 0)
+		return 0;
+	r = ipt_restore_finish(job, e);
+	job->pid = -1;
+	return r < 0 ? berr_wrap(e, "add published ports") : 0;
+}
+
+/* Take the rules of ports (picked ports, as st.ports) for ip out, in the
+ * background; NULL when done already (or nothing to do). */
+static struct ipt_pending *ports_remove(struct ctrs *cs, const char *ports, const char *ip)
+{
+	static char rules[PORTS_MAX * 400];
+	struct ipt_pending *p;
+	struct berr e;
+	int n = rules_text(ports, ip, false, rules, sizeof(rules), &e);
+
+	if (n <= 0) {
+		if (n < 0)
+			log_err("network: remove published ports of %s: %s", ip, e.msg);
+		return NULL;
+	}
+	p = calloc(1, sizeof(*p));
+	if (p)
+		p->ports = strdup(ports);
+	if (!p || !p->ports || ipt_restore_start(&p->job, rules, &e) < 0) {
+		/* cannot run it in the background: here and now */
+		if (!p || !p->ports || ipt_restore(rules, &e) < 0)
+			remove_one_by_one(ports, ip);
+		if (p)
+			free(p->ports);
+		free(p);
+		return NULL;
+	}
+	snprintf(p->ip, sizeof(p->ip), "%s", ip);
+	p->next = cs->ipt_pending;
+	cs->ipt_pending = p;
+	return p;
+}
+
+/* The ephemeral port range, as Docker reads it. */
+static void ephemeral_range(uint16_t *lo, uint16_t *hi)
+{
+	char buf[64];
+	unsigned a, b;
+
+	*lo = 32768;
+	*hi = 60999;
+	if (read_file("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf)) >= 0 &&
+	    sscanf(buf, "%u %u", &a, &b) == 2 && a >= 1 && a <= b && b <= 65535) {
+		*lo = a;
+		*hi = b;
+	}
+}
+
+/* Pick c's host ports (its own, a free one of a range, or an ephemeral
+ * one) against those running containers hold, into c->st.ports. A port
+ * taken is Docker's "port is already allocated". */
+static int ports_pick(struct ctrs *cs, struct ctr *c, struct berr *e)
+{
+	struct port_map *taken = NULL, want[PORTS_MAX], one[PORTS_MAX];
+	int nt = 0, cap = 0, nw = 0, r = 0;
+	uint16_t lo = 0, hi = 0;
+	size_t off = 0;
+
+	c->st.ports[0] = '\0';
 	for (char **p = c->cfg.ports; p && *p; p++) {
-		if (port_parse(*p, &a, e) < 0)
+		struct port_map m;
+		int k;
+
+		if (port_parse(*p, &m, e) < 0 || port_expand(&m, one, PORTS_MAX - nw, &k, e) < 0)
 			return -e->code;
-		for (struct ctr *o = cs->list; o; o = o->next) {
-			if (o == c || o->st.status != CTR_RUNNING || !o->st.ip[0])
-				continue;
-			for (char **q = o->cfg.ports; q && *q; q++) {
-				if (port_parse(*q, &b, e) == 0 && port_conflict(&a, &b))
-					return berr_msg(e, EADDRINUSE,
-							"Bind for %s:%u failed: port is already "
-							"allocated (by %s)",
-							a.ip, a.host, o->cfg.name);
-			}
+		memcpy(want + nw, one, k * sizeof(*one));
+		nw += k;
+	}
+	if (nw == 0)
+		return 0;
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && o->st.status == CTR_RUNNING && o->st.ports[0]) {
+			cap++;
+			for (const char *q = o->st.ports; *q; q++)
+				cap += *q == ',';
 		}
 	}
-	return 0;
+	taken = malloc((cap + nw) * sizeof(*taken));
+	if (!taken)
+		return berr_set(e, ENOMEM, "published ports");
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && o->st.status == CTR_RUNNING && o->st.ports[0])
+			nt += port_list_parse(o->st.ports, taken + nt, PORTS_MAX);
+	}
+	for (int i = 0; i < nw && r == 0; i++) {
+		char spec[64];
+
+		if (!want[i].host && !lo)
+			ephemeral_range(&lo, &hi);
+		r = port_pick(&want[i], taken, nt, lo, hi, &cs->last_port, e);
+		if (r < 0)
+			break;
+		taken[nt++] = want[i]; /* its own ports count too */
+		port_spec(&want[i], spec, sizeof(spec));
+		off += snprintf(c->st.ports + off, sizeof(c->st.ports) - off, "%s%s", off ? "," : "",
+				spec);
+	}
+	free(taken);
+	if (r < 0)
+		c->st.ports[0] = '\0';
+	return r;
 }
 
 /* The network namespace to join: none for a new empty one, the
@@ -727,9 +1040,11 @@ static int network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, 
 	return 0;
 }
 
-/* A bridge container's address and the veth set-up for sb_start(); a
+/* A bridge container's address and the veth set-up for sb_start(), its
+ * published ports' rules started in job (start_one collects them); a
  * no-op (l->ip empty) in the other modes. */
-static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, struct berr *e)
+static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l,
+			   struct ipt_job *job, struct berr *e)
 {
 	enum ctr_net mode;
 	const char *ref;
@@ -739,14 +1054,17 @@ static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, s
 		return -e->code;
 	if (mode != CTR_NET_BRIDGE)
 		return 0;
-	if (ports_free(cs, c, e) < 0 || br_ensure(cs->bridge_cidr, e) < 0 ||
-	    br_acquire(cs->root, cs->bridge_cidr, c->cfg.id, l, e) < 0)
+	if (ports_pick(cs, c, e) < 0 || br_ensure(cs->bridge_cidr, e) < 0 ||
+	    br_acquire(cs->root, cs->bridge_cidr, c->cfg.id, l, e) < 0) {
+		c->st.ports[0] = '\0';
 		return -e->code;
-	if (ports_apply(c, l->ip, true, e) < 0) {
+	}
+	if (ports_add_start(cs, c, l->ip, job, e) < 0) {
 		struct berr ignored;
 
 		br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored);
 		l->ip[0] = '\0';
+		c->st.ports[0] = '\0';
 		return -e->code;
 	}
 	return 0;
@@ -755,8 +1073,10 @@ static int network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, s
 static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 {
 	struct br_lease lease = { 0 };
+	struct ipt_job job = { .pid = -1, .out = -1 };
 	struct spec_buf sp;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+	bool rules_failed = false;
 	pid_t pid;
 	int r;
 
@@ -770,7 +1090,7 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (mkdir_p(sp.upper, 0755) < 0 || mkdir_p(sp.work, 0700) < 0 ||
 	    mkdir_p(sp.rootfs, 0755) < 0)
 		return berr_set(e, errno, "create %s", sp.dir);
-	r = network_acquire(cs, c, &lease, e);
+	r = network_acquire(cs, c, &lease, &job, e);
 	if (r < 0)
 		goto fail;
 	if (lease.ip[0]) {
@@ -785,6 +1105,14 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	close_fds(&out[1], 1);
 	close_fds(&err[1], 1);
 	close_fds(&in[0], 1);
+	if (r == 0 && ports_add_finish(&job, e) < 0) {
+		/* it runs, its ports are not published: no start */
+		rules_failed = true;
+		kill(pid, SIGKILL);
+		wait_pid(pid);
+		sb_cleanup(&sp.spec);
+		r = -e->code;
+	}
 	if (r < 0)
 		goto fail;
 	if (c->logfd < 0)
@@ -815,6 +1143,10 @@ static int start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (c->hc)
 		hcr_begin(c->hc, &c->cfg.health, c->started_mono);
 	save_state(cs, c);
+	if (c->st.ip[0]) {
+		hosts_open(cs, c);
+		hosts_add(cs, c);
+	}
 	rearm(cs);
 	if (cs->pid1 && !timeline_get("first-container"))
 		timeline_mark("first-container"); /* boot to the first service's exec */
@@ -827,10 +1159,11 @@ fail:
 	if (lease.ip[0]) {
 		struct berr ignored;
 
-		if (ports_apply(c, lease.ip, false, &ignored) < 0)
-			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+		if (!rules_failed && ports_add_finish(&job, &ignored) == 0)
+			ports_remove(cs, c->st.ports, lease.ip);
 		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored) < 0)
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+		c->st.ports[0] = '\0';
 	}
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
 	c->st.exit_code = start_failure_status(e->code);
@@ -874,6 +1207,7 @@ static void ctr_free(struct ctr *c)
 		close(c->logfd);
 	if (c->io.stdin_w.fd >= 0)
 		close(c->io.stdin_w.fd);
+	hosts_close(c);
 	free(c->hc); /* its fds went with remove_ctr() */
 	ctr_config_free(&c->cfg);
 	free(c);
@@ -886,6 +1220,7 @@ static struct ctr *ctr_new(void)
 	if (!c)
 		return NULL;
 	c->logfd = -1;
+	c->hostsfd = -1;
 	c->out.fd = c->err.fd = -1;
 	c->io.in = (struct att_end){ EV_CTR_ATTACH, ATT_IN, -1, c };
 	c->io.out = (struct att_end){ EV_CTR_ATTACH, ATT_OUT, -1, c };
@@ -894,16 +1229,16 @@ static struct ctr *ctr_new(void)
 }
 
 /* A bridge container's address goes back when it stops running. */
-static void net_down(struct ctrs *cs, struct ctr *c)
+static struct ipt_pending *net_down(struct ctrs *cs, struct ctr *c)
 {
+	struct ipt_pending *p;
 	struct berr e;
 
 	if (!c->st.ip[0])
-		return;
-	if (ports_apply(c, c->st.ip, false, &e) < 0)
-		log_err("container %.12s: %s", c->cfg.id, e.msg);
+		return NULL;
+	p = ports_remove(cs, c->st.ports, c->st.ip);
 	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
-		log_err("container %.12s: %s", c->cfg.id, e.msg);
+		log_err("container %.12s: %s%s", c->cfg.id, e.msg, full_hint(cs, e.code));
 	{
 		/* The veth goes with the netns, unless another container joined
 		 * it (--network container:): then it must go now, or it keeps
@@ -913,13 +1248,36 @@ static void net_down(struct ctrs *cs, struct ctr *c)
 		snprintf(veth, sizeof(veth), "veth%.7s", c->cfg.id);
 		net_link_del(veth, &e);
 	}
-	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = '\0';
+	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
+	hosts_close(c);
+	hosts_remove(cs, c);
+	return p;
+}
+
+/* c's anonymous volumes that no other container uses (c is off the list). */
+static void remove_anon_volumes(struct ctrs *cs, struct ctr *c)
+{
+	for (int i = 0; i < c->cfg.nmounts; i++) {
+		const struct ctr_mount *m = &c->cfg.mounts[i];
+		bool used = false;
+		struct berr e;
+
+		if (!m->anonymous || !m->name)
+			continue;
+		for (struct ctr *o = cs->list; o && !used; o = o->next) {
+			for (int k = 0; k < o->cfg.nmounts && !used; k++)
+				used = o->cfg.mounts[k].name && strcmp(o->cfg.mounts[k].name, m->name) == 0;
+		}
+		if (!used && vol_remove(cs->root, m->name, &e) < 0 && e.code != ENOENT)
+			log_err("container %.12s: %s", c->cfg.id, e.msg);
+	}
 }
 
 static void remove_ctr(struct ctrs *cs, struct ctr *c)
 {
 	char dir[512], log[600], old[620];
+	struct berr e;
 	struct ctr **pp = &cs->list;
 
 	while (*pp && *pp != c)
@@ -929,6 +1287,9 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 	if (c->hc)
 		hcr_end(cs->epfd, c->hc);
 	net_down(cs, c);
+	/* A release that failed (a full disk) would leak the address. */
+	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
+		log_err("container %.12s: %s%s", c->cfg.id, e.msg, full_hint(cs, e.code));
 	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
 	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));
 	unlink(log);
@@ -937,6 +1298,9 @@ static void remove_ctr(struct ctrs *cs, struct ctr *c)
 		unlink(old);
 	}
 	remove_tree(dir);
+	/* rm -v and --rm take the anonymous volumes along, as Docker's. */
+	if (c->remove_volumes || c->cfg.auto_remove)
+		remove_anon_volumes(cs, c);
 	log_info("container %.12s (%s): removed", c->cfg.id, c->cfg.name);
 	c->next = cs->dead;
 	cs->dead = c;
@@ -1065,10 +1429,11 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 {
 	struct spec_buf sp;
 	struct waiter *waiters;
+	struct ipt_pending *pend;
 	struct ctr *c;
 	int exit_code;
 
-	if (health_reaped(cs, pid, status))
+	if (pending_reaped(cs, pid, status) || health_reaped(cs, pid, status))
 		return true;
 	for (c = cs->list; c; c = c->next) {
 		if (c->st.status == CTR_RUNNING && c->st.pid == pid)
@@ -1094,7 +1459,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 		hcr_end(cs->epfd, c->hc);
 	build_spec(cs, c, &sp);
 	sb_cleanup(&sp.spec);
-	net_down(cs, c);
+	pend = net_down(cs, c);
 	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
 		 c->st.oom_killed ? " (OOM killed)" : "");
 	restart_plan(cs, c);
@@ -1102,6 +1467,24 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	exit_code = c->st.exit_code;
 	waiters = c->waiters;
 	c->waiters = NULL;
+	/* rm -f is answered once its rules are out too (a later start waits
+	 * for that anyway); wait (run's too) right away, with the exit code. */
+	if (pend) {
+		struct waiter **wp = &waiters;
+
+		pend->exit_code = exit_code;
+		while (*wp) {
+			struct waiter *w = *wp;
+
+			if (w->text) {
+				*wp = w->next;
+				w->next = pend->waiters;
+				pend->waiters = w;
+			} else {
+				wp = &w->next;
+			}
+		}
+	}
 	rearm(cs);
 	/* Remove before answering, so `rm -f` and `run --rm` return when it is gone. */
 	if (c->remove_when_dead || c->cfg.auto_remove) {
@@ -1395,14 +1778,16 @@ static int add_waiter(struct ctr *c, const char *path, const char *text)
 static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
 		    int *status, bool *deferred)
 {
-	bool force = false;
+	bool force = false, volumes = false;
 	int i = 1;
 
 	for (; i < req->argc && req->argv[i][0] == '-'; i++) {
 		if (strcmp(req->argv[i], "-f") == 0 || strcmp(req->argv[i], "--force") == 0)
 			force = true;
 		else if (strcmp(req->argv[i], "-v") == 0 || strcmp(req->argv[i], "--volumes") == 0)
-			; /* no anonymous volumes yet */
+			volumes = true;
+		else if (strcmp(req->argv[i], "-fv") == 0 || strcmp(req->argv[i], "-vf") == 0)
+			force = volumes = true;
 		else {
 			reply_error(r, "rm: unknown flag: %s", req->argv[i]);
 			*status = 1;
@@ -1429,6 +1814,9 @@ static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 			*status = 1;
 			continue;
 		}
+		/* (a refused rm leaves it as it was) */
+		if (c->st.status != CTR_RUNNING || force)
+			c->remove_volumes |= volumes;
 		if (c->st.status == CTR_RUNNING) {
 			if (!force) {
 				reply_error(r,
@@ -1492,8 +1880,8 @@ static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 	(void)req;
 	(void)status;
 	for (struct ctr *c = cs->list; c; c = c->next) {
-		char line[4096], cmd[1024], st[128], num[64], ports[1024];
-		size_t len = 0, clen = 0, plen = 0;
+		char line[8192], cmd[1024], st[128], num[64];
+		size_t len = 0, clen = 0;
 		char *words[10];
 
 		cmd[0] = '\0';
@@ -1512,13 +1900,7 @@ static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 		words[5] = st;
 		words[6] = (char *)ctr_status_name(c->st.status);
 		/* published ports (canonical specs), shown while it runs */
-		ports[0] = '\0';
-		for (char **p = c->cfg.ports; c->st.status == CTR_RUNNING && p && *p; p++) {
-			plen += snprintf(ports + plen, sizeof(ports) - plen, "%s%s", plen ? "," : "", *p);
-			if (plen >= sizeof(ports))
-				break;
-		}
-		words[7] = ports;
+		words[7] = c->st.status == CTR_RUNNING ? c->st.ports : "";
 		line[0] = '\0';
 		for (int i = 0; i < 8; i++) {
 			if (i)
@@ -1648,6 +2030,83 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 
 /* ---- startup, shutdown ---- */
 
+/* Is pid still the process started at started_ns (CLOCK_REALTIME)? Its
+ * start time in /proc/PID/stat, in ticks since boot, says so within a
+ * second or two, so a reused pid is not mistaken for it. */
+static bool same_process(pid_t pid, int64_t started_ns)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	struct timespec boot;
+	int64_t start;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (pid <= 0 || read_file(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
+		return false;
+	/* after "pid (comm)": state is field 3, starttime field 22 */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			  "%*d %*d %llu", &ticks) != 1)
+		return false;
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	start = real_ns() - ((int64_t)boot.tv_sec * 1000000000ll + boot.tv_nsec) +
+		(int64_t)(ticks * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
+	return llabs(start - started_ns) < 2000000000ll;
+}
+
+/* A container process an earlier supervisor left running (it crashed):
+ * nobody reads its output or reaps it now, and it still holds its
+ * address on the bridge. End it and wait (a second at most) until it is
+ * gone, so its address is free before anyone gets it again. */
+static void end_orphan(struct ctr *c)
+{
+	if (!same_process(c->st.pid, c->st.started_ns))
+		return;
+	log_warn("container %.12s: pid %d outlived the earlier supervisor; killed", c->cfg.id,
+		 (int)c->st.pid);
+	kill(c->st.pid, SIGKILL);
+	for (int i = 0; i < 100 && same_process(c->st.pid, c->st.started_ns); i++) {
+		char path[64], st[512], *p;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->st.pid);
+		if (read_file(path, st, sizeof(st)) >= 0 && (p = strrchr(st, ')')) && p[2] == 'Z')
+			break; /* dead, its parent has not reaped it yet */
+		usleep(10000);
+	}
+}
+
+static bool ipam_keep(const char *id, void *ctx)
+{
+	struct ctrs *cs = ctx;
+
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (strcmp(c->cfg.id, id) == 0)
+			return c->st.status == CTR_RUNNING;
+	}
+	return false;
+}
+
+/* A container that was running under an earlier supervisor. PID 1 starts
+ * once per boot, so for it the container is from an earlier boot: its
+ * process, veth, rules and cgroup died with that boot (and ctrs_open()
+ * dropped that boot's addresses). A daemon restarted on the same host
+ * undoes its rules and gives its address back. */
+static void mark_stale(struct ctrs *cs, struct ctr *c)
+{
+	end_orphan(c);
+	c->st.status = CTR_EXITED;
+	c->st.exit_code = 255;
+	c->st.pid = 0;
+	if (!c->st.finished_ns)
+		c->st.finished_ns = real_ns();
+	snprintf(c->st.error, sizeof(c->st.error), "%s",
+		 cs->pid1 ? "the system rebooted while it ran" : "supervisor restarted");
+	if (!cs->pid1)
+		net_down(cs, c);
+	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
+	c->st.ip_prefix = 0;
+	save_state(cs, c);
+}
+
 static void load_existing(struct ctrs *cs)
 {
 	char dir[600];
@@ -1661,6 +2120,7 @@ static void load_existing(struct ctrs *cs)
 	while ((de = readdir(d))) {
 		struct ctr *c;
 		struct berr e;
+		bool stale;
 
 		if (strlen(de->d_name) != CTR_ID_LEN)
 			continue;
@@ -1674,14 +2134,15 @@ static void load_existing(struct ctrs *cs)
 			free(c);
 			continue;
 		}
-		if (c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING) {
-			/* Its process belonged to an earlier supervisor. */
-			c->st.status = CTR_EXITED;
-			c->st.exit_code = 255;
-			c->st.pid = 0;
-			snprintf(c->st.error, sizeof(c->st.error), "supervisor restarted");
-			net_down(cs, c);
-			save_state(cs, c);
+		stale = c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING;
+		if (stale)
+			mark_stale(cs, c);
+		c->next = cs->list;
+		cs->list = c;
+		/* a --rm container whose end nobody saw goes now, as in Docker */
+		if (stale && c->cfg.auto_remove) {
+			remove_ctr(cs, c);
+			continue;
 		}
 		if (ctr_setup_policy(c, &e) < 0)
 			log_warn("container %.12s: %s; no restart policy", de->d_name, e.msg);
@@ -1694,8 +2155,6 @@ static void load_existing(struct ctrs *cs)
 			log_info("container %.12s (%s): restart policy %s: starting it again",
 				 c->cfg.id, c->cfg.name, rp_name(c->policy.kind));
 		}
-		c->next = cs->list;
-		cs->list = c;
 	}
 	closedir(d);
 }
@@ -1728,7 +2187,14 @@ static bool prepare_cgroups(struct ctrs *cs)
 
 void ctrs_set_bridge(struct ctrs *cs, const char *cidr)
 {
+	struct berr e;
+
 	snprintf(cs->bridge_cidr, sizeof(cs->bridge_cidr), "%s", cidr);
+	/* Addresses of containers that are gone or no longer run (a crash
+	 * between taking an address and recording it; containers an earlier
+	 * supervisor ran) go back. */
+	if (br_prune(cs->root, cs->bridge_cidr, ipam_keep, cs, &e) < 0)
+		log_err("network: %s", e.msg);
 }
 
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl)
@@ -1754,6 +2220,11 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 	snprintf(path, sizeof(path), "%s/run/berth/logs", root);
 	mkdir_p(path, 0700);
 	cs->cgroup_ok = prepare_cgroups(cs);
+	/* PID 1 starts once per boot: with /data, the IPAM table (bridge.c's
+	 * state file) holds the last boot's addresses, none of them in use. */
+	snprintf(path, sizeof(path), "%s/run/berth/network/ipam", root);
+	if (pid1 && unlink(path) == 0)
+		log_info("network: addresses of the previous boot released");
 	load_existing(cs);
 	rearm(cs);
 	return cs;
@@ -1806,5 +2277,11 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 				save_state(cs, c);
 			}
 		}
+	}
+	/* The logs live on /data when there is one: close them so it can go. */
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (c->logfd >= 0)
+			close(c->logfd);
+		c->logfd = -1;
 	}
 }

@@ -38,7 +38,8 @@ struct ctrs;
 #define EV_CTR_HEALTH 23
 
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl);
-/* The bridge's address (default 172.17.0.1/16) for bridge containers. */
+/* The bridge's address (default 172.17.0.1/16) for bridge containers;
+ * addresses of containers that do not run go back to the pool. */
 void ctrs_set_bridge(struct ctrs *cs, const char *cidr);
 /* A container's pipe or the stop timer is ready. */
 void ctrs_event(struct ctrs *cs, void *tag, unsigned events);

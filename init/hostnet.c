@@ -79,8 +79,10 @@ static int setup_bridge(const struct boot_params *p)
 {
 	struct berr e;
 
+	/* route_localnet: 127.0.0.1:PORT is DNATed to containers on it */
 	if (net_bridge_add(BRIDGE_NAME, &e) < 0 || net_addr_add(BRIDGE_NAME, p->bridge_cidr, &e) < 0 ||
-	    net_link_up(BRIDGE_NAME, &e) < 0) {
+	    net_link_up(BRIDGE_NAME, &e) < 0 ||
+	    net_ipv4_conf(BRIDGE_NAME, "route_localnet", "1", &e) < 0) {
 		log_err("network: bridge %s: %s", BRIDGE_NAME, e.msg);
 		return 1;
 	}

@@ -22,6 +22,7 @@
 #include "cmdline.h"
 #include "compose_boot.h"
 #include "console.h"
+#include "datadisk.h"
 #include "hostnet.h"
 #include "modules.h"
 #include "mounts.h"
@@ -216,6 +217,8 @@ int init_main(int argc, char **argv)
 		/* Phase 3: parameters, modules (distro kernels), hostname, sysctl. */
 		phase_cmdline(&params);
 		phase_modules();
+		/* The data disk (virtio-blk, ext4: modules above) mounts meanwhile. */
+		dd_setup_start(params.data);
 		/* The slowest step of the network phase overlaps the next ones. */
 		hostnet_rules_start(&params);
 		phase_hostname();
@@ -223,6 +226,8 @@ int init_main(int argc, char **argv)
 		/* Phase 4: lo, eth0, bridge berth0 and its NAT rules. */
 		hostnet_setup(&params);
 		timeline_mark("network");
+		/* Phase 4b: the data disk at /data, state and logs bound onto it. */
+		dd_setup_finish();
 	} else {
 		cmdline_defaults(&params);
 	}
@@ -262,9 +267,11 @@ int daemon_main(int argc, char **argv)
 			root = argv[i] + 7;
 		else if (strcmp(argv[i], "--debug") == 0)
 			log_set_debug(1);
+		else if (strcmp(argv[i], "--bridge") == 0 && i + 1 < argc)
+			opts.bridge_cidr = argv[++i]; /* dockerd's --bip */
 		else {
 			fprintf(stderr, "berth daemon: unknown option \"%s\"\n"
-					"usage: berth daemon --root DIR [--debug]\n",
+					"usage: berth daemon --root DIR [--bridge ADDR/PREFIX] [--debug]\n",
 				argv[i]);
 			return 2;
 		}

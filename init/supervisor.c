@@ -14,8 +14,10 @@
 
 #include "containers.h"
 #include "control.h"
+#include "datadisk.h"
 #include "timeline.h"
 #include "watchdog.h"
+#include "../runtime/bridge.h"
 #include "../runtime/log.h"
 #include "../runtime/util.h"
 #include "../runtime/version.h"
@@ -105,7 +107,25 @@ static void verb_shutdown(struct sup *s, struct proto_request *req, struct ctl_r
 	reply_printf(r, "berth: %s requested\n", action_name(a));
 }
 
+/* What only the supervisor knows, for `berth info`. */
+static void verb_info(struct sup *s, struct proto_request *req, struct ctl_reply *r, int *status)
+{
+	char data[400];
+
+	(void)req;
+	(void)status;
+	if (s->o->pid1)
+		dd_describe(data, sizeof(data));
+	else
+		snprintf(data, sizeof(data), "none (a daemon: everything is kept under %s)",
+			 s->o->root);
+	reply_printf(r, "Server Version: %s\nMode: %s (pid %d)\nData disk: %s\nBerth Root Dir: %s\n",
+		     BERTH_VERSION, s->o->pid1 ? "init" : "daemon", (int)getpid(), data,
+		     s->o->pid1 ? (dd_mounted() ? DATA_DIR "/berth" : "/run/berth") : s->o->root);
+}
+
 static const struct verb verbs[] = {
+	{ "info", verb_info },
 	{ "ping", verb_ping },	       { "version", verb_version },   { "boot", verb_boot },
 	{ "poweroff", verb_shutdown }, { "reboot", verb_shutdown },   { "halt", verb_shutdown },
 };
@@ -224,12 +244,8 @@ static void shutdown_now(struct sup *s)
 		kill(-1, SIGKILL);
 		wait_children(1000);
 	}
-	sync();
-	if (umount2("/data", 0) < 0 && errno != EINVAL && errno != ENOENT) {
-		log_err("shutdown: unmount /data: %s; remounting read-only", strerror(errno));
-		mount(NULL, "/data", NULL, MS_REMOUNT | MS_RDONLY, NULL);
-	}
-	sync();
+	/* Containers stopped and their logs closed: now /data can go. */
+	dd_teardown();
 	wd_close(&s->wd);
 	switch (s->action) {
 	case SUP_REBOOT:
@@ -267,8 +283,8 @@ int sup_run(const struct sup_opts *o)
 	if (ctl_open(&s.ctl, o->root, s.epfd, EV_CONTROL, EV_REPLY, &e) < 0)
 		log_err("control FIFO: %s; only signals can reach berth", e.msg);
 	s.ctrs = ctrs_open(o->root, o->pid1, s.epfd, &s.ctl);
-	if (s.ctrs && o->bridge_cidr)
-		ctrs_set_bridge(s.ctrs, o->bridge_cidr);
+	if (s.ctrs)
+		ctrs_set_bridge(s.ctrs, o->bridge_cidr ? o->bridge_cidr : BR_DEFAULT_CIDR);
 	if (o->console) {
 		s.con.fd = o->console->timerfd;
 		watch(&s, s.con.fd, &s.con);

@@ -14,12 +14,19 @@ struct milestone {
 static struct milestone marks[TIMELINE_MAX];
 static int nmarks;
 
+/* In time order: a phase that ran on a thread of its own is marked late. */
 static void add(const char *name, uint64_t ns)
 {
+	int i = nmarks;
+
 	if (nmarks >= TIMELINE_MAX)
 		return;
-	snprintf(marks[nmarks].name, sizeof(marks[nmarks].name), "%s", name);
-	marks[nmarks].ns = ns;
+	while (i > 0 && marks[i - 1].ns > ns) {
+		marks[i] = marks[i - 1];
+		i--;
+	}
+	snprintf(marks[i].name, sizeof(marks[i].name), "%s", name);
+	marks[i].ns = ns;
 	nmarks++;
 }
 

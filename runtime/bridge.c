@@ -16,8 +16,10 @@ int br_ensure(const char *cidr, struct berr *e)
 
 	if (net_link_exists(BR_NAME))
 		return 0;
+	/* as dockerd: forwarding on; 127.0.0.1 may be DNATed to the bridge */
 	if (net_bridge_add(BR_NAME, e) < 0 || net_addr_add(BR_NAME, cidr, e) < 0 ||
-	    net_link_up(BR_NAME, e) < 0)
+	    net_link_up(BR_NAME, e) < 0 || net_ipv4_conf(NULL, "ip_forward", "1", e) < 0 ||
+	    net_ipv4_conf(BR_NAME, "route_localnet", "1", e) < 0)
 		return berr_wrap(e, "bridge %s", BR_NAME);
 	if (ipt_bridge_rules(BR_NAME, cidr, rules, sizeof(rules), e) < 0 ||
 	    ipt_restore(rules, e) < 0) {
@@ -48,6 +50,41 @@ static int open_table(const char *root, const char *cidr, struct ipam *p, char *
 	return ipam_load(p, path, e);
 }
 
+/* "veth" + the first 7 hex of the ID, as the notes name it; when a link
+ * of that name exists (another ID with the same prefix), the next 7. */
+static void veth_name(const char *id, char *buf, size_t size)
+{
+	size_t len = strlen(id);
+
+	for (size_t k = 0; k + 7 <= len; k += 7) {
+		snprintf(buf, size, "veth%.7s", id + k);
+		if (!net_link_exists(buf))
+			return;
+	}
+	snprintf(buf, size, "veth%.7s", id); /* all taken: the kernel says so */
+}
+
+int br_prune(const char *root, const char *cidr, bool (*keep)(const char *id, void *ctx),
+	     void *ctx, struct berr *e)
+{
+	struct ipam p;
+	char path[600];
+	int r, before;
+
+	r = open_table(root, cidr, &p, path, sizeof(path), e);
+	if (r == 0) {
+		before = p.n;
+		for (int i = p.n - 1; i >= 0; i--) {
+			if (!keep(p.v[i].id, ctx))
+				ipam_release(&p, p.v[i].id);
+		}
+		if (p.n != before)
+			r = ipam_save(&p, path, e);
+	}
+	ipam_free(&p);
+	return r < 0 ? berr_wrap(e, "prune addresses") : 0;
+}
+
 int br_acquire(const char *root, const char *cidr, const char *id, struct br_lease *l,
 	       struct berr *e)
 {
@@ -68,7 +105,7 @@ int br_acquire(const char *root, const char *cidr, const char *id, struct br_lea
 		l->prefix = p.prefix;
 		snprintf(l->mac, sizeof(l->mac), "02:42:%02x:%02x:%02x:%02x", a >> 24,
 			 (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
-		snprintf(l->veth, sizeof(l->veth), "veth%.7s", id);
+		veth_name(id, l->veth, sizeof(l->veth));
 	}
 	ipam_free(&p);
 	return r < 0 ? berr_wrap(e, "address") : 0;

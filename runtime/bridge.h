@@ -9,6 +9,7 @@
 #ifndef BERTH_BRIDGE_H
 #define BERTH_BRIDGE_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -21,7 +22,8 @@ struct br_lease {
 	int prefix;		/* 16 */
 	char gateway[16];	/* 172.17.0.1 */
 	char mac[18];		/* 02:42:ac:11:00:02, from the address as Docker's */
-	char veth[16];		/* host end: "veth" + 7 hex of the container ID */
+	char veth[16];		/* host end: "veth" + 7 hex of the container ID (the
+				 * next 7 when a link has that name already) */
 };
 
 /* The bridge with address cidr, up, and Berth's iptables chains, unless
@@ -33,6 +35,11 @@ int br_acquire(const char *root, const char *cidr, const char *id, struct br_lea
 	       struct berr *e);
 /* Free id's address; holding none is fine. */
 int br_release(const char *root, const char *cidr, const char *id, struct berr *e);
+
+/* Free the addresses of IDs keep() says no to (containers that are gone
+ * or no longer run), as a restarted supervisor finds the table. */
+int br_prune(const char *root, const char *cidr, bool (*keep)(const char *id, void *ctx),
+	     void *ctx, struct berr *e);
 
 /* sb_spec.parent_setup: ctx is the struct br_lease. */
 int br_attach(pid_t pid, void *ctx, struct berr *e);

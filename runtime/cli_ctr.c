@@ -187,15 +187,11 @@ int cli_ps(const char *root, int argc, char **argv)
 		if (proto_split(l, w, 8, &e) != 8)
 			continue;
 		/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints them */
-		for (char *save = NULL, *spec = strtok_r(w[7], ",", &save); spec;
-		     spec = strtok_r(NULL, ",", &save)) {
-			struct port_map pm;
-			char one[64];
-			if (port_parse(spec, &pm, &e) < 0)
-				continue;
-			port_format(&pm, one, sizeof(one));
-			snprintf(ports + strlen(ports), sizeof(ports) - strlen(ports), "%s%s",
-				 ports[0] ? ", " : "", one);
+		{
+			struct port_map pm[PORTS_MAX];
+			int np = port_list_parse(w[7], pm, PORTS_MAX);
+
+			port_list_format(pm, np, ports, sizeof(ports));
 		}
 		if (!all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
 			continue;
@@ -404,7 +400,7 @@ static json_t *strv_json(char **v, int skip)
 	return a;
 }
 
-static json_t *ports_json(const struct ctr_config *c);
+static json_t *ports_json(const struct ctr_state *s);
 
 /* Docker's NetworkSettings: the address while on the bridge, and the one
  * network it is on (none for the other modes). */
@@ -420,41 +416,41 @@ static json_t *network_settings(const struct ctr_config *c, const struct ctr_sta
 					      "MacAddress", s->mac));
 	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "IPAddress", s->ip, "IPPrefixLen",
 			 s->ip_prefix, "Gateway", s->gateway, "MacAddress", s->mac, "Networks",
-			 nets, "Ports", ports_json(c));
+			 nets, "Ports", ports_json(s));
 }
 
-/* Docker's {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}. */
-static json_t *ports_json(const struct ctr_config *c)
+/* Docker's {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}: the
+ * host ports picked at the start, while it runs. */
+static json_t *ports_json(const struct ctr_state *s)
 {
 	json_t *o = json_object();
-	struct port_map m;
-	struct berr e;
+	struct port_map m[PORTS_MAX];
 	char key[16], host[8];
+	int n = s->status == CTR_RUNNING ? port_list_parse(s->ports, m, PORTS_MAX) : 0;
 
-	for (char **p = c->ports; p && *p; p++) {
+	for (int i = 0; i < n; i++) {
 		json_t *a;
 
-		if (port_parse(*p, &m, &e) < 0)
-			continue;
-		snprintf(key, sizeof(key), "%u/%s", m.ctr, m.udp ? "udp" : "tcp");
-		snprintf(host, sizeof(host), "%u", m.host);
+		snprintf(key, sizeof(key), "%u/%s", m[i].ctr, m[i].udp ? "udp" : "tcp");
+		snprintf(host, sizeof(host), "%u", m[i].host);
 		a = json_object_get(o, key);
 		if (!a) {
 			a = json_array();
 			json_object_set_new(o, key, a);
 		}
-		json_array_append_new(a, json_pack("{s:s, s:s}", "HostIp", m.ip, "HostPort", host));
+		json_array_append_new(a, json_pack("{s:s, s:s}", "HostIp", m[i].ip, "HostPort", host));
 	}
 	return o;
 }
 
 int cli_port(const char *root, int argc, char **argv)
 {
-	char id[CTR_ID_LEN + 1], line[64];
+	char id[CTR_ID_LEN + 1];
 	struct ctr_config c;
 	struct ctr_state s;
-	struct port_map m;
+	struct port_map m[PORTS_MAX];
 	struct berr e;
+	int n;
 
 	if (argc != 2) {
 		fprintf(stderr, "berth: \"port\" requires exactly 1 argument.\n");
@@ -467,13 +463,9 @@ int cli_port(const char *root, int argc, char **argv)
 		return 1;
 	}
 	/* Docker lists the bindings in force: none unless it runs. */
-	for (char **p = c.ports; s.status == CTR_RUNNING && p && *p; p++) {
-		if (port_parse(*p, &m, &e) < 0)
-			continue;
-		snprintf(line, sizeof(line), "%u/%s -> %s:%u", m.ctr, m.udp ? "udp" : "tcp", m.ip,
-			 m.host);
-		printf("%s\n", line);
-	}
+	n = s.status == CTR_RUNNING ? port_list_parse(s.ports, m, PORTS_MAX) : 0;
+	for (int i = 0; i < n; i++)
+		printf("%u/%s -> %s:%u\n", m[i].ctr, m[i].udp ? "udp" : "tcp", m[i].ip, m[i].host);
 	ctr_config_free(&c);
 	return 0;
 }
@@ -495,16 +487,26 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 	ctr_format_time(s->finished_ns, finished, sizeof(finished));
 	ctr_log_path(root, c->id, logpath, sizeof(logpath));
 	for (int i = 0; i < c->nmounts; i++) {
+		const struct ctr_mount *m = &c->mounts[i];
 		char bind[8192];
-		snprintf(bind, sizeof(bind), "%s:%s%s", c->mounts[i].source, c->mounts[i].target,
-			 c->mounts[i].read_only ? ":ro" : "");
-		json_array_append_new(binds, json_string(bind));
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type",
-							"bind", "Source", c->mounts[i].source,
-							"Destination", c->mounts[i].target, "Mode",
-							c->mounts[i].read_only ? "ro" : "",
-							"RW", !c->mounts[i].read_only,
-							"Propagation", "rprivate"));
+
+		snprintf(bind, sizeof(bind), "%s:%s%s", m->name ? m->name : m->source, m->target,
+			 m->read_only ? ":ro" : "");
+		if (!m->anonymous)
+			json_array_append_new(binds, json_string(bind));
+		if (m->name)
+			json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
+								"Type", "volume", "Name", m->name,
+								"Source", m->source, "Destination",
+								m->target, "Driver", "local", "Mode",
+								m->read_only ? "ro" : "z", "RW",
+								!m->read_only, "Propagation", ""));
+		else
+			json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type",
+								"bind", "Source", m->source,
+								"Destination", m->target, "Mode",
+								m->read_only ? "ro" : "", "RW",
+								!m->read_only, "Propagation", "rprivate"));
 	}
 	j = json_pack(
 		"{s:s, s:s, s:s, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s},"

@@ -13,6 +13,7 @@
 
 #include "cgroup.h"
 #include "cli_ctr.h"
+#include "cli_volume.h"
 #include "client.h"
 #include "container.h"
 #include "image.h"
@@ -64,9 +65,10 @@ static int env_file(struct strv *s, const char *path)
 
 struct run_opts {
 	bool detach, rm, interactive, tty, privileged, read_only, no_new_privs, create_only;
+	bool publish_all;
 	const char *name, *workdir, *user, *entrypoint, *hostname, *seccomp, *restart, *network;
 	const char *cpuset;
-	struct strv env, volumes, cap_add, cap_drop, publish, labels;
+	struct strv env, volumes, cap_add, cap_drop, publish, expose, labels;
 	struct sb_limits limits;
 	int stop_timeout;
 	bool entrypoint_set;
@@ -165,6 +167,8 @@ static int parse_flags(const char *verb, int argc, char **argv, struct run_opts 
 			o->privileged = true;
 		else if (BOOL("--read-only"))
 			o->read_only = true;
+		else if (BOOL("-P") || BOOL("--publish-all"))
+			o->publish_all = true;
 		else if (NEEDS("--name"))
 			o->name = val;
 		else if (NEEDS("-e") || NEEDS("--env")) {
@@ -186,6 +190,8 @@ static int parse_flags(const char *verb, int argc, char **argv, struct run_opts 
 			strv_add(&o->volumes, val);
 		else if (NEEDS("-p") || NEEDS("--publish"))
 			strv_add(&o->publish, val);
+		else if (NEEDS("--expose"))
+			strv_add(&o->expose, val);
 		else if (NEEDS("-l") || NEEDS("--label")) {
 			if (val[0] == '=')
 				return usage_error(verb, "invalid label", val), -1;
@@ -292,31 +298,8 @@ static int caps_from_opts(const struct run_opts *o, uint64_t *caps)
 	return 0;
 }
 
-static int parse_volume(const char *spec, struct ctr_mount *m)
-{
-	char buf[4096];
-	char *first, *second, *mode;
-
-	snprintf(buf, sizeof(buf), "%s", spec);
-	first = buf;
-	second = strchr(first, ':');
-	if (!second)
-		return -1; /* anonymous volumes come with the data disk */
-	*second++ = '\0';
-	mode = strchr(second, ':');
-	if (mode)
-		*mode++ = '\0';
-	if (first[0] != '/' || second[0] != '/' || (mode && strcmp(mode, "ro") != 0 &&
-						   strcmp(mode, "rw") != 0))
-		return -1;
-	m->source = strdup(first);
-	m->target = strdup(second);
-	m->read_only = mode && strcmp(mode, "ro") == 0;
-	return m->source && m->target ? 0 : -1;
-}
-
 static int make_config(const char *root, const struct run_opts *o, const char *image, int argc,
-		       char **argv, struct ctr_config *c)
+		       char **argv, struct ctr_config *c, struct strv *exposed)
 {
 	struct img_info info;
 	struct strv args = { 0 }, env = { 0 }, layers = { 0 };
@@ -342,6 +325,8 @@ static int make_config(const char *root, const struct run_opts *o, const char *i
 		env_set(&env, DEFAULT_PATH);
 	for (char **p = info.layers; p && *p; p++)
 		strv_add(&layers, *p);
+	for (char **p = info.config.exposed_ports; p && *p; p++)
+		strv_add(exposed, *p);
 	if (!layers.v)
 		strv_add(&layers, ""); /* keeps the list non-NULL; an empty image */
 	ctr_new_id(c->id);
@@ -403,26 +388,22 @@ static int make_config(const char *root, const struct run_opts *o, const char *i
 		if (c->health.test)
 			c->health.test[0] = strdup("NONE");
 	}
-	img_info_free(&info);
 	{
 		struct berr e;
 		if (hc_enabled(&c->health) && (hc_validate(&c->health, &e) < 0 ||
 					       hc_argv(&c->health, (char *[8]){ 0 }, 8, &e) < 0)) {
 			fprintf(stderr, "berth: %s\n", e.msg);
+			img_info_free(&info);
 			return 125;
 		}
 	}
-	if (caps_from_opts(o, &c->caps) < 0)
+	/* Volumes last, with the image's VOLUMEs: a refused run makes none. */
+	if (caps_from_opts(o, &c->caps) < 0 ||
+	    cli_volume_mounts(root, o->volumes.v, o->volumes.n, info.config.volumes, c) < 0) {
+		img_info_free(&info);
 		return 125;
-	c->mounts = calloc(o->volumes.n + 1, sizeof(*c->mounts));
-	for (int i = 0; c->mounts && i < o->volumes.n; i++) {
-		if (parse_volume(o->volumes.v[i], &c->mounts[i]) < 0) {
-			fprintf(stderr, "berth: invalid volume %s: want /HOST:/CONTAINER[:ro]\n",
-				o->volumes.v[i]);
-			return 125;
-		}
-		c->nmounts++;
 	}
+	img_info_free(&info);
 	return 0;
 }
 
@@ -635,24 +616,27 @@ static int check_network(const char *spec)
  * canonical specs for the config. */
 static int check_ports(const struct run_opts *o, struct strv *out)
 {
-	struct port_map *m = calloc(o->publish.n + 1, sizeof(*m));
+	struct port_map *m = calloc(o->publish.n + 1, sizeof(*m)), x[PORTS_MAX];
 	enum ctr_net mode;
 	const char *ref;
 	struct berr e;
 	char spec[64];
+	int total = 0, k;
 
 	if (!m)
 		return -ENOMEM;
 	for (int i = 0; i < o->publish.n; i++) {
-		if (port_parse(o->publish.v[i], &m[i], &e) < 0) {
+		if (port_parse(o->publish.v[i], &m[i], &e) < 0 ||
+		    port_expand(&m[i], x, PORTS_MAX - total, &k, &e) < 0) {
 			fprintf(stderr, "berth: %s\n", e.msg);
 			free(m);
 			return -EINVAL;
 		}
-		for (int k = 0; k < i; k++) {
-			if (port_conflict(&m[k], &m[i])) {
+		total += k;
+		for (int j = 0; j < i; j++) {
+			if (port_conflict(&m[j], &m[i])) {
 				fprintf(stderr, "berth: port \"%s\": host port %u published twice\n",
-					o->publish.v[i], m[i].host);
+					o->publish.v[i], m[i].host > m[j].host ? m[i].host : m[j].host);
 				free(m);
 				return -EINVAL;
 			}
@@ -662,9 +646,65 @@ static int check_ports(const struct run_opts *o, struct strv *out)
 	}
 	free(m);
 	ctr_network_parse(o->network ? o->network : "bridge", &mode, &ref, &e);
-	if (o->publish.n && mode != CTR_NET_BRIDGE) {
+	if ((o->publish.n || o->publish_all) && mode != CTR_NET_BRIDGE) {
 		fprintf(stderr, "berth: published ports need --network bridge\n");
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --expose: PORT[/PROTO], PORT-PORT[/PROTO] (Docker's forms). */
+static int check_expose(const struct run_opts *o)
+{
+	struct port_map m;
+	struct berr e;
+
+	for (int i = 0; i < o->expose.n; i++) {
+		if (strchr(o->expose.v[i], ':') || port_parse(o->expose.v[i], &m, &e) < 0) {
+			fprintf(stderr, "berth: invalid range format for --expose: %s\n",
+				o->expose.v[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* -P: every exposed port (the image's and --expose) on an ephemeral host
+ * port, unless -p publishes that container port already. */
+static int publish_all(const struct strv *exposed, const struct strv *expose, struct strv *ports)
+{
+	const struct strv *lists[2] = { exposed, expose };
+	struct port_map m, have, x[PORTS_MAX];
+	struct berr e;
+	char spec[64];
+	int n, total = 0;
+
+	for (int i = 0; i < ports->n; i++) {
+		if (port_parse(ports->v[i], &have, &e) == 0)
+			total += have.ctr_end - have.ctr + 1;
+	}
+	for (int l = 0; l < 2; l++) {
+		for (int i = 0; i < lists[l]->n; i++) {
+			if (port_parse(lists[l]->v[i], &m, &e) < 0 || port_expand(&m, x, PORTS_MAX, &n, &e) < 0)
+				continue; /* an image's odd entry: Docker skips it too */
+			for (int k = 0; k < n; k++) {
+				bool published = false;
+
+				for (int j = 0; j < ports->n && !published; j++)
+					published = port_parse(ports->v[j], &have, &e) == 0 &&
+						    have.udp == x[k].udp && x[k].ctr >= have.ctr &&
+						    x[k].ctr <= have.ctr_end;
+				if (published)
+					continue;
+				if (++total > PORTS_MAX) {
+					fprintf(stderr, "berth: too many published ports (at most %d)\n",
+						PORTS_MAX);
+					return -E2BIG;
+				}
+				port_spec(&x[k], spec, sizeof(spec));
+				strv_add(ports, spec);
+			}
+		}
 	}
 	return 0;
 }
@@ -675,7 +715,7 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 {
 	const char *verb = argv[0];
 	struct run_opts o = { 0 };
-	struct strv ports = { 0 };
+	struct strv ports = { 0 }, exposed = { 0 };
 	struct ctr_config c;
 	struct berr e;
 	char dir[512];
@@ -686,9 +726,9 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 		printf("Usage: berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
 		       "  -d, --detach  -i, --interactive  -t, --tty  --name NAME  --rm\n"
 		       "  -e KEY=VAL  --env-file FILE  -w DIR\n"
-		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST:/CTR[:ro]\n"
+		       "  -u USER[:GROUP]  --entrypoint CMD  -h NAME  -v /HOST|NAME:/CTR[:ro]  -v /CTR\n"
 		       "  -m BYTES  --memory-swap BYTES  --cpus N  -c SHARES  --pids-limit N\n"
-		       "  -p [IP:]HOSTPORT:CTRPORT[/udp]\n"
+		       "  -p [[IP:][HOSTPORT]:]CTRPORT[/udp] (ports or ranges A-B)  -P  --expose PORT\n"
 		       "  --cpuset-cpus LIST  --cap-add CAP  --cap-drop CAP  --privileged\n"
 		       "  --security-opt seccomp=FILE|unconfined|no-new-privileges  --read-only\n"
 		       "  --network bridge|none|host|container:NAME  --stop-timeout SECONDS\n"
@@ -718,11 +758,14 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 			return 125;
 		}
 	}
-	if (check_network(o.network) < 0 || check_ports(&o, &ports) < 0) {
+	if (check_network(o.network) < 0 || check_ports(&o, &ports) < 0 || check_expose(&o) < 0) {
 		strv_free(&ports);
 		return 125;
 	}
-	rc = make_config(root, &o, argv[img], argc - img - 1, argv + img + 1, &c);
+	rc = make_config(root, &o, argv[img], argc - img - 1, argv + img + 1, &c, &exposed);
+	if (rc == 0 && o.publish_all && publish_all(&exposed, &o.expose, &ports) < 0)
+		rc = 125;
+	strv_free(&exposed);
 	if (rc) {
 		ctr_config_free(&c);
 		strv_free(&ports);
@@ -730,8 +773,13 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 	}
 	c.ports = ports.n ? steal_ptr(&ports.v) : NULL;
 	ctr_dir(root, c.id, dir, sizeof(dir));
-	if (mkdir_p(dir, 0700) < 0 || ctr_config_save(root, &c, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.code ? e.msg : strerror(errno));
+	rc = mkdir_p(dir, 0700);
+	if (rc < 0)
+		berr_set(&e, -rc, "create %s", dir);
+	else
+		e.code = 0;
+	if (e.code || ctr_config_save(root, &c, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
 		ctr_config_free(&c);
 		return 125;
 	}
@@ -742,6 +790,7 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 	if (rc != 0) {
 		char *argv_rm[] = { "/bin/rm", "-rf", dir, NULL };
 		run_wait(argv_rm, NULL, -1);
+		cli_volume_forget_anon(root, &c);
 		ctr_config_free(&c);
 		return 125;
 	}
@@ -799,6 +848,7 @@ out:
 	strv_free(&o.env);
 	strv_free(&o.volumes);
 	strv_free(&o.publish);
+	strv_free(&o.expose);
 	strv_free(&o.cap_add);
 	strv_free(&o.cap_drop);
 	strv_free(&o.labels);

@@ -260,10 +260,14 @@ int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e
 	char caps[32];
 
 	for (int i = 0; i < c->nmounts; i++)
-		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b}", "Source",
+		json_array_append_new(mounts, json_pack("{s:s, s:s, s:b, s:s, s:o, s:b, s:b}", "Source",
 							c->mounts[i].source, "Destination",
 							c->mounts[i].target, "RW",
-							!c->mounts[i].read_only));
+							!c->mounts[i].read_only, "Type",
+							c->mounts[i].name ? "volume" : "bind", "Name",
+							nullable(c->mounts[i].name), "Anonymous",
+							c->mounts[i].anonymous, "NoCopy",
+							c->mounts[i].nocopy));
 	snprintf(caps, sizeof(caps), "0x%llx", (unsigned long long)c->caps);
 	json_object_set_new(j, "Id", json_string(c->id));
 	json_object_set_new(j, "Name", json_string(c->name));
@@ -348,6 +352,9 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 		c->mounts[i].source = jstr(o, "Source");
 		c->mounts[i].target = jstr(o, "Destination");
 		c->mounts[i].read_only = !json_is_true(json_object_get(o, "RW"));
+		c->mounts[i].name = jstr(o, "Name");
+		c->mounts[i].anonymous = json_is_true(json_object_get(o, "Anonymous"));
+		c->mounts[i].nocopy = json_is_true(json_object_get(o, "NoCopy"));
 	}
 	c->limits.memory = json_integer_value(json_object_get(j, "Memory"));
 	c->limits.memory_swap = json_integer_value(json_object_get(j, "MemorySwap"));
@@ -386,6 +393,7 @@ void ctr_config_free(struct ctr_config *c)
 	for (int i = 0; c->mounts && i < c->nmounts; i++) {
 		free(c->mounts[i].source);
 		free(c->mounts[i].target);
+		free(c->mounts[i].name);
 	}
 	free(c->mounts);
 	free(c->cpuset);
@@ -440,6 +448,8 @@ int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, 
 		json_object_set_new(j, "Gateway", json_string(s->gateway));
 		json_object_set_new(j, "MacAddress", json_string(s->mac));
 	}
+	if (s->ports[0])
+		json_object_set_new(j, "Ports", json_string(s->ports));
 	json_object_set_new(j, "HasBeenManuallyStopped", json_boolean(s->manual_stop));
 	if (s->health && s->health->status != HC_NONE)
 		json_object_set_new(j, "Health", ctr_health_json(s->health));
@@ -474,6 +484,7 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct
 	copy_str(s->gateway, sizeof(s->gateway), jstr_borrow(j, "Gateway"));
 	copy_str(s->mac, sizeof(s->mac), jstr_borrow(j, "MacAddress"));
 	s->ip_prefix = (int)json_integer_value(json_object_get(j, "IPPrefixLen"));
+	copy_str(s->ports, sizeof(s->ports), jstr_borrow(j, "Ports"));
 	s->manual_stop = json_is_true(json_object_get(j, "HasBeenManuallyStopped"));
 	json_decref(j);
 	return 0;

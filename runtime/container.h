@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "ports.h"
 #include "health.h"
 #include "sandbox.h"
 
@@ -25,6 +26,9 @@ enum ctr_status { CTR_CREATED, CTR_RUNNING, CTR_RESTARTING, CTR_EXITED, CTR_REMO
 struct ctr_mount {
 	char *source, *target;
 	bool read_only;
+	char *name;		/* a volume's name (source is its _data); NULL for a bind */
+	bool anonymous;		/* an anonymous volume: rm -v and --rm remove it */
+	bool nocopy;		/* don't copy the image's content into an empty volume */
 };
 
 struct ctr_config {
@@ -64,6 +68,9 @@ struct ctr_state {
 	/* On the bridge while running (empty otherwise). */
 	char ip[16], gateway[16], mac[18];
 	int ip_prefix;
+	/* The published ports with the host ports picked at the start, as
+	 * comma-joined port_spec()s (port_list_parse reads them). */
+	char ports[PORTS_TEXT_MAX];
 	bool manual_stop;	/* stopped or killed by the user: no restart */
 	/* Health while it runs (PID 1 points it at its own; saved as
 	 * "Health"; NULL = no health check). */

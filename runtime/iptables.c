@@ -31,9 +31,13 @@ int ipt_restore_start(struct ipt_job *job, const char *rules, struct berr *e)
 
 int ipt_restore_finish(struct ipt_job *job, struct berr *e)
 {
+	return ipt_restore_collect(job, wait_pid(job->pid), e);
+}
+
+int ipt_restore_collect(struct ipt_job *job, int r, struct berr *e)
+{
 	char msg[512];
 	ssize_t n = 0;
-	int r = wait_pid(job->pid);
 
 	if (r != 0 && job->out >= 0)
 		n = pread(job->out, msg, sizeof(msg) - 1, 0);
@@ -85,6 +89,7 @@ int ipt_bridge_rules(const char *bridge, const char *cidr, char *buf, size_t siz
 		     "-A PREROUTING -m addrtype --dst-type LOCAL -j BERTH\n"
 		     "-A OUTPUT -m addrtype --dst-type LOCAL -j BERTH\n"
 		     "-A POSTROUTING -s %s/%ld ! -o %s -j MASQUERADE\n"
+		     "-A POSTROUTING -s 127.0.0.0/8 -o %s -j MASQUERADE\n"
 		     "COMMIT\n"
 		     "*filter\n"
 		     ":BERTH-FORWARD - [0:0]\n"
@@ -93,7 +98,7 @@ int ipt_bridge_rules(const char *bridge, const char *cidr, char *buf, size_t siz
 		     "-A BERTH-FORWARD -i %s ! -o %s -j ACCEPT\n"
 		     "-A BERTH-FORWARD -i %s -o %s -j ACCEPT\n"
 		     "COMMIT\n",
-		     net, plen, bridge, bridge, bridge, bridge, bridge, bridge);
+		     net, plen, bridge, bridge, bridge, bridge, bridge, bridge, bridge);
 	if (n < 0 || (size_t)n >= size)
 		return berr_msg(e, ENOSPC, "iptables rules too long");
 	return 0;

@@ -13,6 +13,7 @@
 
 #include "cli_compose.h"
 #include "cli_ctr.h"
+#include "cli_volume.h"
 #include "client.h"
 #include "build.h"
 #include "img_cli.h"
@@ -46,7 +47,7 @@ static const struct cli_verb verbs[] = {
 	  NULL },
 	{ "restart", "restart [-t SECONDS] CONTAINER...", "Restart containers", NULL },
 	{ "kill", "kill [-s SIGNAL] CONTAINER...", "Send a signal to containers", NULL },
-	{ "rm", "rm [-f] CONTAINER...", "Remove containers", cli_rm },
+	{ "rm", "rm [-f] [-v] CONTAINER...", "Remove containers (-v: and their anonymous volumes)", cli_rm },
 	{ "wait", "wait CONTAINER", "Wait for a container to exit; print its exit code", NULL },
 	{ "exec", "exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...",
 	  "Run a command in a running container", cli_exec },
@@ -65,7 +66,8 @@ static const struct cli_verb verbs[] = {
 	{ "reboot", "reboot", "Stop everything and reboot", NULL },
 	{ "halt", "halt", "Stop everything and halt", NULL },
 	{ "ping", "ping", "Check that the supervisor answers", NULL },
-	{ "info", "info", "Show the supervisor's version and pid", NULL },
+	{ "info", "info", "Show containers, images, the host and the data disk", cli_info },
+	{ "volume", "volume create|ls|inspect|rm", "Manage volumes", cli_volume },
 	{ "version", "version", "Show berth's version", cmd_version },
 	{ "help", "help", "Show this help", cmd_help },
 	{ "daemon", "daemon --root DIR", "Run the supervisor on an ordinary host", cmd_daemon },
@@ -182,10 +184,6 @@ static int dispatch(const char *root, int argc, char **argv)
 	}
 	if (v->local)
 		return v->local(root, argc, argv);
-	if (strcmp(v->name, "info") == 0) {
-		char *args[] = { "version", NULL };
-		return client_call(root, 1, args);
-	}
 	return client_call(root, argc, argv);
 }
 

@@ -9,6 +9,7 @@
 #include <netlink/route/route.h>
 #include <fcntl.h>
 #include <netlink/route/link/veth.h>
+#include <linux/if_link.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -302,6 +303,46 @@ static int veth_create(struct nl_sock *sk, const struct net_veth *v, struct berr
 	return r < 0 ? nl_fail(e, r, "create veth", v->host) : 0;
 }
 
+/* Hairpin mode on a bridge port (`bridge link set dev X hairpin on`), so
+ * a container's packet DNATed back to itself can leave the port it came
+ * in by; Docker sets it when it runs without its userland proxy. */
+static int port_hairpin(struct nl_sock *sk, const char *ifname, struct berr *e)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE };
+	struct nl_msg *msg;
+	struct nlattr *pi;
+	int r;
+
+	ifi.ifi_index = (int)if_nametoindex(ifname);
+	if (!ifi.ifi_index)
+		return berr_set(e, ENODEV, "hairpin mode on %s", ifname);
+	msg = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
+	if (!msg)
+		return berr_set(e, ENOMEM, "hairpin mode on %s", ifname);
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    !(pi = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED)) ||
+	    nla_put_u8(msg, IFLA_BRPORT_MODE, 1) < 0) {
+		nlmsg_free(msg);
+		return berr_set(e, ENOMEM, "hairpin mode on %s", ifname);
+	}
+	nla_nest_end(msg, pi);
+	r = nl_send_sync(sk, msg);
+	return r < 0 ? nl_fail(e, r, "set hairpin mode on", ifname) : 0;
+}
+
+int net_ipv4_conf(const char *ifname, const char *key, const char *value, struct berr *e)
+{
+	char path[128];
+
+	if (ifname)
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", ifname, key);
+	else
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", key);
+	if (write_file(path, value) < 0)
+		return berr_set(e, errno, "write %s", path);
+	return 0;
+}
+
 /* eth0 inside: address, up, default route. */
 static int veth_configure_peer(struct nl_sock *sk, const struct net_veth *v, struct berr *e)
 {
@@ -332,6 +373,11 @@ int net_veth_setup(const struct net_veth *v, struct berr *e)
 	r = veth_create(sk, v, e);
 	if (r < 0)
 		return r;
+	r = port_hairpin(sk, v->host, e);
+	if (r < 0) {
+		net_link_del(v->host, &ignored);
+		return r;
+	}
 	inner = sock_in_netns(v->pid, e);
 	r = inner ? veth_configure_peer(inner, v, e) : -e->code;
 	if (inner)

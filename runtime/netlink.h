@@ -22,6 +22,10 @@ int net_route_add_default(const char *gateway, const char *ifname, struct berr *
 /* Delete a link (a veth takes its peer along). */
 int net_link_del(const char *ifname, struct berr *e);
 
+/* Write /proc/sys/net/ipv4/conf/IFNAME/KEY (IFNAME NULL: net/ipv4/KEY) in
+ * this process's network namespace. */
+int net_ipv4_conf(const char *ifname, const char *key, const char *value, struct berr *e);
+
 /* One container's link to the bridge. */
 struct net_veth {
 	const char *bridge;	/* existing bridge, e.g. berth0 */
@@ -33,7 +37,8 @@ struct net_veth {
 };
 
 /* Create the veth pair with its peer straight in pid's namespace as eth0
- * (the bridge's MTU), address it, bring it up, add the default route. On
+ * (the bridge's MTU), the host end in hairpin mode, address eth0, bring
+ * it up, add the default route. On
  * failure nothing is left: the host end is deleted, which takes eth0. */
 int net_veth_setup(const struct net_veth *v, struct berr *e);
 

@@ -24,6 +24,7 @@ struct sb_mount {
 	const char *source;	/* host path */
 	const char *target;	/* path inside the container */
 	bool read_only;
+	bool copy_up;		/* a volume: when empty, copy the image's target in first */
 };
 
 struct sb_limits {

@@ -124,7 +124,7 @@ static int parse_volume(struct cli_state *s, char *arg)
 		*mode++ = '\0';
 	if (ctr[0] != '/' || (mode && strcmp(mode, "ro") && strcmp(mode, "rw")))
 		return -EINVAL;
-	s->mounts[s->spec.nmounts++] = (struct sb_mount){arg, ctr, mode && !strcmp(mode, "ro")};
+	s->mounts[s->spec.nmounts++] = (struct sb_mount){ .source = arg, .target = ctr, .read_only = mode && !strcmp(mode, "ro") };
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "volume.h"
 
 #define OVL_OPTS_MAX 4096
 #ifndef OPEN_TREE_CLONE
@@ -124,8 +125,13 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 		r = bind_mount(spec->rootfs, spec->rootfs, 0, e);
 	if (r < 0)
 		return r;
-	for (int i = 0; i < spec->nmounts && r == 0; i++)
-		r = open_source(spec->mounts[i].source, &st->vol_fd[i], e);
+	for (int i = 0; i < spec->nmounts && r == 0; i++) {
+		if (spec->mounts[i].copy_up && spec->mounts[i].source)
+			r = vol_copy_up(spec->rootfs, spec->mounts[i].target,
+					spec->mounts[i].source, e);
+		if (r == 0)
+			r = open_source(spec->mounts[i].source, &st->vol_fd[i], e);
+	}
 	if (r == 0)
 		r = open_source(spec->hosts_file, &st->hosts_fd, e);
 	if (r == 0)

@@ -93,6 +93,12 @@ def main():
     build = os.path.abspath(a.build)
     # The run state lives on tmpfs, as /run does on a host (and crun's
     # /run/crun): fsync on ext4 would dominate otherwise.
+    # iptables as the appliance has it: the legacy x_tables backend (the
+    # host's default iptables-restore may be the nf_tables one, whose rule
+    # deletion alone takes 20-30 ms here).
+    os.environ["BERTH_IPTABLES_RESTORE"] = shutil.which("iptables-legacy-restore") or ""
+    if not os.environ["BERTH_IPTABLES_RESTORE"]:
+        del os.environ["BERTH_IPTABLES_RESTORE"]
     d = Daemon(build, parent="/dev/shm")
     work = tempfile.mkdtemp(prefix="berth-bench-")
     try:
@@ -106,7 +112,7 @@ def main():
         requests, q = multiprocessing.Queue(), multiprocessing.Queue()
         p = multiprocessing.Process(target=crun_worker, args=(bundle, requests, q))
         p.start()
-        berth, bridge, runc, crun = [], [], [], []
+        berth, bridge, bport, runc, crun = [], [], [], [], []
         try:
             for _ in range((a.n + 4) // 5):
                 berth += timed([d.berth, "--root", d.root, "run", "--rm", "--network", "none",
@@ -114,6 +120,10 @@ def main():
                 # bridge networking's own cost (veth, IPAM, routes; the daemon
                 # runs in a private network namespace of the test's)
                 bridge += timed([d.berth, "--root", d.root, "run", "--rm", "busybox", "true"], 5)
+                # ... and with one published port (DNAT, hairpin MASQUERADE and
+                # FORWARD rules in and out, one iptables-restore each way)
+                bport += timed([d.berth, "--root", d.root, "run", "--rm", "-p", "18080:80",
+                                "busybox", "true"], 5)
                 runc += timed(["runc", "run", "--bundle", bundle, "bench-runc"], 5)
                 requests.put(5)
                 status, got = q.get(timeout=600)
@@ -124,11 +134,35 @@ def main():
             requests.put(None)
             p.join()
         rss0 = rss_kib(d.proc.pid)
+        # 100 in a row, each on the bridge with a port of its own: does a
+        # start get slower as addresses, /etc/hosts lines and rules pile up?
+        row = []
         for i in range(a.idle):
-            d.ok("run", "-d", "--name", "idle%d" % i, "busybox", "sleep", "100000")
+            row += timed([d.berth, "--root", d.root, "run", "-d", "--name", "idle%d" % i,
+                          "-p", "%d:80" % (20000 + i), "busybox", "sleep", "100000"], 1)
         rss100 = rss_kib(d.proc.pid)
+        nrules = d.netexec("iptables-legacy" if shutil.which("iptables-legacy") else "iptables",
+                           "-t", "nat", "-S").count("\n")
+        first, last = statistics.median(row[:10]), statistics.median(row[-10:])
         procs = subprocess.run(["pgrep", "-P", str(d.proc.pid)], capture_output=True,
                                text=True).stdout.split()
+        # The same question with the machine's load taken out: a second
+        # daemon holding 10 such containers, and starts (run -d -p, then
+        # rm -f) on it and on the one holding 100, alternately.
+        small = Daemon(build, parent="/dev/shm")
+        try:
+            small.import_busybox()
+            for i in range(10):
+                small.ok("run", "-d", "--name", "idle%d" % i, "-p", "%d:80" % (20000 + i),
+                         "busybox", "sleep", "100000")
+            at10, at100 = [], []
+            for k in range(a.n):
+                for daemon, out in ((small, at10), (d, at100)):
+                    out += timed([daemon.berth, "--root", daemon.root, "run", "-d", "--name",
+                                  "probe%d" % k, "-p", "19000:80", "busybox", "sleep", "1000"], 1)
+                    daemon.ok("rm", "-f", "probe%d" % k)
+        finally:
+            small.stop()
         m = {k: statistics.median(v) for k, v in (("berth", berth), ("crun", crun),
                                                    ("runc", runc))}
         lines = [
@@ -142,6 +176,19 @@ def main():
             "| --network none | %.1f |" % m["berth"],
             "| --network bridge (default) | %.1f (+%.1f ms) |" % (
                 statistics.median(bridge), statistics.median(bridge) - m["berth"]),
+            "| --network bridge -p 18080:80 | %.1f (+%.1f ms) |" % (
+                statistics.median(bport), statistics.median(bport) - m["berth"]),
+            "",
+            "| %d containers in a row (`run -d -p PORT:80 busybox sleep`) | ms per start |" % a.idle,
+            "|---|---|",
+            "| median of the first 10 | %.1f |" % first,
+            "| median of the last 10 | %.1f (%+.0f %%; %d nat rules by then) |" % (
+                last, (last - first) / first * 100, nrules),
+            "| interleaved: one more start beside 10 such containers (n=%d) | %.1f |" % (
+                a.n, statistics.median(at10)),
+            "| interleaved: one more start beside 100 (n=%d) | %.1f (%+.0f %%) |" % (
+                a.n, statistics.median(at100),
+                (statistics.median(at100) - statistics.median(at10)) / statistics.median(at10) * 100),
             "",
             "| supervisor (`berth daemon`) RSS | KiB |",
             "|---|---|",

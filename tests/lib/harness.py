@@ -25,7 +25,7 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 class Appliance:
     instances = []
 
-    def __init__(self, build, name, extra_args=(), append="", http_port=0, mem=512,
+    def __init__(self, build, name, extra_args=(), append="", http_port=0, mem=512, hostfwd=(),
                  files=None):
         """files: {"/etc/berth/compose.yaml": text, ...} put into the
         appliance without rebuilding it: a cpio archive of them is appended
@@ -33,6 +33,7 @@ class Appliance:
         order, so later files win)."""
         self.build = build
         self.files = files or {}
+        self.hostfwd = list(hostfwd)  # more QEMU hostfwd rules (127.0.0.1 only)
         self.name = name
         self.extra_args = list(extra_args)
         self.append = append
@@ -56,6 +57,7 @@ class Appliance:
         env["BERTH_APPEND"] = ("loglevel=4 " + self.append).strip()
         env["BERTH_HTTP_PORT"] = str(self.http_port)
         env["BERTH_MEM"] = str(self.mem)
+        env["BERTH_HOSTFWD"] = ",".join(self.hostfwd)
         if self.files:
             env["BERTH_INITRD"] = self._initrd_with_files()
         self.logf = open(self.log_path, "wb")

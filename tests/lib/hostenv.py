@@ -45,7 +45,7 @@ def busybox_tar(path):
 
 
 class Daemon:
-    def __init__(self, build, parent=None, netns=True, root=None):
+    def __init__(self, build, parent=None, netns=True, root=None, args=()):
         """The daemon runs in a network namespace of its own (`unshare -n`;
         netns=True, the default, as containers go on a bridge by default),
         so its bridge, veths and rules never touch the machine's;
@@ -55,7 +55,8 @@ class Daemon:
         self.root = root or tempfile.mkdtemp(prefix="berth-host-", dir=parent)
         self.log = open(os.path.join(self.root, "daemon.log"), "a+")
         prefix = ["unshare", "-n", "--"] if netns else []
-        self.proc = subprocess.Popen(prefix + [self.berth, "daemon", "--root", self.root],
+        self.proc = subprocess.Popen(prefix + [self.berth, "daemon", "--root", self.root] +
+                                     list(args),
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.control = os.path.join(self.root, "run/berth/control")
         for _ in range(200):

@@ -57,7 +57,11 @@ static void test_config_round_trip(void **state)
 	char *layers[] = { "/l/1", "/l/2", NULL };
 	char *argv[] = { "sh", "-c", "echo 'hi there'", NULL };
 	char *env[] = { "A=1", "PATH=/bin", NULL };
-	struct ctr_mount m[] = { { "/srv", "/data", true } };
+	struct ctr_mount m[] = {
+		{ .source = "/srv", .target = "/data", .read_only = true },
+		{ .source = "/v/x/_data", .target = "/x", .name = "x1", .anonymous = true,
+		  .nocopy = true },
+	};
 	char *labels[] = { "x=a=b", "com.docker.compose.project=shop", "empty=", NULL };
 	struct ctr_config c = { 0 }, d;
 	char dir[512];
@@ -76,7 +80,7 @@ static void test_config_round_trip(void **state)
 	c.read_only = true;
 	c.caps = 0xa80425fbull;
 	c.mounts = m;
-	c.nmounts = 1;
+	c.nmounts = 2;
 	c.limits.memory = 32 << 20;
 	c.limits.pids = 20;
 	c.limits.cpu_quota_us = 50000;
@@ -98,8 +102,15 @@ static void test_config_round_trip(void **state)
 	assert_string_equal(d.user, "nobody");
 	assert_true(d.read_only);
 	assert_int_equal(d.caps, 0xa80425fbull);
-	assert_int_equal(d.nmounts, 1);
+	assert_int_equal(d.nmounts, 2);
 	assert_string_equal(d.mounts[0].target, "/data");
+	assert_null(d.mounts[0].name);
+	assert_false(d.mounts[0].anonymous);
+	assert_string_equal(d.mounts[1].name, "x1");
+	assert_string_equal(d.mounts[1].source, "/v/x/_data");
+	assert_true(d.mounts[1].anonymous);
+	assert_true(d.mounts[1].nocopy);
+	assert_false(d.mounts[1].read_only);
 	assert_true(d.mounts[0].read_only);
 	assert_int_equal(d.limits.memory, 32 << 20);
 	assert_int_equal(d.limits.pids, 20);

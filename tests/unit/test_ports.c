@@ -10,7 +10,8 @@
 
 #include "runtime/ports.h"
 
-static void parse_ok(const char *spec, const char *ip, unsigned host, unsigned ctr, bool udp)
+static void parse_ok(const char *spec, const char *ip, unsigned host, unsigned host_end,
+		     unsigned ctr, unsigned ctr_end, bool udp)
 {
 	struct port_map p, q;
 	struct berr e;
@@ -20,7 +21,9 @@ static void parse_ok(const char *spec, const char *ip, unsigned host, unsigned c
 		fail_msg("%s: %s", spec, e.msg);
 	assert_string_equal(p.ip, ip);
 	assert_int_equal(p.host, host);
+	assert_int_equal(p.host_end, host_end);
 	assert_int_equal(p.ctr, ctr);
+	assert_int_equal(p.ctr_end, ctr_end);
 	assert_int_equal(p.udp, udp);
 	/* the canonical form reads back the same */
 	port_spec(&p, buf, sizeof(buf));
@@ -34,16 +37,35 @@ static void test_forms(void **state)
 	struct port_map p;
 	struct berr e;
 
-	parse_ok("8080:80", "0.0.0.0", 8080, 80, false);
-	parse_ok("8080:80/tcp", "0.0.0.0", 8080, 80, false);
-	parse_ok("53:5353/udp", "0.0.0.0", 53, 5353, true);
-	parse_ok("127.0.0.1:8080:80", "127.0.0.1", 8080, 80, false);
-	parse_ok("10.0.2.15:65535:1/udp", "10.0.2.15", 65535, 1, true);
+	parse_ok("8080:80", "0.0.0.0", 8080, 8080, 80, 80, false);
+	parse_ok("8080:80/tcp", "0.0.0.0", 8080, 8080, 80, 80, false);
+	parse_ok("53:5353/udp", "0.0.0.0", 53, 53, 5353, 5353, true);
+	parse_ok("127.0.0.1:8080:80", "127.0.0.1", 8080, 8080, 80, 80, false);
+	parse_ok("10.0.2.15:65535:1/udp", "10.0.2.15", 65535, 65535, 1, 1, true);
+	/* a container port alone, or an empty host port: any ephemeral one */
+	parse_ok("80", "0.0.0.0", 0, 0, 80, 80, false);
+	parse_ok("80/udp", "0.0.0.0", 0, 0, 80, 80, true);
+	parse_ok(":80", "0.0.0.0", 0, 0, 80, 80, false);
+	parse_ok("127.0.0.1::80", "127.0.0.1", 0, 0, 80, 80, false);
+	parse_ok("::80", "0.0.0.0", 0, 0, 80, 80, false);
+	parse_ok(":8080:80", "0.0.0.0", 8080, 8080, 80, 80, false);
+	/* ranges */
+	parse_ok("8000-8002:80-82", "0.0.0.0", 8000, 8002, 80, 82, false);
+	parse_ok("127.0.0.1:8000-8001:80-81/udp", "127.0.0.1", 8000, 8001, 80, 81, true);
+	parse_ok("8000-8010:80", "0.0.0.0", 8000, 8010, 80, 80, false);
+	parse_ok("80-81", "0.0.0.0", 0, 0, 80, 81, false);
+	parse_ok("8080-8080:80-80", "0.0.0.0", 8080, 8080, 80, 80, false);
 	port_parse("127.0.0.1:8080:80", &p, &e);
 	port_format(&p, buf, sizeof(buf));
 	assert_string_equal(buf, "127.0.0.1:8080->80/tcp");
 	port_spec(&p, buf, sizeof(buf));
 	assert_string_equal(buf, "127.0.0.1:8080:80/tcp");
+	port_parse("8000-8002:80-82/udp", &p, &e);
+	port_spec(&p, buf, sizeof(buf));
+	assert_string_equal(buf, "0.0.0.0:8000-8002:80-82/udp");
+	port_parse("80", &p, &e);
+	port_spec(&p, buf, sizeof(buf));
+	assert_string_equal(buf, "0.0.0.0::80/tcp");
 }
 
 static void test_errors(void **state)
@@ -51,11 +73,10 @@ static void test_errors(void **state)
 	const struct {
 		const char *spec, *want;
 	} bad[] = {
-		{ "80", "want [IP:]HOSTPORT:CTRPORT[/udp]" },
-		{ "80/udp", "want [IP:]HOSTPORT:CTRPORT" },
 		{ "8080:80/sctp", "protocol must be tcp or udp" },
 		{ "8080:80/", "protocol must be tcp or udp" },
-		{ ":80", "bad host port" },
+		{ "80/", "protocol must be tcp or udp" },
+		{ "", "bad container port" },
 		{ "8080:", "bad container port" },
 		{ "0:80", "bad host port" },
 		{ "65536:80", "bad host port" },
@@ -63,8 +84,21 @@ static void test_errors(void **state)
 		{ "80a:80", "bad host port" },
 		{ "-1:80", "bad host port" },
 		{ "1.2.3:8080:80", "bad host IP \"1.2.3\"" },
-		{ ":8080:80", "bad host IP" },
-		{ "::1:8080:80", "bad host IP" },
+		{ "::1:8080:80", "bad host IP \"::1\"" },
+		{ "a:b:c:d", "bad host IP" },
+		/* ranges */
+		{ "8002-8000:80", "bad host port" },
+		{ "8000-:80", "bad host port" },
+		{ "-8000:80", "bad host port" },
+		{ "8000-8001-8002:80", "bad host port" },
+		{ "8000:82-80", "bad container port" },
+		{ "8000:80-", "bad container port" },
+		{ "8000:0-2", "bad container port" },
+		{ "8000-8001:80-82",
+		  "invalid ranges specified for container and host Ports: 80-82 and 8000-8001" },
+		{ "8000:80-81", "invalid ranges specified for container and host Ports: 80-81 and 8000" },
+		{ "127.0.0.1:8000-8003:80-81/udp",
+		  "invalid ranges specified for container and host Ports: 80-81 and 8000-8003" },
 	};
 	struct port_map p;
 	struct berr e;
@@ -74,6 +108,40 @@ static void test_errors(void **state)
 		if (!strstr(e.msg, bad[i].want) || !strstr(e.msg, bad[i].spec))
 			fail_msg("%s: got \"%s\"", bad[i].spec, e.msg);
 	}
+}
+
+static void test_expand(void **state)
+{
+	struct port_map p, v[PORTS_MAX];
+	struct berr e;
+	char buf[64];
+	int n;
+
+	port_parse("127.0.0.1:8000-8002:80-82/udp", &p, &e);
+	assert_int_equal(port_expand(&p, v, PORTS_MAX, &n, &e), 0);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < 3; i++) {
+		char want[64];
+		snprintf(want, sizeof(want), "127.0.0.1:%d:%d/udp", 8000 + i, 80 + i);
+		port_spec(&v[i], buf, sizeof(buf));
+		assert_string_equal(buf, want);
+	}
+	/* container range, no host port: each one ephemeral */
+	port_parse("80-81", &p, &e);
+	assert_int_equal(port_expand(&p, v, PORTS_MAX, &n, &e), 0);
+	assert_int_equal(n, 2);
+	port_spec(&v[1], buf, sizeof(buf));
+	assert_string_equal(buf, "0.0.0.0::81/tcp");
+	/* a host range for one container port stays a range */
+	port_parse("8000-8010:80", &p, &e);
+	assert_int_equal(port_expand(&p, v, PORTS_MAX, &n, &e), 0);
+	assert_int_equal(n, 1);
+	port_spec(&v[0], buf, sizeof(buf));
+	assert_string_equal(buf, "0.0.0.0:8000-8010:80/tcp");
+	/* too many */
+	port_parse("1000-1100:1000-1100", &p, &e);
+	assert_int_equal(port_expand(&p, v, PORTS_MAX, &n, &e), -E2BIG);
+	assert_non_null(strstr(e.msg, "too many published ports"));
 }
 
 static void test_conflicts(void **state)
@@ -91,13 +159,66 @@ static void test_conflicts(void **state)
 	assert_false(port_conflict(&a, &b));
 	port_parse("8081:80", &b, &e);
 	assert_false(port_conflict(&a, &b));
+	/* ranges overlap */
+	port_parse("8000-8010:80", &a, &e);
+	port_parse("8010:90", &b, &e);
+	assert_true(port_conflict(&a, &b));
+	port_parse("8011:90", &b, &e);
+	assert_false(port_conflict(&a, &b));
+	/* an ephemeral one is not yet any port */
+	port_parse("80", &b, &e);
+	assert_false(port_conflict(&a, &b));
+}
+
+static void test_pick(void **state)
+{
+	struct port_map taken[3], p;
+	struct berr e;
+	uint16_t last = 0;
+
+	port_parse("8000:80", &taken[0], &e);
+	port_parse("32768:80", &taken[1], &e);
+	port_parse("127.0.0.1:32770:80/udp", &taken[2], &e);
+	/* fixed: its own port, unless taken */
+	port_parse("8001:80", &p, &e);
+	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
+	assert_int_equal(p.host, 8001);
+	port_parse("127.0.0.1:8000:80", &p, &e);
+	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), -EADDRINUSE);
+	assert_string_equal(e.msg, "Bind for 127.0.0.1:8000 failed: port is already allocated");
+	/* a host range: its first free port */
+	port_parse("7999-8002:80", &p, &e);
+	assert_int_equal(port_pick(&p, taken, 1, 32768, 32771, &last, &e), 0);
+	assert_int_equal(p.host, 7999);
+	assert_int_equal(p.host_end, 7999);
+	port_parse("8000-8000:80", &p, &e);
+	assert_int_equal(port_pick(&p, taken, 1, 32768, 32771, &last, &e), -EADDRINUSE);
+	/* ephemeral: the next free one after the last, wrapping round */
+	port_parse("80", &p, &e);
+	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
+	assert_int_equal(p.host, 32769);
+	assert_int_equal(last, 32769);
+	port_parse("80", &p, &e);
+	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
+	assert_int_equal(p.host, 32770); /* 32770 is taken for udp only */
+	port_parse("80/udp", &p, &e);
+	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
+	assert_int_equal(p.host, 32771);
+	port_parse("80/udp", &p, &e);
+	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
+	assert_int_equal(p.host, 32768); /* wrapped; 32768 is taken for tcp only */
+	/* all taken */
+	last = 0;
+	port_parse("127.0.0.1::80/udp", &p, &e);
+	assert_int_equal(port_pick(&p, taken, 3, 32770, 32770, &last, &e), -EADDRINUSE);
+	assert_string_equal(e.msg, "Bind for 127.0.0.1:80/udp failed: all ports are allocated");
 }
 
 static void test_rules(void **state)
 {
 	struct port_map m[2];
 	struct berr e;
-	char buf[1024], small[40];
+	char buf[2048], small[40];
 
 	port_parse("8080:80", &m[0], &e);
 	port_parse("127.0.0.1:53:53/udp", &m[1], &e);
@@ -105,19 +226,56 @@ static void test_rules(void **state)
 	assert_string_equal(
 		buf,
 		"*nat\n"
-		"-A BERTH ! -i berth0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80\n"
-		"-A BERTH -d 127.0.0.1/32 ! -i berth0 -p udp -m udp --dport 53 -j DNAT "
+		"-A BERTH -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.17.0.2:80\n"
+		"-A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p tcp -m tcp --dport 80 "
+		"-j MASQUERADE\n"
+		"-A BERTH -d 127.0.0.1/32 -p udp -m udp --dport 53 -j DNAT "
 		"--to-destination 172.17.0.2:53\n"
+		"-A POSTROUTING -s 172.17.0.2/32 -d 172.17.0.2/32 -p udp -m udp --dport 53 "
+		"-j MASQUERADE\n"
 		"COMMIT\n"
 		"*filter\n"
 		"-A BERTH-FORWARD -d 172.17.0.2/32 ! -i berth0 -o berth0 -p tcp -m tcp --dport 80 -j ACCEPT\n"
 		"-A BERTH-FORWARD -d 172.17.0.2/32 ! -i berth0 -o berth0 -p udp -m udp --dport 53 -j ACCEPT\n"
 		"COMMIT\n");
 	assert_int_equal(port_rules(m, 1, "172.17.0.2", "berth0", false, buf, sizeof(buf), &e), 0);
-	assert_non_null(strstr(buf, "-D BERTH ! -i berth0 -p tcp"));
+	assert_non_null(strstr(buf, "-D BERTH -p tcp"));
+	assert_non_null(strstr(buf, "-D POSTROUTING -s 172.17.0.2/32"));
 	assert_null(strstr(buf, "-A "));
 	assert_int_equal(port_rules(m, 2, "172.17.0.2", "berth0", true, small, sizeof(small), &e),
 			 -ENOSPC);
+}
+
+static void test_list(void **state)
+{
+	struct port_map v[4];
+	char buf[64];
+
+	assert_int_equal(port_list_parse("0.0.0.0:8080:80/tcp,127.0.0.1:32768:53/udp,junk", v, 4), 2);
+	port_spec(&v[1], buf, sizeof(buf));
+	assert_string_equal(buf, "127.0.0.1:32768:53/udp");
+	assert_int_equal(port_list_parse("", v, 4), 0);
+	assert_int_equal(port_list_parse(NULL, v, 4), 0);
+	assert_int_equal(port_list_parse("1:1,2:2,3:3", v, 2), 2);
+}
+
+static void test_list_format(void **state)
+{
+	struct port_map v[8];
+	char buf[256], small[20];
+	int n = port_list_parse("0.0.0.0:8000:80/tcp,0.0.0.0:8001:81/tcp,0.0.0.0:8002:82/tcp,"
+				"127.0.0.1:8003:83/tcp,127.0.0.1:8004:84/udp,0.0.0.0:9000:90/tcp,"
+				"0.0.0.0:9002:91/tcp",
+				v, 8);
+
+	assert_int_equal(n, 7);
+	port_list_format(v, n, buf, sizeof(buf));
+	assert_string_equal(buf, "0.0.0.0:8000-8002->80-82/tcp, 127.0.0.1:8003->83/tcp, "
+				 "127.0.0.1:8004->84/udp, 0.0.0.0:9000->90/tcp, 0.0.0.0:9002->91/tcp");
+	port_list_format(v, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	port_list_format(v, n, small, sizeof(small));
+	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
 int main(void)
@@ -125,8 +283,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forms),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_conflicts),
+		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_list_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
