@@ -22,7 +22,6 @@
 #include "../runtime/container.h"
 #include "../runtime/iptables.h"
 #include "../runtime/log.h"
-#include "../runtime/netlink.h"
 #include "../runtime/ports.h"
 #include "../runtime/resolv.h"
 #include "../runtime/restart.h"
@@ -1239,15 +1238,6 @@ static struct ipt_pending *net_down(struct ctrs *cs, struct ctr *c)
 	p = ports_remove(cs, c->st.ports, c->st.ip);
 	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
 		log_err("container %.12s: %s%s", c->cfg.id, e.msg, full_hint(cs, e.code));
-	{
-		/* The veth goes with the netns, unless another container joined
-		 * it (--network container:): then it must go now, or it keeps
-		 * the address given back above and a restart finds its name
-		 * taken. Already gone is fine. */
-		char veth[16];
-		snprintf(veth, sizeof(veth), "veth%.7s", c->cfg.id);
-		net_link_del(veth, &e);
-	}
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
 	hosts_close(c);

@@ -693,13 +693,48 @@ static int restarted(const char *root, const struct member *c, const char *timeo
 	return -ETIMEDOUT;
 }
 
+/* Services in a restarted service's network namespace (network_mode
+ * service:X) would stay in the old one: stop them first (and wait, so the
+ * old namespace is gone), start them after X. */
+static void stop_followers(struct opts *o, struct member *m, int n, bool *want, const char *t,
+			   bool *follower)
+{
+	struct compose_file *f = &o->f;
+
+	for (int i = 0; i < f->nsvc; i++) {
+		const char *nm = f->svc[i].network_mode;
+		int host = nm && strncmp(nm, "service:", 8) == 0 ? compose_find(f, nm + 8) : -1;
+
+		if (host >= 0 && want[host])
+			follower[i] = want[i] = true;
+	}
+	for (int k = 0; k < n; k++) {
+		int s = compose_find(f, m[k].service);
+		char *stop[] = { "stop", "-t", (char *)(t ? t : "10"), m[k].cfg.id, NULL };
+		uint64_t end = now_ns() + 30000000000ull;
+
+		if (s < 0 || !follower[s] || m[k].st.status != CTR_RUNNING)
+			continue;
+		ask(o->root, 4, stop);
+		while (now_ns() < end) {
+			struct ctr_state st;
+			struct berr e;
+
+			if (ctr_state_load(o->root, m[k].cfg.id, &st, &e) < 0 ||
+			    st.status != CTR_RUNNING)
+				break;
+			usleep(20000);
+		}
+	}
+}
+
 /* restart, stop, start [SERVICE...] */
 static int cmd_each(struct opts *o, const char *verb, int argc, char **argv)
 {
 	static struct member m[MAX_MEMBERS];
 	bool want[COMPOSE_MAX_SERVICES] = { 0 };
 	int idx[MAX_MEMBERS], n, rc = 0;
-	bool forward = strcmp(verb, "stop") != 0;
+	bool forward = strcmp(verb, "stop") != 0, follower[COMPOSE_MAX_SERVICES] = { 0 };
 	const char *t = NULL;
 	int i = 1;
 
@@ -712,11 +747,13 @@ static int cmd_each(struct opts *o, const char *verb, int argc, char **argv)
 		return 1;
 	n = members(o, m, MAX_MEMBERS);
 	stop_order(o, m, n, idx);
+	if (strcmp(verb, "restart") == 0)
+		stop_followers(o, m, n, want, t, follower);
 	for (int k = 0; k < n; k++) {
 		struct member *c = &m[idx[forward ? n - 1 - k : k]];
 		int s = compose_find(&o->f, c->service);
 
-		if (s < 0 || !want[s])
+		if (s < 0 || !want[s] || follower[s])
 			continue;
 		char *args[] = { (char *)verb, "-t", (char *)t, c->cfg.id, NULL };
 
@@ -730,6 +767,18 @@ static int cmd_each(struct opts *o, const char *verb, int argc, char **argv)
 			continue;
 		}
 		say(c->cfg.name, strcmp(verb, "stop") == 0 ? "Stopped" : "Started");
+	}
+	for (int k = 0; k < n; k++) {
+		struct member *c = &m[idx[n - 1 - k]];
+		int s = compose_find(&o->f, c->service);
+
+		if (s < 0 || !follower[s])
+			continue;
+		if (ask2(o->root, "start", c->cfg.id) != 0) {
+			rc = 1;
+			continue;
+		}
+		say(c->cfg.name, "Started");
 	}
 	members_free(m, n);
 	return rc;

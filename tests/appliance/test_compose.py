@@ -167,11 +167,14 @@ def test_compose_changed_config_recreates(vm):
 def test_compose_restart_service(vm):
     pid = vm.sh("berth inspect -f '{{.State.Pid}}' berth-web-1").strip()
     probe = vm.sh("berth inspect -f '{{.State.Pid}}' berth-probe-1").strip()
-    out = vm.sh("berth compose restart -t 1 web", timeout=30)
-    assert out.strip() == "Container berth-web-1  Started", out
+    out = vm.sh("berth compose restart -t 1 web", timeout=60)
+    # probe lives in web's network namespace: stopped first, started after web
+    assert [l.strip() for l in out.strip().splitlines()] == [
+        "Container berth-web-1  Started", "Container berth-probe-1  Started"], out
     assert vm.sh("berth inspect -f '{{.State.Pid}}' berth-web-1").strip() != pid
-    # only web: probe kept its process
-    assert vm.sh("berth inspect -f '{{.State.Pid}}' berth-probe-1").strip() == probe
+    assert vm.sh("berth inspect -f '{{.State.Pid}}' berth-probe-1").strip() != probe
+    got = vm.sh("berth exec berth-probe-1 sh -c 'sleep 1; wget -q -O- http://127.0.0.1/hostname'")
+    assert got.strip() == "compose-web", got
     assert fetch(vm.http_port, "/hostname", 30).strip() == "compose-web"
 
 
