@@ -7,6 +7,7 @@
 
 #define DEFAULT_BRIDGE "172.17.0.1/16"
 #define DEFAULT_DATA "berth-data"
+#define DEFAULT_COMPOSE "/etc/berth/compose.yaml"
 
 void cmdline_defaults(struct boot_params *p)
 {
@@ -15,6 +16,7 @@ void cmdline_defaults(struct boot_params *p)
 	p->ip_mode = IP_DHCP;
 	snprintf(p->bridge_cidr, sizeof(p->bridge_cidr), "%s", DEFAULT_BRIDGE);
 	snprintf(p->data, sizeof(p->data), "%s", DEFAULT_DATA);
+	snprintf(p->compose, sizeof(p->compose), "%s", DEFAULT_COMPOSE);
 }
 
 /* ADDR/PREFIX with an IPv4 address and a prefix 0..32. */
@@ -112,6 +114,12 @@ static void parse_one(const char *key, const char *val, struct boot_params *p,
 			      val ? val : "", "");
 	} else if (strcmp(key, "debug") == 0) {
 		p->debug = !val || strcmp(val, "0") != 0;
+	} else if (strcmp(key, "compose") == 0) {
+		if (val && (strcmp(val, "none") == 0 || (val[0] == '/' && strlen(val) < sizeof(p->compose))))
+			snprintf(p->compose, sizeof(p->compose), "%s", val);
+		else
+			warnf(warn, ctx, count, "berth.compose=%s: want an absolute path or none%s",
+			      val ? val : "", "");
 	} else if (strcmp(key, "watchdog") == 0) {
 		long v = val ? strtol(val, &end, 10) : -1;
 		if (!val || end == val || *end || v < 1 || v > 3600)

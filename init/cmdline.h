@@ -21,6 +21,7 @@ struct boot_params {
 	char data[128];		/* berth.data=LABEL or /dev/..., default berth-data */
 	bool debug;
 	int watchdog;		/* seconds, 0 = off */
+	char compose[256];	/* berth.compose=PATH|none, default /etc/berth/compose.yaml */
 };
 
 typedef void (*cmdline_warn_fn)(void *ctx, const char *msg);

@@ -76,9 +76,9 @@ static void relay(int out, int err, int kmsg, int con)
 	}
 }
 
-static void run_compose(int out, int err)
+static void run_compose(const char *file, int out, int err)
 {
-	char *argv[] = { "berth", "compose", "-f", COMPOSE_BOOT_FILE, "up", "-d", NULL };
+	char *argv[] = { "berth", "compose", "-f", (char *)file, "up", "-d", NULL };
 	sigset_t none;
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
@@ -96,7 +96,7 @@ static void run_compose(int out, int err)
 }
 
 /* The relay: the child of PID 1 that runs compose and forwards its lines. */
-static void relay_main(void)
+static void relay_main(const char *file)
 {
 	int out[2], err[2], st = 0;
 	int kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
@@ -111,7 +111,7 @@ static void relay_main(void)
 	}
 	pid = fork();
 	if (pid == 0)
-		run_compose(out[1], err[1]);
+		run_compose(file, out[1], err[1]);
 	close(out[1]);
 	close(err[1]);
 	if (pid < 0) {
@@ -128,12 +128,16 @@ static void relay_main(void)
 	_exit(0);
 }
 
-void compose_boot_spawn(void)
+void compose_boot_spawn(const char *file)
 {
 	pid_t pid;
 
-	if (access(COMPOSE_BOOT_FILE, F_OK) < 0) {
-		log_info("compose: no %s; no services to start", COMPOSE_BOOT_FILE);
+	if (strcmp(file, "none") == 0) {
+		log_info("compose: berth.compose=none; no services started at boot");
+		return;
+	}
+	if (access(file, F_OK) < 0) {
+		log_info("compose: no %s; no services to start", file);
 		return;
 	}
 	pid = fork();
@@ -142,7 +146,7 @@ void compose_boot_spawn(void)
 		return;
 	}
 	if (pid == 0)
-		relay_main();
+		relay_main(file);
 	timeline_mark("compose");
-	log_info("compose: starting the services of %s (pid %d)", COMPOSE_BOOT_FILE, (int)pid);
+	log_info("compose: starting the services of %s (pid %d)", file, (int)pid);
 }

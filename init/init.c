@@ -209,13 +209,14 @@ int init_main(int argc, char **argv)
 	/* Phase 2: off the initramfs root mount, so containers can pivot_root. */
 	if (!fatal)
 		phase_root();
-	/* The services of /etc/berth/compose.yaml: a child that reads the file
-	 * while the network comes up and asks once the supervisor answers. */
-	if (!fatal && opts.pid1)
-		compose_boot_spawn();
 	if (!fatal) {
 		/* Phase 3: parameters, modules (distro kernels), hostname, sysctl. */
 		phase_cmdline(&params);
+		/* The services of /etc/berth/compose.yaml: a child that reads the
+		 * file while the network comes up and asks once the supervisor
+		 * answers. */
+		if (opts.pid1)
+			compose_boot_spawn(params.compose);
 		phase_modules();
 		/* The data disk (virtio-blk, ext4: modules above) mounts meanwhile. */
 		dd_setup_start(params.data);

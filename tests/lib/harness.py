@@ -26,13 +26,21 @@ class Appliance:
     instances = []
 
     def __init__(self, build, name, extra_args=(), append="", http_port=0, mem=512, hostfwd=(),
-                 files=None):
+                 files=None, workload=None):
         """files: {"/etc/berth/compose.yaml": text, ...} put into the
         appliance without rebuilding it: a cpio archive of them is appended
         to the initramfs (the kernel unpacks concatenated archives in
-        order, so later files win)."""
+        order, so later files win).
+        workload: start the compose services at boot? Default: only when
+        files gives a compose file; otherwise the test boots with
+        berth.compose=none, so the baked-in default (httpd on port 80) does
+        not take ports and containers the test expects to own."""
         self.build = build
         self.files = files or {}
+        if workload is None:
+            workload = "/etc/berth/compose.yaml" in self.files
+        if not workload:
+            append = (append + " berth.compose=none").strip()
         self.hostfwd = list(hostfwd)  # more QEMU hostfwd rules (127.0.0.1 only)
         self.name = name
         self.extra_args = list(extra_args)

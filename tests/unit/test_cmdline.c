@@ -31,6 +31,7 @@ static void test_defaults(void **state)
 	assert_int_equal(p.ip_mode, IP_DHCP);
 	assert_string_equal(p.bridge_cidr, "172.17.0.1/16");
 	assert_string_equal(p.data, "berth-data");
+	assert_string_equal(p.compose, "/etc/berth/compose.yaml");
 	assert_false(p.debug);
 	assert_int_equal(w.n, 0);
 }
@@ -78,6 +79,23 @@ static void test_bad_values_warn_and_keep_defaults(void **state)
 	cmdline_parse("berth.watchdog=0 berth.watchdog=abc", &p, collect, &w);
 	assert_int_equal(w.n, 6);
 	assert_int_equal(p.watchdog, 0);
+	cmdline_parse("berth.compose=relative.yaml berth.compose", &p, collect, &w);
+	assert_int_equal(w.n, 8);
+	assert_non_null(strstr(w.last, "want an absolute path or none"));
+	assert_string_equal(p.compose, "/etc/berth/compose.yaml");
+}
+
+static void test_compose_file(void **state)
+{
+	struct boot_params p;
+	struct warnings w = { 0 };
+
+	cmdline_defaults(&p);
+	cmdline_parse("berth.compose=none", &p, collect, &w);
+	assert_string_equal(p.compose, "none");
+	cmdline_parse("berth.compose=/data/compose.yaml", &p, collect, &w);
+	assert_string_equal(p.compose, "/data/compose.yaml");
+	assert_int_equal(w.n, 0);
 }
 
 static void test_unknown_key(void **state)
@@ -117,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_static_ip),
 		cmocka_unit_test(test_bad_values_warn_and_keep_defaults),
 		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_compose_file),
 		cmocka_unit_test(test_quotes_and_init_args),
 	};
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);

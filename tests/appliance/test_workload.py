@@ -1,0 +1,93 @@
+"""The appliance as built: the baked-in rootfs/etc/berth/compose.yaml runs
+the baked httpd image with -p 80:80, a memory limit and restart: always.
+With nothing typed, its page answers on the host through QEMU's hostfwd;
+killing the httpd process brings it back with RestartCount 1; the image's
+HEALTHCHECK turns it healthy."""
+import os
+import socket
+import time
+import urllib.request
+
+from harness import Appliance
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PAGE = open(os.path.join(HERE, "..", "..", "images", "httpd", "index.html")).read()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(port, timeout):
+    """GET / through hostfwd until it answers 200 (or timeout); the body."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=2) as r:
+                if r.status == 200:
+                    return r.read().decode()
+        except Exception as e:  # not up yet
+            last = e
+        time.sleep(0.2)
+    raise AssertionError("no 200 from 127.0.0.1:%d within %ss: %r" % (port, timeout, last))
+
+
+def setup_module(build):
+    vm = Appliance(build, "workload", http_port=free_port(), workload=True).start()
+    t0 = time.monotonic()
+    vm.body = fetch(vm.http_port, 90)  # nothing typed on the console
+    vm.first_200 = time.monotonic() - t0
+    m = vm.expect(rb"berth compose: up finished \(exit (\d+)\)", 60)
+    vm.up_status = m.group(1)
+    vm.send("\n")
+    vm.wait_prompt(60, start=m.end())
+    return vm
+
+
+def teardown_module(vm):
+    vm.kill()
+
+
+def test_default_workload_answers_with_nothing_typed(vm):
+    assert vm.body == PAGE, vm.body
+    assert vm.up_status == b"0", vm.tail()
+    print("QEMU start to first 200 of the default workload: %.2f s" % vm.first_200)
+
+
+def test_default_workload_config(vm):
+    fmt = ("{{.Config.Image}} {{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}} "
+           "{{.HostConfig.PidsLimit}}")
+    out = vm.sh("berth inspect -f '%s' berth-web-1" % fmt).strip()
+    assert out == "httpd:latest 33554432 always 64", out
+    assert vm.sh("berth port berth-web-1").strip() == "80/tcp -> 0.0.0.0:80"
+
+
+def wait_for(vm, cmd, want, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        out = vm.sh(cmd).strip()
+        if want(out):
+            return out
+        if time.monotonic() > deadline:
+            raise AssertionError("%r: still %r after %ss" % (cmd, out, timeout))
+        time.sleep(0.5)
+
+
+def test_default_workload_turns_healthy(vm):
+    # the image's HEALTHCHECK: every 5 s, wget of its own page
+    out = wait_for(vm, "berth ps --format '{{.Names}} {{.Status}}'",
+                   lambda o: "(healthy)" in o, 40)
+    assert out.startswith("berth-web-1 Up "), out
+
+
+def test_default_workload_restarted_after_kill(vm):
+    pid = vm.sh("berth inspect -f '{{.State.Pid}}' berth-web-1").strip()
+    assert pid.isdigit() and int(pid) > 1, pid
+    vm.sh("kill -9 %s" % pid)
+    out = wait_for(vm, "berth inspect -f '{{.RestartCount}} {{.State.Status}} {{.State.Pid}}' "
+                   "berth-web-1", lambda o: o.startswith("1 running "), 30)
+    assert out.split()[2] != pid, out
+    assert fetch(vm.http_port, 30) == PAGE
