@@ -4,7 +4,9 @@
 #include <jansson.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <seccomp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -895,21 +897,17 @@ static int compile_json_isolated(const char *path, uint64_t caps, struct sc_filt
 	return read_bpf(mfd, f, e);
 }
 
-int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct berr *e)
+static struct sc_filter cache[4];
+static uint64_t cache_caps[4];
+static unsigned ncache;
+
+/* The default profile for caps, from the cache or compiled into it. */
+static int compile_default(uint64_t caps, struct sc_filter *f, struct berr *e)
 {
-	static struct sc_filter cache[4];
-	static uint64_t cache_caps[4];
-	static unsigned ncache;
 	_cleanup_fd_ int mfd = -1;
 	scmp_filter_ctx ctx;
 	int r;
 
-	memset(f, 0, sizeof(*f));
-	if (profile) {
-		r = compile_json_isolated(profile, caps, f, e);
-		f->owned = 1;
-		return r;
-	}
 	for (unsigned i = 0; i < ncache; i++) {
 		if (cache_caps[i] == caps) {
 			*f = cache[i];
@@ -937,6 +935,47 @@ int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct b
 		f->owned = 1;
 	}
 	return 0;
+}
+
+static struct {
+	pthread_t thread;
+	bool running;
+	uint64_t caps;
+} prewarm;
+
+static void *prewarm_main(void *arg)
+{
+	struct sc_filter f;
+	struct berr e;
+
+	(void)arg;
+	compile_default(prewarm.caps, &f, &e); /* a failure shows at the first use */
+	return NULL;
+}
+
+void sc_prewarm(uint64_t caps)
+{
+	if (prewarm.running)
+		return;
+	prewarm.caps = caps;
+	prewarm.running = pthread_create(&prewarm.thread, NULL, prewarm_main, NULL) == 0;
+}
+
+int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct berr *e)
+{
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	if (prewarm.running) {
+		pthread_join(prewarm.thread, NULL);
+		prewarm.running = false;
+	}
+	if (profile) {
+		r = compile_json_isolated(profile, caps, f, e);
+		f->owned = 1;
+		return r;
+	}
+	return compile_default(caps, f, e);
 }
 
 void sc_filter_free(struct sc_filter *f)

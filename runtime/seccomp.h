@@ -30,6 +30,11 @@ struct sc_filter {
 int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct berr *e);
 void sc_filter_free(struct sc_filter *f);
 
+/* Compile the default profile for caps on a thread (PID 1 at boot, while
+ * the network comes up); the next sc_compile() waits for it and finds the
+ * result in the cache. */
+void sc_prewarm(uint64_t caps);
+
 /* seccomp(SECCOMP_SET_MODE_FILTER) with the compiled program; async-signal
  * safe (used in the child). 0 or -errno. */
 int sc_load(const struct sc_filter *f);
