@@ -21,7 +21,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import harness  # noqa: E402
-from harness import Appliance  # noqa: E402
+from harness import Appliance, free_port  # noqa: E402
 
 
 def milestones(text):
@@ -47,11 +47,6 @@ def boot_once(build, i):
         vm.kill()
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def compose_boot_once(build, i):

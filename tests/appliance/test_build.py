@@ -2,17 +2,10 @@
 from images/*/Containerfile by build.sh; `berth images` lists them, httpd
 serves its page through the forwarded port, hello behaves as its
 Containerfile says, and `berth build` works on the console too."""
-import socket
-import time
-import urllib.request
 
-from harness import Appliance
+from harness import Appliance, free_port, http_get
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def setup_module(build):
@@ -34,16 +27,8 @@ def test_baked_images_are_listed(vm):
 
 def test_httpd_serves_its_page_through_the_forwarded_port(vm):
     vm.sh("berth run -d --name web -p 80:80 httpd")
-    body, last = "", None
-    for _ in range(60):
-        try:
-            url = "http://127.0.0.1:%d/" % vm.http_port
-            body = urllib.request.urlopen(url, timeout=3).read().decode()
-            break
-        except OSError as e:
-            last = e
-            time.sleep(0.25)
-    assert "Hello from Berth" in body, (body, last)
+    body = http_get(vm.http_port, "/", 15)
+    assert "Hello from Berth" in body, body
     vm.sh("berth rm -f web")
 
 

@@ -6,9 +6,8 @@ a broken service boots, names the problem by file:line, and starts the
 good service."""
 import re
 import time
-import urllib.request
 
-from harness import Appliance
+from harness import Appliance, free_port, http_get
 
 COMPOSE = """\
 services:
@@ -47,33 +46,15 @@ services:
 """
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def fetch(port, path, timeout):
-    """GET through hostfwd until it answers 200 (or timeout); the body."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=2) as r:
-                if r.status == 200:
-                    return r.read().decode()
-        except Exception as e:  # not up yet
-            last = e
-        time.sleep(0.2)
-    raise AssertionError("no 200 from 127.0.0.1:%d%s within %ss: %r" % (port, path, timeout, last))
 
 
 def setup_module(build):
     vm = Appliance(build, "compose", http_port=free_port(),
                    files={"/etc/berth/compose.yaml": COMPOSE}).start()
     # Nothing typed: the service answers by itself.
-    vm.body = fetch(vm.http_port, "/hostname", 90)
+    vm.body = http_get(vm.http_port, "/hostname", 90)
     # compose's lines come after the shell's first prompt: a fresh one
     m = vm.expect(rb"berth compose: up finished \(exit (\d+)\)", 60)
     vm.up_status = m.group(1)
@@ -161,7 +142,7 @@ def test_compose_changed_config_recreates(vm):
     assert vm.sh("berth inspect -f '{{.Id}}' berth-probe-1").strip() != probe
     assert vm.sh("berth inspect -f '{{.Id}}' berth-web-1").strip() != before
     assert vm.sh("berth exec berth-web-1 sh -c 'echo $ROLE'").strip() == "changed"
-    assert fetch(vm.http_port, "/hostname", 30).strip() == "compose-web"
+    assert http_get(vm.http_port, "/hostname", 30).strip() == "compose-web"
 
 
 def test_compose_restart_service(vm):
@@ -175,7 +156,7 @@ def test_compose_restart_service(vm):
     assert vm.sh("berth inspect -f '{{.State.Pid}}' berth-probe-1").strip() != probe
     got = vm.sh("berth exec berth-probe-1 sh -c 'sleep 1; wget -q -O- http://127.0.0.1/hostname'")
     assert got.strip() == "compose-web", got
-    assert fetch(vm.http_port, "/hostname", 30).strip() == "compose-web"
+    assert http_get(vm.http_port, "/hostname", 30).strip() == "compose-web"
 
 
 def test_compose_down_then_up(vm):
@@ -185,7 +166,7 @@ def test_compose_down_then_up(vm):
     assert vm.sh("berth compose ps").strip().splitlines()[1:] == []
     out = vm.sh("berth compose up -d", timeout=60)
     assert out.index("berth-web-1  Started") < out.index("berth-probe-1  Started"), out
-    assert fetch(vm.http_port, "/hostname", 30).strip() == "compose-web"
+    assert http_get(vm.http_port, "/hostname", 30).strip() == "compose-web"
 
 
 def test_compose_broken_service_reported_good_one_runs(first):

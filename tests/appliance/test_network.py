@@ -4,9 +4,8 @@ via 172.17.0.1 inside; outside, its veth (veth + 7 hex) on berth0."""
 import re
 import socket
 import time
-import urllib.request
 
-from harness import Appliance
+from harness import Appliance, free_port, http_get
 
 
 def free_udp_port():
@@ -15,10 +14,6 @@ def free_udp_port():
         return s.getsockname()[1]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 UDP_PORT = []
@@ -85,16 +80,8 @@ def test_published_port_through_hostfwd(vm):
     assert re.search(r"DNAT\s+(tcp|6)\s+--\s+\*\s+\*\s+0\.0\.0\.0/0\s+0\.0\.0\.0/0\s+"
                      r"tcp dpt:80 to:%s:80" % re.escape(ip), nat), nat
     assert vm.sh("berth port web").strip() == "80/tcp -> 0.0.0.0:80"
-    body, last = "", None
-    for _ in range(40):
-        try:
-            url = "http://127.0.0.1:%d/" % vm.http_port
-            body = urllib.request.urlopen(url, timeout=3).read().decode()
-            break
-        except OSError as e:
-            last = e
-            time.sleep(0.25)
-    assert body == "hello-appliance\n", (body, last)
+    body = http_get(vm.http_port, "/", 10)
+    assert body == "hello-appliance\n", body
     vm.sh("berth rm -f web")
     assert "DNAT" not in vm.sh("iptables -t nat -nvL BERTH")
 

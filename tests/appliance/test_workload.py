@@ -4,41 +4,22 @@ With nothing typed, its page answers on the host through QEMU's hostfwd;
 killing the httpd process brings it back with RestartCount 1; the image's
 HEALTHCHECK turns it healthy."""
 import os
-import socket
 import time
-import urllib.request
 
-from harness import Appliance
+from harness import Appliance, free_port, http_get
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PAGE = open(os.path.join(HERE, "..", "..", "images", "httpd", "index.html")).read()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def fetch(port, timeout):
-    """GET / through hostfwd until it answers 200 (or timeout); the body."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=2) as r:
-                if r.status == 200:
-                    return r.read().decode()
-        except Exception as e:  # not up yet
-            last = e
-        time.sleep(0.2)
-    raise AssertionError("no 200 from 127.0.0.1:%d within %ss: %r" % (port, timeout, last))
 
 
 def setup_module(build):
     vm = Appliance(build, "workload", http_port=free_port(), workload=True).start()
     t0 = time.monotonic()
-    vm.body = fetch(vm.http_port, 90)  # nothing typed on the console
+    vm.body = http_get(vm.http_port, "/", 90)  # nothing typed on the console
     vm.first_200 = time.monotonic() - t0
     m = vm.expect(rb"berth compose: up finished \(exit (\d+)\)", 60)
     vm.up_status = m.group(1)
@@ -90,4 +71,4 @@ def test_default_workload_restarted_after_kill(vm):
     out = wait_for(vm, "berth inspect -f '{{.RestartCount}} {{.State.Status}} {{.State.Pid}}' "
                    "berth-web-1", lambda o: o.startswith("1 running "), 30)
     assert out.split()[2] != pid, out
-    assert fetch(vm.http_port, 30) == PAGE
+    assert http_get(vm.http_port, "/", 30) == PAGE

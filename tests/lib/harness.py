@@ -8,8 +8,10 @@ import gzip
 import os
 import re
 import subprocess
+import socket
 import threading
 import time
+import urllib.request
 
 
 class TestFailure(AssertionError):
@@ -220,3 +222,26 @@ def kill_all():
     test module, so a failed setup leaves nothing behind)."""
     while Appliance.instances:
         Appliance.instances.pop().kill()
+
+
+def free_port():
+    """A free TCP port on 127.0.0.1 for a QEMU hostfwd."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port, path="/", timeout=30):
+    """GET http://127.0.0.1:PORT/PATH (a hostfwd) until it answers 200 or
+    timeout seconds pass; the body as text."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=2) as r:
+                if r.status == 200:
+                    return r.read().decode()
+        except Exception as e:  # not up yet
+            last = e
+        time.sleep(0.2)
+    raise AssertionError("no 200 from 127.0.0.1:%d%s within %ss: %r" % (port, path, timeout, last))
