@@ -116,6 +116,46 @@ int cli_rm(const char *root, int argc, char **argv)
 	return rc;
 }
 
+/* Wait until ref has exited (or is gone); the answer itself is not needed. */
+static void wait_down(const char *root, const char *ref)
+{
+	char *args[] = { "wait", (char *)ref, NULL };
+	struct client_reply cr;
+
+	if (client_send(root, 2, args, &cr) < 0)
+		return;
+	client_collect(&cr, -1);
+	client_reply_free(&cr);
+}
+
+/* stop returns, as Docker's does, once each container is down: the
+ * supervisor's stop sends the signal and arms the SIGKILL deadline, then a
+ * wait per container it accepted. */
+int cli_stop(const char *root, int argc, char **argv)
+{
+	struct client_reply cr;
+	int status;
+
+	if (client_send(root, argc, argv, &cr) < 0)
+		return 1;
+	status = client_collect(&cr, 15000);
+	for (char *l = cr.out, *nl; status >= 0 && l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(l, "@err ", 5) == 0) {
+			fprintf(stderr, "berth: %s\n", l + 5);
+		} else {
+			wait_down(root, l);
+			printf("%s\n", l);
+		}
+		if (!nl)
+			break;
+	}
+	client_reply_free(&cr);
+	return status < 0 ? 1 : status;
+}
+
 /* ---- ps ---- */
 
 static const struct tmpl_header ps_headers[] = {

@@ -23,6 +23,8 @@ int cli_top(const char *root, int argc, char **argv);
 int cli_stats(const char *root, int argc, char **argv);
 int cli_ps(const char *root, int argc, char **argv);
 int cli_rm(const char *root, int argc, char **argv);
+/* `stop`: answered once each container is down, as Docker's. */
+int cli_stop(const char *root, int argc, char **argv);
 int cli_logs(const char *root, int argc, char **argv);
 int cli_inspect(const char *root, int argc, char **argv);
 /* `port CONTAINER`: "80/tcp -> 0.0.0.0:8080" per published port while it runs. */

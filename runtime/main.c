@@ -44,7 +44,7 @@ static const struct cli_verb verbs[] = {
 	{ "create", "create [OPTIONS] IMAGE [CMD...]", "Create a container", cli_run },
 	{ "start", "start CONTAINER...", "Start containers", NULL },
 	{ "stop", "stop [-t SECONDS] CONTAINER...", "Stop containers (SIGTERM, then SIGKILL)",
-	  NULL },
+	  cli_stop },
 	{ "restart", "restart [-t SECONDS] CONTAINER...", "Restart containers", NULL },
 	{ "kill", "kill [-s SIGNAL] CONTAINER...", "Send a signal to containers", NULL },
 	{ "rm", "rm [-f] [-v] CONTAINER...", "Remove containers (-v: and their anonymous volumes)", cli_rm },

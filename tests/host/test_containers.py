@@ -77,6 +77,27 @@ def test_stop_escalates_to_sigkill(d):
     d.ok("rm", "stubborn")
 
 
+def test_stop_returns_once_the_container_is_down(d):
+    # Docker's stop answers after the exit: the trap takes ~0.5 s, and
+    # right after stop the container is exited and removable without -f.
+    d.ok("run", "-d", "--name", "slowstop", "busybox", "sh", "-c",
+         "trap 'sleep 0.5; exit 3' TERM; while :; do sleep 0.1; done")
+    time.sleep(0.3)  # the shell has set its trap
+    start = time.monotonic()
+    assert d.ok("stop", "slowstop").strip() == "slowstop"
+    assert time.monotonic() - start >= 0.4
+    assert d.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
+                "slowstop").strip() == "exited 3"
+    assert d.ok("rm", "slowstop").strip() == "slowstop"
+    # an unknown name among known ones: its error, the others still stopped
+    d.ok("run", "-d", "--name", "slowstop2", "busybox", "sleep", "1000")
+    rc, out, err = d.cli("stop", "-t", "1", "ghost", "slowstop2")
+    assert rc != 0 and "No such container: ghost" in err, (rc, err)
+    assert out.strip() == "slowstop2", out
+    assert d.ok("inspect", "-f", "{{.State.Status}}", "slowstop2").strip() == "exited"
+    d.ok("rm", "slowstop2")
+
+
 def test_kill_and_signal_exit_code(d):
     d.ok("run", "-d", "--name", "victim", "busybox", "sh", "-c",
          "trap 'exit 42' USR1; while :; do sleep 0.1; done")
