@@ -743,6 +743,11 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 	img = parse_flags(verb, argc, argv, &o);
 	if (img < 0)
 		return 125;
+	/* Docker's check: an attached -it needs a terminal to put in raw mode. */
+	if (!o.create_only && !o.detach && o.interactive && o.tty && !isatty(0)) {
+		fprintf(stderr, "berth: the input device is not a TTY\n");
+		return 1;
+	}
 	{
 		struct rp_policy rp;
 		if (rp_parse(o.restart, &rp, &e) < 0) {

@@ -89,6 +89,18 @@ def check_shell(t, tty_rx):
     assert t.after == t.before, (t.before, t.after)
 
 
+def test_run_it_without_a_terminal_refused(d):
+    # Docker's check; nothing is created (subprocess stdin is a pipe here)
+    before = d.ok("ps", "-a", "-q")
+    rc, out, err = d.cli("run", "-it", "--rm", "busybox", "true", input="")
+    assert rc == 1 and "the input device is not a TTY" in err, (rc, err)
+    assert d.ok("ps", "-a", "-q") == before
+    # -t alone (no -i) and -i alone do not need one
+    rc, out, err = d.cli("run", "-t", "--rm", "busybox", "echo", "ok", input="")
+    assert rc == 0, err
+    rc, out, err = d.cli("run", "-i", "--rm", "busybox", "cat", input="piped\n")
+    assert rc == 0 and out == "piped\n", (rc, out, err)
+
 def test_run_it_shell_tty_size_exit_code(d):
     t = Term(d, "run", "-it", "--rm", "busybox", "sh")
     check_shell(t, r"/dev/console|/dev/pts/\d+")
