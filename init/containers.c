@@ -1184,13 +1184,34 @@ static bool oom_killed(struct ctrs *cs, struct ctr *c)
 	return cg_read_stats(path, &st, &e) == 0 && st.oom_kill > 0;
 }
 
+#define REMOVING ".removing-"
+
+/* Container trees are ours. The tree is renamed aside at once (its name is
+ * free again, and every reader skips names that are not 64 hex digits),
+ * then /bin/rm removes it in the background: neither the recursion nor a
+ * big upper dir holds up PID 1's loop. The rm is reaped with the others;
+ * load_existing() removes what a crash left aside. */
 static void remove_tree(const char *path)
 {
-	char *argv[] = { "/bin/rm", "-rf", (char *)path, NULL };
+	static unsigned seq;
+	char aside[700];
+	char *argv[] = { "/bin/rm", "-rf", aside, NULL };
+	pid_t pid;
+	int r;
 
-	/* Container trees are ours; /bin/rm keeps recursion out of PID 1. */
-	if (run_wait(argv, NULL, -1) != 0)
-		log_err("remove %s failed", path);
+	if (strstr(path, REMOVING)) {
+		snprintf(aside, sizeof(aside), "%s", path);
+	} else {
+		snprintf(aside, sizeof(aside), "%s" REMOVING "%d-%u", path, (int)getpid(), seq++);
+		if (rename(path, aside) < 0) {
+			if (errno == ENOENT)
+				return;
+			snprintf(aside, sizeof(aside), "%s", path); /* in place, then */
+		}
+	}
+	r = spawn_cmd(argv, NULL, -1, false, &pid);
+	if (r < 0)
+		log_err("remove %s: start /bin/rm: %s", aside, strerror(-r));
 }
 
 static void ctr_free(struct ctr *c)
@@ -2112,6 +2133,12 @@ static void load_existing(struct ctrs *cs)
 		struct berr e;
 		bool stale;
 
+		if (strstr(de->d_name, REMOVING)) {
+			char aside[900];
+			snprintf(aside, sizeof(aside), "%s/%s", dir, de->d_name);
+			remove_tree(aside);
+			continue;
+		}
 		if (strlen(de->d_name) != CTR_ID_LEN)
 			continue;
 		c = ctr_new();

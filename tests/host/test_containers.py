@@ -230,3 +230,44 @@ def test_logs_rotate_at_10_mib_keeping_3_files(d):
     assert d.ok("logs", "--tail", "1", "chatty") == "LAST-LINE\n"
     d.ok("rm", "chatty")
     assert not [f for f in os.listdir(logs) if f.startswith(cid.strip())]
+
+
+def test_rm_removes_the_tree_in_the_background(d):
+    # the container's tree goes aside at once and /bin/rm (not PID 1's
+    # loop) removes it; the supervisor answers meanwhile
+    cid = d.ok("run", "-d", "--name", "manyfiles", "busybox", "sh", "-c",
+               "mkdir /many && cd /many && for i in $(seq 3000); do : > f$i; done; "
+               "touch /done; sleep 1000").strip()
+    for _ in range(200):
+        rc, _, _ = d.cli("exec", "manyfiles", "test", "-e", "/done")
+        if rc == 0:
+            break
+        time.sleep(0.1)
+    assert rc == 0
+    ctrs = os.path.join(d.root, "run/berth/containers")
+    assert d.ok("rm", "-f", "manyfiles").strip() == "manyfiles"
+    assert not os.path.exists(os.path.join(ctrs, cid))
+    assert d.ok("ping")
+    for _ in range(100):
+        if not [n for n in os.listdir(ctrs) if n.startswith(cid)]:
+            break
+        time.sleep(0.05)
+    assert not [n for n in os.listdir(ctrs) if n.startswith(cid)], os.listdir(ctrs)
+
+
+def test_tree_left_aside_by_a_crash_is_removed_at_start(d):
+    d2_root = d.root + "-aside"
+    ctrs = os.path.join(d2_root, "run/berth/containers")
+    left = os.path.join(ctrs, "a" * 64 + ".removing-123-0")
+    os.makedirs(os.path.join(left, "upper/deep"))
+    open(os.path.join(left, "upper/deep/file"), "w").close()
+    d2 = Daemon(os.path.dirname(d.berth), root=d2_root)
+    try:
+        for _ in range(100):
+            if not os.path.exists(left):
+                break
+            time.sleep(0.05)
+        assert not os.path.exists(left)
+        assert d2.ok("ps", "-a", "-q") == ""
+    finally:
+        d2.stop()
