@@ -16,6 +16,8 @@ int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1
 bool cli_image_in_use(const char *image_id, void *root);
 
 int cli_run(const char *root, int argc, char **argv);	/* run and create */
+/* `attach CONTAINER`: join a running container's stdio until it exits. */
+int cli_attach(const char *root, int argc, char **argv);
 /* `run -d` for `berth compose`: the new container's ID into id, not stdout. */
 int cli_run_id(const char *root, int argc, char **argv, char id[CTR_ID_LEN + 1]);
 int cli_exec(const char *root, int argc, char **argv);

@@ -861,6 +861,60 @@ out:
 	return rc;
 }
 
+/* attach CONTAINER: our terminal (-t containers), or our stdin (-i) and
+ * the log's new lines, joined to a running container until it exits; its
+ * exit code is ours, as with Docker's attach. */
+int cli_attach(const char *root, int argc, char **argv)
+{
+	char id[CTR_ID_LEN + 1], log[600], *wargs[] = { "wait", id, NULL };
+	_cleanup_fd_ int logfd = -1, in_fd = -1, out_fd = -1;
+	struct client_reply wait;
+	struct ctr_config c;
+	struct ctr_state st;
+	struct berr e;
+	int rc = 1;
+
+	if (argc != 2) {
+		fprintf(stderr, "berth: \"attach\" requires exactly 1 argument.\n");
+		return 1;
+	}
+	if (cli_find_container(root, argv[1], id) < 0)
+		return 1;
+	if (ctr_config_load(root, id, &c, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return 1;
+	}
+	if (ctr_state_load(root, id, &st, &e) < 0 || st.status != CTR_RUNNING) {
+		fprintf(stderr, "berth: You cannot attach to a stopped container, start it first\n");
+		goto out;
+	}
+	if (c.tty && c.interactive && !isatty(0)) {
+		fprintf(stderr, "berth: the input device is not a TTY\n");
+		goto out;
+	}
+	if ((c.tty || c.interactive) &&
+	    attach_open(root, id, c.interactive, c.tty, &in_fd, &out_fd) < 0)
+		goto out;
+	if (!c.tty) {
+		ctr_log_path(root, id, log, sizeof(log));
+		logfd = open(log, O_RDONLY | O_CLOEXEC);
+		if (logfd >= 0)
+			lseek(logfd, 0, SEEK_END); /* new output only */
+	}
+	if (client_send(root, 2, wargs, &wait) < 0)
+		goto out;
+	if (c.tty) {
+		send_size(&(struct sess){ root, id });
+		rc = relay_tty(root, id, &wait, steal_fd(&in_fd), steal_fd(&out_fd));
+	} else {
+		rc = attach_and_wait(logfd, id, &wait, steal_fd(&in_fd));
+	}
+	client_reply_free(&wait);
+out:
+	ctr_config_free(&c);
+	return rc;
+}
+
 int cli_run(const char *root, int argc, char **argv)
 {
 	return run_main(root, argc, argv, NULL);

@@ -48,6 +48,8 @@ static const struct cli_verb verbs[] = {
 	{ "restart", "restart [-t SECONDS] CONTAINER...", "Restart containers", NULL },
 	{ "kill", "kill [-s SIGNAL] CONTAINER...", "Send a signal to containers", NULL },
 	{ "rm", "rm [-f] [-v] CONTAINER...", "Remove containers (-v: and their anonymous volumes)", cli_rm },
+	{ "attach", "attach CONTAINER", "Attach to a running container's stdio (its terminal with -t)",
+	  cli_attach },
 	{ "wait", "wait CONTAINER", "Wait for a container to exit; print its exit code", NULL },
 	{ "exec", "exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...",
 	  "Run a command in a running container", cli_exec },

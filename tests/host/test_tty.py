@@ -235,3 +235,31 @@ def test_attach_and_resize_verbs_refuse_bad_input(d):
     assert "has no tty and no stdin to attach to" in log, log
     assert "has no tty" in log and "resize: bad size x 10" in log, log
     assert os.listdir(os.path.join(d.root, "run/berth/attach")) == []
+
+
+def test_attach_to_a_detached_tty_container(d):
+    d.ok("run", "-dit", "--name", "attachme", "busybox", "sh")
+    t = Term(d, "attach", "attachme", rows=21, cols=77)
+    t.send("\r")
+    t.expect(r"# ")
+    t.send("echo $((6*7)); stty size\r")
+    t.expect(r"42\r\n21 77\r\n")
+    t.send("exit 4\r")
+    assert t.wait() == 4
+    assert t.after == t.before, (t.before, t.after)
+    assert d.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
+                "attachme").strip() == "exited 4"
+    rc, out, err = d.cli("attach", "attachme")
+    assert rc == 1 and "You cannot attach to a stopped container" in err, (rc, err)
+    d.ok("rm", "attachme")
+
+
+def test_attach_without_tty_streams_new_output_and_stdin(d):
+    d.ok("run", "-di", "--name", "attachcat", "busybox", "sh", "-c",
+         "echo before; while read l; do echo got:$l; done; exit 6")
+    time.sleep(0.3)
+    p = subprocess.run([d.berth, "--root", d.root, "attach", "attachcat"], input="a\nb\n",
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 6, (p.returncode, p.stderr)
+    assert p.stdout == "got:a\ngot:b\n", p.stdout  # "before" was earlier: not repeated
+    d.ok("rm", "attachcat")
