@@ -2,8 +2,11 @@
 the baked httpd image with -p 80:80, a memory limit and restart: always.
 With nothing typed, its page answers on the host through QEMU's hostfwd;
 killing the httpd process brings it back with RestartCount 1; the image's
-HEALTHCHECK turns it healthy."""
+HEALTHCHECK turns it healthy; with a data disk, the second boot starts the
+same container again."""
 import os
+import subprocess
+import tempfile
 import time
 
 from harness import Appliance, free_port, http_get
@@ -72,3 +75,28 @@ def test_default_workload_restarted_after_kill(vm):
                    "berth-web-1", lambda o: o.startswith("1 running "), 30)
     assert out.split()[2] != pid, out
     assert http_get(vm.http_port, "/", 30) == PAGE
+
+
+def test_default_workload_with_data_disk_comes_back_after_poweroff(vm):
+    # ./build.sh run's second boot: the service's container is on /data
+    # from the first boot; compose finds it and starts that same one
+    with tempfile.NamedTemporaryFile(suffix=".img") as img:
+        subprocess.run(["truncate", "-s", "64M", img.name], check=True)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "berth-data", img.name], check=True)
+        args = ["-drive", "file=%s,format=raw,if=virtio" % img.name]
+        ids = []
+        for boot in range(2):
+            v = Appliance(vm.build, "workload-data-%d" % boot, extra_args=args,
+                          http_port=free_port(), workload=True).start()
+            try:
+                assert http_get(v.http_port, "/", 90) == PAGE
+                m = v.expect(rb"berth compose: up finished \(exit (\d+)\)", 60)
+                assert m.group(1) == b"0", v.tail()
+                v.send("\n")
+                v.wait_prompt(60, start=m.end())
+                ids.append(v.sh("berth ps -aq --no-trunc").split())
+                v.send("berth poweroff\n")
+                v.wait_exit(60)
+            finally:
+                v.kill()
+        assert len(ids[0]) == 1 and ids[1] == ids[0], ids
