@@ -659,10 +659,12 @@ static int cmd_down(struct opts *o, int argc, char **argv)
 		char *rm[] = { "rm", "-f", c->cfg.id, NULL };
 
 		if (c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING) {
-			if (ask(o->root, 4, stop) != 0)
+			if (ask(o->root, 4, stop) != 0) {
 				rc = 1;
-			else
+			} else {
+				cli_wait_down(o->root, c->cfg.id);
 				say(c->cfg.name, "Stopped");
+			}
 		}
 		if (ask(o->root, 3, rm) != 0)
 			rc = 1;
@@ -711,20 +713,11 @@ static void stop_followers(struct opts *o, struct member *m, int n, bool *want, 
 	for (int k = 0; k < n; k++) {
 		int s = compose_find(f, m[k].service);
 		char *stop[] = { "stop", "-t", (char *)(t ? t : "10"), m[k].cfg.id, NULL };
-		uint64_t end = now_ns() + 30000000000ull;
 
 		if (s < 0 || !follower[s] || m[k].st.status != CTR_RUNNING)
 			continue;
-		ask(o->root, 4, stop);
-		while (now_ns() < end) {
-			struct ctr_state st;
-			struct berr e;
-
-			if (ctr_state_load(o->root, m[k].cfg.id, &st, &e) < 0 ||
-			    st.status != CTR_RUNNING)
-				break;
-			usleep(20000);
-		}
+		if (ask(o->root, 4, stop) == 0)
+			cli_wait_down(o->root, m[k].cfg.id);
 	}
 }
 
@@ -761,6 +754,8 @@ static int cmd_each(struct opts *o, const char *verb, int argc, char **argv)
 			rc = 1;
 			continue;
 		}
+		if (strcmp(verb, "stop") == 0) /* Docker's: answered once it is down */
+			cli_wait_down(o->root, c->cfg.id);
 		if (strcmp(verb, "restart") == 0 && restarted(o->root, c, t) < 0) {
 			fprintf(stderr, "berth compose: %s did not come back up\n", c->cfg.name);
 			rc = 1;

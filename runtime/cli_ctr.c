@@ -116,8 +116,7 @@ int cli_rm(const char *root, int argc, char **argv)
 	return rc;
 }
 
-/* Wait until ref has exited (or is gone); the answer itself is not needed. */
-static void wait_down(const char *root, const char *ref)
+void cli_wait_down(const char *root, const char *ref)
 {
 	char *args[] = { "wait", (char *)ref, NULL };
 	struct client_reply cr;
@@ -146,7 +145,7 @@ int cli_stop(const char *root, int argc, char **argv)
 		if (strncmp(l, "@err ", 5) == 0) {
 			fprintf(stderr, "berth: %s\n", l + 5);
 		} else {
-			wait_down(root, l);
+			cli_wait_down(root, l);
 			printf("%s\n", l);
 		}
 		if (!nl)

@@ -25,6 +25,9 @@ int cli_top(const char *root, int argc, char **argv);
 int cli_stats(const char *root, int argc, char **argv);
 int cli_ps(const char *root, int argc, char **argv);
 int cli_rm(const char *root, int argc, char **argv);
+/* Wait until ref has exited (or is gone): a `wait` request, answered at
+ * the exit; its answer is not needed. */
+void cli_wait_down(const char *root, const char *ref);
 /* `stop`: answered once each container is down, as Docker's. */
 int cli_stop(const char *root, int argc, char **argv);
 int cli_logs(const char *root, int argc, char **argv);

@@ -391,3 +391,21 @@ services:
     assert other["Config"].get("Healthcheck", {}).get("Test", ["NONE"]) == ["NONE"], other["Config"]
     compose(d, "-p", "hc", "down", "-t", "1", path=path)
     assert names(d) == []
+
+
+def test_compose_stop_returns_once_services_are_down(d):
+    # sh as the container's init ignores SIGTERM: it goes down at the
+    # SIGKILL after -t 1; compose stop answers only then, as Docker's
+    path = write(d, "slow.yaml", "services:\n  slow:\n    image: busybox\n"
+                                 "    network_mode: none\n"
+                                 "    command: sh -c 'while :; do sleep 0.1; done'\n")
+    rc, out, err = compose(d, "-p", "slow", "up", "-d", path=path)
+    assert rc == 0, err
+    t0 = time.monotonic()
+    rc, out, err = compose(d, "-p", "slow", "stop", "-t", "1", path=path)
+    assert rc == 0 and " Container slow-slow-1  Stopped" in out.splitlines(), (out, err)
+    assert time.monotonic() - t0 >= 0.9
+    assert d.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
+                "slow-slow-1").strip() == "exited 137"
+    rc, out, err = compose(d, "-p", "slow", "down", path=path)
+    assert rc == 0, err
