@@ -1,10 +1,10 @@
-// sources: init/cmdline.c
+// sources: init/boot/cmdline.c
 /* The kernel command line PID 1 reads from /proc/cmdline. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "init/cmdline.h"
+#include "init/boot/cmdline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,4 @@
-// sources: runtime/compose.c runtime/health.c runtime/merge.c runtime/ports.c runtime/cgroup.c runtime/util.c runtime/err.c
+// sources: runtime/compose/compose.c runtime/container/health.c runtime/lib/merge.c runtime/net/ports.c runtime/sandbox/cgroup.c runtime/lib/util.c runtime/lib/err.c
 // libs: -lyaml -ljansson
 /* The Compose file: anything at all parses to errors or services, never
  * crashes; the start order holds only startable services, each after
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/compose.h"
+#include "runtime/compose/compose.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

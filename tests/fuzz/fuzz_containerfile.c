@@ -1,4 +1,4 @@
-// sources: runtime/containerfile.c runtime/err.c
+// sources: runtime/image/containerfile.c runtime/lib/err.c
 // libs: -ljansson
 /* Containerfiles come from users: parsing and expanding every word of
  * every instruction must never crash, and errors always name a line. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/containerfile.h"
+#include "runtime/image/containerfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

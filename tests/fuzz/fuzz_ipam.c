@@ -1,4 +1,4 @@
-// sources: runtime/ipam.c runtime/util.c runtime/err.c
+// sources: runtime/net/ipam.c runtime/lib/util.c runtime/lib/err.c
 /* The address state file <root>/run/berth/network/ipam, read by the
  * supervisor: whatever it accepts holds no address twice, only host
  * addresses of the subnet, and formats back to text that parses again. */
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/ipam.h"
+#include "runtime/net/ipam.h"
 
 static void check(const struct ipam *p)
 {

@@ -1,10 +1,10 @@
-// sources: init/modules.c runtime/util.c runtime/err.c
+// sources: init/boot/modules.c runtime/lib/util.c runtime/lib/err.c
 /* modules.dep and modules.builtin as PID 1 reads them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "init/modules.h"
+#include "init/boot/modules.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,11 +1,11 @@
-// sources: runtime/ports.c runtime/err.c
+// sources: runtime/net/ports.c runtime/lib/err.c
 /* Published-port specs: from the CLI, and read back by the supervisor
  * from config.json. Whatever parses formats back to the same map. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/ports.h"
+#include "runtime/net/ports.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,10 +1,10 @@
-// sources: runtime/proto.c runtime/err.c
+// sources: runtime/lib/proto.c runtime/lib/err.c
 /* The control FIFO's request lines: PID 1 parses whatever is written. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/proto.h"
+#include "runtime/lib/proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,4 @@
-// sources: runtime/container.c runtime/health.c runtime/layer_rules.c runtime/util.c runtime/err.c
+// sources: runtime/container/container.c runtime/container/health.c runtime/image/layer_rules.c runtime/lib/util.c runtime/lib/err.c
 // libs: -ljansson
 /* config.json and state.json: the small files the supervisor reads back. */
 #include <stdint.h>
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/container.h"
-#include "runtime/util.h"
+#include "runtime/container/container.h"
+#include "runtime/lib/util.h"
 
 #define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

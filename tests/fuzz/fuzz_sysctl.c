@@ -1,10 +1,10 @@
-// sources: init/sysctl.c runtime/util.c runtime/err.c
+// sources: init/boot/sysctl.c runtime/lib/util.c runtime/lib/err.c
 /* Lines of files in /etc/sysctl.d. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "init/sysctl.h"
+#include "init/boot/sysctl.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

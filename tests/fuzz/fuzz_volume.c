@@ -1,4 +1,4 @@
-// sources: runtime/volume.c runtime/util.c runtime/err.c init/datadisk.c init/timeline.c runtime/log.c
+// sources: runtime/container/volume.c runtime/lib/util.c runtime/lib/err.c init/boot/datadisk.c init/boot/timeline.c runtime/lib/log.c
 // libs: -ljansson
 /* -v specs (from the CLI) and ext superblocks (PID 1 reads one from every
  * disk attached at boot): whatever parses keeps the module's promises. */
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "init/datadisk.h"
-#include "runtime/volume.h"
+#include "init/boot/datadisk.h"
+#include "runtime/container/volume.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,4 +1,4 @@
-// sources: runtime/build_rules.c runtime/digest.c runtime/err.c
+// sources: runtime/image/build_rules.c runtime/lib/digest.c runtime/lib/err.c
 // libs: -ljansson -lnettle
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/build_rules.h"
+#include "runtime/image/build_rules.h"
 
 #define P1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define P2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"

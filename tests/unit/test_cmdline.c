@@ -1,4 +1,4 @@
-// sources: init/cmdline.c
+// sources: init/boot/cmdline.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "init/cmdline.h"
+#include "init/boot/cmdline.h"
 
 struct warnings {
 	int n;

@@ -1,4 +1,4 @@
-// sources: runtime/compose.c runtime/health.c runtime/merge.c runtime/ports.c runtime/cgroup.c runtime/util.c runtime/err.c
+// sources: runtime/compose/compose.c runtime/container/health.c runtime/lib/merge.c runtime/net/ports.c runtime/sandbox/cgroup.c runtime/lib/util.c runtime/lib/err.c
 // libs: -lyaml -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/compose.h"
+#include "runtime/compose/compose.h"
 
 static int parse(const char *text, struct compose_file *f)
 {

@@ -1,4 +1,4 @@
-// sources: runtime/container.c runtime/health.c runtime/layer_rules.c runtime/util.c runtime/err.c
+// sources: runtime/container/container.c runtime/container/health.c runtime/image/layer_rules.c runtime/lib/util.c runtime/lib/err.c
 // libs: -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,8 +11,8 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "runtime/container.h"
-#include "runtime/util.h"
+#include "runtime/container/container.h"
+#include "runtime/lib/util.h"
 
 static char root[64];
 

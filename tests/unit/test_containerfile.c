@@ -1,4 +1,4 @@
-// sources: runtime/containerfile.c runtime/err.c
+// sources: runtime/image/containerfile.c runtime/lib/err.c
 // libs: -ljansson
 #include <errno.h>
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/containerfile.h"
+#include "runtime/image/containerfile.h"
 
 static int parse(const char *text, struct cf_file *f, struct berr *e)
 {

@@ -1,4 +1,4 @@
-// sources: runtime/health.c runtime/err.c
+// sources: runtime/container/health.c runtime/lib/err.c
 // libs: -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/health.h"
+#include "runtime/container/health.h"
 
 #define S 1000000000ll
 #define MS 1000000ll

@@ -1,4 +1,4 @@
-// sources: runtime/ipam.c runtime/util.c runtime/err.c
+// sources: runtime/net/ipam.c runtime/lib/util.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/ipam.h"
-#include "runtime/util.h"
+#include "runtime/net/ipam.h"
+#include "runtime/lib/util.h"
 
 #define A(a, b, c, d) (((uint32_t)(a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 

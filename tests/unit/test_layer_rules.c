@@ -1,4 +1,4 @@
-// sources: runtime/layer_rules.c
+// sources: runtime/image/layer_rules.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/layer_rules.h"
+#include "runtime/image/layer_rules.h"
 
 static const char *clean(const char *in)
 {

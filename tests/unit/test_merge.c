@@ -1,4 +1,4 @@
-// sources: runtime/merge.c
+// sources: runtime/lib/merge.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "runtime/merge.h"
+#include "runtime/lib/merge.h"
 
 static char *img_ep[] = { "/docker-entrypoint.sh", NULL };
 static char *img_cmd[] = { "httpd", "-f", NULL };

@@ -1,4 +1,4 @@
-// sources: init/modules.c runtime/util.c runtime/err.c
+// sources: init/boot/modules.c runtime/lib/util.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "init/modules.h"
+#include "init/boot/modules.h"
 
 /* Shaped like Debian 6.1's modules.dep (depmod output). */
 static const char *dep_sample =

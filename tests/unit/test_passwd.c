@@ -1,4 +1,4 @@
-// sources: runtime/passwd.c runtime/err.c
+// sources: runtime/sandbox/passwd.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/passwd.h"
+#include "runtime/sandbox/passwd.h"
 
 static char pw_path[64], gr_path[64];
 

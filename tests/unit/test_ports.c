@@ -1,4 +1,4 @@
-// sources: runtime/ports.c runtime/err.c
+// sources: runtime/net/ports.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/ports.h"
+#include "runtime/net/ports.h"
 
 static void parse_ok(const char *spec, const char *ip, unsigned host, unsigned host_end,
 		     unsigned ctr, unsigned ctr_end, bool udp)

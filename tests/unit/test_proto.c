@@ -1,4 +1,4 @@
-// sources: runtime/proto.c runtime/err.c init/control.c runtime/util.c runtime/log.c
+// sources: runtime/lib/proto.c runtime/lib/err.c init/supervisor/control.c runtime/lib/util.c runtime/lib/log.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "init/control.h"
-#include "runtime/proto.h"
+#include "init/supervisor/control.h"
+#include "runtime/lib/proto.h"
 
 static void test_split_quoting(void **state)
 {

@@ -1,4 +1,4 @@
-// sources: runtime/resolv.c
+// sources: runtime/net/resolv.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "runtime/resolv.h"
+#include "runtime/net/resolv.h"
 
 static void check(const char *in, const char *want)
 {

@@ -1,4 +1,4 @@
-// sources: runtime/restart.c runtime/err.c
+// sources: runtime/container/restart.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/restart.h"
+#include "runtime/container/restart.h"
 
 static void parse_ok(const char *spec, enum rp_kind kind, int max)
 {

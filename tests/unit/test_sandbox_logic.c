@@ -1,4 +1,4 @@
-// sources: runtime/caps.c runtime/cgroup.c runtime/util.c runtime/err.c
+// sources: runtime/sandbox/caps.c runtime/sandbox/cgroup.c runtime/lib/util.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,8 +6,8 @@
 #include <cmocka.h>
 #include <errno.h>
 
-#include "runtime/caps.h"
-#include "runtime/cgroup.h"
+#include "runtime/sandbox/caps.h"
+#include "runtime/sandbox/cgroup.h"
 
 static void test_cap_names(void **state)
 {

@@ -1,4 +1,4 @@
-// sources: init/sysctl.c runtime/util.c runtime/err.c
+// sources: init/boot/sysctl.c runtime/lib/util.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "init/sysctl.h"
-#include "runtime/util.h"
+#include "init/boot/sysctl.h"
+#include "runtime/lib/util.h"
 
 static void test_parse_lines(void **state)
 {

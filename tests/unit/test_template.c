@@ -1,4 +1,4 @@
-// sources: runtime/template.c runtime/layer_rules.c runtime/err.c
+// sources: runtime/lib/template.c runtime/image/layer_rules.c runtime/lib/err.c
 // libs: -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/template.h"
+#include "runtime/lib/template.h"
 
 static char *render(const char *t, json_t *o, int *rc)
 {

@@ -1,4 +1,4 @@
-// sources: runtime/volume.c runtime/util.c runtime/err.c init/datadisk.c init/timeline.c runtime/log.c
+// sources: runtime/container/volume.c runtime/lib/util.c runtime/lib/err.c init/boot/datadisk.c init/boot/timeline.c runtime/lib/log.c
 // libs: -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "init/datadisk.h"
-#include "runtime/volume.h"
+#include "init/boot/datadisk.h"
+#include "runtime/container/volume.h"
 
 static void ok(const char *spec, enum vol_kind kind, const char *src, const char *dst, bool ro,
 	       bool nocopy)

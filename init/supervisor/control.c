@@ -1,0 +1,305 @@
+#include "control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/lib/log.h"
+#include "runtime/lib/util.h"
+
+#define REPLY_MAX (4u << 20)
+
+static void reply_grow(struct ctl_reply *r, size_t need)
+{
+	size_t cap;
+	char *g;
+
+	if (r->truncated || r->len + need + 1 <= r->cap)
+		return;
+	cap = r->cap ? r->cap : 1024;
+	while (cap < r->len + need + 1)
+		cap *= 2;
+	if (cap > REPLY_MAX || !(g = realloc(r->buf, cap))) {
+		r->truncated = true;
+		return;
+	}
+	r->buf = g;
+	r->cap = cap;
+}
+
+void reply_write(struct ctl_reply *r, const void *data, size_t len)
+{
+	reply_grow(r, len);
+	if (r->truncated)
+		return;
+	memcpy(r->buf + r->len, data, len);
+	r->len += len;
+	r->buf[r->len] = '\0';
+}
+
+static void reply_vprintf(struct ctl_reply *r, const char *prefix, const char *fmt, va_list ap)
+{
+	char line[4096];
+	int n = snprintf(line, sizeof(line), "%s", prefix);
+
+	vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	reply_write(r, line, strlen(line));
+}
+
+void reply_printf(struct ctl_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_vprintf(r, "", fmt, ap);
+	va_end(ap);
+}
+
+void reply_error(struct ctl_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	reply_vprintf(r, "@err ", fmt, ap);
+	va_end(ap);
+	reply_write(r, "\n", 1);
+}
+
+bool ctl_reply_path_ok(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+	const char *name;
+
+	if (strncmp(path, dir, n) != 0 || path[n] != '/')
+		return false;
+	name = path + n + 1;
+	return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out_kind,
+	     struct berr *e)
+{
+	char dir[512];
+	struct stat st;
+	struct epoll_event ev;
+
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	s->out_kind = out_kind;
+	s->epfd = epfd;
+	s->fd = -1;
+	snprintf(dir, sizeof(dir), "%s/run/berth", root);
+	snprintf(s->path, sizeof(s->path), "%s/control", dir);
+	snprintf(s->reply_dir, sizeof(s->reply_dir), "%s/reply", dir);
+	if (mkdir_p(dir, 0700) < 0 || mkdir_p(s->reply_dir, 0700) < 0)
+		return berr_set(e, errno, "create %s", dir);
+	chmod(dir, 0700);
+	chmod(s->reply_dir, 0700);
+	unlink(s->path);
+	if (mkfifo(s->path, 0600) < 0)
+		return berr_set(e, errno, "mkfifo %s", s->path);
+	s->fd = open(s->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (s->fd < 0 || fstat(s->fd, &st) < 0 || !S_ISFIFO(st.st_mode))
+		return berr_set(e, errno ? errno : EINVAL, "open %s", s->path);
+	ev.events = EPOLLIN;
+	ev.data.ptr = s;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
+		return berr_set(e, errno, "watch %s", s->path);
+	return 0;
+}
+
+static void out_free(struct ctl_server *s, struct ctl_out *o)
+{
+	struct ctl_out **pp = &s->pending;
+
+	while (*pp && *pp != o)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = o->next;
+	epoll_ctl(s->epfd, EPOLL_CTL_DEL, o->fd, NULL);
+	close(o->fd);
+	free(o->buf);
+	free(o);
+}
+
+/* Write what the pipe takes now; keep the rest for EPOLLOUT. */
+void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status)
+{
+	char tail[64];
+	struct stat st;
+	struct ctl_out *o;
+	struct epoll_event ev;
+	int fd;
+
+	if (r->truncated)
+		reply_error(r, "reply truncated at %u bytes", REPLY_MAX);
+	snprintf(tail, sizeof(tail), PROTO_STATUS_PREFIX "%d\n", status);
+	r->truncated = false;
+	reply_write(r, tail, strlen(tail));
+	if (!ctl_reply_path_ok(s->reply_dir, path)) {
+		log_warn("control: reply path %s is not inside %s; request answered in the log",
+			 path, s->reply_dir);
+		return;
+	}
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		log_warn("control: open reply %s: %s", path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
+		log_warn("control: reply %s is not a FIFO of ours; dropped", path);
+		close(fd);
+		return;
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		close(fd);
+		return;
+	}
+	o->kind = s->out_kind;
+	o->fd = fd;
+	o->buf = steal_ptr(&r->buf);
+	o->len = r->len;
+	o->next = s->pending;
+	s->pending = o;
+	ev.events = EPOLLOUT;
+	ev.data.ptr = o;
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+	ctl_out_ready(s, o, EPOLLOUT);
+}
+
+void ctl_out_ready(struct ctl_server *s, struct ctl_out *o, unsigned events)
+{
+	while (o->off < o->len) {
+		ssize_t n = write(o->fd, o->buf + o->off, o->len - o->off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			break; /* EPIPE: the client went away */
+		}
+		o->off += n;
+	}
+	(void)events;
+	out_free(s, o);
+}
+
+void ctl_flush(struct ctl_server *s, int timeout_ms)
+{
+	uint64_t end = now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	while (s->pending && now_ns() < end) {
+		struct pollfd p = { .fd = s->pending->fd, .events = POLLOUT };
+		if (poll(&p, 1, 50) > 0)
+			ctl_out_ready(s, s->pending, EPOLLOUT);
+	}
+	while (s->pending)
+		out_free(s, s->pending);
+}
+
+static void log_reply(const struct ctl_reply *r, int status)
+{
+	const char *p = r->buf;
+
+	while (p && *p) {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+		log_info("control: %.*s", n, p);
+		p += n + (nl ? 1 : 0);
+	}
+	if (status)
+		log_warn("control: request failed with status %d", status);
+}
+
+/* For a line we cannot parse, answer on the reply FIFO if its first word
+ * names one plainly (the path checks still apply). */
+static void reject_line(struct ctl_server *s, const char *line, const char *why)
+{
+	struct ctl_reply reply = { 0 };
+	char path[512];
+	size_t n = 0;
+
+	log_warn("control: malformed request: %s", why);
+	if (line[0] != '@')
+		return;
+	for (const char *p = line + 1; *p > ' ' && *p < 0x7f && n + 1 < sizeof(path); p++)
+		path[n++] = *p;
+	path[n] = '\0';
+	reply_error(&reply, "malformed request: %s", why);
+	ctl_send(s, path, &reply, 2);
+	free(reply.buf);
+}
+
+static void handle_line(struct ctl_server *s, char *line, ctl_handler handle, void *ctx)
+{
+	struct proto_request req;
+	struct ctl_reply reply = { 0 };
+	char copy[PROTO_LINE_MAX + 1];
+	struct berr e;
+	int status = 0;
+	bool deferred = false;
+
+	snprintf(copy, sizeof(copy), "%s", line);
+	if (proto_parse_request(line, &req, &e) < 0) {
+		reject_line(s, copy, e.msg);
+		return;
+	}
+	if (req.argc == 0) {
+		reply_error(&reply, "empty request");
+		status = 1;
+	} else {
+		handle(ctx, &req, &reply, &status, &deferred);
+	}
+	if (deferred)
+		;
+	else if (req.reply)
+		ctl_send(s, req.reply, &reply, status);
+	else
+		log_reply(&reply, status);
+	free(reply.buf);
+}
+
+void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx)
+{
+	for (;;) {
+		ssize_t n = read(s->fd, s->buf + s->len, PROTO_LINE_MAX - s->len);
+		char *start, *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		s->len += n;
+		start = s->buf;
+		while ((nl = memchr(start, '\n', s->len - (start - s->buf)))) {
+			*nl = '\0';
+			if (s->discarding)
+				s->discarding = false;
+			else if (memchr(start, '\0', nl - start))
+				reject_line(s, start, "NUL byte in line");
+			else
+				handle_line(s, start, handle, ctx);
+			start = nl + 1;
+		}
+		s->len -= start - s->buf;
+		memmove(s->buf, start, s->len);
+		if (s->len == PROTO_LINE_MAX) {
+			if (!s->discarding) {
+				char why[64];
+				s->buf[s->len - 1] = '\0';
+				snprintf(why, sizeof(why), "longer than %d bytes", PROTO_LINE_MAX);
+				reject_line(s, s->buf, why);
+			}
+			s->discarding = true;
+			s->len = 0;
+		}
+	}
+}

@@ -1,0 +1,73 @@
+/* control.h - the control FIFO server (DESIGN.md §3).
+ *
+ * PID 1 opens <root>/run/berth/control read-write (so it never sees EOF),
+ * reads without blocking, splits lines, and answers each request on the
+ * reply FIFO the request names. Reply paths must be plain names inside
+ * <root>/run/berth/reply/, must be FIFOs owned by us, and are opened without
+ * following symlinks and without blocking. A reply that does not fit the
+ * pipe at once is kept and written as the client drains it; a client that
+ * vanished is dropped. Nothing a client sends can stop the server.
+ */
+#ifndef BERTH_CONTROL_H
+#define BERTH_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runtime/lib/err.h"
+#include "runtime/lib/proto.h"
+
+struct ctl_reply {
+	char *buf;
+	size_t len, cap;
+	bool truncated;
+};
+
+void reply_printf(struct ctl_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An error line: the CLI prints it on stderr. */
+void reply_error(struct ctl_reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reply_write(struct ctl_reply *r, const void *data, size_t len);
+
+/* Pending output to one client, watched by the supervisor's epoll. */
+struct ctl_out {
+	int kind; /* first: the supervisor's event tag */
+	int fd;
+	char *buf;
+	size_t len, off;
+	struct ctl_out *next;
+};
+
+/* A handler fills the reply and status; it may set *deferred to answer
+ * later with ctl_send() (it must then copy req->reply). */
+typedef void (*ctl_handler)(void *ctx, struct proto_request *req, struct ctl_reply *reply,
+			    int *status, bool *deferred);
+
+struct ctl_server {
+	int kind;
+	int fd;
+	int epfd;
+	int out_kind;
+	char path[512];
+	char reply_dir[512];
+	char buf[PROTO_LINE_MAX + 1];
+	size_t len;
+	bool discarding; /* inside an over-long line */
+	struct ctl_out *pending;
+};
+
+/* Create the directories and the FIFO under root ("" for the appliance). */
+int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out_kind,
+	     struct berr *e);
+/* The control FIFO is readable: read and handle every complete line. */
+void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx);
+/* A pending client became writable (or hung up). */
+void ctl_out_ready(struct ctl_server *s, struct ctl_out *o, unsigned events);
+/* Send a reply (the status line is added) to a client's reply FIFO. */
+void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status);
+/* Try to flush everything pending within timeout_ms (used before shutdown). */
+void ctl_flush(struct ctl_server *s, int timeout_ms);
+
+/* Checks a reply path names a plain entry directly inside dir. */
+bool ctl_reply_path_ok(const char *dir, const char *path);
+
+#endif

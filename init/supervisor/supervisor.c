@@ -1,0 +1,339 @@
+#include "supervisor.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "containers.h"
+#include "control.h"
+#include "init/boot/datadisk.h"
+#include "init/boot/timeline.h"
+#include "init/boot/watchdog.h"
+#include "runtime/net/bridge.h"
+#include "runtime/lib/log.h"
+#include "runtime/lib/util.h"
+#include "init/version.h"
+
+enum ev_kind { EV_SIGNAL = 1, EV_CONTROL, EV_REPLY, EV_CONSOLE, EV_WATCHDOG };
+
+struct sup {
+	const struct sup_opts *o;
+	int epfd;
+	struct {
+		int kind;
+		int fd;
+	} sig, con;
+	struct ctl_server ctl;
+	enum sup_action action;
+	unsigned long reaped;
+	struct ctrs *ctrs;
+	struct watchdog wd;
+};
+
+static const char *action_name(enum sup_action a)
+{
+	switch (a) {
+	case SUP_POWEROFF:
+		return "poweroff";
+	case SUP_REBOOT:
+		return "reboot";
+	case SUP_HALT:
+		return "halt";
+	default:
+		return "stop";
+	}
+}
+
+/* ---- control verbs ---- */
+
+struct verb {
+	const char *name;
+	void (*fn)(struct sup *s, struct proto_request *req, struct ctl_reply *r, int *status);
+};
+
+static void verb_ping(struct sup *s, struct proto_request *req, struct ctl_reply *r, int *status)
+{
+	(void)s;
+	(void)req;
+	(void)status;
+	reply_printf(r, "pong\n");
+}
+
+static void verb_version(struct sup *s, struct proto_request *req, struct ctl_reply *r,
+			 int *status)
+{
+	(void)req;
+	(void)status;
+	reply_printf(r, "berth %s (%s, pid %d)\n", BERTH_VERSION, s->o->pid1 ? "init" : "daemon",
+		     (int)getpid());
+}
+
+static void verb_boot(struct sup *s, struct proto_request *req, struct ctl_reply *r, int *status)
+{
+	char buf[4096];
+
+	(void)s;
+	(void)req;
+	(void)status;
+	timeline_format(buf, sizeof(buf));
+	reply_printf(r, "%s", buf);
+}
+
+static void verb_shutdown(struct sup *s, struct proto_request *req, struct ctl_reply *r,
+			  int *status)
+{
+	enum sup_action a = SUP_POWEROFF;
+
+	if (req->argc > 1) {
+		reply_error(r, "\"berth %s\" accepts no arguments", req->argv[0]);
+		*status = 1;
+		return;
+	}
+	if (strcmp(req->argv[0], "reboot") == 0)
+		a = SUP_REBOOT;
+	else if (strcmp(req->argv[0], "halt") == 0)
+		a = SUP_HALT;
+	if (!s->o->pid1)
+		a = SUP_EXIT;
+	s->action = a;
+	reply_printf(r, "berth: %s requested\n", action_name(a));
+}
+
+/* What only the supervisor knows, for `berth info`. */
+static void verb_info(struct sup *s, struct proto_request *req, struct ctl_reply *r, int *status)
+{
+	char data[400];
+
+	(void)req;
+	(void)status;
+	if (s->o->pid1)
+		dd_describe(data, sizeof(data));
+	else
+		snprintf(data, sizeof(data), "none (a daemon: everything is kept under %s)",
+			 s->o->root);
+	reply_printf(r, "Server Version: %s\nMode: %s (pid %d)\nData disk: %s\nBerth Root Dir: %s\n",
+		     BERTH_VERSION, s->o->pid1 ? "init" : "daemon", (int)getpid(), data,
+		     s->o->pid1 ? (dd_mounted() ? DATA_DIR "/berth" : "/run/berth") : s->o->root);
+}
+
+static const struct verb verbs[] = {
+	{ "info", verb_info },
+	{ "ping", verb_ping },	       { "version", verb_version },   { "boot", verb_boot },
+	{ "poweroff", verb_shutdown }, { "reboot", verb_shutdown },   { "halt", verb_shutdown },
+};
+
+static void handle_request(void *ctx, struct proto_request *req, struct ctl_reply *r,
+			   int *status, bool *deferred)
+{
+	struct sup *s = ctx;
+
+	if (s->ctrs && ctrs_request(s->ctrs, req, r, status, deferred))
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+		if (strcmp(req->argv[0], verbs[i].name) == 0) {
+			verbs[i].fn(s, req, r, status);
+			return;
+		}
+	}
+	reply_error(r, "unknown command \"%s\"", req->argv[0]);
+	*status = 1;
+}
+
+/* ---- signals and children ---- */
+
+static void reap(struct sup *s)
+{
+	for (;;) {
+		int st;
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+
+		if (pid <= 0)
+			return;
+		s->reaped++;
+		if (s->ctrs && ctrs_reaped(s->ctrs, pid, st))
+			continue;
+		if (s->o->console && console_reaped(s->o->console, pid, st))
+			continue;
+	}
+}
+
+static void on_signal(struct sup *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			break; /* reaped below */
+		case SIGTERM:
+		case SIGINT:
+			s->action = s->o->pid1 ? SUP_REBOOT : SUP_EXIT;
+			break;
+		case SIGUSR2:
+		case SIGPWR:
+			s->action = s->o->pid1 ? SUP_POWEROFF : SUP_EXIT;
+			break;
+		case SIGUSR1:
+			s->action = s->o->pid1 ? SUP_HALT : SUP_EXIT;
+			break;
+		default:
+			break;
+		}
+	}
+	reap(s);
+}
+
+static const int handled_signals[] = { SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP };
+
+static int watch(struct sup *s, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* ---- shutdown ---- */
+
+/* Wait for children to exit, reaping, for at most ms. True if none is left. */
+static bool wait_children(int ms)
+{
+	uint64_t end = now_ns() + (uint64_t)ms * 1000000ull;
+
+	while (now_ns() < end) {
+		pid_t pid = waitpid(-1, NULL, WNOHANG);
+		if (pid < 0 && errno == ECHILD)
+			return true;
+		if (pid <= 0)
+			usleep(10000);
+	}
+	return false;
+}
+
+static void shutdown_now(struct sup *s)
+{
+	log_warn("shutting down: %s", action_name(s->action));
+	/* The waits below (containers' grace periods, then everything else)
+	 * take up to ~15 s; the watchdog still covers a hang in them. */
+	if (s->wd.fd >= 0 && s->wd.timeout < 30)
+		wd_set_timeout(&s->wd, 30);
+	ctl_flush(&s->ctl, 500);
+	if (s->ctrs)
+		ctrs_shutdown(s->ctrs, 10000);
+	if (!s->o->pid1) {
+		wd_close(&s->wd);
+		unlink(s->ctl.path);
+		return;
+	}
+	if (s->o->console)
+		s->o->console->mode = CONSOLE_NONE; /* no respawn from here on */
+	/* Containers are stopped; now everything else (SIGHUP for
+	 * interactive shells, which ignore SIGTERM). */
+	kill(-1, SIGTERM);
+	kill(-1, SIGHUP);
+	kill(-1, SIGCONT);
+	if (!wait_children(3000)) {
+		log_warn("shutdown: processes left after 3 s; sending SIGKILL");
+		kill(-1, SIGKILL);
+		wait_children(1000);
+	}
+	/* Containers stopped and their logs closed: now /data can go. */
+	dd_teardown();
+	wd_close(&s->wd);
+	switch (s->action) {
+	case SUP_REBOOT:
+		reboot(RB_AUTOBOOT);
+		break;
+	case SUP_HALT:
+		reboot(RB_HALT_SYSTEM);
+		break;
+	default:
+		reboot(RB_POWER_OFF);
+		break;
+	}
+	log_err("reboot(2): %s", strerror(errno));
+}
+
+int sup_run(const struct sup_opts *o)
+{
+	struct sup s = { .o = o };
+	struct berr e;
+	sigset_t set;
+
+	s.sig.kind = EV_SIGNAL;
+	s.con.kind = EV_CONSOLE;
+	s.wd = (struct watchdog){ .kind = EV_WATCHDOG, .fd = -1, .timerfd = -1 };
+	s.epfd = epoll_create1(EPOLL_CLOEXEC);
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(handled_signals); i++)
+		sigaddset(&set, handled_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	s.sig.fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s.epfd < 0 || s.sig.fd < 0 || watch(&s, s.sig.fd, &s.sig) < 0) {
+		log_err("supervisor: epoll/signalfd: %s", strerror(errno));
+		return -errno;
+	}
+	if (ctl_open(&s.ctl, o->root, s.epfd, EV_CONTROL, EV_REPLY, &e) < 0)
+		log_err("control FIFO: %s; only signals can reach berth", e.msg);
+	s.ctrs = ctrs_open(o->root, o->pid1, s.epfd, &s.ctl);
+	if (s.ctrs)
+		ctrs_set_bridge(s.ctrs, o->bridge_cidr ? o->bridge_cidr : BR_DEFAULT_CIDR);
+	if (o->console) {
+		s.con.fd = o->console->timerfd;
+		watch(&s, s.con.fd, &s.con);
+		console_start(o->console);
+	}
+	if (o->watchdog > 0) {
+		if (wd_open(&s.wd, "/dev/watchdog", o->watchdog, &e) < 0) {
+			log_err("watchdog: %s; running without it", e.msg);
+		} else {
+			watch(&s, s.wd.timerfd, &s.wd);
+			log_info("watchdog: /dev/watchdog armed, timeout %d s, petted every %d ms",
+				 s.wd.timeout, s.wd.timeout * 500);
+			timeline_mark("watchdog");
+		}
+	}
+	timeline_mark("supervisor");
+	reap(&s);
+	for (;;) {
+		struct epoll_event evs[16];
+		int n = epoll_wait(s.epfd, evs, ARRAY_SIZE(evs), -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_err("supervisor: epoll_wait: %s", strerror(errno));
+			usleep(100000);
+		}
+		for (int i = 0; i < n; i++) {
+			int kind = *(int *)evs[i].data.ptr;
+
+			if (kind == EV_SIGNAL)
+				on_signal(&s);
+			else if (kind == EV_CONTROL)
+				ctl_readable(&s.ctl, handle_request, &s);
+			else if (kind == EV_REPLY)
+				ctl_out_ready(&s.ctl, evs[i].data.ptr, evs[i].events);
+			else if (kind == EV_CONSOLE && o->console)
+				console_timer(o->console);
+			else if (kind == EV_WATCHDOG)
+				wd_pet(&s.wd);
+			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH ||
+				  kind == EV_CTR_HEALTH) && s.ctrs)
+				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);
+		}
+		if (s.ctrs)
+			ctrs_reclaim(s.ctrs);
+		if (s.action != SUP_RUN) {
+			shutdown_now(&s);
+			if (!o->pid1)
+				return 0;
+			s.action = SUP_RUN; /* reboot(2) failed: keep serving */
+		}
+	}
+}

@@ -1,0 +1,675 @@
+/* cli_ctr.c - ps, logs and inspect: read what the supervisor recorded
+ * (rows from `ps-rows`, state and log files) and print it as Docker does. */
+#include "cli_ctr.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "runtime/container/container.h"
+#include "runtime/net/ports.h"
+#include "runtime/lib/proto.h"
+#include "runtime/container/restart.h"
+#include "runtime/lib/template.h"
+#include "runtime/lib/util.h"
+
+static int64_t real_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* Find a container by exact name, exact ID or unique ID prefix, from the
+ * files the supervisor keeps. */
+int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1])
+{
+	static char ids[512][CTR_ID_LEN + 1], names[512][CTR_NAME_MAX];
+	const char *idp[512], *namep[512];
+	char dir[600];
+	struct dirent *de;
+	DIR *d;
+	int n = 0, i;
+
+	snprintf(dir, sizeof(dir), "%s/run/berth/containers", root);
+	d = opendir(dir);
+	while (d && (de = readdir(d)) && n < 512) {
+		struct ctr_config c;
+		struct berr e;
+
+		if (strlen(de->d_name) != CTR_ID_LEN || ctr_config_load(root, de->d_name, &c, &e) < 0)
+			continue;
+		snprintf(ids[n], sizeof(ids[n]), "%s", de->d_name);
+		snprintf(names[n], sizeof(names[n]), "%s", c.name);
+		ctr_config_free(&c);
+		idp[n] = ids[n];
+		namep[n] = names[n];
+		n++;
+	}
+	if (d)
+		closedir(d);
+	i = ctr_lookup(ref, idp, namep, n);
+	if (i >= 0) {
+		snprintf(id, CTR_ID_LEN + 1, "%s", ids[i]);
+		return 0;
+	}
+	if (i == -EEXIST)
+		fprintf(stderr, "berth: multiple IDs found with provided prefix: %s\n", ref);
+	else
+		fprintf(stderr, "berth: No such container: %s\n", ref);
+	return -1;
+}
+
+bool cli_image_in_use(const char *image_id, void *rootp)
+{
+	const char *root = rootp;
+	char dir[600];
+	struct dirent *de;
+	bool used = false;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/run/berth/containers", root);
+	d = opendir(dir);
+	while (d && !used && (de = readdir(d))) {
+		struct ctr_config c;
+		struct berr e;
+
+		if (strlen(de->d_name) != CTR_ID_LEN || ctr_config_load(root, de->d_name, &c, &e) < 0)
+			continue;
+		used = c.image_id && strcmp(c.image_id, image_id) == 0;
+		ctr_config_free(&c);
+	}
+	if (d)
+		closedir(d);
+	return used;
+}
+
+/* One request per container, as Docker's CLI does: each `rm -f` of a
+ * running container is answered once it is gone, so the whole command
+ * returns when all of them are. */
+int cli_rm(const char *root, int argc, char **argv)
+{
+	char *args[8];
+	int nflags = 0, rc = 0, i = 1;
+
+	args[nflags++] = "rm";
+	for (; i < argc && argv[i][0] == '-' && nflags < 6; i++)
+		args[nflags++] = argv[i];
+	if (i >= argc) {
+		fprintf(stderr, "berth: \"rm\" requires at least 1 argument.\n");
+		return 1;
+	}
+	for (; i < argc; i++) {
+		args[nflags] = argv[i];
+		args[nflags + 1] = NULL;
+		if (client_call(root, nflags + 1, args) != 0)
+			rc = 1;
+	}
+	return rc;
+}
+
+void cli_wait_down(const char *root, const char *ref)
+{
+	char *args[] = { "wait", (char *)ref, NULL };
+	struct client_reply cr;
+
+	if (client_send(root, 2, args, &cr) < 0)
+		return;
+	client_collect(&cr, -1);
+	client_reply_free(&cr);
+}
+
+/* stop returns, as Docker's does, once each container is down: the
+ * supervisor's stop sends the signal and arms the SIGKILL deadline, then a
+ * wait per container it accepted. */
+int cli_stop(const char *root, int argc, char **argv)
+{
+	struct client_reply cr;
+	int status;
+
+	if (client_send(root, argc, argv, &cr) < 0)
+		return 1;
+	status = client_collect(&cr, 15000);
+	for (char *l = cr.out, *nl; status >= 0 && l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(l, "@err ", 5) == 0) {
+			fprintf(stderr, "berth: %s\n", l + 5);
+		} else {
+			cli_wait_down(root, l);
+			printf("%s\n", l);
+		}
+		if (!nl)
+			break;
+	}
+	client_reply_free(&cr);
+	return status < 0 ? 1 : status;
+}
+
+/* ---- ps ---- */
+
+static const struct tmpl_header ps_headers[] = {
+	{ "ID", "CONTAINER ID" }, { "Image", "IMAGE" },	  { "Command", "COMMAND" },
+	{ "RunningFor", "CREATED" }, { "CreatedAt", "CREATED AT" }, { "Status", "STATUS" },
+	{ "Ports", "PORTS" },	  { "Names", "NAMES" },	  { "State", "STATE" },
+	{ NULL, NULL },
+};
+
+static int by_created_desc(const void *a, const void *b)
+{
+	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+	json_int_t cx = json_integer_value(json_object_get(x, "created_ns"));
+	json_int_t cy = json_integer_value(json_object_get(y, "created_ns"));
+
+	return cx < cy ? 1 : cx > cy ? -1 : 0;
+}
+
+int cli_ps(const char *root, int argc, char **argv)
+{
+	bool all = false, quiet = false, no_trunc = false;
+	const char *format = NULL;
+	struct client_reply cr;
+	json_t *rows, *sorted;
+	json_t **list = NULL;
+	size_t nlist = 0;
+	int status;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
+			all = true;
+		else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+			quiet = true;
+		else if (strcmp(argv[i], "--no-trunc") == 0)
+			no_trunc = true;
+		else if (strcmp(argv[i], "-aq") == 0 || strcmp(argv[i], "-qa") == 0)
+			all = quiet = true;
+		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+			format = argv[++i];
+		else if (strncmp(argv[i], "--format=", 9) == 0)
+			format = argv[i] + 9;
+		else {
+			fprintf(stderr, "berth: unknown flag: %s\nSee 'berth ps --help'.\n", argv[i]);
+			return 1;
+		}
+	}
+	{
+		char *args[] = { "ps-rows", NULL };
+		if (client_send(root, 1, args, &cr) < 0)
+			return 1;
+	}
+	status = client_collect(&cr, 15000);
+	if (status != 0) {
+		client_reply_free(&cr);
+		return 1;
+	}
+	rows = json_array();
+	for (char *l = cr.out, *nl; l && *l; l = nl + 1) {
+		char *w[9];
+		struct berr e;
+		char created[64], ago[64], cmd[64], ports[1024] = "";
+		json_t *o;
+		size_t clen;
+
+		nl = strchr(l, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		if (proto_split(l, w, 8, &e) != 8)
+			continue;
+		/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints them */
+		{
+			struct port_map pm[PORTS_MAX];
+			int np = port_list_parse(w[7], pm, PORTS_MAX);
+
+			port_list_format(pm, np, ports, sizeof(ports));
+		}
+		if (!all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
+			continue;
+		ctr_format_time(strtoll(w[4], NULL, 10), created, sizeof(created));
+		ctr_since(strtoll(w[4], NULL, 10), real_now(), ago, sizeof(ago));
+		strcat(ago, " ago");
+		clen = strlen(w[3]);
+		if (!no_trunc && clen > 20)
+			snprintf(cmd, sizeof(cmd), "\"%.19s…\"", w[3]);
+		else
+			snprintf(cmd, sizeof(cmd), "\"%.60s\"", w[3]);
+		o = json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "ID", w[0],
+			      (size_t)(no_trunc ? CTR_ID_LEN : 12), "Names", w[1], "Image", w[2],
+			      "Command", cmd, "CreatedAt", created, "RunningFor", ago, "Status",
+			      w[5], "State", w[6], "Ports", ports, "created_ns",
+			      (json_int_t)strtoll(w[4], NULL, 10));
+		if (o)
+			json_array_append_new(rows, o);
+	}
+	client_reply_free(&cr);
+	nlist = json_array_size(rows);
+	list = calloc(nlist + 1, sizeof(*list));
+	for (size_t i = 0; list && i < nlist; i++)
+		list[i] = json_array_get(rows, i);
+	if (list)
+		qsort(list, nlist, sizeof(*list), by_created_desc);
+	sorted = json_array();
+	for (size_t i = 0; list && i < nlist; i++)
+		json_array_append(sorted, list[i]);
+	free(list);
+	if (quiet)
+		format = "{{.ID}}";
+	if (!format)
+		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
+			 "{{.Ports}}\t{{.Names}}";
+	{
+		struct berr e;
+		status = tmpl_print_list(format, sorted, ps_headers, &e) < 0 ? 1 : 0;
+		if (status)
+			fprintf(stderr, "berth: %s\n", e.msg);
+	}
+	json_decref(sorted);
+	json_decref(rows);
+	return status;
+}
+
+/* ---- logs ---- */
+
+struct log_opts {
+	bool timestamps, follow;
+	long tail; /* -1 = all */
+};
+
+/* Print one stored line "<time> <stream> <text>". */
+static void print_line(const struct log_opts *o, const char *line, size_t len)
+{
+	const char *sp1 = memchr(line, ' ', len);
+	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', len - (sp1 + 1 - line)) : NULL;
+	FILE *to;
+
+	if (!sp2)
+		return;
+	to = strncmp(sp1 + 1, "stderr", 6) == 0 ? stderr : stdout;
+	if (o->timestamps)
+		fprintf(to, "%.*s ", (int)(sp1 - line), line);
+	fwrite(sp2 + 1, 1, line + len - (sp2 + 1), to);
+	fputc('\n', to);
+	fflush(to);
+}
+
+/* Read the rotated files oldest first into one buffer. */
+static char *read_logs(const char *root, const char *id, size_t *len)
+{
+	char base[600], path[620];
+	char *all = NULL;
+
+	*len = 0;
+	ctr_log_path(root, id, base, sizeof(base));
+	for (int i = 2; i >= 0; i--) {
+		FILE *f;
+		char chunk[65536];
+		size_t n;
+
+		if (i)
+			snprintf(path, sizeof(path), "%s.%d", base, i);
+		else
+			snprintf(path, sizeof(path), "%s", base);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+			char *g = realloc(all, *len + n + 1);
+			if (!g)
+				break;
+			all = g;
+			memcpy(all + *len, chunk, n);
+			*len += n;
+			all[*len] = '\0';
+		}
+		fclose(f);
+	}
+	return all;
+}
+
+static bool still_running(const char *root, const char *id)
+{
+	struct ctr_state st;
+	struct berr e;
+
+	return ctr_state_load(root, id, &st, &e) == 0 &&
+	       (st.status == CTR_RUNNING || st.status == CTR_RESTARTING);
+}
+
+int cli_logs(const char *root, int argc, char **argv)
+{
+	struct log_opts o = { .tail = -1 };
+	const char *ref = NULL;
+	char id[CTR_ID_LEN + 1], path[600];
+	char *all;
+	size_t len, off = 0;
+	long lines = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--follow") == 0)
+			o.follow = true;
+		else if (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--timestamps") == 0)
+			o.timestamps = true;
+		else if ((strcmp(argv[i], "--tail") == 0 || strcmp(argv[i], "-n") == 0) &&
+			 i + 1 < argc) {
+			const char *v = argv[++i];
+			o.tail = strcmp(v, "all") == 0 ? -1 : strtol(v, NULL, 10);
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "berth: unknown flag: %s\nSee 'berth logs --help'.\n", argv[i]);
+			return 1;
+		} else if (!ref) {
+			ref = argv[i];
+		} else {
+			fprintf(stderr, "berth: \"logs\" requires exactly 1 argument.\n");
+			return 1;
+		}
+	}
+	if (!ref) {
+		fprintf(stderr, "berth: \"logs\" requires exactly 1 argument.\n");
+		return 1;
+	}
+	if (cli_find_container(root, ref, id) < 0)
+		return 1;
+	all = read_logs(root, id, &len);
+	for (size_t i = 0; all && i < len; i++)
+		lines += all[i] == '\n';
+	for (size_t i = 0; all && i < len;) {
+		char *nl = memchr(all + i, '\n', len - i);
+		if (!nl)
+			break;
+		if (o.tail < 0 || lines <= o.tail)
+			print_line(&o, all + i, nl - (all + i));
+		lines--;
+		i = nl - all + 1;
+	}
+	free(all);
+	if (!o.follow)
+		return 0;
+	/* Follow the current file from its end until the container stops. */
+	ctr_log_path(root, id, path, sizeof(path));
+	{
+		_cleanup_fd_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		char buf[16384];
+		size_t have = 0;
+
+		off = fd >= 0 ? (size_t)lseek(fd, 0, SEEK_END) : 0;
+		for (;;) {
+			bool running = still_running(root, id);
+			ssize_t n;
+
+			while (fd >= 0 && (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+				char *start = buf, *nl;
+				have += n;
+				while ((nl = memchr(start, '\n', have - (start - buf)))) {
+					print_line(&o, start, nl - start);
+					start = nl + 1;
+				}
+				have -= start - buf;
+				memmove(buf, start, have);
+				if (have == sizeof(buf) - 1)
+					have = 0;
+			}
+			if (!running)
+				break;
+			usleep(100000);
+		}
+		(void)off;
+	}
+	return 0;
+}
+
+/* ---- inspect ---- */
+
+static json_t *strv_json(char **v, int skip)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; v && v[i]; i++) {
+		if (i >= skip)
+			json_array_append_new(a, json_string(v[i]));
+	}
+	return a;
+}
+
+static json_t *ports_json(const struct ctr_state *s);
+
+/* Docker's NetworkSettings: the address while on the bridge, and the one
+ * network it is on (none for the other modes). */
+static json_t *network_settings(const struct ctr_config *c, const struct ctr_state *s)
+{
+	const char *mode = c->network ? c->network : "none";
+	json_t *nets = json_object();
+
+	if (strcmp(mode, "bridge") == 0 || strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0)
+		json_object_set_new(nets, mode,
+				    json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", s->ip,
+					      "IPPrefixLen", s->ip_prefix, "Gateway", s->gateway,
+					      "MacAddress", s->mac));
+	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "IPAddress", s->ip, "IPPrefixLen",
+			 s->ip_prefix, "Gateway", s->gateway, "MacAddress", s->mac, "Networks",
+			 nets, "Ports", ports_json(s));
+}
+
+/* Docker's {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}: the
+ * host ports picked at the start, while it runs. */
+static json_t *ports_json(const struct ctr_state *s)
+{
+	json_t *o = json_object();
+	struct port_map m[PORTS_MAX];
+	char key[16], host[8];
+	int n = s->status == CTR_RUNNING ? port_list_parse(s->ports, m, PORTS_MAX) : 0;
+
+	for (int i = 0; i < n; i++) {
+		json_t *a;
+
+		snprintf(key, sizeof(key), "%u/%s", m[i].ctr, m[i].udp ? "udp" : "tcp");
+		snprintf(host, sizeof(host), "%u", m[i].host);
+		a = json_object_get(o, key);
+		if (!a) {
+			a = json_array();
+			json_object_set_new(o, key, a);
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s}", "HostIp", m[i].ip, "HostPort", host));
+	}
+	return o;
+}
+
+int cli_port(const char *root, int argc, char **argv)
+{
+	char id[CTR_ID_LEN + 1];
+	struct ctr_config c;
+	struct ctr_state s;
+	struct port_map m[PORTS_MAX];
+	struct berr e;
+	int n;
+
+	if (argc != 2) {
+		fprintf(stderr, "berth: \"port\" requires exactly 1 argument.\n");
+		return 1;
+	}
+	if (cli_find_container(root, argv[1], id) < 0)
+		return 1;
+	if (ctr_config_load(root, id, &c, &e) < 0 || ctr_state_load(root, id, &s, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return 1;
+	}
+	/* Docker lists the bindings in force: none unless it runs. */
+	n = s.status == CTR_RUNNING ? port_list_parse(s.ports, m, PORTS_MAX) : 0;
+	for (int i = 0; i < n; i++)
+		printf("%u/%s -> %s:%u\n", m[i].ctr, m[i].udp ? "udp" : "tcp", m[i].ip, m[i].host);
+	ctr_config_free(&c);
+	return 0;
+}
+
+static json_t *inspect_json(const char *root, const struct ctr_config *c,
+			    const struct ctr_state *s)
+{
+	json_t *j;
+	char created[64], started[64], finished[64], logpath[600];
+	json_t *mounts = json_array(), *binds = json_array();
+	struct rp_policy rp;
+	struct berr e;
+
+	/* A policy that no longer parses shows as "no". */
+	if (rp_parse(c->restart, &rp, &e) < 0)
+		rp = (struct rp_policy){ RP_NO, 0 };
+	ctr_format_time(c->created_ns, created, sizeof(created));
+	ctr_format_time(s->started_ns, started, sizeof(started));
+	ctr_format_time(s->finished_ns, finished, sizeof(finished));
+	ctr_log_path(root, c->id, logpath, sizeof(logpath));
+	for (int i = 0; i < c->nmounts; i++) {
+		const struct ctr_mount *m = &c->mounts[i];
+		char bind[8192];
+
+		snprintf(bind, sizeof(bind), "%s:%s%s", m->name ? m->name : m->source, m->target,
+			 m->read_only ? ":ro" : "");
+		if (!m->anonymous)
+			json_array_append_new(binds, json_string(bind));
+		if (m->name)
+			json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s}",
+								"Type", "volume", "Name", m->name,
+								"Source", m->source, "Destination",
+								m->target, "Driver", "local", "Mode",
+								m->read_only ? "ro" : "z", "RW",
+								!m->read_only, "Propagation", ""));
+		else
+			json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type",
+								"bind", "Source", m->source,
+								"Destination", m->target, "Mode",
+								m->read_only ? "ro" : "", "RW",
+								!m->read_only, "Propagation", "rprivate"));
+	}
+	j = json_pack(
+		"{s:s, s:s, s:s, s:o, s:{s:s, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s},"
+		" s:s, s:s, s:s, s:i, s:o,"
+		" s:{s:I, s:I, s:I, s:I, s:I, s:s, s:b, s:b, s:{s:s, s:i}, s:s, s:b, s:o},"
+		" s:{s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:b}}",
+		"Id", c->id, "Created", created, "Path", c->argv[0], "Args", strv_json(c->argv, 1),
+		"State", "Status", ctr_status_name(s->status), "Running",
+		s->status == CTR_RUNNING || s->status == CTR_RESTARTING, "Paused", 0, "Restarting", s->status == CTR_RESTARTING,
+		"OOMKilled", s->oom_killed, "Dead", 0, "Pid", (int)s->pid, "ExitCode", s->exit_code,
+		"Error", s->error, "StartedAt", started, "FinishedAt", finished,
+		"Image", c->image_id ? c->image_id : "", "Name", "", "LogPath", logpath,
+		"RestartCount", s->restart_count, "Mounts", mounts,
+		"HostConfig", "Memory", (json_int_t)c->limits.memory, "MemorySwap",
+		(json_int_t)c->limits.memory_swap, "NanoCpus",
+		(json_int_t)(c->limits.cpu_period_us
+				     ? c->limits.cpu_quota_us * 1000000000ll / c->limits.cpu_period_us
+				     : 0),
+		"CpuShares", (json_int_t)c->limits.cpu_shares, "PidsLimit",
+		(json_int_t)c->limits.pids, "CpusetCpus", c->cpuset ? c->cpuset : "", "Privileged",
+		c->privileged, "ReadonlyRootfs", c->read_only, "RestartPolicy", "Name",
+		rp_name(rp.kind), "MaximumRetryCount", rp.max_retries, "NetworkMode", c->network ? c->network : "none",
+		"AutoRemove", c->auto_remove, "Binds", binds,
+		"Config", "Hostname", c->hostname ? c->hostname : "", "User", c->user ? c->user : "",
+		"Env", strv_json(c->env, 0), "Cmd", strv_json(c->argv, 0), "Image",
+		c->image ? c->image : "", "WorkingDir", c->cwd ? c->cwd : "", "Tty", c->tty,
+		"OpenStdin", c->interactive);
+	if (j)
+		json_object_set_new(j, "NetworkSettings", network_settings(c, s));
+	if (j) {
+		json_t *labels = json_object();
+		for (char **l = c->labels; l && *l; l++) {
+			char *eq = strchr(*l, '='), key[256];
+			snprintf(key, sizeof(key), "%.*s", eq ? (int)(eq - *l) : (int)strlen(*l), *l);
+			json_object_set_new(labels, key, json_string(eq ? eq + 1 : ""));
+		}
+		json_object_set_new(json_object_get(j, "Config"), "Labels", labels);
+	}
+	if (j && c->health.test)
+		json_object_set_new(json_object_get(j, "Config"), "Healthcheck",
+				    hc_to_json(&c->health));
+	if (j && s->health && s->health->status != HC_NONE)
+		json_object_set_new(json_object_get(j, "State"), "Health", ctr_health_json(s->health));
+	return j;
+}
+
+int cli_inspect(const char *root, int argc, char **argv)
+{
+	const char *format = NULL;
+	json_t *out = json_array();
+	static struct hc_state health;
+	int rc = 0, n = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--format") == 0) &&
+		    i + 1 < argc) {
+			format = argv[++i];
+			continue;
+		}
+		if (strncmp(argv[i], "--format=", 9) == 0) {
+			format = argv[i] + 9;
+			continue;
+		}
+		if (strcmp(argv[i], "--type=container") == 0)
+			continue;
+		{
+			char id[CTR_ID_LEN + 1], name[CTR_NAME_MAX + 1];
+			struct ctr_config c;
+			struct ctr_state s;
+			struct berr e;
+			json_t *j;
+
+			n++;
+			if (cli_find_container(root, argv[i], id) < 0) {
+				rc = 1;
+				continue;
+			}
+			if (ctr_config_load(root, id, &c, &e) < 0 ||
+			    ctr_state_load(root, id, &s, &e) < 0) {
+				fprintf(stderr, "berth: %s\n", e.msg);
+				rc = 1;
+				continue;
+			}
+			if (ctr_health_load(root, id, &health, &e) == 0 && health.status != HC_NONE)
+				s.health = &health;
+			j = inspect_json(root, &c, &s);
+			snprintf(name, sizeof(name), "/%s", c.name);
+			if (j)
+				json_object_set_new(j, "Name", json_string(name));
+			ctr_config_free(&c);
+			if (!j) {
+				fprintf(stderr, "berth: inspect %s: out of memory\n", argv[i]);
+				rc = 1;
+				continue;
+			}
+			json_array_append_new(out, j);
+		}
+	}
+	if (n == 0) {
+		fprintf(stderr, "berth: \"inspect\" requires at least 1 argument.\n");
+		json_decref(out);
+		return 1;
+	}
+	if (format) {
+		size_t i;
+		json_t *j;
+		json_array_foreach(out, i, j) {
+			char *text = NULL;
+			size_t len = 0;
+			struct berr e;
+			if (tmpl_render(format, j, &text, &len, &e) < 0) {
+				fprintf(stderr, "berth: %s\n", e.msg);
+				rc = 1;
+			} else {
+				printf("%s\n", text ? text : "");
+			}
+			free(text);
+		}
+	} else {
+		char *text = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+		if (text)
+			printf("%s\n", text);
+		free(text);
+	}
+	json_decref(out);
+	return rc;
+}

@@ -1,0 +1,381 @@
+/* cli_exec.c - exec, top and stats: they act on a running container from
+ * the CLI process (root), with the container's own settings, and read its
+ * cgroup; PID 1 is not involved. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/sandbox/cgroup.h"
+#include "cli_ctr.h"
+#include "runtime/container/container.h"
+#include "runtime/sandbox/sandbox.h"
+#include "runtime/lib/tty.h"
+#include "runtime/lib/util.h"
+
+struct running {
+	char id[CTR_ID_LEN + 1];
+	struct ctr_config cfg;
+	struct ctr_state st;
+};
+
+static int load_running(const char *root, const char *ref, struct running *r)
+{
+	struct berr e;
+
+	if (cli_find_container(root, ref, r->id) < 0)
+		return -1;
+	if (ctr_config_load(root, r->id, &r->cfg, &e) < 0 ||
+	    ctr_state_load(root, r->id, &r->st, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return -1;
+	}
+	if (r->st.status != CTR_RUNNING || r->st.pid <= 0) {
+		fprintf(stderr, "berth: container %s is not running\n", r->id);
+		ctr_config_free(&r->cfg);
+		return -1;
+	}
+	return 0;
+}
+
+static void set_size(void *ctx, unsigned short rows, unsigned short cols)
+{
+	struct winsize ws = { .ws_row = rows, .ws_col = cols };
+
+	ioctl(*(int *)ctx, TIOCSWINSZ, &ws);
+}
+
+/* exec -t: a pty from the container's own devpts (so `tty` inside names
+ * /dev/pts/N as in Docker), else from ours; we relay it to our stdio. */
+static int exec_tty(struct running *r, struct sb_spec *spec, bool interactive)
+{
+	char ptmx[64], cgroup[256];
+	_cleanup_fd_ int master = -1, slave = -1, pidfd = -1;
+	struct tty_relay relay = { .in_dst = -1, .resize = set_size, .ctx = &master };
+	struct berr e;
+	pid_t pid;
+	int rc;
+
+	snprintf(ptmx, sizeof(ptmx), "/proc/%d/root/dev/pts/ptmx", (int)r->st.pid);
+	if (tty_openpty(ptmx, &master, &slave, &e) < 0 &&
+	    tty_openpty(NULL, &master, &slave, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		ctr_config_free(&r->cfg);
+		return 125;
+	}
+	spec->tty = true;
+	spec->stdin_fd = spec->stdout_fd = spec->stderr_fd = slave;
+	relay.ctx = &master;
+	{
+		unsigned short rows, cols;
+		if (tty_winsize(&rows, &cols))
+			set_size(&master, rows, cols);
+	}
+	ctr_cgroup_path(r->id, cgroup, sizeof(cgroup));
+	rc = sb_exec(r->st.pid, cg_usable() ? cgroup : NULL, spec, &pid, &e);
+	ctr_config_free(&r->cfg);
+	if (rc < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return e.code == ENOENT ? 127 : e.code == EACCES ? 126 : 125;
+	}
+	close(steal_fd(&slave)); /* the master sees EIO once the process is gone */
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	relay.in_dst = interactive ? master : -1;
+	relay.out_src = master;
+	relay.end_fd = pidfd;
+	if (interactive)
+		tty_raw_begin();
+	tty_relay_run(&relay);
+	tty_raw_end();
+	rc = wait_pid(pid);
+	return rc < 0 ? 125 : rc;
+}
+
+int cli_exec(const char *root, int argc, char **argv)
+{
+	char *env[256], cgroup[256];
+	const char *user = NULL, *workdir = NULL;
+	bool interactive = false, tty = false;
+	int nenv = 0, i = 1, status;
+	struct running r;
+	struct sb_spec spec;
+	struct berr e;
+	pid_t pid;
+
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if ((strcmp(a, "-e") == 0 || strcmp(a, "--env") == 0) && i + 1 < argc &&
+		    nenv < 200)
+			env[nenv++] = argv[++i];
+		else if ((strcmp(a, "-u") == 0 || strcmp(a, "--user") == 0) && i + 1 < argc)
+			user = argv[++i];
+		else if ((strcmp(a, "-w") == 0 || strcmp(a, "--workdir") == 0) && i + 1 < argc)
+			workdir = argv[++i];
+		else if (strcmp(a, "-i") == 0 || strcmp(a, "--interactive") == 0)
+			interactive = true;
+		else if (strcmp(a, "-t") == 0 || strcmp(a, "--tty") == 0)
+			tty = true;
+		else if (strcmp(a, "-it") == 0 || strcmp(a, "-ti") == 0)
+			interactive = tty = true;
+		else {
+			fprintf(stderr, "berth: unknown flag: %s\nSee 'berth exec --help'.\n", a);
+			return 125;
+		}
+	}
+	if (argc - i < 2) {
+		fprintf(stderr, "berth: \"exec\" requires at least 2 arguments.\n"
+				"Usage: berth exec [OPTIONS] CONTAINER COMMAND [ARG...]\n");
+		return 125;
+	}
+	if (load_running(root, argv[i], &r) < 0)
+		return 125;
+	/* the container's environment, then -e */
+	{
+		static char *merged[512];
+		int n = 0;
+		for (char **p = r.cfg.env; p && *p && n < 300; p++)
+			merged[n++] = *p;
+		for (int k = 0; k < nenv && n < 510; k++)
+			merged[n++] = env[k];
+		merged[n] = NULL;
+		memset(&spec, 0, sizeof(spec));
+		spec.env = merged;
+	}
+	spec.id = r.id;
+	spec.argv = argv + i + 1;
+	spec.cwd = workdir ? workdir : r.cfg.cwd;
+	spec.user = user ? user : r.cfg.user;
+	spec.stdin_fd = 0;
+	spec.stdout_fd = 1;
+	spec.stderr_fd = 2;
+	if (tty)
+		return exec_tty(&r, &spec, interactive);
+	spec.privileged = r.cfg.privileged;
+	spec.caps = r.cfg.caps;
+	spec.no_new_privs = r.cfg.no_new_privs;
+	spec.seccomp = r.cfg.seccomp;
+	ctr_cgroup_path(r.id, cgroup, sizeof(cgroup));
+	if (sb_exec(r.st.pid, cg_usable() ? cgroup : NULL, &spec, &pid, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		ctr_config_free(&r.cfg);
+		return e.code == ENOENT ? 127 : e.code == EACCES ? 126 : 125;
+	}
+	ctr_config_free(&r.cfg);
+	status = wait_pid(pid);
+	return status < 0 ? 125 : status;
+}
+
+/* ---- top ---- */
+
+/* Processes whose pid namespace is the container's. */
+int cli_top(const char *root, int argc, char **argv)
+{
+	char want[64], path[64], link[64];
+	struct running r;
+	DIR *d;
+	struct dirent *de;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (argc != 2) {
+		fprintf(stderr, "berth: \"top\" requires exactly 1 argument.\n");
+		return 1;
+	}
+	if (load_running(root, argv[1], &r) < 0)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)r.st.pid);
+	ssize_t n = readlink(path, want, sizeof(want) - 1);
+	ctr_config_free(&r.cfg);
+	if (n < 0) {
+		fprintf(stderr, "berth: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	want[n] = '\0';
+	printf("%-8s %-8s %-8s %-8s %s\n", "UID", "PID", "PPID", "TIME", "CMD");
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		char pstat[1024], cmd[1024];
+		long pid = strtol(de->d_name, NULL, 10);
+		int ppid = 0;
+		unsigned long ut = 0, st = 0;
+		ssize_t m;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/ns/pid", pid);
+		m = readlink(path, link, sizeof(link) - 1);
+		if (m < 0)
+			continue;
+		link[m] = '\0';
+		if (strcmp(link, want) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if (read_file(path, pstat, sizeof(pstat)) > 0) {
+			char *rp = strrchr(pstat, ')');
+			if (rp)
+				sscanf(rp + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ppid,
+				       &ut, &st);
+		}
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		m = read_file(path, cmd, sizeof(cmd));
+		for (ssize_t k = 0; k + 1 < m; k++)
+			if (!cmd[k])
+				cmd[k] = ' ';
+		{
+			struct stat sb;
+			unsigned long secs = (ut + st) / (hz > 0 ? hz : 100);
+			snprintf(path, sizeof(path), "/proc/%ld", pid);
+			if (stat(path, &sb) < 0)
+				continue;
+			printf("%-8u %-8ld %-8d %02lu:%02lu:%02lu %s\n", sb.st_uid, pid, ppid,
+			       secs / 3600, secs / 60 % 60, secs % 60, m > 0 ? cmd : "");
+		}
+	}
+	if (d)
+		closedir(d);
+	return 0;
+}
+
+/* ---- stats ---- */
+
+static void human(int64_t b, char *buf, size_t size)
+{
+	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = b;
+	int i = 0;
+
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, size, i ? "%.2f%s" : "%.0f%s", v, u[i]);
+}
+
+struct sample {
+	char id[CTR_ID_LEN + 1];
+	char name[CTR_NAME_MAX];
+	struct cg_stats st;
+	int ok;
+};
+
+static int64_t host_memory(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+	return pages > 0 && size > 0 ? (int64_t)pages * size : 0;
+}
+
+static void take(struct sample *s, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char path[256];
+		struct berr e;
+		ctr_cgroup_path(s[i].id, path, sizeof(path));
+		s[i].ok = cg_read_stats(path, &s[i].st, &e) == 0;
+	}
+}
+
+int cli_stats(const char *root, int argc, char **argv)
+{
+	bool stream = true;
+	const char *refs[64];
+	int nrefs = 0, n = 0;
+	struct sample *a, *b;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-stream") == 0)
+			stream = false;
+		else if (argv[i][0] == '-') {
+			fprintf(stderr, "berth: unknown flag: %s\n", argv[i]);
+			return 1;
+		} else if (nrefs < 64)
+			refs[nrefs++] = argv[i];
+	}
+	if (!cg_usable()) {
+		fprintf(stderr, "berth: stats need cgroup v2, which this host does not have "
+				"mounted at /sys/fs/cgroup\n");
+		return 1;
+	}
+	a = calloc(64, sizeof(*a));
+	b = calloc(64, sizeof(*b));
+	if (!a || !b)
+		return 1;
+	if (nrefs == 0) {
+		/* every running container */
+		char dir[600];
+		DIR *d;
+		struct dirent *de;
+		snprintf(dir, sizeof(dir), "%s/run/berth/containers", root);
+		d = opendir(dir);
+		while (d && (de = readdir(d)) && n < 64) {
+			struct ctr_state st;
+			struct ctr_config c;
+			struct berr e;
+			if (strlen(de->d_name) != CTR_ID_LEN ||
+			    ctr_state_load(root, de->d_name, &st, &e) < 0 || st.status != CTR_RUNNING ||
+			    ctr_config_load(root, de->d_name, &c, &e) < 0)
+				continue;
+			snprintf(a[n].id, sizeof(a[n].id), "%s", de->d_name);
+			snprintf(a[n].name, sizeof(a[n].name), "%s", c.name);
+			ctr_config_free(&c);
+			n++;
+		}
+		if (d)
+			closedir(d);
+	}
+	for (int i = 0; i < nrefs; i++) {
+		struct ctr_config c;
+		struct berr e;
+		if (cli_find_container(root, refs[i], a[n].id) < 0)
+			return 1;
+		if (ctr_config_load(root, a[n].id, &c, &e) == 0) {
+			snprintf(a[n].name, sizeof(a[n].name), "%s", c.name);
+			ctr_config_free(&c);
+		}
+		n++;
+	}
+	memcpy(b, a, 64 * sizeof(*a));
+	do {
+		struct timespec t0, t1;
+		double secs;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		take(a, n);
+		usleep(1000000);
+		take(b, n);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		if (stream)
+			printf("\033[2J\033[H");
+		printf("%-14s %-20s %-8s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "CPU %",
+		       "MEM USAGE / LIMIT", "MEM %", "PIDS");
+		for (int i = 0; i < n; i++) {
+			char use[32], lim[32], mem[64];
+			int64_t limit;
+			double cpu;
+
+			if (!a[i].ok || !b[i].ok) {
+				printf("%-14.12s %-20s %-8s %-22s %-8s %s\n", b[i].id, b[i].name, "--",
+				       "-- / --", "--", "--");
+				continue;
+			}
+			limit = b[i].st.memory_max > 0 ? b[i].st.memory_max : host_memory();
+			cpu = (b[i].st.cpu_usage_usec - a[i].st.cpu_usage_usec) / (secs * 1e4);
+			human(b[i].st.memory_current, use, sizeof(use));
+			human(limit, lim, sizeof(lim));
+			snprintf(mem, sizeof(mem), "%s / %s", use, lim);
+			printf("%-14.12s %-20s %-8.2f %-22s %-8.2f %lld\n", b[i].id, b[i].name, cpu,
+			       mem, limit ? 100.0 * b[i].st.memory_current / limit : 0.0,
+			       (long long)b[i].st.pids_current);
+		}
+		fflush(stdout);
+	} while (stream);
+	free(a);
+	free(b);
+	return 0;
+}

@@ -1,0 +1,21 @@
+/* cli_volume.h - `berth volume`, `berth info`, and the mounts of `run`. */
+#ifndef BERTH_CLI_VOLUME_H
+#define BERTH_CLI_VOLUME_H
+
+#include "runtime/container/container.h"
+
+/* berth volume create [NAME] | ls [-q] | inspect [-f T] NAME... | rm [-f] NAME... */
+int cli_volume(const char *root, int argc, char **argv);
+/* berth info: Docker's summary of the containers, images and host. */
+int cli_info(const char *root, int argc, char **argv);
+
+/* c->mounts from the -v specs and the image's VOLUMEs (each not covered
+ * by a -v gets an anonymous volume), creating volumes as needed. Prints
+ * one error and returns -1 on bad input. */
+int cli_volume_mounts(const char *root, char *const *specs, int n, char *const *image_volumes,
+		      struct ctr_config *c);
+
+/* The anonymous volumes made for c, when PID 1 refused the container. */
+void cli_volume_forget_anon(const char *root, const struct ctr_config *c);
+
+#endif

@@ -1,0 +1,187 @@
+#include "client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/lib/proto.h"
+#include "runtime/lib/util.h"
+
+#define FIRST_BYTE_TIMEOUT_MS 15000
+
+static char reply_path[512];
+
+static void drop_reply_fifo(void)
+{
+	if (reply_path[0])
+		unlink(reply_path);
+	reply_path[0] = '\0';
+}
+
+static void on_interrupt(int sig)
+{
+	drop_reply_fifo();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+int client_send(const char *root, int argc, char *const argv[], struct client_reply *cr)
+{
+	char control[512], req[PROTO_LINE_MAX + 1];
+	unsigned char rnd[6];
+	_cleanup_fd_ int cfd = -1;
+	struct berr e;
+	int len;
+
+	memset(cr, 0, sizeof(*cr));
+	cr->fd = -1;
+	cr->status = -1;
+	snprintf(control, sizeof(control), "%s/run/berth/control", root);
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		memset(rnd, 0, sizeof(rnd));
+	snprintf(reply_path, sizeof(reply_path), "%s/run/berth/reply/%d-%02x%02x%02x%02x%02x%02x",
+		 root, (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	len = proto_format_request(req, sizeof(req), reply_path, argc, argv, &e);
+	if (len < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		reply_path[0] = '\0';
+		return -1;
+	}
+	if (mkfifo(reply_path, 0600) < 0) {
+		fprintf(stderr, "berth: cannot create a reply FIFO %s: %s (is berth running%s%s?)\n",
+			reply_path, strerror(errno), *root ? " with --root " : "", root);
+		reply_path[0] = '\0';
+		return -1;
+	}
+	signal(SIGINT, on_interrupt);
+	signal(SIGTERM, on_interrupt);
+	signal(SIGPIPE, SIG_IGN);
+	cr->fd = open(reply_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cfd = open(control, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (cr->fd < 0 || cfd < 0) {
+		fprintf(stderr, "berth: %s: %s (is berth running?)\n",
+			cr->fd < 0 ? reply_path : control,
+			errno == ENXIO ? "nobody is listening" : strerror(errno));
+		drop_reply_fifo();
+		return -1;
+	}
+	for (int tries = 0;; tries++) {
+		ssize_t n = write(cfd, req, len);
+		if (n == len)
+			break;
+		if (n < 0 && errno == EAGAIN && tries < 500) {
+			usleep(10000); /* the FIFO is full: the supervisor is busy */
+			continue;
+		}
+		fprintf(stderr, "berth: send request: %s\n", n < 0 ? strerror(errno) : "short write");
+		drop_reply_fifo();
+		return -1;
+	}
+	return 0;
+}
+
+static int wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int client_collect(struct client_reply *cr, int timeout_ms)
+{
+	size_t cap = 0;
+	int first = 1;
+
+	for (;;) {
+		char chunk[4096];
+		ssize_t n;
+
+		if (wait_readable(cr->fd, first ? timeout_ms : -1) == 0) {
+			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
+				timeout_ms / 1000);
+			drop_reply_fifo();
+			return -1;
+		}
+		n = read(cr->fd, chunk, sizeof(chunk));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		if (first) {
+			first = 0;
+			drop_reply_fifo();
+		}
+		if (cr->out_len + (size_t)n + 1 > cap) {
+			char *g;
+			cap = (cr->out_len + n + 1) * 2;
+			g = realloc(cr->out, cap);
+			if (!g) {
+				fprintf(stderr, "berth: out of memory\n");
+				return -1;
+			}
+			cr->out = g;
+		}
+		memcpy(cr->out + cr->out_len, chunk, n);
+		cr->out_len += n;
+		cr->out[cr->out_len] = '\0';
+	}
+	drop_reply_fifo();
+	/* The last line is the status. */
+	if (cr->out_len && cr->out[cr->out_len - 1] == '\n') {
+		char *last = cr->out + cr->out_len - 1;
+
+		while (last > cr->out && last[-1] != '\n')
+			last--;
+		if (proto_status_line(last, &cr->status)) {
+			*last = '\0';
+			cr->out_len = last - cr->out;
+			return cr->status;
+		}
+	}
+	fprintf(stderr, "berth: the reply ended without a status\n");
+	return -1;
+}
+
+void client_reply_free(struct client_reply *cr)
+{
+	if (cr->fd >= 0)
+		close(cr->fd);
+	cr->fd = -1;
+	free(cr->out);
+	cr->out = NULL;
+}
+
+int client_call(const char *root, int argc, char *const argv[])
+{
+	struct client_reply cr;
+	int status;
+
+	if (client_send(root, argc, argv, &cr) < 0)
+		return 1;
+	/* `wait` answers when the container exits: no time limit. */
+	status = client_collect(&cr, strcmp(argv[0], "wait") == 0 ? -1 : FIRST_BYTE_TIMEOUT_MS);
+	for (char *l = cr.out, *nl; status >= 0 && l && *l; l = nl + 1) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(l, "@err ", 5) == 0)
+			fprintf(stderr, "berth: %s\n", l + 5);
+		else
+			printf("%s\n", l);
+		if (!nl)
+			break;
+	}
+	client_reply_free(&cr);
+	return status < 0 ? 1 : status;
+}

@@ -1,0 +1,110 @@
+/* compose.h - the Compose file subset (DESIGN.md §2): parse a compose.yaml
+ * with libyaml, order its services by depends_on, and say what each
+ * service means as `berth run` arguments.
+ *
+ * Pure: it reads only the text it is given. Every problem becomes one
+ * message "FILE:LINE: services.web: unknown key 'prots'" in f->errors; a
+ * service with a problem is marked and left out, the others stay usable.
+ * Only a file that is not YAML at all (or not a mapping) is fatal.
+ */
+#ifndef BERTH_COMPOSE_H
+#define BERTH_COMPOSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "runtime/lib/merge.h"
+
+#define COMPOSE_MAX_SERVICES 256
+#define COMPOSE_MAX_BYTES (1 << 20)
+
+enum compose_status {
+	COMPOSE_OK,		/* can be started */
+	COMPOSE_INVALID,	/* its definition has errors */
+	COMPOSE_CYCLE,		/* part of a depends_on cycle */
+	COMPOSE_DEP_FAILED,	/* depends on a service that cannot start */
+};
+
+struct compose_health {
+	bool present;		/* a healthcheck: key was there */
+	bool disable;		/* disable: true or test: ["NONE"] */
+	char *shell;		/* the test as one shell command (CMD-SHELL form) */
+	struct strv exec;	/* the test's exec form (CMD form), without "CMD" */
+	char *interval, *timeout, *start_period; /* Docker durations: "30s", "1m30s" */
+	int retries;		/* -1: not given */
+};
+
+struct compose_service {
+	char *name;
+	int line;
+	enum compose_status status;
+	char *image, *container_name, *hostname, *working_dir, *user, *restart, *network_mode;
+	char *mem_limit, *cpus, *pids_limit;
+	bool read_only;
+	bool entrypoint_set, command_set;
+	struct strv entrypoint, command;
+	struct strv environment; /* "KEY=VAL", or "KEY" (from the caller's environment) */
+	struct strv ports, volumes, cap_add, cap_drop;
+	int *volume_lines;	/* the line of each volumes entry */
+	struct strv depends_on;	/* service names */
+	int depends_line;	/* where depends_on is, for messages */
+	struct compose_health health;
+};
+
+/* A top-level volumes: entry. Services name it as SOURCE in
+ * "SOURCE:/path"; berth gets PROJECT_KEY, its name:, or KEY if external. */
+struct compose_volume {
+	char *key, *name;
+	bool external;
+};
+
+struct compose_file {
+	char *path;		/* as given, for messages */
+	char *dir;		/* absolute directory of the file, for ./relative binds (the
+				 * caller sets it; NULL = relative binds stay relative) */
+	struct compose_volume *vol;
+	int nvol;
+	char *name;		/* top-level name:, or NULL */
+	bool fatal;		/* the file as a whole could not be read */
+	struct compose_service *svc;
+	int nsvc;
+	struct strv errors;	/* every message, in the order found */
+	int order[COMPOSE_MAX_SERVICES]; /* startable services, dependencies first */
+	int norder;
+};
+
+/* Parse text (len bytes; need not be NUL-terminated) read from path, then
+ * order the services (compose_order). 0, or -EINVAL when anything was
+ * wrong (see f->errors; f->fatal when nothing can be used), -ENOMEM. f
+ * must be freed with compose_free either way. */
+int compose_parse(const char *text, size_t len, const char *path, struct compose_file *f);
+void compose_free(struct compose_file *f);
+
+/* Index of the service called name, or -1. */
+int compose_find(const struct compose_file *f, const char *name);
+
+/* The project name: the top-level name: when given, else fallback;
+ * lowercased, and characters other than [a-z0-9_-] dropped, as Compose. */
+void compose_project_name(const struct compose_file *f, const char *fallback, char *buf,
+			  size_t size);
+
+/* PROJECT-SERVICE-1, or the service's container_name. */
+void compose_container_name(const struct compose_file *f, const char *project, int svc,
+			    char *buf, size_t size);
+
+/* The `berth run` arguments that create service svc detached, labelled
+ * com.docker.compose.project/service/container-number (and each of
+ * extra_labels, "K=V"), starting with "run" and ending with the image and
+ * command. 0 or -ENOMEM. */
+int compose_run_args(const struct compose_file *f, const char *project, int svc,
+		     char *const *extra_labels, struct strv *out);
+
+/* Split a command line into words as a POSIX shell would (quotes and
+ * backslashes; no expansion), as Compose does for string commands.
+ * 0, or -EINVAL for an unterminated quote, -ENOMEM. */
+int compose_split_words(const char *s, struct strv *out);
+
+/* Docker's (Go's) duration syntax, as --health-interval takes it: 30s, 1m30s. */
+bool compose_duration_valid(const char *s);
+
+#endif

@@ -1,0 +1,224 @@
+#include "template.h"
+
+#include "runtime/image/layer_rules.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int append(char **out, size_t *len, const char *s, size_t n)
+{
+	char *g = realloc(*out, *len + n + 1);
+
+	if (!g)
+		return -ENOMEM;
+	memcpy(g + *len, s, n);
+	*len += n;
+	g[*len] = '\0';
+	*out = g;
+	return 0;
+}
+
+static json_t *lookup(json_t *obj, const char *path)
+{
+	char part[128];
+
+	if (strcmp(path, ".") == 0)
+		return obj;
+	while (*path == '.') {
+		size_t n = strcspn(path + 1, ".");
+		if (n == 0 || n >= sizeof(part))
+			return NULL;
+		memcpy(part, path + 1, n);
+		part[n] = '\0';
+		obj = json_object_get(obj, part);
+		if (!obj)
+			return NULL;
+		path += 1 + n;
+	}
+	return *path ? NULL : obj;
+}
+
+static int render_value(json_t *v, bool as_json, char **out, size_t *len)
+{
+	char num[64];
+	char *text;
+	int r;
+
+	if (as_json || json_is_object(v) || json_is_array(v)) {
+		text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (!text)
+			return -ENOMEM;
+		r = append(out, len, text, strlen(text));
+		free(text);
+		return r;
+	}
+	if (json_is_string(v))
+		return append(out, len, json_string_value(v), json_string_length(v));
+	if (json_is_integer(v))
+		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(num, sizeof(num), "%g", json_real_value(v));
+	else if (json_is_true(v))
+		snprintf(num, sizeof(num), "true");
+	else if (json_is_false(v))
+		snprintf(num, sizeof(num), "false");
+	else
+		snprintf(num, sizeof(num), "<no value>");
+	return append(out, len, num, strlen(num));
+}
+
+int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct berr *e)
+{
+	const char *p = tmpl;
+
+	while (*p) {
+		const char *open = strstr(p, "{{");
+		const char *close;
+		char action[256], *a;
+		bool as_json = false;
+		json_t *v;
+
+		/* literal text, with \t and \n as Docker's CLI reads them */
+		for (const char *q = p; q < (open ? open : p + strlen(p)); q++) {
+			if (q[0] == '\\' && (q[1] == 't' || q[1] == 'n')) {
+				append(out, len, q[1] == 't' ? "\t" : "\n", 1);
+				q++;
+			} else {
+				append(out, len, q, 1);
+			}
+		}
+		if (!open)
+			break;
+		close = strstr(open + 2, "}}");
+		if (!close)
+			return berr_msg(e, EINVAL, "template: unclosed action in \"%s\"", tmpl);
+		if ((size_t)(close - open - 2) >= sizeof(action))
+			return berr_msg(e, EINVAL, "template: action too long");
+		memcpy(action, open + 2, close - open - 2);
+		action[close - open - 2] = '\0';
+		a = action;
+		while (isspace((unsigned char)*a))
+			a++;
+		for (char *end = a + strlen(a); end > a && isspace((unsigned char)end[-1]);)
+			*--end = '\0';
+		if (strncmp(a, "json ", 5) == 0) {
+			as_json = true;
+			a += 5;
+			while (isspace((unsigned char)*a))
+				a++;
+		}
+		if (*a != '.')
+			return berr_msg(e, EINVAL, "template: unsupported action \"{{%s}}\"", action);
+		v = lookup(obj, a);
+		if (!v)
+			return berr_msg(e, EINVAL,
+					"template: can't evaluate field %s in \"%s\"", a + 1, tmpl);
+		if (render_value(v, as_json, out, len) < 0)
+			return berr_set(e, ENOMEM, "template");
+		p = close + 2;
+	}
+	return 0;
+}
+
+/* Split text into lines and align them as Docker's tabwriter does. */
+static void print_aligned(char *text)
+{
+	char **rows = NULL, *out;
+	size_t n = 0;
+
+	for (char *l = text, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		char **g;
+
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		g = realloc(rows, (n + 1) * sizeof(*rows));
+		if (!g)
+			break;
+		rows = g;
+		rows[n++] = l;
+	}
+	out = lr_tabulate(rows, n);
+	if (out)
+		fputs(out, stdout);
+	free(out);
+	free(rows);
+}
+
+static const char *title_for(const struct tmpl_header *h, const char *field, char *buf, size_t size)
+{
+	for (; h && h->field; h++) {
+		if (strcmp(h->field, field) == 0)
+			return h->title;
+	}
+	snprintf(buf, size, "%s", field);
+	for (char *p = buf; *p; p++)
+		*p = toupper((unsigned char)*p);
+	return buf;
+}
+
+int tmpl_print_list(const char *tmpl, json_t *array, const struct tmpl_header *headers,
+		    struct berr *e)
+{
+	bool table = strncmp(tmpl, "table", 5) == 0 && (tmpl[5] == ' ' || tmpl[5] == '\0');
+	char *out = NULL;
+	size_t len = 0, i;
+	json_t *row;
+	int r = 0;
+
+	if (table) {
+		/* Header: the template with each {{.X}} replaced by X's title. */
+		const char *p = tmpl + 5;
+		json_t *titles = json_object();
+
+		while (*p == ' ')
+			p++;
+		tmpl = p;
+		for (const char *q = strstr(p, "{{"); q; q = strstr(q + 2, "{{")) {
+			char field[128], buf[128];
+			const char *c = strstr(q, "}}");
+			const char *f = q + 2;
+			size_t n;
+
+			while (*f == ' ')
+				f++;
+			if (strncmp(f, "json ", 5) == 0)
+				f += 5;
+			if (!c || *f != '.')
+				continue;
+			n = strcspn(f + 1, " }");
+			if (n >= sizeof(field))
+				continue;
+			memcpy(field, f + 1, n);
+			field[n] = '\0';
+			json_object_set_new(titles, field,
+					    json_string(title_for(headers, field, buf, sizeof(buf))));
+		}
+		/* Render the header with the titles standing in for the fields;
+		 * dotted paths take the last component's title. */
+		r = tmpl_render(tmpl, titles, &out, &len, e);
+		json_decref(titles);
+		if (r < 0) {
+			free(out);
+			return r;
+		}
+		append(&out, &len, "\n", 1);
+	}
+	json_array_foreach(array, i, row) {
+		r = tmpl_render(tmpl, row, &out, &len, e);
+		if (r < 0)
+			break;
+		append(&out, &len, "\n", 1);
+	}
+	if (r == 0 && out) {
+		if (table)
+			print_aligned(out);
+		else
+			fputs(out, stdout);
+	}
+	free(out);
+	return r;
+}

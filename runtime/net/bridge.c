@@ -1,0 +1,144 @@
+/* bridge.c - see bridge.h. */
+#include "bridge.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "iptables.h"
+#include "ipam.h"
+#include "netlink.h"
+#include "runtime/lib/util.h"
+
+int br_ensure(const char *cidr, struct berr *e)
+{
+	char rules[2048];
+
+	if (net_link_exists(BR_NAME))
+		return 0;
+	/* as dockerd: forwarding on; 127.0.0.1 may be DNATed to the bridge */
+	if (net_bridge_add(BR_NAME, e) < 0 || net_addr_add(BR_NAME, cidr, e) < 0 ||
+	    net_link_up(BR_NAME, e) < 0 || net_ipv4_conf(NULL, "ip_forward", "1", e) < 0 ||
+	    net_ipv4_conf(BR_NAME, "route_localnet", "1", e) < 0)
+		return berr_wrap(e, "bridge %s", BR_NAME);
+	if (ipt_bridge_rules(BR_NAME, cidr, rules, sizeof(rules), e) < 0 ||
+	    ipt_restore(rules, e) < 0) {
+		struct berr ignored;
+
+		net_link_del(BR_NAME, &ignored);
+		return berr_wrap(e, "bridge %s: iptables", BR_NAME);
+	}
+	return 0;
+}
+
+static void state_path(const char *root, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/run/berth/network/ipam", root);
+}
+
+static int open_table(const char *root, const char *cidr, struct ipam *p, char *path,
+		      size_t size, struct berr *e)
+{
+	char dir[600];
+
+	state_path(root, path, size);
+	snprintf(dir, sizeof(dir), "%s/run/berth/network", root);
+	if (mkdir_p(dir, 0755) < 0)
+		return berr_set(e, errno, "create %s", dir);
+	if (ipam_init(p, cidr, e) < 0)
+		return -e->code;
+	return ipam_load(p, path, e);
+}
+
+/* "veth" + the first 7 hex of the ID, as the notes name it; when a link
+ * of that name exists (another ID with the same prefix), the next 7. */
+static void veth_name(const char *id, char *buf, size_t size)
+{
+	size_t len = strlen(id);
+
+	for (size_t k = 0; k + 7 <= len; k += 7) {
+		snprintf(buf, size, "veth%.7s", id + k);
+		if (!net_link_exists(buf))
+			return;
+	}
+	snprintf(buf, size, "veth%.7s", id); /* all taken: the kernel says so */
+}
+
+int br_prune(const char *root, const char *cidr, bool (*keep)(const char *id, void *ctx),
+	     void *ctx, struct berr *e)
+{
+	struct ipam p;
+	char path[600];
+	int r, before;
+
+	r = open_table(root, cidr, &p, path, sizeof(path), e);
+	if (r == 0) {
+		before = p.n;
+		for (int i = p.n - 1; i >= 0; i--) {
+			if (!keep(p.v[i].id, ctx))
+				ipam_release(&p, p.v[i].id);
+		}
+		if (p.n != before)
+			r = ipam_save(&p, path, e);
+	}
+	ipam_free(&p);
+	return r < 0 ? berr_wrap(e, "prune addresses") : 0;
+}
+
+int br_acquire(const char *root, const char *cidr, const char *id, struct br_lease *l,
+	       struct berr *e)
+{
+	struct ipam p;
+	char path[600];
+	uint32_t a;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	r = open_table(root, cidr, &p, path, sizeof(path), e);
+	if (r == 0)
+		r = ipam_alloc(&p, id, &a, e);
+	if (r == 0)
+		r = ipam_save(&p, path, e);
+	if (r == 0) {
+		ipam_ntoa(a, l->ip);
+		ipam_ntoa(p.gateway, l->gateway);
+		l->prefix = p.prefix;
+		snprintf(l->mac, sizeof(l->mac), "02:42:%02x:%02x:%02x:%02x", a >> 24,
+			 (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+		veth_name(id, l->veth, sizeof(l->veth));
+	}
+	ipam_free(&p);
+	return r < 0 ? berr_wrap(e, "address") : 0;
+}
+
+int br_release(const char *root, const char *cidr, const char *id, struct berr *e)
+{
+	struct ipam p;
+	char path[600];
+	int r;
+
+	r = open_table(root, cidr, &p, path, sizeof(path), e);
+	if (r == 0 && ipam_release(&p, id) == 0)
+		r = ipam_save(&p, path, e);
+	ipam_free(&p);
+	return r < 0 ? berr_wrap(e, "release address") : 0;
+}
+
+int br_attach(pid_t pid, void *ctx, struct berr *e)
+{
+	const struct br_lease *l = ctx;
+	struct net_veth v = { .bridge = BR_NAME, .host = l->veth, .pid = pid,
+			      .gateway = l->gateway };
+	char cidr[24];
+	unsigned m[6];
+
+	snprintf(cidr, sizeof(cidr), "%s/%d", l->ip, l->prefix);
+	v.cidr = cidr;
+	if (sscanf(l->mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5]) != 6)
+		return berr_msg(e, EINVAL, "bad MAC %s", l->mac);
+	for (int i = 0; i < 6; i++)
+		v.mac[i] = (unsigned char)m[i];
+	if (net_veth_setup(&v, e) < 0)
+		return berr_wrap(e, "network");
+	return 0;
+}

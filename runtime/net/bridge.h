@@ -1,0 +1,47 @@
+/* bridge.h - containers on the bridge: addresses (IPAM) and veth pairs.
+ *
+ * The supervisor acquires an address for a container before its start
+ * (kept in <root>/run/berth/network/ipam, so it survives a restart of the
+ * supervisor), attaches the container while its init waits (br_attach as
+ * the sandbox's parent_setup), and releases the address when the container
+ * exits or its start fails. The veth dies with the container's netns.
+ */
+#ifndef BERTH_BRIDGE_H
+#define BERTH_BRIDGE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "runtime/lib/err.h"
+
+#define BR_NAME "berth0"
+#define BR_DEFAULT_CIDR "172.17.0.1/16"
+
+struct br_lease {
+	char ip[16];		/* 172.17.0.2 */
+	int prefix;		/* 16 */
+	char gateway[16];	/* 172.17.0.1 */
+	char mac[18];		/* 02:42:ac:11:00:02, from the address as Docker's */
+	char veth[16];		/* host end: "veth" + 7 hex of the container ID (the
+				 * next 7 when a link has that name already) */
+};
+
+/* The bridge with address cidr, up, and Berth's iptables chains, unless
+ * the bridge is there already (PID 1 made it at boot). */
+int br_ensure(const char *cidr, struct berr *e);
+
+/* The address of container id (its old one if it holds one). */
+int br_acquire(const char *root, const char *cidr, const char *id, struct br_lease *l,
+	       struct berr *e);
+/* Free id's address; holding none is fine. */
+int br_release(const char *root, const char *cidr, const char *id, struct berr *e);
+
+/* Free the addresses of IDs keep() says no to (containers that are gone
+ * or no longer run), as a restarted supervisor finds the table. */
+int br_prune(const char *root, const char *cidr, bool (*keep)(const char *id, void *ctx),
+	     void *ctx, struct berr *e);
+
+/* sb_spec.parent_setup: ctx is the struct br_lease. */
+int br_attach(pid_t pid, void *ctx, struct berr *e);
+
+#endif

@@ -1,0 +1,17 @@
+/* devices_bpf.h - the container's device allow list as a cgroup v2 device
+ * program (BPF_PROG_TYPE_CGROUP_DEVICE), as runc and crun do.
+ *
+ * Containers keep CAP_MKNOD, so nothing but this program stops a container
+ * from making and opening a node for a host disk. Allowed: c 1:3 1:5 1:7
+ * 1:8 1:9 (null zero full random urandom), c 5:0 5:1 5:2 (tty console
+ * ptmx), c 136:* (pts); everything else is denied.
+ */
+#ifndef BERTH_DEVICES_BPF_H
+#define BERTH_DEVICES_BPF_H
+
+#include "runtime/lib/err.h"
+
+/* Load the program and attach it to the cgroup directory fd. */
+int devbpf_attach(int cgroup_fd, struct berr *e);
+
+#endif

@@ -1,0 +1,614 @@
+/* sandbox.c - clone the container's init into namespaces and a cgroup,
+ * wait for its setup over the sync socket, report errors with context.
+ *
+ * Protection of the host binary (CVE-2019-5736): the child makes itself
+ * non-dumpable before anything else, so until its execve() no process of
+ * the container can open /proc/PID/exe (or ptrace it) without
+ * CAP_SYS_PTRACE, and that is not in the default set. sb_start()'s child
+ * is in the container before any container process exists; sb_exec()'s
+ * child joins a running container and is protected the same way; execve()
+ * then replaces the berth image with the container's program.
+ */
+#include "sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <grp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cgroup.h"
+#include "devices_bpf.h"
+#include "runtime/lib/log.h"
+#include "passwd.h"
+#include "sandbox_fs.h"
+#include "seccomp.h"
+#include "runtime/lib/util.h"
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define ENV_MAX 1024
+
+/* struct clone_args of clone3(2), version 2 (with cgroup). */
+struct sb_clone_args {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+	    set_tid_size, cgroup;
+};
+
+struct child_report {
+	int code;
+	char msg[BERR_MSG_MAX];
+};
+
+struct child_ctx {
+	const struct sb_spec *spec;
+	int sync_fd;
+	int netns_fd;			/* sb_start: join this netns instead of a new one */
+	int pidfd;			/* sb_exec: the container's init */
+	const struct sc_filter *filter; /* NULL: unconfined */
+};
+
+static pid_t clone_into(uint64_t flags, int cgfd)
+{
+	struct sb_clone_args a;
+
+	memset(&a, 0, sizeof(a));
+	a.flags = flags;
+	a.exit_signal = SIGCHLD;
+	if (cgfd >= 0) {
+		a.flags |= CLONE_INTO_CGROUP;
+		a.cgroup = cgfd;
+	}
+	return syscall(SYS_clone3, &a, sizeof(a));
+}
+
+static void child_fail(int fd, const struct berr *e)
+{
+	struct child_report rep = {.code = e->code > 0 ? e->code : EINVAL};
+
+	memcpy(rep.msg, e->msg, sizeof(rep.msg));
+	rep.msg[sizeof(rep.msg) - 1] = '\0';
+	write_all(fd, &rep, sizeof(rep));
+	_exit(127);
+}
+
+/* Put the given fds (or /dev/null) on 0, 1, 2; copies first so that
+ * crossed fds (stdout on 2, stderr on 1) survive. */
+static int setup_stdio(const struct sb_spec *spec, struct berr *e)
+{
+	int src[3] = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd};
+	int tmp[3];
+
+	for (int i = 0; i < 3; i++) {
+		if (src[i] < 0)
+			tmp[i] = open("/dev/null", (i ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
+		else
+			tmp[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3);
+		if (tmp[i] < 0)
+			return berr_set(e, errno, "set up stdio fd %d", i);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (dup2(tmp[i], i) < 0)
+			return berr_set(e, errno, "dup2 stdio fd %d", i);
+		close(tmp[i]);
+	}
+	return 0;
+}
+
+static bool env_has(char **env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *env; env++) {
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return true;
+	}
+	return false;
+}
+
+static const char *env_get(char **env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *env; env++) {
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	}
+	return NULL;
+}
+
+/* The spec's env plus PATH and HOME defaults, as Docker adds them. */
+static char **build_env(const struct sb_spec *spec, const struct pw_ids *ids, struct berr *e)
+{
+	static char *env[ENV_MAX + 3];
+	static char home[300];
+	int n = 0;
+
+	for (; spec->env && spec->env[n]; n++) {
+		if (n >= ENV_MAX) {
+			berr_msg(e, E2BIG, "more than %d environment variables", ENV_MAX);
+			return NULL;
+		}
+		env[n] = spec->env[n];
+	}
+	env[n] = NULL;
+	if (!env_has(env, "PATH"))
+		env[n++] = "PATH=" DEFAULT_PATH;
+	env[n] = NULL;
+	if (!env_has(env, "HOME")) {
+		snprintf(home, sizeof(home), "HOME=%s", ids->home[0] ? ids->home : "/");
+		env[n++] = home;
+	}
+	env[n] = NULL;
+	return env;
+}
+
+static bool is_executable(const char *path, int *err)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0) {
+		*err = errno;
+		return false;
+	}
+	if (S_ISDIR(sb.st_mode) || access(path, X_OK) < 0) {
+		*err = EACCES;
+		return false;
+	}
+	return true;
+}
+
+/* argv[0] in the container's $PATH; Docker's messages and exit codes
+ * (127 not found, 126 not executable) are the caller's to map. */
+static int find_exec(const char *cmd, char **env, char *out, size_t size, struct berr *e)
+{
+	const char *path = env_get(env, "PATH");
+	int err = ENOENT;
+
+	if (!cmd || !*cmd)
+		return berr_msg(e, ENOENT, "exec: no command");
+	if (strchr(cmd, '/')) {
+		snprintf(out, size, "%s", cmd);
+		if (is_executable(out, &err))
+			return 0;
+		return berr_msg(e, err, "exec: \"%s\": %s", cmd,
+				err == EACCES ? "permission denied" : "no such file or directory");
+	}
+	for (const char *p = path ? path : ""; p;) {
+		const char *colon = strchr(p, ':');
+		int len = colon ? (int)(colon - p) : (int)strlen(p);
+		int this_err;
+
+		snprintf(out, size, "%.*s/%s", len ? len : 1, len ? p : ".", cmd);
+		if (is_executable(out, &this_err))
+			return 0;
+		if (this_err == EACCES)
+			err = EACCES;
+		p = colon ? colon + 1 : NULL;
+	}
+	if (err == EACCES)
+		return berr_msg(e, EACCES, "exec: \"%s\": permission denied", cmd);
+	return berr_msg(e, ENOENT, "exec: \"%s\": executable file not found in $PATH", cmd);
+}
+
+static int switch_user(const struct pw_ids *ids, struct berr *e)
+{
+	if (setgroups(ids->ngroups, ids->groups) < 0)
+		return berr_set(e, errno, "setgroups");
+	if (setresgid(ids->gid, ids->gid, ids->gid) < 0)
+		return berr_set(e, errno, "setgid %u", (unsigned)ids->gid);
+	if (setresuid(ids->uid, ids->uid, ids->uid) < 0)
+		return berr_set(e, errno, "setuid %u", (unsigned)ids->uid);
+	return 0;
+}
+
+/* Common tail of sb_start and sb_exec, inside the container's root: user,
+ * capabilities, no_new_privs, seccomp (last), exec. */
+static int finish_and_exec(const struct child_ctx *c, struct berr *e)
+{
+	const struct sb_spec *spec = c->spec;
+	uint64_t keep = spec->privileged ? CAPS_ALL : spec->caps;
+	const char *cwd = spec->cwd && *spec->cwd ? spec->cwd : "/";
+	char exe[4096];
+	struct pw_ids ids;
+	char **env;
+	int r;
+
+	r = pw_resolve("/etc/passwd", "/etc/group", spec->user, &ids, e);
+	if (r < 0)
+		return r;
+	env = build_env(spec, &ids, e);
+	if (!env)
+		return -e->code;
+	if (cwd[0] != '/')
+		return berr_msg(e, EINVAL, "working directory %s is not absolute", cwd);
+	r = mkdir_p(cwd, 0755); /* Docker creates a missing working dir */
+	if (r < 0)
+		return berr_set(e, -r, "create working directory %s", cwd);
+	if (setsid() < 0 && errno != EPERM)
+		return berr_set(e, errno, "setsid");
+	if (spec->tty && ioctl(0, TIOCSCTTY, 0) < 0)
+		return berr_set(e, errno, "set controlling terminal");
+	r = caps_drop_bounding(keep, e);
+	if (r < 0)
+		return r;
+	/* Without no_new_privs only a privileged process may load a filter. */
+	if (c->filter && !spec->no_new_privs) {
+		r = sc_load(c->filter);
+		if (r < 0)
+			return berr_set(e, -r, "load seccomp filter");
+	}
+	r = switch_user(&ids, e);
+	if (r == 0)
+		r = caps_set(keep, e);
+	if (r < 0)
+		return r;
+	if (chdir(cwd) < 0)
+		return berr_set(e, errno, "chdir to working directory %s", cwd);
+	r = find_exec(spec->argv[0], env, exe, sizeof(exe), e);
+	if (r < 0)
+		return r;
+	if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return berr_set(e, errno, "prctl PR_SET_NO_NEW_PRIVS");
+	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (c->filter && spec->no_new_privs) {
+		r = sc_load(c->filter);
+		if (r < 0)
+			return berr_set(e, -r, "load seccomp filter");
+	}
+	execve(exe, spec->argv, env);
+	if (errno == EACCES || errno == ENOEXEC)
+		return berr_msg(e, EACCES, "exec: \"%s\": permission denied", spec->argv[0]);
+	return berr_set(e, errno, "exec: \"%s\"", spec->argv[0]);
+}
+
+/* A new network namespace has only lo, and it is down; Docker's "none"
+ * network still has it up. */
+static int loopback_up(struct berr *e)
+{
+	struct ifreq ifr;
+	_cleanup_fd_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return berr_set(e, errno, "socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return berr_set(e, errno, "get flags of lo");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return berr_set(e, errno, "bring lo up");
+	return 0;
+}
+
+static int child_build(const struct child_ctx *c, struct berr *e)
+{
+	const struct sb_spec *spec = c->spec;
+	struct sbfs_state st;
+	int r;
+
+	if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
+		return berr_set(e, errno, "join network namespace %s", spec->netns_path);
+	if (c->netns_fd < 0 && loopback_up(e) < 0)
+		return -e->code;
+	if (spec->hostname && *spec->hostname &&
+	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
+		return berr_set(e, errno, "sethostname %s", spec->hostname);
+	r = sbfs_enter_root(spec, &st, e);
+	if (r == 0)
+		r = sbfs_setup(spec, &st, e);
+	if (r < 0)
+		return r;
+	return finish_and_exec(c, e);
+}
+
+static int child_join(const struct child_ctx *c, struct berr *e)
+{
+	int ns = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP;
+
+	if (setns(c->pidfd, ns) < 0)
+		return berr_set(e, errno, "join the container's namespaces");
+	return finish_and_exec(c, e);
+}
+
+/* The supervisor blocks signals for its signalfd and may ignore some;
+ * both would survive execve into the container. */
+static void reset_signals(void)
+{
+	struct sigaction dfl = {.sa_handler = SIG_DFL};
+	sigset_t none;
+
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Runs in the clone: never returns. */
+static void child_main(struct child_ctx *c, bool join)
+{
+	struct berr e;
+	char go;
+	int fd = fcntl(c->sync_fd, F_DUPFD_CLOEXEC, 3);
+
+	berr_clear(&e);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	reset_signals();
+	if (fd < 0)
+		_exit(127);
+	c->sync_fd = fd;
+	/* The parent's go, or EOF when it gave up. */
+	if (read(fd, &go, 1) != 1)
+		_exit(127);
+	if (setup_stdio(c->spec, &e) < 0)
+		child_fail(fd, &e);
+	if (join)
+		child_join(c, &e);
+	else
+		child_build(c, &e);
+	child_fail(fd, &e);
+}
+
+/* Release the child, then wait for its exec (EOF on the close-on-exec
+ * socket) or its report. On failure the child is reaped. */
+static int release_and_wait(int fd, pid_t pid, struct berr *e)
+{
+	struct child_report rep;
+	ssize_t n;
+
+	/* MSG_NOSIGNAL: a child that died already must not SIGPIPE PID 1. */
+	if (send(fd, "g", 1, MSG_NOSIGNAL) != 1) {
+		int err = errno;
+		kill(pid, SIGKILL);
+		wait_pid(pid);
+		return berr_set(e, err, "release container process");
+	}
+	do
+		n = read(fd, &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	kill(pid, SIGKILL);
+	wait_pid(pid);
+	if (n != (ssize_t)sizeof(rep))
+		return berr_set(e, n < 0 ? errno : EPROTO, "read from container process");
+	rep.msg[sizeof(rep.msg) - 1] = '\0';
+	return berr_msg(e, rep.code, "%s", rep.msg);
+}
+
+/* The caller's part while the child waits (its network); on failure the
+ * child, never released, is killed and reaped. */
+static int parent_setup(const struct sb_spec *spec, pid_t child, struct berr *e)
+{
+	int r;
+
+	if (!spec->parent_setup)
+		return 0;
+	r = spec->parent_setup(child, spec->parent_ctx, e);
+	if (r < 0) {
+		kill(child, SIGKILL);
+		wait_pid(child);
+	}
+	return r;
+}
+
+/* Privileged containers and "unconfined" get no filter. */
+static int compile_filter(const struct sb_spec *spec, struct sc_filter *f, bool *use,
+			  struct berr *e)
+{
+	*use = false;
+	memset(f, 0, sizeof(*f));
+	if (spec->seccomp && strcmp(spec->seccomp, "unconfined") == 0)
+		return 0;
+	if (spec->privileged && !spec->seccomp)
+		return 0;
+	*use = true;
+	return sc_compile(spec->seccomp, spec->privileged ? CAPS_ALL : spec->caps, f, e);
+}
+
+/* The cgroup with limits and the device program, or -1 without cgroup2. */
+static int prepare_cgroup(const struct sb_spec *spec, int *cgfd, struct berr *e)
+{
+	static bool warned;
+	int r;
+
+	*cgfd = -1;
+	if (!spec->cgroup)
+		return 0;
+	if (!cg_usable()) {
+		if (!warned)
+			log_warn("cgroup2 is not usable here: containers run without a cgroup "
+				 "(no limits, no device program)");
+		warned = true;
+		return 0;
+	}
+	r = cg_create(spec->cgroup, &spec->limits, cgfd, e);
+	if (r < 0)
+		return r;
+	if (!spec->privileged) {
+		r = devbpf_attach(*cgfd, e);
+		if (r < 0) {
+			struct berr ignored;
+			close(*cgfd);
+			*cgfd = -1;
+			cg_remove(spec->cgroup, &ignored);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int check_spec(const struct sb_spec *spec, struct berr *e)
+{
+	if (!spec->argv || !spec->argv[0])
+		return berr_msg(e, EINVAL, "no command");
+	if (spec->nlower < 0 || spec->nmounts < 0 || (spec->nlower && !spec->lowerdirs) ||
+	    (spec->nmounts && !spec->mounts))
+		return berr_msg(e, EINVAL, "bad spec");
+	return 0;
+}
+
+int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
+{
+	uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	struct sc_filter filter;
+	struct child_ctx c = {.spec = spec, .netns_fd = -1, .pidfd = -1};
+	_cleanup_fd_ int netns_fd = -1, cgfd = -1;
+	int sv[2], r;
+	bool use_filter;
+	pid_t child;
+
+	r = check_spec(spec, e);
+	if (r == 0)
+		r = compile_filter(spec, &filter, &use_filter, e);
+	if (r < 0)
+		return berr_wrap(e, "start container");
+	c.filter = use_filter ? &filter : NULL;
+	if (spec->netns_path) {
+		netns_fd = open(spec->netns_path, O_RDONLY | O_CLOEXEC);
+		if (netns_fd < 0) {
+			r = berr_set(e, errno, "open network namespace %s", spec->netns_path);
+			goto out;
+		}
+		c.netns_fd = netns_fd;
+	} else {
+		flags |= CLONE_NEWNET;
+	}
+	r = prepare_cgroup(spec, &cgfd, e);
+	if (r < 0)
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = berr_set(e, errno, "socketpair");
+		goto out_cg;
+	}
+	child = clone_into(flags, cgfd);
+	if (child == 0) {
+		close(sv[0]);
+		c.sync_fd = sv[1];
+		child_main(&c, false);
+	}
+	close(sv[1]);
+	if (child < 0) {
+		r = berr_set(e, errno, "clone3");
+		close(sv[0]);
+		goto out_cg;
+	}
+	r = parent_setup(spec, child, e);
+	if (r == 0)
+		r = release_and_wait(sv[0], child, e);
+	close(sv[0]);
+	if (r == 0) {
+		*pid = child;
+		goto out;
+	}
+out_cg:
+	if (cgfd >= 0) {
+		struct berr ignored;
+		cg_remove(spec->cgroup, &ignored);
+	}
+out:
+	if (use_filter)
+		sc_filter_free(&filter);
+	return r < 0 ? berr_wrap(e, "start container") : 0;
+}
+
+int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec, pid_t *pid,
+	    struct berr *e)
+{
+	struct sc_filter filter;
+	struct child_ctx c = {.spec = spec, .netns_fd = -1};
+	_cleanup_fd_ int pidfd = -1, own_pidns = -1, cgfd = -1;
+	int sv[2] = {-1, -1}, r;
+	bool use_filter;
+	pid_t child;
+
+	r = check_spec(spec, e);
+	if (r == 0)
+		r = compile_filter(spec, &filter, &use_filter, e);
+	if (r < 0)
+		return berr_wrap(e, "exec in container");
+	c.filter = use_filter ? &filter : NULL;
+	pidfd = syscall(SYS_pidfd_open, container_pid, 0);
+	own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (pidfd < 0 || own_pidns < 0) {
+		r = berr_set(e, errno, "open container process %d", (int)container_pid);
+		goto out;
+	}
+	c.pidfd = pidfd;
+	if (cgroup && cg_usable()) {
+		cgfd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cgfd < 0) {
+			r = berr_set(e, errno, "open cgroup %s", cgroup);
+			goto out;
+		}
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = berr_set(e, errno, "socketpair");
+		goto out;
+	}
+	/* Children of this process go to the container's pid namespace for
+	 * the one clone, so the exec'd process is still our child. */
+	if (setns(pidfd, CLONE_NEWPID) < 0) {
+		r = berr_set(e, errno, "join the container's pid namespace");
+		goto out;
+	}
+	child = clone_into(0, cgfd);
+	if (child == 0) {
+		close(sv[0]);
+		c.sync_fd = sv[1];
+		child_main(&c, true);
+	}
+	if (setns(own_pidns, CLONE_NEWPID) < 0)
+		log_err("exec: cannot return to own pid namespace: %s", strerror(errno));
+	if (child < 0) {
+		r = berr_set(e, errno, "clone3");
+		goto out;
+	}
+	close(sv[1]);
+	sv[1] = -1;
+	r = release_and_wait(sv[0], child, e);
+	if (r == 0)
+		*pid = child;
+out:
+	if (sv[0] >= 0)
+		close(sv[0]);
+	if (sv[1] >= 0)
+		close(sv[1]);
+	if (use_filter)
+		sc_filter_free(&filter);
+	return r < 0 ? berr_wrap(e, "exec in container") : 0;
+}
+
+void sb_cleanup(const struct sb_spec *spec)
+{
+	struct berr e;
+
+	/* The overlay lives in the container's mount namespace (private), so
+	 * it is gone with it; this only matters if a caller shared it. */
+	if (spec->rootfs)
+		umount2(spec->rootfs, MNT_DETACH);
+	if (spec->cgroup && cg_usable() && cg_remove(spec->cgroup, &e) < 0)
+		log_warn("%s", e.msg);
+}

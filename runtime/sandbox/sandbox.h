@@ -1,0 +1,95 @@
+/* sandbox.h - start one container process in fresh namespaces.
+ *
+ * The supervisor (PID 1 or `berth daemon`) calls sb_start(); it clones the
+ * container's init directly as its own child (no shim), into the container's
+ * cgroup (clone3 + CLONE_INTO_CGROUP when cgroup2 is there) and into new
+ * mnt, pid, ipc, uts, cgroup and net namespaces. The child waits on a sync
+ * socket while the parent finishes its side (cgroup limits, then the
+ * caller's parent_setup: the veth into the child's netns), then mounts the overlay root, pivots into it, sets up /proc /sys /dev,
+ * masks paths, resolves the user in the container's /etc/passwd, drops
+ * capabilities, sets no_new_privs, loads seccomp and execs. Any failure in the
+ * child reaches the parent over the sync pipe as a message with context, and
+ * sb_start() undoes what was done and returns it in e.
+ */
+#ifndef BERTH_SANDBOX_H
+#define BERTH_SANDBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "runtime/lib/err.h"
+
+struct sb_mount {
+	const char *source;	/* host path */
+	const char *target;	/* path inside the container */
+	bool read_only;
+	bool copy_up;		/* a volume: when empty, copy the image's target in first */
+};
+
+struct sb_limits {
+	int64_t memory;		/* bytes, 0 = unlimited */
+	int64_t memory_swap;	/* bytes incl. memory (Docker semantics), 0 = default, -1 = unlimited */
+	int64_t cpu_quota_us;	/* per cpu_period_us; 0 = unlimited (--cpus 0.5 -> 50000/100000) */
+	int64_t cpu_period_us;
+	int64_t cpu_shares;	/* Docker shares (2..262144), 0 = default; mapped to cpu.weight */
+	int64_t pids;		/* 0 = unlimited */
+	const char *cpuset_cpus; /* NULL = all */
+};
+
+struct sb_spec {
+	const char *id;		/* 64 hex */
+	const char *hostname;
+	/* Root filesystem: overlay of lowerdirs (lowest first) + upper/work. */
+	const char *const *lowerdirs;
+	int nlower;
+	const char *upperdir, *workdir;
+	const char *rootfs;	/* where the overlay is mounted (host path) */
+	bool read_only;		/* --read-only */
+	const struct sb_mount *mounts;
+	int nmounts;
+	/* Files written by the supervisor and bind-mounted read-only. */
+	const char *hosts_file, *resolv_file, *hostname_file;
+	/* Process. */
+	char *const *argv;
+	char *const *env;
+	const char *cwd;	/* "" or NULL = / */
+	const char *user;	/* "", "name", "uid", "name:group", "uid:gid" */
+	bool tty;		/* stdin/stdout/stderr are a pty the caller made */
+	int stdin_fd, stdout_fd, stderr_fd; /* -1 = /dev/null */
+	/* Security. */
+	bool privileged;
+	uint64_t caps;		/* bitmask of CAP_* to keep (bounding, effective, permitted) */
+	bool no_new_privs;
+	const char *seccomp;	/* NULL = Docker's default, "unconfined", or a JSON profile path */
+	/* Resources. */
+	const char *cgroup;	/* absolute cgroup2 directory to create, NULL = none */
+	struct sb_limits limits;
+	/* Network: a new empty netns when netns_path is NULL; else setns into it. */
+	const char *netns_path;
+	/* Called in the caller's process after the clone, while the child still
+	 * waits (so its namespaces exist, by pid): set up what must come from
+	 * outside, the network. A failure (-errno, e filled) fails the start;
+	 * the child is then killed and reaped without ever running, and the
+	 * callback must already have undone its own work. NULL = nothing. */
+	int (*parent_setup)(pid_t child, void *ctx, struct berr *e);
+	void *parent_ctx;
+};
+
+/* Docker's 14 default capabilities. */
+uint64_t sb_default_caps(void);
+/* Parse "CAP_NET_ADMIN"/"NET_ADMIN"/"ALL" into a bitmask; -EINVAL if unknown. */
+int sb_cap_parse(const char *name, uint64_t *mask);
+
+/* Start the container; on success *pid is the container's init (a child of
+ * the caller) and it has exec'd the command. */
+int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e);
+
+/* Run argv inside a running container's namespaces and cgroup (exec). */
+int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec, pid_t *pid,
+	    struct berr *e);
+
+/* Remove the container's cgroup and unmount its rootfs after it exited. */
+void sb_cleanup(const struct sb_spec *spec);
+
+#endif

@@ -1,0 +1,995 @@
+#include "seccomp.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "sandbox.h"
+#include "runtime/lib/util.h"
+
+#define CAP_BIT(n) (1ull << (n))
+
+/* Docker's default allow list (unconditional part), x86-64 plus its 32-bit
+ * compat names; names a kernel or libseccomp does not know are skipped. */
+static const char *const allow_always[] = {
+    "accept",
+    "accept4",
+    "access",
+    "adjtimex",
+    "alarm",
+    "bind",
+    "brk",
+    "cachestat",
+    "capget",
+    "capset",
+    "chdir",
+    "chmod",
+    "chown",
+    "chown32",
+    "clock_adjtime",
+    "clock_adjtime64",
+    "clock_getres",
+    "clock_getres_time64",
+    "clock_gettime",
+    "clock_gettime64",
+    "clock_nanosleep",
+    "clock_nanosleep_time64",
+    "close",
+    "close_range",
+    "connect",
+    "copy_file_range",
+    "creat",
+    "dup",
+    "dup2",
+    "dup3",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_ctl_old",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "epoll_wait",
+    "epoll_wait_old",
+    "eventfd",
+    "eventfd2",
+    "execve",
+    "execveat",
+    "exit",
+    "exit_group",
+    "faccessat",
+    "faccessat2",
+    "fadvise64",
+    "fadvise64_64",
+    "fallocate",
+    "fanotify_mark",
+    "fchdir",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "fchown",
+    "fchown32",
+    "fchownat",
+    "fcntl",
+    "fcntl64",
+    "fdatasync",
+    "fgetxattr",
+    "flistxattr",
+    "flock",
+    "fork",
+    "fremovexattr",
+    "fsetxattr",
+    "fstat",
+    "fstat64",
+    "fstatat64",
+    "fstatfs",
+    "fstatfs64",
+    "fsync",
+    "ftruncate",
+    "ftruncate64",
+    "futex",
+    "futex_requeue",
+    "futex_time64",
+    "futex_wait",
+    "futex_waitv",
+    "futex_wake",
+    "futimesat",
+    "getcpu",
+    "getcwd",
+    "getdents",
+    "getdents64",
+    "getegid",
+    "getegid32",
+    "geteuid",
+    "geteuid32",
+    "getgid",
+    "getgid32",
+    "getgroups",
+    "getgroups32",
+    "getitimer",
+    "getpeername",
+    "getpgid",
+    "getpgrp",
+    "getpid",
+    "getppid",
+    "getpriority",
+    "getrandom",
+    "getresgid",
+    "getresgid32",
+    "getresuid",
+    "getresuid32",
+    "getrlimit",
+    "get_robust_list",
+    "getrusage",
+    "getsid",
+    "getsockname",
+    "getsockopt",
+    "get_thread_area",
+    "gettid",
+    "gettimeofday",
+    "getuid",
+    "getuid32",
+    "getxattr",
+    "inotify_add_watch",
+    "inotify_init",
+    "inotify_init1",
+    "inotify_rm_watch",
+    "io_cancel",
+    "ioctl",
+    "io_destroy",
+    "io_getevents",
+    "io_pgetevents",
+    "io_pgetevents_time64",
+    "ioprio_get",
+    "ioprio_set",
+    "io_setup",
+    "io_submit",
+    "ipc",
+    "kill",
+    "landlock_add_rule",
+    "landlock_create_ruleset",
+    "landlock_restrict_self",
+    "lchown",
+    "lchown32",
+    "lgetxattr",
+    "link",
+    "linkat",
+    "listen",
+    "listxattr",
+    "llistxattr",
+    "_llseek",
+    "lremovexattr",
+    "lseek",
+    "lsetxattr",
+    "lstat",
+    "lstat64",
+    "madvise",
+    "map_shadow_stack",
+    "membarrier",
+    "memfd_create",
+    "memfd_secret",
+    "mincore",
+    "mkdir",
+    "mkdirat",
+    "mknod",
+    "mknodat",
+    "mlock",
+    "mlock2",
+    "mlockall",
+    "mmap",
+    "mmap2",
+    "mprotect",
+    "mq_getsetattr",
+    "mq_notify",
+    "mq_open",
+    "mq_timedreceive",
+    "mq_timedreceive_time64",
+    "mq_timedsend",
+    "mq_timedsend_time64",
+    "mq_unlink",
+    "mremap",
+    "msgctl",
+    "msgget",
+    "msgrcv",
+    "msgsnd",
+    "msync",
+    "munlock",
+    "munlockall",
+    "munmap",
+    "name_to_handle_at",
+    "nanosleep",
+    "newfstatat",
+    "_newselect",
+    "open",
+    "openat",
+    "openat2",
+    "pause",
+    "pidfd_open",
+    "pidfd_send_signal",
+    "pipe",
+    "pipe2",
+    "pkey_alloc",
+    "pkey_free",
+    "pkey_mprotect",
+    "poll",
+    "ppoll",
+    "ppoll_time64",
+    "prctl",
+    "pread64",
+    "preadv",
+    "preadv2",
+    "prlimit64",
+    "process_mrelease",
+    "pselect6",
+    "pselect6_time64",
+    "pwrite64",
+    "pwritev",
+    "pwritev2",
+    "read",
+    "readahead",
+    "readlink",
+    "readlinkat",
+    "readv",
+    "recv",
+    "recvfrom",
+    "recvmmsg",
+    "recvmmsg_time64",
+    "recvmsg",
+    "remap_file_pages",
+    "removexattr",
+    "rename",
+    "renameat",
+    "renameat2",
+    "restart_syscall",
+    "rmdir",
+    "rseq",
+    "rt_sigaction",
+    "rt_sigpending",
+    "rt_sigprocmask",
+    "rt_sigqueueinfo",
+    "rt_sigreturn",
+    "rt_sigsuspend",
+    "rt_sigtimedwait",
+    "rt_sigtimedwait_time64",
+    "rt_tgsigqueueinfo",
+    "sched_getaffinity",
+    "sched_getattr",
+    "sched_getparam",
+    "sched_get_priority_max",
+    "sched_get_priority_min",
+    "sched_getscheduler",
+    "sched_rr_get_interval",
+    "sched_rr_get_interval_time64",
+    "sched_setaffinity",
+    "sched_setattr",
+    "sched_setparam",
+    "sched_setscheduler",
+    "sched_yield",
+    "seccomp",
+    "select",
+    "semctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semtimedop_time64",
+    "send",
+    "sendfile",
+    "sendfile64",
+    "sendmmsg",
+    "sendmsg",
+    "sendto",
+    "setfsgid",
+    "setfsgid32",
+    "setfsuid",
+    "setfsuid32",
+    "setgid",
+    "setgid32",
+    "setgroups",
+    "setgroups32",
+    "setitimer",
+    "setpgid",
+    "setpriority",
+    "setregid",
+    "setregid32",
+    "setresgid",
+    "setresgid32",
+    "setresuid",
+    "setresuid32",
+    "setreuid",
+    "setreuid32",
+    "setrlimit",
+    "set_robust_list",
+    "setsid",
+    "setsockopt",
+    "set_thread_area",
+    "set_tid_address",
+    "setuid",
+    "setuid32",
+    "setxattr",
+    "shmat",
+    "shmctl",
+    "shmdt",
+    "shmget",
+    "shutdown",
+    "sigaltstack",
+    "signalfd",
+    "signalfd4",
+    "sigprocmask",
+    "sigreturn",
+    "socketcall",
+    "socketpair",
+    "splice",
+    "stat",
+    "stat64",
+    "statfs",
+    "statfs64",
+    "statx",
+    "symlink",
+    "symlinkat",
+    "sync",
+    "sync_file_range",
+    "syncfs",
+    "sysinfo",
+    "tee",
+    "tgkill",
+    "time",
+    "timer_create",
+    "timer_delete",
+    "timer_getoverrun",
+    "timer_gettime",
+    "timer_gettime64",
+    "timer_settime",
+    "timer_settime64",
+    "timerfd_create",
+    "timerfd_gettime",
+    "timerfd_gettime64",
+    "timerfd_settime",
+    "timerfd_settime64",
+    "times",
+    "tkill",
+    "truncate",
+    "truncate64",
+    "ugetrlimit",
+    "umask",
+    "uname",
+    "unlink",
+    "unlinkat",
+    "utime",
+    "utimensat",
+    "utimensat_time64",
+    "utimes",
+    "vfork",
+    "vmsplice",
+    "wait4",
+    "waitid",
+    "waitpid",
+    "write",
+    "writev",
+    /* x86-64 only; Docker also allows ptrace on kernels >= 4.8, where it
+     * can no longer be used to bypass seccomp. */
+    "arch_prctl",
+    "modify_ldt",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    NULL,
+};
+
+struct cap_group {
+	int cap;
+	const char *const *names;
+};
+
+static const char *const g_sys_admin[] = {
+    "bpf",
+    "clone3",
+    "fanotify_init",
+    "fsconfig",
+    "fsmount",
+    "fsopen",
+    "fspick",
+    "lookup_dcookie",
+    "mount",
+    "mount_setattr",
+    "move_mount",
+    "open_tree",
+    "perf_event_open",
+    "quotactl",
+    "quotactl_fd",
+    "setdomainname",
+    "sethostname",
+    "setns",
+    "syslog",
+    "umount",
+    "umount2",
+    "unshare",
+    NULL,
+};
+static const char *const g_dac_read_search[] = {"open_by_handle_at", NULL};
+static const char *const g_sys_boot[] = {"reboot", NULL};
+static const char *const g_sys_chroot[] = {"chroot", NULL};
+static const char *const g_sys_module[] = {"delete_module", "init_module", "finit_module", NULL};
+static const char *const g_sys_pacct[] = {"acct", NULL};
+static const char *const g_sys_ptrace[] = {"kcmp", "pidfd_getfd", "process_madvise", NULL};
+static const char *const g_sys_rawio[] = {"iopl", "ioperm", NULL};
+static const char *const g_sys_time[] = {"settimeofday", "stime", "clock_settime",
+					 "clock_settime64", NULL};
+static const char *const g_sys_tty[] = {"vhangup", NULL};
+static const char *const g_sys_nice[] = {"get_mempolicy", "mbind", "set_mempolicy",
+					 "set_mempolicy_home_node", NULL};
+static const char *const g_syslog[] = {"syslog", NULL};
+static const char *const g_bpf[] = {"bpf", NULL};
+static const char *const g_perfmon[] = {"perf_event_open", NULL};
+
+static const struct cap_group cap_groups[] = {
+    {2, g_dac_read_search},
+    {21, g_sys_admin},
+    {22, g_sys_boot},
+    {18, g_sys_chroot},
+    {16, g_sys_module},
+    {20, g_sys_pacct},
+    {19, g_sys_ptrace},
+    {17, g_sys_rawio},
+    {25, g_sys_time},
+    {26, g_sys_tty},
+    {23, g_sys_nice},
+    {34, g_syslog},
+    {39, g_bpf},
+    {38, g_perfmon},
+};
+
+#define CAP_SYS_ADMIN_BIT 21
+/* CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET */
+#define CLONE_NS_FLAGS 0x7E020000ull
+#define AF_VSOCK_NR 40
+
+/* Add one rule; a name unknown to libseccomp is skipped, like Docker. */
+static int add_rule(scmp_filter_ctx ctx, const char *name, uint32_t action, unsigned n,
+		    const struct scmp_arg_cmp *args, struct berr *e)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	int r;
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0;
+	r = seccomp_rule_add_array(ctx, action, nr, n, args);
+	if (r == -EACCES || r == -EEXIST)
+		return 0; /* the default action already, or a duplicate */
+	if (r < 0)
+		return berr_set(e, -r, "seccomp rule for %s", name);
+	return 0;
+}
+
+static int add_names(scmp_filter_ctx ctx, const char *const *names, struct berr *e)
+{
+	for (; *names; names++) {
+		int r = add_rule(ctx, *names, SCMP_ACT_ALLOW, 0, NULL, e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int add_arches(scmp_filter_ctx ctx, struct berr *e)
+{
+#if defined(__x86_64__)
+	static const uint32_t extra[] = {SCMP_ARCH_X86, SCMP_ARCH_X32};
+	for (size_t i = 0; i < ARRAY_SIZE(extra); i++) {
+		int r = seccomp_arch_add(ctx, extra[i]);
+		if (r < 0 && r != -EEXIST)
+			return berr_set(e, -r, "seccomp add architecture");
+	}
+#endif
+	return 0;
+}
+
+static int build_default(scmp_filter_ctx ctx, uint64_t caps, struct berr *e)
+{
+	static const uint64_t personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
+	int r = add_arches(ctx, e);
+
+	if (r == 0)
+		r = add_names(ctx, allow_always, e);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(personas); i++) {
+		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, personas[i], 0);
+		r = add_rule(ctx, "personality", SCMP_ACT_ALLOW, 1, &a, e);
+	}
+	if (r == 0) {
+		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_NE, AF_VSOCK_NR, 0);
+		r = add_rule(ctx, "socket", SCMP_ACT_ALLOW, 1, &a, e);
+	}
+	if (r == 0 && caps_has(caps, CAP_SYS_ADMIN_BIT)) {
+		r = add_rule(ctx, "clone", SCMP_ACT_ALLOW, 0, NULL, e);
+	} else if (r == 0) {
+		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NS_FLAGS, 0);
+		r = add_rule(ctx, "clone", SCMP_ACT_ALLOW, 1, &a, e);
+		/* ENOSYS, so libcs fall back to clone, where flags are visible. */
+		if (r == 0)
+			r = add_rule(ctx, "clone3", SCMP_ACT_ERRNO(ENOSYS), 0, NULL, e);
+	}
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(cap_groups); i++) {
+		if (caps_has(caps, cap_groups[i].cap))
+			r = add_names(ctx, cap_groups[i].names, e);
+	}
+	return r;
+}
+
+/* ---------------------------------------------------------- JSON profiles */
+
+static int parse_action(const char *s, json_t *errno_ret, uint32_t *act)
+{
+	int err = json_is_integer(errno_ret) ? (int)json_integer_value(errno_ret) : EPERM;
+
+	if (!s)
+		return -EINVAL;
+	if (strcmp(s, "SCMP_ACT_ALLOW") == 0)
+		*act = SCMP_ACT_ALLOW;
+	else if (strcmp(s, "SCMP_ACT_ERRNO") == 0)
+		*act = SCMP_ACT_ERRNO(err);
+	else if (strcmp(s, "SCMP_ACT_KILL") == 0 || strcmp(s, "SCMP_ACT_KILL_THREAD") == 0)
+		*act = SCMP_ACT_KILL;
+	else if (strcmp(s, "SCMP_ACT_KILL_PROCESS") == 0)
+		*act = SCMP_ACT_KILL_PROCESS;
+	else if (strcmp(s, "SCMP_ACT_TRAP") == 0)
+		*act = SCMP_ACT_TRAP;
+	else if (strcmp(s, "SCMP_ACT_LOG") == 0)
+		*act = SCMP_ACT_LOG;
+	else if (strcmp(s, "SCMP_ACT_TRACE") == 0)
+		*act = SCMP_ACT_TRACE(err);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_op(const char *s, enum scmp_compare *op)
+{
+	static const struct {
+		const char *name;
+		enum scmp_compare op;
+	} ops[] = {
+	    {"SCMP_CMP_NE", SCMP_CMP_NE},
+	    {"SCMP_CMP_LT", SCMP_CMP_LT},
+	    {"SCMP_CMP_LE", SCMP_CMP_LE},
+	    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+	    {"SCMP_CMP_GE", SCMP_CMP_GE},
+	    {"SCMP_CMP_GT", SCMP_CMP_GT},
+	    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
+	};
+	for (size_t i = 0; s && i < ARRAY_SIZE(ops); i++) {
+		if (strcmp(s, ops[i].name) == 0) {
+			*op = ops[i].op;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* includes/excludes {"caps": [...]}: does this rule apply to caps? */
+static bool caps_match(json_t *rule, uint64_t caps)
+{
+	json_t *inc = json_object_get(json_object_get(rule, "includes"), "caps");
+	json_t *exc = json_object_get(json_object_get(rule, "excludes"), "caps");
+	json_t *v;
+	size_t i;
+	uint64_t m;
+
+	json_array_foreach(inc, i, v)
+	{
+		if (sb_cap_parse(json_string_value(v), &m) < 0 || !(caps & m))
+			return false;
+	}
+	json_array_foreach(exc, i, v)
+	{
+		if (sb_cap_parse(json_string_value(v), &m) == 0 && (caps & m))
+			return false;
+	}
+	return true;
+}
+
+#if defined(__x86_64__)
+#define GOARCH "amd64" /* Docker's profiles name architectures as Go does */
+#elif defined(__aarch64__)
+#define GOARCH "arm64"
+#else
+#define GOARCH "unknown"
+#endif
+
+static bool has_string(json_t *arr, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+	{
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* "5.8" against the running kernel; true when unknown. */
+static bool kernel_at_least(const char *min)
+{
+	struct utsname u;
+	unsigned kmaj = 0, kmin = 0, maj = 0, mn = 0;
+
+	if (!min || uname(&u) < 0 || sscanf(min, "%u.%u", &maj, &mn) < 1 ||
+	    sscanf(u.release, "%u.%u", &kmaj, &kmin) < 1)
+		return true;
+	return kmaj > maj || (kmaj == maj && kmin >= mn);
+}
+
+/* Docker's includes/excludes: caps (all must be held / none may be),
+ * arches (of this build) and minKernel. */
+static bool rule_applies(json_t *rule, uint64_t caps)
+{
+	json_t *inc = json_object_get(rule, "includes");
+	json_t *exc = json_object_get(rule, "excludes");
+	json_t *arches = json_object_get(inc, "arches");
+
+	if (!caps_match(rule, caps))
+		return false;
+	if (json_array_size(arches) > 0 && !has_string(arches, GOARCH))
+		return false;
+	if (has_string(json_object_get(exc, "arches"), GOARCH))
+		return false;
+	return kernel_at_least(json_string_value(json_object_get(inc, "minKernel")));
+}
+
+static int parse_args(json_t *args, struct scmp_arg_cmp *cmp, unsigned *n, bool *same_index,
+		      struct berr *e)
+{
+	json_t *a;
+	size_t i;
+	unsigned seen = 0;
+
+	*n = 0;
+	*same_index = false;
+	if (json_array_size(args) > 6)
+		return berr_msg(e, EINVAL, "more than 6 args in a rule");
+	json_array_foreach(args, i, a)
+	{
+		json_int_t idx = json_integer_value(json_object_get(a, "index"));
+		enum scmp_compare op;
+
+		if (idx < 0 || idx > 5 ||
+		    parse_op(json_string_value(json_object_get(a, "op")), &op) < 0)
+			return berr_msg(e, EINVAL, "bad arg %zu (index or op)", i);
+		if (seen & (1u << idx))
+			*same_index = true;
+		seen |= 1u << idx;
+		cmp[*n].arg = idx;
+		cmp[*n].op = op;
+		cmp[*n].datum_a = (uint64_t)json_integer_value(json_object_get(a, "value"));
+		cmp[*n].datum_b = (uint64_t)json_integer_value(json_object_get(a, "valueTwo"));
+		(*n)++;
+	}
+	return 0;
+}
+
+static int add_json_rule(scmp_filter_ctx ctx, json_t *rule, uint64_t caps, struct berr *e)
+{
+	struct scmp_arg_cmp cmp[6];
+	json_t *names = json_object_get(rule, "names"), *nm;
+	unsigned n;
+	bool same;
+	uint32_t act;
+	size_t i;
+	int r;
+
+	if (!rule_applies(rule, caps))
+		return 0;
+	if (parse_action(json_string_value(json_object_get(rule, "action")),
+			 json_object_get(rule, "errnoRet"), &act) < 0)
+		return berr_msg(e, EINVAL, "bad action in syscalls rule");
+	r = parse_args(json_object_get(rule, "args"), cmp, &n, &same, e);
+	if (r < 0)
+		return r;
+	if (!names && json_is_string(json_object_get(rule, "name"))) {
+		names = json_array();
+		json_array_append(names, json_object_get(rule, "name"));
+		json_object_set_new(rule, "names", names);
+	}
+	json_array_foreach(names, i, nm)
+	{
+		const char *s = json_string_value(nm);
+
+		if (!s)
+			return berr_msg(e, EINVAL, "syscall name is not a string");
+		/* libseccomp ANDs comparisons but refuses two on one argument;
+		 * like runc, such rules become one rule per comparison (OR). */
+		if (same) {
+			for (unsigned k = 0; r == 0 && k < n; k++)
+				r = add_rule(ctx, s, act, 1, &cmp[k], e);
+		} else {
+			r = add_rule(ctx, s, act, n, cmp, e);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int parse_arch(const char *s, uint32_t *arch)
+{
+	if (!s)
+		return -EINVAL;
+	if (strcmp(s, "SCMP_ARCH_X86_64") == 0)
+		*arch = SCMP_ARCH_X86_64;
+	else if (strcmp(s, "SCMP_ARCH_X86") == 0)
+		*arch = SCMP_ARCH_X86;
+	else if (strcmp(s, "SCMP_ARCH_X32") == 0)
+		*arch = SCMP_ARCH_X32;
+	else if (strcmp(s, "SCMP_ARCH_AARCH64") == 0)
+		*arch = SCMP_ARCH_AARCH64;
+	else if (strcmp(s, "SCMP_ARCH_ARM") == 0)
+		*arch = SCMP_ARCH_ARM;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* "architectures", or else the sub-architectures of ours in "archMap". */
+static json_t *profile_arches(json_t *root)
+{
+	json_t *arches = json_object_get(root, "architectures"), *m;
+	size_t i;
+
+	if (json_array_size(arches) > 0)
+		return arches;
+	json_array_foreach(json_object_get(root, "archMap"), i, m)
+	{
+		const char *a = json_string_value(json_object_get(m, "architecture"));
+		uint32_t arch;
+
+		if (parse_arch(a, &arch) == 0 && arch == seccomp_arch_native())
+			return json_object_get(m, "subArchitectures");
+	}
+	return NULL;
+}
+
+static int build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, struct berr *e)
+{
+	json_error_t jerr;
+	json_t *root = json_load_file(path, 0, &jerr), *v;
+	uint32_t def, arch;
+	size_t i;
+	int r = 0;
+
+	if (!root)
+		return berr_msg(e, EINVAL, "seccomp profile %s: line %d: %s", path, jerr.line,
+				jerr.text);
+	if (parse_action(json_string_value(json_object_get(root, "defaultAction")),
+			 json_object_get(root, "defaultErrnoRet"), &def) < 0) {
+		json_decref(root);
+		return berr_msg(e, EINVAL, "seccomp profile %s: bad or missing defaultAction",
+				path);
+	}
+	*ctxp = seccomp_init(def);
+	if (!*ctxp) {
+		json_decref(root);
+		return berr_msg(e, ENOMEM, "seccomp_init");
+	}
+	json_array_foreach(profile_arches(root), i, v)
+	{
+		if (parse_arch(json_string_value(v), &arch) < 0)
+			continue; /* foreign architectures do not matter here */
+		r = seccomp_arch_add(*ctxp, arch);
+		if (r == -EEXIST)
+			r = 0;
+		if (r < 0) {
+			r = berr_set(e, -r, "seccomp add architecture %s", json_string_value(v));
+			break;
+		}
+	}
+	json_array_foreach(json_object_get(root, "syscalls"), i, v)
+	{
+		if (r < 0)
+			break;
+		r = add_json_rule(*ctxp, v, caps, e);
+		if (r < 0)
+			berr_wrap(e, "syscalls[%zu]", i);
+	}
+	json_decref(root);
+	if (r < 0)
+		berr_wrap(e, "seccomp profile %s", path);
+	return r;
+}
+
+/* ------------------------------------------------------------- export */
+
+/* Read a program exported into fd back into f->insns. */
+static int read_bpf(int fd, struct sc_filter *f, struct berr *e)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return berr_set(e, errno, "fstat seccomp memfd");
+	if (st.st_size == 0 || st.st_size % sizeof(struct sock_filter) ||
+	    st.st_size / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return berr_msg(e, E2BIG, "seccomp program has a bad size (%lld bytes)",
+				(long long)st.st_size);
+	f->insns = malloc(st.st_size);
+	if (!f->insns)
+		return berr_set(e, ENOMEM, "seccomp program");
+	if (pread(fd, f->insns, st.st_size, 0) != st.st_size) {
+		free(f->insns);
+		f->insns = NULL;
+		return berr_set(e, EIO, "read seccomp program");
+	}
+	f->len = st.st_size / sizeof(struct sock_filter);
+	return 0;
+}
+
+/* libseccomp 2.5 exports only to an fd: go through a memfd. The kernel
+ * ANDs no_new_privs separately; libseccomp must not set it. */
+static int export_bpf(scmp_filter_ctx ctx, int fd, struct berr *e)
+{
+	int r;
+
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	r = seccomp_export_bpf(ctx, fd);
+	if (r < 0)
+		return berr_set(e, -r, "seccomp_export_bpf");
+	return 0;
+}
+
+/* A profile file is outside input: parse and compile it in a forked
+ * child, so PID 1 (which calls sb_start) never runs the parser itself
+ * (DESIGN.md section 4). The program comes back in a memfd, errors on a pipe. */
+static int compile_json_isolated(const char *path, uint64_t caps, struct sc_filter *f,
+				 struct berr *e)
+{
+	_cleanup_fd_ int mfd = memfd_create("seccomp", MFD_CLOEXEC);
+	int errp[2];
+	ssize_t n;
+	pid_t pid;
+	int status;
+
+	if (mfd < 0)
+		return berr_set(e, errno, "memfd_create");
+	if (pipe2(errp, O_CLOEXEC) < 0)
+		return berr_set(e, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(errp[0]);
+		close(errp[1]);
+		return berr_set(e, errno, "fork");
+	}
+	if (pid == 0) {
+		scmp_filter_ctx ctx = NULL;
+		int r;
+
+		close(errp[0]);
+		r = build_json(path, caps, &ctx, e);
+		if (r == 0)
+			r = export_bpf(ctx, mfd, e);
+		if (r < 0)
+			write_all(errp[1], e, sizeof(*e));
+		_exit(r < 0);
+	}
+	close(errp[1]);
+	do
+		n = read(errp[0], e, sizeof(*e));
+	while (n < 0 && errno == EINTR);
+	close(errp[0]);
+	status = wait_pid(pid);
+	if (n == (ssize_t)sizeof(*e)) {
+		e->msg[sizeof(e->msg) - 1] = '\0';
+		return -(e->code > 0 ? e->code : EINVAL);
+	}
+	if (status != 0)
+		return berr_msg(e, EIO, "seccomp profile %s: compiler exited with %d", path,
+				status);
+	return read_bpf(mfd, f, e);
+}
+
+static struct sc_filter cache[4];
+static uint64_t cache_caps[4];
+static unsigned ncache;
+
+/* The default profile for caps, from the cache or compiled into it. */
+static int compile_default(uint64_t caps, struct sc_filter *f, struct berr *e)
+{
+	_cleanup_fd_ int mfd = -1;
+	scmp_filter_ctx ctx;
+	int r;
+
+	for (unsigned i = 0; i < ncache; i++) {
+		if (cache_caps[i] == caps) {
+			*f = cache[i];
+			return 0;
+		}
+	}
+	mfd = memfd_create("seccomp", MFD_CLOEXEC);
+	if (mfd < 0)
+		return berr_set(e, errno, "memfd_create");
+	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	if (!ctx)
+		return berr_msg(e, ENOMEM, "seccomp_init");
+	r = build_default(ctx, caps, e);
+	if (r == 0)
+		r = export_bpf(ctx, mfd, e);
+	seccomp_release(ctx);
+	if (r == 0)
+		r = read_bpf(mfd, f, e);
+	if (r < 0)
+		return r;
+	if (ncache < ARRAY_SIZE(cache)) {
+		cache[ncache] = *f;
+		cache_caps[ncache++] = caps;
+	} else {
+		f->owned = 1;
+	}
+	return 0;
+}
+
+static struct {
+	pthread_t thread;
+	bool running;
+	uint64_t caps;
+} prewarm;
+
+static void *prewarm_main(void *arg)
+{
+	struct sc_filter f;
+	struct berr e;
+
+	(void)arg;
+	compile_default(prewarm.caps, &f, &e); /* a failure shows at the first use */
+	return NULL;
+}
+
+void sc_prewarm(uint64_t caps)
+{
+	if (prewarm.running)
+		return;
+	prewarm.caps = caps;
+	prewarm.running = pthread_create(&prewarm.thread, NULL, prewarm_main, NULL) == 0;
+}
+
+int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct berr *e)
+{
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	if (prewarm.running) {
+		pthread_join(prewarm.thread, NULL);
+		prewarm.running = false;
+	}
+	if (profile) {
+		r = compile_json_isolated(profile, caps, f, e);
+		f->owned = 1;
+		return r;
+	}
+	return compile_default(caps, f, e);
+}
+
+void sc_filter_free(struct sc_filter *f)
+{
+	if (f->owned)
+		free(f->insns);
+	memset(f, 0, sizeof(*f));
+}
+
+int sc_load(const struct sc_filter *f)
+{
+	struct sock_fprog prog = {.len = f->len, .filter = f->insns};
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return -errno;
+	return 0;
+}
