@@ -17,7 +17,7 @@ unit_build_and_run() {
 		libs=$(sed -n 's|^// libs: ||p' "$t" | head -1)
 		# shellcheck disable=SC2046,SC2086 # lists of files and flags
 		gcc -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
-			-Wno-format-truncation -fsanitize=address,undefined -I"$TOP" -o "$bin" "$t" \
+			-Wno-format-truncation -fsanitize=address,undefined -fno-sanitize-recover=all -I"$TOP" -o "$bin" "$t" \
 			$(printf "$TOP/%s " $srcs) $libs -lcmocka
 		out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$bin" 2>&1) || true
 		echo "$out"
@@ -43,7 +43,7 @@ fuzz_build_and_run() {
 		srcs=$(sed -n 's|^// sources: ||p' "$f" | head -1)
 		libs=$(sed -n 's|^// libs: ||p' "$f" | head -1)
 		# shellcheck disable=SC2046,SC2086 # lists of files and flags
-		clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 			-I"$TOP" -o "$bin" "$f" $(printf "$TOP/%s " $srcs) $libs
 		mkdir -p "$BUILD/fuzz/$name.corpus"
 		if "$bin" -max_total_time="$secs" -artifact_prefix="$BUILD/fuzz/$name-" \

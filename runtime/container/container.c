@@ -495,15 +495,19 @@ static int64_t parse_time(const char *s)
 	struct tm tm = { 0 };
 	const char *frac;
 	int64_t ns = 0, scale = 100000000;
+	time_t t;
 
 	if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
 		return 0;
+	t = timegm(&tm);
+	if (t < -(INT64_MAX / 1000000000ll) || t > INT64_MAX / 1000000000ll - 1)
+		return 0; /* not a time nanoseconds since 1970 can hold */
 	frac = strchr(s, '.');
 	for (const char *p = frac ? frac + 1 : ""; *p >= '0' && *p <= '9' && scale; p++) {
 		ns += (*p - '0') * scale;
 		scale /= 10;
 	}
-	return (int64_t)timegm(&tm) * 1000000000ll + ns;
+	return (int64_t)t * 1000000000ll + ns;
 }
 
 int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct berr *e)

@@ -248,7 +248,7 @@ int cg_parse_bytes(const char *s, int64_t *out)
 	}
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
+	if (errno || end == s || !(v >= 0)) /* also NaN */
 		return -EINVAL;
 	switch (*end) {
 	case 'b':
@@ -272,6 +272,8 @@ int cg_parse_bytes(const char *s, int64_t *out)
 	}
 	if (*end && end[1] && !((end[1] == 'b' || end[1] == 'B') && !end[2]))
 		return -EINVAL;
+	if (v * mul >= 0x1p63)
+		return -ERANGE;
 	*out = (int64_t)(v * mul);
 	return 0;
 }

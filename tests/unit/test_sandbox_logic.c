@@ -111,6 +111,10 @@ static void test_parse_bytes(void **state)
 	assert_int_equal(cg_parse_bytes("m", &v), -EINVAL);
 	assert_int_equal(cg_parse_bytes("-3", &v), -EINVAL);
 	assert_int_equal(cg_parse_bytes("1mm", &v), -EINVAL);
+	/* more than int64 holds, and strtod's NaN: refused, not undefined */
+	assert_int_equal(cg_parse_bytes("1e30m", &v), -ERANGE);
+	assert_int_equal(cg_parse_bytes("9223372036854775808", &v), -ERANGE);
+	assert_int_equal(cg_parse_bytes("nan", &v), -EINVAL);
 }
 
 int main(void)
