@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/image/build.h"
+#include "cli_build.h"
 #include "cli_ctr.h"
 #include "runtime/image/image.h"
 #include "runtime/image/layer_rules.h"

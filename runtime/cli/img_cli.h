@@ -4,6 +4,9 @@
 #ifndef BERTH_IMG_CLI_H
 #define BERTH_IMG_CLI_H
 
+/* The build verbs (`build`, `commit`, `builder`) are image verbs too. */
+#include "cli_build.h"
+
 int img_cmd_import(const char *root, int argc, char **argv);
 int img_cmd_load(const char *root, int argc, char **argv);
 int img_cmd_images(const char *root, int argc, char **argv);

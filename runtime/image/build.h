@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime/lib/digest.h"
 #include "runtime/lib/err.h"
@@ -53,12 +54,8 @@ struct bld_commit_opts {
  * points left out) becomes a layer on top of the image's. */
 int bld_commit(const struct bld_commit_opts *o, char id[DG_STR_LEN], struct berr *e);
 
-int bld_cmd_commit(const char *root, int argc, char **argv);
-
-/* `berth builder prune`: drop the build cache and the layers only it kept. */
-int bld_cmd_builder(const char *root, int argc, char **argv);
-
-/* `berth build ...` (the verbs[] signature of main.c). */
-int bld_cmd_build(const char *root, int argc, char **argv);
+/* `berth builder prune`: drop the build cache and the blobs and layers
+ * only it kept (img_prune_unreferenced); *freed gets the bytes. */
+int bld_prune(const char *root, uint64_t *freed, struct berr *e);
 
 #endif

@@ -1,4 +1,4 @@
-// sources: runtime/image/containerfile.c runtime/lib/err.c
+// sources: runtime/image/containerfile.c runtime/image/containerfile_args.c runtime/image/containerfile_expand.c runtime/lib/err.c
 // libs: -ljansson
 #include <errno.h>
 #include <setjmp.h>

@@ -1,0 +1,16 @@
+/* cli_build.h - the build verbs of the CLI (flags and output over
+ * build.h). Each has the verbs[] `local` signature of main.c and returns
+ * the exit code. */
+#ifndef BERTH_CLI_BUILD_H
+#define BERTH_CLI_BUILD_H
+
+/* `berth commit [-m MSG] [-a AUTHOR] CONTAINER [REPO[:TAG]]`. */
+int bld_cmd_commit(const char *root, int argc, char **argv);
+
+/* `berth builder prune`: drop the build cache and the layers only it kept. */
+int bld_cmd_builder(const char *root, int argc, char **argv);
+
+/* `berth build ...` (the verbs[] signature of main.c). */
+int bld_cmd_build(const char *root, int argc, char **argv);
+
+#endif

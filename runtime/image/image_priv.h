@@ -1,0 +1,98 @@
+/* image_priv.h - what the pieces of the image store share; not a
+ * contract outside runtime/image/ (image.h is that).
+ *
+ * image.c is the store: every operation opens it (store_open: the lock,
+ * index.json loaded), works on it and closes it (store_close: after a
+ * failure, what the operation created is removed again). The index
+ * changes in memory only until store_save_index. The operations of
+ * image.h live in image_read.c, image_write.c, image_load.c, image_save.c
+ * and image_gc.c.
+ */
+#ifndef BERTH_IMAGE_PRIV_H
+#define BERTH_IMAGE_PRIV_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+
+#define MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define MT_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_LAYER "application/vnd.oci.image.layer.v1.tar"
+#define MT_LAYER_GZ "application/vnd.oci.image.layer.v1.tar+gzip"
+#define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define ANN_REF "org.opencontainers.image.ref.name"
+#define ANN_CONTAINERD "io.containerd.image.name"
+#define JSON_MAX (16u << 20)
+
+struct store {
+	char base[PATH_MAX]; /* ROOT/var/lib/berth */
+	char images[PATH_MAX];
+	char blobs[PATH_MAX];
+	char layers[PATH_MAX];
+	int lock_fd;
+	json_t *index;
+	/* What this operation created, removed again on failure. */
+	char **made;
+	size_t nmade;
+};
+
+static inline void json_decref_p(json_t **j)
+{
+	if (*j)
+		json_decref(*j);
+}
+#define _cleanup_json_ __attribute__((cleanup(json_decref_p)))
+
+/* ---------------------------------------------------------------- store (image.c) */
+
+int store_paths(struct store *st, const char *root, struct berr *e);
+int store_open(struct store *st, const char *root, bool write, struct berr *e);
+/* Remember a path this operation created (removed again on failure). */
+int store_remember(struct store *st, const char *path);
+void store_close(struct store *st, bool failed);
+int store_save_index(struct store *st, struct berr *e);
+
+void blob_path(const struct store *st, const char *digest, char *out, size_t size);
+bool blob_exists(const struct store *st, const char *digest);
+int open_beneath(const char *beneath, const char *path);
+int read_verified(const char *beneath, const char *path, const char *digest, char **data,
+		  size_t *len, struct berr *e);
+int parse_json(const char *data, size_t len, const char *what, json_t **out, struct berr *e);
+int store_read_json(const struct store *st, const char *digest, json_t **out, struct berr *e);
+int store_add_blob_fd(struct store *st, int fd, const char *expected, char digest[DG_STR_LEN],
+		      uint64_t *size, struct berr *e);
+int store_add_blob_mem(struct store *st, const char *data, size_t len, char digest[DG_STR_LEN],
+		       struct berr *e);
+int store_unpack_layer(struct store *st, const char *blob, const char *diff_id, struct berr *e);
+
+/* ---------------------------------------------------------------- index (image.c) */
+
+const char *desc_ref(json_t *desc);
+const char *desc_digest(json_t *desc);
+void index_untag(json_t *manifests, const char *ref);
+int index_set(json_t *manifests, json_t *desc, const char *ref);
+int manifest_config(const struct store *st, const char *mdigest, char id[DG_STR_LEN],
+		    json_t **manifest, struct berr *e);
+
+struct found {
+	json_t *desc; /* borrowed from the index */
+	char id[DG_STR_LEN];
+	char ref[256];
+};
+
+int store_find(const struct store *st, const char *arg, struct found *f, struct berr *e);
+int store_commit_image(struct store *st, const char *cfg, size_t cfglen, json_t *layer_descs,
+		       const char *ref, char id[DG_STR_LEN], json_t **manifest_desc,
+		       struct berr *e);
+
+/* ---------------------------------------------------------------- sets (image_gc.c) */
+
+/* Add key to a JSON object used as a set of digests. */
+int set_add(json_t *set, const char *key);
+
+#endif
