@@ -1,6 +1,6 @@
 /* compose.c - the Compose subset: libyaml's document tree walked against
  * the keys we know, each problem reported with its file and line. */
-#include "compose.h"
+#include "compose_priv.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,22 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
 #include "runtime/sandbox/cgroup.h"
 #include "runtime/container/health.h"
 #include "runtime/net/ports.h"
 
-struct walk {
-	yaml_document_t *doc;
-	struct compose_file *f;
-	bool nomem;
-};
-
-static void report(struct walk *w, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void report(struct walk *w, int line, const char *fmt, ...)
+void cw_report(struct cw_walk *w, int line, const char *fmt, ...)
 {
 	char msg[1024];
 	int n;
@@ -41,25 +31,25 @@ static void report(struct walk *w, int line, const char *fmt, ...)
 		w->nomem = true;
 }
 
-static int line_of(yaml_node_t *n)
+int cw_line_of(yaml_node_t *n)
 {
 	return (int)n->start_mark.line + 1;
 }
 
-static yaml_node_t *node(struct walk *w, int id)
+yaml_node_t *cw_node(struct cw_walk *w, int id)
 {
 	return yaml_document_get_node(w->doc, id);
 }
 
-static const char *scalar(yaml_node_t *n)
+const char *cw_scalar(yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
 /* An empty plain scalar, "~" or "null": YAML's null. */
-static bool is_null(yaml_node_t *n)
+bool cw_is_null(yaml_node_t *n)
 {
-	const char *s = scalar(n);
+	const char *s = cw_scalar(n);
 
 	if (!s || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
@@ -67,7 +57,7 @@ static bool is_null(yaml_node_t *n)
 	       strcmp(s, "NULL") == 0;
 }
 
-static const char *type_name(yaml_node_t *n)
+const char *cw_type_name(yaml_node_t *n)
 {
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
@@ -83,14 +73,14 @@ static const char *type_name(yaml_node_t *n)
 
 /* A string-valued key. Any scalar will do (ports and users are often
  * numbers). Returns false after reporting. */
-static bool get_string(struct walk *w, const char *where, const char *key, yaml_node_t *v,
-		       char **out)
+bool cw_get_string(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
+		   char **out)
 {
-	const char *s = scalar(v);
+	const char *s = cw_scalar(v);
 
-	if (!s || is_null(v)) {
-		report(w, line_of(v), "%s: '%s' must be a string, not %s", where, key,
-		       s ? "null" : type_name(v));
+	if (!s || cw_is_null(v)) {
+		cw_report(w, cw_line_of(v), "%s: '%s' must be a string, not %s", where, key,
+			  s ? "null" : cw_type_name(v));
 		return false;
 	}
 	free(*out);
@@ -100,12 +90,11 @@ static bool get_string(struct walk *w, const char *where, const char *key, yaml_
 	return true;
 }
 
-static bool get_bool(struct walk *w, const char *where, const char *key, yaml_node_t *v,
-		     bool *out)
+bool cw_get_bool(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v, bool *out)
 {
 	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON" };
 	static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF" };
-	const char *s = scalar(v);
+	const char *s = cw_scalar(v);
 
 	for (size_t i = 0; s && i < sizeof(yes) / sizeof(yes[0]); i++) {
 		if (strcmp(s, yes[i]) == 0)
@@ -113,24 +102,24 @@ static bool get_bool(struct walk *w, const char *where, const char *key, yaml_no
 		if (strcmp(s, no[i]) == 0)
 			return *out = false, true;
 	}
-	report(w, line_of(v), "%s: '%s' must be true or false", where, key);
+	cw_report(w, cw_line_of(v), "%s: '%s' must be true or false", where, key);
 	return false;
 }
 
 /* A list of scalars; a single scalar too when one_ok. */
-static bool get_list(struct walk *w, const char *where, const char *key, yaml_node_t *v,
-		     struct strv *out)
+bool cw_get_list(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
+		 struct strv *out)
 {
 	strv_free(out);
 	if (v->type == YAML_SEQUENCE_NODE) {
 		for (yaml_node_item_t *it = v->data.sequence.items.start;
 		     it < v->data.sequence.items.top; it++) {
-			yaml_node_t *n = node(w, *it);
-			const char *s = scalar(n);
+			yaml_node_t *n = cw_node(w, *it);
+			const char *s = cw_scalar(n);
 
-			if (!s || is_null(n)) {
-				report(w, line_of(n), "%s: each item of '%s' must be a string", where,
-				       key);
+			if (!s || cw_is_null(n)) {
+				cw_report(w, cw_line_of(n),
+					  "%s: each item of '%s' must be a string", where, key);
 				return false;
 			}
 			if (strv_add(out, s) < 0)
@@ -138,70 +127,70 @@ static bool get_list(struct walk *w, const char *where, const char *key, yaml_no
 		}
 		return true;
 	}
-	report(w, line_of(v), "%s: '%s' must be a list, not %s", where, key, type_name(v));
+	cw_report(w, cw_line_of(v), "%s: '%s' must be a list, not %s", where, key, cw_type_name(v));
 	return false;
 }
 
-/* command/entrypoint: a string (split like a shell) or a list. */
-static bool get_command(struct walk *w, const char *where, const char *key, yaml_node_t *v,
+static bool get_command(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
 			struct strv *out, bool *set)
 {
-	if (is_null(v))
+	if (cw_is_null(v))
 		return true;
 	*set = true;
 	if (v->type == YAML_SCALAR_NODE) {
 		strv_free(out);
-		int r = compose_split_words(scalar(v), out);
+		int r = compose_split_words(cw_scalar(v), out);
 		if (r == -ENOMEM)
 			w->nomem = true;
 		if (r == -EINVAL) {
-			report(w, line_of(v), "%s: '%s': unterminated quote", where, key);
+			cw_report(w, cw_line_of(v), "%s: '%s': unterminated quote", where, key);
 			return false;
 		}
 		return true;
 	}
-	return get_list(w, where, key, v, out);
+	return cw_get_list(w, where, key, v, out);
 }
 
 /* environment: a mapping KEY: VALUE (null = from the caller's
  * environment) or a list of KEY=VALUE / KEY. */
-static bool get_environment(struct walk *w, const char *where, yaml_node_t *v, struct strv *out)
+static bool get_environment(struct cw_walk *w, const char *where, yaml_node_t *v, struct strv *out)
 {
 	strv_free(out);
 	if (v->type == YAML_SEQUENCE_NODE) {
-		if (!get_list(w, where, "environment", v, out))
+		if (!cw_get_list(w, where, "environment", v, out))
 			return false;
 		for (int i = 0; i < out->n; i++) {
 			if (!out->v[i][0] || out->v[i][0] == '=') {
-				report(w, line_of(v), "%s: environment: bad entry '%s'", where,
-				       out->v[i]);
+				cw_report(w, cw_line_of(v), "%s: environment: bad entry '%s'",
+					  where, out->v[i]);
 				return false;
 			}
 		}
 		return true;
 	}
 	if (v->type != YAML_MAPPING_NODE) {
-		report(w, line_of(v), "%s: 'environment' must be a mapping or a list, not %s", where,
-		       type_name(v));
+		cw_report(w, cw_line_of(v), "%s: 'environment' must be a mapping or a list, not %s",
+			  where, cw_type_name(v));
 		return false;
 	}
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(w, p->key), *val = node(w, p->value);
-		const char *ks = scalar(k), *vs = scalar(val);
+		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
+		const char *ks = cw_scalar(k), *vs = cw_scalar(val);
 		char *kv;
 
 		if (!ks || !*ks || strchr(ks, '=')) {
-			report(w, line_of(k), "%s: environment: bad variable name", where);
+			cw_report(w, cw_line_of(k), "%s: environment: bad variable name", where);
 			return false;
 		}
-		if (is_null(val)) {
+		if (cw_is_null(val)) {
 			if (strv_add(out, ks) < 0)
 				w->nomem = true;
 			continue;
 		}
 		if (!vs) {
-			report(w, line_of(val), "%s: environment: '%s' must be a string, not %s",
-			       where, ks, type_name(val));
+			cw_report(w, cw_line_of(val),
+				  "%s: environment: '%s' must be a string, not %s", where, ks,
+				  cw_type_name(val));
 			return false;
 		}
 		if (asprintf(&kv, "%s=%s", ks, vs) < 0) {
@@ -227,48 +216,51 @@ static bool valid_service_name(const char *s)
 }
 
 /* depends_on: [a, b] or {a: {condition: service_started}}. */
-static bool get_depends(struct walk *w, const char *where, yaml_node_t *v, struct strv *out)
+static bool get_depends(struct cw_walk *w, const char *where, yaml_node_t *v, struct strv *out)
 {
 	strv_free(out);
 	if (v->type == YAML_SEQUENCE_NODE)
-		return get_list(w, where, "depends_on", v, out);
+		return cw_get_list(w, where, "depends_on", v, out);
 	if (v->type != YAML_MAPPING_NODE) {
-		report(w, line_of(v), "%s: 'depends_on' must be a list or a mapping, not %s", where,
-		       type_name(v));
+		cw_report(w, cw_line_of(v), "%s: 'depends_on' must be a list or a mapping, not %s",
+			  where, cw_type_name(v));
 		return false;
 	}
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(w, p->key), *val = node(w, p->value);
-		const char *dep = scalar(k);
+		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
+		const char *dep = cw_scalar(k);
 
 		if (!dep) {
-			report(w, line_of(k), "%s: depends_on: a service name must be a string", where);
+			cw_report(w, cw_line_of(k),
+				  "%s: depends_on: a service name must be a string", where);
 			return false;
 		}
-		if (val->type != YAML_MAPPING_NODE && !is_null(val)) {
-			report(w, line_of(val), "%s.depends_on.%s: must be a mapping", where, dep);
+		if (val->type != YAML_MAPPING_NODE && !cw_is_null(val)) {
+			cw_report(w, cw_line_of(val), "%s.depends_on.%s: must be a mapping", where,
+				  dep);
 			return false;
 		}
 		for (yaml_node_pair_t *q = val->type == YAML_MAPPING_NODE ? val->data.mapping.pairs.start : NULL;
 		     q && q < val->data.mapping.pairs.top; q++) {
-			yaml_node_t *ck = node(w, q->key), *cv = node(w, q->value);
-			const char *cks = scalar(ck), *cvs = scalar(cv);
+			yaml_node_t *ck = cw_node(w, q->key), *cv = cw_node(w, q->value);
+			const char *cks = cw_scalar(ck), *cvs = cw_scalar(cv);
 			bool b;
 
 			if (cks && strcmp(cks, "condition") == 0) {
 				if (!cvs || strcmp(cvs, "service_started") != 0) {
-					report(w, line_of(cv),
-					       "%s.depends_on.%s: condition '%s' is not supported "
-					       "(only service_started)",
-					       where, dep, cvs ? cvs : "?");
+					cw_report(
+					    w, cw_line_of(cv),
+					    "%s.depends_on.%s: condition '%s' is not supported "
+					    "(only service_started)",
+					    where, dep, cvs ? cvs : "?");
 					return false;
 				}
 			} else if (cks && (strcmp(cks, "required") == 0 || strcmp(cks, "restart") == 0)) {
-				if (!get_bool(w, where, cks, cv, &b))
+				if (!cw_get_bool(w, where, cks, cv, &b))
 					return false;
 			} else {
-				report(w, line_of(ck), "%s.depends_on.%s: unknown key '%s'", where, dep,
-				       cks ? cks : "?");
+				cw_report(w, cw_line_of(ck), "%s.depends_on.%s: unknown key '%s'",
+					  where, dep, cks ? cks : "?");
 				return false;
 			}
 		}
@@ -288,19 +280,19 @@ bool compose_duration_valid(const char *s)
 }
 
 /* test: "shell cmd" | ["CMD", args...] | ["CMD-SHELL", "cmd"] | ["NONE"] */
-static bool get_health_test(struct walk *w, const char *where, yaml_node_t *v,
+static bool get_health_test(struct cw_walk *w, const char *where, yaml_node_t *v,
 			    struct compose_health *h)
 {
 	struct strv t = { 0 };
 
-	if (v->type == YAML_SCALAR_NODE && !is_null(v)) {
+	if (v->type == YAML_SCALAR_NODE && !cw_is_null(v)) {
 		free(h->shell);
-		h->shell = strdup(scalar(v));
+		h->shell = strdup(cw_scalar(v));
 		if (!h->shell)
 			w->nomem = true;
 		return true;
 	}
-	if (!get_list(w, where, "test", v, &t)) {
+	if (!cw_get_list(w, where, "test", v, &t)) {
 		strv_free(&t);
 		return false;
 	}
@@ -318,10 +310,11 @@ static bool get_health_test(struct walk *w, const char *where, yaml_node_t *v,
 		if (!h->shell)
 			w->nomem = true;
 	} else {
-		report(w, line_of(v),
-		       "%s: test must be a string, [\"CMD\", ARG...], [\"CMD-SHELL\", COMMAND] or "
-		       "[\"NONE\"]",
-		       where);
+		cw_report(
+		    w, cw_line_of(v),
+		    "%s: test must be a string, [\"CMD\", ARG...], [\"CMD-SHELL\", COMMAND] or "
+		    "[\"NONE\"]",
+		    where);
 		strv_free(&t);
 		return false;
 	}
@@ -329,7 +322,7 @@ static bool get_health_test(struct walk *w, const char *where, yaml_node_t *v,
 	return true;
 }
 
-static bool get_healthcheck(struct walk *w, const char *svc, yaml_node_t *v,
+static bool get_healthcheck(struct cw_walk *w, const char *svc, yaml_node_t *v,
 			    struct compose_health *h)
 {
 	char where[300];
@@ -337,30 +330,32 @@ static bool get_healthcheck(struct walk *w, const char *svc, yaml_node_t *v,
 
 	snprintf(where, sizeof(where), "services.%s.healthcheck", svc);
 	if (v->type != YAML_MAPPING_NODE) {
-		report(w, line_of(v), "%s: must be a mapping, not %s", where, type_name(v));
+		cw_report(w, cw_line_of(v), "%s: must be a mapping, not %s", where,
+			  cw_type_name(v));
 		return false;
 	}
 	h->present = true;
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(w, p->key), *val = node(w, p->value);
-		const char *key = scalar(k);
+		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
+		const char *key = cw_scalar(k);
 		char **dur = NULL;
 
 		if (!key) {
-			report(w, line_of(k), "%s: keys must be strings", where);
+			cw_report(w, cw_line_of(k), "%s: keys must be strings", where);
 			ok = false;
 		} else if (strcmp(key, "test") == 0) {
 			ok &= get_health_test(w, where, val, h);
 		} else if (strcmp(key, "disable") == 0) {
 			bool d = false;
-			ok &= get_bool(w, where, key, val, &d);
+			ok &= cw_get_bool(w, where, key, val, &d);
 			h->disable |= d;
 		} else if (strcmp(key, "retries") == 0) {
-			const char *s = scalar(val);
+			const char *s = cw_scalar(val);
 			char *end;
 			long r = s ? strtol(s, &end, 10) : -1;
 			if (!s || !*s || *end || r < 0 || r > 1000000) {
-				report(w, line_of(val), "%s: retries must be a number", where);
+				cw_report(w, cw_line_of(val), "%s: retries must be a number",
+					  where);
 				ok = false;
 			} else {
 				h->retries = (int)r;
@@ -372,15 +367,16 @@ static bool get_healthcheck(struct walk *w, const char *svc, yaml_node_t *v,
 		} else if (strcmp(key, "start_period") == 0) {
 			dur = &h->start_period;
 		} else {
-			report(w, line_of(k), "%s: unknown key '%s'", where, key);
+			cw_report(w, cw_line_of(k), "%s: unknown key '%s'", where, key);
 			ok = false;
 		}
 		if (dur) {
-			if (!get_string(w, where, key, val, dur)) {
+			if (!cw_get_string(w, where, key, val, dur)) {
 				ok = false;
 			} else if (!compose_duration_valid(*dur)) {
-				report(w, line_of(val), "%s: %s: '%s' is not a duration (like 30s, 1m30s)",
-				       where, key, *dur);
+				cw_report(w, cw_line_of(val),
+					  "%s: %s: '%s' is not a duration (like 30s, 1m30s)", where,
+					  key, *dur);
 				ok = false;
 			}
 		}
@@ -409,7 +405,7 @@ static bool valid_network_mode(const char *m)
 }
 
 /* The checks on values that need more than their YAML type. */
-static bool check_values(struct walk *w, const char *where, const char *key, yaml_node_t *v,
+static bool check_values(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
 			 struct compose_service *s)
 {
 	int64_t bytes;
@@ -418,56 +414,58 @@ static bool check_values(struct walk *w, const char *where, const char *key, yam
 	char *end;
 
 	if (strcmp(key, "restart") == 0 && !valid_restart(s->restart)) {
-		report(w, line_of(v),
-		       "%s: restart: '%s' is not one of no, always, on-failure[:N], unless-stopped",
-		       where, s->restart);
+		cw_report(
+		    w, cw_line_of(v),
+		    "%s: restart: '%s' is not one of no, always, on-failure[:N], unless-stopped",
+		    where, s->restart);
 		return false;
 	}
 	if (strcmp(key, "mem_limit") == 0 &&
 	    (cg_parse_bytes(s->mem_limit, &bytes) < 0 || bytes <= 0)) {
-		report(w, line_of(v), "%s: mem_limit: '%s' is not a size (like 64m)", where,
-		       s->mem_limit);
+		cw_report(w, cw_line_of(v), "%s: mem_limit: '%s' is not a size (like 64m)", where,
+			  s->mem_limit);
 		return false;
 	}
 	if (strcmp(key, "cpus") == 0) {
 		double c = strtod(s->cpus, &end);
 		if (end == s->cpus || *end || !(c > 0 && c <= 1024)) {
-			report(w, line_of(v), "%s: cpus: '%s' is not a number of CPUs", where, s->cpus);
+			cw_report(w, cw_line_of(v), "%s: cpus: '%s' is not a number of CPUs", where,
+				  s->cpus);
 			return false;
 		}
 	}
 	if (strcmp(key, "pids_limit") == 0) {
 		long p = strtol(s->pids_limit, &end, 10);
 		if (end == s->pids_limit || *end || p < -1) {
-			report(w, line_of(v), "%s: pids_limit: '%s' is not a number", where,
-			       s->pids_limit);
+			cw_report(w, cw_line_of(v), "%s: pids_limit: '%s' is not a number", where,
+				  s->pids_limit);
 			return false;
 		}
 	}
 	if (strcmp(key, "network_mode") == 0 && !valid_network_mode(s->network_mode)) {
-		report(w, line_of(v),
-		       "%s: network_mode: '%s' is not bridge, host, none, container:NAME or "
-		       "service:NAME",
-		       where, s->network_mode);
+		cw_report(w, cw_line_of(v),
+			  "%s: network_mode: '%s' is not bridge, host, none, container:NAME or "
+			  "service:NAME",
+			  where, s->network_mode);
 		return false;
 	}
 	if (strcmp(key, "ports") == 0) {
 		for (int i = 0; i < s->ports.n; i++) {
 			if (port_parse(s->ports.v[i], &pm, &e) < 0) {
-				report(w, line_of(v), "%s: ports: %s", where, e.msg);
+				cw_report(w, cw_line_of(v), "%s: ports: %s", where, e.msg);
 				return false;
 			}
 		}
 	}
 	if (strcmp(key, "container_name") == 0 && !valid_service_name(s->container_name)) {
-		report(w, line_of(v), "%s: container_name: '%s' is not a valid name", where,
-		       s->container_name);
+		cw_report(w, cw_line_of(v), "%s: container_name: '%s' is not a valid name", where,
+			  s->container_name);
 		return false;
 	}
 	return true;
 }
 
-static bool volume_name_valid(const char *s)
+bool cw_volume_name_valid(const char *s)
 {
 	if (!isalnum((unsigned char)*s))
 		return false;
@@ -481,7 +479,7 @@ static bool volume_name_valid(const char *s)
 /* Short syntax: /CTR (anonymous), SOURCE:/CTR[:ro|rw], where SOURCE is a
  * host path (/abs, ./rel, ../rel) or the key of a top-level volume (checked
  * once the whole file is read). */
-static bool volume_spec_ok(struct walk *w, const char *where, int line, const char *spec)
+static bool volume_spec_ok(struct cw_walk *w, const char *where, int line, const char *spec)
 {
 	char buf[4096], *src, *dst, *mode;
 
@@ -491,7 +489,8 @@ static bool volume_spec_ok(struct walk *w, const char *where, int line, const ch
 	if (!dst) {
 		if (src[0] == '/')
 			return true;
-		report(w, line, "%s: volumes: '%s': the container path must be absolute", where, spec);
+		cw_report(w, line, "%s: volumes: '%s': the container path must be absolute", where,
+			  spec);
 		return false;
 	}
 	*dst++ = '\0';
@@ -499,27 +498,29 @@ static bool volume_spec_ok(struct walk *w, const char *where, int line, const ch
 	if (mode)
 		*mode++ = '\0';
 	if (dst[0] != '/') {
-		report(w, line, "%s: volumes: '%s': the container path must be absolute", where, spec);
+		cw_report(w, line, "%s: volumes: '%s': the container path must be absolute", where,
+			  spec);
 		return false;
 	}
 	if (mode && strcmp(mode, "ro") != 0 && strcmp(mode, "rw") != 0) {
-		report(w, line, "%s: volumes: '%s': mode must be ro or rw", where, spec);
+		cw_report(w, line, "%s: volumes: '%s': mode must be ro or rw", where, spec);
 		return false;
 	}
-	if (src[0] != '/' && src[0] != '.' && !volume_name_valid(src)) {
-		report(w, line, "%s: volumes: '%s': '%s' is neither a path nor a volume name", where,
-		       spec, src);
+	if (src[0] != '/' && src[0] != '.' && !cw_volume_name_valid(src)) {
+		cw_report(w, line, "%s: volumes: '%s': '%s' is neither a path nor a volume name",
+			  where, spec, src);
 		return false;
 	}
 	return true;
 }
 
-static bool get_volumes(struct walk *w, const char *where, yaml_node_t *v, struct compose_service *s)
+static bool get_volumes(struct cw_walk *w, const char *where, yaml_node_t *v,
+			struct compose_service *s)
 {
 	int i = 0;
 	bool ok;
 
-	if (!get_list(w, where, "volumes", v, &s->volumes))
+	if (!cw_get_list(w, where, "volumes", v, &s->volumes))
 		return false;
 	free(s->volume_lines);
 	s->volume_lines = calloc(s->volumes.n + 1, sizeof(int));
@@ -530,14 +531,14 @@ static bool get_volumes(struct walk *w, const char *where, yaml_node_t *v, struc
 	ok = true;
 	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
 	     it++, i++) {
-		s->volume_lines[i] = line_of(node(w, *it));
+		s->volume_lines[i] = cw_line_of(cw_node(w, *it));
 		ok &= volume_spec_ok(w, where, s->volume_lines[i], s->volumes.v[i]);
 	}
 	return ok;
 }
 
 /* One service: every key known, every value of the right shape. */
-static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct compose_service *s)
+void cw_parse_service(struct cw_walk *w, yaml_node_t *k, yaml_node_t *v, struct compose_service *s)
 {
 	char where[300];
 	bool ok = true, has_image = false;
@@ -561,33 +562,34 @@ static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct
 		{ "cap_drop", NULL, &s->cap_drop },
 	};
 
-	s->line = line_of(k);
+	s->line = cw_line_of(k);
 	s->health.retries = -1;
 	snprintf(where, sizeof(where), "services.%s", s->name);
 	if (!valid_service_name(s->name)) {
-		report(w, s->line, "services: '%s' is not a valid service name", s->name);
+		cw_report(w, s->line, "services: '%s' is not a valid service name", s->name);
 		ok = false;
 	}
 	if (v->type != YAML_MAPPING_NODE) {
-		report(w, line_of(v), "%s: must be a mapping, not %s", where, type_name(v));
+		cw_report(w, cw_line_of(v), "%s: must be a mapping, not %s", where,
+			  cw_type_name(v));
 		s->status = COMPOSE_INVALID;
 		return;
 	}
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *kn = node(w, p->key), *val = node(w, p->value);
-		const char *key = scalar(kn);
+		yaml_node_t *kn = cw_node(w, p->key), *val = cw_node(w, p->value);
+		const char *key = cw_scalar(kn);
 		size_t i;
 		bool done = false;
 
 		if (!key) {
-			report(w, line_of(kn), "%s: keys must be strings", where);
+			cw_report(w, cw_line_of(kn), "%s: keys must be strings", where);
 			ok = false;
 			continue;
 		}
 		for (yaml_node_pair_t *q = v->data.mapping.pairs.start; q < p; q++) {
-			const char *prev = scalar(node(w, q->key));
+			const char *prev = cw_scalar(cw_node(w, q->key));
 			if (prev && strcmp(prev, key) == 0) {
-				report(w, line_of(kn), "%s: duplicate key '%s'", where, key);
+				cw_report(w, cw_line_of(kn), "%s: duplicate key '%s'", where, key);
 				ok = false;
 			}
 		}
@@ -595,8 +597,8 @@ static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct
 		for (i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
 			if (strcmp(key, simple[i].key) != 0)
 				continue;
-			if (simple[i].str ? get_string(w, where, key, val, simple[i].str)
-					  : get_list(w, where, key, val, simple[i].list))
+			if (simple[i].str ? cw_get_string(w, where, key, val, simple[i].str)
+					  : cw_get_list(w, where, key, val, simple[i].list))
 				ok &= check_values(w, where, key, val, s);
 			else
 				ok = false;
@@ -614,42 +616,44 @@ static void parse_service(struct walk *w, yaml_node_t *k, yaml_node_t *v, struct
 		else if (strcmp(key, "environment") == 0)
 			ok &= get_environment(w, where, val, &s->environment);
 		else if (strcmp(key, "read_only") == 0)
-			ok &= get_bool(w, where, key, val, &s->read_only);
+			ok &= cw_get_bool(w, where, key, val, &s->read_only);
 		else if (strcmp(key, "depends_on") == 0) {
-			s->depends_line = line_of(kn);
+			s->depends_line = cw_line_of(kn);
 			ok &= get_depends(w, where, val, &s->depends_on);
 		} else if (strcmp(key, "healthcheck") == 0)
 			ok &= get_healthcheck(w, s->name, val, &s->health);
 		else {
-			report(w, line_of(kn), "%s: unknown key '%s'", where, key);
+			cw_report(w, cw_line_of(kn), "%s: unknown key '%s'", where, key);
 			ok = false;
 		}
 	}
 	if (!has_image) {
-		report(w, s->line, "%s: no image", where);
+		cw_report(w, s->line, "%s: no image", where);
 		ok = false;
 	}
 	if (ok && s->ports.n && s->network_mode && strcmp(s->network_mode, "bridge") != 0) {
-		report(w, s->line, "%s: ports need network_mode bridge", where);
+		cw_report(w, s->line, "%s: ports need network_mode bridge", where);
 		ok = false;
 	}
 	if (!ok)
 		s->status = COMPOSE_INVALID;
 }
 
-static void parse_services(struct walk *w, yaml_node_t *v)
+static void parse_services(struct cw_walk *w, yaml_node_t *v)
 {
 	struct compose_file *f = w->f;
 	int n;
 
 	if (v->type != YAML_MAPPING_NODE) {
-		if (!is_null(v))
-			report(w, line_of(v), "services: must be a mapping, not %s", type_name(v));
+		if (!cw_is_null(v))
+			cw_report(w, cw_line_of(v), "services: must be a mapping, not %s",
+				  cw_type_name(v));
 		return;
 	}
 	n = (int)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
 	if (n > COMPOSE_MAX_SERVICES) {
-		report(w, line_of(v), "services: more than %d services", COMPOSE_MAX_SERVICES);
+		cw_report(w, cw_line_of(v), "services: more than %d services",
+			  COMPOSE_MAX_SERVICES);
 		n = COMPOSE_MAX_SERVICES;
 	}
 	f->svc = calloc(n ? n : 1, sizeof(*f->svc));
@@ -659,15 +663,16 @@ static void parse_services(struct walk *w, yaml_node_t *v)
 	}
 	for (int i = 0; i < n; i++) {
 		yaml_node_pair_t *p = v->data.mapping.pairs.start + i;
-		yaml_node_t *k = node(w, p->key), *val = node(w, p->value);
-		const char *name = scalar(k);
+		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
+		const char *name = cw_scalar(k);
 
 		if (!name || !*name) {
-			report(w, line_of(k), "services: a service name must be a string");
+			cw_report(w, cw_line_of(k), "services: a service name must be a string");
 			continue;
 		}
 		if (compose_find(f, name) >= 0) {
-			report(w, line_of(k), "services: service '%s' is defined twice", name);
+			cw_report(w, cw_line_of(k), "services: service '%s' is defined twice",
+				  name);
 			continue;
 		}
 		f->svc[f->nsvc].name = strdup(name);
@@ -675,20 +680,21 @@ static void parse_services(struct walk *w, yaml_node_t *v)
 			w->nomem = true;
 			return;
 		}
-		parse_service(w, k, val, &f->svc[f->nsvc]);
+		cw_parse_service(w, k, val, &f->svc[f->nsvc]);
 		f->nsvc++;
 	}
 }
 
 /* volumes: {KEY: null | {name: NAME, external: BOOL}} */
-static void parse_volumes(struct walk *w, yaml_node_t *v)
+static void parse_volumes(struct cw_walk *w, yaml_node_t *v)
 {
 	struct compose_file *f = w->f;
 	int n;
 
 	if (v->type != YAML_MAPPING_NODE) {
-		if (!is_null(v))
-			report(w, line_of(v), "volumes: must be a mapping, not %s", type_name(v));
+		if (!cw_is_null(v))
+			cw_report(w, cw_line_of(v), "volumes: must be a mapping, not %s",
+				  cw_type_name(v));
 		return;
 	}
 	n = (int)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
@@ -698,18 +704,20 @@ static void parse_volumes(struct walk *w, yaml_node_t *v)
 		return;
 	}
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(w, p->key), *val = node(w, p->value);
-		const char *key = scalar(k);
+		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
+		const char *key = cw_scalar(k);
 		struct compose_volume *cv = &f->vol[f->nvol];
 		char where[300];
 
-		if (!key || !volume_name_valid(key)) {
-			report(w, line_of(k), "volumes: '%s' is not a valid volume name", key ? key : "?");
+		if (!key || !cw_volume_name_valid(key)) {
+			cw_report(w, cw_line_of(k), "volumes: '%s' is not a valid volume name",
+				  key ? key : "?");
 			continue;
 		}
 		snprintf(where, sizeof(where), "volumes.%s", key);
-		if (val->type != YAML_MAPPING_NODE && !is_null(val)) {
-			report(w, line_of(val), "%s: must be a mapping, not %s", where, type_name(val));
+		if (val->type != YAML_MAPPING_NODE && !cw_is_null(val)) {
+			cw_report(w, cw_line_of(val), "%s: must be a mapping, not %s", where,
+				  cw_type_name(val));
 			continue;
 		}
 		cv->key = strdup(key);
@@ -720,24 +728,27 @@ static void parse_volumes(struct walk *w, yaml_node_t *v)
 		f->nvol++;
 		for (yaml_node_pair_t *q = val->type == YAML_MAPPING_NODE ? val->data.mapping.pairs.start : NULL;
 		     q && q < val->data.mapping.pairs.top; q++) {
-			yaml_node_t *vk = node(w, q->key), *vv = node(w, q->value);
-			const char *vks = scalar(vk);
+			yaml_node_t *vk = cw_node(w, q->key), *vv = cw_node(w, q->value);
+			const char *vks = cw_scalar(vk);
 
 			if (vks && strcmp(vks, "name") == 0) {
-				if (get_string(w, where, vks, vv, &cv->name) && !volume_name_valid(cv->name))
-					report(w, line_of(vv), "%s: name: '%s' is not a valid volume name",
-					       where, cv->name);
+				if (cw_get_string(w, where, vks, vv, &cv->name) &&
+				    !cw_volume_name_valid(cv->name))
+					cw_report(w, cw_line_of(vv),
+						  "%s: name: '%s' is not a valid volume name",
+						  where, cv->name);
 			} else if (vks && strcmp(vks, "external") == 0) {
-				get_bool(w, where, vks, vv, &cv->external);
+				cw_get_bool(w, where, vks, vv, &cv->external);
 			} else {
-				report(w, line_of(vk), "%s: unknown key '%s'", where, vks ? vks : "?");
+				cw_report(w, cw_line_of(vk), "%s: unknown key '%s'", where,
+					  vks ? vks : "?");
 			}
 		}
 	}
 }
 
-static const struct compose_volume *find_volume(const struct compose_file *f, const char *key,
-						size_t len)
+const struct compose_volume *compose_find_volume(const struct compose_file *f, const char *key,
+						 size_t len)
 {
 	for (int i = 0; i < f->nvol; i++) {
 		if (strlen(f->vol[i].key) == len && strncmp(f->vol[i].key, key, len) == 0)
@@ -746,8 +757,7 @@ static const struct compose_volume *find_volume(const struct compose_file *f, co
 	return NULL;
 }
 
-/* Named sources must be declared at the top level, as Compose wants. */
-static void check_volume_refs(struct walk *w)
+void cw_check_volume_refs(struct cw_walk *w)
 {
 	struct compose_file *f = w->f;
 
@@ -759,67 +769,68 @@ static void check_volume_refs(struct walk *w)
 
 			char src[256];
 
-			if (!colon || v[0] == '/' || v[0] == '.' || find_volume(f, v, colon - v))
+			if (!colon || v[0] == '/' || v[0] == '.' ||
+			    compose_find_volume(f, v, colon - v))
 				continue;
 			snprintf(src, sizeof(src), "%.*s", (int)(colon - v), v);
-			if (!volume_name_valid(src))
+			if (!cw_volume_name_valid(src))
 				continue; /* reported as it was read */
-			report(w, s->volume_lines[k],
-			       "services.%s: volumes: '%s' refers to undefined volume '%.*s'", s->name,
-			       v, (int)(colon - v), v);
+			cw_report(w, s->volume_lines[k],
+				  "services.%s: volumes: '%s' refers to undefined volume '%.*s'",
+				  s->name, v, (int)(colon - v), v);
 			s->status = COMPOSE_INVALID;
 		}
 	}
 }
 
-static void parse_top(struct walk *w, yaml_node_t *root)
+static void parse_top(struct cw_walk *w, yaml_node_t *root)
 {
 	bool seen_services = false;
 
-	if (!root || is_null(root)) {
-		report(w, 0, "empty file: no services");
+	if (!root || cw_is_null(root)) {
+		cw_report(w, 0, "empty file: no services");
 		w->f->fatal = true;
 		return;
 	}
 	if (root->type != YAML_MAPPING_NODE) {
-		report(w, line_of(root), "the file must be a mapping (services: ...), not %s",
-		       type_name(root));
+		cw_report(w, cw_line_of(root), "the file must be a mapping (services: ...), not %s",
+			  cw_type_name(root));
 		w->f->fatal = true;
 		return;
 	}
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
 	     p++) {
-		yaml_node_t *k = node(w, p->key), *v = node(w, p->value);
-		const char *key = scalar(k);
+		yaml_node_t *k = cw_node(w, p->key), *v = cw_node(w, p->value);
+		const char *key = cw_scalar(k);
 
 		if (key && strcmp(key, "services") == 0 && !seen_services) {
 			seen_services = true;
 			parse_services(w, v);
 		} else if (key && strcmp(key, "version") == 0) {
-			if (!scalar(v))
-				report(w, line_of(v), "version: must be a string");
+			if (!cw_scalar(v))
+				cw_report(w, cw_line_of(v), "version: must be a string");
 		} else if (key && strcmp(key, "name") == 0) {
 			char *name = NULL;
-			if (get_string(w, "top level", key, v, &name)) {
+			if (cw_get_string(w, "top level", key, v, &name)) {
 				free(w->f->name);
 				w->f->name = name;
 			}
 		} else if (key && strcmp(key, "volumes") == 0 && !w->f->vol) {
 			parse_volumes(w, v);
 		} else if (key && strcmp(key, "services") == 0) {
-			report(w, line_of(k), "duplicate key 'services'");
+			cw_report(w, cw_line_of(k), "duplicate key 'services'");
 		} else {
-			report(w, line_of(k), "unknown top-level key '%s'", key ? key : "?");
+			cw_report(w, cw_line_of(k), "unknown top-level key '%s'", key ? key : "?");
 		}
 	}
 	if (!seen_services)
-		report(w, 0, "no 'services' key");
+		cw_report(w, 0, "no 'services' key");
 }
 
 /* ---- ordering ---- */
 
 struct order_ctx {
-	struct walk *w;
+	struct cw_walk *w;
 	char mark[COMPOSE_MAX_SERVICES];	/* 0 new, 1 on the stack, 2 done */
 	bool in_cycle[COMPOSE_MAX_SERVICES];
 	int stack[COMPOSE_MAX_SERVICES], depth;
@@ -846,7 +857,7 @@ static void cycle_found(struct order_ctx *o, int to)
 	}
 	snprintf(msg + (len < sizeof(msg) ? len : sizeof(msg) - 1),
 		 len < sizeof(msg) ? sizeof(msg) - len : 1, "%s", f->svc[to].name);
-	report(o->w, f->svc[to].depends_line, "depends_on cycle: %s", msg);
+	cw_report(o->w, f->svc[to].depends_line, "depends_on cycle: %s", msg);
 }
 
 static void visit(struct order_ctx *o, int i)
@@ -872,7 +883,7 @@ static void visit(struct order_ctx *o, int i)
 
 /* Dependencies first, in file order where free; cycles and services that
  * need a service that cannot start are marked and reported. */
-static void compose_order(struct walk *w)
+void compose_order(struct cw_walk *w)
 {
 	struct compose_file *f = w->f;
 	struct order_ctx *o = calloc(1, sizeof(*o));
@@ -895,19 +906,19 @@ static void compose_order(struct walk *w)
 		}
 		for (int d = 0; d < s->depends_on.n; d++) {
 			if (compose_find(f, s->depends_on.v[d]) < 0) {
-				report(w, s->depends_line ? s->depends_line : s->line,
-				       "services.%s: depends on undefined service '%s'", s->name,
-				       s->depends_on.v[d]);
+				cw_report(w, s->depends_line ? s->depends_line : s->line,
+					  "services.%s: depends on undefined service '%s'", s->name,
+					  s->depends_on.v[d]);
 				s->status = COMPOSE_INVALID;
 			} else if (strcmp(s->depends_on.v[d], s->name) == 0 && !o->in_cycle[i]) {
 				o->in_cycle[i] = true;
-				report(w, s->depends_line, "depends_on cycle: %s -> %s", s->name,
-				       s->name);
+				cw_report(w, s->depends_line, "depends_on cycle: %s -> %s", s->name,
+					  s->name);
 			}
 		}
 		if (nm && strncmp(nm, "service:", 8) == 0 && compose_find(f, nm + 8) < 0) {
-			report(w, s->line, "services.%s: network_mode: undefined service '%s'",
-			       s->name, nm + 8);
+			cw_report(w, s->line, "services.%s: network_mode: undefined service '%s'",
+				  s->name, nm + 8);
 			s->status = COMPOSE_INVALID;
 		}
 	}
@@ -929,10 +940,11 @@ static void compose_order(struct walk *w)
 			int j = compose_find(f, s->depends_on.v[d]);
 			if (j >= 0 && f->svc[j].status != COMPOSE_OK) {
 				s->status = COMPOSE_DEP_FAILED;
-				report(w, s->depends_line,
-				       "services.%s: not started: it depends on '%s', which cannot "
-				       "start",
-				       s->name, f->svc[j].name);
+				cw_report(
+				    w, s->depends_line,
+				    "services.%s: not started: it depends on '%s', which cannot "
+				    "start",
+				    s->name, f->svc[j].name);
 				break;
 			}
 		}
@@ -948,14 +960,14 @@ int compose_parse(const char *text, size_t len, const char *path, struct compose
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	struct walk w = { .doc = &doc, .f = f };
+	struct cw_walk w = {.doc = &doc, .f = f};
 
 	memset(f, 0, sizeof(*f));
 	f->path = strdup(path ? path : "compose.yaml");
 	if (!f->path)
 		return -ENOMEM;
 	if (len > COMPOSE_MAX_BYTES) {
-		report(&w, 0, "larger than %d bytes", COMPOSE_MAX_BYTES);
+		cw_report(&w, 0, "larger than %d bytes", COMPOSE_MAX_BYTES);
 		f->fatal = true;
 		return -EINVAL;
 	}
@@ -964,9 +976,9 @@ int compose_parse(const char *text, size_t len, const char *path, struct compose
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		yaml_mark_t m = parser.problem_mark;
-		report(&w, (int)m.line + 1, "invalid YAML: %s%s%s",
-		       parser.problem ? parser.problem : "error",
-		       parser.context ? " " : "", parser.context ? parser.context : "");
+		cw_report(&w, (int)m.line + 1, "invalid YAML: %s%s%s",
+			  parser.problem ? parser.problem : "error", parser.context ? " " : "",
+			  parser.context ? parser.context : "");
 		f->fatal = true;
 		yaml_parser_delete(&parser);
 		return -EINVAL;
@@ -975,7 +987,7 @@ int compose_parse(const char *text, size_t len, const char *path, struct compose
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (!f->fatal) {
-		check_volume_refs(&w);
+		cw_check_volume_refs(&w);
 		compose_order(&w);
 	}
 	if (w.nomem)
@@ -1116,8 +1128,6 @@ int compose_split_words(const char *s, struct strv *out)
 
 /* ---- as `berth run` arguments ---- */
 
-/* Docker's --health-cmd runs its string with a shell; an exec-form test
- * is quoted word by word so the shell gives back the same argv. */
 static int shell_quote_join(const struct strv *v, char **out)
 {
 	size_t cap = 1;
@@ -1204,7 +1214,8 @@ static int volume_arg(const struct compose_file *f, const char *project, const c
 		else if (v[1] == ':')
 			v++;
 		snprintf(buf, size, "%s%s%s", f->dir, *v == ':' ? "" : "/", v);
-	} else if (colon && v[0] != '/' && v[0] != '.' && (cv = find_volume(f, v, colon - v))) {
+	} else if (colon && v[0] != '/' && v[0] != '.' &&
+		   (cv = compose_find_volume(f, v, colon - v))) {
 		if (cv->name)
 			snprintf(buf, size, "%s%s", cv->name, colon);
 		else if (cv->external)
