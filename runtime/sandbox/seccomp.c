@@ -1,11 +1,10 @@
-#include "seccomp.h"
+#include "seccomp_priv.h"
 
 #include <errno.h>
 #include <jansson.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
-#include <seccomp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +22,6 @@
 
 #define CAP_BIT(n) (1ull << (n))
 
-/* Docker's default allow list (unconditional part), x86-64 plus its 32-bit
- * compat names; names a kernel or libseccomp does not know are skipped. */
 static const char *const allow_always[] = {
     "accept",
     "accept4",
@@ -456,9 +453,8 @@ static const struct cap_group cap_groups[] = {
 #define CLONE_NS_FLAGS 0x7E020000ull
 #define AF_VSOCK_NR 40
 
-/* Add one rule; a name unknown to libseccomp is skipped, like Docker. */
-static int add_rule(scmp_filter_ctx ctx, const char *name, uint32_t action, unsigned n,
-		    const struct scmp_arg_cmp *args, struct berr *e)
+int sc_add_rule(scmp_filter_ctx ctx, const char *name, uint32_t action, unsigned n,
+		const struct scmp_arg_cmp *args, struct berr *e)
 {
 	int nr = seccomp_syscall_resolve_name(name);
 	int r;
@@ -476,7 +472,7 @@ static int add_rule(scmp_filter_ctx ctx, const char *name, uint32_t action, unsi
 static int add_names(scmp_filter_ctx ctx, const char *const *names, struct berr *e)
 {
 	for (; *names; names++) {
-		int r = add_rule(ctx, *names, SCMP_ACT_ALLOW, 0, NULL, e);
+		int r = sc_add_rule(ctx, *names, SCMP_ACT_ALLOW, 0, NULL, e);
 		if (r < 0)
 			return r;
 	}
@@ -496,7 +492,7 @@ static int add_arches(scmp_filter_ctx ctx, struct berr *e)
 	return 0;
 }
 
-static int build_default(scmp_filter_ctx ctx, uint64_t caps, struct berr *e)
+int sc_build_default(scmp_filter_ctx ctx, uint64_t caps, struct berr *e)
 {
 	static const uint64_t personas[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffff};
 	int r = add_arches(ctx, e);
@@ -505,20 +501,20 @@ static int build_default(scmp_filter_ctx ctx, uint64_t caps, struct berr *e)
 		r = add_names(ctx, allow_always, e);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(personas); i++) {
 		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_EQ, personas[i], 0);
-		r = add_rule(ctx, "personality", SCMP_ACT_ALLOW, 1, &a, e);
+		r = sc_add_rule(ctx, "personality", SCMP_ACT_ALLOW, 1, &a, e);
 	}
 	if (r == 0) {
 		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_NE, AF_VSOCK_NR, 0);
-		r = add_rule(ctx, "socket", SCMP_ACT_ALLOW, 1, &a, e);
+		r = sc_add_rule(ctx, "socket", SCMP_ACT_ALLOW, 1, &a, e);
 	}
 	if (r == 0 && caps_has(caps, CAP_SYS_ADMIN_BIT)) {
-		r = add_rule(ctx, "clone", SCMP_ACT_ALLOW, 0, NULL, e);
+		r = sc_add_rule(ctx, "clone", SCMP_ACT_ALLOW, 0, NULL, e);
 	} else if (r == 0) {
 		struct scmp_arg_cmp a = SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NS_FLAGS, 0);
-		r = add_rule(ctx, "clone", SCMP_ACT_ALLOW, 1, &a, e);
+		r = sc_add_rule(ctx, "clone", SCMP_ACT_ALLOW, 1, &a, e);
 		/* ENOSYS, so libcs fall back to clone, where flags are visible. */
 		if (r == 0)
-			r = add_rule(ctx, "clone3", SCMP_ACT_ERRNO(ENOSYS), 0, NULL, e);
+			r = sc_add_rule(ctx, "clone3", SCMP_ACT_ERRNO(ENOSYS), 0, NULL, e);
 	}
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(cap_groups); i++) {
 		if (caps_has(caps, cap_groups[i].cap))
@@ -713,9 +709,9 @@ static int add_json_rule(scmp_filter_ctx ctx, json_t *rule, uint64_t caps, struc
 		 * like runc, such rules become one rule per comparison (OR). */
 		if (same) {
 			for (unsigned k = 0; r == 0 && k < n; k++)
-				r = add_rule(ctx, s, act, 1, &cmp[k], e);
+				r = sc_add_rule(ctx, s, act, 1, &cmp[k], e);
 		} else {
-			r = add_rule(ctx, s, act, n, cmp, e);
+			r = sc_add_rule(ctx, s, act, n, cmp, e);
 		}
 		if (r < 0)
 			return r;
@@ -761,7 +757,7 @@ static json_t *profile_arches(json_t *root)
 	return NULL;
 }
 
-static int build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, struct berr *e)
+int sc_build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, struct berr *e)
 {
 	json_error_t jerr;
 	json_t *root = json_load_file(path, 0, &jerr), *v;
@@ -874,7 +870,7 @@ static int compile_json_isolated(const char *path, uint64_t caps, struct sc_filt
 		int r;
 
 		close(errp[0]);
-		r = build_json(path, caps, &ctx, e);
+		r = sc_build_json(path, caps, &ctx, e);
 		if (r == 0)
 			r = export_bpf(ctx, mfd, e);
 		if (r < 0)
@@ -920,7 +916,7 @@ static int compile_default(uint64_t caps, struct sc_filter *f, struct berr *e)
 	ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
 	if (!ctx)
 		return berr_msg(e, ENOMEM, "seccomp_init");
-	r = build_default(ctx, caps, e);
+	r = sc_build_default(ctx, caps, e);
 	if (r == 0)
 		r = export_bpf(ctx, mfd, e);
 	seccomp_release(ctx);
