@@ -1,0 +1,55 @@
+/* compose_priv.h - what the pieces of the compose parser share: the walk
+ * over libyaml's document (compose_yaml.c), one service's keys
+ * (compose_service.c), the top of the file (compose.c), the checks across
+ * services and the start order (compose_order.c). The public contract is
+ * compose.h; nothing outside runtime/compose/ includes this file.
+ *
+ * Every problem goes through cw_report into f->errors; a getter that
+ * returns false has reported already. Running out of memory sets
+ * w->nomem and the walk goes on; compose_parse turns it into -ENOMEM.
+ */
+#ifndef BERTH_COMPOSE_PRIV_H
+#define BERTH_COMPOSE_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <yaml.h>
+
+#include "compose.h"
+
+/* One walk over one parsed document into f. */
+struct cw_walk {
+	yaml_document_t *doc;
+	struct compose_file *f;
+	bool nomem;
+};
+
+/* compose_yaml.c: nodes, and values of the expected shape or a message. */
+void cw_report(struct cw_walk *w, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int cw_line_of(yaml_node_t *n);
+yaml_node_t *cw_node(struct cw_walk *w, int id);
+const char *cw_scalar(yaml_node_t *n);
+bool cw_is_null(yaml_node_t *n);
+const char *cw_type_name(yaml_node_t *n);
+bool cw_get_string(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
+		   char **out);
+bool cw_get_bool(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v, bool *out);
+bool cw_get_list(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
+		 struct strv *out);
+
+/* compose_service.c: service s, named already, from its key node k and
+ * value v; a service with a problem is marked COMPOSE_INVALID. */
+void cw_parse_service(struct cw_walk *w, yaml_node_t *k, yaml_node_t *v, struct compose_service *s);
+/* A volume name as Docker takes it: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
+bool cw_volume_name_valid(const char *s);
+
+/* compose.c: the top-level volume whose key is the len bytes at key, or NULL. */
+const struct compose_volume *compose_find_volume(const struct compose_file *f, const char *key,
+						 size_t len);
+
+/* compose_order.c: once the whole file is read (not after a fatal error). */
+void cw_check_volume_refs(struct cw_walk *w);
+void compose_order(struct cw_walk *w);
+
+#endif
