@@ -18,6 +18,24 @@ class TestFailure(AssertionError):
     pass
 
 
+class Skip(BaseException):
+    """Raised by a test (or a module's setup_module, for all its tests)
+    when the build host lacks something the test needs and Berth does not
+    provide: a kernel feature, a facility of the machine. tests/run.py
+    prints `skip NAME (reason)` and counts it. Only after the test found
+    out the lack itself, never by default; what Berth's own kernel (the
+    appliance's) must have is asserted, not skipped. A BaseException, so
+    a test's `except Exception` does not swallow it."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def skip(reason):
+    raise Skip(reason)
+
+
 # busybox's line editing asks the terminal for the cursor position (ESC[6n)
 # right after the prompt.
 PROMPT = re.compile(rb"[\w.-]+:[^\n]*# (\x1b\[6n)?$")
