@@ -119,7 +119,7 @@ def main():
 def safe(fn, ctx):
     try:
         fn(ctx)
-    except Exception as e:
+    except (Exception, harness.Skip) as e:
         print(indent("teardown: " + format_exc(e)))
 
 
