@@ -50,7 +50,10 @@ class Appliance:
         """files: {"/etc/berth/compose.yaml": text, ...} put into the
         appliance without rebuilding it: a cpio archive of them is appended
         to the initramfs (the kernel unpacks concatenated archives in
-        order, so later files win).
+        order, so later files win). A value is the content (str or bytes)
+        or (content, mode), e.g. (elf_bytes, 0o755) for a program; see
+        newc_cpio. The file's directory must exist in the image (/root,
+        /etc/berth: not /tmp, a tmpfs over it at boot).
         workload: start the compose services at boot? Default: only when
         files gives a compose file; otherwise the test boots with
         berth.compose=none, so the baked-in default (httpd on port 80) does
@@ -213,8 +216,9 @@ class Appliance:
 
 
 def newc_cpio(files):
-    """A newc ("070701") cpio archive of regular files {path: text|bytes},
-    root-owned, mode 0644 (0755 when the text starts with "#!")."""
+    """A newc ("070701") cpio archive of root-owned regular files
+    {path: content} or {path: (content, mode)}, content str or bytes. The
+    mode defaults to 0644, 0755 when the content starts with "#!"."""
     out = b""
 
     def member(name, mode, data, ino):
@@ -227,10 +231,12 @@ def newc_cpio(files):
         out += data
         out += b"\0" * (-len(out) % 4)
 
-    for i, (path, text) in enumerate(sorted(files.items())):
-        data = text.encode() if isinstance(text, str) else text
-        mode = 0o100755 if data.startswith(b"#!") else 0o100644
-        member(path.lstrip("/"), mode, data, 1000 + i)
+    for i, (path, value) in enumerate(sorted(files.items())):
+        content, perm = value if isinstance(value, tuple) else (value, None)
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        if perm is None:
+            perm = 0o755 if data.startswith(b"#!") else 0o644
+        member(path.lstrip("/"), 0o100000 | (perm & 0o7777), data, 1000 + i)
     member("TRAILER!!!", 0, b"", 0)
     return out
 
