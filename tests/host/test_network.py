@@ -9,13 +9,14 @@ import re
 import subprocess
 import time
 
-from hostenv import Daemon
+from hostenv import Daemon, require_bridge_network
 
 
 D_BUILD = []
 
 
 def setup_module(build):
+    require_bridge_network()  # containers go on the default bridge
     D_BUILD[:] = [os.path.join(build, "berth")]
     d = Daemon(build, netns=True)
     d.import_busybox()

@@ -11,10 +11,11 @@ import re
 import tarfile
 import time
 
-from hostenv import Daemon, busybox_tar
+from hostenv import Daemon, busybox_tar, require_bridge_network
 
 
 def setup_module(build):
+    require_bridge_network()  # containers go on the default bridge
     d = Daemon(build)
     d.import_busybox()
     load_volume_image(d)
