@@ -15,6 +15,7 @@ import time
 
 import harness
 import probe as probe_prog
+from hostenv import require_overlay
 
 
 class Box:
@@ -79,6 +80,7 @@ class Box:
 
 
 def setup_module(build):
+    require_overlay()  # the containers' overlays are under TMPDIR
     return Box(build)
 
 

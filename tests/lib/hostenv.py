@@ -98,6 +98,60 @@ def require_bridge_network():
         harness.skip("bridge network: " + lack)
 
 
+_OVERLAY_SCRIPT = """
+set -e
+cd "$1"
+mkdir l1 l2 u w m
+echo lower > l1/f
+echo "an overlay mount (overlayfs: CONFIG_OVERLAY_FS; upperdir on $2)"
+mount -t overlay overlay -o lowerdir=l2:l1,upperdir=u,workdir=w m
+echo "a write and a whiteout in the overlay (upperdir on $2)"
+echo new > m/g
+rm m/f
+echo ok
+"""
+
+_overlay_lack = {}
+
+
+def overlay_lack(parent):
+    """None if overlayfs works as berth mounts it (two lower layers, an
+    upper and a work directory) with its directories under parent, where a
+    test keeps them (TMPDIR): a host kernel feature, and a property of
+    parent's filesystem (not overlayfs itself, e.g. inside a container;
+    xattrs, whiteouts). Else what failed. Tried once per filesystem, in a
+    mount namespace of its own."""
+    dev = os.stat(parent).st_dev
+    if dev in _overlay_lack:
+        return _overlay_lack[dev]
+    fs = subprocess.run(["stat", "-f", "-c", "%T", parent], capture_output=True,
+                        text=True).stdout.strip() or "?"
+    tmp = tempfile.mkdtemp(prefix="berth-ovl-probe-", dir=parent)
+    try:
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c",
+                            _OVERLAY_SCRIPT, "sh", tmp, "%s, %s" % (fs, parent)],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    steps = [x for x in p.stdout.split("\n") if x]
+    lack = None
+    if p.returncode != 0 or steps[-1:] != ["ok"]:
+        err = " ".join(p.stderr.split())[-300:]
+        lack = "%s failed on this host: %s%s" % (
+            steps[-1] if steps else "a mount namespace (unshare -m)", err,
+            "; TMPDIR may name a directory elsewhere" if steps else "")
+    _overlay_lack[dev] = lack
+    return lack
+
+
+def require_overlay(parent=None):
+    """Skip (harness.Skip) with the reason when containers cannot have
+    their overlay root here (overlay_lack on parent, default TMPDIR)."""
+    lack = overlay_lack(parent or tempfile.gettempdir())
+    if lack:
+        harness.skip("overlay: " + lack)
+
+
 def busybox_tar(path):
     """A minimal rootfs: busybox, its applets as symlinks, passwd/group."""
     applets = subprocess.run(["/bin/busybox", "--list-full"], capture_output=True,
@@ -140,6 +194,8 @@ class Daemon:
         so its bridge, veths and rules never touch the machine's;
         netexec() runs commands there."""
         self.berth = os.path.join(build, "berth")
+        # its containers' layers, upper and work directories are under root
+        require_overlay(os.path.dirname(root) if root else parent)
         # root: a daemon again over an earlier one's root (after stop(remove=False))
         self.root = root or tempfile.mkdtemp(prefix="berth-host-", dir=parent)
         self.log = open(os.path.join(self.root, "daemon.log"), "a+")
