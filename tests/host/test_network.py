@@ -9,13 +9,14 @@ import re
 import subprocess
 import time
 
-from hostenv import Daemon, require_bridge_network
+from hostenv import Daemon, require_bridge_network, require_overlay
 
 
 D_BUILD = []
 
 
 def setup_module(build):
+    require_overlay()
     require_bridge_network()  # containers go on the default bridge
     D_BUILD[:] = [os.path.join(build, "berth")]
     d = Daemon(build, netns=True)

@@ -11,10 +11,11 @@ import re
 import tarfile
 import time
 
-from hostenv import Daemon, busybox_tar, require_bridge_network
+from hostenv import Daemon, busybox_tar, require_bridge_network, require_overlay
 
 
 def setup_module(build):
+    require_overlay()
     require_bridge_network()  # containers go on the default bridge
     d = Daemon(build)
     d.import_busybox()

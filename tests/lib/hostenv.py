@@ -1,7 +1,8 @@
 """Host-test helpers: a `berth daemon --root DIR` of our own, a busybox
-image made from Debian's busybox-static, imported into its store, and
-require_bridge_network() for the modules whose containers go on the
-default bridge network."""
+image made from Debian's busybox-static, imported into its store, and what
+the host must have for containers, checked by a module's setup_module
+(skipped with the reason otherwise): require_overlay() for any container,
+require_bridge_network() for containers on the default bridge network."""
 import io
 import os
 import shutil
@@ -194,8 +195,6 @@ class Daemon:
         so its bridge, veths and rules never touch the machine's;
         netexec() runs commands there."""
         self.berth = os.path.join(build, "berth")
-        # its containers' layers, upper and work directories are under root
-        require_overlay(os.path.dirname(root) if root else parent)
         # root: a daemon again over an earlier one's root (after stop(remove=False))
         self.root = root or tempfile.mkdtemp(prefix="berth-host-", dir=parent)
         self.log = open(os.path.join(self.root, "daemon.log"), "a+")
