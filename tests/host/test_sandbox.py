@@ -442,12 +442,11 @@ def test_killed_by_signal_is_128_plus(box):
     child = None
     for _ in range(200):
         try:
-            with open("/proc/%d/task/%d/children" % (proc.pid, proc.pid)) as f:
-                kids = f.read().split()
+            kids = children(proc.pid)
             if kids:
-                with open("/proc/%s/cmdline" % kids[0], "rb") as f:
+                with open("/proc/%d/cmdline" % kids[0], "rb") as f:
                     if f.read().startswith(b"sleep"):
-                        child = int(kids[0])
+                        child = kids[0]
                         break
         except OSError:
             pass
@@ -573,13 +572,33 @@ def test_runs_from_sealed_memfd_copy(box):
     assert open(box.berth, "rb").read() == before
 
 
+def children(pid):
+    """pid's child processes: /proc/PID/task/PID/children where the host's
+    kernel has it (CONFIG_PROC_CHILDREN), else the processes whose
+    /proc/N/stat names pid as their parent."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(k) for k in f.read().split()]
+    except FileNotFoundError:
+        pass
+    kids = []
+    for n in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % n) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            kids.append(int(n))
+    return sorted(kids)
+
+
 def find_child(pid):
     for _ in range(250):
         try:
-            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-                kids = f.read().split()
+            kids = children(pid)
             if kids:
-                return int(kids[0])
+                return kids[0]
         except OSError:
             pass
         time.sleep(0.02)
