@@ -582,7 +582,7 @@ def children(pid):
     except FileNotFoundError:
         pass
     kids = []
-    for n in os.listdir("/proc"):
+    for n in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open("/proc/%s/stat" % n) as f:
                 ppid = int(f.read().rsplit(")", 1)[1].split()[1])
