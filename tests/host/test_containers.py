@@ -1,7 +1,8 @@
 """Containers end to end under `berth daemon --root DIR` on the build host:
 run, ps, logs, wait, stop, kill, rm, inspect against a busybox image, and
-the errors Docker users expect. (This host has cgroup v1 "hybrid": the
-daemon runs containers without limits; limits are tested in the appliance.)"""
+the errors Docker users expect. (Limits are tested in the appliance: a
+build host may have cgroup v1 "hybrid", where the daemon runs containers
+without them; nothing here depends on which the host has.)"""
 import json
 import os
 import re

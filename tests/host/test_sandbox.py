@@ -3,8 +3,11 @@ static probe program, tests/host/probe/probe.c) in an overlay, each
 container in fresh namespaces. Probes try privileged operations in harmless
 ways (bad arguments that fail after the permission check; open for write
 without writing), so a broken protection shows as a test failure, not as
-damage. The host has cgroup v1 (hybrid): limits and the device program are
-tested in the appliance (tests/appliance/test_sandbox.py)."""
+damage. Limits and the device program are tested in the appliance
+(tests/appliance/test_sandbox.py), where cgroup2 is there: a build host may
+have cgroup v1 (hybrid). What the host kernel may lack is found out first
+(IA32 emulation, CONFIG_KEYS, CONFIG_PROC_CHILDREN, sysrq, overlayfs under
+TMPDIR): a test then skips or checks the same thing another way."""
 import json
 import os
 import shutil
