@@ -257,12 +257,15 @@ def free_port():
 
 def http_get(port, path="/", timeout=30):
     """GET http://127.0.0.1:PORT/PATH (a hostfwd) until it answers 200 or
-    timeout seconds pass; the body as text."""
+    timeout seconds pass; the body as text. Straight there, whatever proxy
+    the host's environment names (http_proxy without no_proxy would take
+    127.0.0.1 too)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=2) as r:
+            with opener.open("http://127.0.0.1:%d%s" % (port, path), timeout=2) as r:
                 if r.status == 200:
                     return r.read().decode()
         except Exception as e:  # not up yet

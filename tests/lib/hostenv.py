@@ -57,6 +57,14 @@ echo ok
 
 _bridge_lack = []
 
+PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
+
+
+def no_proxy_env():
+    """This environment less a host's proxy settings (http_proxy & co.),
+    which would send wget's requests to a published port the proxy's way."""
+    return {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARS}
+
 
 def bridge_network_lack():
     """None if this host can give containers berth's default bridge
@@ -228,7 +236,7 @@ class Daemon:
         """Run cmd in the daemon's network namespace (unshare execs the
         daemon, so its pid is ours); returns stdout."""
         p = subprocess.run(["nsenter", "-t", str(self.proc.pid), "-n", "--"] + list(cmd),
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=30, env=no_proxy_env())
         assert not check or p.returncode == 0, (cmd, p.returncode, p.stdout, p.stderr)
         return p.stdout
 
