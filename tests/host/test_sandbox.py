@@ -18,7 +18,7 @@ import time
 
 import harness
 import probe as probe_prog
-from hostenv import require_overlay
+from hostenv import exec_dir, require_overlay
 
 
 class Box:
@@ -39,7 +39,9 @@ class Box:
         for a in applets:
             if a != "busybox":
                 os.symlink("busybox", os.path.join(bindir, a))
-        probe_prog.compile_probe(os.path.join(bindir, "probe"))
+        # built where the host may run it directly (TMPDIR may be noexec)
+        self.probe = probe_prog.compile_probe(os.path.join(exec_dir(build), "probe"))
+        shutil.copy2(self.probe, bindir)
         with open(os.path.join(self.lower, "etc/passwd"), "w") as f:
             f.write("root:x:0:0:root:/root:/bin/sh\n"
                     "user:x:1000:1000:user:/home/user:/bin/sh\n"
@@ -294,8 +296,7 @@ def test_seccomp_arch_map(box):
     # int $0x80 needs IA32 emulation in the host's kernel, a property of
     # the build host: first outside any sandbox (the appliance's kernel
     # has it, and tests/appliance/test_sandbox.py requires it).
-    host = subprocess.run([os.path.join(box.lower, "bin/probe"), "int80"],
-                          capture_output=True, text=True, timeout=30)
+    host = subprocess.run([box.probe, "int80"], capture_output=True, text=True, timeout=30)
     if probe_prog.int80_segfaulted(host.returncode):
         harness.skip(probe_prog.NO_IA32)
     assert host.returncode == 0 and host.stdout.strip() == "int80 ok", \

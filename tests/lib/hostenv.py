@@ -161,6 +161,16 @@ def require_overlay(parent=None):
         harness.skip("overlay: " + lack)
 
 
+def exec_dir(build):
+    """A directory for programs the host runs directly, not in a
+    container: build/test-bin, not TMPDIR, which may be mounted noexec (a
+    common hardening of /tmp; a container's overlay runs programs from
+    there all the same)."""
+    path = os.path.join(build, "test-bin")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
 def busybox_tar(path):
     """A minimal rootfs: busybox, its applets as symlinks, passwd/group."""
     applets = subprocess.run(["/bin/busybox", "--list-full"], capture_output=True,
