@@ -13,6 +13,15 @@ import time
 
 import harness
 
+PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
+
+
+def no_proxy_env():
+    """This environment less a host's proxy settings (http_proxy & co.),
+    which would send wget's requests to a published port the proxy's way."""
+    return {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARS}
+
+
 # What `berth daemon` runs for a bridge (runtime/iptables.c; the host's,
 # unless BERTH_IPTABLES_RESTORE names another).
 IPTABLES_RESTORE = "/sbin/iptables-restore"
@@ -57,14 +66,6 @@ echo ok
 
 _bridge_lack = []
 
-PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
-
-
-def no_proxy_env():
-    """This environment less a host's proxy settings (http_proxy & co.),
-    which would send wget's requests to a published port the proxy's way."""
-    return {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARS}
-
 
 def bridge_network_lack():
     """None if this host can give containers berth's default bridge
@@ -86,8 +87,7 @@ def bridge_network_lack():
         p = subprocess.run(["unshare", "-n", "--", "/bin/sh", "-c", _PROBE_SCRIPT,
                             IPTABLES_RESTORE], input=_PROBE_RULES, capture_output=True,
                            text=True, timeout=60)
-        steps = p.stdout.split("\n")
-        steps = [x for x in steps if x]
+        steps = [x for x in p.stdout.split("\n") if x]
         if p.returncode != 0 or steps[-1:] != ["ok"]:
             err = " ".join(p.stderr.split())[-300:]
             if not steps:
@@ -110,13 +110,16 @@ def require_bridge_network():
 _OVERLAY_SCRIPT = """
 set -e
 cd "$1"
-mkdir l1 l2 u w m
+mkdir l1 l2 u w m l1/d
 echo lower > l1/f
+echo lower > l1/d/f
 echo "an overlay mount (overlayfs: CONFIG_OVERLAY_FS; upperdir on $2)"
 mount -t overlay overlay -o lowerdir=l2:l1,upperdir=u,workdir=w m
-echo "a write and a whiteout in the overlay (upperdir on $2)"
+echo "a write, a whiteout and an opaque directory in the overlay (upperdir on $2)"
 echo new > m/g
 rm m/f
+rm -r m/d
+mkdir m/d
 echo ok
 """
 
@@ -128,7 +131,7 @@ def overlay_lack(parent):
     upper and a work directory) with its directories under parent, where a
     test keeps them (TMPDIR): a host kernel feature, and a property of
     parent's filesystem (not overlayfs itself, e.g. inside a container;
-    xattrs, whiteouts). Else what failed. Tried once per filesystem, in a
+    whiteouts, trusted.* xattrs). Else what failed. Tried once per filesystem, in a
     mount namespace of its own."""
     dev = os.stat(parent).st_dev
     if dev in _overlay_lack:
