@@ -34,7 +34,7 @@ class Box:
             os.makedirs(os.path.join(self.lower, d))
         os.chmod(os.path.join(self.lower, "tmp"), 0o1777)
         shutil.copy("/bin/busybox", bindir)
-        applets = subprocess.run([os.path.join(bindir, "busybox"), "--list"],
+        applets = subprocess.run(["/bin/busybox", "--list"],
                                  capture_output=True, text=True, check=True).stdout.split()
         for a in applets:
             if a != "busybox":
