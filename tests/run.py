@@ -65,9 +65,10 @@ def main():
             except harness.Skip as e:
                 for n, _ in tests:
                     skipped += 1
-                    skips.append("%s::%s (%s)" % (label, n, e.reason))
                     print("[%6.1fs] skip %s::%s (%s)" % (time.monotonic() - t0, label, n,
                                                         e.reason))
+                skips.append("%s, %d test%s (%s)" % (label, len(tests), "s"[len(tests) == 1:],
+                                                    e.reason))
                 sys.stdout.flush()
                 harness.kill_all()
                 continue

@@ -89,7 +89,7 @@ def bridge_network_lack():
                            text=True, timeout=60)
         steps = [x for x in p.stdout.split("\n") if x]
         if p.returncode != 0 or steps[-1:] != ["ok"]:
-            err = " ".join(p.stderr.split())[-300:]
+            err = " ".join(p.stderr.split())[-300:] or "exit status %d" % p.returncode
             if not steps:
                 lack = "no network namespace (unshare -n; CONFIG_NET_NS): %s" % err
             else:
@@ -148,7 +148,7 @@ def overlay_lack(parent):
     steps = [x for x in p.stdout.split("\n") if x]
     lack = None
     if p.returncode != 0 or steps[-1:] != ["ok"]:
-        err = " ".join(p.stderr.split())[-300:]
+        err = " ".join(p.stderr.split())[-300:] or "exit status %d" % p.returncode
         lack = "%s failed on this host: %s%s" % (
             steps[-1] if steps else "a mount namespace (unshare -m)", err,
             "; TMPDIR may name a directory elsewhere" if steps else "")
