@@ -1,0 +1,86 @@
+# shellcheck shell=bash
+# mk/test.sh - `./build.sh test`: unit tests (cmocka, with ASan+UBSan),
+# fuzz replay (libFuzzer), shellcheck of the build system, then the host and
+# appliance tests (tests/run.py), which print the closing line
+# `N passed, N failed` with every count added in.
+
+# Unit tests: cmocka, against glibc, on the pure-logic modules. Each test
+# names the sources it needs on a line "// sources: a.c b.c" and system
+# libraries on a line "// libs: -lfoo".
+unit_build_and_run() {
+	local t name bin out pass fail srcs libs passed=0 failed=0
+	mkdir -p "$BUILD/unit"
+	for t in "$TOP"/tests/unit/test_*.c; do
+		name=$(basename "${t%.c}")
+		bin=$BUILD/unit/$name
+		srcs=$(sed -n 's|^// sources: ||p' "$t" | head -1)
+		libs=$(sed -n 's|^// libs: ||p' "$t" | head -1)
+		# shellcheck disable=SC2046,SC2086 # lists of files and flags
+		gcc -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+			-Wno-format-truncation -fsanitize=address,undefined -I"$TOP" -o "$bin" "$t" \
+			$(printf "$TOP/%s " $srcs) $libs -lcmocka
+		out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$bin" 2>&1) || true
+		echo "$out"
+		pass=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -1)
+		fail=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -1)
+		[[ -n $pass$fail ]] || fail=1 # crashed before reporting
+		passed=$((passed + ${pass:-0}))
+		failed=$((failed + ${fail:-0}))
+	done
+	echo "unit: $passed passed, $failed failed"
+	# step runs this in a subshell: the counts travel in a file.
+	echo "$passed $failed" >"$BUILD/unit/counts"
+}
+
+# libFuzzer harnesses for every parser that takes outside input, each run
+# for BERTH_FUZZ_SECONDS (default 10) from its seed corpus; a crash fails.
+fuzz_build_and_run() {
+	local f name bin srcs libs pass=0 fail=0 secs=${BERTH_FUZZ_SECONDS:-10}
+	mkdir -p "$BUILD/fuzz"
+	for f in "$TOP"/tests/fuzz/fuzz_*.c; do
+		name=$(basename "${f%.c}")
+		bin=$BUILD/fuzz/$name
+		srcs=$(sed -n 's|^// sources: ||p' "$f" | head -1)
+		libs=$(sed -n 's|^// libs: ||p' "$f" | head -1)
+		# shellcheck disable=SC2046,SC2086 # lists of files and flags
+		clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+			-I"$TOP" -o "$bin" "$f" $(printf "$TOP/%s " $srcs) $libs
+		mkdir -p "$BUILD/fuzz/$name.corpus"
+		if "$bin" -max_total_time="$secs" -artifact_prefix="$BUILD/fuzz/$name-" \
+			"$BUILD/fuzz/$name.corpus" "$TOP/tests/fuzz/corpus/$name"; then
+			pass=$((pass + 1))
+			echo "fuzz: $name ok"
+		else
+			fail=$((fail + 1))
+			echo "fuzz: $name FAILED (artifacts in $BUILD/fuzz/)"
+		fi
+	done
+	echo "$pass $fail" >"$BUILD/fuzz/counts"
+}
+
+# The build system itself: shellcheck, no warning allowed.
+lint_build_system() {
+	shellcheck -x -P "$TOP" "$TOP/build.sh" "$TOP"/mk/*.sh "$TOP/.ci/run"
+}
+
+cmd_test() {
+	local rc=0 counts=(0 1) fz=(0 1) lint=(1 0)
+	cmd_build
+	cmd_kernel
+	cmd_image
+	step distro-image build_distro_image
+	rm -f "$BUILD/unit/counts" "$BUILD/fuzz/counts"
+	step unit unit_build_and_run || rc=$?
+	grep 'FAILED' "$LOGS/unit.log" | sed 's/^/    /' || true
+	# A unit build that failed before counting counts as one failure.
+	[[ -f $BUILD/unit/counts ]] && read -r -a counts <"$BUILD/unit/counts"
+	say "unit: ${counts[0]} passed, ${counts[1]} failed"
+	step fuzz fuzz_build_and_run || rc=$?
+	[[ -f $BUILD/fuzz/counts ]] && read -r -a fz <"$BUILD/fuzz/counts"
+	say "fuzz: ${fz[0]} passed, ${fz[1]} failed"
+	step shellcheck lint_build_system || lint=(0 1)
+	python3 "$TOP/tests/run.py" --build "$BUILD" \
+		--unit-passed "$((counts[0] + fz[0] + lint[0]))" \
+		--unit-failed "$((counts[1] + fz[1] + lint[1]))" "$@" || rc=1
+	return $rc
+}
