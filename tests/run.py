@@ -1,10 +1,17 @@
 #!/usr/bin/env python3
 """Runs the host and appliance tests and prints the closing line
-`N passed, N failed` (unit-test counts from build.sh are added in).
+`N passed, N failed, N skipped` (unit-test counts from build.sh are added
+in).
 
 A test is a function named test_* in tests/host/test_*.py or
 tests/appliance/test_*.py. A module may define setup_module(build) and
 teardown_module(ctx); test functions that take one argument get ctx.
+
+A test skips by raising harness.Skip("reason") (harness.skip(reason)), only
+when the build host lacks something the test needs and Berth does not
+provide, found out by the test itself, never by default. Raised in
+setup_module, it skips every test of the module. A skip is printed with its
+reason as it happens, listed again before the closing line, and counted.
 """
 import argparse
 import glob
@@ -33,11 +40,13 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--unit-passed", type=int, default=0)
     ap.add_argument("--unit-failed", type=int, default=0)
+    ap.add_argument("--unit-skipped", type=int, default=0)
     ap.add_argument("-k", dest="filter", default="", help="run tests whose name contains this")
     ap.add_argument("suites", nargs="*", default=["host", "appliance"])
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     passed, failed, failures = a.unit_passed, a.unit_failed, []
+    skipped, skips = a.unit_skipped, []
     t0 = time.monotonic()
     for suite in a.suites:
         for path in sorted(glob.glob(os.path.join(HERE, suite, "test_*.py"))):
@@ -53,6 +62,16 @@ def main():
             try:
                 if hasattr(mod, "setup_module"):
                     ctx = mod.setup_module(build)
+            except harness.Skip as e:
+                for n, _ in tests:
+                    skipped += 1
+                    print("[%6.1fs] skip %s::%s (%s)" % (time.monotonic() - t0, label, n,
+                                                        e.reason))
+                skips.append("%s, %d test%s (%s)" % (label, len(tests), "s"[len(tests) == 1:],
+                                                    e.reason))
+                sys.stdout.flush()
+                harness.kill_all()
+                continue
             except Exception as e:
                 for n, _ in tests:
                     failed += 1
@@ -71,6 +90,11 @@ def main():
                     passed += 1
                     print("[%6.1fs] ok   %s::%s (%.1fs)" % (time.monotonic() - t0, label, n,
                                                          time.monotonic() - start))
+                except harness.Skip as e:
+                    skipped += 1
+                    skips.append("%s::%s (%s)" % (label, n, e.reason))
+                    print("[%6.1fs] skip %s::%s (%s)" % (time.monotonic() - t0, label, n,
+                                                        e.reason))
                 except Exception as e:
                     failed += 1
                     failures.append("%s::%s" % (label, n))
@@ -81,18 +105,22 @@ def main():
             if hasattr(mod, "teardown_module"):
                 safe(mod.teardown_module, ctx)
             harness.kill_all()
+    if skips:
+        print("skipped:")
+        for s in skips:
+            print("  " + s)
     if failures:
         print("failed:")
         for f in failures:
             print("  " + f)
-    print("%d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
 
 def safe(fn, ctx):
     try:
         fn(ctx)
-    except Exception as e:
+    except (Exception, harness.Skip) as e:
         print(indent("teardown: " + format_exc(e)))
 
 

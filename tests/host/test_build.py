@@ -12,7 +12,7 @@ import subprocess
 import tarfile
 import tempfile
 
-from hostenv import Daemon
+from hostenv import Daemon, require_overlay
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EPOCH = "1704067200"
@@ -58,6 +58,7 @@ def image_context(tmp, name):
 
 
 def setup_module(build):
+    require_overlay()
     c = Ctx(build)
     env = {"SOURCE_DATE_EPOCH": EPOCH}
     for name in ("busybox", "httpd", "hello"):

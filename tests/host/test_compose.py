@@ -6,7 +6,7 @@ import json
 import os
 import time
 
-from hostenv import Daemon
+from hostenv import Daemon, require_overlay
 
 GOOD = """\
 name: Shop
@@ -42,6 +42,7 @@ def names(d):
 
 
 def setup_module(build):
+    require_overlay()
     d = Daemon(build)
     d.import_busybox()
     d.good = write(d, "compose.yaml", GOOD)

@@ -8,10 +8,12 @@ import re
 import signal
 import time
 
-from hostenv import Daemon
+from hostenv import Daemon, require_bridge_network, require_overlay
 
 
 def setup_module(build):
+    require_overlay()
+    require_bridge_network()  # containers go on the default bridge
     d = Daemon(build)
     d.import_busybox()
     d.build = build

@@ -12,10 +12,12 @@ import subprocess
 import termios
 import time
 
-from hostenv import Daemon
+from hostenv import Daemon, require_bridge_network, require_overlay
 
 
 def setup_module(build):
+    require_overlay()
+    require_bridge_network()  # containers go on the default bridge
     d = Daemon(build)
     d.import_busybox()
     d.ok("run", "-d", "--name", "box", "busybox", "sleep", "100000")

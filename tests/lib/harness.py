@@ -18,6 +18,24 @@ class TestFailure(AssertionError):
     pass
 
 
+class Skip(BaseException):
+    """Raised by a test (or a module's setup_module, for all its tests)
+    when the build host lacks something the test needs and Berth does not
+    provide: a kernel feature, a facility of the machine. tests/run.py
+    prints `skip NAME (reason)` and counts it. Only after the test found
+    out the lack itself, never by default; what Berth's own kernel (the
+    appliance's) must have is asserted, not skipped. A BaseException, so
+    a test's `except Exception` does not swallow it."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def skip(reason):
+    raise Skip(reason)
+
+
 # busybox's line editing asks the terminal for the cursor position (ESC[6n)
 # right after the prompt.
 PROMPT = re.compile(rb"[\w.-]+:[^\n]*# (\x1b\[6n)?$")
@@ -32,7 +50,10 @@ class Appliance:
         """files: {"/etc/berth/compose.yaml": text, ...} put into the
         appliance without rebuilding it: a cpio archive of them is appended
         to the initramfs (the kernel unpacks concatenated archives in
-        order, so later files win).
+        order, so later files win). A value is the content (str or bytes)
+        or (content, mode), e.g. (elf_bytes, 0o755) for a program; see
+        newc_cpio. The file's directory must exist in the image (/root,
+        /etc/berth: not /tmp, a tmpfs over it at boot).
         workload: start the compose services at boot? Default: only when
         files gives a compose file; otherwise the test boots with
         berth.compose=none, so the baked-in default (httpd on port 80) does
@@ -195,8 +216,9 @@ class Appliance:
 
 
 def newc_cpio(files):
-    """A newc ("070701") cpio archive of regular files {path: text|bytes},
-    root-owned, mode 0644 (0755 when the text starts with "#!")."""
+    """A newc ("070701") cpio archive of root-owned regular files
+    {path: content} or {path: (content, mode)}, content str or bytes. The
+    mode defaults to 0644, 0755 when the content starts with "#!"."""
     out = b""
 
     def member(name, mode, data, ino):
@@ -209,10 +231,12 @@ def newc_cpio(files):
         out += data
         out += b"\0" * (-len(out) % 4)
 
-    for i, (path, text) in enumerate(sorted(files.items())):
-        data = text.encode() if isinstance(text, str) else text
-        mode = 0o100755 if data.startswith(b"#!") else 0o100644
-        member(path.lstrip("/"), mode, data, 1000 + i)
+    for i, (path, value) in enumerate(sorted(files.items())):
+        content, perm = value if isinstance(value, tuple) else (value, None)
+        data = content.encode() if isinstance(content, str) else bytes(content)
+        if perm is None:
+            perm = 0o755 if data.startswith(b"#!") else 0o644
+        member(path.lstrip("/"), 0o100000 | (perm & 0o7777), data, 1000 + i)
     member("TRAILER!!!", 0, b"", 0)
     return out
 
@@ -233,12 +257,15 @@ def free_port():
 
 def http_get(port, path="/", timeout=30):
     """GET http://127.0.0.1:PORT/PATH (a hostfwd) until it answers 200 or
-    timeout seconds pass; the body as text."""
+    timeout seconds pass; the body as text. Straight there, whatever proxy
+    the host's environment names (http_proxy without no_proxy would take
+    127.0.0.1 too)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=2) as r:
+            with opener.open("http://127.0.0.1:%d%s" % (port, path), timeout=2) as r:
                 if r.status == 200:
                     return r.read().decode()
         except Exception as e:  # not up yet

@@ -1,5 +1,8 @@
-"""Host-test helpers: a `berth daemon --root DIR` of our own and a busybox
-image made from Debian's busybox-static, imported into its store."""
+"""Host-test helpers: a `berth daemon --root DIR` of our own, a busybox
+image made from Debian's busybox-static, imported into its store, and what
+the host must have for containers, checked by a module's setup_module
+(skipped with the reason otherwise): require_overlay() for any container,
+require_bridge_network() for containers on the default bridge network."""
 import io
 import os
 import shutil
@@ -7,6 +10,168 @@ import subprocess
 import tarfile
 import tempfile
 import time
+
+import harness
+
+PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
+
+
+def no_proxy_env():
+    """This environment less a host's proxy settings (http_proxy & co.),
+    which would send wget's requests to a published port the proxy's way."""
+    return {k: v for k, v in os.environ.items() if k.lower() not in PROXY_VARS}
+
+
+# What `berth daemon` runs for a bridge (runtime/iptables.c; the host's,
+# unless BERTH_IPTABLES_RESTORE names another).
+IPTABLES_RESTORE = "/sbin/iptables-restore"
+
+# The kinds of rule berth writes: the bridge's (ipt_bridge_rules) and a
+# published port's (ports.c), for a bridge of the probe's own.
+_PROBE_RULES = """*nat
+:BERTH - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j BERTH
+-A OUTPUT -m addrtype --dst-type LOCAL -j BERTH
+-A POSTROUTING -s 172.31.254.0/24 ! -o bprobe0 -j MASQUERADE
+-A BERTH -p tcp -m tcp --dport 8080 -j DNAT --to-destination 172.31.254.2:80
+-A BERTH -d 172.31.254.1/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 172.31.254.2:53
+COMMIT
+*filter
+:BERTH-FORWARD - [0:0]
+-A FORWARD -j BERTH-FORWARD
+-A BERTH-FORWARD -o bprobe0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A BERTH-FORWARD -i bprobe0 ! -o bprobe0 -j ACCEPT
+COMMIT
+"""
+
+# Each step prints what it needs before it runs; the last line printed
+# names what failed.
+_PROBE_SCRIPT = """
+set -e
+echo "a bridge (ip link add type bridge: CONFIG_BRIDGE)"
+ip link add bprobe0 type bridge
+echo "a veth pair (ip link add type veth: CONFIG_VETH)"
+ip link add vprobe0 type veth peer name vprobe1
+echo "a veth on the bridge"
+ip link set vprobe0 master bprobe0
+ip addr add 172.31.254.1/24 dev bprobe0
+ip link set bprobe0 up
+echo "route_localnet and ip_forward on (/proc/sys/net/ipv4)"
+echo 1 > /proc/sys/net/ipv4/conf/bprobe0/route_localnet
+echo 1 > /proc/sys/net/ipv4/ip_forward
+echo "berth's iptables rules (nat: addrtype, MASQUERADE, DNAT; filter: conntrack)"
+"$0" --noflush --wait
+echo ok
+"""
+
+_bridge_lack = []
+
+
+def bridge_network_lack():
+    """None if this host can give containers berth's default bridge
+    network, else what it lacks. The daemon needs a bridge, veth pairs,
+    two IPv4 sysctls and iptables-restore taking its rules (NAT with
+    addrtype and MASQUERADE, DNAT, conntrack): host kernel features and
+    modules, and the iptables package. Tried once, in a network namespace
+    of its own (gone when the probe ends: nothing touches the machine's
+    network)."""
+    if _bridge_lack:
+        return _bridge_lack[0]
+    lack = None
+    if not os.access(IPTABLES_RESTORE, os.X_OK):
+        lack = "no %s (Debian package iptables), which berth daemon runs" % IPTABLES_RESTORE
+    else:
+        # ip and unshare are build.sh's (iproute2, util-linux): missing, fail
+        for tool in ("ip", "unshare"):
+            assert shutil.which(tool), "%s is missing: build.sh installs it" % tool
+        p = subprocess.run(["unshare", "-n", "--", "/bin/sh", "-c", _PROBE_SCRIPT,
+                            IPTABLES_RESTORE], input=_PROBE_RULES, capture_output=True,
+                           text=True, timeout=60)
+        steps = [x for x in p.stdout.split("\n") if x]
+        if p.returncode != 0 or steps[-1:] != ["ok"]:
+            err = " ".join(p.stderr.split())[-300:] or "exit status %d" % p.returncode
+            if not steps:
+                lack = "no network namespace (unshare -n; CONFIG_NET_NS): %s" % err
+            else:
+                lack = "%s failed on this host: %s" % (steps[-1], err)
+    _bridge_lack.append(lack)
+    return lack
+
+
+def require_bridge_network():
+    """For a module's setup_module, before anything else: skip its tests
+    (harness.Skip) with the reason when this host cannot run berth's default
+    bridge network (bridge_network_lack)."""
+    lack = bridge_network_lack()
+    if lack:
+        harness.skip("bridge network: " + lack)
+
+
+_OVERLAY_SCRIPT = """
+set -e
+cd "$1"
+mkdir l1 l2 u w m l1/d
+echo lower > l1/f
+echo lower > l1/d/f
+echo "an overlay mount (overlayfs: CONFIG_OVERLAY_FS; upperdir on $2)"
+mount -t overlay overlay -o lowerdir=l2:l1,upperdir=u,workdir=w m
+echo "a write, a whiteout and an opaque directory in the overlay (upperdir on $2)"
+echo new > m/g
+rm m/f
+rm -r m/d
+mkdir m/d
+echo ok
+"""
+
+_overlay_lack = {}
+
+
+def overlay_lack(parent):
+    """None if overlayfs works as berth mounts it (two lower layers, an
+    upper and a work directory) with its directories under parent, where a
+    test keeps them (TMPDIR): a host kernel feature, and a property of
+    parent's filesystem (not overlayfs itself, e.g. inside a container;
+    whiteouts, trusted.* xattrs). Else what failed. Tried once per filesystem, in a
+    mount namespace of its own."""
+    dev = os.stat(parent).st_dev
+    if dev in _overlay_lack:
+        return _overlay_lack[dev]
+    fs = subprocess.run(["stat", "-f", "-c", "%T", parent], capture_output=True,
+                        text=True).stdout.strip() or "?"
+    tmp = tempfile.mkdtemp(prefix="berth-ovl-probe-", dir=parent)
+    try:
+        p = subprocess.run(["unshare", "-m", "--propagation", "private", "--", "/bin/sh", "-c",
+                            _OVERLAY_SCRIPT, "sh", tmp, "%s, %s" % (fs, parent)],
+                           capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    steps = [x for x in p.stdout.split("\n") if x]
+    lack = None
+    if p.returncode != 0 or steps[-1:] != ["ok"]:
+        err = " ".join(p.stderr.split())[-300:] or "exit status %d" % p.returncode
+        lack = "%s failed on this host: %s%s" % (
+            steps[-1] if steps else "a mount namespace (unshare -m)", err,
+            "; TMPDIR may name a directory elsewhere" if steps else "")
+    _overlay_lack[dev] = lack
+    return lack
+
+
+def require_overlay(parent=None):
+    """Skip (harness.Skip) with the reason when containers cannot have
+    their overlay root here (overlay_lack on parent, default TMPDIR)."""
+    lack = overlay_lack(parent or tempfile.gettempdir())
+    if lack:
+        harness.skip("overlay: " + lack)
+
+
+def exec_dir(build):
+    """A directory for programs the host runs directly, not in a
+    container: build/test-bin, not TMPDIR, which may be mounted noexec (a
+    common hardening of /tmp; a container's overlay runs programs from
+    there all the same)."""
+    path = os.path.join(build, "test-bin")
+    os.makedirs(path, exist_ok=True)
+    return path
 
 
 def busybox_tar(path):
@@ -84,7 +249,7 @@ class Daemon:
         """Run cmd in the daemon's network namespace (unshare execs the
         daemon, so its pid is ours); returns stdout."""
         p = subprocess.run(["nsenter", "-t", str(self.proc.pid), "-n", "--"] + list(cmd),
-                           capture_output=True, text=True, timeout=30)
+                           capture_output=True, text=True, timeout=30, env=no_proxy_env())
         assert not check or p.returncode == 0, (cmd, p.returncode, p.stdout, p.stderr)
         return p.stdout
 
