@@ -41,7 +41,8 @@ def main():
     ap.add_argument("--unit-passed", type=int, default=0)
     ap.add_argument("--unit-failed", type=int, default=0)
     ap.add_argument("--unit-skipped", type=int, default=0)
-    ap.add_argument("-k", dest="filter", default="", help="run tests whose name contains this")
+    ap.add_argument("-k", dest="filter", default="",
+                    help="run tests whose SUITE/MODULE::TEST name contains this")
     ap.add_argument("suites", nargs="*", default=["host", "appliance"])
     a = ap.parse_args()
     build = os.path.abspath(a.build)
@@ -53,7 +54,7 @@ def main():
             mod = load(path)
             tests = [(n, f) for n, f in inspect.getmembers(mod, inspect.isfunction)
                      if n.startswith("test_") and f.__module__ == mod.__name__
-                     and a.filter in suite + "/" + n]
+                     and a.filter in "%s/%s::%s" % (suite, os.path.basename(path)[:-3], n)]
             tests.sort(key=lambda nf: nf[1].__code__.co_firstlineno)
             if not tests:
                 continue
