@@ -5,7 +5,8 @@
  * all of them ("IP<tab>HOSTNAME NAME"), so they reach each other by name
  * without a DNS server in PID 1. The files are bind-mounted, so they are
  * written in place (a rename would not reach the mounts): a start appends
- * its line to the others' files, an exit rewrites them without it. */
+ * its line to the others' files, an exit rewrites them without it. The
+ * text is runtime/net/etchosts.c's; here are the descriptors. */
 #include "ctrs_priv.h"
 
 #include <errno.h>
@@ -17,6 +18,7 @@
 
 #include "runtime/lib/log.h"
 #include "runtime/lib/util.h"
+#include "runtime/net/etchosts.h"
 #include "runtime/net/resolv.h"
 
 static const char *ctr_hostname(const struct ctr *c)
@@ -29,13 +31,10 @@ static bool on_bridge(const struct ctr *o)
 	return o->st.status == CTR_RUNNING && o->st.ip[0];
 }
 
-static size_t hosts_line(const struct ctr *c, const char *ip, char *buf, size_t size)
+/* c as its neighbours' files name it, at ip. */
+static struct etchosts_entry hosts_entry(const struct ctr *c, const char *ip)
 {
-	const char *h = ctr_hostname(c);
-	bool both = strcmp(h, c->cfg.name) != 0;
-	int n = snprintf(buf, size, "%s\t%.63s%s%s\n", ip, h, both ? " " : "", both ? c->cfg.name : "");
-
-	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+	return (struct etchosts_entry){ ip, ctr_hostname(c), c->cfg.name };
 }
 
 /* c's file (c at ip): the base lines, its own, the other bridge
@@ -43,24 +42,23 @@ static size_t hosts_line(const struct ctr *c, const char *ip, char *buf, size_t 
 static char *hosts_text(struct ctrs *cs, const struct ctr *c, const char *ip,
 			const struct ctr *gone, size_t *len)
 {
-	static const char base[] = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
-	size_t cap = sizeof(base) + 256, off;
-	char *buf;
+	struct etchosts_entry self = hosts_entry(c, ip), *others;
+	size_t n = 0;
+	char *text;
 
 	for (struct ctr *o = cs->list; o; o = o->next)
-		cap += on_bridge(o) ? 256 : 0;
-	buf = malloc(cap);
-	if (!buf)
+		n += on_bridge(o);
+	others = malloc((n + 1) * sizeof(*others));
+	if (!others)
 		return NULL;
-	memcpy(buf, base, sizeof(base) - 1);
-	off = sizeof(base) - 1;
-	off += hosts_line(c, ip, buf + off, cap - off);
+	n = 0;
 	for (struct ctr *o = cs->list; o; o = o->next) {
 		if (o != c && o != gone && on_bridge(o))
-			off += hosts_line(o, o->st.ip, buf + off, cap - off);
+			others[n++] = hosts_entry(o, o->st.ip);
 	}
-	*len = off;
-	return buf;
+	text = etchosts_text(&self, others, n, len);
+	free(others);
+	return text;
 }
 
 static void hosts_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t size)
@@ -102,8 +100,9 @@ void ctrs_hosts_close(struct ctr *c)
 /* c now runs on the bridge: its line into every other one's file. */
 void ctrs_hosts_add(struct ctrs *cs, struct ctr *c)
 {
+	struct etchosts_entry self = hosts_entry(c, c->st.ip);
 	char line[256];
-	size_t len = hosts_line(c, c->st.ip, line, sizeof(line));
+	size_t len = etchosts_line(&self, line, sizeof(line));
 
 	for (struct ctr *o = cs->list; o; o = o->next) {
 		if (o != c && on_bridge(o))
@@ -136,8 +135,7 @@ void ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const
 	snprintf(buf, sizeof(buf), "%.63s\n", host);
 	write_file_atomic(path, buf, strlen(buf), 0644);
 	snprintf(path, sizeof(path), "%s/hosts", dir);
-	snprintf(buf, sizeof(buf),
-		 "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+	snprintf(buf, sizeof(buf), "%s", ETCHOSTS_BASE);
 	if (ip && *ip) {
 		size_t len;
 		char *text = hosts_text(cs, c, ip, NULL, &len);

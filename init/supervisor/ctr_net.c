@@ -1,5 +1,6 @@
 /* ctr_net.c - a container on the network: the namespace it joins, its
- * address on the bridge, its published ports and their rules.
+ * address on the bridge, its published ports (picked by ports.c) and their
+ * rules.
  *
  * iptables-restore runs beside the supervisor's other work: a start's
  * rules go in while the sandbox is set up (collected before the start is
@@ -18,32 +19,7 @@
 #include "runtime/lib/log.h"
 #include "runtime/lib/util.h"
 #include "runtime/net/ports.h"
-
-static int rules_text(const char *ports, const char *ip, bool add, char *buf, size_t size,
-		      struct berr *e)
-{
-	struct port_map m[PORTS_MAX];
-	int n = port_list_parse(ports, m, PORTS_MAX);
-
-	if (n == 0)
-		return 0;
-	return port_rules(m, n, ip, BR_NAME, add, buf, size, e) < 0 ? -e->code : n;
-}
-
-/* A removal failed as a whole (some rule already gone, e.g. after a
- * reboot): port by port, so no rule is left behind. */
-static void remove_one_by_one(const char *ports, const char *ip)
-{
-	struct port_map m[PORTS_MAX];
-	char rules[1024];
-	struct berr e;
-	int n = port_list_parse(ports, m, PORTS_MAX);
-
-	for (int i = 0; i < n; i++) {
-		if (port_rules(&m[i], 1, ip, BR_NAME, false, rules, sizeof(rules), &e) == 0)
-			ipt_restore(rules, &e);
-	}
-}
+#include "runtime/net/publish.h"
 
 static void pending_done(struct ctrs *cs, struct ipt_pending *p, int status)
 {
@@ -51,7 +27,7 @@ static void pending_done(struct ctrs *cs, struct ipt_pending *p, int status)
 
 	if (ipt_restore_collect(&p->job, status, &e) < 0) {
 		log_warn("network: remove published ports of %s: %s; one by one", p->ip, e.msg);
-		remove_one_by_one(p->ports, p->ip);
+		pub_remove_one_by_one(p->ports, p->ip);
 	}
 	ctrs_notify_waiters(cs, p->waiters, p->exit_code);
 	free(p->ports);
@@ -94,7 +70,7 @@ static int ports_add_start(struct ctrs *cs, struct ctr *c, const char *ip, struc
 
 	job->pid = -1;
 	job->out = -1;
-	n = rules_text(c->st.ports, ip, true, rules, sizeof(rules), e);
+	n = port_list_rules(c->st.ports, ip, BR_NAME, true, rules, sizeof(rules), e);
 	if (n <= 0)
 		return n < 0 ? berr_wrap(e, "add published ports") : 0;
 	pending_drain(cs);
@@ -121,7 +97,7 @@ struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const 
 	static char rules[PORTS_MAX * 400];
 	struct ipt_pending *p;
 	struct berr e;
-	int n = rules_text(ports, ip, false, rules, sizeof(rules), &e);
+	int n = port_list_rules(ports, ip, BR_NAME, false, rules, sizeof(rules), &e);
 
 	if (n <= 0) {
 		if (n < 0)
@@ -134,7 +110,7 @@ struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const 
 	if (!p || !p->ports || ipt_restore_start(&p->job, rules, &e) < 0) {
 		/* cannot run it in the background: here and now */
 		if (!p || !p->ports || ipt_restore(rules, &e) < 0)
-			remove_one_by_one(ports, ip);
+			pub_remove_one_by_one(ports, ip);
 		if (p)
 			free(p->ports);
 		free(p);
@@ -146,73 +122,32 @@ struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const 
 	return p;
 }
 
-/* The ephemeral port range, as Docker reads it. */
-static void ephemeral_range(uint16_t *lo, uint16_t *hi)
-{
-	char buf[64];
-	unsigned a, b;
-
-	*lo = 32768;
-	*hi = 60999;
-	if (read_file("/proc/sys/net/ipv4/ip_local_port_range", buf, sizeof(buf)) >= 0 &&
-	    sscanf(buf, "%u %u", &a, &b) == 2 && a >= 1 && a <= b && b <= 65535) {
-		*lo = a;
-		*hi = b;
-	}
-}
-
 /* Pick c's host ports (its own, a free one of a range, or an ephemeral
  * one) against those running containers hold, into c->st.ports. A port
  * taken is Docker's "port is already allocated". */
 static int ports_pick(struct ctrs *cs, struct ctr *c, struct berr *e)
 {
-	struct port_map *taken = NULL, want[PORTS_MAX], one[PORTS_MAX];
-	int nt = 0, cap = 0, nw = 0, r = 0;
-	uint16_t lo = 0, hi = 0;
-	size_t off = 0;
+	const char **held;
+	uint16_t lo, hi;
+	int n = 0, r;
 
 	c->st.ports[0] = '\0';
-	for (char **p = c->cfg.ports; p && *p; p++) {
-		struct port_map m;
-		int k;
-
-		if (port_parse(*p, &m, e) < 0 || port_expand(&m, one, PORTS_MAX - nw, &k, e) < 0)
-			return -e->code;
-		memcpy(want + nw, one, k * sizeof(*one));
-		nw += k;
-	}
-	if (nw == 0)
+	if (!c->cfg.ports || !*c->cfg.ports)
 		return 0;
-	for (struct ctr *o = cs->list; o; o = o->next) {
-		if (o != c && o->st.status == CTR_RUNNING && o->st.ports[0]) {
-			cap++;
-			for (const char *q = o->st.ports; *q; q++)
-				cap += *q == ',';
-		}
-	}
-	taken = malloc((cap + nw) * sizeof(*taken));
-	if (!taken)
+	for (struct ctr *o = cs->list; o; o = o->next)
+		n += o != c && o->st.status == CTR_RUNNING && o->st.ports[0];
+	held = malloc((n + 1) * sizeof(*held));
+	if (!held)
 		return berr_set(e, ENOMEM, "published ports");
+	n = 0;
 	for (struct ctr *o = cs->list; o; o = o->next) {
 		if (o != c && o->st.status == CTR_RUNNING && o->st.ports[0])
-			nt += port_list_parse(o->st.ports, taken + nt, PORTS_MAX);
+			held[n++] = o->st.ports;
 	}
-	for (int i = 0; i < nw && r == 0; i++) {
-		char spec[64];
-
-		if (!want[i].host && !lo)
-			ephemeral_range(&lo, &hi);
-		r = port_pick(&want[i], taken, nt, lo, hi, &cs->last_port, e);
-		if (r < 0)
-			break;
-		taken[nt++] = want[i]; /* its own ports count too */
-		port_spec(&want[i], spec, sizeof(spec));
-		off += snprintf(c->st.ports + off, sizeof(c->st.ports) - off, "%s%s", off ? "," : "",
-				spec);
-	}
-	free(taken);
-	if (r < 0)
-		c->st.ports[0] = '\0';
+	pub_ephemeral_range(&lo, &hi);
+	r = port_pick_list(c->cfg.ports, held, n, lo, hi, &cs->last_port, c->st.ports,
+			   sizeof(c->st.ports), e);
+	free(held);
 	return r;
 }
 
