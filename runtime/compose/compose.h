@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "runtime/lib/merge.h"
+#include "runtime/lib/strv.h"
 
 #define COMPOSE_MAX_SERVICES 256
 #define COMPOSE_MAX_BYTES (1 << 20)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "runtime/image/layer_rules.h"
+#include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
 
 const char *ctr_status_name(enum ctr_status s)
@@ -159,13 +160,6 @@ static char **json_to_strv(json_t *a)
 		v[i] = strdup(s ? s : "");
 	}
 	return v;
-}
-
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
 }
 
 static char *jstr(json_t *o, const char *key)
@@ -381,11 +375,11 @@ void ctr_config_free(struct ctr_config *c)
 {
 	free(c->image);
 	free(c->image_id);
-	strv_free(c->layers);
-	strv_free(c->argv);
-	strv_free(c->env);
-	strv_free(c->ports);
-	strv_free(c->labels);
+	strv_freev(c->layers);
+	strv_freev(c->argv);
+	strv_freev(c->env);
+	strv_freev(c->ports);
+	strv_freev(c->labels);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/lib/strv.h"
+
 const char *hc_status_name(enum hc_status s)
 {
 	switch (s) {
@@ -120,33 +122,9 @@ void hc_format_duration(int64_t ns, char *buf, size_t size)
 
 /* ---- configuration ---- */
 
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
-
-static char **strv_copy(char *const *v)
-{
-	size_t n = 0;
-	char **out;
-
-	while (v && v[n])
-		n++;
-	out = calloc(n + 1, sizeof(char *));
-	for (size_t i = 0; out && i < n; i++) {
-		if (!(out[i] = strdup(v[i]))) {
-			strv_free(out);
-			return NULL;
-		}
-	}
-	return out;
-}
-
 void hc_config_free(struct hc_config *h)
 {
-	strv_free(h->test);
+	strv_freev(h->test);
 	memset(h, 0, sizeof(*h));
 }
 
@@ -154,7 +132,7 @@ int hc_config_copy(struct hc_config *dst, const struct hc_config *src)
 {
 	*dst = *src;
 	dst->test = NULL;
-	if (src->test && !(dst->test = strv_copy(src->test)))
+	if (src->test && !(dst->test = strv_dup(src->test)))
 		return -ENOMEM;
 	return 0;
 }
@@ -164,8 +142,8 @@ int hc_merge(struct hc_config *user, const struct hc_config *image)
 	if (!image)
 		return 0;
 	if ((!user->test || !user->test[0]) && image->test) {
-		strv_free(user->test);
-		if (!(user->test = strv_copy(image->test)))
+		strv_freev(user->test);
+		if (!(user->test = strv_dup(image->test)))
 			return -ENOMEM;
 	}
 	if (!user->interval)

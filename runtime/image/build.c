@@ -18,6 +18,7 @@
 #include "image.h"
 #include "layer.h"
 #include "layer_rules.h"
+#include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
 
 /* "Containerfile:7: " in front of the error. */
@@ -301,7 +302,7 @@ static int one_step(struct builder *b)
 out:
 	if (*upper)
 		layer_rmtree(upper);
-	cf_strv_free(run_env);
+	strv_freev(run_env);
 	return r;
 }
 
@@ -473,7 +474,7 @@ int bld_build(const struct bld_opts *o, char id[DG_STR_LEN], struct berr *e)
 		for (size_t i = 0; unused && i < n; i++)
 			fprintf(stderr, "[Warning] One or more build-args [%s] were not consumed\n",
 				unused[i]);
-		cf_strv_free(unused);
+		strv_freev(unused);
 	}
 	if (r == 0) {
 		/* tag only now: a failed build leaves no image or tag */

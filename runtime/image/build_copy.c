@@ -19,6 +19,7 @@
 #include "layer.h"
 #include "layer_rules.h"
 #include "runtime/sandbox/passwd.h"
+#include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
 
 /* ---------------------------------------------------------------- COPY/ADD */
@@ -181,29 +182,19 @@ static int copy_dir_contents(struct copy *c, int src, int dst, const char *rel, 
 		return berr_set(e, errno, "read %s", rel);
 	}
 	while ((de = readdir(d))) {
-		char **nv;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		nv = realloc(names, (n + 2) * sizeof(*nv));
-		if (!nv || !(nv[n] = strdup(de->d_name))) {
-			free(nv ? nv : names);
+		if (strv_push(&names, &n, strdup(de->d_name)) < 0) {
+			strv_freev(names);
 			closedir(d);
 			return berr_set(e, ENOMEM, "copy");
 		}
-		names = nv;
-		names[++n] = NULL;
 	}
 	closedir(d);
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++)
-			if (strcmp(names[i], names[j]) > 0) {
-				char *t = names[i];
-				names[i] = names[j];
-				names[j] = t;
-			}
+	strv_sort(names, n);
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = copy_child(c, src, names[i], dst, rel, depth + 1, e);
-	cf_strv_free(names);
+	strv_freev(names);
 	return r;
 }
 
@@ -369,7 +360,7 @@ static int expand_sources(struct builder *b, const char *clean, char ***out, siz
 		return berr_set(e, errno, "%s", clean);
 	}
 	while ((de = readdir(d))) {
-		char **nv, *p;
+		char *p;
 		if (de->d_name[0] == '.' && (!de->d_name[1] || !strcmp(de->d_name, "..")))
 			continue;
 		if (fnmatch(slash ? slash + 1 : clean, de->d_name, FNM_PERIOD) != 0)
@@ -380,29 +371,18 @@ static int expand_sources(struct builder *b, const char *clean, char ***out, siz
 			free(p);
 			continue;
 		}
-		nv = realloc(v, (*n + 2) * sizeof(*nv));
-		if (!p || !nv) {
-			free(p);
-			free(nv ? nv : v);
+		if (strv_push(&v, n, p) < 0) {
+			strv_freev(v);
 			closedir(d);
 			return berr_set(e, ENOMEM, "copy");
 		}
-		v = nv;
-		v[(*n)++] = p;
-		v[*n] = NULL;
 	}
 	closedir(d);
 	if (*n == 0) {
 		free(v);
 		return berr_msg(e, ENOENT, "no source files were specified (%s matched nothing)", clean);
 	}
-	for (size_t i = 0; i < *n; i++)
-		for (size_t j = i + 1; j < *n; j++)
-			if (strcmp(v[i], v[j]) > 0) {
-				char *t = v[i];
-				v[i] = v[j];
-				v[j] = t;
-			}
+	strv_sort(v, *n);
 	*out = v;
 	return 0;
 }
@@ -471,7 +451,7 @@ static int stage_copy(struct builder *b, const char *upper, char **words, size_t
 		}
 		total += n;
 		if (total > 1 && !dest_slash) {
-			cf_strv_free(list);
+			strv_freev(list);
 			r = step_err(b, berr_msg(b->e, EINVAL, "When using %s with more than one source file, the destination must be a directory and end with a /", kw));
 			break;
 		}
@@ -549,7 +529,7 @@ static int stage_copy(struct builder *b, const char *upper, char **words, size_t
 			if (r < 0)
 				r = step_err(b, b->e->code ? -b->e->code : r);
 		}
-		cf_strv_free(list);
+		strv_freev(list);
 	}
 	close(c.upperfd);
 	dg_final(&c.dg, files);
@@ -580,7 +560,7 @@ int step_copy(struct builder *b, const char *upper, char **created_by, char file
 	if (r == 0 && asprintf(created_by, NOP "%s %s%s:%s in %s ", in->kind == CF_ADD ? "ADD" : "COPY",
 			       opts, kind, dg_hex(files), words[in->nargs - 1]) < 0)
 		r = berr_set(b->e, ENOMEM, "build");
-	cf_strv_free(words);
+	strv_freev(words);
 	free(chown);
 	free(chmod_s);
 	return r;

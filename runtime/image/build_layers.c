@@ -14,6 +14,7 @@
 
 #include "image.h"
 #include "layer.h"
+#include "runtime/lib/strv.h"
 
 /* ---------------------------------------------------------------- layers */
 
@@ -30,7 +31,7 @@ char **lower_dirs(struct builder *b, size_t *n)
 		const char *d = json_string_value(v);
 		if (!dirs || !dg_valid(d) ||
 		    asprintf(&dirs[i], "%s/layers/%s", b->store, dg_hex(d)) < 0) {
-			cf_strv_free(dirs);
+			strv_freev(dirs);
 			return NULL;
 		}
 		*n = i + 1;
@@ -91,7 +92,7 @@ bool image_lookup(struct builder *b, const char *rel, struct stat *sb, char *fou
 			break;
 		}
 	}
-	cf_strv_free(dirs);
+	strv_freev(dirs);
 	return ok;
 }
 

@@ -15,6 +15,7 @@
 #include "layer.h"
 #include "runtime/sandbox/cgroup.h"
 #include "runtime/sandbox/sandbox.h"
+#include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
 
 /* ---------------------------------------------------------------- RUN */
@@ -120,7 +121,7 @@ static int run_sandbox(struct builder *b, char **argv, char **env, const char *u
 		printf("Removing intermediate container %.12s\n", idhex);
 	r = 0;
 out:
-	cf_strv_free(lowers);
+	strv_freev(lowers);
 	return r;
 }
 

@@ -65,30 +65,6 @@ char *buf_take(struct buf *b)
 	return s;
 }
 
-void cf_strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
-
-int strv_push(char ***v, size_t *n, char *s)
-{
-	char **nv;
-
-	if (!s)
-		return -ENOMEM;
-	nv = realloc(*v, (*n + 2) * sizeof(*nv));
-	if (!nv) {
-		free(s);
-		return -ENOMEM;
-	}
-	nv[(*n)++] = s;
-	nv[*n] = NULL;
-	*v = nv;
-	return 0;
-}
-
 /* ---------------------------------------------------------------- parsing */
 
 int perr(struct parser *p, const char *fmt, const char *arg)
@@ -327,7 +303,7 @@ void cf_free(struct cf_file *f)
 			free(in->flags[j].value);
 		}
 		free(in->flags);
-		cf_strv_free(in->args);
+		strv_freev(in->args);
 	}
 	free(f->inst);
 	memset(f, 0, sizeof(*f));

@@ -145,6 +145,4 @@ int cf_expand(const char *word, char escape, const struct cf_scope *s, char **ou
 /* Split "K=V" after expansion into name and value (value may be ""). */
 int cf_split_kv(const char *word, char **name, char **value);
 
-void cf_strv_free(char **v);
-
 #endif

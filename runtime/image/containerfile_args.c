@@ -96,7 +96,7 @@ static int split_words(struct parser *p, const char *s, char ***out, size_t *n)
 		r = strv_push(out, n, buf_take(&b));
 	free(b.s);
 	if (r < 0) {
-		cf_strv_free(*out);
+		strv_freev(*out);
 		*out = NULL;
 		return berr_set(p->e, -r, "parse");
 	}
@@ -131,7 +131,7 @@ static bool parse_json_array(const char *s, char ***out, size_t *n)
 	json_decref(a);
 	return *out != NULL;
 bad:
-	cf_strv_free(*out);
+	strv_freev(*out);
 	*out = NULL;
 	*n = 0;
 	json_decref(a);
@@ -270,12 +270,12 @@ static int name_values(struct parser *p, struct cf_inst *in, const char *rest, c
 		while (len && is_space(val[len - 1]))
 			len--;
 		if (n < 2) {
-			cf_strv_free(words);
+			strv_freev(words);
 			return perr(p, "%s must have two arguments", kw);
 		}
 		if (asprintf(&kv, "%s=%.*s", words[0], (int)len, val) < 0)
 			kv = NULL;
-		cf_strv_free(words);
+		strv_freev(words);
 		if (strv_push(&in->args, &in->nargs, kv) < 0)
 			return berr_set(p->e, ENOMEM, "parse");
 		return 0;
@@ -287,7 +287,7 @@ static int name_values(struct parser *p, struct cf_inst *in, const char *rest, c
 			r = perr(p, eq ? "%s names can not be blank" : "syntax error - can't find = in "
 								       "\"%s\". Must be of the form: name=value",
 				 eq ? kw : words[i]);
-			cf_strv_free(words);
+			strv_freev(words);
 			return r;
 		}
 	}

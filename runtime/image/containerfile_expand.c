@@ -229,8 +229,8 @@ void cf_scope_free(struct cf_scope *s)
 {
 	vars_free(s->meta, s->nmeta);
 	vars_free(s->args, s->nargs);
-	cf_strv_free(s->env);
-	cf_strv_free(s->build_args);
+	strv_freev(s->env);
+	strv_freev(s->build_args);
 	free(s->build_arg_used);
 	memset(s, 0, sizeof(*s));
 }
@@ -256,7 +256,7 @@ const char *cf_scope_get(const struct cf_scope *s, const char *name)
 
 int cf_scope_set_env(struct cf_scope *s, char *const *env, size_t n)
 {
-	cf_strv_free(s->env);
+	strv_freev(s->env);
 	s->env = NULL;
 	s->nenv = 0;
 	for (size_t i = 0; i < n; i++)
@@ -364,7 +364,7 @@ char **cf_scope_run_args(const struct cf_scope *s, size_t *n)
 			continue;
 		if (asprintf(&kv, "%s=%s", s->args[i].name, s->args[i].value) < 0 ||
 		    strv_push(&v, n, kv) < 0) {
-			cf_strv_free(v);
+			strv_freev(v);
 			return NULL;
 		}
 	}
@@ -381,7 +381,7 @@ char **cf_scope_unused(const struct cf_scope *s, size_t *n)
 			continue;
 		if (strv_push(&v, n, strndup(s->build_args[i], strcspn(s->build_args[i], "="))) <
 		    0) {
-			cf_strv_free(v);
+			strv_freev(v);
 			return NULL;
 		}
 	}

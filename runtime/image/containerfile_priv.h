@@ -4,7 +4,8 @@
  * containerfile.c reads the file into instructions and hands each one's
  * text after the keyword to parse_args() (containerfile_args.c);
  * containerfile_expand.c expands words later, in a build's scope. The
- * growable string (struct buf) and strv_push are their common helpers.
+ * growable string (struct buf) is their common helper; string vectors
+ * are runtime/lib/strv.h's.
  */
 #ifndef BERTH_CONTAINERFILE_PRIV_H
 #define BERTH_CONTAINERFILE_PRIV_H
@@ -14,6 +15,7 @@
 
 #include "containerfile.h"
 #include "runtime/lib/err.h"
+#include "runtime/lib/strv.h"
 
 /* ---------------------------------------------------------------- buffers (containerfile.c) */
 
@@ -25,8 +27,6 @@ struct buf {
 int buf_add(struct buf *b, const char *s, size_t n);
 int buf_ch(struct buf *b, char c);
 char *buf_take(struct buf *b);
-/* Append s (taken; NULL: -ENOMEM) to the NULL-terminated vector *v of *n. */
-int strv_push(char ***v, size_t *n, char *s);
 
 /* ---------------------------------------------------------------- parsing */
 

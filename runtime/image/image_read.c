@@ -9,16 +9,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
 
 /* ---------------------------------------------------------------- resolve */
-
-static void strv_free(char **v)
-{
-	for (char **p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
 
 static char **strv_from_array(json_t *a)
 {
@@ -35,7 +29,7 @@ static char **strv_from_array(json_t *a)
 	{
 		v[i] = strdup(json_is_string(s) ? json_string_value(s) : "");
 		if (!v[i]) {
-			strv_free(v);
+			strv_freev(v);
 			return NULL;
 		}
 	}
@@ -58,7 +52,7 @@ static char **strv_from_keys(json_t *o)
 	{
 		(void)val;
 		if (!(v[i++] = strdup(k))) {
-			strv_free(v);
+			strv_freev(v);
 			return NULL;
 		}
 	}
@@ -89,14 +83,14 @@ void img_info_free(struct img_info *info)
 {
 	struct img_config *c = &info->config;
 
-	strv_free(info->layers);
-	strv_free(c->entrypoint);
-	strv_free(c->cmd);
-	strv_free(c->env);
+	strv_freev(info->layers);
+	strv_freev(c->entrypoint);
+	strv_freev(c->cmd);
+	strv_freev(c->env);
 	free(c->working_dir);
 	free(c->user);
-	strv_free(c->exposed_ports);
-	strv_free(c->volumes);
+	strv_freev(c->exposed_ports);
+	strv_freev(c->volumes);
 	hc_config_free(&c->healthcheck);
 	memset(info, 0, sizeof(*info));
 }

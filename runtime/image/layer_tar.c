@@ -16,6 +16,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
 
 struct tar_writer {
@@ -24,11 +25,6 @@ struct tar_writer {
 	const char *const *exclude;
 	struct berr *e;
 };
-
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* The entries of an open directory, sorted (the tar must not depend on
  * readdir order). */
@@ -46,23 +42,18 @@ static char **sorted_entries(int dfd, size_t *n)
 		return NULL;
 	}
 	while ((de = readdir(d))) {
-		char **nv;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		nv = realloc(v, (*n + 1) * sizeof(*nv));
-		if (!nv || !(nv[*n] = strdup(de->d_name))) {
-			free(nv ? nv : v);
+		if (strv_push(&v, n, strdup(de->d_name)) < 0) {
+			strv_freev(v);
 			closedir(d);
 			return NULL;
 		}
-		v = nv;
-		(*n)++;
 	}
 	closedir(d);
 	if (!v)
 		v = calloc(1, sizeof(*v));
-	if (*n)
-		qsort(v, *n, sizeof(*v), cmp_names);
+	strv_sort(v, *n);
 	return v;
 }
 

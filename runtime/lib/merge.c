@@ -1,59 +1,8 @@
+/* merge.c - a container's command from the image's config and the run
+ * flags; see merge.h. */
 #include "merge.h"
 
 #include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
-int strv_add(struct strv *s, const char *x)
-{
-	char **g = realloc(s->v, (s->n + 2) * sizeof(char *));
-
-	if (!g)
-		return -ENOMEM;
-	s->v = g;
-	s->v[s->n] = strdup(x);
-	if (!s->v[s->n])
-		return -ENOMEM;
-	s->v[++s->n] = NULL;
-	return 0;
-}
-
-void strv_free(struct strv *s)
-{
-	for (int i = 0; i < s->n; i++)
-		free(s->v[i]);
-	free(s->v);
-	s->v = NULL;
-	s->n = 0;
-}
-
-int env_set(struct strv *s, const char *kv)
-{
-	size_t k = strcspn(kv, "=");
-
-	for (int i = 0; i < s->n; i++) {
-		if (strncmp(s->v[i], kv, k) == 0 && s->v[i][k] == '=') {
-			char *d = strdup(kv);
-			if (!d)
-				return -ENOMEM;
-			free(s->v[i]);
-			s->v[i] = d;
-			return 0;
-		}
-	}
-	return strv_add(s, kv);
-}
-
-bool env_has(const struct strv *s, const char *key)
-{
-	size_t k = strlen(key);
-
-	for (int i = 0; i < s->n; i++) {
-		if (strncmp(s->v[i], key, k) == 0 && s->v[i][k] == '=')
-			return true;
-	}
-	return false;
-}
 
 static int add_all(struct strv *out, char *const *v)
 {

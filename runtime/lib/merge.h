@@ -3,20 +3,7 @@
 #ifndef BERTH_MERGE_H
 #define BERTH_MERGE_H
 
-#include <stdbool.h>
-
-/* A growing NULL-terminated string vector. */
-struct strv {
-	char **v;
-	int n;
-};
-
-int strv_add(struct strv *s, const char *x);
-void strv_free(struct strv *s);
-
-/* Set KEY=VAL, replacing an existing KEY (later settings win). */
-int env_set(struct strv *s, const char *kv);
-bool env_has(const struct strv *s, const char *key);
+#include "strv.h"
 
 /* The command: --entrypoint (entrypoint != NULL; "" clears it) replaces
  * the image's ENTRYPOINT and drops its CMD; arguments after the image

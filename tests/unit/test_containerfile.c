@@ -1,4 +1,4 @@
-// sources: runtime/image/containerfile.c runtime/image/containerfile_args.c runtime/image/containerfile_expand.c runtime/lib/err.c
+// sources: runtime/image/containerfile.c runtime/image/containerfile_args.c runtime/image/containerfile_expand.c runtime/lib/strv.c runtime/lib/err.c
 // libs: -ljansson
 #include <errno.h>
 #include <setjmp.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "runtime/image/containerfile.h"
+#include "runtime/lib/strv.h"
 
 static int parse(const char *text, struct cf_file *f, struct berr *e)
 {
@@ -294,11 +295,11 @@ static void test_arg_scoping(void **state)
 	assert_int_equal(n, 2);
 	assert_string_equal(run[0], "BASE=busybox");
 	assert_string_equal(run[1], "DIR=/opt/busybox");
-	cf_strv_free(run);
+	strv_freev(run);
 	unused = cf_scope_unused(&s, &n);
 	assert_int_equal(n, 1);
 	assert_string_equal(unused[0], "UNUSED");
-	cf_strv_free(unused);
+	strv_freev(unused);
 	cf_scope_free(&s);
 }
 

@@ -1,4 +1,4 @@
-// sources: runtime/lib/merge.c
+// sources: runtime/lib/merge.c runtime/lib/strv.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,26 +53,10 @@ static void test_argv_rules(void **state)
 	strv_free(&s);
 }
 
-static void test_env_rules(void **state)
-{
-	struct strv s = { 0 };
-
-	assert_int_equal(env_set(&s, "PATH=/bin"), 0);
-	assert_int_equal(env_set(&s, "A=1"), 0);
-	assert_int_equal(env_set(&s, "A=2"), 0); /* later wins, same place */
-	assert_int_equal(env_set(&s, "AB=3"), 0); /* a longer key is another key */
-	assert_int_equal(env_set(&s, "EMPTY="), 0);
-	assert_true(env_has(&s, "PATH"));
-	assert_true(env_has(&s, "A"));
-	assert_false(env_has(&s, "P"));
-	expect(&s, (const char *[]){ "PATH=/bin", "A=2", "AB=3", "EMPTY=", NULL });
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_argv_rules),
-		cmocka_unit_test(test_env_rules),
 	};
 	return cmocka_run_group_tests_name("merge", tests, NULL, NULL);
 }
