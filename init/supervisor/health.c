@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/lib/duration.h"
 #include "runtime/lib/log.h"
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/lib/util.h"
@@ -241,7 +242,7 @@ bool hcr_reaped(int epfd, struct hc_run *h, pid_t pid, int status, const struct 
 		if (h->timed_out) {
 			char d[32];
 
-			hc_format_duration(hc_timeout(cfg), d, sizeof(d));
+			duration_format(hc_timeout(cfg), d, sizeof(d));
 			r->exit_code = -1;
 			snprintf(r->output, sizeof(r->output), "Health check exceeded timeout (%s)",
 				 d);

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/lib/duration.h"
 #include "runtime/sandbox/cgroup.h"
-#include "runtime/container/health.h"
 #include "runtime/net/ports.h"
 
 /* command/entrypoint: a string (split like a shell) or a list. */
@@ -161,7 +161,7 @@ bool compose_duration_valid(const char *s)
 	struct berr e;
 	int64_t ns;
 
-	return s && hc_parse_duration(s, &ns, &e) == 0 && ns >= 0;
+	return s && duration_parse(s, &ns, &e) == 0 && ns >= 0;
 }
 
 /* test: "shell cmd" | ["CMD", args...] | ["CMD-SHELL", "cmd"] | ["NONE"] */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/lib/duration.h"
 #include "runtime/lib/strv.h"
 
 const char *hc_status_name(enum hc_status s)
@@ -33,91 +34,10 @@ int hc_status_parse(const char *name)
 
 /* ---- durations ---- */
 
-static const struct {
-	const char *unit;
-	int64_t ns;
-} units[] = {{"ns", 1},		  {"us", 1000},		{"\xc2\xb5s", 1000},   {"ms", 1000000},
-	     {"s", 1000000000ll}, {"m", 60000000000ll}, {"h", 3600000000000ll}};
-
+/* For runtime/cli until it calls duration_parse itself. */
 int hc_parse_duration(const char *s, int64_t *ns, struct berr *e)
 {
-	const char *p = s;
-	bool neg = false;
-	double total = 0;
-
-	if (*p == '-' || *p == '+')
-		neg = *p++ == '-';
-	if (strcmp(p, "0") == 0) {
-		*ns = 0;
-		return 0;
-	}
-	if (!*p)
-		goto bad;
-	while (*p) {
-		const char *start = p;
-		double v = 0, scale = 1;
-		size_t best = 0;
-		int64_t mult = 0;
-
-		while (*p >= '0' && *p <= '9')
-			v = v * 10 + (*p++ - '0');
-		if (*p == '.') {
-			p++;
-			while (*p >= '0' && *p <= '9') {
-				scale /= 10;
-				v += (*p++ - '0') * scale;
-			}
-		}
-		if (p == start || (p == start + 1 && *start == '.'))
-			goto bad;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t n = strlen(units[i].unit);
-			if (strncmp(p, units[i].unit, n) == 0 && n > best) {
-				best = n;
-				mult = units[i].ns;
-			}
-		}
-		if (!best)
-			goto bad; /* "missing unit" or an unknown one */
-		p += best;
-		total += v * (double)mult;
-		if (total > 9.2e18)
-			goto bad;
-	}
-	*ns = (int64_t)(neg ? -total : total);
-	return 0;
-bad:
-	return berr_msg(e, EINVAL, "time: invalid duration \"%s\"", s);
-}
-
-void hc_format_duration(int64_t ns, char *buf, size_t size)
-{
-	int64_t h, m;
-	double sec;
-	size_t n = 0;
-
-	if (ns == 0) {
-		snprintf(buf, size, "0s");
-		return;
-	}
-	if (ns < 1000000000ll && ns > -1000000000ll) {
-		if (ns % 1000000 == 0)
-			snprintf(buf, size, "%lldms", (long long)(ns / 1000000));
-		else if (ns % 1000 == 0)
-			snprintf(buf, size, "%g\xc2\xb5s", ns / 1e3);
-		else
-			snprintf(buf, size, "%lldns", (long long)ns);
-		return;
-	}
-	h = ns / 3600000000000ll;
-	m = ns / 60000000000ll % 60;
-	sec = (double)(ns % 60000000000ll) / 1e9;
-	buf[0] = '\0';
-	if (h)
-		n += snprintf(buf + n, size - n, "%lldh", (long long)h);
-	if (h || m)
-		n += snprintf(buf + n, size > n ? size - n : 0, "%lldm", (long long)m);
-	snprintf(buf + n, size > n ? size - n : 0, "%.9gs", sec);
+	return duration_parse(s, ns, e);
 }
 
 /* ---- configuration ---- */

@@ -84,9 +84,6 @@ int cf_parse(const char *name, const char *text, size_t len, struct cf_file *out
 	     struct berr *e);
 void cf_free(struct cf_file *f);
 
-/* Go duration ("30s", "1m30s", "500ms", "1h") to nanoseconds. */
-int cf_parse_duration(const char *s, int64_t *ns);
-
 /* ---------------------------------------------------------------- scope */
 
 struct cf_var {

@@ -1,6 +1,7 @@
 /* containerfile_args.c - the arguments of each instruction: words, JSON
- * (exec) form, --flags, KEY=VALUE pairs, HEALTHCHECK options and Go
- * durations; see containerfile.h and containerfile_priv.h. */
+ * (exec) form, --flags, KEY=VALUE pairs and HEALTHCHECK options (Go
+ * durations: runtime/lib/duration.h); see containerfile.h and
+ * containerfile_priv.h. */
 #include "containerfile_priv.h"
 
 #include <ctype.h>
@@ -10,52 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- durations */
-
-int cf_parse_duration(const char *s, int64_t *ns)
-{
-	static const struct {
-		const char *unit;
-		double mult;
-	} units[] = {{"ns", 1},	   {"us", 1e3},	 {"\xc2\xb5s", 1e3}, {"ms", 1e6},
-		     {"s", 1e9},   {"m", 60e9},	 {"h", 3600e9}};
-	double total = 0;
-
-	if (!s || !*s)
-		return -EINVAL;
-	if (strcmp(s, "0") == 0) {
-		*ns = 0;
-		return 0;
-	}
-	while (*s) {
-		char *end;
-		double v;
-		size_t best = 0, k;
-		int which = -1;
-
-		if (!isdigit((unsigned char)*s) && *s != '.')
-			return -EINVAL;
-		v = strtod(s, &end);
-		if (end == s)
-			return -EINVAL;
-		s = end;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			k = strlen(units[i].unit);
-			if (strncmp(s, units[i].unit, k) == 0 && k > best) {
-				best = k;
-				which = (int)i;
-			}
-		}
-		if (which < 0)
-			return -EINVAL;
-		total += v * units[which].mult;
-		s += best;
-		if (total > 9.2e18)
-			return -ERANGE;
-	}
-	*ns = (int64_t)total;
-	return 0;
-}
+#include "runtime/lib/duration.h"
 
 /* ---------------------------------------------------------------- arguments */
 
@@ -313,6 +269,7 @@ static int healthcheck(struct parser *p, struct cf_inst *in, const char *rest)
 	static const char *const allowed[] = {"interval", "timeout", "start-period", "retries",
 					      NULL};
 	struct cf_health *h = &in->health;
+	struct berr bad; /* the message perr gives, with the line, is ours */
 	const char *v;
 	size_t k;
 	int r;
@@ -349,7 +306,7 @@ static int healthcheck(struct parser *p, struct cf_inst *in, const char *rest)
 		v = flag_value(in, durs[i].name);
 		if (!v)
 			continue;
-		if (cf_parse_duration(v, durs[i].dst) < 0)
+		if (duration_parse(v, durs[i].dst, &bad) < 0)
 			return perr(p, "HEALTHCHECK: invalid duration \"%s\"", v);
 		if (*durs[i].dst != 0 && *durs[i].dst < 1000000)
 			return perr(p, "HEALTHCHECK: duration \"%s\" cannot be less than 1ms", v);

@@ -1,4 +1,4 @@
-// sources: runtime/image/containerfile.c runtime/image/containerfile_args.c runtime/image/containerfile_expand.c runtime/lib/strv.c runtime/lib/err.c
+// sources: runtime/image/containerfile.c runtime/image/containerfile_args.c runtime/image/containerfile_expand.c runtime/lib/strv.c runtime/lib/duration.c runtime/lib/err.c
 // libs: -ljansson
 /* Containerfiles come from users: parsing and expanding every word of
  * every instruction must never crash, and errors always name a line. */

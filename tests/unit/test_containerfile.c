@@ -1,4 +1,4 @@
-// sources: runtime/image/containerfile.c runtime/image/containerfile_args.c runtime/image/containerfile_expand.c runtime/lib/strv.c runtime/lib/err.c
+// sources: runtime/image/containerfile.c runtime/image/containerfile_args.c runtime/image/containerfile_expand.c runtime/lib/strv.c runtime/lib/duration.c runtime/lib/err.c
 // libs: -ljansson
 #include <errno.h>
 #include <setjmp.h>
@@ -199,21 +199,6 @@ static void test_healthcheck(void **state)
 	cf_free(&f);
 }
 
-static void test_durations(void **state)
-{
-	int64_t ns;
-
-	assert_int_equal(cf_parse_duration("1h2m3s", &ns), 0);
-	assert_int_equal(ns, 3723000000000LL);
-	assert_int_equal(cf_parse_duration("1.5s", &ns), 0);
-	assert_int_equal(ns, 1500000000LL);
-	assert_int_equal(cf_parse_duration("0", &ns), 0);
-	assert_int_equal(ns, 0);
-	assert_int_equal(cf_parse_duration("10", &ns), -EINVAL);
-	assert_int_equal(cf_parse_duration("s", &ns), -EINVAL);
-	assert_int_equal(cf_parse_duration("5x", &ns), -EINVAL);
-}
-
 static char *expand(const struct cf_scope *s, const char *w)
 {
 	char *out = NULL;
@@ -320,7 +305,7 @@ int main(void)
 		cmocka_unit_test(test_basic_forms),	  cmocka_unit_test(test_continuations),
 		cmocka_unit_test(test_escape_directive),  cmocka_unit_test(test_errors_name_line),
 		cmocka_unit_test(test_env_label_forms),	  cmocka_unit_test(test_copy_flags_and_json),
-		cmocka_unit_test(test_healthcheck),	  cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_healthcheck),
 		cmocka_unit_test(test_expand),		  cmocka_unit_test(test_arg_scoping),
 		cmocka_unit_test(test_split_kv),
 	};

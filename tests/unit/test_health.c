@@ -1,4 +1,4 @@
-// sources: runtime/container/health.c runtime/lib/strv.c runtime/lib/err.c
+// sources: runtime/container/health.c runtime/lib/strv.c runtime/lib/duration.c runtime/lib/err.c
 // libs: -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,49 +15,6 @@
 
 #define S 1000000000ll
 #define MS 1000000ll
-
-static void dur_ok(const char *s, int64_t want)
-{
-	struct berr e;
-	int64_t ns = -12345;
-
-	if (hc_parse_duration(s, &ns, &e) != 0)
-		fail_msg("%s: %s", s, e.msg);
-	if (ns != want)
-		fail_msg("%s: got %lld, want %lld", s, (long long)ns, (long long)want);
-}
-
-static void test_durations(void **state)
-{
-	struct berr e;
-	int64_t ns;
-	char buf[64];
-
-	dur_ok("30s", 30 * S);
-	dur_ok("0", 0);
-	dur_ok("500ms", 500 * MS);
-	dur_ok("1m30s", 90 * S);
-	dur_ok("1.5h", 5400 * S);
-	dur_ok("2h45m", 9900 * S);
-	dur_ok("100us", 100000);
-	dur_ok("10ns", 10);
-	dur_ok("-1s", -S);
-	dur_ok(".5s", 500 * MS);
-	const char *bad[] = { "", "30", "5x", "s", "1.s5", "--1s", "1e3s", "1 s" };
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (hc_parse_duration(bad[i], &ns, &e) != -EINVAL)
-			fail_msg("\"%s\" parsed", bad[i]);
-		assert_non_null(strstr(e.msg, "time: invalid duration"));
-	}
-	hc_format_duration(30 * S, buf, sizeof(buf));
-	assert_string_equal(buf, "30s");
-	hc_format_duration(300 * MS, buf, sizeof(buf));
-	assert_string_equal(buf, "300ms");
-	hc_format_duration(90 * S, buf, sizeof(buf));
-	assert_string_equal(buf, "1m30s");
-	hc_format_duration(3600 * S + 1500 * MS, buf, sizeof(buf));
-	assert_string_equal(buf, "1h0m1.5s");
-}
 
 static char *test_shell[] = { "CMD-SHELL", "curl -f localhost || exit 1", NULL };
 static char *test_cmd[] = { "CMD", "/bin/check", "-q", NULL };
@@ -222,7 +179,7 @@ static void test_start_period(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_durations),  cmocka_unit_test(test_argv_and_defaults),
+		cmocka_unit_test(test_argv_and_defaults),
 		cmocka_unit_test(test_merge),	   cmocka_unit_test(test_json),
 		cmocka_unit_test(test_record),	   cmocka_unit_test(test_start_period),
 	};
