@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "runtime/lib/log.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 
 #define RESPAWN_MIN_MS 250
 #define RESPAWN_MAX_MS 10000

@@ -14,6 +14,8 @@
 
 #include "timeline.h"
 #include "runtime/lib/log.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 
 #define EXT_MAGIC 0xEF53

@@ -33,6 +33,8 @@
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/sandbox/seccomp.h"
 #include "runtime/lib/selfexe.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 #include "init/version.h"
 

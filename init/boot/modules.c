@@ -9,7 +9,11 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
+
+/* modules.dep of a distribution kernel is some 100 KiB. */
+#define MOD_FILE_MAX (16u << 20)
 
 static void normalise(char *dst, size_t size, const char *path)
 {
@@ -212,47 +216,21 @@ fail:
 	goto out;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *g = realloc(buf, cap = cap ? cap * 2 : 65536);
-			if (!g) {
-				free(buf);
-				fclose(f);
-				errno = ENOMEM;
-				return NULL;
-			}
-			buf = g;
-		}
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	return buf;
-}
-
 int mod_db_load(struct mod_db *db, const char *dir, struct berr *e)
 {
 	char path[1024];
 	_cleanup_free_ char *dep = NULL;
 	_cleanup_free_ char *builtin = NULL;
+	size_t len;
+	int r;
 
 	snprintf(path, sizeof(path), "%s/modules.dep", dir);
-	dep = slurp(path);
-	if (!dep)
-		return berr_set(e, errno, "%s", path);
+	r = read_file_all(path, MOD_FILE_MAX, &dep, &len);
+	if (r < 0)
+		return berr_set(e, -r, "%s", path);
 	snprintf(path, sizeof(path), "%s/modules.builtin", dir);
-	builtin = slurp(path);
+	if (read_file_all(path, MOD_FILE_MAX, &builtin, &len) < 0)
+		builtin = NULL; /* optional: then no module counts as built in */
 	return mod_db_parse(db, dep, builtin, e);
 }
 

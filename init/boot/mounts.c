@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runtime/lib/log.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 struct early_mount {

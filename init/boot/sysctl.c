@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 int sysctl_parse_line(char *line, struct sysctl_entry *ent, struct berr *e)

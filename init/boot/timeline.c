@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "runtime/lib/log.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/clock.h"
 
 struct milestone {
 	char name[24];

@@ -19,7 +19,8 @@
 
 #include "init/boot/datadisk.h"
 #include "runtime/lib/log.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 #include "runtime/sandbox/cgroup.h"
 
 /* Which disk ran out, for errors of Berth's own writes. */
@@ -282,7 +283,7 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 			if (waitpid(c->st.pid, &(int){ 0 }, 0) == c->st.pid) {
 				c->st.status = CTR_EXITED;
 				c->st.exit_code = 137;
-				c->st.finished_ns = real_ns();
+				c->st.finished_ns = wall_ns();
 				ctrs_net_down(cs, c);
 				ctrs_save_state(cs, c);
 			}

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "runtime/lib/log.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 
 #define REPLY_MAX (4u << 20)

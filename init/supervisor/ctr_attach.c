@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
 
 static void att_path(struct ctrs *cs, struct ctr *c, const char *name, char *buf, size_t size)
 {

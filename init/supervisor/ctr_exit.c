@@ -13,6 +13,7 @@
 
 #include "runtime/container/volume.h"
 #include "runtime/lib/log.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 #include "runtime/sandbox/cgroup.h"
 
@@ -154,7 +155,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	c->st.status = CTR_EXITED;
 	c->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	c->st.oom_killed = oom_killed(cs, c);
-	c->st.finished_ns = real_ns();
+	c->st.finished_ns = wall_ns();
 	c->st.pid = 0;
 	c->kill_at = 0;
 	if (c->hc)

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "runtime/lib/log.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
 #include "runtime/net/etchosts.h"
 #include "runtime/net/resolv.h"
 

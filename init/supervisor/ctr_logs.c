@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "runtime/lib/log.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 
 #define LOG_MAX_BYTES (10 << 20)
 
@@ -60,7 +61,7 @@ static void log_line(struct ctrs *cs, struct ctr *c, const char *stream, const c
 
 	if (c->logfd < 0)
 		return;
-	ctr_format_time(real_ns(), ts, sizeof(ts));
+	iso_time_ns(wall_ns(), ts, sizeof(ts));
 	snprintf(head, sizeof(head), "%s %s ", ts, stream);
 	parts[0] = (struct iovec){ head, strlen(head) };
 	parts[1] = (struct iovec){ text, len };

@@ -8,7 +8,7 @@
 #include <signal.h>
 
 #include "runtime/lib/log.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/clock.h"
 
 /* The policy and, when configured, the health check of a container. */
 int ctrs_setup_policy(struct ctr *c, struct berr *e)
@@ -54,7 +54,7 @@ void ctrs_restart_due(struct ctrs *cs, struct ctr *c)
 		/* As Docker: a restart that fails leaves it exited. */
 		log_err("container %.12s (%s): restart failed: %s", c->cfg.id, c->cfg.name, e.msg);
 		c->st.status = CTR_EXITED;
-		c->st.finished_ns = real_ns();
+		c->st.finished_ns = wall_ns();
 		ctrs_save_state(cs, c);
 	}
 }

@@ -15,6 +15,8 @@
 #include "init/boot/timeline.h"
 #include "runtime/lib/log.h"
 #include "runtime/lib/tty.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 
 void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
@@ -181,7 +183,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	c->st.pid = pid;
 	c->st.exit_code = 0;
 	c->st.oom_killed = false;
-	c->st.started_ns = real_ns();
+	c->st.started_ns = wall_ns();
 	c->st.finished_ns = 0;
 	c->st.error[0] = '\0';
 	memcpy(c->st.ip, lease.ip, sizeof(c->st.ip));

@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 #include "runtime/lib/log.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 
 /* Is pid still the process started at started_ns (CLOCK_REALTIME)? Its
  * start time in /proc/PID/stat, in ticks since boot, says so within a
@@ -32,7 +33,7 @@ static bool same_process(pid_t pid, int64_t started_ns)
 			  "%*d %*d %llu", &ticks) != 1)
 		return false;
 	clock_gettime(CLOCK_BOOTTIME, &boot);
-	start = real_ns() - ((int64_t)boot.tv_sec * 1000000000ll + boot.tv_nsec) +
+	start = wall_ns() - ((int64_t)boot.tv_sec * 1000000000ll + boot.tv_nsec) +
 		(int64_t)(ticks * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
 	return llabs(start - started_ns) < 2000000000ll;
 }
@@ -81,7 +82,7 @@ static void mark_stale(struct ctrs *cs, struct ctr *c)
 	c->st.exit_code = 255;
 	c->st.pid = 0;
 	if (!c->st.finished_ns)
-		c->st.finished_ns = real_ns();
+		c->st.finished_ns = wall_ns();
 	snprintf(c->st.error, sizeof(c->st.error), "%s",
 		 cs->pid1 ? "the system rebooted while it ran" : "supervisor restarted");
 	if (!cs->pid1)

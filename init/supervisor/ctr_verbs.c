@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/ioctl.h>
 
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 
 int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig)
@@ -364,7 +365,7 @@ static void verb_wait(struct ctrs *cs, struct proto_request *req, struct ctl_rep
 /* Rows for the CLI to format: quoted words, one container a line. */
 static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r, int *status)
 {
-	int64_t now = real_ns();
+	int64_t now = wall_ns();
 
 	(void)req;
 	(void)status;

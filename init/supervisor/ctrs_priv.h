@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <time.h>
 
 #include "containers.h"
 #include "health.h"
@@ -136,14 +135,6 @@ struct ipt_pending {
 	int exit_code;
 	struct ipt_pending *next;
 };
-
-static inline int64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
 
 /* containers.c: the table */
 const char *ctrs_full_hint(const struct ctrs *cs, int err);

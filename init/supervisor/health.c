@@ -9,24 +9,15 @@
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runtime/lib/duration.h"
 #include "runtime/lib/log.h"
 #include "runtime/sandbox/sandbox.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/clock.h"
 
 /* A probe that ignores SIGTERM past its timeout gets SIGKILL this later. */
 #define KILL_GRACE_NS (2ull * 1000000000ull)
-
-static int64_t real_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
 
 struct hc_run *hcr_new(int kind)
 {
@@ -165,7 +156,7 @@ static void launch(int epfd, struct hc_run *h, const struct ctr_config *k, pid_t
 	h->fd = p[0];
 	h->discard = h->timed_out = false;
 	h->outlen = 0;
-	h->start_real = real_ns();
+	h->start_real = wall_ns();
 	h->deadline = now + (uint64_t)hc_timeout(&k->health);
 	fcntl(h->fd, F_SETFL, O_NONBLOCK);
 	{
@@ -238,7 +229,7 @@ bool hcr_reaped(int epfd, struct hc_run *h, pid_t pid, int status, const struct 
 	r = malloc(sizeof(*r));
 	if (r) {
 		r->start_ns = h->start_real;
-		r->end_ns = real_ns();
+		r->end_ns = wall_ns();
 		if (h->timed_out) {
 			char d[32];
 

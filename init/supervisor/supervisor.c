@@ -19,6 +19,7 @@
 #include "init/boot/watchdog.h"
 #include "runtime/net/bridge.h"
 #include "runtime/lib/log.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 #include "init/version.h"
 

@@ -11,6 +11,8 @@
 
 #include "runtime/image/layer_rules.h"
 #include "runtime/lib/strv.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 
 const char *ctr_status_name(enum ctr_status s)
@@ -416,8 +418,8 @@ json_t *ctr_health_json(const struct hc_state *h)
 	for (int i = 0; i < h->nlog; i++) {
 		char start[48], end[48];
 
-		ctr_format_time(h->log[i].start_ns, start, sizeof(start));
-		ctr_format_time(h->log[i].end_ns, end, sizeof(end));
+		iso_time_ns(h->log[i].start_ns, start, sizeof(start));
+		iso_time_ns(h->log[i].end_ns, end, sizeof(end));
 		json_array_append_new(log, json_pack("{s:s, s:s, s:i, s:s}", "Start", start, "End",
 						     end, "ExitCode", h->log[i].exit_code, "Output",
 						     h->log[i].output));
@@ -536,17 +538,7 @@ int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct
 
 void ctr_format_time(int64_t ns, char *buf, size_t size)
 {
-	time_t t = ns / 1000000000;
-	struct tm tm;
-	char base[32];
-
-	if (ns <= 0) {
-		snprintf(buf, size, "0001-01-01T00:00:00Z");
-		return;
-	}
-	gmtime_r(&t, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%09lldZ", base, (long long)(ns % 1000000000));
+	iso_time_ns(ns, buf, size);
 }
 
 void ctr_since(int64_t then_ns, int64_t now_real_ns, char *buf, size_t size)

@@ -118,7 +118,8 @@ struct json_t *ctr_health_json(const struct hc_state *h);
 /* The "Health" state.json holds (status HC_NONE when it has none). */
 int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct berr *e);
 
-/* RFC 3339 with nanoseconds in UTC, as Docker prints times. */
+/* RFC 3339 with nanoseconds in UTC, as Docker prints times: iso_time_ns
+ * (runtime/lib/clock.h) under its old name, until runtime/cli calls that. */
 void ctr_format_time(int64_t ns, char *buf, size_t size);
 /* "Up 3 minutes (healthy)", "Exited (0) 2 seconds ago", "Restarting (1)
  * 3 seconds ago", "Created". */

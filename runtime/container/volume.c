@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "runtime/lib/clock.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 bool vol_name_valid(const char *name)
@@ -174,8 +176,6 @@ int vol_create(const char *root, const char *name, bool anonymous, char out[VOL_
 {
 	char base[VOL_PATH_MAX], dir[VOL_PATH_MAX + VOL_NAME_MAX], data[sizeof(dir) + 8],
 		meta[sizeof(dir) + 16], when[40];
-	struct tm tm;
-	time_t now = time(NULL);
 	json_t *j;
 	char *text;
 	int r;
@@ -209,8 +209,7 @@ int vol_create(const char *root, const char *name, bool anonymous, char out[VOL_
 		rmdir(dir);
 		return r;
 	}
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	iso_time(time(NULL), when, sizeof(when));
 	j = json_pack("{s:s, s:b}", "CreatedAt", when, "Anonymous", anonymous);
 	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);

@@ -19,7 +19,12 @@
 #include "layer.h"
 #include "layer_rules.h"
 #include "runtime/lib/strv.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
+
+#define CONTAINERFILE_MAX (16 << 20)
+#define IGNORE_MAX (1 << 20) /* .containerignore, .dockerignore */
 
 /* "Containerfile:7: " in front of the error. */
 int step_err(struct builder *b, int r)
@@ -27,15 +32,6 @@ int step_err(struct builder *b, int r)
 	if (b->in)
 		berr_wrap(b->e, "%s:%d", b->o->file_name, b->in->line);
 	return r;
-}
-
-static void iso_time(int64_t t, char *out, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 /* ---------------------------------------------------------------- state */
@@ -310,51 +306,20 @@ static int read_containerfile(const struct bld_opts *o, char **text, size_t *len
 {
 	_cleanup_fd_ int fd = strcmp(o->file, "-") ? open(o->file, O_RDONLY | O_CLOEXEC) : dup(0);
 	struct stat sb;
-	size_t n = 0;
+	int r;
 
 	if (fd < 0)
 		return berr_set(e, errno, "open %s", o->file);
 	if (strcmp(o->file, "-") == 0) { /* -f -: the Containerfile on stdin */
-		size_t cap = 4096;
-		*text = malloc(cap);
-		for (ssize_t k = 1; *text && k > 0;) {
-			if (n + 1 >= cap) {
-				char *p = cap < (16u << 20) ? realloc(*text, cap *= 2) : NULL;
-				if (!p) {
-					free(*text);
-					return berr_msg(e, EFBIG, "Containerfile on stdin: more than 16 MiB");
-				}
-				*text = p;
-			}
-			k = read(fd, *text + n, cap - n - 1);
-			if (k < 0 && errno == EINTR)
-				k = 1;
-			else if (k < 0) {
-				free(*text);
-				return berr_set(e, errno, "read stdin");
-			} else
-				n += k;
-		}
-		if (!*text)
-			return berr_set(e, ENOMEM, "read stdin");
-		*len = n;
-		return 0;
+		r = read_fd_all(fd, CONTAINERFILE_MAX, text, len);
+		if (r == -EFBIG)
+			return berr_msg(e, EFBIG, "Containerfile on stdin: more than 16 MiB");
+		return r < 0 ? berr_set(e, -r, "read stdin") : 0;
 	}
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > (16 << 20))
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_size > CONTAINERFILE_MAX)
 		return berr_msg(e, EINVAL, "%s: not a regular file of at most 16 MiB", o->file);
-	*text = malloc(sb.st_size + 1);
-	if (!*text)
-		return berr_set(e, ENOMEM, "read %s", o->file);
-	while (n < (size_t)sb.st_size) {
-		ssize_t k = read(fd, *text + n, sb.st_size - n);
-		if (k <= 0) {
-			free(*text);
-			return berr_set(e, k < 0 ? errno : EIO, "read %s", o->file);
-		}
-		n += k;
-	}
-	*len = n;
-	return 0;
+	r = read_fd_all(fd, CONTAINERFILE_MAX, text, len);
+	return r < 0 ? berr_set(e, -r, "read %s", o->file) : 0;
 }
 
 /* The context's .containerignore (else .dockerignore), if any. */
@@ -365,18 +330,18 @@ static int load_ignore(struct builder *b)
 	b->ignore_name = names[1];
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		int fd = openat(b->ctxfd, names[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		char buf[65536];
-		ssize_t n;
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		int r;
 
 		if (fd < 0)
 			continue;
-		n = read(fd, buf, sizeof(buf) - 1);
+		r = read_fd_all(fd, IGNORE_MAX, &text, &len);
 		close(fd);
-		if (n < 0)
-			return berr_set(b->e, errno, "read %s", names[i]);
-		buf[n] = '\0';
+		if (r < 0)
+			return berr_set(b->e, -r, "read %s", names[i]);
 		b->ignore_name = names[i];
-		if (bld_ignore_parse(buf, &b->ignore) < 0)
+		if (bld_ignore_parse(text, &b->ignore) < 0)
 			return berr_set(b->e, ENOMEM, "%s", names[i]);
 		break;
 	}

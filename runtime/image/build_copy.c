@@ -12,14 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 #include "layer.h"
 #include "layer_rules.h"
 #include "runtime/sandbox/passwd.h"
 #include "runtime/lib/strv.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 /* ---------------------------------------------------------------- COPY/ADD */
@@ -32,13 +31,6 @@ struct copy {
 	int chmod;		/* -1: keep */
 	int upperfd;
 };
-
-static int open_beneath(int dfd, const char *path, int flags)
-{
-	struct open_how how = {.flags = flags | O_CLOEXEC,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
-	return (int)syscall(SYS_openat2, dfd, path, &how, sizeof(how));
-}
 
 /* Walk rel (clean, relative) under the upper dir, creating missing
  * directories with the image's metadata for them (or 0755 root), never

@@ -16,6 +16,8 @@
 #include "runtime/sandbox/cgroup.h"
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/lib/strv.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 
 /* ---------------------------------------------------------------- RUN */

@@ -12,12 +12,11 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 #include "layer.h"
 #include "layer_rules.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 /* ---------------------------------------------------------------- store */
@@ -180,10 +179,8 @@ bool blob_exists(const struct store *st, const char *digest)
 /* Open path for reading. With beneath set (a source directory, maybe an
  * unpacked archive holding symlinks), path must lie inside it and is
  * resolved by the kernel without leaving it (openat2 RESOLVE_BENEATH). */
-int open_beneath(const char *beneath, const char *path)
+int open_source_file(const char *beneath, const char *path)
 {
-	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
-			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
 	size_t n;
 	int dfd, fd;
 
@@ -197,7 +194,7 @@ int open_beneath(const char *beneath, const char *path)
 	dfd = open(beneath, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -1;
-	fd = syscall(SYS_openat2, dfd, path + n + 1, &how, sizeof(how));
+	fd = open_beneath(dfd, path + n + 1, O_RDONLY);
 	if (fd < 0 && errno == ENOSYS) /* before Linux 5.6: no symlinks at all */
 		fd = openat(dfd, path + n + 1, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	close(dfd);
@@ -208,32 +205,21 @@ int open_beneath(const char *beneath, const char *path)
 int read_verified(const char *beneath, const char *path, const char *digest, char **data,
 		  size_t *len, struct berr *e)
 {
-	_cleanup_fd_ int fd = open_beneath(beneath, path);
+	_cleanup_fd_ int fd = open_source_file(beneath, path);
 	char got[DG_STR_LEN];
 	struct stat sb;
 	char *buf;
-	size_t n = 0;
+	size_t n;
+	int r;
 
 	if (fd < 0)
 		return berr_set(e, errno, "blob %s", digest ? digest : path);
 	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > JSON_MAX)
 		return berr_msg(e, EINVAL, "blob %s: not a regular file of at most 16 MiB",
 				digest ? digest : path);
-	buf = malloc(sb.st_size + 1);
-	if (!buf)
-		return berr_set(e, ENOMEM, "read blob");
-	while (n < (size_t)sb.st_size) {
-		ssize_t k = read(fd, buf + n, sb.st_size - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0) {
-			free(buf);
-			return berr_set(e, k < 0 ? errno : EIO, "read blob %s",
-					digest ? digest : path);
-		}
-		n += k;
-	}
-	buf[n] = '\0';
+	r = read_fd_all(fd, JSON_MAX, &buf, &n);
+	if (r < 0)
+		return berr_set(e, -r, "read blob %s", digest ? digest : path);
 	dg_buffer(buf, n, got);
 	if (digest && strcmp(got, digest) != 0) {
 		free(buf);

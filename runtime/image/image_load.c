@@ -12,6 +12,7 @@
 
 #include "layer.h"
 #include "layer_rules.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 /* ---------------------------------------------------------------- load */
@@ -65,7 +66,7 @@ static int load_layer(struct store *st, const char *srcdir, const char *path, co
 		if (stat(p, &sb) == 0)
 			*size = sb.st_size;
 	} else {
-		fd = open_beneath(srcdir, path);
+		fd = open_source_file(srcdir, path);
 		if (fd < 0)
 			return berr_set(e, errno, "layer %s", digest ? digest : path);
 		r = store_add_blob_fd(st, fd, digest, digest_out, size, e);

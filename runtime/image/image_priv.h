@@ -59,7 +59,7 @@ int store_save_index(struct store *st, struct berr *e);
 
 void blob_path(const struct store *st, const char *digest, char *out, size_t size);
 bool blob_exists(const struct store *st, const char *digest);
-int open_beneath(const char *beneath, const char *path);
+int open_source_file(const char *beneath, const char *path);
 int read_verified(const char *beneath, const char *path, const char *digest, char **data,
 		  size_t *len, struct berr *e);
 int parse_json(const char *data, size_t len, const char *what, json_t **out, struct berr *e);

@@ -13,17 +13,10 @@
 
 #include "layer.h"
 #include "layer_rules.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 
 /* ---------------------------------------------------------------- import */
-
-static void iso_time(time_t t, char *out, size_t size)
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static time_t build_time(void)
 {

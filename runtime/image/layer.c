@@ -17,6 +17,7 @@
 #include <zlib.h>
 
 #include "layer_rules.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 #define IO_BUF 65536

@@ -12,6 +12,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "util.h"
 
 static struct termios saved;

@@ -8,7 +8,7 @@
 #include "iptables.h"
 #include "ipam.h"
 #include "netlink.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
 
 int br_ensure(const char *cidr, struct berr *e)
 {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ipam.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 static uint32_t mask_of(int prefix)

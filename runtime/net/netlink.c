@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "runtime/lib/log.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 static struct nl_sock *sock;

@@ -5,7 +5,7 @@
 #include "bridge.h"
 #include "iptables.h"
 #include "ports.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
 
 /* The ephemeral port range, as Docker reads it. */
 void pub_ephemeral_range(uint16_t *lo, uint16_t *hi)

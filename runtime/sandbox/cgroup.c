@@ -11,6 +11,7 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC

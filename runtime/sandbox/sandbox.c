@@ -36,6 +36,7 @@
 #include "passwd.h"
 #include "sandbox_fs.h"
 #include "seccomp.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 #ifndef CLONE_INTO_CGROUP

@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 #include "runtime/container/volume.h"
 

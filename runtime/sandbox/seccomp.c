@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 /* Add one rule; a name unknown to libseccomp is skipped, like Docker. */

@@ -1,4 +1,4 @@
-// sources: runtime/compose/compose.c runtime/compose/compose_yaml.c runtime/compose/compose_service.c runtime/compose/compose_order.c runtime/compose/compose_args.c runtime/container/health.c runtime/lib/merge.c runtime/net/ports.c runtime/sandbox/cgroup.c runtime/lib/util.c runtime/lib/strv.c runtime/lib/duration.c runtime/lib/err.c
+// sources: runtime/compose/compose.c runtime/compose/compose_yaml.c runtime/compose/compose_service.c runtime/compose/compose_order.c runtime/compose/compose_args.c runtime/container/health.c runtime/lib/merge.c runtime/net/ports.c runtime/sandbox/cgroup.c runtime/lib/util.c runtime/lib/file.c runtime/lib/strv.c runtime/lib/duration.c runtime/lib/err.c
 // libs: -lyaml -ljansson
 /* The Compose file: anything at all parses to errors or services, never
  * crashes; the start order holds only startable services, each after

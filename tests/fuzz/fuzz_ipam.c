@@ -1,4 +1,4 @@
-// sources: runtime/net/ipam.c runtime/lib/util.c runtime/lib/err.c
+// sources: runtime/net/ipam.c runtime/lib/util.c runtime/lib/file.c runtime/lib/err.c
 /* The address state file <root>/run/berth/network/ipam, read by the
  * supervisor: whatever it accepts holds no address twice, only host
  * addresses of the subnet, and formats back to text that parses again. */

@@ -1,4 +1,4 @@
-// sources: init/boot/modules.c runtime/lib/util.c runtime/lib/err.c
+// sources: init/boot/modules.c runtime/lib/util.c runtime/lib/file.c runtime/lib/err.c
 /* modules.dep and modules.builtin as PID 1 reads them. */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-// sources: init/boot/sysctl.c runtime/lib/util.c runtime/lib/err.c
+// sources: init/boot/sysctl.c runtime/lib/util.c runtime/lib/file.c runtime/lib/err.c
 /* Lines of files in /etc/sysctl.d. */
 #include <stdint.h>
 #include <stdlib.h>

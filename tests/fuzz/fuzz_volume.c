@@ -1,4 +1,4 @@
-// sources: runtime/container/volume.c runtime/lib/util.c runtime/lib/err.c init/boot/datadisk.c init/boot/timeline.c runtime/lib/log.c
+// sources: runtime/container/volume.c runtime/lib/util.c runtime/lib/file.c runtime/lib/clock.c runtime/lib/err.c init/boot/datadisk.c init/boot/timeline.c runtime/lib/log.c
 // libs: -ljansson
 /* -v specs (from the CLI) and ext superblocks (PID 1 reads one from every
  * disk attached at boot): whatever parses keeps the module's promises. */

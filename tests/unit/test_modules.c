@@ -1,4 +1,4 @@
-// sources: init/boot/modules.c runtime/lib/util.c runtime/lib/err.c
+// sources: init/boot/modules.c runtime/lib/util.c runtime/lib/file.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

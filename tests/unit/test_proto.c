@@ -1,4 +1,4 @@
-// sources: runtime/lib/proto.c runtime/lib/err.c init/supervisor/control.c runtime/lib/util.c runtime/lib/log.c
+// sources: runtime/lib/proto.c runtime/lib/err.c init/supervisor/control.c runtime/lib/util.c runtime/lib/file.c runtime/lib/clock.c runtime/lib/log.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-// sources: runtime/sandbox/caps.c runtime/sandbox/cgroup.c runtime/lib/util.c runtime/lib/err.c
+// sources: runtime/sandbox/caps.c runtime/sandbox/cgroup.c runtime/lib/util.c runtime/lib/file.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

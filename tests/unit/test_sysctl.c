@@ -1,4 +1,4 @@
-// sources: init/boot/sysctl.c runtime/lib/util.c runtime/lib/err.c
+// sources: init/boot/sysctl.c runtime/lib/util.c runtime/lib/file.c runtime/lib/err.c
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "init/boot/sysctl.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
 
 static void test_parse_lines(void **state)
 {

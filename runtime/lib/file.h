@@ -1,0 +1,40 @@
+/* file.h - whole files and directories: read a file into a buffer or into
+ * memory, write one in place or atomically, mkdir -p, and open a path
+ * without leaving a directory. Used by PID 1 and the CLI alike.
+ *
+ * Functions return 0 (or a length) or -errno, as the rest of the library;
+ * open_beneath returns an fd or -1 with errno, as open(2) does.
+ */
+#ifndef BERTH_FILE_H
+#define BERTH_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Read a whole (small) file into buf, NUL-terminated; returns length or -errno. */
+ssize_t read_file(const char *path, char *buf, size_t size);
+
+/* Read fd to its end into a malloc'd, NUL-terminated *text of *len bytes:
+ * 0, -EFBIG when it holds more than max bytes (nothing is kept), or
+ * -errno. */
+int read_fd_all(int fd, size_t max, char **text, size_t *len);
+/* read_fd_all of the file at path. */
+int read_file_all(const char *path, size_t max, char **text, size_t *len);
+
+/* Write data to an existing file (sysctl, cgroup knobs). 0 or -errno. */
+int write_file(const char *path, const char *data);
+/* Write a file atomically: temp file, fsync, rename. 0 or -errno. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* Write all of buf to fd, retrying on EINTR; 0 or -errno. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* mkdir -p; 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+
+/* Open path (relative) below the directory dfd without leaving it:
+ * openat2 with RESOLVE_BENEATH and no magic links, so "..", an absolute
+ * path or a symlink that points out fails (EXDEV). O_CLOEXEC is added to
+ * flags. An fd, or -1 with errno set. */
+int open_beneath(int dfd, const char *path, int flags);
+
+#endif
