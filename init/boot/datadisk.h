@@ -1,5 +1,6 @@
-/* datadisk.h - the persistent data disk (DESIGN.md §2: label berth-data,
- * mounted at /data).
+/* datadisk.h - the persistent data disk (label berth-data, mounted at
+ * /data; docs/storage.md, "The data disk", and docs/architecture.md, "Boot",
+ * phase 4b).
  *
  * At boot PID 1 looks for the disk (berth.data=/dev/X names a device,
  * berth.data=LABEL a label; the default label is berth-data) by reading the

@@ -1,4 +1,5 @@
-/* init.c - PID 1's boot sequence (DESIGN.md §1, §4).
+/* init.c - PID 1's boot sequence (docs/architecture.md, "Boot" and "Rules
+ * for PID 1").
  *
  * Each phase logs its problems and lets boot go on; only a missing /proc or
  * /dev stops the sequence, and then the console gets an emergency shell.

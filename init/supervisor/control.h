@@ -1,4 +1,5 @@
-/* control.h - the control FIFO server (DESIGN.md §3).
+/* control.h - the control FIFO server (docs/architecture.md, "The control
+ * protocol").
  *
  * PID 1 opens <root>/run/berth/control read-write (so it never sees EOF),
  * reads without blocking, splits lines, and answers each request on the

@@ -1,4 +1,4 @@
-/* compose.h - the Compose file subset (DESIGN.md §2): parse a compose.yaml
+/* compose.h - the Compose file subset (docs/compose.md): parse a compose.yaml
  * with libyaml, order its services by depends_on, and say what each
  * service means as `berth run` arguments.
  *

@@ -13,7 +13,8 @@
  * index.json is replaced atomically at the end).
  *
  * Reading archives and unpacking layers is risky work: call these from the
- * CLI or a forked child, not from PID 1 itself (DESIGN.md §4).
+ * CLI or a forked child, not from PID 1 itself (docs/architecture.md,
+ * "Rules for PID 1").
  */
 #ifndef BERTH_IMAGE_H
 #define BERTH_IMAGE_H

@@ -9,7 +9,8 @@
  * trusted.overlay.opaque=y). Ownership, modes, mtimes and device nodes are
  * kept (the caller is root).
  *
- * Runs in the CLI or a forked child, never in PID 1 (DESIGN.md §4).
+ * Runs in the CLI or a forked child, never in PID 1 (docs/architecture.md,
+ * "Rules for PID 1").
  */
 #ifndef BERTH_LAYER_H
 #define BERTH_LAYER_H

@@ -1,4 +1,5 @@
-/* proto.h - the control FIFO protocol (DESIGN.md §3), both ends.
+/* proto.h - the control FIFO protocol (docs/architecture.md, "The control
+ * protocol"), both ends.
  *
  * A request is one line of at most PROTO_LINE_MAX bytes (PIPE_BUF, so
  * concurrent writers never interleave):

@@ -15,7 +15,8 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Cleanup helpers (DESIGN.md §7): `_cleanup_fd_ int fd = -1;` */
+/* Cleanup helpers (docs/architecture.md, "Conventions in the code"):
+ * `_cleanup_fd_ int fd = -1;` */
 void cleanup_fd(int *fd);
 void cleanup_free(void *p);
 #define _cleanup_fd_ __attribute__((cleanup(cleanup_fd)))

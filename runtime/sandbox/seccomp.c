@@ -78,7 +78,8 @@ static int export_bpf(scmp_filter_ctx ctx, int fd, struct berr *e)
 
 /* A profile file is outside input: parse and compile it in a forked
  * child, so PID 1 (which calls sb_start) never runs the parser itself
- * (DESIGN.md section 4). The program comes back in a memfd, errors on a pipe. */
+ * (docs/architecture.md, "Rules for PID 1"). The program comes back in a
+ * memfd, errors on a pipe. */
 static int compile_json_isolated(const char *path, uint64_t caps, struct sc_filter *f,
 				 struct berr *e)
 {

@@ -1,4 +1,5 @@
-"""SIGTERM to PID 1 reboots (busybox/sysvinit convention, DESIGN.md §4)."""
+"""SIGTERM to PID 1 reboots (busybox/sysvinit convention; the signals
+table in docs/architecture.md, "Boot")."""
 from harness import Appliance
 
 
