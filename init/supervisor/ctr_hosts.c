@@ -126,30 +126,42 @@ void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c)
 	}
 }
 
-void ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip)
+/* dir/name with text; a failure names the file and, when the disk is
+ * full, which disk. */
+static int put_etc_file(struct ctrs *cs, const char *dir, const char *name, const char *text,
+			size_t len, struct berr *e)
 {
-	char path[700], buf[4096], resolv[4096];
-	const char *host = ctr_hostname(c);
+	char path[700];
+	int r;
 
-	snprintf(path, sizeof(path), "%s/hostname", dir);
-	snprintf(buf, sizeof(buf), "%.63s\n", host);
-	write_file_atomic(path, buf, strlen(buf), 0644);
-	snprintf(path, sizeof(path), "%s/hosts", dir);
-	snprintf(buf, sizeof(buf), "%s", ETCHOSTS_BASE);
-	if (ip && *ip) {
-		size_t len;
-		char *text = hosts_text(cs, c, ip, NULL, &len);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	r = write_file_atomic(path, text, len, 0644);
+	if (r < 0)
+		return berr_msg(e, -r, "write %s: %s%s", path, strerror(-r), ctrs_full_hint(cs, -r));
+	return 0;
+}
 
-		if (text)
-			write_file_atomic(path, text, len, 0644);
-		free(text);
-	} else {
-		write_file_atomic(path, buf, strlen(buf), 0644);
-	}
+int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip,
+			 struct berr *e)
+{
+	char buf[4096], resolv[4096];
+	char *hosts = NULL;
+	size_t len = strlen(ETCHOSTS_BASE);
+	int r;
+
+	snprintf(buf, sizeof(buf), "%.63s\n", ctr_hostname(c));
+	r = put_etc_file(cs, dir, "hostname", buf, strlen(buf), e);
+	if (r < 0)
+		return r;
+	if (ip && *ip && !(hosts = hosts_text(cs, c, ip, NULL, &len)))
+		return berr_set(e, ENOMEM, "%s/hosts", dir);
+	r = put_etc_file(cs, dir, "hosts", hosts ? hosts : ETCHOSTS_BASE, len, e);
+	free(hosts);
+	if (r < 0)
+		return r;
 	/* The host's resolvers, less loopback ones (see resolv.h). */
 	if (read_file("/etc/resolv.conf", resolv, sizeof(resolv)) < 0)
 		resolv[0] = '\0';
 	resolv_filter(resolv, buf, sizeof(buf));
-	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
-	write_file_atomic(path, buf, strlen(buf), 0644);
+	return put_etc_file(cs, dir, "resolv.conf", buf, strlen(buf), e);
 }

@@ -149,7 +149,9 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 		sp.spec.parent_setup = br_attach;
 		sp.spec.parent_ctx = &lease;
 	}
-	ctrs_write_etc_files(cs, c, sp.dir, lease.ip);
+	r = ctrs_write_etc_files(cs, c, sp.dir, lease.ip, e);
+	if (r < 0)
+		goto fail;
 	r = open_stdio(c, out, err, in, &sp.spec, e);
 	if (r < 0)
 		goto fail;

@@ -163,7 +163,11 @@ void ctrs_hosts_open(struct ctrs *cs, struct ctr *c);
 void ctrs_hosts_close(struct ctr *c);
 void ctrs_hosts_add(struct ctrs *cs, struct ctr *c);
 void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c);
-void ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip);
+/* Write them into dir (ip: c's address on the bridge, or ""); a file that
+ * cannot be written fails the start, with its path and, if the disk is
+ * full, which one. */
+int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip,
+			 struct berr *e);
 
 /* ctr_net.c: network namespace, address, published ports' rules */
 bool ctrs_pending_reaped(struct ctrs *cs, pid_t pid, int status);
