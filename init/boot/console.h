@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "cmdline.h"
+#include "runtime/lib/err.h"
 
 struct console {
 	enum console_mode mode;
@@ -24,7 +25,7 @@ struct console {
 	const char *banner;	/* printed before the shell starts (emergency) */
 };
 
-int console_init(struct console *c, enum console_mode mode);
+BERR_MUST int console_init(struct console *c, enum console_mode mode);
 void console_start(struct console *c);
 /* Called for every reaped pid; true if it was the console's shell. */
 bool console_reaped(struct console *c, pid_t pid, int status);

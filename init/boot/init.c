@@ -173,6 +173,7 @@ int init_main(int argc, char **argv)
 	struct sup_opts opts = { .root = "", .pid1 = getpid() == 1, .console = &con };
 	struct berr e;
 	const char *fatal = NULL;
+	int r;
 
 	block_signals();
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
@@ -193,16 +194,18 @@ int init_main(int argc, char **argv)
 		mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)t_init);
 		setenv(T0_ENV, buf, 1);
-		selfexe_seal(argv, &seal_err); /* returns only on failure */
-		unsetenv(T0_ENV);
+		if (selfexe_seal(argv, &seal_err) < 0) /* returns only on failure */
+			unsetenv(T0_ENV);
 	}
 
 	/* Phase 1: the basic mounts and cgroup2 with its controllers. */
 	if (mounts_early(&e) < 0)
 		fatal = e.msg;
 	/* PID 1 logs more than /dev/kmsg's default rate limit lets through. */
-	write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
+	r = write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
 	log_to_kmsg(1);
+	if (r < 0)
+		log_warn("printk_devkmsg: %s; the kernel may drop some lines", strerror(-r));
 	timeline_mark_at("init", t_init);
 	if (opts.pid1)
 		reboot(RB_DISABLE_CAD); /* Ctrl-Alt-Del becomes SIGINT */
@@ -242,7 +245,10 @@ int init_main(int argc, char **argv)
 		cmdline_defaults(&params);
 	}
 	/* Phase 5: the console and the supervisor loop. */
-	console_init(&con, params.console);
+	r = console_init(&con, params.console);
+	if (r < 0)
+		log_err("console: timerfd: %s; a shell that exits is not started again",
+			strerror(-r));
 	if (fatal) {
 		static char banner[600];
 		log_err("boot failed: %s", fatal);
@@ -256,8 +262,9 @@ int init_main(int argc, char **argv)
 	}
 	opts.bridge_cidr = params.bridge_cidr;
 	opts.watchdog = opts.pid1 ? params.watchdog : 0;
-	sup_run(&opts);
-	/* Not reached in PID 1; if it is, never exit: keep reaping. */
+	/* Not reached in PID 1; if it is (sup_run logged why), never exit:
+	 * keep reaping. */
+	berr_ignore(sup_run(&opts));
 	log_err("supervisor returned; reaping only");
 	for (;;) {
 		if (waitpid(-1, NULL, 0) < 0)

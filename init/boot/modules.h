@@ -30,20 +30,20 @@ struct mod_db {
 };
 
 /* Parse modules.dep text (and, if not NULL, modules.builtin text). */
-int mod_db_parse(struct mod_db *db, const char *dep_text, const char *builtin_text,
-		 struct berr *e);
+BERR_MUST int mod_db_parse(struct mod_db *db, const char *dep_text, const char *builtin_text,
+			   struct berr *e);
 /* Read <dir>/modules.dep and <dir>/modules.builtin. */
-int mod_db_load(struct mod_db *db, const char *dir, struct berr *e);
+BERR_MUST int mod_db_load(struct mod_db *db, const char *dir, struct berr *e);
 void mod_db_free(struct mod_db *db);
 
-int mod_db_find(const struct mod_db *db, const char *name);
+BERR_MUST int mod_db_find(const struct mod_db *db, const char *name);
 bool mod_db_is_builtin(const struct mod_db *db, const char *name);
 
 /* Append to order[] (capacity max) the indices needed for `name`,
  * dependencies first, skipping those already in order. Returns 0, -ENOENT
  * if the module is unknown (and not built in), -E2BIG, or -ELOOP. */
-int mod_resolve(struct mod_db *db, const char *name, int *order, int *count, int max,
-		struct berr *e);
+BERR_MUST int mod_resolve(struct mod_db *db, const char *name, int *order, int *count, int max,
+			  struct berr *e);
 
 /* Load a list of modules (with dependencies) from dir. Problems are
  * reported one line each through report(); returns the number loaded. */
@@ -51,6 +51,6 @@ int mod_load_list(const char *dir, const char *const names[], int n,
 		  void (*report)(void *ctx, const char *msg), void *ctx);
 
 /* Load one module by name from the running kernel's module directory. */
-int mod_load_one(const char *name, struct berr *e);
+BERR_MUST int mod_load_one(const char *name, struct berr *e);
 
 #endif

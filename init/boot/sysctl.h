@@ -20,10 +20,10 @@ struct sysctl_entry {
 
 /* Parse one line in place: 1 for an entry, 0 for blank/comment, -EINVAL
  * (reason in e) for a malformed line. */
-int sysctl_parse_line(char *line, struct sysctl_entry *ent, struct berr *e);
+BERR_MUST int sysctl_parse_line(char *line, struct sysctl_entry *ent, struct berr *e);
 
 /* "net.ipv4.ip_forward" -> "<root>/net/ipv4/ip_forward". 0 or -ENAMETOOLONG/-EINVAL. */
-int sysctl_key_path(const char *root, const char *key, char *buf, size_t size);
+BERR_MUST int sysctl_key_path(const char *root, const char *key, char *buf, size_t size);
 
 struct sysctl_hooks {
 	/* Called once when a net.bridge.* key is missing; returns 0 if it

@@ -19,7 +19,7 @@ struct watchdog {
 };
 
 /* Open and arm; path is "/dev/watchdog" in the appliance. */
-int wd_open(struct watchdog *w, const char *path, int seconds, struct berr *e);
+BERR_MUST int wd_open(struct watchdog *w, const char *path, int seconds, struct berr *e);
 /* The timer fired: pet. */
 void wd_pet(struct watchdog *w);
 /* A new timeout (shutdown), then pet. */

@@ -208,6 +208,19 @@ static bool prepare_cgroups(struct ctrs *cs)
 	return true;
 }
 
+/* <root>/run/berth/<name>; without it no container can be created, which
+ * each create then says, so here it is only logged. */
+static void state_dir(struct ctrs *cs, const char *name)
+{
+	char path[600];
+	int r;
+
+	snprintf(path, sizeof(path), "%s/run/berth/%s", cs->root, name);
+	r = mkdir_p(path, 0700);
+	if (r < 0)
+		log_err("create %s: %s%s", path, strerror(-r), ctrs_full_hint(cs, -r));
+}
+
 struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl)
 {
 	struct ctrs *cs = calloc(1, sizeof(*cs));
@@ -226,10 +239,8 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 	ev.events = EPOLLIN;
 	ev.data.ptr = &cs->timer;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, cs->timer.fd, &ev);
-	snprintf(path, sizeof(path), "%s/run/berth/containers", root);
-	mkdir_p(path, 0700);
-	snprintf(path, sizeof(path), "%s/run/berth/logs", root);
-	mkdir_p(path, 0700);
+	state_dir(cs, "containers");
+	state_dir(cs, "logs");
 	cs->cgroup_ok = prepare_cgroups(cs);
 	/* PID 1 starts once per boot: with /data, the IPAM table (bridge.c's
 	 * state file) holds the last boot's addresses, none of them in use. */

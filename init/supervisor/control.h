@@ -57,8 +57,8 @@ struct ctl_server {
 };
 
 /* Create the directories and the FIFO under root ("" for the appliance). */
-int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out_kind,
-	     struct berr *e);
+BERR_MUST int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out_kind,
+		       struct berr *e);
 /* The control FIFO is readable: read and handle every complete line. */
 void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx);
 /* A pending client became writable (or hung up). */

@@ -29,19 +29,31 @@ void ctrs_log_open(struct ctrs *cs, struct ctr *c)
 	c->logsize = (c->logfd >= 0 && fstat(c->logfd, &st) == 0) ? st.st_size : 0;
 }
 
-/* 10 MiB x 3 files: <id>.log, .log.1, .log.2. */
+/* 10 MiB x 3 files: <id>.log, .log.1, .log.2. A rename that fails is
+ * logged; when the live log itself cannot move, it grows on and the next
+ * try comes 10 MiB later. */
 static void log_rotate(struct ctrs *cs, struct ctr *c)
 {
 	char base[600], from[620], to[620];
 
 	ctr_log_path(cs->root, c->cfg.id, base, sizeof(base));
 	for (int i = LOG_FILES - 1; i > 0; i--) {
+		int err;
+
 		if (i == 1)
 			snprintf(from, sizeof(from), "%s", base);
 		else
 			snprintf(from, sizeof(from), "%s.%d", base, i - 1);
 		snprintf(to, sizeof(to), "%s.%d", base, i);
-		rename(from, to);
+		if (rename(from, to) == 0 || errno == ENOENT) /* ENOENT: no older one yet */
+			continue;
+		err = errno;
+		log_err("container %.12s: rotate log: rename %s: %s%s", c->cfg.id, from,
+			strerror(err), ctrs_full_hint(cs, err));
+		if (i == 1) {
+			c->logsize = 0;
+			return;
+		}
 	}
 	if (c->logfd >= 0)
 		close(c->logfd);

@@ -196,9 +196,10 @@ int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, str
 		return -e->code;
 	}
 	if (ports_add_start(cs, c, l->ip, job, e) < 0) {
-		struct berr ignored;
+		struct berr rel;
 
-		br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored);
+		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &rel) < 0)
+			log_err("container %.12s: %s", c->cfg.id, rel.msg);
 		l->ip[0] = '\0';
 		c->st.ports[0] = '\0';
 		return -e->code;

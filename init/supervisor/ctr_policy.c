@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
 
 #include "runtime/lib/log.h"
 #include "runtime/lib/clock.h"
@@ -83,11 +84,15 @@ bool ctrs_health_reaped(struct ctrs *cs, pid_t pid, int status)
 			log_info("container %.12s (%s): health %s", c->cfg.id, c->cfg.name,
 				 hc_status_name(c->hc->st.status));
 		if (changed && c->hc->st.status == HC_UNHEALTHY && c->policy.kind != RP_NO) {
+			int r;
+
 			log_warn("container %.12s (%s): unhealthy; stopping it for its restart policy",
 				 c->cfg.id, c->cfg.name);
 			c->unhealthy_kill = true;
-			ctrs_stop_one(cs, c, c->cfg.stop_timeout > 0 ? c->cfg.stop_timeout : 10,
-				      SIGTERM);
+			r = ctrs_stop_one(cs, c, c->cfg.stop_timeout > 0 ? c->cfg.stop_timeout : 10,
+					  SIGTERM);
+			if (r < 0)
+				log_err("container %.12s: stop: %s", c->cfg.id, strerror(-r));
 		}
 		ctrs_save_state(cs, c);
 		ctrs_rearm(cs);

@@ -162,8 +162,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (r == 0 && ctrs_ports_add_finish(&job, e) < 0) {
 		/* it runs, its ports are not published: no start */
 		rules_failed = true;
-		kill(pid, SIGKILL);
-		wait_pid(pid);
+		kill_and_reap(pid);
 		sb_cleanup(&sp.spec);
 		r = -e->code;
 	}

@@ -23,6 +23,7 @@
 #include "runtime/net/bridge.h"
 #include "runtime/net/iptables.h"
 #include "runtime/sandbox/sandbox.h"
+#include "runtime/lib/err.h"
 
 /* A container's log: <id>.log and LOG_FILES - 1 rotated ones. */
 #define LOG_FILES 3
@@ -166,22 +167,23 @@ void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c);
 /* Write them into dir (ip: c's address on the bridge, or ""); a file that
  * cannot be written fails the start, with its path and, if the disk is
  * full, which one. */
-int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip,
-			 struct berr *e);
+BERR_MUST int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir,
+				   const char *ip, struct berr *e);
 
 /* ctr_net.c: network namespace, address, published ports' rules */
 bool ctrs_pending_reaped(struct ctrs *cs, pid_t pid, int status);
-int ctrs_ports_add_finish(struct ipt_job *job, struct berr *e);
+BERR_MUST int ctrs_ports_add_finish(struct ipt_job *job, struct berr *e);
 struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const char *ip);
-int ctrs_network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, struct berr *e);
-int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, struct ipt_job *job,
-			 struct berr *e);
+BERR_MUST int ctrs_network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size,
+				struct berr *e);
+BERR_MUST int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l,
+				   struct ipt_job *job, struct berr *e);
 struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c);
 
 /* ctr_start.c: starting a container */
 void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp);
 int ctrs_start_failure_status(int code);
-int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e);
+BERR_MUST int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e);
 
 /* ctr_exit.c: a container's exit, its removal, the waiters */
 void ctrs_remove_tree(const char *path);
@@ -189,14 +191,14 @@ void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c);
 void ctrs_notify_waiters(struct ctrs *cs, struct waiter *list, int exit_code);
 
 /* ctr_policy.c: restart policies, health checks */
-int ctrs_setup_policy(struct ctr *c, struct berr *e);
+BERR_MUST int ctrs_setup_policy(struct ctr *c, struct berr *e);
 void ctrs_restart_plan(struct ctrs *cs, struct ctr *c);
 void ctrs_restart_due(struct ctrs *cs, struct ctr *c);
 void ctrs_health_timer(struct ctrs *cs, struct ctr *c, uint64_t now);
 bool ctrs_health_reaped(struct ctrs *cs, pid_t pid, int status);
 
 /* ctr_verbs.c: the control verbs */
-int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig);
+BERR_MUST int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig);
 
 /* ctr_startup.c: what an earlier supervisor left */
 void ctrs_load_existing(struct ctrs *cs);

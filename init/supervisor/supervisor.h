@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "init/boot/console.h"
+#include "runtime/lib/err.h"
 
 enum sup_action { SUP_RUN = 0, SUP_POWEROFF, SUP_REBOOT, SUP_HALT, SUP_EXIT };
 
@@ -22,6 +23,6 @@ struct sup_opts {
 };
 
 /* Run until shutdown. PID 1 ends in reboot(2); the daemon returns 0. */
-int sup_run(const struct sup_opts *o);
+BERR_MUST int sup_run(const struct sup_opts *o);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "runtime/lib/strv.h"
+#include "runtime/lib/err.h"
 
 #define COMPOSE_MAX_SERVICES 256
 #define COMPOSE_MAX_BYTES (1 << 20)
@@ -77,11 +78,11 @@ struct compose_file {
  * order the services (compose_order). 0, or -EINVAL when anything was
  * wrong (see f->errors; f->fatal when nothing can be used), -ENOMEM. f
  * must be freed with compose_free either way. */
-int compose_parse(const char *text, size_t len, const char *path, struct compose_file *f);
+BERR_MUST int compose_parse(const char *text, size_t len, const char *path, struct compose_file *f);
 void compose_free(struct compose_file *f);
 
 /* Index of the service called name, or -1. */
-int compose_find(const struct compose_file *f, const char *name);
+BERR_MUST int compose_find(const struct compose_file *f, const char *name);
 
 /* The project name: the top-level name: when given, else fallback;
  * lowercased, and characters other than [a-z0-9_-] dropped, as Compose. */
@@ -96,13 +97,13 @@ void compose_container_name(const struct compose_file *f, const char *project, i
  * com.docker.compose.project/service/container-number (and each of
  * extra_labels, "K=V"), starting with "run" and ending with the image and
  * command. 0 or -ENOMEM. */
-int compose_run_args(const struct compose_file *f, const char *project, int svc,
-		     char *const *extra_labels, struct strv *out);
+BERR_MUST int compose_run_args(const struct compose_file *f, const char *project, int svc,
+			       char *const *extra_labels, struct strv *out);
 
 /* Split a command line into words as a POSIX shell would (quotes and
  * backslashes; no expansion), as Compose does for string commands.
  * 0, or -EINVAL for an unterminated quote, -ENOMEM. */
-int compose_split_words(const char *s, struct strv *out);
+BERR_MUST int compose_split_words(const char *s, struct strv *out);
 
 /* Docker's (Go's) duration syntax, as --health-interval takes it: 30s, 1m30s. */
 bool compose_duration_valid(const char *s);

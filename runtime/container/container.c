@@ -309,6 +309,7 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	json_t *j = load_json(root, id, "config.json", e);
 	json_t *m;
 	const char *s;
+	int hc;
 
 	memset(c, 0, sizeof(*c));
 	if (!j)
@@ -364,8 +365,12 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	c->network = jstr(j, "NetworkMode");
 	c->stop_timeout = (int)json_integer_value(json_object_get(j, "StopTimeout"));
 	c->created_ns = json_integer_value(json_object_get(j, "Created"));
-	hc_from_json(json_object_get(j, "Healthcheck"), &c->health);
+	hc = hc_from_json(json_object_get(j, "Healthcheck"), &c->health);
 	json_decref(j);
+	if (hc < 0) {
+		ctr_config_free(c);
+		return berr_set(e, -hc, "config.json of %.12s: health check", id);
+	}
 	if (!c->argv || !c->argv[0] || !c->layers || !c->mounts || !c->env) {
 		ctr_config_free(c);
 		return berr_msg(e, EINVAL, "config.json of %.12s: no command, layers or env", id);

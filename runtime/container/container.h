@@ -86,7 +86,7 @@ void ctr_new_name(char *buf, size_t size);
 /* Docker's lookup order over n containers: exact name, exact ID, then a
  * unique ID prefix (a leading '/' on the name is fine). Returns the index,
  * -ENOENT when nothing matches, -EEXIST when a prefix is ambiguous. */
-int ctr_lookup(const char *ref, const char *const *ids, const char *const *names, int n);
+BERR_MUST int ctr_lookup(const char *ref, const char *const *ids, const char *const *names, int n);
 
 /* Network modes, as `--network` names them. */
 enum ctr_net { CTR_NET_NONE, CTR_NET_HOST, CTR_NET_BRIDGE, CTR_NET_CONTAINER };
@@ -107,16 +107,18 @@ void ctr_cgroup_path(const char *id, char *buf, size_t size);
 void ctr_dir(const char *root, const char *id, char *buf, size_t size);
 void ctr_log_path(const char *root, const char *id, char *buf, size_t size);
 
-int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e);
-int ctr_config_load(const char *root, const char *id, struct ctr_config *c, struct berr *e);
+BERR_MUST int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e);
+BERR_MUST int ctr_config_load(const char *root, const char *id, struct ctr_config *c,
+			      struct berr *e);
 void ctr_config_free(struct ctr_config *c);
-int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, struct berr *e);
-int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct berr *e);
+BERR_MUST int ctr_state_save(const char *root, const char *id, const struct ctr_state *s,
+			     struct berr *e);
+BERR_MUST int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct berr *e);
 /* Docker's State.Health object {Status, FailingStreak, Log}. */
 struct json_t;
 struct json_t *ctr_health_json(const struct hc_state *h);
 /* The "Health" state.json holds (status HC_NONE when it has none). */
-int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct berr *e);
+BERR_MUST int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct berr *e);
 
 /* RFC 3339 with nanoseconds in UTC, as Docker prints times: iso_time_ns
  * (runtime/lib/clock.h) under its old name, until runtime/cli calls that. */

@@ -46,7 +46,7 @@ struct hc_state {
 
 /* "starting", "healthy", "unhealthy", "none". */
 const char *hc_status_name(enum hc_status s);
-int hc_status_parse(const char *name); /* -1 when unknown */
+BERR_MUST int hc_status_parse(const char *name); /* -1 when unknown */
 
 /* Go's time.ParseDuration ("1m30s", "500ms", "1.5h", "0"): -EINVAL with a
  * message naming s on bad input. duration_parse (runtime/lib/duration.h)
@@ -55,28 +55,28 @@ int hc_parse_duration(const char *s, int64_t *ns, struct berr *e);
 
 /* Docker's merge of the run flags (user) over the image's check: each
  * field the user left unset comes from the image. Strings are copied. */
-int hc_merge(struct hc_config *user, const struct hc_config *image);
+BERR_MUST int hc_merge(struct hc_config *user, const struct hc_config *image);
 /* A check is configured and not ["NONE"]. */
 bool hc_enabled(const struct hc_config *h);
 /* The command to run: CMD's arguments, or /bin/sh -c for CMD-SHELL.
  * argv has room for max entries (NULL-terminated); -EINVAL when the test
  * names no command. */
-int hc_argv(const struct hc_config *h, char **argv, int max, struct berr *e);
+BERR_MUST int hc_argv(const struct hc_config *h, char **argv, int max, struct berr *e);
 /* Field values after defaults. */
 int64_t hc_interval(const struct hc_config *h);
 int64_t hc_timeout(const struct hc_config *h);
 int hc_retries(const struct hc_config *h);
 /* Check the fields as Docker does ("Interval in Healthcheck cannot be
  * less than 1ms", negative retries). */
-int hc_validate(const struct hc_config *h, struct berr *e);
+BERR_MUST int hc_validate(const struct hc_config *h, struct berr *e);
 void hc_config_free(struct hc_config *h);
-int hc_config_copy(struct hc_config *dst, const struct hc_config *src);
+BERR_MUST int hc_config_copy(struct hc_config *dst, const struct hc_config *src);
 
 /* Docker's JSON form {"Test": [...], "Interval": ns, "Timeout": ns,
  * "StartPeriod": ns, "Retries": n}; from_json ignores what is not there
  * (h zeroed first; a NULL or non-object gives the empty config). */
 struct json_t;
-int hc_from_json(struct json_t *o, struct hc_config *h);
+BERR_MUST int hc_from_json(struct json_t *o, struct hc_config *h);
 struct json_t *hc_to_json(const struct hc_config *h);
 
 /* Start of a run: "starting", streak 0 (the log stays). */

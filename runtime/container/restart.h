@@ -30,7 +30,7 @@ struct rp_policy {
 
 /* Parse a policy as `--restart` takes it (NULL or "" = "no"). Docker's
  * messages on bad input ("invalid restart policy: ..."); -EINVAL. */
-int rp_parse(const char *spec, struct rp_policy *p, struct berr *e);
+BERR_MUST int rp_parse(const char *spec, struct rp_policy *p, struct berr *e);
 /* "no", "always", "on-failure", "unless-stopped". */
 const char *rp_name(enum rp_kind k);
 

@@ -44,8 +44,8 @@ void vol_data_path(const char *root, const char *name, char *buf, size_t size);
 
 /* Create NAME (or, name "" or NULL, a new 64-hex one) unless it exists;
  * out gets the name. *created says whether it was new. */
-int vol_create(const char *root, const char *name, bool anonymous, char out[VOL_NAME_MAX],
-	       bool *created, struct berr *e);
+BERR_MUST int vol_create(const char *root, const char *name, bool anonymous, char out[VOL_NAME_MAX],
+			 bool *created, struct berr *e);
 bool vol_exists(const char *root, const char *name);
 
 struct vol_info {
@@ -54,16 +54,16 @@ struct vol_info {
 	char created_at[40];	/* RFC 3339, seconds, UTC */
 	bool anonymous;
 };
-int vol_inspect(const char *root, const char *name, struct vol_info *out, struct berr *e);
+BERR_MUST int vol_inspect(const char *root, const char *name, struct vol_info *out, struct berr *e);
 /* Every volume's name, sorted; free with vol_names_free. */
-int vol_list(const char *root, char ***names, int *n, struct berr *e);
+BERR_MUST int vol_list(const char *root, char ***names, int *n, struct berr *e);
 void vol_names_free(char **names, int n);
 /* Remove the volume's directory (no in-use check: callers do it). */
-int vol_remove(const char *root, const char *name, struct berr *e);
+BERR_MUST int vol_remove(const char *root, const char *name, struct berr *e);
 
 /* In the sandbox child, before pivot_root: when dst (a volume's _data) is
  * empty, copy the directory target of the container's root (resolved
  * inside rootfs, symlinks included) into it with its owner and mode. */
-int vol_copy_up(const char *rootfs, const char *target, const char *dst, struct berr *e);
+BERR_MUST int vol_copy_up(const char *rootfs, const char *target, const char *dst, struct berr *e);
 
 #endif

@@ -152,21 +152,29 @@ static bool cache_get(struct builder *b, const char *key)
 	return state_load(b, text, layers) == 0;
 }
 
-static void cache_put(struct builder *b, const char *key)
+/* A step's result, for the next build with the same key. A cache that
+ * cannot be written (a full disk) fails the build rather than going
+ * unnoticed. */
+static int cache_put(struct builder *b, const char *key)
 {
 	char path[PATH_MAX];
 	_cleanup_json_ json_t *entry =
 	    json_pack("{s:s, s:O}", "config", b->st.text, "layers", b->st.layers);
 	_cleanup_free_ char *s = entry ? json_dumps(entry, JSON_COMPACT) : NULL;
-
 	char dir[PATH_MAX];
+	int r;
 
 	if (!s)
-		return;
+		return berr_set(b->e, ENOMEM, "build cache");
 	snprintf(dir, sizeof(dir), "%s/build-cache", b->store);
-	mkdir_p(dir, 0700);
+	r = mkdir_p(dir, 0700);
+	if (r < 0)
+		return berr_set(b->e, -r, "build cache: create %s", dir);
 	cache_path(b, key, path, sizeof(path));
-	write_file_atomic(path, s, strlen(s), 0600);
+	r = write_file_atomic(path, s, strlen(s), 0600);
+	if (r < 0)
+		return berr_set(b->e, -r, "build cache: write %s", path);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- steps */
@@ -286,9 +294,10 @@ static int one_step(struct builder *b)
 			goto out;
 		}
 		r = commit_step(b, created_by, !fs);
+		if (r == 0)
+			r = cache_put(b, key);
 		if (r < 0)
 			goto out;
-		cache_put(b, key);
 	}
 	if (in->kind == CF_CMD)
 		b->cmd_set = true;
@@ -297,7 +306,7 @@ static int one_step(struct builder *b)
 		printf(" ---> %.12s\n", dg_hex(b->st.id));
 out:
 	if (*upper)
-		layer_rmtree(upper);
+		layer_rmtree_garbage(upper);
 	strv_freev(run_env);
 	return r;
 }
@@ -349,7 +358,7 @@ static int load_ignore(struct builder *b)
 }
 
 /* Remove scratch dirs of builds that died (their pid is gone). */
-void sweep_builds(const char *dir)
+static void sweep_builds(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -360,10 +369,30 @@ void sweep_builds(const char *dir)
 		if (pid <= 0 || (kill(pid, 0) == 0 || errno == EPERM))
 			continue;
 		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
-		layer_rmtree(p);
+		layer_rmtree_garbage(p);
 	}
 	if (d)
 		closedir(d);
+}
+
+int scratch_open(struct builder *b)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	snprintf(dir, sizeof(dir), "%s/build", b->store);
+	r = mkdir_p(dir, 0700);
+	if (r < 0)
+		return berr_set(b->e, -r, "create %s", dir);
+	sweep_builds(dir);
+	snprintf(b->tmp, sizeof(b->tmp), "%s/%d", dir, (int)getpid());
+	layer_rmtree_garbage(b->tmp); /* a build of ours that died, pid reused */
+	if (mkdir(b->tmp, 0700) < 0) {
+		r = berr_set(b->e, errno, "create %s", b->tmp);
+		b->tmp[0] = '\0';
+		return r;
+	}
+	return 0;
 }
 
 int bld_build(const struct bld_opts *o, char id[DG_STR_LEN], struct berr *e)
@@ -371,7 +400,6 @@ int bld_build(const struct bld_opts *o, char id[DG_STR_LEN], struct berr *e)
 	struct builder b = {.o = o, .e = e, .ctxfd = -1, .clamp = -1};
 	_cleanup_free_ char *text = NULL;
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	char dir[PATH_MAX];
 	size_t len = 0, steps = 0, step = 0;
 	int r;
 
@@ -399,19 +427,8 @@ int bld_build(const struct bld_opts *o, char id[DG_STR_LEN], struct berr *e)
 		goto out;
 	if ((r = img_store_dir(o->root, b.store, sizeof(b.store), e)) < 0)
 		goto out;
-	snprintf(dir, sizeof(dir), "%s/build", b.store);
-	if ((r = mkdir_p(dir, 0700)) < 0) {
-		r = berr_set(e, -r, "create %s", dir);
+	if ((r = scratch_open(&b)) < 0)
 		goto out;
-	}
-	sweep_builds(dir);
-	snprintf(b.tmp, sizeof(b.tmp), "%s/%d", dir, (int)getpid());
-	layer_rmtree(b.tmp);
-	if (mkdir(b.tmp, 0700) < 0) {
-		r = berr_set(e, errno, "create %s", b.tmp);
-		b.tmp[0] = '\0';
-		goto out;
-	}
 	/* ARGs before FROM are not steps */
 	for (size_t i = 0, seen = 0; i < b.cf.n; i++) {
 		seen |= b.cf.inst[i].kind == CF_FROM;
@@ -452,13 +469,14 @@ int bld_build(const struct bld_opts *o, char id[DG_STR_LEN], struct berr *e)
 		printf("Successfully built %.12s\n", dg_hex(id));
 		for (size_t i = 0; o->tags && o->tags[i]; i++) {
 			char norm[256];
-			lr_ref_normalize(o->tags[i], norm, sizeof(norm));
-			printf("Successfully tagged %s\n", norm);
+			bool ok = lr_ref_normalize(o->tags[i], norm, sizeof(norm)) == 0;
+
+			printf("Successfully tagged %s\n", ok ? norm : o->tags[i]);
 		}
 	}
 out:
 	if (b.tmp[0])
-		layer_rmtree(b.tmp);
+		layer_rmtree_garbage(b.tmp);
 	if (b.ctxfd >= 0)
 		close(b.ctxfd);
 	state_free(&b.st);
@@ -479,6 +497,8 @@ int bld_prune(const char *root, uint64_t *freed, struct berr *e)
 	if (r < 0)
 		return r;
 	snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir), "/build-cache");
-	layer_rmtree(dir);
+	r = layer_rmtree(dir);
+	if (r < 0)
+		return berr_set(e, -r, "remove %s", dir);
 	return img_prune_unreferenced(root, freed, e);
 }

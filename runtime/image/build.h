@@ -36,7 +36,7 @@ struct bld_opts {
 	bool quiet;
 };
 
-int bld_build(const struct bld_opts *o, char id[DG_STR_LEN], struct berr *e);
+BERR_MUST int bld_build(const struct bld_opts *o, char id[DG_STR_LEN], struct berr *e);
 
 struct bld_commit_opts {
 	const char *root;
@@ -52,10 +52,10 @@ struct bld_commit_opts {
 
 /* `docker commit`: the upper dir (whiteouts converted, the runtime's mount
  * points left out) becomes a layer on top of the image's. */
-int bld_commit(const struct bld_commit_opts *o, char id[DG_STR_LEN], struct berr *e);
+BERR_MUST int bld_commit(const struct bld_commit_opts *o, char id[DG_STR_LEN], struct berr *e);
 
 /* `berth builder prune`: drop the build cache and the blobs and layers
  * only it kept (img_prune_unreferenced); *freed gets the bytes. */
-int bld_prune(const char *root, uint64_t *freed, struct berr *e);
+BERR_MUST int bld_prune(const char *root, uint64_t *freed, struct berr *e);
 
 #endif

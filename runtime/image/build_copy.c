@@ -32,6 +32,26 @@ struct copy {
 	int upperfd;
 };
 
+/* A directory upper_dir made: the image's metadata for it (known), else
+ * root's with the build's time. 0, or -1 with errno. */
+static int new_dir_meta(struct copy *c, int fd, const struct stat *known)
+{
+	struct timespec ts[2];
+
+	if (known) {
+		if (fchmod(fd, known->st_mode & 07777) < 0 ||
+		    fchown(fd, known->st_uid, known->st_gid) < 0)
+			return -1;
+		ts[0] = ts[1] = known->st_mtim;
+	} else {
+		if (fchown(fd, 0, 0) < 0)
+			return -1;
+		ts[0].tv_sec = ts[1].tv_sec = c->b->now;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+	}
+	return futimens(fd, ts);
+}
+
 /* Walk rel (clean, relative) under the upper dir, creating missing
  * directories with the image's metadata for them (or 0755 root), never
  * following a symlink. Returns an fd of the directory. */
@@ -64,18 +84,12 @@ static int upper_dir(struct copy *c, const char *rel, struct berr *e)
 				return berr_set(e, errno, "create /%s", sofar);
 			}
 			next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (next >= 0) {
-				struct timespec ts[2];
-				if (known) {
-					fchmod(next, sb.st_mode & 07777);
-					fchown(next, sb.st_uid, sb.st_gid);
-					ts[0] = ts[1] = sb.st_mtim;
-				} else {
-					fchown(next, 0, 0);
-					ts[0].tv_sec = ts[1].tv_sec = c->b->now;
-					ts[0].tv_nsec = ts[1].tv_nsec = 0;
-				}
-				futimens(next, ts);
+			if (next >= 0 && new_dir_meta(c, next, known ? &sb : NULL) < 0) {
+				int err = errno;
+
+				close(next);
+				close(fd);
+				return berr_set(e, err, "set owner and mode of /%s", sofar);
 			}
 		}
 		close(fd);
@@ -91,14 +105,17 @@ static void hash_str(struct copy *c, const char *s)
 	dg_update(&c->dg, s, strlen(s) + 1);
 }
 
-static void set_meta(struct copy *c, int fd, const struct stat *sb)
+/* A copy's owner (--chown), mode (--chmod, else the source's) and time
+ * (the source's). */
+static int set_meta(struct copy *c, int fd, const struct stat *sb, const char *rel,
+		    struct berr *e)
 {
 	struct timespec ts[2] = {sb->st_mtim, sb->st_mtim};
 	mode_t mode = c->chmod >= 0 ? (mode_t)c->chmod : (sb->st_mode & 07777);
 
-	fchown(fd, c->uid, c->gid);
-	fchmod(fd, mode);
-	futimens(fd, ts);
+	if (fchown(fd, c->uid, c->gid) < 0 || fchmod(fd, mode) < 0 || futimens(fd, ts) < 0)
+		return berr_set(e, errno, "set owner, mode and time of %s", rel);
+	return 0;
 }
 
 static int copy_fd(struct copy *c, int src, const struct stat *sb, int dstdir, const char *name,
@@ -144,8 +161,9 @@ static int copy_child(struct copy *c, int srcdir, const char *name, int dstdir, 
 		unlinkat(dstdir, name, 0);
 		if (symlinkat(target, dstdir, name) < 0)
 			return berr_set(e, errno, "symlink %s", path);
-		fchownat(dstdir, name, c->uid, c->gid, AT_SYMLINK_NOFOLLOW);
-		utimensat(dstdir, name, ts, AT_SYMLINK_NOFOLLOW);
+		if (fchownat(dstdir, name, c->uid, c->gid, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    utimensat(dstdir, name, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			return berr_set(e, errno, "set owner and time of %s", path);
 		return 0;
 	}
 	if (!S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode))
@@ -210,7 +228,7 @@ static int copy_fd(struct copy *c, int src, const struct stat *sb, int dstdir, c
 			return berr_set(e, errno, "open %s", rel);
 		r = copy_dir_contents(c, src, out, rel, depth, e);
 		if (r == 0)
-			set_meta(c, out, sb);
+			r = set_meta(c, out, sb, rel, e);
 		close(out);
 		return r;
 	}
@@ -235,7 +253,7 @@ static int copy_fd(struct copy *c, int src, const struct stat *sb, int dstdir, c
 		}
 	}
 	if (r == 0)
-		set_meta(c, out, sb);
+		r = set_meta(c, out, sb, rel, e);
 	close(out);
 	return r;
 }
@@ -270,7 +288,7 @@ static int add_archive(struct copy *c, int fd, const char *dest_rel, const char 
 	dst = upper_dir(c, dest_rel, e);
 	from = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dst < 0 || from < 0) {
-		layer_rmtree(tmp);
+		layer_rmtree_garbage(tmp);
 		return dst < 0 ? dst : berr_set(e, errno, "open %s", tmp);
 	}
 	d = fdopendir(dup(from));
@@ -286,7 +304,7 @@ static int add_archive(struct copy *c, int fd, const char *dest_rel, const char 
 	}
 	if (d)
 		closedir(d);
-	layer_rmtree(tmp);
+	layer_rmtree_garbage(tmp);
 	return r;
 }
 
@@ -485,7 +503,7 @@ static int stage_copy(struct builder *b, const char *upper, char **words, size_t
 					r = copy_dir_contents(&c, fd, dst, list[k], 0, b->e);
 					if (r == 0 && *dest_rel &&
 					    !image_lookup(b, dest_rel, NULL, NULL, 0))
-						set_meta(&c, dst, &sb);
+						r = set_meta(&c, dst, &sb, dest_rel, b->e);
 				} else {
 					r = dst;
 				}

@@ -62,39 +62,42 @@ static inline void json_decref_p(json_t **j)
 /* ---------------------------------------------------------------- build.c */
 
 int step_err(struct builder *b, int r);
-int state_seal(struct builder *b);
-int state_load(struct builder *b, const char *text, json_t *layers);
+BERR_MUST int state_seal(struct builder *b);
+BERR_MUST int state_load(struct builder *b, const char *text, json_t *layers);
 void state_free(struct state *s);
 /* The config's "config" object and "rootfs.diff_ids" array (created when
  * missing; borrowed). */
 json_t *cfg_config(struct builder *b);
 json_t *diff_ids(struct builder *b);
-int commit_step(struct builder *b, const char *created_by, bool empty_layer);
+BERR_MUST int commit_step(struct builder *b, const char *created_by, bool empty_layer);
 /* cf_expand() in the build's scope; errors name the step. */
-int expand(struct builder *b, const char *word, char **out);
-void sweep_builds(const char *dir);
+BERR_MUST int expand(struct builder *b, const char *word, char **out);
+/* The build's own scratch directory STORE/build/PID in b->tmp, empty;
+ * those of builds that died are removed first. */
+BERR_MUST int scratch_open(struct builder *b);
 
 /* ---------------------------------------------------------------- build_layers.c */
 
 char **lower_dirs(struct builder *b, size_t *n);
 bool image_lookup(struct builder *b, const char *rel, struct stat *sb, char *found, size_t size);
-int add_layer_excluding(struct builder *b, const char *dir, const char *const *exclude);
-int add_layer_from(struct builder *b, const char *dir);
+BERR_MUST int add_layer_excluding(struct builder *b, const char *dir, const char *const *exclude);
+BERR_MUST int add_layer_from(struct builder *b, const char *dir);
 /* A new directory b->tmp/WHAT-N. */
-int new_scratch_dir(struct builder *b, const char *what, char *out, size_t size);
+BERR_MUST int new_scratch_dir(struct builder *b, const char *what, char *out, size_t size);
 
 /* ---------------------------------------------------------------- instructions */
 
 /* build_meta.c */
-int step_meta(struct builder *b, char **created_by, json_t **change);
+BERR_MUST int step_meta(struct builder *b, char **created_by, json_t **change);
 void apply_meta(struct builder *b, json_t *ch);
 
 /* build_run.c: the history text of a RUN, then running it into a layer */
-int step_run(struct builder *b, char **created_by, char **args_env, size_t nargs_env);
-int exec_run(struct builder *b, char **args_env, size_t nargs_env);
+BERR_MUST int step_run(struct builder *b, char **created_by, char **args_env, size_t nargs_env);
+BERR_MUST int exec_run(struct builder *b, char **args_env, size_t nargs_env);
 
 /* build_copy.c: stage COPY/ADD into upper; files gets the digest of what
  * was read */
-int step_copy(struct builder *b, const char *upper, char **created_by, char files[DG_STR_LEN]);
+BERR_MUST int step_copy(struct builder *b, const char *upper, char **created_by,
+			char files[DG_STR_LEN]);
 
 #endif

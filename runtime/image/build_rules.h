@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "runtime/lib/digest.h"
+#include "runtime/lib/err.h"
 
 /* A step's cache key: the parent state's ID, the instruction as history
  * records it (after substitution, with the build args a RUN sees) and the
@@ -34,7 +35,7 @@ struct bld_ignore {
 	size_t n;
 };
 
-int bld_ignore_parse(const char *text, struct bld_ignore *ig);
+BERR_MUST int bld_ignore_parse(const char *text, struct bld_ignore *ig);
 void bld_ignore_free(struct bld_ignore *ig);
 /* path: clean, relative to the context ("a/b.txt"). */
 bool bld_ignored(const struct bld_ignore *ig, const char *path);

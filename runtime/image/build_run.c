@@ -170,7 +170,7 @@ int exec_run(struct builder *b, char **args_env, size_t nargs_env)
 	free(envp);
 	if (r == 0)
 		r = add_layer_from(b, upper);
-	layer_rmtree(upper);
+	layer_rmtree_garbage(upper);
 	return r;
 }
 
@@ -182,7 +182,7 @@ int bld_commit(const struct bld_commit_opts *o, char id[DG_STR_LEN], struct berr
 	struct builder b = {.o = &bo, .e = e, .ctxfd = -1, .clamp = -1};
 	const char *exclude[ARRAY_SIZE(mount_points) + 1] = {0};
 	const char *sde = getenv("SOURCE_DATE_EPOCH");
-	char *text = NULL, dir[PATH_MAX], by[2048] = "";
+	char *text = NULL, by[2048] = "";
 	json_t *layers = NULL, *c, *cmd, *ep;
 	size_t nx = 0, skip = 0;
 	int r;
@@ -199,16 +199,8 @@ int bld_commit(const struct bld_commit_opts *o, char id[DG_STR_LEN], struct berr
 		r = img_store_dir(o->root, b.store, sizeof(b.store), e);
 	if (r < 0)
 		goto out;
-	snprintf(dir, sizeof(dir), "%s/build", b.store);
-	mkdir_p(dir, 0700);
-	sweep_builds(dir);
-	snprintf(b.tmp, sizeof(b.tmp), "%s/%d", dir, (int)getpid());
-	layer_rmtree(b.tmp);
-	if (mkdir(b.tmp, 0700) < 0) {
-		r = berr_set(e, errno, "create %s", b.tmp);
-		b.tmp[0] = '\0';
+	if ((r = scratch_open(&b)) < 0)
 		goto out;
-	}
 	/* the runtime's mount points are not the container's changes */
 	for (size_t i = 0; i < ARRAY_SIZE(mount_points); i++)
 		if (!image_lookup(&b, mount_points[i], NULL, NULL, 0))
@@ -260,7 +252,7 @@ int bld_commit(const struct bld_commit_opts *o, char id[DG_STR_LEN], struct berr
 		r = img_create(o->root, b.st.text, strlen(b.st.text), b.st.layers, o->ref, id, e);
 out:
 	if (b.tmp[0])
-		layer_rmtree(b.tmp);
+		layer_rmtree_garbage(b.tmp);
 	state_free(&b.st);
 	return r;
 }

@@ -80,8 +80,8 @@ struct cf_file {
 
 /* Parse text (len bytes, need not be NUL-terminated); name is what error
  * messages call the file. On error nothing is left allocated. */
-int cf_parse(const char *name, const char *text, size_t len, struct cf_file *out,
-	     struct berr *e);
+BERR_MUST int cf_parse(const char *name, const char *text, size_t len, struct cf_file *out,
+		       struct berr *e);
 void cf_free(struct cf_file *f);
 
 /* ---------------------------------------------------------------- scope */
@@ -105,7 +105,7 @@ struct cf_scope {
 };
 
 /* Set up a scope from the --build-arg list (copied). */
-int cf_scope_init(struct cf_scope *s, char *const *build_args, size_t n);
+BERR_MUST int cf_scope_init(struct cf_scope *s, char *const *build_args, size_t n);
 void cf_scope_free(struct cf_scope *s);
 
 /* The value of NAME for substitution: ENV first, then the ARGs in scope
@@ -113,14 +113,14 @@ void cf_scope_free(struct cf_scope *s);
 const char *cf_scope_get(const struct cf_scope *s, const char *name);
 
 /* Replace the environment (e.g. with the base image's Env). */
-int cf_scope_set_env(struct cf_scope *s, char *const *env, size_t n);
+BERR_MUST int cf_scope_set_env(struct cf_scope *s, char *const *env, size_t n);
 /* ENV NAME=VALUE: set or replace. */
-int cf_scope_setenv(struct cf_scope *s, const char *name, const char *value);
+BERR_MUST int cf_scope_setenv(struct cf_scope *s, const char *name, const char *value);
 
 /* Execute one ARG word ("NAME" or "NAME=default", quotes kept): the value
  * comes from --build-arg, else the expanded default, else (after FROM)
  * the meta ARG of the same name. */
-int cf_scope_arg(struct cf_scope *s, const char *word, char escape, struct berr *e);
+BERR_MUST int cf_scope_arg(struct cf_scope *s, const char *word, char escape, struct berr *e);
 
 /* Called at FROM: the stage starts with no ARGs and the given env. */
 void cf_scope_enter_stage(struct cf_scope *s);
@@ -136,10 +136,10 @@ char **cf_scope_unused(const struct cf_scope *s, size_t *n);
  * quotes with escapes of " \ $), the escape character, and $VAR, ${VAR},
  * ${VAR:-word}, ${VAR-word}, ${VAR:+word}, ${VAR+word}, ${VAR:?msg}.
  * *out is malloc'd. -EINVAL with e set on a malformed word. */
-int cf_expand(const char *word, char escape, const struct cf_scope *s, char **out,
-	      struct berr *e);
+BERR_MUST int cf_expand(const char *word, char escape, const struct cf_scope *s, char **out,
+			struct berr *e);
 
 /* Split "K=V" after expansion into name and value (value may be ""). */
-int cf_split_kv(const char *word, char **name, char **value);
+BERR_MUST int cf_split_kv(const char *word, char **name, char **value);
 
 #endif

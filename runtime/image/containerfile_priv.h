@@ -24,8 +24,8 @@ struct buf {
 	size_t len, cap;
 };
 
-int buf_add(struct buf *b, const char *s, size_t n);
-int buf_ch(struct buf *b, char c);
+BERR_MUST int buf_add(struct buf *b, const char *s, size_t n);
+BERR_MUST int buf_ch(struct buf *b, char c);
 char *buf_take(struct buf *b);
 
 /* ---------------------------------------------------------------- parsing */
@@ -44,6 +44,6 @@ const char *skip_space(const char *s);
 
 /* containerfile_args.c: the arguments (rest: after the keyword) of the
  * instruction in (its kind set) */
-int parse_args(struct parser *p, struct cf_inst *in, const char *kw, const char *rest);
+BERR_MUST int parse_args(struct parser *p, struct cf_inst *in, const char *kw, const char *rest);
 
 #endif

@@ -75,7 +75,7 @@ static void store_sweep(const struct store *st)
 			    strncmp(de->d_name, ".load-", 6) && !strstr(de->d_name, ".tmp."))
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", dirs[i], de->d_name);
-			layer_rmtree(p);
+			layer_rmtree_garbage(p);
 		}
 		if (d)
 			closedir(d);
@@ -134,7 +134,7 @@ void store_close(struct store *st, bool failed)
 {
 	for (size_t i = st->nmade; i-- > 0;) {
 		if (failed)
-			layer_rmtree(st->made[i]);
+			layer_rmtree_garbage(st->made[i]);
 		free(st->made[i]);
 	}
 	free(st->made);

@@ -46,23 +46,25 @@ struct img_info {
 
 /* Find an image by name, name:tag, full or short (>= 4 hex) ID, with or
  * without "sha256:". Not found: -ENOENT, "No such image: REF". */
-int img_resolve(const char *root, const char *ref_or_id, struct img_info *out, struct berr *e);
+BERR_MUST int img_resolve(const char *root, const char *ref_or_id, struct img_info *out,
+			  struct berr *e);
 void img_info_free(struct img_info *info);
 
 /* One layer from a rootfs tarball (plain or gzip; path "-" is stdin):
  * like `docker import`. id gets the new image's ID. */
-int img_import(const char *root, const char *tarball, const char *ref, char id[DG_STR_LEN],
-	       struct berr *e);
+BERR_MUST int img_import(const char *root, const char *tarball, const char *ref,
+			 char id[DG_STR_LEN], struct berr *e);
 
 /* Called once per tag loaded (ref "" for an untagged image). */
 typedef void (*img_loaded_fn)(const char *ref, const char *id, void *ctx);
 
 /* Load images from an OCI layout directory, an oci-archive tar or a
  * docker-archive tar (`docker save`), plain or gzip; path "-" is stdin. */
-int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx, struct berr *e);
+BERR_MUST int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx,
+		       struct berr *e);
 
 /* Add the tag target ("name" = "name:latest") to the image source. */
-int img_tag(const char *root, const char *source, const char *target, struct berr *e);
+BERR_MUST int img_tag(const char *root, const char *source, const char *target, struct berr *e);
 
 /* Asked before an image goes away; true keeps it ("in use"). */
 typedef bool (*img_in_use_fn)(const char *image_id, void *ctx);
@@ -74,8 +76,8 @@ typedef void (*img_report_fn)(const char *action, const char *what, void *ctx);
  * remove the image's manifest and config blobs and the layers no other
  * image uses. An ID with several tags needs force. An image in_use is
  * refused (with force: only untagged). */
-int img_remove(const char *root, const char *ref_or_id, bool force, img_in_use_fn in_use,
-	       img_report_fn report, void *ctx, struct berr *e);
+BERR_MUST int img_remove(const char *root, const char *ref_or_id, bool force, img_in_use_fn in_use,
+			 img_report_fn report, void *ctx, struct berr *e);
 
 struct img_summary {
 	char id[DG_STR_LEN];
@@ -85,24 +87,24 @@ struct img_summary {
 };
 
 /* All images (one row per tag), newest first. *out is malloc'd. */
-int img_list(const char *root, struct img_summary **out, size_t *n, struct berr *e);
+BERR_MUST int img_list(const char *root, struct img_summary **out, size_t *n, struct berr *e);
 
 /* For the builder (build.c) and image inspection. */
 
 /* An image's config blob (its exact bytes, malloc'd) and its manifest's
  * layer descriptors (a JSON array, new reference). */
-int img_read(const char *root, const char *ref, char id[DG_STR_LEN], char **config,
-	     json_t **layers, struct berr *e);
+BERR_MUST int img_read(const char *root, const char *ref, char id[DG_STR_LEN], char **config,
+		       json_t **layers, struct berr *e);
 
 /* Add an uncompressed layer tar to the store (blob, and unpacked under
  * layers/<diff_id>); *desc gets its manifest descriptor (its digest is
  * also its diff_id). Nothing is left on failure. */
-int img_add_layer(const char *root, const char *tar_path, json_t **desc, struct berr *e);
+BERR_MUST int img_add_layer(const char *root, const char *tar_path, json_t **desc, struct berr *e);
 
 /* Store config (exact bytes: their digest is the ID) and a manifest over
  * layers; point ref (may be NULL: untagged) at it. */
-int img_create(const char *root, const char *config, size_t len, json_t *layers,
-	       const char *ref, char id[DG_STR_LEN], struct berr *e);
+BERR_MUST int img_create(const char *root, const char *config, size_t len, json_t *layers,
+			 const char *ref, char id[DG_STR_LEN], struct berr *e);
 
 /* Whether every layer blob and its unpacked directory is in the store. */
 bool img_layers_present(const char *root, json_t *layers, json_t *diff_ids);
@@ -111,15 +113,15 @@ bool img_layers_present(const char *root, json_t *layers, json_t *diff_ids);
  * (oci-layout, index.json whose entries carry
  * org.opencontainers.image.ref.name "name:tag" when saved by name, and
  * blobs/sha256/) holding the given images, written to out_fd. */
-int img_save(const char *root, char *const *refs, int nrefs, int out_fd, struct berr *e);
+BERR_MUST int img_save(const char *root, char *const *refs, int nrefs, int out_fd, struct berr *e);
 
 /* Delete every blob and unpacked layer no image in the index uses (what
  * builds left for their cache, half-loaded leftovers); *freed gets the
  * bytes. Holds the store lock; a build running at the same time may lose
  * layers it has not committed yet. */
-int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e);
+BERR_MUST int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e);
 
 /* ROOT/var/lib/berth (absolute). */
-int img_store_dir(const char *root, char *out, size_t size, struct berr *e);
+BERR_MUST int img_store_dir(const char *root, char *out, size_t size, struct berr *e);
 
 #endif

@@ -19,7 +19,8 @@ int set_add(json_t *set, const char *key)
 }
 
 /* Blobs and layers of one image: manifest, config, layer blobs go to
- * blobs; diff_ids go to layers. */
+ * blobs; diff_ids go to layers. A set that misses one (out of memory) is
+ * an error: the keep sets must be whole. */
 static int image_parts(const struct store *st, const char *mdigest, json_t *blobs, json_t *layers,
 		       struct berr *e)
 {
@@ -27,20 +28,20 @@ static int image_parts(const struct store *st, const char *mdigest, json_t *blob
 	char id[DG_STR_LEN];
 	json_t *l;
 	size_t i;
-	int r;
+	int r, bad;
 
-	set_add(blobs, mdigest);
+	bad = set_add(blobs, mdigest) < 0;
 	r = manifest_config(st, mdigest, id, &m, e);
 	if (r < 0)
 		return r;
-	set_add(blobs, id);
-	json_array_foreach(json_object_get(m, "layers"), i, l) set_add(blobs, desc_digest(l));
+	bad |= set_add(blobs, id) < 0;
+	json_array_foreach(json_object_get(m, "layers"), i, l) bad |= set_add(blobs, desc_digest(l)) < 0;
 	r = store_read_json(st, id, &cfg, e);
 	if (r < 0)
 		return r;
 	json_array_foreach(json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), i, l)
-	    set_add(layers, json_string_value(l));
-	return 0;
+	    bad |= set_add(layers, json_string_value(l)) < 0;
+	return bad ? berr_set(e, ENOMEM, "image %s", mdigest) : 0;
 }
 
 /* Delete what the removed manifests used and no remaining image uses.
@@ -76,7 +77,7 @@ static void store_gc(struct store *st, json_t *gone)
 		snprintf(p, sizeof(p), "%s/%s", st->layers, dg_hex(k));
 		snprintf(t, sizeof(t), "%s/.rm-%d-%s", st->layers, (int)getpid(), dg_hex(k));
 		if (rename(p, t) == 0)
-			layer_rmtree(t);
+			layer_rmtree_garbage(t);
 	}
 }
 
@@ -232,7 +233,7 @@ int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e)
 				snprintf(t, sizeof(t), "%s/.rm-%d-%s", st.layers, (int)getpid(),
 					 de->d_name);
 				if (rename(p, t) == 0)
-					layer_rmtree(t);
+					layer_rmtree_garbage(t);
 			}
 		}
 		if (dir)

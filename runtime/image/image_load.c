@@ -317,7 +317,7 @@ int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx
 			goto out;
 		}
 		snprintf(tmp, sizeof(tmp), "%s/.load-%d", st.base, (int)getpid());
-		layer_rmtree(tmp);
+		layer_rmtree_garbage(tmp);
 		r = layer_extract(fd, tmp, LAYER_PLAIN, -1, dg, NULL, e);
 		if (r < 0) {
 			tmp[0] = '\0';
@@ -358,7 +358,7 @@ int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx
 	}
 out:
 	if (*tmp)
-		layer_rmtree(tmp);
+		layer_rmtree_garbage(tmp);
 	store_close(&st, r < 0);
 	return r;
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "image.h"
+#include "runtime/lib/err.h"
 
 #define MT_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -50,34 +51,37 @@ static inline void json_decref_p(json_t **j)
 
 /* ---------------------------------------------------------------- store (image.c) */
 
-int store_paths(struct store *st, const char *root, struct berr *e);
-int store_open(struct store *st, const char *root, bool write, struct berr *e);
+BERR_MUST int store_paths(struct store *st, const char *root, struct berr *e);
+BERR_MUST int store_open(struct store *st, const char *root, bool write, struct berr *e);
 /* Remember a path this operation created (removed again on failure). */
-int store_remember(struct store *st, const char *path);
+BERR_MUST int store_remember(struct store *st, const char *path);
 void store_close(struct store *st, bool failed);
-int store_save_index(struct store *st, struct berr *e);
+BERR_MUST int store_save_index(struct store *st, struct berr *e);
 
 void blob_path(const struct store *st, const char *digest, char *out, size_t size);
 bool blob_exists(const struct store *st, const char *digest);
-int open_source_file(const char *beneath, const char *path);
-int read_verified(const char *beneath, const char *path, const char *digest, char **data,
-		  size_t *len, struct berr *e);
-int parse_json(const char *data, size_t len, const char *what, json_t **out, struct berr *e);
-int store_read_json(const struct store *st, const char *digest, json_t **out, struct berr *e);
-int store_add_blob_fd(struct store *st, int fd, const char *expected, char digest[DG_STR_LEN],
-		      uint64_t *size, struct berr *e);
-int store_add_blob_mem(struct store *st, const char *data, size_t len, char digest[DG_STR_LEN],
-		       struct berr *e);
-int store_unpack_layer(struct store *st, const char *blob, const char *diff_id, struct berr *e);
+BERR_MUST int open_source_file(const char *beneath, const char *path);
+BERR_MUST int read_verified(const char *beneath, const char *path, const char *digest, char **data,
+			    size_t *len, struct berr *e);
+BERR_MUST int parse_json(const char *data, size_t len, const char *what, json_t **out,
+			 struct berr *e);
+BERR_MUST int store_read_json(const struct store *st, const char *digest, json_t **out,
+			      struct berr *e);
+BERR_MUST int store_add_blob_fd(struct store *st, int fd, const char *expected,
+				char digest[DG_STR_LEN], uint64_t *size, struct berr *e);
+BERR_MUST int store_add_blob_mem(struct store *st, const char *data, size_t len,
+				 char digest[DG_STR_LEN], struct berr *e);
+BERR_MUST int store_unpack_layer(struct store *st, const char *blob, const char *diff_id,
+				 struct berr *e);
 
 /* ---------------------------------------------------------------- index (image.c) */
 
 const char *desc_ref(json_t *desc);
 const char *desc_digest(json_t *desc);
 void index_untag(json_t *manifests, const char *ref);
-int index_set(json_t *manifests, json_t *desc, const char *ref);
-int manifest_config(const struct store *st, const char *mdigest, char id[DG_STR_LEN],
-		    json_t **manifest, struct berr *e);
+BERR_MUST int index_set(json_t *manifests, json_t *desc, const char *ref);
+BERR_MUST int manifest_config(const struct store *st, const char *mdigest, char id[DG_STR_LEN],
+			      json_t **manifest, struct berr *e);
 
 struct found {
 	json_t *desc; /* borrowed from the index */
@@ -85,14 +89,14 @@ struct found {
 	char ref[256];
 };
 
-int store_find(const struct store *st, const char *arg, struct found *f, struct berr *e);
-int store_commit_image(struct store *st, const char *cfg, size_t cfglen, json_t *layer_descs,
-		       const char *ref, char id[DG_STR_LEN], json_t **manifest_desc,
-		       struct berr *e);
+BERR_MUST int store_find(const struct store *st, const char *arg, struct found *f, struct berr *e);
+BERR_MUST int store_commit_image(struct store *st, const char *cfg, size_t cfglen,
+				 json_t *layer_descs, const char *ref, char id[DG_STR_LEN],
+				 json_t **manifest_desc, struct berr *e);
 
 /* ---------------------------------------------------------------- sets (image_gc.c) */
 
 /* Add key to a JSON object used as a set of digests. */
-int set_add(json_t *set, const char *key);
+BERR_MUST int set_add(json_t *set, const char *key);
 
 #endif

@@ -65,7 +65,8 @@ static char *str_or_null(json_t *s)
 	return v && *v ? strdup(v) : NULL;
 }
 
-static void parse_img_config(json_t *cfg, struct img_config *c)
+/* -ENOMEM when the health check could not be kept. */
+static int parse_img_config(json_t *cfg, struct img_config *c)
 {
 	json_t *o = json_object_get(cfg, "config");
 
@@ -76,7 +77,7 @@ static void parse_img_config(json_t *cfg, struct img_config *c)
 	c->user = str_or_null(json_object_get(o, "User"));
 	c->exposed_ports = strv_from_keys(json_object_get(o, "ExposedPorts"));
 	c->volumes = strv_from_keys(json_object_get(o, "Volumes"));
-	hc_from_json(json_object_get(o, "Healthcheck"), &c->healthcheck);
+	return hc_from_json(json_object_get(o, "Healthcheck"), &c->healthcheck);
 }
 
 void img_info_free(struct img_info *info)
@@ -130,7 +131,8 @@ static int fill_info(const struct store *st, const struct found *f, struct img_i
 			return berr_set(e, ENOMEM, "resolve");
 		out->nlayers++;
 	}
-	parse_img_config(cfg, &out->config);
+	if (parse_img_config(cfg, &out->config) < 0)
+		return berr_set(e, ENOMEM, "resolve");
 	return 0;
 }
 

@@ -79,9 +79,13 @@ int img_save(const char *root, char *const *refs, int nrefs, int out_fd, struct 
 		if (f.ref[0])
 			json_object_set_new(desc, "annotations", json_pack("{s:s}", ANN_REF, f.ref));
 		json_array_append_new(json_object_get(index, "manifests"), desc);
-		set_add(blobs, desc_digest(f.desc));
-		set_add(blobs, id);
-		json_array_foreach(json_object_get(m, "layers"), j, l) set_add(blobs, desc_digest(l));
+		if (set_add(blobs, desc_digest(f.desc)) < 0 || set_add(blobs, id) < 0)
+			r = berr_set(e, ENOMEM, "save");
+		json_array_foreach(json_object_get(m, "layers"), j, l)
+		{
+			if (r == 0 && set_add(blobs, desc_digest(l)) < 0)
+				r = berr_set(e, ENOMEM, "save");
+		}
 	}
 	if (r < 0)
 		goto out;

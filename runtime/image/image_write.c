@@ -62,7 +62,10 @@ int img_import(const char *root, const char *tarball, const char *ref, char id[D
 	}
 	if (created) {
 		snprintf(final, sizeof(final), "%s/%s", st.layers, dg_hex(diffid));
-		store_remember(&st, final);
+		if (store_remember(&st, final) < 0) {
+			r = berr_set(e, ENOMEM, "import");
+			goto out;
+		}
 	}
 	size = lseek(tee, 0, SEEK_CUR);
 	if (fchmod(tee, 0644) < 0 || fsync(tee) < 0) {
@@ -75,7 +78,10 @@ int img_import(const char *root, const char *tarball, const char *ref, char id[D
 			r = berr_set(e, errno, "store layer blob");
 			goto out;
 		}
-		store_remember(&st, final);
+		if (store_remember(&st, final) < 0) {
+			r = berr_set(e, ENOMEM, "import");
+			goto out;
+		}
 	}
 	iso_time(build_time(), when, sizeof(when));
 	config =

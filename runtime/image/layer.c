@@ -291,6 +291,11 @@ int layer_rmtree(const char *path)
 	return rmtree_at(AT_FDCWD, path);
 }
 
+void layer_rmtree_garbage(const char *path)
+{
+	berr_ignore(layer_rmtree(path)); /* swept later: see layer.h */
+}
+
 /* ---------------------------------------------------------------- entries */
 
 struct dir_time {
@@ -614,7 +619,7 @@ out:
 	if (x.rootfd >= 0)
 		close(x.rootfd);
 	if (r < 0)
-		layer_rmtree(dest);
+		layer_rmtree_garbage(dest);
 	return r;
 }
 
@@ -641,7 +646,7 @@ int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_f
 	if (r < 0)
 		return r;
 	if (expected && strcmp(expected, diffid) != 0) {
-		layer_rmtree(tmp);
+		layer_rmtree_garbage(tmp);
 		return berr_msg(e, EINVAL, "layer content is %s, but the image config says %s",
 				diffid, expected);
 	}
@@ -655,7 +660,7 @@ int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_f
 	snprintf(final, sizeof(final), "%s/%s", layers_dir, dg_hex(diffid));
 	if (rename(tmp, final) < 0) {
 		int err = errno;
-		layer_rmtree(tmp);
+		layer_rmtree_garbage(tmp);
 		if (err == EEXIST || err == ENOTEMPTY)
 			return 0; /* the same layer, unpacked by someone else */
 		return berr_set(e, err, "rename layer into place");

@@ -31,30 +31,36 @@ enum {
  * directory dest (must not exist). diffid gets the sha256 of the
  * uncompressed tar; tee_fd >= 0 also receives those uncompressed bytes.
  * On failure dest is removed. 0 or -errno. */
-int layer_extract(int fd, const char *dest, unsigned flags, int tee_fd, char diffid[DG_STR_LEN],
-		  uint64_t *tar_size, struct berr *e);
+BERR_MUST int layer_extract(int fd, const char *dest, unsigned flags, int tee_fd,
+			    char diffid[DG_STR_LEN], uint64_t *tar_size, struct berr *e);
 
 /* Unpack a layer into layers_dir/<diffid-hex>/ (extract into a temp dir,
  * then rename, so a crash never leaves half a layer in place). With
  * expected set, an existing layer is reused without reading fd, and a
  * different diff_id is an error. *created tells whether this call made the
  * directory. 0 or -errno. */
-int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_fd,
-		 char diffid[DG_STR_LEN], bool *created, struct berr *e);
+BERR_MUST int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_fd,
+			   char diffid[DG_STR_LEN], bool *created, struct berr *e);
 
 /* Remove a directory tree without following symlinks. 0 or -errno
  * (a missing path is 0). */
-int layer_rmtree(const char *path);
+BERR_MUST int layer_rmtree(const char *path);
+/* layer_rmtree of what is garbage already: a scratch or temporary tree
+ * (.tmp-, .rm-, .load-, a build's scratch directory) or what a failed
+ * operation made. A failure is not reported: what stays is removed by the
+ * next store_open (store_sweep) or build (sweep_builds), or, for blobs and
+ * layers no image uses, by a prune. */
+void layer_rmtree_garbage(const char *path);
 
 /* Write the tree under dir as an uncompressed tar on out_fd, entries
  * sorted by name, no atime/ctime, mtimes clamped to clamp_mtime when it is
  * >= 0 (SOURCE_DATE_EPOCH: reproducible layers). overlayfs whiteouts (0/0
  * character devices, trusted.overlay.opaque=y directories) become OCI
  * whiteouts (.wh.NAME, DIR/.wh..wh..opq). 0 or -errno. */
-int layer_tar_dir(const char *dir, int out_fd, int64_t clamp_mtime, struct berr *e);
+BERR_MUST int layer_tar_dir(const char *dir, int out_fd, int64_t clamp_mtime, struct berr *e);
 /* The same, leaving out the entries at the given relative paths
  * ("proc", "etc/hosts") with whatever is below them. */
-int layer_tar_dir_excluding(const char *dir, int out_fd, int64_t clamp_mtime,
-			    const char *const *exclude, struct berr *e);
+BERR_MUST int layer_tar_dir_excluding(const char *dir, int out_fd, int64_t clamp_mtime,
+				      const char *const *exclude, struct berr *e);
 
 #endif

@@ -13,10 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/lib/err.h"
+
 /* Clean a tar entry name into `out` ("./a//b/" -> "a/b"; "." -> "").
  * Refuses absolute names, ".." components and empty results from odd
  * input. Returns 0 or -EINVAL (-ENAMETOOLONG when out is too small). */
-int lr_clean_path(const char *name, char *out, size_t size);
+BERR_MUST int lr_clean_path(const char *name, char *out, size_t size);
 
 /* True when a symlink at clean path `link_path` with relative `target`
  * resolves (lexically, from the link's directory) outside the layer root.
@@ -38,7 +40,7 @@ enum lr_whiteout lr_whiteout(const char *base, const char **hidden);
  * "docker.io/library/name" and "docker.io/user/name" lose the prefix, as
  * `docker images` shows them. Refuses digests (@), empty
  * parts, upper case in the name and bad characters. 0 or -EINVAL. */
-int lr_ref_normalize(const char *ref, char *out, size_t size);
+BERR_MUST int lr_ref_normalize(const char *ref, char *out, size_t size);
 
 /* True when s is an ID or ID prefix: optional "sha256:", then 4..64 lower
  * hex digits. */

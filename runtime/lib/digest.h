@@ -28,7 +28,7 @@ void dg_final(struct dg_ctx *c, char out[DG_STR_LEN]);
 void dg_buffer(const void *data, size_t len, char out[DG_STR_LEN]);
 /* Digest what fd holds from its current offset to EOF; *size gets the
  * byte count when non-NULL. 0 or -errno. */
-int dg_fd(int fd, char out[DG_STR_LEN], uint64_t *size, struct berr *e);
+BERR_MUST int dg_fd(int fd, char out[DG_STR_LEN], uint64_t *size, struct berr *e);
 
 /* True for "sha256:" followed by exactly 64 lower hex digits. */
 bool dg_valid(const char *digest);

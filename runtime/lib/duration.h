@@ -17,7 +17,7 @@
 
 /* s as nanoseconds: 0, or -EINVAL with "time: invalid duration \"s\""
  * in e (bad syntax, an unknown or missing unit, past int64). */
-int duration_parse(const char *s, int64_t *ns, struct berr *e);
+BERR_MUST int duration_parse(const char *s, int64_t *ns, struct berr *e);
 
 /* A duration as Go prints it ("30s", "1m30s", "500ms", "1h0m1.5s"). */
 void duration_format(int64_t ns, char *buf, size_t size);

@@ -12,6 +12,11 @@
 
 #define BERR_MSG_MAX 512
 
+/* On every function whose result says whether it failed (0 or -errno, a
+ * length or -errno, -1): a caller that drops the result does not compile
+ * (the build has -Werror). */
+#define BERR_MUST __attribute__((warn_unused_result))
+
 struct berr {
 	int code;		/* positive errno, 0 when unset */
 	char msg[BERR_MSG_MAX];
@@ -30,5 +35,14 @@ int berr_msg(struct berr *e, int code, const char *fmt, ...)
 int berr_wrap(struct berr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 void berr_clear(struct berr *e);
+
+/* Drop the result of a BERR_MUST call on purpose; the call says why in a
+ * comment. (GCC does not let a (void) cast silence warn_unused_result.)
+ * Rarely right: cleanup after an earlier failure, a best effort whose
+ * failure is already reported. */
+static inline void berr_ignore(long r)
+{
+	(void)r;
+}
 
 #endif

@@ -11,30 +11,32 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "err.h"
+
 /* Read a whole (small) file into buf, NUL-terminated; returns length or -errno. */
-ssize_t read_file(const char *path, char *buf, size_t size);
+BERR_MUST ssize_t read_file(const char *path, char *buf, size_t size);
 
 /* Read fd to its end into a malloc'd, NUL-terminated *text of *len bytes:
  * 0, -EFBIG when it holds more than max bytes (nothing is kept), or
  * -errno. */
-int read_fd_all(int fd, size_t max, char **text, size_t *len);
+BERR_MUST int read_fd_all(int fd, size_t max, char **text, size_t *len);
 /* read_fd_all of the file at path. */
-int read_file_all(const char *path, size_t max, char **text, size_t *len);
+BERR_MUST int read_file_all(const char *path, size_t max, char **text, size_t *len);
 
 /* Write data to an existing file (sysctl, cgroup knobs). 0 or -errno. */
-int write_file(const char *path, const char *data);
+BERR_MUST int write_file(const char *path, const char *data);
 /* Write a file atomically: temp file, fsync, rename. 0 or -errno. */
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+BERR_MUST int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* Write all of buf to fd, retrying on EINTR; 0 or -errno. */
-int write_all(int fd, const void *buf, size_t len);
+BERR_MUST int write_all(int fd, const void *buf, size_t len);
 
 /* mkdir -p; 0 or -errno. */
-int mkdir_p(const char *path, mode_t mode);
+BERR_MUST int mkdir_p(const char *path, mode_t mode);
 
 /* Open path (relative) below the directory dfd without leaving it:
  * openat2 with RESOLVE_BENEATH and no magic links, so "..", an absolute
  * path or a symlink that points out fails (EXDEV). O_CLOEXEC is added to
  * flags. An fd, or -1 with errno set. */
-int open_beneath(int dfd, const char *path, int flags);
+BERR_MUST int open_beneath(int dfd, const char *path, int flags);
 
 #endif

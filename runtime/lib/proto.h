@@ -34,19 +34,19 @@ struct proto_request {
 
 /* Split `line` (NUL-terminated, no trailing newline needed) in place into
  * words. Returns the number of words or -EINVAL with a reason in e. */
-int proto_split(char *line, char **argv, int max, struct berr *e);
+BERR_MUST int proto_split(char *line, char **argv, int max, struct berr *e);
 
 /* Parse one request line in place. An empty line gives argc 0. */
-int proto_parse_request(char *line, struct proto_request *req, struct berr *e);
+BERR_MUST int proto_parse_request(char *line, struct proto_request *req, struct berr *e);
 
 /* Append `arg`, quoted so proto_split gives it back unchanged, to buf at
  * *len. Returns 0 or -ENOSPC. */
-int proto_quote(char *buf, size_t size, size_t *len, const char *arg);
+BERR_MUST int proto_quote(char *buf, size_t size, size_t *len, const char *arg);
 
 /* Build a full request line (with newline) from argv. Returns its length or
  * -E2BIG when it would exceed PROTO_LINE_MAX. */
-int proto_format_request(char *buf, size_t size, const char *reply, int argc, char *const argv[],
-			 struct berr *e);
+BERR_MUST int proto_format_request(char *buf, size_t size, const char *reply, int argc,
+				   char *const argv[], struct berr *e);
 
 /* If `line` is a status line, store its code and return 1; else 0. */
 int proto_status_line(const char *line, int *code);

@@ -24,6 +24,6 @@ bool selfexe_is_sealed(void);
 /* Unless already sealed: copy /proc/self/exe into a memfd, seal it and
  * re-exec it with the same argv and environment. Returns only on failure
  * (-errno, with e filled), and then the caller carries on unprotected. */
-int selfexe_seal(char **argv, struct berr *e);
+BERR_MUST int selfexe_seal(char **argv, struct berr *e);
 
 #endif

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "err.h"
+
 /* A growing NULL-terminated string vector. */
 struct strv {
 	char **v;
@@ -31,7 +33,7 @@ int env_set(struct strv *s, const char *kv);
 bool env_has(const struct strv *s, const char *key);
 
 /* Append s (taken; NULL: -ENOMEM) to the NULL-terminated vector *v of *n. */
-int strv_push(char ***v, size_t *n, char *s);
+BERR_MUST int strv_push(char ***v, size_t *n, char *s);
 /* A copy of the NULL-terminated vector v (NULL: an empty one); NULL when
  * out of memory. */
 char **strv_dup(char *const *v);

@@ -19,12 +19,12 @@ struct tmpl_header {
 };
 
 /* Render one object; appends to *out (malloc'd, grown as needed). */
-int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct berr *e);
+BERR_MUST int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct berr *e);
 
 /* Render a list of objects and print it. With "table", a header row from
  * the headers map (unknown fields use their name in upper case) and columns
  * aligned with three spaces of padding. */
-int tmpl_print_list(const char *tmpl, json_t *array, const struct tmpl_header *headers,
-		    struct berr *e);
+BERR_MUST int tmpl_print_list(const char *tmpl, json_t *array, const struct tmpl_header *headers,
+			      struct berr *e);
 
 #endif

@@ -186,8 +186,11 @@ int tty_relay_run(struct tty_relay *r)
 		}
 		if (p[2].revents) {
 			n = read(r->out_src, out, sizeof(out));
+			/* Our stdout gone (a closed pipe): the output has nowhere
+			 * else to go, and reading on keeps the container from
+			 * blocking on a full pty. */
 			if (n > 0)
-				write_all(1, out, n);
+				berr_ignore(write_all(1, out, n));
 			else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 				r->out_src = -1; /* EOF or EIO: only the end is left */
 		}

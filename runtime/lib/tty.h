@@ -23,7 +23,7 @@ bool tty_winsize(unsigned short *rows, unsigned short *cols);
 
 /* A new pty pair: master and slave (both close-on-exec, no controlling
  * terminal taken). ptmx: the ptmx node to open, NULL = /dev/ptmx. */
-int tty_openpty(const char *ptmx, int *master, int *slave, struct berr *e);
+BERR_MUST int tty_openpty(const char *ptmx, int *master, int *slave, struct berr *e);
 
 struct tty_relay {
 	int in_dst;	    /* our stdin goes here (-1: stdin is not read) */

@@ -81,9 +81,10 @@ int spawn_cmd(char *const argv[], const char *input, int outfd, bool new_session
 	posix_spawnattr_destroy(&attr);
 	if (input) {
 		close(in[0]);
-		/* Inputs here are small rule sets: they fit the pipe at once. */
-		if (r == 0)
-			write_all(in[1], input, strlen(input));
+		/* Inputs here are small rule sets: they fit the pipe at once.
+		 * A child that did not take all of it must not count as run. */
+		if (r == 0 && (r = write_all(in[1], input, strlen(input))) < 0)
+			kill_and_reap(*pidp);
 		close(in[1]);
 	}
 	return r;
@@ -100,6 +101,13 @@ int wait_pid(pid_t pid)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+void kill_and_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 int run_wait(char *const argv[], const char *input, int logfd)

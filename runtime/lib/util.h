@@ -44,9 +44,12 @@ char *strstrip(char *s);
 /* Start argv (argv[0] is a path) with `input` on stdin (NULL: /dev/null)
  * and stdout+stderr on outfd (< 0: /dev/null), optionally in a new session.
  * 0 or -errno; the pid goes to *pid. */
-int spawn_cmd(char *const argv[], const char *input, int outfd, bool new_session, pid_t *pid);
+BERR_MUST int spawn_cmd(char *const argv[], const char *input, int outfd, bool new_session,
+			pid_t *pid);
 /* Wait for one child: its exit status (0..255, 128+signal) or -errno. */
-int wait_pid(pid_t pid);
+BERR_MUST int wait_pid(pid_t pid);
+/* SIGKILL pid and reap it; its status says nothing (we killed it). */
+void kill_and_reap(pid_t pid);
 /* spawn_cmd + wait_pid. */
 int run_wait(char *const argv[], const char *input, int logfd);
 

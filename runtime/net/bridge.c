@@ -23,9 +23,12 @@ int br_ensure(const char *cidr, struct berr *e)
 		return berr_wrap(e, "bridge %s", BR_NAME);
 	if (ipt_bridge_rules(BR_NAME, cidr, rules, sizeof(rules), e) < 0 ||
 	    ipt_restore(rules, e) < 0) {
-		struct berr ignored;
+		struct berr del;
 
-		net_link_del(BR_NAME, &ignored);
+		/* A bridge left without its rules would pass for a ready one. */
+		if (net_link_del(BR_NAME, &del) < 0)
+			return berr_wrap(e, "bridge %s (left behind: %s): iptables", BR_NAME,
+					 del.msg);
 		return berr_wrap(e, "bridge %s: iptables", BR_NAME);
 	}
 	return 0;
@@ -75,8 +78,9 @@ int br_prune(const char *root, const char *cidr, bool (*keep)(const char *id, vo
 	if (r == 0) {
 		before = p.n;
 		for (int i = p.n - 1; i >= 0; i--) {
+			/* the id is the table's own: -ENOENT cannot come */
 			if (!keep(p.v[i].id, ctx))
-				ipam_release(&p, p.v[i].id);
+				berr_ignore(ipam_release(&p, p.v[i].id));
 		}
 		if (p.n != before)
 			r = ipam_save(&p, path, e);

@@ -28,20 +28,20 @@ struct br_lease {
 
 /* The bridge with address cidr, up, and Berth's iptables chains, unless
  * the bridge is there already (PID 1 made it at boot). */
-int br_ensure(const char *cidr, struct berr *e);
+BERR_MUST int br_ensure(const char *cidr, struct berr *e);
 
 /* The address of container id (its old one if it holds one). */
-int br_acquire(const char *root, const char *cidr, const char *id, struct br_lease *l,
-	       struct berr *e);
+BERR_MUST int br_acquire(const char *root, const char *cidr, const char *id, struct br_lease *l,
+			 struct berr *e);
 /* Free id's address; holding none is fine. */
-int br_release(const char *root, const char *cidr, const char *id, struct berr *e);
+BERR_MUST int br_release(const char *root, const char *cidr, const char *id, struct berr *e);
 
 /* Free the addresses of IDs keep() says no to (containers that are gone
  * or no longer run), as a restarted supervisor finds the table. */
-int br_prune(const char *root, const char *cidr, bool (*keep)(const char *id, void *ctx),
-	     void *ctx, struct berr *e);
+BERR_MUST int br_prune(const char *root, const char *cidr, bool (*keep)(const char *id, void *ctx),
+		       void *ctx, struct berr *e);
 
 /* sb_spec.parent_setup: ctx is the struct br_lease. */
-int br_attach(pid_t pid, void *ctx, struct berr *e);
+BERR_MUST int br_attach(pid_t pid, void *ctx, struct berr *e);
 
 #endif

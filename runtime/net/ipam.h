@@ -35,14 +35,14 @@ struct ipam {
 };
 
 /* An empty table for "A.B.C.D/N" (the gateway and its prefix). */
-int ipam_init(struct ipam *p, const char *cidr, struct berr *e);
+BERR_MUST int ipam_init(struct ipam *p, const char *cidr, struct berr *e);
 void ipam_free(struct ipam *p);
 
 /* The address held by id, or the lowest free one, now held by id.
  * -ENOSPC when the subnet is full. */
-int ipam_alloc(struct ipam *p, const char *id, uint32_t *addr, struct berr *e);
+BERR_MUST int ipam_alloc(struct ipam *p, const char *id, uint32_t *addr, struct berr *e);
 /* Free id's address; -ENOENT when it holds none. */
-int ipam_release(struct ipam *p, const char *id);
+BERR_MUST int ipam_release(struct ipam *p, const char *id);
 /* The address id holds, 0 when none. */
 uint32_t ipam_lookup(const struct ipam *p, const char *id);
 
@@ -50,11 +50,11 @@ uint32_t ipam_lookup(const struct ipam *p, const char *id);
 char *ipam_format(const struct ipam *p);
 /* Parse state text into an initialised, empty table whose subnet it must
  * match; -EINVAL naming the line for anything malformed. */
-int ipam_parse(struct ipam *p, const char *text, struct berr *e);
+BERR_MUST int ipam_parse(struct ipam *p, const char *text, struct berr *e);
 
 /* Load (a missing file is an empty table) and save (atomically). */
-int ipam_load(struct ipam *p, const char *path, struct berr *e);
-int ipam_save(const struct ipam *p, const char *path, struct berr *e);
+BERR_MUST int ipam_load(struct ipam *p, const char *path, struct berr *e);
+BERR_MUST int ipam_save(const struct ipam *p, const char *path, struct berr *e);
 
 /* "a.b.c.d" of a host-order address; buf holds 16 bytes. */
 void ipam_ntoa(uint32_t addr, char buf[16]);

@@ -20,13 +20,13 @@ struct ipt_job {
 
 /* Start a transaction without waiting for it (PID 1 overlaps it with the
  * rest of boot), then collect its result. */
-int ipt_restore_start(struct ipt_job *job, const char *rules, struct berr *e);
-int ipt_restore_finish(struct ipt_job *job, struct berr *e);
+BERR_MUST int ipt_restore_start(struct ipt_job *job, const char *rules, struct berr *e);
+BERR_MUST int ipt_restore_finish(struct ipt_job *job, struct berr *e);
 /* The result of a job whose process someone else reaped: r is its exit
  * code (128 + signal), as wait_pid returns it. */
-int ipt_restore_collect(struct ipt_job *job, int r, struct berr *e);
+BERR_MUST int ipt_restore_collect(struct ipt_job *job, int r, struct berr *e);
 /* Both in one. */
-int ipt_restore(const char *rules, struct berr *e);
+BERR_MUST int ipt_restore(const char *rules, struct berr *e);
 
 /* The boot rules for a bridge with address cidr (e.g. 172.17.0.1/16), as
  * Docker's without its userland proxy: chain BERTH (nat) jumped to from
@@ -34,7 +34,7 @@ int ipt_restore(const char *rules, struct berr *e);
  * bridge needs route_localnet), masquerade for the subnet going out and
  * for 127.0.0.0/8 going to the bridge, chain BERTH-FORWARD (filter).
  * Returns 0 or -EINVAL for a bad cidr. */
-int ipt_bridge_rules(const char *bridge, const char *cidr, char *buf, size_t size,
-		     struct berr *e);
+BERR_MUST int ipt_bridge_rules(const char *bridge, const char *cidr, char *buf, size_t size,
+			       struct berr *e);
 
 #endif

@@ -363,10 +363,18 @@ static int veth_configure_peer(struct nl_sock *sk, const struct net_veth *v, str
 	return r;
 }
 
+/* A veth whose setup failed goes again; one that stays is logged. */
+static void veth_undo(const char *host)
+{
+	struct berr e;
+
+	if (net_link_del(host, &e) < 0)
+		log_warn("%s", e.msg);
+}
+
 int net_veth_setup(const struct net_veth *v, struct berr *e)
 {
 	struct nl_sock *sk = get_sock(e), *inner;
-	struct berr ignored;
 	int r;
 
 	if (!sk)
@@ -375,15 +383,13 @@ int net_veth_setup(const struct net_veth *v, struct berr *e)
 	if (r < 0)
 		return r;
 	r = port_hairpin(sk, v->host, e);
-	if (r < 0) {
-		net_link_del(v->host, &ignored);
-		return r;
+	if (r == 0) {
+		inner = sock_in_netns(v->pid, e);
+		r = inner ? veth_configure_peer(inner, v, e) : -e->code;
+		if (inner)
+			nl_socket_free(inner);
 	}
-	inner = sock_in_netns(v->pid, e);
-	r = inner ? veth_configure_peer(inner, v, e) : -e->code;
-	if (inner)
-		nl_socket_free(inner);
 	if (r < 0)
-		net_link_del(v->host, &ignored);
+		veth_undo(v->host);
 	return r;
 }

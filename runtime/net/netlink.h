@@ -12,19 +12,19 @@
 #include "runtime/lib/err.h"
 
 bool net_link_exists(const char *ifname);
-int net_link_up(const char *ifname, struct berr *e);
+BERR_MUST int net_link_up(const char *ifname, struct berr *e);
 /* Create a bridge; an existing bridge of that name is fine. */
-int net_bridge_add(const char *name, struct berr *e);
+BERR_MUST int net_bridge_add(const char *name, struct berr *e);
 /* Add ADDR/PREFIX to ifname; the same address already there is fine. */
-int net_addr_add(const char *ifname, const char *cidr, struct berr *e);
+BERR_MUST int net_addr_add(const char *ifname, const char *cidr, struct berr *e);
 /* Default IPv4 route via gateway (optionally bound to ifname). */
-int net_route_add_default(const char *gateway, const char *ifname, struct berr *e);
+BERR_MUST int net_route_add_default(const char *gateway, const char *ifname, struct berr *e);
 /* Delete a link (a veth takes its peer along). */
-int net_link_del(const char *ifname, struct berr *e);
+BERR_MUST int net_link_del(const char *ifname, struct berr *e);
 
 /* Write /proc/sys/net/ipv4/conf/IFNAME/KEY (IFNAME NULL: net/ipv4/KEY) in
  * this process's network namespace. */
-int net_ipv4_conf(const char *ifname, const char *key, const char *value, struct berr *e);
+BERR_MUST int net_ipv4_conf(const char *ifname, const char *key, const char *value, struct berr *e);
 
 /* One container's link to the bridge. */
 struct net_veth {
@@ -40,7 +40,7 @@ struct net_veth {
  * (the bridge's MTU), the host end in hairpin mode, address eth0, bring
  * it up, add the default route. On
  * failure nothing is left: the host end is deleted, which takes eth0. */
-int net_veth_setup(const struct net_veth *v, struct berr *e);
+BERR_MUST int net_veth_setup(const struct net_veth *v, struct berr *e);
 
 /* Close the shared socket (before exec or fork-heavy phases). */
 void net_close(void);

@@ -38,11 +38,12 @@ struct port_map {
 /* One spec as the user wrote it (or as port_spec wrote it). -EINVAL with
  * the reason in e for anything else, including container and host ranges
  * of different sizes. */
-int port_parse(const char *spec, struct port_map *p, struct berr *e);
+BERR_MUST int port_parse(const char *spec, struct port_map *p, struct berr *e);
 /* One map per container port into out[max]; *n gets the count. A host
  * range with one container port stays a range (any one of it). -E2BIG
  * beyond max. */
-int port_expand(const struct port_map *p, struct port_map *out, int max, int *n, struct berr *e);
+BERR_MUST int port_expand(const struct port_map *p, struct port_map *out, int max, int *n,
+			  struct berr *e);
 /* "0.0.0.0:8080->80/tcp", as `docker ps` prints one picked port. */
 void port_format(const struct port_map *p, char *buf, size_t size);
 /* The canonical spec "IP:HOST:CTR/PROTO" (each may be a range, HOST may be
@@ -55,19 +56,19 @@ bool port_conflict(const struct port_map *a, const struct port_map *b);
  * port, the first free one of its range, or for an ephemeral one the next
  * free port of [lo, hi] after *last (as Docker's allocator, which then
  * moves *last on). -EADDRINUSE with Docker's message when there is none. */
-int port_pick(struct port_map *p, const struct port_map *taken, int n, uint16_t lo, uint16_t hi,
-	      uint16_t *last, struct berr *e);
+BERR_MUST int port_pick(struct port_map *p, const struct port_map *taken, int n, uint16_t lo,
+			uint16_t hi, uint16_t *last, struct berr *e);
 
 /* The rules for picked maps v[n] of the container at ctr_ip behind
  * bridge: add (-A) or delete (-D). -ENOSPC if buf is too small. */
-int port_rules(const struct port_map *v, int n, const char *ctr_ip, const char *bridge, bool add,
-	       char *buf, size_t size, struct berr *e);
+BERR_MUST int port_rules(const struct port_map *v, int n, const char *ctr_ip, const char *bridge,
+			 bool add, char *buf, size_t size, struct berr *e);
 
 /* The rules (as port_rules) for the picked ports in text, comma-joined
  * canonical specs as a container's state keeps them (port_list_parse):
  * the number of ports, 0 (buf untouched) when there are none, or -errno. */
-int port_list_rules(const char *text, const char *ctr_ip, const char *bridge, bool add, char *buf,
-		    size_t size, struct berr *e);
+BERR_MUST int port_list_rules(const char *text, const char *ctr_ip, const char *bridge, bool add,
+			      char *buf, size_t size, struct berr *e);
 
 /* The ephemeral port range [lo, hi], as Docker reads it, from the text of
  * /proc/sys/net/ipv4/ip_local_port_range; NULL or anything but "LO HI"
@@ -82,8 +83,8 @@ void port_ephemeral_range(const char *text, uint16_t *lo, uint16_t *hi);
  * specs ("" when there are none, and on failure). -EINVAL for a bad spec,
  * -E2BIG beyond PORTS_MAX, -EADDRINUSE as port_pick, -ENOSPC when out is
  * too small (PORTS_TEXT_MAX is enough), -ENOMEM. */
-int port_pick_list(char *const *specs, const char *const *held, int nheld, uint16_t lo, uint16_t hi,
-		   uint16_t *last, char *out, size_t size, struct berr *e);
+BERR_MUST int port_pick_list(char *const *specs, const char *const *held, int nheld, uint16_t lo,
+			     uint16_t hi, uint16_t *last, char *out, size_t size, struct berr *e);
 
 /* Picked maps as `docker ps` shows them: "0.0.0.0:8080->80/tcp, ...",
  * runs of consecutive ports as one range ("0.0.0.0:8000-8002->80-82/tcp"). */

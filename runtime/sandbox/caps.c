@@ -113,8 +113,7 @@ int caps_compute(uint64_t base, char **add, int nadd, char **drop, int ndrop, ui
 		caps |= m;
 	}
 	for (int i = 0; i < ndrop; i++) {
-		sb_cap_parse(drop[i], &m);
-		if (m != CAPS_ALL)
+		if (sb_cap_parse(drop[i], &m) == 0 && m != CAPS_ALL)
 			caps &= ~m;
 	}
 	*out = caps;

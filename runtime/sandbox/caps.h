@@ -20,15 +20,16 @@ const char *caps_name(int cap);
 bool caps_has(uint64_t mask, int cap);
 /* Docker's --cap-add/--cap-drop on base: dropping ALL empties it first, then
  * adds, then the other drops. -EINVAL for an unknown name. */
-int caps_compute(uint64_t base, char **add, int nadd, char **drop, int ndrop, uint64_t *out);
+BERR_MUST int caps_compute(uint64_t base, char **add, int nadd, char **drop, int ndrop,
+			   uint64_t *out);
 
 /* Step 1, as uid 0 before switching user: drop everything not in keep
  * from the bounding set and set PR_SET_KEEPCAPS so setuid() keeps the
  * permitted set. */
-int caps_drop_bounding(uint64_t keep, struct berr *e);
+BERR_MUST int caps_drop_bounding(uint64_t keep, struct berr *e);
 /* Step 2, after setuid: permitted = effective = keep, inheritable and
  * ambient empty (Docker since CVE-2022-24769), so a non-root user execs
  * with no capabilities, as in Docker. */
-int caps_set(uint64_t keep, struct berr *e);
+BERR_MUST int caps_set(uint64_t keep, struct berr *e);
 
 #endif

@@ -94,8 +94,10 @@ static void enable_controllers(const char *path)
 	if (strlen(dir) > strlen(CG_ROOT))
 		enable_controllers(dir);
 	snprintf(file, sizeof(file), "%s/cgroup.subtree_control", dir);
+	/* A controller the kernel lacks fails here, and again, reported,
+	 * when a limit needs it (write_limits). */
 	for (size_t i = 0; i < ARRAY_SIZE(ctl); i++)
-		write_file(file, ctl[i]);
+		berr_ignore(write_file(file, ctl[i]));
 }
 
 static int write_limits(const char *path, const struct sb_limits *l, struct berr *e)
@@ -193,7 +195,7 @@ int cg_remove(const char *path, struct berr *e)
 			return 0;
 		if (errno != EBUSY)
 			break;
-		cg_kill(path, &ignored);
+		berr_ignore(cg_kill(path, &ignored)); /* the rmdir says what is left */
 		usleep(10000);
 	}
 	return berr_set(e, errno, "remove cgroup %s", path);

@@ -35,25 +35,25 @@ int64_t cg_shares_to_weight(int64_t shares);
 
 /* memory.swap.max from Docker's --memory and --memory-swap (which includes
  * memory): CG_UNSET, CG_MAX or bytes. -EINVAL for impossible combinations. */
-int cg_swap_max(int64_t memory, int64_t memory_swap, int64_t *swap_max);
+BERR_MUST int cg_swap_max(int64_t memory, int64_t memory_swap, int64_t *swap_max);
 
 /* Create the cgroup directory (parents too, enabling controllers in
  * their cgroup.subtree_control), write the limits, return an O_RDONLY|
  * O_DIRECTORY fd for CLONE_INTO_CGROUP and BPF_PROG_ATTACH in *dirfd. */
-int cg_create(const char *path, const struct sb_limits *l, int *dirfd, struct berr *e);
+BERR_MUST int cg_create(const char *path, const struct sb_limits *l, int *dirfd, struct berr *e);
 
 /* Move a process into the cgroup (cgroup.procs). */
-int cg_enter(const char *path, pid_t pid, struct berr *e);
+BERR_MUST int cg_enter(const char *path, pid_t pid, struct berr *e);
 
 /* Kill every process in it (cgroup.kill, else SIGKILL each in cgroup.procs). */
-int cg_kill(const char *path, struct berr *e);
+BERR_MUST int cg_kill(const char *path, struct berr *e);
 
 /* Remove the directory; kills leftovers first. */
-int cg_remove(const char *path, struct berr *e);
+BERR_MUST int cg_remove(const char *path, struct berr *e);
 
 /* Docker-style sizes: "64m", "1g", "512k", "1048576", "-1". 0 or -EINVAL. */
-int cg_parse_bytes(const char *s, int64_t *out);
+BERR_MUST int cg_parse_bytes(const char *s, int64_t *out);
 
-int cg_read_stats(const char *path, struct cg_stats *st, struct berr *e);
+BERR_MUST int cg_read_stats(const char *path, struct cg_stats *st, struct berr *e);
 
 #endif

@@ -12,6 +12,6 @@
 #include "runtime/lib/err.h"
 
 /* Load the program and attach it to the cgroup directory fd. */
-int devbpf_attach(int cgroup_fd, struct berr *e);
+BERR_MUST int devbpf_attach(int cgroup_fd, struct berr *e);
 
 #endif

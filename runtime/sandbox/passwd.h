@@ -25,7 +25,7 @@ struct pw_ids {
 };
 
 /* Resolve spec against the given files (missing files are empty). */
-int pw_resolve(const char *passwd_path, const char *group_path, const char *spec,
-	       struct pw_ids *ids, struct berr *e);
+BERR_MUST int pw_resolve(const char *passwd_path, const char *group_path, const char *spec,
+			 struct pw_ids *ids, struct berr *e);
 
 #endif

@@ -91,7 +91,9 @@ static void child_fail(int fd, const struct berr *e)
 
 	memcpy(rep.msg, e->msg, sizeof(rep.msg));
 	rep.msg[sizeof(rep.msg) - 1] = '\0';
-	write_all(fd, &rep, sizeof(rep));
+	/* Nothing is left to report a failed report with; the parent then
+	 * sees only the exit. */
+	berr_ignore(write_all(fd, &rep, sizeof(rep)));
 	_exit(127);
 }
 
@@ -382,8 +384,7 @@ static int release_and_wait(int fd, pid_t pid, struct berr *e)
 	/* MSG_NOSIGNAL: a child that died already must not SIGPIPE PID 1. */
 	if (send(fd, "g", 1, MSG_NOSIGNAL) != 1) {
 		int err = errno;
-		kill(pid, SIGKILL);
-		wait_pid(pid);
+		kill_and_reap(pid);
 		return berr_set(e, err, "release container process");
 	}
 	do
@@ -391,8 +392,7 @@ static int release_and_wait(int fd, pid_t pid, struct berr *e)
 	while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return 0;
-	kill(pid, SIGKILL);
-	wait_pid(pid);
+	kill_and_reap(pid);
 	if (n != (ssize_t)sizeof(rep))
 		return berr_set(e, n < 0 ? errno : EPROTO, "read from container process");
 	rep.msg[sizeof(rep.msg) - 1] = '\0';
@@ -408,10 +408,8 @@ static int parent_setup(const struct sb_spec *spec, pid_t child, struct berr *e)
 	if (!spec->parent_setup)
 		return 0;
 	r = spec->parent_setup(child, spec->parent_ctx, e);
-	if (r < 0) {
-		kill(child, SIGKILL);
-		wait_pid(child);
-	}
+	if (r < 0)
+		kill_and_reap(child);
 	return r;
 }
 
@@ -427,6 +425,16 @@ static int compile_filter(const struct sb_spec *spec, struct sc_filter *f, bool 
 		return 0;
 	*use = true;
 	return sc_compile(spec->seccomp, spec->privileged ? CAPS_ALL : spec->caps, f, e);
+}
+
+/* Undo cg_create after a failed start; what cannot go is logged (an empty
+ * cgroup left under berth/). */
+static void remove_cgroup(const char *path)
+{
+	struct berr e;
+
+	if (cg_remove(path, &e) < 0)
+		log_warn("%s", e.msg);
 }
 
 /* The cgroup with limits and the device program, or -1 without cgroup2. */
@@ -451,10 +459,9 @@ static int prepare_cgroup(const struct sb_spec *spec, int *cgfd, struct berr *e)
 	if (!spec->privileged) {
 		r = devbpf_attach(*cgfd, e);
 		if (r < 0) {
-			struct berr ignored;
 			close(*cgfd);
 			*cgfd = -1;
-			cg_remove(spec->cgroup, &ignored);
+			remove_cgroup(spec->cgroup);
 			return r;
 		}
 	}
@@ -525,10 +532,8 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 		goto out;
 	}
 out_cg:
-	if (cgfd >= 0) {
-		struct berr ignored;
-		cg_remove(spec->cgroup, &ignored);
-	}
+	if (cgfd >= 0)
+		remove_cgroup(spec->cgroup);
 out:
 	if (use_filter)
 		sc_filter_free(&filter);

@@ -79,15 +79,15 @@ struct sb_spec {
 /* Docker's 14 default capabilities. */
 uint64_t sb_default_caps(void);
 /* Parse "CAP_NET_ADMIN"/"NET_ADMIN"/"ALL" into a bitmask; -EINVAL if unknown. */
-int sb_cap_parse(const char *name, uint64_t *mask);
+BERR_MUST int sb_cap_parse(const char *name, uint64_t *mask);
 
 /* Start the container; on success *pid is the container's init (a child of
  * the caller) and it has exec'd the command. */
-int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e);
+BERR_MUST int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e);
 
 /* Run argv inside a running container's namespaces and cgroup (exec). */
-int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec, pid_t *pid,
-	    struct berr *e);
+BERR_MUST int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec,
+		      pid_t *pid, struct berr *e);
 
 /* Remove the container's cgroup and unmount its rootfs after it exited. */
 void sb_cleanup(const struct sb_spec *spec);

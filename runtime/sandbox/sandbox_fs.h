@@ -23,10 +23,10 @@ struct sbfs_state {
 
 /* Private propagation, the overlay (or a bind of spec->rootfs onto itself),
  * O_PATH fds of the sources; then pivot_root into it. */
-int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e);
+BERR_MUST int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e);
 
 /* After the pivot: /proc, /dev, /sys, volumes, supervisor files, masked
  * and read-only paths, read-only root. */
-int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e);
+BERR_MUST int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e);
 
 #endif

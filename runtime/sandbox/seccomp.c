@@ -107,8 +107,10 @@ static int compile_json_isolated(const char *path, uint64_t caps, struct sc_filt
 		r = sc_build_json(path, caps, &ctx, e);
 		if (r == 0)
 			r = export_bpf(ctx, mfd, e);
+		/* A report that does not arrive leaves the exit status,
+		 * which the parent reports instead. */
 		if (r < 0)
-			write_all(errp[1], e, sizeof(*e));
+			berr_ignore(write_all(errp[1], e, sizeof(*e)));
 		_exit(r < 0);
 	}
 	close(errp[1]);

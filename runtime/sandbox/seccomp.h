@@ -27,7 +27,7 @@ struct sc_filter {
 /* profile NULL = the default profile (compiled once per capability set and
  * cached), else the path of a JSON profile. caps selects the
  * capability-dependent rules. */
-int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct berr *e);
+BERR_MUST int sc_compile(const char *profile, uint64_t caps, struct sc_filter *f, struct berr *e);
 void sc_filter_free(struct sc_filter *f);
 
 /* Compile the default profile for caps on a thread (PID 1 at boot, while
@@ -37,6 +37,6 @@ void sc_prewarm(uint64_t caps);
 
 /* seccomp(SECCOMP_SET_MODE_FILTER) with the compiled program; async-signal
  * safe (used in the child). 0 or -errno. */
-int sc_load(const struct sc_filter *f);
+BERR_MUST int sc_load(const struct sc_filter *f);
 
 #endif

@@ -11,19 +11,20 @@
 #include <stdint.h>
 
 #include "seccomp.h"
+#include "runtime/lib/err.h"
 
 /* Add one rule for the syscall called name; a name unknown to libseccomp
  * is skipped, like Docker. 0 or -errno. */
-int sc_add_rule(scmp_filter_ctx ctx, const char *name, uint32_t action, unsigned n,
-		const struct scmp_arg_cmp *args, struct berr *e);
+BERR_MUST int sc_add_rule(scmp_filter_ctx ctx, const char *name, uint32_t action, unsigned n,
+			  const struct scmp_arg_cmp *args, struct berr *e);
 
 /* Docker's default profile for caps into ctx (created with the default
  * action EPERM). 0 or -errno. */
-int sc_build_default(scmp_filter_ctx ctx, uint64_t caps, struct berr *e);
+BERR_MUST int sc_build_default(scmp_filter_ctx ctx, uint64_t caps, struct berr *e);
 
 /* Parse the JSON profile at path and build its rules for caps into a new
  * context *ctxp. 0 or -errno. Outside input: only the forked compiler
  * child calls it. */
-int sc_build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, struct berr *e);
+BERR_MUST int sc_build_json(const char *path, uint64_t caps, scmp_filter_ctx *ctxp, struct berr *e);
 
 #endif

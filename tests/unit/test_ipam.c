@@ -134,7 +134,7 @@ static void test_persistence_round_trip(void **state)
 	for (int i = 1; i <= 5; i++)
 		alloc_ok(&p, i);
 	id_of(3, id);
-	ipam_release(&p, id);
+	assert_int_equal(ipam_release(&p, id), 0);
 	assert_int_equal(ipam_save(&p, path, &e), 0);
 	assert_int_equal(ipam_init(&q, "172.17.0.1/16", &e), 0);
 	assert_int_equal(ipam_load(&q, path, &e), 0);

@@ -55,15 +55,15 @@ static void test_forms(void **state)
 	parse_ok("8000-8010:80", "0.0.0.0", 8000, 8010, 80, 80, false);
 	parse_ok("80-81", "0.0.0.0", 0, 0, 80, 81, false);
 	parse_ok("8080-8080:80-80", "0.0.0.0", 8080, 8080, 80, 80, false);
-	port_parse("127.0.0.1:8080:80", &p, &e);
+	assert_int_equal(port_parse("127.0.0.1:8080:80", &p, &e), 0);
 	port_format(&p, buf, sizeof(buf));
 	assert_string_equal(buf, "127.0.0.1:8080->80/tcp");
 	port_spec(&p, buf, sizeof(buf));
 	assert_string_equal(buf, "127.0.0.1:8080:80/tcp");
-	port_parse("8000-8002:80-82/udp", &p, &e);
+	assert_int_equal(port_parse("8000-8002:80-82/udp", &p, &e), 0);
 	port_spec(&p, buf, sizeof(buf));
 	assert_string_equal(buf, "0.0.0.0:8000-8002:80-82/udp");
-	port_parse("80", &p, &e);
+	assert_int_equal(port_parse("80", &p, &e), 0);
 	port_spec(&p, buf, sizeof(buf));
 	assert_string_equal(buf, "0.0.0.0::80/tcp");
 }
@@ -117,7 +117,7 @@ static void test_expand(void **state)
 	char buf[64];
 	int n;
 
-	port_parse("127.0.0.1:8000-8002:80-82/udp", &p, &e);
+	assert_int_equal(port_parse("127.0.0.1:8000-8002:80-82/udp", &p, &e), 0);
 	assert_int_equal(port_expand(&p, v, PORTS_MAX, &n, &e), 0);
 	assert_int_equal(n, 3);
 	for (int i = 0; i < 3; i++) {
@@ -127,19 +127,19 @@ static void test_expand(void **state)
 		assert_string_equal(buf, want);
 	}
 	/* container range, no host port: each one ephemeral */
-	port_parse("80-81", &p, &e);
+	assert_int_equal(port_parse("80-81", &p, &e), 0);
 	assert_int_equal(port_expand(&p, v, PORTS_MAX, &n, &e), 0);
 	assert_int_equal(n, 2);
 	port_spec(&v[1], buf, sizeof(buf));
 	assert_string_equal(buf, "0.0.0.0::81/tcp");
 	/* a host range for one container port stays a range */
-	port_parse("8000-8010:80", &p, &e);
+	assert_int_equal(port_parse("8000-8010:80", &p, &e), 0);
 	assert_int_equal(port_expand(&p, v, PORTS_MAX, &n, &e), 0);
 	assert_int_equal(n, 1);
 	port_spec(&v[0], buf, sizeof(buf));
 	assert_string_equal(buf, "0.0.0.0:8000-8010:80/tcp");
 	/* too many */
-	port_parse("1000-1100:1000-1100", &p, &e);
+	assert_int_equal(port_parse("1000-1100:1000-1100", &p, &e), 0);
 	assert_int_equal(port_expand(&p, v, PORTS_MAX, &n, &e), -E2BIG);
 	assert_non_null(strstr(e.msg, "too many published ports"));
 }
@@ -149,24 +149,24 @@ static void test_conflicts(void **state)
 	struct port_map a, b;
 	struct berr e;
 
-	port_parse("8080:80", &a, &e);
-	port_parse("127.0.0.1:8080:81", &b, &e);
+	assert_int_equal(port_parse("8080:80", &a, &e), 0);
+	assert_int_equal(port_parse("127.0.0.1:8080:81", &b, &e), 0);
 	assert_true(port_conflict(&a, &b));
-	port_parse("8080:80/udp", &b, &e);
+	assert_int_equal(port_parse("8080:80/udp", &b, &e), 0);
 	assert_false(port_conflict(&a, &b));
-	port_parse("127.0.0.1:8080:80", &a, &e);
-	port_parse("127.0.0.2:8080:80", &b, &e);
+	assert_int_equal(port_parse("127.0.0.1:8080:80", &a, &e), 0);
+	assert_int_equal(port_parse("127.0.0.2:8080:80", &b, &e), 0);
 	assert_false(port_conflict(&a, &b));
-	port_parse("8081:80", &b, &e);
+	assert_int_equal(port_parse("8081:80", &b, &e), 0);
 	assert_false(port_conflict(&a, &b));
 	/* ranges overlap */
-	port_parse("8000-8010:80", &a, &e);
-	port_parse("8010:90", &b, &e);
+	assert_int_equal(port_parse("8000-8010:80", &a, &e), 0);
+	assert_int_equal(port_parse("8010:90", &b, &e), 0);
 	assert_true(port_conflict(&a, &b));
-	port_parse("8011:90", &b, &e);
+	assert_int_equal(port_parse("8011:90", &b, &e), 0);
 	assert_false(port_conflict(&a, &b));
 	/* an ephemeral one is not yet any port */
-	port_parse("80", &b, &e);
+	assert_int_equal(port_parse("80", &b, &e), 0);
 	assert_false(port_conflict(&a, &b));
 }
 
@@ -176,40 +176,40 @@ static void test_pick(void **state)
 	struct berr e;
 	uint16_t last = 0;
 
-	port_parse("8000:80", &taken[0], &e);
-	port_parse("32768:80", &taken[1], &e);
-	port_parse("127.0.0.1:32770:80/udp", &taken[2], &e);
+	assert_int_equal(port_parse("8000:80", &taken[0], &e), 0);
+	assert_int_equal(port_parse("32768:80", &taken[1], &e), 0);
+	assert_int_equal(port_parse("127.0.0.1:32770:80/udp", &taken[2], &e), 0);
 	/* fixed: its own port, unless taken */
-	port_parse("8001:80", &p, &e);
+	assert_int_equal(port_parse("8001:80", &p, &e), 0);
 	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
 	assert_int_equal(p.host, 8001);
-	port_parse("127.0.0.1:8000:80", &p, &e);
+	assert_int_equal(port_parse("127.0.0.1:8000:80", &p, &e), 0);
 	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), -EADDRINUSE);
 	assert_string_equal(e.msg, "Bind for 127.0.0.1:8000 failed: port is already allocated");
 	/* a host range: its first free port */
-	port_parse("7999-8002:80", &p, &e);
+	assert_int_equal(port_parse("7999-8002:80", &p, &e), 0);
 	assert_int_equal(port_pick(&p, taken, 1, 32768, 32771, &last, &e), 0);
 	assert_int_equal(p.host, 7999);
 	assert_int_equal(p.host_end, 7999);
-	port_parse("8000-8000:80", &p, &e);
+	assert_int_equal(port_parse("8000-8000:80", &p, &e), 0);
 	assert_int_equal(port_pick(&p, taken, 1, 32768, 32771, &last, &e), -EADDRINUSE);
 	/* ephemeral: the next free one after the last, wrapping round */
-	port_parse("80", &p, &e);
+	assert_int_equal(port_parse("80", &p, &e), 0);
 	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
 	assert_int_equal(p.host, 32769);
 	assert_int_equal(last, 32769);
-	port_parse("80", &p, &e);
+	assert_int_equal(port_parse("80", &p, &e), 0);
 	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
 	assert_int_equal(p.host, 32770); /* 32770 is taken for udp only */
-	port_parse("80/udp", &p, &e);
+	assert_int_equal(port_parse("80/udp", &p, &e), 0);
 	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
 	assert_int_equal(p.host, 32771);
-	port_parse("80/udp", &p, &e);
+	assert_int_equal(port_parse("80/udp", &p, &e), 0);
 	assert_int_equal(port_pick(&p, taken, 3, 32768, 32771, &last, &e), 0);
 	assert_int_equal(p.host, 32768); /* wrapped; 32768 is taken for tcp only */
 	/* all taken */
 	last = 0;
-	port_parse("127.0.0.1::80/udp", &p, &e);
+	assert_int_equal(port_parse("127.0.0.1::80/udp", &p, &e), 0);
 	assert_int_equal(port_pick(&p, taken, 3, 32770, 32770, &last, &e), -EADDRINUSE);
 	assert_string_equal(e.msg, "Bind for 127.0.0.1:80/udp failed: all ports are allocated");
 }
@@ -220,8 +220,8 @@ static void test_rules(void **state)
 	struct berr e;
 	char buf[2048], small[40];
 
-	port_parse("8080:80", &m[0], &e);
-	port_parse("127.0.0.1:53:53/udp", &m[1], &e);
+	assert_int_equal(port_parse("8080:80", &m[0], &e), 0);
+	assert_int_equal(port_parse("127.0.0.1:53:53/udp", &m[1], &e), 0);
 	assert_int_equal(port_rules(m, 2, "172.17.0.2", "berth0", true, buf, sizeof(buf), &e), 0);
 	assert_string_equal(
 		buf,

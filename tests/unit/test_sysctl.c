@@ -89,7 +89,7 @@ static int fake_load(void *ctx)
 
 	fx->loads++;
 	snprintf(p, sizeof(p), "%s/net/bridge", fx->proc);
-	mkdir_p(p, 0755);
+	assert_int_equal(mkdir_p(p, 0755), 0);
 	snprintf(p, sizeof(p), "%s/net/bridge/bridge-nf-call-iptables", fx->proc);
 	mkfile(p, "0\n");
 	snprintf(p, sizeof(p), "%s/net/bridge/bridge-nf-call-ip6tables", fx->proc);
@@ -121,8 +121,8 @@ static void test_apply_dir(void **state)
 	snprintf(fx.confdir, sizeof(fx.confdir), "%s/sysctl.d", fx.root);
 	snprintf(fx.proc, sizeof(fx.proc), "%s/proc", fx.root);
 	snprintf(p, sizeof(p), "%s/net/ipv4", fx.proc);
-	mkdir_p(p, 0755);
-	mkdir_p(fx.confdir, 0755);
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	assert_int_equal(mkdir_p(fx.confdir, 0755), 0);
 	snprintf(p, sizeof(p), "%s/net/ipv4/ip_forward", fx.proc);
 	mkfile(p, "0\n");
 	snprintf(p, sizeof(p), "%s/10-a.conf", fx.confdir);
