@@ -242,6 +242,102 @@ int port_rules(const struct port_map *v, int n, const char *ctr_ip, const char *
 	return put(buf, size, &off, e, "COMMIT\n");
 }
 
+int port_list_rules(const char *text, const char *ctr_ip, const char *bridge, bool add, char *buf,
+		    size_t size, struct berr *e)
+{
+	struct port_map m[PORTS_MAX];
+	int n = port_list_parse(text, m, PORTS_MAX);
+
+	if (n == 0)
+		return 0;
+	return port_rules(m, n, ctr_ip, bridge, add, buf, size, e) < 0 ? -e->code : n;
+}
+
+void port_ephemeral_range(const char *text, uint16_t *lo, uint16_t *hi)
+{
+	unsigned a, b;
+
+	*lo = 32768;
+	*hi = 60999;
+	if (text && sscanf(text, "%u %u", &a, &b) == 2 && a >= 1 && a <= b && b <= 65535) {
+		*lo = a;
+		*hi = b;
+	}
+}
+
+/* The maps of specs[], one per container port, into want[PORTS_MAX]. */
+static int expand_specs(char *const *specs, struct port_map *want, int *nw, struct berr *e)
+{
+	struct port_map one[PORTS_MAX];
+
+	*nw = 0;
+	for (char *const *p = specs; p && *p; p++) {
+		struct port_map m;
+		int k;
+
+		if (port_parse(*p, &m, e) < 0 || port_expand(&m, one, PORTS_MAX - *nw, &k, e) < 0)
+			return -e->code;
+		memcpy(want + *nw, one, k * sizeof(*one));
+		*nw += k;
+	}
+	return 0;
+}
+
+/* The held lists parsed, with room for extra maps after them. */
+static struct port_map *parse_held(const char *const *held, int nheld, int extra, int *nt)
+{
+	struct port_map *taken;
+	int cap = 0;
+
+	for (int i = 0; i < nheld; i++) {
+		cap++;
+		for (const char *q = held[i]; *q; q++)
+			cap += *q == ',';
+	}
+	taken = malloc((cap + extra) * sizeof(*taken));
+	*nt = 0;
+	for (int i = 0; taken && i < nheld; i++)
+		*nt += port_list_parse(held[i], taken + *nt, PORTS_MAX);
+	return taken;
+}
+
+int port_pick_list(char *const *specs, const char *const *held, int nheld, uint16_t lo, uint16_t hi,
+		   uint16_t *last, char *out, size_t size, struct berr *e)
+{
+	struct port_map *taken, want[PORTS_MAX];
+	int nt = 0, nw = 0, r = 0;
+	size_t off = 0;
+
+	if (size)
+		out[0] = '\0';
+	if (expand_specs(specs, want, &nw, e) < 0)
+		return -e->code;
+	if (nw == 0)
+		return 0;
+	taken = parse_held(held, nheld, nw, &nt);
+	if (!taken)
+		return berr_set(e, ENOMEM, "published ports");
+	for (int i = 0; i < nw && r == 0; i++) {
+		char spec[64];
+		int k;
+
+		r = port_pick(&want[i], taken, nt, lo, hi, last, e);
+		if (r < 0)
+			break;
+		taken[nt++] = want[i]; /* its own ports count too */
+		port_spec(&want[i], spec, sizeof(spec));
+		k = snprintf(out + off, size - off, "%s%s", off ? "," : "", spec);
+		if (k < 0 || (size_t)k >= size - off)
+			r = berr_msg(e, ENOSPC, "published ports: too many to record");
+		else
+			off += k;
+	}
+	free(taken);
+	if (r < 0 && size)
+		out[0] = '\0';
+	return r;
+}
+
 void port_list_format(const struct port_map *v, int n, char *buf, size_t size)
 {
 	size_t off = 0;

@@ -7,7 +7,7 @@
  * as the container range maps port by port; a host range with one
  * container port means "any free one of these". A spec is expanded into
  * one map per container port (port_expand), whose host port the
- * supervisor picks when the container starts (port_pick).
+ * supervisor picks when the container starts (port_pick, port_pick_list).
  *
  * Each published port is one DNAT rule in nat chain BERTH, one MASQUERADE
  * in POSTROUTING for hairpin (the container reaching its own published
@@ -62,6 +62,28 @@ int port_pick(struct port_map *p, const struct port_map *taken, int n, uint16_t 
  * bridge: add (-A) or delete (-D). -ENOSPC if buf is too small. */
 int port_rules(const struct port_map *v, int n, const char *ctr_ip, const char *bridge, bool add,
 	       char *buf, size_t size, struct berr *e);
+
+/* The rules (as port_rules) for the picked ports in text, comma-joined
+ * canonical specs as a container's state keeps them (port_list_parse):
+ * the number of ports, 0 (buf untouched) when there are none, or -errno. */
+int port_list_rules(const char *text, const char *ctr_ip, const char *bridge, bool add, char *buf,
+		    size_t size, struct berr *e);
+
+/* The ephemeral port range [lo, hi], as Docker reads it, from the text of
+ * /proc/sys/net/ipv4/ip_local_port_range; NULL or anything but "LO HI"
+ * with 1 <= LO <= HI <= 65535 gives the kernel's default 32768-60999. */
+void port_ephemeral_range(const char *text, uint16_t *lo, uint16_t *hi);
+
+/* Pick the host ports of one container: specs[] as the user wrote them
+ * (NULL-terminated; NULL: none), each port against held[nheld] (the picked
+ * ports of the running containers, as port_list_parse reads them) and
+ * against the container's own picks before it; ephemeral ones from
+ * [lo, hi] as port_pick. The picks go into out as comma-joined canonical
+ * specs ("" when there are none, and on failure). -EINVAL for a bad spec,
+ * -E2BIG beyond PORTS_MAX, -EADDRINUSE as port_pick, -ENOSPC when out is
+ * too small (PORTS_TEXT_MAX is enough), -ENOMEM. */
+int port_pick_list(char *const *specs, const char *const *held, int nheld, uint16_t lo, uint16_t hi,
+		   uint16_t *last, char *out, size_t size, struct berr *e);
 
 /* Picked maps as `docker ps` shows them: "0.0.0.0:8080->80/tcp, ...",
  * runs of consecutive ports as one range ("0.0.0.0:8000-8002->80-82/tcp"). */

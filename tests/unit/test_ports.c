@@ -278,6 +278,97 @@ static void test_list_format(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+static void test_list_rules(void **state)
+{
+	const char *picked = "0.0.0.0:8080:80/tcp,127.0.0.1:53:53/udp";
+	struct port_map m[2];
+	struct berr e;
+	char buf[2048], want[2048], small[40];
+
+	/* none: 0, nothing written */
+	strcpy(buf, "x");
+	assert_int_equal(port_list_rules("", "172.17.0.2", "berth0", true, buf, sizeof(buf), &e),
+			 0);
+	assert_int_equal(port_list_rules(NULL, "172.17.0.2", "berth0", true, buf, sizeof(buf), &e),
+			 0);
+	assert_string_equal(buf, "x");
+	/* the state's list: the rules of its maps, one transaction */
+	assert_int_equal(port_list_parse(picked, m, 2), 2);
+	assert_int_equal(port_rules(m, 2, "172.17.0.2", "berth0", false, want, sizeof(want), &e),
+			 0);
+	assert_int_equal(
+	    port_list_rules(picked, "172.17.0.2", "berth0", false, buf, sizeof(buf), &e), 2);
+	assert_string_equal(buf, want);
+	assert_int_equal(
+	    port_list_rules(picked, "172.17.0.2", "berth0", true, small, sizeof(small), &e),
+	    -ENOSPC);
+}
+
+static void test_ephemeral_range(void **state)
+{
+	uint16_t lo, hi;
+
+	port_ephemeral_range("1024\t65000\n", &lo, &hi);
+	assert_int_equal(lo, 1024);
+	assert_int_equal(hi, 65000);
+	port_ephemeral_range("40000 40000", &lo, &hi);
+	assert_int_equal(lo, 40000);
+	assert_int_equal(hi, 40000);
+	/* anything else: the kernel's default */
+	const char *bad[] = {NULL, "", "junk", "0 10", "10 5", "5 70000", "12345"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		lo = hi = 1;
+		port_ephemeral_range(bad[i], &lo, &hi);
+		assert_int_equal(lo, 32768);
+		assert_int_equal(hi, 60999);
+	}
+}
+
+static void test_pick_list(void **state)
+{
+	char *mixed[] = {"8080:80", "53", NULL}, *ranges[] = {"8000-8001:80", "8000-8001:81", NULL};
+	char *busy[] = {"8080:80", NULL}, *eph[] = {"80", NULL}, *udp[] = {"53:53/udp", NULL};
+	char *bad[] = {"8080:80", "80:x", NULL};
+	const char *held[] = {"0.0.0.0:8080:80/tcp", "0.0.0.0:40000:1/tcp,0.0.0.0:40001:2/tcp"};
+	char out[PORTS_TEXT_MAX], small[24];
+	uint16_t last = 0;
+	struct berr e;
+
+	/* nothing published */
+	assert_int_equal(port_pick_list(NULL, held, 2, 40000, 40010, &last, out, sizeof(out), &e),
+			 0);
+	assert_string_equal(out, "");
+	/* a fixed port and an ephemeral one, held ports skipped (each list's every item) */
+	assert_int_equal(
+	    port_pick_list(mixed, held + 1, 1, 40000, 40010, &last, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "0.0.0.0:8080:80/tcp,0.0.0.0:40002:53/tcp");
+	assert_int_equal(last, 40002);
+	last = 0;
+	assert_int_equal(
+	    port_pick_list(eph, held + 1, 1, 40000, 40010, &last, out, sizeof(out), &e), 0);
+	assert_string_equal(out, "0.0.0.0:40002:80/tcp");
+	/* its own picks count: two ranges share two ports */
+	assert_int_equal(port_pick_list(ranges, NULL, 0, 40000, 40010, &last, out, sizeof(out), &e),
+			 0);
+	assert_string_equal(out, "0.0.0.0:8000:80/tcp,0.0.0.0:8001:81/tcp");
+	/* held by a running container: Docker's message, nothing picked */
+	assert_int_equal(port_pick_list(busy, held, 2, 40000, 40010, &last, out, sizeof(out), &e),
+			 -EADDRINUSE);
+	assert_string_equal(e.msg, "Bind for 0.0.0.0:8080 failed: port is already allocated");
+	assert_string_equal(out, "");
+	/* tcp and udp do not clash */
+	assert_int_equal(port_pick_list(udp, (const char *[]){"0.0.0.0:53:53/tcp"}, 1, 40000, 40010,
+					&last, out, sizeof(out), &e),
+			 0);
+	assert_string_equal(out, "0.0.0.0:53:53/udp");
+	/* a bad spec, or no room to record: nothing picked */
+	assert_int_equal(port_pick_list(bad, NULL, 0, 40000, 40010, &last, out, sizeof(out), &e),
+			 -EINVAL);
+	assert_string_equal(out, "");
+	assert_int_equal(
+	    port_pick_list(mixed, NULL, 0, 40000, 40010, &last, small, sizeof(small), &e), -ENOSPC);
+	assert_string_equal(small, "");
+}
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +380,9 @@ int main(void)
 		cmocka_unit_test(test_rules),
 		cmocka_unit_test(test_list),
 		cmocka_unit_test(test_list_format),
+		cmocka_unit_test(test_list_rules),
+		cmocka_unit_test(test_ephemeral_range),
+		cmocka_unit_test(test_pick_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

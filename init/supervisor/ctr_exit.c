@@ -1,0 +1,202 @@
+/* ctr_exit.c - a container's end: reaping it (what is left in its pipes,
+ * the attach session, exit code and OOM kill, cgroup, network, restart
+ * policy, waiters) and removing it (tree, logs, address, anonymous
+ * volumes). */
+#include "ctrs_priv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/container/volume.h"
+#include "runtime/lib/log.h"
+#include "runtime/lib/util.h"
+#include "runtime/sandbox/cgroup.h"
+
+static bool oom_killed(struct ctrs *cs, struct ctr *c)
+{
+	char path[300];
+	struct cg_stats st;
+	struct berr e;
+
+	if (!cs->cgroup_ok)
+		return false;
+	ctr_cgroup_path(c->cfg.id, path, sizeof(path));
+	return cg_read_stats(path, &st, &e) == 0 && st.oom_kill > 0;
+}
+
+/* Container trees are ours. The tree is renamed aside at once (its name is
+ * free again, and every reader skips names that are not 64 hex digits),
+ * then /bin/rm removes it in the background: neither the recursion nor a
+ * big upper dir holds up PID 1's loop. The rm is reaped with the others;
+ * ctrs_load_existing() removes what a crash left aside. */
+void ctrs_remove_tree(const char *path)
+{
+	static unsigned seq;
+	char aside[700];
+	char *argv[] = { "/bin/rm", "-rf", aside, NULL };
+	pid_t pid;
+	int r;
+
+	if (strstr(path, REMOVING)) {
+		snprintf(aside, sizeof(aside), "%s", path);
+	} else {
+		snprintf(aside, sizeof(aside), "%s" REMOVING "%d-%u", path, (int)getpid(), seq++);
+		if (rename(path, aside) < 0) {
+			if (errno == ENOENT)
+				return;
+			snprintf(aside, sizeof(aside), "%s", path); /* in place, then */
+		}
+	}
+	r = spawn_cmd(argv, NULL, -1, false, &pid);
+	if (r < 0)
+		log_err("remove %s: start /bin/rm: %s", aside, strerror(-r));
+}
+
+/* c's anonymous volumes that no other container uses (c is off the list). */
+static void remove_anon_volumes(struct ctrs *cs, struct ctr *c)
+{
+	for (int i = 0; i < c->cfg.nmounts; i++) {
+		const struct ctr_mount *m = &c->cfg.mounts[i];
+		bool used = false;
+		struct berr e;
+
+		if (!m->anonymous || !m->name)
+			continue;
+		for (struct ctr *o = cs->list; o && !used; o = o->next) {
+			for (int k = 0; k < o->cfg.nmounts && !used; k++)
+				used = o->cfg.mounts[k].name && strcmp(o->cfg.mounts[k].name, m->name) == 0;
+		}
+		if (!used && vol_remove(cs->root, m->name, &e) < 0 && e.code != ENOENT)
+			log_err("container %.12s: %s", c->cfg.id, e.msg);
+	}
+}
+
+void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
+{
+	char dir[512], log[600], old[620];
+	struct berr e;
+	struct ctr **pp = &cs->list;
+
+	while (*pp && *pp != c)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = c->next;
+	if (c->hc)
+		hcr_end(cs->epfd, c->hc);
+	ctrs_net_down(cs, c);
+	/* A release that failed (a full disk) would leak the address. */
+	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
+		log_err("container %.12s: %s%s", c->cfg.id, e.msg, ctrs_full_hint(cs, e.code));
+	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
+	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));
+	unlink(log);
+	for (int i = 1; i < LOG_FILES; i++) {
+		snprintf(old, sizeof(old), "%s.%d", log, i);
+		unlink(old);
+	}
+	ctrs_remove_tree(dir);
+	/* rm -v and --rm take the anonymous volumes along, as Docker's. */
+	if (c->remove_volumes || c->cfg.auto_remove)
+		remove_anon_volumes(cs, c);
+	log_info("container %.12s (%s): removed", c->cfg.id, c->cfg.name);
+	c->next = cs->dead;
+	cs->dead = c;
+}
+
+/* Answer the waiters (taken off their container, which may be gone). */
+void ctrs_notify_waiters(struct ctrs *cs, struct waiter *list, int exit_code)
+{
+	while (list) {
+		struct waiter *w = list;
+		struct ctl_reply r = { 0 };
+
+		list = w->next;
+		if (w->text)
+			reply_printf(&r, "%s", w->text);
+		else
+			reply_printf(&r, "%d\n", exit_code);
+		ctl_send(cs->ctl, w->path, &r, 0);
+		free(r.buf);
+		free(w->path);
+		free(w->text);
+		free(w);
+	}
+}
+
+bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
+{
+	struct spec_buf sp;
+	struct waiter *waiters;
+	struct ipt_pending *pend;
+	struct ctr *c;
+	int exit_code;
+
+	if (ctrs_pending_reaped(cs, pid, status) || ctrs_health_reaped(cs, pid, status))
+		return true;
+	for (c = cs->list; c; c = c->next) {
+		if (c->st.status == CTR_RUNNING && c->st.pid == pid)
+			break;
+	}
+	if (!c)
+		return false;
+	ctrs_pipe_read(cs, &c->out, true);
+	ctrs_pipe_read(cs, &c->err, true);
+	ctrs_pipe_close(cs, &c->out);
+	ctrs_pipe_close(cs, &c->err);
+	/* What the CLI should still see is in "out" before the wait answer. */
+	ctrs_out_flush(cs, c);
+	ctrs_att_close(cs, c);
+	ctrs_ep_close(cs, &c->io.stdin_w.fd);
+	c->st.status = CTR_EXITED;
+	c->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	c->st.oom_killed = oom_killed(cs, c);
+	c->st.finished_ns = real_ns();
+	c->st.pid = 0;
+	c->kill_at = 0;
+	if (c->hc)
+		hcr_end(cs->epfd, c->hc);
+	ctrs_build_spec(cs, c, &sp);
+	sb_cleanup(&sp.spec);
+	pend = ctrs_net_down(cs, c);
+	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
+		 c->st.oom_killed ? " (OOM killed)" : "");
+	ctrs_restart_plan(cs, c);
+	ctrs_save_state(cs, c);
+	exit_code = c->st.exit_code;
+	waiters = c->waiters;
+	c->waiters = NULL;
+	/* rm -f is answered once its rules are out too (a later start waits
+	 * for that anyway); wait (run's too) right away, with the exit code. */
+	if (pend) {
+		struct waiter **wp = &waiters;
+
+		pend->exit_code = exit_code;
+		while (*wp) {
+			struct waiter *w = *wp;
+
+			if (w->text) {
+				*wp = w->next;
+				w->next = pend->waiters;
+				pend->waiters = w;
+			} else {
+				wp = &w->next;
+			}
+		}
+	}
+	ctrs_rearm(cs);
+	/* Remove before answering, so `rm -f` and `run --rm` return when it is gone. */
+	if (c->remove_when_dead || c->cfg.auto_remove) {
+		ctrs_remove_ctr(cs, c);
+	} else if (c->start_when_dead) {
+		struct berr e;
+		c->start_when_dead = false;
+		if (ctrs_start_one(cs, c, &e) < 0)
+			log_err("container %.12s: restart: %s", c->cfg.id, e.msg);
+	}
+	ctrs_notify_waiters(cs, waiters, exit_code);
+	return true;
+}

@@ -1,0 +1,155 @@
+/* ctr_hosts.c - the files the supervisor writes for a container and
+ * bind-mounts into it: /etc/hostname, /etc/resolv.conf and /etc/hosts.
+ *
+ * Names on the bridge: every running bridge container's /etc/hosts names
+ * all of them ("IP<tab>HOSTNAME NAME"), so they reach each other by name
+ * without a DNS server in PID 1. The files are bind-mounted, so they are
+ * written in place (a rename would not reach the mounts): a start appends
+ * its line to the others' files, an exit rewrites them without it. The
+ * text is runtime/net/etchosts.c's; here are the descriptors. */
+#include "ctrs_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/lib/log.h"
+#include "runtime/lib/util.h"
+#include "runtime/net/etchosts.h"
+#include "runtime/net/resolv.h"
+
+static const char *ctr_hostname(const struct ctr *c)
+{
+	return c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
+}
+
+static bool on_bridge(const struct ctr *o)
+{
+	return o->st.status == CTR_RUNNING && o->st.ip[0];
+}
+
+/* c as its neighbours' files name it, at ip. */
+static struct etchosts_entry hosts_entry(const struct ctr *c, const char *ip)
+{
+	return (struct etchosts_entry){ ip, ctr_hostname(c), c->cfg.name };
+}
+
+/* c's file (c at ip): the base lines, its own, the other bridge
+ * containers' but gone's. malloc'd; NULL on ENOMEM. */
+static char *hosts_text(struct ctrs *cs, const struct ctr *c, const char *ip,
+			const struct ctr *gone, size_t *len)
+{
+	struct etchosts_entry self = hosts_entry(c, ip), *others;
+	size_t n = 0;
+	char *text;
+
+	for (struct ctr *o = cs->list; o; o = o->next)
+		n += on_bridge(o);
+	others = malloc((n + 1) * sizeof(*others));
+	if (!others)
+		return NULL;
+	n = 0;
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && o != gone && on_bridge(o))
+			others[n++] = hosts_entry(o, o->st.ip);
+	}
+	text = etchosts_text(&self, others, n, len);
+	free(others);
+	return text;
+}
+
+static void hosts_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t size)
+{
+	char dir[512];
+
+	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
+	snprintf(buf, size, "%s/hosts", dir);
+}
+
+/* Write o's file in place (its container has it bind-mounted), through
+ * the descriptor held while it runs: one write per neighbour and start. */
+static void hosts_put(struct ctrs *cs, struct ctr *o, const char *text, size_t len, bool append)
+{
+	(void)cs;
+	if (o->hostsfd < 0)
+		return;
+	if ((!append && ftruncate(o->hostsfd, 0) < 0) || write_all(o->hostsfd, text, len) < 0)
+		log_warn("container %.12s: update /etc/hosts: %s", o->cfg.id, strerror(errno));
+}
+
+void ctrs_hosts_open(struct ctrs *cs, struct ctr *c)
+{
+	char path[600];
+
+	hosts_path(cs, c, path, sizeof(path));
+	c->hostsfd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (c->hostsfd < 0)
+		log_warn("container %.12s: open %s: %s", c->cfg.id, path, strerror(errno));
+}
+
+void ctrs_hosts_close(struct ctr *c)
+{
+	if (c->hostsfd >= 0)
+		close(c->hostsfd);
+	c->hostsfd = -1;
+}
+
+/* c now runs on the bridge: its line into every other one's file. */
+void ctrs_hosts_add(struct ctrs *cs, struct ctr *c)
+{
+	struct etchosts_entry self = hosts_entry(c, c->st.ip);
+	char line[256];
+	size_t len = etchosts_line(&self, line, sizeof(line));
+
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && on_bridge(o))
+			hosts_put(cs, o, line, len, true);
+	}
+}
+
+/* c left the bridge: the others' files without it. */
+void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c)
+{
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		size_t len;
+		char *text;
+
+		if (o == c || !on_bridge(o))
+			continue;
+		text = hosts_text(cs, o, o->st.ip, c, &len);
+		if (text)
+			hosts_put(cs, o, text, len, false);
+		free(text);
+	}
+}
+
+void ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip)
+{
+	char path[700], buf[4096], resolv[4096];
+	const char *host = ctr_hostname(c);
+
+	snprintf(path, sizeof(path), "%s/hostname", dir);
+	snprintf(buf, sizeof(buf), "%.63s\n", host);
+	write_file_atomic(path, buf, strlen(buf), 0644);
+	snprintf(path, sizeof(path), "%s/hosts", dir);
+	snprintf(buf, sizeof(buf), "%s", ETCHOSTS_BASE);
+	if (ip && *ip) {
+		size_t len;
+		char *text = hosts_text(cs, c, ip, NULL, &len);
+
+		if (text)
+			write_file_atomic(path, text, len, 0644);
+		free(text);
+	} else {
+		write_file_atomic(path, buf, strlen(buf), 0644);
+	}
+	/* The host's resolvers, less loopback ones (see resolv.h). */
+	if (read_file("/etc/resolv.conf", resolv, sizeof(resolv)) < 0)
+		resolv[0] = '\0';
+	resolv_filter(resolv, buf, sizeof(buf));
+	snprintf(path, sizeof(path), "%s/resolv.conf", dir);
+	write_file_atomic(path, buf, strlen(buf), 0644);
+}

@@ -1,0 +1,222 @@
+/* ctr_start.c - starting a container: the sandbox spec from its config,
+ * its stdio, its network (ctr_net.c) and /etc files (ctr_hosts.c), then
+ * sb_start(); a start that fails leaves nothing behind and records why. */
+#include "ctrs_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "init/boot/timeline.h"
+#include "runtime/lib/log.h"
+#include "runtime/lib/tty.h"
+#include "runtime/lib/util.h"
+
+void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
+{
+	struct ctr_config *k = &c->cfg;
+	int n = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	ctr_dir(cs->root, k->id, sp->dir, sizeof(sp->dir));
+	snprintf(sp->upper, sizeof(sp->upper), "%s/upper", sp->dir);
+	snprintf(sp->work, sizeof(sp->work), "%s/work", sp->dir);
+	snprintf(sp->rootfs, sizeof(sp->rootfs), "%s/rootfs", sp->dir);
+	snprintf(sp->hosts, sizeof(sp->hosts), "%s/hosts", sp->dir);
+	snprintf(sp->resolv, sizeof(sp->resolv), "%s/resolv.conf", sp->dir);
+	snprintf(sp->hostname, sizeof(sp->hostname), "%s/hostname", sp->dir);
+	for (char **l = k->layers; l && *l && n < (int)ARRAY_SIZE(sp->lower); l++)
+		sp->lower[n++] = *l;
+	for (int i = 0; i < k->nmounts && i < (int)ARRAY_SIZE(sp->mounts); i++)
+		sp->mounts[i] = (struct sb_mount){ k->mounts[i].source, k->mounts[i].target,
+						   k->mounts[i].read_only,
+						   k->mounts[i].name && !k->mounts[i].nocopy };
+	sp->spec = (struct sb_spec){
+		.id = k->id,
+		.hostname = k->hostname && *k->hostname ? k->hostname : NULL,
+		.lowerdirs = sp->lower,
+		.nlower = n,
+		.upperdir = sp->upper,
+		.workdir = sp->work,
+		.rootfs = sp->rootfs,
+		.read_only = k->read_only,
+		.mounts = sp->mounts,
+		.nmounts = k->nmounts < 64 ? k->nmounts : 64,
+		.hosts_file = sp->hosts,
+		.resolv_file = sp->resolv,
+		.hostname_file = sp->hostname,
+		.argv = k->argv,
+		.env = k->env,
+		.cwd = k->cwd,
+		.user = k->user,
+		.tty = k->tty,
+		.stdin_fd = -1,
+		.stdout_fd = -1,
+		.stderr_fd = -1,
+		.privileged = k->privileged,
+		.caps = k->caps,
+		.no_new_privs = k->no_new_privs,
+		.seccomp = k->seccomp,
+		.limits = k->limits,
+	};
+	if (cs->cgroup_ok) {
+		ctr_cgroup_path(k->id, sp->cgroup, sizeof(sp->cgroup));
+		sp->spec.cgroup = sp->cgroup;
+	}
+}
+
+static void watch_pipe(struct ctrs *cs, struct logpipe *p)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = p };
+
+	fcntl(p->fd, F_SETFL, O_NONBLOCK);
+	if (epoll_ctl(cs->epfd, EPOLL_CTL_ADD, p->fd, &ev) < 0)
+		log_err("container %.12s: watch log pipe: %s", p->c->cfg.id, strerror(errno));
+}
+
+/* Exit code for a start that failed, as `docker run` reports it. */
+int ctrs_start_failure_status(int code)
+{
+	return code == ENOENT ? 127 : code == EACCES ? 126 : 125;
+}
+
+/* The container's stdio: a pty (-t: the slave on 0, 1 and 2, the master
+ * kept in out[0]) or pipes for stdout and stderr, and stdin for -i. */
+static int open_stdio(struct ctr *c, int out[2], int err[2], int in[2], struct sb_spec *spec,
+		      struct berr *e)
+{
+	if (c->cfg.tty) {
+		int r = tty_openpty(NULL, &out[0], &out[1], e);
+
+		if (r < 0)
+			return r;
+		if (c->io.rows) {
+			struct winsize ws = { .ws_row = c->io.rows, .ws_col = c->io.cols };
+			ioctl(out[0], TIOCSWINSZ, &ws);
+		}
+		spec->stdin_fd = spec->stdout_fd = spec->stderr_fd = out[1];
+		return 0;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0 ||
+	    (c->cfg.interactive && pipe2(in, O_CLOEXEC) < 0))
+		return berr_set(e, errno, "pipe");
+	spec->stdin_fd = in[0];
+	spec->stdout_fd = out[1];
+	spec->stderr_fd = err[1];
+	return 0;
+}
+
+static void close_fds(int *fds, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+		fds[i] = -1;
+	}
+}
+
+int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
+{
+	struct br_lease lease = { 0 };
+	struct ipt_job job = { .pid = -1, .out = -1 };
+	struct spec_buf sp;
+	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
+	bool rules_failed = false;
+	pid_t pid;
+	int r;
+
+	if (c->st.status == CTR_RUNNING)
+		return 0;
+	ctrs_build_spec(cs, c, &sp);
+	r = ctrs_network_path(cs, c, sp.netns, sizeof(sp.netns), e);
+	if (r < 0)
+		goto fail;
+	sp.spec.netns_path = sp.netns[0] ? sp.netns : NULL;
+	if (mkdir_p(sp.upper, 0755) < 0 || mkdir_p(sp.work, 0700) < 0 ||
+	    mkdir_p(sp.rootfs, 0755) < 0)
+		return berr_set(e, errno, "create %s", sp.dir);
+	r = ctrs_network_acquire(cs, c, &lease, &job, e);
+	if (r < 0)
+		goto fail;
+	if (lease.ip[0]) {
+		sp.spec.parent_setup = br_attach;
+		sp.spec.parent_ctx = &lease;
+	}
+	ctrs_write_etc_files(cs, c, sp.dir, lease.ip);
+	r = open_stdio(c, out, err, in, &sp.spec, e);
+	if (r < 0)
+		goto fail;
+	r = sb_start(&sp.spec, &pid, e);
+	close_fds(&out[1], 1);
+	close_fds(&err[1], 1);
+	close_fds(&in[0], 1);
+	if (r == 0 && ctrs_ports_add_finish(&job, e) < 0) {
+		/* it runs, its ports are not published: no start */
+		rules_failed = true;
+		kill(pid, SIGKILL);
+		wait_pid(pid);
+		sb_cleanup(&sp.spec);
+		r = -e->code;
+	}
+	if (r < 0)
+		goto fail;
+	if (c->logfd < 0)
+		ctrs_log_open(cs, c);
+	c->out = (struct logpipe){ .kind = EV_CTR_LOG, .fd = out[0], .c = c, .stream = "stdout" };
+	c->err = (struct logpipe){ .kind = EV_CTR_LOG, .fd = err[0], .c = c, .stream = "stderr" };
+	watch_pipe(cs, &c->out);
+	if (c->err.fd >= 0)
+		watch_pipe(cs, &c->err);
+	if (in[1] >= 0) {
+		c->io.stdin_w.fd = in[1];
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
+	}
+	ctrs_att_update(cs, c);
+	c->st.status = CTR_RUNNING;
+	c->st.pid = pid;
+	c->st.exit_code = 0;
+	c->st.oom_killed = false;
+	c->st.started_ns = real_ns();
+	c->st.finished_ns = 0;
+	c->st.error[0] = '\0';
+	memcpy(c->st.ip, lease.ip, sizeof(c->st.ip));
+	memcpy(c->st.gateway, lease.gateway, sizeof(c->st.gateway));
+	memcpy(c->st.mac, lease.mac, sizeof(c->st.mac));
+	c->st.ip_prefix = lease.prefix;
+	c->restart_at = 0;
+	c->started_mono = now_ns();
+	if (c->hc)
+		hcr_begin(c->hc, &c->cfg.health, c->started_mono);
+	ctrs_save_state(cs, c);
+	if (c->st.ip[0]) {
+		ctrs_hosts_open(cs, c);
+		ctrs_hosts_add(cs, c);
+	}
+	ctrs_rearm(cs);
+	if (cs->pid1 && !timeline_get("first-container"))
+		timeline_mark("first-container"); /* boot to the first service's exec */
+	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
+	return 0;
+fail:
+	close_fds(out, 2);
+	close_fds(err, 2);
+	close_fds(in, 2);
+	if (lease.ip[0]) {
+		struct berr ignored;
+
+		if (!rules_failed && ctrs_ports_add_finish(&job, &ignored) == 0)
+			ctrs_ports_remove(cs, c->st.ports, lease.ip);
+		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored) < 0)
+			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+		c->st.ports[0] = '\0';
+	}
+	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
+	c->st.exit_code = ctrs_start_failure_status(e->code);
+	ctrs_save_state(cs, c);
+	return r;
+}

@@ -1,0 +1,162 @@
+/* ctr_startup.c - what a starting supervisor finds: containers an earlier
+ * boot or supervisor ran (marked exited, their orphans ended, restart
+ * policies applied), trees left half removed, and addresses nobody holds. */
+#include "ctrs_priv.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/lib/log.h"
+#include "runtime/lib/util.h"
+
+/* Is pid still the process started at started_ns (CLOCK_REALTIME)? Its
+ * start time in /proc/PID/stat, in ticks since boot, says so within a
+ * second or two, so a reused pid is not mistaken for it. */
+static bool same_process(pid_t pid, int64_t started_ns)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	struct timespec boot;
+	int64_t start;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (pid <= 0 || read_file(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
+		return false;
+	/* after "pid (comm)": state is field 3, starttime field 22 */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			  "%*d %*d %llu", &ticks) != 1)
+		return false;
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	start = real_ns() - ((int64_t)boot.tv_sec * 1000000000ll + boot.tv_nsec) +
+		(int64_t)(ticks * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
+	return llabs(start - started_ns) < 2000000000ll;
+}
+
+/* A container process an earlier supervisor left running (it crashed):
+ * nobody reads its output or reaps it now, and it still holds its
+ * address on the bridge. End it and wait (a second at most) until it is
+ * gone, so its address is free before anyone gets it again. */
+static void end_orphan(struct ctr *c)
+{
+	if (!same_process(c->st.pid, c->st.started_ns))
+		return;
+	log_warn("container %.12s: pid %d outlived the earlier supervisor; killed", c->cfg.id,
+		 (int)c->st.pid);
+	kill(c->st.pid, SIGKILL);
+	for (int i = 0; i < 100 && same_process(c->st.pid, c->st.started_ns); i++) {
+		char path[64], st[512], *p;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->st.pid);
+		if (read_file(path, st, sizeof(st)) >= 0 && (p = strrchr(st, ')')) && p[2] == 'Z')
+			break; /* dead, its parent has not reaped it yet */
+		usleep(10000);
+	}
+}
+
+static bool ipam_keep(const char *id, void *ctx)
+{
+	struct ctrs *cs = ctx;
+
+	for (struct ctr *c = cs->list; c; c = c->next) {
+		if (strcmp(c->cfg.id, id) == 0)
+			return c->st.status == CTR_RUNNING;
+	}
+	return false;
+}
+
+/* A container that was running under an earlier supervisor. PID 1 starts
+ * once per boot, so for it the container is from an earlier boot: its
+ * process, veth, rules and cgroup died with that boot (and ctrs_open()
+ * dropped that boot's addresses). A daemon restarted on the same host
+ * undoes its rules and gives its address back. */
+static void mark_stale(struct ctrs *cs, struct ctr *c)
+{
+	end_orphan(c);
+	c->st.status = CTR_EXITED;
+	c->st.exit_code = 255;
+	c->st.pid = 0;
+	if (!c->st.finished_ns)
+		c->st.finished_ns = real_ns();
+	snprintf(c->st.error, sizeof(c->st.error), "%s",
+		 cs->pid1 ? "the system rebooted while it ran" : "supervisor restarted");
+	if (!cs->pid1)
+		ctrs_net_down(cs, c);
+	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
+	c->st.ip_prefix = 0;
+	ctrs_save_state(cs, c);
+}
+
+void ctrs_load_existing(struct ctrs *cs)
+{
+	char dir[600];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(dir, sizeof(dir), "%s/run/berth/containers", cs->root);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct ctr *c;
+		struct berr e;
+		bool stale;
+
+		if (strstr(de->d_name, REMOVING)) {
+			char aside[900];
+			snprintf(aside, sizeof(aside), "%s/%s", dir, de->d_name);
+			ctrs_remove_tree(aside);
+			continue;
+		}
+		if (strlen(de->d_name) != CTR_ID_LEN)
+			continue;
+		c = ctrs_ctr_new();
+		if (!c)
+			break;
+		if (ctr_config_load(cs->root, de->d_name, &c->cfg, &e) < 0 ||
+		    ctr_state_load(cs->root, de->d_name, &c->st, &e) < 0) {
+			log_warn("container %.12s: %s; skipped", de->d_name, e.msg);
+			ctr_config_free(&c->cfg);
+			free(c);
+			continue;
+		}
+		stale = c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING;
+		if (stale)
+			mark_stale(cs, c);
+		c->next = cs->list;
+		cs->list = c;
+		/* a --rm container whose end nobody saw goes now, as in Docker */
+		if (stale && c->cfg.auto_remove) {
+			ctrs_remove_ctr(cs, c);
+			continue;
+		}
+		if (ctrs_setup_policy(c, &e) < 0)
+			log_warn("container %.12s: %s; no restart policy", de->d_name, e.msg);
+		/* always, and unless-stopped unless the user stopped it:
+		 * started again from the loop, with a fresh count (Docker). */
+		if (c->st.status == CTR_EXITED && rp_start_at_boot(&c->policy, c->st.manual_stop)) {
+			c->st.manual_stop = false;
+			c->st.restart_count = 0;
+			c->restart_at = now_ns();
+			log_info("container %.12s (%s): restart policy %s: starting it again",
+				 c->cfg.id, c->cfg.name, rp_name(c->policy.kind));
+		}
+	}
+	closedir(d);
+}
+
+void ctrs_set_bridge(struct ctrs *cs, const char *cidr)
+{
+	struct berr e;
+
+	snprintf(cs->bridge_cidr, sizeof(cs->bridge_cidr), "%s", cidr);
+	/* Addresses of containers that are gone or no longer run (a crash
+	 * between taking an address and recording it; containers an earlier
+	 * supervisor ran) go back. */
+	if (br_prune(cs->root, cs->bridge_cidr, ipam_keep, cs, &e) < 0)
+		log_err("network: %s", e.msg);
+}

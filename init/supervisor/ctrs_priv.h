@@ -1,0 +1,209 @@
+/* ctrs_priv.h - what the pieces of the supervisor's container table share.
+ *
+ * Private to init/supervisor/: containers.c (the table, its timer, open
+ * and shutdown) and the ctr_*.c files, one concern each: ctr_logs.c,
+ * ctr_attach.c, ctr_hosts.c, ctr_net.c, ctr_start.c, ctr_exit.c,
+ * ctr_policy.c, ctr_verbs.c, ctr_startup.c. The contract with the rest of
+ * the supervisor is containers.h; nothing outside this folder includes
+ * this file. Every function here takes the table (struct ctrs) and works
+ * inside the supervisor's epoll loop: none of them blocks on a container.
+ * A function's comment is at its definition.
+ */
+#ifndef BERTH_CTRS_PRIV_H
+#define BERTH_CTRS_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "containers.h"
+#include "health.h"
+#include "runtime/container/container.h"
+#include "runtime/container/restart.h"
+#include "runtime/net/bridge.h"
+#include "runtime/net/iptables.h"
+#include "runtime/sandbox/sandbox.h"
+
+/* A container's log: <id>.log and LOG_FILES - 1 rotated ones. */
+#define LOG_FILES 3
+/* A container tree being removed: <id>.removing-<pid>-<n>. */
+#define REMOVING ".removing-"
+
+struct ctr;
+struct ipt_pending;
+
+struct logpipe {
+	int kind; /* EV_CTR_LOG: first, the supervisor's event tag */
+	int fd;
+	struct ctr *c;
+	const char *stream;
+	char buf[4096];
+	size_t len;
+};
+
+/* One end of an attach session (or the stdin pipe) in the epoll set. */
+enum { ATT_IN = 1, ATT_OUT, ATT_STDIN };
+struct att_end {
+	int kind; /* EV_CTR_ATTACH */
+	int role;
+	int fd;
+	struct ctr *c;
+};
+
+/* The stdio an attached CLI reaches: the pty master (run -t, held in
+ * out.fd) or the stdin pipe (run -i), relayed from/to the session's FIFOs
+ * with bounded buffers. */
+struct ctr_io {
+	bool attached;		/* the FIFOs exist */
+	struct att_end in;	/* "in" FIFO, read end */
+	struct att_end out;	/* "out" FIFO, write end; -1 until the CLI has it open */
+	struct att_end stdin_w;	/* -i without -t: the container's stdin pipe */
+	bool in_eof;		/* the CLI closed "in": close stdin once ibuf is out */
+	char ibuf[4096];
+	size_t ilen, ioff;
+	char obuf[16384];
+	size_t olen;
+	unsigned short rows, cols;
+};
+
+struct waiter {
+	char *path;
+	char *text;	/* the reply when done; NULL: the exit code */
+	struct waiter *next;
+};
+
+struct ctr {
+	struct ctr_config cfg;
+	struct ctr_state st;
+	struct logpipe out, err;
+	int logfd;
+	off_t logsize;
+	uint64_t kill_at;	/* monotonic deadline for SIGKILL, 0 = none */
+	bool remove_when_dead;
+	bool start_when_dead;	/* restart */
+	bool remove_volumes;	/* rm -v: its anonymous volumes go too */
+	bool log_failing;	/* a log write failed: reported once */
+	/* Restart policy: the wait before the next start (restart_at,
+	 * monotonic, 0 = none) follows rp_decide()'s schedule. */
+	struct rp_policy policy;
+	struct rp_track rtrack;
+	uint64_t restart_at, started_mono;
+	bool unhealthy_kill;	/* stopped for being unhealthy: a failure */
+	struct hc_run *hc;	/* its health check, NULL = none */
+	struct waiter *waiters;
+	struct ctr_io io;
+	int hostsfd;		/* its /etc/hosts while on the bridge (O_APPEND) */
+	struct ctr *next;
+};
+
+struct ctrs {
+	char root[512];
+	bool pid1;
+	int epfd;
+	struct ctl_server *ctl;
+	struct ctr *list;
+	struct {
+		int kind;
+		int fd;
+	} timer;
+	bool cgroup_ok;
+	bool shutting_down;	/* no restarts from here on */
+	char bridge_cidr[64];
+	uint16_t last_port;	/* the last ephemeral host port handed out */
+	struct ipt_pending *ipt_pending; /* iptables-restore removals running */
+	/* Removed containers, freed by ctrs_reclaim() once the supervisor's
+	 * batch of epoll events (which may still name them) is done. */
+	struct ctr *dead;
+};
+
+/* Paths and the sandbox spec for a container (buffers live in *sp). */
+struct spec_buf {
+	struct sb_spec spec;
+	char dir[512], upper[560], work[560], rootfs[560], hosts[560], resolv[560],
+		hostname[560], cgroup[256], netns[64];
+	struct sb_mount mounts[64];
+	const char *lower[128];
+};
+
+/* An iptables-restore removal running in the background (ctr_net.c). */
+struct ipt_pending {
+	struct ipt_job job;
+	char ip[16];
+	char *ports;	/* what it removes: to go on port by port if it fails */
+	/* answered once the rules are out (rm -f, wait of the container) */
+	struct waiter *waiters;
+	int exit_code;
+	struct ipt_pending *next;
+};
+
+static inline int64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+/* containers.c: the table */
+const char *ctrs_full_hint(const struct ctrs *cs, int err);
+void ctrs_save_state(struct ctrs *cs, struct ctr *c);
+struct ctr *ctrs_find(struct ctrs *cs, const char *ref, struct ctl_reply *r);
+void ctrs_rearm(struct ctrs *cs);
+struct ctr *ctrs_ctr_new(void);
+
+/* ctr_logs.c: a container's output into its log */
+void ctrs_log_open(struct ctrs *cs, struct ctr *c);
+void ctrs_pipe_flush(struct ctrs *cs, struct logpipe *p, bool all);
+void ctrs_pipe_close(struct ctrs *cs, struct logpipe *p);
+
+/* ctr_attach.c: attach sessions (run -i, run -t) and reading the pipes */
+void ctrs_ep_close(struct ctrs *cs, int *fd);
+void ctrs_att_update(struct ctrs *cs, struct ctr *c);
+void ctrs_att_close(struct ctrs *cs, struct ctr *c);
+void ctrs_in_flush(struct ctrs *cs, struct ctr *c);
+void ctrs_out_flush(struct ctrs *cs, struct ctr *c);
+void ctrs_att_event(struct ctrs *cs, struct att_end *a);
+void ctrs_pipe_read(struct ctrs *cs, struct logpipe *p, bool final);
+void ctrs_verb_attach(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r, int *status);
+
+/* ctr_hosts.c: the files bind-mounted as /etc/hostname, hosts, resolv.conf */
+void ctrs_hosts_open(struct ctrs *cs, struct ctr *c);
+void ctrs_hosts_close(struct ctr *c);
+void ctrs_hosts_add(struct ctrs *cs, struct ctr *c);
+void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c);
+void ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip);
+
+/* ctr_net.c: network namespace, address, published ports' rules */
+bool ctrs_pending_reaped(struct ctrs *cs, pid_t pid, int status);
+int ctrs_ports_add_finish(struct ipt_job *job, struct berr *e);
+struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const char *ip);
+int ctrs_network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, struct berr *e);
+int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, struct ipt_job *job,
+			 struct berr *e);
+struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c);
+
+/* ctr_start.c: starting a container */
+void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp);
+int ctrs_start_failure_status(int code);
+int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e);
+
+/* ctr_exit.c: a container's exit, its removal, the waiters */
+void ctrs_remove_tree(const char *path);
+void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c);
+void ctrs_notify_waiters(struct ctrs *cs, struct waiter *list, int exit_code);
+
+/* ctr_policy.c: restart policies, health checks */
+int ctrs_setup_policy(struct ctr *c, struct berr *e);
+void ctrs_restart_plan(struct ctrs *cs, struct ctr *c);
+void ctrs_restart_due(struct ctrs *cs, struct ctr *c);
+void ctrs_health_timer(struct ctrs *cs, struct ctr *c, uint64_t now);
+bool ctrs_health_reaped(struct ctrs *cs, pid_t pid, int status);
+
+/* ctr_verbs.c: the control verbs */
+int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig);
+
+/* ctr_startup.c: what an earlier supervisor left */
+void ctrs_load_existing(struct ctrs *cs);
+
+#endif
