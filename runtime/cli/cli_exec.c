@@ -13,12 +13,68 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/sandbox/cgroup.h"
+#include "cli_exec.h"
 #include "cli_ctr.h"
 #include "runtime/container/container.h"
-#include "runtime/sandbox/sandbox.h"
+#include "runtime/lib/merge.h"
 #include "runtime/lib/tty.h"
 #include "runtime/lib/util.h"
+#include "runtime/sandbox/cgroup.h"
+#include "runtime/sandbox/sandbox.h"
+
+struct exec_opts {
+	bool interactive, tty;
+	const char *user, *workdir;
+	struct strv env;
+};
+
+#define X(f) struct exec_opts, f
+static const struct flg exec_flags[] = {
+	FLG_STRINGS('e', "env", X(env), "Set environment variables"),
+	FLG_BOOL('i', "interactive", X(interactive), "Keep STDIN open even if not attached"),
+	FLG_BOOL('t', "tty", X(tty), "Allocate a pseudo-TTY"),
+	FLG_STRING('u', "user", X(user), "Username or UID (format: <name|uid>[:<group|gid>])"),
+	FLG_STRING('w', "workdir", X(workdir), "Working directory inside the container"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_exec_cmd = {
+	.path = "exec",
+	.usage = "[OPTIONS] CONTAINER COMMAND [ARG...]",
+	.desc = "Run a command in a running container",
+	.flags = exec_flags,
+	.min_args = 2,
+	.max_args = -1,
+	.stop_at_operand = true,
+	.args_status = 125,
+};
+
+const struct flg_cmd cli_top_cmd = {
+	.path = "top",
+	.usage = "CONTAINER",
+	.desc = "Show a container's processes",
+	.min_args = 1,
+	.max_args = 1,
+};
+
+struct stats_opts {
+	bool no_stream;
+};
+
+#define S(f) struct stats_opts, f
+static const struct flg stats_flags[] = {
+	FLG_BOOL(0, "no-stream", S(no_stream),
+		 "Disable streaming stats and only pull the first result"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_stats_cmd = {
+	.path = "stats",
+	.usage = "[OPTIONS] [CONTAINER...]",
+	.desc = "Show CPU, memory and pids use",
+	.flags = stats_flags,
+	.max_args = -1,
+};
 
 struct running {
 	char id[CTR_ID_LEN + 1];
@@ -98,65 +154,47 @@ static int exec_tty(struct running *r, struct sb_spec *spec, bool interactive)
 	return rc < 0 ? 125 : rc;
 }
 
+/* The container's environment, then -e; into a static vector (the
+ * process execs or exits after it). */
+static char **exec_env(const struct running *r, const struct strv *env)
+{
+	static char *merged[512];
+	int n = 0;
+
+	for (char **p = r->cfg.env; p && *p && n < 300; p++)
+		merged[n++] = *p;
+	for (int k = 0; k < env->n && k < 200 && n < 510; k++)
+		merged[n++] = env->v[k];
+	merged[n] = NULL;
+	return merged;
+}
+
 int cli_exec(const char *root, int argc, char **argv)
 {
-	char *env[256], cgroup[256];
-	const char *user = NULL, *workdir = NULL;
-	bool interactive = false, tty = false;
-	int nenv = 0, i = 1, status;
+	struct exec_opts o = { 0 };
+	char cgroup[256];
+	struct flg_out a;
 	struct running r;
 	struct sb_spec spec;
 	struct berr e;
 	pid_t pid;
+	int status;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		if ((strcmp(a, "-e") == 0 || strcmp(a, "--env") == 0) && i + 1 < argc &&
-		    nenv < 200)
-			env[nenv++] = argv[++i];
-		else if ((strcmp(a, "-u") == 0 || strcmp(a, "--user") == 0) && i + 1 < argc)
-			user = argv[++i];
-		else if ((strcmp(a, "-w") == 0 || strcmp(a, "--workdir") == 0) && i + 1 < argc)
-			workdir = argv[++i];
-		else if (strcmp(a, "-i") == 0 || strcmp(a, "--interactive") == 0)
-			interactive = true;
-		else if (strcmp(a, "-t") == 0 || strcmp(a, "--tty") == 0)
-			tty = true;
-		else if (strcmp(a, "-it") == 0 || strcmp(a, "-ti") == 0)
-			interactive = tty = true;
-		else {
-			fprintf(stderr, "berth: unknown flag: %s\nSee 'berth exec --help'.\n", a);
-			return 125;
-		}
-	}
-	if (argc - i < 2) {
-		fprintf(stderr, "berth: \"exec\" requires at least 2 arguments.\n"
-				"Usage: berth exec [OPTIONS] CONTAINER COMMAND [ARG...]\n");
+	if (flg_verb(&cli_exec_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (load_running(root, a.argv[0], &r) < 0)
 		return 125;
-	}
-	if (load_running(root, argv[i], &r) < 0)
-		return 125;
-	/* the container's environment, then -e */
-	{
-		static char *merged[512];
-		int n = 0;
-		for (char **p = r.cfg.env; p && *p && n < 300; p++)
-			merged[n++] = *p;
-		for (int k = 0; k < nenv && n < 510; k++)
-			merged[n++] = env[k];
-		merged[n] = NULL;
-		memset(&spec, 0, sizeof(spec));
-		spec.env = merged;
-	}
+	memset(&spec, 0, sizeof(spec));
+	spec.env = exec_env(&r, &o.env);
 	spec.id = r.id;
-	spec.argv = argv + i + 1;
-	spec.cwd = workdir ? workdir : r.cfg.cwd;
-	spec.user = user ? user : r.cfg.user;
+	spec.argv = a.argv + 1;
+	spec.cwd = o.workdir ? o.workdir : r.cfg.cwd;
+	spec.user = o.user ? o.user : r.cfg.user;
 	spec.stdin_fd = 0;
 	spec.stdout_fd = 1;
 	spec.stderr_fd = 2;
-	if (tty)
-		return exec_tty(&r, &spec, interactive);
+	if (o.tty)
+		return exec_tty(&r, &spec, o.interactive);
 	spec.privileged = r.cfg.privileged;
 	spec.caps = r.cfg.caps;
 	spec.no_new_privs = r.cfg.no_new_privs;
@@ -182,12 +220,11 @@ int cli_top(const char *root, int argc, char **argv)
 	DIR *d;
 	struct dirent *de;
 	long hz = sysconf(_SC_CLK_TCK);
+	struct flg_out a;
 
-	if (argc != 2) {
-		fprintf(stderr, "berth: \"top\" requires exactly 1 argument.\n");
-		return 1;
-	}
-	if (load_running(root, argv[1], &r) < 0)
+	if (flg_verb(&cli_top_cmd, NULL, argc, argv, &a) < 0)
+		return a.status;
+	if (load_running(root, a.argv[0], &r) < 0)
 		return 1;
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)r.st.pid);
 	ssize_t n = readlink(path, want, sizeof(want) - 1);
@@ -282,20 +319,18 @@ static void take(struct sample *s, int n)
 
 int cli_stats(const char *root, int argc, char **argv)
 {
-	bool stream = true;
-	const char *refs[64];
-	int nrefs = 0, n = 0;
+	struct stats_opts o = { 0 };
+	struct flg_out args;
+	bool stream;
+	char **refs;
+	int nrefs, n = 0;
 	struct sample *a, *b;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--no-stream") == 0)
-			stream = false;
-		else if (argv[i][0] == '-') {
-			fprintf(stderr, "berth: unknown flag: %s\n", argv[i]);
-			return 1;
-		} else if (nrefs < 64)
-			refs[nrefs++] = argv[i];
-	}
+	if (flg_verb(&cli_stats_cmd, &o, argc, argv, &args) < 0)
+		return args.status;
+	stream = !o.no_stream;
+	refs = args.argv;
+	nrefs = args.argc < 64 ? args.argc : 64;
 	if (!cg_usable()) {
 		fprintf(stderr, "berth: stats need cgroup v2, which this host does not have "
 				"mounted at /sys/fs/cgroup\n");
