@@ -155,7 +155,7 @@ int cli_compose_load(struct cli_project *o)
 		default_file(o->root, o->path, sizeof(o->path));
 	r = slurp(o->path, &text, &len);
 	if (r < 0) {
-		fprintf(stderr, "berth compose: %s: %s\n", o->path, strerror(-r));
+		fprintf(stderr, "berth: %s: %s\n", o->path, strerror(-r));
 		project_name(o);
 		return -1;
 	}
@@ -169,9 +169,9 @@ int cli_compose_load(struct cli_project *o)
 		o->f.dir = realpath(strcmp(o->path, "-") == 0 ? "." : dirname(dir), NULL);
 	}
 	for (int i = 0; i < o->f.errors.n; i++)
-		fprintf(stderr, "berth compose: %s\n", o->f.errors.v[i]);
+		fprintf(stderr, "berth: %s\n", o->f.errors.v[i]);
 	if (r == -ENOMEM)
-		fprintf(stderr, "berth compose: out of memory\n");
+		fprintf(stderr, "berth: out of memory\n");
 	project_name(o);
 	if (o->f.fatal || r == -ENOMEM)
 		return -1;
@@ -236,7 +236,7 @@ int cli_compose_wanted(struct cli_project *o, int argc, char **argv, bool deps, 
 	for (int i = 0; i < argc; i++) {
 		int k = compose_find(f, argv[i]);
 		if (k < 0) {
-			fprintf(stderr, "berth compose: no such service: %s\n", argv[i]);
+			fprintf(stderr, "berth: no such service: %s\n", argv[i]);
 			return -1;
 		}
 		want[k] = any = true;
@@ -295,7 +295,7 @@ int cli_compose(const char *root, int argc, char **argv)
 		return a.status;
 	sub = flg_find_cmd(&cli_compose_cmd, a.argv[0]);
 	if (!sub) {
-		fprintf(stderr, "berth compose: unknown compose command: %s\n", a.argv[0]);
+		fprintf(stderr, "berth: unknown compose command: %s\n", a.argv[0]);
 		flg_help(&cli_compose_cmd, stderr);
 		return 2;
 	}

@@ -82,7 +82,7 @@ static int up_one(struct cli_project *o, int i, struct cli_member *m, int nm, bo
 
 	compose_container_name(&o->f, o->project, i, name, sizeof(name));
 	if (compose_run_args(&o->f, o->project, i, NULL, &args) < 0) {
-		fprintf(stderr, "berth compose: out of memory\n");
+		fprintf(stderr, "berth: out of memory\n");
 		return 1;
 	}
 	config_hash(o->root, &args, s->image, hex);
@@ -95,7 +95,7 @@ static int up_one(struct cli_project *o, int i, struct cli_member *m, int nm, bo
 			return 0;
 		}
 		if (cli_compose_request(o->root, "start", cur->cfg.id) != 0) {
-			fprintf(stderr, "berth compose: service %s: start %s failed\n", s->name, name);
+			fprintf(stderr, "berth: service %s: start %s failed\n", s->name, name);
 			return 1;
 		}
 		cli_compose_say(name, "Started");
@@ -104,26 +104,26 @@ static int up_one(struct cli_project *o, int i, struct cli_member *m, int nm, bo
 	if (cur) {
 		char *rm[] = { "rm", "-f", cur->cfg.id, NULL };
 		if (client_ask(o->root, 3, rm, COMPOSE_ASK_MS, NULL) != 0) {
-			fprintf(stderr, "berth compose: service %s: cannot remove the old %s\n",
+			fprintf(stderr, "berth: service %s: cannot remove the old %s\n",
 				s->name, name);
 			return 1;
 		}
 		cli_compose_say(name, "Recreated");
 	} else if (name_taken(o->root, name)) {
 		fprintf(stderr,
-			"berth compose: service %s: the container name \"%s\" is already in use by "
+			"berth: service %s: the container name \"%s\" is already in use by "
 			"a container of another project\n",
 			s->name, name);
 		return 1;
 	}
 	if (compose_run_args(&o->f, o->project, i, labels, &args) < 0) {
-		fprintf(stderr, "berth compose: out of memory\n");
+		fprintf(stderr, "berth: out of memory\n");
 		return 1;
 	}
 	rc = cli_run_id(o->root, args.n, args.v, id);
 	strv_free(&args);
 	if (rc != 0 || !id[0]) {
-		fprintf(stderr, "berth compose: service %s: container %s did not start\n", s->name,
+		fprintf(stderr, "berth: service %s: container %s did not start\n", s->name,
 			name);
 		return 1;
 	}
@@ -165,7 +165,7 @@ static int wait_supervisor(const char *root)
 			return 0;
 		usleep(5000);
 	}
-	fprintf(stderr, "berth compose: the supervisor did not answer within %s s\n", env);
+	fprintf(stderr, "berth: the supervisor did not answer within %s s\n", env);
 	return -ETIMEDOUT;
 }
 
@@ -293,7 +293,7 @@ static bool dep_failed(const struct compose_file *f, int s, const bool *failed)
 		int j = compose_find(f, f->svc[s].depends_on.v[d]);
 		if (j >= 0 && failed[j]) {
 			fprintf(stderr,
-				"berth compose: service %s: not started: it depends on %s, "
+				"berth: service %s: not started: it depends on %s, "
 				"which did not start\n",
 				f->svc[s].name, f->svc[j].name);
 			return true;
@@ -373,7 +373,7 @@ static int compose_up(void *ctx, int argc, char **argv)
 	for (int k = 0; k < nm; k++) {
 		if (compose_find(f, m[k].service) < 0)
 			fprintf(stderr,
-				"berth compose: found orphan container %s of service \"%s\", which the "
+				"berth: found orphan container %s of service \"%s\", which the "
 				"file no longer has; `berth rm -f %s` removes it\n",
 				m[k].cfg.name, m[k].service, m[k].cfg.name);
 	}

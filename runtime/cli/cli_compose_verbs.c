@@ -237,7 +237,7 @@ static int compose_each(struct cli_project *o, const struct flg_cmd *cmd, int ar
 		if (strcmp(verb, "stop") == 0) /* Docker's: answered once it is down */
 			cli_wait_down(o->root, c->cfg.id);
 		if (strcmp(verb, "restart") == 0 && restarted(o->root, c, t) < 0) {
-			fprintf(stderr, "berth compose: %s did not come back up\n", c->cfg.name);
+			fprintf(stderr, "berth: %s did not come back up\n", c->cfg.name);
 			rc = 1;
 			continue;
 		}
