@@ -142,7 +142,7 @@ static const struct cli_verb verbs[] = {
 	{ CMD("build", "[-t NAME[:TAG]] [-f FILE] [--build-arg K=V] [--no-cache] CONTEXT",
 	      "Build an image from a Containerfile"),
 	  bld_cmd_build },
-	{ &cli_sandbox_run_cmd, cli_sandbox_run },
+	{ &cli_sandbox_run_cmd, cli_sandbox_run }, /* hidden: a test driver */
 };
 
 struct main_opts {

@@ -74,12 +74,14 @@ static const struct flg sbx_flags[] = {
 const struct flg_cmd cli_sandbox_run_cmd = {
 	.path = "sandbox-run",
 	.usage = "[OPTIONS] --rootfs DIR [--] CMD [ARG...]",
-	.desc = "Run CMD in a sandbox (debug/test)",
+	.desc = "Run CMD in a sandbox without the supervisor (hidden: a debug and test driver "
+		"for runtime/sandbox, not for operators)",
 	.flags = sbx_flags,
 	.min_args = 1,
 	.max_args = -1,
 	.stop_at_operand = true,
 	.args_status = 125,
+	.hidden = true,
 };
 
 struct cli_state {

@@ -1,4 +1,6 @@
-/* sandbox_cli.h - `berth sandbox-run`, the sandbox test driver. */
+/* sandbox_cli.h - `berth sandbox-run`, the sandbox's test and debug driver:
+ * a command in a sandbox (sb_start) without the supervisor. Hidden from
+ * `berth help`; the host and appliance sandbox tests use it. */
 #ifndef BERTH_SANDBOX_CLI_H
 #define BERTH_SANDBOX_CLI_H
 
