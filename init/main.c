@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "runtime/cli/cli_attach.h"
+#include "runtime/cli/cli_build.h"
 #include "runtime/cli/cli_compose.h"
 #include "runtime/cli/cli_ctr.h"
 #include "runtime/cli/cli_exec.h"
@@ -21,7 +22,6 @@
 #include "runtime/cli/flags.h"
 #include "runtime/cli/img_cli.h"
 #include "runtime/cli/sandbox_cli.h"
-#include "runtime/image/build.h"
 #include "runtime/lib/proto.h"
 #include "runtime/lib/selfexe.h"
 #include "runtime/lib/util.h"

@@ -255,75 +255,48 @@ static int by_created_desc(const void *a, const void *b)
 	return cx < cy ? 1 : cx > cy ? -1 : 0;
 }
 
-int cli_ps(const char *root, int argc, char **argv)
+/* One row of `ps-rows` ("ID NAME IMAGE COMMAND CREATED STATUS STATE
+ * PORTS", quoted) as the fields of docker ps; NULL to leave it out. */
+static json_t *ps_row(char *l, const struct ps_opts *o)
 {
-	struct ps_opts o = { 0 };
-	struct client_reply cr;
-	struct flg_out a;
-	json_t *rows, *sorted;
-	json_t **list = NULL;
-	size_t nlist = 0;
-	int status;
-	bool all, no_trunc;
-	const char *format;
+	char *w[9];
+	struct berr e;
+	char created[64], ago[64], cmd[64], ports[1024] = "";
+	size_t clen;
 
-	if (flg_verb(&cli_ps_cmd, &o, argc, argv, &a) < 0)
-		return a.status;
-	all = o.all;
-	no_trunc = o.no_trunc;
-	format = o.format;
+	if (proto_split(l, w, 8, &e) != 8)
+		return NULL;
+	/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints them */
 	{
-		char *args[] = { "ps-rows", NULL };
-		if (client_send(root, 1, args, &cr) < 0)
-			return 1;
-	}
-	status = client_collect(&cr, 15000);
-	if (status != 0) {
-		client_reply_free(&cr);
-		return 1;
-	}
-	rows = json_array();
-	for (char *l = cr.out, *nl; l && *l; l = nl + 1) {
-		char *w[9];
-		struct berr e;
-		char created[64], ago[64], cmd[64], ports[1024] = "";
-		json_t *o;
-		size_t clen;
+		struct port_map pm[PORTS_MAX];
+		int np = port_list_parse(w[7], pm, PORTS_MAX);
 
-		nl = strchr(l, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (proto_split(l, w, 8, &e) != 8)
-			continue;
-		/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints them */
-		{
-			struct port_map pm[PORTS_MAX];
-			int np = port_list_parse(w[7], pm, PORTS_MAX);
-
-			port_list_format(pm, np, ports, sizeof(ports));
-		}
-		if (!all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
-			continue;
-		ctr_format_time(strtoll(w[4], NULL, 10), created, sizeof(created));
-		ctr_since(strtoll(w[4], NULL, 10), real_now(), ago, sizeof(ago));
-		strcat(ago, " ago");
-		clen = strlen(w[3]);
-		if (!no_trunc && clen > 20)
-			snprintf(cmd, sizeof(cmd), "\"%.19s…\"", w[3]);
-		else
-			snprintf(cmd, sizeof(cmd), "\"%.60s\"", w[3]);
-		o = json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "ID", w[0],
-			      (size_t)(no_trunc ? CTR_ID_LEN : 12), "Names", w[1], "Image", w[2],
-			      "Command", cmd, "CreatedAt", created, "RunningFor", ago, "Status",
-			      w[5], "State", w[6], "Ports", ports, "created_ns",
-			      (json_int_t)strtoll(w[4], NULL, 10));
-		if (o)
-			json_array_append_new(rows, o);
+		port_list_format(pm, np, ports, sizeof(ports));
 	}
-	client_reply_free(&cr);
-	nlist = json_array_size(rows);
-	list = calloc(nlist + 1, sizeof(*list));
+	if (!o->all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
+		return NULL;
+	ctr_format_time(strtoll(w[4], NULL, 10), created, sizeof(created));
+	ctr_since(strtoll(w[4], NULL, 10), real_now(), ago, sizeof(ago));
+	strcat(ago, " ago");
+	clen = strlen(w[3]);
+	if (!o->no_trunc && clen > 20)
+		snprintf(cmd, sizeof(cmd), "\"%.19s…\"", w[3]);
+	else
+		snprintf(cmd, sizeof(cmd), "\"%.60s\"", w[3]);
+	return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "ID", w[0],
+			 (size_t)(o->no_trunc ? CTR_ID_LEN : 12), "Names", w[1], "Image", w[2],
+			 "Command", cmd, "CreatedAt", created, "RunningFor", ago, "Status", w[5],
+			 "State", w[6], "Ports", ports, "created_ns",
+			 (json_int_t)strtoll(w[4], NULL, 10));
+}
+
+/* The rows, newest first, in a new array. */
+static json_t *newest_first(json_t *rows)
+{
+	size_t nlist = json_array_size(rows);
+	json_t **list = calloc(nlist + 1, sizeof(*list));
+	json_t *sorted;
+
 	for (size_t i = 0; list && i < nlist; i++)
 		list[i] = json_array_get(rows, i);
 	if (list)
@@ -332,17 +305,50 @@ int cli_ps(const char *root, int argc, char **argv)
 	for (size_t i = 0; list && i < nlist; i++)
 		json_array_append(sorted, list[i]);
 	free(list);
-	if (o.quiet)
-		format = "{{.ID}}";
+	return sorted;
+}
+
+int cli_ps(const char *root, int argc, char **argv)
+{
+	char *args[] = { "ps-rows", NULL };
+	struct ps_opts o = { 0 };
+	struct client_reply cr;
+	struct flg_out a;
+	json_t *rows, *sorted;
+	const char *format;
+	struct berr e;
+	int status;
+
+	if (flg_verb(&cli_ps_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (client_send(root, 1, args, &cr) < 0)
+		return 1;
+	status = client_collect(&cr, 15000);
+	if (status != 0) {
+		client_reply_free(&cr);
+		return 1;
+	}
+	rows = json_array();
+	for (char *l = cr.out, *nl; l && *l; l = nl + 1) {
+		json_t *row;
+
+		nl = strchr(l, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		row = ps_row(l, &o);
+		if (row)
+			json_array_append_new(rows, row);
+	}
+	client_reply_free(&cr);
+	sorted = newest_first(rows);
+	format = o.quiet ? "{{.ID}}" : o.format;
 	if (!format)
 		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
 			 "{{.Ports}}\t{{.Names}}";
-	{
-		struct berr e;
-		status = tmpl_print_list(format, sorted, ps_headers, &e) < 0 ? 1 : 0;
-		if (status)
-			fprintf(stderr, "berth: %s\n", e.msg);
-	}
+	status = tmpl_print_list(format, sorted, ps_headers, &e) < 0 ? 1 : 0;
+	if (status)
+		fprintf(stderr, "berth: %s\n", e.msg);
 	json_decref(sorted);
 	json_decref(rows);
 	return status;

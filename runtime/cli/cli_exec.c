@@ -317,29 +317,12 @@ static void take(struct sample *s, int n)
 	}
 }
 
-int cli_stats(const char *root, int argc, char **argv)
+/* Every running container (refs: none), or the ones named, into a[]
+ * (64 at most); their count, or -1 after printing the error. */
+static int stats_targets(const char *root, char **refs, int nrefs, struct sample *a)
 {
-	struct stats_opts o = { 0 };
-	struct flg_out args;
-	bool stream;
-	char **refs;
-	int nrefs, n = 0;
-	struct sample *a, *b;
+	int n = 0;
 
-	if (flg_verb(&cli_stats_cmd, &o, argc, argv, &args) < 0)
-		return args.status;
-	stream = !o.no_stream;
-	refs = args.argv;
-	nrefs = args.argc < 64 ? args.argc : 64;
-	if (!cg_usable()) {
-		fprintf(stderr, "berth: stats need cgroup v2, which this host does not have "
-				"mounted at /sys/fs/cgroup\n");
-		return 1;
-	}
-	a = calloc(64, sizeof(*a));
-	b = calloc(64, sizeof(*b));
-	if (!a || !b)
-		return 1;
 	if (nrefs == 0) {
 		/* every running container */
 		char dir[600];
@@ -367,49 +350,77 @@ int cli_stats(const char *root, int argc, char **argv)
 		struct ctr_config c;
 		struct berr e;
 		if (cli_find_container(root, refs[i], a[n].id) < 0)
-			return 1;
+			return -1;
 		if (ctr_config_load(root, a[n].id, &c, &e) == 0) {
 			snprintf(a[n].name, sizeof(a[n].name), "%s", c.name);
 			ctr_config_free(&c);
 		}
 		n++;
 	}
+	return n;
+}
+
+/* One table from two samples secs apart (a before, b after). */
+static void stats_print(const struct sample *a, const struct sample *b, int n, double secs)
+{
+	printf("%-14s %-20s %-8s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "CPU %",
+	       "MEM USAGE / LIMIT", "MEM %", "PIDS");
+	for (int i = 0; i < n; i++) {
+		char use[32], lim[32], mem[64];
+		int64_t limit;
+		double cpu;
+
+		if (!a[i].ok || !b[i].ok) {
+			printf("%-14.12s %-20s %-8s %-22s %-8s %s\n", b[i].id, b[i].name, "--",
+			       "-- / --", "--", "--");
+			continue;
+		}
+		limit = b[i].st.memory_max > 0 ? b[i].st.memory_max : host_memory();
+		cpu = (b[i].st.cpu_usage_usec - a[i].st.cpu_usage_usec) / (secs * 1e4);
+		human(b[i].st.memory_current, use, sizeof(use));
+		human(limit, lim, sizeof(lim));
+		snprintf(mem, sizeof(mem), "%s / %s", use, lim);
+		printf("%-14.12s %-20s %-8.2f %-22s %-8.2f %lld\n", b[i].id, b[i].name, cpu, mem,
+		       limit ? 100.0 * b[i].st.memory_current / limit : 0.0,
+		       (long long)b[i].st.pids_current);
+	}
+	fflush(stdout);
+}
+
+int cli_stats(const char *root, int argc, char **argv)
+{
+	struct stats_opts o = { 0 };
+	struct flg_out args;
+	struct sample *a, *b;
+	int n;
+
+	if (flg_verb(&cli_stats_cmd, &o, argc, argv, &args) < 0)
+		return args.status;
+	if (!cg_usable()) {
+		fprintf(stderr, "berth: stats need cgroup v2, which this host does not have "
+				"mounted at /sys/fs/cgroup\n");
+		return 1;
+	}
+	a = calloc(64, sizeof(*a));
+	b = calloc(64, sizeof(*b));
+	if (!a || !b)
+		return 1;
+	n = stats_targets(root, args.argv, args.argc < 64 ? args.argc : 64, a);
+	if (n < 0)
+		return 1;
 	memcpy(b, a, 64 * sizeof(*a));
 	do {
 		struct timespec t0, t1;
-		double secs;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		take(a, n);
 		usleep(1000000);
 		take(b, n);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-		if (stream)
+		if (!o.no_stream)
 			printf("\033[2J\033[H");
-		printf("%-14s %-20s %-8s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "CPU %",
-		       "MEM USAGE / LIMIT", "MEM %", "PIDS");
-		for (int i = 0; i < n; i++) {
-			char use[32], lim[32], mem[64];
-			int64_t limit;
-			double cpu;
-
-			if (!a[i].ok || !b[i].ok) {
-				printf("%-14.12s %-20s %-8s %-22s %-8s %s\n", b[i].id, b[i].name, "--",
-				       "-- / --", "--", "--");
-				continue;
-			}
-			limit = b[i].st.memory_max > 0 ? b[i].st.memory_max : host_memory();
-			cpu = (b[i].st.cpu_usage_usec - a[i].st.cpu_usage_usec) / (secs * 1e4);
-			human(b[i].st.memory_current, use, sizeof(use));
-			human(limit, lim, sizeof(lim));
-			snprintf(mem, sizeof(mem), "%s / %s", use, lim);
-			printf("%-14.12s %-20s %-8.2f %-22s %-8.2f %lld\n", b[i].id, b[i].name, cpu,
-			       mem, limit ? 100.0 * b[i].st.memory_current / limit : 0.0,
-			       (long long)b[i].st.pids_current);
-		}
-		fflush(stdout);
-	} while (stream);
+		stats_print(a, b, n, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	} while (!o.no_stream);
 	free(a);
 	free(b);
 	return 0;
