@@ -28,46 +28,52 @@ static void forward_signal(int sig)
 		kill(forward_to, sig);
 }
 
-struct sbx_opts {
+struct cli_state {
+	struct sb_spec spec;	/* most flags go straight here */
+	struct sb_mount mounts[CLI_MAX];
+	int nnp;	  /* -1: default */
+	const char *also_exec; /* test sb_exec: run `sh -c` this in the container */
+	bool print_stats; /* the cgroup's stats on stderr after the exit */
+	char cgroup[256];
+	/* the flags that need a look before they go into the spec */
 	struct strv lower, env, volumes, cap_add, cap_drop, security_opts;
-	const char *upper, *work, *rootfs, *hostname, *user, *workdir, *memory, *memory_swap;
-	const char *cpus, *cpuset, *cgroup, *netns, *hosts, *resolv, *hostname_file, *also_exec;
+	const char *memory, *memory_swap, *cpus;
 	int cpu_shares, pids_limit;
-	bool tty, privileged, read_only, print_stats;
 };
 
-#define O(f) struct sbx_opts, f
+#define O(f) struct cli_state, f
 static const struct flg sbx_flags[] = {
 	FLG_STRING(0, "also-exec", O(also_exec),
 		   "Also run `SHELL-CMD` in the container with sb_exec; its status on stderr"),
 	FLG_STRINGS(0, "cap-add", O(cap_add), "Add Linux capabilities"),
 	FLG_STRINGS(0, "cap-drop", O(cap_drop), "Drop Linux capabilities"),
-	FLG_STRING(0, "cgroup", O(cgroup), "The cgroup2 `DIR` to create (default: one per run)"),
+	FLG_STRING(0, "cgroup", O(spec.cgroup), "The cgroup2 `DIR` to create (default: one per run)"),
 	FLG_INT(0, "cpu-shares", O(cpu_shares), "CPU shares (relative weight)"),
 	FLG_STRING(0, "cpus", O(cpus), "Number of CPUs (a `decimal`)"),
-	FLG_STRING(0, "cpuset-cpus", O(cpuset), "CPUs in which to allow execution (0-3, 0,1)"),
+	FLG_STRING(0, "cpuset-cpus", O(spec.limits.cpuset_cpus),
+		   "CPUs in which to allow execution (0-3, 0,1)"),
 	FLG_STRINGS('e', "env", O(env), "Set environment variables (KEY=VALUE)"),
-	FLG_STRING(0, "hostname", O(hostname), "Container host name"),
-	FLG_STRING(0, "hostname-file", O(hostname_file), "A `FILE` to bind on /etc/hostname"),
-	FLG_STRING(0, "hosts", O(hosts), "A `FILE` to bind on /etc/hosts"),
+	FLG_STRING(0, "hostname", O(spec.hostname), "Container host name"),
+	FLG_STRING(0, "hostname-file", O(spec.hostname_file), "A `FILE` to bind on /etc/hostname"),
+	FLG_STRING(0, "hosts", O(spec.hosts_file), "A `FILE` to bind on /etc/hosts"),
 	FLG_STRINGS(0, "lower", O(lower), "An overlay lower `DIR` (lowest first)"),
 	FLG_STRING('m', "memory", O(memory), "Memory limit in `bytes`"),
 	FLG_STRING(0, "memory-swap", O(memory_swap), "Memory plus swap limit in `bytes`"),
-	FLG_STRING(0, "netns", O(netns), "Join the network namespace at `PATH`"),
+	FLG_STRING(0, "netns", O(spec.netns_path), "Join the network namespace at `PATH`"),
 	FLG_INT(0, "pids-limit", O(pids_limit), "Tune the pids limit"),
 	FLG_BOOL(0, "print-stats", O(print_stats), "Print the cgroup's stats on stderr at the exit"),
-	FLG_BOOL(0, "privileged", O(privileged), "Give extended privileges"),
-	FLG_BOOL(0, "read-only", O(read_only), "Mount the root filesystem read-only"),
-	FLG_STRING(0, "resolv", O(resolv), "A `FILE` to bind on /etc/resolv.conf"),
-	FLG_STRING(0, "rootfs", O(rootfs), "Where the overlay is mounted (required): a `DIR`"),
+	FLG_BOOL(0, "privileged", O(spec.privileged), "Give extended privileges"),
+	FLG_BOOL(0, "read-only", O(spec.read_only), "Mount the root filesystem read-only"),
+	FLG_STRING(0, "resolv", O(spec.resolv_file), "A `FILE` to bind on /etc/resolv.conf"),
+	FLG_STRING(0, "rootfs", O(spec.rootfs), "Where the overlay is mounted (required): a `DIR`"),
 	FLG_STRINGS(0, "security-opt", O(security_opts),
 		    "seccomp=unconfined|FILE, no-new-privileges[=false]"),
-	FLG_BOOL('t', "tty", O(tty), "The command's stdio is our terminal"),
-	FLG_STRING(0, "upper", O(upper), "The overlay's upper `DIR`"),
-	FLG_STRING('u', "user", O(user), "Username or UID (format: <name|uid>[:<group|gid>])"),
+	FLG_BOOL('t', "tty", O(spec.tty), "The command's stdio is our terminal"),
+	FLG_STRING(0, "upper", O(spec.upperdir), "The overlay's upper `DIR`"),
+	FLG_STRING('u', "user", O(spec.user), "Username or UID (format: <name|uid>[:<group|gid>])"),
 	FLG_STRINGS('v', "volume", O(volumes), "Bind mount HOST:CTR[:ro]"),
-	FLG_STRING(0, "work", O(work), "The overlay's work `DIR`"),
-	FLG_STRING('w', "workdir", O(workdir), "Working directory inside the container"),
+	FLG_STRING(0, "work", O(spec.workdir), "The overlay's work `DIR`"),
+	FLG_STRING('w', "workdir", O(spec.cwd), "Working directory inside the container"),
 	FLG_END,
 };
 
@@ -82,15 +88,6 @@ const struct flg_cmd cli_sandbox_run_cmd = {
 	.stop_at_operand = true,
 	.args_status = 125,
 	.hidden = true,
-};
-
-struct cli_state {
-	struct sb_spec spec;
-	struct sb_mount mounts[CLI_MAX];
-	int nnp;	  /* -1: default */
-	char *also_exec;  /* test sb_exec: run `sh -c` this in the container */
-	bool print_stats; /* the cgroup's stats on stderr after the exit */
-	char cgroup[256];
 };
 
 static int parse_volume(struct cli_state *s, char *arg)
@@ -123,48 +120,32 @@ static int parse_secopt(struct cli_state *s, const char *arg)
 	return 0;
 }
 
-/* The flags into the spec; the name of a flag with a bad value in *bad. */
-static int apply_opts(struct cli_state *s, const struct sbx_opts *o, const char **bad)
+/* The flags that need a look into the spec; the name of a flag with a
+ * bad value in *bad. */
+static int apply_opts(struct cli_state *s, const char **bad)
 {
 	struct sb_limits *l = &s->spec.limits;
 	static char *no_env[] = { NULL };
 
-	s->spec.lowerdirs = (const char *const *)o->lower.v;
-	s->spec.nlower = o->lower.n;
-	s->spec.upperdir = o->upper;
-	s->spec.workdir = o->work;
-	s->spec.rootfs = o->rootfs;
-	s->spec.hostname = o->hostname;
-	s->spec.user = o->user;
-	s->spec.cwd = o->workdir;
-	s->spec.tty = o->tty;
-	s->spec.env = o->env.v ? o->env.v : no_env;
-	s->spec.privileged = o->privileged;
-	s->spec.read_only = o->read_only;
-	s->spec.cgroup = o->cgroup;
-	s->spec.netns_path = o->netns;
-	s->spec.hosts_file = o->hosts;
-	s->spec.resolv_file = o->resolv;
-	s->spec.hostname_file = o->hostname_file;
-	s->also_exec = (char *)o->also_exec;
-	s->print_stats = o->print_stats;
-	l->cpu_shares = o->cpu_shares;
-	l->pids = o->pids_limit;
-	l->cpuset_cpus = o->cpuset;
-	for (int i = 0; i < o->volumes.n; i++) {
-		if (parse_volume(s, o->volumes.v[i]) < 0)
+	s->spec.lowerdirs = (const char *const *)s->lower.v;
+	s->spec.nlower = s->lower.n;
+	s->spec.env = s->env.v ? s->env.v : no_env;
+	l->cpu_shares = s->cpu_shares;
+	l->pids = s->pids_limit;
+	for (int i = 0; i < s->volumes.n; i++) {
+		if (parse_volume(s, s->volumes.v[i]) < 0)
 			return *bad = "--volume", -EINVAL;
 	}
-	for (int i = 0; i < o->security_opts.n; i++) {
-		if (parse_secopt(s, o->security_opts.v[i]) < 0)
+	for (int i = 0; i < s->security_opts.n; i++) {
+		if (parse_secopt(s, s->security_opts.v[i]) < 0)
 			return *bad = "--security-opt", -EINVAL;
 	}
-	if (o->memory && cg_parse_bytes(o->memory, &l->memory) < 0)
+	if (s->memory && cg_parse_bytes(s->memory, &l->memory) < 0)
 		return *bad = "--memory", -EINVAL;
-	if (o->memory_swap && cg_parse_bytes(o->memory_swap, &l->memory_swap) < 0)
+	if (s->memory_swap && cg_parse_bytes(s->memory_swap, &l->memory_swap) < 0)
 		return *bad = "--memory-swap", -EINVAL;
-	if (o->cpus) {
-		double cpus = strtod(o->cpus, NULL);
+	if (s->cpus) {
+		double cpus = strtod(s->cpus, NULL);
 		if (cpus <= 0)
 			return *bad = "--cpus", -EINVAL;
 		l->cpu_period_us = 100000;
@@ -204,9 +185,9 @@ static void print_stats(const char *cgroup)
 
 /* Run `/bin/sh -c cmd` in the running container with sb_exec (same user,
  * caps, seccomp) and wait for it; its status goes to stderr. */
-static void also_exec(const struct sb_spec *spec, pid_t init, char *cmd)
+static void also_exec(const struct sb_spec *spec, pid_t init, const char *cmd)
 {
-	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 	struct sb_spec ex = *spec;
 	struct berr e;
 	pid_t pid;
@@ -222,20 +203,19 @@ static void also_exec(const struct sb_spec *spec, pid_t init, char *cmd)
 /* The flags into s: 0, or the exit code after printing the error. */
 static int sandbox_parse(struct cli_state *s, int argc, char **argv)
 {
-	static struct sbx_opts o;
 	const char *bad = NULL;
 	struct flg_out a;
 
-	if (flg_verb(&cli_sandbox_run_cmd, &o, argc, argv, &a) < 0)
+	if (flg_verb(&cli_sandbox_run_cmd, s, argc, argv, &a) < 0)
 		return a.status;
-	if (!o.rootfs)
+	if (!s->spec.rootfs)
 		return flg_fail(&cli_sandbox_run_cmd, "--rootfs DIR is required");
-	if (apply_opts(s, &o, &bad) < 0)
+	if (apply_opts(s, &bad) < 0)
 		return flg_fail(&cli_sandbox_run_cmd, "bad value for %s", bad);
 	s->spec.argv = a.argv;
 	s->spec.mounts = s->mounts;
-	if (caps_compute(sb_default_caps(), o.cap_add.v, o.cap_add.n, o.cap_drop.v, o.cap_drop.n,
-			 &s->spec.caps) < 0) {
+	if (caps_compute(sb_default_caps(), s->cap_add.v, s->cap_add.n, s->cap_drop.v,
+			 s->cap_drop.n, &s->spec.caps) < 0) {
 		fprintf(stderr, "berth: unknown capability\n");
 		return 125;
 	}
