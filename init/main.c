@@ -11,104 +11,181 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "runtime/cli/cli_attach.h"
+#include "runtime/cli/cli_build.h"
 #include "runtime/cli/cli_compose.h"
 #include "runtime/cli/cli_ctr.h"
+#include "runtime/cli/cli_exec.h"
+#include "runtime/cli/cli_run.h"
 #include "runtime/cli/cli_volume.h"
 #include "runtime/cli/client.h"
-#include "runtime/image/build.h"
+#include "runtime/cli/flags.h"
 #include "runtime/cli/img_cli.h"
+#include "runtime/cli/sandbox_cli.h"
 #include "runtime/lib/proto.h"
 #include "runtime/lib/selfexe.h"
-#include "runtime/cli/sandbox_cli.h"
 #include "runtime/lib/util.h"
 #include "version.h"
 #include "init/boot/init.h"
 #include "init/boot/modules.h"
 
+/* A verb: its flg_cmd (name, Usage line, description, flags: `berth help`
+ * and `berth VERB --help` print them) and what runs it. */
 struct cli_verb {
-	const char *name;
-	const char *usage;
-	const char *help;
+	const struct flg_cmd *cmd;
 	int (*local)(const char *root, int argc, char **argv); /* NULL: ask the supervisor */
 };
 
-static int cmd_help(const char *root, int argc, char **argv);
-static int cmd_version(const char *root, int argc, char **argv);
-static int cmd_daemon(const char *root, int argc, char **argv);
-static int cmd_init(const char *root, int argc, char **argv);
-static int cmd_modules(const char *root, int argc, char **argv);
-static int cmd_console(const char *root, int argc, char **argv);
+static int cli_help(const char *root, int argc, char **argv);
+static int cli_version(const char *root, int argc, char **argv);
+static int cli_daemon(const char *root, int argc, char **argv);
+static int cli_init(const char *root, int argc, char **argv);
+static int cli_modules(const char *root, int argc, char **argv);
+static int cli_console(const char *root, int argc, char **argv);
 
-static const struct cli_verb verbs[] = {
-	{ "run", "run [OPTIONS] IMAGE [CMD...]", "Create and start a container", cli_run },
-	{ "create", "create [OPTIONS] IMAGE [CMD...]", "Create a container", cli_run },
-	{ "start", "start CONTAINER...", "Start containers", NULL },
-	{ "stop", "stop [-t SECONDS] CONTAINER...", "Stop containers (SIGTERM, then SIGKILL)",
-	  cli_stop },
-	{ "restart", "restart [-t SECONDS] CONTAINER...", "Restart containers", NULL },
-	{ "kill", "kill [-s SIGNAL] CONTAINER...", "Send a signal to containers", NULL },
-	{ "rm", "rm [-f] [-v] CONTAINER...", "Remove containers (-v: and their anonymous volumes)", cli_rm },
-	{ "attach", "attach CONTAINER", "Attach to a running container's stdio (its terminal with -t)",
-	  cli_attach },
-	{ "wait", "wait CONTAINER", "Wait for a container to exit; print its exit code", NULL },
-	{ "exec", "exec [-i] [-t] [-e K=V] [-w DIR] [-u USER] CONTAINER CMD...",
-	  "Run a command in a running container", cli_exec },
-	{ "top", "top CONTAINER", "Show a container's processes", cli_top },
-	{ "stats", "stats [--no-stream] [CONTAINER...]", "Show CPU, memory and pids use",
-	  cli_stats },
-	{ "ps", "ps [-a] [-q] [--no-trunc] [--format T]", "List containers", cli_ps },
-	{ "logs", "logs [-f] [-t] [--tail N] CONTAINER", "Show a container's output", cli_logs },
-	{ "inspect", "inspect [-f TEMPLATE] CONTAINER...", "Show a container's details",
-	  cli_inspect },
-	{ "port", "port CONTAINER", "List a container's published ports", cli_port },
-	{ "compose", "compose [-f FILE] [-p NAME] up|down|ps|restart|config",
-	  "Run the services of a Compose file", cli_compose },
-	{ "boot", "boot", "Show the boot timeline (milestones of PID 1)", NULL },
-	{ "poweroff", "poweroff", "Stop everything and power the appliance off", NULL },
-	{ "reboot", "reboot", "Stop everything and reboot", NULL },
-	{ "halt", "halt", "Stop everything and halt", NULL },
-	{ "ping", "ping", "Check that the supervisor answers", NULL },
-	{ "info", "info", "Show containers, images, the host and the data disk", cli_info },
-	{ "volume", "volume create|ls|inspect|rm", "Manage volumes", cli_volume },
-	{ "version", "version", "Show berth's version", cmd_version },
-	{ "help", "help", "Show this help", cmd_help },
-	{ "daemon", "daemon --root DIR", "Run the supervisor on an ordinary host", cmd_daemon },
-	{ "init", "init", "Boot the appliance (what /sbin/init does)", cmd_init },
-	{ "modules", "modules --dir DIR NAME...",
-	  "Print the module files NAME needs, dependencies first", cmd_modules },
-	{ "console", "console", "A prompt that takes only berth commands", cmd_console },
-	{ "images", "images [-q] [--format T]", "List images", img_cmd_images },
-	{ "import", "import TARBALL|- NAME[:TAG]", "Create an image from a rootfs tarball", img_cmd_import },
-	{ "load", "load [-i FILE|DIR]", "Load images (OCI layout/archive, docker-archive)", img_cmd_load },
-	{ "tag", "tag SOURCE TARGET", "Add a tag to an image", img_cmd_tag },
-	{ "rmi", "rmi [-f] IMAGE...", "Remove images", img_cmd_rmi },
-	{ "history", "history [--no-trunc] IMAGE", "Show the history of an image", img_cmd_history },
-	{ "image", "image inspect|history|ls|rm|tag|load|build", "Manage images", img_cmd_image },
-	{ "save", "save [-o FILE] IMAGE...", "Save images to an oci-archive", img_cmd_save },
-	{ "builder", "builder prune", "Remove the build cache", bld_cmd_builder },
-	{ "commit", "commit [-m MSG] CONTAINER [REPO[:TAG]]", "Create an image from a container's changes", bld_cmd_commit },
-	{ "build", "build [-t NAME[:TAG]] [-f FILE] [--build-arg K=V] [--no-cache] CONTEXT", "Build an image from a Containerfile", bld_cmd_build },
-	{ "sandbox-run", "sandbox-run [OPTIONS] -- CMD", "Run CMD in a sandbox (debug/test)", cmd_sandbox_run },
+/* The help of a verb that parses its words itself, or whose words go to
+ * the supervisor as they are. */
+#define CMD(name, use, text, ...)                                                                  \
+	(&(const struct flg_cmd){ .path = (name), .usage = (use), .desc = (text), .max_args = -1,  \
+				  __VA_ARGS__ })
+
+static const struct flg restart_flags[] = {
+	FLG_DOC(FLG_T_INT, 't', "time", "Seconds to wait before killing the container"),
+	FLG_END,
 };
 
-static int cmd_help(const char *root, int argc, char **argv)
+static const struct flg kill_flags[] = {
+	FLG_DOC(FLG_T_STRING, 's', "signal",
+		"Signal to send to the container: a name, with or without SIG, or a number "
+		"(default KILL)"),
+	FLG_END,
+};
+
+static const struct flg daemon_flags[] = {
+	FLG_DOC(FLG_T_STRING, 0, "bridge", "The bridge's `ADDR/PREFIX` (dockerd's --bip)"),
+	FLG_DOC(FLG_T_BOOL, 0, "debug", "Log debug messages"),
+	FLG_DOC(FLG_T_STRING, 0, "root", "Keep everything under `DIR` (required; or BERTH_ROOT)"),
+	FLG_END,
+};
+
+struct modules_opts {
+	const char *dir;
+};
+
+#define MOD(f) struct modules_opts, f
+static const struct flg modules_flags[] = {
+	FLG_STRING(0, "dir", MOD(dir), "The kernel's modules directory"),
+	FLG_END,
+};
+
+static const struct flg_cmd modules_cmd = {
+	.path = "modules",
+	.usage = "--dir DIR NAME...",
+	.desc = "Print the module files NAME needs, dependencies first",
+	.flags = modules_flags,
+	.min_args = 1,
+	.max_args = -1,
+	.args_status = 2,
+};
+
+static const struct cli_verb verbs[] = {
+	{ &cli_run_cmd, cli_run },
+	{ &cli_create_cmd, cli_run },
+	{ CMD("start", "CONTAINER [CONTAINER...]", "Start containers"), NULL },
+	{ &cli_stop_cmd, cli_stop },
+	{ CMD("restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart containers",
+	      .flags = restart_flags),
+	  NULL },
+	{ CMD("kill", "[OPTIONS] CONTAINER [CONTAINER...]", "Send a signal to containers",
+	      .flags = kill_flags),
+	  NULL },
+	{ &cli_rm_cmd, cli_rm },
+	{ &cli_attach_cmd, cli_attach },
+	{ CMD("wait", "CONTAINER", "Wait for a container to exit; print its exit code"), NULL },
+	{ &cli_exec_cmd, cli_exec },
+	{ &cli_top_cmd, cli_top },
+	{ &cli_stats_cmd, cli_stats },
+	{ &cli_ps_cmd, cli_ps },
+	{ &cli_logs_cmd, cli_logs },
+	{ &cli_inspect_cmd, cli_inspect },
+	{ &cli_port_cmd, cli_port },
+	{ &cli_compose_cmd, cli_compose },
+	{ CMD("boot", "", "Show the boot timeline (milestones of PID 1)"), NULL },
+	{ CMD("poweroff", "", "Stop everything and power the appliance off"), NULL },
+	{ CMD("reboot", "", "Stop everything and reboot"), NULL },
+	{ CMD("halt", "", "Stop everything and halt"), NULL },
+	{ CMD("ping", "", "Check that the supervisor answers"), NULL },
+	{ &cli_info_cmd, cli_info },
+	{ &cli_volume_cmd, cli_volume },
+	{ CMD("version", "", "Show berth's version"), cli_version },
+	{ CMD("help", "", "Show this help"), cli_help },
+	{ CMD("daemon", "--root DIR [OPTIONS]", "Run the supervisor on an ordinary host",
+	      .flags = daemon_flags),
+	  cli_daemon },
+	{ CMD("init", "", "Boot the appliance (what /sbin/init does)"), cli_init },
+	{ &modules_cmd, cli_modules },
+	{ CMD("console", "", "A prompt that takes only berth commands"), cli_console },
+	{ CMD("images", "[-q] [--format T]", "List images"), img_cmd_images },
+	{ CMD("import", "TARBALL|- NAME[:TAG]", "Create an image from a rootfs tarball"),
+	  img_cmd_import },
+	{ CMD("load", "[-i FILE|DIR]", "Load images (OCI layout/archive, docker-archive)"),
+	  img_cmd_load },
+	{ CMD("tag", "SOURCE TARGET", "Add a tag to an image"), img_cmd_tag },
+	{ CMD("rmi", "[-f] IMAGE...", "Remove images"), img_cmd_rmi },
+	{ CMD("history", "[--no-trunc] IMAGE", "Show the history of an image"), img_cmd_history },
+	{ CMD("image", "inspect|history|ls|rm|tag|load|build", "Manage images"), img_cmd_image },
+	{ CMD("save", "[-o FILE] IMAGE...", "Save images to an oci-archive"), img_cmd_save },
+	{ CMD("builder", "prune", "Remove the build cache"), bld_cmd_builder },
+	{ CMD("commit", "[-m MSG] CONTAINER [REPO[:TAG]]",
+	      "Create an image from a container's changes"),
+	  bld_cmd_commit },
+	{ CMD("build", "[-t NAME[:TAG]] [-f FILE] [--build-arg K=V] [--no-cache] CONTEXT",
+	      "Build an image from a Containerfile"),
+	  bld_cmd_build },
+	{ &cli_sandbox_run_cmd, cli_sandbox_run }, /* hidden: a test driver */
+};
+
+struct main_opts {
+	const char *root;
+	bool version;
+};
+
+#define M(f) struct main_opts, f
+static const struct flg main_flags[] = {
+	FLG_STRING(0, "root", M(root),
+		   "Talk to the daemon run with --root `DIR` (or set BERTH_ROOT), not to PID 1"),
+	FLG_BOOL('v', "version", M(version), "Show the version"),
+	FLG_END,
+};
+
+/* berth itself: the global options, then a verb. */
+static const struct flg_cmd berth_cmd = {
+	.path = "",
+	.usage = "[OPTIONS] COMMAND [ARG...]",
+	.desc = "A tiny container appliance: PID 1 and a Docker-like CLI in one binary.",
+	.flags = main_flags,
+	.max_args = -1,
+	.stop_at_operand = true,
+};
+
+/* Docker's help, with the verbs of the table as its commands. */
+static int cli_help(const char *root, int argc, char **argv)
 {
+	const struct flg_cmd *cmds[ARRAY_SIZE(verbs) + 1];
+	struct flg_cmd c = berth_cmd;
+
 	(void)root;
 	(void)argc;
 	(void)argv;
-	printf("Usage: berth [--root DIR] COMMAND [ARG...]\n\n"
-	       "A tiny container appliance: PID 1 and a Docker-like CLI in one binary.\n\n"
-	       "Commands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
-		printf("  %-28s %s\n", verbs[i].usage, verbs[i].help);
-	printf("\nOptions:\n"
-	       "  --root DIR                   Talk to `berth daemon --root DIR` (or set "
-	       "BERTH_ROOT)\n"
-	       "  -v, --version                Show the version\n");
+		cmds[i] = verbs[i].cmd;
+	cmds[ARRAY_SIZE(verbs)] = NULL;
+	c.cmds = cmds;
+	flg_help(&c, stdout);
 	return 0;
 }
 
-static int cmd_version(const char *root, int argc, char **argv)
+static int cli_version(const char *root, int argc, char **argv)
 {
 	(void)root;
 	(void)argc;
@@ -117,14 +194,14 @@ static int cmd_version(const char *root, int argc, char **argv)
 	return 0;
 }
 
-static int cmd_daemon(const char *root, int argc, char **argv)
+static int cli_daemon(const char *root, int argc, char **argv)
 {
 	if (*root)
 		setenv("BERTH_ROOT", root, 1);
 	return daemon_main(argc, argv);
 }
 
-static int cmd_init(const char *root, int argc, char **argv)
+static int cli_init(const char *root, int argc, char **argv)
 {
 	(void)root;
 	return init_main(argc, argv);
@@ -132,29 +209,29 @@ static int cmd_init(const char *root, int argc, char **argv)
 
 /* Used by build.sh to copy a distribution kernel's modules into the image
  * with the same resolver PID 1 uses to load them. */
-static int cmd_modules(const char *root, int argc, char **argv)
+static int cli_modules(const char *root, int argc, char **argv)
 {
-	const char *dir = NULL;
+	struct modules_opts o = { 0 };
+	struct flg_out a;
 	struct mod_db db;
 	struct berr e;
-	int *order, count = 0, rc = 0, i = 1;
+	int *order, count = 0, rc = 0;
 
 	(void)root;
-	if (argc > 2 && strcmp(argv[1], "--dir") == 0) {
-		dir = argv[2];
-		i = 3;
-	}
-	if (!dir || i >= argc) {
-		fprintf(stderr, "usage: berth modules --dir DIR NAME...\n");
+	if (flg_verb(&modules_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (!o.dir) {
+		fprintf(stderr,
+			"berth: \"modules\" needs --dir DIR\nSee 'berth modules --help'.\n");
 		return 2;
 	}
-	if (mod_db_load(&db, dir, &e) < 0) {
+	if (mod_db_load(&db, o.dir, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
 		return 1;
 	}
 	order = calloc(db.count + 1, sizeof(int));
-	for (; order && i < argc; i++) {
-		if (mod_resolve(&db, argv[i], order, &count, db.count, &e) < 0) {
+	for (int i = 0; order && i < a.argc; i++) {
+		if (mod_resolve(&db, a.argv[i], order, &count, db.count, &e) < 0) {
 			fprintf(stderr, "berth: %s\n", e.msg);
 			rc = 1;
 		}
@@ -169,7 +246,7 @@ static int cmd_modules(const char *root, int argc, char **argv)
 static const struct cli_verb *find_verb(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
-		if (strcmp(verbs[i].name, name) == 0)
+		if (strcmp(verbs[i].cmd->path, name) == 0)
 			return &verbs[i];
 	}
 	return NULL;
@@ -184,13 +261,17 @@ static int dispatch(const char *root, int argc, char **argv)
 			argv[0]);
 		return 1;
 	}
+	if (argc > 1 && flg_is_help(v->cmd, argv[1])) {
+		flg_help(v->cmd, stdout);
+		return 0;
+	}
 	if (v->local)
 		return v->local(root, argc, argv);
 	return client_call(root, argc, argv);
 }
 
 /* berth.console=restricted: read lines, run only berth commands. */
-static int cmd_console(const char *root, int argc, char **argv)
+static int cli_console(const char *root, int argc, char **argv)
 {
 	char line[PROTO_LINE_MAX];
 
@@ -232,36 +313,35 @@ static int cmd_console(const char *root, int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const char *base = basename(argv[0]);
-	const char *root = getenv("BERTH_ROOT");
-	int i = 1;
+	struct main_opts o = { .root = getenv("BERTH_ROOT") };
+	char *words[argc + 1];
+	struct flg_out a;
+	struct berr e;
+	int r;
 
 	if (getpid() == 1 || strcmp(base, "init") == 0)
 		return init_main(argc, argv);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
-			root = argv[++i];
-		} else if (strncmp(argv[i], "--root=", 7) == 0) {
-			root = argv[i] + 7;
-		} else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--version") == 0) {
-			return cmd_version("", 0, NULL);
-		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			return cmd_help("", 0, NULL);
-		} else {
-			fprintf(stderr, "berth: unknown flag: %s\nSee 'berth help'.\n", argv[i]);
-			return 1;
-		}
+	/* parsed in a copy: argv stays whole for selfexe_seal() */
+	memcpy(words, argv, sizeof(words));
+	r = flg_parse(&berth_cmd, &o, argc, words, &a, &e);
+	if (r == FLG_HELP)
+		return cli_help("", 0, NULL);
+	if (r < 0) {
+		fprintf(stderr, "berth: %s\nSee 'berth --help'.\n", e.msg);
+		return 1;
 	}
-	if (i >= argc) {
-		cmd_help("", 0, NULL);
+	if (o.version)
+		return cli_version("", 0, NULL);
+	if (a.argc == 0) {
+		cli_help("", 0, NULL);
 		return 1;
 	}
 	/* Processes that start or enter containers run from a sealed copy of
 	 * berth, so nothing in a container can reach the binary on disk
 	 * (CVE-2019-5736). init does it itself, after mounting /proc. */
-	if (strcmp(argv[i], "daemon") == 0 || strcmp(argv[i], "exec") == 0) {
-		struct berr e;
+	if (strcmp(a.argv[0], "daemon") == 0 || strcmp(a.argv[0], "exec") == 0) {
 		if (selfexe_seal(argv, &e) < 0)
 			fprintf(stderr, "berth: warning: %s\n", e.msg);
 	}
-	return dispatch(root ? root : "", argc - i, argv + i);
+	return dispatch(o.root ? o.root : "", a.argc, a.argv);
 }

@@ -4,6 +4,10 @@
 #ifndef BERTH_CLI_COMPOSE_H
 #define BERTH_CLI_COMPOSE_H
 
+#include "flags.h"
+
+extern const struct flg_cmd cli_compose_cmd;
+
 int cli_compose(const char *root, int argc, char **argv);
 
 #endif

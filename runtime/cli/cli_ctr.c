@@ -92,25 +92,47 @@ bool cli_image_in_use(const char *image_id, void *rootp)
 	return used;
 }
 
+struct rm_opts {
+	bool force, volumes;
+};
+
+#define RM(f) struct rm_opts, f
+static const struct flg rm_flags[] = {
+	FLG_BOOL('f', "force", RM(force), "Force the removal of a running container (uses SIGKILL)"),
+	FLG_BOOL('v', "volumes", RM(volumes), "Remove anonymous volumes associated with the container"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_rm_cmd = {
+	.path = "rm",
+	.usage = "[OPTIONS] CONTAINER [CONTAINER...]",
+	.desc = "Remove containers",
+	.flags = rm_flags,
+	.min_args = 1,
+	.max_args = -1,
+};
+
 /* One request per container, as Docker's CLI does: each `rm -f` of a
  * running container is answered once it is gone, so the whole command
  * returns when all of them are. */
 int cli_rm(const char *root, int argc, char **argv)
 {
-	char *args[8];
-	int nflags = 0, rc = 0, i = 1;
+	struct rm_opts o = { 0 };
+	char *args[5];
+	struct flg_out a;
+	int n = 0, rc = 0;
 
-	args[nflags++] = "rm";
-	for (; i < argc && argv[i][0] == '-' && nflags < 6; i++)
-		args[nflags++] = argv[i];
-	if (i >= argc) {
-		fprintf(stderr, "berth: \"rm\" requires at least 1 argument.\n");
-		return 1;
-	}
-	for (; i < argc; i++) {
-		args[nflags] = argv[i];
-		args[nflags + 1] = NULL;
-		if (client_call(root, nflags + 1, args) != 0)
+	if (flg_verb(&cli_rm_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	args[n++] = "rm";
+	if (o.force)
+		args[n++] = "-f";
+	if (o.volumes)
+		args[n++] = "-v";
+	for (int i = 0; i < a.argc; i++) {
+		args[n] = a.argv[i];
+		args[n + 1] = NULL;
+		if (client_call(root, n + 1, args) != 0)
 			rc = 1;
 	}
 	return rc;
@@ -127,15 +149,53 @@ void cli_wait_down(const char *root, const char *ref)
 	client_reply_free(&cr);
 }
 
+struct stop_opts {
+	int time;
+};
+
+#define ST(f) struct stop_opts, f
+static const struct flg stop_flags[] = {
+	FLG_INT('t', "time", ST(time),
+		"Seconds to wait before killing it (default: its --stop-timeout, else 10)"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_stop_cmd = {
+	.path = "stop",
+	.usage = "[OPTIONS] CONTAINER [CONTAINER...]",
+	.desc = "Stop containers (SIGTERM, then SIGKILL)",
+	.flags = stop_flags,
+	.min_args = 1,
+	.max_args = -1,
+};
+
 /* stop returns, as Docker's does, once each container is down: the
  * supervisor's stop sends the signal and arms the SIGKILL deadline, then a
  * wait per container it accepted. */
 int cli_stop(const char *root, int argc, char **argv)
 {
+	struct stop_opts o = { 0 };
 	struct client_reply cr;
-	int status;
+	struct flg_out a;
+	char t[16], **req;
+	int n = 0, status;
 
-	if (client_send(root, argc, argv, &cr) < 0)
+	if (flg_verb(&cli_stop_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	req = calloc(a.argc + 4, sizeof(*req));
+	if (!req)
+		return 1;
+	req[n++] = "stop";
+	if (flg_given(&cli_stop_cmd, &a, "time")) {
+		snprintf(t, sizeof(t), "%d", o.time);
+		req[n++] = "-t";
+		req[n++] = t;
+	}
+	for (int i = 0; i < a.argc; i++)
+		req[n++] = a.argv[i];
+	status = client_send(root, n, req, &cr);
+	free(req);
+	if (status < 0)
 		return 1;
 	status = client_collect(&cr, 15000);
 	for (char *l = cr.out, *nl; status >= 0 && l && *l; l = nl + 1) {
@@ -164,6 +224,28 @@ static const struct tmpl_header ps_headers[] = {
 	{ NULL, NULL },
 };
 
+struct ps_opts {
+	bool all, quiet, no_trunc;
+	const char *format;
+};
+
+#define PS(f) struct ps_opts, f
+static const struct flg ps_flags[] = {
+	FLG_BOOL('a', "all", PS(all), "Show all containers (default shows just running)"),
+	FLG_STRING(0, "format", PS(format), "Format output using a Go template"),
+	FLG_BOOL(0, "no-trunc", PS(no_trunc), "Don't truncate output"),
+	FLG_BOOL('q', "quiet", PS(quiet), "Only display container IDs"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_ps_cmd = {
+	.path = "ps",
+	.usage = "[OPTIONS]",
+	.desc = "List containers",
+	.flags = ps_flags,
+	.max_args = 0,
+};
+
 static int by_created_desc(const void *a, const void *b)
 {
 	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
@@ -173,86 +255,48 @@ static int by_created_desc(const void *a, const void *b)
 	return cx < cy ? 1 : cx > cy ? -1 : 0;
 }
 
-int cli_ps(const char *root, int argc, char **argv)
+/* One row of `ps-rows` ("ID NAME IMAGE COMMAND CREATED STATUS STATE
+ * PORTS", quoted) as the fields of docker ps; NULL to leave it out. */
+static json_t *ps_row(char *l, const struct ps_opts *o)
 {
-	bool all = false, quiet = false, no_trunc = false;
-	const char *format = NULL;
-	struct client_reply cr;
-	json_t *rows, *sorted;
-	json_t **list = NULL;
-	size_t nlist = 0;
-	int status;
+	char *w[9];
+	struct berr e;
+	char created[64], ago[64], cmd[64], ports[1024] = "";
+	size_t clen;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-a") == 0 || strcmp(argv[i], "--all") == 0)
-			all = true;
-		else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
-			quiet = true;
-		else if (strcmp(argv[i], "--no-trunc") == 0)
-			no_trunc = true;
-		else if (strcmp(argv[i], "-aq") == 0 || strcmp(argv[i], "-qa") == 0)
-			all = quiet = true;
-		else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
-			format = argv[++i];
-		else if (strncmp(argv[i], "--format=", 9) == 0)
-			format = argv[i] + 9;
-		else {
-			fprintf(stderr, "berth: unknown flag: %s\nSee 'berth ps --help'.\n", argv[i]);
-			return 1;
-		}
-	}
+	if (proto_split(l, w, 8, &e) != 8)
+		return NULL;
+	/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints them */
 	{
-		char *args[] = { "ps-rows", NULL };
-		if (client_send(root, 1, args, &cr) < 0)
-			return 1;
-	}
-	status = client_collect(&cr, 15000);
-	if (status != 0) {
-		client_reply_free(&cr);
-		return 1;
-	}
-	rows = json_array();
-	for (char *l = cr.out, *nl; l && *l; l = nl + 1) {
-		char *w[9];
-		struct berr e;
-		char created[64], ago[64], cmd[64], ports[1024] = "";
-		json_t *o;
-		size_t clen;
+		struct port_map pm[PORTS_MAX];
+		int np = port_list_parse(w[7], pm, PORTS_MAX);
 
-		nl = strchr(l, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		if (proto_split(l, w, 8, &e) != 8)
-			continue;
-		/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints them */
-		{
-			struct port_map pm[PORTS_MAX];
-			int np = port_list_parse(w[7], pm, PORTS_MAX);
-
-			port_list_format(pm, np, ports, sizeof(ports));
-		}
-		if (!all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
-			continue;
-		ctr_format_time(strtoll(w[4], NULL, 10), created, sizeof(created));
-		ctr_since(strtoll(w[4], NULL, 10), real_now(), ago, sizeof(ago));
-		strcat(ago, " ago");
-		clen = strlen(w[3]);
-		if (!no_trunc && clen > 20)
-			snprintf(cmd, sizeof(cmd), "\"%.19s…\"", w[3]);
-		else
-			snprintf(cmd, sizeof(cmd), "\"%.60s\"", w[3]);
-		o = json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "ID", w[0],
-			      (size_t)(no_trunc ? CTR_ID_LEN : 12), "Names", w[1], "Image", w[2],
-			      "Command", cmd, "CreatedAt", created, "RunningFor", ago, "Status",
-			      w[5], "State", w[6], "Ports", ports, "created_ns",
-			      (json_int_t)strtoll(w[4], NULL, 10));
-		if (o)
-			json_array_append_new(rows, o);
+		port_list_format(pm, np, ports, sizeof(ports));
 	}
-	client_reply_free(&cr);
-	nlist = json_array_size(rows);
-	list = calloc(nlist + 1, sizeof(*list));
+	if (!o->all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
+		return NULL;
+	ctr_format_time(strtoll(w[4], NULL, 10), created, sizeof(created));
+	ctr_since(strtoll(w[4], NULL, 10), real_now(), ago, sizeof(ago));
+	strcat(ago, " ago");
+	clen = strlen(w[3]);
+	if (!o->no_trunc && clen > 20)
+		snprintf(cmd, sizeof(cmd), "\"%.19s…\"", w[3]);
+	else
+		snprintf(cmd, sizeof(cmd), "\"%.60s\"", w[3]);
+	return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "ID", w[0],
+			 (size_t)(o->no_trunc ? CTR_ID_LEN : 12), "Names", w[1], "Image", w[2],
+			 "Command", cmd, "CreatedAt", created, "RunningFor", ago, "Status", w[5],
+			 "State", w[6], "Ports", ports, "created_ns",
+			 (json_int_t)strtoll(w[4], NULL, 10));
+}
+
+/* The rows, newest first, in a new array. */
+static json_t *newest_first(json_t *rows)
+{
+	size_t nlist = json_array_size(rows);
+	json_t **list = calloc(nlist + 1, sizeof(*list));
+	json_t *sorted;
+
 	for (size_t i = 0; list && i < nlist; i++)
 		list[i] = json_array_get(rows, i);
 	if (list)
@@ -261,17 +305,50 @@ int cli_ps(const char *root, int argc, char **argv)
 	for (size_t i = 0; list && i < nlist; i++)
 		json_array_append(sorted, list[i]);
 	free(list);
-	if (quiet)
-		format = "{{.ID}}";
+	return sorted;
+}
+
+int cli_ps(const char *root, int argc, char **argv)
+{
+	char *args[] = { "ps-rows", NULL };
+	struct ps_opts o = { 0 };
+	struct client_reply cr;
+	struct flg_out a;
+	json_t *rows, *sorted;
+	const char *format;
+	struct berr e;
+	int status;
+
+	if (flg_verb(&cli_ps_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (client_send(root, 1, args, &cr) < 0)
+		return 1;
+	status = client_collect(&cr, 15000);
+	if (status != 0) {
+		client_reply_free(&cr);
+		return 1;
+	}
+	rows = json_array();
+	for (char *l = cr.out, *nl; l && *l; l = nl + 1) {
+		json_t *row;
+
+		nl = strchr(l, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		row = ps_row(l, &o);
+		if (row)
+			json_array_append_new(rows, row);
+	}
+	client_reply_free(&cr);
+	sorted = newest_first(rows);
+	format = o.quiet ? "{{.ID}}" : o.format;
 	if (!format)
 		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
 			 "{{.Ports}}\t{{.Names}}";
-	{
-		struct berr e;
-		status = tmpl_print_list(format, sorted, ps_headers, &e) < 0 ? 1 : 0;
-		if (status)
-			fprintf(stderr, "berth: %s\n", e.msg);
-	}
+	status = tmpl_print_list(format, sorted, ps_headers, &e) < 0 ? 1 : 0;
+	if (status)
+		fprintf(stderr, "berth: %s\n", e.msg);
 	json_decref(sorted);
 	json_decref(rows);
 	return status;
@@ -281,7 +358,26 @@ int cli_ps(const char *root, int argc, char **argv)
 
 struct log_opts {
 	bool timestamps, follow;
+	const char *tail_arg;
 	long tail; /* -1 = all */
+};
+
+#define L(f) struct log_opts, f
+static const struct flg logs_flags[] = {
+	FLG_BOOL('f', "follow", L(follow), "Follow log output"),
+	FLG_STRING('n', "tail", L(tail_arg),
+		   "Number of lines to show from the end of the logs (default \"all\")"),
+	FLG_BOOL('t', "timestamps", L(timestamps), "Show timestamps"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_logs_cmd = {
+	.path = "logs",
+	.usage = "[OPTIONS] CONTAINER",
+	.desc = "Show a container's output",
+	.flags = logs_flags,
+	.min_args = 1,
+	.max_args = 1,
 };
 
 /* Print one stored line "<time> <stream> <text>". */
@@ -346,37 +442,17 @@ static bool still_running(const char *root, const char *id)
 
 int cli_logs(const char *root, int argc, char **argv)
 {
-	struct log_opts o = { .tail = -1 };
-	const char *ref = NULL;
+	struct log_opts o = { .tail_arg = "all" };
 	char id[CTR_ID_LEN + 1], path[600];
+	struct flg_out a;
 	char *all;
 	size_t len, off = 0;
 	long lines = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--follow") == 0)
-			o.follow = true;
-		else if (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "--timestamps") == 0)
-			o.timestamps = true;
-		else if ((strcmp(argv[i], "--tail") == 0 || strcmp(argv[i], "-n") == 0) &&
-			 i + 1 < argc) {
-			const char *v = argv[++i];
-			o.tail = strcmp(v, "all") == 0 ? -1 : strtol(v, NULL, 10);
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "berth: unknown flag: %s\nSee 'berth logs --help'.\n", argv[i]);
-			return 1;
-		} else if (!ref) {
-			ref = argv[i];
-		} else {
-			fprintf(stderr, "berth: \"logs\" requires exactly 1 argument.\n");
-			return 1;
-		}
-	}
-	if (!ref) {
-		fprintf(stderr, "berth: \"logs\" requires exactly 1 argument.\n");
-		return 1;
-	}
-	if (cli_find_container(root, ref, id) < 0)
+	if (flg_verb(&cli_logs_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	o.tail = strcmp(o.tail_arg, "all") == 0 ? -1 : strtol(o.tail_arg, NULL, 10);
+	if (cli_find_container(root, a.argv[0], id) < 0)
 		return 1;
 	all = read_logs(root, id, &len);
 	for (size_t i = 0; all && i < len; i++)
@@ -482,20 +558,27 @@ static json_t *ports_json(const struct ctr_state *s)
 	return o;
 }
 
+const struct flg_cmd cli_port_cmd = {
+	.path = "port",
+	.usage = "CONTAINER",
+	.desc = "List a container's published ports",
+	.min_args = 1,
+	.max_args = 1,
+};
+
 int cli_port(const char *root, int argc, char **argv)
 {
 	char id[CTR_ID_LEN + 1];
 	struct ctr_config c;
 	struct ctr_state s;
 	struct port_map m[PORTS_MAX];
+	struct flg_out a;
 	struct berr e;
 	int n;
 
-	if (argc != 2) {
-		fprintf(stderr, "berth: \"port\" requires exactly 1 argument.\n");
-		return 1;
-	}
-	if (cli_find_container(root, argv[1], id) < 0)
+	if (flg_verb(&cli_port_cmd, NULL, argc, argv, &a) < 0)
+		return a.status;
+	if (cli_find_container(root, a.argv[0], id) < 0)
 		return 1;
 	if (ctr_config_load(root, id, &c, &e) < 0 || ctr_state_load(root, id, &s, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
@@ -592,62 +675,74 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 	return j;
 }
 
+struct inspect_opts {
+	const char *format, *type;
+};
+
+#define IN(f) struct inspect_opts, f
+static const struct flg inspect_flags[] = {
+	FLG_STRING('f', "format", IN(format), "Format output using a Go template"),
+	FLG_STRING(0, "type", IN(type), "Return JSON for the specified type (only container)"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_inspect_cmd = {
+	.path = "inspect",
+	.usage = "[OPTIONS] CONTAINER [CONTAINER...]",
+	.desc = "Show a container's details",
+	.flags = inspect_flags,
+	.min_args = 1,
+	.max_args = -1,
+};
+
+/* One container's JSON into out; -1 after printing the error. */
+static int inspect_one(const char *root, const char *ref, json_t *out)
+{
+	static struct hc_state health;
+	char id[CTR_ID_LEN + 1], name[CTR_NAME_MAX + 1];
+	struct ctr_config c;
+	struct ctr_state s;
+	struct berr e;
+	json_t *j;
+
+	if (cli_find_container(root, ref, id) < 0)
+		return -1;
+	if (ctr_config_load(root, id, &c, &e) < 0 || ctr_state_load(root, id, &s, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return -1;
+	}
+	if (ctr_health_load(root, id, &health, &e) == 0 && health.status != HC_NONE)
+		s.health = &health;
+	j = inspect_json(root, &c, &s);
+	snprintf(name, sizeof(name), "/%s", c.name);
+	if (j)
+		json_object_set_new(j, "Name", json_string(name));
+	ctr_config_free(&c);
+	if (!j) {
+		fprintf(stderr, "berth: inspect %s: out of memory\n", ref);
+		return -1;
+	}
+	json_array_append_new(out, j);
+	return 0;
+}
+
 int cli_inspect(const char *root, int argc, char **argv)
 {
-	const char *format = NULL;
-	json_t *out = json_array();
-	static struct hc_state health;
-	int rc = 0, n = 0;
+	struct inspect_opts o = { 0 };
+	const char *format;
+	struct flg_out a;
+	json_t *out;
+	int rc = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--format") == 0) &&
-		    i + 1 < argc) {
-			format = argv[++i];
-			continue;
-		}
-		if (strncmp(argv[i], "--format=", 9) == 0) {
-			format = argv[i] + 9;
-			continue;
-		}
-		if (strcmp(argv[i], "--type=container") == 0)
-			continue;
-		{
-			char id[CTR_ID_LEN + 1], name[CTR_NAME_MAX + 1];
-			struct ctr_config c;
-			struct ctr_state s;
-			struct berr e;
-			json_t *j;
-
-			n++;
-			if (cli_find_container(root, argv[i], id) < 0) {
-				rc = 1;
-				continue;
-			}
-			if (ctr_config_load(root, id, &c, &e) < 0 ||
-			    ctr_state_load(root, id, &s, &e) < 0) {
-				fprintf(stderr, "berth: %s\n", e.msg);
-				rc = 1;
-				continue;
-			}
-			if (ctr_health_load(root, id, &health, &e) == 0 && health.status != HC_NONE)
-				s.health = &health;
-			j = inspect_json(root, &c, &s);
-			snprintf(name, sizeof(name), "/%s", c.name);
-			if (j)
-				json_object_set_new(j, "Name", json_string(name));
-			ctr_config_free(&c);
-			if (!j) {
-				fprintf(stderr, "berth: inspect %s: out of memory\n", argv[i]);
-				rc = 1;
-				continue;
-			}
-			json_array_append_new(out, j);
-		}
-	}
-	if (n == 0) {
-		fprintf(stderr, "berth: \"inspect\" requires at least 1 argument.\n");
-		json_decref(out);
-		return 1;
+	if (flg_verb(&cli_inspect_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (o.type && strcmp(o.type, "container") != 0)
+		return flg_fail(&cli_inspect_cmd, "\"%s\" is not a valid value for --type", o.type);
+	format = o.format;
+	out = json_array();
+	for (int i = 0; i < a.argc; i++) {
+		if (inspect_one(root, a.argv[i], out) < 0)
+			rc = 1;
 	}
 	if (format) {
 		size_t i;

@@ -1,12 +1,18 @@
-/* cli_ctr.h - the container verbs of the CLI (run, create, ps, logs,
- * inspect). They do the risky parsing (image configs, flags) in the CLI
- * process and leave PID 1 only small files and short requests. */
+/* cli_ctr.h - the container verbs of the CLI that read what the supervisor
+ * recorded or pass short requests to it: ps, logs, inspect, port, rm and
+ * stop; and the lookup of a container by name or ID that every verb uses.
+ * run and create are in cli_run.h, attach in cli_attach.h, exec, top and
+ * stats in cli_exec.h. */
 #ifndef BERTH_CLI_CTR_H
 #define BERTH_CLI_CTR_H
 
 #include <stdbool.h>
 
+#include "flags.h"
 #include "runtime/container/container.h"
+
+extern const struct flg_cmd cli_rm_cmd, cli_stop_cmd, cli_ps_cmd, cli_logs_cmd, cli_inspect_cmd,
+	cli_port_cmd;
 
 /* Exact ID, exact name or unique ID prefix; prints Docker's error. */
 int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1]);
@@ -15,14 +21,6 @@ int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1
  * the root. For `rmi`, which Docker refuses for such images. */
 bool cli_image_in_use(const char *image_id, void *root);
 
-int cli_run(const char *root, int argc, char **argv);	/* run and create */
-/* `attach CONTAINER`: join a running container's stdio until it exits. */
-int cli_attach(const char *root, int argc, char **argv);
-/* `run -d` for `berth compose`: the new container's ID into id, not stdout. */
-int cli_run_id(const char *root, int argc, char **argv, char id[CTR_ID_LEN + 1]);
-int cli_exec(const char *root, int argc, char **argv);
-int cli_top(const char *root, int argc, char **argv);
-int cli_stats(const char *root, int argc, char **argv);
 int cli_ps(const char *root, int argc, char **argv);
 int cli_rm(const char *root, int argc, char **argv);
 /* Wait until ref has exited (or is gone): a `wait` request, answered at

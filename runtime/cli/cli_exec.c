@@ -13,12 +13,68 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/sandbox/cgroup.h"
+#include "cli_exec.h"
 #include "cli_ctr.h"
 #include "runtime/container/container.h"
-#include "runtime/sandbox/sandbox.h"
+#include "runtime/lib/merge.h"
 #include "runtime/lib/tty.h"
 #include "runtime/lib/util.h"
+#include "runtime/sandbox/cgroup.h"
+#include "runtime/sandbox/sandbox.h"
+
+struct exec_opts {
+	bool interactive, tty;
+	const char *user, *workdir;
+	struct strv env;
+};
+
+#define X(f) struct exec_opts, f
+static const struct flg exec_flags[] = {
+	FLG_STRINGS('e', "env", X(env), "Set environment variables"),
+	FLG_BOOL('i', "interactive", X(interactive), "Keep STDIN open even if not attached"),
+	FLG_BOOL('t', "tty", X(tty), "Allocate a pseudo-TTY"),
+	FLG_STRING('u', "user", X(user), "Username or UID (format: <name|uid>[:<group|gid>])"),
+	FLG_STRING('w', "workdir", X(workdir), "Working directory inside the container"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_exec_cmd = {
+	.path = "exec",
+	.usage = "[OPTIONS] CONTAINER COMMAND [ARG...]",
+	.desc = "Run a command in a running container",
+	.flags = exec_flags,
+	.min_args = 2,
+	.max_args = -1,
+	.stop_at_operand = true,
+	.args_status = 125,
+};
+
+const struct flg_cmd cli_top_cmd = {
+	.path = "top",
+	.usage = "CONTAINER",
+	.desc = "Show a container's processes",
+	.min_args = 1,
+	.max_args = 1,
+};
+
+struct stats_opts {
+	bool no_stream;
+};
+
+#define S(f) struct stats_opts, f
+static const struct flg stats_flags[] = {
+	FLG_BOOL(0, "no-stream", S(no_stream),
+		 "Disable streaming stats and only pull the first result"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_stats_cmd = {
+	.path = "stats",
+	.usage = "[OPTIONS] [CONTAINER...]",
+	.desc = "Show CPU, memory and pids use",
+	.flags = stats_flags,
+	.max_args = -1,
+};
 
 struct running {
 	char id[CTR_ID_LEN + 1];
@@ -98,65 +154,47 @@ static int exec_tty(struct running *r, struct sb_spec *spec, bool interactive)
 	return rc < 0 ? 125 : rc;
 }
 
+/* The container's environment, then -e; into a static vector (the
+ * process execs or exits after it). */
+static char **exec_env(const struct running *r, const struct strv *env)
+{
+	static char *merged[512];
+	int n = 0;
+
+	for (char **p = r->cfg.env; p && *p && n < 300; p++)
+		merged[n++] = *p;
+	for (int k = 0; k < env->n && k < 200 && n < 510; k++)
+		merged[n++] = env->v[k];
+	merged[n] = NULL;
+	return merged;
+}
+
 int cli_exec(const char *root, int argc, char **argv)
 {
-	char *env[256], cgroup[256];
-	const char *user = NULL, *workdir = NULL;
-	bool interactive = false, tty = false;
-	int nenv = 0, i = 1, status;
+	struct exec_opts o = { 0 };
+	char cgroup[256];
+	struct flg_out a;
 	struct running r;
 	struct sb_spec spec;
 	struct berr e;
 	pid_t pid;
+	int status;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		if ((strcmp(a, "-e") == 0 || strcmp(a, "--env") == 0) && i + 1 < argc &&
-		    nenv < 200)
-			env[nenv++] = argv[++i];
-		else if ((strcmp(a, "-u") == 0 || strcmp(a, "--user") == 0) && i + 1 < argc)
-			user = argv[++i];
-		else if ((strcmp(a, "-w") == 0 || strcmp(a, "--workdir") == 0) && i + 1 < argc)
-			workdir = argv[++i];
-		else if (strcmp(a, "-i") == 0 || strcmp(a, "--interactive") == 0)
-			interactive = true;
-		else if (strcmp(a, "-t") == 0 || strcmp(a, "--tty") == 0)
-			tty = true;
-		else if (strcmp(a, "-it") == 0 || strcmp(a, "-ti") == 0)
-			interactive = tty = true;
-		else {
-			fprintf(stderr, "berth: unknown flag: %s\nSee 'berth exec --help'.\n", a);
-			return 125;
-		}
-	}
-	if (argc - i < 2) {
-		fprintf(stderr, "berth: \"exec\" requires at least 2 arguments.\n"
-				"Usage: berth exec [OPTIONS] CONTAINER COMMAND [ARG...]\n");
+	if (flg_verb(&cli_exec_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (load_running(root, a.argv[0], &r) < 0)
 		return 125;
-	}
-	if (load_running(root, argv[i], &r) < 0)
-		return 125;
-	/* the container's environment, then -e */
-	{
-		static char *merged[512];
-		int n = 0;
-		for (char **p = r.cfg.env; p && *p && n < 300; p++)
-			merged[n++] = *p;
-		for (int k = 0; k < nenv && n < 510; k++)
-			merged[n++] = env[k];
-		merged[n] = NULL;
-		memset(&spec, 0, sizeof(spec));
-		spec.env = merged;
-	}
+	memset(&spec, 0, sizeof(spec));
+	spec.env = exec_env(&r, &o.env);
 	spec.id = r.id;
-	spec.argv = argv + i + 1;
-	spec.cwd = workdir ? workdir : r.cfg.cwd;
-	spec.user = user ? user : r.cfg.user;
+	spec.argv = a.argv + 1;
+	spec.cwd = o.workdir ? o.workdir : r.cfg.cwd;
+	spec.user = o.user ? o.user : r.cfg.user;
 	spec.stdin_fd = 0;
 	spec.stdout_fd = 1;
 	spec.stderr_fd = 2;
-	if (tty)
-		return exec_tty(&r, &spec, interactive);
+	if (o.tty)
+		return exec_tty(&r, &spec, o.interactive);
 	spec.privileged = r.cfg.privileged;
 	spec.caps = r.cfg.caps;
 	spec.no_new_privs = r.cfg.no_new_privs;
@@ -182,12 +220,11 @@ int cli_top(const char *root, int argc, char **argv)
 	DIR *d;
 	struct dirent *de;
 	long hz = sysconf(_SC_CLK_TCK);
+	struct flg_out a;
 
-	if (argc != 2) {
-		fprintf(stderr, "berth: \"top\" requires exactly 1 argument.\n");
-		return 1;
-	}
-	if (load_running(root, argv[1], &r) < 0)
+	if (flg_verb(&cli_top_cmd, NULL, argc, argv, &a) < 0)
+		return a.status;
+	if (load_running(root, a.argv[0], &r) < 0)
 		return 1;
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)r.st.pid);
 	ssize_t n = readlink(path, want, sizeof(want) - 1);
@@ -280,31 +317,12 @@ static void take(struct sample *s, int n)
 	}
 }
 
-int cli_stats(const char *root, int argc, char **argv)
+/* Every running container (refs: none), or the ones named, into a[]
+ * (64 at most); their count, or -1 after printing the error. */
+static int stats_targets(const char *root, char **refs, int nrefs, struct sample *a)
 {
-	bool stream = true;
-	const char *refs[64];
-	int nrefs = 0, n = 0;
-	struct sample *a, *b;
+	int n = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--no-stream") == 0)
-			stream = false;
-		else if (argv[i][0] == '-') {
-			fprintf(stderr, "berth: unknown flag: %s\n", argv[i]);
-			return 1;
-		} else if (nrefs < 64)
-			refs[nrefs++] = argv[i];
-	}
-	if (!cg_usable()) {
-		fprintf(stderr, "berth: stats need cgroup v2, which this host does not have "
-				"mounted at /sys/fs/cgroup\n");
-		return 1;
-	}
-	a = calloc(64, sizeof(*a));
-	b = calloc(64, sizeof(*b));
-	if (!a || !b)
-		return 1;
 	if (nrefs == 0) {
 		/* every running container */
 		char dir[600];
@@ -332,49 +350,77 @@ int cli_stats(const char *root, int argc, char **argv)
 		struct ctr_config c;
 		struct berr e;
 		if (cli_find_container(root, refs[i], a[n].id) < 0)
-			return 1;
+			return -1;
 		if (ctr_config_load(root, a[n].id, &c, &e) == 0) {
 			snprintf(a[n].name, sizeof(a[n].name), "%s", c.name);
 			ctr_config_free(&c);
 		}
 		n++;
 	}
+	return n;
+}
+
+/* One table from two samples secs apart (a before, b after). */
+static void stats_print(const struct sample *a, const struct sample *b, int n, double secs)
+{
+	printf("%-14s %-20s %-8s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "CPU %",
+	       "MEM USAGE / LIMIT", "MEM %", "PIDS");
+	for (int i = 0; i < n; i++) {
+		char use[32], lim[32], mem[64];
+		int64_t limit;
+		double cpu;
+
+		if (!a[i].ok || !b[i].ok) {
+			printf("%-14.12s %-20s %-8s %-22s %-8s %s\n", b[i].id, b[i].name, "--",
+			       "-- / --", "--", "--");
+			continue;
+		}
+		limit = b[i].st.memory_max > 0 ? b[i].st.memory_max : host_memory();
+		cpu = (b[i].st.cpu_usage_usec - a[i].st.cpu_usage_usec) / (secs * 1e4);
+		human(b[i].st.memory_current, use, sizeof(use));
+		human(limit, lim, sizeof(lim));
+		snprintf(mem, sizeof(mem), "%s / %s", use, lim);
+		printf("%-14.12s %-20s %-8.2f %-22s %-8.2f %lld\n", b[i].id, b[i].name, cpu, mem,
+		       limit ? 100.0 * b[i].st.memory_current / limit : 0.0,
+		       (long long)b[i].st.pids_current);
+	}
+	fflush(stdout);
+}
+
+int cli_stats(const char *root, int argc, char **argv)
+{
+	struct stats_opts o = { 0 };
+	struct flg_out args;
+	struct sample *a, *b;
+	int n;
+
+	if (flg_verb(&cli_stats_cmd, &o, argc, argv, &args) < 0)
+		return args.status;
+	if (!cg_usable()) {
+		fprintf(stderr, "berth: stats need cgroup v2, which this host does not have "
+				"mounted at /sys/fs/cgroup\n");
+		return 1;
+	}
+	a = calloc(64, sizeof(*a));
+	b = calloc(64, sizeof(*b));
+	if (!a || !b)
+		return 1;
+	n = stats_targets(root, args.argv, args.argc < 64 ? args.argc : 64, a);
+	if (n < 0)
+		return 1;
 	memcpy(b, a, 64 * sizeof(*a));
 	do {
 		struct timespec t0, t1;
-		double secs;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		take(a, n);
 		usleep(1000000);
 		take(b, n);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-		if (stream)
+		if (!o.no_stream)
 			printf("\033[2J\033[H");
-		printf("%-14s %-20s %-8s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "CPU %",
-		       "MEM USAGE / LIMIT", "MEM %", "PIDS");
-		for (int i = 0; i < n; i++) {
-			char use[32], lim[32], mem[64];
-			int64_t limit;
-			double cpu;
-
-			if (!a[i].ok || !b[i].ok) {
-				printf("%-14.12s %-20s %-8s %-22s %-8s %s\n", b[i].id, b[i].name, "--",
-				       "-- / --", "--", "--");
-				continue;
-			}
-			limit = b[i].st.memory_max > 0 ? b[i].st.memory_max : host_memory();
-			cpu = (b[i].st.cpu_usage_usec - a[i].st.cpu_usage_usec) / (secs * 1e4);
-			human(b[i].st.memory_current, use, sizeof(use));
-			human(limit, lim, sizeof(lim));
-			snprintf(mem, sizeof(mem), "%s / %s", use, lim);
-			printf("%-14.12s %-20s %-8.2f %-22s %-8.2f %lld\n", b[i].id, b[i].name, cpu,
-			       mem, limit ? 100.0 * b[i].st.memory_current / limit : 0.0,
-			       (long long)b[i].st.pids_current);
-		}
-		fflush(stdout);
-	} while (stream);
+		stats_print(a, b, n, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+	} while (!o.no_stream);
 	free(a);
 	free(b);
 	return 0;

@@ -20,6 +20,88 @@
 #include "runtime/lib/util.h"
 #include "runtime/container/volume.h"
 
+struct vol_opts {
+	const char *driver, *name, *format;
+	bool quiet, force;
+};
+
+#define V(f) struct vol_opts, f
+static const struct flg create_flags[] = {
+	FLG_STRING('d', "driver", V(driver), "Specify volume driver name (only local)"),
+	FLG_STRING(0, "name", V(name), "Specify volume name"),
+	FLG_END,
+};
+
+static const struct flg ls_flags[] = {
+	FLG_BOOL('q', "quiet", V(quiet), "Only display volume names"),
+	FLG_END,
+};
+
+static const struct flg inspect_flags[] = {
+	FLG_STRING('f', "format", V(format), "Format output using a Go template"),
+	FLG_END,
+};
+
+static const struct flg rm_flags[] = {
+	FLG_BOOL('f', "force", V(force), "Do not report a volume that does not exist"),
+	FLG_END,
+};
+
+static int vol_cmd_create(void *ctx, int argc, char **argv);
+static int vol_cmd_ls(void *ctx, int argc, char **argv);
+static int vol_cmd_inspect(void *ctx, int argc, char **argv);
+static int vol_cmd_rm(void *ctx, int argc, char **argv);
+
+static const struct flg_cmd vol_create_cmd = {
+	.path = "volume create",
+	.usage = "[OPTIONS] [VOLUME]",
+	.desc = "Create a volume",
+	.flags = create_flags,
+	.run = vol_cmd_create,
+	.max_args = 1,
+};
+
+static const struct flg_cmd vol_ls_cmd = {
+	.path = "volume ls",
+	.usage = "[OPTIONS]",
+	.desc = "List volumes",
+	.aliases = "list",
+	.flags = ls_flags,
+	.run = vol_cmd_ls,
+};
+
+static const struct flg_cmd vol_inspect_cmd = {
+	.path = "volume inspect",
+	.usage = "[OPTIONS] VOLUME [VOLUME...]",
+	.desc = "Show volumes' details",
+	.flags = inspect_flags,
+	.run = vol_cmd_inspect,
+	.min_args = 1,
+	.max_args = -1,
+};
+
+static const struct flg_cmd vol_rm_cmd = {
+	.path = "volume rm",
+	.usage = "[OPTIONS] VOLUME [VOLUME...]",
+	.desc = "Remove volumes (not while a container uses them)",
+	.aliases = "remove",
+	.flags = rm_flags,
+	.run = vol_cmd_rm,
+	.min_args = 1,
+	.max_args = -1,
+};
+
+static const struct flg_cmd *const vol_cmds[] = {
+	&vol_create_cmd, &vol_inspect_cmd, &vol_ls_cmd, &vol_rm_cmd, NULL,
+};
+
+const struct flg_cmd cli_volume_cmd = {
+	.path = "volume",
+	.usage = "COMMAND",
+	.desc = "Manage volumes",
+	.cmds = vol_cmds,
+};
+
 /* IDs of the containers (any state) that mount volume name. */
 static void volume_users(const char *root, const char *name, struct strv *ids)
 {
@@ -49,31 +131,28 @@ static void volume_users(const char *root, const char *name, struct strv *ids)
 	closedir(d);
 }
 
-static int vol_cmd_create(const char *root, int argc, char **argv)
+static int vol_cmd_create(void *ctx, int argc, char **argv)
 {
-	const char *name = NULL;
+	const char *root = ctx, *name;
+	struct vol_opts o = { 0 };
 	char out[VOL_NAME_MAX];
+	struct flg_out a;
 	bool created;
 	struct berr e;
 
-	for (int i = 2; i < argc; i++) {
-		if ((strcmp(argv[i], "-d") == 0 || strcmp(argv[i], "--driver") == 0) &&
-		    i + 1 < argc) {
-			if (strcmp(argv[++i], "local") != 0) {
-				fprintf(stderr, "berth: plugin \"%s\" not found (only the local "
-						"driver exists)\n", argv[i]);
-				return 1;
-			}
-		} else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc && !name) {
-			name = argv[++i];
-		} else if (argv[i][0] != '-' && !name) {
-			name = argv[i];
-		} else {
-			fprintf(stderr, "berth: volume create: unexpected argument %s\n"
-					"Usage: berth volume create [-d local] [NAME]\n", argv[i]);
-			return 1;
-		}
+	if (flg_verb(&vol_create_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (o.driver && strcmp(o.driver, "local") != 0) {
+		fprintf(stderr, "berth: plugin \"%s\" not found (only the local driver exists)\n",
+			o.driver);
+		return 1;
 	}
+	if (o.name && a.argc) {
+		fprintf(stderr, "berth: conflicting options: either specify --name or provide "
+				"positional arg, not both\n");
+		return 1;
+	}
+	name = a.argc ? a.argv[0] : o.name;
 	if (vol_create(root, name, false, out, &created, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
 		return 1;
@@ -82,18 +161,19 @@ static int vol_cmd_create(const char *root, int argc, char **argv)
 	return 0;
 }
 
-static int vol_cmd_ls(const char *root, int argc, char **argv)
+static int vol_cmd_ls(void *ctx, int argc, char **argv)
 {
-	bool quiet = argc > 2 && (strcmp(argv[2], "-q") == 0 || strcmp(argv[2], "--quiet") == 0);
+	const char *root = ctx;
+	struct vol_opts o = { 0 };
+	struct flg_out a;
+	bool quiet;
 	char **names;
 	int n;
 	struct berr e;
 
-	if (argc > 2 + quiet) {
-		fprintf(stderr, "berth: volume ls: unexpected argument %s\n"
-				"Usage: berth volume ls [-q]\n", argv[2 + quiet]);
-		return 1;
-	}
+	if (flg_verb(&vol_ls_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	quiet = o.quiet;
 	if (vol_list(root, &names, &n, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
 		return 1;
@@ -124,31 +204,23 @@ static json_t *vol_json(const struct vol_info *v)
 	return j;
 }
 
-static int vol_cmd_inspect(const char *root, int argc, char **argv)
+static int vol_cmd_inspect(void *ctx, int argc, char **argv)
 {
-	const char *fmt = NULL;
-	json_t *all = json_array();
-	int rc = 0, i = 2;
+	const char *root = ctx, *fmt;
+	struct vol_opts o = { 0 };
+	struct flg_out a;
+	json_t *all;
+	int rc = 0;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if ((strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--format") == 0) && i + 1 < argc)
-			fmt = argv[++i];
-		else if (strncmp(argv[i], "--format=", 9) == 0)
-			fmt = argv[i] + 9;
-		else {
-			fprintf(stderr, "berth: volume inspect: unknown flag %s\n", argv[i]);
-			return 1;
-		}
-	}
-	if (i >= argc) {
-		fprintf(stderr, "berth: \"volume inspect\" requires at least 1 argument.\n");
-		return 1;
-	}
-	for (; i < argc; i++) {
+	if (flg_verb(&vol_inspect_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	fmt = o.format;
+	all = json_array();
+	for (int i = 0; i < a.argc; i++) {
 		struct vol_info v;
 		struct berr e;
 
-		if (vol_inspect(root, argv[i], &v, &e) < 0) {
+		if (vol_inspect(root, a.argv[i], &v, &e) < 0) {
 			fprintf(stderr, "berth: %s\n", e.msg);
 			rc = 1;
 			continue;
@@ -179,39 +251,30 @@ static int vol_cmd_inspect(const char *root, int argc, char **argv)
 	return rc;
 }
 
-static int vol_cmd_rm(const char *root, int argc, char **argv)
+static int vol_cmd_rm(void *ctx, int argc, char **argv)
 {
-	int rc = 0, i = 2;
+	const char *root = ctx;
+	struct vol_opts o = { 0 };
+	struct flg_out a;
+	int rc = 0;
 
-	/* -f: no error for a missing volume (it never overrides "in use") */
-	bool force = false;
-
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-f") == 0 || strcmp(argv[i], "--force") == 0)
-			force = true;
-		else {
-			fprintf(stderr, "berth: volume rm: unknown flag %s\n", argv[i]);
-			return 1;
-		}
-	}
-	if (i >= argc) {
-		fprintf(stderr, "berth: \"volume rm\" requires at least 1 argument.\n");
-		return 1;
-	}
-	for (; i < argc; i++) {
+	if (flg_verb(&vol_rm_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	for (int i = 0; i < a.argc; i++) {
 		struct strv users = { 0 };
 		struct berr e;
 
-		if (!vol_exists(root, argv[i])) {
-			if (!force) {
-				fprintf(stderr, "berth: get %s: no such volume\n", argv[i]);
+		if (!vol_exists(root, a.argv[i])) {
+			/* -f: no error for a missing volume (it never overrides "in use") */
+			if (!o.force) {
+				fprintf(stderr, "berth: get %s: no such volume\n", a.argv[i]);
 				rc = 1;
 			}
 			continue;
 		}
-		volume_users(root, argv[i], &users);
+		volume_users(root, a.argv[i], &users);
 		if (users.n) {
-			fprintf(stderr, "berth: remove %s: volume is in use - [", argv[i]);
+			fprintf(stderr, "berth: remove %s: volume is in use - [", a.argv[i]);
 			for (int k = 0; k < users.n; k++)
 				fprintf(stderr, "%s%s", k ? ", " : "", users.v[k]);
 			fprintf(stderr, "]\n");
@@ -219,36 +282,29 @@ static int vol_cmd_rm(const char *root, int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		if (vol_remove(root, argv[i], &e) < 0) {
+		if (vol_remove(root, a.argv[i], &e) < 0) {
 			fprintf(stderr, "berth: %s\n", e.msg);
 			rc = 1;
 			continue;
 		}
-		printf("%s\n", argv[i]);
+		printf("%s\n", a.argv[i]);
 	}
 	return rc;
 }
 
 int cli_volume(const char *root, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	const struct flg_cmd *sub = argc > 1 ? flg_find_cmd(&cli_volume_cmd, argv[1]) : NULL;
 
-	if (strcmp(sub, "create") == 0)
-		return vol_cmd_create(root, argc, argv);
-	if (strcmp(sub, "ls") == 0 || strcmp(sub, "list") == 0)
-		return vol_cmd_ls(root, argc, argv);
-	if (strcmp(sub, "inspect") == 0)
-		return vol_cmd_inspect(root, argc, argv);
-	if (strcmp(sub, "rm") == 0 || strcmp(sub, "remove") == 0)
-		return vol_cmd_rm(root, argc, argv);
-	fprintf(stderr, "%s%s%s"
-			"Usage: berth volume COMMAND\n"
-			"  create [NAME]            Create a volume\n"
-			"  ls [-q]                  List volumes\n"
-			"  inspect [-f T] NAME...   Show volumes' details\n"
-			"  rm [-f] NAME...          Remove volumes (not while a container uses them)\n",
-		*sub ? "berth: unknown volume command: " : "", sub, *sub ? "\n" : "");
-	return *sub || argc > 1 ? 1 : 0;
+	if (sub)
+		return sub->run((void *)root, argc - 1, argv + 1);
+	if (argc > 1) {
+		fprintf(stderr, "berth: unknown volume command: %s\n", argv[1]);
+		flg_help(&cli_volume_cmd, stderr);
+		return 1;
+	}
+	flg_help(&cli_volume_cmd, stdout);
+	return 0;
 }
 
 /* ---- run's mounts ---- */
@@ -448,18 +504,22 @@ static void os_name(char *buf, size_t size)
 	}
 }
 
+const struct flg_cmd cli_info_cmd = {
+	.path = "info",
+	.usage = "",
+	.desc = "Show containers, images, the host and the data disk",
+};
+
 int cli_info(const char *root, int argc, char **argv)
 {
+	struct flg_out a;
 	char *sup, *rows, os[256];
 	int total = 0, running = 0;
 	struct utsname u;
 	struct sysinfo si;
 
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "berth: \"info\" accepts no arguments.\n");
-		return 1;
-	}
+	if (flg_verb(&cli_info_cmd, NULL, argc, argv, &a) < 0)
+		return a.status;
 	sup = ask_text(root, "info");
 	if (!sup) {
 		fprintf(stderr, "berth: the supervisor does not answer (is berth running?)\n");

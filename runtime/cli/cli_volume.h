@@ -2,7 +2,10 @@
 #ifndef BERTH_CLI_VOLUME_H
 #define BERTH_CLI_VOLUME_H
 
+#include "flags.h"
 #include "runtime/container/container.h"
+
+extern const struct flg_cmd cli_volume_cmd, cli_info_cmd;
 
 /* berth volume create [NAME] | ls [-q] | inspect [-f T] NAME... | rm [-f] NAME... */
 int cli_volume(const char *root, int argc, char **argv);

@@ -1,3 +1,5 @@
+/* client.c - the CLI's side of the control FIFO (client.h): a request
+ * line with the path of a private reply FIFO, then the reply read back. */
 #include "client.h"
 
 #include <errno.h>
@@ -184,4 +186,30 @@ int client_call(const char *root, int argc, char *const argv[])
 	}
 	client_reply_free(&cr);
 	return status < 0 ? 1 : status;
+}
+
+int client_ask(const char *root, int argc, char *const argv[], int timeout_ms, char **out)
+{
+	struct client_reply cr;
+	int status;
+
+	if (client_send(root, argc, argv, &cr) < 0)
+		return 125;
+	status = client_collect(&cr, timeout_ms);
+	if (status < 0)
+		status = 125;
+	/* error lines go to stderr, the rest to the caller */
+	for (char *l = cr.out, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(l, "@err ", 5) == 0)
+			fprintf(stderr, "berth: %s\n", l + 5);
+		else if (out && !*out)
+			*out = strdup(l);
+		if (!nl)
+			break;
+	}
+	client_reply_free(&cr);
+	return status;
 }

@@ -26,4 +26,10 @@ int client_send(const char *root, int argc, char *const argv[], struct client_re
 int client_collect(struct client_reply *cr, int timeout_ms);
 void client_reply_free(struct client_reply *cr);
 
+/* Send argv and wait up to timeout_ms for the answer: its error lines go
+ * to stderr ("berth: ..."), its first other line to *out when out is not
+ * NULL and *out is (malloc'd; the caller frees it). Returns the status, or
+ * 125 when the supervisor could not be asked. */
+int client_ask(const char *root, int argc, char *const argv[], int timeout_ms, char **out);
+
 #endif

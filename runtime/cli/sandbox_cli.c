@@ -4,7 +4,6 @@
 #include "sandbox_cli.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +15,7 @@
 #include "runtime/sandbox/cgroup.h"
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/lib/selfexe.h"
+#include "runtime/lib/merge.h"
 #include "runtime/lib/util.h"
 
 #define CLI_MAX 64
@@ -28,88 +28,66 @@ static void forward_signal(int sig)
 		kill(forward_to, sig);
 }
 
-static int usage(void)
-{
-	fprintf(stderr,
-		"usage: berth sandbox-run [--lower DIR]... [--upper DIR --work DIR] --rootfs DIR\n"
-		"       [--hostname NAME] [-u USER[:GROUP]] [-e K=V] [-w DIR] [--cap-add CAP]\n"
-		"       [--cap-drop CAP] [--privileged] [--security-opt seccomp=unconfined|FILE]\n"
-		"       [--security-opt no-new-privileges[=false]] [--read-only]\n"
-		"       [-v HOST:CTR[:ro]] [-m BYTES] [--memory-swap BYTES] [--cpus N]\n"
-		"       [--cpu-shares N] [--pids-limit N] [--cpuset-cpus LIST] [--cgroup DIR]\n"
-		"       [--netns PATH] [--hosts FILE] [--resolv FILE] [--hostname-file FILE]\n"
-		"       [-t] [--also-exec SHELL-CMD] [--print-stats] -- CMD [ARG...]\n");
-	return 125;
-}
-
-enum {
-	OPT_LOWER = 256,
-	OPT_UPPER,
-	OPT_WORK,
-	OPT_ROOTFS,
-	OPT_HOSTNAME,
-	OPT_CAPADD,
-	OPT_CAPDROP,
-	OPT_PRIV,
-	OPT_SECOPT,
-	OPT_RO,
-	OPT_MEMSWAP,
-	OPT_CPUS,
-	OPT_SHARES,
-	OPT_PIDS,
-	OPT_CPUSET,
-	OPT_CGROUP,
-	OPT_NETNS,
-	OPT_HOSTS,
-	OPT_RESOLV,
-	OPT_HOSTNAMEF,
-	OPT_ALSOEXEC,
-	OPT_STATS,
-};
-
-static const struct option opts[] = {
-    {"lower", required_argument, 0, OPT_LOWER},
-    {"upper", required_argument, 0, OPT_UPPER},
-    {"work", required_argument, 0, OPT_WORK},
-    {"rootfs", required_argument, 0, OPT_ROOTFS},
-    {"hostname", required_argument, 0, OPT_HOSTNAME},
-    {"user", required_argument, 0, 'u'},
-    {"env", required_argument, 0, 'e'},
-    {"workdir", required_argument, 0, 'w'},
-    {"volume", required_argument, 0, 'v'},
-    {"memory", required_argument, 0, 'm'},
-    {"tty", no_argument, 0, 't'},
-    {"cap-add", required_argument, 0, OPT_CAPADD},
-    {"cap-drop", required_argument, 0, OPT_CAPDROP},
-    {"privileged", no_argument, 0, OPT_PRIV},
-    {"security-opt", required_argument, 0, OPT_SECOPT},
-    {"read-only", no_argument, 0, OPT_RO},
-    {"memory-swap", required_argument, 0, OPT_MEMSWAP},
-    {"cpus", required_argument, 0, OPT_CPUS},
-    {"cpu-shares", required_argument, 0, OPT_SHARES},
-    {"pids-limit", required_argument, 0, OPT_PIDS},
-    {"cpuset-cpus", required_argument, 0, OPT_CPUSET},
-    {"cgroup", required_argument, 0, OPT_CGROUP},
-    {"netns", required_argument, 0, OPT_NETNS},
-    {"hosts", required_argument, 0, OPT_HOSTS},
-    {"resolv", required_argument, 0, OPT_RESOLV},
-    {"hostname-file", required_argument, 0, OPT_HOSTNAMEF},
-    {"also-exec", required_argument, 0, OPT_ALSOEXEC},
-    {"print-stats", no_argument, 0, OPT_STATS},
-    {0, 0, 0, 0},
-};
-
 struct cli_state {
-	struct sb_spec spec;
-	const char *lower[CLI_MAX];
+	struct sb_spec spec;	/* most flags go straight here */
 	struct sb_mount mounts[CLI_MAX];
-	char *env[CLI_MAX + 1];
-	char *add[CLI_MAX], *drop[CLI_MAX];
-	int nenv, nadd, ndrop;
 	int nnp;	  /* -1: default */
-	char *also_exec;  /* test sb_exec: run `sh -c` this in the container */
+	const char *also_exec; /* test sb_exec: run `sh -c` this in the container */
 	bool print_stats; /* the cgroup's stats on stderr after the exit */
 	char cgroup[256];
+	/* the flags that need a look before they go into the spec */
+	struct strv lower, env, volumes, cap_add, cap_drop, security_opts;
+	const char *memory, *memory_swap, *cpus;
+	int cpu_shares, pids_limit;
+};
+
+#define O(f) struct cli_state, f
+static const struct flg sbx_flags[] = {
+	FLG_STRING(0, "also-exec", O(also_exec),
+		   "Also run `SHELL-CMD` in the container with sb_exec; its status on stderr"),
+	FLG_STRINGS(0, "cap-add", O(cap_add), "Add Linux capabilities"),
+	FLG_STRINGS(0, "cap-drop", O(cap_drop), "Drop Linux capabilities"),
+	FLG_STRING(0, "cgroup", O(spec.cgroup), "The cgroup2 `DIR` to create (default: one per run)"),
+	FLG_INT(0, "cpu-shares", O(cpu_shares), "CPU shares (relative weight)"),
+	FLG_STRING(0, "cpus", O(cpus), "Number of CPUs (a `decimal`)"),
+	FLG_STRING(0, "cpuset-cpus", O(spec.limits.cpuset_cpus),
+		   "CPUs in which to allow execution (0-3, 0,1)"),
+	FLG_STRINGS('e', "env", O(env), "Set environment variables (KEY=VALUE)"),
+	FLG_STRING(0, "hostname", O(spec.hostname), "Container host name"),
+	FLG_STRING(0, "hostname-file", O(spec.hostname_file), "A `FILE` to bind on /etc/hostname"),
+	FLG_STRING(0, "hosts", O(spec.hosts_file), "A `FILE` to bind on /etc/hosts"),
+	FLG_STRINGS(0, "lower", O(lower), "An overlay lower `DIR` (lowest first)"),
+	FLG_STRING('m', "memory", O(memory), "Memory limit in `bytes`"),
+	FLG_STRING(0, "memory-swap", O(memory_swap), "Memory plus swap limit in `bytes`"),
+	FLG_STRING(0, "netns", O(spec.netns_path), "Join the network namespace at `PATH`"),
+	FLG_INT(0, "pids-limit", O(pids_limit), "Tune the pids limit"),
+	FLG_BOOL(0, "print-stats", O(print_stats), "Print the cgroup's stats on stderr at the exit"),
+	FLG_BOOL(0, "privileged", O(spec.privileged), "Give extended privileges"),
+	FLG_BOOL(0, "read-only", O(spec.read_only), "Mount the root filesystem read-only"),
+	FLG_STRING(0, "resolv", O(spec.resolv_file), "A `FILE` to bind on /etc/resolv.conf"),
+	FLG_STRING(0, "rootfs", O(spec.rootfs), "Where the overlay is mounted (required): a `DIR`"),
+	FLG_STRINGS(0, "security-opt", O(security_opts),
+		    "seccomp=unconfined|FILE, no-new-privileges[=false]"),
+	FLG_BOOL('t', "tty", O(spec.tty), "The command's stdio is our terminal"),
+	FLG_STRING(0, "upper", O(spec.upperdir), "The overlay's upper `DIR`"),
+	FLG_STRING('u', "user", O(spec.user), "Username or UID (format: <name|uid>[:<group|gid>])"),
+	FLG_STRINGS('v', "volume", O(volumes), "Bind mount HOST:CTR[:ro]"),
+	FLG_STRING(0, "work", O(spec.workdir), "The overlay's work `DIR`"),
+	FLG_STRING('w', "workdir", O(spec.cwd), "Working directory inside the container"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_sandbox_run_cmd = {
+	.path = "sandbox-run",
+	.usage = "[OPTIONS] --rootfs DIR [--] CMD [ARG...]",
+	.desc = "Run CMD in a sandbox without the supervisor (hidden: a debug and test driver "
+		"for runtime/sandbox, not for operators)",
+	.flags = sbx_flags,
+	.min_args = 1,
+	.max_args = -1,
+	.stop_at_operand = true,
+	.args_status = 125,
+	.hidden = true,
 };
 
 static int parse_volume(struct cli_state *s, char *arg)
@@ -142,106 +120,38 @@ static int parse_secopt(struct cli_state *s, const char *arg)
 	return 0;
 }
 
-static int parse_opt(struct cli_state *s, int c, char *arg)
+/* The flags that need a look into the spec; the name of a flag with a
+ * bad value in *bad. */
+static int apply_opts(struct cli_state *s, const char **bad)
 {
 	struct sb_limits *l = &s->spec.limits;
-	double cpus;
+	static char *no_env[] = { NULL };
 
-	switch (c) {
-	case OPT_LOWER:
-		if (s->spec.nlower >= CLI_MAX)
-			return -E2BIG;
-		s->lower[s->spec.nlower++] = arg;
-		return 0;
-	case OPT_UPPER:
-		s->spec.upperdir = arg;
-		return 0;
-	case OPT_WORK:
-		s->spec.workdir = arg;
-		return 0;
-	case OPT_ROOTFS:
-		s->spec.rootfs = arg;
-		return 0;
-	case OPT_HOSTNAME:
-		s->spec.hostname = arg;
-		return 0;
-	case 'u':
-		s->spec.user = arg;
-		return 0;
-	case 'w':
-		s->spec.cwd = arg;
-		return 0;
-	case 't':
-		s->spec.tty = true;
-		return 0;
-	case 'e':
-		if (s->nenv >= CLI_MAX)
-			return -E2BIG;
-		s->env[s->nenv++] = arg;
-		return 0;
-	case 'v':
-		return parse_volume(s, arg);
-	case 'm':
-		return cg_parse_bytes(arg, &l->memory);
-	case OPT_MEMSWAP:
-		return cg_parse_bytes(arg, &l->memory_swap);
-	case OPT_CPUS:
-		cpus = strtod(arg, NULL);
+	s->spec.lowerdirs = (const char *const *)s->lower.v;
+	s->spec.nlower = s->lower.n;
+	s->spec.env = s->env.v ? s->env.v : no_env;
+	l->cpu_shares = s->cpu_shares;
+	l->pids = s->pids_limit;
+	for (int i = 0; i < s->volumes.n; i++) {
+		if (parse_volume(s, s->volumes.v[i]) < 0)
+			return *bad = "--volume", -EINVAL;
+	}
+	for (int i = 0; i < s->security_opts.n; i++) {
+		if (parse_secopt(s, s->security_opts.v[i]) < 0)
+			return *bad = "--security-opt", -EINVAL;
+	}
+	if (s->memory && cg_parse_bytes(s->memory, &l->memory) < 0)
+		return *bad = "--memory", -EINVAL;
+	if (s->memory_swap && cg_parse_bytes(s->memory_swap, &l->memory_swap) < 0)
+		return *bad = "--memory-swap", -EINVAL;
+	if (s->cpus) {
+		double cpus = strtod(s->cpus, NULL);
 		if (cpus <= 0)
-			return -EINVAL;
+			return *bad = "--cpus", -EINVAL;
 		l->cpu_period_us = 100000;
 		l->cpu_quota_us = (int64_t)llround(cpus * 100000);
-		return 0;
-	case OPT_SHARES:
-		l->cpu_shares = atoll(arg);
-		return 0;
-	case OPT_PIDS:
-		l->pids = atoll(arg);
-		return 0;
-	case OPT_CPUSET:
-		l->cpuset_cpus = arg;
-		return 0;
-	case OPT_CGROUP:
-		s->spec.cgroup = arg;
-		return 0;
-	case OPT_NETNS:
-		s->spec.netns_path = arg;
-		return 0;
-	case OPT_HOSTS:
-		s->spec.hosts_file = arg;
-		return 0;
-	case OPT_RESOLV:
-		s->spec.resolv_file = arg;
-		return 0;
-	case OPT_HOSTNAMEF:
-		s->spec.hostname_file = arg;
-		return 0;
-	case OPT_ALSOEXEC:
-		s->also_exec = arg;
-		return 0;
-	case OPT_STATS:
-		s->print_stats = true;
-		return 0;
-	case OPT_CAPADD:
-		if (s->nadd >= CLI_MAX)
-			return -E2BIG;
-		s->add[s->nadd++] = arg;
-		return 0;
-	case OPT_CAPDROP:
-		if (s->ndrop >= CLI_MAX)
-			return -E2BIG;
-		s->drop[s->ndrop++] = arg;
-		return 0;
-	case OPT_PRIV:
-		s->spec.privileged = true;
-		return 0;
-	case OPT_SECOPT:
-		return parse_secopt(s, arg);
-	case OPT_RO:
-		s->spec.read_only = true;
-		return 0;
 	}
-	return -EINVAL;
+	return 0;
 }
 
 /* Exit status for a failed start, as Docker: 127 command not found, 126
@@ -275,9 +185,9 @@ static void print_stats(const char *cgroup)
 
 /* Run `/bin/sh -c cmd` in the running container with sb_exec (same user,
  * caps, seccomp) and wait for it; its status goes to stderr. */
-static void also_exec(const struct sb_spec *spec, pid_t init, char *cmd)
+static void also_exec(const struct sb_spec *spec, pid_t init, const char *cmd)
 {
-	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 	struct sb_spec ex = *spec;
 	struct berr e;
 	pid_t pid;
@@ -290,13 +200,35 @@ static void also_exec(const struct sb_spec *spec, pid_t init, char *cmd)
 	fprintf(stderr, "berth: exec exited %d\n", wait_pid(pid));
 }
 
-int cmd_sandbox_run(const char *root, int argc, char **argv)
+/* The flags into s: 0, or the exit code after printing the error. */
+static int sandbox_parse(struct cli_state *s, int argc, char **argv)
+{
+	const char *bad = NULL;
+	struct flg_out a;
+
+	if (flg_verb(&cli_sandbox_run_cmd, s, argc, argv, &a) < 0)
+		return a.status;
+	if (!s->spec.rootfs)
+		return flg_fail(&cli_sandbox_run_cmd, "--rootfs DIR is required");
+	if (apply_opts(s, &bad) < 0)
+		return flg_fail(&cli_sandbox_run_cmd, "bad value for %s", bad);
+	s->spec.argv = a.argv;
+	s->spec.mounts = s->mounts;
+	if (caps_compute(sb_default_caps(), s->cap_add.v, s->cap_add.n, s->cap_drop.v,
+			 s->cap_drop.n, &s->spec.caps) < 0) {
+		fprintf(stderr, "berth: unknown capability\n");
+		return 125;
+	}
+	return 0;
+}
+
+int cli_sandbox_run(const char *root, int argc, char **argv)
 {
 	static struct cli_state s;
 	struct sigaction sa = {.sa_handler = forward_signal};
 	struct berr e;
 	pid_t pid;
-	int c, r, status;
+	int r, status;
 
 	(void)root;
 	/* Enter containers only from a sealed copy of berth (selfexe.h).
@@ -315,25 +247,9 @@ int cmd_sandbox_run(const char *root, int argc, char **argv)
 	s.spec.stdout_fd = 1;
 	s.spec.stderr_fd = 2;
 	s.spec.id = "sandbox";
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+u:e:w:v:m:t", opts, NULL)) != -1) {
-		if (c == '?' || parse_opt(&s, c, optarg) < 0) {
-			if (c != '?')
-				fprintf(stderr, "berth sandbox-run: bad value for %s: %s\n",
-					argv[optind - 1], optarg ? optarg : "");
-			return usage();
-		}
-	}
-	if (optind >= argc || !s.spec.rootfs)
-		return usage();
-	s.spec.argv = argv + optind;
-	s.spec.lowerdirs = s.lower;
-	s.spec.mounts = s.mounts;
-	s.spec.env = s.env;
-	if (caps_compute(sb_default_caps(), s.add, s.nadd, s.drop, s.ndrop, &s.spec.caps) < 0) {
-		fprintf(stderr, "berth sandbox-run: unknown capability\n");
-		return 125;
-	}
+	r = sandbox_parse(&s, argc, argv);
+	if (r)
+		return r;
 	/* Berth sets no_new_privs by default (DESIGN.md §5); not for privileged. */
 	s.spec.no_new_privs = s.nnp >= 0 ? s.nnp : !s.spec.privileged;
 	if (!s.spec.cgroup) {

@@ -237,7 +237,7 @@ def test_compose_bad_files(d):
         for cmd in (["up", "-d"], ["config", "-q"]):
             rc, out, err = compose(d, *cmd, path=path)
             assert rc == 1, (name, cmd, out, err)
-            assert "berth compose: " + path + msg in err, (name, err)
+            assert "berth: " + path + msg in err, (name, err)
     rc, out, err = compose(d, "up", "-d", path=os.path.join(d.root, "missing.yaml"))
     assert rc == 1 and "missing.yaml: No such file or directory" in err, err
     assert names(d) == []

@@ -1,0 +1,57 @@
+/* cli_compose_priv.h - what the pieces of `berth compose` share: the
+ * project a command acts on (cli_compose.c reads the file and finds the
+ * project's containers by their labels), `up` (cli_compose_up.c) and the
+ * other subcommands (cli_compose_verbs.c). */
+#ifndef BERTH_CLI_COMPOSE_PRIV_H
+#define BERTH_CLI_COMPOSE_PRIV_H
+
+#include <stdbool.h>
+
+#include "flags.h"
+#include "runtime/compose/compose.h"
+#include "runtime/container/container.h"
+
+#define LABEL_PROJECT "com.docker.compose.project="
+#define LABEL_SERVICE "com.docker.compose.service="
+#define LABEL_HASH "com.docker.compose.config-hash="
+#define MAX_MEMBERS 512
+#define COMPOSE_ASK_MS 60000 /* how long a request may wait for its answer */
+
+struct cli_project {
+	const char *root, *file, *project_flag; /* file and project_flag: -f and -p */
+	char path[4096];
+	char project[256];
+	struct compose_file f;
+	bool parsed;
+};
+
+/* A container of the project. */
+struct cli_member {
+	struct ctr_config cfg;
+	struct ctr_state st;
+	const char *service, *hash;
+};
+
+/* The subcommands (each a flg_cmd's run, with the project as ctx). */
+extern const struct flg_cmd cli_compose_up_cmd, cli_compose_down_cmd, cli_compose_ps_cmd,
+	cli_compose_restart_cmd, cli_compose_stop_cmd, cli_compose_start_cmd,
+	cli_compose_config_cmd;
+
+/* Read and parse; every problem goes to stderr. -1 when nothing can be
+ * used, 1 when some services are bad, 0 when all is well. */
+int cli_compose_load(struct cli_project *o);
+/* The project's containers, from the files the supervisor keeps. */
+int cli_compose_members(struct cli_project *o, struct cli_member *m, int max);
+void cli_compose_members_free(struct cli_member *m, int n);
+/* The project's containers, in the reverse of the file's start order
+ * (users before what they depend on); others last. */
+int cli_compose_stop_order(struct cli_project *o, struct cli_member *m, int n, int *idx);
+/* Which services the command names (with what they depend on when deps):
+ * all when none is named. -1 after reporting an unknown one. */
+int cli_compose_wanted(struct cli_project *o, int argc, char **argv, bool deps, bool *want);
+/* " Container NAME  WHAT" on stdout, as Docker Compose reports progress. */
+void cli_compose_say(const char *name, const char *what);
+/* The request "VERB ID"; its errors go to stderr; its status. */
+int cli_compose_request(const char *root, const char *verb, const char *id);
+
+#endif

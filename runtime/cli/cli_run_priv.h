@@ -1,0 +1,51 @@
+/* cli_run_priv.h - what the pieces of `berth run` share: the options its
+ * flags fill (cli_run.c) and the config made from them and the image
+ * (cli_run_config.c). */
+#ifndef BERTH_CLI_RUN_PRIV_H
+#define BERTH_CLI_RUN_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/container/container.h"
+#include "runtime/container/health.h"
+#include "runtime/lib/merge.h"
+#include "runtime/sandbox/sandbox.h"
+
+struct run_opts {
+	/* as the flags give them (run_flags[] in cli_run.c) */
+	bool detach, rm, interactive, tty, privileged, read_only, publish_all, no_healthcheck;
+	const char *name, *workdir, *user, *entrypoint, *hostname, *restart, *network, *cpuset;
+	const char *memory, *memory_swap, *cpus, *health_cmd;
+	int cpu_shares, pids_limit, stop_timeout, health_retries;
+	int64_t health_interval, health_timeout, health_start_period;
+	struct strv env_args, env_files, label_args, security_opts;
+	struct strv volumes, cap_add, cap_drop, publish, expose;
+	/* made from them */
+	bool create_only, no_new_privs, entrypoint_set;
+	const char *seccomp;
+	struct strv env, labels; /* KEY=VALUE, the last of each key */
+	struct sb_limits limits;
+	struct hc_config health; /* from --health-* (test NULL: the image's) */
+	bool health_flags;
+};
+
+/* The container's config from the options, the image and the command
+ * (argv: what follows IMAGE); the image's exposed ports into exposed.
+ * Returns 0, or the exit code after printing the error. */
+int cli_run_make_config(const char *root, const struct run_opts *o, const char *image, int argc,
+			char **argv, struct ctr_config *c, struct strv *exposed);
+
+/* The mode's syntax; the supervisor checks that a container: target exists. */
+int cli_run_check_network(const char *spec);
+/* -p: each well formed, no host port twice, only on the bridge; into
+ * canonical specs for the config. */
+int cli_run_check_ports(const struct run_opts *o, struct strv *out);
+/* --expose: PORT[/PROTO], PORT-PORT[/PROTO] (Docker's forms). */
+int cli_run_check_expose(const struct run_opts *o);
+/* -P: every exposed port (the image's and --expose) on an ephemeral host
+ * port, unless -p publishes that container port already. */
+int cli_run_publish_all(const struct strv *exposed, const struct strv *expose,
+			struct strv *ports);
+
+#endif
