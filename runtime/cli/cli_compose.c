@@ -20,6 +20,7 @@
 
 #include "cli_compose_priv.h"
 #include "client.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
 #define C(f) struct cli_project, f
@@ -83,44 +84,14 @@ static void default_file(const char *root, char *buf, size_t size)
 	snprintf(buf, size, "%s/etc/berth/compose.yaml", root);
 }
 
-/* The whole file (at most COMPOSE_MAX_BYTES + 1, so a bigger one is
- * seen as too big); "-" is stdin. */
-static int slurp(const char *path, char **text, size_t *len)
+/* The whole compose file ("-": stdin), at most COMPOSE_MAX_BYTES. */
+static int read_compose(const char *path, char **text, size_t *len)
 {
-	size_t cap = 65536;
-	int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
-	char *buf;
+	_cleanup_fd_ int fd = strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap);
-	*len = 0;
-	while (buf) {
-		ssize_t n;
-
-		if (*len == cap) {
-			char *g = cap > COMPOSE_MAX_BYTES ? NULL : realloc(buf, cap * 2);
-			if (!g)
-				break;
-			buf = g;
-			cap *= 2;
-		}
-		n = read(fd, buf + *len, cap - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int r = -errno;
-			free(buf);
-			close(fd);
-			return r;
-		}
-		if (n == 0)
-			break;
-		*len += n;
-	}
-	close(fd);
-	*text = buf;
-	return buf ? 0 : -ENOMEM;
+	return read_fd_all(fd, COMPOSE_MAX_BYTES, text, len);
 }
 
 /* Docker Compose's order: -p, COMPOSE_PROJECT_NAME, the file's name:,
@@ -153,9 +124,12 @@ int cli_compose_load(struct cli_project *o)
 		snprintf(o->path, sizeof(o->path), "%s", o->file);
 	else
 		default_file(o->root, o->path, sizeof(o->path));
-	r = slurp(o->path, &text, &len);
-	if (r < 0) {
+	r = read_compose(o->path, &text, &len);
+	if (r == -EFBIG) /* what compose_parse says of a text that long */
+		fprintf(stderr, "berth: %s: larger than %d bytes\n", o->path, COMPOSE_MAX_BYTES);
+	else if (r < 0)
 		fprintf(stderr, "berth: %s: %s\n", o->path, strerror(-r));
+	if (r < 0) {
 		project_name(o);
 		return -1;
 	}

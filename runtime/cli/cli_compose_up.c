@@ -16,7 +16,7 @@
 #include "client.h"
 #include "runtime/image/image.h"
 #include "runtime/lib/digest.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/clock.h"
 
 /* sha256 of the run arguments and the image ID: what makes a container
  * the one the file asks for. */

@@ -12,7 +12,7 @@
 #include "cli_ctr.h"
 #include "client.h"
 #include "runtime/net/ports.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/clock.h"
 
 struct timeout_opts {
 	int timeout;
@@ -274,14 +274,6 @@ static int compose_start(void *ctx, int argc, char **argv)
 	return compose_each(ctx, &cli_compose_start_cmd, argc, argv);
 }
 
-static int64_t real_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 static int compose_ps(void *ctx, int argc, char **argv)
 {
 	static struct cli_member m[MAX_MEMBERS];
@@ -305,7 +297,7 @@ static int compose_ps(void *ctx, int argc, char **argv)
 		struct cli_member *c = &m[idx[k]];
 		char cmd[64] = "", created[64], status[96], ports[256] = "";
 		size_t len = 0;
-		int64_t now = real_now();
+		int64_t now = wall_ns();
 
 		if (!all && c->st.status != CTR_RUNNING && c->st.status != CTR_RESTARTING)
 			continue;

@@ -18,15 +18,8 @@
 #include "runtime/lib/proto.h"
 #include "runtime/container/restart.h"
 #include "runtime/lib/template.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
-
-static int64_t real_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
 
 /* Find a container by exact name, exact ID or unique ID prefix, from the
  * files the supervisor keeps. */
@@ -275,8 +268,8 @@ static json_t *ps_row(char *l, const struct ps_opts *o)
 	}
 	if (!o->all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
 		return NULL;
-	ctr_format_time(strtoll(w[4], NULL, 10), created, sizeof(created));
-	ctr_since(strtoll(w[4], NULL, 10), real_now(), ago, sizeof(ago));
+	iso_time_ns(strtoll(w[4], NULL, 10), created, sizeof(created));
+	ctr_since(strtoll(w[4], NULL, 10), wall_ns(), ago, sizeof(ago));
 	strcat(ago, " ago");
 	clen = strlen(w[3]);
 	if (!o->no_trunc && clen > 20)
@@ -604,9 +597,9 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 	/* A policy that no longer parses shows as "no". */
 	if (rp_parse(c->restart, &rp, &e) < 0)
 		rp = (struct rp_policy){ RP_NO, 0 };
-	ctr_format_time(c->created_ns, created, sizeof(created));
-	ctr_format_time(s->started_ns, started, sizeof(started));
-	ctr_format_time(s->finished_ns, finished, sizeof(finished));
+	iso_time_ns(c->created_ns, created, sizeof(created));
+	iso_time_ns(s->started_ns, started, sizeof(started));
+	iso_time_ns(s->finished_ns, finished, sizeof(finished));
 	ctr_log_path(root, c->id, logpath, sizeof(logpath));
 	for (int i = 0; i < c->nmounts; i++) {
 		const struct ctr_mount *m = &c->mounts[i];

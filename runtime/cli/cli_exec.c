@@ -16,8 +16,10 @@
 #include "cli_exec.h"
 #include "cli_ctr.h"
 #include "runtime/container/container.h"
-#include "runtime/lib/merge.h"
+#include "runtime/lib/strv.h"
 #include "runtime/lib/tty.h"
+#include "runtime/lib/file.h"
+#include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 #include "runtime/sandbox/cgroup.h"
 #include "runtime/sandbox/sandbox.h"
@@ -410,16 +412,15 @@ int cli_stats(const char *root, int argc, char **argv)
 		return 1;
 	memcpy(b, a, 64 * sizeof(*a));
 	do {
-		struct timespec t0, t1;
+		uint64_t t0 = now_ns(), t1;
 
-		clock_gettime(CLOCK_MONOTONIC, &t0);
 		take(a, n);
 		usleep(1000000);
 		take(b, n);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
+		t1 = now_ns();
 		if (!o.no_stream)
 			printf("\033[2J\033[H");
-		stats_print(a, b, n, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
+		stats_print(a, b, n, (t1 - t0) / 1e9);
 	} while (!o.no_stream);
 	free(a);
 	free(b);

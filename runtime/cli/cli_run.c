@@ -15,6 +15,7 @@
 #include "cli_volume.h"
 #include "client.h"
 #include "runtime/container/restart.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 #include "runtime/sandbox/cgroup.h"
 

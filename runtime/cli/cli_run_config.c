@@ -12,7 +12,8 @@
 #include "cli_volume.h"
 #include "runtime/image/image.h"
 #include "runtime/net/ports.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/clock.h"
+#include "runtime/lib/merge.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -44,7 +45,6 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 {
 	struct img_info info;
 	struct strv args = { 0 }, env = { 0 }, layers = { 0 };
-	struct timespec ts;
 	struct berr e;
 
 	memset(c, 0, sizeof(*c));
@@ -112,8 +112,7 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 		}
 		c->labels = l.v;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	c->created_ns = (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+	c->created_ns = wall_ns();
 	/* The run flags over the image's HEALTHCHECK, as Docker merges them;
 	 * --no-healthcheck is Test ["NONE"]. */
 	if (hc_config_copy(&c->health, &o->health) < 0 ||

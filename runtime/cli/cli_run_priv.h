@@ -9,7 +9,7 @@
 
 #include "runtime/container/container.h"
 #include "runtime/container/health.h"
-#include "runtime/lib/merge.h"
+#include "runtime/lib/strv.h"
 #include "runtime/sandbox/sandbox.h"
 
 struct run_opts {

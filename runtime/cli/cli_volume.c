@@ -14,10 +14,10 @@
 
 #include "client.h"
 #include "runtime/image/image.h"
-#include "runtime/lib/merge.h"
+#include "runtime/lib/strv.h"
 #include "runtime/lib/proto.h"
 #include "runtime/lib/template.h"
-#include "runtime/lib/util.h"
+#include "runtime/lib/file.h"
 #include "runtime/container/volume.h"
 
 struct vol_opts {

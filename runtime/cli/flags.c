@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/container/health.h"
-#include "runtime/lib/merge.h"
+#include "runtime/lib/duration.h"
+#include "runtime/lib/strv.h"
 
 struct parse {
 	const struct flg_cmd *c;
@@ -120,7 +120,7 @@ static int store(struct parse *p, int i, const char *val)
 			return berr_msg(p->e, ENOMEM, "out of memory");
 		return 0;
 	case FLG_T_DURATION:
-		if (hc_parse_duration(val, &ns, &de) < 0)
+		if (duration_parse(val, &ns, &de) < 0)
 			return bad_value(p, f, val, de.msg);
 		if (dst)
 			*(int64_t *)dst = ns;

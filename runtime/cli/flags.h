@@ -34,7 +34,7 @@ enum flg_kind {
 	FLG_T_BOOL,	/* bool */
 	FLG_T_STRING,	/* const char *, pointing into argv */
 	FLG_T_INT,	/* int, decimal */
-	FLG_T_STRINGS,	/* struct strv (merge.h): each use adds one; the caller frees it */
+	FLG_T_STRINGS,	/* struct strv (strv.h): each use adds one; the caller frees it */
 	FLG_T_DURATION, /* int64_t nanoseconds, from a Go duration ("1m30s") */
 };
 

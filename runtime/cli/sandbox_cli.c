@@ -15,7 +15,7 @@
 #include "runtime/sandbox/cgroup.h"
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/lib/selfexe.h"
-#include "runtime/lib/merge.h"
+#include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
 
 #define CLI_MAX 64
@@ -250,7 +250,8 @@ int cli_sandbox_run(const char *root, int argc, char **argv)
 	r = sandbox_parse(&s, argc, argv);
 	if (r)
 		return r;
-	/* Berth sets no_new_privs by default (DESIGN.md §5); not for privileged. */
+	/* Berth sets no_new_privs by default (docs/architecture.md, "Security
+	 * defaults"); not for privileged. */
 	s.spec.no_new_privs = s.nnp >= 0 ? s.nnp : !s.spec.privileged;
 	if (!s.spec.cgroup) {
 		snprintf(s.cgroup, sizeof(s.cgroup), "/sys/fs/cgroup/berth/sandbox-%d",

@@ -541,11 +541,6 @@ int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct
 	return 0;
 }
 
-void ctr_format_time(int64_t ns, char *buf, size_t size)
-{
-	iso_time_ns(ns, buf, size);
-}
-
 void ctr_since(int64_t then_ns, int64_t now_real_ns, char *buf, size_t size)
 {
 	size_t n;

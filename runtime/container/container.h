@@ -120,9 +120,6 @@ struct json_t *ctr_health_json(const struct hc_state *h);
 /* The "Health" state.json holds (status HC_NONE when it has none). */
 BERR_MUST int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct berr *e);
 
-/* RFC 3339 with nanoseconds in UTC, as Docker prints times: iso_time_ns
- * (runtime/lib/clock.h) under its old name, until runtime/cli calls that. */
-void ctr_format_time(int64_t ns, char *buf, size_t size);
 /* "Up 3 minutes (healthy)", "Exited (0) 2 seconds ago", "Restarting (1)
  * 3 seconds ago", "Created". */
 void ctr_status_text(const struct ctr_state *s, int64_t now_real_ns, char *buf, size_t size);

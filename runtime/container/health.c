@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/lib/duration.h"
 #include "runtime/lib/strv.h"
 
 const char *hc_status_name(enum hc_status s)
@@ -30,14 +29,6 @@ int hc_status_parse(const char *name)
 			return s;
 	}
 	return -1;
-}
-
-/* ---- durations ---- */
-
-/* For runtime/cli until it calls duration_parse itself. */
-int hc_parse_duration(const char *s, int64_t *ns, struct berr *e)
-{
-	return duration_parse(s, ns, e);
 }
 
 /* ---- configuration ---- */

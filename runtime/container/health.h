@@ -48,11 +48,6 @@ struct hc_state {
 const char *hc_status_name(enum hc_status s);
 BERR_MUST int hc_status_parse(const char *name); /* -1 when unknown */
 
-/* Go's time.ParseDuration ("1m30s", "500ms", "1.5h", "0"): -EINVAL with a
- * message naming s on bad input. duration_parse (runtime/lib/duration.h)
- * under its old name, until runtime/cli calls that. */
-int hc_parse_duration(const char *s, int64_t *ns, struct berr *e);
-
 /* Docker's merge of the run flags (user) over the image's check: each
  * field the user left unset comes from the image. Strings are copied. */
 BERR_MUST int hc_merge(struct hc_config *user, const struct hc_config *image);

@@ -8,10 +8,6 @@
 #include <sys/types.h>
 
 #include "err.h"
-/* file.h and clock.h held what was here; runtime/cli still finds them
- * through this header until it includes them itself. */
-#include "clock.h"
-#include "file.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

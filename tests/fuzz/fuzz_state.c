@@ -1,4 +1,4 @@
-// sources: runtime/container/container.c runtime/container/health.c runtime/image/layer_rules.c runtime/lib/util.c runtime/lib/file.c runtime/lib/clock.c runtime/lib/strv.c runtime/lib/duration.c runtime/lib/err.c
+// sources: runtime/container/container.c runtime/container/health.c runtime/image/layer_rules.c runtime/lib/util.c runtime/lib/file.c runtime/lib/clock.c runtime/lib/strv.c runtime/lib/err.c
 // libs: -ljansson
 /* config.json and state.json: the small files the supervisor reads back. */
 #include <stdint.h>

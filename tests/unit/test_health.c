@@ -1,4 +1,4 @@
-// sources: runtime/container/health.c runtime/lib/strv.c runtime/lib/duration.c runtime/lib/err.c
+// sources: runtime/container/health.c runtime/lib/strv.c runtime/lib/err.c
 // libs: -ljansson
 #include <setjmp.h>
 #include <stdarg.h>
