@@ -309,7 +309,6 @@ int cli_ps(const char *root, int argc, char **argv)
 	struct flg_out a;
 	json_t *rows, *sorted;
 	const char *format;
-	struct berr e;
 	int status;
 
 	if (flg_verb(&cli_ps_cmd, &o, argc, argv, &a) < 0)
@@ -339,9 +338,7 @@ int cli_ps(const char *root, int argc, char **argv)
 	if (!format)
 		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
 			 "{{.Ports}}\t{{.Names}}";
-	status = tmpl_print_list(format, sorted, ps_headers, &e) < 0 ? 1 : 0;
-	if (status)
-		fprintf(stderr, "berth: %s\n", e.msg);
+	status = tmpl_print(format, sorted, ps_headers);
 	json_decref(sorted);
 	json_decref(rows);
 	return status;
@@ -738,20 +735,8 @@ int cli_inspect(const char *root, int argc, char **argv)
 			rc = 1;
 	}
 	if (format) {
-		size_t i;
-		json_t *j;
-		json_array_foreach(out, i, j) {
-			char *text = NULL;
-			size_t len = 0;
-			struct berr e;
-			if (tmpl_render(format, j, &text, &len, &e) < 0) {
-				fprintf(stderr, "berth: %s\n", e.msg);
-				rc = 1;
-			} else {
-				printf("%s\n", text ? text : "");
-			}
-			free(text);
-		}
+		if (tmpl_print(format, out, NULL) != 0)
+			rc = 1;
 	} else {
 		char *text = json_dumps(out, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 		if (text)

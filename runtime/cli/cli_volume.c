@@ -225,24 +225,12 @@ static int vol_cmd_inspect(void *ctx, int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		if (fmt) {
-			json_t *j = vol_json(&v);
-			char *out = NULL;
-			size_t len = 0;
-
-			if (tmpl_render(fmt, j, &out, &len, &e) < 0) {
-				fprintf(stderr, "berth: template: %s\n", e.msg);
-				rc = 1;
-			} else {
-				printf("%.*s\n", (int)len, out);
-			}
-			free(out);
-			json_decref(j);
-		} else {
-			json_array_append_new(all, vol_json(&v));
-		}
+		json_array_append_new(all, vol_json(&v));
 	}
-	if (!fmt) {
+	if (fmt) {
+		if (tmpl_print(fmt, all, NULL) != 0)
+			rc = 1;
+	} else {
 		char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 		printf("%s\n", text ? text : "[]");
 		free(text);

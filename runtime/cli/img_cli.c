@@ -128,7 +128,6 @@ static int render_images(struct img_summary *list, size_t n, const char *format,
 {
 	char name[256], tag[160], id[80], since[64], size[32];
 	json_t *rows = json_array();
-	struct berr e;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -153,13 +152,9 @@ static int render_images(struct img_summary *list, size_t n, const char *format,
 						      name, "Tag", tag, "ID", id, "CreatedSince",
 						      since, "Size", size));
 	}
-	rc = tmpl_print_list(format, rows, image_headers, &e);
+	rc = tmpl_print(format, rows, image_headers);
 	json_decref(rows);
-	if (rc < 0) {
-		fprintf(stderr, "Error: %s\n", e.msg);
-		return 1;
-	}
-	return 0;
+	return rc;
 }
 
 int img_cmd_images(const char *root, int argc, char **argv)
@@ -415,8 +410,8 @@ int img_cmd_history(const char *root, int argc, char **argv)
 								  ?: ""));
 		}
 	}
-	if (!quiet && tmpl_print_list(format, rows, history_headers, &e) < 0)
-		rc = fail(&e);
+	if (!quiet && tmpl_print(format, rows, history_headers) != 0)
+		rc = 1;
 	json_decref(rows);
 	view_free(&v);
 	return rc;
@@ -490,29 +485,18 @@ int img_cmd_image_inspect(const char *root, int argc, char **argv)
 		}
 		obj = inspect_object(&v);
 		view_free(&v);
-		if (!obj)
-			continue;
-		if (format) {
-			char *out = NULL;
-			size_t len = 0;
-			if (tmpl_render(format, obj, &out, &len, &e) < 0) {
-				fprintf(stderr, "Error: %s\n", e.msg);
-				rc = 1;
-			} else {
-				printf("%s\n", out ? out : "");
-			}
-			free(out);
-			json_decref(obj);
-		} else {
+		if (obj)
 			json_array_append_new(all, obj);
-		}
 	}
 	if (n == 0) {
 		json_decref(all);
 		return usage("image inspect", "requires at least 1 argument",
 			     "image inspect [-f FORMAT] IMAGE...");
 	}
-	if (!format) {
+	if (format) {
+		if (tmpl_print(format, all, NULL) != 0)
+			rc = 1;
+	} else {
 		char *s = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 		printf("%s\n", s ? s : "[]");
 		free(s);

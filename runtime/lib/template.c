@@ -83,12 +83,11 @@ int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct b
 
 		/* literal text, with \t and \n as Docker's CLI reads them */
 		for (const char *q = p; q < (open ? open : p + strlen(p)); q++) {
-			if (q[0] == '\\' && (q[1] == 't' || q[1] == 'n')) {
-				append(out, len, q[1] == 't' ? "\t" : "\n", 1);
-				q++;
-			} else {
-				append(out, len, q, 1);
-			}
+			bool esc = q[0] == '\\' && (q[1] == 't' || q[1] == 'n');
+
+			if (append(out, len, esc ? (q[1] == 't' ? "\t" : "\n") : q, 1) < 0)
+				return berr_set(e, ENOMEM, "template");
+			q += esc;
 		}
 		if (!open)
 			break;
@@ -160,65 +159,89 @@ static const char *title_for(const struct tmpl_header *h, const char *field, cha
 	return buf;
 }
 
-int tmpl_print_list(const char *tmpl, json_t *array, const struct tmpl_header *headers,
-		    struct berr *e)
+/* The header row of a table (tmpl without its "table " prefix): the
+ * template with each {{.X}} replaced by X's title; dotted paths take the
+ * last component's title. */
+static int table_header(const char *tmpl, const struct tmpl_header *headers, char **out,
+			size_t *len, struct berr *e)
+{
+	json_t *titles = json_object();
+	int r;
+
+	for (const char *q = strstr(tmpl, "{{"); q; q = strstr(q + 2, "{{")) {
+		char field[128], buf[128];
+		const char *c = strstr(q, "}}");
+		const char *f = q + 2;
+		size_t n;
+
+		while (*f == ' ')
+			f++;
+		if (strncmp(f, "json ", 5) == 0)
+			f += 5;
+		if (!c || *f != '.')
+			continue;
+		n = strcspn(f + 1, " }");
+		if (n >= sizeof(field))
+			continue;
+		memcpy(field, f + 1, n);
+		field[n] = '\0';
+		json_object_set_new(titles, field,
+				    json_string(title_for(headers, field, buf, sizeof(buf))));
+	}
+	r = tmpl_render(tmpl, titles, out, len, e);
+	json_decref(titles);
+	if (r == 0 && append(out, len, "\n", 1) < 0)
+		r = berr_set(e, ENOMEM, "template");
+	return r;
+}
+
+/* Each row on its line: printed as it comes, or for a table kept in out
+ * to be aligned at the end. */
+static int render_rows(const char *tmpl, json_t *rows, bool table, char **out, size_t *len,
+		       struct berr *e)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(rows, i, row) {
+		int r = tmpl_render(tmpl, row, out, len, e);
+
+		if (r == 0 && append(out, len, "\n", 1) < 0)
+			r = berr_set(e, ENOMEM, "template");
+		if (r < 0)
+			return r;
+		if (!table) {
+			fputs(*out, stdout);
+			*len = 0;
+			**out = '\0';
+		}
+	}
+	return 0;
+}
+
+int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers)
 {
 	bool table = strncmp(tmpl, "table", 5) == 0 && (tmpl[5] == ' ' || tmpl[5] == '\0');
 	char *out = NULL;
-	size_t len = 0, i;
-	json_t *row;
+	size_t len = 0;
+	struct berr e;
 	int r = 0;
 
 	if (table) {
-		/* Header: the template with each {{.X}} replaced by X's title. */
-		const char *p = tmpl + 5;
-		json_t *titles = json_object();
-
-		while (*p == ' ')
-			p++;
-		tmpl = p;
-		for (const char *q = strstr(p, "{{"); q; q = strstr(q + 2, "{{")) {
-			char field[128], buf[128];
-			const char *c = strstr(q, "}}");
-			const char *f = q + 2;
-			size_t n;
-
-			while (*f == ' ')
-				f++;
-			if (strncmp(f, "json ", 5) == 0)
-				f += 5;
-			if (!c || *f != '.')
-				continue;
-			n = strcspn(f + 1, " }");
-			if (n >= sizeof(field))
-				continue;
-			memcpy(field, f + 1, n);
-			field[n] = '\0';
-			json_object_set_new(titles, field,
-					    json_string(title_for(headers, field, buf, sizeof(buf))));
-		}
-		/* Render the header with the titles standing in for the fields;
-		 * dotted paths take the last component's title. */
-		r = tmpl_render(tmpl, titles, &out, &len, e);
-		json_decref(titles);
-		if (r < 0) {
-			free(out);
-			return r;
-		}
-		append(&out, &len, "\n", 1);
+		tmpl += 5;
+		while (*tmpl == ' ')
+			tmpl++;
+		r = table_header(tmpl, headers, &out, &len, &e);
 	}
-	json_array_foreach(array, i, row) {
-		r = tmpl_render(tmpl, row, &out, &len, e);
-		if (r < 0)
-			break;
-		append(&out, &len, "\n", 1);
-	}
-	if (r == 0 && out) {
-		if (table)
-			print_aligned(out);
-		else
-			fputs(out, stdout);
-	}
+	if (r == 0)
+		r = render_rows(tmpl, rows, table, &out, &len, &e);
+	if (r == 0 && table && out)
+		print_aligned(out);
 	free(out);
-	return r;
+	if (r < 0) {
+		fflush(stdout);
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return 1;
+	}
+	return 0;
 }

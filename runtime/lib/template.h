@@ -21,10 +21,14 @@ struct tmpl_header {
 /* Render one object; appends to *out (malloc'd, grown as needed). */
 BERR_MUST int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct berr *e);
 
-/* Render a list of objects and print it. With "table", a header row from
- * the headers map (unknown fields use their name in upper case) and columns
- * aligned with three spaces of padding. */
-BERR_MUST int tmpl_print_list(const char *tmpl, json_t *array, const struct tmpl_header *headers,
-			      struct berr *e);
+/* --format, the one way every listing and inspect verb prints with a
+ * template: each element of rows on its own line on stdout. With
+ * "table", first a header row from the headers map (unknown fields use
+ * their name in upper case; headers may be NULL) and columns aligned
+ * with three spaces of padding, printed only once all rows rendered. A
+ * template that fails (a bad action, a field a row lacks) is reported on
+ * stderr as "berth: template: ..." and stops the output. Returns the
+ * verb's exit status: 0, or 1 after such an error. */
+int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers);
 
 #endif
