@@ -144,7 +144,8 @@ static void resize_cb(void *ctx, unsigned short rows, unsigned short cols)
 
 	snprintf(r, sizeof(r), "%u", rows);
 	snprintf(c, sizeof(c), "%u", cols);
-	client_ask(s->root, 4, args, 15000, NULL);
+	/* a size that does not arrive leaves the old one; client_ask said why */
+	berr_ignore(client_ask(s->root, 4, args, 15000, NULL));
 }
 
 void cli_attach_send_size(const char *root, const char *id)
@@ -164,12 +165,14 @@ int cli_attach_tty(const char *root, const char *id, struct client_reply *wait, 
 	struct tty_relay r = {
 		.in_dst = in_fd, .out_src = out_fd, .end_fd = wait->fd, .resize = resize_cb, .ctx = &s,
 	};
-	int status;
+	int status, rr;
 
 	if (in_fd >= 0)
 		tty_raw_begin();
-	tty_relay_run(&r);
+	rr = tty_relay_run(&r);
 	tty_raw_end();
+	if (rr < 0)
+		fprintf(stderr, "berth: attach %.12s: %s\n", id, strerror(-rr));
 	if (in_fd >= 0)
 		close(in_fd);
 	close(out_fd);

@@ -10,6 +10,7 @@
 
 #include "client.h"
 #include "flags.h"
+#include "runtime/lib/err.h"
 
 extern const struct flg_cmd cli_attach_cmd;
 
@@ -18,17 +19,17 @@ int cli_attach(const char *root, int argc, char **argv);
 
 /* Open the session FIFOs PID 1 makes for id: "in" (in, with -i) into
  * *in_fd, "out" (out, with -t) into *out_fd. -1 after printing the error. */
-int cli_attach_open(const char *root, const char *id, bool in, bool out, int *in_fd,
-		    int *out_fd);
+BERR_MUST int cli_attach_open(const char *root, const char *id, bool in, bool out, int *in_fd,
+			      int *out_fd);
 /* Tell the supervisor our terminal's size (the pty follows it). */
 void cli_attach_send_size(const char *root, const char *id);
 /* Without -t: print the log's new lines from fd (opened before the start;
  * -1: none) and feed our stdin to in_fd (-1: none, closed here) until the
  * `wait` request answers; returns the container's exit code, or 125. */
-int cli_attach_wait(int fd, const char *id, struct client_reply *wait, int in_fd);
+BERR_MUST int cli_attach_wait(int fd, const char *id, struct client_reply *wait, int in_fd);
 /* -t: our terminal raw, relayed to in_fd (-1: no -i) and from out_fd
  * (both closed here) until the `wait` answers; its exit code, or 125. */
-int cli_attach_tty(const char *root, const char *id, struct client_reply *wait, int in_fd,
-		   int out_fd);
+BERR_MUST int cli_attach_tty(const char *root, const char *id, struct client_reply *wait, int in_fd,
+			     int out_fd);
 
 #endif

@@ -10,6 +10,7 @@
 #include "flags.h"
 #include "runtime/compose/compose.h"
 #include "runtime/container/container.h"
+#include "runtime/lib/err.h"
 
 #define LABEL_PROJECT "com.docker.compose.project="
 #define LABEL_SERVICE "com.docker.compose.service="
@@ -39,7 +40,7 @@ extern const struct flg_cmd cli_compose_up_cmd, cli_compose_down_cmd, cli_compos
 
 /* Read and parse; every problem goes to stderr. -1 when nothing can be
  * used, 1 when some services are bad, 0 when all is well. */
-int cli_compose_load(struct cli_project *o);
+BERR_MUST int cli_compose_load(struct cli_project *o);
 /* The project's containers, from the files the supervisor keeps. */
 int cli_compose_members(struct cli_project *o, struct cli_member *m, int max);
 void cli_compose_members_free(struct cli_member *m, int n);
@@ -48,10 +49,11 @@ void cli_compose_members_free(struct cli_member *m, int n);
 int cli_compose_stop_order(struct cli_project *o, struct cli_member *m, int n, int *idx);
 /* Which services the command names (with what they depend on when deps):
  * all when none is named. -1 after reporting an unknown one. */
-int cli_compose_wanted(struct cli_project *o, int argc, char **argv, bool deps, bool *want);
+BERR_MUST int cli_compose_wanted(struct cli_project *o, int argc, char **argv, bool deps,
+				 bool *want);
 /* " Container NAME  WHAT" on stdout, as Docker Compose reports progress. */
 void cli_compose_say(const char *name, const char *what);
 /* The request "VERB ID"; its errors go to stderr; its status. */
-int cli_compose_request(const char *root, const char *verb, const char *id);
+BERR_MUST int cli_compose_request(const char *root, const char *verb, const char *id);
 
 #endif

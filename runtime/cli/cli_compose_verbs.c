@@ -130,7 +130,7 @@ static int compose_down(void *ctx, int argc, char **argv)
 
 	if (parse_timeout(&cli_compose_down_cmd, &to, argc, argv, &a, &t) < 0)
 		return a.status;
-	cli_compose_load(o); /* down works from the labels alone */
+	berr_ignore(cli_compose_load(o)); /* down works from the labels alone */
 	n = cli_compose_members(o, m, MAX_MEMBERS);
 	cli_compose_stop_order(o, m, n, idx);
 	for (int k = 0; k < n; k++) {
@@ -285,7 +285,7 @@ static int compose_ps(void *ctx, int argc, char **argv)
 
 	if (flg_verb(&cli_compose_ps_cmd, &p, argc, argv, &a) < 0)
 		return a.status;
-	cli_compose_load(o); /* ps works from the labels alone */
+	berr_ignore(cli_compose_load(o)); /* ps works from the labels alone */
 	all = p.all;
 	quiet = p.quiet;
 	n = cli_compose_members(o, m, MAX_MEMBERS);

@@ -10,12 +10,13 @@
 
 #include "flags.h"
 #include "runtime/container/container.h"
+#include "runtime/lib/err.h"
 
 extern const struct flg_cmd cli_rm_cmd, cli_stop_cmd, cli_ps_cmd, cli_logs_cmd, cli_inspect_cmd,
 	cli_port_cmd;
 
 /* Exact ID, exact name or unique ID prefix; prints Docker's error. */
-int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1]);
+BERR_MUST int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1]);
 
 /* True if any container (running or not) was made from image_id; ctx is
  * the root. For `rmi`, which Docker refuses for such images. */

@@ -150,8 +150,10 @@ static int exec_tty(struct running *r, struct sb_spec *spec, bool interactive)
 	relay.end_fd = pidfd;
 	if (interactive)
 		tty_raw_begin();
-	tty_relay_run(&relay);
+	rc = tty_relay_run(&relay);
 	tty_raw_end();
+	if (rc < 0)
+		fprintf(stderr, "berth: exec: %s\n", strerror(-rc));
 	rc = wait_pid(pid);
 	return rc < 0 ? 125 : rc;
 }

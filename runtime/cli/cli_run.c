@@ -317,7 +317,11 @@ static int run_create(const char *root, const struct ctr_config *c)
 	}
 	if (client_ask(root, 2, args, 15000, NULL) != 0) {
 		char *argv_rm[] = { "/bin/rm", "-rf", dir, NULL };
-		run_wait(argv_rm, NULL, -1);
+
+		/* left, it would come back as a container the next time the
+		 * supervisor starts */
+		if (run_wait(argv_rm, NULL, -1) != 0)
+			fprintf(stderr, "berth: could not remove %s\n", dir);
 		cli_volume_forget_anon(root, c);
 		return 125;
 	}
@@ -413,7 +417,9 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 		/* a start that failed leaves a created container; --rm removes it */
 		char *args[] = { "rm", "-f", c.id, NULL };
 		char *ignored = NULL;
-		client_ask(root, 3, args, 15000, &ignored);
+
+		/* its errors are on stderr already; the exit code is the start's */
+		berr_ignore(client_ask(root, 3, args, 15000, &ignored));
 		free(ignored);
 	}
 	ctr_config_free(&c);

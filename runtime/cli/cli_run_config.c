@@ -46,6 +46,7 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 	struct img_info info;
 	struct strv args = { 0 }, env = { 0 }, layers = { 0 };
 	struct berr e;
+	bool nomem = false; /* a list that could not grow: reported once */
 
 	memset(c, 0, sizeof(*c));
 	if (img_resolve(root, image, &info, &e) < 0) {
@@ -59,17 +60,17 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 		return 125;
 	}
 	for (char **p = info.config.env; p && *p; p++)
-		env_set(&env, *p);
+		nomem |= env_set(&env, *p) < 0;
 	for (int i = 0; i < o->env.n; i++)
-		env_set(&env, o->env.v[i]);
+		nomem |= env_set(&env, o->env.v[i]) < 0;
 	if (!env_has(&env, "PATH"))
-		env_set(&env, DEFAULT_PATH);
+		nomem |= env_set(&env, DEFAULT_PATH) < 0;
 	for (char **p = info.layers; p && *p; p++)
-		strv_add(&layers, *p);
+		nomem |= strv_add(&layers, *p) < 0;
 	for (char **p = info.config.exposed_ports; p && *p; p++)
-		strv_add(exposed, *p);
+		nomem |= strv_add(exposed, *p) < 0;
 	if (!layers.v)
-		strv_add(&layers, ""); /* keeps the list non-NULL; an empty image */
+		nomem |= strv_add(&layers, "") < 0; /* keeps the list non-NULL; an empty image */
 	ctr_new_id(c->id);
 	if (o->name)
 		snprintf(c->name, sizeof(c->name), "%s", o->name);
@@ -86,7 +87,7 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 		char hn[128];
 		c->hostname = o->hostname ? strdup(o->hostname) : strndup(c->id, 12);
 		snprintf(hn, sizeof(hn), "HOSTNAME=%s", c->hostname ? c->hostname : "");
-		env_set(&env, hn);
+		nomem |= env_set(&env, hn) < 0;
 	}
 	c->env = env.v;
 	c->tty = o->tty;
@@ -108,14 +109,14 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 			char kv[4096];
 			snprintf(kv, sizeof(kv), "%s%s", o->labels.v[i],
 				 strchr(o->labels.v[i], '=') ? "" : "=");
-			strv_add(&l, kv);
+			nomem |= strv_add(&l, kv) < 0;
 		}
 		c->labels = l.v;
 	}
 	c->created_ns = wall_ns();
 	/* The run flags over the image's HEALTHCHECK, as Docker merges them;
 	 * --no-healthcheck is Test ["NONE"]. */
-	if (hc_config_copy(&c->health, &o->health) < 0 ||
+	if (nomem || hc_config_copy(&c->health, &o->health) < 0 ||
 	    (!o->no_healthcheck && info.config.healthcheck.test &&
 	     hc_merge(&c->health, &info.config.healthcheck) < 0)) {
 		fprintf(stderr, "berth: out of memory\n");
@@ -193,10 +194,17 @@ int cli_run_check_ports(const struct run_opts *o, struct strv *out)
 			}
 		}
 		port_spec(&m[i], spec, sizeof(spec));
-		strv_add(out, spec);
+		if (strv_add(out, spec) < 0) {
+			fprintf(stderr, "berth: out of memory\n");
+			free(m);
+			return -ENOMEM;
+		}
 	}
 	free(m);
-	ctr_network_parse(o->network ? o->network : "bridge", &mode, &ref, &e);
+	if (ctr_network_parse(o->network ? o->network : "bridge", &mode, &ref, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg); /* cli_run_check_network says it first */
+		return -EINVAL;
+	}
 	if ((o->publish.n || o->publish_all) && mode != CTR_NET_BRIDGE) {
 		fprintf(stderr, "berth: published ports need --network bridge\n");
 		return -EINVAL;
@@ -254,7 +262,10 @@ int cli_run_publish_all(const struct strv *exposed, const struct strv *expose,
 					return -E2BIG;
 				}
 				port_spec(&x[k], spec, sizeof(spec));
-				strv_add(ports, spec);
+				if (strv_add(ports, spec) < 0) {
+					fprintf(stderr, "berth: out of memory\n");
+					return -ENOMEM;
+				}
 			}
 		}
 	}

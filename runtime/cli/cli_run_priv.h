@@ -11,6 +11,7 @@
 #include "runtime/container/health.h"
 #include "runtime/lib/strv.h"
 #include "runtime/sandbox/sandbox.h"
+#include "runtime/lib/err.h"
 
 struct run_opts {
 	/* as the flags give them (run_flags[] in cli_run.c) */
@@ -33,19 +34,20 @@ struct run_opts {
 /* The container's config from the options, the image and the command
  * (argv: what follows IMAGE); the image's exposed ports into exposed.
  * Returns 0, or the exit code after printing the error. */
-int cli_run_make_config(const char *root, const struct run_opts *o, const char *image, int argc,
-			char **argv, struct ctr_config *c, struct strv *exposed);
+BERR_MUST int cli_run_make_config(const char *root, const struct run_opts *o, const char *image,
+				  int argc, char **argv, struct ctr_config *c,
+				  struct strv *exposed);
 
 /* The mode's syntax; the supervisor checks that a container: target exists. */
-int cli_run_check_network(const char *spec);
+BERR_MUST int cli_run_check_network(const char *spec);
 /* -p: each well formed, no host port twice, only on the bridge; into
  * canonical specs for the config. */
-int cli_run_check_ports(const struct run_opts *o, struct strv *out);
+BERR_MUST int cli_run_check_ports(const struct run_opts *o, struct strv *out);
 /* --expose: PORT[/PROTO], PORT-PORT[/PROTO] (Docker's forms). */
-int cli_run_check_expose(const struct run_opts *o);
+BERR_MUST int cli_run_check_expose(const struct run_opts *o);
 /* -P: every exposed port (the image's and --expose) on an ephemeral host
  * port, unless -p publishes that container port already. */
-int cli_run_publish_all(const struct strv *exposed, const struct strv *expose,
-			struct strv *ports);
+BERR_MUST int cli_run_publish_all(const struct strv *exposed, const struct strv *expose,
+				  struct strv *ports);
 
 #endif

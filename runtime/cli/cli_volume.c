@@ -102,17 +102,19 @@ const struct flg_cmd cli_volume_cmd = {
 	.cmds = vol_cmds,
 };
 
-/* IDs of the containers (any state) that mount volume name. */
-static void volume_users(const char *root, const char *name, struct strv *ids)
+/* IDs of the containers (any state) that mount volume name; -ENOMEM when
+ * the list is not whole. */
+static int volume_users(const char *root, const char *name, struct strv *ids)
 {
 	char dir[600];
 	DIR *d;
 	struct dirent *de;
+	int r = 0;
 
 	snprintf(dir, sizeof(dir), "%s/run/berth/containers", root);
 	d = opendir(dir);
 	if (!d)
-		return;
+		return 0;
 	while ((de = readdir(d))) {
 		struct ctr_config c;
 		struct berr e;
@@ -122,13 +124,15 @@ static void volume_users(const char *root, const char *name, struct strv *ids)
 			continue;
 		for (int i = 0; i < c.nmounts; i++) {
 			if (c.mounts[i].name && strcmp(c.mounts[i].name, name) == 0) {
-				strv_add(ids, c.id);
+				if (strv_add(ids, c.id) < 0)
+					r = -ENOMEM;
 				break;
 			}
 		}
 		ctr_config_free(&c);
 	}
 	closedir(d);
+	return r;
 }
 
 static int vol_cmd_create(void *ctx, int argc, char **argv)
@@ -260,7 +264,12 @@ static int vol_cmd_rm(void *ctx, int argc, char **argv)
 			}
 			continue;
 		}
-		volume_users(root, a.argv[i], &users);
+		if (volume_users(root, a.argv[i], &users) < 0) {
+			fprintf(stderr, "berth: remove %s: out of memory\n", a.argv[i]);
+			strv_free(&users);
+			rc = 1;
+			continue;
+		}
 		if (users.n) {
 			fprintf(stderr, "berth: remove %s: volume is in use - [", a.argv[i]);
 			for (int k = 0; k < users.n; k++)
@@ -381,12 +390,16 @@ int cli_volume_mounts(const char *root, char *const *specs, int n, char *const *
 				r = -1;
 			}
 		}
-		strv_add(&targets, v->target);
+		if (r == 0 && strv_add(&targets, v->target) < 0) {
+			fprintf(stderr, "berth: out of memory\n");
+			r = -1;
+		}
 	}
 	strv_free(&targets);
 	for (int i = 0; i < n && r == 0; i++) {
-		vol_spec_parse(specs[i], v, &e);
-		if (v->kind == VOL_BIND)
+		if (vol_spec_parse(specs[i], v, &e) < 0) /* it passed above */
+			r = -1;
+		else if (v->kind == VOL_BIND)
 			r = add_mount(c, v->source, v->target, v->read_only, NULL, false, false);
 		else
 			r = add_volume(root, c, v->kind == VOL_NAMED ? v->source : NULL, v->target,

@@ -4,6 +4,7 @@
 
 #include "flags.h"
 #include "runtime/container/container.h"
+#include "runtime/lib/err.h"
 
 extern const struct flg_cmd cli_volume_cmd, cli_info_cmd;
 
@@ -15,8 +16,8 @@ int cli_info(const char *root, int argc, char **argv);
 /* c->mounts from the -v specs and the image's VOLUMEs (each not covered
  * by a -v gets an anonymous volume), creating volumes as needed. Prints
  * one error and returns -1 on bad input. */
-int cli_volume_mounts(const char *root, char *const *specs, int n, char *const *image_volumes,
-		      struct ctr_config *c);
+BERR_MUST int cli_volume_mounts(const char *root, char *const *specs, int n,
+				char *const *image_volumes, struct ctr_config *c);
 
 /* The anonymous volumes made for c, when PID 1 refused the container. */
 void cli_volume_forget_anon(const char *root, const struct ctr_config *c);

@@ -4,10 +4,12 @@
 
 #include <stddef.h>
 
+#include "runtime/lib/err.h"
+
 /* Send argv as one request to the supervisor under root ("" = appliance),
  * copy the reply to stdout (error lines to stderr) and return the status
  * the supervisor gave, or 1 with a message when it cannot be reached. */
-int client_call(const char *root, int argc, char *const argv[]);
+BERR_MUST int client_call(const char *root, int argc, char *const argv[]);
 
 /* The same in parts, for callers that do other work while waiting. */
 struct client_reply {
@@ -19,17 +21,18 @@ struct client_reply {
 	size_t out_len;
 };
 /* Send a request; the reply is read with client_collect(). */
-int client_send(const char *root, int argc, char *const argv[], struct client_reply *cr);
+BERR_MUST int client_send(const char *root, int argc, char *const argv[], struct client_reply *cr);
 /* Read the whole reply into cr->out (no output printed). timeout_ms < 0
  * waits forever for the first byte. Returns the status, or -1 on a broken
  * reply (message on stderr). */
-int client_collect(struct client_reply *cr, int timeout_ms);
+BERR_MUST int client_collect(struct client_reply *cr, int timeout_ms);
 void client_reply_free(struct client_reply *cr);
 
 /* Send argv and wait up to timeout_ms for the answer: its error lines go
  * to stderr ("berth: ..."), its first other line to *out when out is not
  * NULL and *out is (malloc'd; the caller frees it). Returns the status, or
  * 125 when the supervisor could not be asked. */
-int client_ask(const char *root, int argc, char *const argv[], int timeout_ms, char **out);
+BERR_MUST int client_ask(const char *root, int argc, char *const argv[], int timeout_ms,
+			 char **out);
 
 #endif

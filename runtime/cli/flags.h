@@ -99,13 +99,14 @@ struct flg_out {
  * -E2BIG for a wrong number of operands, with Docker's text in e. Values
  * parsed before an error stay in opts (a struct strv must still be freed). */
 #define FLG_HELP 1
-int flg_parse(const struct flg_cmd *c, void *opts, int argc, char **argv, struct flg_out *out,
-	      struct berr *e);
+BERR_MUST int flg_parse(const struct flg_cmd *c, void *opts, int argc, char **argv,
+			struct flg_out *out, struct berr *e);
 
 /* flg_parse() for a verb: 0 to go on; or -1 after printing the help
  * (status 0) or the error with "See 'berth PATH --help'." (status 125, or
  * c->args_status for the operand count). */
-int flg_verb(const struct flg_cmd *c, void *opts, int argc, char **argv, struct flg_out *out);
+BERR_MUST int flg_verb(const struct flg_cmd *c, void *opts, int argc, char **argv,
+		       struct flg_out *out);
 
 /* The flag named name (long) was given. */
 bool flg_given(const struct flg_cmd *c, const struct flg_out *out, const char *name);

@@ -94,7 +94,8 @@ enum ctr_net { CTR_NET_NONE, CTR_NET_HOST, CTR_NET_BRIDGE, CTR_NET_CONTAINER };
 /* Parse "none", "host", "bridge" or "container:REF" (REF non-empty) into
  * *mode, with *ref pointing into mode for container:. NULL means the
  * default. -EINVAL for anything else, with the message in e. */
-int ctr_network_parse(const char *spec, enum ctr_net *mode, const char **ref, struct berr *e);
+BERR_MUST int ctr_network_parse(const char *spec, enum ctr_net *mode, const char **ref,
+				struct berr *e);
 
 /* Docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 bool ctr_name_valid(const char *name);

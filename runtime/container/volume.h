@@ -34,7 +34,7 @@ struct vol_spec {
  * (anonymous). MODE: ro, rw, nocopy, comma-separated. A source that is
  * not an absolute path is a volume name ([a-zA-Z0-9][a-zA-Z0-9_.-]+).
  * -EINVAL with Docker's message for anything else. */
-int vol_spec_parse(const char *spec, struct vol_spec *v, struct berr *e);
+BERR_MUST int vol_spec_parse(const char *spec, struct vol_spec *v, struct berr *e);
 bool vol_name_valid(const char *name);
 
 /* <base> as above; the directory need not exist. */

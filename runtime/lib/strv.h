@@ -25,11 +25,11 @@ struct strv {
 	int n;
 };
 
-int strv_add(struct strv *s, const char *x);
+BERR_MUST int strv_add(struct strv *s, const char *x);
 void strv_free(struct strv *s);
 
 /* Set KEY=VAL, replacing an existing KEY (later settings win). */
-int env_set(struct strv *s, const char *kv);
+BERR_MUST int env_set(struct strv *s, const char *kv);
 bool env_has(const struct strv *s, const char *key);
 
 /* Append s (taken; NULL: -ENOMEM) to the NULL-terminated vector *v of *n. */

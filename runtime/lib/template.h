@@ -29,6 +29,6 @@ BERR_MUST int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len
  * template that fails (a bad action, a field a row lacks) is reported on
  * stderr as "berth: template: ..." and stops the output. Returns the
  * verb's exit status: 0, or 1 after such an error. */
-int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers);
+BERR_MUST int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers);
 
 #endif

@@ -36,6 +36,6 @@ struct tty_relay {
 };
 
 /* Relay until end_fd is readable, then drain out_src. 0 or -errno. */
-int tty_relay_run(struct tty_relay *r);
+BERR_MUST int tty_relay_run(struct tty_relay *r);
 
 #endif

@@ -47,6 +47,6 @@ BERR_MUST int wait_pid(pid_t pid);
 /* SIGKILL pid and reap it; its status says nothing (we killed it). */
 void kill_and_reap(pid_t pid);
 /* spawn_cmd + wait_pid. */
-int run_wait(char *const argv[], const char *input, int logfd);
+BERR_MUST int run_wait(char *const argv[], const char *input, int logfd);
 
 #endif

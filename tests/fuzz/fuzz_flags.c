@@ -1,4 +1,4 @@
-// sources: runtime/cli/flags.c runtime/container/health.c runtime/lib/merge.c runtime/lib/err.c
+// sources: runtime/cli/flags.c runtime/lib/strv.c runtime/lib/duration.c runtime/lib/err.c
 // libs: -ljansson
 /* The CLI verbs' flag parser: any words, in both modes (flags end at the
  * first operand, or flags and operands in any order). The vector stays
