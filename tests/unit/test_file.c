@@ -23,36 +23,39 @@ static void put(const char *name, const char *text)
 	assert_int_equal(write_file_atomic(path, text, strlen(text), 0600), 0);
 }
 
+/* read_file_all of dir/name with max: its result, and the text when 0. */
+static int read_back(const char *name, size_t max, const char *want)
+{
+	char path[256], *text;
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	r = read_file_all(path, max, &text, &len);
+	if (r < 0) {
+		assert_null(text);
+		return r;
+	}
+	assert_int_equal(len, strlen(want));
+	assert_string_equal(text, want);
+	free(text);
+	return 0;
+}
+
 static void test_read_whole(void **state)
 {
-	char path[256], *text, big[10000];
-	size_t len;
+	char big[10000];
 
 	put("small", "hello\n");
-	snprintf(path, sizeof(path), "%s/small", dir);
-	assert_int_equal(read_file_all(path, 6, &text, &len), 0);
-	assert_int_equal(len, 6);
-	assert_string_equal(text, "hello\n");
-	free(text);
-	assert_int_equal(read_file_all(path, 5, &text, &len), -EFBIG);
-	assert_null(text);
+	assert_int_equal(read_back("small", 6, "hello\n"), 0);
+	assert_int_equal(read_back("small", 5, NULL), -EFBIG);
 	memset(big, 'x', sizeof(big) - 1); /* more than one read's buffer */
 	big[sizeof(big) - 1] = '\0';
 	put("big", big);
-	snprintf(path, sizeof(path), "%s/big", dir);
-	assert_int_equal(read_file_all(path, 1 << 20, &text, &len), 0);
-	assert_int_equal(len, sizeof(big) - 1);
-	assert_string_equal(text, big);
-	free(text);
+	assert_int_equal(read_back("big", 1 << 20, big), 0);
 	put("empty", "");
-	snprintf(path, sizeof(path), "%s/empty", dir);
-	assert_int_equal(read_file_all(path, 0, &text, &len), 0);
-	assert_int_equal(len, 0);
-	assert_string_equal(text, "");
-	free(text);
-	snprintf(path, sizeof(path), "%s/none", dir);
-	assert_int_equal(read_file_all(path, 100, &text, &len), -ENOENT);
-	assert_null(text);
+	assert_int_equal(read_back("empty", 0, ""), 0);
+	assert_int_equal(read_back("none", 100, NULL), -ENOENT);
 }
 
 static void test_mkdir_and_beneath(void **state)
