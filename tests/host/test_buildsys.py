@@ -8,6 +8,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import urllib.request
+
+import harness
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CACHE = os.environ.get("BERTH_CACHE", "/var/cache/berth")
@@ -84,8 +87,26 @@ def test_lock_pins_every_source_with_hashes():
             assert sum(f.endswith(".dsc") for f in files) == 1, (name, files)
 
 
+def archive_reachable(cache):
+    """The locked suite's InRelease answers (the test downloads again)."""
+    for d in sorted(os.listdir(os.path.join(cache, "apt"))):
+        with open(os.path.join(cache, "apt", d, "sources.list")) as f:
+            words = [w for w in f.readline().split() if not w.startswith("[")]
+        url = "%s/dists/%s/InRelease" % (words[1], words[2])
+        try:
+            opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            opener.open(urllib.request.Request(url, method="HEAD"), timeout=10).close()
+            return True
+        except OSError:
+            continue
+    return False
+
+
 def test_flipped_byte_in_cached_tarball_is_refused(ctx):
     kind, ver, suite, files = lock()["jansson"]
+    if not archive_reachable(CACHE):
+        harness.skip("the Debian archive is not reachable from this host (the test downloads "
+                     "the refused file again)")
     tarball = [f for f in files if ".orig.tar." in f][0]
     cache = ctx.cache("flip", files)
     path = os.path.join(cache, "dl", tarball)
