@@ -15,10 +15,11 @@ APT_PACKAGES=(
 	# the distribution kernel's modules
 	qemu-system-x86 e2fsprogs kmod
 	# tests: cmocka, clang + libFuzzer, python3, shellcheck; busybox-static
-	# for the host tests' root filesystems; iproute2 and curl for network
-	# tests; skopeo reads what `berth save` writes
+	# for the host tests' root filesystems; iproute2, iptables (what
+	# `berth daemon` runs on a host) and curl for network tests; skopeo
+	# reads what `berth save` writes
 	libcmocka-dev libjansson-dev libyaml-dev nettle-dev clang libclang-rt-14-dev python3
-	shellcheck busybox-static iproute2 curl ca-certificates file skopeo
+	shellcheck busybox-static iproute2 iptables curl ca-certificates file skopeo
 	# bench: the runtimes berth is compared with
 	crun runc
 )

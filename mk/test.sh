@@ -2,7 +2,7 @@
 # mk/test.sh - `./build.sh test`: unit tests (cmocka, with ASan+UBSan),
 # fuzz replay (libFuzzer), shellcheck of the build system, then the host and
 # appliance tests (tests/run.py), which print the closing line
-# `N passed, N failed` with every count added in.
+# `N passed, N failed, N skipped` with every count added in.
 
 # Unit tests: cmocka, against glibc, on the pure-logic modules. Each test
 # names the sources it needs on a line "// sources: a.c b.c" and system

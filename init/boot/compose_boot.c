@@ -26,6 +26,9 @@ static void relay_line(int kmsg, int con, const char *line, size_t len, int leve
 
 	while (len && (line[0] == ' ' || line[0] == '\t'))
 		line++, len--;
+	/* the CLI's own error prefix: this relay names the source already */
+	if (!has && len >= 7 && strncmp(line, "berth: ", 7) == 0)
+		line += 7, len -= 7;
 	if (len > 1024)
 		len = 1024;
 	n = snprintf(buf, sizeof(buf), "<%d>%s%.*s\n", level, has ? "" : PREFIX, (int)len, line);

@@ -173,8 +173,8 @@ def test_compose_broken_service_reported_good_one_runs(first):
     vm = Appliance(first.build, "compose-broken",
                    files={"/etc/berth/compose.yaml": BROKEN}).start()
     try:
-        # the CLI's "berth: " error line, relayed by PID 1 after its own prefix
-        msg = (r"berth compose: (berth: )?/etc/berth/compose\.yaml:5: "
+        # the CLI's "berth: " error line, relayed by PID 1 under its own prefix only
+        msg = (r"berth compose: /etc/berth/compose\.yaml:5: "
                r"services\.bad: unknown key 'prots'")
         vm.expect(msg.encode(), 90)
         m = vm.expect(rb"berth compose: up finished \(exit 1\)", 60)
