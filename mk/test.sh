@@ -4,21 +4,36 @@
 # appliance tests (tests/run.py), which print the closing line
 # `N passed, N failed, N skipped` with every count added in.
 
-# Unit tests: cmocka, against glibc, on the pure-logic modules. Each test
-# names the sources it needs on a line "// sources: a.c b.c" and system
-# libraries on a line "// libs: -lfoo".
+# test_links NAME: what tests/sources.list says test or fuzzer NAME links
+# besides itself, as "SOURCES... | LIBS..." (an unlisted name is an error).
+test_links() {
+	awk -v n="$1:" '$1 == n { $1 = ""; print; found = 1 } END { exit !found }' \
+		"$TOP/tests/sources.list" || {
+		echo "tests/sources.list has no entry $1" >&2
+		return 1
+	}
+}
+
+# Unit tests: cmocka, against glibc, on the pure-logic modules, in folders
+# that mirror the source tree (tests/unit/AREA/test_*.c).
 unit_build_and_run() {
-	local t name bin out pass fail srcs libs passed=0 failed=0
+	local t name bin out pass fail links srcs libs passed=0 failed=0
 	mkdir -p "$BUILD/unit"
-	for t in "$TOP"/tests/unit/test_*.c; do
+	for t in $(find "$TOP/tests/unit" -name 'test_*.c' | LC_ALL=C sort); do
 		name=$(basename "${t%.c}")
 		bin=$BUILD/unit/$name
-		srcs=$(sed -n 's|^// sources: ||p' "$t" | head -1)
-		libs=$(sed -n 's|^// libs: ||p' "$t" | head -1)
+		links=$(test_links "$name")
+		srcs=${links%%|*} libs=
+		[[ $links != *"|"* ]] || libs=${links#*|}
+		rm -f "$bin"
 		# shellcheck disable=SC2046,SC2086 # lists of files and flags
-		gcc -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
-			-Wno-format-truncation -fsanitize=address,undefined -fno-sanitize-recover=all -I"$TOP" -o "$bin" "$t" \
-			$(printf "$TOP/%s " $srcs) $libs -lcmocka
+		if ! gcc -std=gnu11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+			-Wno-format-truncation -fsanitize=address,undefined -fno-sanitize-recover=all \
+			-I"$TOP" -o "$bin" "$t" $(printf "$TOP/%s " $srcs) $libs -lcmocka; then
+			echo "unit: $name does not build"
+			failed=$((failed + 1))
+			continue
+		fi
 		out=$(CMOCKA_MESSAGE_OUTPUT=stdout "$bin" 2>&1) || true
 		echo "$out"
 		pass=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' <<<"$out" | tail -1)
@@ -35,16 +50,22 @@ unit_build_and_run() {
 # libFuzzer harnesses for every parser that takes outside input, each run
 # for BERTH_FUZZ_SECONDS (default 10) from its seed corpus; a crash fails.
 fuzz_build_and_run() {
-	local f name bin srcs libs pass=0 fail=0 secs=${BERTH_FUZZ_SECONDS:-10}
+	local f name bin links srcs libs pass=0 fail=0 secs=${BERTH_FUZZ_SECONDS:-10}
 	mkdir -p "$BUILD/fuzz"
-	for f in "$TOP"/tests/fuzz/fuzz_*.c; do
+	for f in $(find "$TOP/tests/fuzz" -name 'fuzz_*.c' | LC_ALL=C sort); do
 		name=$(basename "${f%.c}")
 		bin=$BUILD/fuzz/$name
-		srcs=$(sed -n 's|^// sources: ||p' "$f" | head -1)
-		libs=$(sed -n 's|^// libs: ||p' "$f" | head -1)
+		links=$(test_links "$name")
+		srcs=${links%%|*} libs=
+		[[ $links != *"|"* ]] || libs=${links#*|}
+		rm -f "$bin"
 		# shellcheck disable=SC2046,SC2086 # lists of files and flags
-		clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-			-I"$TOP" -o "$bin" "$f" $(printf "$TOP/%s " $srcs) $libs
+		if ! clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+			-fno-sanitize-recover=all -I"$TOP" -o "$bin" "$f" $(printf "$TOP/%s " $srcs) $libs; then
+			fail=$((fail + 1))
+			echo "fuzz: $name does not build"
+			continue
+		fi
 		mkdir -p "$BUILD/fuzz/$name.corpus"
 		if "$bin" -max_total_time="$secs" -artifact_prefix="$BUILD/fuzz/$name-" \
 			"$BUILD/fuzz/$name.corpus" "$TOP/tests/fuzz/corpus/$name"; then

@@ -1,0 +1,45 @@
+/* config.json and state.json: the small files the supervisor reads back. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/container/container.h"
+#include "runtime/lib/file.h"
+
+#define ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static char root[64];
+
+static void put(const char *file, const uint8_t *data, size_t size)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/run/berth/containers/" ID "/%s", root, file);
+	write_file_atomic(path, data, size, 0600);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ctr_config c;
+	struct ctr_state s;
+	struct berr e;
+
+	if (!root[0]) {
+		char dir[256];
+		snprintf(root, sizeof(root), "/tmp/berth-fuzz-%d", (int)getpid());
+		snprintf(dir, sizeof(dir), "%s/run/berth/containers/" ID, root);
+		mkdir_p(dir, 0700);
+	}
+	put("config.json", data, size);
+	put("state.json", data, size);
+	if (ctr_config_load(root, ID, &c, &e) == 0)
+		ctr_config_free(&c);
+	ctr_state_load(root, ID, &s, &e);
+	{
+		static struct hc_state h;
+		ctr_health_load(root, ID, &h, &e);
+	}
+	return 0;
+}

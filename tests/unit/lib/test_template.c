@@ -1,0 +1,123 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/lib/template.h"
+
+static char *render(const char *t, json_t *o, int *rc)
+{
+	char *out = NULL;
+	size_t len = 0;
+	struct berr e;
+
+	*rc = tmpl_render(t, o, &out, &len, &e);
+	return out;
+}
+
+static void test_fields_and_escapes(void **state)
+{
+	json_t *o = json_pack("{s:s, s:i, s:b, s:{s:i, s:s}}", "ID", "abc123", "Size", 42, "Ok", 1,
+			      "State", "Pid", 77, "Status", "running");
+	int rc;
+	char *s = render("{{.ID}}\\t{{ .Size }}|{{.State.Pid}}\\n{{.Ok}}", o, &rc);
+
+	assert_int_equal(rc, 0);
+	assert_string_equal(s, "abc123\t42|77\ntrue");
+	free(s);
+	s = render("{{json .State}}", o, &rc);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(s, "\"Pid\":77"));
+	free(s);
+	s = render("plain text \\x", o, &rc);
+	assert_string_equal(s, "plain text \\x");
+	free(s);
+	json_decref(o);
+}
+
+static void test_errors(void **state)
+{
+	json_t *o = json_pack("{s:s}", "ID", "x");
+	int rc;
+	char *s;
+
+	s = render("x {{.Nope}}", o, &rc);
+	assert_int_equal(rc, -22);
+	free(s);
+	s = render("{{.ID", o, &rc);
+	assert_int_equal(rc, -22);
+	free(s);
+	s = render("{{range .}}", o, &rc);
+	assert_int_equal(rc, -22);
+	free(s);
+	json_decref(o);
+}
+
+/* tmpl_print with stdout and stderr caught: its exit status. */
+static int print_caught(const char *t, json_t *rows, const struct tmpl_header *h, char *out,
+			char *err, size_t size)
+{
+	FILE *saved_out = stdout, *saved_err = stderr;
+	FILE *o = fmemopen(out, size, "w"), *e = fmemopen(err, size, "w");
+	int rc;
+
+	memset(out, 0, size);
+	memset(err, 0, size);
+	stdout = o;
+	stderr = e;
+	rc = tmpl_print(t, rows, h);
+	fflush(o);
+	fflush(e);
+	stdout = saved_out;
+	stderr = saved_err;
+	fclose(o);
+	fclose(e);
+	return rc;
+}
+
+/* The table header names each column by its field's title. */
+static void test_table_header(void **state)
+{
+	static const struct tmpl_header h[] = { { "ID", "IMAGE ID" }, { "Tag", "TAG" },
+						{ NULL, NULL } };
+	json_t *rows = json_pack("[{s:s, s:s}]", "ID", "0123456789ab", "Tag", "latest");
+	char out[256], err[256];
+
+	assert_int_equal(print_caught("table {{.ID}}\\t{{.Tag}}", rows, h, out, err, 256), 0);
+	assert_string_equal(out, "IMAGE ID       TAG\n0123456789ab   latest\n");
+	assert_string_equal(err, "");
+	json_decref(rows);
+}
+
+/* Every verb's --format: a line per row; a failing template is reported
+ * once, "berth: template: ...", with exit status 1. */
+static void test_print_rows_and_errors(void **state)
+{
+	json_t *rows = json_pack("[{s:s}, {s:s}]", "Name", "a", "Name", "b");
+	char out[256], err[256];
+
+	assert_int_equal(print_caught("{{.Name}}!", rows, NULL, out, err, 256), 0);
+	assert_string_equal(out, "a!\nb!\n");
+	assert_int_equal(print_caught("{{.Nope}}", rows, NULL, out, err, 256), 1);
+	assert_string_equal(out, "");
+	assert_string_equal(err, "berth: template: can't evaluate field Nope in \"{{.Nope}}\"\n");
+	assert_int_equal(print_caught("table {{.Name", rows, NULL, out, err, 256), 1);
+	assert_string_equal(out, "");
+	assert_non_null(strstr(err, "berth: template: unclosed action"));
+	json_decref(rows);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fields_and_escapes),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_table_header),
+		cmocka_unit_test(test_print_rows_and_errors),
+	};
+	return cmocka_run_group_tests_name("template", tests, NULL, NULL);
+}
