@@ -57,10 +57,4 @@ void lr_human_size(uint64_t bytes, char *out, size_t size);
 /* Docker's CreatedSince: "Less than a second ago", "5 minutes ago", ... */
 void lr_human_since(int64_t seconds, char *out, size_t size);
 
-/* Align rows of tab-separated cells: each column padded to its widest cell
- * plus 3 spaces (the last column is not padded). Rows are NUL-terminated
- * strings; the result (rows joined by '\n', with a final '\n') is malloc'd,
- * or NULL on allocation failure. */
-char *lr_tabulate(char *const *rows, size_t nrows);
-
 #endif

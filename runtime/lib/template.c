@@ -1,6 +1,5 @@
 #include "template.h"
 
-#include "runtime/image/layer_rules.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -140,7 +139,7 @@ static void print_aligned(char *text)
 		rows = g;
 		rows[n++] = l;
 	}
-	out = lr_tabulate(rows, n);
+	out = tmpl_tabulate(rows, n);
 	if (out)
 		fputs(out, stdout);
 	free(out);
@@ -244,4 +243,48 @@ int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers
 		return 1;
 	}
 	return 0;
+}
+
+#define TAB_MINWIDTH 10
+#define TAB_PADDING 3
+#define TAB_MAXCOLS 32
+
+char *tmpl_tabulate(char *const *rows, size_t nrows)
+{
+	size_t width[TAB_MAXCOLS] = {0}, total = 1;
+	char *res, *w;
+
+	for (size_t r = 0; r < nrows; r++) {
+		const char *p = rows[r];
+		size_t col = 0;
+
+		total += strlen(p) + 1;
+		for (const char *t; (t = strchr(p, '\t')) && col < TAB_MAXCOLS; p = t + 1, col++) {
+			size_t n = t - p + TAB_PADDING;
+			if (n < TAB_MINWIDTH)
+				n = TAB_MINWIDTH;
+			if (n > width[col])
+				width[col] = n;
+		}
+	}
+	for (size_t c = 0; c < TAB_MAXCOLS; c++)
+		total += width[c] * nrows;
+	res = w = malloc(total);
+	if (!res)
+		return NULL;
+	for (size_t r = 0; r < nrows; r++) {
+		const char *p = rows[r], *t;
+		size_t col = 0;
+
+		for (; (t = strchr(p, '\t')) && col < TAB_MAXCOLS; p = t + 1, col++) {
+			size_t n = t - p;
+			memcpy(w, p, n);
+			memset(w + n, ' ', width[col] - n);
+			w += width[col];
+		}
+		w = stpcpy(w, p);
+		*w++ = '\n';
+	}
+	*w = '\0';
+	return res;
 }

@@ -31,4 +31,10 @@ BERR_MUST int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len
  * verb's exit status: 0, or 1 after such an error. */
 BERR_MUST int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers);
 
+/* Align rows of tab-separated cells: each column padded to its widest cell
+ * plus 3 spaces (the last column is not padded). Rows are NUL-terminated
+ * strings; the result (rows joined by '\n', with a final '\n') is malloc'd,
+ * or NULL on allocation failure. */
+char *tmpl_tabulate(char *const *rows, size_t nrows);
+
 #endif

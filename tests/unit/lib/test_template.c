@@ -111,9 +111,23 @@ static void test_print_rows_and_errors(void **state)
 	json_decref(rows);
 }
 
+static void test_tabulate(void **state)
+{
+	char *rows[] = {"REPOSITORY\tTAG\tIMAGE ID", "busybox\tlatest\t0123456789ab",
+			"a-much-longer-name\t1\tx"};
+	char *out = tmpl_tabulate(rows, 3);
+
+	assert_non_null(out);
+	assert_string_equal(out, "REPOSITORY           TAG       IMAGE ID\n"
+				 "busybox              latest    0123456789ab\n"
+				 "a-much-longer-name   1         x\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_tabulate),
 		cmocka_unit_test(test_fields_and_escapes),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_table_header),
