@@ -12,12 +12,81 @@
 #include <unistd.h>
 
 #include "cli_ctr.h"
+#include "flags.h"
 #include "runtime/container/container.h"
 #include "runtime/image/build.h"
 #include "runtime/image/layer_rules.h"
 #include "runtime/lib/digest.h"
 #include "runtime/lib/err.h"
 #include "runtime/lib/selfexe.h"
+#include "runtime/lib/strv.h"
+#include "runtime/lib/util.h"
+
+struct bld_cli_opts {
+	const char *message, *author, *file;
+	struct strv tags, build_args;
+	bool pause, force, all, no_cache, quiet;
+};
+
+#define B(f) struct bld_cli_opts, f
+static const struct flg commit_flags[] = {
+	FLG_STRING('a', "author", B(author), "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")"),
+	FLG_STRING('m', "message", B(message), "Commit message"),
+	FLG_BOOL('p', "pause", B(pause), "Pause container during commit (accepted, not needed)"),
+	FLG_END,
+};
+
+static const struct flg prune_flags[] = {
+	FLG_BOOL('a', "all", B(all), "Remove all unused build cache (the only kind)"),
+	FLG_BOOL('f', "force", B(force), "Do not prompt for confirmation"),
+	FLG_END,
+};
+
+static const struct flg build_flags[] = {
+	FLG_STRINGS(0, "build-arg", B(build_args), "Set build-time variables"),
+	FLG_STRING('f', "file", B(file), "Name of the Containerfile (default: \"CONTEXT/Containerfile\", else Dockerfile)"),
+	FLG_BOOL(0, "no-cache", B(no_cache), "Do not use cache when building the image"),
+	FLG_BOOL('q', "quiet", B(quiet), "Suppress the build output and print image ID on success"),
+	FLG_STRINGS('t', "tag", B(tags), "Name and optionally a tag in the \"name:tag\" format"),
+	FLG_END,
+};
+
+const struct flg_cmd bld_commit_cmd = {
+	.path = "commit",
+	.usage = "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]",
+	.desc = "Create a new image from a container's changes",
+	.flags = commit_flags,
+	.min_args = 1,
+	.max_args = 2,
+};
+
+static int bld_cmd_prune(void *ctx, int argc, char **argv);
+
+static const struct flg_cmd bld_prune_cmd = {
+	.path = "builder prune",
+	.usage = "[OPTIONS]",
+	.desc = "Remove the build cache",
+	.flags = prune_flags,
+	.run = bld_cmd_prune,
+};
+
+static const struct flg_cmd *const bld_builder_cmds[] = { &bld_prune_cmd, NULL };
+
+const struct flg_cmd bld_builder_cmd = {
+	.path = "builder",
+	.usage = "COMMAND",
+	.desc = "Manage builds",
+	.cmds = bld_builder_cmds,
+};
+
+const struct flg_cmd bld_build_cmd = {
+	.path = "build",
+	.usage = "[OPTIONS] PATH",
+	.desc = "Build an image from a Containerfile",
+	.flags = build_flags,
+	.min_args = 1,
+	.max_args = 1,
+};
 
 /* ---------------------------------------------------------------- commit */
 
@@ -25,32 +94,19 @@ int bld_cmd_commit(const char *root, int argc, char **argv)
 {
 	struct bld_commit_opts o = {.root = root};
 	char cid[CTR_ID_LEN + 1], dir[PATH_MAX], upper[PATH_MAX + 8], id[DG_STR_LEN];
-	const char *ref = NULL, *ctr = NULL;
+	struct bld_cli_opts f = { 0 };
+	const char *ref, *ctr;
 	struct ctr_config cfg;
+	struct flg_out a;
 	struct berr e;
-	int i, r;
+	int r;
 
-	for (i = 1; i < argc; i++) {
-		if ((!strcmp(argv[i], "-m") || !strcmp(argv[i], "--message")) && i + 1 < argc)
-			o.comment = argv[++i];
-		else if ((!strcmp(argv[i], "-a") || !strcmp(argv[i], "--author")) && i + 1 < argc)
-			o.author = argv[++i];
-		else if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--pause"))
-			;
-		else if (argv[i][0] == '-')
-			break;
-		else if (!ctr)
-			ctr = argv[i];
-		else if (!ref)
-			ref = argv[i];
-		else
-			break;
-	}
-	if (i < argc || !ctr) {
-		fprintf(stderr, "\"berth commit\" requires at least 1 and at most 2 arguments.\n"
-				"Usage:  berth commit [-m MESSAGE] [-a AUTHOR] CONTAINER [REPOSITORY[:TAG]]\n");
-		return 1;
-	}
+	if (flg_verb(&bld_commit_cmd, &f, argc, argv, &a) < 0)
+		return a.status;
+	ctr = a.argv[0];
+	ref = a.argc > 1 ? a.argv[1] : NULL;
+	o.comment = f.message;
+	o.author = f.author;
 	if (ref) {
 		char norm[256];
 		if (lr_ref_normalize(ref, norm, sizeof(norm)) < 0) {
@@ -86,23 +142,17 @@ int bld_cmd_commit(const char *root, int argc, char **argv)
 
 /* ---------------------------------------------------------------- prune */
 
-int bld_cmd_builder(const char *root, int argc, char **argv)
+static int bld_cmd_prune(void *ctx, int argc, char **argv)
 {
+	const char *root = ctx;
+	struct bld_cli_opts o = { 0 };
+	struct flg_out a;
 	char size[32];
 	uint64_t freed = 0;
 	struct berr e;
 
-	if (argc < 2 || strcmp(argv[1], "prune") != 0) {
-		fprintf(stderr, "Usage:  berth builder prune [-f]\n\nRemove the build cache\n");
-		return 1;
-	}
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "-f") && strcmp(argv[i], "--force") && strcmp(argv[i], "-a") &&
-		    strcmp(argv[i], "--all")) {
-			fprintf(stderr, "unknown flag: %s\n", argv[i]);
-			return 1;
-		}
-	}
+	if (flg_verb(&bld_prune_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
 	if (bld_prune(root, &freed, &e) < 0) {
 		fprintf(stderr, "Error: %s\n", e.msg);
 		return 1;
@@ -112,82 +162,61 @@ int bld_cmd_builder(const char *root, int argc, char **argv)
 	return 0;
 }
 
-/* ---------------------------------------------------------------- build */
-
-static int build_usage(const char *why)
+int bld_cmd_builder(const char *root, int argc, char **argv)
 {
-	fprintf(stderr,
-		"\"berth build\" %s.\nUsage:  berth build [-t NAME[:TAG]]... [-f FILE] "
-		"[--build-arg K=V]... [--no-cache] [-q] CONTEXT\n",
-		why);
+	const struct flg_cmd *sub = argc > 1 ? flg_find_cmd(&bld_builder_cmd, argv[1]) : NULL;
+
+	if (sub)
+		return sub->run((void *)root, argc - 1, argv + 1);
+	if (argc > 1)
+		fprintf(stderr, "berth: unknown builder command: %s\n", argv[1]);
+	flg_help(&bld_builder_cmd, stderr);
 	return 1;
 }
 
+/* ---------------------------------------------------------------- build */
+
 int bld_cmd_build(const char *root, int argc, char **argv)
 {
-	struct bld_opts o = {.root = root};
-	char **tags = calloc(argc + 1, sizeof(char *));
-	char **bargs = calloc(argc + 1, sizeof(char *));
+	static char *none[] = { NULL };
+	struct bld_opts o = { .root = root };
+	struct bld_cli_opts f = { 0 };
+	struct strv bargs = { 0 };
 	char path[PATH_MAX], id[DG_STR_LEN];
-	size_t ntags = 0;
+	struct flg_out a;
 	struct berr e;
 	int rc = 1;
 
-	if (!tags || !bargs)
-		return 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		bool takes = !strcmp(a, "-t") || !strcmp(a, "--tag") || !strcmp(a, "-f") ||
-			     !strcmp(a, "--file") || !strcmp(a, "--build-arg");
-		if (takes) {
-			if (i + 1 >= argc) {
-				rc = build_usage("needs a value after an option");
-				goto out;
-			}
-			v = argv[++i];
-		} else if (!strncmp(a, "--tag=", 6) || !strncmp(a, "--file=", 7) ||
-			   !strncmp(a, "--build-arg=", 12)) {
-			v = strchr(a, '=') + 1;
-		}
-		if (v && (a[1] == 't' || !strncmp(a, "--tag", 5))) {
-			char norm[256];
-			if (lr_ref_normalize(v, norm, sizeof(norm)) < 0) {
-				fprintf(stderr, "Error: invalid reference format: \"%s\"\n", v);
-				goto out;
-			}
-			tags[ntags++] = (char *)v;
-		} else if (v && (a[1] == 'f' || !strncmp(a, "--file", 6))) {
-			o.file = v;
-		} else if (v) {
-			if (!strchr(v, '=')) {
-				const char *env = getenv(v);
-				char *kv;
-				if (!env)
-					continue; /* Docker: unset in the environment, ignored */
-				if (asprintf(&kv, "%s=%s", v, env) < 0)
-					goto out;
-				v = kv;
-			}
-			bargs[o.nbuild_args++] = (char *)v;
-		} else if (!strcmp(a, "--no-cache")) {
-			o.no_cache = true;
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			o.quiet = true;
-		} else if (a[0] == '-' && a[1]) {
-			fprintf(stderr, "unknown flag: %s\n", a);
-			rc = build_usage("got an unknown flag");
-			goto out;
-		} else if (!o.context) {
-			o.context = a;
-		} else {
-			rc = build_usage("requires exactly 1 argument");
-			goto out;
-		}
-	}
-	if (!o.context) {
-		rc = build_usage("requires exactly 1 argument");
+	if (flg_verb(&bld_build_cmd, &f, argc, argv, &a) < 0) {
+		rc = a.status;
 		goto out;
 	}
+	for (int i = 0; i < f.tags.n; i++) {
+		char norm[256];
+		if (lr_ref_normalize(f.tags.v[i], norm, sizeof(norm)) < 0) {
+			fprintf(stderr, "Error: invalid reference format: \"%s\"\n", f.tags.v[i]);
+			goto out;
+		}
+	}
+	for (int i = 0; i < f.build_args.n; i++) {
+		const char *v = f.build_args.v[i];
+		_cleanup_free_ char *kv = NULL;
+		if (!strchr(v, '=')) {
+			const char *env = getenv(v);
+			if (!env)
+				continue; /* Docker: unset in the environment, ignored */
+			if (asprintf(&kv, "%s=%s", v, env) < 0)
+				goto out;
+			v = kv;
+		}
+		if (strv_add(&bargs, v) < 0)
+			goto out;
+	}
+	o.context = a.argv[0];
+	o.file = f.file;
+	o.no_cache = f.no_cache;
+	o.quiet = f.quiet;
+	o.nbuild_args = bargs.n;
 	if (!o.file) {
 		snprintf(path, sizeof(path), "%s/Containerfile", o.context);
 		if (access(path, F_OK) < 0)
@@ -197,8 +226,8 @@ int bld_cmd_build(const char *root, int argc, char **argv)
 	} else {
 		o.file_name = strcmp(o.file, "-") ? o.file : "Containerfile";
 	}
-	o.tags = tags;
-	o.build_args = bargs;
+	o.tags = f.tags.n ? f.tags.v : none;
+	o.build_args = bargs.n ? bargs.v : none;
 	/* RUN enters containers: only from a sealed copy of berth (selfexe.h). */
 	if (!selfexe_is_sealed() && !getenv("BERTH_NO_SEAL")) {
 		char *full[argc + 4];
@@ -222,7 +251,8 @@ int bld_cmd_build(const char *root, int argc, char **argv)
 		printf("%s\n", id);
 	rc = 0;
 out:
-	free(tags);
-	free(bargs);
+	strv_free(&f.tags);
+	strv_free(&f.build_args);
+	strv_free(&bargs);
 	return rc;
 }

@@ -4,6 +4,11 @@
 #ifndef BERTH_CLI_BUILD_H
 #define BERTH_CLI_BUILD_H
 
+#include "flags.h"
+
+/* The verbs' flags, Usage and help (flags.h), for main.c's verb table. */
+extern const struct flg_cmd bld_commit_cmd, bld_builder_cmd, bld_build_cmd;
+
 /* `berth commit [-m MSG] [-a AUTHOR] CONTAINER [REPO[:TAG]]`. */
 int bld_cmd_commit(const char *root, int argc, char **argv);
 

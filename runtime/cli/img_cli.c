@@ -13,6 +13,7 @@
 
 #include "cli_build.h"
 #include "cli_ctr.h"
+#include "flags.h"
 #include "runtime/image/image.h"
 #include "runtime/image/layer_rules.h"
 #include "runtime/lib/template.h"
@@ -30,35 +31,125 @@ static int usage(const char *verb, const char *what, const char *use)
 	return 1;
 }
 
-/* Value of --name VALUE / --name=VALUE (or -s VALUE) at argv[*i]; NULL
- * when argv[*i] is not that option. */
-static const char *opt_value(int argc, char **argv, int *i, const char *s, const char *l,
-			     bool *missing)
-{
-	size_t n = strlen(l);
+struct img_opts {
+	const char *format, *input, *output;
+	bool quiet, no_trunc, all, force, human;
+};
 
-	*missing = false;
-	if ((s && strcmp(argv[*i], s) == 0) || strcmp(argv[*i], l) == 0) {
-		if (*i + 1 >= argc) {
-			*missing = true;
-			return NULL;
-		}
-		return argv[++*i];
-	}
-	if (strncmp(argv[*i], l, n) == 0 && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	return NULL;
-}
+#define I(f) struct img_opts, f
+static const struct flg images_flags[] = {
+	FLG_BOOL('a', "all", I(all), "Show all images (the default)"),
+	FLG_STRING(0, "format", I(format), "Format output using a Go template"),
+	FLG_BOOL(0, "no-trunc", I(no_trunc), "Don't truncate output"),
+	FLG_BOOL('q', "quiet", I(quiet), "Only show image IDs"),
+	FLG_END,
+};
+
+static const struct flg load_flags[] = {
+	FLG_STRING('i', "input", I(input), "Read from tar archive `file` (or an OCI layout directory), instead of STDIN"),
+	FLG_BOOL('q', "quiet", I(quiet), "Suppress the load output"),
+	FLG_END,
+};
+
+static const struct flg rmi_flags[] = {
+	FLG_BOOL('f', "force", I(force), "Force removal of the image"),
+	FLG_END,
+};
+
+static const struct flg history_flags[] = {
+	FLG_STRING(0, "format", I(format), "Format output using a Go template"),
+	FLG_BOOL('H', "human", I(human), "Print sizes and dates in human readable format"),
+	FLG_BOOL(0, "no-trunc", I(no_trunc), "Don't truncate output"),
+	FLG_BOOL('q', "quiet", I(quiet), "Only show image IDs"),
+	FLG_END,
+};
+
+static const struct flg inspect_flags[] = {
+	FLG_STRING('f', "format", I(format), "Format output using a Go template"),
+	FLG_END,
+};
+
+static const struct flg save_flags[] = {
+	FLG_STRING('o', "output", I(output), "Write to a file, instead of STDOUT"),
+	FLG_END,
+};
+
+const struct flg_cmd img_images_cmd = {
+	.path = "images",
+	.usage = "[OPTIONS] [REPOSITORY[:TAG]]",
+	.desc = "List images",
+	.flags = images_flags,
+	.max_args = 1,
+};
+
+const struct flg_cmd img_import_cmd = {
+	.path = "import",
+	.usage = "file|- REPOSITORY[:TAG]",
+	.desc = "Create an image from a rootfs tarball",
+	.min_args = 2,
+	.max_args = 2,
+};
+
+const struct flg_cmd img_load_cmd = {
+	.path = "load",
+	.usage = "[OPTIONS]",
+	.desc = "Load images (OCI layout/archive, docker-archive)",
+	.flags = load_flags,
+};
+
+const struct flg_cmd img_tag_cmd = {
+	.path = "tag",
+	.usage = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+	.desc = "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+	.min_args = 2,
+	.max_args = 2,
+};
+
+const struct flg_cmd img_rmi_cmd = {
+	.path = "rmi",
+	.usage = "[OPTIONS] IMAGE [IMAGE...]",
+	.desc = "Remove one or more images",
+	.flags = rmi_flags,
+	.min_args = 1,
+	.max_args = -1,
+};
+
+const struct flg_cmd img_history_cmd = {
+	.path = "history",
+	.usage = "[OPTIONS] IMAGE",
+	.desc = "Show the history of an image",
+	.flags = history_flags,
+	.min_args = 1,
+	.max_args = 1,
+};
+
+static const struct flg_cmd img_inspect_cmd = {
+	.path = "image inspect",
+	.usage = "[OPTIONS] IMAGE [IMAGE...]",
+	.desc = "Display detailed information on one or more images",
+	.flags = inspect_flags,
+	.min_args = 1,
+	.max_args = -1,
+};
+
+const struct flg_cmd img_save_cmd = {
+	.path = "save",
+	.usage = "[OPTIONS] IMAGE [IMAGE...]",
+	.desc = "Save one or more images to a tar archive (streamed to STDOUT by default)",
+	.flags = save_flags,
+	.min_args = 1,
+	.max_args = -1,
+};
 
 int img_cmd_import(const char *root, int argc, char **argv)
 {
 	char id[DG_STR_LEN];
+	struct flg_out a;
 	struct berr e;
 
-	if (argc != 3)
-		return usage("import", "requires exactly 2 arguments",
-			     "import TARBALL|- NAME[:TAG]");
-	if (img_import(root, argv[1], argv[2], id, &e) < 0)
+	if (flg_verb(&img_import_cmd, NULL, argc, argv, &a) < 0)
+		return a.status;
+	if (img_import(root, a.argv[0], a.argv[1], id, &e) < 0)
 		return fail(&e);
 	printf("%s\n", id);
 	return 0;
@@ -76,21 +167,16 @@ static void print_loaded(const char *ref, const char *id, void *ctx)
 
 int img_cmd_load(const char *root, int argc, char **argv)
 {
-	const char *input = NULL;
-	bool quiet = false, missing;
+	struct img_opts o = { 0 };
+	struct flg_out a;
+	const char *input;
+	bool quiet;
 	struct berr e;
 
-	for (int i = 1; i < argc; i++) {
-		const char *v = opt_value(argc, argv, &i, "-i", "--input", &missing);
-		if (missing)
-			return usage("load", "needs a file after -i", "load [-q] [-i FILE|DIR]");
-		if (v)
-			input = v;
-		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			quiet = true;
-		else
-			return usage("load", "accepts no arguments", "load [-q] [-i FILE|DIR]");
-	}
+	if (flg_verb(&img_load_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	input = o.input;
+	quiet = o.quiet;
 	if (!input) {
 		if (isatty(0)) {
 			fprintf(stderr,
@@ -159,34 +245,21 @@ static int render_images(struct img_summary *list, size_t n, const char *format,
 
 int img_cmd_images(const char *root, int argc, char **argv)
 {
-	const char *format = DEFAULT_FORMAT, *filter = NULL;
-	bool quiet = false, no_trunc = false, missing;
+	struct img_opts o = { .format = DEFAULT_FORMAT };
+	const char *format, *filter;
+	bool quiet, no_trunc;
 	struct img_summary *list;
+	struct flg_out a;
 	struct berr e;
 	size_t n;
 	int rc = 0;
 
-	for (int i = 1; i < argc; i++) {
-		const char *v = opt_value(argc, argv, &i, NULL, "--format", &missing);
-		if (missing)
-			return usage(
-			    "images", "needs a template after --format",
-			    "images [-q] [--no-trunc] [--format TEMPLATE] [REPOSITORY[:TAG]]");
-		if (v)
-			format = v;
-		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			quiet = true;
-		else if (!strcmp(argv[i], "--no-trunc"))
-			no_trunc = true;
-		else if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all"))
-			;
-		else if (argv[i][0] != '-' && !filter)
-			filter = argv[i];
-		else
-			return usage(
-			    "images", "got an unknown flag or argument",
-			    "images [-q] [--no-trunc] [--format TEMPLATE] [REPOSITORY[:TAG]]");
-	}
+	if (flg_verb(&img_images_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	format = o.format;
+	filter = a.argc ? a.argv[0] : NULL;
+	quiet = o.quiet;
+	no_trunc = o.no_trunc;
 	if (img_list(root, &list, &n, &e) < 0)
 		return fail(&e);
 	if (quiet) {
@@ -211,12 +284,12 @@ int img_cmd_images(const char *root, int argc, char **argv)
 
 int img_cmd_tag(const char *root, int argc, char **argv)
 {
+	struct flg_out a;
 	struct berr e;
 
-	if (argc != 3)
-		return usage("tag", "requires exactly 2 arguments",
-			     "tag SOURCE_IMAGE TARGET_IMAGE");
-	if (img_tag(root, argv[1], argv[2], &e) < 0)
+	if (flg_verb(&img_tag_cmd, NULL, argc, argv, &a) < 0)
+		return a.status;
+	if (img_tag(root, a.argv[0], a.argv[1], &e) < 0)
 		return fail(&e);
 	return 0;
 }
@@ -229,20 +302,15 @@ static void print_removed(const char *action, const char *what, void *ctx)
 
 int img_cmd_rmi(const char *root, int argc, char **argv)
 {
-	bool force = false;
-	int i = 1, rc = 0;
+	struct img_opts o = { 0 };
+	struct flg_out a;
+	int rc = 0;
 	struct berr e;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force"))
-			force = true;
-		else
-			return usage("rmi", "got an unknown flag", "rmi [-f] IMAGE...");
-	}
-	if (i >= argc)
-		return usage("rmi", "requires at least 1 argument", "rmi [-f] IMAGE...");
-	for (; i < argc; i++) {
-		if (img_remove(root, argv[i], force, cli_image_in_use, print_removed, (void *)root, &e) <
+	if (flg_verb(&img_rmi_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	for (int i = 0; i < a.argc; i++) {
+		if (img_remove(root, a.argv[i], o.force, cli_image_in_use, print_removed, (void *)root, &e) <
 		    0)
 			rc = fail(&e);
 	}
@@ -318,34 +386,25 @@ static void ellipsis(const char *in, size_t max, char *out, size_t size)
 
 int img_cmd_history(const char *root, int argc, char **argv)
 {
-	const char *format = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}";
-	const char *ref = NULL;
-	bool no_trunc = false, quiet = false, missing;
+	struct img_opts o = {
+		.format = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+		.human = true,
+	};
+	const char *format, *ref;
+	bool no_trunc, quiet;
+	struct flg_out a;
 	struct img_view v;
 	struct berr e;
 	json_t *rows, *h;
 	size_t i, layer;
 	int rc = 0;
 
-	for (int k = 1; k < argc; k++) {
-		const char *f = opt_value(argc, argv, &k, NULL, "--format", &missing);
-		if (missing)
-			return usage("history", "needs a template after --format", "history [OPTIONS] IMAGE");
-		if (f)
-			format = f;
-		else if (!strcmp(argv[k], "--no-trunc"))
-			no_trunc = true;
-		else if (!strcmp(argv[k], "-q") || !strcmp(argv[k], "--quiet"))
-			quiet = true;
-		else if (!strcmp(argv[k], "-H") || !strcmp(argv[k], "--human"))
-			;
-		else if (argv[k][0] != '-' && !ref)
-			ref = argv[k];
-		else
-			return usage("history", "requires exactly 1 argument", "history [OPTIONS] IMAGE");
-	}
-	if (!ref)
-		return usage("history", "requires exactly 1 argument", "history [OPTIONS] IMAGE");
+	if (flg_verb(&img_history_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	format = o.format;
+	ref = a.argv[0];
+	no_trunc = o.no_trunc;
+	quiet = o.quiet;
 	if (view_load(root, ref, &v, &e) < 0) {
 		view_free(&v);
 		return fail(&e);
@@ -458,26 +517,22 @@ static json_t *inspect_object(const struct img_view *v)
 
 int img_cmd_image_inspect(const char *root, int argc, char **argv)
 {
-	const char *format = NULL;
-	json_t *all = json_array();
-	bool missing;
-	int rc = 0, n = 0;
+	struct img_opts o = { 0 };
+	const char *format;
+	struct flg_out a;
+	json_t *all;
+	int rc = 0;
 
-	for (int k = 1; k < argc; k++) {
-		const char *f = opt_value(argc, argv, &k, "-f", "--format", &missing);
+	if (flg_verb(&img_inspect_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	format = o.format;
+	all = json_array();
+	for (int k = 0; k < a.argc; k++) {
 		struct img_view v;
 		struct berr e;
 		json_t *obj;
 
-		if (missing)
-			return usage("image inspect", "needs a template after --format",
-				     "image inspect [-f FORMAT] IMAGE...");
-		if (f) {
-			format = f;
-			continue;
-		}
-		n++;
-		if (view_load(root, argv[k], &v, &e) < 0) {
+		if (view_load(root, a.argv[k], &v, &e) < 0) {
 			fprintf(stderr, "Error: %s\n", e.msg);
 			view_free(&v);
 			rc = 1;
@@ -487,11 +542,6 @@ int img_cmd_image_inspect(const char *root, int argc, char **argv)
 		view_free(&v);
 		if (obj)
 			json_array_append_new(all, obj);
-	}
-	if (n == 0) {
-		json_decref(all);
-		return usage("image inspect", "requires at least 1 argument",
-			     "image inspect [-f FORMAT] IMAGE...");
 	}
 	if (format) {
 		if (tmpl_print(format, all, NULL) != 0)
@@ -532,30 +582,22 @@ int img_cmd_image(const char *root, int argc, char **argv)
 
 int img_cmd_save(const char *root, int argc, char **argv)
 {
-	const char *output = NULL;
-	char **refs = calloc(argc + 1, sizeof(char *));
+	struct img_opts o = { 0 };
+	const char *output;
+	char **refs;
 	char tmp[4096];
-	int n = 0, fd, rc = 1;
-	bool missing;
+	int n, fd, rc = 1;
+	struct flg_out a;
 	struct berr e;
 
+	if (flg_verb(&img_save_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	output = o.output;
+	n = a.argc;
+	refs = calloc(n + 1, sizeof(char *));
 	if (!refs)
 		return 1;
-	for (int i = 1; i < argc; i++) {
-		const char *v = opt_value(argc, argv, &i, "-o", "--output", &missing);
-		if (missing) {
-			free(refs);
-			return usage("save", "needs a file after -o", "save [-o FILE] IMAGE...");
-		}
-		if (v)
-			output = v;
-		else
-			refs[n++] = argv[i];
-	}
-	if (n == 0) {
-		free(refs);
-		return usage("save", "requires at least 1 argument", "save [-o FILE] IMAGE...");
-	}
+	memcpy(refs, a.argv, n * sizeof(char *));
 	if (!output && isatty(1)) {
 		fprintf(stderr, "Error: cowardly refusing to save to a terminal. Use the -o flag "
 				"or redirect\n");

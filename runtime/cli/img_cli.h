@@ -6,6 +6,11 @@
 
 /* The build verbs (`build`, `commit`, `builder`) are image verbs too. */
 #include "cli_build.h"
+#include "flags.h"
+
+/* The verbs' flags, Usage and help (flags.h), for main.c's verb table. */
+extern const struct flg_cmd img_images_cmd, img_import_cmd, img_load_cmd, img_tag_cmd,
+    img_rmi_cmd, img_history_cmd, img_save_cmd;
 
 int img_cmd_import(const char *root, int argc, char **argv);
 int img_cmd_load(const char *root, int argc, char **argv);
