@@ -131,7 +131,7 @@ static const struct cli_verb verbs[] = {
 	{ &img_tag_cmd, img_cmd_tag },
 	{ &img_rmi_cmd, img_cmd_rmi },
 	{ &img_history_cmd, img_cmd_history },
-	{ CMD("image", "inspect|history|ls|rm|tag|load|build", "Manage images"), img_cmd_image },
+	{ &img_image_cmd, img_cmd_image },
 	{ &img_save_cmd, img_cmd_save },
 	{ &bld_builder_cmd, bld_cmd_builder },
 	{ &bld_commit_cmd, bld_cmd_commit },

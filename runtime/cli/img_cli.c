@@ -25,12 +25,6 @@ static int fail(const struct berr *e)
 	return 1;
 }
 
-static int usage(const char *verb, const char *what, const char *use)
-{
-	fprintf(stderr, "\"berth %s\" %s.\nUsage:  berth %s\n", verb, what, use);
-	return 1;
-}
-
 struct img_opts {
 	const char *format, *input, *output;
 	bool quiet, no_trunc, all, force, human;
@@ -74,57 +68,72 @@ static const struct flg save_flags[] = {
 	FLG_END,
 };
 
+#define F_IMG_IMAGES_CMD \
+	.usage = "[OPTIONS] [REPOSITORY[:TAG]]", \
+	.desc = "List images", \
+	.flags = images_flags, \
+	.max_args = 1
 const struct flg_cmd img_images_cmd = {
 	.path = "images",
-	.usage = "[OPTIONS] [REPOSITORY[:TAG]]",
-	.desc = "List images",
-	.flags = images_flags,
-	.max_args = 1,
+	F_IMG_IMAGES_CMD,
 };
 
+#define F_IMG_IMPORT_CMD \
+	.usage = "file|- REPOSITORY[:TAG]", \
+	.desc = "Create an image from a rootfs tarball", \
+	.min_args = 2, \
+	.max_args = 2
 const struct flg_cmd img_import_cmd = {
 	.path = "import",
-	.usage = "file|- REPOSITORY[:TAG]",
-	.desc = "Create an image from a rootfs tarball",
-	.min_args = 2,
-	.max_args = 2,
+	F_IMG_IMPORT_CMD,
 };
 
+#define F_IMG_LOAD_CMD \
+	.usage = "[OPTIONS]", \
+	.desc = "Load images (OCI layout/archive, docker-archive)", \
+	.flags = load_flags
 const struct flg_cmd img_load_cmd = {
 	.path = "load",
-	.usage = "[OPTIONS]",
-	.desc = "Load images (OCI layout/archive, docker-archive)",
-	.flags = load_flags,
+	F_IMG_LOAD_CMD,
 };
 
+#define F_IMG_TAG_CMD \
+	.usage = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", \
+	.desc = "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", \
+	.min_args = 2, \
+	.max_args = 2
 const struct flg_cmd img_tag_cmd = {
 	.path = "tag",
-	.usage = "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
-	.desc = "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
-	.min_args = 2,
-	.max_args = 2,
+	F_IMG_TAG_CMD,
 };
 
+#define F_IMG_RMI_CMD \
+	.usage = "[OPTIONS] IMAGE [IMAGE...]", \
+	.desc = "Remove one or more images", \
+	.flags = rmi_flags, \
+	.min_args = 1, \
+	.max_args = -1
 const struct flg_cmd img_rmi_cmd = {
 	.path = "rmi",
-	.usage = "[OPTIONS] IMAGE [IMAGE...]",
-	.desc = "Remove one or more images",
-	.flags = rmi_flags,
-	.min_args = 1,
-	.max_args = -1,
+	F_IMG_RMI_CMD,
 };
 
+#define F_IMG_HISTORY_CMD \
+	.usage = "[OPTIONS] IMAGE", \
+	.desc = "Show the history of an image", \
+	.flags = history_flags, \
+	.min_args = 1, \
+	.max_args = 1
 const struct flg_cmd img_history_cmd = {
 	.path = "history",
-	.usage = "[OPTIONS] IMAGE",
-	.desc = "Show the history of an image",
-	.flags = history_flags,
-	.min_args = 1,
-	.max_args = 1,
+	F_IMG_HISTORY_CMD,
 };
+
+static int sub_inspect(void *ctx, int argc, char **argv);
 
 static const struct flg_cmd img_inspect_cmd = {
 	.path = "image inspect",
+	.run = sub_inspect,
 	.usage = "[OPTIONS] IMAGE [IMAGE...]",
 	.desc = "Display detailed information on one or more images",
 	.flags = inspect_flags,
@@ -132,22 +141,24 @@ static const struct flg_cmd img_inspect_cmd = {
 	.max_args = -1,
 };
 
+#define F_IMG_SAVE_CMD \
+	.usage = "[OPTIONS] IMAGE [IMAGE...]", \
+	.desc = "Save one or more images to a tar archive (streamed to STDOUT by default)", \
+	.flags = save_flags, \
+	.min_args = 1, \
+	.max_args = -1
 const struct flg_cmd img_save_cmd = {
 	.path = "save",
-	.usage = "[OPTIONS] IMAGE [IMAGE...]",
-	.desc = "Save one or more images to a tar archive (streamed to STDOUT by default)",
-	.flags = save_flags,
-	.min_args = 1,
-	.max_args = -1,
+	F_IMG_SAVE_CMD,
 };
 
-int img_cmd_import(const char *root, int argc, char **argv)
+static int run_import(const struct flg_cmd *c, const char *root, int argc, char **argv)
 {
 	char id[DG_STR_LEN];
 	struct flg_out a;
 	struct berr e;
 
-	if (flg_verb(&img_import_cmd, NULL, argc, argv, &a) < 0)
+	if (flg_verb(c, NULL, argc, argv, &a) < 0)
 		return a.status;
 	if (img_import(root, a.argv[0], a.argv[1], id, &e) < 0)
 		return fail(&e);
@@ -165,7 +176,7 @@ static void print_loaded(const char *ref, const char *id, void *ctx)
 		printf("Loaded image ID: %s\n", id);
 }
 
-int img_cmd_load(const char *root, int argc, char **argv)
+static int run_load(const struct flg_cmd *c, const char *root, int argc, char **argv)
 {
 	struct img_opts o = { 0 };
 	struct flg_out a;
@@ -173,7 +184,7 @@ int img_cmd_load(const char *root, int argc, char **argv)
 	bool quiet;
 	struct berr e;
 
-	if (flg_verb(&img_load_cmd, &o, argc, argv, &a) < 0)
+	if (flg_verb(c, &o, argc, argv, &a) < 0)
 		return a.status;
 	input = o.input;
 	quiet = o.quiet;
@@ -243,7 +254,7 @@ static int render_images(struct img_summary *list, size_t n, const char *format,
 	return rc;
 }
 
-int img_cmd_images(const char *root, int argc, char **argv)
+static int run_images(const struct flg_cmd *c, const char *root, int argc, char **argv)
 {
 	struct img_opts o = { .format = DEFAULT_FORMAT };
 	const char *format, *filter;
@@ -254,7 +265,7 @@ int img_cmd_images(const char *root, int argc, char **argv)
 	size_t n;
 	int rc = 0;
 
-	if (flg_verb(&img_images_cmd, &o, argc, argv, &a) < 0)
+	if (flg_verb(c, &o, argc, argv, &a) < 0)
 		return a.status;
 	format = o.format;
 	filter = a.argc ? a.argv[0] : NULL;
@@ -282,12 +293,12 @@ int img_cmd_images(const char *root, int argc, char **argv)
 	return rc;
 }
 
-int img_cmd_tag(const char *root, int argc, char **argv)
+static int run_tag(const struct flg_cmd *c, const char *root, int argc, char **argv)
 {
 	struct flg_out a;
 	struct berr e;
 
-	if (flg_verb(&img_tag_cmd, NULL, argc, argv, &a) < 0)
+	if (flg_verb(c, NULL, argc, argv, &a) < 0)
 		return a.status;
 	if (img_tag(root, a.argv[0], a.argv[1], &e) < 0)
 		return fail(&e);
@@ -300,14 +311,14 @@ static void print_removed(const char *action, const char *what, void *ctx)
 	printf("%s: %s\n", action, what);
 }
 
-int img_cmd_rmi(const char *root, int argc, char **argv)
+static int run_rmi(const struct flg_cmd *c, const char *root, int argc, char **argv)
 {
 	struct img_opts o = { 0 };
 	struct flg_out a;
 	int rc = 0;
 	struct berr e;
 
-	if (flg_verb(&img_rmi_cmd, &o, argc, argv, &a) < 0)
+	if (flg_verb(c, &o, argc, argv, &a) < 0)
 		return a.status;
 	for (int i = 0; i < a.argc; i++) {
 		if (img_remove(root, a.argv[i], o.force, cli_image_in_use, print_removed, (void *)root, &e) <
@@ -384,7 +395,7 @@ static void ellipsis(const char *in, size_t max, char *out, size_t size)
 		snprintf(out, size, "%.*s\xe2\x80\xa6", (int)cut, in);
 }
 
-int img_cmd_history(const char *root, int argc, char **argv)
+static int run_history(const struct flg_cmd *c, const char *root, int argc, char **argv)
 {
 	struct img_opts o = {
 		.format = "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
@@ -399,7 +410,7 @@ int img_cmd_history(const char *root, int argc, char **argv)
 	size_t i, layer;
 	int rc = 0;
 
-	if (flg_verb(&img_history_cmd, &o, argc, argv, &a) < 0)
+	if (flg_verb(c, &o, argc, argv, &a) < 0)
 		return a.status;
 	format = o.format;
 	ref = a.argv[0];
@@ -515,7 +526,7 @@ static json_t *inspect_object(const struct img_view *v)
 			 "Metadata", "LastTagTime", "");
 }
 
-int img_cmd_image_inspect(const char *root, int argc, char **argv)
+static int run_image_inspect(const struct flg_cmd *c, const char *root, int argc, char **argv)
 {
 	struct img_opts o = { 0 };
 	const char *format;
@@ -523,7 +534,7 @@ int img_cmd_image_inspect(const char *root, int argc, char **argv)
 	json_t *all;
 	int rc = 0;
 
-	if (flg_verb(&img_inspect_cmd, &o, argc, argv, &a) < 0)
+	if (flg_verb(c, &o, argc, argv, &a) < 0)
 		return a.status;
 	format = o.format;
 	all = json_array();
@@ -555,32 +566,8 @@ int img_cmd_image_inspect(const char *root, int argc, char **argv)
 	return rc;
 }
 
-int img_cmd_save(const char *root, int argc, char **argv);
 
-int img_cmd_image(const char *root, int argc, char **argv)
-{
-	static const struct {
-		const char *name;
-		int (*fn)(const char *, int, char **);
-	} subs[] = {
-		{"inspect", img_cmd_image_inspect}, {"history", img_cmd_history},
-		{"ls", img_cmd_images},		    {"list", img_cmd_images},
-		{"rm", img_cmd_rmi},		    {"tag", img_cmd_tag},
-		{"load", img_cmd_load},		    {"import", img_cmd_import},
-		{"build", bld_cmd_build},	    {"save", img_cmd_save},
-	};
-
-	if (argc < 2)
-		return usage("image", "requires a subcommand",
-			     "image inspect|history|ls|rm|tag|load|import|build ...");
-	for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-		if (!strcmp(argv[1], subs[i].name))
-			return subs[i].fn(root, argc - 1, argv + 1);
-	fprintf(stderr, "Error: unknown image command \"%s\"\n", argv[1]);
-	return 1;
-}
-
-int img_cmd_save(const char *root, int argc, char **argv)
+static int run_save(const struct flg_cmd *c, const char *root, int argc, char **argv)
 {
 	struct img_opts o = { 0 };
 	const char *output;
@@ -590,7 +577,7 @@ int img_cmd_save(const char *root, int argc, char **argv)
 	struct flg_out a;
 	struct berr e;
 
-	if (flg_verb(&img_save_cmd, &o, argc, argv, &a) < 0)
+	if (flg_verb(c, &o, argc, argv, &a) < 0)
 		return a.status;
 	output = o.output;
 	n = a.argc;
@@ -630,4 +617,83 @@ int img_cmd_save(const char *root, int argc, char **argv)
 	}
 	free(refs);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- the verbs */
+
+#define IMG_VERB(fn, cmd)                                                                          \
+	int img_cmd_##fn(const char *root, int argc, char **argv)                                 \
+	{                                                                                          \
+		return run_##fn(&cmd, root, argc, argv);                                          \
+	}
+IMG_VERB(import, img_import_cmd)
+IMG_VERB(load, img_load_cmd)
+IMG_VERB(images, img_images_cmd)
+IMG_VERB(tag, img_tag_cmd)
+IMG_VERB(rmi, img_rmi_cmd)
+IMG_VERB(history, img_history_cmd)
+IMG_VERB(image_inspect, img_inspect_cmd)
+IMG_VERB(save, img_save_cmd)
+
+/* `berth image SUBCOMMAND`: the same verbs under other paths. */
+#define IMG_SUB(fn, cmd, name, alias)                                                              \
+	static int sub_##fn(void *ctx, int argc, char **argv);                                    \
+	static const struct flg_cmd sub_##fn##_cmd = {                                            \
+		.path = "image " name,                                                             \
+		F_##cmd,                                                                           \
+		.aliases = (alias),                                                                \
+		.run = sub_##fn,                                                                   \
+	};                                                                                         \
+	static int sub_##fn(void *ctx, int argc, char **argv)                                     \
+	{                                                                                          \
+		return run_##fn(&sub_##fn##_cmd, ctx, argc, argv);                                \
+	}
+IMG_SUB(history, IMG_HISTORY_CMD, "history", NULL)
+IMG_SUB(import, IMG_IMPORT_CMD, "import", NULL)
+IMG_SUB(load, IMG_LOAD_CMD, "load", NULL)
+IMG_SUB(images, IMG_IMAGES_CMD, "ls", "list")
+IMG_SUB(rmi, IMG_RMI_CMD, "rm", "remove")
+IMG_SUB(save, IMG_SAVE_CMD, "save", NULL)
+IMG_SUB(tag, IMG_TAG_CMD, "tag", NULL)
+
+static int sub_build(void *ctx, int argc, char **argv)
+{
+	return bld_cmd_build(ctx, argc, argv);
+}
+
+static const struct flg_cmd sub_build_cmd = {
+	.path = "image build",
+	.usage = "[OPTIONS] PATH",
+	.desc = "Build an image from a Containerfile (the same as `berth build`)",
+	.run = sub_build,
+	.max_args = -1,
+};
+
+static int sub_inspect(void *ctx, int argc, char **argv)
+{
+	return run_image_inspect(&img_inspect_cmd, ctx, argc, argv);
+}
+
+static const struct flg_cmd *const image_cmds[] = {
+	&sub_build_cmd, &sub_history_cmd, &sub_import_cmd, &img_inspect_cmd, &sub_load_cmd,
+	&sub_images_cmd, &sub_rmi_cmd, &sub_save_cmd, &sub_tag_cmd, NULL,
+};
+
+const struct flg_cmd img_image_cmd = {
+	.path = "image",
+	.usage = "COMMAND",
+	.desc = "Manage images",
+	.cmds = image_cmds,
+};
+
+int img_cmd_image(const char *root, int argc, char **argv)
+{
+	const struct flg_cmd *sub = argc > 1 ? flg_find_cmd(&img_image_cmd, argv[1]) : NULL;
+
+	if (sub)
+		return sub->run((void *)root, argc - 1, argv + 1);
+	if (argc > 1)
+		fprintf(stderr, "Error: unknown image command \"%s\"\n", argv[1]);
+	flg_help(&img_image_cmd, stderr);
+	return 1;
 }

@@ -9,7 +9,7 @@
 #include "flags.h"
 
 /* The verbs' flags, Usage and help (flags.h), for main.c's verb table. */
-extern const struct flg_cmd img_images_cmd, img_import_cmd, img_load_cmd, img_tag_cmd,
+extern const struct flg_cmd img_image_cmd, img_images_cmd, img_import_cmd, img_load_cmd, img_tag_cmd,
     img_rmi_cmd, img_history_cmd, img_save_cmd;
 
 int img_cmd_import(const char *root, int argc, char **argv);
