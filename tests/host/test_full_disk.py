@@ -50,8 +50,19 @@ def free_bytes(ctx):
     return st.f_bavail * st.f_frsize
 
 
+def settle(ctx):
+    """Wait until no removed container's tree (ID.removing-*) is still being
+    deleted in the background: it would give room back after fill_up."""
+    for _ in range(200):
+        if not any(".removing-" in n for n in os.listdir(ctx.mnt)):
+            return
+        time.sleep(0.05)
+    raise AssertionError("removed trees still there: %s" % os.listdir(ctx.mnt))
+
+
 def fill_up(ctx, leave=0):
     """Take every free page of the tmpfs, then give back `leave` bytes."""
+    settle(ctx)
     fd = os.open(ctx.fill, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         while True:
