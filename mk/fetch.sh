@@ -200,7 +200,7 @@ _fetch_verify() {
 # _fetch_download LINE: download LINE's files into $BERTH_CACHE/dl from the
 # first suite that has its version; verified before they are moved in.
 _fetch_download() {
-	local line=$1 kind name ver lsuite id uri suite comps signed tmp why tried="" avail="" v
+	local line=$1 kind name ver lsuite id uri suite comps signed tmp why tried="" avail="" v have
 	read -r kind name ver lsuite _ <<<"$line"
 	local -a suites
 	mapfile -t suites < <(fetch_suites | awk -v s="$lsuite" '{ print ($3 == s ? 0 : 1), NR, $0 }' |
@@ -208,8 +208,9 @@ _fetch_download() {
 	for v in "${suites[@]}"; do
 		read -r id uri suite comps signed <<<"$v"
 		_fetch_index "$id" "$uri" "$suite" "$comps" "$signed" || { tried+=" $suite: no index;"; continue; }
-		avail+=$(_fetch_versions "$id" "$kind" "$name" | sed "s/\$/ ($suite)/" | tr '\n' ',')
-		if ! _fetch_versions "$id" "$kind" "$name" | grep -qxF "$ver"; then
+		have=$(_fetch_versions "$id" "$kind" "$name")
+		[[ -z $have ]] || avail+="${have//$'\n'/ ($suite),} ($suite),"
+		if ! grep -qxF "$ver" <<<"$have"; then
 			tried+=" $suite: not there;"
 			continue
 		fi

@@ -144,7 +144,12 @@ image_cpio_list() {
 			}
 			{
 				own = ($1 ~ /^var\/lib\/berth\/layers\//) ? $4 " " $5 : "0 0"
-				if ($1 ~ /[[:space:]]/ || $6 ~ /[[:space:]]/) { fail("white space in a name"); next }
+				# the list is split on white space, gen_init_cpio expands ${...}
+				# in locations, and stat below runs through sh: refuse those
+				if ($1 ~ /[[:space:]"$`\\]/ || $6 ~ /[[:space:]"$`\\]/) {
+					fail("white space, quote, $, ` or \\ in a name")
+					next
+				}
 				if ($2 == "d") print "dir /" $1, $3, own
 				else if ($2 == "f") print "file /" $1, stage "/" $1, $3, own
 				else if ($2 == "l") print "slink /" $1, $6, 777, own
@@ -154,7 +159,7 @@ image_cpio_list() {
 					print "nod /" $1, $3, own, $2, hex(m[1]), hex(m[2])
 				} else fail("file type " $2 " cannot go into the initramfs")
 			}
-			END { exit bad }'
+			END { exit bad }' || return 1
 	grep -v '^#' "$TOP/mk/devices.list"
 }
 
