@@ -161,6 +161,33 @@ int cg_create(const char *path, const struct sb_limits *l, int *dirfd, struct be
 	return 0;
 }
 
+int cg_set_limits(const char *path, const struct sb_limits *l, struct berr *e)
+{
+	return write_limits(path, l, e);
+}
+
+int cg_freeze(const char *path, bool on, struct berr *e)
+{
+	return cg_write(path, "cgroup.freeze", on ? "1" : "0", e);
+}
+
+static int64_t read_value(const char *dir, const char *file, const char *key);
+
+int cg_frozen(const char *path, bool *frozen, struct berr *e)
+{
+	char file[4200];
+	int64_t v;
+
+	snprintf(file, sizeof(file), "%s/cgroup.events", path);
+	if (access(file, F_OK) < 0)
+		return berr_set(e, errno, "%s", file);
+	v = read_value(path, "cgroup.events", "frozen");
+	if (v < 0)
+		return berr_msg(e, EIO, "%s: no \"frozen\" line", file);
+	*frozen = v == 1;
+	return 0;
+}
+
 int cg_enter(const char *path, pid_t pid, struct berr *e)
 {
 	char buf[32];

@@ -42,6 +42,16 @@ BERR_MUST int cg_swap_max(int64_t memory, int64_t memory_swap, int64_t *swap_max
  * O_DIRECTORY fd for CLONE_INTO_CGROUP and BPF_PROG_ATTACH in *dirfd. */
 BERR_MUST int cg_create(const char *path, const struct sb_limits *l, int *dirfd, struct berr *e);
 
+/* Write limits into an existing cgroup (docker update: live). Fields that
+ * are 0 are left alone, as in cg_create. */
+BERR_MUST int cg_set_limits(const char *path, const struct sb_limits *l, struct berr *e);
+
+/* Freeze (true) or thaw (false) every process in the cgroup through
+ * cgroup.freeze. Returns at once: the kernel finishes freezing in the
+ * background; cg_frozen() says when it has (cgroup.events "frozen 1"). */
+BERR_MUST int cg_freeze(const char *path, bool on, struct berr *e);
+BERR_MUST int cg_frozen(const char *path, bool *frozen, struct berr *e);
+
 /* Move a process into the cgroup (cgroup.procs). */
 BERR_MUST int cg_enter(const char *path, pid_t pid, struct berr *e);
 
