@@ -18,13 +18,14 @@
 # BUILDER "auto" is the generic autotools build (sysroot_build_auto); any
 # other names a function sysroot_build_BUILDER. Later lines may use earlier
 # ones (libarchive finds zlib in the sysroot).
-#   nettle      sha256 etc. only: no hogweed/gmp; fat = runtime SHA-NI pick
+#   nettle      sha256 etc. and hogweed (ed25519 for signed update bundles)
+#               on nettle's own mini-gmp, no libgmp; fat = runtime SHA-NI pick
 #   libnl3      also installs libnl-genl/nf/idiag/xfrm (unused, harmless)
 #   libarchive  tar + gzip (zlib) only
 #   iptables    legacy only; no libnetfilter_conntrack (connlabel)
 SYSROOT_RECIPES=(
 	"zlib|zlib|zlib|--static"
-	"nettle|nettle|auto|--disable-openssl --disable-documentation --disable-public-key --enable-fat"
+	"nettle|nettle|auto|--disable-openssl --disable-documentation --enable-mini-gmp --enable-fat"
 	"libnl3|libnl3|auto|--disable-cli --disable-debug"
 	"libseccomp|libseccomp|auto|--disable-python"
 	"libcap|libcap2|libcap|"
@@ -35,7 +36,7 @@ SYSROOT_RECIPES=(
 )
 
 # Static link order (users before providers).
-SYSROOT_LINK_ORDER="-lnl-route-3 -lnl-3 -lseccomp -lcap -lyaml -ljansson -larchive -lz -lnettle"
+SYSROOT_LINK_ORDER="-lnl-route-3 -lnl-3 -lseccomp -lcap -lyaml -ljansson -larchive -lz -lhogweed -lnettle"
 
 _sysroot_log() { printf 'sysroot: %s\n' "$*" >&2; }
 

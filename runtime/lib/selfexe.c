@@ -14,6 +14,12 @@
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
+/* Linux >= 6.3: memfds are executable only when created with MFD_EXEC
+ * once vm.memfd_noexec is 1 (older kernels reject the flag: EINVAL). */
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
 #define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 extern char **environ;
@@ -40,7 +46,11 @@ int selfexe_seal(char **argv, struct berr *e)
 	src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (src < 0 || fstat(src, &sb) < 0)
 		return berr_set(e, errno, "open /proc/self/exe");
-	mfd = memfd_create("berth", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	mfd = memfd_create("berth", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (mfd < 0 && errno == EINVAL)
+		mfd = memfd_create("berth", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0 && errno == EACCES)
+		return berr_set(e, errno, "memfd_create: vm.memfd_noexec = 2 forbids executable memfds");
 	if (mfd < 0)
 		return berr_set(e, errno, "memfd_create");
 	while (off < sb.st_size) {
