@@ -38,6 +38,8 @@ export TOP BERTH_CACHE
 . "$TOP/mk/test.sh"
 # shellcheck source=mk/bench.sh
 . "$TOP/mk/bench.sh"
+# shellcheck source=mk/fuzz.sh
+. "$TOP/mk/fuzz.sh"
 
 usage() {
 	cat <<EOF
@@ -51,6 +53,8 @@ usage: ./build.sh COMMAND
   run      build what is stale and boot the appliance in QEMU
   test     build everything and run unit, fuzz, host and appliance tests
   bench    run the benchmarks (figures go to docs/figures.md by hand)
+  fuzz     run every fuzzer longer: ./build.sh fuzz [SECONDS] [NAME...];
+           minimised corpora are written back to tests/fuzz/corpus
   clean    remove build/
 EOF
 }
@@ -73,7 +77,7 @@ main() {
 	local cmd=${1:-}
 	[[ $# -eq 0 ]] || shift
 	case $cmd in
-	deps | fetch | lock | build | kernel | image | run | test | bench) ;;
+	deps | fetch | lock | build | kernel | image | run | test | bench | fuzz) ;;
 	clean)
 		rm -rf "$BUILD"
 		echo "removed $BUILD (the cache in $BERTH_CACHE stays; remove it by hand to rebuild all)"
@@ -112,6 +116,7 @@ main() {
 		;;
 	test) cmd_test "$@" ;;
 	bench) cmd_bench "$@" ;;
+	fuzz) cmd_fuzz "$@" ;;
 	esac
 }
 

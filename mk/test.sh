@@ -47,21 +47,37 @@ unit_build_and_run() {
 	echo "$passed $failed" >"$BUILD/unit/counts"
 }
 
+# fuzz_harnesses: every libFuzzer harness source, sorted.
+fuzz_harnesses() {
+	find "$TOP/tests/fuzz" -name 'fuzz_*.c' | LC_ALL=C sort
+}
+
+# fuzz_build SOURCE: build harness SOURCE (ASan + UBSan, no recovery) into
+# $BUILD/fuzz/NAME; prints nothing, fails when it does not build.
+fuzz_build() {
+	local f=$1 name bin links srcs libs
+	name=$(basename "${f%.c}")
+	bin=$BUILD/fuzz/$name
+	links=$(test_links "$name") || return 1
+	srcs=${links%%|*} libs=
+	[[ $links != *"|"* ]] || libs=${links#*|}
+	mkdir -p "$BUILD/fuzz"
+	rm -f "$bin"
+	# shellcheck disable=SC2046,SC2086 # lists of files and flags
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -I"$TOP" -o "$bin" "$f" $(printf "$TOP/%s " $srcs) $libs
+}
+
 # libFuzzer harnesses for every parser that takes outside input, each run
 # for BERTH_FUZZ_SECONDS (default 10) from its seed corpus; a crash fails.
+# (`./build.sh fuzz` runs them for longer and keeps what they find.)
 fuzz_build_and_run() {
-	local f name bin links srcs libs pass=0 fail=0 secs=${BERTH_FUZZ_SECONDS:-10}
+	local f name bin pass=0 fail=0 secs=${BERTH_FUZZ_SECONDS:-10}
 	mkdir -p "$BUILD/fuzz"
-	for f in $(find "$TOP/tests/fuzz" -name 'fuzz_*.c' | LC_ALL=C sort); do
+	for f in $(fuzz_harnesses); do
 		name=$(basename "${f%.c}")
 		bin=$BUILD/fuzz/$name
-		links=$(test_links "$name")
-		srcs=${links%%|*} libs=
-		[[ $links != *"|"* ]] || libs=${links#*|}
-		rm -f "$bin"
-		# shellcheck disable=SC2046,SC2086 # lists of files and flags
-		if ! clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-			-fno-sanitize-recover=all -I"$TOP" -o "$bin" "$f" $(printf "$TOP/%s " $srcs) $libs; then
+		if ! fuzz_build "$f"; then
 			fail=$((fail + 1))
 			echo "fuzz: $name does not build"
 			continue

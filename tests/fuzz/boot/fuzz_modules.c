@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mod_db_parse(&db, text, text, &e) == 0) {
 		int order[64], count = 0;
 		for (int i = 0; i < db.count && i < 8; i++)
-			mod_resolve(&db, db.entries[i].name, order, &count, 64, &e);
+			berr_ignore(mod_resolve(&db, db.entries[i].name, order, &count, 64, &e));
 		mod_db_free(&db);
 	}
 	free(text);

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (sysctl_parse_line(line, &ent, &e) == 1) {
 		if (!*ent.key || strstr(ent.key, ".."))
 			abort();
-		sysctl_key_path("/proc/sys", ent.key, path, sizeof(path));
+		berr_ignore(sysctl_key_path("/proc/sys", ent.key, path, sizeof(path)));
 	}
 	return 0;
 }

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct compose_file f;
 	char project[64];
 
-	compose_parse((const char *)data, size, "compose.yaml", &f);
+	berr_ignore(compose_parse((const char *)data, size, "compose.yaml", &f));
 	compose_project_name(&f, "fuzz", project, sizeof(project));
 	for (int k = 0; k < f.norder; k++) {
 		const struct compose_service *s = &f.svc[f.order[k]];

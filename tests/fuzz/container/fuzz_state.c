@@ -17,7 +17,8 @@ static void put(const char *file, const uint8_t *data, size_t size)
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/run/berth/containers/" ID "/%s", root, file);
-	write_file_atomic(path, data, size, 0600);
+	if (write_file_atomic(path, data, size, 0600) < 0)
+		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -30,16 +31,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char dir[256];
 		snprintf(root, sizeof(root), "/tmp/berth-fuzz-%d", (int)getpid());
 		snprintf(dir, sizeof(dir), "%s/run/berth/containers/" ID, root);
-		mkdir_p(dir, 0700);
+		if (mkdir_p(dir, 0700) < 0)
+			abort();
 	}
 	put("config.json", data, size);
 	put("state.json", data, size);
 	if (ctr_config_load(root, ID, &c, &e) == 0)
 		ctr_config_free(&c);
-	ctr_state_load(root, ID, &s, &e);
+	berr_ignore(ctr_state_load(root, ID, &s, &e));
 	{
 		static struct hc_state h;
-		ctr_health_load(root, ID, &h, &e);
+		berr_ignore(ctr_health_load(root, ID, &h, &e));
 	}
 	return 0;
 }

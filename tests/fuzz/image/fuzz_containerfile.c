@@ -34,12 +34,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char *out = NULL;
 
 			if (in->kind == CF_ARG) {
-				cf_scope_arg(&s, in->args[j], f.escape, &e);
+				berr_ignore(cf_scope_arg(&s, in->args[j], f.escape, &e));
 			} else if (cf_expand(in->args[j], f.escape, &s, &out, &e) == 0) {
 				if (in->kind == CF_ENV) {
 					char *k, *v;
 					if (cf_split_kv(out, &k, &v) == 0) {
-						cf_scope_setenv(&s, k, v);
+						berr_ignore(cf_scope_setenv(&s, k, v));
 						free(k);
 						free(v);
 					}

@@ -37,8 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check(&p);
 		again = ipam_format(&p);
 		if (again) {
-			ipam_init(&q, "172.17.0.1/16", &e);
-			if (ipam_parse(&q, again, &e) < 0 || q.n != p.n)
+			if (ipam_init(&q, "172.17.0.1/16", &e) < 0 || ipam_parse(&q, again, &e) < 0 || q.n != p.n)
 				abort();
 			ipam_free(&q);
 			free(again);
