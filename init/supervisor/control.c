@@ -86,8 +86,27 @@ bool ctl_reply_path_ok(const char *dir, const char *path)
 	return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+/* The FIFO an earlier process left (fd), if it is still the one at path. */
+static bool reuse_fifo(struct ctl_server *s, int fd)
+{
+	struct stat a, b;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &a) == 0 && lstat(s->path, &b) == 0 && S_ISFIFO(b.st_mode) &&
+	    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+		s->fd = fd;
+		fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK);
+		log_info("control: %s taken over; requests written meanwhile are answered now",
+			 s->path);
+		return true;
+	}
+	close(fd);
+	return false;
+}
+
 int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out_kind,
-	     struct berr *e)
+	     int inherited, struct berr *e)
 {
 	char dir[512];
 	struct stat st;
@@ -106,10 +125,12 @@ int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out
 		return berr_set(e, errno, "create %s", dir);
 	chmod(dir, 0700);
 	chmod(s->reply_dir, 0700);
-	unlink(s->path);
-	if (mkfifo(s->path, 0600) < 0)
-		return berr_set(e, errno, "mkfifo %s", s->path);
-	s->fd = open(s->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (!reuse_fifo(s, inherited)) {
+		unlink(s->path);
+		if (mkfifo(s->path, 0600) < 0)
+			return berr_set(e, errno, "mkfifo %s", s->path);
+		s->fd = open(s->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	}
 	if (s->fd < 0 || fstat(s->fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return berr_set(e, errno ? errno : EINVAL, "open %s", s->path);
 	ev.events = EPOLLIN;
@@ -305,6 +326,22 @@ static bool chunk_starts_request(const struct ctl_server *s, const char *p, size
 	       p[dl + 1] == '/';
 }
 
+/* Where a CLI request starts inside a line, when garbage without a newline
+ * and the request came in one read: 0 if it does not. A request's words
+ * are separated by blanks (and may be quoted), so a start right after a
+ * blank or a quote is an argument and left alone. */
+static size_t embedded_request(const struct ctl_server *s, const char *line, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		char c = line[i], before = line[i - 1];
+
+		if ((c == '@' || c == '\'' || c == '"') && before != ' ' && before != '\t' &&
+		    before != '\'' && before != '"' && chunk_starts_request(s, line + i, n - i))
+			return i;
+	}
+	return 0;
+}
+
 static void arm_partial_timer(struct ctl_server *s)
 {
 	struct itimerspec its = { 0 };
@@ -332,6 +369,15 @@ static void split_lines(struct ctl_server *s, ctl_handler handle, void *ctx)
 	char *start = s->buf, *nl;
 
 	while ((nl = memchr(start, '\n', s->len - (start - s->buf)))) {
+		size_t off = embedded_request(s, start, nl - start);
+
+		if (off) {
+			log_warn("control: dropped %zu bytes of an unfinished line (a new request "
+				 "started)",
+				 off + (s->discarding ? PROTO_LINE_MAX : 0));
+			start += off;
+			s->discarding = false;
+		}
 		*nl = '\0';
 		if (s->discarding)
 			s->discarding = false;

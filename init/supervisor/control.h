@@ -72,9 +72,12 @@ struct ctl_server {
 	struct ctl_out *pending;
 };
 
-/* Create the directories and the FIFO under root ("" for the appliance). */
+/* Create the directories and the FIFO under root ("" for the appliance);
+ * inherited: the FIFO's descriptor from an earlier process (handover.h),
+ * used when it is still the FIFO at that path (requests written while no
+ * supervisor ran are then still in it), else closed; -1 = none. */
 BERR_MUST int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out_kind,
-		       struct berr *e);
+		       int inherited, struct berr *e);
 /* The control FIFO (or its partial-line timer) is readable: read and
  * handle every complete line, drop a stale unfinished one. */
 void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx);

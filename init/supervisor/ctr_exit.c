@@ -144,6 +144,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	}
 	if (!c)
 		return false;
+	ctrs_adopt_forget(cs, c);
 	ctrs_pipe_read(cs, &c->out, true);
 	ctrs_pipe_read(cs, &c->err, true);
 	ctrs_pipe_close(cs, &c->out);

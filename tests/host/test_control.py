@@ -73,6 +73,19 @@ def test_partial_line_does_not_stall_next_client(d):
     assert "dropped 23 bytes of an unfinished line (a new request started)" in d.logtext()
 
 
+def test_garbage_and_request_in_one_read(d):
+    # Both may be in the FIFO before the supervisor reads: one chunk.
+    reply = os.path.join(d.root, "run/berth/reply/glued")
+    os.mkfifo(reply, 0o600)
+    rfd = os.open(reply, os.O_RDONLY | os.O_NONBLOCK)
+    d.write_raw(("junk-no-newline@%s ping\n" % reply).encode())
+    data = read_all(rfd, 5)
+    os.close(rfd)
+    os.unlink(reply)
+    assert data == b"pong\n@status 0\n", data
+    assert "dropped 15 bytes of an unfinished line" in d.logtext()
+
+
 def test_stale_partial_line_is_dropped_after_a_while(d):
     d.write_raw(b"half-a-line")
     deadline = time.monotonic() + 5
