@@ -57,6 +57,21 @@ def test_garbage_and_long_lines_do_not_hurt(d):
     assert "unterminated ' quote" in log, log
 
 
+def ask_raw(d, name, *chunks):
+    """Write chunks (each a separate write; %s: the reply FIFO's path) by
+    hand and return what came back on reply FIFO name."""
+    reply = os.path.join(d.root, "run/berth/reply", name)
+    os.mkfifo(reply, 0o600)
+    rfd = os.open(reply, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        for c in chunks:
+            d.write_raw((c % reply if "%s" in c else c).encode())
+        return read_all(rfd, 5)
+    finally:
+        os.close(rfd)
+        os.unlink(reply)
+
+
 def timed_cli(d, *args):
     t0 = time.monotonic()
     rc, out, err = d.cli(*args)
@@ -75,13 +90,7 @@ def test_partial_line_does_not_stall_next_client(d):
 
 def test_garbage_and_request_in_one_read(d):
     # Both may be in the FIFO before the supervisor reads: one chunk.
-    reply = os.path.join(d.root, "run/berth/reply/glued")
-    os.mkfifo(reply, 0o600)
-    rfd = os.open(reply, os.O_RDONLY | os.O_NONBLOCK)
-    d.write_raw(("junk-no-newline@%s ping\n" % reply).encode())
-    data = read_all(rfd, 5)
-    os.close(rfd)
-    os.unlink(reply)
+    data = ask_raw(d, "glued", "junk-no-newline@%s ping\n")
     assert data == b"pong\n@status 0\n", data
     assert "dropped 15 bytes of an unfinished line" in d.logtext()
 
@@ -104,14 +113,7 @@ def test_stale_partial_line_is_dropped_after_a_while(d):
 
 def test_line_split_over_two_quick_writes_still_works(d):
     # Shells may write one line in pieces: a prompt second piece completes it.
-    reply = os.path.join(d.root, "run/berth/reply/split")
-    os.mkfifo(reply, 0o600)
-    rfd = os.open(reply, os.O_RDONLY | os.O_NONBLOCK)
-    d.write_raw(("@%s pi" % reply).encode())
-    d.write_raw(b"ng\n")
-    data = read_all(rfd, 5)
-    os.close(rfd)
-    os.unlink(reply)
+    data = ask_raw(d, "split", "@%s pi", "ng\n")
     assert data == b"pong\n@status 0\n", data
 
 
