@@ -137,6 +137,9 @@ static const struct cli_verb verbs[] = {
 	{ &bld_commit_cmd, bld_cmd_commit },
 	{ &bld_build_cmd, bld_cmd_build },
 	{ &cli_sandbox_run_cmd, cli_sandbox_run }, /* hidden: a test driver */
+	/* hidden: PID 1 faults (refused unless booted with berth.debug) */
+	{ CMD("debug-fault", "[SEGV|BUS|ABRT|FPE|ILL]", "Make PID 1 fault (tests)", .hidden = true),
+	  NULL },
 };
 
 struct main_opts {

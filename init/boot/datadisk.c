@@ -257,3 +257,31 @@ void dd_teardown(void)
 	dd.mounted = false;
 	sync();
 }
+
+struct dd_saved {
+	bool mounted;
+	char dev[64];
+	char label[17];
+	char why[256];
+};
+_Static_assert(sizeof(struct dd_saved) <= DD_STATE_BYTES, "DD_STATE_BYTES too small");
+
+void dd_save(void *dst)
+{
+	struct dd_saved *s = dst;
+
+	s->mounted = dd.mounted;
+	memcpy(s->dev, dd.dev, sizeof(s->dev));
+	memcpy(s->label, dd.label, sizeof(s->label));
+	memcpy(s->why, dd.why, sizeof(s->why));
+}
+
+void dd_restore(const void *src)
+{
+	const struct dd_saved *s = src;
+
+	dd.mounted = s->mounted;
+	snprintf(dd.dev, sizeof(dd.dev), "%.*s", (int)sizeof(s->dev) - 1, s->dev);
+	snprintf(dd.label, sizeof(dd.label), "%.*s", (int)sizeof(s->label) - 1, s->label);
+	snprintf(dd.why, sizeof(dd.why), "%.*s", (int)sizeof(s->why) - 1, s->why);
+}

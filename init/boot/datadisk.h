@@ -39,6 +39,12 @@ void dd_setup_finish(void);
 /* One line for `berth info`: where the data is kept. */
 void dd_describe(char *buf, size_t size);
 bool dd_mounted(void);
+/* What was found, as bytes (at most DD_STATE_BYTES), carried across PID
+ * 1's re-exec after a fault (init/supervisor/crash.h): save only copies
+ * memory (async-signal-safe), restore takes it back. */
+#define DD_STATE_BYTES 400
+void dd_save(void *dst);
+void dd_restore(const void *src);
 /* Shutdown: unmount the binds, sync, unmount /data (or remount it
  * read-only when busy). */
 void dd_teardown(void);

@@ -27,6 +27,8 @@
 #include "hostnet.h"
 #include "modules.h"
 #include "mounts.h"
+#include "init/supervisor/crash.h"
+#include "init/supervisor/handover.h"
 #include "init/supervisor/supervisor.h"
 #include "sysctl.h"
 #include "timeline.h"
@@ -166,15 +168,92 @@ static void phase_sysctl(void)
 	timeline_mark("sysctl");
 }
 
+static void __attribute__((noreturn)) reap_forever(void)
+{
+	log_err("supervisor returned; reaping only");
+	for (;;) {
+		if (waitpid(-1, NULL, 0) < 0)
+			pause();
+	}
+}
+
+/* More than CRASH_MAX_FAULTS faults within CRASH_WINDOW_S: no supervisor
+ * any more. The containers run on unsupervised; the console keeps a shell
+ * (respawned), and everything is reaped. Never returns. */
+static void crash_loop_shell(struct console *con, const char *desc)
+{
+	log_err("PID 1 faulted more than %d times within %d s (%s): crash loop; the supervisor "
+		"stays down, containers keep running; emergency shell on the console "
+		"('reboot -f' restarts)",
+		CRASH_MAX_FAULTS, CRASH_WINDOW_S, desc);
+	if (con->mode == CONSOLE_NONE)
+		con->mode = CONSOLE_SHELL;
+	if (con->pid <= 0)
+		console_start(con);
+	for (;;) {
+		pid_t pid = waitpid(-1, NULL, 0);
+
+		if (pid < 0) {
+			pause();
+		} else if (pid == con->pid) {
+			con->pid = 0;
+			sleep(1);
+			console_start(con);
+		}
+	}
+}
+
+/* After a fault PID 1 re-exec'd itself as `init --recover FD` (crash.h).
+ * Mounts, network, the data disk and the containers are all still there:
+ * bring the supervisor back, unless the faults come in a loop. */
+static void __attribute__((noreturn)) init_recover(const char *fdarg)
+{
+	struct boot_params params;
+	struct console con;
+	struct sup_opts opts = { .root = "", .pid1 = getpid() == 1, .console = &con,
+				 .handover_fd = atoi(fdarg), .recovering = true };
+	struct hov_header *h;
+	struct berr e;
+	char desc[200];
+
+	block_signals();
+	log_to_kmsg(1);
+	if (hov_open(opts.handover_fd, &e) < 0)
+		log_err("recovery: %s", e.msg);
+	h = hov_header();
+	if (h) {
+		timeline_restore(h->timeline);
+		dd_restore(h->datadisk);
+	}
+	phase_cmdline(&params);
+	timeline_mark("recovered");
+	crash_describe(desc, sizeof(desc));
+	log_warn("PID 1 recovered from a fault: %s; %d within %d s", desc, crash_recent_faults(),
+		 CRASH_WINDOW_S);
+	if (console_init(&con, params.console) < 0)
+		log_err("console: timerfd: %s", strerror(errno));
+	con.pid = h ? h->console_pid : 0;
+	if (crash_recent_faults() > CRASH_MAX_FAULTS)
+		crash_loop_shell(&con, desc);
+	opts.bridge_cidr = params.bridge_cidr;
+	opts.watchdog = opts.pid1 ? params.watchdog : 0;
+	opts.debug = params.debug;
+	berr_ignore(sup_run(&opts));
+	reap_forever();
+}
+
 int init_main(int argc, char **argv)
 {
 	struct boot_params params;
 	struct console con;
-	struct sup_opts opts = { .root = "", .pid1 = getpid() == 1, .console = &con };
+	struct sup_opts opts = { .root = "", .pid1 = getpid() == 1, .console = &con,
+				 .handover_fd = -1 };
 	struct berr e;
 	const char *fatal = NULL;
 	int r;
 
+	if (argc == 3 && strcmp(argv[1], "--recover") == 0)
+		init_recover(argv[2]);
 	block_signals();
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	umask(022);
@@ -262,20 +341,17 @@ int init_main(int argc, char **argv)
 	}
 	opts.bridge_cidr = params.bridge_cidr;
 	opts.watchdog = opts.pid1 ? params.watchdog : 0;
+	opts.debug = params.debug;
 	/* Not reached in PID 1; if it is (sup_run logged why), never exit:
 	 * keep reaping. */
 	berr_ignore(sup_run(&opts));
-	log_err("supervisor returned; reaping only");
-	for (;;) {
-		if (waitpid(-1, NULL, 0) < 0)
-			pause();
-	}
+	reap_forever();
 }
 
 int daemon_main(int argc, char **argv)
 {
 	const char *root = NULL;
-	struct sup_opts opts = { .pid1 = false };
+	struct sup_opts opts = { .pid1 = false, .handover_fd = -1 };
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)

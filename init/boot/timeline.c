@@ -80,3 +80,24 @@ size_t timeline_format(char *buf, size_t size)
 #undef APPEND
 	return len;
 }
+
+_Static_assert(sizeof(marks) + sizeof(int) <= TIMELINE_BYTES, "TIMELINE_BYTES too small");
+
+void timeline_save(void *dst)
+{
+	memcpy(dst, &nmarks, sizeof(nmarks));
+	memcpy((char *)dst + sizeof(nmarks), marks, sizeof(marks));
+}
+
+void timeline_restore(const void *src)
+{
+	int n;
+
+	memcpy(&n, src, sizeof(n));
+	if (n < 0 || n > TIMELINE_MAX)
+		return;
+	memcpy(marks, (const char *)src + sizeof(n), sizeof(marks));
+	nmarks = n;
+	for (int i = 0; i < n; i++)
+		marks[i].name[sizeof(marks[i].name) - 1] = '\0';
+}

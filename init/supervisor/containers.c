@@ -6,6 +6,7 @@
 #include "ctrs_priv.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,7 @@ struct ctr *ctrs_ctr_new(void)
 	c->logfd = -1;
 	c->hostsfd = -1;
 	c->out.fd = c->err.fd = -1;
+	c->pidw.fd = -1;
 	c->io.in = (struct att_end){ EV_CTR_ATTACH, ATT_IN, -1, c };
 	c->io.out = (struct att_end){ EV_CTR_ATTACH, ATT_OUT, -1, c };
 	c->io.stdin_w = (struct att_end){ EV_CTR_ATTACH, ATT_STDIN, -1, c };
@@ -171,6 +173,10 @@ void ctrs_event(struct ctrs *cs, void *tag, unsigned events)
 	}
 	if (*(int *)tag == EV_CTR_HEALTH) {
 		hcr_readable(cs->epfd, tag);
+		return;
+	}
+	if (*(int *)tag == EV_CTR_PIDFD) {
+		ctrs_adopted_exit(cs, (struct ctr *)((char *)tag - offsetof(struct ctr, pidw)));
 		return;
 	}
 	/* A tty's master is also where the CLI's input goes. */
@@ -221,7 +227,8 @@ static void state_dir(struct ctrs *cs, const char *name)
 		log_err("create %s: %s%s", path, strerror(-r), ctrs_full_hint(cs, -r));
 }
 
-struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl)
+struct ctrs *ctrs_open(const char *root, bool pid1, bool adopt, int epfd,
+		       struct ctl_server *ctl)
 {
 	struct ctrs *cs = calloc(1, sizeof(*cs));
 	struct epoll_event ev;
@@ -232,6 +239,7 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 	snprintf(cs->root, sizeof(cs->root), "%s", root);
 	snprintf(cs->bridge_cidr, sizeof(cs->bridge_cidr), "%s", BR_DEFAULT_CIDR);
 	cs->pid1 = pid1;
+	cs->adopt = adopt;
 	cs->epfd = epfd;
 	cs->ctl = ctl;
 	cs->timer.kind = EV_CTR_TIMER;
@@ -245,7 +253,7 @@ struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server 
 	/* PID 1 starts once per boot: with /data, the IPAM table (bridge.c's
 	 * state file) holds the last boot's addresses, none of them in use. */
 	snprintf(path, sizeof(path), "%s/run/berth/network/ipam", root);
-	if (pid1 && unlink(path) == 0)
+	if (pid1 && !adopt && unlink(path) == 0)
 		log_info("network: addresses of the previous boot released");
 	ctrs_load_existing(cs);
 	ctrs_rearm(cs);
@@ -282,8 +290,11 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 			continue;
 		}
 		any = false;
-		for (struct ctr *c = cs->list; c; c = c->next)
+		for (struct ctr *c = cs->list; c; c = c->next) {
+			if (c->st.status == CTR_RUNNING && c->pidw.fd >= 0)
+				ctrs_adopted_wait(cs, c, 0);
 			any |= c->st.status == CTR_RUNNING;
+		}
 		if (any)
 			usleep(20000);
 	}
@@ -291,6 +302,8 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 		if (c->st.status == CTR_RUNNING && c->st.pid > 0) {
 			log_warn("container %.12s: still running at shutdown, SIGKILL", c->cfg.id);
 			kill(c->st.pid, SIGKILL);
+			if (ctrs_adopted_wait(cs, c, 1000))
+				continue;
 			if (waitpid(c->st.pid, &(int){ 0 }, 0) == c->st.pid) {
 				c->st.status = CTR_EXITED;
 				c->st.exit_code = 137;

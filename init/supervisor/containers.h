@@ -36,8 +36,13 @@ struct ctrs;
 #define EV_CTR_TIMER 21
 #define EV_CTR_ATTACH 22
 #define EV_CTR_HEALTH 23
+#define EV_CTR_PIDFD 24
 
-struct ctrs *ctrs_open(const char *root, bool pid1, int epfd, struct ctl_server *ctl);
+/* adopt: containers still running as recorded (same pid and start time)
+ * whose output descriptors the handover registry brings back are kept,
+ * not ended (PID 1 after a fault, a daemon started again). */
+struct ctrs *ctrs_open(const char *root, bool pid1, bool adopt, int epfd,
+		       struct ctl_server *ctl);
 /* The bridge's address (default 172.17.0.1/16) for bridge containers;
  * addresses of containers that do not run go back to the pool. */
 void ctrs_set_bridge(struct ctrs *cs, const char *cidr);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "runtime/lib/log.h"
@@ -85,8 +86,27 @@ bool ctl_reply_path_ok(const char *dir, const char *path)
 	return *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+/* The FIFO an earlier process left (fd), if it is still the one at path. */
+static bool reuse_fifo(struct ctl_server *s, int fd)
+{
+	struct stat a, b;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &a) == 0 && lstat(s->path, &b) == 0 && S_ISFIFO(b.st_mode) &&
+	    a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+		s->fd = fd;
+		fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK);
+		log_info("control: %s taken over; requests written meanwhile are answered now",
+			 s->path);
+		return true;
+	}
+	close(fd);
+	return false;
+}
+
 int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out_kind,
-	     struct berr *e)
+	     int inherited, struct berr *e)
 {
 	char dir[512];
 	struct stat st;
@@ -97,6 +117,7 @@ int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out
 	s->out_kind = out_kind;
 	s->epfd = epfd;
 	s->fd = -1;
+	s->timer.fd = -1;
 	snprintf(dir, sizeof(dir), "%s/run/berth", root);
 	snprintf(s->path, sizeof(s->path), "%s/control", dir);
 	snprintf(s->reply_dir, sizeof(s->reply_dir), "%s/reply", dir);
@@ -104,16 +125,24 @@ int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out
 		return berr_set(e, errno, "create %s", dir);
 	chmod(dir, 0700);
 	chmod(s->reply_dir, 0700);
-	unlink(s->path);
-	if (mkfifo(s->path, 0600) < 0)
-		return berr_set(e, errno, "mkfifo %s", s->path);
-	s->fd = open(s->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (!reuse_fifo(s, inherited)) {
+		unlink(s->path);
+		if (mkfifo(s->path, 0600) < 0)
+			return berr_set(e, errno, "mkfifo %s", s->path);
+		s->fd = open(s->path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	}
 	if (s->fd < 0 || fstat(s->fd, &st) < 0 || !S_ISFIFO(st.st_mode))
 		return berr_set(e, errno ? errno : EINVAL, "open %s", s->path);
 	ev.events = EPOLLIN;
 	ev.data.ptr = s;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0)
 		return berr_set(e, errno, "watch %s", s->path);
+	/* The partial-line timer comes back as the FIFO's own event. */
+	s->timer.kind = kind;
+	s->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ev.data.ptr = &s->timer;
+	if (s->timer.fd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, s->timer.fd, &ev) < 0)
+		return berr_set(e, errno, "partial-line timer for %s", s->path);
 	return 0;
 }
 
@@ -269,39 +298,131 @@ static void handle_line(struct ctl_server *s, char *line, ctl_handler handle, vo
 	free(reply.buf);
 }
 
+/* What is left of a line is garbage: log it once and forget it. */
+static void drop_partial(struct ctl_server *s, const char *why)
+{
+	if (s->len || s->discarding)
+		log_warn("control: dropped %zu bytes of an unfinished line (%s)", s->len, why);
+	s->len = 0;
+	s->discarding = false;
+	s->partial_since = 0;
+}
+
+/* Legitimate writers write whole lines of at most PIPE_BUF at once, so a
+ * line that has not been finished by the end of one read can only grow
+ * by a second write of the same writer, promptly. Anything left longer is
+ * garbage, and so is what is left when a new chunk starts the way every
+ * CLI request starts ("@" and the reply directory, perhaps quoted): one
+ * writer can then never stall the next. */
+static bool chunk_starts_request(const struct ctl_server *s, const char *p, size_t n)
+{
+	size_t dl = strlen(s->reply_dir);
+
+	if (n && (p[0] == '\'' || p[0] == '"')) { /* the word may be quoted */
+		p++;
+		n--;
+	}
+	return n > dl + 1 && p[0] == '@' && memcmp(p + 1, s->reply_dir, dl) == 0 &&
+	       p[dl + 1] == '/';
+}
+
+/* Where a CLI request starts inside a line, when garbage without a newline
+ * and the request came in one read: 0 if it does not. A request's words
+ * are separated by blanks (and may be quoted), so a start right after a
+ * blank or a quote is an argument and left alone. */
+static size_t embedded_request(const struct ctl_server *s, const char *line, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		char c = line[i], before = line[i - 1];
+
+		if ((c == '@' || c == '\'' || c == '"') && before != ' ' && before != '\t' &&
+		    before != '\'' && before != '"' && chunk_starts_request(s, line + i, n - i))
+			return i;
+	}
+	return 0;
+}
+
+static void arm_partial_timer(struct ctl_server *s)
+{
+	struct itimerspec its = { 0 };
+
+	if (s->len || s->discarding) {
+		if (!s->partial_since)
+			s->partial_since = now_ns();
+		its.it_value.tv_nsec = CTL_PARTIAL_MS * 1000000l;
+	} else {
+		s->partial_since = 0;
+	}
+	if (s->timer.fd >= 0)
+		timerfd_settime(s->timer.fd, 0, &its, NULL);
+}
+
+static bool partial_stale(const struct ctl_server *s)
+{
+	return s->partial_since &&
+	       now_ns() - s->partial_since >= (uint64_t)CTL_PARTIAL_MS * 1000000ull;
+}
+
+/* Handle every complete line in buf[0..len); keep the rest. */
+static void split_lines(struct ctl_server *s, ctl_handler handle, void *ctx)
+{
+	char *start = s->buf, *nl;
+
+	while ((nl = memchr(start, '\n', s->len - (start - s->buf)))) {
+		size_t off = embedded_request(s, start, nl - start);
+
+		if (off) {
+			log_warn("control: dropped %zu bytes of an unfinished line (a new request "
+				 "started)",
+				 off + (s->discarding ? PROTO_LINE_MAX : 0));
+			start += off;
+			s->discarding = false;
+		}
+		*nl = '\0';
+		if (s->discarding)
+			s->discarding = false;
+		else if (memchr(start, '\0', nl - start))
+			reject_line(s, start, "NUL byte in line");
+		else
+			handle_line(s, start, handle, ctx);
+		start = nl + 1;
+	}
+	s->len -= start - s->buf;
+	memmove(s->buf, start, s->len);
+	if (s->len == PROTO_LINE_MAX) {
+		if (!s->discarding) {
+			char why[64];
+			s->buf[s->len - 1] = '\0';
+			snprintf(why, sizeof(why), "longer than %d bytes", PROTO_LINE_MAX);
+			reject_line(s, s->buf, why);
+		}
+		s->discarding = true;
+		s->len = 0;
+	}
+}
+
 void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx)
 {
+	uint64_t ticks;
+
+	if (s->timer.fd >= 0)
+		(void)!read(s->timer.fd, &ticks, sizeof(ticks));
+	if (partial_stale(s))
+		drop_partial(s, "not finished within " CTL_PARTIAL_TEXT);
 	for (;;) {
+		size_t old = s->len;
 		ssize_t n = read(s->fd, s->buf + s->len, PROTO_LINE_MAX - s->len);
-		char *start, *nl;
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return;
+			break;
+		if ((old || s->discarding) && chunk_starts_request(s, s->buf + old, n)) {
+			drop_partial(s, "a new request started");
+			memmove(s->buf, s->buf + old, n);
+		}
 		s->len += n;
-		start = s->buf;
-		while ((nl = memchr(start, '\n', s->len - (start - s->buf)))) {
-			*nl = '\0';
-			if (s->discarding)
-				s->discarding = false;
-			else if (memchr(start, '\0', nl - start))
-				reject_line(s, start, "NUL byte in line");
-			else
-				handle_line(s, start, handle, ctx);
-			start = nl + 1;
-		}
-		s->len -= start - s->buf;
-		memmove(s->buf, start, s->len);
-		if (s->len == PROTO_LINE_MAX) {
-			if (!s->discarding) {
-				char why[64];
-				s->buf[s->len - 1] = '\0';
-				snprintf(why, sizeof(why), "longer than %d bytes", PROTO_LINE_MAX);
-				reject_line(s, s->buf, why);
-			}
-			s->discarding = true;
-			s->len = 0;
-		}
+		split_lines(s, handle, ctx);
 	}
+	arm_partial_timer(s);
 }

@@ -8,15 +8,26 @@
  * following symlinks and without blocking. A reply that does not fit the
  * pipe at once is kept and written as the client drains it; a client that
  * vanished is dropped. Nothing a client sends can stop the server.
+ *
+ * Legitimate writers write whole lines (at most PIPE_BUF bytes) in one
+ * write. A line left unfinished is dropped (and logged) when it has not
+ * been finished within CTL_PARTIAL_MS, or as soon as a new request starts
+ * ("@" and the reply directory, as every CLI request does); so is a line
+ * over the limit. One bad writer cannot stall the next client.
  */
 #ifndef BERTH_CONTROL_H
 #define BERTH_CONTROL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime/lib/err.h"
 #include "runtime/lib/proto.h"
+
+/* An unfinished line older than this is dropped. */
+#define CTL_PARTIAL_MS 250
+#define CTL_PARTIAL_TEXT "250 ms"
 
 struct ctl_reply {
 	char *buf;
@@ -53,13 +64,22 @@ struct ctl_server {
 	char buf[PROTO_LINE_MAX + 1];
 	size_t len;
 	bool discarding; /* inside an over-long line */
+	uint64_t partial_since; /* monotonic ns: the unfinished line's start, 0 = none */
+	struct {
+		int kind; /* the FIFO's kind: its events go to ctl_readable() too */
+		int fd;
+	} timer;
 	struct ctl_out *pending;
 };
 
-/* Create the directories and the FIFO under root ("" for the appliance). */
+/* Create the directories and the FIFO under root ("" for the appliance);
+ * inherited: the FIFO's descriptor from an earlier process (handover.h),
+ * used when it is still the FIFO at that path (requests written while no
+ * supervisor ran are then still in it), else closed; -1 = none. */
 BERR_MUST int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out_kind,
-		       struct berr *e);
-/* The control FIFO is readable: read and handle every complete line. */
+		       int inherited, struct berr *e);
+/* The control FIFO (or its partial-line timer) is readable: read and
+ * handle every complete line, drop a stale unfinished one. */
 void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx);
 /* A pending client became writable (or hung up). */
 void ctl_out_ready(struct ctl_server *s, struct ctl_out *o, unsigned events);

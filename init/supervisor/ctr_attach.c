@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "handover.h"
 #include "runtime/lib/file.h"
 
 static void att_path(struct ctrs *cs, struct ctr *c, const char *name, char *buf, size_t size)
@@ -41,6 +42,7 @@ void ctrs_ep_close(struct ctrs *cs, int *fd)
 	if (*fd < 0)
 		return;
 	epoll_ctl(cs->epfd, EPOLL_CTL_DEL, *fd, NULL);
+	hov_drop(*fd);
 	close(*fd);
 	*fd = -1;
 }

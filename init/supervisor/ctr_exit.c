@@ -14,6 +14,7 @@
 #include "runtime/container/volume.h"
 #include "runtime/lib/log.h"
 #include "runtime/lib/clock.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 #include "runtime/sandbox/cgroup.h"
 
@@ -50,6 +51,9 @@ void ctrs_remove_tree(const char *path)
 			if (errno == ENOENT)
 				return;
 			snprintf(aside, sizeof(aside), "%s", path); /* in place, then */
+		} else if ((r = fsync_parent(aside)) < 0) {
+			/* the removal may come back after a power cut: whole */
+			log_warn("remove %s: sync its directory: %s", path, strerror(-r));
 		}
 	}
 	r = spawn_cmd(argv, NULL, -1, false, &pid);
@@ -144,6 +148,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	}
 	if (!c)
 		return false;
+	ctrs_adopt_forget(cs, c);
 	ctrs_pipe_read(cs, &c->out, true);
 	ctrs_pipe_read(cs, &c->err, true);
 	ctrs_pipe_close(cs, &c->out);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "handover.h"
 #include "runtime/lib/log.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/clock.h"
@@ -126,6 +127,7 @@ void ctrs_pipe_close(struct ctrs *cs, struct logpipe *p)
 	if (p->fd < 0)
 		return;
 	epoll_ctl(cs->epfd, EPOLL_CTL_DEL, p->fd, NULL);
+	hov_drop(p->fd);
 	close(p->fd);
 	p->fd = -1;
 	ctrs_pipe_flush(cs, p, true);

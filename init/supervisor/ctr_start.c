@@ -72,7 +72,7 @@ void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 	}
 }
 
-static void watch_pipe(struct ctrs *cs, struct logpipe *p)
+void ctrs_watch_pipe(struct ctrs *cs, struct logpipe *p)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = p };
 
@@ -172,13 +172,14 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 		ctrs_log_open(cs, c);
 	c->out = (struct logpipe){ .kind = EV_CTR_LOG, .fd = out[0], .c = c, .stream = "stdout" };
 	c->err = (struct logpipe){ .kind = EV_CTR_LOG, .fd = err[0], .c = c, .stream = "stderr" };
-	watch_pipe(cs, &c->out);
+	ctrs_watch_pipe(cs, &c->out);
 	if (c->err.fd >= 0)
-		watch_pipe(cs, &c->err);
+		ctrs_watch_pipe(cs, &c->err);
 	if (in[1] >= 0) {
 		c->io.stdin_w.fd = in[1];
 		fcntl(in[1], F_SETFL, O_NONBLOCK);
 	}
+	ctrs_handover_put(c);
 	ctrs_att_update(cs, c);
 	c->st.status = CTR_RUNNING;
 	c->st.pid = pid;

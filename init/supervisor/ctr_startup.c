@@ -1,6 +1,8 @@
 /* ctr_startup.c - what a starting supervisor finds: containers an earlier
- * boot or supervisor ran (marked exited, their orphans ended, restart
- * policies applied), trees left half removed, and addresses nobody holds. */
+ * boot or supervisor ran (adopted when they still run and their output
+ * came through the handover, ctr_adopt.c; otherwise marked exited, their
+ * orphans ended, restart policies applied), trees left half removed, and
+ * addresses nobody holds. */
 #include "ctrs_priv.h"
 
 #include <dirent.h>
@@ -15,41 +17,18 @@
 #include "runtime/lib/file.h"
 #include "runtime/lib/clock.h"
 
-/* Is pid still the process started at started_ns (CLOCK_REALTIME)? Its
- * start time in /proc/PID/stat, in ticks since boot, says so within a
- * second or two, so a reused pid is not mistaken for it. */
-static bool same_process(pid_t pid, int64_t started_ns)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long ticks;
-	struct timespec boot;
-	int64_t start;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (pid <= 0 || read_file(path, buf, sizeof(buf)) < 0 || !(p = strrchr(buf, ')')))
-		return false;
-	/* after "pid (comm)": state is field 3, starttime field 22 */
-	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			  "%*d %*d %llu", &ticks) != 1)
-		return false;
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	start = wall_ns() - ((int64_t)boot.tv_sec * 1000000000ll + boot.tv_nsec) +
-		(int64_t)(ticks * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
-	return llabs(start - started_ns) < 2000000000ll;
-}
-
 /* A container process an earlier supervisor left running (it crashed):
  * nobody reads its output or reaps it now, and it still holds its
  * address on the bridge. End it and wait (a second at most) until it is
  * gone, so its address is free before anyone gets it again. */
 static void end_orphan(struct ctr *c)
 {
-	if (!same_process(c->st.pid, c->st.started_ns))
+	if (!ctrs_same_process(c->st.pid, c->st.started_ns))
 		return;
 	log_warn("container %.12s: pid %d outlived the earlier supervisor; killed", c->cfg.id,
 		 (int)c->st.pid);
 	kill(c->st.pid, SIGKILL);
-	for (int i = 0; i < 100 && same_process(c->st.pid, c->st.started_ns); i++) {
+	for (int i = 0; i < 100 && ctrs_same_process(c->st.pid, c->st.started_ns); i++) {
 		char path[64], st[512], *p;
 
 		snprintf(path, sizeof(path), "/proc/%d/stat", (int)c->st.pid);
@@ -126,7 +105,13 @@ void ctrs_load_existing(struct ctrs *cs)
 			continue;
 		}
 		stale = c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING;
-		if (stale)
+		if (stale && cs->adopt && c->st.status == CTR_RESTARTING) {
+			stale = false; /* its next start comes from this process */
+			c->restart_at = now_ns() + 1000000000ull;
+		} else if (stale && cs->adopt && ctrs_adopt(cs, c)) {
+			stale = false;
+		}
+		else if (stale)
 			mark_stale(cs, c);
 		c->next = cs->list;
 		cs->list = c;

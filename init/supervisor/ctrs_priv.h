@@ -3,7 +3,7 @@
  * Private to init/supervisor/: containers.c (the table, its timer, open
  * and shutdown) and the ctr_*.c files, one concern each: ctr_logs.c,
  * ctr_attach.c, ctr_hosts.c, ctr_net.c, ctr_start.c, ctr_exit.c,
- * ctr_policy.c, ctr_verbs.c, ctr_startup.c. The contract with the rest of
+ * ctr_policy.c, ctr_verbs.c, ctr_startup.c, ctr_adopt.c. The contract with the rest of
  * the supervisor is containers.h; nothing outside this folder includes
  * this file. Every function here takes the table (struct ctrs) and works
  * inside the supervisor's epoll loop: none of them blocks on a container.
@@ -94,6 +94,10 @@ struct ctr {
 	struct waiter *waiters;
 	struct ctr_io io;
 	int hostsfd;		/* its /etc/hosts while on the bridge (O_APPEND) */
+	struct {
+		int kind;	/* EV_CTR_PIDFD */
+		int fd;		/* adopted and not our child: its pidfd, else -1 */
+	} pidw;
 	struct ctr *next;
 };
 
@@ -108,6 +112,7 @@ struct ctrs {
 		int fd;
 	} timer;
 	bool cgroup_ok;
+	bool adopt;		/* keep containers an earlier process left running */
 	bool shutting_down;	/* no restarts from here on */
 	char bridge_cidr[64];
 	uint16_t last_port;	/* the last ephemeral host port handed out */
@@ -181,6 +186,7 @@ BERR_MUST int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lea
 struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c);
 
 /* ctr_start.c: starting a container */
+void ctrs_watch_pipe(struct ctrs *cs, struct logpipe *p);
 void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp);
 int ctrs_start_failure_status(int code);
 BERR_MUST int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e);
@@ -202,5 +208,13 @@ BERR_MUST int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig
 
 /* ctr_startup.c: what an earlier supervisor left */
 void ctrs_load_existing(struct ctrs *cs);
+
+/* ctr_adopt.c: containers still running when a supervisor starts */
+bool ctrs_same_process(pid_t pid, int64_t started_ns);
+bool ctrs_adopt(struct ctrs *cs, struct ctr *c);
+void ctrs_handover_put(struct ctr *c);
+void ctrs_adopted_exit(struct ctrs *cs, struct ctr *c);
+void ctrs_adopt_forget(struct ctrs *cs, struct ctr *c);
+bool ctrs_adopted_wait(struct ctrs *cs, struct ctr *c, int ms);
 
 #endif

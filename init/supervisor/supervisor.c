@@ -14,6 +14,8 @@
 
 #include "containers.h"
 #include "control.h"
+#include "crash.h"
+#include "handover.h"
 #include "init/boot/datadisk.h"
 #include "init/boot/timeline.h"
 #include "init/boot/watchdog.h"
@@ -34,6 +36,7 @@ struct sup {
 	} sig, con;
 	struct ctl_server ctl;
 	enum sup_action action;
+	int fault;		/* debug-fault: the signal to fault with after replying */
 	unsigned long reaped;
 	struct ctrs *ctrs;
 	struct watchdog wd;
@@ -111,7 +114,7 @@ static void verb_shutdown(struct sup *s, struct proto_request *req, struct ctl_r
 /* What only the supervisor knows, for `berth info`. */
 static void verb_info(struct sup *s, struct proto_request *req, struct ctl_reply *r, int *status)
 {
-	char data[400];
+	char data[400], faults[200];
 
 	(void)req;
 	(void)status;
@@ -120,13 +123,47 @@ static void verb_info(struct sup *s, struct proto_request *req, struct ctl_reply
 	else
 		snprintf(data, sizeof(data), "none (a daemon: everything is kept under %s)",
 			 s->o->root);
-	reply_printf(r, "Server Version: %s\nMode: %s (pid %d)\nData disk: %s\nBerth Root Dir: %s\n",
+	crash_describe(faults, sizeof(faults));
+	reply_printf(r, "Server Version: %s\nMode: %s (pid %d)\nData disk: %s\nBerth Root Dir: %s\n"
+			"Recovered Faults: %s\n",
 		     BERTH_VERSION, s->o->pid1 ? "init" : "daemon", (int)getpid(), data,
-		     s->o->pid1 ? (dd_mounted() ? DATA_DIR "/berth" : "/run/berth") : s->o->root);
+		     s->o->pid1 ? (dd_mounted() ? DATA_DIR "/berth" : "/run/berth") : s->o->root,
+		     faults);
+}
+
+/* debug-fault [SIGNAL]: the test-only way to prove crash recovery; it
+ * works only when the kernel command line says berth.debug (the image is
+ * the one shipped, and only whoever boots the machine sets that). */
+static void verb_debug_fault(struct sup *s, struct proto_request *req, struct ctl_reply *r,
+			     int *status)
+{
+	static const struct {
+		const char *name;
+		int signo;
+	} sigs[] = { { "SEGV", SIGSEGV }, { "BUS", SIGBUS }, { "ABRT", SIGABRT },
+		     { "FPE", SIGFPE },	  { "ILL", SIGILL } };
+	const char *want = req->argc > 1 ? req->argv[1] : "SEGV";
+
+	if (!s->o->pid1 || !crash_injection_enabled()) {
+		reply_error(r, "debug-fault is refused: PID 1 was not booted with berth.debug");
+		*status = 1;
+		return;
+	}
+	if (strncmp(want, "SIG", 3) == 0)
+		want += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+		if (strcmp(want, sigs[i].name) == 0) {
+			s->fault = sigs[i].signo;
+			reply_printf(r, "PID 1 faults with SIG%s now\n", sigs[i].name);
+			return;
+		}
+	}
+	reply_error(r, "debug-fault: unknown signal \"%s\" (SEGV, BUS, ABRT, FPE or ILL)", want);
+	*status = 1;
 }
 
 static const struct verb verbs[] = {
-	{ "info", verb_info },
+	{ "info", verb_info },	       { "debug-fault", verb_debug_fault },
 	{ "ping", verb_ping },	       { "version", verb_version },   { "boot", verb_boot },
 	{ "poweroff", verb_shutdown }, { "reboot", verb_shutdown },   { "halt", verb_shutdown },
 };
@@ -231,6 +268,7 @@ static void shutdown_now(struct sup *s)
 	if (!s->o->pid1) {
 		wd_close(&s->wd);
 		unlink(s->ctl.path);
+		hov_bye(); /* a clean exit: nothing to hand over */
 		return;
 	}
 	if (s->o->console)
@@ -262,6 +300,23 @@ static void shutdown_now(struct sup *s)
 	log_err("reboot(2): %s", strerror(errno));
 }
 
+/* The registry of descriptors that outlive this process (handover.h):
+ * PID 1 keeps it in a memfd its fault handler passes on; a daemon has a
+ * keeper process hold copies. */
+static void handover_open(struct sup *s)
+{
+	struct berr e;
+
+	if (s->o->pid1) {
+		if (hov_open(s->o->handover_fd, &e) < 0)
+			log_err("%s; a fault of PID 1 will lose the containers' output", e.msg);
+		crash_install(s->o->console ? &s->o->console->pid : NULL);
+		crash_enable_injection(s->o->debug);
+	} else if (hov_open_keeper(s->o->root, &e) < 0) {
+		log_err("%s; containers will not outlive this daemon", e.msg);
+	}
+}
+
 int sup_run(const struct sup_opts *o)
 {
 	struct sup s = { .o = o };
@@ -281,15 +336,19 @@ int sup_run(const struct sup_opts *o)
 		log_err("supervisor: epoll/signalfd: %s", strerror(errno));
 		return -errno;
 	}
-	if (ctl_open(&s.ctl, o->root, s.epfd, EV_CONTROL, EV_REPLY, &e) < 0)
+	handover_open(&s);
+	if (ctl_open(&s.ctl, o->root, s.epfd, EV_CONTROL, EV_REPLY, hov_take("control"), &e) < 0)
 		log_err("control FIFO: %s; only signals can reach berth", e.msg);
-	s.ctrs = ctrs_open(o->root, o->pid1, s.epfd, &s.ctl);
+	hov_put(s.ctl.fd, "control");
+	s.ctrs = ctrs_open(o->root, o->pid1, !o->pid1 || o->recovering, s.epfd, &s.ctl);
+	hov_take_done();
 	if (s.ctrs)
 		ctrs_set_bridge(s.ctrs, o->bridge_cidr ? o->bridge_cidr : BR_DEFAULT_CIDR);
 	if (o->console) {
 		s.con.fd = o->console->timerfd;
 		watch(&s, s.con.fd, &s.con);
-		console_start(o->console);
+		if (o->console->pid <= 0) /* after a fault the shell still runs */
+			console_start(o->console);
 	}
 	if (o->watchdog > 0) {
 		if (wd_open(&s.wd, "/dev/watchdog", o->watchdog, &e) < 0) {
@@ -325,11 +384,13 @@ int sup_run(const struct sup_opts *o)
 			else if (kind == EV_WATCHDOG)
 				wd_pet(&s.wd);
 			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH ||
-				  kind == EV_CTR_HEALTH) && s.ctrs)
+				  kind == EV_CTR_HEALTH || kind == EV_CTR_PIDFD) && s.ctrs)
 				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);
 		}
 		if (s.ctrs)
 			ctrs_reclaim(s.ctrs);
+		if (s.fault) /* debug-fault, once its reply is out */
+			crash_inject(s.fault);
 		if (s.action != SUP_RUN) {
 			shutdown_now(&s);
 			if (!o->pid1)

@@ -20,6 +20,11 @@ struct sup_opts {
 	struct console *console; /* NULL when no console shell is kept */
 	const char *bridge_cidr; /* berth0's address; NULL = 172.17.0.1/16 */
 	int watchdog;		/* berth.watchdog=SECONDS: pet /dev/watchdog; 0 = off */
+	/* PID 1 after a fault: the handover registry inherited across the
+	 * re-exec (crash.h); -1 at boot. Its containers are adopted. */
+	int handover_fd;
+	bool recovering;
+	bool debug;		/* berth.debug: the test-only debug-fault verb works */
 };
 
 /* Run until shutdown. PID 1 ends in reboot(2); the daemon returns 0. */

@@ -1,6 +1,6 @@
-/* cli_exec.c - exec, top and stats: they act on a running container from
- * the CLI process (root), with the container's own settings, and read its
- * cgroup; PID 1 is not involved. */
+/* cli_exec.c - exec and top: they act on a running container from the CLI
+ * process (root), with the container's own settings; PID 1 is not
+ * involved. `stats` is in cli_stats.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -59,24 +59,6 @@ const struct flg_cmd cli_top_cmd = {
 	.max_args = 1,
 };
 
-struct stats_opts {
-	bool no_stream;
-};
-
-#define S(f) struct stats_opts, f
-static const struct flg stats_flags[] = {
-	FLG_BOOL(0, "no-stream", S(no_stream),
-		 "Disable streaming stats and only pull the first result"),
-	FLG_END,
-};
-
-const struct flg_cmd cli_stats_cmd = {
-	.path = "stats",
-	.usage = "[OPTIONS] [CONTAINER...]",
-	.desc = "Show CPU, memory and pids use",
-	.flags = stats_flags,
-	.max_args = -1,
-};
 
 struct running {
 	char id[CTR_ID_LEN + 1];
@@ -280,151 +262,5 @@ int cli_top(const char *root, int argc, char **argv)
 	}
 	if (d)
 		closedir(d);
-	return 0;
-}
-
-/* ---- stats ---- */
-
-static void human(int64_t b, char *buf, size_t size)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = b;
-	int i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(buf, size, i ? "%.2f%s" : "%.0f%s", v, u[i]);
-}
-
-struct sample {
-	char id[CTR_ID_LEN + 1];
-	char name[CTR_NAME_MAX];
-	struct cg_stats st;
-	int ok;
-};
-
-static int64_t host_memory(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-	return pages > 0 && size > 0 ? (int64_t)pages * size : 0;
-}
-
-static void take(struct sample *s, int n)
-{
-	for (int i = 0; i < n; i++) {
-		char path[256];
-		struct berr e;
-		ctr_cgroup_path(s[i].id, path, sizeof(path));
-		s[i].ok = cg_read_stats(path, &s[i].st, &e) == 0;
-	}
-}
-
-/* Every running container (refs: none), or the ones named, into a[]
- * (64 at most); their count, or -1 after printing the error. */
-static int stats_targets(const char *root, char **refs, int nrefs, struct sample *a)
-{
-	int n = 0;
-
-	if (nrefs == 0) {
-		/* every running container */
-		char dir[600];
-		DIR *d;
-		struct dirent *de;
-		snprintf(dir, sizeof(dir), "%s/run/berth/containers", root);
-		d = opendir(dir);
-		while (d && (de = readdir(d)) && n < 64) {
-			struct ctr_state st;
-			struct ctr_config c;
-			struct berr e;
-			if (strlen(de->d_name) != CTR_ID_LEN ||
-			    ctr_state_load(root, de->d_name, &st, &e) < 0 || st.status != CTR_RUNNING ||
-			    ctr_config_load(root, de->d_name, &c, &e) < 0)
-				continue;
-			snprintf(a[n].id, sizeof(a[n].id), "%s", de->d_name);
-			snprintf(a[n].name, sizeof(a[n].name), "%s", c.name);
-			ctr_config_free(&c);
-			n++;
-		}
-		if (d)
-			closedir(d);
-	}
-	for (int i = 0; i < nrefs; i++) {
-		struct ctr_config c;
-		struct berr e;
-		if (cli_find_container(root, refs[i], a[n].id) < 0)
-			return -1;
-		if (ctr_config_load(root, a[n].id, &c, &e) == 0) {
-			snprintf(a[n].name, sizeof(a[n].name), "%s", c.name);
-			ctr_config_free(&c);
-		}
-		n++;
-	}
-	return n;
-}
-
-/* One table from two samples secs apart (a before, b after). */
-static void stats_print(const struct sample *a, const struct sample *b, int n, double secs)
-{
-	printf("%-14s %-20s %-8s %-22s %-8s %s\n", "CONTAINER ID", "NAME", "CPU %",
-	       "MEM USAGE / LIMIT", "MEM %", "PIDS");
-	for (int i = 0; i < n; i++) {
-		char use[32], lim[32], mem[64];
-		int64_t limit;
-		double cpu;
-
-		if (!a[i].ok || !b[i].ok) {
-			printf("%-14.12s %-20s %-8s %-22s %-8s %s\n", b[i].id, b[i].name, "--",
-			       "-- / --", "--", "--");
-			continue;
-		}
-		limit = b[i].st.memory_max > 0 ? b[i].st.memory_max : host_memory();
-		cpu = (b[i].st.cpu_usage_usec - a[i].st.cpu_usage_usec) / (secs * 1e4);
-		human(b[i].st.memory_current, use, sizeof(use));
-		human(limit, lim, sizeof(lim));
-		snprintf(mem, sizeof(mem), "%s / %s", use, lim);
-		printf("%-14.12s %-20s %-8.2f %-22s %-8.2f %lld\n", b[i].id, b[i].name, cpu, mem,
-		       limit ? 100.0 * b[i].st.memory_current / limit : 0.0,
-		       (long long)b[i].st.pids_current);
-	}
-	fflush(stdout);
-}
-
-int cli_stats(const char *root, int argc, char **argv)
-{
-	struct stats_opts o = { 0 };
-	struct flg_out args;
-	struct sample *a, *b;
-	int n;
-
-	if (flg_verb(&cli_stats_cmd, &o, argc, argv, &args) < 0)
-		return args.status;
-	if (!cg_usable()) {
-		fprintf(stderr, "berth: stats need cgroup v2, which this host does not have "
-				"mounted at /sys/fs/cgroup\n");
-		return 1;
-	}
-	a = calloc(64, sizeof(*a));
-	b = calloc(64, sizeof(*b));
-	if (!a || !b)
-		return 1;
-	n = stats_targets(root, args.argv, args.argc < 64 ? args.argc : 64, a);
-	if (n < 0)
-		return 1;
-	memcpy(b, a, 64 * sizeof(*a));
-	do {
-		uint64_t t0 = now_ns(), t1;
-
-		take(a, n);
-		usleep(1000000);
-		take(b, n);
-		t1 = now_ns();
-		if (!o.no_stream)
-			printf("\033[2J\033[H");
-		stats_print(a, b, n, (t1 - t0) / 1e9);
-	} while (!o.no_stream);
-	free(a);
-	free(b);
 	return 0;
 }

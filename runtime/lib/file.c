@@ -113,6 +113,27 @@ int write_file(const char *path, const char *data)
 	return write_all(fd, data, strlen(data));
 }
 
+/* The directory holding path, fsynced: a rename in it is then on disk. */
+int fsync_parent(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0;
+	_cleanup_fd_ int fd = -1;
+
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	if (slash && n == 0)
+		n = 1; /* "/name": the root */
+	memcpy(dir, slash ? path : ".", slash ? n : 1);
+	dir[slash ? n : 1] = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* EINVAL: a filesystem that cannot sync directories has nothing to do */
+	return fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char tmp[4096];
@@ -130,9 +151,11 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	}
 	if (r == 0 && rename(tmp, path) < 0)
 		r = -errno;
-	if (r < 0)
+	if (r < 0) {
 		unlink(tmp);
-	return r;
+		return r;
+	}
+	return fsync_parent(path);
 }
 
 int mkdir_p(const char *path, mode_t mode)

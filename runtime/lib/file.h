@@ -25,8 +25,14 @@ BERR_MUST int read_file_all(const char *path, size_t max, char **text, size_t *l
 
 /* Write data to an existing file (sysctl, cgroup knobs). 0 or -errno. */
 BERR_MUST int write_file(const char *path, const char *data);
-/* Write a file atomically: temp file, fsync, rename. 0 or -errno. */
+/* Write a file atomically and durably: a temporary file next to it,
+ * fsync, rename over path, fsync of the directory. After a crash or power
+ * cut path holds the old or the new content, never a mix, and once this
+ * returned 0 the new one. On failure the temporary file is gone and path
+ * is untouched (unless only the directory's fsync failed). 0 or -errno. */
 BERR_MUST int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* fsync the directory that holds path (after a rename or create in it). */
+BERR_MUST int fsync_parent(const char *path);
 /* Write all of buf to fd, retrying on EINTR; 0 or -errno. */
 BERR_MUST int write_all(int fd, const void *buf, size_t len);
 

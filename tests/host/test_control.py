@@ -57,6 +57,73 @@ def test_garbage_and_long_lines_do_not_hurt(d):
     assert "unterminated ' quote" in log, log
 
 
+def ask_raw(d, name, *chunks):
+    """Write chunks (each a separate write; %s: the reply FIFO's path) by
+    hand and return what came back on reply FIFO name."""
+    reply = os.path.join(d.root, "run/berth/reply", name)
+    os.mkfifo(reply, 0o600)
+    rfd = os.open(reply, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        for c in chunks:
+            d.write_raw((c % reply if "%s" in c else c).encode())
+        return read_all(rfd, 5)
+    finally:
+        os.close(rfd)
+        os.unlink(reply)
+
+
+def timed_cli(d, *args):
+    t0 = time.monotonic()
+    rc, out, err = d.cli(*args)
+    return rc, out, err, time.monotonic() - t0
+
+
+def test_partial_line_does_not_stall_next_client(d):
+    # The issue's steps: a writer leaves a line without its newline; the
+    # next client's request must not be glued to it (it would wait 15 s).
+    d.write_raw(b"garbage-without-newline")
+    rc, out, err, secs = timed_cli(d, "ps")
+    assert rc == 0 and out.startswith("CONTAINER ID"), (rc, out, err)
+    assert secs < 5, secs
+    assert "dropped 23 bytes of an unfinished line (a new request started)" in d.logtext()
+
+
+def test_garbage_and_request_in_one_read(d):
+    # Both may be in the FIFO before the supervisor reads: one chunk.
+    data = ask_raw(d, "glued", "junk-no-newline@%s ping\n")
+    assert data == b"pong\n@status 0\n", data
+    assert "dropped 15 bytes of an unfinished line" in d.logtext()
+
+
+def test_stale_partial_line_is_dropped_after_a_while(d):
+    d.write_raw(b"half-a-line")
+    deadline = time.monotonic() + 5
+    want = "dropped 11 bytes of an unfinished line (not finished within 250 ms)"
+    while want not in d.logtext() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert want in d.logtext()
+    # the next hand-written request stands on its own
+    d.write_raw(b"ping\n")
+    deadline = time.monotonic() + 5
+    while "control: pong" not in d.logtext() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "control: pong" in d.logtext()
+    assert "half-a-lineping" not in d.logtext()
+
+
+def test_line_split_over_two_quick_writes_still_works(d):
+    # Shells may write one line in pieces: a prompt second piece completes it.
+    data = ask_raw(d, "split", "@%s pi", "ng\n")
+    assert data == b"pong\n@status 0\n", data
+
+
+def test_over_long_line_without_newline_does_not_stall(d):
+    d.write_raw(b"z" * 5000)
+    rc, out, err, secs = timed_cli(d, "ping")
+    assert (rc, out) == (0, "pong\n"), (rc, out, err)
+    assert secs < 5, secs
+
+
 def test_too_long_request_is_refused_by_cli(d):
     rc, out, err = d.cli("ping", "z" * 5000)
     assert rc == 1 and "longer than 4096" in err, (rc, err)

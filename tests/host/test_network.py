@@ -604,14 +604,16 @@ def test_veth_name_taken_uses_the_next_digits(d):
 
 
 def test_restarted_daemon_hands_out_no_address_twice():
-    """The supervisor dies (SIGKILL) with a running and a created bridge
-    container; a new one on the same root, in the same network namespace,
-    ends the orphaned process, gives its address and rules back, and then
-    never hands out an address twice."""
+    """The supervisor and its descriptor keeper die (SIGKILL) with a
+    running and a created bridge container; a new one on the same root, in
+    the same network namespace, ends the orphaned process (its output has
+    nowhere to go), gives its address and rules back, and then never hands
+    out an address twice. (With the keeper alive the container is adopted:
+    host/test_adopt.)"""
     import shutil
     import signal
     import tempfile
-    from hostenv import busybox_tar
+    from hostenv import busybox_tar, keeper_pid
     berth = D_BUILD[0]
     holder = subprocess.Popen(["unshare", "-n", "--", "sleep", "1000"])
     root = tempfile.mkdtemp(prefix="berth-restart-")
@@ -654,6 +656,9 @@ def test_restarted_daemon_hands_out_no_address_twice():
         cli("create", "--name", "idle", "busybox", "sleep", "1000")
         old_pid = int(cli("inspect", "-f", "{{.State.Pid}}", "old"))
         assert ipam() == ["172.17.0.2"]
+        keeper = keeper_pid(first.pid)
+        assert keeper, "no berth-keeper child of the daemon"
+        os.kill(keeper, signal.SIGKILL)
         first.send_signal(signal.SIGKILL)
         first.wait()
         assert os.path.exists("/proc/%d" % old_pid)  # it outlived its supervisor

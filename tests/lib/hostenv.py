@@ -209,6 +209,24 @@ def busybox_tar(path):
         add_file("etc/group", b"root:x:0:\nnogroup:x:65534:\n")
 
 
+def keeper_pid(daemon_pid):
+    """The descriptor keeper a `berth daemon` started (its child, named
+    berth-keeper), or None."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                st = f.read()
+        except OSError:
+            continue
+        comm = st[st.index("(") + 1:st.rindex(")")]
+        ppid = int(st[st.rindex(")") + 2:].split()[1])
+        if comm == "berth-keeper" and ppid == daemon_pid:
+            return int(pid)
+    return None
+
+
 class Daemon:
     def __init__(self, build, parent=None, netns=True, root=None, args=()):
         """The daemon runs in a network namespace of its own (`unshare -n`;
