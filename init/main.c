@@ -16,6 +16,7 @@
 #include "runtime/cli/cli_compose.h"
 #include "runtime/cli/cli_ctr.h"
 #include "runtime/cli/cli_exec.h"
+#include "runtime/cli/cli_manage.h"
 #include "runtime/cli/cli_run.h"
 #include "runtime/cli/cli_volume.h"
 #include "runtime/cli/client.h"
@@ -109,6 +110,10 @@ static const struct cli_verb verbs[] = {
 	{ &cli_logs_cmd, cli_logs },
 	{ &cli_inspect_cmd, cli_inspect },
 	{ &cli_port_cmd, cli_port },
+	{ &cli_pause_cmd, cli_pause },
+	{ &cli_unpause_cmd, cli_pause },
+	{ &cli_rename_cmd, cli_rename },
+	{ &cli_update_cmd, cli_update },
 	{ &cli_compose_cmd, cli_compose },
 	{ CMD("boot", "", "Show the boot timeline (milestones of PID 1)"), NULL },
 	{ CMD("poweroff", "", "Stop everything and power the appliance off"), NULL },

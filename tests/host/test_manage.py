@@ -1,0 +1,236 @@
+"""The container and housekeeping verbs a Docker user reaches for, under
+`berth daemon --root DIR`: ps/images --filter and --format json, rename,
+pause/unpause (refused clearly where the host has no cgroup2; the
+appliance test proves the freezer), update, cp, prune, system df, port,
+diff, export, and the CLI's own exit codes."""
+import json
+import os
+import re
+import subprocess
+import tarfile
+import io
+import tempfile
+
+from hostenv import Daemon, require_bridge_network, require_overlay
+
+
+def setup_module(build):
+    require_overlay()
+    require_bridge_network()
+    d = Daemon(build)
+    d.import_busybox()
+    return d
+
+
+def teardown_module(d):
+    d.stop()
+
+
+def ctx(d, containerfile):
+    path = tempfile.mkdtemp(prefix="ctx-", dir=d.root)
+    with open(os.path.join(path, "Containerfile"), "w") as f:
+        f.write(containerfile)
+    return path
+
+
+def cid_of(d, name):
+    return d.ok("inspect", "-f", "{{.Id}}", name).strip()
+
+
+def test_ps_format_json_and_filters(d):
+    d.ok("run", "-d", "--name", "web1", "--label", "tier=front", "-p", "18080:80",
+         "-v", "psvol:/data", "busybox", "sleep", "1000")
+    d.ok("create", "--name", "made1", "--label", "tier=back", "busybox", "true")
+    assert d.cli("run", "--name", "done3", "busybox", "sh", "-c", "exit 3")[0] == 3
+    try:
+        lines = d.ok("ps", "--format", "json").splitlines()
+        assert len(lines) == 1, lines
+        row = json.loads(lines[0])
+        for key in ("Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts",
+                    "Names", "Networks", "Ports", "RunningFor", "Size", "State", "Status"):
+            assert key in row, (key, row)
+        assert row["Names"] == "web1" and row["State"] == "running", row
+        assert row["Labels"] == "tier=front" and row["LocalVolumes"] == "1", row
+        assert row["Ports"] == "0.0.0.0:18080->80/tcp", row
+        assert "created_ns" not in row
+        # every row of -a is one JSON object
+        rows = [json.loads(l) for l in d.ok("ps", "-a", "--format", "json").splitlines()]
+        assert sorted(r["Names"] for r in rows) == ["done3", "made1", "web1"], rows
+
+        def names(*flt, all_=True):
+            args = ["ps", "--format", "{{.Names}}"] + (["-a"] if all_ else [])
+            for f in flt:
+                args += ["--filter", f]
+            return sorted(d.ok(*args).split())
+
+        assert names("name=web") == ["web1"]
+        assert names("name=^/made1$") == ["made1"]
+        assert names("id=" + cid_of(d, "made1")[:8]) == ["made1"]
+        assert names("label=tier") == ["made1", "web1"]
+        assert names("label=tier=back") == ["made1"]
+        # status implies -a, as Docker's
+        assert names("status=created", all_=False) == ["made1"]
+        assert names("status=exited", "status=created") == ["done3", "made1"]
+        assert names("exited=3") == ["done3"]
+        assert names("exited=0") == []
+        assert names("ancestor=busybox") == ["done3", "made1", "web1"]
+        assert names("ancestor=busybox:latest", "label=tier=front") == ["web1"]
+        assert names("ancestor=nosuch") == []
+        assert names("volume=psvol") == ["web1"]
+        assert names("volume=/data") == ["web1"]
+        assert names("publish=80") == ["web1"]
+        assert names("publish=80/udp") == []
+        assert names("publish=70-90/tcp") == ["web1"]
+        assert names("health=none") == ["done3", "made1", "web1"]
+        assert names("network=bridge") == ["done3", "made1", "web1"]
+        assert names("since=made1") == ["done3"]
+        assert names("before=made1") == ["web1"]
+        assert d.ok("ps", "-a", "-n", "1", "--format", "{{.Names}}").split() == ["done3"]
+        assert d.ok("ps", "-l", "-q") == cid_of(d, "done3")[:12] + "\n"
+        # a table with Docker's titles, and the plain word "table"
+        out = d.ok("ps", "--format", "table {{.Names}}\t{{.State}}")
+        assert out.splitlines()[0].split() == ["NAMES", "STATE"], out
+        assert d.ok("ps", "--format", "table").splitlines()[0].startswith("CONTAINER ID")
+        rc, out, err = d.cli("ps", "--filter", "colour=red")
+        assert rc == 1 and err == "berth: invalid filter 'colour'\n", (rc, err)
+        rc, out, err = d.cli("ps", "--filter", "status=sleepy")
+        assert rc == 1 and "invalid filter 'status=sleepy'" in err, (rc, err)
+        rc, out, err = d.cli("ps", "--filter", "nonsense")
+        assert rc == 1 and "bad format of filter" in err, (rc, err)
+    finally:
+        d.ok("rm", "-f", "web1", "made1", "done3")
+
+
+def test_images_filters_digests_json(d):
+    d.ok("tag", "busybox", "shelf/tool:1.0")
+    d.ok("build", "-q", "-t", "labelled", ctx(d, "FROM busybox\nLABEL team=ops\n"))
+    try:
+        def refs(*flt):
+            args = ["images", "--format", "{{.Repository}}:{{.Tag}}"]
+            for f in flt:
+                args += ["--filter", f]
+            return sorted(d.ok(*args).split())
+
+        assert refs("reference=shelf/*") == ["shelf/tool:1.0"]
+        assert refs("reference=busy*") == ["busybox:latest"]
+        # '*' does not cross '/', as Docker's path.Match
+        assert refs("reference=*:1.0") == []
+        assert refs("reference=*/*:1.0") == ["shelf/tool:1.0"]
+        assert refs("label=team=ops") == ["labelled:latest"]
+        assert refs("label=team") == ["labelled:latest"]
+        assert refs("since=busybox") == ["labelled:latest"]
+        assert "labelled:latest" not in refs("before=labelled")
+        assert refs("dangling=true") == []
+        assert "busybox:latest" in refs("dangling=false")
+        rows = [json.loads(l) for l in d.ok("images", "--format", "json").splitlines()]
+        assert {"Containers", "CreatedAt", "CreatedSince", "Digest", "ID", "Repository",
+                "SharedSize", "Size", "Tag", "UniqueSize", "VirtualSize"} <= set(rows[0]), rows
+        out = d.ok("images", "--digests", "busybox")
+        head, line = out.splitlines()
+        assert head.split()[:4] == ["REPOSITORY", "TAG", "DIGEST", "IMAGE"], head
+        assert re.search(r"busybox\s+latest\s+sha256:[0-9a-f]{64}\s", line), line
+        rc, out, err = d.cli("images", "--filter", "shape=round")
+        assert rc == 1 and err == "berth: invalid filter 'shape'\n", (rc, err)
+        # an untagged image is dangling
+        d.ok("rmi", "labelled")
+        d.ok("build", "-q", "-t", "dang", ctx(d, "FROM busybox\nRUN echo 1 > /one\n"))
+        d.ok("build", "-q", "-t", "dang", ctx(d, "FROM busybox\nRUN echo 2 > /two\n"))
+        assert refs("dangling=true") == ["<none>:<none>"]
+    finally:
+        d.cli("rmi", "shelf/tool:1.0")
+        d.cli("rmi", "-f", "labelled")
+        d.cli("rmi", "-f", "dang")
+
+
+def test_rename(d):
+    d.ok("run", "-d", "--name", "old1", "busybox", "sleep", "1000")
+    d.ok("create", "--name", "taken1", "busybox", "true")
+    try:
+        cid = cid_of(d, "old1")
+        assert d.ok("rename", "old1", "new1") == ""
+        assert d.ok("inspect", "-f", "{{.Name}} {{.Id}}", "new1").split() == ["/new1", cid]
+        assert d.ok("ps", "--format", "{{.Names}}").split() == ["new1"]
+        rc, out, err = d.cli("inspect", "old1")
+        assert rc == 1 and "No such container: old1" in err
+        # the old name is free again, and config.json holds the new one
+        d.ok("create", "--name", "old1", "busybox", "true")
+        with open(os.path.join(d.root, "run/berth/containers", cid, "config.json")) as f:
+            assert json.load(f)["Name"] == "new1"
+        rc, out, err = d.cli("rename", "new1", "taken1")
+        assert rc == 1 and 'The container name "/taken1" is already in use' in err, (rc, err)
+        rc, out, err = d.cli("rename", "new1", "new1")
+        assert rc == 1 and "same name as its current name" in err, (rc, err)
+        rc, out, err = d.cli("rename", "new1", "bad/name")
+        assert rc == 1 and "Invalid container name (bad/name)" in err, (rc, err)
+        rc, out, err = d.cli("rename", "ghost", "x1")
+        assert rc == 1 and "No such container: ghost" in err, (rc, err)
+        rc, out, err = d.cli("rename", "new1")
+        assert rc == 1 and "requires exactly 2 arguments" in err, (rc, err)
+        assert d.ok("inspect", "-f", "{{.Name}}", cid).strip() == "/new1"
+    finally:
+        d.cli("rm", "-f", "new1", "taken1", "old1")
+
+
+def test_pause_refused_without_cgroup2_and_when_stopped(d):
+    d.ok("run", "-d", "--name", "pz", "busybox", "sleep", "1000")
+    d.ok("create", "--name", "pzstopped", "busybox", "true")
+    try:
+        rc, out, err = d.cli("pause", "pzstopped")
+        assert rc == 1 and err == "berth: Container pzstopped is not running\n", (rc, err)
+        rc, out, err = d.cli("unpause", "pzstopped")
+        assert rc == 1 and "is not running" in err, (rc, err)
+        rc, out, err = d.cli("pause", "ghost")
+        assert rc == 1 and "No such container: ghost" in err, (rc, err)
+        cgroup2 = open("/proc/self/mounts").read().find(" /sys/fs/cgroup cgroup2 ") >= 0
+        rc, out, err = d.cli("pause", "pz")
+        if not cgroup2:
+            # a v1/hybrid host: one clear line, and the container runs on
+            assert rc == 1 and "cgroup v2 freezer is not available" in err, (rc, err)
+            assert d.ok("inspect", "-f", "{{.State.Status}}", "pz").strip() == "running"
+        else:
+            assert rc == 0 and out == "pz\n", (rc, err)
+            assert "(Paused)" in d.ok("ps")
+            assert d.ok("unpause", "pz") == "pz\n"
+    finally:
+        d.cli("rm", "-f", "pz", "pzstopped")
+
+
+def test_update_running_and_stopped(d):
+    d.ok("run", "-d", "--name", "upd", "busybox", "sleep", "1000")
+    d.ok("create", "--name", "updstopped", "--rm", "busybox", "true")
+    try:
+        fmt = ("{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} "
+               "{{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} "
+               "{{.HostConfig.RestartPolicy.Name}}")
+        assert d.ok("update", "-m", "64m", "--memory-swap", "128m", "--cpus", "0.5",
+                    "--cpu-shares", "512", "--pids-limit", "40", "--restart", "on-failure:3",
+                    "upd") == "upd\n"
+        assert d.ok("inspect", "-f", fmt, "upd").split() == [
+            str(64 << 20), str(128 << 20), "500000000", "512", "40", "on-failure"]
+        assert d.ok("inspect", "-f", "{{.HostConfig.RestartPolicy.MaximumRetryCount}}",
+                    "upd").strip() == "3"
+        # one setting leaves the others as they were; pids-limit -1 is unlimited
+        d.ok("update", "--pids-limit", "-1", "upd")
+        assert d.ok("inspect", "-f", fmt, "upd").split()[:5] == [
+            str(64 << 20), str(128 << 20), "500000000", "512", "0"]
+        # memory above the swap limit set before, as Docker
+        rc, out, err = d.cli("update", "-m", "256m", "upd")
+        assert rc == 1 and "should be smaller than already set memoryswap" in err, (rc, err)
+        # a stopped container keeps it for its next start
+        assert d.ok("update", "-m", "32m", "updstopped") == "updstopped\n"
+        assert d.ok("inspect", "-f", "{{.HostConfig.Memory}}", "updstopped").strip() == \
+            str(32 << 20)
+        rc, out, err = d.cli("update", "--restart", "always", "updstopped")
+        assert rc == 1 and "AutoRemove is enabled" in err, (rc, err)
+        rc, out, err = d.cli("update", "upd")
+        assert rc == 1 and "provide one or more flags" in err, (rc, err)
+        rc, out, err = d.cli("update", "-m", "lots", "upd")
+        assert rc == 125 and "invalid argument \"lots\"" in err, (rc, err)
+        rc, out, err = d.cli("update", "-m", "1m", "upd")
+        assert rc == 1 and "Minimum memory limit allowed is 6MB" in err, (rc, err)
+        rc, out, err = d.cli("update", "--restart", "sometimes", "upd")
+        assert rc == 125, (rc, err)
+        rc, out, err = d.cli("update", "-m", "16m", "ghost", "upd")
+        assert rc == 1 and "No such container: ghost" in err and out == "upd\n", (rc, out, err)
+    finally:
+        d.cli("rm", "-f", "upd", "updstopped")
