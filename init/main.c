@@ -14,6 +14,7 @@
 #include "runtime/cli/cli_attach.h"
 #include "runtime/cli/cli_build.h"
 #include "runtime/cli/cli_compose.h"
+#include "runtime/cli/cli_cp.h"
 #include "runtime/cli/cli_ctr.h"
 #include "runtime/cli/cli_exec.h"
 #include "runtime/cli/cli_manage.h"
@@ -114,6 +115,7 @@ static const struct cli_verb verbs[] = {
 	{ &cli_unpause_cmd, cli_pause },
 	{ &cli_rename_cmd, cli_rename },
 	{ &cli_update_cmd, cli_update },
+	{ &cli_cp_cmd, cli_cp },
 	{ &cli_compose_cmd, cli_compose },
 	{ CMD("boot", "", "Show the boot timeline (milestones of PID 1)"), NULL },
 	{ CMD("poweroff", "", "Stop everything and power the appliance off"), NULL },

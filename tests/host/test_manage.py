@@ -234,3 +234,159 @@ def test_update_running_and_stopped(d):
         assert rc == 1 and "No such container: ghost" in err and out == "upd\n", (rc, out, err)
     finally:
         d.cli("rm", "-f", "upd", "updstopped")
+
+
+def berth_bytes(d, *args, input=None):
+    p = subprocess.run([d.berth, "--root", d.root] + list(args), input=input,
+                       capture_output=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr.decode()
+
+
+def test_cp_both_directions_running_and_stopped(d):
+    d.ok("run", "-d", "--name", "cpc", "busybox", "sh", "-c",
+         "mkdir -p /srv/d/sub && echo hi > /srv/d/f && echo deep > /srv/d/sub/g && "
+         "chown 1234:5678 /srv/d/f && touch /ready && exec sleep 1000")
+    host = tempfile.mkdtemp(prefix="cp-", dir=d.root)
+    try:
+        for _ in range(50):
+            if d.cli("exec", "cpc", "test", "-e", "/ready")[0] == 0:
+                break
+        # a directory into an existing directory: under its own name
+        assert d.ok("cp", "cpc:/srv/d", host) == ""
+        assert open(os.path.join(host, "d/f")).read() == "hi\n"
+        assert open(os.path.join(host, "d/sub/g")).read() == "deep\n"
+        assert os.stat(os.path.join(host, "d/f")).st_uid == 0  # the caller's, without -a
+        # -a keeps the owner; SRC/. copies the contents; a new name
+        d.ok("cp", "-a", "cpc:/srv/d/.", os.path.join(host, "copy"))
+        st = os.stat(os.path.join(host, "copy/f"))
+        assert (st.st_uid, st.st_gid) == (1234, 5678), st
+        assert sorted(os.listdir(os.path.join(host, "copy"))) == ["f", "sub"]
+        # a file to a new name, and into the container
+        d.ok("cp", "cpc:/srv/d/f", os.path.join(host, "renamed"))
+        assert open(os.path.join(host, "renamed")).read() == "hi\n"
+        with open(os.path.join(host, "up.txt"), "w") as f:
+            f.write("uploaded\n")
+        d.ok("cp", os.path.join(host, "up.txt"), "cpc:/srv/")
+        assert d.ok("exec", "cpc", "cat", "/srv/up.txt") == "uploaded\n"
+        d.ok("cp", os.path.join(host, "copy"), "cpc:/srv/newdir")
+        assert d.ok("exec", "cpc", "cat", "/srv/newdir/sub/g") == "deep\n"
+        # a stopped container: its layers, read and written
+        d.ok("stop", "-t", "0", "cpc")
+        d.ok("cp", "cpc:/srv/up.txt", os.path.join(host, "from-stopped"))
+        assert open(os.path.join(host, "from-stopped")).read() == "uploaded\n"
+        d.ok("cp", os.path.join(host, "renamed"), "cpc:/srv/while-stopped")
+        rc, out, err = berth_bytes(d, "cp", "cpc:/srv/while-stopped", "-")
+        assert rc == 0, err
+        with tarfile.open(fileobj=io.BytesIO(out)) as t:
+            assert t.extractfile("while-stopped").read() == b"hi\n"
+        # no mount left behind on the host by the copy from a stopped one
+        # the overlay mounted for it lived in the CLI's own mount namespace
+        mounts = [l.split()[1] for l in open("/proc/self/mounts")]
+        assert not [m for m in mounts if m.startswith(d.root + "/run/berth/containers")], mounts
+    finally:
+        d.cli("rm", "-f", "cpc")
+
+
+def test_cp_tar_streams(d):
+    d.ok("run", "-d", "--name", "cpt", "busybox", "sh", "-c",
+         "mkdir /in && echo x > /etc/x && exec sleep 1000")
+    try:
+        for _ in range(50):
+            if d.cli("exec", "cpt", "test", "-d", "/in")[0] == 0:
+                break
+        rc, out, err = berth_bytes(d, "cp", "cpt:/etc", "-")
+        assert rc == 0, err
+        with tarfile.open(fileobj=io.BytesIO(out)) as t:
+            names = t.getnames()
+            assert "etc/x" in names and "etc" in names, names
+            assert t.extractfile("etc/x").read() == b"x\n"
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as t:
+            data = b"from a tar\n"
+            info = tarfile.TarInfo("sub/file.txt")
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        rc, out, err = berth_bytes(d, "cp", "-", "cpt:/in", input=buf.getvalue())
+        assert rc == 0, err
+        assert d.ok("exec", "cpt", "cat", "/in/sub/file.txt") == "from a tar\n"
+        # a tar with ".." or an absolute name is refused, nothing lands outside
+        for bad in ("../../escaped", "/abs-escaped"):
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as t:
+                info = tarfile.TarInfo(bad)
+                info.size = 1
+                t.addfile(info, io.BytesIO(b"z"))
+            rc, out, err = berth_bytes(d, "cp", "-", "cpt:/in", input=buf.getvalue())
+            assert rc == 1 and "refusing" in err, (bad, rc, err)
+        rc, out, err = berth_bytes(d, "cp", "-", "cpt:/etc/x", input=b"")
+        assert rc == 1 and "cpt:/etc/x" in err, (rc, err)
+    finally:
+        d.cli("rm", "-f", "cpt")
+
+
+def test_cp_never_leaves_the_container_root(d):
+    """'..' and symlinks (absolute and relative) pointing out resolve inside
+    the container's root, as for a process chrooted there: the host's
+    files are neither read nor written."""
+    marker_dir = tempfile.mkdtemp(prefix="cp-host-", dir=d.root)
+    secret = os.path.join(marker_dir, "secret")
+    with open(secret, "w") as f:
+        f.write("host secret\n")
+    d.ok("run", "-d", "--name", "cpx", "busybox", "sh", "-c",
+         "mkdir /box && ln -s %s /box/abs && ln -s ../../../../../../..%s /box/rel && "
+         "ln -s %s /box/absdir && touch /ready && exec sleep 1000"
+         % (secret, secret, marker_dir))
+    out_dir = tempfile.mkdtemp(prefix="cp-out-", dir=d.root)
+    try:
+        for _ in range(50):
+            if d.cli("exec", "cpx", "test", "-e", "/ready")[0] == 0:
+                break
+        # reading: ".." stops at the container's root
+        d.ok("cp", "cpx:/../../../../etc/hostname", os.path.join(out_dir, "hn"))
+        assert open(os.path.join(out_dir, "hn")).read() == \
+            d.ok("exec", "cpx", "cat", "/etc/hostname")
+        # following a link out (-L) finds nothing: the path is the container's
+        for link in ("/box/abs", "/box/rel"):
+            rc, out, err = d.cli("cp", "-L", "cpx:" + link, os.path.join(out_dir, "x"))
+            assert rc == 1 and "Could not find the file" in err, (link, rc, err)
+            assert not os.path.exists(os.path.join(out_dir, "x"))
+        rc, out, err = d.cli("cp", "cpx:/box/absdir/secret", out_dir)
+        assert rc == 1 and "Could not find the file" in err, (rc, err)
+        # without -L the link itself is copied
+        d.ok("cp", "cpx:/box/abs", os.path.join(out_dir, "link"))
+        assert os.readlink(os.path.join(out_dir, "link")) == secret
+        # writing through a link that points out lands inside the container
+        src = os.path.join(out_dir, "payload")
+        with open(src, "w") as f:
+            f.write("payload\n")
+        d.ok("exec", "cpx", "mkdir", "-p", marker_dir)
+        d.ok("cp", src, "cpx:/box/absdir/")
+        assert not os.path.exists(os.path.join(marker_dir, "payload"))
+        assert d.ok("exec", "cpx", "cat", marker_dir + "/payload") == "payload\n"
+        d.ok("cp", src, "cpx:/../../../../../tmp/up")
+        assert d.ok("exec", "cpx", "cat", "/tmp/up") == "payload\n"
+        assert open(secret).read() == "host secret\n"
+        assert sorted(os.listdir(marker_dir)) == ["secret"]
+    finally:
+        d.cli("rm", "-f", "cpx")
+
+
+def test_cp_errors(d):
+    d.ok("create", "--name", "cpe", "busybox", "true")
+    try:
+        rc, out, err = d.cli("cp", "cpe:/nope", "/tmp")
+        assert rc == 1 and err == "berth: Could not find the file /nope in container cpe\n"
+        rc, out, err = d.cli("cp", "ghost:/etc", "/tmp")
+        assert rc == 1 and "No such container: ghost" in err, err
+        rc, out, err = d.cli("cp", "cpe:/etc", "cpe:/tmp")
+        assert rc == 1 and "copying between containers is not supported" in err, err
+        rc, out, err = d.cli("cp", "/etc/hostname", "/tmp/x")
+        assert rc == 1 and "must specify at least one container source" in err, err
+        rc, out, err = d.cli("cp", "cpe:/etc/passwd", d.root + "/no/such/dir/x")
+        assert rc == 1 and "no such directory" in err, err
+        rc, out, err = d.cli("cp", "cpe:/etc", d.root + "/daemon.log")
+        assert rc == 1 and "cannot overwrite non-directory" in err, err
+        rc, out, err = d.cli("cp", "cpe:/etc")
+        assert rc == 1 and "requires exactly 2 arguments" in err, (rc, err)
+    finally:
+        d.cli("rm", "-f", "cpe")
