@@ -116,6 +116,8 @@ static const struct cli_verb verbs[] = {
 	{ &cli_rename_cmd, cli_rename },
 	{ &cli_update_cmd, cli_update },
 	{ &cli_cp_cmd, cli_cp },
+	{ &cli_diff_cmd, cli_diff },
+	{ &cli_export_cmd, cli_export },
 	{ &cli_compose_cmd, cli_compose },
 	{ CMD("boot", "", "Show the boot timeline (milestones of PID 1)"), NULL },
 	{ CMD("poweroff", "", "Stop everything and power the appliance off"), NULL },

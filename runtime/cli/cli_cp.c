@@ -299,3 +299,92 @@ int cli_cp(const char *root, int argc, char **argv)
 		close(dst.rootfd);
 	return r;
 }
+
+/* ---------------------------------------------------------------- export */
+
+struct export_opts {
+	const char *output;
+};
+
+#define X(f) struct export_opts, f
+static const struct flg export_flags[] = {
+	FLG_STRING('o', "output", X(output), "Write to a file, instead of STDOUT"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_export_cmd = {
+	.path = "export",
+	.usage = "[OPTIONS] CONTAINER",
+	.desc = "Export a container's filesystem as a tar archive",
+	.flags = export_flags,
+	.min_args = 1,
+	.max_args = 1,
+};
+
+/* The container's files as a tar on fd: its root without what is
+ * mounted in it (/proc, /sys, /dev, volumes, the /etc files). */
+static int export_to(int rootfd, int fd, struct berr *e)
+{
+	struct archive *a = archive_write_new();
+	struct cpy_sink sink = { .tar = a, .prefix = "" };
+	int r;
+
+	if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_open_fd(a, fd) != ARCHIVE_OK) {
+		r = berr_msg(e, EIO, "tar: %s", a ? archive_error_string(a) : "out of memory");
+	} else {
+		r = cpy_walk(rootfd, "", true, &sink, e);
+		if (archive_write_close(a) != ARCHIVE_OK && r == 0)
+			r = berr_msg(e, EIO, "write the tar: %s", archive_error_string(a));
+	}
+	archive_write_free(a);
+	return r;
+}
+
+/* -o FILE: written beside it and renamed once whole. */
+static int export_file(int rootfd, const char *output, struct berr *e)
+{
+	char tmp[PATH_MAX];
+	_cleanup_fd_ int fd = -1;
+	int r;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%d", output, (int)getpid()) >= sizeof(tmp))
+		return berr_msg(e, ENAMETOOLONG, "%s", output);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return berr_set(e, errno, "%s", output);
+	r = export_to(rootfd, fd, e);
+	if (r == 0 && (fsync(fd) < 0 || rename(tmp, output) < 0))
+		r = berr_set(e, errno, "%s", output);
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+int cli_export(const char *root, int argc, char **argv)
+{
+	struct export_opts o = { 0 };
+	struct cp_end end;
+	struct flg_out a;
+	struct berr e;
+	int r;
+
+	if (flg_verb(&cli_export_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (!o.output && isatty(1)) {
+		fprintf(stderr, "berth: cowardly refusing to save to a terminal. Use the -o flag "
+				"or redirect\n");
+		return 1;
+	}
+	cp_split("", &end);
+	snprintf(end.ref, sizeof(end.ref), "%s", a.argv[0]);
+	if (cp_attach(root, &end) != 0)
+		return 1;
+	r = o.output ? export_file(end.rootfd, o.output, &e) : export_to(end.rootfd, 1, &e);
+	close(end.rootfd);
+	if (r < 0) {
+		fprintf(stderr, "berth: export %s: %s\n", a.argv[0], e.msg);
+		return 1;
+	}
+	return 0;
+}

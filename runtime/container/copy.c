@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/stat.h>
 
 #include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
@@ -295,11 +297,11 @@ static struct archive_entry *entry_for(const char *name, const struct stat *st)
 	return ent;
 }
 
-static int walk(int fd, const struct stat *st, const char *name, dev_t dev, bool one_fs,
+static int walk(int fd, const struct stat *st, const char *name, bool one_fs,
 		struct cpy_sink *sink, struct berr *e);
 
 /* A directory's children, each opened with O_NOFOLLOW below fd. */
-static int walk_dir(int fd, const char *name, dev_t dev, bool one_fs, struct cpy_sink *sink,
+static int walk_dir(int fd, const char *name, bool one_fs, struct cpy_sink *sink,
 		    struct berr *e)
 {
 	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -327,10 +329,22 @@ static int walk_dir(int fd, const char *name, dev_t dev, bool one_fs, struct cpy
 		if (r == 0 && (cfd < 0 || fstat(cfd, &cst) < 0))
 			r = berr_set(e, errno, "%s", child);
 		if (r == 0)
-			r = walk(cfd, &cst, child, dev, one_fs, sink, e);
+			r = walk(cfd, &cst, child, one_fs, sink, e);
 	}
 	closedir(d);
 	return r;
+}
+
+/* fd is the root of a mount (a volume, /proc, a bound /etc/hosts): what
+ * overlayfs's st_dev cannot tell for files. */
+static bool mount_root(int fd)
+{
+	struct statx stx;
+
+	if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, 0, &stx) < 0)
+		return false;
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
 }
 
 /* The data of a regular file opened O_PATH. */
@@ -342,10 +356,10 @@ static int reopen(int fd)
 	return open(self, O_RDONLY | O_CLOEXEC); /* the inode fd holds, no path */
 }
 
-static int walk(int fd, const struct stat *st, const char *name, dev_t dev, bool one_fs,
+static int walk(int fd, const struct stat *st, const char *name, bool one_fs,
 		struct cpy_sink *sink, struct berr *e)
 {
-	bool other_fs = one_fs && st->st_dev != dev;
+	bool other_fs = one_fs && *name && mount_root(fd);
 	struct archive_entry *ent = NULL;
 	_cleanup_fd_ int data = -1;
 	char target[PATH_MAX];
@@ -373,7 +387,7 @@ static int walk(int fd, const struct stat *st, const char *name, dev_t dev, bool
 		r = emit(sink, ent, data, e);
 	archive_entry_free(ent);
 	if (r == 0 && S_ISDIR(st->st_mode) && !other_fs)
-		r = walk_dir(fd, name, dev, one_fs, sink, e);
+		r = walk_dir(fd, name, one_fs, sink, e);
 	return r;
 }
 
@@ -383,5 +397,5 @@ int cpy_walk(int fd, const char *name, bool one_fs, struct cpy_sink *sink, struc
 
 	if (fstat(fd, &st) < 0)
 		return berr_set(e, errno, "stat");
-	return walk(fd, &st, name, st.st_dev, one_fs, sink, e);
+	return walk(fd, &st, name, one_fs, sink, e);
 }

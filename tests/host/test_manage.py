@@ -390,3 +390,41 @@ def test_cp_errors(d):
         assert rc == 1 and "requires exactly 2 arguments" in err, (rc, err)
     finally:
         d.cli("rm", "-f", "cpe")
+
+
+def test_diff_and_export(d):
+    d.ok("run", "-d", "--name", "dx", "-v", "dxvol:/vol", "busybox", "sh", "-c",
+         "echo new > /added && echo changed >> /etc/passwd && rm /bin/true && mkdir -p /tmp/n && "
+         "echo in-volume > /vol/v && touch /ready && exec sleep 1000")
+    try:
+        for _ in range(50):
+            if d.cli("exec", "dx", "test", "-e", "/ready")[0] == 0:
+                break
+        lines = d.ok("diff", "dx").splitlines()
+        assert "A /added" in lines and "C /etc/passwd" in lines and "C /etc" in lines, lines
+        assert "D /bin/true" in lines and "A /tmp/n" in lines, lines
+        assert lines == sorted(lines, key=lambda l: l[2:]), lines
+        assert not [l for l in lines if l[2:].startswith(("/proc", "/sys", "/dev", "/etc/hosts"))]
+        # export: the root without /proc, /sys or the volume's files
+        rc, out, err = berth_bytes(d, "export", "dx")
+        assert rc == 0, err
+        with tarfile.open(fileobj=io.BytesIO(out)) as t:
+            names = set(t.getnames())
+            assert "added" in names and "bin/sh" in names, sorted(names)[:20]
+            assert "bin/true" not in names
+            assert t.extractfile("added").read() == b"new\n"
+            assert not [n for n in names if n.startswith(("proc/", "sys/", "vol/"))], names
+        path = os.path.join(d.root, "dx.tar")
+        d.ok("export", "-o", path, "dx")
+        d.ok("stop", "-t", "0", "dx")
+        assert d.ok("diff", "dx").splitlines() == lines  # the same once stopped
+        rc, out, err = berth_bytes(d, "export", "dx")
+        with tarfile.open(fileobj=io.BytesIO(out)) as t:
+            assert t.extractfile("added").read() == b"new\n"
+        with tarfile.open(path) as t:
+            assert "etc/passwd" in t.getnames()
+        assert [f for f in os.listdir(d.root) if f.startswith("dx.tar")] == ["dx.tar"]
+        rc, out, err = d.cli("diff", "ghost")
+        assert rc == 1 and "No such container: ghost" in err
+    finally:
+        d.cli("rm", "-f", "dx")
