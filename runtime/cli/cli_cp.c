@@ -25,29 +25,29 @@ struct cp_opts {
 
 #define C(f) struct cp_opts, f
 static const struct flg cp_flags[] = {
-	FLG_BOOL('a', "archive", C(archive), "Archive mode (copy all uid/gid information)"),
-	FLG_BOOL('L', "follow-link", C(follow), "Always follow symbol link in SRC_PATH"),
-	FLG_BOOL('q', "quiet", C(quiet), "Suppress progress output during copy"),
-	FLG_END,
+    FLG_BOOL('a', "archive", C(archive), "Archive mode (copy all uid/gid information)"),
+    FLG_BOOL('L', "follow-link", C(follow), "Always follow symbol link in SRC_PATH"),
+    FLG_BOOL('q', "quiet", C(quiet), "Suppress progress output during copy"),
+    FLG_END,
 };
 
 const struct flg_cmd cli_cp_cmd = {
-	.path = "cp",
-	.usage = "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"
-		 "       berth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
-	.desc = "Copy files/folders between a container and the local filesystem",
-	.flags = cp_flags,
-	.min_args = 2,
-	.max_args = 2,
+    .path = "cp",
+    .usage = "[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n"
+	     "       berth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
+    .desc = "Copy files/folders between a container and the local filesystem",
+    .flags = cp_flags,
+    .min_args = 2,
+    .max_args = 2,
 };
 
 /* One side of the copy: a container's path, a host path, or "-". */
 struct cp_end {
 	const char *arg;
-	char ref[256];		/* the container, "" for the host */
+	char ref[256]; /* the container, "" for the host */
 	const char *path;
-	int rootfd;		/* the container's root; AT_FDCWD on the host */
-	bool stream;		/* "-" */
+	int rootfd;  /* the container's root; AT_FDCWD on the host */
+	bool stream; /* "-" */
 };
 
 /* Docker's split: a path that starts with '/' or '.' is local; else
@@ -195,7 +195,7 @@ static int cp_plan(const struct cp_end *dst, const struct stat *src, bool conten
 static int cp_to_stream(int srcfd, const char *name, struct berr *e)
 {
 	struct archive *a = archive_write_new();
-	struct cpy_sink sink = { .tar = a, .prefix = "" };
+	struct cpy_sink sink = {.tar = a, .prefix = ""};
 	int r;
 
 	if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
@@ -231,7 +231,7 @@ static int cp_from_stream(struct cpy_sink *sink, struct berr *e)
 /* Both sides are known and the container's root is open: copy. */
 static int cp_run(struct cp_end *src, struct cp_end *dst, const struct cp_opts *o)
 {
-	struct cpy_sink sink = { .keep_owner = o->archive, .prefix = "" };
+	struct cpy_sink sink = {.keep_owner = o->archive, .prefix = ""};
 	char src_name[NAME_MAX + 1], name[NAME_MAX + 1], parent[PATH_MAX];
 	_cleanup_fd_ int srcfd = -1, hostfd = -1;
 	struct stat st;
@@ -246,7 +246,8 @@ static int cp_run(struct cp_end *src, struct cp_end *dst, const struct cp_opts *
 		srcfd = cp_open(src, src->path, O_PATH | (o->follow ? 0 : O_NOFOLLOW));
 		if (srcfd < 0 || fstat(srcfd, &st) < 0) {
 			if (src->ref[0] && errno == ENOENT)
-				fprintf(stderr, "berth: Could not find the file %s in container %s\n",
+				fprintf(stderr,
+					"berth: Could not find the file %s in container %s\n",
 					src->path, src->ref);
 			else
 				fprintf(stderr, "berth: %s: %s\n", src->arg, strerror(errno));
@@ -273,7 +274,7 @@ static int cp_run(struct cp_end *src, struct cp_end *dst, const struct cp_opts *
 
 int cli_cp(const char *root, int argc, char **argv)
 {
-	struct cp_opts o = { 0 };
+	struct cp_opts o = {0};
 	struct cp_end src, dst;
 	struct flg_out a;
 	int r;
@@ -308,17 +309,17 @@ struct export_opts {
 
 #define X(f) struct export_opts, f
 static const struct flg export_flags[] = {
-	FLG_STRING('o', "output", X(output), "Write to a file, instead of STDOUT"),
-	FLG_END,
+    FLG_STRING('o', "output", X(output), "Write to a file, instead of STDOUT"),
+    FLG_END,
 };
 
 const struct flg_cmd cli_export_cmd = {
-	.path = "export",
-	.usage = "[OPTIONS] CONTAINER",
-	.desc = "Export a container's filesystem as a tar archive",
-	.flags = export_flags,
-	.min_args = 1,
-	.max_args = 1,
+    .path = "export",
+    .usage = "[OPTIONS] CONTAINER",
+    .desc = "Export a container's filesystem as a tar archive",
+    .flags = export_flags,
+    .min_args = 1,
+    .max_args = 1,
 };
 
 /* The container's files as a tar on fd: its root without what is
@@ -326,7 +327,7 @@ const struct flg_cmd cli_export_cmd = {
 static int export_to(int rootfd, int fd, struct berr *e)
 {
 	struct archive *a = archive_write_new();
-	struct cpy_sink sink = { .tar = a, .prefix = "" };
+	struct cpy_sink sink = {.tar = a, .prefix = ""};
 	int r;
 
 	if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
@@ -363,7 +364,7 @@ static int export_file(int rootfd, const char *output, struct berr *e)
 
 int cli_export(const char *root, int argc, char **argv)
 {
-	struct export_opts o = { 0 };
+	struct export_opts o = {0};
 	struct cp_end end;
 	struct flg_out a;
 	struct berr e;

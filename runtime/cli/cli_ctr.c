@@ -416,36 +416,69 @@ static json_t *ports_json(const struct ctr_state *s)
 
 const struct flg_cmd cli_port_cmd = {
 	.path = "port",
-	.usage = "CONTAINER",
-	.desc = "List a container's published ports",
+	.usage = "CONTAINER [PRIVATE_PORT[/PROTO]]",
+	.desc = "List port mappings or a specific mapping for the container",
 	.min_args = 1,
-	.max_args = 1,
+	.max_args = 2,
 };
+
+/* PRIVATE_PORT[/PROTO] (tcp when not given) into *port, *udp; -1 if bad. */
+static int port_arg(const char *arg, unsigned *port, bool *udp)
+{
+	char *end;
+	unsigned long p = strtoul(arg, &end, 10);
+
+	*udp = strcmp(end, "/udp") == 0;
+	if (end == arg || p == 0 || p > 65535 || (*end && !*udp && strcmp(end, "/tcp") != 0))
+		return -1;
+	*port = p;
+	return 0;
+}
+
+/* The bindings in force (none unless it runs, as Docker), all of them or
+ * those of one container port. */
+static int print_ports(const struct ctr_state *s, const char *ref, const char *arg)
+{
+	struct port_map m[PORTS_MAX];
+	int n = s->status == CTR_RUNNING ? port_list_parse(s->ports, m, PORTS_MAX) : 0, shown = 0;
+	unsigned want = 0;
+	bool udp = false;
+
+	if (arg && port_arg(arg, &want, &udp) < 0) {
+		fprintf(stderr, "berth: Invalid port: %s\n", arg);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!arg)
+			printf("%u/%s -> %s:%u\n", m[i].ctr, m[i].udp ? "udp" : "tcp", m[i].ip,
+			       m[i].host);
+		else if (m[i].ctr == want && m[i].udp == udp && ++shown)
+			printf("%s:%u\n", m[i].ip, m[i].host);
+	}
+	if (arg && !shown) {
+		fprintf(stderr, "berth: No public port '%u/%s' published for %s\n", want,
+			udp ? "udp" : "tcp", ref);
+		return 1;
+	}
+	return 0;
+}
 
 int cli_port(const char *root, int argc, char **argv)
 {
 	char id[CTR_ID_LEN + 1];
-	struct ctr_config c;
 	struct ctr_state s;
-	struct port_map m[PORTS_MAX];
 	struct flg_out a;
 	struct berr e;
-	int n;
 
 	if (flg_verb(&cli_port_cmd, NULL, argc, argv, &a) < 0)
 		return a.status;
 	if (cli_find_container(root, a.argv[0], id) < 0)
 		return 1;
-	if (ctr_config_load(root, id, &c, &e) < 0 || ctr_state_load(root, id, &s, &e) < 0) {
+	if (ctr_state_load(root, id, &s, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
 		return 1;
 	}
-	/* Docker lists the bindings in force: none unless it runs. */
-	n = s.status == CTR_RUNNING ? port_list_parse(s.ports, m, PORTS_MAX) : 0;
-	for (int i = 0; i < n; i++)
-		printf("%u/%s -> %s:%u\n", m[i].ctr, m[i].udp ? "udp" : "tcp", m[i].ip, m[i].host);
-	ctr_config_free(&c);
-	return 0;
+	return print_ports(&s, a.argv[0], a.argc > 1 ? a.argv[1] : NULL);
 }
 
 static json_t *inspect_json(const char *root, const struct ctr_config *c,

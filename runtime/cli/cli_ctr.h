@@ -1,6 +1,6 @@
 /* cli_ctr.h - the container verbs of the CLI that read what the supervisor
- * recorded or pass short requests to it: ps, logs, inspect, port, rm and
- * stop; and the lookup of a container by name or ID that every verb uses.
+ * recorded or pass short requests to it: ps (cli_ps.c), logs, inspect,
+ * port, rm and stop; and the lookup of a container by name or ID that every verb uses.
  * run and create are in cli_run.h, attach in cli_attach.h, exec, top and
  * stats in cli_exec.h. */
 #ifndef BERTH_CLI_CTR_H
@@ -31,7 +31,8 @@ void cli_wait_down(const char *root, const char *ref);
 int cli_stop(const char *root, int argc, char **argv);
 int cli_logs(const char *root, int argc, char **argv);
 int cli_inspect(const char *root, int argc, char **argv);
-/* `port CONTAINER`: "80/tcp -> 0.0.0.0:8080" per published port while it runs. */
+/* `port CONTAINER [PORT[/PROTO]]`: "80/tcp -> 0.0.0.0:8080" per published
+ * port while it runs, or "0.0.0.0:8080" for the one asked. */
 int cli_port(const char *root, int argc, char **argv);
 
 #endif

@@ -22,11 +22,11 @@
 #include "runtime/lib/util.h"
 
 const struct flg_cmd cli_diff_cmd = {
-	.path = "diff",
-	.usage = "CONTAINER",
-	.desc = "Inspect changes to files or directories on a container's filesystem",
-	.min_args = 1,
-	.max_args = 1,
+    .path = "diff",
+    .usage = "CONTAINER",
+    .desc = "Inspect changes to files or directories on a container's filesystem",
+    .min_args = 1,
+    .max_args = 1,
 };
 
 /* nftw's walk has no context argument: the one diff being made. */
@@ -39,8 +39,8 @@ static struct {
 
 static bool mounted_by_berth(const char *path)
 {
-	static const char *const skip[] = { "/proc", "/sys", "/dev", "/etc/hosts",
-					    "/etc/hostname", "/etc/resolv.conf" };
+	static const char *const skip[] = {"/proc",	 "/sys",	  "/dev",
+					   "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(skip); i++) {
 		size_t n = strlen(skip[i]);

@@ -85,6 +85,17 @@ bool flt_regex_match(const char *value, const char *name)
 	return m;
 }
 
+void flt_lines(char *text, char **vec, int max)
+{
+	int n = 0;
+
+	for (char *l = text, *nl; *l && n < max - 1 && (nl = strchr(l, '\n')); l = nl + 1) {
+		*nl = '\0';
+		vec[n++] = l;
+	}
+	vec[n] = NULL;
+}
+
 int flt_bool(const char *value)
 {
 	if (strcmp(value, "true") == 0 || strcmp(value, "1") == 0)

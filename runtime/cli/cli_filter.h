@@ -32,6 +32,9 @@ bool flt_label_match(const char *value, char *const *labels);
 /* value, an extended regular expression (Docker's name filter), matches
  * name, with or without the leading '/'. A bad expression matches nothing. */
 bool flt_regex_match(const char *value, const char *name);
+/* Split text (lines, each ending with '\n') in place into vec, at most
+ * max - 1 of them, NULL-terminated: the labels of an image summary. */
+void flt_lines(char *text, char **vec, int max);
 /* "true", "1" -> 1; "false", "0" -> 0; else -1. */
 int flt_bool(const char *value);
 /* value is a publish filter: "80", "80/udp", "8000-8080/tcp"; port/proto

@@ -17,6 +17,7 @@
 #include "runtime/lib/strv.h"
 #include "runtime/lib/proto.h"
 #include "runtime/lib/template.h"
+#include "cli_prune.h"
 #include "runtime/lib/file.h"
 #include "runtime/container/volume.h"
 
@@ -92,7 +93,7 @@ static const struct flg_cmd vol_rm_cmd = {
 };
 
 static const struct flg_cmd *const vol_cmds[] = {
-	&vol_create_cmd, &vol_inspect_cmd, &vol_ls_cmd, &vol_rm_cmd, NULL,
+	&vol_create_cmd, &vol_inspect_cmd, &vol_ls_cmd, &cli_volume_prune_cmd, &vol_rm_cmd, NULL,
 };
 
 const struct flg_cmd cli_volume_cmd = {
@@ -102,9 +103,7 @@ const struct flg_cmd cli_volume_cmd = {
 	.cmds = vol_cmds,
 };
 
-/* IDs of the containers (any state) that mount volume name; -ENOMEM when
- * the list is not whole. */
-static int volume_users(const char *root, const char *name, struct strv *ids)
+int cli_volume_users(const char *root, const char *name, struct strv *ids)
 {
 	char dir[600];
 	DIR *d;
@@ -264,7 +263,7 @@ static int vol_cmd_rm(void *ctx, int argc, char **argv)
 			}
 			continue;
 		}
-		if (volume_users(root, a.argv[i], &users) < 0) {
+		if (cli_volume_users(root, a.argv[i], &users) < 0) {
 			fprintf(stderr, "berth: remove %s: out of memory\n", a.argv[i]);
 			strv_free(&users);
 			rc = 1;

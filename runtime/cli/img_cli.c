@@ -14,6 +14,7 @@
 #include "cli_build.h"
 #include "cli_ctr.h"
 #include "flags.h"
+#include "cli_prune.h"
 #include "img_ls.h"
 #include "runtime/image/image.h"
 #include "runtime/image/layer_rules.h"
@@ -582,7 +583,7 @@ static int sub_inspect(void *ctx, int argc, char **argv)
 
 static const struct flg_cmd *const image_cmds[] = {
 	&sub_build_cmd, &sub_history_cmd, &sub_import_cmd, &img_inspect_cmd, &sub_load_cmd,
-	&sub_images_cmd, &sub_rmi_cmd, &sub_save_cmd, &sub_tag_cmd, NULL,
+	&sub_images_cmd, &cli_image_prune_cmd, &sub_rmi_cmd, &sub_save_cmd, &sub_tag_cmd, NULL,
 };
 
 const struct flg_cmd img_image_cmd = {

@@ -81,17 +81,9 @@ static bool m_label(const char *v, void *ctx)
 {
 	struct ls_item *it = ctx;
 	char copy[sizeof(it->s->labels)], *lines[64];
-	int n = 0;
 
 	snprintf(copy, sizeof(copy), "%s", it->s->labels);
-	for (char *l = copy, *nl; *l && n < 63; l = nl + 1) {
-		nl = strchr(l, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		lines[n++] = l;
-	}
-	lines[n] = NULL;
+	flt_lines(copy, lines, 64);
 	return flt_label_match(v, lines);
 }
 

@@ -94,7 +94,7 @@ static int copy_data(struct cpy_src *s, int out, uint64_t *bytes, struct berr *e
 /* Mode, owner and times through the fd of what was just made. */
 static int set_meta(int fd, struct archive_entry *ent, bool keep_owner, struct berr *e)
 {
-	struct timespec t[2] = { { archive_entry_atime(ent), 0 }, { archive_entry_mtime(ent), 0 } };
+	struct timespec t[2] = {{archive_entry_atime(ent), 0}, {archive_entry_mtime(ent), 0}};
 
 	if (keep_owner && fchown(fd, archive_entry_uid(ent), archive_entry_gid(ent)) < 0)
 		return berr_set(e, errno, "chown");
@@ -145,7 +145,7 @@ static int put_link(int pfd, const char *base, struct archive_entry *ent, bool k
 		    struct berr *e)
 {
 	const char *target = archive_entry_symlink(ent);
-	struct timespec t[2] = { { 0, UTIME_OMIT }, { archive_entry_mtime(ent), 0 } };
+	struct timespec t[2] = {{0, UTIME_OMIT}, {archive_entry_mtime(ent), 0}};
 
 	if (!target)
 		return berr_msg(e, EINVAL, "symlink without a target");
@@ -243,7 +243,7 @@ static int put_entry(struct cpy_sink *sink, struct archive_entry *ent, struct cp
 
 int cpy_untar(struct archive *a, struct cpy_sink *sink, struct berr *e)
 {
-	struct cpy_src src = { -1, a };
+	struct cpy_src src = {-1, a};
 	struct archive_entry *ent;
 	int r;
 
@@ -261,7 +261,7 @@ int cpy_untar(struct archive *a, struct cpy_sink *sink, struct berr *e)
 /* The entry to the sink: a header (and data) into the tar, or put. */
 static int emit(struct cpy_sink *sink, struct archive_entry *ent, int datafd, struct berr *e)
 {
-	struct cpy_src src = { datafd, NULL };
+	struct cpy_src src = {datafd, NULL};
 
 	if (!sink->tar)
 		return put_entry(sink, ent, &src, e);
@@ -297,12 +297,11 @@ static struct archive_entry *entry_for(const char *name, const struct stat *st)
 	return ent;
 }
 
-static int walk(int fd, const struct stat *st, const char *name, bool one_fs,
-		struct cpy_sink *sink, struct berr *e);
+static int walk(int fd, const struct stat *st, const char *name, bool one_fs, struct cpy_sink *sink,
+		struct berr *e);
 
 /* A directory's children, each opened with O_NOFOLLOW below fd. */
-static int walk_dir(int fd, const char *name, bool one_fs, struct cpy_sink *sink,
-		    struct berr *e)
+static int walk_dir(int fd, const char *name, bool one_fs, struct cpy_sink *sink, struct berr *e)
 {
 	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
@@ -356,8 +355,8 @@ static int reopen(int fd)
 	return open(self, O_RDONLY | O_CLOEXEC); /* the inode fd holds, no path */
 }
 
-static int walk(int fd, const struct stat *st, const char *name, bool one_fs,
-		struct cpy_sink *sink, struct berr *e)
+static int walk(int fd, const struct stat *st, const char *name, bool one_fs, struct cpy_sink *sink,
+		struct berr *e)
 {
 	bool other_fs = one_fs && *name && mount_root(fd);
 	struct archive_entry *ent = NULL;

@@ -25,11 +25,11 @@ struct archive_entry;
 
 /* Where entries go: a tar being written, or a directory. */
 struct cpy_sink {
-	struct archive *tar;	/* archive_write_*; NULL: put into a directory */
-	int rootfd;		/* the directory: paths resolve with it as the root */
-	const char *prefix;	/* where under rootfd ("" = rootfd itself) */
-	bool keep_owner;	/* cp -a: the entries' uid and gid (else the caller's) */
-	uint64_t bytes;		/* file data written so far */
+	struct archive *tar; /* archive_write_*; NULL: put into a directory */
+	int rootfd;	     /* the directory: paths resolve with it as the root */
+	const char *prefix;  /* where under rootfd ("" = rootfd itself) */
+	bool keep_owner;     /* cp -a: the entries' uid and gid (else the caller's) */
+	uint64_t bytes;	     /* file data written so far */
 };
 
 /* Walk the tree at fd (an O_PATH fd of its top, which may be a symlink:

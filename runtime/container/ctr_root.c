@@ -64,8 +64,8 @@ static int mount_stopped(const char *root, const struct ctr_config *c, int *fd, 
 	return 0;
 }
 
-int ctr_root_open(const char *root, const struct ctr_config *c, const struct ctr_state *s,
-		  int *fd, struct berr *e)
+int ctr_root_open(const char *root, const struct ctr_config *c, const struct ctr_state *s, int *fd,
+		  struct berr *e)
 {
 	char proc[64];
 

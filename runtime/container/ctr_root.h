@@ -14,7 +14,7 @@
 #include "runtime/lib/err.h"
 
 /* An O_PATH directory fd of c's root in *fd. */
-BERR_MUST int ctr_root_open(const char *root, const struct ctr_config *c,
-			    const struct ctr_state *s, int *fd, struct berr *e);
+BERR_MUST int ctr_root_open(const char *root, const struct ctr_config *c, const struct ctr_state *s,
+			    int *fd, struct berr *e);
 
 #endif

@@ -99,6 +99,7 @@ def test_ps_format_json_and_filters(d):
         assert rc == 1 and "bad format of filter" in err, (rc, err)
     finally:
         d.ok("rm", "-f", "web1", "made1", "done3")
+        d.cli("volume", "rm", "psvol")
 
 
 def test_images_filters_digests_json(d):
@@ -428,3 +429,140 @@ def test_diff_and_export(d):
         assert rc == 1 and "No such container: ghost" in err
     finally:
         d.cli("rm", "-f", "dx")
+        d.cli("volume", "rm", "dxvol")
+
+
+def test_port_with_an_argument(d):
+    d.ok("run", "-d", "--name", "pp", "-p", "127.0.0.1:18081:80", "-p", "18082:53/udp",
+         "busybox", "sleep", "1000")
+    try:
+        out = d.ok("port", "pp")
+        assert "80/tcp -> 127.0.0.1:18081" in out and "53/udp -> 0.0.0.0:18082" in out, out
+        assert d.ok("port", "pp", "80") == "127.0.0.1:18081\n"
+        assert d.ok("port", "pp", "80/tcp") == "127.0.0.1:18081\n"
+        assert d.ok("port", "pp", "53/udp") == "0.0.0.0:18082\n"
+        rc, out, err = d.cli("port", "pp", "53")
+        assert rc == 1 and err == "berth: No public port '53/tcp' published for pp\n", err
+        rc, out, err = d.cli("port", "pp", "eighty")
+        assert rc == 1 and "Invalid port: eighty" in err, err
+        assert d.ok("container", "port", "pp", "80") == "127.0.0.1:18081\n"
+    finally:
+        d.cli("rm", "-f", "pp")
+
+
+def test_prunes_and_system_df(shared):
+    # a daemon of its own: the counts are of everything it has
+    d = Daemon(os.path.dirname(shared.berth))
+    d.import_busybox()
+    try:
+        prunes_and_df(d)
+    finally:
+        d.stop()
+
+
+def prunes_and_df(d):
+    d.ok("run", "-d", "--name", "keeper", "-v", "keptvol:/k", "busybox", "sleep", "1000")
+    d.ok("run", "--name", "gone1", "-v", "/anon", "busybox", "sh", "-c", "head -c 3000 /dev/zero > /f")
+    d.ok("create", "--name", "gone2", "--label", "keep=yes", "busybox", "true")
+    d.ok("volume", "create", "namedfree")
+    d.ok("build", "-q", "-t", "prunable", ctx(d, "FROM busybox\nRUN echo x > /x\n"))
+    gone1 = cid_of(d, "gone1")
+    try:
+        df = d.ok("system", "df")
+        head, *rows = df.splitlines()
+        assert head.split() == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], df
+        byname = {r.split("  ")[0].strip(): r.split() for r in rows}
+        assert byname["Containers"][1:3] == ["3", "1"], df
+        # keptvol (keeper), the anonymous one (gone1, exited), namedfree (none)
+        assert byname["Local Volumes"][2:4] == ["3", "2"], df
+        assert byname["Images"][1:3] == ["2", "1"], df
+        js = [json.loads(l) for l in d.ok("system", "df", "--format", "json").splitlines()]
+        assert [r["Type"] for r in js] == ["Images", "Containers", "Local Volumes"], js
+        verbose = d.ok("system", "df", "-v")
+        assert "Containers space usage:" in verbose and "gone1" in verbose, verbose
+        assert re.search(r"keptvol\s+1\s", verbose), verbose
+        # answering no keeps everything
+        rc, out, err = d.cli("container", "prune", input="n\n")
+        assert rc == 0 and "Are you sure you want to continue? [y/N]" in out, (rc, out)
+        assert "gone1" in d.ok("ps", "-a")
+        # a label filter, then the rest
+        out = d.ok("container", "prune", "-f", "--filter", "label!=keep")
+        assert out.startswith("Deleted Containers:\n" + gone1 + "\n\n"), out
+        assert re.search(r"Total reclaimed space: 3(\.\d+)?kB\n$", out), out
+        assert sorted(d.ok("ps", "-a", "--format", "{{.Names}}").split()) == ["gone2", "keeper"]
+        out = d.ok("container", "prune", "-f")
+        assert "Deleted Containers:" in out and cid_of(d, "keeper") not in out, out
+        assert d.ok("ps", "-a", "--format", "{{.Names}}").split() == ["keeper"]
+        # volumes: anonymous ones by default, -a all unused, never one in use
+        out = d.ok("volume", "prune", "-f")
+        assert out.startswith("Deleted Volumes:\n") and "namedfree" not in out, out
+        out = d.ok("volume", "prune", "-a", "-f")
+        assert "namedfree" in out and "keptvol" not in out, out
+        assert d.ok("volume", "ls", "-q").split() == ["keptvol"]
+        # images: dangling only by default; -a takes unused tagged ones
+        out = d.ok("image", "prune", "-f")
+        assert "prunable" not in out and out.endswith("Total reclaimed space: 0B\n"), out
+        out = d.ok("image", "prune", "-a", "-f")
+        assert "untagged: prunable:latest" in out and "deleted: sha256:" in out, out
+        assert "busybox" not in out  # keeper uses it
+        assert d.ok("images", "--format", "{{.Repository}}").split() == ["busybox"]
+        rc, out, err = d.cli("image", "prune", "--filter", "size=1")
+        assert rc == 1 and "invalid filter 'size'" in err, err
+        # system prune: containers, dangling images, build cache; -a --volumes more
+        d.ok("run", "--name", "gone3", "busybox", "true")
+        out = d.ok("system", "prune", "-f")
+        assert "Deleted Containers:\n" + cid_of_gone(out) in out and "Total reclaimed space:" in out
+        rc, out, err = d.cli("system", "prune", input="\n")
+        assert rc == 0 and "  - all stopped containers" in out, out
+    finally:
+        d.cli("rm", "-f", "keeper", "gone1", "gone2", "gone3")
+        d.cli("volume", "rm", "keptvol", "namedfree")
+        d.cli("rmi", "prunable")
+
+
+def cid_of_gone(out):
+    m = re.search(r"Deleted Containers:\n([0-9a-f]{64})\n", out)
+    assert m, out
+    return m.group(1)
+
+
+def test_container_and_system_groups(d):
+    d.ok("container", "run", "--name", "grp", "-d", "busybox", "sleep", "1000")
+    try:
+        assert d.ok("container", "ls", "--format", "{{.Names}}") == "grp\n"
+        assert d.ok("container", "list", "-q") == d.ok("ps", "-q")
+        assert d.ok("container", "inspect", "-f", "{{.State.Status}}", "grp") == "running\n"
+        assert d.ok("container", "stop", "-t", "0", "grp") == "grp\n"
+        assert "Containers:" in d.ok("system", "info")
+        out = d.ok("container", "--help")
+        assert "Usage:  berth container COMMAND" in out and "  prune " in out, out
+        rc, out, err = d.cli("container", "frob")
+        assert rc == 1 and 'unknown container command "frob"' in err, err
+        rc, out, err = d.cli("container", "ls", "--bogus")
+        assert rc == 125 and "unknown flag: --bogus" in err, err
+        assert d.ok("container", "rm", "grp") == "grp\n"
+    finally:
+        d.cli("rm", "-f", "grp")
+
+
+def test_cli_errors_as_docker(d):
+    # no daemon: Docker's sentence, exit 1; the CLI's own errors: 125
+    empty = tempfile.mkdtemp(prefix="nodaemon-", dir=d.root)
+    p = subprocess.run([d.berth, "--root", empty, "ps"], capture_output=True, text=True)
+    assert p.returncode == 1, p
+    assert p.stderr == ("berth: Cannot connect to the berth daemon at %s/run/berth/control. "
+                        "Is the berth daemon running?\n" % empty), p.stderr
+    os.makedirs(os.path.join(empty, "run/berth/reply"))
+    os.mkfifo(os.path.join(empty, "run/berth/control"), 0o600)  # nobody reads it
+    p = subprocess.run([d.berth, "--root", empty, "pause", "x"], capture_output=True, text=True)
+    assert p.returncode == 1 and "Cannot connect to the berth daemon" in p.stderr, p
+    rc, out, err = d.cli("--bogus", "ps")
+    assert rc == 125 and err.startswith("berth: unknown flag: --bogus\n"), (rc, err)
+    rc, out, err = d.cli("ps", "--bogus")
+    assert rc == 125 and "See 'berth ps --help'." in err, (rc, err)
+    rc, out, err = d.cli("frobnicate")
+    assert rc == 1 and "'frobnicate' is not a berth command" in err, (rc, err)
+    rc, out, err = d.cli("pause")
+    assert rc == 1 and "requires at least 1 argument" in err, (rc, err)
+    # a command's own exit code passes through
+    assert d.cli("run", "--rm", "busybox", "sh", "-c", "exit 7")[0] == 7

@@ -97,13 +97,23 @@ static void test_regex_bool_port(void **state)
 	assert_false(flt_port_match("80x", 80, false));
 }
 
+static void test_lines(void **state)
+{
+	char text[] = "a=1\nb=2\nc=3\n", *v[3];
+
+	(void)state;
+	flt_lines(text, v, 3); /* room for two and the NULL */
+	assert_string_equal(v[0], "a=1");
+	assert_string_equal(v[1], "b=2");
+	assert_null(v[2]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_check),
-	    cmocka_unit_test(test_pass_and_or),
-	    cmocka_unit_test(test_label),
-	    cmocka_unit_test(test_regex_bool_port),
+	    cmocka_unit_test(test_check), cmocka_unit_test(test_pass_and_or),
+	    cmocka_unit_test(test_label), cmocka_unit_test(test_regex_bool_port),
+	    cmocka_unit_test(test_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
