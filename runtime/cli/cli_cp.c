@@ -76,12 +76,8 @@ static int cp_attach(const char *root, struct cp_end *end)
 	struct berr e;
 	int r;
 
-	if (cli_find_container(root, end->ref, id) < 0)
+	if (cli_load_container(root, end->ref, id, &c, &s) < 0)
 		return 1;
-	if (ctr_config_load(root, id, &c, &e) < 0 || ctr_state_load(root, id, &s, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.msg);
-		return 1;
-	}
 	r = ctr_root_open(root, &c, &s, &end->rootfd, &e);
 	ctr_config_free(&c);
 	if (r < 0) {

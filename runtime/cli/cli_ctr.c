@@ -62,6 +62,25 @@ int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1
 	return -1;
 }
 
+int cli_load_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1],
+		       struct ctr_config *c, struct ctr_state *s)
+{
+	struct berr e;
+
+	if (cli_find_container(root, ref, id) < 0)
+		return -1;
+	if (ctr_config_load(root, id, c, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return -1;
+	}
+	if (s && ctr_state_load(root, id, s, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		ctr_config_free(c);
+		return -1;
+	}
+	return 0;
+}
+
 bool cli_image_in_use(const char *image_id, void *rootp)
 {
 	const char *root = rootp;

@@ -18,6 +18,11 @@ extern const struct flg_cmd cli_rm_cmd, cli_stop_cmd, cli_ps_cmd, cli_logs_cmd, 
 /* Exact ID, exact name or unique ID prefix; prints Docker's error. */
 BERR_MUST int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1]);
 
+/* cli_find_container, then its config (freed with ctr_config_free) and,
+ * when s is not NULL, its state; -1 after printing the error. */
+BERR_MUST int cli_load_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1],
+				 struct ctr_config *c, struct ctr_state *s);
+
 /* True if any container (running or not) was made from image_id; ctx is
  * the root. For `rmi`, which Docker refuses for such images. */
 bool cli_image_in_use(const char *image_id, void *root);

@@ -99,17 +99,12 @@ int cli_diff(const char *root, int argc, char **argv)
 	char id[CTR_ID_LEN + 1], upper[600];
 	struct ctr_config c;
 	struct flg_out a;
-	struct berr e;
 	int r;
 
 	if (flg_verb(&cli_diff_cmd, NULL, argc, argv, &a) < 0)
 		return a.status;
-	if (cli_find_container(root, a.argv[0], id) < 0)
+	if (cli_load_container(root, a.argv[0], id, &c, NULL) < 0)
 		return 1;
-	if (ctr_config_load(root, id, &c, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.msg);
-		return 1;
-	}
 	ctr_dir(root, id, upper, sizeof(upper));
 	strncat(upper, "/upper", sizeof(upper) - strlen(upper) - 1);
 	diff.upper_len = strlen(upper);

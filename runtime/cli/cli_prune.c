@@ -97,19 +97,6 @@ static bool m_until(const char *v, void *ctx)
 	return *end == '\0' && end != v && created_s < t;
 }
 
-/* The prunes' filters: label, label!, until. -1 after printing. */
-static int prune_check(const struct strv *f)
-{
-	static const char *const keys[] = {"label", "label!", "until", NULL};
-	struct berr e;
-
-	if (flt_check(f, keys, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.msg);
-		return -1;
-	}
-	return 0;
-}
-
 static bool m_label(const char *v, void *ctx)
 {
 	return flt_label_match(v, ctx);
@@ -126,6 +113,49 @@ static bool prune_pass(const struct strv *f, char *const *labels, int64_t create
 	       flt_pass(f, "label!", m_no_label, (void *)labels) &&
 	       flt_pass(f, "until", m_until, &created_s);
 }
+
+/* One prune verb: its flags, filter keys, prompts and the work. */
+struct prune_kind {
+	const struct flg_cmd *cmd;
+	const char *const *keys;
+	const char *warning, *warning_all; /* without and with --all; NULL: system prune's */
+	uint64_t (*prune)(const char *root, const struct prune_opts *o);
+};
+
+static const char *system_warning(const struct prune_opts *o, char *buf, size_t size)
+{
+	snprintf(buf, size,
+		 "WARNING! This will remove:\n  - all stopped containers\n%s  - %s\n"
+		 "  - unused build cache\n",
+		 o->volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
+		 o->all ? "all images without at least one container associated to them"
+			: "all dangling images");
+	return buf;
+}
+
+static int run_prune(const struct prune_kind *k, const char *root, int argc, char **argv)
+{
+	struct prune_opts o = {0};
+	char buf[512];
+	struct flg_out a;
+	struct berr e;
+	int rc = 0;
+
+	if (flg_verb(k->cmd, &o, argc, argv, &a) < 0) {
+		rc = a.status;
+	} else if (flt_check(&o.filters, k->keys, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		rc = 1;
+	} else if (confirm(o.force, !k->warning		      ? system_warning(&o, buf, sizeof(buf))
+				    : o.all && k->warning_all ? k->warning_all
+							      : k->warning)) {
+		print_reclaimed(k->prune(root, &o));
+	}
+	strv_free(&o.filters);
+	return rc;
+}
+
+static const char *const prune_keys[] = {"label", "label!", "until", NULL};
 
 /* ---------------------------------------------------------------- containers */
 
@@ -183,8 +213,9 @@ static bool is_running(const struct ctr_state *s)
 }
 
 /* Remove the stopped containers that pass f, printing Docker's section. */
-static uint64_t prune_containers(const char *root, const struct strv *f)
+static uint64_t prune_containers(const char *root, const struct prune_opts *o)
 {
+	const struct strv *f = &o->filters;
 	size_t n, done = 0;
 	struct pr_ctr *list = load_ctrs(root, &n);
 	uint64_t freed = 0;
@@ -224,18 +255,11 @@ const struct flg_cmd cli_container_prune_cmd = {
 
 int cli_container_prune(void *root, int argc, char **argv)
 {
-	struct prune_opts o = {0};
-	struct flg_out a;
-	int rc = 0;
+	static const struct prune_kind k = {&cli_container_prune_cmd, prune_keys,
+					    "WARNING! This will remove all stopped containers.",
+					    NULL, prune_containers};
 
-	if (flg_verb(&cli_container_prune_cmd, &o, argc, argv, &a) < 0)
-		rc = a.status;
-	else if (prune_check(&o.filters) < 0)
-		rc = 1;
-	else if (confirm(o.force, "WARNING! This will remove all stopped containers."))
-		print_reclaimed(prune_containers(root, &o.filters));
-	strv_free(&o.filters);
-	return rc;
+	return run_prune(&k, root, argc, argv);
 }
 
 /* ---------------------------------------------------------------- images */
@@ -266,7 +290,7 @@ static bool image_prunable(const char *root, const struct img_summary *s, bool a
 
 /* Remove the unused images (dangling ones unless all); the store's size
  * before and after is what was reclaimed. */
-static uint64_t prune_images(const char *root, bool all, const struct strv *f)
+static uint64_t prune_images(const char *root, const struct prune_opts *o)
 {
 	char store[4096];
 	struct img_summary *list;
@@ -286,7 +310,7 @@ static uint64_t prune_images(const char *root, bool all, const struct strv *f)
 
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = strcmp(list[k].id, list[i].id) == 0;
-		if (seen || !image_prunable(root, &list[i], all, f))
+		if (seen || !image_prunable(root, &list[i], o->all, &o->filters))
 			continue;
 		if (img_remove(root, list[i].id, true, cli_image_in_use, report_removed, &first,
 			       &e) < 0)
@@ -316,26 +340,19 @@ const struct flg_cmd cli_image_prune_cmd = {
 
 int cli_image_prune(void *root, int argc, char **argv)
 {
-	struct prune_opts o = {0};
-	struct flg_out a;
-	int rc = 0;
+	static const struct prune_kind k = {
+	    &cli_image_prune_cmd, prune_keys, "WARNING! This will remove all dangling images.",
+	    "WARNING! This will remove all images without at least one container associated "
+	    "to them.",
+	    prune_images};
 
-	if (flg_verb(&cli_image_prune_cmd, &o, argc, argv, &a) < 0)
-		rc = a.status;
-	else if (prune_check(&o.filters) < 0)
-		rc = 1;
-	else if (confirm(o.force, o.all ? "WARNING! This will remove all images without at "
-					  "least one container associated to them."
-					: "WARNING! This will remove all dangling images."))
-		print_reclaimed(prune_images(root, o.all, &o.filters));
-	strv_free(&o.filters);
-	return rc;
+	return run_prune(&k, root, argc, argv);
 }
 
 /* ---------------------------------------------------------------- volumes */
 
 /* Unused volumes (anonymous ones unless all) that pass f. */
-static uint64_t prune_volumes(const char *root, bool all, const struct strv *f)
+static uint64_t prune_volumes(const char *root, const struct prune_opts *o)
 {
 	static char anon_label[] = "com.docker.volume.anonymous=";
 	char **names, path[4096];
@@ -353,8 +370,8 @@ static uint64_t prune_volumes(const char *root, bool all, const struct strv *f)
 		struct vol_info v;
 		bool used;
 
-		if (vol_inspect(root, names[i], &v, &e) < 0 || (!all && !v.anonymous) ||
-		    !flt_pass(f, "label", m_label, v.anonymous ? labels : labels + 1))
+		if (vol_inspect(root, names[i], &v, &e) < 0 || (!o->all && !v.anonymous) ||
+		    !flt_pass(&o->filters, "label", m_label, v.anonymous ? labels : labels + 1))
 			continue;
 		used = cli_volume_users(root, names[i], &users) < 0 || users.n > 0;
 		strv_free(&users);
@@ -392,24 +409,14 @@ const struct flg_cmd cli_volume_prune_cmd = {
 int cli_volume_prune(void *root, int argc, char **argv)
 {
 	static const char *const keys[] = {"label", NULL};
-	struct prune_opts o = {0};
-	struct flg_out a;
-	struct berr e;
-	int rc = 0;
+	static const struct prune_kind k = {
+	    &cli_volume_prune_cmd, keys,
+	    "WARNING! This will remove anonymous local volumes not used by at least one "
+	    "container.",
+	    "WARNING! This will remove all local volumes not used by at least one container.",
+	    prune_volumes};
 
-	if (flg_verb(&cli_volume_prune_cmd, &o, argc, argv, &a) < 0) {
-		rc = a.status;
-	} else if (flt_check(&o.filters, keys, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.msg);
-		rc = 1;
-	} else if (confirm(o.force, o.all ? "WARNING! This will remove all local volumes not "
-					    "used by at least one container."
-					  : "WARNING! This will remove anonymous local volumes "
-					    "not used by at least one container.")) {
-		print_reclaimed(prune_volumes(root, o.all, &o.filters));
-	}
-	strv_free(&o.filters);
-	return rc;
+	return run_prune(&k, root, argc, argv);
 }
 
 /* ---------------------------------------------------------------- system prune */
@@ -430,40 +437,29 @@ const struct flg_cmd cli_system_prune_cmd = {
     .run = cli_system_prune,
 };
 
+/* Containers, (anonymous volumes,) images, the build cache. */
+static uint64_t prune_system(const char *root, const struct prune_opts *o)
+{
+	struct prune_opts anonymous = *o;
+	uint64_t freed, cache = 0;
+	struct berr e;
+
+	anonymous.all = false;
+	freed = prune_containers(root, o);
+	if (o->volumes)
+		freed += prune_volumes(root, &anonymous);
+	freed += prune_images(root, o);
+	if (bld_prune(root, &cache, &e) < 0)
+		fprintf(stderr, "berth: build cache: %s\n", e.msg);
+	return freed + cache;
+}
+
 int cli_system_prune(void *root, int argc, char **argv)
 {
-	struct prune_opts o = {0};
-	uint64_t freed = 0, cache = 0;
-	char warning[512];
-	struct flg_out a;
-	struct berr e;
-	int rc = 0;
+	static const struct prune_kind k = {&cli_system_prune_cmd, prune_keys, NULL, NULL,
+					    prune_system};
 
-	if (flg_verb(&cli_system_prune_cmd, &o, argc, argv, &a) < 0)
-		rc = a.status;
-	else if (prune_check(&o.filters) < 0)
-		rc = 1;
-	if (rc) {
-		strv_free(&o.filters);
-		return rc;
-	}
-	snprintf(warning, sizeof(warning),
-		 "WARNING! This will remove:\n  - all stopped containers\n%s  - %s\n"
-		 "  - unused build cache\n",
-		 o.volumes ? "  - all anonymous volumes not used by at least one container\n" : "",
-		 o.all ? "all images without at least one container associated to them"
-		       : "all dangling images");
-	if (confirm(o.force, warning)) {
-		freed += prune_containers(root, &o.filters);
-		if (o.volumes)
-			freed += prune_volumes(root, false, &o.filters);
-		freed += prune_images(root, o.all, &o.filters);
-		if (bld_prune(root, &cache, &e) < 0)
-			fprintf(stderr, "berth: build cache: %s\n", e.msg);
-		print_reclaimed(freed + cache);
-	}
-	strv_free(&o.filters);
-	return 0;
+	return run_prune(&k, root, argc, argv);
 }
 
 /* ---------------------------------------------------------------- system df */
