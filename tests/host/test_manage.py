@@ -566,3 +566,34 @@ def test_cli_errors_as_docker(d):
     assert rc == 1 and "requires at least 1 argument" in err, (rc, err)
     # a command's own exit code passes through
     assert d.cli("run", "--rm", "busybox", "sh", "-c", "exit 7")[0] == 7
+
+
+def test_volume_ls_filter_and_format(d):
+    d.ok("volume", "create", "lsused")
+    d.ok("volume", "create", "lsfree")
+    d.ok("create", "--name", "lsuser", "-v", "lsused:/u", "busybox", "true")
+    try:
+        def names(*flt):
+            args = ["volume", "ls", "-q"]
+            for f in flt:
+                args += ["--filter", f]
+            return [n for n in d.ok(*args).split() if n.startswith("ls")]
+
+        assert names() == ["lsfree", "lsused"]
+        assert names("dangling=true") == ["lsfree"]
+        assert names("dangling=false") == ["lsused"]
+        assert names("name=free") == ["lsfree"]
+        assert names("driver=local", "name=ls") == ["lsfree", "lsused"]
+        assert names("label=com.docker.volume.anonymous") == []
+        rows = [json.loads(l) for l in d.ok("volume", "ls", "--format", "json").splitlines()]
+        row = [r for r in rows if r["Name"] == "lsfree"][0]
+        assert row["Driver"] == "local" and row["Mountpoint"].endswith("/lsfree/_data"), row
+        assert d.ok("volume", "ls", "--format", "{{.Name}}:{{.Driver}}",
+                    "--filter", "name=lsfree") == "lsfree:local\n"
+        out = d.ok("volume", "ls", "--filter", "name=lsfree")
+        assert out.splitlines() == ["DRIVER    VOLUME NAME", "local     lsfree"], out
+        rc, out, err = d.cli("volume", "ls", "--filter", "size=1")
+        assert rc == 1 and "invalid filter 'size'" in err, err
+    finally:
+        d.cli("rm", "lsuser")
+        d.cli("volume", "rm", "lsused", "lsfree")
