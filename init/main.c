@@ -14,8 +14,11 @@
 #include "runtime/cli/cli_attach.h"
 #include "runtime/cli/cli_build.h"
 #include "runtime/cli/cli_compose.h"
+#include "runtime/cli/cli_cp.h"
 #include "runtime/cli/cli_ctr.h"
 #include "runtime/cli/cli_exec.h"
+#include "runtime/cli/cli_groups.h"
+#include "runtime/cli/cli_manage.h"
 #include "runtime/cli/cli_run.h"
 #include "runtime/cli/cli_volume.h"
 #include "runtime/cli/client.h"
@@ -42,6 +45,7 @@ static int cli_daemon(const char *root, int argc, char **argv);
 static int cli_init(const char *root, int argc, char **argv);
 static int cli_modules(const char *root, int argc, char **argv);
 static int cli_console(const char *root, int argc, char **argv);
+static int cli_groups(const char *root, int argc, char **argv);
 
 /* The help of a verb that parses its words itself, or whose words go to
  * the supervisor as they are. */
@@ -109,6 +113,15 @@ static const struct cli_verb verbs[] = {
 	{ &cli_logs_cmd, cli_logs },
 	{ &cli_inspect_cmd, cli_inspect },
 	{ &cli_port_cmd, cli_port },
+	{ &cli_pause_cmd, cli_pause },
+	{ &cli_unpause_cmd, cli_pause },
+	{ &cli_rename_cmd, cli_rename },
+	{ &cli_update_cmd, cli_update },
+	{ &cli_cp_cmd, cli_cp },
+	{ &cli_diff_cmd, cli_diff },
+	{ &cli_export_cmd, cli_export },
+	{ &cli_container_cmd, cli_groups },
+	{ &cli_system_cmd, cli_groups },
 	{ &cli_compose_cmd, cli_compose },
 	{ CMD("boot", "", "Show the boot timeline (milestones of PID 1)"), NULL },
 	{ CMD("poweroff", "", "Stop everything and power the appliance off"), NULL },
@@ -258,13 +271,21 @@ static int dispatch(const char *root, int argc, char **argv)
 			argv[0]);
 		return 1;
 	}
-	if (argc > 1 && flg_is_help(v->cmd, argv[1])) {
+	/* (a group lists its subcommands itself) */
+	if (argc > 1 && v->local != cli_groups && flg_is_help(v->cmd, argv[1])) {
 		flg_help(v->cmd, stdout);
 		return 0;
 	}
 	if (v->local)
 		return v->local(root, argc, argv);
 	return client_call(root, argc, argv);
+}
+
+/* `berth container ...`, `berth system ...`: Docker's management commands
+ * over the verbs of this table. */
+static int cli_groups(const char *root, int argc, char **argv)
+{
+	return cli_group(root, argc, argv, dispatch);
 }
 
 /* berth.console=restricted: read lines, run only berth commands. */
@@ -324,8 +345,9 @@ int main(int argc, char **argv)
 	if (r == FLG_HELP)
 		return cli_help("", 0, NULL);
 	if (r < 0) {
+		/* the CLI's own error: 125, as docker's */
 		fprintf(stderr, "berth: %s\nSee 'berth --help'.\n", e.msg);
-		return 1;
+		return 125;
 	}
 	if (o.version)
 		return cli_version("", 0, NULL);

@@ -158,6 +158,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	ctrs_att_close(cs, c);
 	ctrs_ep_close(cs, &c->io.stdin_w.fd);
 	c->st.status = CTR_EXITED;
+	c->st.paused = false;
 	c->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	c->st.oom_killed = oom_killed(cs, c);
 	c->st.finished_ns = wall_ns();

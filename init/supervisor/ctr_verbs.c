@@ -1,6 +1,6 @@
 /* ctr_verbs.c - the container verbs of the control protocol: create,
  * start, stop, kill, restart, rm, wait, ps-rows, attach (ctr_attach.c)
- * and resize. */
+ * and resize; pause, unpause, rename and update are in ctr_manage.c. */
 #include "ctrs_priv.h"
 
 #include <errno.h>
@@ -20,6 +20,9 @@ int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig)
 		return 0;
 	if (kill(c->st.pid, sig) < 0)
 		return -errno;
+	/* Docker resumes a paused container for its stop signal or SIGKILL */
+	if (sig == SIGKILL || sig == SIGTERM)
+		ctrs_thaw_for_signal(cs, c);
 	if (sig != SIGKILL && timeout >= 0) {
 		uint64_t at = now_ns() + (uint64_t)timeout * 1000000000ull;
 		if (!c->kill_at || at < c->kill_at)
@@ -388,7 +391,7 @@ static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 		words[3] = cmd;
 		words[4] = num;
 		words[5] = st;
-		words[6] = (char *)ctr_status_name(c->st.status);
+		words[6] = (char *)ctr_state_name(&c->st);
 		/* published ports (canonical specs), shown while it runs */
 		words[7] = c->st.status == CTR_RUNNING ? c->st.ports : "";
 		line[0] = '\0';
@@ -455,6 +458,6 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 	else if (strcmp(v, "resize") == 0)
 		verb_resize(cs, req, r, status);
 	else
-		return false;
+		return ctrs_manage_request(cs, req, r, status);
 	return true;
 }

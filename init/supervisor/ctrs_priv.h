@@ -3,7 +3,7 @@
  * Private to init/supervisor/: containers.c (the table, its timer, open
  * and shutdown) and the ctr_*.c files, one concern each: ctr_logs.c,
  * ctr_attach.c, ctr_hosts.c, ctr_net.c, ctr_start.c, ctr_exit.c,
- * ctr_policy.c, ctr_verbs.c, ctr_startup.c, ctr_adopt.c. The contract with the rest of
+ * ctr_policy.c, ctr_verbs.c, ctr_manage.c, ctr_startup.c, ctr_adopt.c. The contract with the rest of
  * the supervisor is containers.h; nothing outside this folder includes
  * this file. Every function here takes the table (struct ctrs) and works
  * inside the supervisor's epoll loop: none of them blocks on a container.
@@ -205,6 +205,11 @@ bool ctrs_health_reaped(struct ctrs *cs, pid_t pid, int status);
 
 /* ctr_verbs.c: the control verbs */
 BERR_MUST int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig);
+
+/* ctr_manage.c: pause, unpause, rename, update */
+bool ctrs_manage_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+			 int *status);
+void ctrs_thaw_for_signal(struct ctrs *cs, struct ctr *c);
 
 /* ctr_startup.c: what an earlier supervisor left */
 void ctrs_load_existing(struct ctrs *cs);

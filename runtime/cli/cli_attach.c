@@ -208,12 +208,8 @@ int cli_attach(const char *root, int argc, char **argv)
 
 	if (flg_verb(&cli_attach_cmd, NULL, argc, argv, &a) < 0)
 		return a.status;
-	if (cli_find_container(root, a.argv[0], id) < 0)
+	if (cli_load_container(root, a.argv[0], id, &c, NULL) < 0)
 		return 1;
-	if (ctr_config_load(root, id, &c, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.msg);
-		return 1;
-	}
 	if (ctr_state_load(root, id, &st, &e) < 0 || st.status != CTR_RUNNING) {
 		fprintf(stderr, "berth: You cannot attach to a stopped container, start it first\n");
 		goto out;

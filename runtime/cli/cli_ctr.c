@@ -1,5 +1,6 @@
-/* cli_ctr.c - ps, logs and inspect: read what the supervisor recorded
- * (rows from `ps-rows`, state and log files) and print it as Docker does. */
+/* cli_ctr.c - logs, inspect, port, rm and stop: read what the supervisor
+ * recorded (state and log files) and print it as Docker does; ps is in
+ * cli_ps.c. */
 #include "cli_ctr.h"
 
 #include <dirent.h>
@@ -59,6 +60,25 @@ int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1
 	else
 		fprintf(stderr, "berth: No such container: %s\n", ref);
 	return -1;
+}
+
+int cli_load_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1],
+		       struct ctr_config *c, struct ctr_state *s)
+{
+	struct berr e;
+
+	if (cli_find_container(root, ref, id) < 0)
+		return -1;
+	if (ctr_config_load(root, id, c, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return -1;
+	}
+	if (s && ctr_state_load(root, id, s, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		ctr_config_free(c);
+		return -1;
+	}
+	return 0;
 }
 
 bool cli_image_in_use(const char *image_id, void *rootp)
@@ -207,142 +227,6 @@ int cli_stop(const char *root, int argc, char **argv)
 	}
 	client_reply_free(&cr);
 	return status < 0 ? 1 : status;
-}
-
-/* ---- ps ---- */
-
-static const struct tmpl_header ps_headers[] = {
-	{ "ID", "CONTAINER ID" }, { "Image", "IMAGE" },	  { "Command", "COMMAND" },
-	{ "RunningFor", "CREATED" }, { "CreatedAt", "CREATED AT" }, { "Status", "STATUS" },
-	{ "Ports", "PORTS" },	  { "Names", "NAMES" },	  { "State", "STATE" },
-	{ NULL, NULL },
-};
-
-struct ps_opts {
-	bool all, quiet, no_trunc;
-	const char *format;
-};
-
-#define PS(f) struct ps_opts, f
-static const struct flg ps_flags[] = {
-	FLG_BOOL('a', "all", PS(all), "Show all containers (default shows just running)"),
-	FLG_STRING(0, "format", PS(format), "Format output using a Go template"),
-	FLG_BOOL(0, "no-trunc", PS(no_trunc), "Don't truncate output"),
-	FLG_BOOL('q', "quiet", PS(quiet), "Only display container IDs"),
-	FLG_END,
-};
-
-const struct flg_cmd cli_ps_cmd = {
-	.path = "ps",
-	.usage = "[OPTIONS]",
-	.desc = "List containers",
-	.flags = ps_flags,
-	.max_args = 0,
-};
-
-static int by_created_desc(const void *a, const void *b)
-{
-	json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
-	json_int_t cx = json_integer_value(json_object_get(x, "created_ns"));
-	json_int_t cy = json_integer_value(json_object_get(y, "created_ns"));
-
-	return cx < cy ? 1 : cx > cy ? -1 : 0;
-}
-
-/* One row of `ps-rows` ("ID NAME IMAGE COMMAND CREATED STATUS STATE
- * PORTS", quoted) as the fields of docker ps; NULL to leave it out. */
-static json_t *ps_row(char *l, const struct ps_opts *o)
-{
-	char *w[9];
-	struct berr e;
-	char created[64], ago[64], cmd[64], ports[1024] = "";
-	size_t clen;
-
-	if (proto_split(l, w, 8, &e) != 8)
-		return NULL;
-	/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints them */
-	{
-		struct port_map pm[PORTS_MAX];
-		int np = port_list_parse(w[7], pm, PORTS_MAX);
-
-		port_list_format(pm, np, ports, sizeof(ports));
-	}
-	if (!o->all && strcmp(w[6], "running") != 0 && strcmp(w[6], "restarting") != 0)
-		return NULL;
-	iso_time_ns(strtoll(w[4], NULL, 10), created, sizeof(created));
-	ctr_since(strtoll(w[4], NULL, 10), wall_ns(), ago, sizeof(ago));
-	strcat(ago, " ago");
-	clen = strlen(w[3]);
-	if (!o->no_trunc && clen > 20)
-		snprintf(cmd, sizeof(cmd), "\"%.19s…\"", w[3]);
-	else
-		snprintf(cmd, sizeof(cmd), "\"%.60s\"", w[3]);
-	return json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "ID", w[0],
-			 (size_t)(o->no_trunc ? CTR_ID_LEN : 12), "Names", w[1], "Image", w[2],
-			 "Command", cmd, "CreatedAt", created, "RunningFor", ago, "Status", w[5],
-			 "State", w[6], "Ports", ports, "created_ns",
-			 (json_int_t)strtoll(w[4], NULL, 10));
-}
-
-/* The rows, newest first, in a new array. */
-static json_t *newest_first(json_t *rows)
-{
-	size_t nlist = json_array_size(rows);
-	json_t **list = calloc(nlist + 1, sizeof(*list));
-	json_t *sorted;
-
-	for (size_t i = 0; list && i < nlist; i++)
-		list[i] = json_array_get(rows, i);
-	if (list)
-		qsort(list, nlist, sizeof(*list), by_created_desc);
-	sorted = json_array();
-	for (size_t i = 0; list && i < nlist; i++)
-		json_array_append(sorted, list[i]);
-	free(list);
-	return sorted;
-}
-
-int cli_ps(const char *root, int argc, char **argv)
-{
-	char *args[] = { "ps-rows", NULL };
-	struct ps_opts o = { 0 };
-	struct client_reply cr;
-	struct flg_out a;
-	json_t *rows, *sorted;
-	const char *format;
-	int status;
-
-	if (flg_verb(&cli_ps_cmd, &o, argc, argv, &a) < 0)
-		return a.status;
-	if (client_send(root, 1, args, &cr) < 0)
-		return 1;
-	status = client_collect(&cr, 15000);
-	if (status != 0) {
-		client_reply_free(&cr);
-		return 1;
-	}
-	rows = json_array();
-	for (char *l = cr.out, *nl; l && *l; l = nl + 1) {
-		json_t *row;
-
-		nl = strchr(l, '\n');
-		if (!nl)
-			break;
-		*nl = '\0';
-		row = ps_row(l, &o);
-		if (row)
-			json_array_append_new(rows, row);
-	}
-	client_reply_free(&cr);
-	sorted = newest_first(rows);
-	format = o.quiet ? "{{.ID}}" : o.format;
-	if (!format)
-		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t"
-			 "{{.Ports}}\t{{.Names}}";
-	status = tmpl_print(format, sorted, ps_headers);
-	json_decref(sorted);
-	json_decref(rows);
-	return status;
 }
 
 /* ---- logs ---- */
@@ -551,36 +435,69 @@ static json_t *ports_json(const struct ctr_state *s)
 
 const struct flg_cmd cli_port_cmd = {
 	.path = "port",
-	.usage = "CONTAINER",
-	.desc = "List a container's published ports",
+	.usage = "CONTAINER [PRIVATE_PORT[/PROTO]]",
+	.desc = "List port mappings or a specific mapping for the container",
 	.min_args = 1,
-	.max_args = 1,
+	.max_args = 2,
 };
+
+/* PRIVATE_PORT[/PROTO] (tcp when not given) into *port, *udp; -1 if bad. */
+static int port_arg(const char *arg, unsigned *port, bool *udp)
+{
+	char *end;
+	unsigned long p = strtoul(arg, &end, 10);
+
+	*udp = strcmp(end, "/udp") == 0;
+	if (end == arg || p == 0 || p > 65535 || (*end && !*udp && strcmp(end, "/tcp") != 0))
+		return -1;
+	*port = p;
+	return 0;
+}
+
+/* The bindings in force (none unless it runs, as Docker), all of them or
+ * those of one container port. */
+static int print_ports(const struct ctr_state *s, const char *ref, const char *arg)
+{
+	struct port_map m[PORTS_MAX];
+	int n = s->status == CTR_RUNNING ? port_list_parse(s->ports, m, PORTS_MAX) : 0, shown = 0;
+	unsigned want = 0;
+	bool udp = false;
+
+	if (arg && port_arg(arg, &want, &udp) < 0) {
+		fprintf(stderr, "berth: Invalid port: %s\n", arg);
+		return 1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (!arg)
+			printf("%u/%s -> %s:%u\n", m[i].ctr, m[i].udp ? "udp" : "tcp", m[i].ip,
+			       m[i].host);
+		else if (m[i].ctr == want && m[i].udp == udp && ++shown)
+			printf("%s:%u\n", m[i].ip, m[i].host);
+	}
+	if (arg && !shown) {
+		fprintf(stderr, "berth: No public port '%u/%s' published for %s\n", want,
+			udp ? "udp" : "tcp", ref);
+		return 1;
+	}
+	return 0;
+}
 
 int cli_port(const char *root, int argc, char **argv)
 {
 	char id[CTR_ID_LEN + 1];
-	struct ctr_config c;
 	struct ctr_state s;
-	struct port_map m[PORTS_MAX];
 	struct flg_out a;
 	struct berr e;
-	int n;
 
 	if (flg_verb(&cli_port_cmd, NULL, argc, argv, &a) < 0)
 		return a.status;
 	if (cli_find_container(root, a.argv[0], id) < 0)
 		return 1;
-	if (ctr_config_load(root, id, &c, &e) < 0 || ctr_state_load(root, id, &s, &e) < 0) {
+	if (ctr_state_load(root, id, &s, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
 		return 1;
 	}
-	/* Docker lists the bindings in force: none unless it runs. */
-	n = s.status == CTR_RUNNING ? port_list_parse(s.ports, m, PORTS_MAX) : 0;
-	for (int i = 0; i < n; i++)
-		printf("%u/%s -> %s:%u\n", m[i].ctr, m[i].udp ? "udp" : "tcp", m[i].ip, m[i].host);
-	ctr_config_free(&c);
-	return 0;
+	return print_ports(&s, a.argv[0], a.argc > 1 ? a.argv[1] : NULL);
 }
 
 static json_t *inspect_json(const char *root, const struct ctr_config *c,
@@ -627,8 +544,8 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 		" s:{s:I, s:I, s:I, s:I, s:I, s:s, s:b, s:b, s:{s:s, s:i}, s:s, s:b, s:o},"
 		" s:{s:s, s:s, s:o, s:o, s:s, s:s, s:b, s:b}}",
 		"Id", c->id, "Created", created, "Path", c->argv[0], "Args", strv_json(c->argv, 1),
-		"State", "Status", ctr_status_name(s->status), "Running",
-		s->status == CTR_RUNNING || s->status == CTR_RESTARTING, "Paused", 0, "Restarting", s->status == CTR_RESTARTING,
+		"State", "Status", ctr_state_name(s), "Running",
+		s->status == CTR_RUNNING || s->status == CTR_RESTARTING, "Paused", s->paused, "Restarting", s->status == CTR_RESTARTING,
 		"OOMKilled", s->oom_killed, "Dead", 0, "Pid", (int)s->pid, "ExitCode", s->exit_code,
 		"Error", s->error, "StartedAt", started, "FinishedAt", finished,
 		"Image", c->image_id ? c->image_id : "", "Name", "", "LogPath", logpath,

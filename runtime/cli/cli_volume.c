@@ -17,12 +17,15 @@
 #include "runtime/lib/strv.h"
 #include "runtime/lib/proto.h"
 #include "runtime/lib/template.h"
+#include "cli_filter.h"
+#include "cli_prune.h"
 #include "runtime/lib/file.h"
 #include "runtime/container/volume.h"
 
 struct vol_opts {
 	const char *driver, *name, *format;
 	bool quiet, force;
+	struct strv filters;
 };
 
 #define V(f) struct vol_opts, f
@@ -33,6 +36,9 @@ static const struct flg create_flags[] = {
 };
 
 static const struct flg ls_flags[] = {
+	FLG_STRINGS('f', "filter", V(filters), "Provide filter values (e.g. \"dangling=true\")"),
+	FLG_STRING(0, "format", V(format),
+		   "Format output using a Go template, 'table', 'table TEMPLATE' or 'json'"),
 	FLG_BOOL('q', "quiet", V(quiet), "Only display volume names"),
 	FLG_END,
 };
@@ -49,6 +55,13 @@ static const struct flg rm_flags[] = {
 
 static int vol_cmd_create(void *ctx, int argc, char **argv);
 static int vol_cmd_ls(void *ctx, int argc, char **argv);
+
+/* A row of volume ls, for its filters. */
+struct vol_row {
+	const char *name;
+	bool anonymous;
+	int users;
+};
 static int vol_cmd_inspect(void *ctx, int argc, char **argv);
 static int vol_cmd_rm(void *ctx, int argc, char **argv);
 
@@ -92,7 +105,7 @@ static const struct flg_cmd vol_rm_cmd = {
 };
 
 static const struct flg_cmd *const vol_cmds[] = {
-	&vol_create_cmd, &vol_inspect_cmd, &vol_ls_cmd, &vol_rm_cmd, NULL,
+	&vol_create_cmd, &vol_inspect_cmd, &vol_ls_cmd, &cli_volume_prune_cmd, &vol_rm_cmd, NULL,
 };
 
 const struct flg_cmd cli_volume_cmd = {
@@ -102,9 +115,7 @@ const struct flg_cmd cli_volume_cmd = {
 	.cmds = vol_cmds,
 };
 
-/* IDs of the containers (any state) that mount volume name; -ENOMEM when
- * the list is not whole. */
-static int volume_users(const char *root, const char *name, struct strv *ids)
+int cli_volume_users(const char *root, const char *name, struct strv *ids)
 {
 	char dir[600];
 	DIR *d;
@@ -165,33 +176,97 @@ static int vol_cmd_create(void *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* volume ls --filter: dangling (used by no container), name (a part
+ * of it), driver (local), label (only anonymous volumes have one). */
+static bool vol_m_dangling(const char *v, void *ctx)
+{
+	const struct vol_row *r = ctx;
+
+	return flt_bool(v) == (r->users == 0);
+}
+
+static bool vol_m_name(const char *v, void *ctx)
+{
+	return strstr(((const struct vol_row *)ctx)->name, v) != NULL;
+}
+
+static bool vol_m_driver(const char *v, void *ctx)
+{
+	(void)ctx;
+	return strcmp(v, "local") == 0;
+}
+
+static bool vol_m_label(const char *v, void *ctx)
+{
+	static char anon[] = "com.docker.volume.anonymous=";
+	char *labels[] = { anon, NULL };
+
+	return flt_label_match(v, ((const struct vol_row *)ctx)->anonymous ? labels : labels + 1);
+}
+
+static bool vol_pass(const struct strv *f, const struct vol_row *r)
+{
+	return flt_pass(f, "dangling", vol_m_dangling, (void *)r) &&
+	       flt_pass(f, "name", vol_m_name, (void *)r) &&
+	       flt_pass(f, "driver", vol_m_driver, (void *)r) &&
+	       flt_pass(f, "label", vol_m_label, (void *)r);
+}
+
+/* The volumes that pass, as Docker's volume ls rows. */
+static json_t *vol_rows(const char *root, const struct strv *f, char **names, int n)
+{
+	json_t *rows = json_array();
+
+	for (int i = 0; i < n; i++) {
+		struct vol_row r = { .name = names[i] };
+		struct strv users = { 0 };
+		struct vol_info v;
+		struct berr e;
+
+		if (vol_inspect(root, names[i], &v, &e) < 0)
+			continue;
+		r.anonymous = v.anonymous;
+		r.users = cli_volume_users(root, names[i], &users) < 0 ? 1 : users.n;
+		strv_free(&users);
+		if (!vol_pass(f, &r))
+			continue;
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+						      "Availability", "N/A", "Driver", "local",
+						      "Group", "N/A", "Labels",
+						      v.anonymous ? "com.docker.volume.anonymous=" : "",
+						      "Links", "N/A", "Mountpoint", v.mountpoint,
+						      "Name", v.name, "Scope", "local", "Size", "N/A",
+						      "Status", "N/A"));
+	}
+	return rows;
+}
+
 static int vol_cmd_ls(void *ctx, int argc, char **argv)
 {
+	static const char *const keys[] = { "dangling", "name", "driver", "label", NULL };
+	static const struct tmpl_header headers[] = { { "Name", "VOLUME NAME" }, { NULL, NULL } };
 	const char *root = ctx;
 	struct vol_opts o = { 0 };
 	struct flg_out a;
-	bool quiet;
 	char **names;
-	int n;
+	int n, rc = 1;
 	struct berr e;
+	json_t *rows;
 
-	if (flg_verb(&vol_ls_cmd, &o, argc, argv, &a) < 0)
-		return a.status;
-	quiet = o.quiet;
-	if (vol_list(root, &names, &n, &e) < 0) {
+	if (flg_verb(&vol_ls_cmd, &o, argc, argv, &a) < 0) {
+		rc = a.status;
+	} else if (flt_check(&o.filters, keys, &e) < 0 || vol_list(root, &names, &n, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
-		return 1;
+	} else {
+		rows = vol_rows(root, &o.filters, names, n);
+		rc = tmpl_print(o.quiet ? "{{.Name}}" :
+					  tmpl_choose(o.format, "table {{.Driver}}\t{{.Name}}"),
+				rows, headers);
+		json_decref(rows);
+		vol_names_free(names, n);
 	}
-	if (!quiet)
-		printf("%-9s %s\n", "DRIVER", "VOLUME NAME");
-	for (int i = 0; i < n; i++) {
-		if (quiet)
-			printf("%s\n", names[i]);
-		else
-			printf("%-9s %s\n", "local", names[i]);
-	}
-	vol_names_free(names, n);
-	return 0;
+	strv_free(&o.filters);
+	return rc;
 }
 
 static json_t *vol_json(const struct vol_info *v)
@@ -264,7 +339,7 @@ static int vol_cmd_rm(void *ctx, int argc, char **argv)
 			}
 			continue;
 		}
-		if (volume_users(root, a.argv[i], &users) < 0) {
+		if (cli_volume_users(root, a.argv[i], &users) < 0) {
 			fprintf(stderr, "berth: remove %s: out of memory\n", a.argv[i]);
 			strv_free(&users);
 			rc = 1;

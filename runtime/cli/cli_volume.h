@@ -19,6 +19,11 @@ int cli_info(const char *root, int argc, char **argv);
 BERR_MUST int cli_volume_mounts(const char *root, char *const *specs, int n,
 				char *const *image_volumes, struct ctr_config *c);
 
+/* IDs of the containers (any state) that mount volume name; -ENOMEM when
+ * the list is not whole. */
+struct strv;
+BERR_MUST int cli_volume_users(const char *root, const char *name, struct strv *ids);
+
 /* The anonymous volumes made for c, when PID 1 refused the container. */
 void cli_volume_forget_anon(const char *root, const struct ctr_config *c);
 

@@ -17,6 +17,8 @@
 #include "runtime/lib/util.h"
 
 #define FIRST_BYTE_TIMEOUT_MS 15000
+#define CANNOT_CONNECT                                                                             \
+	"berth: Cannot connect to the berth daemon at %s. Is the berth daemon running?"
 
 static char reply_path[512];
 
@@ -56,6 +58,12 @@ int client_send(const char *root, int argc, char *const argv[], struct client_re
 		reply_path[0] = '\0';
 		return -1;
 	}
+	/* Docker's words when nothing answers: no control FIFO, or no reader */
+	if (access(control, F_OK) < 0) {
+		fprintf(stderr, CANNOT_CONNECT "\n", control);
+		reply_path[0] = '\0';
+		return -1;
+	}
 	if (mkfifo(reply_path, 0600) < 0) {
 		fprintf(stderr, "berth: cannot create a reply FIFO %s: %s (is berth running%s%s?)\n",
 			reply_path, strerror(errno), *root ? " with --root " : "", root);
@@ -67,10 +75,14 @@ int client_send(const char *root, int argc, char *const argv[], struct client_re
 	signal(SIGPIPE, SIG_IGN);
 	cr->fd = open(reply_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	cfd = open(control, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (cr->fd >= 0 && cfd < 0 && (errno == ENXIO || errno == ENOENT)) {
+		fprintf(stderr, CANNOT_CONNECT "\n", control);
+		drop_reply_fifo();
+		return -1;
+	}
 	if (cr->fd < 0 || cfd < 0) {
 		fprintf(stderr, "berth: %s: %s (is berth running?)\n",
-			cr->fd < 0 ? reply_path : control,
-			errno == ENXIO ? "nobody is listening" : strerror(errno));
+			cr->fd < 0 ? reply_path : control, strerror(errno));
 		drop_reply_fifo();
 		return -1;
 	}

@@ -14,6 +14,8 @@
 #include "cli_build.h"
 #include "cli_ctr.h"
 #include "flags.h"
+#include "cli_prune.h"
+#include "img_ls.h"
 #include "runtime/image/image.h"
 #include "runtime/image/layer_rules.h"
 #include "runtime/lib/template.h"
@@ -31,14 +33,6 @@ struct img_opts {
 };
 
 #define I(f) struct img_opts, f
-static const struct flg images_flags[] = {
-	FLG_BOOL('a', "all", I(all), "Show all images (the default)"),
-	FLG_STRING(0, "format", I(format), "Format output using a Go template"),
-	FLG_BOOL(0, "no-trunc", I(no_trunc), "Don't truncate output"),
-	FLG_BOOL('q', "quiet", I(quiet), "Only show image IDs"),
-	FLG_END,
-};
-
 static const struct flg load_flags[] = {
 	FLG_STRING('i', "input", I(input), "Read from tar archive `file` (or an OCI layout directory), instead of STDIN"),
 	FLG_BOOL('q', "quiet", I(quiet), "Suppress the load output"),
@@ -71,7 +65,7 @@ static const struct flg save_flags[] = {
 #define F_IMG_IMAGES_CMD \
 	.usage = "[OPTIONS] [REPOSITORY[:TAG]]", \
 	.desc = "List images", \
-	.flags = images_flags, \
+	.flags = img_ls_flags, \
 	.max_args = 1
 const struct flg_cmd img_images_cmd = {
 	.path = "images",
@@ -201,96 +195,9 @@ static int run_load(const struct flg_cmd *c, const char *root, int argc, char **
 	return 0;
 }
 
-#define DEFAULT_FORMAT "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
-
-static bool ref_matches(const char *ref, const char *filter)
-{
-	char name[256], tag[160], fname[256], ftag[160];
-
-	if (!filter)
-		return true;
-	lr_ref_split(ref, name, sizeof(name), tag, sizeof(tag));
-	lr_ref_split(filter, fname, sizeof(fname), ftag, sizeof(ftag));
-	return strcmp(name, fname) == 0 && (!*ftag || strcmp(tag, ftag) == 0);
-}
-
-static const struct tmpl_header image_headers[] = {
-	{ "Repository", "REPOSITORY" }, { "Tag", "TAG" },	  { "ID", "IMAGE ID" },
-	{ "CreatedSince", "CREATED" },	{ "CreatedAt", "CREATED AT" }, { "Size", "SIZE" },
-	{ NULL, NULL },
-};
-
-static int render_images(struct img_summary *list, size_t n, const char *format, bool no_trunc,
-			 const char *filter)
-{
-	char name[256], tag[160], id[80], since[64], size[32];
-	json_t *rows = json_array();
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		if (list[i].ref[0]) {
-			if (!ref_matches(list[i].ref, filter))
-				continue;
-			lr_ref_split(list[i].ref, name, sizeof(name), tag, sizeof(tag));
-		} else {
-			if (filter)
-				continue;
-			strcpy(name, "<none>");
-			strcpy(tag, "<none>");
-		}
-		snprintf(id, sizeof(id), no_trunc ? "%s" : "%.12s",
-			 no_trunc ? list[i].id : dg_hex(list[i].id));
-		if (list[i].created)
-			lr_human_since(time(NULL) - list[i].created, since, sizeof(since));
-		else
-			strcpy(since, "N/A");
-		lr_human_size(list[i].size, size, sizeof(size));
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}", "Repository",
-						      name, "Tag", tag, "ID", id, "CreatedSince",
-						      since, "Size", size));
-	}
-	rc = tmpl_print(format, rows, image_headers);
-	json_decref(rows);
-	return rc;
-}
-
 static int run_images(const struct flg_cmd *c, const char *root, int argc, char **argv)
 {
-	struct img_opts o = { .format = DEFAULT_FORMAT };
-	const char *format, *filter;
-	bool quiet, no_trunc;
-	struct img_summary *list;
-	struct flg_out a;
-	struct berr e;
-	size_t n;
-	int rc = 0;
-
-	if (flg_verb(c, &o, argc, argv, &a) < 0)
-		return a.status;
-	format = o.format;
-	filter = a.argc ? a.argv[0] : NULL;
-	quiet = o.quiet;
-	no_trunc = o.no_trunc;
-	if (img_list(root, &list, &n, &e) < 0)
-		return fail(&e);
-	if (quiet) {
-		for (size_t i = 0; i < n; i++) {
-			bool seen = false;
-			if (list[i].ref[0] ? !ref_matches(list[i].ref, filter) : filter != NULL)
-				continue;
-			for (size_t j = 0; j < i && !seen; j++)
-				seen =
-				    strcmp(list[j].id, list[i].id) == 0 &&
-				    (list[j].ref[0] ? ref_matches(list[j].ref, filter) : !filter);
-			if (!seen)
-				printf(no_trunc ? "%s\n" : "%.12s\n",
-				       no_trunc ? list[i].id : dg_hex(list[i].id));
-		}
-	} else {
-		rc = render_images(list, n, format, no_trunc, filter);
-	}
-	free(list);
-	return rc;
+	return img_ls_run(c, root, argc, argv);
 }
 
 static int run_tag(const struct flg_cmd *c, const char *root, int argc, char **argv)
@@ -676,7 +583,7 @@ static int sub_inspect(void *ctx, int argc, char **argv)
 
 static const struct flg_cmd *const image_cmds[] = {
 	&sub_build_cmd, &sub_history_cmd, &sub_import_cmd, &img_inspect_cmd, &sub_load_cmd,
-	&sub_images_cmd, &sub_rmi_cmd, &sub_save_cmd, &sub_tag_cmd, NULL,
+	&sub_images_cmd, &cli_image_prune_cmd, &sub_rmi_cmd, &sub_save_cmd, &sub_tag_cmd, NULL,
 };
 
 const struct flg_cmd img_image_cmd = {

@@ -22,6 +22,11 @@ const char *ctr_status_name(enum ctr_status s)
 	return (unsigned)s < ARRAY_SIZE(names) ? names[s] : "unknown";
 }
 
+const char *ctr_state_name(const struct ctr_state *s)
+{
+	return s->status == CTR_RUNNING && s->paused ? "paused" : ctr_status_name(s->status);
+}
+
 static int status_from_name(const char *n)
 {
 	for (int i = CTR_CREATED; i <= CTR_REMOVING; i++) {
@@ -452,6 +457,8 @@ int ctr_state_save(const char *root, const char *id, const struct ctr_state *s, 
 	if (s->ports[0])
 		json_object_set_new(j, "Ports", json_string(s->ports));
 	json_object_set_new(j, "HasBeenManuallyStopped", json_boolean(s->manual_stop));
+	if (s->paused)
+		json_object_set_new(j, "Paused", json_true());
 	if (s->health && s->health->status != HC_NONE)
 		json_object_set_new(j, "Health", ctr_health_json(s->health));
 	return save_json(root, id, "state.json", j, e);
@@ -487,6 +494,7 @@ int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct
 	s->ip_prefix = (int)json_integer_value(json_object_get(j, "IPPrefixLen"));
 	copy_str(s->ports, sizeof(s->ports), jstr_borrow(j, "Ports"));
 	s->manual_stop = json_is_true(json_object_get(j, "HasBeenManuallyStopped"));
+	s->paused = s->status == CTR_RUNNING && json_is_true(json_object_get(j, "Paused"));
 	json_decref(j);
 	return 0;
 }
@@ -559,7 +567,9 @@ void ctr_status_text(const struct ctr_state *s, int64_t now_real_ns, char *buf, 
 	switch (s->status) {
 	case CTR_RUNNING:
 		ctr_since(s->started_ns, now_real_ns, ago, sizeof(ago));
-		if (s->health && s->health->status == HC_STARTING)
+		if (s->paused)
+			snprintf(buf, size, "Up %s (Paused)", ago);
+		else if (s->health && s->health->status == HC_STARTING)
 			snprintf(buf, size, "Up %s (health: starting)", ago);
 		else if (s->health && s->health->status != HC_NONE)
 			snprintf(buf, size, "Up %s (%s)", ago, hc_status_name(s->health->status));

@@ -72,12 +72,15 @@ struct ctr_state {
 	 * comma-joined port_spec()s (port_list_parse reads them). */
 	char ports[PORTS_TEXT_MAX];
 	bool manual_stop;	/* stopped or killed by the user: no restart */
+	bool paused;		/* running, its cgroup frozen (pause); saved as "Paused" */
 	/* Health while it runs (PID 1 points it at its own; saved as
 	 * "Health"; NULL = no health check). */
 	const struct hc_state *health;
 };
 
 const char *ctr_status_name(enum ctr_status s);
+/* Docker's State.Status: ctr_status_name, or "paused" for a paused one. */
+const char *ctr_state_name(const struct ctr_state *s);
 
 /* 64 random hex digits. */
 void ctr_new_id(char id[CTR_ID_LEN + 1]);
@@ -121,7 +124,7 @@ struct json_t *ctr_health_json(const struct hc_state *h);
 /* The "Health" state.json holds (status HC_NONE when it has none). */
 BERR_MUST int ctr_health_load(const char *root, const char *id, struct hc_state *h, struct berr *e);
 
-/* "Up 3 minutes (healthy)", "Exited (0) 2 seconds ago", "Restarting (1)
+/* "Up 3 minutes (healthy)", "Up 3 minutes (Paused)", "Exited (0) 2 seconds ago", "Restarting (1)
  * 3 seconds ago", "Created". */
 void ctr_status_text(const struct ctr_state *s, int64_t now_real_ns, char *buf, size_t size);
 /* "3 minutes ago" style. */

@@ -84,6 +84,8 @@ struct img_summary {
 	char ref[256];	 /* "name:tag", or "" when untagged */
 	int64_t created; /* seconds since the epoch, 0 unknown */
 	uint64_t size;	 /* sum of the layer sizes */
+	char digest[DG_STR_LEN]; /* its manifest's digest */
+	char labels[1024];	 /* the config's Labels, "KEY=VALUE" lines (cut at 1 KiB) */
 };
 
 /* All images (one row per tag), newest first. *out is malloc'd. */

@@ -177,6 +177,24 @@ static int cmp_created(const void *a, const void *b)
 	return strcmp(x->ref, y->ref);
 }
 
+/* The labels as "KEY=VALUE" lines, as many as fit. */
+static void summary_labels(struct img_summary *s, json_t *labels)
+{
+	size_t len = 0;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(labels, k, v) {
+		int n = snprintf(s->labels + len, sizeof(s->labels) - len, "%s=%s\n", k,
+				 json_is_string(v) ? json_string_value(v) : "");
+		if (n < 0 || (size_t)n >= sizeof(s->labels) - len) {
+			s->labels[len] = '\0';
+			break;
+		}
+		len += n;
+	}
+}
+
 int img_list(const char *root, struct img_summary **out, size_t *n, struct berr *e)
 {
 	struct img_summary *list = NULL;
@@ -209,6 +227,8 @@ int img_list(const char *root, struct img_summary **out, size_t *n, struct berr 
 		if (r < 0)
 			goto out;
 		snprintf(s->ref, sizeof(s->ref), "%s", desc_ref(d) ? desc_ref(d) : "");
+		snprintf(s->digest, sizeof(s->digest), "%s", desc_digest(d) ? desc_digest(d) : "");
+		summary_labels(s, json_object_get(json_object_get(cfg, "config"), "Labels"));
 		s->created = parse_created(json_string_value(json_object_get(cfg, "created")));
 		json_array_foreach(json_object_get(m, "layers"), j, l) s->size +=
 		    json_integer_value(json_object_get(l, "size"));

@@ -185,3 +185,10 @@ int open_beneath(int dfd, const char *path, int flags)
 			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
 	return (int)syscall(SYS_openat2, dfd, path, &how, sizeof(how));
 }
+
+int open_in_root(int dfd, const char *path, int flags)
+{
+	struct open_how how = { .flags = flags | O_CLOEXEC,
+				.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	return (int)syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+}

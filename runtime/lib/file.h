@@ -1,6 +1,7 @@
 /* file.h - whole files and directories: read a file into a buffer or into
  * memory, write one in place or atomically, mkdir -p, and open a path
- * without leaving a directory. Used by PID 1 and the CLI alike.
+ * without leaving a directory (or with a directory as its root). Used by
+ * PID 1 and the CLI alike.
  *
  * Functions return 0 (or a length) or -errno, as the rest of the library;
  * open_beneath returns an fd or -1 with errno, as open(2) does.
@@ -44,5 +45,11 @@ BERR_MUST int mkdir_p(const char *path, mode_t mode);
  * path or a symlink that points out fails (EXDEV). O_CLOEXEC is added to
  * flags. An fd, or -1 with errno set. */
 BERR_MUST int open_beneath(int dfd, const char *path, int flags);
+
+/* Open path with dfd as the root directory: openat2 with RESOLVE_IN_ROOT
+ * and no magic links, so "..", an absolute path and an absolute symlink
+ * all resolve inside dfd, as they would for a process chrooted there (how
+ * `cp` reaches into a container). An fd, or -1 with errno set. */
+BERR_MUST int open_in_root(int dfd, const char *path, int flags);
 
 #endif

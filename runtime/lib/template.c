@@ -226,6 +226,8 @@ int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers
 	struct berr e;
 	int r = 0;
 
+	if (strcmp(tmpl, "json") == 0)
+		tmpl = "{{json .}}";
 	if (table) {
 		tmpl += 5;
 		while (*tmpl == ' ')
@@ -243,6 +245,11 @@ int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers
 		return 1;
 	}
 	return 0;
+}
+
+const char *tmpl_choose(const char *format, const char *table_default)
+{
+	return !format || !*format || strcmp(format, "table") == 0 ? table_default : format;
 }
 
 #define TAB_MINWIDTH 10

@@ -25,11 +25,16 @@ BERR_MUST int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len
  * template: each element of rows on its own line on stdout. With
  * "table", first a header row from the headers map (unknown fields use
  * their name in upper case; headers may be NULL) and columns aligned
- * with three spaces of padding, printed only once all rows rendered. A
+ * with three spaces of padding, printed only once all rows rendered.
+ * "json" prints each row as one line of JSON (Docker's --format json). A
  * template that fails (a bad action, a field a row lacks) is reported on
  * stderr as "berth: template: ..." and stops the output. Returns the
  * verb's exit status: 0, or 1 after such an error. */
 BERR_MUST int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers);
+
+/* The template a listing verb uses: its own table (table_default) when
+ * the user gave none or just "table", else the user's. */
+const char *tmpl_choose(const char *format, const char *table_default);
 
 /* Align rows of tab-separated cells: each column padded to its widest cell
  * plus 3 spaces (the last column is not padded). Rows are NUL-terminated

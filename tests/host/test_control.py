@@ -37,7 +37,7 @@ def test_unknown_command_and_flag(d):
     rc, out, err = d.cli("frobnicate")
     assert rc == 1 and "'frobnicate' is not a berth command" in err, (rc, out, err)
     rc, out, err = d.cli("--bogus", "ps")
-    assert rc == 1 and "unknown flag: --bogus" in err, (rc, err)
+    assert rc == 125 and "unknown flag: --bogus" in err, (rc, err)
     rc, out, err = d.cli("reboot", "extra")
     assert rc == 1 and "accepts no arguments" in err, (rc, err)
 

@@ -111,6 +111,23 @@ static void test_print_rows_and_errors(void **state)
 	json_decref(rows);
 }
 
+/* --format json: each row as one line of JSON; "table" alone or no
+ * format is the verb's own table. */
+static void test_json_and_choose(void **state)
+{
+	json_t *rows = json_pack("[{s:s, s:i}, {s:s, s:i}]", "Name", "a", "N", 1, "Name", "b", "N", 2);
+	char out[256], err[256];
+
+	(void)state;
+	assert_int_equal(print_caught("json", rows, NULL, out, err, 256), 0);
+	assert_string_equal(out, "{\"Name\":\"a\",\"N\":1}\n{\"Name\":\"b\",\"N\":2}\n");
+	assert_string_equal(tmpl_choose(NULL, "table {{.X}}"), "table {{.X}}");
+	assert_string_equal(tmpl_choose("table", "table {{.X}}"), "table {{.X}}");
+	assert_string_equal(tmpl_choose("", "table {{.X}}"), "table {{.X}}");
+	assert_string_equal(tmpl_choose("{{.Y}}", "table {{.X}}"), "{{.Y}}");
+	json_decref(rows);
+}
+
 static void test_tabulate(void **state)
 {
 	char *rows[] = {"REPOSITORY\tTAG\tIMAGE ID", "busybox\tlatest\t0123456789ab",
@@ -132,6 +149,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_table_header),
 		cmocka_unit_test(test_print_rows_and_errors),
+		cmocka_unit_test(test_json_and_choose),
 	};
 	return cmocka_run_group_tests_name("template", tests, NULL, NULL);
 }

@@ -1,0 +1,21 @@
+/* cli_prune.h - housekeeping: container prune, image prune [-a], volume
+ * prune [-a], system prune [-a] [--volumes], system df [-v], with
+ * Docker's prompts, output and "Total reclaimed space". Sizes are what
+ * the files take (their apparent sizes): a container's upper layer, a
+ * volume's data, the image store before and after. */
+#ifndef BERTH_CLI_PRUNE_H
+#define BERTH_CLI_PRUNE_H
+
+#include "flags.h"
+
+extern const struct flg_cmd cli_container_prune_cmd, cli_image_prune_cmd, cli_volume_prune_cmd,
+    cli_system_prune_cmd, cli_system_df_cmd;
+
+/* The subcommands' run functions take the root as ctx (flags.h). */
+int cli_container_prune(void *root, int argc, char **argv);
+int cli_image_prune(void *root, int argc, char **argv);
+int cli_volume_prune(void *root, int argc, char **argv);
+int cli_system_prune(void *root, int argc, char **argv);
+int cli_system_df(void *root, int argc, char **argv);
+
+#endif
