@@ -25,6 +25,7 @@
 #include "runtime/lib/proto.h"
 #include "runtime/lib/selfexe.h"
 #include "runtime/lib/util.h"
+#include "runtime/oci/oci.h"
 #include "version.h"
 #include "init/boot/init.h"
 #include "init/boot/modules.h"
@@ -137,6 +138,9 @@ static const struct cli_verb verbs[] = {
 	{ &bld_commit_cmd, bld_cmd_commit },
 	{ &bld_build_cmd, bld_cmd_build },
 	{ &cli_sandbox_run_cmd, cli_sandbox_run }, /* hidden: a test driver */
+	{ CMD("oci", "[GLOBAL OPTIONS] COMMAND CONTAINER-ID",
+	      "The OCI runtime (runc's command line; also as argv[0] \"runc\")"),
+	  NULL }, /* dispatched in main() */
 };
 
 struct main_opts {
@@ -315,6 +319,11 @@ int main(int argc, char **argv)
 
 	if (getpid() == 1 || strcmp(base, "init") == 0)
 		return init_main(argc, argv);
+	/* the OCI runtime personality: runc's command line */
+	if (strcmp(base, "runc") == 0)
+		return oci_main(argc, argv, argv);
+	if (argc > 1 && strcmp(argv[1], "oci") == 0)
+		return oci_main(argc - 1, argv + 1, argv);
 	/* parsed in a copy: argv stays whole for selfexe_seal() */
 	memcpy(words, argv, sizeof(words));
 	r = flg_parse(&berth_cmd, &o, argc, words, &a, &e);
