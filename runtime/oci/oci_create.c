@@ -128,7 +128,8 @@ static int make_state_dir(struct creation *c, struct berr *e)
 				       : berr_set(e, errno, "create %s", c->st.dir);
 	c->made_dir = true;
 	snprintf(c->fifo, sizeof(c->fifo), "%s/exec.fifo", c->st.dir);
-	if (mkfifo(c->fifo, 0600) < 0)
+	/* writable by the container's user, who opens it (as runc: 0622) */
+	if (mkfifo(c->fifo, 0622) < 0 || chmod(c->fifo, 0622) < 0)
 		return berr_set(e, errno, "create %s", c->fifo);
 	if (!c->cfg.seccomp)
 		return 0;
