@@ -320,7 +320,7 @@ int main(int argc, char **argv)
 	if (getpid() == 1 || strcmp(base, "init") == 0)
 		return init_main(argc, argv);
 	/* the OCI runtime personality: runc's command line */
-	if (strcmp(base, "runc") == 0)
+	if (oci_invoked(argc, argv))
 		return oci_main(argc, argv, argv);
 	if (argc > 1 && strcmp(argv[1], "oci") == 0)
 		return oci_main(argc - 1, argv + 1, argv);

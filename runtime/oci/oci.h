@@ -13,6 +13,15 @@
 #ifndef BERTH_OCI_H
 #define BERTH_OCI_H
 
+#include <stdbool.h>
+
+/* Is this process the OCI runtime? Called as "runc" or "*-runc" (a
+ * symlink, e.g. berth-runc), or given one of runc's global flags that
+ * berth's own CLI does not have (--log, --log-format, --systemd-cgroup)
+ * before the verb: containerd's runc shim always passes --log and
+ * --log-format, so it can run build/berth as it is. */
+bool oci_invoked(int argc, char **argv);
+
 /* argv[0] is "oci" (berth oci ...) or "runc"; full_argv is the
  * process's whole argv (for selfexe_seal). Returns the exit code. */
 int oci_main(int argc, char **argv, char **full_argv);

@@ -101,6 +101,30 @@ static int dispatch(struct oci_ctx *x, int argc, char **argv)
 	return 1;
 }
 
+static bool flag_is(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+bool oci_invoked(int argc, char **argv)
+{
+	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	size_t n = strlen(base);
+
+	if (strcmp(base, "runc") == 0 || (n > 5 && strcmp(base + n - 5, "-runc") == 0))
+		return true;
+	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (flag_is(argv[i], "--log") || flag_is(argv[i], "--log-format") ||
+		    flag_is(argv[i], "--systemd-cgroup"))
+			return true;
+		if (strcmp(argv[i], "--root") == 0)
+			i++; /* its value */
+	}
+	return false;
+}
+
 int oci_main(int argc, char **argv, char **full_argv)
 {
 	struct global_opts g = {0};

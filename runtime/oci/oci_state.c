@@ -29,10 +29,13 @@ int oci_check_id(const char *id, struct berr *e)
 	return 0;
 }
 
+#define PF_EXITING 0x4
+
 unsigned long long oci_pid_start_time(pid_t pid)
 {
-	char path[64], buf[1024], *p;
+	char path[64], buf[1024], *p, state;
 	unsigned long long t = 0;
+	unsigned flags = 0;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -41,10 +44,11 @@ unsigned long long oci_pid_start_time(pid_t pid)
 		return 0;
 	/* after "pid (comm) ": comm may hold spaces and ')' */
 	p = strrchr(buf, ')');
-	if (!p)
+	if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %u", &state, &flags) != 2)
 		return 0;
-	/* field 3 is the state: a zombie has exited */
-	if (p[1] == ' ' && p[2] == 'Z')
+	/* a zombie, or an exiting pid-namespace init that waits for the
+	 * namespace's other processes to be reaped: gone for us */
+	if (state == 'Z' || state == 'X' || (flags & PF_EXITING))
 		return 0;
 	for (int field = 2; p && field < 22; field++)
 		p = strchr(p + 1, ' ');
