@@ -12,7 +12,6 @@ unified hierarchy unmounted in a private mount namespace (it refuses hybrid
 hosts otherwise). Each runtime's state is on tmpfs (/run/...).
 """
 import argparse
-import ctypes
 import json
 import multiprocessing
 import os
@@ -21,6 +20,8 @@ import statistics
 import subprocess
 import tempfile
 import time
+
+from bench_run import crun_namespace
 
 
 def cycle(rt, bundle, cid, n):
@@ -43,13 +44,10 @@ def cycle(rt, bundle, cid, n):
 
 def crun_worker(bundle, requests, q):
     """crun needs a mount namespace without the v1 unified mount."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    MS_REC, MS_PRIVATE = 0x4000, 0x40000
-    if libc.unshare(0x00020000) != 0:
-        q.put(("error", "unshare: errno %d" % ctypes.get_errno()))
+    err = crun_namespace()
+    if err:
+        q.put(("error", err))
         return
-    libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
-    libc.umount(b"/sys/fs/cgroup/unified")
     while True:
         n = requests.get()
         if n is None:

@@ -490,18 +490,29 @@ void oci_config_free(struct oci_config *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void oci_process_spec(const struct oci_process *p, struct sb_spec *s)
+{
+	s->argv = p->args;
+	s->env = p->env;
+	s->cwd = p->cwd;
+	s->user = p->user;
+	s->tty = p->terminal;
+	s->caps = p->caps;
+	s->no_new_privs = p->no_new_privs;
+	s->rlimits = p->rlimits;
+	s->nrlimits = p->nrlimits;
+	s->extra_gids = p->gids;
+	s->nextra_gids = p->ngids;
+	s->set_oom_score_adj = p->has_oom_score_adj;
+	s->oom_score_adj = p->oom_score_adj;
+}
+
 void oci_config_spec(const struct oci_config *c, struct sb_spec *s)
 {
+	oci_process_spec(&c->proc, s);
 	s->hostname = c->hostname;
 	s->rootfs = c->rootfs;
 	s->read_only = c->root_readonly;
-	s->argv = c->proc.args;
-	s->env = c->proc.env;
-	s->cwd = c->proc.cwd;
-	s->user = c->proc.user;
-	s->tty = c->proc.terminal;
-	s->caps = c->proc.caps;
-	s->no_new_privs = c->proc.no_new_privs;
 	s->limits = c->limits;
 	s->namespaces = c->namespaces;
 	s->joins = c->joins;
@@ -514,11 +525,5 @@ void oci_config_spec(const struct oci_config *c, struct sb_spec *s)
 	s->readonly_paths = c->readonly;
 	s->sysctls = c->sysctls;
 	s->rootfs_propagation = c->rootfs_propagation;
-	s->rlimits = c->proc.rlimits;
-	s->nrlimits = c->proc.nrlimits;
-	s->extra_gids = c->proc.gids;
-	s->nextra_gids = c->proc.ngids;
-	s->set_oom_score_adj = c->proc.has_oom_score_adj;
-	s->oom_score_adj = c->proc.oom_score_adj;
 	s->devices_allow_all = c->devices_allow_all;
 }

@@ -97,6 +97,9 @@ BERR_MUST int oci_process_parse(struct oci_config *c, json_t *p, struct oci_proc
 BERR_MUST int oci_resources_parse(struct oci_config *c, json_t *r, struct sb_limits *l,
 				  bool *allow_all, struct berr *e);
 
+/* The process's fields of a sandbox spec (exec uses them alone). */
+void oci_process_spec(const struct oci_process *p, struct sb_spec *s);
+
 /* The sandbox spec of the container: everything but id, cgroup, stdio,
  * exec_fifo and seccomp, which the runtime fills. */
 void oci_config_spec(const struct oci_config *c, struct sb_spec *s);

@@ -224,22 +224,10 @@ static int do_create(struct creation *c, const char *id, const struct create_opt
 	return r;
 }
 
-static void remove_dir(struct creation *c)
-{
-	static const char *const files[] = {"exec.fifo", "seccomp.json", "state.json"};
-	char path[4300];
-
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		snprintf(path, sizeof(path), "%s/%s", c->st.dir, files[i]);
-		unlink(path);
-	}
-	rmdir(c->st.dir);
-}
-
 static void creation_end(struct creation *c, bool failed)
 {
 	if (failed && c->made_dir)
-		remove_dir(c);
+		oci_state_remove(c->st.dir);
 	if (failed && c->spec.cgroup && c->st.pid > 0) {
 		struct berr ignored; /* best effort after the failure reported */
 		berr_ignore(cg_remove(c->spec.cgroup, &ignored));

@@ -134,18 +134,9 @@ static void fill_spec(struct execution *x, const struct oci_state *s, const stru
 {
 	struct sb_spec *sp = &x->spec;
 
+	oci_process_spec(&x->proc, sp);
+	sp->set_oom_score_adj = false; /* the container's, as runc */
 	sp->id = s->id;
-	sp->argv = x->proc.args;
-	sp->env = x->proc.env;
-	sp->cwd = x->proc.cwd;
-	sp->user = x->proc.user;
-	sp->tty = x->proc.terminal;
-	sp->caps = x->proc.caps;
-	sp->no_new_privs = x->proc.no_new_privs;
-	sp->rlimits = x->proc.rlimits;
-	sp->nrlimits = x->proc.nrlimits;
-	sp->extra_gids = x->proc.gids;
-	sp->nextra_gids = x->proc.ngids;
 	sp->preserve_fds = o->preserve_fds;
 	snprintf(x->seccomp, sizeof(x->seccomp), "%s/seccomp.json", s->dir);
 	sp->seccomp = access(x->seccomp, F_OK) == 0 ? x->seccomp : "unconfined";

@@ -124,6 +124,18 @@ int oci_state_save(const struct oci_state *s, struct berr *e)
 	return r < 0 ? berr_set(e, -r, "write %s", path) : 0;
 }
 
+void oci_state_remove(const char *dir)
+{
+	static const char *const files[] = {"exec.fifo", "seccomp.json", "state.json"};
+	char path[4300];
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 void oci_state_free(struct oci_state *s)
 {
 	json_decref(s->annotations);

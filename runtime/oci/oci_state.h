@@ -43,6 +43,8 @@ BERR_MUST int oci_state_load(const struct oci_ctx *x, const char *id, struct oci
 			     struct berr *e);
 BERR_MUST int oci_state_save(const struct oci_state *s, struct berr *e);
 void oci_state_free(struct oci_state *s);
+/* Remove ROOT/ID and the files berth keeps there. */
+void oci_state_remove(const char *dir);
 
 /* "creating", "created", "running", "paused" or "stopped". */
 const char *oci_status(const struct oci_state *s);

@@ -265,18 +265,6 @@ static int kill_and_wait(struct oci_state *s, struct berr *e)
 	return 0;
 }
 
-static void remove_state_dir(const struct oci_state *s)
-{
-	static const char *const files[] = {"exec.fifo", "seccomp.json", "state.json"};
-	char path[4300];
-
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-		snprintf(path, sizeof(path), "%s/%s", s->dir, files[i]);
-		unlink(path);
-	}
-	rmdir(s->dir);
-}
-
 int oci_destroy(struct oci_ctx *x, struct oci_state *s, bool force, struct berr *e)
 {
 	const char *status = oci_status(s);
@@ -302,7 +290,7 @@ int oci_destroy(struct oci_ctx *x, struct oci_state *s, bool force, struct berr 
 			oci_log(x, "warning", "%s", e->msg);
 		json_decref(state);
 	}
-	remove_state_dir(s);
+	oci_state_remove(s->dir);
 	return 0;
 }
 
