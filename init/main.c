@@ -28,6 +28,7 @@
 #include "runtime/lib/proto.h"
 #include "runtime/lib/selfexe.h"
 #include "runtime/lib/util.h"
+#include "runtime/oci/oci.h"
 #include "version.h"
 #include "init/boot/init.h"
 #include "init/boot/modules.h"
@@ -153,6 +154,9 @@ static const struct cli_verb verbs[] = {
 	/* hidden: PID 1 faults (refused unless booted with berth.debug) */
 	{ CMD("debug-fault", "[SEGV|BUS|ABRT|FPE|ILL]", "Make PID 1 fault (tests)", .hidden = true),
 	  NULL },
+	{ CMD("oci", "[GLOBAL OPTIONS] COMMAND CONTAINER-ID",
+	      "The OCI runtime (runc's command line; also as argv[0] \"runc\")"),
+	  NULL }, /* dispatched in main() */
 };
 
 struct main_opts {
@@ -339,6 +343,11 @@ int main(int argc, char **argv)
 
 	if (getpid() == 1 || strcmp(base, "init") == 0)
 		return init_main(argc, argv);
+	/* the OCI runtime personality: runc's command line */
+	if (oci_invoked(argc, argv))
+		return oci_main(argc, argv, argv);
+	if (argc > 1 && strcmp(argv[1], "oci") == 0)
+		return oci_main(argc - 1, argv + 1, argv);
 	/* parsed in a copy: argv stays whole for selfexe_seal() */
 	memcpy(words, argv, sizeof(words));
 	r = flg_parse(&berth_cmd, &o, argc, words, &a, &e);

@@ -22,6 +22,8 @@ APT_PACKAGES=(
 	shellcheck busybox-static iproute2 iptables curl ca-certificates file skopeo
 	# bench: the runtimes berth is compared with
 	crun runc
+	# the OCI runtime's clients in tests/host/test_oci_clients.py
+	containerd podman conmon
 )
 
 elapsed() {

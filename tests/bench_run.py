@@ -56,16 +56,26 @@ def make_bundle(rootfs_src, path):
         json.dump(cfg, f)
 
 
-def crun_worker(bundle, requests, q):
-    """crun needs a mount namespace without the v1 unified mount: this
-    process makes one and runs batches of crun starts on request."""
+def crun_namespace():
+    """Move this process into a private mount namespace without the v1
+    unified mount, where Debian's crun accepts a hybrid host. An error
+    text, or None."""
     libc = ctypes.CDLL(None, use_errno=True)
     MS_REC, MS_PRIVATE = 0x4000, 0x40000
     if libc.unshare(0x00020000) != 0:
-        q.put(("error", "unshare: errno %d" % ctypes.get_errno()))
-        return
+        return "unshare: errno %d" % ctypes.get_errno()
     libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None)
     libc.umount(b"/sys/fs/cgroup/unified")
+    return None
+
+
+def crun_worker(bundle, requests, q):
+    """crun needs a mount namespace without the v1 unified mount: this
+    process makes one and runs batches of crun starts on request."""
+    err = crun_namespace()
+    if err:
+        q.put(("error", err))
+        return
     while True:
         n = requests.get()
         if n is None:

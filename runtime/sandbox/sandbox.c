@@ -20,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -68,6 +69,8 @@ struct child_ctx {
 	int sync_fd;
 	int netns_fd;			/* sb_start: join this netns instead of a new one */
 	int pidfd;			/* sb_exec: the container's init */
+	int fifo_fd;			/* O_PATH fd of spec->exec_fifo, or -1 */
+	int orig_sync_fd;		/* the socket's first number, closed with it */
 	const struct sc_filter *filter; /* NULL: unconfined */
 };
 
@@ -227,6 +230,42 @@ static int switch_user(const struct pw_ids *ids, struct berr *e)
 	return 0;
 }
 
+/* Everything from fd 3 on closes at the exec, except the caller's
+ * preserved fds 3..3+n-1. */
+static void keep_fds(int n)
+{
+	for (int fd = 3; fd < 3 + n; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+
+		if (fl >= 0)
+			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	syscall(SYS_close_range, 3 + (n > 0 ? n : 0), ~0U, CLOSE_RANGE_CLOEXEC);
+}
+
+/* OCI create: report success to sb_start (EOF on the sync socket), then
+ * block until `start` opens the FIFO for reading. Past this point no one
+ * waits for a report: a failure is one line on the container's stderr. */
+static void wait_for_start(const struct child_ctx *c)
+{
+	char path[64];
+	int fd;
+
+	close(c->sync_fd);
+	if (c->orig_sync_fd >= 0)
+		close(c->orig_sync_fd);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", c->fifo_fd);
+	do
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0 || write(fd, "0", 1) != 1) {
+		dprintf(2, "berth: wait for start: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(fd);
+	close(c->fifo_fd);
+}
+
 /* Common tail of sb_start and sb_exec, inside the container's root: user,
  * capabilities, no_new_privs, seccomp (last), exec. */
 static int finish_and_exec(const struct child_ctx *c, struct berr *e)
@@ -242,6 +281,8 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 	r = pw_resolve("/etc/passwd", "/etc/group", spec->user, &ids, e);
 	if (r < 0)
 		return r;
+	for (int i = 0; i < spec->nextra_gids && ids.ngroups < PW_GROUPS_MAX; i++)
+		ids.groups[ids.ngroups++] = spec->extra_gids[i];
 	env = build_env(spec, &ids, e);
 	if (!env)
 		return -e->code;
@@ -275,7 +316,9 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 		return r;
 	if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return berr_set(e, errno, "prctl PR_SET_NO_NEW_PRIVS");
-	syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+	keep_fds(spec->preserve_fds);
+	if (c->fifo_fd >= 0)
+		wait_for_start(c);
 	if (c->filter && spec->no_new_privs) {
 		r = sc_load(c->filter);
 		if (r < 0)
@@ -285,6 +328,16 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 	if (errno == EACCES || errno == ENOEXEC)
 		return berr_msg(e, EACCES, "exec: \"%s\": permission denied", spec->argv[0]);
 	return berr_set(e, errno, "exec: \"%s\"", spec->argv[0]);
+}
+
+/* The namespaces sb_start creates. */
+static uint64_t sb_namespaces(const struct sb_spec *spec)
+{
+	uint64_t def = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+
+	if (spec->namespaces)
+		return spec->namespaces;
+	return spec->netns_path ? def : def | CLONE_NEWNET;
 }
 
 /* A new network namespace has only lo, and it is down; Docker's "none"
@@ -306,16 +359,57 @@ static int loopback_up(struct berr *e)
 	return 0;
 }
 
+/* Limits and the OOM score, while the host's /proc is still there and
+ * CAP_SYS_RESOURCE is held. */
+static int set_process_limits(const struct sb_spec *spec, struct berr *e)
+{
+	char adj[16];
+	int r;
+
+	for (int i = 0; i < spec->nrlimits; i++) {
+		struct rlimit rl = {spec->rlimits[i].soft, spec->rlimits[i].hard};
+
+		if (setrlimit(spec->rlimits[i].resource, &rl) < 0)
+			return berr_set(e, errno, "setrlimit %d", spec->rlimits[i].resource);
+	}
+	if (!spec->set_oom_score_adj)
+		return 0;
+	snprintf(adj, sizeof(adj), "%d", spec->oom_score_adj);
+	r = write_file("/proc/self/oom_score_adj", adj);
+	return r < 0 ? berr_set(e, -r, "set oom_score_adj %s", adj) : 0;
+}
+
+static int join_namespaces(const struct child_ctx *c, struct berr *e)
+{
+	const struct sb_spec *spec = c->spec;
+
+	if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
+		return berr_set(e, errno, "join network namespace %s", spec->netns_path);
+	for (int i = 0; i < spec->njoins; i++) {
+		_cleanup_fd_ int fd = -1;
+
+		if (spec->joins[i].type == CLONE_NEWPID)
+			continue; /* joined by the parent, for the clone */
+		fd = open(spec->joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, spec->joins[i].type) < 0)
+			return berr_set(e, errno, "join namespace %s", spec->joins[i].path);
+	}
+	return 0;
+}
+
 static int child_build(const struct child_ctx *c, struct berr *e)
 {
 	const struct sb_spec *spec = c->spec;
 	struct sbfs_state st;
 	int r;
 
-	if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
-		return berr_set(e, errno, "join network namespace %s", spec->netns_path);
-	if (c->netns_fd < 0 && loopback_up(e) < 0)
-		return -e->code;
+	r = join_namespaces(c, e);
+	if (r == 0 && (sb_namespaces(spec) & CLONE_NEWNET))
+		r = loopback_up(e);
+	if (r == 0)
+		r = set_process_limits(spec, e);
+	if (r < 0)
+		return r;
 	if (spec->hostname && *spec->hostname &&
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return berr_set(e, errno, "sethostname %s", spec->hostname);
@@ -331,6 +425,8 @@ static int child_join(const struct child_ctx *c, struct berr *e)
 {
 	int ns = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP;
 
+	if (set_process_limits(c->spec, e) < 0)
+		return -e->code;
 	if (setns(c->pidfd, ns) < 0)
 		return berr_set(e, errno, "join the container's namespaces");
 	return finish_and_exec(c, e);
@@ -361,6 +457,7 @@ static void child_main(struct child_ctx *c, bool join)
 	reset_signals();
 	if (fd < 0)
 		_exit(127);
+	c->orig_sync_fd = c->sync_fd;
 	c->sync_fd = fd;
 	/* The parent's go, or EOF when it gave up. */
 	if (read(fd, &go, 1) != 1)
@@ -456,7 +553,7 @@ static int prepare_cgroup(const struct sb_spec *spec, int *cgfd, struct berr *e)
 	r = cg_create(spec->cgroup, &spec->limits, cgfd, e);
 	if (r < 0)
 		return r;
-	if (!spec->privileged) {
+	if (!spec->privileged && !spec->devices_allow_all) {
 		r = devbpf_attach(*cgfd, e);
 		if (r < 0) {
 			close(*cgfd);
@@ -478,12 +575,54 @@ static int check_spec(const struct sb_spec *spec, struct berr *e)
 	return 0;
 }
 
+/* Open what the child uses by fd: the netns to join, the exec FIFO. */
+static int open_child_fds(const struct sb_spec *spec, struct child_ctx *c, int *netns_fd,
+			  int *fifo_fd, struct berr *e)
+{
+	if (spec->netns_path) {
+		*netns_fd = open(spec->netns_path, O_RDONLY | O_CLOEXEC);
+		if (*netns_fd < 0)
+			return berr_set(e, errno, "open network namespace %s", spec->netns_path);
+		c->netns_fd = *netns_fd;
+	}
+	if (spec->exec_fifo) {
+		*fifo_fd = open(spec->exec_fifo, O_PATH | O_CLOEXEC);
+		if (*fifo_fd < 0)
+			return berr_set(e, errno, "open %s", spec->exec_fifo);
+		c->fifo_fd = *fifo_fd;
+	}
+	return 0;
+}
+
+/* A pid namespace to join is entered by this process for the one clone
+ * (children go there); the others by the child. */
+static pid_t clone_child(const struct sb_spec *spec, uint64_t flags, int cgfd, struct berr *e)
+{
+	_cleanup_fd_ int own = -1, target = -1;
+	pid_t child;
+
+	for (int i = 0; i < spec->njoins; i++) {
+		if (spec->joins[i].type != CLONE_NEWPID)
+			continue;
+		own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		target = open(spec->joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (own < 0 || target < 0 || setns(target, CLONE_NEWPID) < 0)
+			return berr_set(e, errno, "join pid namespace %s", spec->joins[i].path);
+	}
+	child = clone_into(flags, cgfd);
+	if (child < 0)
+		berr_set(e, errno, "clone3");
+	if (child != 0 && own >= 0 && setns(own, CLONE_NEWPID) < 0)
+		log_err("start: cannot return to own pid namespace: %s", strerror(errno));
+	return child;
+}
+
 int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 {
-	uint64_t flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	uint64_t flags = sb_namespaces(spec);
 	struct sc_filter filter;
-	struct child_ctx c = {.spec = spec, .netns_fd = -1, .pidfd = -1};
-	_cleanup_fd_ int netns_fd = -1, cgfd = -1;
+	struct child_ctx c = {.spec = spec, .netns_fd = -1, .pidfd = -1, .fifo_fd = -1};
+	_cleanup_fd_ int netns_fd = -1, cgfd = -1, fifo_fd = -1;
 	int sv[2], r;
 	bool use_filter;
 	pid_t child;
@@ -494,16 +633,9 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 	if (r < 0)
 		return berr_wrap(e, "start container");
 	c.filter = use_filter ? &filter : NULL;
-	if (spec->netns_path) {
-		netns_fd = open(spec->netns_path, O_RDONLY | O_CLOEXEC);
-		if (netns_fd < 0) {
-			r = berr_set(e, errno, "open network namespace %s", spec->netns_path);
-			goto out;
-		}
-		c.netns_fd = netns_fd;
-	} else {
-		flags |= CLONE_NEWNET;
-	}
+	r = open_child_fds(spec, &c, &netns_fd, &fifo_fd, e);
+	if (r < 0)
+		goto out;
 	r = prepare_cgroup(spec, &cgfd, e);
 	if (r < 0)
 		goto out;
@@ -511,7 +643,7 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 		r = berr_set(e, errno, "socketpair");
 		goto out_cg;
 	}
-	child = clone_into(flags, cgfd);
+	child = clone_child(spec, flags, cgfd, e);
 	if (child == 0) {
 		close(sv[0]);
 		c.sync_fd = sv[1];
@@ -519,7 +651,7 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 	}
 	close(sv[1]);
 	if (child < 0) {
-		r = berr_set(e, errno, "clone3");
+		r = -e->code;
 		close(sv[0]);
 		goto out_cg;
 	}
@@ -544,7 +676,7 @@ int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec,
 	    struct berr *e)
 {
 	struct sc_filter filter;
-	struct child_ctx c = {.spec = spec, .netns_fd = -1};
+	struct child_ctx c = {.spec = spec, .netns_fd = -1, .fifo_fd = -1};
 	_cleanup_fd_ int pidfd = -1, own_pidns = -1, cgfd = -1;
 	int sv[2] = {-1, -1}, r;
 	bool use_filter;

@@ -27,6 +27,40 @@ struct sb_mount {
 	bool copy_up;		/* a volume: when empty, copy the image's target in first */
 };
 
+/* A mount as the OCI runtime spec describes it (sb_spec.fsmounts): a bind
+ * (flags has MS_BIND; the source is a host path, cloned before the pivot)
+ * or a filesystem of any type, mounted after the pivot. Targets are
+ * resolved inside the container's root. */
+struct sb_fsmount {
+	const char *type;	/* "proc", "tmpfs", ...; ignored for binds */
+	const char *source;
+	const char *target;	/* absolute, inside the container */
+	unsigned long flags;	/* MS_* (MS_BIND, MS_RDONLY, MS_NOSUID, ...) */
+	unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (|MS_REC), 0 = leave */
+	const char *data;	/* filesystem options, NULL = none */
+};
+
+/* A device node to create in the container's /dev (OCI linux.devices). */
+struct sb_device {
+	const char *path;	/* absolute, inside the container */
+	mode_t type;		/* S_IFCHR, S_IFBLK or S_IFIFO */
+	unsigned major, minor;
+	mode_t mode;		/* permission bits */
+	uid_t uid;
+	gid_t gid;
+};
+
+struct sb_rlimit {
+	int resource;		/* RLIMIT_* */
+	uint64_t soft, hard;
+};
+
+/* An existing namespace to join instead of creating one. */
+struct sb_nsjoin {
+	int type;		/* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWPID */
+	const char *path;	/* /proc/PID/ns/net, a bind-mounted nsfs file, ... */
+};
+
 struct sb_limits {
 	int64_t memory;		/* bytes, 0 = unlimited */
 	int64_t memory_swap;	/* bytes incl. memory (Docker semantics), 0 = default, -1 = unlimited */
@@ -67,6 +101,33 @@ struct sb_spec {
 	struct sb_limits limits;
 	/* Network: a new empty netns when netns_path is NULL; else setns into it. */
 	const char *netns_path;
+	/* The OCI path (runtime/oci) sets these; `berth run` leaves them 0. */
+	unsigned long namespaces; /* CLONE_NEW* to create; 0 = mnt pid ipc uts cgroup net */
+	const struct sb_nsjoin *joins; /* joined instead (not with the same bit in namespaces) */
+	int njoins;
+	/* Non-NULL: exactly these mounts instead of the default /proc /dev
+	 * /sys; the default device nodes and /dev links are still made when
+	 * /dev is not a bind. */
+	const struct sb_fsmount *fsmounts;
+	int nfsmounts;
+	const struct sb_device *devices;
+	int ndevices;
+	const char *const *masked_paths;   /* NULL = the defaults (none when privileged) */
+	const char *const *readonly_paths; /* NULL-terminated; NULL = the defaults */
+	char *const *sysctls;	/* "net.ipv4.ip_forward=1", NULL-terminated, or NULL */
+	unsigned long rootfs_propagation; /* MS_* for / after the pivot, 0 = private */
+	const struct sb_rlimit *rlimits;
+	int nrlimits;
+	const gid_t *extra_gids; /* added to the user's supplementary groups */
+	int nextra_gids;
+	bool set_oom_score_adj;
+	int oom_score_adj;
+	bool devices_allow_all;	/* no device program (a rule allowing every device) */
+	int preserve_fds;	/* fds 3..3+N-1 stay open across the exec */
+	/* Non-NULL (OCI create): the child, ready, reports success to
+	 * sb_start (which returns) and then blocks opening this FIFO for
+	 * writing until `start` reads it; then it execs. */
+	const char *exec_fifo;
 	/* Called in the caller's process after the clone, while the child still
 	 * waits (so its namespaces exist, by pid): set up what must come from
 	 * outside, the network. A failure (-errno, e filled) fails the start;

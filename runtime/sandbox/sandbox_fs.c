@@ -113,8 +113,8 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 	int r;
 
 	st->hosts_fd = st->resolv_fd = st->hostname_fd = st->console_fd = -1;
-	if (spec->nmounts > SBFS_MAX_MOUNTS)
-		return berr_msg(e, E2BIG, "more than %d volumes", SBFS_MAX_MOUNTS);
+	if (spec->nmounts > SBFS_MAX_MOUNTS || spec->nfsmounts > SBFS_MAX_MOUNTS)
+		return berr_msg(e, E2BIG, "more than %d mounts", SBFS_MAX_MOUNTS);
 	if (!spec->rootfs)
 		return berr_msg(e, EINVAL, "no rootfs");
 	r = do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, e);
@@ -132,6 +132,13 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 					spec->mounts[i].source, e);
 		if (r == 0)
 			r = open_source(spec->mounts[i].source, &st->vol_fd[i], e);
+	}
+	for (int i = 0; i < spec->nfsmounts && r == 0; i++) {
+		const struct sb_fsmount *m = &spec->fsmounts[i];
+
+		st->fs_fd[i] = -1;
+		if (m->flags & MS_BIND)
+			r = open_source(m->source, &st->fs_fd[i], e);
 	}
 	if (r == 0)
 		r = open_source(spec->hosts_file, &st->hosts_fd, e);
@@ -158,6 +165,9 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 		return berr_set(e, errno, "pivot_root %s", spec->rootfs);
 	if (umount2(".", MNT_DETACH) < 0)
 		return berr_set(e, errno, "detach the old root");
+	if (spec->rootfs_propagation &&
+	    mount(NULL, "/", NULL, spec->rootfs_propagation, NULL) < 0)
+		return berr_set(e, errno, "set the propagation of /");
 	if (chdir("/") < 0)
 		return berr_set(e, errno, "chdir /");
 	return 0;
@@ -265,27 +275,56 @@ static int stdio_on_console(struct berr *e)
 	return 0;
 }
 
-static int mount_dev(struct sbfs_state *st, struct berr *e)
+/* The default nodes; existing ones are kept when may_exist (an OCI
+ * config's /dev may come with some). */
+static int make_dev_nodes(bool may_exist, struct berr *e)
+{
+	char path[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i].name);
+		if (mknod(path, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) <
+		    0) {
+			if (may_exist && errno == EEXIST)
+				continue;
+			return berr_set(e, errno, "mknod %s", path);
+		}
+		if (chmod(path, 0666) < 0) /* past the umask */
+			return berr_set(e, errno, "chmod %s", path);
+	}
+	return 0;
+}
+
+/* /dev/fd, std* and ptmx links, then the caller's pty as /dev/console. */
+static int dev_links_console(struct sbfs_state *st, bool may_exist, struct berr *e)
 {
 	static const char *const links[][2] = {
 	    {"/proc/self/fd", "/dev/fd"},	{"/proc/self/fd/0", "/dev/stdin"},
 	    {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"},
 	    {"pts/ptmx", "/dev/ptmx"},
 	};
-	char path[64];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(links); i++) {
+		if (symlink(links[i][0], links[i][1]) < 0 && !(may_exist && errno == EEXIST))
+			r = berr_set(e, errno, "symlink %s", links[i][1]);
+	}
+	if (r == 0 && st->console_fd >= 0)
+		r = bind_fd(st->console_fd, "/dev/console", MS_NOSUID | MS_NOEXEC, e);
+	if (r == 0 && st->console_fd >= 0)
+		r = stdio_on_console(e);
+	return r;
+}
+
+static int mount_dev(struct sbfs_state *st, struct berr *e)
+{
 	int r = make_target("/dev", true, e);
 
 	if (r == 0)
 		r = do_mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
 			     "mode=755,size=65536k", e);
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(dev_nodes); i++) {
-		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i].name);
-		if (mknod(path, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) <
-		    0)
-			r = berr_set(e, errno, "mknod %s", path);
-		else if (chmod(path, 0666) < 0) /* past the umask */
-			r = berr_set(e, errno, "chmod %s", path);
-	}
+	if (r == 0)
+		r = make_dev_nodes(false, e);
 	if (r == 0)
 		r = make_target("/dev/pts", true, e);
 	if (r == 0)
@@ -301,15 +340,100 @@ static int mount_dev(struct sbfs_state *st, struct berr *e)
 	if (r == 0)
 		r = do_mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
 			     NULL, e);
-	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(links); i++) {
-		if (symlink(links[i][0], links[i][1]) < 0)
-			r = berr_set(e, errno, "symlink %s", links[i][1]);
-	}
-	if (r == 0 && st->console_fd >= 0)
-		r = bind_fd(st->console_fd, "/dev/console", MS_NOSUID | MS_NOEXEC, e);
-	if (r == 0 && st->console_fd >= 0)
-		r = stdio_on_console(e);
+	if (r == 0)
+		r = dev_links_console(st, false, e);
 	return r;
+}
+
+/* One entry of spec->fsmounts. "cgroup" (v1) becomes the container's own
+ * cgroup2, best effort as in mount_sys: a v1 host may not allow it. */
+static int fsmount_one(const struct sb_fsmount *m, int fd, struct berr *e)
+{
+	unsigned long fl = m->flags & ~(MS_BIND | MS_REC);
+	int r;
+
+	if (m->flags & MS_BIND) {
+		r = bind_fd(fd, m->target, fl, e);
+	} else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
+		struct berr ignored;
+
+		r = make_target(m->target, true, e);
+		if (r == 0)
+			berr_ignore(do_mount("cgroup2", m->target, "cgroup2", fl, NULL, &ignored));
+	} else {
+		r = make_target(m->target, true, e);
+		if (r == 0)
+			r = do_mount(m->source ? m->source : m->type, m->target, m->type, fl,
+				     m->data, e);
+	}
+	if (r == 0 && m->propagation)
+		r = do_mount(NULL, m->target, NULL, m->propagation, NULL, e);
+	return r;
+}
+
+static int make_devices(const struct sb_spec *spec, struct berr *e)
+{
+	for (int i = 0; i < spec->ndevices; i++) {
+		const struct sb_device *d = &spec->devices[i];
+		int r = make_target(d->path, false, e);
+
+		if (r < 0)
+			return r;
+		unlink(d->path); /* make_target left an empty file */
+		if (mknod(d->path, d->type | d->mode, makedev(d->major, d->minor)) < 0)
+			return berr_set(e, errno, "mknod %s", d->path);
+		if (chmod(d->path, d->mode) < 0 || chown(d->path, d->uid, d->gid) < 0)
+			return berr_set(e, errno, "set owner and mode of %s", d->path);
+	}
+	return 0;
+}
+
+/* An OCI config's mounts in order; /dev then gets the default nodes,
+ * links and console unless it is a bind of the host's. */
+static int mount_list(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e)
+{
+	bool dev_bound = false;
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < spec->nfsmounts; i++) {
+		const struct sb_fsmount *m = &spec->fsmounts[i];
+
+		r = fsmount_one(m, st->fs_fd[i], e);
+		if (st->fs_fd[i] >= 0)
+			close(st->fs_fd[i]);
+		if (strcmp(m->target, "/dev") == 0)
+			dev_bound = m->flags & MS_BIND;
+	}
+	if (r < 0 || dev_bound)
+		return r;
+	r = make_target("/dev", true, e);
+	if (r == 0)
+		r = make_dev_nodes(true, e);
+	if (r == 0)
+		r = dev_links_console(st, true, e);
+	if (r == 0)
+		r = make_devices(spec, e);
+	return r;
+}
+
+/* "net.ipv4.ip_forward=1" into /proc/sys/net/ipv4/ip_forward. */
+static int write_sysctls(char *const *sysctls, struct berr *e)
+{
+	for (; sysctls && *sysctls; sysctls++) {
+		const char *eq = strchr(*sysctls, '=');
+		char path[512];
+		int r;
+
+		if (!eq)
+			return berr_msg(e, EINVAL, "sysctl %s: no value", *sysctls);
+		snprintf(path, sizeof(path), "/proc/sys/%.*s", (int)(eq - *sysctls), *sysctls);
+		for (char *p = path + 10; *p; p++)
+			*p = *p == '.' ? '/' : *p;
+		r = write_file(path, eq + 1);
+		if (r < 0)
+			return berr_set(e, -r, "sysctl %.*s", (int)(eq - *sysctls), *sysctls);
+	}
+	return 0;
 }
 
 /* Files: /dev/null on top. Directories: an empty read-only tmpfs. */
@@ -346,7 +470,29 @@ static int bind_supervisor_files(struct sbfs_state *st, struct berr *e)
 	return r;
 }
 
-int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e)
+static int mask_and_protect(const struct sb_spec *spec, struct berr *e)
+{
+	int r = 0;
+
+	if (spec->masked_paths) {
+		for (const char *const *p = spec->masked_paths; r == 0 && *p; p++)
+			r = mask_path(*p, e);
+	} else {
+		for (size_t i = 0; r == 0 && !spec->privileged && i < ARRAY_SIZE(masked_paths); i++)
+			r = mask_path(masked_paths[i], e);
+	}
+	if (spec->readonly_paths) {
+		for (const char *const *p = spec->readonly_paths; r == 0 && *p; p++)
+			r = readonly_path(*p, e);
+	} else {
+		for (size_t i = 0; r == 0 && !spec->privileged && i < ARRAY_SIZE(readonly_paths);
+		     i++)
+			r = readonly_path(readonly_paths[i], e);
+	}
+	return r;
+}
+
+static int mount_defaults(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e)
 {
 	int r = mount_proc(e);
 
@@ -354,6 +500,15 @@ int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e
 		r = mount_dev(st, e);
 	if (r == 0)
 		r = mount_sys(spec->privileged, e);
+	return r;
+}
+
+int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e)
+{
+	int r = spec->fsmounts ? mount_list(spec, st, e) : mount_defaults(spec, st, e);
+
+	if (r == 0)
+		r = write_sysctls(spec->sysctls, e);
 	for (int i = 0; r == 0 && i < spec->nmounts; i++) {
 		unsigned long fl = MS_NOSUID | MS_NODEV;
 
@@ -364,10 +519,8 @@ int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e
 	}
 	if (r == 0)
 		r = bind_supervisor_files(st, e);
-	for (size_t i = 0; r == 0 && !spec->privileged && i < ARRAY_SIZE(masked_paths); i++)
-		r = mask_path(masked_paths[i], e);
-	for (size_t i = 0; r == 0 && !spec->privileged && i < ARRAY_SIZE(readonly_paths); i++)
-		r = readonly_path(readonly_paths[i], e);
+	if (r == 0)
+		r = mask_and_protect(spec, e);
 	if (r == 0 && spec->read_only)
 		r = do_mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NODEV, NULL, e);
 	return r;

@@ -18,6 +18,7 @@
 
 struct sbfs_state {
 	int vol_fd[SBFS_MAX_MOUNTS];
+	int fs_fd[SBFS_MAX_MOUNTS];	/* spec->fsmounts' bind sources, -1 for the others */
 	int hosts_fd, resolv_fd, hostname_fd, console_fd;
 };
 
@@ -25,7 +26,8 @@ struct sbfs_state {
  * O_PATH fds of the sources; then pivot_root into it. */
 BERR_MUST int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e);
 
-/* After the pivot: /proc, /dev, /sys, volumes, supervisor files, masked
+/* After the pivot: /proc, /dev, /sys (or spec->fsmounts in order, then
+ * the default device nodes and spec->devices), sysctls, volumes, supervisor files, masked
  * and read-only paths, read-only root. */
 BERR_MUST int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e);
 
