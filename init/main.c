@@ -15,6 +15,7 @@
 #include "runtime/cli/cli_build.h"
 #include "runtime/cli/cli_compose.h"
 #include "runtime/cli/cli_ctr.h"
+#include "runtime/cli/cli_events.h"
 #include "runtime/cli/cli_exec.h"
 #include "runtime/cli/cli_run.h"
 #include "runtime/cli/cli_volume.h"
@@ -110,6 +111,7 @@ static const struct cli_verb verbs[] = {
 	{ &cli_inspect_cmd, cli_inspect },
 	{ &cli_port_cmd, cli_port },
 	{ &cli_compose_cmd, cli_compose },
+	{ &cli_events_cmd, cli_events },
 	{ CMD("boot", "", "Show the boot timeline (milestones of PID 1)"), NULL },
 	{ CMD("poweroff", "", "Stop everything and power the appliance off"), NULL },
 	{ CMD("reboot", "", "Stop everything and reboot"), NULL },
