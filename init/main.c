@@ -16,6 +16,7 @@
 #include "runtime/cli/cli_compose.h"
 #include "runtime/cli/cli_cp.h"
 #include "runtime/cli/cli_ctr.h"
+#include "runtime/cli/cli_events.h"
 #include "runtime/cli/cli_exec.h"
 #include "runtime/cli/cli_groups.h"
 #include "runtime/cli/cli_manage.h"
@@ -124,6 +125,7 @@ static const struct cli_verb verbs[] = {
 	{ &cli_container_cmd, cli_groups },
 	{ &cli_system_cmd, cli_groups },
 	{ &cli_compose_cmd, cli_compose },
+	{ &cli_events_cmd, cli_events },
 	{ CMD("boot", "", "Show the boot timeline (milestones of PID 1)"), NULL },
 	{ CMD("poweroff", "", "Stop everything and power the appliance off"), NULL },
 	{ CMD("reboot", "", "Stop everything and reboot"), NULL },

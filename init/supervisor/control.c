@@ -160,11 +160,33 @@ static void out_free(struct ctl_server *s, struct ctl_out *o)
 	free(o);
 }
 
+int ctl_open_reply(struct ctl_server *s, const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (!ctl_reply_path_ok(s->reply_dir, path)) {
+		log_warn("control: reply path %s is not inside %s; request answered in the log",
+			 path, s->reply_dir);
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		log_warn("control: open reply %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
+		log_warn("control: reply %s is not a FIFO of ours; dropped", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Write what the pipe takes now; keep the rest for EPOLLOUT. */
 void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status)
 {
 	char tail[64];
-	struct stat st;
 	struct ctl_out *o;
 	struct epoll_event ev;
 	int fd;
@@ -174,21 +196,9 @@ void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int s
 	snprintf(tail, sizeof(tail), PROTO_STATUS_PREFIX "%d\n", status);
 	r->truncated = false;
 	reply_write(r, tail, strlen(tail));
-	if (!ctl_reply_path_ok(s->reply_dir, path)) {
-		log_warn("control: reply path %s is not inside %s; request answered in the log",
-			 path, s->reply_dir);
+	fd = ctl_open_reply(s, path);
+	if (fd < 0)
 		return;
-	}
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		log_warn("control: open reply %s: %s", path, strerror(errno));
-		return;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
-		log_warn("control: reply %s is not a FIFO of ours; dropped", path);
-		close(fd);
-		return;
-	}
 	o = calloc(1, sizeof(*o));
 	if (!o) {
 		close(fd);

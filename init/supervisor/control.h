@@ -83,6 +83,9 @@ BERR_MUST int ctl_open(struct ctl_server *s, const char *root, int epfd, int kin
 void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx);
 /* A pending client became writable (or hung up). */
 void ctl_out_ready(struct ctl_server *s, struct ctl_out *o, unsigned events);
+/* Open a client's reply FIFO for writing, non-blocking, after the checks
+ * above; -1 (logged) when it is refused or gone. */
+int ctl_open_reply(struct ctl_server *s, const char *path);
 /* Send a reply (the status line is added) to a client's reply FIFO. */
 void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status);
 /* Try to flush everything pending within timeout_ms (used before shutdown). */

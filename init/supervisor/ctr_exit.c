@@ -3,6 +3,7 @@
  * policy, waiters) and removing it (tree, logs, address, anonymous
  * volumes). */
 #include "ctrs_priv.h"
+#include "events.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -108,6 +109,7 @@ void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
 	if (c->remove_volumes || c->cfg.auto_remove)
 		remove_anon_volumes(cs, c);
 	log_info("container %.12s (%s): removed", c->cfg.id, c->cfg.name);
+	ev_ctr(c, "destroy", NULL);
 	c->next = cs->dead;
 	cs->dead = c;
 }
@@ -171,6 +173,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	pend = ctrs_net_down(cs, c);
 	log_info("container %.12s (%s): exited %d%s", c->cfg.id, c->cfg.name, c->st.exit_code,
 		 c->st.oom_killed ? " (OOM killed)" : "");
+	ev_ctr_exit(c);
 	ctrs_restart_plan(cs, c);
 	ctrs_save_state(cs, c);
 	exit_code = c->st.exit_code;

@@ -3,6 +3,7 @@
  * unhealthy container stopped for its policy. The rules themselves are
  * runtime/container/restart.c and health.c. */
 #include "ctrs_priv.h"
+#include "events.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -83,6 +84,8 @@ bool ctrs_health_reaped(struct ctrs *cs, pid_t pid, int status)
 		if (changed)
 			log_info("container %.12s (%s): health %s", c->cfg.id, c->cfg.name,
 				 hc_status_name(c->hc->st.status));
+		if (changed)
+			ev_ctr_health(c);
 		if (changed && c->hc->st.status == HC_UNHEALTHY && c->policy.kind != RP_NO) {
 			int r;
 

@@ -2,6 +2,7 @@
  * its stdio, its network (ctr_net.c) and /etc files (ctr_hosts.c), then
  * sb_start(); a start that fails leaves nothing behind and records why. */
 #include "ctrs_priv.h"
+#include "events.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -194,6 +195,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	c->st.ip_prefix = lease.prefix;
 	c->restart_at = 0;
 	c->started_mono = now_ns();
+	ev_ctr(c, "start", NULL);
 	if (c->hc)
 		hcr_begin(c->hc, &c->cfg.health, c->started_mono);
 	ctrs_save_state(cs, c);

@@ -2,6 +2,7 @@
  * start, stop, kill, restart, rm, wait, ps-rows, attach (ctr_attach.c)
  * and resize; pause, unpause, rename and update are in ctr_manage.c. */
 #include "ctrs_priv.h"
+#include "events.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -20,6 +21,7 @@ int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig)
 		return 0;
 	if (kill(c->st.pid, sig) < 0)
 		return -errno;
+	ev_ctr(c, "kill", "signal=%d", sig);
 	/* Docker resumes a paused container for its stop signal or SIGKILL */
 	if (sig == SIGKILL || sig == SIGTERM)
 		ctrs_thaw_for_signal(cs, c);
@@ -144,6 +146,7 @@ static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	ctrs_log_open(cs, c);
 	c->next = cs->list;
 	cs->list = c;
+	ev_ctr(c, "create", NULL);
 	reply_printf(r, "%s\n", id);
 }
 
@@ -249,6 +252,8 @@ static void verb_stop_kill(struct ctrs *cs, struct proto_request *req, struct ct
 				continue;
 			}
 		}
+		if (restart)
+			ev_ctr(c, "restart", NULL);
 		reply_printf(r, "%s\n", req->argv[i]);
 	}
 }

@@ -16,6 +16,7 @@
 #include "control.h"
 #include "crash.h"
 #include "handover.h"
+#include "events.h"
 #include "init/boot/datadisk.h"
 #include "init/boot/timeline.h"
 #include "init/boot/watchdog.h"
@@ -25,7 +26,7 @@
 #include "runtime/lib/util.h"
 #include "init/version.h"
 
-enum ev_kind { EV_SIGNAL = 1, EV_CONTROL, EV_REPLY, EV_CONSOLE, EV_WATCHDOG };
+enum ev_kind { EV_SIGNAL = 1, EV_CONTROL, EV_REPLY, EV_CONSOLE, EV_WATCHDOG, EV_EVENTS };
 
 struct sup {
 	const struct sup_opts *o;
@@ -174,6 +175,8 @@ static void handle_request(void *ctx, struct proto_request *req, struct ctl_repl
 	struct sup *s = ctx;
 
 	if (s->ctrs && ctrs_request(s->ctrs, req, r, status, deferred))
+		return;
+	if (ev_request(req, r, status, deferred))
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
 		if (strcmp(req->argv[0], verbs[i].name) == 0) {
@@ -340,6 +343,7 @@ int sup_run(const struct sup_opts *o)
 	if (ctl_open(&s.ctl, o->root, s.epfd, EV_CONTROL, EV_REPLY, hov_take("control"), &e) < 0)
 		log_err("control FIFO: %s; only signals can reach berth", e.msg);
 	hov_put(s.ctl.fd, "control");
+	ev_init(s.epfd, EV_EVENTS, &s.ctl);
 	s.ctrs = ctrs_open(o->root, o->pid1, !o->pid1 || o->recovering, s.epfd, &s.ctl);
 	hov_take_done();
 	if (s.ctrs)
@@ -383,6 +387,8 @@ int sup_run(const struct sup_opts *o)
 				console_timer(o->console);
 			else if (kind == EV_WATCHDOG)
 				wd_pet(&s.wd);
+			else if (kind == EV_EVENTS)
+				ev_follower_ready(evs[i].data.ptr, evs[i].events);
 			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH ||
 				  kind == EV_CTR_HEALTH || kind == EV_CTR_PIDFD) && s.ctrs)
 				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);

@@ -30,6 +30,7 @@ static const struct flg compose_flags[] = {
 		   "- is stdin)"),
 	FLG_STRING('p', "project-name", C(project_flag),
 		   "Project name (default: the file's name:, else its directory's name)"),
+	FLG_STRINGS(0, "profile", C(profile_flags), "Specify a profile to enable"),
 	FLG_END,
 };
 
@@ -99,17 +100,40 @@ static int read_compose(const char *path, char **text, size_t *len)
 static void project_name(struct cli_project *o)
 {
 	char dir[4096];
-	const char *env = getenv("COMPOSE_PROJECT_NAME");
+	const char *env = cli_compose_getenv(o, "COMPOSE_PROJECT_NAME");
 
-	snprintf(dir, sizeof(dir), "%s", o->path);
+	/* the directory's own name, also for a relative path (as Compose) */
+	snprintf(dir, sizeof(dir), "%s", o->f.dir ? o->f.dir : o->path);
 	compose_project_name(NULL,
 			     o->project_flag ? o->project_flag
 			     : env && *env   ? env
 			     : o->f.name     ? o->f.name
+			     : o->f.dir	     ? basename(dir)
 					     : basename(dirname(dir)),
 			     o->project, sizeof(o->project));
 	if (!o->project[0])
 		snprintf(o->project, sizeof(o->project), "default");
+}
+
+/* Parse with .env (next to the file) and the environment; ./relative
+ * binds and .env are relative to the file, as Compose's. -EIO when .env
+ * cannot be read (reported), else what compose_parse_env returns. */
+static int parse(struct cli_project *o, const char *text, size_t len)
+{
+	char d[4096], *dir;
+	char *const *envs[3];
+	int r;
+
+	snprintf(d, sizeof(d), "%s", strcmp(o->path, "-") == 0 ? "." : o->path);
+	dir = realpath(strcmp(o->path, "-") == 0 ? "." : dirname(d), NULL);
+	if (dir && cli_compose_dotenv(o, dir) < 0) {
+		free(dir);
+		return -EIO;
+	}
+	cli_compose_envs(o, envs);
+	r = compose_parse_env(text, len, o->path, envs, &o->f);
+	o->f.dir = dir;
+	return r;
 }
 
 /* Read and parse; every problem goes to stderr. -1 when nothing can be
@@ -133,22 +157,23 @@ int cli_compose_load(struct cli_project *o)
 		project_name(o);
 		return -1;
 	}
-	r = compose_parse(text, len, o->path, &o->f);
+	r = parse(o, text, len);
+	if (r == -EIO) {
+		free(text);
+		project_name(o);
+		return -1;
+	}
 	free(text);
 	o->parsed = true;
-	{
-		/* ./relative binds are relative to the file, as Compose's */
-		char dir[4096];
-		snprintf(dir, sizeof(dir), "%s", strcmp(o->path, "-") == 0 ? "." : o->path);
-		o->f.dir = realpath(strcmp(o->path, "-") == 0 ? "." : dirname(dir), NULL);
-	}
 	for (int i = 0; i < o->f.errors.n; i++)
 		fprintf(stderr, "berth: %s\n", o->f.errors.v[i]);
 	if (r == -ENOMEM)
 		fprintf(stderr, "berth: out of memory\n");
 	project_name(o);
-	if (o->f.fatal || r == -ENOMEM)
+	if (o->f.fatal || r == -ENOMEM || cli_compose_profiles(o) < 0)
 		return -1;
+	if (cli_compose_env_files(o))
+		r = -EINVAL;
 	return r < 0 ? 1 : 0;
 }
 
@@ -200,6 +225,27 @@ int cli_compose_request(const char *root, const char *verb, const char *id)
 	return client_ask(root, 2, args, COMPOSE_ASK_MS, NULL);
 }
 
+/* A service of the active profiles that needs a disabled one cannot
+ * start (as Compose says). -1 after reporting. */
+static int profile_deps(struct cli_project *o, const bool *want)
+{
+	struct compose_file *f = &o->f;
+
+	for (int i = 0; i < f->nsvc; i++) {
+		for (int d = 0; want[i] && d < f->svc[i].depends_on.n; d++) {
+			int k = compose_find(f, f->svc[i].depends_on.v[d]);
+			if (k >= 0 && !want[k]) {
+				fprintf(stderr,
+					"berth: service %s is required by %s but is disabled; "
+					"enable it with --profile %s\n",
+					f->svc[k].name, f->svc[i].name, f->svc[k].profiles.v[0]);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Which services the command names (with what they depend on when deps):
  * all when none is named. -1 after reporting an unknown one. */
 int cli_compose_wanted(struct cli_project *o, int argc, char **argv, bool deps, bool *want)
@@ -217,8 +263,8 @@ int cli_compose_wanted(struct cli_project *o, int argc, char **argv, bool deps, 
 	}
 	if (!any) {
 		for (int i = 0; i < f->nsvc; i++)
-			want[i] = true;
-		return 0;
+			want[i] = compose_service_enabled(&f->svc[i], o->profiles.v);
+		return deps ? profile_deps(o, want) : 0;
 	}
 	/* dependencies come before their users in f->order: walk it backwards */
 	for (int pass = 0; deps && pass < f->nsvc; pass++) {
@@ -276,5 +322,8 @@ int cli_compose(const char *root, int argc, char **argv)
 	rc = sub->run(&o, a.argc, a.argv);
 	if (o.parsed)
 		compose_free(&o.f);
+	strv_free(&o.profile_flags);
+	strv_free(&o.profiles);
+	strv_free(&o.dotenv);
 	return rc;
 }

@@ -24,6 +24,9 @@ struct cli_project {
 	char project[256];
 	struct compose_file f;
 	bool parsed;
+	struct strv profile_flags; /* --profile */
+	struct strv profiles;	   /* active: --profile, else COMPOSE_PROFILES */
+	struct strv dotenv;	   /* the .env file next to the compose file */
 };
 
 /* A container of the project. */
@@ -53,6 +56,24 @@ BERR_MUST int cli_compose_wanted(struct cli_project *o, int argc, char **argv, b
 				 bool *want);
 /* " Container NAME  WHAT" on stdout, as Docker Compose reports progress. */
 void cli_compose_say(const char *name, const char *what);
+/* cli_compose_env.c: dir/.env into o->dotenv (none is fine); 0 or -errno
+ * after reporting. */
+BERR_MUST int cli_compose_dotenv(struct cli_project *o, const char *dir);
+/* The variable lists interpolation reads: the environment, then .env. */
+void cli_compose_envs(struct cli_project *o, char *const *envs[3]);
+/* A variable of the environment, else of .env, else NULL. */
+const char *cli_compose_getenv(struct cli_project *o, const char *key);
+/* Each service's env_file read into its environment (before its own
+ * entries); a service whose file cannot be read is marked invalid. 1 if
+ * any was, else 0. */
+int cli_compose_env_files(struct cli_project *o);
+/* The active profiles into o->profiles. 0 or -ENOMEM. */
+BERR_MUST int cli_compose_profiles(struct cli_project *o);
+/* Before service s starts: each dependency's depends_on condition met
+ * (polling the state files; BERTH_COMPOSE_DEP_TIMEOUT seconds at most,
+ * default 300). 0, or 1 after saying why not. */
+BERR_MUST int cli_compose_wait_deps(struct cli_project *o, int s);
+
 /* The request "VERB ID"; its errors go to stderr; its status. */
 BERR_MUST int cli_compose_request(const char *root, const char *verb, const char *id);
 

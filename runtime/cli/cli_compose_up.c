@@ -321,7 +321,13 @@ static int up_services(struct cli_project *o, bool *want, struct cli_member *m, 
 			want[s] = true;
 		if (!want[s])
 			continue;
-		r = dep_failed(f, s, failed) ? 1 : up_one(o, s, m, nm, follow);
+		if (f->svc[s].status != COMPOSE_OK) {
+			failed[s] = true; /* its env_file: reported */
+			rc = 1;
+			continue;
+		}
+		r = dep_failed(f, s, failed) || cli_compose_wait_deps(o, s) ? 1
+									   : up_one(o, s, m, nm, follow);
 		if (r == 1) {
 			failed[s] = true;
 			rc = 1;

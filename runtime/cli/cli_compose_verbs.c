@@ -391,6 +391,8 @@ static int compose_config(void *ctx, int argc, char **argv)
 		struct compose_service *s = &o->f.svc[o->f.order[k]];
 		struct compose_health *h = &s->health;
 
+		if (s->status != COMPOSE_OK || !compose_service_enabled(s, o->profiles.v))
+			continue;
 		printf("  %s:\n", s->name);
 		kv("image", s->image);
 		kv("container_name", s->container_name);
@@ -406,7 +408,18 @@ static int compose_config(void *ctx, int argc, char **argv)
 		kv("cpus", s->cpus);
 		kv("pids_limit", s->pids_limit);
 		kv("network_mode", s->network_mode);
-		list("depends_on", &s->depends_on);
+		if (s->depends_on.n)
+			printf("    depends_on:\n");
+		for (int i = 0; i < s->depends_on.n; i++)
+			printf("      %s:\n        condition: %s\n", s->depends_on.v[i],
+			       i < s->depends_cond.n ? s->depends_cond.v[i] : "service_started");
+		list("labels", &s->labels);
+		list("expose", &s->expose);
+		list("profiles", &s->profiles);
+		if (s->privileged)
+			printf("    privileged: true\n");
+		if (s->stop_timeout)
+			printf("    stop_grace_period: %ds\n", s->stop_timeout);
 		kv("working_dir", s->working_dir);
 		kv("user", s->user);
 		kv("hostname", s->hostname);

@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "cli_events.h"
 #include "client.h"
 #include "runtime/image/image.h"
 #include "runtime/lib/strv.h"
@@ -173,6 +174,7 @@ static int vol_cmd_create(void *ctx, int argc, char **argv)
 		return 1;
 	}
 	printf("%s\n", out);
+	cli_events_note(root, "volume", "create", out, "driver=local");
 	return 0;
 }
 
@@ -360,6 +362,7 @@ static int vol_cmd_rm(void *ctx, int argc, char **argv)
 			continue;
 		}
 		printf("%s\n", a.argv[i]);
+		cli_events_note(root, "volume", "destroy", a.argv[i], "driver=local");
 	}
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "runtime/lib/clock.h"
 #include "runtime/lib/proto.h"
 #include "runtime/lib/util.h"
 
@@ -165,6 +167,54 @@ int client_collect(struct client_reply *cr, int timeout_ms)
 	}
 	fprintf(stderr, "berth: the reply ended without a status\n");
 	return -1;
+}
+
+int client_stream(struct client_reply *cr, uint64_t deadline_ns,
+		  void (*on_line)(void *ctx, char *line), void *ctx)
+{
+	bool first = true;
+
+	for (;;) {
+		uint64_t now = now_ns();
+		int64_t left = deadline_ns ? (int64_t)(deadline_ns - now) / 1000000 : -1;
+		char *nl;
+		ssize_t n;
+
+		if (deadline_ns && now >= deadline_ns)
+			return -ETIMEDOUT;
+		if (first && (left < 0 || left > FIRST_BYTE_TIMEOUT_MS))
+			left = FIRST_BYTE_TIMEOUT_MS;
+		if (wait_readable(cr->fd, (int)left) == 0) {
+			if (!first)
+				continue;
+			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
+				FIRST_BYTE_TIMEOUT_MS / 1000);
+			drop_reply_fifo();
+			return -1;
+		}
+		n = read(cr->fd, cr->buf + cr->len, sizeof(cr->buf) - 1 - cr->len);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "berth: the supervisor ended the reply without a status\n");
+			return -1;
+		}
+		if (first)
+			drop_reply_fifo();
+		first = false;
+		cr->len += n;
+		cr->buf[cr->len] = '\0';
+		while ((nl = strchr(cr->buf, '\n'))) {
+			*nl = '\0';
+			if (proto_status_line(cr->buf, &cr->status))
+				return cr->status;
+			on_line(ctx, cr->buf);
+			cr->len -= nl + 1 - cr->buf;
+			memmove(cr->buf, nl + 1, cr->len + 1);
+		}
+		if (cr->len == sizeof(cr->buf) - 1)
+			cr->len = 0; /* a line longer than the buffer: dropped */
+	}
 }
 
 void client_reply_free(struct client_reply *cr)

@@ -3,6 +3,7 @@
 #define BERTH_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "runtime/lib/err.h"
 
@@ -26,6 +27,12 @@ BERR_MUST int client_send(const char *root, int argc, char *const argv[], struct
  * waits forever for the first byte. Returns the status, or -1 on a broken
  * reply (message on stderr). */
 BERR_MUST int client_collect(struct client_reply *cr, int timeout_ms);
+/* Read a streaming reply (events) line by line as it comes: each line but
+ * the status goes to on_line. Returns the status, -1 on a broken reply
+ * (message on stderr), or -ETIMEDOUT once deadline_ns (monotonic; 0:
+ * none) has passed. */
+BERR_MUST int client_stream(struct client_reply *cr, uint64_t deadline_ns,
+			    void (*on_line)(void *ctx, char *line), void *ctx);
 void client_reply_free(struct client_reply *cr);
 
 /* Send argv and wait up to timeout_ms for the answer: its error lines go

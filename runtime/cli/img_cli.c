@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_events.h"
 #include "cli_build.h"
 #include "cli_ctr.h"
 #include "flags.h"
@@ -209,13 +210,14 @@ static int run_tag(const struct flg_cmd *c, const char *root, int argc, char **a
 		return a.status;
 	if (img_tag(root, a.argv[0], a.argv[1], &e) < 0)
 		return fail(&e);
+	cli_events_image(root, "tag", a.argv[0], a.argv[1]);
 	return 0;
 }
 
 static void print_removed(const char *action, const char *what, void *ctx)
 {
-	(void)ctx;
 	printf("%s: %s\n", action, what);
+	cli_events_note(ctx, "image", strcmp(action, "Deleted") == 0 ? "delete" : "untag", what, NULL);
 }
 
 static int run_rmi(const struct flg_cmd *c, const char *root, int argc, char **argv)

@@ -180,6 +180,12 @@ static void parse_top(struct cw_walk *w, yaml_node_t *root)
 
 int compose_parse(const char *text, size_t len, const char *path, struct compose_file *f)
 {
+	return compose_parse_env(text, len, path, NULL, f);
+}
+
+int compose_parse_env(const char *text, size_t len, const char *path, char *const *const *envs,
+		      struct compose_file *f)
+{
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct cw_walk w = {.doc = &doc, .f = f};
@@ -205,7 +211,9 @@ int compose_parse(const char *text, size_t len, const char *path, struct compose
 		yaml_parser_delete(&parser);
 		return -EINVAL;
 	}
-	parse_top(&w, yaml_document_get_root_node(&doc));
+	cw_interpolate(&w, envs);
+	if (!f->fatal)
+		parse_top(&w, yaml_document_get_root_node(&doc));
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (!f->fatal) {
@@ -234,7 +242,9 @@ void compose_free(struct compose_file *f)
 				  &s->working_dir, &s->user, &s->restart, &s->network_mode,
 				  &s->mem_limit, &s->cpus, &s->pids_limit };
 		struct strv *lists[] = { &s->entrypoint, &s->command, &s->environment, &s->ports,
-					 &s->volumes, &s->cap_add, &s->cap_drop, &s->depends_on };
+					 &s->volumes, &s->cap_add, &s->cap_drop, &s->depends_on,
+					 &s->depends_cond, &s->labels, &s->expose, &s->env_file,
+					 &s->profiles };
 
 		for (size_t k = 0; k < sizeof(strs) / sizeof(strs[0]); k++)
 			free(*strs[k]);

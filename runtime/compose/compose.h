@@ -48,8 +48,18 @@ struct compose_service {
 	struct strv ports, volumes, cap_add, cap_drop;
 	int *volume_lines;	/* the line of each volumes entry */
 	struct strv depends_on;	/* service names */
+	struct strv depends_cond; /* each one's condition: service_started, service_healthy
+				   * or service_completed_successfully */
 	int depends_line;	/* where depends_on is, for messages */
 	struct compose_health health;
+	bool privileged;
+	int stop_timeout;	/* stop_grace_period in whole seconds, 0: not given */
+	struct strv labels;	/* "KEY=VALUE" */
+	struct strv expose;	/* as --expose takes them */
+	struct strv env_file;	/* paths as written; "?PATH" when required: false. The
+				 * caller reads them (compose_dotenv_parse) into
+				 * environment, before its own entries */
+	struct strv profiles;	/* none: always enabled */
 };
 
 /* A top-level volumes: entry. Services name it as SOURCE in
@@ -79,7 +89,32 @@ struct compose_file {
  * wrong (see f->errors; f->fatal when nothing can be used), -ENOMEM. f
  * must be freed with compose_free either way. */
 BERR_MUST int compose_parse(const char *text, size_t len, const char *path, struct compose_file *f);
+/* The same, with every value interpolated from envs (compose_interpolate);
+ * compose_parse interpolates from no variables at all. A variable error
+ * ("required variable X is missing a value") makes the file fatal, as in
+ * Compose. */
+BERR_MUST int compose_parse_env(const char *text, size_t len, const char *path,
+				char *const *const *envs, struct compose_file *f);
+
+/* Compose's interpolation of s: $VAR, ${VAR}, ${VAR:-default},
+ * ${VAR-default}, ${VAR:?error}, ${VAR?error}, ${VAR:+other},
+ * ${VAR+other}, $$ for a literal $; a $ before anything else stays. envs
+ * is a NULL-terminated array of NULL-terminated "KEY=VALUE" lists, the
+ * first that holds a key wins (NULL: none). *out is malloc'd. 0, -EINVAL
+ * with the message in err, or -ENOMEM. */
+BERR_MUST int compose_interpolate(const char *s, char *const *const *envs, char **out, char *err,
+				  size_t errsize);
+/* A .env or env_file text (Compose's dotenv: KEY=VALUE lines, # comments,
+ * `export `, '...' literal, "..." with \n escapes, possibly over several
+ * lines) into out as KEY=VALUE (later lines win). 0, -EINVAL with
+ * "line N: ..." in err, or -ENOMEM. */
+BERR_MUST int compose_dotenv_parse(const char *text, size_t len, struct strv *out, char *err,
+				   size_t errsize);
 void compose_free(struct compose_file *f);
+
+/* Whether a service is enabled by the active profiles (NULL-terminated;
+ * "*" enables all): one without profiles always is. */
+bool compose_service_enabled(const struct compose_service *s, char *const *profiles);
 
 /* Index of the service called name, or -1. */
 BERR_MUST int compose_find(const struct compose_file *f, const char *name);

@@ -128,6 +128,15 @@ int compose_run_args(const struct compose_file *f, const char *project, int svc,
 	r |= add2(out, "--label", "com.docker.compose.container-number=1");
 	for (char *const *l = extra_labels; l && *l; l++)
 		r |= add2(out, "--label", *l);
+	r |= add_each(out, "--label", &s->labels);
+	r |= add_each(out, "--expose", &s->expose);
+	if (s->privileged)
+		r |= strv_add(out, "--privileged");
+	if (s->stop_timeout > 0) {
+		char t[16];
+		snprintf(t, sizeof(t), "%d", s->stop_timeout);
+		r |= add2(out, "--stop-timeout", t);
+	}
 	r |= add2(out, "--hostname", s->hostname);
 	r |= add2(out, "--workdir", s->working_dir);
 	r |= add2(out, "--user", s->user);

@@ -109,7 +109,8 @@ void compose_order(struct cw_walk *w)
 			bool listed = false;
 			for (int d = 0; d < s->depends_on.n; d++)
 				listed |= strcmp(s->depends_on.v[d], nm + 8) == 0;
-			if (!listed && strv_add(&s->depends_on, nm + 8) < 0)
+			if (!listed && (strv_add(&s->depends_on, nm + 8) < 0 ||
+					strv_add(&s->depends_cond, "service_started") < 0))
 				w->nomem = true;
 		}
 		for (int d = 0; d < s->depends_on.n; d++) {

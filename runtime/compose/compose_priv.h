@@ -38,9 +38,18 @@ bool cw_get_bool(struct cw_walk *w, const char *where, const char *key, yaml_nod
 bool cw_get_list(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
 		 struct strv *out);
 
+/* compose_interp.c: every value scalar of the document interpolated. */
+void cw_interpolate(struct cw_walk *w, char *const *const *envs);
+
 /* compose_service.c: service s, named already, from its key node k and
  * value v; a service with a problem is marked COMPOSE_INVALID. */
 void cw_parse_service(struct cw_walk *w, yaml_node_t *k, yaml_node_t *v, struct compose_service *s);
+/* The checks on key's value that need more than its YAML type. */
+bool cw_check_value(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
+		    struct compose_service *s);
+/* compose_keys.c: the keys beyond the core; false when key is not one. */
+bool cw_service_key(struct cw_walk *w, const char *where, const char *key, yaml_node_t *kn,
+		    yaml_node_t *v, struct compose_service *s, bool *ok);
 /* A volume name as Docker takes it: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
 bool cw_volume_name_valid(const char *s);
 

@@ -100,56 +100,80 @@ static bool valid_service_name(const char *s)
 	return true;
 }
 
-/* depends_on: [a, b] or {a: {condition: service_started}}. */
-static bool get_depends(struct cw_walk *w, const char *where, yaml_node_t *v, struct strv *out)
+static bool valid_condition(const char *c)
 {
-	strv_free(out);
-	if (v->type == YAML_SEQUENCE_NODE)
-		return cw_get_list(w, where, "depends_on", v, out);
+	return c && (strcmp(c, "service_started") == 0 || strcmp(c, "service_healthy") == 0 ||
+		     strcmp(c, "service_completed_successfully") == 0);
+}
+
+/* One entry of depends_on's long form: {condition: C, required: B, restart: B}. */
+static bool get_depend(struct cw_walk *w, const char *where, const char *dep, yaml_node_t *val,
+		       const char **cond)
+{
+	if (val->type != YAML_MAPPING_NODE && !cw_is_null(val)) {
+		cw_report(w, cw_line_of(val), "%s.depends_on.%s: must be a mapping", where, dep);
+		return false;
+	}
+	for (yaml_node_pair_t *q = val->type == YAML_MAPPING_NODE ? val->data.mapping.pairs.start : NULL;
+	     q && q < val->data.mapping.pairs.top; q++) {
+		yaml_node_t *ck = cw_node(w, q->key), *cv = cw_node(w, q->value);
+		const char *cks = cw_scalar(ck), *cvs = cw_scalar(cv);
+		bool b;
+
+		if (cks && strcmp(cks, "condition") == 0) {
+			if (!valid_condition(cvs)) {
+				cw_report(w, cw_line_of(cv),
+					  "%s.depends_on.%s: condition '%s' is not service_started, "
+					  "service_healthy or service_completed_successfully",
+					  where, dep, cvs ? cvs : "?");
+				return false;
+			}
+			*cond = cvs;
+		} else if (cks && (strcmp(cks, "required") == 0 || strcmp(cks, "restart") == 0)) {
+			if (!cw_get_bool(w, where, cks, cv, &b))
+				return false;
+		} else {
+			cw_report(w, cw_line_of(ck), "%s.depends_on.%s: unknown key '%s'", where,
+				  dep, cks ? cks : "?");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* depends_on: [a, b] or {a: {condition: service_healthy}}; each one's
+ * condition into s->depends_cond (the list form: service_started). */
+static bool get_depends(struct cw_walk *w, const char *where, yaml_node_t *v,
+			struct compose_service *s)
+{
+	strv_free(&s->depends_on);
+	strv_free(&s->depends_cond);
+	if (v->type == YAML_SEQUENCE_NODE) {
+		if (!cw_get_list(w, where, "depends_on", v, &s->depends_on))
+			return false;
+		for (int i = 0; i < s->depends_on.n; i++) {
+			if (strv_add(&s->depends_cond, "service_started") < 0)
+				w->nomem = true;
+		}
+		return true;
+	}
 	if (v->type != YAML_MAPPING_NODE) {
 		cw_report(w, cw_line_of(v), "%s: 'depends_on' must be a list or a mapping, not %s",
 			  where, cw_type_name(v));
 		return false;
 	}
 	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
-		const char *dep = cw_scalar(k);
+		yaml_node_t *k = cw_node(w, p->key);
+		const char *dep = cw_scalar(k), *cond = "service_started";
 
 		if (!dep) {
 			cw_report(w, cw_line_of(k),
 				  "%s: depends_on: a service name must be a string", where);
 			return false;
 		}
-		if (val->type != YAML_MAPPING_NODE && !cw_is_null(val)) {
-			cw_report(w, cw_line_of(val), "%s.depends_on.%s: must be a mapping", where,
-				  dep);
+		if (!get_depend(w, where, dep, cw_node(w, p->value), &cond))
 			return false;
-		}
-		for (yaml_node_pair_t *q = val->type == YAML_MAPPING_NODE ? val->data.mapping.pairs.start : NULL;
-		     q && q < val->data.mapping.pairs.top; q++) {
-			yaml_node_t *ck = cw_node(w, q->key), *cv = cw_node(w, q->value);
-			const char *cks = cw_scalar(ck), *cvs = cw_scalar(cv);
-			bool b;
-
-			if (cks && strcmp(cks, "condition") == 0) {
-				if (!cvs || strcmp(cvs, "service_started") != 0) {
-					cw_report(
-					    w, cw_line_of(cv),
-					    "%s.depends_on.%s: condition '%s' is not supported "
-					    "(only service_started)",
-					    where, dep, cvs ? cvs : "?");
-					return false;
-				}
-			} else if (cks && (strcmp(cks, "required") == 0 || strcmp(cks, "restart") == 0)) {
-				if (!cw_get_bool(w, where, cks, cv, &b))
-					return false;
-			} else {
-				cw_report(w, cw_line_of(ck), "%s.depends_on.%s: unknown key '%s'",
-					  where, dep, cks ? cks : "?");
-				return false;
-			}
-		}
-		if (strv_add(out, dep) < 0)
+		if (strv_add(&s->depends_on, dep) < 0 || strv_add(&s->depends_cond, cond) < 0)
 			w->nomem = true;
 	}
 	return true;
@@ -290,7 +314,7 @@ static bool valid_network_mode(const char *m)
 }
 
 /* The checks on values that need more than their YAML type. */
-static bool check_values(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
+bool cw_check_value(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
 			 struct compose_service *s)
 {
 	int64_t bytes;
@@ -484,7 +508,7 @@ void cw_parse_service(struct cw_walk *w, yaml_node_t *k, yaml_node_t *v, struct 
 				continue;
 			if (simple[i].str ? cw_get_string(w, where, key, val, simple[i].str)
 					  : cw_get_list(w, where, key, val, simple[i].list))
-				ok &= check_values(w, where, key, val, s);
+				ok &= cw_check_value(w, where, key, val, s);
 			else
 				ok = false;
 			done = true;
@@ -504,10 +528,10 @@ void cw_parse_service(struct cw_walk *w, yaml_node_t *k, yaml_node_t *v, struct 
 			ok &= cw_get_bool(w, where, key, val, &s->read_only);
 		else if (strcmp(key, "depends_on") == 0) {
 			s->depends_line = cw_line_of(kn);
-			ok &= get_depends(w, where, val, &s->depends_on);
+			ok &= get_depends(w, where, val, s);
 		} else if (strcmp(key, "healthcheck") == 0)
 			ok &= get_healthcheck(w, s->name, val, &s->health);
-		else {
+		else if (!cw_service_key(w, where, key, kn, val, s, &ok)) {
 			cw_report(w, cw_line_of(kn), "%s: unknown key '%s'", where, key);
 			ok = false;
 		}

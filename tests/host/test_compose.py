@@ -13,7 +13,7 @@ name: Shop
 services:
   web:
     image: busybox
-    command: sh -c 'echo web says $GREETING; exec sleep 100000'
+    command: sh -c 'echo web says $$GREETING; exec sleep 100000'
     network_mode: none
     environment:
       GREETING: hello
@@ -77,7 +77,7 @@ def test_compose_up_in_order_with_labels(d):
     assert db["Config"]["WorkingDir"] == "/tmp"
     assert db["Config"]["User"] == "65534"
     assert db["State"]["StartedAt"] < info["State"]["StartedAt"]
-    # (no interpolation: the shell inside expands $GREETING)
+    # ($$ is a literal $ in Compose: the shell inside expands $GREETING)
     for _ in range(50):
         logs = d.ok("logs", "shop-web-1")
         if logs:

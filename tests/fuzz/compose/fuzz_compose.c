@@ -1,5 +1,6 @@
 /* The Compose file: anything at all parses to errors or services, never
- * crashes; the start order holds only startable services, each after
+ * crashes, with its values interpolated from a few variables (and the
+ * same bytes read as a .env file); the start order holds only startable services, each after
  * everything it depends on; each becomes run arguments ending in its
  * image. */
 #include <stdint.h>
@@ -10,10 +11,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static char *const vars[] = { "A=1", "EMPTY=", "B=${A}", NULL };
+	static char *const *const envs[] = { vars, NULL };
 	struct compose_file f;
-	char project[64];
+	struct strv dotenv = { 0 };
+	char project[64], err[256];
 
-	berr_ignore(compose_parse((const char *)data, size, "compose.yaml", &f));
+	if (compose_dotenv_parse((const char *)data, size, &dotenv, err, sizeof(err)) == 0) {
+		for (int i = 0; i < dotenv.n; i++) {
+			if (!strchr(dotenv.v[i], '='))
+				abort(); /* every entry is KEY=VALUE */
+		}
+	}
+	strv_free(&dotenv);
+	if (compose_parse_env((const char *)data, size, "compose.yaml", envs, &f) == 0 &&
+	    f.errors.n)
+		abort();
 	compose_project_name(&f, "fuzz", project, sizeof(project));
 	for (int k = 0; k < f.norder; k++) {
 		const struct compose_service *s = &f.svc[f.order[k]];

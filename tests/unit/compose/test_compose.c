@@ -294,9 +294,9 @@ static void test_port_and_depends_errors(void **state)
 	expect_error("services:\n  web:\n    image: b\n    depends_on: [db]\n",
 		     "compose.yaml:4: services.web: depends on undefined service 'db'");
 	expect_error("services:\n  db: {image: b}\n  web:\n    image: b\n    depends_on:\n"
-		     "      db:\n        condition: service_healthy\n",
-		     "compose.yaml:7: services.web.depends_on.db: condition 'service_healthy' is "
-		     "not supported (only service_started)");
+		     "      db:\n        condition: service_ready\n",
+		     "compose.yaml:7: services.web.depends_on.db: condition 'service_ready' is "
+		     "not service_started, service_healthy or service_completed_successfully");
 	expect_error("services:\n  db: {image: b}\n  web:\n    image: b\n    depends_on:\n"
 		     "      db:\n        when: now\n",
 		     "compose.yaml:7: services.web.depends_on.db: unknown key 'when'");
