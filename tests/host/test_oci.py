@@ -388,3 +388,28 @@ def test_no_cgroup2_here_says_why(b):
             assert p.returncode == 1 and "no cgroup" in p.stderr, show(p)
     finally:
         b.cleanup("v1")
+
+
+def test_preserve_fds(b):
+    """--preserve-fds N: the caller's fds 3..3+N-1 reach the process (as
+    for socket activation); the ones above are closed."""
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    os.write(w1, b"through-fd-3\n")
+    os.close(w1)
+    try:
+        b.config(["sh", "-c", "cat <&3; [ -e /proc/$$/fd/4 ] && echo open4 || echo closed4"])
+        with tempfile.TemporaryFile("w+") as out:
+            # a shell puts the pipes on 3 and 4 of the runtime, not of this process
+            p = subprocess.run(["sh", "-c", 'exec 3<&%d 4<&%d "$@"' % (r1, r2), "sh", b.berth,
+                                "oci", "--root", b.root, "run", "--bundle", b.dir,
+                                "--preserve-fds", "1", "p1"], stdout=out,
+                               stderr=subprocess.DEVNULL, pass_fds=(r1, r2), timeout=30)
+            out.seek(0)
+            lines = out.read().split()
+        assert p.returncode == 0, lines
+        assert lines == ["through-fd-3", "closed4"], lines
+    finally:
+        for fd in (r1, r2, w2):
+            os.close(fd)
+        b.cleanup("p1")
