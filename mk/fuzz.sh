@@ -24,7 +24,7 @@ _fuzz_one() {
 	rm -rf "$work" "$work.min"
 	mkdir -p "$work" "$work.min"
 	before=$(find "$seed" -type f | wc -l)
-	if ! "$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=10 \
+	if ! "$bin" -max_total_time="$secs" -print_final_stats=1 -timeout=60 \
 		-artifact_prefix="$BUILD/fuzz/$name-" "$work" "$seed" >"$log" 2>&1; then
 		result=CRASH
 	fi
