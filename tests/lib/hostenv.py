@@ -209,14 +209,6 @@ def busybox_tar(path):
         add_file("etc/group", b"root:x:0:\nnogroup:x:65534:\n")
 
 
-def busybox_daemon(build):
-    """A daemon for a suite that needs overlayfs, with busybox imported."""
-    require_overlay()
-    d = Daemon(build)
-    d.import_busybox()
-    return d
-
-
 class Daemon:
     def __init__(self, build, parent=None, netns=True, root=None, args=()):
         """The daemon runs in a network namespace of its own (`unshare -n`;
@@ -287,3 +279,11 @@ class Daemon:
                 self.proc.wait()
         if remove:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def busybox_daemon(build):
+    """A daemon for a suite that needs overlayfs, with busybox imported."""
+    require_overlay()
+    d = Daemon(build)
+    d.import_busybox()
+    return d
