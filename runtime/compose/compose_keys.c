@@ -30,41 +30,6 @@ static void add(struct cw_walk *w, struct strv *v, const char *s)
 		w->nomem = true;
 }
 
-/* labels: {K: V} or ["K=V"], as "K=V". */
-static bool get_labels(struct cw_walk *w, const char *where, yaml_node_t *v, struct strv *out)
-{
-	if (v->type == YAML_SEQUENCE_NODE) {
-		if (!cw_get_list(w, where, "labels", v, out))
-			return false;
-		for (int i = 0; i < out->n; i++) {
-			if (!out->v[i][0] || out->v[i][0] == '=') {
-				cw_report(w, cw_line_of(v), "%s: labels: bad entry '%s'", where,
-					  out->v[i]);
-				return false;
-			}
-		}
-		return true;
-	}
-	if (v->type != YAML_MAPPING_NODE) {
-		cw_report(w, cw_line_of(v), "%s: 'labels' must be a mapping or a list, not %s",
-			  where, cw_type_name(v));
-		return false;
-	}
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
-		const char *ks = cw_scalar(k), *vs = cw_scalar(val);
-		char kv[4096];
-
-		if (!ks || !*ks || strchr(ks, '=') || (!vs && !cw_is_null(val))) {
-			cw_report(w, cw_line_of(k), "%s: labels: each must be NAME: STRING", where);
-			return false;
-		}
-		snprintf(kv, sizeof(kv), "%s=%s", ks, cw_is_null(val) ? "" : vs);
-		add(w, out, kv);
-	}
-	return true;
-}
-
 /* PORT, PORT-PORT, with /tcp or /udp: what --expose takes. */
 static bool expose_ok(const char *s)
 {
@@ -343,7 +308,7 @@ bool cw_service_key(struct cw_walk *w, const char *where, const char *key, yaml_
 	bool b = false;
 
 	if (strcmp(key, "labels") == 0)
-		*ok &= get_labels(w, where, v, &s->labels);
+		*ok &= cw_get_kv(w, where, key, v, "", &s->labels);
 	else if (strcmp(key, "expose") == 0)
 		*ok &= get_expose(w, where, v, &s->expose);
 	else if (strcmp(key, "env_file") == 0)

@@ -37,6 +37,8 @@ bool cw_get_string(struct cw_walk *w, const char *where, const char *key, yaml_n
 bool cw_get_bool(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v, bool *out);
 bool cw_get_list(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
 		 struct strv *out);
+bool cw_get_kv(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
+	       const char *null_value, struct strv *out);
 
 /* compose_interp.c: every value scalar of the document interpolated. */
 void cw_interpolate(struct cw_walk *w, char *const *const *envs);

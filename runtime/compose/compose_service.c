@@ -36,59 +36,6 @@ static bool get_command(struct cw_walk *w, const char *where, const char *key, y
 	return cw_get_list(w, where, key, v, out);
 }
 
-/* environment: a mapping KEY: VALUE (null = from the caller's
- * environment) or a list of KEY=VALUE / KEY. */
-static bool get_environment(struct cw_walk *w, const char *where, yaml_node_t *v, struct strv *out)
-{
-	strv_free(out);
-	if (v->type == YAML_SEQUENCE_NODE) {
-		if (!cw_get_list(w, where, "environment", v, out))
-			return false;
-		for (int i = 0; i < out->n; i++) {
-			if (!out->v[i][0] || out->v[i][0] == '=') {
-				cw_report(w, cw_line_of(v), "%s: environment: bad entry '%s'",
-					  where, out->v[i]);
-				return false;
-			}
-		}
-		return true;
-	}
-	if (v->type != YAML_MAPPING_NODE) {
-		cw_report(w, cw_line_of(v), "%s: 'environment' must be a mapping or a list, not %s",
-			  where, cw_type_name(v));
-		return false;
-	}
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
-		const char *ks = cw_scalar(k), *vs = cw_scalar(val);
-		char *kv;
-
-		if (!ks || !*ks || strchr(ks, '=')) {
-			cw_report(w, cw_line_of(k), "%s: environment: bad variable name", where);
-			return false;
-		}
-		if (cw_is_null(val)) {
-			if (strv_add(out, ks) < 0)
-				w->nomem = true;
-			continue;
-		}
-		if (!vs) {
-			cw_report(w, cw_line_of(val),
-				  "%s: environment: '%s' must be a string, not %s", where, ks,
-				  cw_type_name(val));
-			return false;
-		}
-		if (asprintf(&kv, "%s=%s", ks, vs) < 0) {
-			w->nomem = true;
-			continue;
-		}
-		if (strv_add(out, kv) < 0)
-			w->nomem = true;
-		free(kv);
-	}
-	return true;
-}
-
 static bool valid_service_name(const char *s)
 {
 	if (!*s)
@@ -523,7 +470,7 @@ void cw_parse_service(struct cw_walk *w, yaml_node_t *k, yaml_node_t *v, struct 
 		else if (strcmp(key, "entrypoint") == 0)
 			ok &= get_command(w, where, key, val, &s->entrypoint, &s->entrypoint_set);
 		else if (strcmp(key, "environment") == 0)
-			ok &= get_environment(w, where, val, &s->environment);
+			ok &= cw_get_kv(w, where, key, val, NULL, &s->environment);
 		else if (strcmp(key, "read_only") == 0)
 			ok &= cw_get_bool(w, where, key, val, &s->read_only);
 		else if (strcmp(key, "depends_on") == 0) {

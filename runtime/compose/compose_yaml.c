@@ -125,3 +125,52 @@ bool cw_get_list(struct cw_walk *w, const char *where, const char *key, yaml_nod
 	cw_report(w, cw_line_of(v), "%s: '%s' must be a list, not %s", where, key, cw_type_name(v));
 	return false;
 }
+
+/* A mapping KEY: VALUE or a list of "KEY=VALUE" (environment, labels)
+ * into out as "KEY=VALUE"; a null VALUE gives "KEY" (null_value NULL:
+ * environment, taken from the caller's) or "KEY=null_value". */
+bool cw_get_kv(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
+	       const char *null_value, struct strv *out)
+{
+	strv_free(out);
+	if (v->type == YAML_SEQUENCE_NODE) {
+		if (!cw_get_list(w, where, key, v, out))
+			return false;
+		for (int i = 0; i < out->n; i++) {
+			if (!out->v[i][0] || out->v[i][0] == '=') {
+				cw_report(w, cw_line_of(v), "%s: %s: bad entry '%s'", where, key,
+					  out->v[i]);
+				return false;
+			}
+		}
+		return true;
+	}
+	if (v->type != YAML_MAPPING_NODE) {
+		cw_report(w, cw_line_of(v), "%s: '%s' must be a mapping or a list, not %s", where,
+			  key, cw_type_name(v));
+		return false;
+	}
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
+		const char *ks = cw_scalar(k), *vs = cw_scalar(val);
+		char *kv;
+
+		if (!ks || !*ks || strchr(ks, '=')) {
+			cw_report(w, cw_line_of(k), "%s: %s: bad name", where, key);
+			return false;
+		}
+		if (!vs) {
+			cw_report(w, cw_line_of(val), "%s: %s: '%s' must be a string, not %s", where,
+				  key, ks, cw_type_name(val));
+			return false;
+		}
+		if (cw_is_null(val) && !null_value)
+			kv = strdup(ks);
+		else if (asprintf(&kv, "%s=%s", ks, cw_is_null(val) ? null_value : vs) < 0)
+			kv = NULL;
+		if (!kv || strv_add(out, kv) < 0)
+			w->nomem = true;
+		free(kv);
+	}
+	return true;
+}

@@ -55,11 +55,7 @@ def setup_module(build):
                    files={"/etc/berth/compose.yaml": COMPOSE}).start()
     # Nothing typed: the service answers by itself.
     vm.body = http_get(vm.http_port, "/hostname", 90)
-    # compose's lines come after the shell's first prompt: a fresh one
-    m = vm.expect(rb"berth compose: up finished \(exit (\d+)\)", 60)
-    vm.up_status = m.group(1)
-    vm.send("\n")
-    vm.wait_prompt(60, start=m.end())
+    vm.up_status = vm.wait_compose_up(60)
     return vm
 
 
@@ -177,9 +173,7 @@ def test_compose_broken_service_reported_good_one_runs(first):
         msg = (r"berth compose: /etc/berth/compose\.yaml:5: "
                r"services\.bad: unknown key 'prots'")
         vm.expect(msg.encode(), 90)
-        m = vm.expect(rb"berth compose: up finished \(exit 1\)", 60)
-        vm.send("\n")
-        vm.wait_prompt(60, start=m.end())
+        assert vm.wait_compose_up(60) == b"1"
         assert re.search(msg, vm.sh("dmesg"))
         names = vm.sh("berth ps --format '{{.Names}}'").split()
         assert names == ["berth-good-1"], names

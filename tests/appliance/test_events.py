@@ -29,10 +29,7 @@ services:
 
 def setup_module(build):
     vm = Appliance(build, "events", files={"/etc/berth/compose.yaml": COMPOSE}).start()
-    m = vm.expect(rb"berth compose: up finished \(exit (\d+)\)", 120)
-    vm.up_status = m.group(1)
-    vm.send("\n")
-    vm.wait_prompt(60, start=m.end())
+    vm.up_status = vm.wait_compose_up(120)
     return vm
 
 

@@ -24,10 +24,7 @@ def setup_module(build):
     t0 = time.monotonic()
     vm.body = http_get(vm.http_port, "/", 90)  # nothing typed on the console
     vm.first_200 = time.monotonic() - t0
-    m = vm.expect(rb"berth compose: up finished \(exit (\d+)\)", 60)
-    vm.up_status = m.group(1)
-    vm.send("\n")
-    vm.wait_prompt(60, start=m.end())
+    vm.up_status = vm.wait_compose_up(60)
     return vm
 
 

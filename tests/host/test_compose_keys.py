@@ -10,14 +10,11 @@ import os
 import subprocess
 import time
 
-from hostenv import Daemon, require_overlay
+from hostenv import busybox_daemon
 
 
 def setup_module(build):
-    require_overlay()
-    d = Daemon(build)
-    d.import_busybox()
-    return d
+    return busybox_daemon(build)
 
 
 def teardown_module(d):

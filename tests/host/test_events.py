@@ -11,16 +11,13 @@ import select
 import subprocess
 import time
 
-from hostenv import Daemon, require_overlay
+from hostenv import busybox_daemon
 
 LINE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z) (\w+) ([\w: ]+?) (\S+)(?: \((.*)\))?$")
 
 
 def setup_module(build):
-    require_overlay()
-    d = Daemon(build)
-    d.import_busybox()
-    return d
+    return busybox_daemon(build)
 
 
 def teardown_module(d):

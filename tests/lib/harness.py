@@ -195,6 +195,15 @@ class Appliance:
         self.run("true")
         return m
 
+    def wait_compose_up(self, timeout=60):
+        """The boot-time compose child's exit status (b"0"...), from its
+        last line; then a fresh prompt, as its lines come after the
+        shell's first one."""
+        m = self.expect(rb"berth compose: up finished \(exit (\d+)\)", timeout)
+        self.send("\n")
+        self.wait_prompt(60, start=m.end())
+        return m.group(1)
+
     def run(self, cmd, timeout=20, check=True):
         """Run a shell command on the console; returns (output, status)."""
         self.seq += 1

@@ -297,3 +297,11 @@ class Daemon:
                 self.proc.wait()
         if remove:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def busybox_daemon(build):
+    """A daemon for a suite that needs overlayfs, with busybox imported."""
+    require_overlay()
+    d = Daemon(build)
+    d.import_busybox()
+    return d

@@ -7,12 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runtime/compose/compose.h"
-
-static int parse(const char *text, struct compose_file *f)
-{
-	return compose_parse(text, strlen(text), "compose.yaml", f);
-}
+#include "compose_expect.h"
 
 static const struct compose_service *svc(const struct compose_file *f, const char *name)
 {
@@ -33,20 +28,6 @@ static void assert_strv(const struct strv *v, int n, ...)
 		assert_string_equal(v->v[i], va_arg(ap, const char *));
 	va_end(ap);
 	assert_null(v->v ? v->v[n] : NULL);
-}
-
-/* Exactly one error, and it is this one. */
-static void expect_error(const char *text, const char *msg)
-{
-	struct compose_file f;
-
-	assert_int_equal(parse(text, &f), -EINVAL);
-	if (f.errors.n != 1 || strcmp(f.errors.v[0], msg) != 0) {
-		for (int i = 0; i < f.errors.n; i++)
-			print_message("got: %s\n", f.errors.v[i]);
-		fail_msg("want: %s", msg);
-	}
-	compose_free(&f);
 }
 
 static const char full[] = "version: '3.8'\n"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "runtime/compose/compose.h"
+#include "compose_expect.h"
 
 static char *const shell[] = { "HOST=shell", "EMPTY=", "TAG=1.2", NULL };
 static char *const dotenv[] = { "HOST=dotenv", "ONLY_DOTENV=yes", NULL };
@@ -152,11 +152,6 @@ static void test_file_interpolation(void **state)
 	compose_free(&f);
 }
 
-static int parse(const char *text, struct compose_file *f)
-{
-	return compose_parse(text, strlen(text), "compose.yaml", f);
-}
-
 /* The arguments between "run" and "--" joined by spaces. */
 static void expect_args(const char *text, const char *want)
 {
@@ -182,18 +177,10 @@ static void expect_args(const char *text, const char *want)
 	compose_free(&f);
 }
 
-static void expect_error(const char *text, const char *msg)
+/* The error names the key, and the service is left out. */
+static void expect_key_error(const char *text, const char *msg)
 {
-	struct compose_file f;
-
-	assert_int_equal(parse(text, &f), -EINVAL);
-	if (f.errors.n != 1 || strcmp(f.errors.v[0], msg) != 0) {
-		for (int i = 0; i < f.errors.n; i++)
-			print_message("got: %s\n", f.errors.v[i]);
-		fail_msg("want: %s", msg);
-	}
-	assert_int_equal(f.svc[0].status, COMPOSE_INVALID);
-	compose_free(&f);
+	expect_error_in(text, msg, true);
 }
 
 #define S "services:\n  s:\n    image: b\n"
@@ -221,57 +208,57 @@ static void test_keys_as_run_args(void **state)
 static void test_key_errors(void **state)
 {
 	(void)state;
-	expect_error(S "    dns: 8.8.8.8\n",
+	expect_key_error(S "    dns: 8.8.8.8\n",
 		     "compose.yaml:4: services.s: 'dns' is not supported (berth run has no --dns)");
-	expect_error(S "    extra_hosts: [\"a:1.2.3.4\"]\n",
+	expect_key_error(S "    extra_hosts: [\"a:1.2.3.4\"]\n",
 		     "compose.yaml:4: services.s: 'extra_hosts' is not supported (berth run has "
 		     "no --add-host)");
-	expect_error(S "    tmpfs: /run\n", "compose.yaml:4: services.s: 'tmpfs' is not "
+	expect_key_error(S "    tmpfs: /run\n", "compose.yaml:4: services.s: 'tmpfs' is not "
 					      "supported (berth run has no --tmpfs)");
-	expect_error(S "    ulimits: {nofile: 10}\n", "compose.yaml:4: services.s: 'ulimits' is "
+	expect_key_error(S "    ulimits: {nofile: 10}\n", "compose.yaml:4: services.s: 'ulimits' is "
 						      "not supported (berth run has no --ulimit)");
-	expect_error(S "    sysctls: {a: 1}\n", "compose.yaml:4: services.s: 'sysctls' is not "
+	expect_key_error(S "    sysctls: {a: 1}\n", "compose.yaml:4: services.s: 'sysctls' is not "
 						"supported (berth run has no --sysctl)");
-	expect_error(S "    devices: [/dev/fuse]\n", "compose.yaml:4: services.s: 'devices' is "
+	expect_key_error(S "    devices: [/dev/fuse]\n", "compose.yaml:4: services.s: 'devices' is "
 						     "not supported (berth run has no --device)");
-	expect_error(S "    init: true\n",
+	expect_key_error(S "    init: true\n",
 		     "compose.yaml:4: services.s: 'init: true' is not supported (berth run has "
 		     "no --init)");
-	expect_error(S "    init: maybe\n", "compose.yaml:4: services.s: 'init' must be true or false");
-	expect_error(S "    stop_signal: SIGINT\n",
+	expect_key_error(S "    init: maybe\n", "compose.yaml:4: services.s: 'init' must be true or false");
+	expect_key_error(S "    stop_signal: SIGINT\n",
 		     "compose.yaml:4: services.s: stop_signal: 'SIGINT' is not supported: berth "
 		     "stops containers with SIGTERM (berth run has no --stop-signal)");
-	expect_error(S "    stop_grace_period: soon\n",
+	expect_key_error(S "    stop_grace_period: soon\n",
 		     "compose.yaml:4: services.s: stop_grace_period: 'soon' is not a duration "
 		     "(like 10s, 1m30s)");
-	expect_error(S "    logging: {driver: syslog}\n",
+	expect_key_error(S "    logging: {driver: syslog}\n",
 		     "compose.yaml:4: services.s: logging.driver: 'syslog' is not supported (only "
 		     "json-file)");
-	expect_error(S "    logging:\n      options: {max-size: 1m}\n",
+	expect_key_error(S "    logging:\n      options: {max-size: 1m}\n",
 		     "compose.yaml:5: services.s: logging.options are not supported: berth keeps "
 		     "each log as 3 files of 10 MiB (berth run has no --log-opt)");
-	expect_error(S "    expose: [\"80/sctp\"]\n",
+	expect_key_error(S "    expose: [\"80/sctp\"]\n",
 		     "compose.yaml:4: services.s: expose: '80/sctp' is not PORT[-PORT][/PROTO]");
-	expect_error(S "    labels: 3\n",
+	expect_key_error(S "    labels: 3\n",
 		     "compose.yaml:4: services.s: 'labels' must be a mapping or a list, not a scalar");
-	expect_error(S "    deploy: {replicas: 2}\n",
+	expect_key_error(S "    deploy: {replicas: 2}\n",
 		     "compose.yaml:4: services.s.deploy: unknown key 'replicas'");
-	expect_error(S "    deploy: {resources: {reservations: {memory: 1m}}}\n",
+	expect_key_error(S "    deploy: {resources: {reservations: {memory: 1m}}}\n",
 		     "compose.yaml:4: services.s.deploy.resources: unknown key 'reservations' "
 		     "(berth has limits, not reservations)");
-	expect_error(S "    deploy: {resources: {limits: {memory: lots}}}\n",
+	expect_key_error(S "    deploy: {resources: {limits: {memory: lots}}}\n",
 		     "compose.yaml:4: services.s: mem_limit: 'lots' is not a size (like 64m)");
-	expect_error(S "    mem_limit: 32m\n    deploy: {resources: {limits: {memory: 64m}}}\n",
+	expect_key_error(S "    mem_limit: 32m\n    deploy: {resources: {limits: {memory: 64m}}}\n",
 		     "compose.yaml:5: services.s: deploy.resources.limits.memory '64m' and "
 		     "mem_limit '32m' differ");
-	expect_error(S "    profiles: [\"bad name\"]\n",
+	expect_key_error(S "    profiles: [\"bad name\"]\n",
 		     "compose.yaml:4: services.s: profiles: 'bad name' is not a valid profile name");
-	expect_error(S "    env_file: [{required: false}]\n",
+	expect_key_error(S "    env_file: [{required: false}]\n",
 		     "compose.yaml:4: services.s: env_file: no path");
-	expect_error(S "    env_file: {path: a}\n",
+	expect_key_error(S "    env_file: {path: a}\n",
 		     "compose.yaml:4: services.s: 'env_file' must be a string or a list, not a "
 		     "mapping");
-	expect_error(S "    volumes_from: [x]\n", "compose.yaml:4: services.s: unknown key "
+	expect_key_error(S "    volumes_from: [x]\n", "compose.yaml:4: services.s: unknown key "
 						  "'volumes_from'");
 }
 
