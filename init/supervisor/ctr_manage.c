@@ -13,6 +13,7 @@
  * did, one a line, and Docker's error text for the others.
  */
 #include "ctrs_priv.h"
+#include "events.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -78,6 +79,7 @@ static void verb_pause(struct ctrs *cs, struct proto_request *req, struct ctl_re
 		}
 		c->st.paused = on;
 		ctrs_save_state(cs, c);
+		ev_ctr(c, on ? "pause" : "unpause", NULL);
 		reply_printf(r, "%s\n", ref);
 	}
 }
@@ -151,11 +153,14 @@ static void verb_rename(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	on_bridge = c->st.status == CTR_RUNNING && c->st.ip[0];
 	if (on_bridge)
 		ctrs_hosts_remove(cs, c);
+	char old[sizeof(c->cfg.name)];
+	snprintf(old, sizeof(old), "%s", c->cfg.name);
 	snprintf(c->cfg.name, sizeof(c->cfg.name), "%s", name);
 	if (on_bridge)
 		ctrs_hosts_add(cs, c);
 	*status = 0;
 	save_config(cs, c, r, status);
+	ev_ctr(c, "rename", "oldName=/%s", old);
 }
 
 static int parse_i64(const char *s, int64_t *out)
@@ -311,6 +316,7 @@ static void verb_update(struct ctrs *cs, struct proto_request *req, struct ctl_r
 			*status = 1;
 			continue;
 		}
+		ev_ctr(c, "update", NULL);
 		reply_printf(r, "%s\n", req->argv[i]);
 	}
 }

@@ -73,6 +73,22 @@ def test_follow_a_container_life(d):
     assert [e["timeNano"] for e in evs] == sorted(e["timeNano"] for e in evs)
 
 
+def test_rename_and_update_are_events(d):
+    p = follower(d, "--format", "json", "--filter", "type=container",
+                 "--filter", "event=rename", "--filter", "event=update")
+    d.ok("create", "--name", "before", "--network", "none", "busybox", "true")
+    d.ok("rename", "before", "after")
+    d.ok("update", "--restart", "on-failure:2", "after")
+    lines = read_until(p, lambda l: any('"update"' in x for x in l))
+    stop(p)
+    d.ok("rm", "after")
+    evs = [json.loads(l) for l in lines]
+    assert [e["Action"] for e in evs] == ["rename", "update"], evs
+    assert evs[0]["Actor"]["Attributes"]["name"] == "after", evs
+    assert evs[0]["Actor"]["Attributes"]["oldName"] == "/before", evs
+    assert evs[1]["Actor"]["Attributes"]["name"] == "after", evs
+
+
 def test_since_until_replays_in_docker_text(d):
     t0 = time.time()
     d.ok("run", "-d", "--name", "past", "--network", "none", "--label", "tier=x",
