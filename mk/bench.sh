@@ -8,6 +8,8 @@ cmd_bench() {
 	cmd_build
 	cmd_kernel
 	cmd_image
+	# PID 1 under load (BERTH_BENCH_LOAD_MAX caps its containers, default 1000)
+	python3 "$TOP/tests/bench_load.py" --build "$BUILD" ${BERTH_BENCH_LOAD_MAX:+--max "$BERTH_BENCH_LOAD_MAX"}
 	python3 "$TOP/tests/bench.py" --build "$BUILD" "$@"
 	python3 "$TOP/tests/bench_run.py" --build "$BUILD"
 	python3 "$TOP/tests/bench_oci.py" --build "$BUILD"

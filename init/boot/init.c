@@ -188,6 +188,8 @@ static void crash_loop_shell(struct console *con, const char *desc)
 		CRASH_MAX_FAULTS, CRASH_WINDOW_S, desc);
 	if (con->mode == CONSOLE_NONE)
 		con->mode = CONSOLE_SHELL;
+	/* a fault even here re-execs into this same shell-only mode */
+	crash_install(&con->pid);
 	if (con->pid <= 0)
 		console_start(con);
 	for (;;) {

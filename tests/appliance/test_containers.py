@@ -52,7 +52,7 @@ def test_cpu_quota_shows_in_stats(vm):
     vm.sh("berth run -d --name spin --cpus 0.5 busybox sh -c 'while :; do :; done'")
     time.sleep(2)
     out = vm.sh("berth stats --no-stream spin", timeout=30)
-    m = re.search(r"spin\s+([\d.]+)\s", out)
+    m = re.search(r"spin\s+([\d.]+)%\s", out)  # Docker's "50.12%"
     assert m, out
     cpu = float(m.group(1))
     assert 30.0 <= cpu <= 65.0, out

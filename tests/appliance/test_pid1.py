@@ -123,20 +123,26 @@ def test_pid1_survives_a_segfault(vm):
     vm.sh("berth run -d --name web -p 80:80 httpd")
     vm.sh("berth run -d --name talker busybox sh -c "
           "'i=0; while :; do echo line$i; i=$((i+1)); sleep 0.1; done'")
-    assert "httpd" in http_get(vm.http_port, timeout=60).lower() or True
-    pids = vm.sh("berth inspect -f '{{.State.Pid}}' web talker").split()
+    # on a pty: if PID 1 lost the master, the shell would get SIGHUP and end
+    vm.sh("berth run -d -t --name tty busybox sh -c 'while :; do echo t; sleep 0.2; done'")
+    http_get(vm.http_port, timeout=60)
+    pids = vm.sh("berth inspect -f '{{.State.Pid}}' web talker tty").split()
     before = log_numbers(vm, "talker")
     assert before
     fault(vm, "SEGV")
     # same processes, still up, the page still served, the log goes on
-    assert vm.sh("berth inspect -f '{{.State.Pid}}' web talker").split() == pids
+    assert vm.sh("berth inspect -f '{{.State.Pid}}' web talker tty").split() == pids
     ps = vm.sh("berth ps")
-    assert ps.count("Up ") == 2, ps
+    assert ps.count("Up ") == 3, ps
     http_get(vm.http_port, timeout=30)
     time.sleep(1)
     after = log_numbers(vm, "talker")
     assert after[-1] > before[-1] + 5, (before[-1], after[-1])
     assert after == list(range(after[0], after[-1] + 1)), "a gap in the log"
+    n = vm.sh("berth logs tty").count("t")
+    time.sleep(1)
+    assert vm.sh("berth logs tty").count("t") > n  # the master is read again
+    vm.sh("berth rm -f tty")
     assert vm.sh("readlink /proc/1/exe").strip().startswith("/memfd:berth")
     info = vm.sh("berth info")
     assert "Data disk: /dev/vda (berth-data) mounted at /data" in info, info
