@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/container/update.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/log.h"
 #include "runtime/lib/util.h"
@@ -163,62 +164,6 @@ static void verb_rename(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	ev_ctr(c, "rename", "oldName=/%s", old);
 }
 
-static int parse_i64(const char *s, int64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoll(s, &end, 10);
-	return end == s || *end || errno ? -EINVAL : 0;
-}
-
-/* One KEY=VALUE into l (and *restart); -EINVAL for a bad one. */
-static int update_setting(const char *kv, struct sb_limits *l, const char **restart)
-{
-	static const struct {
-		const char *key;
-		size_t off;
-	} keys[] = {
-	    {"memory", offsetof(struct sb_limits, memory)},
-	    {"memory-swap", offsetof(struct sb_limits, memory_swap)},
-	    {"cpu-quota", offsetof(struct sb_limits, cpu_quota_us)},
-	    {"cpu-period", offsetof(struct sb_limits, cpu_period_us)},
-	    {"cpu-shares", offsetof(struct sb_limits, cpu_shares)},
-	    {"pids", offsetof(struct sb_limits, pids)},
-	};
-	const char *eq = strchr(kv, '=');
-	size_t klen = eq ? (size_t)(eq - kv) : 0;
-
-	if (!eq)
-		return -EINVAL;
-	if (klen == 7 && strncmp(kv, "restart", 7) == 0) {
-		*restart = eq + 1;
-		return 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
-		if (strlen(keys[i].key) == klen && strncmp(kv, keys[i].key, klen) == 0)
-			return parse_i64(eq + 1, (int64_t *)((char *)l + keys[i].off));
-	}
-	return -EINVAL;
-}
-
-/* The asked limits (set: CG_UNSET for not asked) over c's. */
-static void merge_one(int64_t *to, int64_t v)
-{
-	if (v != CG_UNSET)
-		*to = v;
-}
-
-static void merge_limits(struct sb_limits *to, const struct sb_limits *set)
-{
-	merge_one(&to->memory, set->memory);
-	merge_one(&to->memory_swap, set->memory_swap);
-	merge_one(&to->cpu_quota_us, set->cpu_quota_us);
-	merge_one(&to->cpu_period_us, set->cpu_period_us);
-	merge_one(&to->cpu_shares, set->cpu_shares);
-	merge_one(&to->pids, set->pids);
-}
-
 /* Write the new limits into a running container's cgroup. cg_set_limits
  * leaves 0 ("unlimited") alone, so those are written as "max" here. */
 static int apply_live(struct ctrs *cs, struct ctr *c, const struct sb_limits *set, struct berr *e)
@@ -243,9 +188,10 @@ static int apply_live(struct ctrs *cs, struct ctr *c, const struct sb_limits *se
 	return 0;
 }
 
-static int update_one(struct ctrs *cs, struct ctr *c, const struct sb_limits *set,
-		      const char *restart, struct berr *e)
+static int update_one(struct ctrs *cs, struct ctr *c, const struct ctr_update *u, struct berr *e)
 {
+	const struct sb_limits *set = &u->set;
+	const char *restart = u->restart;
 	struct sb_limits old = c->cfg.limits;
 	struct rp_policy rp;
 	char *keep = NULL;
@@ -262,7 +208,7 @@ static int update_one(struct ctrs *cs, struct ctr *c, const struct sb_limits *se
 		return berr_msg(e, EINVAL,
 				"Memory limit should be smaller than already set "
 				"memoryswap limit, update the memoryswap at the same time");
-	merge_limits(&c->cfg.limits, set);
+	ctr_update_merge(&c->cfg.limits, u);
 	if (cg_swap_max(c->cfg.limits.memory, c->cfg.limits.memory_swap, &swap) < 0) {
 		c->cfg.limits = old;
 		return berr_msg(e, EINVAL,
@@ -286,13 +232,12 @@ static int update_one(struct ctrs *cs, struct ctr *c, const struct sb_limits *se
 static void verb_update(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
 			int *status)
 {
-	struct sb_limits set;
-	const char *restart = NULL;
+	struct ctr_update u;
 	int i = 1;
 
-	set = (struct sb_limits){CG_UNSET, CG_UNSET, CG_UNSET, CG_UNSET, CG_UNSET, CG_UNSET, NULL};
+	ctr_update_init(&u);
 	for (; i < req->argc && strchr(req->argv[i], '='); i++) {
-		if (update_setting(req->argv[i], &set, &restart) < 0) {
+		if (ctr_update_parse(&u, req->argv[i]) < 0) {
 			reply_error(r, "update: bad setting %s", req->argv[i]);
 			*status = 1;
 			return;
@@ -311,7 +256,7 @@ static void verb_update(struct ctrs *cs, struct proto_request *req, struct ctl_r
 			*status = 1;
 			continue;
 		}
-		if (update_one(cs, c, &set, restart, &e) < 0) {
+		if (update_one(cs, c, &u, &e) < 0) {
 			reply_error(r, "Cannot update container %s: %s", c->cfg.id, e.msg);
 			*status = 1;
 			continue;
