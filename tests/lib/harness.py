@@ -39,6 +39,9 @@ def skip(reason):
 # busybox's line editing asks the terminal for the cursor position (ESC[6n)
 # right after the prompt.
 PROMPT = re.compile(rb"[\w.-]+:[^\n]*# (\x1b\[6n)?$")
+# After a command's end marker: its prompt, which kernel messages printed on
+# the console may already have followed (so not anchored at the end).
+PROMPT_AFTER = re.compile(rb"[\w.-]+:[^\n]*# (\x1b\[6n)?")
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -212,7 +215,7 @@ class Appliance:
         self.send('%s; echo "__RC$?_""%d__"\n' % (cmd, self.seq))
         m = self.expect(rb"__RC(\d+)_%d__\r?\n" % self.seq, timeout, start)
         # The next prompt belongs to this command, not to the next one's output.
-        self.expect(PROMPT, timeout, m.end())
+        self.expect(PROMPT_AFTER, timeout, m.end())
         out = ANSI.sub(b"", self.buf[start:m.start()]).decode("utf-8", "replace")
         out = out.replace("\r", "")
         status = int(m.group(1))
