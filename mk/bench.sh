@@ -9,4 +9,5 @@ cmd_bench() {
 	cmd_image
 	python3 "$TOP/tests/bench.py" --build "$BUILD" "$@"
 	python3 "$TOP/tests/bench_run.py" --build "$BUILD"
+	python3 "$TOP/tests/bench_uefi.py" --build "$BUILD"
 }

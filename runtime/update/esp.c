@@ -132,8 +132,9 @@ int esp_entries(const char *dir, struct upd_entry *en, int max, struct berr *e)
 
 void esp_entry_version(const char *dir, const char *name, char *out, size_t size)
 {
+	enum { HEAD = 256 * 1024 };
+	_cleanup_free_ uint8_t *head = malloc(HEAD);
 	char path[512];
-	uint8_t head[64 * 1024];
 	const char *osrel;
 	size_t olen;
 	ssize_t n;
@@ -142,8 +143,8 @@ void esp_entry_version(const char *dir, const char *name, char *out, size_t size
 	snprintf(out, size, "?");
 	snprintf(path, sizeof(path), "%s/" ESP_LINUX "/%s", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	/* the stub's sections and .osrel come first (the kernel is at 32 MiB) */
-	n = fd < 0 ? -1 : pread(fd, head, sizeof(head), 0);
+	/* the stub (about 80 KiB) and .osrel come first, .linux and .initrd after */
+	n = fd < 0 || !head ? -1 : pread(fd, head, HEAD, 0);
 	if (n <= 0)
 		return;
 	osrel = upd_pe_osrel(head, (size_t)n, &olen);
