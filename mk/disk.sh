@@ -128,9 +128,9 @@ EOF
 	mv "$out.tmp" "$out"
 }
 
-# disk_bundle OUT UKI VERSION: the update bundle, signed with the key.
+# disk_bundle OUT VERSION UKI: the update bundle, signed with the key.
 disk_bundle() {
-	"$BERTH_BIN" update sign --key "$DISK_KEY" --version "$3" -o "$1" "$2"
+	"$BERTH_BIN" update sign --key "$DISK_KEY" --version "$2" -o "$1" "$3"
 }
 
 disk_all() {
@@ -138,7 +138,7 @@ disk_all() {
 	ver=$(berth_version)
 	disk_uki "$BUILD/berth.uki" "$ver"
 	disk_image "$BUILD/berth.img" "$BUILD/berth.uki"
-	disk_bundle "$BUILD/berth-update.bundle" "$BUILD/berth.uki" "$ver"
+	disk_bundle "$BUILD/berth-update.bundle" "$ver" "$BUILD/berth.uki"
 	ls -ls "$BUILD/berth.uki" "$BUILD/berth.img" "$BUILD/berth-update.bundle"
 }
 
