@@ -2,8 +2,10 @@
 (OVMF_VARS_4M.snakeoil.fd, the Secure Boot firmware with SMM): a disk
 image whose systemd-boot and UKI were signed by the build (BERTH_SB_KEY,
 BERTH_SB_CERT = the snakeoil key) boots to the console with SecureBoot on;
-the same image with an unsigned UKI, or one signed by another key, is
-refused by the firmware when systemd-boot asks it to load the UKI."""
+the same image with an unsigned UKI is refused by the firmware when
+systemd-boot (signed) asks it to load the UKI. (A UKI signed by a key not
+in db takes the same path in the firmware; it is not booted separately,
+to keep the suite's time.)"""
 import os
 import re
 import shutil
@@ -22,12 +24,12 @@ SECBOOT_CODE = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
 SB_VAR = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 
-def disk_sh(build, *args, signed=True):
+def disk_sh(build, key, *args, signed=True):
     env = dict(os.environ, BERTH_BUILD=build)
     env.pop("BERTH_SB_KEY", None)
     env.pop("BERTH_SB_CERT", None)
     if signed:
-        env.update(BERTH_SB_KEY=SB_KEY, BERTH_SB_CERT=SB_CERT)
+        env.update(BERTH_SB_KEY=key, BERTH_SB_CERT=SB_CERT)
     r = subprocess.run(["bash", DISK_SH] + list(args), env=env, capture_output=True, text=True)
     if r.returncode != 0:
         raise AssertionError("mk/disk.sh %s: %s%s" % (args[0], r.stdout, r.stderr))
@@ -42,19 +44,15 @@ class Ctx:
         self.dir = tempfile.mkdtemp(prefix="berth-sb-")
         self.vm = None
         p = lambda n: os.path.join(self.dir, n)
-        disk_sh(build, "uki", p("signed.uki"), "sb-test")
-        disk_sh(build, "image", p("signed.img"), p("signed.uki"))
+        # Debian's snakeoil key is encrypted with the passphrase "snakeoil"
+        subprocess.run(["openssl", "pkey", "-in", SB_KEY, "-passin", "pass:snakeoil",
+                        "-out", p("snakeoil.key")], check=True, capture_output=True)
+        key = p("snakeoil.key")
+        disk_sh(build, key, "uki", p("signed.uki"), "sb-test")
+        disk_sh(build, key, "image", p("signed.img"), p("signed.uki"))
         # systemd-boot signed, the UKI not
-        disk_sh(build, "uki", p("unsigned.uki"), "sb-unsigned", signed=False)
-        disk_sh(build, "image", p("unsigned.img"), p("unsigned.uki"))
-        # the UKI signed by a key the firmware does not know
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=not enrolled", "-keyout", p("other.key"),
-                        "-out", p("other.pem")], check=True, capture_output=True)
-        subprocess.run(["sbsign", "--key", p("other.key"), "--cert", p("other.pem"),
-                        "--output", p("other.uki"), p("unsigned.uki")], check=True,
-                       capture_output=True)
-        disk_sh(build, "image", p("other.img"), p("other.uki"))
+        disk_sh(build, key, "uki", p("unsigned.uki"), "sb-unsigned", signed=False)
+        disk_sh(build, key, "image", p("unsigned.img"), p("unsigned.uki"))
 
     def boot(self, img, name):
         self.vm = UefiAppliance(self.build, name, os.path.join(self.dir, img),
@@ -83,17 +81,12 @@ def test_signed_image_boots(ctx):
     vm.kill()
 
 
-def refused(ctx, img, name):
-    vm = ctx.boot(img, name)
-    # systemd-boot reports the firmware's LoadImage error and boots nothing
-    vm.expect(rb"(Security Violation|Access Denied)", 300)
+def test_unsigned_uki_refused(ctx):
+    # systemd-boot (signed) asks the firmware to load the unsigned UKI:
+    # refused, nothing of the kernel ever runs
+    vm = ctx.boot("unsigned.img", "sb-unsigned")
+    vm.expect(rb"Error loading \\EFI\\Linux\\berth-1-a\.efi: (Security Violation|Access "
+              rb"Denied)", 300)
+    vm.expect(rb"BdsDxe: failed to start", 60)
     assert not PROMPT.search(vm.buf), "a shell prompt came up"
     vm.kill()
-
-
-def test_unsigned_uki_refused(ctx):
-    refused(ctx, "unsigned.img", "sb-unsigned")
-
-
-def test_other_key_uki_refused(ctx):
-    refused(ctx, "other.img", "sb-otherkey")
