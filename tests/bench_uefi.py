@@ -55,7 +55,9 @@ def uefi_boot(build, d, i, xfer=None):
 
 
 def apply_time(vm):
-    vm.wait_prompt(120)
+    m = vm.expect(rb"berth compose: up finished", 120)
+    vm.send("\n")
+    vm.wait_prompt(120, start=m.end())
     vm.sh("mkdir -p /tmp/x && mount -o ro LABEL=xfer /tmp/x")
     t0 = time.monotonic()
     vm.sh("berth update apply --force /tmp/x/berth-update.bundle", timeout=300)
