@@ -16,6 +16,8 @@
 
 extern const struct flg_cmd upd_cmd;
 int upd_main(const char *root, int argc, char **argv);
+/* A verb's failure: "berth: update: MSG" on stderr; returns 1. */
+int upd_fail(const struct berr *e);
 
 /* The build's helpers (update_tools.c). */
 extern const struct flg_cmd upd_keygen_cmd, upd_pubkey_cmd, upd_sign_cmd, upd_bless_cmd;

@@ -28,7 +28,7 @@ struct upd_view {
 	unsigned long max_gen;
 };
 
-static int upd_fail(struct berr *e)
+int upd_fail(const struct berr *e)
 {
 	fprintf(stderr, "berth: update: %s\n", e->msg);
 	return 1;

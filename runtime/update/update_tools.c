@@ -16,12 +16,6 @@
 #include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
-static int tool_fail(struct berr *e)
-{
-	fprintf(stderr, "berth: update: %s\n", e->msg);
-	return 1;
-}
-
 static int keygen_run(void *ctx, int argc, char **argv);
 const struct flg_cmd upd_keygen_cmd = {
 	.path = "update keygen",
@@ -46,14 +40,14 @@ static int keygen_run(void *ctx, int argc, char **argv)
 		return a.status;
 	if (getrandom(seed, sizeof(seed), 0) != sizeof(seed)) {
 		berr_set(&e, errno, "getrandom");
-		return tool_fail(&e);
+		return upd_fail(&e);
 	}
 	upd_hex(seed, sizeof(seed), hex);
 	strcat(hex, "\n");
 	fd = open(a.argv[0], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0 || write_all(fd, hex, strlen(hex)) < 0 || fsync(fd) < 0) {
 		berr_set(&e, errno, "%s", a.argv[0]);
-		return tool_fail(&e);
+		return upd_fail(&e);
 	}
 	return 0;
 }
@@ -80,7 +74,7 @@ static int pubkey_run(void *ctx, int argc, char **argv)
 	if (flg_verb(&upd_pubkey_cmd, NULL, argc, argv, &a) < 0)
 		return a.status;
 	if (upd_key_load(a.argv[0], seed, &e) < 0)
-		return tool_fail(&e);
+		return upd_fail(&e);
 	upd_key_public(seed, pub);
 	upd_hex(pub, sizeof(pub), hex);
 	printf("%s\n", hex);
@@ -151,5 +145,5 @@ static int sign_run(void *ctx, int argc, char **argv)
 		return a.status;
 	if (!o.key || !o.version || !o.output)
 		return flg_fail(&upd_sign_cmd, "--key, --version and -o are required");
-	return sign_write(&o, a.argv[0], &e) < 0 ? tool_fail(&e) : 0;
+	return sign_write(&o, a.argv[0], &e) < 0 ? upd_fail(&e) : 0;
 }

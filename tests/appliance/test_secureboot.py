@@ -13,10 +13,8 @@ import subprocess
 import tempfile
 
 from harness import PROMPT, skip
-from uefi import OVMF_VARS_SNAKEOIL, UefiAppliance, fresh_vars
+from uefi import OVMF_VARS_SNAKEOIL, UefiAppliance, disk_sh, fresh_vars
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DISK_SH = os.path.join(TOP, "mk", "disk.sh")
 SB_KEY = "/usr/share/ovmf/PkKek-1-snakeoil.key"
 SB_CERT = "/usr/share/ovmf/PkKek-1-snakeoil.pem"
 SECBOOT_CODE = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
@@ -24,15 +22,11 @@ SECBOOT_CODE = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
 SB_VAR = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 
-def disk_sh(build, key, *args, signed=True):
-    env = dict(os.environ, BERTH_BUILD=build)
-    env.pop("BERTH_SB_KEY", None)
-    env.pop("BERTH_SB_CERT", None)
-    if signed:
-        env.update(BERTH_SB_KEY=key, BERTH_SB_CERT=SB_CERT)
-    r = subprocess.run(["bash", DISK_SH] + list(args), env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise AssertionError("mk/disk.sh %s: %s%s" % (args[0], r.stdout, r.stderr))
+def sb_disk_sh(build, key, *args, signed=True):
+    """mk/disk.sh, signing with key (and the snakeoil certificate) or not."""
+    sb = {"BERTH_SB_KEY": key, "BERTH_SB_CERT": SB_CERT} if signed else \
+        {"BERTH_SB_KEY": None, "BERTH_SB_CERT": None}
+    disk_sh(build, *args, env=sb)
 
 
 class Ctx:
@@ -48,11 +42,11 @@ class Ctx:
         subprocess.run(["openssl", "pkey", "-in", SB_KEY, "-passin", "pass:snakeoil",
                         "-out", p("snakeoil.key")], check=True, capture_output=True)
         key = p("snakeoil.key")
-        disk_sh(build, key, "uki", p("signed.uki"), "sb-test")
-        disk_sh(build, key, "image", p("signed.img"), p("signed.uki"))
+        sb_disk_sh(build, key, "uki", p("signed.uki"), "sb-test")
+        sb_disk_sh(build, key, "image", p("signed.img"), p("signed.uki"))
         # systemd-boot signed, the UKI not
-        disk_sh(build, key, "uki", p("unsigned.uki"), "sb-unsigned", signed=False)
-        disk_sh(build, key, "image", p("unsigned.img"), p("unsigned.uki"))
+        sb_disk_sh(build, key, "uki", p("unsigned.uki"), "sb-unsigned", signed=False)
+        sb_disk_sh(build, key, "image", p("unsigned.img"), p("unsigned.uki"))
 
     def boot(self, img, name):
         self.vm = UefiAppliance(self.build, name, os.path.join(self.dir, img),

@@ -16,20 +16,10 @@ import tempfile
 import time
 
 from harness import free_port, http_get, newc_cpio, skip
-from uefi import OVMF_VARS, UefiAppliance, copy_disk, fresh_vars
+from uefi import OVMF_VARS, UefiAppliance, copy_disk, disk_sh, fresh_vars
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DISK_SH = os.path.join(TOP, "mk", "disk.sh")
 GOOD = "9.0.0-test"
 BAD = "9.1.0-noinit"
-
-
-def disk_sh(build, *args, env=None):
-    e = dict(os.environ, BERTH_BUILD=build)
-    e.update(env or {})
-    r = subprocess.run(["bash", DISK_SH] + list(args), env=e, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise AssertionError("mk/disk.sh %s: %s%s" % (args[0], r.stdout, r.stderr))
 
 
 def cmdline_with(extra):

@@ -7,6 +7,7 @@ import subprocess
 
 from harness import Appliance
 
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 OVMF_VARS_SNAKEOIL = "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd"
 
@@ -43,3 +44,18 @@ def copy_disk(src, dst):
 def fresh_vars(dst, src=OVMF_VARS):
     shutil.copy(src, dst)
     return dst
+
+
+def disk_sh(build, *args, env=None):
+    """mk/disk.sh uki|bundle|image ... on build's artifacts; env adds to
+    (or, with None values, removes from) the environment."""
+    e = dict(os.environ, BERTH_BUILD=build)
+    for k, v in (env or {}).items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = v
+    r = subprocess.run(["bash", os.path.join(TOP, "mk", "disk.sh")] + list(args), env=e,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError("mk/disk.sh %s: %s%s" % (args[0], r.stdout, r.stderr))
