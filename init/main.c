@@ -30,6 +30,7 @@
 #include "runtime/lib/selfexe.h"
 #include "runtime/lib/util.h"
 #include "runtime/oci/oci.h"
+#include "runtime/update/update.h"
 #include "version.h"
 #include "init/boot/init.h"
 #include "init/boot/modules.h"
@@ -133,7 +134,9 @@ static const struct cli_verb verbs[] = {
 	{ CMD("ping", "", "Check that the supervisor answers"), NULL },
 	{ &cli_info_cmd, cli_info },
 	{ &cli_volume_cmd, cli_volume },
-	{ CMD("version", "", "Show berth's version"), cli_version },
+	{ CMD("version", "", "Show the berth version information (client and server)"),
+	  cli_version },
+	{ &upd_cmd, upd_main },
 	{ CMD("help", "", "Show this help"), cli_help },
 	{ CMD("daemon", "--root DIR [OPTIONS]", "Run the supervisor on an ordinary host",
 	      .flags = daemon_flags),
@@ -201,12 +204,33 @@ static int cli_help(const char *root, int argc, char **argv)
 	return 0;
 }
 
+/* `docker version`'s layout: the client, then what the supervisor says
+ * of itself ("berth VERSION (MODE, pid N)"); without one, its error line
+ * and exit 1, as docker without a daemon. */
 static int cli_version(const char *root, int argc, char **argv)
 {
-	(void)root;
+	char *ask[] = { "version", NULL }, ver[128] = "", mode[32] = "", *out = NULL;
+	int pid = 0, r;
+
 	(void)argc;
 	(void)argv;
-	printf("berth version %s\n", BERTH_VERSION);
+	printf("Client:\n Version:           %s\n OS/Arch:           linux/amd64\n\n",
+	       BERTH_VERSION);
+	fflush(stdout);
+	r = client_ask(root, 1, ask, 5000, &out);
+	if (r != 0) {
+		free(out);
+		return 1;
+	}
+	if (!out || sscanf(out, "berth %127s (%31[^,], pid %d)", ver, mode, &pid) != 3) {
+		fprintf(stderr, "berth: the server's version reply \"%s\" is not understood\n",
+			out ? out : "");
+		free(out);
+		return 1;
+	}
+	printf("Server:\n Engine:\n  Version:          %s\n  Mode:             %s (pid %d)\n",
+	       ver, mode, pid);
+	free(out);
 	return 0;
 }
 
@@ -360,8 +384,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "berth: %s\nSee 'berth --help'.\n", e.msg);
 		return 125;
 	}
-	if (o.version)
-		return cli_version("", 0, NULL);
+	if (o.version) {
+		printf("berth version %s\n", BERTH_VERSION);
+		return 0;
+	}
 	if (a.argc == 0) {
 		cli_help("", 0, NULL);
 		return 1;

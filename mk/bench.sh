@@ -13,4 +13,5 @@ cmd_bench() {
 	python3 "$TOP/tests/bench.py" --build "$BUILD" "$@"
 	python3 "$TOP/tests/bench_run.py" --build "$BUILD"
 	python3 "$TOP/tests/bench_oci.py" --build "$BUILD"
+	python3 "$TOP/tests/bench_uefi.py" --build "$BUILD"
 }

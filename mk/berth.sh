@@ -3,8 +3,21 @@
 # to rebuild whole. Same commit, same bytes: the version comes from git,
 # source paths are mapped to the tree's root.
 
+# BERTH_VERSION, or the git description: the latest tag's, or without
+# tags 0.0.COMMITS-gHASH (it grows with every commit: the update bundles'
+# version floor compares versions as strverscmp does).
 berth_version() {
-	git -C "$TOP" describe --always --dirty 2>/dev/null || echo dev
+	local n h
+	if [[ -n ${BERTH_VERSION:-} ]]; then
+		printf '%s\n' "$BERTH_VERSION"
+	elif git -C "$TOP" describe --tags --dirty 2>/dev/null; then
+		:
+	elif n=$(git -C "$TOP" rev-list --count HEAD 2>/dev/null) &&
+		h=$(git -C "$TOP" describe --always --dirty 2>/dev/null); then
+		printf '0.0.%s-g%s\n' "$n" "$h"
+	else
+		echo dev
+	fi
 }
 
 build_berth() {

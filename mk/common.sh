@@ -14,6 +14,10 @@ APT_PACKAGES=(
 	# the appliance: QEMU (TCG), e2fsprogs for the data disk, kmod's depmod for
 	# the distribution kernel's modules
 	qemu-system-x86 e2fsprogs kmod
+	# the UEFI disk image (mk/disk.sh): GPT (fdisk's sfdisk), the ESP
+	# (dosfstools, mtools: no loop mount), Secure Boot signing (sbsigntool),
+	# the firmware for --uefi boots and their tests (ovmf)
+	fdisk dosfstools mtools sbsigntool ovmf
 	# tests: cmocka, clang + libFuzzer, python3, shellcheck; busybox-static
 	# for the host tests' root filesystems; iproute2, iptables (what
 	# `berth daemon` runs on a host) and curl for network tests; skopeo

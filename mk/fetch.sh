@@ -24,11 +24,13 @@ LOCK_FILE=${BERTH_LOCK:-$TOP/deps.lock}
 # What deps.lock pins (KIND NAME). Source packages are the sysroot's
 # libraries (mk/sysroot.sh); linux-image-amd64 is a metapackage: its lock
 # entry is the kernel package it depends on (the distribution kernel that
-# tests the module loading path).
+# tests the module loading path). systemd-boot-efi gives the disk image its
+# boot loader (systemd-bootx64.efi) and the UKI stub (linuxx64.efi.stub).
 LOCK_WANT=(
 	"src zlib" "src nettle" "src libnl3" "src libseccomp" "src libcap2"
 	"src libyaml" "src jansson" "src libarchive" "src iptables"
 	"deb linux-source-6.1" "deb busybox-static" "deb linux-image-amd64"
+	"deb systemd-boot-efi"
 )
 
 _fetch_log() { printf 'deps: %s\n' "$*" >&2; }

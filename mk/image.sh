@@ -16,6 +16,9 @@
 
 BAKED_IMAGES="busybox httpd hello"
 
+# shellcheck source=mk/disk.sh
+. "$TOP/mk/disk.sh"
+
 image_epoch() {
 	git -C "$TOP" log -1 --format=%ct 2>/dev/null || echo 1704067200
 }
@@ -127,6 +130,8 @@ image_stage() {
 	[[ -z $modules ]] || image_modules "$stage" "$modules"
 	image_bake_images "$stage" "$busybox"
 	image_compose "$stage"
+	# the update key's public half: the appliance trusts bundles it signed
+	disk_key_pub "$stage/etc/berth"
 }
 
 # gen_init_cpio's list for STAGE: everything root's, except the unpacked
@@ -180,6 +185,7 @@ cmd_image() {
 	step image-rootfs image_rootfs "$BUILD"
 	install -m 0755 "$TOP/mk/qemu.sh" "$BUILD/qemu.sh"
 	say "$(sha256sum "$BUILD/initramfs.cpio.gz" | sed "s|$TOP/||")"
+	cmd_disk
 }
 
 # The same appliance on Debian's kernel (from deps.lock), in build/distro/.

@@ -17,6 +17,7 @@ void cmdline_defaults(struct boot_params *p)
 	snprintf(p->bridge_cidr, sizeof(p->bridge_cidr), "%s", DEFAULT_BRIDGE);
 	snprintf(p->data, sizeof(p->data), "%s", DEFAULT_DATA);
 	snprintf(p->compose, sizeof(p->compose), "%s", DEFAULT_COMPOSE);
+	p->update_grace = 60;
 }
 
 /* ADDR/PREFIX with an IPv4 address and a prefix 0..32. */
@@ -127,6 +128,13 @@ static void parse_one(const char *key, const char *val, struct boot_params *p,
 			      val ? val : "", "");
 		else
 			p->watchdog = (int)v;
+	} else if (strcmp(key, "update-grace") == 0) {
+		long v = val ? strtol(val, &end, 10) : -1;
+		if (!val || end == val || *end || v < 0 || v > 86400)
+			warnf(warn, ctx, count, "berth.update-grace=%s: want seconds (0..86400)%s",
+			      val ? val : "", "");
+		else
+			p->update_grace = (int)v;
 	} else {
 		warnf(warn, ctx, count, "unknown kernel parameter berth.%s%s, ignored", key,
 		      val ? "=..." : "");

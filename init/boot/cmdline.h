@@ -22,6 +22,7 @@ struct boot_params {
 	bool debug;
 	int watchdog;		/* seconds, 0 = off */
 	char compose[256];	/* berth.compose=PATH|none, default /etc/berth/compose.yaml */
+	int update_grace;	/* berth.update-grace=SECONDS, default 60 (bless.h) */
 };
 
 typedef void (*cmdline_warn_fn)(void *ctx, const char *msg);

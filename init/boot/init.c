@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bless.h"
 #include "cmdline.h"
 #include "compose_boot.h"
 #include "console.h"
@@ -322,6 +323,9 @@ int init_main(int argc, char **argv)
 		timeline_mark("network");
 		/* Phase 4b: the data disk at /data, state and logs bound onto it. */
 		dd_setup_finish();
+		/* A trial boot of an update: watchdog, mark-good child. */
+		if (opts.pid1)
+			bless_boot(&params);
 	} else {
 		cmdline_defaults(&params);
 	}
