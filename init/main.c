@@ -43,6 +43,18 @@ struct cli_verb {
 };
 
 static int cli_help(const char *root, int argc, char **argv);
+
+/* `update` is two commands: Docker's (a container's limits and restart
+ * policy) and the appliance's A/B slots (`update apply|status|rollback`,
+ * runtime/update). A first word that names an update subcommand goes to
+ * the latter; a container with such a name is reached with `container
+ * update`. */
+static int update_dispatch(const char *root, int argc, char **argv)
+{
+	if (argc > 1 && flg_find_cmd(&upd_cmd, argv[1]))
+		return upd_main(root, argc, argv);
+	return cli_update(root, argc, argv);
+}
 static int cli_version(const char *root, int argc, char **argv);
 static int cli_daemon(const char *root, int argc, char **argv);
 static int cli_init(const char *root, int argc, char **argv);
@@ -119,7 +131,7 @@ static const struct cli_verb verbs[] = {
 	{ &cli_pause_cmd, cli_pause },
 	{ &cli_unpause_cmd, cli_pause },
 	{ &cli_rename_cmd, cli_rename },
-	{ &cli_update_cmd, cli_update },
+	{ &cli_update_cmd, update_dispatch },
 	{ &cli_cp_cmd, cli_cp },
 	{ &cli_diff_cmd, cli_diff },
 	{ &cli_export_cmd, cli_export },
@@ -136,7 +148,6 @@ static const struct cli_verb verbs[] = {
 	{ &cli_volume_cmd, cli_volume },
 	{ CMD("version", "", "Show the berth version information (client and server)"),
 	  cli_version },
-	{ &upd_cmd, upd_main },
 	{ CMD("help", "", "Show this help"), cli_help },
 	{ CMD("daemon", "--root DIR [OPTIONS]", "Run the supervisor on an ordinary host",
 	      .flags = daemon_flags),

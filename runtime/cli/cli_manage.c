@@ -88,7 +88,8 @@ static const struct flg update_flags[] = {
 const struct flg_cmd cli_update_cmd = {
     .path = "update",
     .usage = "[OPTIONS] CONTAINER [CONTAINER...]",
-    .desc = "Update configuration of one or more containers",
+    .desc = "Update configuration of one or more containers (the appliance's slots: "
+	    "update apply|status|rollback)",
     .flags = update_flags,
     .min_args = 1,
     .max_args = -1,
