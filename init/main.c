@@ -16,6 +16,7 @@
 #include "runtime/cli/cli_compose.h"
 #include "runtime/cli/cli_ctr.h"
 #include "runtime/cli/cli_exec.h"
+#include "runtime/cli/cli_registry.h"
 #include "runtime/cli/cli_run.h"
 #include "runtime/cli/cli_volume.h"
 #include "runtime/cli/client.h"
@@ -136,6 +137,9 @@ static const struct cli_verb verbs[] = {
 	{ &bld_builder_cmd, bld_cmd_builder },
 	{ &bld_commit_cmd, bld_cmd_commit },
 	{ &bld_build_cmd, bld_cmd_build },
+	{ &reg_pull_cmd, reg_cmd_pull },
+	{ &reg_login_cmd, reg_cmd_login },
+	{ &reg_logout_cmd, reg_cmd_logout },
 	{ &cli_sandbox_run_cmd, cli_sandbox_run }, /* hidden: a test driver */
 };
 

@@ -121,6 +121,10 @@ BERR_MUST int img_save(const char *root, char *const *refs, int nrefs, int out_f
  * layers it has not committed yet. */
 BERR_MUST int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e);
 
+/* Whether the store has the blob digest (a pull skips such layers:
+ * "Already exists"). */
+bool img_blob_present(const char *root, const char *digest);
+
 /* ROOT/var/lib/berth (absolute). */
 BERR_MUST int img_store_dir(const char *root, char *out, size_t size, struct berr *e);
 

@@ -299,3 +299,11 @@ int img_store_dir(const char *root, char *out, size_t size, struct berr *e)
 		snprintf(out, size, "%s", st.base);
 	return r;
 }
+
+bool img_blob_present(const char *root, const char *digest)
+{
+	struct store st;
+	struct berr e;
+
+	return dg_valid(digest) && store_paths(&st, root, &e) == 0 && blob_exists(&st, digest);
+}
