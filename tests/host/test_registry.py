@@ -358,3 +358,26 @@ def test_mirror_with_fallback(ctx):
     assert out.splitlines()[-1] == "docker.io/library/mirrored:1", out
     rc, out, _ = ctx.cli(root, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
     assert out.split() == ["mirrored:1", ctx.id2[7:19]], out
+
+
+def test_run_pull_policies(ctx):
+    # No daemon runs here: what is checked is the pull before the
+    # container would be made (the create itself then fails to reach a
+    # supervisor, after the image is in the store).
+    root = ctx.root({"insecure-registries": [A]})
+    name = A + "/team/app:1"
+    rc, out, err = ctx.cli(root, "create", "--pull", "sometimes", name)
+    assert rc == 125 and "invalid pull option: 'sometimes'" in err, (rc, err)
+    rc, out, err = ctx.cli(root, "create", "--pull", "never", name)
+    assert rc == 125 and "Unable to find image" in err and "Pulling" not in err, (rc, err)
+    rc, out, _ = ctx.cli(root, "images", "-q")
+    assert out == "", out
+    rc, out, err = ctx.cli(root, "create", name)
+    assert "Unable to find image '%s' locally" % name in err, err
+    assert "Status: Downloaded newer image for " + name in err, err
+    rc, out, _ = ctx.cli(root, "images", "-q")
+    assert out.strip() == ctx.id1[7:19], out
+    rc, out, err = ctx.cli(root, "create", name)
+    assert "Pulling" not in err, err  # missing: present, not pulled again
+    rc, out, err = ctx.cli(root, "create", "--pull", "always", name)
+    assert "Status: Image is up to date for " + name in err, err
