@@ -29,7 +29,7 @@ LOCK_WANT=(
 	"src zlib" "src nettle" "src libnl3" "src libseccomp" "src libcap2"
 	"src libyaml" "src jansson" "src libarchive" "src iptables"
 	"src mbedtls" "src curl"
-	"deb linux-source-6.1" "deb busybox-static" "deb linux-image-amd64"
+	"deb linux-source-6.1" "deb busybox-static" "deb linux-image-amd64" "deb ca-certificates"
 )
 
 _fetch_log() { printf 'deps: %s\n' "$*" >&2; }
