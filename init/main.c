@@ -140,6 +140,7 @@ static const struct cli_verb verbs[] = {
 	{ &reg_pull_cmd, reg_cmd_pull },
 	{ &reg_login_cmd, reg_cmd_login },
 	{ &reg_logout_cmd, reg_cmd_logout },
+	{ &reg_search_cmd, reg_cmd_search },
 	{ &cli_sandbox_run_cmd, cli_sandbox_run }, /* hidden: a test driver */
 };
 

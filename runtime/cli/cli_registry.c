@@ -1,4 +1,4 @@
-/* cli_registry.c - `berth pull|login|logout`; see cli_registry.h. */
+/* cli_registry.c - `berth pull|login|logout|search`; see cli_registry.h. */
 #include "cli_registry.h"
 
 #include <errno.h>
@@ -12,6 +12,8 @@
 #include "runtime/registry/pull.h"
 #include "runtime/registry/reference.h"
 #include "runtime/registry/regconf.h"
+#include "runtime/registry/search.h"
+#include "runtime/lib/template.h"
 
 static int fail(const struct berr *e)
 {
@@ -207,4 +209,54 @@ int reg_cmd_logout(const char *root, int argc, char **argv)
 		return fail(&e);
 	printf("Removing login credentials for %s\n", key);
 	return 0;
+}
+
+/* ---------------------------------------------------------------- search */
+
+struct search_opts {
+	const char *format;
+	int limit;
+	bool no_trunc;
+};
+
+#define S(f) struct search_opts, f
+static const struct flg search_flags[] = {
+	FLG_STRING(0, "format", S(format), "Pretty-print search using a Go `template`"),
+	FLG_INT(0, "limit", S(limit), "Max number of search results"),
+	FLG_BOOL(0, "no-trunc", S(no_trunc), "Don't truncate output"),
+	FLG_END,
+};
+
+const struct flg_cmd reg_search_cmd = {
+	.path = "search",
+	.usage = "[OPTIONS] TERM",
+	.desc = "Search Docker Hub (or the registry TERM names) for images",
+	.flags = search_flags,
+	.min_args = 1,
+	.max_args = 1,
+};
+
+int reg_cmd_search(const char *root, int argc, char **argv)
+{
+	static const struct tmpl_header headers[] = {
+		{ "Name", "NAME" },	      { "Description", "DESCRIPTION" },
+		{ "StarCount", "STARS" }, { "IsOfficial", "OFFICIAL" },
+		{ "IsAutomated", "AUTOMATED" }, { NULL, NULL },
+	};
+	struct search_opts o = { .limit = 25 };
+	struct flg_out a;
+	struct berr e;
+	json_t *rows;
+	int rc;
+
+	if (flg_verb(&reg_search_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (reg_search(root, a.argv[0], o.limit, o.no_trunc, &rows, &e) < 0)
+		return fail(&e);
+	rc = tmpl_print(o.format ? o.format
+				 : "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t"
+				   "{{.IsOfficial}}\t{{.IsAutomated}}",
+			rows, headers);
+	json_decref(rows);
+	return rc;
 }

@@ -159,7 +159,7 @@ int reg_client_prepare(struct reg_client *c, CURL *h, const char *url, const cha
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 20L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->connect_timeout ? c->connect_timeout : 20L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
 	url_host(url, host, sizeof(host));
@@ -385,7 +385,10 @@ static int ping(struct reg_client *c, struct berr *e)
 	for (int i = 0; i < (insecure ? 2 : 1); i++) {
 		snprintf(c->base, sizeof(c->base), "%s://%s", schemes[i], c->host);
 		snprintf(url, sizeof(url), "%s/v2/", c->base);
+		/* a plain-http server may never answer a TLS hello: try briefly */
+		c->connect_timeout = insecure && i == 0 ? 3 : 0;
 		cc = request_once(c, NULL, url, NULL, NULL, 0, &r, errbuf);
+		c->connect_timeout = 0;
 		if (cc == CURLE_OK)
 			break;
 	}

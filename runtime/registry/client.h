@@ -34,6 +34,7 @@ struct reg_client {
 	struct reg_challenge chal; /* from the ping; scheme NONE: anonymous */
 	struct reg_token tokens[REG_TOKENS_MAX];
 	char scope[512];   /* the scope requests are made for ("": none) */
+	long connect_timeout; /* seconds, TCP and TLS handshake; 0: 20 */
 	CURL *easy;
 };
 

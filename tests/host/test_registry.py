@@ -6,7 +6,8 @@ layout made here, and a second tag sharing two of its layers.
 
 Registries: A plain http (:5000), B TLS with a private CA made here plus
 htpasswd Basic auth (:5001), C token auth (:5002) with a Python token
-server (:5003, tests/lib/regsrv.py), D a mirror (:5005); a proxy that cuts
+server (:5003, tests/lib/regsrv.py), D a mirror (:5005), a search API
+(:5006, regsrv.py); a proxy that cuts
 the first blob download short (127.0.0.1:5004 -> A)."""
 import gzip
 import hashlib
@@ -27,8 +28,8 @@ import harness
 HERE = os.path.dirname(os.path.abspath(__file__))
 REGSRV = os.path.join(HERE, "..", "lib", "regsrv.py")
 IP = "10.99.0.1"
-A, B, C, TOK, CUT, D = (IP + ":5000", IP + ":5001", IP + ":5002", IP + ":5003",
-                        "127.0.0.1:5004", IP + ":5005")
+A, B, C, TOK, CUT, D, SEARCH = (IP + ":5000", IP + ":5001", IP + ":5002", IP + ":5003",
+                                "127.0.0.1:5004", IP + ":5005", IP + ":5006")
 
 
 def tar_gz(files):
@@ -185,6 +186,7 @@ def start(ctx):
     ctx.registry("d", ":5005")
     ctx.spawn(sys.executable, REGSRV, "token", "5003", "tok.key", "tok.crt", "alice:s3cret")
     ctx.spawn(sys.executable, REGSRV, "cut", "5004", "5000", "300000")
+    ctx.spawn(sys.executable, REGSRV, "search", "5006")
     base = [tar_gz([("bin", None), ("bin/hello", b"hello\n" * 2000)]),
             tar_gz([("etc", None), ("etc/motd", b"welcome\n")])]
     big = tar_gz([("data", None), ("data/blob", os.urandom(1500000))])
@@ -193,7 +195,8 @@ def start(ctx):
     ctx.id1, ctx.dig1 = oci_layout(ctx.lay1, base + [big], "1")
     ctx.lay2 = os.path.join(ctx.tmp, "lay2")
     ctx.id2, ctx.dig2 = oci_layout(ctx.lay2, base + [extra], "2")
-    for hp, tls in ((A, False), (B, True), (C, False), (TOK, False), (CUT, False), (D, False)):
+    for hp, tls in ((A, False), (B, True), (C, False), (TOK, False), (CUT, False), (D, False),
+                    (SEARCH, False)):
         ctx.wait_port(hp, tls)
     push(ctx, ctx.lay1, "1", A + "/team/app:1")
     push(ctx, ctx.lay2, "2", A + "/team/app:2")
@@ -381,3 +384,23 @@ def test_run_pull_policies(ctx):
     assert "Pulling" not in err, err  # missing: present, not pulled again
     rc, out, err = ctx.cli(root, "create", "--pull", "always", name)
     assert "Status: Image is up to date for " + name in err, err
+
+
+def test_search(ctx):
+    root = ctx.root({"insecure-registries": [SEARCH]})
+    rc, out, err = ctx.cli(root, "search", "--limit", "3", SEARCH + "/web")
+    assert rc == 0, (out, err)
+    lines = out.splitlines()
+    assert lines[0].split() == ["NAME", "DESCRIPTION", "STARS", "OFFICIAL", "AUTOMATED"], out
+    assert len(lines) == 4, out
+    assert lines[1].split()[0] == "library/web" and lines[1].split()[-2:] == ["9000", "[OK]"], out
+    assert "The official web server. Second line" in lines[1], out
+    assert "web number 1 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\u2026" in lines[2], out  # 45 chars
+    assert lines[2].rstrip().endswith("[OK]"), out
+    assert "q=web n=3" in open(os.path.join(ctx.tmp, "5006.log")).read()
+    rc, out, err = ctx.cli(root, "search", "--no-trunc", "--format", "{{.Name}}|{{.StarCount}}|"
+                           "{{.Description}}", SEARCH + "/web3")
+    assert out.splitlines() == ["team/web3|3|web number 3 " + "x" * 60] + \
+        ["team/web%d|%d|web number %d " % (i, i, i) + "x" * 60 for i in range(30, 40)], out
+    rc, out, err = ctx.cli(root, "search", "--limit", "0", SEARCH + "/web")
+    assert rc == 1 and "limit 0 is outside the range of [1, 100]" in err, (rc, err)

@@ -5,6 +5,8 @@ network namespace (`ip netns exec NS python3 regsrv.py MODE ...`):
                                   `auth: token` (RS256 JWTs signed with
                                   `openssl dgst`, the certificate in x5c);
                                   counts requests per scope in PORT.log
+  search PORT                     Docker Hub's /v1/search API over a fixed list
+                                  (/v2/ answers 200); logs each query
   cut PORT UPSTREAM_PORT BYTES    an HTTP proxy to 127.0.0.1:UPSTREAM_PORT that
                                   cuts the first full (non-Range) blob
                                   response after BYTES body bytes; logs each
@@ -62,6 +64,38 @@ def token_server(port, key, cert, cred):
             sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key],
                                  input=signing.encode(), capture_output=True, check=True).stdout
             body = json.dumps({"token": signing + "." + b64u(sig)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    http.server.ThreadingHTTPServer(("", port), H).serve_forever()
+
+
+def search_server(port):
+    log = open("%d.log" % port, "a")
+    items = [{"name": "library/web", "description": "The official web server.\nSecond line",
+              "star_count": 9000, "is_official": True, "is_automated": False}]
+    items += [{"name": "team/web%d" % i, "description": "web number %d " % i + "x" * 60,
+               "star_count": i, "is_official": False, "is_automated": i == 1}
+              for i in range(1, 40)]
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            u = urllib.parse.urlparse(self.path)
+            q = urllib.parse.parse_qs(u.query)
+            body = b"{}"
+            if u.path == "/v1/search":
+                log.write("q=%s n=%s\n" % (q.get("q", [""])[0], q.get("n", [""])[0]))
+                log.flush()
+                term, n = q.get("q", [""])[0], int(q.get("n", ["25"])[0])
+                res = [i for i in items if term in i["name"]][:n]
+                body = json.dumps({"num_results": len(res), "query": term,
+                                   "results": res}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -129,5 +163,7 @@ def cut_proxy(port, upstream, cut_after):
 if __name__ == "__main__":
     if sys.argv[1] == "token":
         token_server(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == "search":
+        search_server(int(sys.argv[2]))
     elif sys.argv[1] == "cut":
         cut_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
