@@ -138,6 +138,7 @@ static const struct cli_verb verbs[] = {
 	{ &bld_commit_cmd, bld_cmd_commit },
 	{ &bld_build_cmd, bld_cmd_build },
 	{ &reg_pull_cmd, reg_cmd_pull },
+	{ &reg_push_cmd, reg_cmd_push },
 	{ &reg_login_cmd, reg_cmd_login },
 	{ &reg_logout_cmd, reg_cmd_logout },
 	{ &reg_search_cmd, reg_cmd_search },

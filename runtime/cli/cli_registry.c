@@ -1,4 +1,4 @@
-/* cli_registry.c - `berth pull|login|logout|search`; see cli_registry.h. */
+/* cli_registry.c - `berth pull|push|login|logout|search`; see cli_registry.h. */
 #include "cli_registry.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 
 #include "runtime/registry/client.h"
 #include "runtime/registry/pull.h"
+#include "runtime/registry/push.h"
 #include "runtime/registry/reference.h"
 #include "runtime/registry/regconf.h"
 #include "runtime/registry/search.h"
@@ -56,6 +57,28 @@ int reg_cmd_pull(const char *root, int argc, char **argv)
 		return a.status;
 	po = (struct reg_pull_opts){ .platform = o.platform, .quiet = o.quiet, .out = stdout };
 	if (reg_pull(root, a.argv[0], &po, id, &e) < 0)
+		return fail(&e);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- push */
+
+const struct flg_cmd reg_push_cmd = {
+	.path = "push",
+	.usage = "NAME[:TAG]",
+	.desc = "Upload an image to a registry",
+	.min_args = 1,
+	.max_args = 1,
+};
+
+int reg_cmd_push(const char *root, int argc, char **argv)
+{
+	struct flg_out a;
+	struct berr e;
+
+	if (flg_verb(&reg_push_cmd, NULL, argc, argv, &a) < 0)
+		return a.status;
+	if (reg_push(root, a.argv[0], stdout, &e) < 0)
 		return fail(&e);
 	return 0;
 }

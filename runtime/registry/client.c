@@ -299,16 +299,22 @@ static int fetch_token(struct reg_client *c, const char *scope, struct berr *e)
 	const char *extra[2] = { NULL, NULL }, *tok;
 	char saved[sizeof(c->scope)];
 	char *svc = curl_easy_escape(c->easy, c->chal.service, 0);
-	char *sc = curl_easy_escape(c->easy, scope, 0);
 	enum reg_scheme scheme = c->chal.scheme;
 	CURLcode cc;
 	int slot = 0, n;
 
-	n = snprintf(url, sizeof(url), "%s%cservice=%s%s%s", c->chal.realm,
-		     strchr(c->chal.realm, '?') ? '&' : '?', svc ? svc : "", *scope ? "&scope=" : "",
-		     *scope ? (sc ? sc : "") : "");
+	n = snprintf(url, sizeof(url), "%s%cservice=%s", c->chal.realm,
+		     strchr(c->chal.realm, '?') ? '&' : '?', svc ? svc : "");
 	curl_free(svc);
-	curl_free(sc);
+	/* one scope= per space-separated scope, as the token protocol has it */
+	for (const char *s = scope; n > 0 && (size_t)n < sizeof(url) && *s;) {
+		size_t len = strcspn(s, " ");
+		char *sc = curl_easy_escape(c->easy, s, len);
+		if (len)
+			n += snprintf(url + n, sizeof(url) - n, "&scope=%s", sc ? sc : "");
+		curl_free(sc);
+		s += len + (s[len] == ' ');
+	}
 	if (n < 0 || (size_t)n >= sizeof(url))
 		return berr_msg(e, ENAMETOOLONG, "registry %s: token URL too long", c->host);
 	if (c->have_creds) {

@@ -404,3 +404,38 @@ def test_search(ctx):
         ["team/web%d|%d|web number %d " % (i, i, i) + "x" * 60 for i in range(30, 40)], out
     rc, out, err = ctx.cli(root, "search", "--limit", "0", SEARCH + "/web")
     assert rc == 1 and "limit 0 is outside the range of [1, 100]" in err, (rc, err)
+
+
+def test_push_checked_by_skopeo(ctx):
+    root = ctx.root({"insecure-registries": [A]})
+    rc, out, err = ctx.cli(root, "push", A + "/team/none:1")
+    assert rc == 1
+    check_one_line(err, "An image does not exist locally with the tag: %s/team/none:1" % A)
+    rc, out, err = ctx.cli(root, "pull", "-q", A + "/team/app:1")
+    assert rc == 0, err
+    rc, out, err = ctx.cli(root, "tag", A + "/team/app:1", A + "/team/copy:1")
+    assert rc == 0, err
+    rc, out, err = ctx.cli(root, "push", A + "/team/copy:1")
+    assert rc == 0, (out, err)
+    lines = out.splitlines()
+    assert lines[0] == "The push refers to repository [%s/team/copy]" % A, out
+    # the layers come from team/app on the same registry: mounted
+    assert sum(l.endswith(": Mounted from team/app") for l in lines) == 3, out
+    assert lines[-1] == "1: digest: %s size: %d" % (
+        ctx.dig1, os.path.getsize(os.path.join(ctx.lay1, "blobs", "sha256", ctx.dig1[7:]))), out
+    rc, raw, err = ctx.ns_run("skopeo", "inspect", "--raw", "--tls-verify=false",
+                              "docker://%s/team/copy:1" % A)
+    assert rc == 0 and sha(raw.encode()) == ctx.dig1, (raw, err)
+    # a new image: every blob uploaded, and skopeo copies (and verifies) it
+    tar = os.path.join(ctx.tmp, "fresh.tar")
+    with open(tar, "wb") as f:
+        f.write(tar_gz([("fresh", b"new\n" * 5000)])[0])
+    rc, out, err = ctx.cli(root, "import", tar, A + "/team/fresh:1")
+    assert rc == 0, err
+    rc, out, err = ctx.cli(root, "push", A + "/team/fresh:1")
+    assert rc == 0 and out.count(": Pushed") == 2, (out, err)
+    dest = os.path.join(ctx.tmp, "fresh-oci")
+    ctx.ns_run("skopeo", "copy", "--quiet", "--src-tls-verify=false",
+               "docker://%s/team/fresh:1" % A, "oci:" + dest + ":x", check=True)
+    rc, out, err = ctx.cli(root, "push", A + "/team/fresh:1")
+    assert rc == 0 and out.count(": Layer already exists") == 2, (out, err)

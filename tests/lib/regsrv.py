@@ -48,13 +48,13 @@ def token_server(port, key, cert, cred):
                     self.end_headers()
                     return
                 user = u
-            scope = q.get("scope", [""])[0]
-            log.write("scope=%s user=%s\n" % (scope, user))
+            scopes = q.get("scope", [])
+            log.write("scope=%s user=%s\n" % (" ".join(scopes), user))
             log.flush()
             access = []
-            if scope and user:
+            for scope in scopes if user else []:
                 typ, name, actions = scope.split(":", 2)
-                access = [{"type": typ, "name": name, "actions": actions.split(",")}]
+                access.append({"type": typ, "name": name, "actions": actions.split(",")})
             now = int(time.time())
             hdr = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
             claims = {"iss": "berth-test", "sub": user or "", "aud": "berth-registry",
