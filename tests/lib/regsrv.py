@@ -28,6 +28,14 @@ def b64u(b):
     return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
 
 
+def send_json(handler, body):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
 def token_server(port, key, cert, cred):
     der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
                          capture_output=True, check=True).stdout
@@ -64,11 +72,7 @@ def token_server(port, key, cert, cred):
             sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key],
                                  input=signing.encode(), capture_output=True, check=True).stdout
             body = json.dumps({"token": signing + "." + b64u(sig)}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_json(self, body)
 
     http.server.ThreadingHTTPServer(("", port), H).serve_forever()
 
@@ -96,11 +100,7 @@ def search_server(port):
                 res = [i for i in items if term in i["name"]][:n]
                 body = json.dumps({"num_results": len(res), "query": term,
                                    "results": res}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            send_json(self, body)
 
     http.server.ThreadingHTTPServer(("", port), H).serve_forever()
 
