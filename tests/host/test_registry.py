@@ -439,3 +439,25 @@ def test_push_checked_by_skopeo(ctx):
                "docker://%s/team/fresh:1" % A, "oci:" + dest + ":x", check=True)
     rc, out, err = ctx.cli(root, "push", A + "/team/fresh:1")
     assert rc == 0 and out.count(": Layer already exists") == 2, (out, err)
+
+
+def test_dead_pulls_are_swept(ctx):
+    # A pull fills .pull-PID without the store's lock; the next writer
+    # removes it only once PID is gone.
+    root = ctx.root({"insecure-registries": [A]})
+    rc, out, err = ctx.cli(root, "pull", "-q", A + "/team/app:1")
+    assert rc == 0, err
+    base = os.path.join(root, "var", "lib", "berth")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    live = subprocess.Popen(["sleep", "30"])
+    try:
+        for pid in (dead.pid, live.pid):
+            os.makedirs(os.path.join(base, ".pull-%d" % pid, "blobs"))
+        rc, out, err = ctx.cli(root, "tag", A + "/team/app:1", "again:1")
+        assert rc == 0, err
+        left = sorted(n for n in os.listdir(base) if n.startswith(".pull-"))
+        assert left == [".pull-%d" % live.pid], left
+    finally:
+        live.kill()
+        live.wait()
