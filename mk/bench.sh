@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # mk/bench.sh - `./build.sh bench`: boot figures (tests/bench.py) and the
-# container start path against crun and runc (tests/bench_run.py). Results
+# container start path against crun and runc (tests/bench_run.py), a pull
+# against skopeo (tests/bench_pull.py). Results
 # go to build/bench/; docs/figures.md quotes them.
 
 cmd_bench() {
@@ -9,4 +10,5 @@ cmd_bench() {
 	cmd_image
 	python3 "$TOP/tests/bench.py" --build "$BUILD" "$@"
 	python3 "$TOP/tests/bench_run.py" --build "$BUILD"
+	python3 "$TOP/tests/bench_pull.py" --build "$BUILD"
 }
