@@ -2,8 +2,8 @@
 host's loopback (10.0.2.2 inside the guest, listed in the appliance's
 /etc/berth/daemon.json as insecure) holds the baked httpd image, pushed
 there by skopeo from build/images/baked.tar. The appliance drops its own
-httpd, pulls it back (its own layers downloaded, busybox's base layer
-already there), runs it with -p and serves the page through hostfwd."""
+httpd, pulls it back (its layers downloaded again), runs it with -p and
+serves the page through hostfwd."""
 import os
 import shutil
 import subprocess
@@ -71,7 +71,7 @@ def test_pull_over_user_network_and_serve(ctx):
     vm.sh("berth rmi httpd")
     out = vm.sh("berth pull %s" % name, timeout=180)
     assert "Status: Downloaded newer image for " + name in out, out
-    assert "Download complete" in out and "Already exists" in out, out
+    assert "Download complete" in out and "Pull complete" in out, out
     vm.sh("berth run -d --name web -p 80:80 %s" % name)
     body = http_get(vm.http_port, "/", 30)
     assert "Hello from Berth" in body, body
