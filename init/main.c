@@ -20,6 +20,7 @@
 #include "runtime/cli/cli_exec.h"
 #include "runtime/cli/cli_groups.h"
 #include "runtime/cli/cli_manage.h"
+#include "runtime/cli/cli_registry.h"
 #include "runtime/cli/cli_run.h"
 #include "runtime/cli/cli_volume.h"
 #include "runtime/cli/client.h"
@@ -166,6 +167,11 @@ static const struct cli_verb verbs[] = {
 	{ &bld_builder_cmd, bld_cmd_builder },
 	{ &bld_commit_cmd, bld_cmd_commit },
 	{ &bld_build_cmd, bld_cmd_build },
+	{ &reg_pull_cmd, reg_cmd_pull },
+	{ &reg_push_cmd, reg_cmd_push },
+	{ &reg_login_cmd, reg_cmd_login },
+	{ &reg_logout_cmd, reg_cmd_logout },
+	{ &reg_search_cmd, reg_cmd_search },
 	{ &cli_sandbox_run_cmd, cli_sandbox_run }, /* hidden: a test driver */
 	/* hidden: PID 1 faults (refused unless booted with berth.debug) */
 	{ CMD("debug-fault", "[SEGV|BUS|ABRT|FPE|ILL]", "Make PID 1 fault (tests)", .hidden = true),

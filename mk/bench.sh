@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # mk/bench.sh - `./build.sh bench`: boot figures (tests/bench.py) and the
-# container start path against crun and runc (tests/bench_run.py), and
-# the OCI runtime's create+start+delete against them (tests/bench_oci.py). Results
+# container start path against crun and runc (tests/bench_run.py),
+# the OCI runtime's create+start+delete against them (tests/bench_oci.py), a
+# pull against skopeo (tests/bench_pull.py). Results
 # go to build/bench/; docs/figures.md quotes them.
 
 cmd_bench() {
@@ -14,4 +15,5 @@ cmd_bench() {
 	python3 "$TOP/tests/bench_run.py" --build "$BUILD"
 	python3 "$TOP/tests/bench_oci.py" --build "$BUILD"
 	python3 "$TOP/tests/bench_uefi.py" --build "$BUILD"
+	python3 "$TOP/tests/bench_pull.py" --build "$BUILD"
 }

@@ -24,6 +24,9 @@ APT_PACKAGES=(
 	# reads what `berth save` writes
 	libcmocka-dev libjansson-dev libyaml-dev nettle-dev clang libclang-rt-14-dev python3
 	shellcheck busybox-static iproute2 iptables curl ca-certificates file skopeo
+	# registry tests and bench: the reference registry, htpasswd for its Basic auth,
+	# GNU time for peak RSS
+	docker-registry apache2-utils time
 	# bench: the runtimes berth is compared with
 	crun runc
 	# the OCI runtime's clients in tests/host/test_oci_clients.py

@@ -29,7 +29,8 @@ LOCK_FILE=${BERTH_LOCK:-$TOP/deps.lock}
 LOCK_WANT=(
 	"src zlib" "src nettle" "src libnl3" "src libseccomp" "src libcap2"
 	"src libyaml" "src jansson" "src libarchive" "src iptables"
-	"deb linux-source-6.1" "deb busybox-static" "deb linux-image-amd64"
+	"src mbedtls" "src curl"
+	"deb linux-source-6.1" "deb busybox-static" "deb linux-image-amd64" "deb ca-certificates"
 	"deb systemd-boot-efi"
 )
 

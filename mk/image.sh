@@ -102,6 +102,22 @@ image_compose() {
 	echo "compose: $src"
 }
 
+# /etc/ssl/certs/ca-certificates.crt, the registries' trust (docs/registry.md):
+# every Mozilla certificate of Debian's ca-certificates (deps.lock), as
+# update-ca-certificates concatenates them by default.
+image_ca_bundle() {
+	local stage=$1 deb tmp
+	deb=$(fetch_deb ca-certificates) || return 1
+	tmp=$(mktemp -d)
+	dpkg-deb -x "$deb" "$tmp"
+	mkdir -p "$stage/etc/ssl/certs"
+	(cd "$tmp/usr/share/ca-certificates/mozilla" && export LC_ALL=C && for f in *.crt; do
+		cat "$f"
+	done) >"$stage/etc/ssl/certs/ca-certificates.crt"
+	rm -rf "$tmp"
+	[[ -s $stage/etc/ssl/certs/ca-certificates.crt ]]
+}
+
 image_stage() {
 	local stage=$1 modules=$2 busybox app
 	busybox=$(image_busybox) || return 1
@@ -128,6 +144,7 @@ image_stage() {
 		ln -sf xtables-legacy-multi "$stage/sbin/$app"
 	done
 	[[ -z $modules ]] || image_modules "$stage" "$modules"
+	image_ca_bundle "$stage"
 	image_bake_images "$stage" "$busybox"
 	image_compose "$stage"
 	# the update key's public half: the appliance trusts bundles it signed

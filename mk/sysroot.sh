@@ -23,6 +23,9 @@
 #   libnl3      also installs libnl-genl/nf/idiag/xfrm (unused, harmless)
 #   libarchive  tar + gzip (zlib) only
 #   iptables    legacy only; no libnetfilter_conntrack (connlabel)
+#   mbedtls     TLS 1.2 client for libcurl (registries); no server side,
+#               DTLS, PSK or old ciphers (sysroot_build_mbedtls)
+#   curl        libcurl only: HTTP(S) over mbedtls, nothing else
 SYSROOT_RECIPES=(
 	"zlib|zlib|zlib|--static"
 	"nettle|nettle|auto|--disable-openssl --disable-documentation --enable-mini-gmp --enable-fat"
@@ -33,10 +36,12 @@ SYSROOT_RECIPES=(
 	"jansson|jansson|auto|"
 	"libarchive|libarchive|auto|--without-xml2 --without-expat --without-openssl --without-mbedtls --without-nettle --without-bz2lib --without-lzma --without-zstd --without-lz4 --without-lzo2 --without-libb2 --without-cng --without-iconv --disable-acl --disable-xattr --disable-posix-regex-lib --disable-bsdtar --disable-bsdcpio --disable-bsdcat --with-zlib"
 	"iptables|iptables|iptables|--disable-nftables --disable-connlabel --disable-bpf-compiler --disable-nfsynproxy --disable-libipq"
+	"mbedtls|mbedtls|mbedtls|"
+	"curl|curl|curl|--without-zlib --without-brotli --without-zstd --without-libpsl --without-libidn2 --without-nghttp2 --without-nghttp3 --without-ngtcp2 --without-librtmp --without-libssh2 --without-libssh --without-gssapi --without-libgsasl --without-hyper --without-quiche --without-msh3 --without-openssl --without-gnutls --disable-ldap --disable-ldaps --disable-rtsp --disable-dict --disable-telnet --disable-tftp --disable-pop3 --disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt --disable-ftp --disable-file --disable-manual --disable-ntlm --disable-ntlm-wb --disable-kerberos-auth --disable-negotiate-auth --disable-aws --disable-alt-svc --disable-hsts --disable-cookies --disable-doh --disable-mime --disable-netrc --disable-dateparse --disable-progress-meter --disable-websockets --disable-verbose --disable-unix-sockets --disable-headers-api --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --without-ca-path"
 )
 
 # Static link order (users before providers).
-SYSROOT_LINK_ORDER="-lnl-route-3 -lnl-3 -lseccomp -lcap -lyaml -ljansson -larchive -lz -lhogweed -lnettle"
+SYSROOT_LINK_ORDER="-lcurl -lmbedtls -lmbedx509 -lmbedcrypto -lnl-route-3 -lnl-3 -lseccomp -lcap -lyaml -ljansson -larchive -lz -lhogweed -lnettle"
 
 _sysroot_log() { printf 'sysroot: %s\n' "$*" >&2; }
 
@@ -85,6 +90,50 @@ sysroot_build_iptables() {
 	make -s -j"$(nproc)" LDFLAGS="$LDFLAGS -all-static"
 	make -s install LDFLAGS="$LDFLAGS -all-static"
 	strip --strip-all "$SYSROOT/sbin/xtables-legacy-multi"
+}
+
+# mbedtls: its plain Makefile, static libraries only. config.h trimmed
+# with upstream's config.py to what a TLS 1.2 client needs (ECDHE/RSA key
+# exchange, AES-GCM, ChaCha20-Poly1305, P-256/P-384/X25519): smaller
+# binary, less attack surface. PSA crypto stays out (TLS does not use it
+# in 2.28 without MBEDTLS_USE_PSA_CRYPTO).
+sysroot_build_mbedtls() {
+	local o
+	for o in SSL_SRV_C SSL_PROTO_TLS1 SSL_PROTO_TLS1_1 SSL_PROTO_DTLS SSL_DTLS_ANTI_REPLAY \
+		SSL_DTLS_HELLO_VERIFY SSL_DTLS_CLIENT_PORT_REUSE SSL_DTLS_BADMAC_LIMIT \
+		SSL_DTLS_CONNECTION_ID SSL_COOKIE_C SSL_TICKET_C SSL_CACHE_C SSL_RENEGOTIATION \
+		SSL_CBC_RECORD_SPLITTING SSL_TRUNCATED_HMAC TIMING_C NET_C CAMELLIA_C ARIA_C DES_C \
+		BLOWFISH_C XTEA_C ARC4_C RIPEMD160_C CCM_C ECJPAKE_C DHM_C \
+		KEY_EXCHANGE_PSK_ENABLED KEY_EXCHANGE_DHE_PSK_ENABLED KEY_EXCHANGE_ECDHE_PSK_ENABLED \
+		KEY_EXCHANGE_RSA_PSK_ENABLED KEY_EXCHANGE_DHE_RSA_ENABLED KEY_EXCHANGE_ECJPAKE_ENABLED \
+		KEY_EXCHANGE_ECDH_ECDSA_ENABLED KEY_EXCHANGE_ECDH_RSA_ENABLED \
+		X509_CSR_PARSE_C X509_CREATE_C X509_CRT_WRITE_C X509_CSR_WRITE_C \
+		PEM_WRITE_C PADLOCK_C SELF_TEST VERSION_FEATURES DEBUG_C \
+		PSA_CRYPTO_C PSA_CRYPTO_STORAGE_C PSA_ITS_FILE_C \
+		ECP_DP_SECP192R1_ENABLED ECP_DP_SECP224R1_ENABLED ECP_DP_SECP192K1_ENABLED \
+		ECP_DP_SECP224K1_ENABLED ECP_DP_SECP256K1_ENABLED ECP_DP_BP256R1_ENABLED \
+		ECP_DP_BP384R1_ENABLED ECP_DP_BP512R1_ENABLED ECP_DP_CURVE448_ENABLED; do
+		python3 scripts/config.py unset "MBEDTLS_$o"
+	done
+	make -s -C library -j"$(nproc)" CC="$CC" AR="$AR" CFLAGS="${CFLAGS/-O2/-Os}" static
+	install -m 0644 library/libmbedtls.a library/libmbedx509.a library/libmbedcrypto.a \
+		"$SYSROOT/lib/"
+	mkdir -p "$SYSROOT/include"
+	cp -r include/mbedtls include/psa "$SYSROOT/include/"
+}
+
+# curl: libcurl only (lib/ and include/, no curl tool). Debian's series
+# ends with its GnuTLS and NSS flavour renames (libcurl-gnutls,
+# libcurl-nss); undone first, as Debian does for its OpenSSL flavour.
+sysroot_build_curl() {
+	patch -s -R -p1 <debian/patches/99_nss.patch
+	patch -s -R -p1 <debian/patches/90_gnutls.patch
+	autoreconf -fi
+	./configure -q --prefix="$SYSROOT" --libdir="$SYSROOT/lib" \
+		--disable-shared --enable-static --with-mbedtls="$SYSROOT" "$@" CFLAGS="${CFLAGS/-O2/-Os}"
+	make -s -C lib -j"$(nproc)"
+	make -s -C lib install
+	make -s -C include install
 }
 
 # ------------------------------------------------------------ sysroot

@@ -55,8 +55,11 @@ static const struct flg run_flags[] = {
 		 "Disable any container-specified HEALTHCHECK"),
 	FLG_INT(0, "pids-limit", R(pids_limit), "Tune container pids limit (set -1 for unlimited)"),
 	FLG_BOOL(0, "privileged", R(privileged), "Give extended privileges to this container"),
+	FLG_STRING(0, "platform", R(platform), "Set `platform` if server is multi-platform capable"),
 	FLG_STRINGS('p', "publish", R(publish), "Publish a container's port(s) to the host"),
 	FLG_BOOL('P', "publish-all", R(publish_all), "Publish all exposed ports to random ports"),
+	FLG_STRING(0, "pull", R(pull),
+		   "Pull image before running (\"always\", \"missing\", \"never\") (default \"missing\")"),
 	FLG_BOOL(0, "read-only", R(read_only),
 		 "Mount the container's root filesystem as read only"),
 	FLG_STRING(0, "restart", R(restart),
@@ -399,6 +402,8 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 	rc = run_opts_finish(cmd, &o, &a);
 	if (rc == 0)
 		rc = run_check(&o, &ports);
+	if (rc == 0 && !id_out) /* compose pulls by its own pull_policy */
+		rc = cli_run_pull(root, o.pull, o.platform, a.argv[0]);
 	if (rc == 0)
 		rc = cli_run_make_config(root, &o, a.argv[0], a.argc - 1, a.argv + 1, &c, &exposed);
 	if (rc == 0 && o.publish_all && cli_run_publish_all(&exposed, &o.expose, &ports) < 0)

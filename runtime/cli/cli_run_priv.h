@@ -18,6 +18,7 @@ struct run_opts {
 	bool detach, rm, interactive, tty, privileged, read_only, publish_all, no_healthcheck;
 	const char *name, *workdir, *user, *entrypoint, *hostname, *restart, *network, *cpuset;
 	const char *memory, *memory_swap, *cpus, *health_cmd;
+	const char *pull, *platform; /* --pull, --platform (cli_run_pull.c) */
 	int cpu_shares, pids_limit, stop_timeout, health_retries;
 	int64_t health_interval, health_timeout, health_start_period;
 	struct strv env_args, env_files, label_args, security_opts;
@@ -37,6 +38,12 @@ struct run_opts {
 BERR_MUST int cli_run_make_config(const char *root, const struct run_opts *o, const char *image,
 				  int argc, char **argv, struct ctr_config *c,
 				  struct strv *exposed);
+
+/* --pull POLICY (missing, the default; always; never) for image: pulls
+ * it when the policy says so. 0, or the exit code (125) after printing
+ * the error. */
+BERR_MUST int cli_run_pull(const char *root, const char *policy, const char *platform,
+			   const char *image);
 
 /* The mode's syntax; the supervisor checks that a container: target exists. */
 BERR_MUST int cli_run_check_network(const char *spec);

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,10 +57,19 @@ static int store_load_index(struct store *st, struct berr *e)
 	return 0;
 }
 
+/* A pull's download directory (.pull-PID, filled without the lock) whose
+ * owner is gone. */
+static bool dead_pull(const char *name)
+{
+	int pid;
+
+	return sscanf(name, ".pull-%d", &pid) == 1 && pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
+}
+
 /* Remove what writers that died left behind: temp blobs (.tmp-*), half
  * unpacked or half removed layers (.tmp-*, .rm-*), unpacked archives
- * (.load-*), write_file_atomic's NAME.tmp.PID. Only called with the lock held exclusively, so no
- * live writer owns them. */
+ * (.load-*), write_file_atomic's NAME.tmp.PID, dead pulls' downloads. Only called with the lock
+ * held exclusively, so no live writer owns them. */
 static void store_sweep(const struct store *st)
 {
 	const char *dirs[] = {st->blobs, st->layers, st->base, st->images};
@@ -72,7 +82,8 @@ static void store_sweep(const struct store *st)
 			char p[PATH_MAX];
 
 			if (strncmp(de->d_name, ".tmp-", 5) && strncmp(de->d_name, ".rm-", 4) &&
-			    strncmp(de->d_name, ".load-", 6) && !strstr(de->d_name, ".tmp."))
+			    strncmp(de->d_name, ".load-", 6) && !strstr(de->d_name, ".tmp.") &&
+			    !dead_pull(de->d_name))
 				continue;
 			snprintf(p, sizeof(p), "%s/%s", dirs[i], de->d_name);
 			layer_rmtree_garbage(p);

@@ -123,6 +123,19 @@ BERR_MUST int img_save(const char *root, char *const *refs, int nrefs, int out_f
  * layers it has not committed yet. */
 BERR_MUST int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e);
 
+/* Whether the store has the blob digest (a pull skips such layers:
+ * "Already exists"). */
+bool img_blob_present(const char *root, const char *digest);
+
+/* The exact bytes of the manifest ref points at (malloc'd, verified
+ * against its digest, which digest gets): for `push`. */
+BERR_MUST int img_manifest(const char *root, const char *ref, char **data, size_t *len,
+			   char digest[DG_STR_LEN], struct berr *e);
+
+/* Where the store keeps blob digest (it may not exist). */
+BERR_MUST int img_blob_path(const char *root, const char *digest, char *out, size_t size,
+			    struct berr *e);
+
 /* ROOT/var/lib/berth (absolute). */
 BERR_MUST int img_store_dir(const char *root, char *out, size_t size, struct berr *e);
 

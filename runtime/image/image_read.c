@@ -319,3 +319,44 @@ int img_store_dir(const char *root, char *out, size_t size, struct berr *e)
 		snprintf(out, size, "%s", st.base);
 	return r;
 }
+
+bool img_blob_present(const char *root, const char *digest)
+{
+	struct store st;
+	struct berr e;
+
+	return dg_valid(digest) && store_paths(&st, root, &e) == 0 && blob_exists(&st, digest);
+}
+
+int img_manifest(const char *root, const char *ref, char **data, size_t *len,
+		 char digest[DG_STR_LEN], struct berr *e)
+{
+	char path[PATH_MAX];
+	struct store st;
+	struct found f;
+	int r;
+
+	*data = NULL;
+	r = store_open(&st, root, false, e);
+	if (r == 0)
+		r = store_find(&st, ref, &f, e);
+	if (r == 0) {
+		snprintf(digest, DG_STR_LEN, "%s", desc_digest(f.desc));
+		blob_path(&st, digest, path, sizeof(path));
+		r = read_verified(NULL, path, digest, data, len, e);
+	}
+	store_close(&st, false);
+	return r;
+}
+
+int img_blob_path(const char *root, const char *digest, char *out, size_t size, struct berr *e)
+{
+	struct store st;
+	int r = store_paths(&st, root, e);
+
+	if (r == 0 && !dg_valid(digest))
+		r = berr_msg(e, EINVAL, "invalid digest \"%s\"", digest);
+	if (r == 0)
+		blob_path(&st, digest, out, size);
+	return r;
+}

@@ -1,0 +1,24 @@
+/* fetch.h - blob downloads: up to REG_PARALLEL at once (curl multi), each
+ * hashed while it streams and refused when its size or sha256 is not the
+ * descriptor's; transport failures, 5xx and 429 retried with backoff,
+ * resuming with Range where the server allows it; an expired token is
+ * fetched again. Private to runtime/registry/.
+ */
+#ifndef BERTH_REG_FETCH_H
+#define BERTH_REG_FETCH_H
+
+#include "client.h"
+#include "manifest.h"
+#include "progress.h"
+
+#define REG_PARALLEL 3
+#define REG_ATTEMPTS 6
+
+/* Download descs[i] (for progress line lines[i]) from repository path into
+ * dir/<hex> each. On failure the files already written stay for the caller
+ * to remove with dir. */
+BERR_MUST int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_desc *descs,
+			      const int *lines, int n, const char *dir, struct reg_progress *p,
+			      struct berr *e);
+
+#endif

@@ -1,0 +1,169 @@
+"""Small servers for tests/host/test_registry.py, run inside the test's
+network namespace (`ip netns exec NS python3 regsrv.py MODE ...`):
+
+  token PORT KEY CERT USER:PASS   a Bearer token server for docker-registry's
+                                  `auth: token` (RS256 JWTs signed with
+                                  `openssl dgst`, the certificate in x5c);
+                                  counts requests per scope in PORT.log
+  search PORT                     Docker Hub's /v1/search API over a fixed list
+                                  (/v2/ answers 200); logs each query
+  cut PORT UPSTREAM_PORT BYTES    an HTTP proxy to 127.0.0.1:UPSTREAM_PORT that
+                                  cuts the first full (non-Range) blob
+                                  response after BYTES body bytes; logs each
+                                  request line and its Range header
+"""
+import base64
+import http.server
+import json
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def send_json(handler, body):
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def token_server(port, key, cert, cred):
+    der = subprocess.run(["openssl", "x509", "-in", cert, "-outform", "DER"],
+                         capture_output=True, check=True).stdout
+    log = open("%d.log" % port, "a")
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            auth = self.headers.get("Authorization", "")
+            user = None
+            if auth.startswith("Basic "):
+                u, _, p = base64.b64decode(auth[6:]).decode().partition(":")
+                if "%s:%s" % (u, p) != cred:
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                user = u
+            scopes = q.get("scope", [])
+            log.write("scope=%s user=%s\n" % (" ".join(scopes), user))
+            log.flush()
+            access = []
+            for scope in scopes if user else []:
+                typ, name, actions = scope.split(":", 2)
+                access.append({"type": typ, "name": name, "actions": actions.split(",")})
+            now = int(time.time())
+            hdr = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
+            claims = {"iss": "berth-test", "sub": user or "", "aud": "berth-registry",
+                      "exp": now + 600, "nbf": now - 10, "iat": now, "jti": str(now),
+                      "access": access}
+            signing = b64u(json.dumps(hdr).encode()) + "." + b64u(json.dumps(claims).encode())
+            sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key],
+                                 input=signing.encode(), capture_output=True, check=True).stdout
+            body = json.dumps({"token": signing + "." + b64u(sig)}).encode()
+            send_json(self, body)
+
+    http.server.ThreadingHTTPServer(("", port), H).serve_forever()
+
+
+def search_server(port):
+    log = open("%d.log" % port, "a")
+    items = [{"name": "library/web", "description": "The official web server.\nSecond line",
+              "star_count": 9000, "is_official": True, "is_automated": False}]
+    items += [{"name": "team/web%d" % i, "description": "web number %d " % i + "x" * 60,
+               "star_count": i, "is_official": False, "is_automated": i == 1}
+              for i in range(1, 40)]
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            u = urllib.parse.urlparse(self.path)
+            q = urllib.parse.parse_qs(u.query)
+            body = b"{}"
+            if u.path == "/v1/search":
+                log.write("q=%s n=%s\n" % (q.get("q", [""])[0], q.get("n", [""])[0]))
+                log.flush()
+                term, n = q.get("q", [""])[0], int(q.get("n", ["25"])[0])
+                res = [i for i in items if term in i["name"]][:n]
+                body = json.dumps({"num_results": len(res), "query": term,
+                                   "results": res}).encode()
+            send_json(self, body)
+
+    http.server.ThreadingHTTPServer(("", port), H).serve_forever()
+
+
+def cut_proxy(port, upstream, cut_after):
+    log = open("%d.log" % port, "a")
+    cut_done = threading.Event()
+
+    class H(socketserver.BaseRequestHandler):
+        def handle(self):
+            c = self.request
+            up = socket.create_connection(("127.0.0.1", upstream))
+            head = b""
+            while b"\r\n\r\n" not in head:
+                d = c.recv(65536)
+                if not d:
+                    return
+                head += d
+            lines = head.split(b"\r\n")
+            rng = [l for l in lines if l.lower().startswith(b"range:")]
+            log.write("%s %s\n" % (lines[0].decode(), rng[0].decode() if rng else "-"))
+            log.flush()
+            cut = b"/blobs/" in lines[0] and not rng and not cut_done.is_set()
+            # one request per connection: the upstream closes after it
+            up.sendall(head.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
+            sent = 0
+            body_started = False
+            buf = b""
+            while True:
+                d = up.recv(65536)
+                if not d:
+                    break
+                if cut:
+                    buf += d
+                    if not body_started and b"\r\n\r\n" in buf:
+                        body_started = True
+                        hdr, _, rest = buf.partition(b"\r\n\r\n")
+                        c.sendall(hdr + b"\r\n\r\n")
+                        buf = rest
+                    if body_started and len(buf) >= cut_after:
+                        c.sendall(buf[:cut_after])
+                        cut_done.set()
+                        c.shutdown(socket.SHUT_RDWR)
+                        c.close()
+                        up.close()
+                        return
+                    continue
+                c.sendall(d)
+            if buf:  # a short response: never cut, sent whole
+                c.sendall(buf)
+            up.close()
+
+    class S(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+    S(("127.0.0.1", port), H).serve_forever()
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "token":
+        token_server(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == "search":
+        search_server(int(sys.argv[2]))
+    elif sys.argv[1] == "cut":
+        cut_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
