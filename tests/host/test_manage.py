@@ -10,6 +10,7 @@ import subprocess
 import tarfile
 import io
 import tempfile
+import time
 
 from hostenv import Daemon, require_bridge_network, require_overlay
 
@@ -104,6 +105,8 @@ def test_ps_format_json_and_filters(d):
 
 def test_images_filters_digests_json(d):
     d.ok("tag", "busybox", "shelf/tool:1.0")
+    # image times are whole seconds: "since busybox" needs a later second
+    time.sleep(1.1)
     d.ok("build", "-q", "-t", "labelled", ctx(d, "FROM busybox\nLABEL team=ops\n"))
     try:
         def refs(*flt):
