@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 
-from bench_run import crun_namespace
+from bench_run import crun_namespace, spec_true
 
 
 def cycle(rt, bundle, cid, n):
@@ -64,14 +64,7 @@ def make_bundle(path):
         os.makedirs(os.path.join(rootfs, d))
     shutil.copy("/bin/busybox", os.path.join(rootfs, "bin"))
     os.symlink("busybox", os.path.join(rootfs, "bin/true"))
-    subprocess.run(["runc", "spec", "--bundle", path], check=True)
-    cfg_path = os.path.join(path, "config.json")
-    with open(cfg_path) as f:
-        cfg = json.load(f)
-    cfg["process"]["terminal"] = False
-    cfg["process"]["args"] = ["true"]
-    with open(cfg_path, "w") as f:
-        json.dump(cfg, f)
+    spec_true(path)
 
 
 def main():

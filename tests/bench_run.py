@@ -46,6 +46,12 @@ def timed(cmd, n, env=None):
 def make_bundle(rootfs_src, path):
     os.makedirs(path)
     shutil.copytree(rootfs_src, os.path.join(path, "rootfs"), symlinks=True)
+    spec_true(path)
+
+
+def spec_true(path):
+    """runc's default config.json in bundle path, running `true` without
+    a terminal."""
     subprocess.run(["runc", "spec", "--bundle", path], check=True)
     cfg_path = os.path.join(path, "config.json")
     with open(cfg_path) as f:
