@@ -111,8 +111,9 @@ _kernel_build_cold() (
 	src=$(_kernel_src) || die "kernel source not available"
 	mkdir -p "$bld" || die "mkdir $bld"
 	cd "$src" || die "cd $src"
-	# uname -v shows the source's date, not the build's (reproducible).
-	mk+=(KBUILD_BUILD_TIMESTAMP="$(date -u -r Makefile '+%Y-%m-%d')")
+	# uname -v shows the source's date, not the build's, and always "#1"
+	# (the build counter would count incremental rebuilds): reproducible.
+	mk+=(KBUILD_BUILD_TIMESTAMP="$(date -u -r Makefile '+%Y-%m-%d')" KBUILD_BUILD_VERSION=1)
 	"${mk[@]}" O="$bld" tinyconfig || die "make tinyconfig failed"
 	scripts/kconfig/merge_config.sh -m -O "$bld" "$bld/.config" "$KERNEL_FRAGMENT" >/dev/null ||
 		die "merge_config.sh failed"
