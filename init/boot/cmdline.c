@@ -1,6 +1,7 @@
 #include "cmdline.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,11 +81,26 @@ static void parse_ip(const char *val, struct boot_params *p, cmdline_warn_fn war
 	snprintf(p->ip_gateway, sizeof(p->ip_gateway), "%s", comma ? comma : "");
 }
 
+/* A whole decimal number of seconds in lo..hi into *out; false (and *out
+ * untouched) otherwise. */
+static bool seconds_in(const char *val, long lo, long hi, int *out)
+{
+	char *end;
+	long v;
+
+	if (!val)
+		return false;
+	errno = 0;
+	v = strtol(val, &end, 10);
+	if (end == val || *end || errno || v < lo || v > hi)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
 static void parse_one(const char *key, const char *val, struct boot_params *p,
 		      cmdline_warn_fn warn, void *ctx, int *count)
 {
-	char *end;
-
 	if (strcmp(key, "console") == 0) {
 		if (val && strcmp(val, "shell") == 0)
 			p->console = CONSOLE_SHELL;
@@ -122,19 +138,13 @@ static void parse_one(const char *key, const char *val, struct boot_params *p,
 			warnf(warn, ctx, count, "berth.compose=%s: want an absolute path or none%s",
 			      val ? val : "", "");
 	} else if (strcmp(key, "watchdog") == 0) {
-		long v = val ? strtol(val, &end, 10) : -1;
-		if (!val || end == val || *end || v < 1 || v > 3600)
+		if (!seconds_in(val, 1, 3600, &p->watchdog))
 			warnf(warn, ctx, count, "berth.watchdog=%s: want seconds (1..3600)%s",
 			      val ? val : "", "");
-		else
-			p->watchdog = (int)v;
 	} else if (strcmp(key, "update-grace") == 0) {
-		long v = val ? strtol(val, &end, 10) : -1;
-		if (!val || end == val || *end || v < 0 || v > 86400)
+		if (!seconds_in(val, 0, 86400, &p->update_grace))
 			warnf(warn, ctx, count, "berth.update-grace=%s: want seconds (0..86400)%s",
 			      val ? val : "", "");
-		else
-			p->update_grace = (int)v;
 	} else {
 		warnf(warn, ctx, count, "unknown kernel parameter berth.%s%s, ignored", key,
 		      val ? "=..." : "");

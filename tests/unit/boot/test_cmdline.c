@@ -82,6 +82,16 @@ static void test_bad_values_warn_and_keep_defaults(void **state)
 	assert_int_equal(w.n, 8);
 	assert_non_null(strstr(w.last, "want an absolute path or none"));
 	assert_string_equal(p.compose, "/etc/berth/compose.yaml");
+	cmdline_parse("berth.update-grace=-1 berth.update-grace=86401 "
+		      "berth.update-grace=99999999999999999999 berth.update-grace=5s",
+		      &p, collect, &w);
+	assert_int_equal(w.n, 12);
+	assert_non_null(strstr(w.last, "want seconds (0..86400)"));
+	assert_int_equal(p.update_grace, 60);
+	cmdline_parse("berth.update-grace=0 berth.watchdog=3600", &p, collect, &w);
+	assert_int_equal(w.n, 12);
+	assert_int_equal(p.update_grace, 0);
+	assert_int_equal(p.watchdog, 3600);
 }
 
 static void test_compose_file(void **state)
