@@ -115,7 +115,7 @@ sysroot_build_mbedtls() {
 		ECP_DP_BP384R1_ENABLED ECP_DP_BP512R1_ENABLED ECP_DP_CURVE448_ENABLED; do
 		python3 scripts/config.py unset "MBEDTLS_$o"
 	done
-	make -s -C library -j"$(nproc)" CC="$CC" AR="$AR" CFLAGS="${CFLAGS/-O2/-Os}" static
+	make -s -C library -j"$(nproc)" CC="$CC" AR="$AR" CFLAGS="$CFLAGS" static
 	install -m 0644 library/libmbedtls.a library/libmbedx509.a library/libmbedcrypto.a \
 		"$SYSROOT/lib/"
 	mkdir -p "$SYSROOT/include"
@@ -130,7 +130,7 @@ sysroot_build_curl() {
 	patch -s -R -p1 <debian/patches/90_gnutls.patch
 	autoreconf -fi
 	./configure -q --prefix="$SYSROOT" --libdir="$SYSROOT/lib" \
-		--disable-shared --enable-static --with-mbedtls="$SYSROOT" "$@" CFLAGS="${CFLAGS/-O2/-Os}"
+		--disable-shared --enable-static --with-mbedtls="$SYSROOT" "$@"
 	make -s -C lib -j"$(nproc)"
 	make -s -C lib install
 	make -s -C include install
@@ -175,11 +175,14 @@ _sysroot_key_text() {
 	done
 }
 
-# Environment for one library build (NUL-separated VAR=value for env(1)):
+# Environment for library $1's build (NUL-separated VAR=value for env(1)):
 # musl-gcc, the sysroot's include and lib paths, kernel headers after
-# musl's, pkg-config confined to the sysroot.
+# musl's, pkg-config confined to the sysroot. -Os (build/berth has a size
+# budget), except zlib and nettle: inflate and sha256 are a pull's hot path.
 _sysroot_build_env() {
-	local cflags="-O2 -pipe -ffunction-sections -fdata-sections -idirafter $SYSROOT/kinc"
+	local opt=-Os cflags
+	[[ $1 == zlib || $1 == nettle ]] && opt=-O2
+	cflags="$opt -pipe -ffunction-sections -fdata-sections -idirafter $SYSROOT/kinc"
 	printf '%s\0' \
 		"SYSROOT=$SYSROOT" \
 		"CC=musl-gcc" "AR=ar" "RANLIB=ranlib" \
@@ -202,7 +205,7 @@ _sysroot_build_one() {
 	cp -a "$src" "$bdir/$name"
 	fn=sysroot_build_$builder
 	_sysroot_log "build $name ($pkg, $builder)"
-	mapfile -d '' envs < <(_sysroot_build_env)
+	mapfile -d '' envs < <(_sysroot_build_env "$name")
 	(
 		cd "$bdir/$name" &&
 			env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u CONFIG_SITE -u DESTDIR \
