@@ -24,7 +24,7 @@
 #include "slots.h"
 
 /* The entry systemd-boot counts a try of (LoaderBootCountPath). -ENOENT
- * when this boot is no trial. */
+ * when this boot is no trial (e->msg then may say nothing). */
 static int trial_entry(struct upd_entry *en, struct berr *e)
 {
 	char path[UPD_NAME_MAX * 2];
@@ -36,7 +36,10 @@ static int trial_entry(struct upd_entry *en, struct berr *e)
 	base = base ? base + 1 : path;
 	if (upd_entry_parse(base, en) < 0)
 		return berr_msg(e, EINVAL, "LoaderBootCountPath %s is not a Berth slot", path);
-	return en->left < 0 ? berr_msg(e, ENOENT, "no counter") : 0;
+	if (en->left >= 0)
+		return 0;
+	e->code = ENOENT; /* a good entry: no trial */
+	return -ENOENT;
 }
 
 int upd_bless(char *slot, struct berr *e)

@@ -64,11 +64,8 @@ static int dl_tmpfile(struct berr *e)
 static int dl_result(const char *url, CURLcode cc, long status, const struct dl *d,
 		     const char *errbuf, struct berr *e)
 {
-	if (d->err == EFBIG)
-		return berr_msg(e, EFBIG, "%s: larger than %zu MiB: not an update bundle", url,
-				d->max >> 20);
-	if (d->err)
-		return berr_set(e, d->err, "%s: write the download", url);
+	if (d->err) /* EFBIG: more than max */
+		return berr_set(e, d->err, "%s: download", url);
 	if (cc == CURLE_OK && status >= 300)
 		return berr_msg(e, status == 404 ? ENOENT : EIO, "%s: the server answered HTTP %ld",
 				url, status);

@@ -15,6 +15,7 @@
 #include "download.h"
 #include "esp.h"
 #include "runtime/lib/digest.h"
+#include "sbcheck.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 #include "slots.h"
@@ -166,6 +167,8 @@ static int apply_run(int fd, const char *path, const struct apply_opts *o, struc
 		return -e->code;
 	entry_version(v.slot[v.booted.slot - 'a'], running, sizeof(running));
 	if (version_floor(&m, running, o, e) < 0 || esp_room(m.size, e) < 0)
+		return -e->code;
+	if (sb_enabled() && sb_check_image((const uint8_t *)uki, m.size, e) < 0)
 		return -e->code;
 	target = v.booted.slot == 'a' ? 'b' : 'a';
 	old = view_other(&v);
