@@ -64,7 +64,8 @@ static int p7_certs(const uint8_t *der, size_t len, mbedtls_x509_crt *out)
 {
 	unsigned char *p = (unsigned char *)der, *end = p + len, *cend;
 	const int C = MBEDTLS_ASN1_CONSTRUCTED, X = MBEDTLS_ASN1_CONTEXT_SPECIFIC;
-	const int skip[] = { MBEDTLS_ASN1_INTEGER, C | MBEDTLS_ASN1_SET, C | MBEDTLS_ASN1_SEQUENCE };
+	const int skip[] = { MBEDTLS_ASN1_INTEGER, C | MBEDTLS_ASN1_SET,
+			     C | MBEDTLS_ASN1_SEQUENCE };
 	size_t l;
 
 	if (mbedtls_asn1_get_tag(&p, end, &l, C | MBEDTLS_ASN1_SEQUENCE) ||
@@ -107,8 +108,9 @@ static void db_certs(const uint8_t *p, size_t len, mbedtls_x509_crt *out)
 
 		if (lsize < 28 || lsize > (size_t)(end - p) || hsize > lsize - 28 || ssize <= 16)
 			break;
+		/* a certificate mbedTLS cannot read is left out: others may do */
 		for (; memcmp(p, cert_x509, 16) == 0 && lend - s >= ssize; s += ssize)
-			berr_ignore(mbedtls_x509_crt_parse_der(out, s + 16, ssize - 16)); /* others may do */
+			berr_ignore(mbedtls_x509_crt_parse_der(out, s + 16, ssize - 16));
 		p = lend;
 	}
 }
@@ -151,8 +153,8 @@ int sb_check_image(const uint8_t *pe, size_t len, struct berr *e)
 		r = berr_wrap(e, "the firmware's trusted keys");
 	} else {
 		db_certs((const uint8_t *)db_var + 4, db_len - 4, &db);
-		if (mbedtls_x509_crt_verify(&signer, db.raw.p ? &db : NULL, NULL, NULL, &flags, NULL,
-					    NULL) != 0 &&
+		if (mbedtls_x509_crt_verify(&signer, db.raw.p ? &db : NULL, NULL, NULL, &flags,
+					    NULL, NULL) != 0 &&
 		    (flags & (MBEDTLS_X509_BADCERT_NOT_TRUSTED | MBEDTLS_X509_BADCERT_MISSING))) {
 			subject_cn(&signer.subject, who, sizeof(who));
 			r = berr_msg(e, EKEYREJECTED, "the image is signed for Secure Boot by "

@@ -15,9 +15,9 @@
 #include "download.h"
 #include "esp.h"
 #include "runtime/lib/digest.h"
-#include "sbcheck.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
+#include "sbcheck.h"
 #include "slots.h"
 
 #define UPD_BUNDLE_MAX (256u << 20)
@@ -149,7 +149,8 @@ static int esp_room(uint64_t size, struct berr *e)
 	if (avail < need)
 		return berr_msg(e, ENOSPC, "the EFI system partition has %llu KiB free, the new "
 				"image needs %llu KiB; nothing was changed",
-				(unsigned long long)(avail >> 10), (unsigned long long)(need >> 10));
+				(unsigned long long)(avail >> 10),
+				(unsigned long long)(need >> 10));
 	return 0;
 }
 
@@ -188,7 +189,8 @@ static int apply_run(int fd, const char *path, const struct apply_opts *o, struc
 	}
 	sync();
 	printf("Version %s written to slot %c (%s%s); it boots next, %d %s\n", m.version, target,
-	       name, old ? ", replacing its old image" : "", o->tries, o->tries == 1 ? "try" : "tries");
+	       name, old ? ", replacing its old image" : "", o->tries,
+	       o->tries == 1 ? "try" : "tries");
 	return 0;
 }
 
