@@ -29,6 +29,8 @@ APT_PACKAGES=(
 	docker-registry apache2-utils time
 	# bench: the runtimes berth is compared with
 	crun runc
+	# the Secure Boot check's fuzzer (fuzz_sbcheck): mbedTLS's X.509 on the host
+	libmbedtls-dev
 	# the OCI runtime's clients in tests/host/test_oci_clients.py
 	containerd podman conmon
 )

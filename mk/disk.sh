@@ -20,11 +20,22 @@
 # image: $BERTH_UPDATE_KEY, default ~/.config/berth/update.key (a wiped
 # /var/cache/berth does not lose it). Slot names follow docs/disk-image.md:
 # \EFI\Linux\berth-GEN-SLOT[+TRIES].efi, the highest GEN boots first.
+#
+# Reproducible: two builds of one commit give the same berth.img. Every
+# id is fixed (GPT disk and partition GUIDs, the vfat volume id, the ext4
+# UUID and directory hash seed) and every timestamp is the last commit's
+# (SOURCE_DATE_EPOCH for mtools, E2FSPROGS_FAKE_TIME for mke2fs, mkfs.vfat
+# --invariant for the volume label's).
 
 DISK_ESP_MIB=64
 DISK_SIZE_MIB=${BERTH_DISK_MIB:-320}
 DISK_CMDLINE=${BERTH_CMDLINE:-console=ttyS0 quiet loglevel=5 panic=-1 noapictimer}
 DISK_KEY=${BERTH_UPDATE_KEY:-${XDG_CONFIG_HOME:-$HOME/.config}/berth/update.key}
+
+# The image's timestamps: SOURCE_DATE_EPOCH, or the last commit's time.
+_disk_epoch() {
+	echo "${SOURCE_DATE_EPOCH:-$(git -C "$TOP" log -1 --format=%ct 2>/dev/null || echo 1704067200)}"
+}
 
 # The locked systemd-boot-efi, unpacked once; prints its efi/ directory.
 disk_sdboot() {
@@ -61,6 +72,17 @@ _disk_sbsign() {
 	mv "$1.signed" "$1"
 }
 
+# _disk_pe_unstamp FILE: objcopy stamps the PE header with the time it ran
+# (SOURCE_DATE_EPOCH or not); put back the stub's 0 and zero the checksum
+# computed over it (0: none; firmware does not check it), so a UKI
+# depends only on its inputs.
+_disk_pe_unstamp() {
+	local pe
+	pe=$(od -An -tu4 -j60 -N4 "$1" | tr -d ' ')
+	printf '\0\0\0\0' | dd of="$1" bs=1 seek=$((pe + 8)) conv=notrunc status=none
+	printf '\0\0\0\0' | dd of="$1" bs=1 seek=$((pe + 24 + 64)) conv=notrunc status=none
+}
+
 # disk_uki OUT VERSION [INITRD]: systemd-stub + os-release + command line +
 # build/bzImage + the initramfs. The section addresses are the stub's
 # documented layout (kernel at 32 MiB, initrd at 48 MiB).
@@ -81,13 +103,15 @@ disk_uki() {
 		return 1
 	}
 	rm -rf "$tmp"
+	_disk_pe_unstamp "$out.tmp"
 	_disk_sbsign "$out.tmp" || return 1
 	mv "$out.tmp" "$out"
 }
 
 # _disk_esp FILE UKI: the vfat ESP: systemd-boot as the removable-media
 # loader (no NVRAM entry needed), loader.conf, the UKI in slots a and b.
-_disk_esp() {
+# A subshell: the mtools settings stay in it.
+_disk_esp() (
 	local esp=$1 uki=$2 efi tmp
 	efi=$(disk_sdboot) || return 1
 	tmp=$(mktemp -d)
@@ -95,15 +119,17 @@ _disk_esp() {
 	_disk_sbsign "$tmp/BOOTX64.EFI" || return 1
 	printf 'timeout 0\neditor no\nauto-entries no\nauto-firmware no\n' >"$tmp/loader.conf"
 	rm -f "$esp"
-	mkfs.vfat -C -F 32 -n BERTH-ESP -i 0b0e7e50 "$esp" $((DISK_ESP_MIB * 1024 - 1024)) >/dev/null
-	export MTOOLS_SKIP_CHECK=1
+	mkfs.vfat --invariant -C -F 32 -n BERTH-ESP -i 0b0e7e50 "$esp" \
+		$((DISK_ESP_MIB * 1024 - 1024)) >/dev/null
+	MTOOLS_SKIP_CHECK=1 SOURCE_DATE_EPOCH=$(_disk_epoch)
+	export MTOOLS_SKIP_CHECK SOURCE_DATE_EPOCH
 	mmd -i "$esp" ::/EFI ::/EFI/BOOT ::/EFI/Linux ::/loader
 	mcopy -i "$esp" "$tmp/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 	mcopy -i "$esp" "$tmp/loader.conf" ::/loader/loader.conf
 	mcopy -i "$esp" "$uki" ::/EFI/Linux/berth-1-a.efi
 	mcopy -i "$esp" "$uki" ::/EFI/Linux/berth-0-b.efi
 	rm -rf "$tmp"
-}
+)
 
 # disk_image OUT UKI: GPT with the ESP (1 MiB..) and berth-data (the rest).
 disk_image() {
@@ -112,7 +138,9 @@ disk_image() {
 	_disk_esp "$esp" "$uki" || return 1
 	rm -f "$data"
 	truncate -s "${data_mib}M" "$data"
-	mkfs.ext4 -q -L berth-data -U 0b0e7e50-da7a-4b0e-8e7a-000000000002 "$data"
+	E2FSPROGS_FAKE_TIME=$(_disk_epoch) mkfs.ext4 -q -L berth-data \
+		-U 0b0e7e50-da7a-4b0e-8e7a-000000000002 \
+		-E hash_seed=0b0e7e50-da7a-4b0e-8e7a-000000000003 "$data"
 	rm -f "$out.tmp"
 	truncate -s "${DISK_SIZE_MIB}M" "$out.tmp"
 	sfdisk -q "$out.tmp" <<EOF
@@ -143,7 +171,7 @@ disk_all() {
 }
 
 cmd_disk() {
-	step disk disk_all
+	step disk disk_all && say "$(sha256sum "$BUILD/berth.img" | sed "s|$TOP/||")"
 }
 
 # Run as a script (the tests make bundles and images of other versions):

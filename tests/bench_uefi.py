@@ -4,7 +4,9 @@ the default workload, booting build/berth.img under OVMF (firmware,
 systemd-boot, the UKI) against the -kernel boot of the same build, in
 alternating rounds of the same run (medians and the ratio); the time of
 `berth update apply` of build/berth-update.bundle (one slot, seen from the
-host around the console command); the sizes of the image and the bundle.
+host around the console command), from a file on a disk and from a URL
+(http from the build host's loopback); the sizes of the image and the
+bundle.
 Printed and written to build/bench/uefi.md; docs/figures.md quotes it.
 """
 import argparse
@@ -19,7 +21,7 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "lib"))
 from harness import Appliance, free_port  # noqa: E402
-from uefi import UefiAppliance, copy_disk, fresh_vars  # noqa: E402
+from uefi import BundleServer, UefiAppliance, copy_disk, fresh_vars  # noqa: E402
 
 
 def first_200(vm, timeout=300):
@@ -54,14 +56,18 @@ def uefi_boot(build, d, i, xfer=None):
     return t, vm
 
 
-def apply_time(vm):
+def apply_time(vm, http):
+    """The apply of the bundle from the xfer disk, then from the URL."""
     m = vm.expect(rb"berth compose: up finished", 120)
     vm.send("\n")
     vm.wait_prompt(120, start=m.end())
     vm.sh("mkdir -p /tmp/x && mount -o ro LABEL=xfer /tmp/x")
-    t0 = time.monotonic()
-    vm.sh("berth update apply --force /tmp/x/berth-update.bundle", timeout=300)
-    return time.monotonic() - t0
+    times = []
+    for src in ("/tmp/x/berth-update.bundle", http.url("berth-update.bundle")):
+        t0 = time.monotonic()
+        vm.sh("berth update apply --force %s" % src, timeout=300)
+        times.append(time.monotonic() - t0)
+    return times
 
 
 def xfer_disk(build, d):
@@ -83,18 +89,22 @@ def main():
     build = os.path.abspath(a.build)
     d = tempfile.mkdtemp(prefix="berth-bench-uefi-")
     xfer = xfer_disk(build, d)
-    kern, uefi, applies = [], [], []
+    http = BundleServer(os.path.join(d, "files"))
+    kern, uefi, applies, urls = [], [], [], []
     for i in range(a.rounds):
         kern.append(kernel_boot(build, i))
         t, vm = uefi_boot(build, d, i, xfer)
         uefi.append(t)
         try:
-            applies.append(apply_time(vm))
+            t_file, t_url = apply_time(vm, http)
+            applies.append(t_file)
+            urls.append(t_url)
         finally:
             vm.kill()
             os.unlink(os.path.join(d, "berth-%d.img" % i))
-        print("round %d: -kernel %.2f s, UEFI %.2f s, apply %.2f s" %
-              (i + 1, kern[-1], uefi[-1], applies[-1]))
+        print("round %d: -kernel %.2f s, UEFI %.2f s, apply %.2f s, from URL %.2f s" %
+              (i + 1, kern[-1], uefi[-1], applies[-1], urls[-1]))
+    http.close()
     img = os.stat(os.path.join(build, "berth.img"))
     size = lambda f: os.path.getsize(os.path.join(build, f)) // 1024
     mk, mu = statistics.median(kern), statistics.median(uefi)
@@ -106,6 +116,8 @@ def main():
         "| UEFI / -kernel | %.2f |" % (mu / mk),
         "| `berth update apply` of build/berth-update.bundle (one slot, host-side) | %.2f s |" %
         statistics.median(applies),
+        "| the same from http://10.0.2.2 (the build host's loopback, QEMU user network) | "
+        "%.2f s |" % statistics.median(urls),
         "| build/berth.img (apparent / allocated) | %d MiB / %d KiB |" %
         (img.st_size >> 20, img.st_blocks // 2),
         "| build/berth.uki | %d KiB |" % size("berth.uki"),

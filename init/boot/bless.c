@@ -11,14 +11,15 @@
 #include "runtime/lib/log.h"
 #include "runtime/update/esp.h"
 
-static void bless_child(int grace)
+static void bless_child(const struct boot_params *p)
 {
-	char g[16];
-	char *argv[] = { "berth", "update", "bless", "--grace", g, NULL };
+	char g[16], t[16];
+	char *argv[] = { "berth", "update", "bless", "--grace", g, "--timeout", t, NULL };
 	sigset_t none;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
-	snprintf(g, sizeof(g), "%d", grace);
+	snprintf(g, sizeof(g), "%d", p->update_grace);
+	snprintf(t, sizeof(t), "%d", p->update_timeout);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (null >= 0) {
@@ -50,7 +51,7 @@ void bless_boot(struct boot_params *p)
 	}
 	pid = fork();
 	if (pid == 0)
-		bless_child(p->update_grace);
+		bless_child(p);
 	if (pid < 0)
 		log_err("update: fork the mark-good child: %s; this slot stays on trial",
 			strerror(errno));

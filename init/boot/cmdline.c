@@ -145,6 +145,10 @@ static void parse_one(const char *key, const char *val, struct boot_params *p,
 		if (!seconds_in(val, 0, 86400, &p->update_grace))
 			warnf(warn, ctx, count, "berth.update-grace=%s: want seconds (0..86400)%s",
 			      val ? val : "", "");
+	} else if (strcmp(key, "update-timeout") == 0) {
+		if (!seconds_in(val, 1, 86400, &p->update_timeout))
+			warnf(warn, ctx, count, "berth.update-timeout=%s: want seconds (1..86400)%s",
+			      val ? val : "", "");
 	} else {
 		warnf(warn, ctx, count, "unknown kernel parameter berth.%s%s, ignored", key,
 		      val ? "=..." : "");

@@ -23,6 +23,7 @@ struct boot_params {
 	int watchdog;		/* seconds, 0 = off */
 	char compose[256];	/* berth.compose=PATH|none, default /etc/berth/compose.yaml */
 	int update_grace;	/* berth.update-grace=SECONDS, default 60 (bless.h) */
+	int update_timeout;	/* berth.update-timeout=SECONDS, 0: the mark-good child's default */
 };
 
 typedef void (*cmdline_warn_fn)(void *ctx, const char *msg);

@@ -70,32 +70,38 @@ int esp_mount(const char *dir, struct berr *e)
 	return 0;
 }
 
-int esp_loader_var(const char *name, char *out, size_t size, struct berr *e)
+int esp_efivar(const char *name, char **buf, size_t *len, struct berr *e)
 {
 	char path[256];
-	uint8_t buf[1024];
-	size_t o = 0;
-	ssize_t n;
-	_cleanup_fd_ int fd = -1;
+	int r;
 
 	if (!esp_efi_booted())
 		return berr_msg(e, ENOENT, "not booted through UEFI");
-	snprintf(path, sizeof(path), EFIVARS "/%s-" LOADER_GUID, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT && access(EFIVARS "/..", F_OK) == 0) {
-		/* efivarfs may not be mounted yet */
-		if (mount("efivarfs", EFIVARS, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) ==
-		    0)
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0)
-		return berr_set(e, errno, "EFI variable %s", name);
-	n = read(fd, buf, sizeof(buf));
-	if (n < 6)
+	snprintf(path, sizeof(path), EFIVARS "/%s", name);
+	r = read_file_all(path, 1 << 20, buf, len);
+	if (r == -ENOENT && access(EFIVARS "/..", F_OK) == 0 &&
+	    /* efivarfs may not be mounted yet */
+	    mount("efivarfs", EFIVARS, "efivarfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0)
+		r = read_file_all(path, 1 << 20, buf, len);
+	if (r < 0)
+		return berr_set(e, -r, "EFI variable %s", name);
+	if (*len < 4)
 		return berr_msg(e, EINVAL, "EFI variable %s: too short", name);
+	return 0;
+}
+
+int esp_loader_var(const char *name, char *out, size_t size, struct berr *e)
+{
+	_cleanup_free_ char *buf = NULL;
+	char var[128];
+	size_t o = 0, n;
+
+	snprintf(var, sizeof(var), "%s-" LOADER_GUID, name);
+	if (esp_efivar(var, &buf, &n, e) < 0)
+		return -e->code;
 	/* 4 bytes of attributes, then UTF-16LE, NUL-terminated */
-	for (ssize_t i = 4; i + 1 < n && o + 1 < size; i += 2) {
-		unsigned c = buf[i] | buf[i + 1] << 8;
+	for (size_t i = 4; i + 1 < n && o + 1 < size; i += 2) {
+		unsigned c = (uint8_t)buf[i] | (uint8_t)buf[i + 1] << 8;
 
 		if (c == 0)
 			break;

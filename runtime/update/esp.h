@@ -29,6 +29,10 @@ BERR_MUST int esp_mount(const char *dir, struct berr *e);
  * out; mounts efivarfs if needed. -ENOENT when it is not set or the
  * system did not boot through UEFI. */
 BERR_MUST int esp_loader_var(const char *name, char *out, size_t size, struct berr *e);
+/* The EFI variable NAME-GUID as efivarfs has it (4 bytes of attributes,
+ * then the value) in a malloc'd *buf; mounts efivarfs if needed. -ENOENT
+ * when it is not set or the system did not boot through UEFI. */
+BERR_MUST int esp_efivar(const char *name, char **buf, size_t *len, struct berr *e);
 /* True when /sys/firmware/efi exists. */
 bool esp_efi_booted(void);
 

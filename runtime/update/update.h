@@ -13,6 +13,10 @@
 #define UPD_PUBKEY "/etc/berth/update.pub"
 /* Where the CLI mounts the ESP in its own mount namespace. */
 #define UPD_ESP_DIR "/run/berth/esp"
+/* On the ESP: why the last trial boot gave up, "GEN-SLOT REASON\n" (the
+ * mark-good child writes it before it reboots; a slot that panicked or
+ * hung leaves none). */
+#define UPD_RESULT "loader/berth-result"
 
 extern const struct flg_cmd upd_cmd;
 int upd_main(const char *root, int argc, char **argv);
@@ -29,9 +33,9 @@ BERR_MUST int upd_bless(char *slot, struct berr *e);
 /* The trial boot's mark-good, in a child of PID 1: wait until the data
  * disk is mounted, eth0 has an address and every restart-always
  * container has run (healthy, if it has a check) for grace seconds, then
- * upd_bless. After 5 x grace (at least 300 s) without that, record why
- * on the ESP and ask the supervisor to reboot (the next try, or the other
- * slot). Returns the exit status for the child. */
-int upd_bless_wait(int grace);
+ * upd_bless. After timeout seconds without that, record why on the ESP
+ * (UPD_RESULT) and ask the supervisor to reboot (the next try, or the
+ * other slot). Returns the exit status for the child. */
+int upd_bless_wait(int grace, int timeout);
 
 #endif

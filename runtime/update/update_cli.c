@@ -4,16 +4,20 @@
 #include "update.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "bundle.h"
+#include "download.h"
 #include "esp.h"
 #include "runtime/lib/digest.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
+#include "sbcheck.h"
 #include "slots.h"
 
 #define UPD_BUNDLE_MAX (256u << 20)
@@ -75,6 +79,7 @@ static void entry_version(const struct upd_entry *en, char *out, size_t size)
 
 struct apply_opts {
 	bool allow_downgrade, force;
+	int tries;
 };
 
 #define AP(f) struct apply_opts, f
@@ -82,19 +87,22 @@ static const struct flg apply_flags[] = {
 	FLG_BOOL(0, "allow-downgrade", AP(allow_downgrade),
 		 "Install a version older than the running one"),
 	FLG_BOOL(0, "force", AP(force), "Install the running version again"),
+	FLG_INT(0, "tries", AP(tries), "Boots the new version gets to become healthy (1-9, "
+		"default 3)"),
 	FLG_END,
 };
 
-/* The bundle at path, verified: its payload in *uki. */
-static int bundle_load(const char *path, char **buf, struct upd_manifest *m, const char **uki,
-		       struct berr *e)
+/* The bundle in fd (path: its name in messages), verified: its payload in
+ * *uki. */
+static int bundle_load(int fd, const char *path, char **buf, struct upd_manifest *m,
+		       const char **uki, struct berr *e)
 {
 	uint8_t pub[UPD_KEY_LEN];
 	char want[65], got[DG_STR_LEN];
 	size_t len;
 	int r;
 
-	r = read_file_all(path, UPD_BUNDLE_MAX, buf, &len);
+	r = read_fd_all(fd, UPD_BUNDLE_MAX, buf, &len);
 	if (r < 0)
 		return berr_set(e, -r, "%s", path);
 	if (upd_manifest_parse(*buf, len, m, e) < 0)
@@ -128,7 +136,25 @@ static int version_floor(const struct upd_manifest *m, const char *running,
 	return 0;
 }
 
-static int apply_run(const char *path, const struct apply_opts *o, struct berr *e)
+/* Room on the ESP for size bytes more (the slot's old image goes only
+ * after the new one is in place), checked before anything is written. */
+static int esp_room(uint64_t size, struct berr *e)
+{
+	struct statvfs sv;
+	uint64_t avail, need = size + (64u << 10); /* a cluster and the directory */
+
+	if (statvfs(UPD_ESP_DIR, &sv) < 0)
+		return berr_set(e, errno, "statvfs of the EFI system partition");
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	if (avail < need)
+		return berr_msg(e, ENOSPC, "the EFI system partition has %llu KiB free, the new "
+				"image needs %llu KiB; nothing was changed",
+				(unsigned long long)(avail >> 10),
+				(unsigned long long)(need >> 10));
+	return 0;
+}
+
+static int apply_run(int fd, const char *path, const struct apply_opts *o, struct berr *e)
 {
 	_cleanup_free_ char *buf = NULL;
 	char running[UPD_VERSION_MAX], name[UPD_NAME_MAX];
@@ -138,14 +164,16 @@ static int apply_run(const char *path, const struct apply_opts *o, struct berr *
 	const char *uki = NULL;
 	char target;
 
-	if (bundle_load(path, &buf, &m, &uki, e) < 0 || view_load(&v, e) < 0)
+	if (bundle_load(fd, path, &buf, &m, &uki, e) < 0 || view_load(&v, e) < 0)
 		return -e->code;
 	entry_version(v.slot[v.booted.slot - 'a'], running, sizeof(running));
-	if (version_floor(&m, running, o, e) < 0)
+	if (version_floor(&m, running, o, e) < 0 || esp_room(m.size, e) < 0)
+		return -e->code;
+	if (sb_enabled() && sb_check_image((const uint8_t *)uki, m.size, e) < 0)
 		return -e->code;
 	target = v.booted.slot == 'a' ? 'b' : 'a';
 	old = view_other(&v);
-	upd_entry_name(v.max_gen + 1, target, UPD_TRIES, 0, name, sizeof(name));
+	upd_entry_name(v.max_gen + 1, target, o->tries, 0, name, sizeof(name));
 	if (esp_write(UPD_ESP_DIR, name, uki, m.size, e) < 0)
 		return -e->code;
 	/* the new entry is in place: only now the slot's old ones go */
@@ -160,15 +188,16 @@ static int apply_run(const char *path, const struct apply_opts *o, struct berr *
 				strerror(errno));
 	}
 	sync();
-	printf("Version %s written to slot %c (%s%s); it boots next, %d tries\n", m.version, target,
-	       name, old ? ", replacing its old image" : "", UPD_TRIES);
+	printf("Version %s written to slot %c (%s%s); it boots next, %d %s\n", m.version, target,
+	       name, old ? ", replacing its old image" : "", o->tries,
+	       o->tries == 1 ? "try" : "tries");
 	return 0;
 }
 
 static int apply_cmd_run(void *ctx, int argc, char **argv);
 static const struct flg_cmd apply_cmd = {
 	.path = "update apply",
-	.usage = "[OPTIONS] FILE",
+	.usage = "[OPTIONS] FILE|URL",
 	.desc = "Verify a signed update bundle and write it to the slot that is not running",
 	.flags = apply_flags,
 	.run = apply_cmd_run,
@@ -176,21 +205,31 @@ static const struct flg_cmd apply_cmd = {
 	.max_args = 1,
 };
 
+/* The bundle's fd: the file, or a URL downloaded to an unlinked temp file. */
+static int apply_open(const char *root, const char *src, int *fd, struct berr *e)
+{
+	if (upd_is_url(src))
+		return upd_download(root, src, UPD_BUNDLE_MAX, fd, e);
+	*fd = open(src, O_RDONLY | O_CLOEXEC);
+	return *fd < 0 ? berr_set(e, errno, "%s", src) : 0;
+}
+
 static int apply_cmd_run(void *ctx, int argc, char **argv)
 {
-	struct apply_opts o = { 0 };
+	struct apply_opts o = { .tries = UPD_TRIES };
 	struct flg_out a;
 	struct berr e;
+	_cleanup_fd_ int fd = -1;
 
-	(void)ctx;
 	if (flg_verb(&apply_cmd, &o, argc, argv, &a) < 0)
 		return a.status;
-	if (strstr(a.argv[0], "://")) {
-		fprintf(stderr, "berth: update: %s: URLs are not supported yet; copy the bundle "
-				"to the appliance and give its path\n", a.argv[0]);
-		return 1;
+	if (o.tries < 1 || o.tries > 9) {
+		berr_msg(&e, EINVAL, "--tries %d: want 1 to 9", o.tries);
+		return upd_fail(&e);
 	}
-	return apply_run(a.argv[0], &o, &e) < 0 ? upd_fail(&e) : 0;
+	if (apply_open(ctx ? ctx : "", a.argv[0], &fd, &e) < 0)
+		return upd_fail(&e);
+	return apply_run(fd, a.argv[0], &o, &e) < 0 ? upd_fail(&e) : 0;
 }
 
 /* ---- status ---- */
@@ -211,11 +250,29 @@ static void status_slot(const struct upd_view *v, char slot)
 	printf("%s (%s)\n", v->booted.slot == slot ? ", booted" : "", en->name);
 }
 
+/* Why the failed entry en gave up, from the record its trial boot left
+ * on the ESP; a slot that panicked or hung left none. */
+static void status_reason(const struct upd_entry *en, char *why, size_t size)
+{
+	char rec[400], slot;
+	unsigned long gen;
+	int at = 0;
+
+	if (read_file(UPD_ESP_DIR "/" UPD_RESULT, rec, sizeof(rec)) > 0 &&
+	    sscanf(rec, "%lu-%c %n", &gen, &slot, &at) == 2 && at > 0 && gen == en->gen &&
+	    slot == en->slot) {
+		snprintf(why, size, "%s", strstrip(rec + at));
+		return;
+	}
+	snprintf(why, size, "the trial boot never reported: the kernel panicked, hung or was "
+		 "reset before the services came up");
+}
+
 /* What became of the last update: the slot with the highest generation. */
 static void status_last(const struct upd_view *v)
 {
 	const struct upd_entry *cur = v->slot[v->booted.slot - 'a'], *oth = view_other(v);
-	char ver[UPD_VERSION_MAX], why[300] = "";
+	char ver[UPD_VERSION_MAX], why[400];
 
 	if (!oth || !cur || (oth->gen < cur->gen && oth->left != 0)) {
 		if (cur && cur->left > 0)
@@ -228,10 +285,10 @@ static void status_last(const struct upd_view *v)
 	}
 	entry_version(oth, ver, sizeof(ver));
 	if (oth->left == 0) {
-		if (read_file(UPD_ESP_DIR "/loader/berth-result", why, sizeof(why)) > 0)
-			strstrip(why);
-		printf("Last update:  version %s in slot %c failed (%d tries used%s%s); rolled back "
-		       "to slot %c\n", ver, oth->slot, oth->done, *why ? ": " : "", why, cur->slot);
+		status_reason(oth, why, sizeof(why));
+		printf("Last update:  version %s in slot %c failed (%d %s used: %s); rolled back "
+		       "to slot %c\n", ver, oth->slot, oth->done, oth->done == 1 ? "try" : "tries",
+		       why, cur->slot);
 	} else {
 		printf("Last update:  version %s in slot %c waits for the next boot\n", ver,
 		       oth->slot);

@@ -2,12 +2,17 @@
 UKI of slot a and the default workload answers on port 80; signed update
 bundles: a tampered, truncated or foreign-key bundle, a downgrade and the
 running version are refused with one line and the slots stay as they
-were; a bundle of another version goes to slot b with 3 tries, boots, is
-marked good by PID 1 after berth.update-grace; a bundle whose UKI cannot
-boot (an initramfs without init, signed with the right key) burns its
-tries and the box comes back on the good slot by itself, and `berth update
-status` says so; QEMU killed during an apply leaves the running slot
-booting. One VM (with its reboots) carries the whole story, in order."""
+were, and so are a URL that 404s or is cut short and an apply to a full
+ESP; a bundle of another version, fetched over http from the build
+host's loopback, goes to slot b with 3 tries, boots, is marked good by
+PID 1 after berth.update-grace; a bundle whose UKI cannot boot (an
+initramfs without init, signed with the right key) burns its tries and
+the box comes back on the good slot by itself, `berth update status`
+saying the trial boot never reported; a bundle that boots but whose
+service never gets healthy gives up after berth.update-timeout, records
+why on the ESP and the old slot boots again, status giving the reason;
+QEMU killed during an apply leaves the running slot booting. One VM
+(with its reboots) carries the whole story, in order."""
 import os
 import re
 import shutil
@@ -16,10 +21,25 @@ import tempfile
 import time
 
 from harness import free_port, http_get, newc_cpio, skip
-from uefi import OVMF_VARS, UefiAppliance, copy_disk, disk_sh, fresh_vars
+from uefi import OVMF_VARS, BundleServer, UefiAppliance, copy_disk, disk_sh, fresh_vars
 
 GOOD = "9.0.0-test"
 BAD = "9.1.0-noinit"
+SICK = "9.2.0-unhealthy"
+SICK_TIMEOUT = 30
+# the default workload with a health check that always fails
+SICK_COMPOSE = """name: berth
+services:
+  web:
+    image: httpd:latest
+    ports:
+      - "80:80"
+    restart: always
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 1s
+      retries: 1
+"""
 
 
 def cmdline_with(extra):
@@ -42,6 +62,18 @@ def make_bundles(build, d):
     bad_uki = os.path.join(d, "bad.uki")
     disk_sh(build, "uki", bad_uki, BAD, noinit, env=grace)
     disk_sh(build, "bundle", os.path.join(files, "noinit.bundle"), BAD, bad_uki)
+    # boots, never healthy: the image's initramfs with another compose.yaml
+    # appended (a second cpio archive, 4-byte aligned, overrides the file)
+    with open(os.path.join(build, "initramfs.cpio.gz"), "rb") as f:
+        base = f.read()
+    sick = os.path.join(d, "sick.cpio")
+    with open(sick, "wb") as f:
+        f.write(base + b"\0" * (-len(base) % 4) +
+                newc_cpio({"/etc/berth/compose.yaml": SICK_COMPOSE}))
+    sick_uki = os.path.join(d, "sick.uki")
+    disk_sh(build, "uki", sick_uki, SICK, sick, env={"BERTH_CMDLINE": cmdline_with(
+        "berth.update-grace=3 berth.update-timeout=%d" % SICK_TIMEOUT)})
+    disk_sh(build, "bundle", os.path.join(files, "unhealthy.bundle"), SICK, sick_uki)
     # refused ones: another key, a flipped byte, cut short, old and same versions
     other = os.path.join(d, "other.key")
     subprocess.run([berth, "update", "keygen", other], check=True)
@@ -62,7 +94,7 @@ def make_bundles(build, d):
     with open(xfer, "wb") as f:
         f.truncate(96 << 20)
     subprocess.run(["mkfs.ext4", "-q", "-L", "xfer", "-d", files, xfer], check=True)
-    return xfer
+    return xfer, files
 
 
 def running_version(build):
@@ -84,7 +116,8 @@ class Ctx:
         self.disk = os.path.join(self.dir, "berth.img")
         copy_disk(os.path.join(build, "berth.img"), self.disk)
         self.vars = fresh_vars(os.path.join(self.dir, "vars.fd"))
-        self.xfer = make_bundles(build, self.dir)
+        self.xfer, files = make_bundles(build, self.dir)
+        self.http = BundleServer(files)
         self.version = running_version(build)
         self.port = free_port()
         self.boots = 0
@@ -122,6 +155,7 @@ def setup_module(build):
 def teardown_module(ctx):
     if ctx.vm:
         ctx.vm.kill()
+    ctx.http.close()
     shutil.rmtree(ctx.dir, ignore_errors=True)
 
 
@@ -141,7 +175,8 @@ def test_boots_to_workload(ctx):
 
 
 def refused(ctx, bundle, flags=""):
-    out, rc = ctx.vm.run("berth update apply %s /tmp/x/%s 2>&1" % (flags, bundle), timeout=120,
+    src = bundle if "://" in bundle else "/tmp/x/" + bundle
+    out, rc = ctx.vm.run("berth update apply %s %s 2>&1" % (flags, src), timeout=120,
                          check=False)
     lines = [l for l in out.splitlines() if l.strip()]
     assert rc == 1 and len(lines) == 1 and lines[0].startswith("berth: update: "), (rc, out)
@@ -157,12 +192,35 @@ def test_bad_bundles_refused(ctx):
     assert "--allow-downgrade" in refused(ctx, "old.bundle")
     assert "--force" in refused(ctx, "same.bundle")
     assert "No such file" in refused(ctx, "missing.bundle")
+    # over http: a 404, and a connection closed half-way through the bundle
+    line = refused(ctx, ctx.http.url("missing.bundle"))
+    assert line.endswith("missing.bundle: the server answered HTTP 404"), line
+    line = refused(ctx, ctx.http.url("cut/good.bundle"))
+    assert "cut/good.bundle: truncated: " in line, line
+    # nothing of the downloads is left on /data
+    assert ctx.vm.sh("ls -a /data | grep -c berth-update || true").strip() == "0"
+    assert ctx.status() == before
+
+
+def test_full_esp_refused(ctx):
+    # the ESP filled up from the shell: apply says so before it writes
+    before = ctx.status()
+    ctx.vm.sh("mkdir -p /tmp/esp && mount -t vfat /dev/vda1 /tmp/esp && "
+              "(dd if=/dev/zero of=/tmp/esp/fill bs=1M 2>/dev/null; sync; true)", timeout=120)
+    try:
+        line = refused(ctx, "good.bundle")
+        assert re.search(r"the EFI system partition has \d+ KiB free, the new image needs "
+                         r"\d+ KiB; nothing was changed$", line), line
+        assert ctx.vm.sh("ls -a /tmp/esp/EFI/Linux | grep -c tmp || true").strip() == "0"
+    finally:
+        ctx.vm.sh("rm -f /tmp/esp/fill; umount /tmp/esp")
     assert ctx.status() == before
 
 
 def test_apply_boot_mark_good(ctx):
+    # fetched from the build host (QEMU's user network: 10.0.2.2 is its loopback)
     t0 = time.monotonic()
-    out = ctx.vm.sh("berth update apply /tmp/x/good.bundle", timeout=120)
+    out = ctx.vm.sh("berth update apply %s" % ctx.http.url("good.bundle"), timeout=120)
     ctx.apply_seconds = time.monotonic() - t0
     assert re.search(r"Version %s written to slot b \(berth-2-b\+3\.efi" % GOOD, out), out
     st = ctx.status()
@@ -189,6 +247,18 @@ def test_rollback_selects_other_slot(ctx):
     assert re.search(r"^Next boot:\s+slot a, version %s$" % re.escape(ctx.version), st, re.M), st
 
 
+def back_on_b(ctx, start, version, why):
+    """After the failed tries: slot b (GOOD) boots again, slot a (version)
+    is bad, and status's last line gives why (a regex)."""
+    ctx.vm.wait_prompt(300, start=start)
+    ctx.mount_xfer()
+    st = ctx.status()
+    assert re.search(r"^Booted:\s+slot b, version %s$" % GOOD, st, re.M), st
+    assert re.search(r"^Slot a:\s+version %s, bad" % version, st, re.M), st
+    assert re.search(r"^Last update:\s+version %s in slot a failed \(%s\); rolled back to "
+                     r"slot b$" % (version, why), st, re.M), st
+
+
 def test_unbootable_update_rolls_back(ctx):
     # written over slot a (not running), then 3 failed tries: back on b
     out = ctx.vm.sh("berth update apply /tmp/x/noinit.bundle", timeout=120)
@@ -199,15 +269,26 @@ def test_unbootable_update_rolls_back(ctx):
     for _ in range(3):
         m = ctx.vm.expect(rb"Kernel panic - not syncing", 240, start)
         start = m.end()
-    ctx.vm.wait_prompt(300, start=start)
-    ctx.mount_xfer()
-    st = ctx.status()
-    assert re.search(r"^Booted:\s+slot b, version %s$" % GOOD, st, re.M), st
-    assert re.search(r"^Slot a:\s+version %s, bad" % BAD, st, re.M), st
-    assert re.search(r"^Last update:\s+version %s in slot a failed \(3 tries used\); rolled "
-                     r"back to slot b$" % BAD, st, re.M), st
+    # the kernel panicked: no record on the ESP from that boot
+    back_on_b(ctx, start, BAD, r"3 tries used: the trial boot never reported: .*")
     out, rc = ctx.vm.run("berth update rollback 2>&1", check=False)
     assert rc == 1 and "no tries left" in out, out
+
+
+def test_unhealthy_update_rolls_back(ctx):
+    # boots, but its service never gets healthy: one try (--tries 1), the
+    # mark-good child gives up after berth.update-timeout, writes why on
+    # the ESP and reboots; slot b boots again and status gives the reason
+    out = ctx.vm.sh("berth update apply --tries 1 /tmp/x/unhealthy.bundle", timeout=120)
+    assert "written to slot a" in out and "1 try" in out, out
+    start = len(ctx.vm.buf)
+    ctx.vm.send("berth reboot\n")
+    start = ctx.vm.expect(rb"reboot: Restarting system", 120, start).end()
+    m = ctx.vm.expect(rb"update: trial boot of berth-\d+-a\+0-1\.efi not good: ([^\r\n]*)",
+                      300 + SICK_TIMEOUT, start)
+    start = ctx.vm.expect(rb"reboot: Restarting system", 120, m.end()).end()
+    back_on_b(ctx, start, SICK, r"1 try used: not healthy within %d s: container \S+ is "
+              r"unhealthy" % SICK_TIMEOUT)
 
 
 def test_power_cut_during_apply(ctx):

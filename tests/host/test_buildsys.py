@@ -149,8 +149,11 @@ def test_two_image_builds_are_byte_identical(ctx):
         p = ctx.buildsh("image", env={"BERTH_BUILD": d})
         assert p.returncode == 0, show(p)
         outs.append(p.stdout)
-    for f in ("berth", "bzImage", "initramfs.cpio.gz"):
+    # (the UEFI disk image too: fixed GUIDs, volume ids, hash seed, timestamps)
+    for f in ("berth", "bzImage", "initramfs.cpio.gz", "berth.uki", "berth.img",
+              "berth-update.bundle"):
         a, b = (sha256(os.path.join(d, f)) for d in dirs)
         assert a == b, "%s differs between two builds: %s vs %s" % (f, a, b)
-    # the build prints the image's hash
-    assert sha256(os.path.join(dirs[1], "initramfs.cpio.gz")) in outs[1], outs[1]
+    # the build prints the images' hashes
+    for f in ("initramfs.cpio.gz", "berth.img"):
+        assert sha256(os.path.join(dirs[1], f)) in outs[1], outs[1]

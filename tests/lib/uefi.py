@@ -4,6 +4,8 @@ firmware's variables per VM; reboots stay inside QEMU."""
 import os
 import shutil
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from harness import Appliance
 
@@ -59,3 +61,39 @@ def disk_sh(build, *args, env=None):
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise AssertionError("mk/disk.sh %s: %s%s" % (args[0], r.stdout, r.stderr))
+
+
+class BundleServer:
+    """http on the build host's loopback (10.0.2.2 in the guest) serving
+    the bundles: /cut/NAME sends the headers of the whole file and half of
+    it, then closes; anything missing is a 404."""
+
+    def __init__(self, files):
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                cut = self.path.startswith("/cut/")
+                path = os.path.join(files, os.path.basename(self.path))
+                if not os.path.isfile(path):
+                    self.send_error(404)
+                    return
+                with open(path, "rb") as f:
+                    data = f.read()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[:len(data) // 2] if cut else data)
+                self.close_connection = True
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url(self, name):
+        return "http://10.0.2.2:%d/%s" % (self.port, name)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -92,6 +92,12 @@ static void test_bad_values_warn_and_keep_defaults(void **state)
 	assert_int_equal(w.n, 12);
 	assert_int_equal(p.update_grace, 0);
 	assert_int_equal(p.watchdog, 3600);
+	assert_int_equal(p.update_timeout, 0); /* the mark-good child's default */
+	cmdline_parse("berth.update-timeout=0 berth.update-timeout=86401 berth.update-timeout=45",
+		      &p, collect, &w);
+	assert_int_equal(w.n, 14);
+	assert_non_null(strstr(w.last, "want seconds (1..86400)"));
+	assert_int_equal(p.update_timeout, 45);
 }
 
 static void test_compose_file(void **state)
