@@ -461,3 +461,50 @@ def test_dead_pulls_are_swept(ctx):
     finally:
         live.kill()
         live.wait()
+
+
+def tree(path):
+    """Every file under path with its size and mtime: to see nothing changed."""
+    out = {}
+    for dp, dn, fn in os.walk(path):
+        for n in fn + dn:
+            st = os.lstat(os.path.join(dp, n))
+            out[os.path.join(dp, n)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def test_baked_store_is_read_only_and_listed(ctx):
+    # What the appliance does with a data disk: its initramfs's images at
+    # var/lib/berth-baked, the writable store at var/lib/berth.
+    root = ctx.root({"insecure-registries": [A]})
+    rc, out, err = ctx.cli(root, "pull", "-q", A + "/team/app:1")
+    assert rc == 0, err
+    lib = os.path.join(root, "var", "lib")
+    os.rename(os.path.join(lib, "berth"), os.path.join(lib, "berth-baked"))
+    baked = tree(os.path.join(lib, "berth-baked"))
+    rc, out, err = ctx.cli(root, "pull", A + "/team/app:2")
+    assert rc == 0, err
+    # the store keeps its own copy of the layers the baked one has
+    assert "Already exists" not in out, out
+    rc, out, _ = ctx.cli(root, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+    assert sorted(out.split("\n")[:-1]) == sorted([A + "/team/app:1 " + ctx.id1[7:19],
+                                                   A + "/team/app:2 " + ctx.id2[7:19]]), out
+    for ref in (A + "/team/app:1", ctx.id1[7:19]):
+        rc, out, err = ctx.cli(root, "rmi", ref)
+        assert rc == 1, (ref, out, err)
+        check_one_line(err, "baked", ref)
+    # a tag of a baked image is the store's: untagged, the image stays
+    rc, out, err = ctx.cli(root, "tag", A + "/team/app:1", "mine:1")
+    assert rc == 0, err
+    rc, out, err = ctx.cli(root, "rmi", "mine:1")
+    assert rc == 0 and out == "Untagged: mine:1\n", (out, err)
+    # prune and rmi of the store's image leave the baked store as it was
+    rc, out, err = ctx.cli(root, "rmi", A + "/team/app:2")
+    assert rc == 0 and "Deleted: " + ctx.id2 in out, (out, err)
+    rc, out, err = ctx.cli(root, "image", "prune", "-a", "-f")
+    assert rc == 0 and "berth:" not in err, (out, err)
+    assert tree(os.path.join(lib, "berth-baked")) == baked
+    left = [p for p in store_files(root) if "/blobs/" in p or "/layers/" in p]
+    assert not left, left
+    rc, out, err = ctx.cli(root, "save", "-o", os.path.join(ctx.tmp, "b.tar"), A + "/team/app:1")
+    assert rc == 0, err
