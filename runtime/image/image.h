@@ -75,6 +75,13 @@ typedef void (*img_loaded_fn)(const char *ref, const char *id, void *ctx);
 BERR_MUST int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx,
 		       struct berr *e);
 
+/* img_load of a pull's OCI layout: dir is in the store's directory
+ * (img_store_dir), its layer blobs checked against their digests as they
+ * streamed: they are renamed into the store, not copied, and synced
+ * (syncfs) before the index names them. */
+BERR_MUST int img_load_pulled(const char *root, const char *dir, img_loaded_fn loaded, void *ctx,
+			      struct berr *e);
+
 /* Add the tag target ("name" = "name:latest") to the image source. */
 BERR_MUST int img_tag(const char *root, const char *source, const char *target, struct berr *e);
 

@@ -59,6 +59,13 @@ static int load_layer(struct store *st, const char *srcdir, const char *path, co
 	struct stat sb;
 	int r;
 
+	if (digest && st->adopt && !blob_exists(st, digest)) {
+		char p[PATH_MAX];
+		/* verified as it streamed (registry/fetch.c), fsynced there */
+		blob_path_rw(st, digest, p, sizeof(p));
+		if (chmod(path, 0644) == 0 && rename(path, p) == 0 && store_remember(st, p) < 0)
+			return berr_set(e, ENOMEM, "layer %s", digest);
+	}
 	if (digest && blob_exists(st, digest)) {
 		char p[PATH_MAX];
 		blob_path(st, digest, p, sizeof(p));
@@ -295,7 +302,8 @@ static int load_docker(struct store *st, const char *srcdir, json_t *pending, st
 	return 0;
 }
 
-int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx, struct berr *e)
+static int load(const char *root, const char *path, bool adopt, img_loaded_fn loaded, void *ctx,
+		struct berr *e)
 {
 	_cleanup_json_ json_t *pending = json_array();
 	char tmp[PATH_MAX] = "", probe[PATH_MAX], dg[DG_STR_LEN];
@@ -309,6 +317,7 @@ int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx
 	r = store_open(&st, root, true, e);
 	if (r < 0)
 		goto out;
+	st.adopt = adopt;
 	if (strcmp(path, "-") == 0 || (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))) {
 		_cleanup_fd_ int fd =
 		    strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
@@ -349,6 +358,10 @@ int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx
 					json_object_get(p, "desc"), *ref ? ref : NULL) < 0)
 			r = berr_set(e, ENOMEM, "index");
 	}
+	/* the renamed blobs reach the disk before the index names them (one
+	 * syncfs, not a stall of the downloads per blob) */
+	if (r == 0 && adopt && syncfs(st.lock_fd) < 0)
+		r = berr_set(e, errno, "sync %s", st.base);
 	if (r == 0)
 		r = store_save_index(&st, e);
 	if (r == 0 && loaded) {
@@ -361,4 +374,15 @@ out:
 		layer_rmtree_garbage(tmp);
 	store_close(&st, r < 0);
 	return r;
+}
+
+int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx, struct berr *e)
+{
+	return load(root, path, false, loaded, ctx, e);
+}
+
+int img_load_pulled(const char *root, const char *dir, img_loaded_fn loaded, void *ctx,
+		    struct berr *e)
+{
+	return load(root, dir, true, loaded, ctx, e);
 }

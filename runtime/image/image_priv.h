@@ -40,6 +40,7 @@ struct store {
 	 * (desc_baked), and reads fall back to its blobs and layers. */
 	char ro_base[PATH_MAX];
 	int lock_fd;
+	bool adopt; /* img_load_pulled: blobs are renamed in, not copied */
 	json_t *index;
 	/* What this operation created, removed again on failure. */
 	char **made;

@@ -130,8 +130,6 @@ static int finished(struct reg_client *c, struct xfer *x, CURLcode cc, struct be
 			return berr_msg(e, EILSEQ,
 					"filesystem layer verification failed for digest %s",
 					x->d->digest);
-		if (fsync(x->fd) < 0)
-			return berr_set(e, errno, "download %s", x->d->digest);
 		x->done = true;
 		return 0;
 	}

@@ -263,7 +263,7 @@ static int download(struct pull *p, char id[DG_STR_LEN], struct berr *e)
 	if (r == 0)
 		r = write_index(p, e);
 	if (r == 0)
-		r = img_load(p->root, p->dir, loaded_cb, id, e);
+		r = img_load_pulled(p->root, p->dir, loaded_cb, id, e);
 	for (size_t i = 0; r == 0 && i < p->m.nlayers; i++)
 		reg_progress_status(&pg, i, "Pull complete");
 	reg_progress_end(&pg);

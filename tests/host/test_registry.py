@@ -508,3 +508,73 @@ def test_baked_store_is_read_only_and_listed(ctx):
     assert not left, left
     rc, out, err = ctx.cli(root, "save", "-o", os.path.join(ctx.tmp, "b.tar"), A + "/team/app:1")
     assert rc == 0, err
+
+
+COMPOSE_PULL = """services:
+  app:
+    image: %(a)s/lib/bb:1
+    command: ["sleep", "1000"]
+    network_mode: none
+  pinned:
+    image: %(a)s/lib/absent:1
+    pull_policy: never
+    network_mode: none
+  gone:
+    image: 127.0.0.1:1/lib/bb:1
+    profiles: [broken]
+"""
+
+
+def test_compose_pull_and_pull_policy(ctx):
+    from hostenv import Daemon, busybox_tar, require_overlay
+    require_overlay()
+    d = Daemon(os.path.dirname(ctx.berth))
+    try:
+        os.makedirs(os.path.join(d.root, "etc", "berth"), exist_ok=True)
+        with open(os.path.join(d.root, "etc", "berth", "daemon.json"), "w") as f:
+            json.dump({"insecure-registries": [A]}, f)
+        # busybox, pushed to A as lib/bb:1
+        tmp = ctx.root()
+        busybox_tar(os.path.join(ctx.tmp, "bb.tar"))
+        for argv in (("import", os.path.join(ctx.tmp, "bb.tar"), "bb:1"),
+                     ("save", "-o", os.path.join(ctx.tmp, "bb-oci.tar"), "bb:1")):
+            rc, out, err = ctx.cli(tmp, *argv)
+            assert rc == 0, (argv, err)
+        ctx.ns_run("skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                   "oci-archive:%s:bb:1" % os.path.join(ctx.tmp, "bb-oci.tar"),
+                   "docker://%s/lib/bb:1" % A, check=True, timeout=120)
+        path = os.path.join(d.root, "compose.yaml")
+        with open(path, "w") as f:
+            f.write(COMPOSE_PULL % {"a": A})
+
+        def compose(*args):
+            return ctx.cli(d.root, "compose", "-f", path, *args)
+
+        rc, out, err = compose("pull")
+        assert rc == 0, (out, err)
+        assert " app Pulling\n" in out and " app Pulled\n" in out, out
+        assert " pinned Skipped - pull_policy is never\n" in out, out
+        rc, out, err = ctx.cli(d.root, "images", "--format", "{{.Repository}}:{{.Tag}}")
+        assert out == A + "/lib/bb:1\n", out
+        rc, out, err = ctx.cli(d.root, "rmi", A + "/lib/bb:1")
+        assert rc == 0, err
+        # up: app (missing) is pulled and runs; pinned (never) is not pulled
+        rc, out, err = compose("up", "-d")
+        assert rc == 1, (out, err)
+        assert " app Pulled\n" in out and "Started" in out, (out, err)
+        assert "pinned" not in out and "absent" in err, (out, err)
+        rc, out, _ = ctx.cli(d.root, "ps", "--format", "{{.Image}}")
+        assert out == A + "/lib/bb:1\n", out
+        # an unreachable registry: one line naming it, exit 1, nothing kept
+        before = store_files(d.root)
+        rc, out, err = compose("--profile", "broken", "pull", "gone")
+        assert rc == 1, (out, err)
+        check_one_line(err, "service gone", "127.0.0.1:1")
+        assert store_files(d.root) == before
+        # pull_policy build: berth compose has no build: a clear refusal
+        with open(path, "w") as f:
+            f.write("services:\n  b:\n    image: x\n    pull_policy: build\n")
+        rc, out, err = compose("config", "-q")
+        assert rc != 0 and "pull_policy: 'build'" in err and "berth build" in err, err
+    finally:
+        d.stop()
