@@ -50,6 +50,9 @@ static int get_manifest(struct pull *p, const char *what, const char *want, char
 
 	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", p->ref.path, what);
 	rc = reg_request(&p->cl, NULL, path, accept, NULL, 0, &r, e);
+	if (rc == -EFBIG)
+		return berr_msg(e, EFBIG, "registry %s: manifest %s:%s is larger than %u MiB: refused",
+				p->cl.host, p->ref.path, what, REG_MANIFEST_MAX >> 20);
 	if (rc < 0)
 		return rc;
 	if (r.status != 200) {
@@ -83,8 +86,8 @@ static int resolve_manifest(struct pull *p, struct berr *e)
 
 	r = get_manifest(p, what, *p->ref.digest ? p->ref.digest : NULL, &p->mdata, &p->mlen,
 			 ctype, p->mdigest, e);
-	if (r == 0)
-		r = reg_manifest_parse(p->mdata, p->mlen, ctype, p->o->platform, &p->m, e);
+	if (r == 0 && reg_manifest_parse(p->mdata, p->mlen, ctype, p->o->platform, &p->m, e) < 0)
+		r = berr_wrap(e, "registry %s: %s:%s", p->cl.host, p->ref.path, what);
 	if (r < 0 || p->m.kind == REG_KIND_IMAGE) {
 		snprintf(p->mchosen, sizeof(p->mchosen), "%s", p->mdigest);
 		return r;
@@ -93,8 +96,8 @@ static int resolve_manifest(struct pull *p, struct berr *e)
 	free(p->mdata);
 	p->mdata = NULL;
 	r = get_manifest(p, p->mchosen, p->mchosen, &p->mdata, &p->mlen, ctype, got, e);
-	if (r == 0)
-		r = reg_manifest_parse(p->mdata, p->mlen, ctype, NULL, &p->m, e);
+	if (r == 0 && reg_manifest_parse(p->mdata, p->mlen, ctype, NULL, &p->m, e) < 0)
+		r = berr_wrap(e, "registry %s: %s@%s", p->cl.host, p->ref.path, p->mchosen);
 	if (r == 0 && p->m.kind != REG_KIND_IMAGE)
 		r = berr_msg(e, EINVAL, "manifest %s: a list inside a list", p->mchosen);
 	return r;

@@ -7,8 +7,9 @@ layout made here, and a second tag sharing two of its layers.
 Registries: A plain http (:5000), B TLS with a private CA made here plus
 htpasswd Basic auth (:5001), C token auth (:5002) with a Python token
 server (:5003, tests/lib/regsrv.py), D a mirror (:5005), a search API
-(:5006, regsrv.py); a proxy that cuts
-the first blob download short (127.0.0.1:5004 -> A)."""
+(:5006, regsrv.py), one that answers garbage and a 2 GiB manifest (:5007,
+regsrv.py); a proxy that cuts the first blob download short (127.0.0.1:5004
+-> A)."""
 import gzip
 import hashlib
 import io
@@ -30,6 +31,7 @@ REGSRV = os.path.join(HERE, "..", "lib", "regsrv.py")
 IP = "10.99.0.1"
 A, B, C, TOK, CUT, D, SEARCH = (IP + ":5000", IP + ":5001", IP + ":5002", IP + ":5003",
                                 "127.0.0.1:5004", IP + ":5005", IP + ":5006")
+BAD = IP + ":5007"
 
 
 def tar_gz(files):
@@ -187,6 +189,7 @@ def start(ctx):
     ctx.spawn(sys.executable, REGSRV, "token", "5003", "tok.key", "tok.crt", "alice:s3cret")
     ctx.spawn(sys.executable, REGSRV, "cut", "5004", "5000", "300000")
     ctx.spawn(sys.executable, REGSRV, "search", "5006")
+    ctx.spawn(sys.executable, REGSRV, "bad", "5007")
     base = [tar_gz([("bin", None), ("bin/hello", b"hello\n" * 2000)]),
             tar_gz([("etc", None), ("etc/motd", b"welcome\n")])]
     big = tar_gz([("data", None), ("data/blob", os.urandom(1500000))])
@@ -196,7 +199,7 @@ def start(ctx):
     ctx.lay2 = os.path.join(ctx.tmp, "lay2")
     ctx.id2, ctx.dig2 = oci_layout(ctx.lay2, base + [extra], "2")
     for hp, tls in ((A, False), (B, True), (C, False), (TOK, False), (CUT, False), (D, False),
-                    (SEARCH, False)):
+                    (SEARCH, False), (BAD, False)):
         ctx.wait_port(hp, tls)
     push(ctx, ctx.lay1, "1", A + "/team/app:1")
     push(ctx, ctx.lay2, "2", A + "/team/app:2")
@@ -578,3 +581,44 @@ def test_compose_pull_and_pull_policy(ctx):
         assert rc != 0 and "pull_policy: 'build'" in err and "berth build" in err, err
     finally:
         d.stop()
+
+
+def test_garbage_and_huge_manifests_refused(ctx):
+    root = ctx.root({"insecure-registries": [BAD]})
+    rc, out, err = ctx.cli(root, "pull", BAD + "/x/garbage:1")
+    assert rc == 1, (out, err)
+    check_one_line(err, BAD, "x/garbage")
+    t0 = time.monotonic()
+    rc, out, err = ctx.cli(root, "pull", BAD + "/x/huge:1")
+    took = time.monotonic() - t0
+    assert rc == 1, (out, err)
+    check_one_line(err, BAD, "manifest")
+    assert store_files(root) == [], store_files(root)
+    # refused while it streamed: far less than 2 GiB was read
+    for _ in range(50):
+        with open(os.path.join(ctx.tmp, "5007.log")) as f:
+            sent = [int(l.split()[1]) for l in f if l.startswith("sent ")]
+        if sent:
+            break
+        time.sleep(0.1)
+    assert sent and sent[-1] < 64 << 20, (sent, took)
+
+
+def test_full_store_during_pull(ctx):
+    # the store on a 2 MiB tmpfs: the download fits, the unpacked 1.5 MB
+    # layer next to it does not
+    root = ctx.root({"insecure-registries": [A]})
+    store = os.path.join(root, "var", "lib", "berth")
+    os.makedirs(store)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", store], check=True)
+    try:
+        rc, out, err = ctx.cli(root, "pull", A + "/team/app:1")
+        assert rc == 1, (out, err)
+        check_one_line(err, "No space left on device")
+        left = [p for p in store_files(root) if "/blobs/" in p or "/layers/" in p or
+                ".pull-" in p or ".tmp" in p]
+        assert not left, left
+        rc, out, _ = ctx.cli(root, "images", "-q")
+        assert out == "", out
+    finally:
+        subprocess.run(["umount", store], check=True)
