@@ -77,8 +77,9 @@ BERR_MUST int img_load(const char *root, const char *path, img_loaded_fn loaded,
 
 /* img_load of a pull's OCI layout: dir is in the store's directory
  * (img_store_dir), its layer blobs checked against their digests as they
- * streamed: they are renamed into the store, not copied, and synced
- * (syncfs) before the index names them. */
+ * streamed, its layers maybe unpacked then (dir/layers/<diff_id hex>,
+ * diff_id checked): synced once (syncfs), then renamed into the store,
+ * not copied. */
 BERR_MUST int img_load_pulled(const char *root, const char *dir, img_loaded_fn loaded, void *ctx,
 			      struct berr *e);
 

@@ -49,6 +49,18 @@ static int read_src_json(const char *srcdir, const char *digest, char **data, si
 	return r;
 }
 
+/* A pull's layer unpacked as it came in (registry/unpack.h), its diff_id
+ * checked then: moved into the store (store_unpack_layer then finds it). */
+static void adopt_layer(struct store *st, const char *srcdir, const char *diff_id)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+
+	snprintf(src, sizeof(src), "%s/layers/%s", srcdir, dg_hex(diff_id));
+	snprintf(dst, sizeof(dst), "%s/%s", st->layers, dg_hex(diff_id));
+	if (access(dst, F_OK) < 0 && rename(src, dst) == 0)
+		berr_ignore(store_remember(st, dst));
+}
+
 /* Copy a layer blob from the source (verified against digest when given)
  * and unpack it, checking diff_id. digest_out gets the blob's digest. */
 static int load_layer(struct store *st, const char *srcdir, const char *path, const char *digest,
@@ -80,6 +92,8 @@ static int load_layer(struct store *st, const char *srcdir, const char *path, co
 		if (r < 0)
 			return r;
 	}
+	if (st->adopt && dg_valid(diff_id))
+		adopt_layer(st, srcdir, diff_id);
 	return store_unpack_layer(st, digest_out, diff_id, e);
 }
 
@@ -318,6 +332,12 @@ static int load(const char *root, const char *path, bool adopt, img_loaded_fn lo
 	if (r < 0)
 		goto out;
 	st.adopt = adopt;
+	/* what the pull wrote (blobs, layers unpacked as they came) reaches
+	 * the disk before any of it is renamed into the store: one syncfs */
+	if (adopt && syncfs(st.lock_fd) < 0) {
+		r = berr_set(e, errno, "sync %s", st.base);
+		goto out;
+	}
 	if (strcmp(path, "-") == 0 || (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))) {
 		_cleanup_fd_ int fd =
 		    strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
@@ -358,10 +378,6 @@ static int load(const char *root, const char *path, bool adopt, img_loaded_fn lo
 					json_object_get(p, "desc"), *ref ? ref : NULL) < 0)
 			r = berr_set(e, ENOMEM, "index");
 	}
-	/* the renamed blobs reach the disk before the index names them (one
-	 * syncfs, not a stall of the downloads per blob) */
-	if (r == 0 && adopt && syncfs(st.lock_fd) < 0)
-		r = berr_set(e, errno, "sync %s", st.base);
 	if (r == 0)
 		r = store_save_index(&st, e);
 	if (r == 0 && loaded) {

@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "reference.h"
 #include "regconf.h"
+#include "unpack.h"
 #include "runtime/image/image.h"
 #include "runtime/image/layer.h"
 #include "runtime/lib/file.h"
@@ -208,13 +209,20 @@ static int write_index(struct pull *p, struct berr *e)
 	return r < 0 ? berr_set(e, -r, "write %s", path) : 0;
 }
 
-/* The layers not in the store: download them; the others are "Already
+static void fetched(void *u, int layer)
+{
+	reg_unpack_queue(u, layer);
+}
+
+/* The layers not in the store: download them (each unpacked as soon as it
+ * is in, unpack.h); the others are "Already
  * exists" (img_load takes them from the store). */
 static int fetch_layers(struct pull *p, struct reg_progress *pg, struct berr *e)
 {
 	struct reg_desc todo[REG_LAYERS_MAX];
-	int lines[REG_LAYERS_MAX], n = 0;
+	int lines[REG_LAYERS_MAX], n = 0, r;
 	char blobs[PATH_MAX];
+	struct reg_unpacker *u;
 
 	for (size_t i = 0; i < p->m.nlayers; i++) {
 		bool seen = false;
@@ -229,7 +237,10 @@ static int fetch_layers(struct pull *p, struct reg_progress *pg, struct berr *e)
 		}
 	}
 	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", p->dir);
-	return reg_fetch_blobs(&p->cl, p->ref.path, todo, lines, n, blobs, pg, e);
+	u = reg_unpack_start(p->dir, &p->m, p->cdata, p->clen);
+	r = reg_fetch_blobs(&p->cl, p->ref.path, todo, lines, n, blobs, pg, fetched, u, e);
+	reg_unpack_finish(u);
+	return r;
 }
 
 static void loaded_cb(const char *ref, const char *id, void *ctx)
