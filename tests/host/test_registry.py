@@ -558,7 +558,7 @@ def test_compose_pull_and_pull_policy(ctx):
         assert " app Pulling\n" in out and " app Pulled\n" in out, out
         assert " pinned Skipped - pull_policy is never\n" in out, out
         rc, out, err = compose("config")
-        assert rc == 0 and "    pull_policy: never\n" in out, (out, err)
+        assert rc == 0 and "    pull_policy: \"never\"\n" in out, (out, err)
         rc, out, err = ctx.cli(d.root, "images", "--format", "{{.Repository}}:{{.Tag}}")
         assert out == A + "/lib/bb:1\n", out
         rc, out, err = ctx.cli(d.root, "rmi", A + "/lib/bb:1")
