@@ -23,6 +23,8 @@
 #define EXT_OFF_INCOMPAT 0x60
 #define EXT_OFF_LABEL 0x78
 #define EXT_INCOMPAT_JOURNAL_DEV 0x0008
+#define IMG_DIR "/var/lib/berth"
+#define IMG_BAKED "/var/lib/berth-baked"
 
 /* What lives on the disk, bound over the names under /run/berth. */
 static const char *const bound[] = { "containers", "logs", "network" };
@@ -144,8 +146,34 @@ static int bind_state(void)
 	return 0;
 }
 
+/* The image store: the initramfs's (baked) images stay readable, read-only,
+ * at /var/lib/berth-baked; /data/berth/store takes /var/lib/berth, so
+ * what is added at run time lands on the disk (runtime/image/image.h).
+ * Failing this leaves images in memory, the rest of the disk in use. */
+static void bind_images(void)
+{
+	const char *store = DATA_DIR "/berth/store";
+
+	if (mkdir_p(IMG_DIR, 0700) < 0 || mkdir_p(IMG_BAKED, 0700) < 0 ||
+	    mkdir_p(store, 0700) < 0) {
+		log_err("data: create the image store: %s; images are kept in memory",
+			strerror(errno));
+		return;
+	}
+	if (mount(IMG_DIR, IMG_BAKED, NULL, MS_BIND, NULL) < 0 ||
+	    mount(NULL, IMG_BAKED, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0 ||
+	    mount(store, IMG_DIR, NULL, MS_BIND, NULL) < 0) {
+		log_err("data: bind %s on " IMG_DIR ": %s; images are kept in memory", store,
+			strerror(errno));
+		umount2(IMG_BAKED, MNT_DETACH);
+	}
+}
+
 static void unbind_state(void)
 {
+	if (umount2(IMG_DIR, 0) < 0 && errno != EINVAL && errno != ENOENT)
+		umount2(IMG_DIR, MNT_DETACH);
+	umount2(IMG_BAKED, MNT_DETACH);
 	for (size_t i = ARRAY_SIZE(bound); i-- > 0;) {
 		char dst[128];
 
@@ -189,6 +217,7 @@ static void setup(const char *want)
 		snprintf(dd.why, sizeof(dd.why), "%s: cannot bind its state directories", dd.dev);
 		goto none;
 	}
+	bind_images();
 	dd.mounted = true;
 none:
 	dd.done_ns = now_ns();

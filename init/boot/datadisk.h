@@ -7,7 +7,9 @@
  * ext2/3/4 superblock of every block device in /sys/class/block, mounts it
  * on /data (ext4, nodev, nosuid) and bind-mounts /data/berth/{containers,
  * logs,network} over the same names under /run/berth, so container state,
- * logs and IPAM state survive a reboot. A disk without a filesystem is
+ * logs and IPAM state survive a reboot; /data/berth/store goes over
+ * /var/lib/berth (the image store) once the initramfs's images are bound
+ * read-only at /var/lib/berth-baked (the baked store). A disk without a filesystem is
  * never formatted: PID 1 runs from memory and says so. No fsck runs in the
  * appliance: ext4's journal replays at mount (see docs/figures.md and the
  * appliance tests, which check the image with the host's e2fsck -fn).

@@ -37,7 +37,7 @@ static const struct flg compose_flags[] = {
 static const struct flg_cmd *const compose_cmds[] = {
 	&cli_compose_up_cmd,	  &cli_compose_down_cmd,  &cli_compose_ps_cmd,
 	&cli_compose_restart_cmd, &cli_compose_stop_cmd,  &cli_compose_start_cmd,
-	&cli_compose_config_cmd,  NULL,
+	&cli_compose_config_cmd,  &cli_compose_pull_cmd,  NULL,
 };
 
 const struct flg_cmd cli_compose_cmd = {

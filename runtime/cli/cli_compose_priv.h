@@ -39,7 +39,7 @@ struct cli_member {
 /* The subcommands (each a flg_cmd's run, with the project as ctx). */
 extern const struct flg_cmd cli_compose_up_cmd, cli_compose_down_cmd, cli_compose_ps_cmd,
 	cli_compose_restart_cmd, cli_compose_stop_cmd, cli_compose_start_cmd,
-	cli_compose_config_cmd;
+	cli_compose_config_cmd, cli_compose_pull_cmd;
 
 /* Read and parse; every problem goes to stderr. -1 when nothing can be
  * used, 1 when some services are bad, 0 when all is well. */
@@ -73,6 +73,11 @@ BERR_MUST int cli_compose_profiles(struct cli_project *o);
  * (polling the state files; BERTH_COMPOSE_DEP_TIMEOUT seconds at most,
  * default 300). 0, or 1 after saying why not. */
 BERR_MUST int cli_compose_wait_deps(struct cli_project *o, int s);
+
+/* cli_compose_pull.c: service svc's image as its pull_policy says,
+ * before up makes its container. 0; 1 after saying why not; 3 at boot
+ * when the pull failed (up tries again later). */
+int cli_compose_pull_for_up(struct cli_project *o, int svc);
 
 /* The request "VERB ID"; its errors go to stderr; its status. */
 BERR_MUST int cli_compose_request(const char *root, const char *verb, const char *id);

@@ -302,8 +302,22 @@ static bool dep_failed(const struct compose_file *f, int s, const bool *failed)
 	return false;
 }
 
-/* The wanted services in the file's start order; 1 if any failed. */
-static int up_services(struct cli_project *o, bool *want, struct cli_member *m, int nm)
+/* A service that needs one put off is put off too. */
+static bool dep_later(const struct compose_file *f, int s, const bool *later)
+{
+	for (int d = 0; d < f->svc[s].depends_on.n; d++) {
+		int j = compose_find(f, f->svc[s].depends_on.v[d]);
+		if (j >= 0 && later[j])
+			return true;
+	}
+	return false;
+}
+
+/* The wanted services in the file's start order; 1 if any failed. A
+ * service whose image could not be pulled at boot, and those depending
+ * on it, go into later (for up_later). */
+static int up_services(struct cli_project *o, bool *want, struct cli_member *m, int nm,
+		       bool *later)
 {
 	struct compose_file *f = &o->f;
 	bool failed[COMPOSE_MAX_SERVICES] = { 0 }, made[COMPOSE_MAX_SERVICES] = { 0 };
@@ -326,8 +340,11 @@ static int up_services(struct cli_project *o, bool *want, struct cli_member *m, 
 			rc = 1;
 			continue;
 		}
-		r = dep_failed(f, s, failed) || cli_compose_wait_deps(o, s) ? 1
-									   : up_one(o, s, m, nm, follow);
+		r = dep_failed(f, s, failed) ? 1 : dep_later(f, s, later) ? 3
+			: cli_compose_wait_deps(o, s) ? 1 : cli_compose_pull_for_up(o, s);
+		if (r == 0)
+			r = up_one(o, s, m, nm, follow);
+		later[s] = r == 3;
 		if (r == 1) {
 			failed[s] = true;
 			rc = 1;
@@ -335,6 +352,34 @@ static int up_services(struct cli_project *o, bool *want, struct cli_member *m, 
 		made[s] = r == 2;
 	}
 	return rc;
+}
+
+/* At boot: the services put off, again and again (1 s, doubling to 60 s
+ * apart) until their images are in; the compose child lives that long. */
+static int up_later(struct cli_project *o, bool *later)
+{
+	static struct cli_member m[MAX_MEMBERS];
+	bool want[COMPOSE_MAX_SERVICES];
+	unsigned delay = 1;
+	int rc = 0, nm;
+
+	for (;;) {
+		int n = 0;
+
+		for (int s = 0; s < o->f.nsvc; s++)
+			n += later[s];
+		if (!n)
+			return rc;
+		fprintf(stderr, "berth: %d service%s waiting for %s image; trying again in %u s\n",
+			n, n > 1 ? "s" : "", n > 1 ? "their" : "its", delay);
+		sleep(delay);
+		delay = delay >= 30 ? 60 : delay * 2;
+		memcpy(want, later, sizeof(want));
+		memset(later, 0, sizeof(want));
+		nm = cli_compose_members(o, m, MAX_MEMBERS);
+		rc |= up_services(o, want, m, nm, later);
+		cli_compose_members_free(m, nm);
+	}
 }
 
 struct up_opts {
@@ -363,7 +408,7 @@ static int compose_up(void *ctx, int argc, char **argv)
 	struct cli_project *o = ctx;
 	struct compose_file *f = &o->f;
 	static struct cli_member m[MAX_MEMBERS];
-	bool want[COMPOSE_MAX_SERVICES] = { 0 };
+	bool want[COMPOSE_MAX_SERVICES] = { 0 }, later[COMPOSE_MAX_SERVICES] = { 0 };
 	struct up_opts u = { 0 };
 	struct flg_out a;
 	int nm, rc;
@@ -383,8 +428,9 @@ static int compose_up(void *ctx, int argc, char **argv)
 				"file no longer has; `berth rm -f %s` removes it\n",
 				m[k].cfg.name, m[k].service, m[k].cfg.name);
 	}
-	rc |= up_services(o, want, m, nm);
+	rc |= up_services(o, want, m, nm, later);
 	cli_compose_members_free(m, nm);
+	rc |= up_later(o, later);
 	if (!u.detach) {
 		/* without -d, as Docker's: follow the services until they end */
 		int r = attach(o, want);

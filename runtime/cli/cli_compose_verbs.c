@@ -408,6 +408,7 @@ static int compose_config(void *ctx, int argc, char **argv)
 		kv("cpus", s->cpus);
 		kv("pids_limit", s->pids_limit);
 		kv("network_mode", s->network_mode);
+		kv("pull_policy", s->pull_policy);
 		if (s->depends_on.n)
 			printf("    depends_on:\n");
 		for (int i = 0; i < s->depends_on.n; i++)

@@ -310,10 +310,10 @@ static uint64_t prune_images(const char *root, const struct prune_opts *o)
 
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = strcmp(list[k].id, list[i].id) == 0;
-		if (seen || !image_prunable(root, &list[i], o->all, &o->filters))
+		if (seen || list[i].baked || !image_prunable(root, &list[i], o->all, &o->filters))
 			continue;
 		if (img_remove(root, list[i].id, true, cli_image_in_use, report_removed, &first,
-			       &e) < 0)
+			       &e) < 0 && e.code != EROFS) /* EROFS: also baked */
 			fprintf(stderr, "berth: %s\n", e.msg);
 	}
 	free(list);

@@ -240,7 +240,7 @@ void compose_free(struct compose_file *f)
 		struct compose_service *s = &f->svc[i];
 		char **strs[] = { &s->name, &s->image, &s->container_name, &s->hostname,
 				  &s->working_dir, &s->user, &s->restart, &s->network_mode,
-				  &s->mem_limit, &s->cpus, &s->pids_limit };
+				  &s->mem_limit, &s->cpus, &s->pids_limit, &s->pull_policy };
 		struct strv *lists[] = { &s->entrypoint, &s->command, &s->environment, &s->ports,
 					 &s->volumes, &s->cap_add, &s->cap_drop, &s->depends_on,
 					 &s->depends_cond, &s->labels, &s->expose, &s->env_file,

@@ -41,6 +41,7 @@ struct compose_service {
 	enum compose_status status;
 	char *image, *container_name, *hostname, *working_dir, *user, *restart, *network_mode;
 	char *mem_limit, *cpus, *pids_limit;
+	char *pull_policy;	/* always, missing, never (if_not_present: missing); NULL: missing */
 	bool read_only;
 	bool entrypoint_set, command_set;
 	struct strv entrypoint, command;
@@ -118,6 +119,9 @@ bool compose_service_enabled(const struct compose_service *s, char *const *profi
 
 /* Index of the service called name, or -1. */
 BERR_MUST int compose_find(const struct compose_file *f, const char *name);
+
+/* Whether p is a pull_policy value berth compose honours. */
+bool compose_pull_policy_ok(const char *p);
 
 /* The project name: the top-level name: when given, else fallback;
  * lowercased, and characters other than [a-z0-9_-] dropped, as Compose. */

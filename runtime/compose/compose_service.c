@@ -253,6 +253,12 @@ static bool valid_restart(const char *r)
 	return !*end;
 }
 
+bool compose_pull_policy_ok(const char *p)
+{
+	return !strcmp(p, "always") || !strcmp(p, "missing") || !strcmp(p, "if_not_present") ||
+	       !strcmp(p, "never");
+}
+
 static bool valid_network_mode(const char *m)
 {
 	return strcmp(m, "bridge") == 0 || strcmp(m, "host") == 0 || strcmp(m, "none") == 0 ||
@@ -297,6 +303,14 @@ bool cw_check_value(struct cw_walk *w, const char *where, const char *key, yaml_
 				  s->pids_limit);
 			return false;
 		}
+	}
+	if (strcmp(key, "pull_policy") == 0 && !compose_pull_policy_ok(s->pull_policy)) {
+		cw_report(w, cw_line_of(v),
+			  "%s: pull_policy: '%s' is not always, missing, if_not_present or never%s",
+			  where, s->pull_policy,
+			  strcmp(s->pull_policy, "build") ? "" : " (berth compose does not build "
+								 "images: use berth build)");
+		return false;
 	}
 	if (strcmp(key, "network_mode") == 0 && !valid_network_mode(s->network_mode)) {
 		cw_report(w, cw_line_of(v),
@@ -413,6 +427,7 @@ void cw_parse_service(struct cw_walk *w, yaml_node_t *k, yaml_node_t *v, struct 
 		{ "mem_limit", &s->mem_limit, NULL },
 		{ "cpus", &s->cpus, NULL },
 		{ "pids_limit", &s->pids_limit, NULL },
+		{ "pull_policy", &s->pull_policy, NULL },
 		{ "ports", NULL, &s->ports },
 		{ "cap_add", NULL, &s->cap_add },
 		{ "cap_drop", NULL, &s->cap_drop },

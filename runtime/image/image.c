@@ -36,25 +36,82 @@ int store_paths(struct store *st, const char *root, struct berr *e)
 	snprintf(st->images, sizeof(st->images), "%s/images", st->base);
 	snprintf(st->blobs, sizeof(st->blobs), "%s/images/blobs/sha256", st->base);
 	snprintf(st->layers, sizeof(st->layers), "%s/layers", st->base);
+	snprintf(st->ro_base, sizeof(st->ro_base), "%s-baked/images/index.json", st->base);
+	if (access(st->ro_base, F_OK) < 0)
+		st->ro_base[0] = '\0';
+	else
+		snprintf(st->ro_base, sizeof(st->ro_base), "%s-baked", st->base);
+	return 0;
+}
+
+static int load_index_file(const char *path, json_t **out, struct berr *e)
+{
+	json_error_t je;
+
+	*out = json_load_file(path, 0, &je);
+	if (!*out) {
+		if (access(path, F_OK) == 0)
+			return berr_msg(e, EINVAL, "%s: %s", path, je.text);
+		*out = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_INDEX,
+				 "manifests");
+	}
+	if (!*out || !json_is_array(json_object_get(*out, "manifests")))
+		return berr_msg(e, EINVAL, "%s: no manifests array", path);
+	return 0;
+}
+
+static bool index_has(json_t *manifests, const char *ref, const char *digest)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(manifests, i, d)
+	{
+		const char *r = desc_ref(d), *dd = desc_digest(d);
+		if (ref ? r && !strcmp(r, ref) : dd && digest && !strcmp(dd, digest))
+			return true;
+	}
+	return false;
+}
+
+/* The baked store's entries after this store's own, except the tags (or
+ * untagged manifests) this store has itself: those shadow them. */
+static int store_merge_baked(struct store *st, struct berr *e)
+{
+	_cleanup_json_ json_t *ro = NULL;
+	json_t *mine = json_object_get(st->index, "manifests"), *d;
+	char path[PATH_MAX];
+	size_t i;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/images/index.json", st->ro_base);
+	r = load_index_file(path, &ro, e);
+	if (r < 0)
+		return r;
+	json_array_foreach(json_object_get(ro, "manifests"), i, d)
+	{
+		json_t *c;
+
+		if (!desc_digest(d) || index_has(mine, desc_ref(d), desc_digest(d)))
+			continue;
+		c = json_deep_copy(d);
+		if (!c || json_object_set_new(c, "berth.baked", json_true()) < 0 ||
+		    json_array_append_new(mine, c) < 0)
+			return berr_set(e, ENOMEM, "%s", path);
+	}
 	return 0;
 }
 
 static int store_load_index(struct store *st, struct berr *e)
 {
 	char path[PATH_MAX];
-	json_error_t je;
+	int r;
 
 	snprintf(path, sizeof(path), "%s/index.json", st->images);
-	st->index = json_load_file(path, 0, &je);
-	if (!st->index) {
-		if (access(path, F_OK) == 0)
-			return berr_msg(e, EINVAL, "%s: %s", path, je.text);
-		st->index = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType", MT_INDEX,
-				      "manifests");
-	}
-	if (!st->index || !json_is_array(json_object_get(st->index, "manifests")))
-		return berr_msg(e, EINVAL, "%s: no manifests array", path);
-	return 0;
+	r = load_index_file(path, &st->index, e);
+	if (r == 0 && st->ro_base[0])
+		r = store_merge_baked(st, e);
+	return r;
 }
 
 /* A pull's download directory (.pull-PID, filled without the lock) whose
@@ -161,10 +218,21 @@ void store_close(struct store *st, bool failed)
 
 int store_save_index(struct store *st, struct berr *e)
 {
+	_cleanup_json_ json_t *out = json_copy(st->index), *mine = json_array();
+	_cleanup_free_ char *s = NULL;
 	char path[PATH_MAX];
-	_cleanup_free_ char *s = json_dumps(st->index, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_t *d;
+	size_t i;
 	int r;
 
+	/* the baked store's entries stay where they are */
+	json_array_foreach(json_object_get(st->index, "manifests"), i, d)
+	{
+		if (!desc_baked(d) && mine)
+			json_array_append(mine, d);
+	}
+	if (out && mine && json_object_set(out, "manifests", mine) == 0)
+		s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (!s)
 		return berr_set(e, ENOMEM, "encode index.json");
 	snprintf(path, sizeof(path), "%s/index.json", st->images);
@@ -174,16 +242,40 @@ int store_save_index(struct store *st, struct berr *e)
 	return 0;
 }
 
-void blob_path(const struct store *st, const char *digest, char *out, size_t size)
+void blob_path_rw(const struct store *st, const char *digest, char *out, size_t size)
 {
 	snprintf(out, size, "%s/%s", st->blobs, dg_hex(digest));
+}
+
+void blob_path(const struct store *st, const char *digest, char *out, size_t size)
+{
+	blob_path_rw(st, digest, out, size);
+	if (st->ro_base[0] && access(out, F_OK) < 0) {
+		char ro[PATH_MAX];
+
+		snprintf(ro, sizeof(ro), "%s/images/blobs/sha256/%s", st->ro_base, dg_hex(digest));
+		if (access(ro, F_OK) == 0)
+			snprintf(out, size, "%s", ro);
+	}
+}
+
+void layer_path(const struct store *st, const char *diff_id, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", st->layers, dg_hex(diff_id));
+	if (st->ro_base[0] && access(out, F_OK) < 0) {
+		char ro[PATH_MAX];
+
+		snprintf(ro, sizeof(ro), "%s/layers/%s", st->ro_base, dg_hex(diff_id));
+		if (access(ro, F_OK) == 0)
+			snprintf(out, size, "%s", ro);
+	}
 }
 
 bool blob_exists(const struct store *st, const char *digest)
 {
 	char p[PATH_MAX];
 
-	blob_path(st, digest, p, sizeof(p));
+	blob_path_rw(st, digest, p, sizeof(p));
 	return access(p, F_OK) == 0;
 }
 
@@ -311,7 +403,7 @@ int store_add_blob_fd(struct store *st, int fd, const char *expected, char diges
 		r = berr_set(e, errno, "write blob");
 	close(out);
 	if (r == 0) {
-		blob_path(st, digest, final, sizeof(final));
+		blob_path_rw(st, digest, final, sizeof(final));
 		if (access(final, F_OK) == 0) {
 			unlink(tmp);
 		} else if (rename(tmp, final) < 0 || store_remember(st, final) < 0) {
@@ -332,7 +424,7 @@ int store_add_blob_mem(struct store *st, const char *data, size_t len, char dige
 	int r;
 
 	dg_buffer(data, len, digest);
-	blob_path(st, digest, final, sizeof(final));
+	blob_path_rw(st, digest, final, sizeof(final));
 	if (access(final, F_OK) == 0)
 		return 0;
 	r = write_file_atomic(final, data, len, 0644);
@@ -380,6 +472,11 @@ const char *desc_digest(json_t *desc)
 	return json_string_value(json_object_get(desc, "digest"));
 }
 
+bool desc_baked(json_t *desc)
+{
+	return json_is_true(json_object_get(desc, "berth.baked"));
+}
+
 static size_t index_count_digest(json_t *manifests, const char *digest)
 {
 	size_t i, n = 0;
@@ -421,6 +518,7 @@ int index_set(json_t *manifests, json_t *desc, const char *ref)
 	if (!n)
 		return -ENOMEM;
 	json_object_del(n, "annotations");
+	json_object_del(n, "berth.baked");
 	if (ref && *ref) {
 		index_untag(manifests, ref);
 		json_object_set_new(n, "annotations", json_pack("{s:s}", ANN_REF, ref));

@@ -7,6 +7,18 @@
  *   ROOT/var/lib/berth/layers/<diffid-hex>/   each layer unpacked once,
  *                                read-only, for overlay lowerdirs
  *   ROOT/var/lib/berth/images.lock            flock: writers exclusive
+ *   ROOT/var/lib/berth-baked/    the baked store, when it has an
+ *                                images/index.json (the appliance with a
+ *                                data disk: the initramfs's images, bound
+ *                                read-only; /data/berth/store is then
+ *                                ROOT/var/lib/berth). Read-only: every
+ *                                operation sees its images after the
+ *                                store's own (a tag of the store shadows
+ *                                the same tag there); reads fall back to
+ *                                its blobs and layers; writes and removals
+ *                                touch only the store (a pull or load
+ *                                copies even the blobs it has); removing
+ *                                one of its images fails with -EROFS.
  * An image's ID is its config blob's digest ("sha256:<hex>"), as Docker's.
  * Every blob taken from outside is verified against its digest; an
  * operation that fails adds nothing (new blobs and layers are rolled back,
@@ -63,6 +75,14 @@ typedef void (*img_loaded_fn)(const char *ref, const char *id, void *ctx);
 BERR_MUST int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx,
 		       struct berr *e);
 
+/* img_load of a pull's OCI layout: dir is in the store's directory
+ * (img_store_dir), its layer blobs checked against their digests as they
+ * streamed, its layers maybe unpacked then (dir/layers/<diff_id hex>,
+ * diff_id checked): synced once (syncfs), then renamed into the store,
+ * not copied. */
+BERR_MUST int img_load_pulled(const char *root, const char *dir, img_loaded_fn loaded, void *ctx,
+			      struct berr *e);
+
 /* Add the tag target ("name" = "name:latest") to the image source. */
 BERR_MUST int img_tag(const char *root, const char *source, const char *target, struct berr *e);
 
@@ -86,6 +106,7 @@ struct img_summary {
 	uint64_t size;	 /* sum of the layer sizes */
 	char digest[DG_STR_LEN]; /* its manifest's digest */
 	char labels[1024];	 /* the config's Labels, "KEY=VALUE" lines (cut at 1 KiB) */
+	bool baked;		 /* from the baked store: read-only, never removed */
 };
 
 /* All images (one row per tag), newest first. *out is malloc'd. */

@@ -57,7 +57,8 @@ static void store_gc(struct store *st, json_t *gone)
 
 	json_array_foreach(json_object_get(st->index, "manifests"), i, d)
 	{
-		if (image_parts(st, desc_digest(d), kb, kl, &e) < 0)
+		/* the baked store has its own copies of what its images use */
+		if (!desc_baked(d) && image_parts(st, desc_digest(d), kb, kl, &e) < 0)
 			return; /* unsure what is in use: keep everything */
 	}
 	json_array_foreach(gone, i, d) image_parts(st, json_string_value(d), db, dl, &e);
@@ -66,7 +67,7 @@ static void store_gc(struct store *st, json_t *gone)
 		char p[PATH_MAX];
 		if (json_object_get(kb, k) || !dg_valid(k))
 			continue;
-		blob_path(st, k, p, sizeof(p));
+		blob_path_rw(st, k, p, sizeof(p));
 		unlink(p);
 	}
 	json_object_foreach(dl, k, v)
@@ -89,7 +90,7 @@ int img_remove(const char *root, const char *arg, bool force, img_in_use_fn in_u
 	struct store st;
 	struct found f;
 	size_t i, tags = 0;
-	bool delete_image = true;
+	bool delete_image = true, baked = false;
 	int r;
 
 	r = store_open(&st, root, true, e);
@@ -102,8 +103,17 @@ int img_remove(const char *root, const char *arg, bool force, img_in_use_fn in_u
 	json_array_foreach(manifests, i, d)
 	{
 		char id[DG_STR_LEN];
-		if (manifest_config(&st, desc_digest(d), id, NULL, e) == 0 && !strcmp(id, f.id))
+		if (manifest_config(&st, desc_digest(d), id, NULL, e) == 0 && !strcmp(id, f.id)) {
 			tags += desc_ref(d) != NULL;
+			baked |= desc_baked(d);
+		}
+	}
+	if (desc_baked(f.desc) || (baked && (!f.ref[0] || tags < 2))) {
+		r = berr_msg(e, EROFS,
+			     "conflict: unable to remove %s - image %.12s is baked into the "
+			     "appliance (read-only)",
+			     arg, dg_hex(f.id));
+		goto out;
 	}
 	if (f.ref[0] && tags > 1) {
 		delete_image = false;
@@ -208,7 +218,7 @@ int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e)
 		goto out;
 	json_array_foreach(json_object_get(st.index, "manifests"), i, d)
 	{
-		r = image_parts(&st, desc_digest(d), kb, kl, e);
+		r = desc_baked(d) ? 0 : image_parts(&st, desc_digest(d), kb, kl, e);
 		if (r < 0)
 			goto out; /* unsure what is in use: keep everything */
 	}

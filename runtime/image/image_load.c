@@ -49,6 +49,18 @@ static int read_src_json(const char *srcdir, const char *digest, char **data, si
 	return r;
 }
 
+/* A pull's layer unpacked as it came in (registry/unpack.h), its diff_id
+ * checked then: moved into the store (store_unpack_layer then finds it). */
+static void adopt_layer(struct store *st, const char *srcdir, const char *diff_id)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+
+	snprintf(src, sizeof(src), "%s/layers/%s", srcdir, dg_hex(diff_id));
+	snprintf(dst, sizeof(dst), "%s/%s", st->layers, dg_hex(diff_id));
+	if (access(dst, F_OK) < 0 && rename(src, dst) == 0)
+		berr_ignore(store_remember(st, dst));
+}
+
 /* Copy a layer blob from the source (verified against digest when given)
  * and unpack it, checking diff_id. digest_out gets the blob's digest. */
 static int load_layer(struct store *st, const char *srcdir, const char *path, const char *digest,
@@ -59,6 +71,13 @@ static int load_layer(struct store *st, const char *srcdir, const char *path, co
 	struct stat sb;
 	int r;
 
+	if (digest && st->adopt && !blob_exists(st, digest)) {
+		char p[PATH_MAX];
+		/* verified as it streamed (registry/fetch.c), fsynced there */
+		blob_path_rw(st, digest, p, sizeof(p));
+		if (chmod(path, 0644) == 0 && rename(path, p) == 0 && store_remember(st, p) < 0)
+			return berr_set(e, ENOMEM, "layer %s", digest);
+	}
 	if (digest && blob_exists(st, digest)) {
 		char p[PATH_MAX];
 		blob_path(st, digest, p, sizeof(p));
@@ -73,6 +92,8 @@ static int load_layer(struct store *st, const char *srcdir, const char *path, co
 		if (r < 0)
 			return r;
 	}
+	if (st->adopt && dg_valid(diff_id))
+		adopt_layer(st, srcdir, diff_id);
 	return store_unpack_layer(st, digest_out, diff_id, e);
 }
 
@@ -295,7 +316,8 @@ static int load_docker(struct store *st, const char *srcdir, json_t *pending, st
 	return 0;
 }
 
-int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx, struct berr *e)
+static int load(const char *root, const char *path, bool adopt, img_loaded_fn loaded, void *ctx,
+		struct berr *e)
 {
 	_cleanup_json_ json_t *pending = json_array();
 	char tmp[PATH_MAX] = "", probe[PATH_MAX], dg[DG_STR_LEN];
@@ -309,6 +331,13 @@ int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx
 	r = store_open(&st, root, true, e);
 	if (r < 0)
 		goto out;
+	st.adopt = adopt;
+	/* what the pull wrote (blobs, layers unpacked as they came) reaches
+	 * the disk before any of it is renamed into the store: one syncfs */
+	if (adopt && syncfs(st.lock_fd) < 0) {
+		r = berr_set(e, errno, "sync %s", st.base);
+		goto out;
+	}
 	if (strcmp(path, "-") == 0 || (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))) {
 		_cleanup_fd_ int fd =
 		    strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
@@ -361,4 +390,15 @@ out:
 		layer_rmtree_garbage(tmp);
 	store_close(&st, r < 0);
 	return r;
+}
+
+int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx, struct berr *e)
+{
+	return load(root, path, false, loaded, ctx, e);
+}
+
+int img_load_pulled(const char *root, const char *dir, img_loaded_fn loaded, void *ctx,
+		    struct berr *e)
+{
+	return load(root, dir, true, loaded, ctx, e);
 }

@@ -35,7 +35,12 @@ struct store {
 	char images[PATH_MAX];
 	char blobs[PATH_MAX];
 	char layers[PATH_MAX];
+	/* The baked store (ROOT/var/lib/berth-baked, read-only; "" when there
+	 * is none): its index entries are merged into index marked baked
+	 * (desc_baked), and reads fall back to its blobs and layers. */
+	char ro_base[PATH_MAX];
 	int lock_fd;
+	bool adopt; /* img_load_pulled: blobs are renamed in, not copied */
 	json_t *index;
 	/* What this operation created, removed again on failure. */
 	char **made;
@@ -58,7 +63,13 @@ BERR_MUST int store_remember(struct store *st, const char *path);
 void store_close(struct store *st, bool failed);
 BERR_MUST int store_save_index(struct store *st, struct berr *e);
 
+/* Where to read a blob or unpacked layer: this store's, else the baked
+ * store's, else (absent) this store's path. */
 void blob_path(const struct store *st, const char *digest, char *out, size_t size);
+void layer_path(const struct store *st, const char *diff_id, char *out, size_t size);
+/* Where to write or delete a blob: always this store. */
+void blob_path_rw(const struct store *st, const char *digest, char *out, size_t size);
+/* Whether this store (not the baked one) has the blob. */
 bool blob_exists(const struct store *st, const char *digest);
 BERR_MUST int open_source_file(const char *beneath, const char *path);
 BERR_MUST int read_verified(const char *beneath, const char *path, const char *digest, char **data,
@@ -78,6 +89,8 @@ BERR_MUST int store_unpack_layer(struct store *st, const char *blob, const char 
 
 const char *desc_ref(json_t *desc);
 const char *desc_digest(json_t *desc);
+/* Whether an index entry comes from the baked store. */
+bool desc_baked(json_t *desc);
 void index_untag(json_t *manifests, const char *ref);
 BERR_MUST int index_set(json_t *manifests, json_t *desc, const char *ref);
 BERR_MUST int manifest_config(const struct store *st, const char *mdigest, char id[DG_STR_LEN],

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "runtime/lib/strv.h"
@@ -123,7 +124,7 @@ static int fill_info(const struct store *st, const struct found *f, struct img_i
 
 		if (!dg_valid(id))
 			return berr_msg(e, EINVAL, "image %s: invalid diff_id", f->id);
-		snprintf(path, sizeof(path), "%s/%s", st->layers, dg_hex(id));
+		layer_path(st, id, path, sizeof(path));
 		if (lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode))
 			return berr_msg(e, ENOENT, "image %s: layer %s is missing from %s", f->id,
 					id, st->layers);
@@ -227,6 +228,7 @@ int img_list(const char *root, struct img_summary **out, size_t *n, struct berr 
 		if (r < 0)
 			goto out;
 		snprintf(s->ref, sizeof(s->ref), "%s", desc_ref(d) ? desc_ref(d) : "");
+		s->baked = desc_baked(d);
 		snprintf(s->digest, sizeof(s->digest), "%s", desc_digest(d) ? desc_digest(d) : "");
 		summary_labels(s, json_object_get(json_object_get(cfg, "config"), "Labels"));
 		s->created = parse_created(json_string_value(json_object_get(cfg, "created")));
@@ -297,11 +299,16 @@ bool img_layers_present(const char *root, json_t *layers, json_t *diff_ids)
 		char p[PATH_MAX];
 		struct stat sb;
 
-		if (!dg_valid(d) || !dg_valid(diff) || !blob_exists(&st, d)) {
+		if (!dg_valid(d) || !dg_valid(diff)) {
 			ok = false;
 			break;
 		}
-		snprintf(p, sizeof(p), "%s/%s", st.layers, dg_hex(diff));
+		blob_path(&st, d, p, sizeof(p));
+		if (access(p, F_OK) < 0) {
+			ok = false;
+			break;
+		}
+		layer_path(&st, diff, p, sizeof(p));
 		if (lstat(p, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
 			ok = false;
 			break;

@@ -626,6 +626,12 @@ out:
 int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_fd,
 		 char diffid[DG_STR_LEN], bool *created, struct berr *e)
 {
+	return layer_unpack_sync(layers_dir, fd, expected, tee_fd, diffid, created, true, e);
+}
+
+int layer_unpack_sync(const char *layers_dir, int fd, const char *expected, int tee_fd,
+		      char diffid[DG_STR_LEN], bool *created, bool sync, struct berr *e)
+{
 	char tmp[PATH_MAX], final[PATH_MAX];
 	struct stat st;
 	static unsigned seq;
@@ -652,7 +658,7 @@ int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_f
 	}
 	/* The files reach the disk before the name does: after a crash a
 	 * layer is either whole or absent (a stray .tmp- is swept later). */
-	{
+	if (sync) {
 		_cleanup_fd_ int fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd >= 0)
 			syncfs(fd);

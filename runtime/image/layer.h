@@ -41,6 +41,10 @@ BERR_MUST int layer_extract(int fd, const char *dest, unsigned flags, int tee_fd
  * directory. 0 or -errno. */
 BERR_MUST int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_fd,
 			   char diffid[DG_STR_LEN], bool *created, struct berr *e);
+/* The same; without sync the files are not synced before the rename (for
+ * a directory the caller syncs as a whole before it uses what is in it). */
+BERR_MUST int layer_unpack_sync(const char *layers_dir, int fd, const char *expected, int tee_fd,
+				char diffid[DG_STR_LEN], bool *created, bool sync, struct berr *e);
 
 /* Remove a directory tree without following symlinks. 0 or -errno
  * (a missing path is 0). */

@@ -14,11 +14,14 @@
 #define REG_PARALLEL 3
 #define REG_ATTEMPTS 6
 
+/* Called with lines[i] once descs[i] is whole and verified. */
+typedef void (*reg_fetched_fn)(void *ctx, int line);
+
 /* Download descs[i] (for progress line lines[i]) from repository path into
- * dir/<hex> each. On failure the files already written stay for the caller
- * to remove with dir. */
+ * dir/<hex> each; done (may be NULL) hears of each. On failure the files
+ * already written stay for the caller to remove with dir. */
 BERR_MUST int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_desc *descs,
 			      const int *lines, int n, const char *dir, struct reg_progress *p,
-			      struct berr *e);
+			      reg_fetched_fn done, void *ctx, struct berr *e);
 
 #endif

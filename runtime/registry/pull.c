@@ -16,6 +16,7 @@
 #include "progress.h"
 #include "reference.h"
 #include "regconf.h"
+#include "unpack.h"
 #include "runtime/image/image.h"
 #include "runtime/image/layer.h"
 #include "runtime/lib/file.h"
@@ -50,6 +51,9 @@ static int get_manifest(struct pull *p, const char *what, const char *want, char
 
 	snprintf(path, sizeof(path), "/v2/%s/manifests/%s", p->ref.path, what);
 	rc = reg_request(&p->cl, NULL, path, accept, NULL, 0, &r, e);
+	if (rc == -EFBIG)
+		return berr_msg(e, EFBIG, "registry %s: manifest %s:%s is larger than %u MiB: refused",
+				p->cl.host, p->ref.path, what, REG_MANIFEST_MAX >> 20);
 	if (rc < 0)
 		return rc;
 	if (r.status != 200) {
@@ -83,8 +87,8 @@ static int resolve_manifest(struct pull *p, struct berr *e)
 
 	r = get_manifest(p, what, *p->ref.digest ? p->ref.digest : NULL, &p->mdata, &p->mlen,
 			 ctype, p->mdigest, e);
-	if (r == 0)
-		r = reg_manifest_parse(p->mdata, p->mlen, ctype, p->o->platform, &p->m, e);
+	if (r == 0 && reg_manifest_parse(p->mdata, p->mlen, ctype, p->o->platform, &p->m, e) < 0)
+		r = berr_wrap(e, "registry %s: %s:%s", p->cl.host, p->ref.path, what);
 	if (r < 0 || p->m.kind == REG_KIND_IMAGE) {
 		snprintf(p->mchosen, sizeof(p->mchosen), "%s", p->mdigest);
 		return r;
@@ -93,8 +97,8 @@ static int resolve_manifest(struct pull *p, struct berr *e)
 	free(p->mdata);
 	p->mdata = NULL;
 	r = get_manifest(p, p->mchosen, p->mchosen, &p->mdata, &p->mlen, ctype, got, e);
-	if (r == 0)
-		r = reg_manifest_parse(p->mdata, p->mlen, ctype, NULL, &p->m, e);
+	if (r == 0 && reg_manifest_parse(p->mdata, p->mlen, ctype, NULL, &p->m, e) < 0)
+		r = berr_wrap(e, "registry %s: %s@%s", p->cl.host, p->ref.path, p->mchosen);
 	if (r == 0 && p->m.kind != REG_KIND_IMAGE)
 		r = berr_msg(e, EINVAL, "manifest %s: a list inside a list", p->mchosen);
 	return r;
@@ -205,13 +209,20 @@ static int write_index(struct pull *p, struct berr *e)
 	return r < 0 ? berr_set(e, -r, "write %s", path) : 0;
 }
 
-/* The layers not in the store: download them; the others are "Already
+static void fetched(void *u, int layer)
+{
+	reg_unpack_queue(u, layer);
+}
+
+/* The layers not in the store: download them (each unpacked as soon as it
+ * is in, unpack.h); the others are "Already
  * exists" (img_load takes them from the store). */
 static int fetch_layers(struct pull *p, struct reg_progress *pg, struct berr *e)
 {
 	struct reg_desc todo[REG_LAYERS_MAX];
-	int lines[REG_LAYERS_MAX], n = 0;
+	int lines[REG_LAYERS_MAX], n = 0, r;
 	char blobs[PATH_MAX];
+	struct reg_unpacker *u;
 
 	for (size_t i = 0; i < p->m.nlayers; i++) {
 		bool seen = false;
@@ -226,7 +237,10 @@ static int fetch_layers(struct pull *p, struct reg_progress *pg, struct berr *e)
 		}
 	}
 	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", p->dir);
-	return reg_fetch_blobs(&p->cl, p->ref.path, todo, lines, n, blobs, pg, e);
+	u = reg_unpack_start(p->dir, &p->m, p->cdata, p->clen);
+	r = reg_fetch_blobs(&p->cl, p->ref.path, todo, lines, n, blobs, pg, fetched, u, e);
+	reg_unpack_finish(u);
+	return r;
 }
 
 static void loaded_cb(const char *ref, const char *id, void *ctx)
@@ -263,7 +277,7 @@ static int download(struct pull *p, char id[DG_STR_LEN], struct berr *e)
 	if (r == 0)
 		r = write_index(p, e);
 	if (r == 0)
-		r = img_load(p->root, p->dir, loaded_cb, id, e);
+		r = img_load_pulled(p->root, p->dir, loaded_cb, id, e);
 	for (size_t i = 0; r == 0 && i < p->m.nlayers; i++)
 		reg_progress_status(&pg, i, "Pull complete");
 	reg_progress_end(&pg);

@@ -1,9 +1,17 @@
-"""A pull over QEMU's user network: Debian's docker-registry on the build
-host's loopback (10.0.2.2 inside the guest, listed in the appliance's
-/etc/berth/daemon.json as insecure) holds the baked httpd image, pushed
-there by skopeo from build/images/baked.tar. The appliance drops its own
-httpd, pulls it back (its layers downloaded again), runs it with -p and
-serves the page through hostfwd."""
+"""Pulls over QEMU's user network, with a data disk: Debian's
+docker-registry on the build host's loopback (10.0.2.2 inside the guest,
+listed in the appliance's /etc/berth/daemon.json as insecure) holds the
+baked httpd image, pushed there by skopeo from build/images/baked.tar.
+
+First boot: the baked httpd cannot be removed (the initramfs's images are
+a read-only store once a data disk is there); the appliance pulls httpd
+from the registry into /data (its layers downloaded: the store on /data
+keeps its own copy), runs it with -p and serves the page through hostfwd.
+Then QEMU is killed (a power cut) and the appliance boots again with the
+same disk and a compose file: its web service runs the pulled image (still
+listed, not pulled again), and its late service names an image on a
+second registry that is down at boot: web comes up without waiting for
+it, and once that registry is started, late is pulled and comes up."""
 import os
 import shutil
 import subprocess
@@ -13,19 +21,31 @@ import time
 import harness
 from harness import Appliance, free_port, http_get
 
+COMPOSE = """services:
+  web:
+    image: 10.0.2.2:%(p1)d/web/httpd:1
+    pull_policy: never
+    ports: ["80:80"]
+  late:
+    image: 10.0.2.2:%(p2)d/web/late:1
+    command: ["sleep", "1000"]
+    network_mode: none
+"""
+
 
 class Ctx:
     pass
 
 
 def setup_module(build):
-    for tool in ("docker-registry", "skopeo"):
+    for tool in ("docker-registry", "skopeo", "mkfs.ext4"):
         if not shutil.which(tool):
             harness.skip("%s is not installed (./build.sh deps installs it)" % tool)
     ctx = Ctx()
+    ctx.build = build
     ctx.tmp = tempfile.mkdtemp(prefix="berth-areg-")
-    ctx.port = free_port()
-    ctx.reg = None
+    ctx.port, ctx.port2 = free_port(), free_port()
+    ctx.regs = {}
     ctx.vm = None
     try:
         start(ctx, build)
@@ -35,40 +55,69 @@ def setup_module(build):
     return ctx
 
 
-def start(ctx, build):
-    cfg = os.path.join(ctx.tmp, "config.yml")
+def registry(ctx, port):
+    """Debian's docker-registry on 127.0.0.1:port, its data kept under tmp."""
+    cfg = os.path.join(ctx.tmp, "config-%d.yml" % port)
     with open(cfg, "w") as f:
         f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-                "    rootdirectory: %s/data\nhttp:\n  addr: 127.0.0.1:%d\n" % (ctx.tmp, ctx.port))
-    ctx.reg = subprocess.Popen(["docker-registry", "serve", cfg], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+                "    rootdirectory: %s/data-%d\nhttp:\n  addr: 127.0.0.1:%d\n"
+                % (ctx.tmp, port, port))
+    ctx.regs[port] = subprocess.Popen(["docker-registry", "serve", cfg],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         if subprocess.run(["curl", "-s", "-o", "/dev/null", "--noproxy", "*",
-                           "http://127.0.0.1:%d/v2/" % ctx.port]).returncode == 0:
-            break
+                           "http://127.0.0.1:%d/v2/" % port]).returncode == 0:
+            return
         time.sleep(0.1)
+    raise harness.TestFailure("registry on port %d does not answer" % port)
+
+
+def stop_registry(ctx, port):
+    p = ctx.regs.pop(port)
+    p.terminate()
+    p.wait()
+
+
+def skopeo(ctx, image, dest):
     subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false",
-                    "oci-archive:%s:httpd:latest" % os.path.join(build, "images", "baked.tar"),
-                    "docker://127.0.0.1:%d/web/httpd:1" % ctx.port],
-                   check=True, capture_output=True, timeout=120)
-    daemon = '{"insecure-registries": ["10.0.2.2:%d"]}\n' % ctx.port
-    ctx.vm = Appliance(build, "registry", mem=512, http_port=free_port(),
-                       files={"/etc/berth/daemon.json": daemon}).start()
+                    "oci-archive:%s:%s" % (os.path.join(ctx.build, "images", "baked.tar"), image),
+                    "docker://127.0.0.1:%s" % dest], check=True, capture_output=True, timeout=120)
+
+
+def boot(ctx, name, files):
+    daemon = '{"insecure-registries": ["10.0.2.2:%d", "10.0.2.2:%d"]}\n' % (ctx.port, ctx.port2)
+    files = dict(files, **{"/etc/berth/daemon.json": daemon})
+    ctx.vm = Appliance(ctx.build, name, mem=512, http_port=free_port(), files=files,
+                       extra_args=["-drive", "file=%s,format=raw,if=virtio" % ctx.disk]).start()
     ctx.vm.wait_prompt(90)
+
+
+def start(ctx, build):
+    ctx.disk = os.path.join(ctx.tmp, "data.img")
+    with open(ctx.disk, "wb") as f:
+        f.truncate(64 << 20)
+    subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "berth-data", ctx.disk], check=True)
+    registry(ctx, ctx.port)
+    registry(ctx, ctx.port2)
+    skopeo(ctx, "httpd:latest", "%d/web/httpd:1" % ctx.port)
+    skopeo(ctx, "busybox:latest", "%d/web/late:1" % ctx.port2)
+    stop_registry(ctx, ctx.port2)  # down at the second boot, until the test starts it
+    boot(ctx, "registry", {})
 
 
 def teardown_module(ctx):
     if ctx.vm:
         ctx.vm.kill()
-    if ctx.reg:
-        ctx.reg.terminate()
-        ctx.reg.wait()
+    for p in ctx.regs.values():
+        p.terminate()
+        p.wait()
     shutil.rmtree(ctx.tmp, ignore_errors=True)
 
 
 def test_pull_over_user_network_and_serve(ctx):
     vm, name = ctx.vm, "10.0.2.2:%d/web/httpd:1" % ctx.port
-    vm.sh("berth rmi httpd")
+    out, rc = vm.run("berth rmi httpd 2>&1", check=False)
+    assert rc == 1 and "image" in out and "is baked into the appliance" in out, out
     out = vm.sh("berth pull %s" % name, timeout=180)
     assert "Status: Downloaded newer image for " + name in out, out
     assert "Download complete" in out and "Pull complete" in out, out
@@ -76,5 +125,27 @@ def test_pull_over_user_network_and_serve(ctx):
     body = http_get(vm.http_port, "/", 30)
     assert "Hello from Berth" in body, body
     out = vm.sh("berth images --format '{{.Repository}}:{{.Tag}}'")
-    assert name in out.split(), out
+    assert name in out.split() and "httpd:latest" in out.split(), out
     vm.sh("berth rm -f web")
+
+
+def test_pulled_image_survives_power_cut_and_boot_pulls_late(ctx):
+    name = "10.0.2.2:%d/web/httpd:1" % ctx.port
+    ctx.vm.kill()  # a power cut: the pull above has returned, nothing more
+    boot(ctx, "registry-2", {"/etc/berth/compose.yaml": COMPOSE % {"p1": ctx.port,
+                                                                  "p2": ctx.port2}})
+    vm = ctx.vm
+    # web (pull_policy never) runs the image kept on /data, not waiting for late
+    body = http_get(vm.http_port, "/", 60)
+    assert "Hello from Berth" in body, body
+    out = vm.sh("berth images --format '{{.Repository}}:{{.Tag}}'")
+    assert name in out.split(), out
+    out = vm.sh("berth ps -a --format '{{.Names}}'")
+    assert "late" not in out, out
+    registry(ctx, ctx.port2)
+    for _ in range(60):
+        out = vm.sh("berth ps --format '{{.Names}} {{.Image}}'")
+        if "late" in out:
+            break
+        time.sleep(1)
+    assert "10.0.2.2:%d/web/late:1" % ctx.port2 in out, out + vm.sh("dmesg | grep compose")

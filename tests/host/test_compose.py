@@ -183,6 +183,7 @@ services:
     depends_on: [bad]
   noimage:
     image: nosuchimage
+    pull_policy: never
     network_mode: none
 """)
     rc, out, err = compose(d, "-p", "br", "up", "-d", path=path)

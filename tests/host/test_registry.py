@@ -7,8 +7,9 @@ layout made here, and a second tag sharing two of its layers.
 Registries: A plain http (:5000), B TLS with a private CA made here plus
 htpasswd Basic auth (:5001), C token auth (:5002) with a Python token
 server (:5003, tests/lib/regsrv.py), D a mirror (:5005), a search API
-(:5006, regsrv.py); a proxy that cuts
-the first blob download short (127.0.0.1:5004 -> A)."""
+(:5006, regsrv.py), one that answers garbage and a 2 GiB manifest (:5007,
+regsrv.py); a proxy that cuts the first blob download short (127.0.0.1:5004
+-> A)."""
 import gzip
 import hashlib
 import io
@@ -30,6 +31,7 @@ REGSRV = os.path.join(HERE, "..", "lib", "regsrv.py")
 IP = "10.99.0.1"
 A, B, C, TOK, CUT, D, SEARCH = (IP + ":5000", IP + ":5001", IP + ":5002", IP + ":5003",
                                 "127.0.0.1:5004", IP + ":5005", IP + ":5006")
+BAD = IP + ":5007"
 
 
 def tar_gz(files):
@@ -187,6 +189,7 @@ def start(ctx):
     ctx.spawn(sys.executable, REGSRV, "token", "5003", "tok.key", "tok.crt", "alice:s3cret")
     ctx.spawn(sys.executable, REGSRV, "cut", "5004", "5000", "300000")
     ctx.spawn(sys.executable, REGSRV, "search", "5006")
+    ctx.spawn(sys.executable, REGSRV, "bad", "5007")
     base = [tar_gz([("bin", None), ("bin/hello", b"hello\n" * 2000)]),
             tar_gz([("etc", None), ("etc/motd", b"welcome\n")])]
     big = tar_gz([("data", None), ("data/blob", os.urandom(1500000))])
@@ -196,7 +199,7 @@ def start(ctx):
     ctx.lay2 = os.path.join(ctx.tmp, "lay2")
     ctx.id2, ctx.dig2 = oci_layout(ctx.lay2, base + [extra], "2")
     for hp, tls in ((A, False), (B, True), (C, False), (TOK, False), (CUT, False), (D, False),
-                    (SEARCH, False)):
+                    (SEARCH, False), (BAD, False)):
         ctx.wait_port(hp, tls)
     push(ctx, ctx.lay1, "1", A + "/team/app:1")
     push(ctx, ctx.lay2, "2", A + "/team/app:2")
@@ -461,3 +464,163 @@ def test_dead_pulls_are_swept(ctx):
     finally:
         live.kill()
         live.wait()
+
+
+def tree(path):
+    """Every file under path with its size and mtime: to see nothing changed."""
+    out = {}
+    for dp, dn, fn in os.walk(path):
+        for n in fn + dn:
+            st = os.lstat(os.path.join(dp, n))
+            out[os.path.join(dp, n)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def test_baked_store_is_read_only_and_listed(ctx):
+    # What the appliance does with a data disk: its initramfs's images at
+    # var/lib/berth-baked, the writable store at var/lib/berth.
+    root = ctx.root({"insecure-registries": [A]})
+    rc, out, err = ctx.cli(root, "pull", "-q", A + "/team/app:1")
+    assert rc == 0, err
+    lib = os.path.join(root, "var", "lib")
+    os.rename(os.path.join(lib, "berth"), os.path.join(lib, "berth-baked"))
+    baked = tree(os.path.join(lib, "berth-baked"))
+    rc, out, err = ctx.cli(root, "pull", A + "/team/app:2")
+    assert rc == 0, err
+    # the store keeps its own copy of the layers the baked one has
+    assert "Already exists" not in out, out
+    rc, out, _ = ctx.cli(root, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}")
+    assert sorted(out.split("\n")[:-1]) == sorted([A + "/team/app:1 " + ctx.id1[7:19],
+                                                   A + "/team/app:2 " + ctx.id2[7:19]]), out
+    for ref in (A + "/team/app:1", ctx.id1[7:19]):
+        rc, out, err = ctx.cli(root, "rmi", ref)
+        assert rc == 1, (ref, out, err)
+        check_one_line(err, "baked", ref)
+    # a tag of a baked image is the store's: untagged, the image stays
+    rc, out, err = ctx.cli(root, "tag", A + "/team/app:1", "mine:1")
+    assert rc == 0, err
+    rc, out, err = ctx.cli(root, "rmi", "mine:1")
+    assert rc == 0 and out == "Untagged: mine:1\n", (out, err)
+    # prune and rmi of the store's image leave the baked store as it was
+    rc, out, err = ctx.cli(root, "rmi", A + "/team/app:2")
+    assert rc == 0 and "Deleted: " + ctx.id2 in out, (out, err)
+    rc, out, err = ctx.cli(root, "image", "prune", "-a", "-f")
+    assert rc == 0 and "berth:" not in err, (out, err)
+    assert tree(os.path.join(lib, "berth-baked")) == baked
+    left = [p for p in store_files(root) if "/blobs/" in p or "/layers/" in p]
+    assert not left, left
+    rc, out, err = ctx.cli(root, "save", "-o", os.path.join(ctx.tmp, "b.tar"), A + "/team/app:1")
+    assert rc == 0, err
+
+
+COMPOSE_PULL = """services:
+  app:
+    image: %(a)s/lib/bb:1
+    command: ["sleep", "1000"]
+    network_mode: none
+  pinned:
+    image: %(a)s/lib/absent:1
+    pull_policy: never
+    network_mode: none
+  gone:
+    image: 127.0.0.1:1/lib/bb:1
+    profiles: [broken]
+"""
+
+
+def test_compose_pull_and_pull_policy(ctx):
+    from hostenv import Daemon, busybox_tar, require_overlay
+    require_overlay()
+    d = Daemon(os.path.dirname(ctx.berth))
+    try:
+        os.makedirs(os.path.join(d.root, "etc", "berth"), exist_ok=True)
+        with open(os.path.join(d.root, "etc", "berth", "daemon.json"), "w") as f:
+            json.dump({"insecure-registries": [A]}, f)
+        # busybox, pushed to A as lib/bb:1
+        tmp = ctx.root()
+        busybox_tar(os.path.join(ctx.tmp, "bb.tar"))
+        for argv in (("import", os.path.join(ctx.tmp, "bb.tar"), "bb:1"),
+                     ("save", "-o", os.path.join(ctx.tmp, "bb-oci.tar"), "bb:1")):
+            rc, out, err = ctx.cli(tmp, *argv)
+            assert rc == 0, (argv, err)
+        ctx.ns_run("skopeo", "copy", "--quiet", "--dest-tls-verify=false",
+                   "oci-archive:%s:bb:1" % os.path.join(ctx.tmp, "bb-oci.tar"),
+                   "docker://%s/lib/bb:1" % A, check=True, timeout=120)
+        path = os.path.join(d.root, "compose.yaml")
+        with open(path, "w") as f:
+            f.write(COMPOSE_PULL % {"a": A})
+
+        def compose(*args):
+            return ctx.cli(d.root, "compose", "-f", path, *args)
+
+        rc, out, err = compose("pull")
+        assert rc == 0, (out, err)
+        assert " app Pulling\n" in out and " app Pulled\n" in out, out
+        assert " pinned Skipped - pull_policy is never\n" in out, out
+        rc, out, err = compose("config")
+        assert rc == 0 and "    pull_policy: \"never\"\n" in out, (out, err)
+        rc, out, err = ctx.cli(d.root, "images", "--format", "{{.Repository}}:{{.Tag}}")
+        assert out == A + "/lib/bb:1\n", out
+        rc, out, err = ctx.cli(d.root, "rmi", A + "/lib/bb:1")
+        assert rc == 0, err
+        # up: app (missing) is pulled and runs; pinned (never) is not pulled
+        rc, out, err = compose("up", "-d")
+        assert rc == 1, (out, err)
+        assert " app Pulled\n" in out and "Started" in out, (out, err)
+        assert "pinned" not in out and "absent" in err, (out, err)
+        rc, out, _ = ctx.cli(d.root, "ps", "--format", "{{.Image}}")
+        assert out == A + "/lib/bb:1\n", out
+        # an unreachable registry: one line naming it, exit 1, nothing kept
+        before = store_files(d.root)
+        rc, out, err = compose("--profile", "broken", "pull", "gone")
+        assert rc == 1, (out, err)
+        check_one_line(err, "service gone", "127.0.0.1:1")
+        assert store_files(d.root) == before
+        # pull_policy build: berth compose has no build: a clear refusal
+        with open(path, "w") as f:
+            f.write("services:\n  b:\n    image: x\n    pull_policy: build\n")
+        rc, out, err = compose("config", "-q")
+        assert rc != 0 and "pull_policy: 'build'" in err and "berth build" in err, err
+    finally:
+        d.stop()
+
+
+def test_garbage_and_huge_manifests_refused(ctx):
+    root = ctx.root({"insecure-registries": [BAD]})
+    rc, out, err = ctx.cli(root, "pull", BAD + "/x/garbage:1")
+    assert rc == 1, (out, err)
+    check_one_line(err, BAD, "x/garbage")
+    t0 = time.monotonic()
+    rc, out, err = ctx.cli(root, "pull", BAD + "/x/huge:1")
+    took = time.monotonic() - t0
+    assert rc == 1, (out, err)
+    check_one_line(err, BAD, "manifest")
+    assert store_files(root) == [], store_files(root)
+    # refused while it streamed: far less than 2 GiB was read
+    for _ in range(50):
+        with open(os.path.join(ctx.tmp, "5007.log")) as f:
+            sent = [int(l.split()[1]) for l in f if l.startswith("sent ")]
+        if sent:
+            break
+        time.sleep(0.1)
+    assert sent and sent[-1] < 64 << 20, (sent, took)
+
+
+def test_full_store_during_pull(ctx):
+    # the store on a 2 MiB tmpfs: the download fits, the unpacked 1.5 MB
+    # layer next to it does not
+    root = ctx.root({"insecure-registries": [A]})
+    store = os.path.join(root, "var", "lib", "berth")
+    os.makedirs(store)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", store], check=True)
+    try:
+        rc, out, err = ctx.cli(root, "pull", A + "/team/app:1")
+        assert rc == 1, (out, err)
+        check_one_line(err, "No space left on device")
+        left = [p for p in store_files(root) if "/blobs/" in p or "/layers/" in p or
+                ".pull-" in p or ".tmp" in p]
+        assert not left, left
+        rc, out, _ = ctx.cli(root, "images", "-q")
+        assert out == "", out
+    finally:
+        subprocess.run(["umount", store], check=True)

@@ -11,6 +11,11 @@ network namespace (`ip netns exec NS python3 regsrv.py MODE ...`):
                                   cuts the first full (non-Range) blob
                                   response after BYTES body bytes; logs each
                                   request line and its Range header
+  bad PORT                        a registry that answers wrongly: x/garbage's
+                                  manifest is not JSON, x/huge's says it is
+                                  2 GiB long and streams zeros until the
+                                  client hangs up (the bytes sent go to
+                                  PORT.log)
 """
 import base64
 import http.server
@@ -160,6 +165,50 @@ def cut_proxy(port, upstream, cut_after):
     S(("127.0.0.1", port), H).serve_forever()
 
 
+def bad_registry(port):
+    log = open("%d.log" % port, "a")
+    mt = "application/vnd.oci.image.manifest.v1+json"
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            if self.path == "/v2/":
+                return send_json(self, b"{}")
+            if self.path.startswith("/v2/x/garbage/manifests/"):
+                body = b"<html>{ this is not JSON"
+                self.send_response(200)
+                self.send_header("Content-Type", mt)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            if self.path.startswith("/v2/x/huge/manifests/"):
+                self.send_response(200)
+                self.send_header("Content-Type", mt)
+                self.send_header("Content-Length", str(2 << 30))
+                self.end_headers()
+                sent, chunk = 0, b"{" + b" " * 65535
+                try:
+                    while sent < 2 << 30:
+                        self.wfile.write(chunk)
+                        sent += len(chunk)
+                except OSError:
+                    pass
+                log.write("sent %d\n" % sent)
+                log.flush()
+                self.close_connection = True
+                return
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    http.server.ThreadingHTTPServer(("", port), H).serve_forever()
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "token":
         token_server(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
@@ -167,3 +216,5 @@ if __name__ == "__main__":
         search_server(int(sys.argv[2]))
     elif sys.argv[1] == "cut":
         cut_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "bad":
+        bad_registry(int(sys.argv[2]))
