@@ -200,8 +200,10 @@ int hx_log_opt(struct ctr_hostx *x, const char *s, struct berr *e)
 	long n;
 
 	if (strncmp(s, "max-size=", 9) == 0) {
-		if (cg_parse_bytes(s + 9, &x->log_max_size) < 0 || x->log_max_size < 1)
+		if (strlen(s + 9) >= sizeof(x->log_size_text) ||
+		    cg_parse_bytes(s + 9, &x->log_max_size) < 0 || x->log_max_size < 1)
 			return berr_msg(e, EINVAL, "invalid size: '%s'", s + 9);
+		strcpy(x->log_size_text, s + 9);
 		return 0;
 	}
 	if (strncmp(s, "max-file=", 9) == 0) {

@@ -13,6 +13,7 @@
 #include "runtime/lib/signame.h"
 #include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
+#include "runtime/sandbox/cgroup.h"
 
 /* Tmpfs: {"/run": "size=64k"}; in memory "PATH" or "PATH:OPTIONS". */
 static json_t *tmpfs_to_json(char **v)
@@ -49,10 +50,8 @@ static json_t *log_config(const struct ctr_hostx *x)
 	json_t *cfg = json_object();
 	char buf[32];
 
-	if (x->log_max_size) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)x->log_max_size);
-		json_object_set_new(cfg, "max-size", json_string(buf));
-	}
+	if (x->log_max_size)
+		json_object_set_new(cfg, "max-size", json_string(x->log_size_text));
 	if (x->log_max_file) {
 		snprintf(buf, sizeof(buf), "%d", x->log_max_file);
 		json_object_set_new(cfg, "max-file", json_string(buf));
@@ -156,8 +155,12 @@ static int log_from_json(json_t *lc, struct ctr_hostx *x)
 	const char *size = json_string_value(json_object_get(cfg, "max-size"));
 	const char *files = json_string_value(json_object_get(cfg, "max-file"));
 
-	x->log_max_size = size ? strtoll(size, NULL, 10) : 0;
 	x->log_max_file = files ? atoi(files) : 0;
+	if (size && (strlen(size) >= sizeof(x->log_size_text) ||
+		     cg_parse_bytes(size, &x->log_max_size) < 0))
+		return -EINVAL;
+	if (size)
+		strcpy(x->log_size_text, size);
 	return x->log_max_size < 0 || x->log_max_file < 0 ? -EINVAL : 0;
 }
 
@@ -182,7 +185,7 @@ int hx_from_json(json_t *hc, json_t *stop_signal, struct ctr_hostx *x, struct be
 	if (r == 0)
 		r = devices_from_json(json_object_get(hc, "Devices"), x, e);
 	if (r == 0 && log_from_json(json_object_get(hc, "LogConfig"), x) < 0)
-		r = berr_msg(e, EINVAL, "HostConfig.LogConfig: a negative size or count");
+		r = berr_msg(e, EINVAL, "HostConfig.LogConfig: not a size or a count");
 	if (r == 0 && (!x->dns || !x->dns_opt || !x->dns_search))
 		r = berr_msg(e, ENOMEM, "HostConfig: out of memory");
 	if (r < 0)

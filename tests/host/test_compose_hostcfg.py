@@ -75,7 +75,7 @@ def test_every_hostconfig_key(d):
     assert hc["Ulimits"] == [{"Name": "nofile", "Soft": 300, "Hard": 400}], hc
     assert hc["Sysctls"] == {"net.ipv4.ip_forward": "1"} and hc["Init"] is True, hc
     assert hc["Devices"][0]["PathInContainer"] == "/dev/nothing", hc
-    assert hc["LogConfig"]["Config"] == {"max-size": "2048", "max-file": "3"}, hc
+    assert hc["LogConfig"]["Config"] == {"max-size": "2k", "max-file": "3"}, hc
     assert (hc["Memory"], hc["NanoCpus"], hc["PidsLimit"]) == (64 << 20, 500000000, 40), hc
     assert hc["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 2}, hc
     assert j["Config"]["StopSignal"] == "SIGUSR1", j["Config"]

@@ -137,7 +137,7 @@ def test_log_rotation_keeps_max_file_and_logs_reads_across(d):
     d.ok("wait", "chatty")
     j = inspect(d, "chatty")
     assert j["HostConfig"]["LogConfig"] == {"Type": "json-file",
-                                            "Config": {"max-size": "1024", "max-file": "2"}}
+                                            "Config": {"max-size": "1k", "max-file": "2"}}
     logdir, base = os.path.split(j["LogPath"])
     files = sorted(f for f in os.listdir(logdir) if f.startswith(base))
     assert files == [base, base + ".1"], files

@@ -146,8 +146,8 @@ static void test_json_round_trip(void **state)
 	x.ndevices = 1;
 	x.init = true;
 	x.stop_signal = SIGUSR1;
-	x.log_max_size = 1024;
-	x.log_max_file = 2;
+	assert_int_equal(hx_log_opt(&x, "max-size=1k", &e), 0);
+	assert_int_equal(hx_log_opt(&x, "max-file=2", &e), 0);
 	j = hx_to_json(&x, &stop);
 	text = json_dumps(j, JSON_SORT_KEYS | JSON_COMPACT);
 	assert_non_null(strstr(text, "\"Tmpfs\":{\"/run\":\"size=64k\",\"/tmp\":\"\"}"));
@@ -155,7 +155,7 @@ static void test_json_round_trip(void **state)
 	assert_non_null(strstr(text, "\"Devices\":[{\"CgroupPermissions\":\"rw\",\"PathInContainer\":"
 				     "\"/dev/mynull\",\"PathOnHost\":\"/dev/null\"}]"));
 	assert_non_null(strstr(text, "\"LogConfig\":{\"Config\":{\"max-file\":\"2\",\"max-size\":"
-				     "\"1024\"},\"Type\":\"json-file\"}"));
+				     "\"1k\"},\"Type\":\"json-file\"}"));
 	assert_non_null(strstr(text, "\"Init\":true"));
 	assert_non_null(strstr(text, "\"Sysctls\":{\"net.core.somaxconn\":\"1024\"}"));
 	assert_string_equal(json_string_value(stop), "SIGUSR1");
@@ -169,6 +169,7 @@ static void test_json_round_trip(void **state)
 	assert_true(y.init);
 	assert_int_equal(y.stop_signal, SIGUSR1);
 	assert_int_equal(hx_log_files(&y), 2);
+	assert_int_equal(hx_log_size(&y), 1024);
 	hx_free(&y);
 	hx_free(&x);
 	free(text);
