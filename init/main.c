@@ -27,6 +27,7 @@
 #include "runtime/cli/flags.h"
 #include "runtime/cli/img_cli.h"
 #include "runtime/cli/sandbox_cli.h"
+#include "runtime/container/hostcfg.h"
 #include "runtime/lib/proto.h"
 #include "runtime/lib/selfexe.h"
 #include "runtime/lib/util.h"
@@ -384,6 +385,9 @@ int main(int argc, char **argv)
 	struct berr e;
 	int r;
 
+	/* --init: a container's init, PID 1 of its pid namespace */
+	if (strcmp(base, "docker-init") == 0)
+		return hx_init_main(argc, argv);
 	if (getpid() == 1 || strcmp(base, "init") == 0)
 		return init_main(argc, argv);
 	/* the OCI runtime personality: runc's command line */

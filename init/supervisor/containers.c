@@ -277,7 +277,7 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 	}
 	for (struct ctr *c = cs->list; c; c = c->next) {
 		if (c->st.status == CTR_RUNNING && c->st.pid > 0) {
-			kill(c->st.pid, SIGTERM);
+			kill(c->st.pid, hx_stop_signal(&c->cfg.hostx));
 			any = true;
 		}
 	}

@@ -100,7 +100,7 @@ void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
 	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
 	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));
 	unlink(log);
-	for (int i = 1; i < LOG_FILES; i++) {
+	for (int i = 1; i < hx_log_files(&c->cfg.hostx); i++) {
 		snprintf(old, sizeof(old), "%s.%d", log, i);
 		unlink(old);
 	}

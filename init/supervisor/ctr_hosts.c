@@ -37,6 +37,16 @@ static struct etchosts_entry hosts_entry(const struct ctr *c, const char *ip)
 	return (struct etchosts_entry){ ip, ctr_hostname(c), c->cfg.name };
 }
 
+/* text with c's --add-host lines (host-gateway: berth0's address);
+ * NULL on ENOMEM, text freed. */
+static char *with_extra_hosts(struct ctrs *cs, const struct ctr *c, char *text, size_t *len)
+{
+	char gw[64];
+
+	snprintf(gw, sizeof(gw), "%.*s", (int)strcspn(cs->bridge_cidr, "/"), cs->bridge_cidr);
+	return text ? hx_hosts_append(&c->cfg.hostx, gw, text, len) : NULL;
+}
+
 /* c's file (c at ip): the base lines, its own, the other bridge
  * containers' but gone's. malloc'd; NULL on ENOMEM. */
 static char *hosts_text(struct ctrs *cs, const struct ctr *c, const char *ip,
@@ -58,7 +68,7 @@ static char *hosts_text(struct ctrs *cs, const struct ctr *c, const char *ip,
 	}
 	text = etchosts_text(&self, others, n, len);
 	free(others);
-	return text;
+	return with_extra_hosts(cs, c, text, len);
 }
 
 static void hosts_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t size)
@@ -145,7 +155,7 @@ int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const 
 			 struct berr *e)
 {
 	char buf[4096], resolv[4096];
-	char *hosts = NULL;
+	char *hosts;
 	size_t len = strlen(ETCHOSTS_BASE);
 	int r;
 
@@ -153,9 +163,13 @@ int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const 
 	r = put_etc_file(cs, dir, "hostname", buf, strlen(buf), e);
 	if (r < 0)
 		return r;
-	if (ip && *ip && !(hosts = hosts_text(cs, c, ip, NULL, &len)))
+	if (ip && *ip)
+		hosts = hosts_text(cs, c, ip, NULL, &len);
+	else
+		hosts = with_extra_hosts(cs, c, strdup(ETCHOSTS_BASE), &len);
+	if (!hosts)
 		return berr_set(e, ENOMEM, "%s/hosts", dir);
-	r = put_etc_file(cs, dir, "hosts", hosts ? hosts : ETCHOSTS_BASE, len, e);
+	r = put_etc_file(cs, dir, "hosts", hosts, len, e);
 	free(hosts);
 	if (r < 0)
 		return r;
@@ -163,5 +177,6 @@ int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const 
 	if (read_file("/etc/resolv.conf", resolv, sizeof(resolv)) < 0)
 		resolv[0] = '\0';
 	resolv_filter(resolv, buf, sizeof(buf));
-	return put_etc_file(cs, dir, "resolv.conf", buf, strlen(buf), e);
+	hx_resolv(&c->cfg.hostx, buf, resolv, sizeof(resolv)); /* --dns, --dns-search, ... */
+	return put_etc_file(cs, dir, "resolv.conf", resolv, strlen(resolv), e);
 }

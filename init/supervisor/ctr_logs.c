@@ -1,6 +1,7 @@
 /* ctr_logs.c - a container's output into its log: one line per output
- * line, "<RFC 3339 time> <stream> <text>", rotated at 10 MiB over three
- * files; a full disk drops whole lines, never half ones. */
+ * line, "<RFC 3339 time> <stream> <text>", rotated at its max-size over
+ * its max-file files (--log-opt; 10 MiB and 3 by default); a full disk
+ * drops whole lines, never half ones. */
 #include "ctrs_priv.h"
 
 #include <errno.h>
@@ -16,8 +17,6 @@
 #include "runtime/lib/file.h"
 #include "runtime/lib/clock.h"
 
-#define LOG_MAX_BYTES (10 << 20)
-
 void ctrs_log_open(struct ctrs *cs, struct ctr *c)
 {
 	char path[600];
@@ -30,15 +29,18 @@ void ctrs_log_open(struct ctrs *cs, struct ctr *c)
 	c->logsize = (c->logfd >= 0 && fstat(c->logfd, &st) == 0) ? st.st_size : 0;
 }
 
-/* 10 MiB x 3 files: <id>.log, .log.1, .log.2. A rename that fails is
- * logged; when the live log itself cannot move, it grows on and the next
- * try comes 10 MiB later. */
+/* max-file files: <id>.log, .log.1, .log.2, ... (one: the log starts
+ * over). A rename that fails is logged; when the live log itself cannot
+ * move, it grows on and the next try comes max-size later. */
 static void log_rotate(struct ctrs *cs, struct ctr *c)
 {
 	char base[600], from[620], to[620];
+	int files = hx_log_files(&c->cfg.hostx);
 
 	ctr_log_path(cs->root, c->cfg.id, base, sizeof(base));
-	for (int i = LOG_FILES - 1; i > 0; i--) {
+	if (files == 1 && unlink(base) < 0)
+		log_err("container %.12s: start its log over: %s", c->cfg.id, strerror(errno));
+	for (int i = files - 1; i > 0; i--) {
 		int err;
 
 		if (i == 1)
@@ -102,7 +104,7 @@ static void log_line(struct ctrs *cs, struct ctr *c, const char *stream, const c
 	}
 	c->log_failing = false;
 	c->logsize += total;
-	if (c->logsize > LOG_MAX_BYTES)
+	if (c->logsize > hx_log_size(&c->cfg.hostx))
 		log_rotate(cs, c);
 }
 

@@ -93,7 +93,7 @@ bool ctrs_health_reaped(struct ctrs *cs, pid_t pid, int status)
 				 c->cfg.id, c->cfg.name);
 			c->unhealthy_kill = true;
 			r = ctrs_stop_one(cs, c, c->cfg.stop_timeout > 0 ? c->cfg.stop_timeout : 10,
-					  SIGTERM);
+					  hx_stop_signal(&c->cfg.hostx));
 			if (r < 0)
 				log_err("container %.12s: stop: %s", c->cfg.id, strerror(-r));
 		}

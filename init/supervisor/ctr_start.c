@@ -143,6 +143,9 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (mkdir_p(sp.upper, 0755) < 0 || mkdir_p(sp.work, 0700) < 0 ||
 	    mkdir_p(sp.rootfs, 0755) < 0)
 		return berr_set(e, errno, "create %s", sp.dir);
+	r = hx_spec_fill(cs->root, &c->cfg.hostx, &sp.hx, &sp.spec, e);
+	if (r < 0)
+		goto fail;
 	r = ctrs_network_acquire(cs, c, &lease, &job, e);
 	if (r < 0)
 		goto fail;
@@ -157,6 +160,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (r < 0)
 		goto fail;
 	r = sb_start(&sp.spec, &pid, e);
+	hx_spec_free(&sp.hx);
 	close_fds(&out[1], 1);
 	close_fds(&err[1], 1);
 	close_fds(&in[0], 1);
@@ -209,6 +213,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
 	return 0;
 fail:
+	hx_spec_free(&sp.hx);
 	close_fds(out, 2);
 	close_fds(err, 2);
 	close_fds(in, 2);

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 
 #include "runtime/lib/clock.h"
+#include "runtime/lib/signame.h"
 #include "runtime/lib/util.h"
 
 int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig)
@@ -23,7 +24,7 @@ int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig)
 		return -errno;
 	ev_ctr(c, "kill", "signal=%d", sig);
 	/* Docker resumes a paused container for its stop signal or SIGKILL */
-	if (sig == SIGKILL || sig == SIGTERM)
+	if (sig == SIGKILL || sig == hx_stop_signal(&c->cfg.hostx))
 		ctrs_thaw_for_signal(cs, c);
 	if (sig != SIGKILL && timeout >= 0) {
 		uint64_t at = now_ns() + (uint64_t)timeout * 1000000000ull;
@@ -43,26 +44,6 @@ static int parse_int(const char *s, int *out)
 		return -1;
 	*out = (int)v;
 	return 0;
-}
-
-static int signal_number(const char *s)
-{
-	static const struct {
-		const char *name;
-		int sig;
-	} sigs[] = { { "HUP", SIGHUP },	  { "INT", SIGINT },   { "QUIT", SIGQUIT },
-		     { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
-		     { "TERM", SIGTERM }, { "STOP", SIGSTOP }, { "CONT", SIGCONT },
-		     { "ALRM", SIGALRM }, { "WINCH", SIGWINCH } };
-	int n;
-
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
-		if (strcasecmp(s, sigs[i].name) == 0)
-			return sigs[i].sig;
-	}
-	return parse_int(s, &n) == 0 && n > 0 && n < 65 ? n : -1;
 }
 
 /* The mode parses and a container: target exists (it must run at start). */
@@ -194,7 +175,7 @@ static void verb_stop_kill(struct ctrs *cs, struct proto_request *req, struct ct
 		    i + 1 < req->argc && parse_int(req->argv[i + 1], &timeout) == 0) {
 			i++;
 		} else if (is_kill && (strcmp(a, "-s") == 0 || strcmp(a, "--signal") == 0) &&
-			   i + 1 < req->argc && (sig = signal_number(req->argv[i + 1])) > 0) {
+			   i + 1 < req->argc && (sig = sig_parse(req->argv[i + 1])) > 0) {
 			i++;
 		} else {
 			reply_error(r, "%s: bad option or value: %s", req->argv[0], a);
@@ -238,7 +219,7 @@ static void verb_stop_kill(struct ctrs *cs, struct proto_request *req, struct ct
 		}
 		if (restart && c->st.status == CTR_RUNNING)
 			c->start_when_dead = true;
-		rc = ctrs_stop_one(cs, c, t, sig);
+		rc = ctrs_stop_one(cs, c, t, is_kill ? sig : hx_stop_signal(&c->cfg.hostx));
 		if (rc < 0) {
 			reply_error(r, "%s %s: %s", req->argv[0], req->argv[i], strerror(-rc));
 			*status = 1;

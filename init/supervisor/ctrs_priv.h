@@ -25,8 +25,6 @@
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/lib/err.h"
 
-/* A container's log: <id>.log and LOG_FILES - 1 rotated ones. */
-#define LOG_FILES 3
 /* A container tree being removed: <id>.removing-<pid>-<n>. */
 #define REMOVING ".removing-"
 
@@ -129,6 +127,7 @@ struct spec_buf {
 		hostname[560], cgroup[256], netns[64];
 	struct sb_mount mounts[64];
 	const char *lower[128];
+	struct hx_spec hx;	/* --ulimit, --sysctl, --tmpfs, --device, --init */
 };
 
 /* An iptables-restore removal running in the background (ctr_net.c). */

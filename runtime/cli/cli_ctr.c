@@ -280,7 +280,7 @@ static char *read_logs(const char *root, const char *id, size_t *len)
 
 	*len = 0;
 	ctr_log_path(root, id, base, sizeof(base));
-	for (int i = 2; i >= 0; i--) {
+	for (int i = HX_LOG_FILES_MAX - 1; i >= 0; i--) { /* whatever max-file was */
 		FILE *f;
 		char chunk[65536];
 		size_t n;
@@ -574,6 +574,14 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 			json_object_set_new(labels, key, json_string(eq ? eq + 1 : ""));
 		}
 		json_object_set_new(json_object_get(j, "Config"), "Labels", labels);
+	}
+	if (j) { /* --dns, --tmpfs, --ulimit, ... with Docker's names */
+		json_t *stop = NULL, *hx = hx_to_json(&c->hostx, &stop);
+
+		json_object_update(json_object_get(j, "HostConfig"), hx);
+		json_decref(hx);
+		if (stop)
+			json_object_set_new(json_object_get(j, "Config"), "StopSignal", stop);
 	}
 	if (j && c->health.test)
 		json_object_set_new(json_object_get(j, "Config"), "Healthcheck",

@@ -162,6 +162,7 @@ int cli_exec(const char *root, int argc, char **argv)
 	struct flg_out a;
 	struct running r;
 	struct sb_spec spec;
+	struct sb_rlimit rlimits[HX_MAX];
 	struct berr e;
 	pid_t pid;
 	int status;
@@ -179,6 +180,8 @@ int cli_exec(const char *root, int argc, char **argv)
 	spec.stdin_fd = 0;
 	spec.stdout_fd = 1;
 	spec.stderr_fd = 2;
+	spec.rlimits = rlimits; /* the container's --ulimit, as Docker's exec */
+	spec.nrlimits = hx_rlimits(&r.cfg.hostx, rlimits);
 	if (o.tty)
 		return exec_tty(&r, &spec, o.interactive);
 	spec.privileged = r.cfg.privileged;

@@ -56,6 +56,11 @@ static uint64_t ctr_size(const char *root, const char *id)
 	return du(dir);
 }
 
+uint64_t cli_ctr_size(const char *root, const char *id)
+{
+	return ctr_size(root, id);
+}
+
 /* Docker's prompt; -f answers yes. */
 static bool confirm(bool force, const char *warning)
 {

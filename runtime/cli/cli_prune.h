@@ -6,10 +6,15 @@
 #ifndef BERTH_CLI_PRUNE_H
 #define BERTH_CLI_PRUNE_H
 
+#include <stdint.h>
+
 #include "flags.h"
 
 extern const struct flg_cmd cli_container_prune_cmd, cli_image_prune_cmd, cli_volume_prune_cmd,
     cli_system_prune_cmd, cli_system_df_cmd;
+
+/* The apparent size of a container's writable layer (ps --size). */
+uint64_t cli_ctr_size(const char *root, const char *id);
 
 /* The subcommands' run functions take the root as ctx (flags.h). */
 int cli_container_prune(void *root, int argc, char **argv);

@@ -11,8 +11,11 @@
 #include <string.h>
 
 #include "cli_filter.h"
+#include "cli_prune.h"
 #include "client.h"
 #include "runtime/container/container.h"
+#include "runtime/image/image.h"
+#include "runtime/image/layer_rules.h"
 #include "runtime/lib/clock.h"
 #include "runtime/lib/proto.h"
 #include "runtime/lib/strv.h"
@@ -348,6 +351,30 @@ static bool ps_shown(const struct ps_opts *o, bool all, struct ps_item *it, int6
 	return ps_pass(&o->filters, it);
 }
 
+/* --size: "12B (virtual 4.4MB)", the writable layer and with the image. */
+static void ps_sizes(const char *root, struct ps_item *items, size_t n)
+{
+	struct img_summary *imgs = NULL;
+	size_t nimg = 0;
+	struct berr e;
+
+	if (img_list(root, &imgs, &nimg, &e) < 0)
+		nimg = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t rw = cli_ctr_size(root, items[i].id), img = 0;
+		char a[32], b[32], text[80];
+
+		for (size_t k = 0; items[i].loaded && k < nimg && !img; k++)
+			img = strcmp(imgs[k].id, items[i].cfg.image_id ? items[i].cfg.image_id : "")
+				      ? 0 : imgs[k].size;
+		lr_human_size(rw, a, sizeof(a));
+		lr_human_size(rw + img, b, sizeof(b));
+		snprintf(text, sizeof(text), "%s (virtual %s)", a, b);
+		json_object_set_new(items[i].row, "Size", json_string(text));
+	}
+	free(imgs);
+}
+
 static int ps_print(const char *root, const struct ps_opts *o, char *text)
 {
 	bool all = o->all || o->last > 0 || o->latest || flt_has(&o->filters, "status");
@@ -359,6 +386,9 @@ static int ps_print(const char *root, const struct ps_opts *o, char *text)
 	int rc = 1;
 
 	items = ps_items(root, text, o->no_trunc, &n);
+	/* as Docker's: also when the template asks for .Size */
+	if (o->size || (o->format && strstr(o->format, ".Size")))
+		ps_sizes(root, items, n);
 	before = ps_ref_time(items, n, &o->filters, "before");
 	since = ps_ref_time(items, n, &o->filters, "since");
 	for (size_t i = 0; before > -2 && since > -2 && i < n; i++) {
@@ -368,7 +398,9 @@ static int ps_print(const char *root, const struct ps_opts *o, char *text)
 		}
 	}
 	if (before > -2 && since > -2)
-		rc = tmpl_print(o->quiet ? "{{.ID}}" : tmpl_choose(o->format, PS_TABLE), rows,
+		rc = tmpl_print(o->quiet ? "{{.ID}}"
+				: tmpl_choose(o->format, o->size ? PS_TABLE "\t{{.Size}}" : PS_TABLE),
+				rows,
 				ps_headers);
 	for (size_t i = 0; i < n; i++) {
 		json_decref(items[i].row);

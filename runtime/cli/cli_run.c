@@ -21,12 +21,18 @@
 
 #define R(f) struct run_opts, f
 static const struct flg run_flags[] = {
+	FLG_STRINGS(0, "add-host", R(add_hosts), "Add a custom host-to-IP mapping (host:ip)"),
 	FLG_STRINGS(0, "cap-add", R(cap_add), "Add Linux capabilities"),
 	FLG_STRINGS(0, "cap-drop", R(cap_drop), "Drop Linux capabilities"),
 	FLG_INT('c', "cpu-shares", R(cpu_shares), "CPU shares (relative weight, 2..262144)"),
 	FLG_STRING(0, "cpus", R(cpus), "Number of CPUs (a `decimal`)"),
 	FLG_STRING(0, "cpuset-cpus", R(cpuset), "CPUs in which to allow execution (0-3, 0,1)"),
 	FLG_BOOL('d', "detach", R(detach), "Run container in background and print container ID"),
+	FLG_STRINGS(0, "device", R(devices),
+		    "Add a host device to the container (/dev/X[:/dev/Y][:rwm])"),
+	FLG_STRINGS(0, "dns", R(dns), "Set custom DNS servers"),
+	FLG_STRINGS(0, "dns-option", R(dns_opts), "Set DNS options"),
+	FLG_STRINGS(0, "dns-search", R(dns_search), "Set custom DNS search domains"),
 	FLG_STRING(0, "entrypoint", R(entrypoint), "Overwrite the default ENTRYPOINT of the image"),
 	FLG_STRINGS('e', "env", R(env_args),
 		    "Set environment variables (KEY=VALUE, or KEY from ours)"),
@@ -42,8 +48,12 @@ static const struct flg run_flags[] = {
 	FLG_DURATION(0, "health-timeout", R(health_timeout),
 		     "Maximum time to allow one check to run (ms|s|m|h)"),
 	FLG_STRING('h', "hostname", R(hostname), "Container host name"),
+	FLG_BOOL(0, "init", R(init),
+		 "Run an init inside the container that forwards signals and reaps processes"),
 	FLG_BOOL('i', "interactive", R(interactive), "Keep STDIN open even if not attached"),
 	FLG_STRINGS('l', "label", R(label_args), "Set meta data on a container (KEY=VALUE)"),
+	FLG_STRING(0, "log-driver", R(log_driver), "Logging driver for the container (json-file)"),
+	FLG_STRINGS(0, "log-opt", R(log_opts), "Log driver options (max-size=SIZE, max-file=N)"),
 	FLG_STRING('m', "memory", R(memory), "Memory limit in `bytes` (at least 6m)"),
 	FLG_STRING(0, "memory-swap", R(memory_swap),
 		   "Swap limit equal to memory plus swap, in `bytes`: '-1' for unlimited swap"),
@@ -68,8 +78,12 @@ static const struct flg run_flags[] = {
 	FLG_BOOL(0, "rm", R(rm), "Automatically remove the container when it exits"),
 	FLG_STRINGS(0, "security-opt", R(security_opts),
 		    "Security Options (seccomp=FILE|unconfined, no-new-privileges[=false])"),
+	FLG_STRING(0, "stop-signal", R(stop_signal), "Signal to stop the container"),
 	FLG_INT(0, "stop-timeout", R(stop_timeout), "Timeout (in seconds) to stop a container"),
+	FLG_STRINGS(0, "sysctl", R(sysctls), "Sysctl options (KEY=VALUE, namespaced ones)"),
+	FLG_STRINGS(0, "tmpfs", R(tmpfs), "Mount a tmpfs directory (PATH[:OPTIONS])"),
 	FLG_BOOL('t', "tty", R(tty), "Allocate a pseudo-TTY"),
+	FLG_STRINGS(0, "ulimit", R(ulimits), "Ulimit options (NAME=SOFT[:HARD])"),
 	FLG_STRING('u', "user", R(user), "Username or UID (format: <name|uid>[:<group|gid>])"),
 	FLG_STRINGS('v', "volume", R(volumes),
 		    "Bind mount a volume (/HOST|NAME:/CTR[:ro], or /CTR for an anonymous one)"),
@@ -254,6 +268,8 @@ static int run_opts_finish(const struct flg_cmd *cmd, struct run_opts *o, const 
 		rc = run_opts_limits(cmd, o, a);
 	if (rc == 0)
 		rc = run_opts_health(cmd, o, a);
+	if (rc == 0)
+		rc = cli_run_hostx(cmd, o);
 	return rc;
 }
 
@@ -266,6 +282,7 @@ static void run_opts_free(struct run_opts *o)
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		strv_free(lists[i]);
 	hc_config_free(&o->health);
+	cli_run_hostx_free(o);
 }
 
 /* Docker's checks of the options as a whole, before anything is made:
@@ -406,6 +423,10 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 		rc = cli_run_pull(root, o.pull, o.platform, a.argv[0]);
 	if (rc == 0)
 		rc = cli_run_make_config(root, &o, a.argv[0], a.argc - 1, a.argv + 1, &c, &exposed);
+	if (rc == 0) { /* the extra HostConfig moves into the config */
+		c.hostx = o.hostx;
+		memset(&o.hostx, 0, sizeof(o.hostx));
+	}
 	if (rc == 0 && o.publish_all && cli_run_publish_all(&exposed, &o.expose, &ports) < 0)
 		rc = 125;
 	strv_free(&exposed);

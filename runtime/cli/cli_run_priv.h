@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "runtime/container/container.h"
+#include "flags.h"
 #include "runtime/container/health.h"
 #include "runtime/lib/strv.h"
 #include "runtime/sandbox/sandbox.h"
@@ -23,6 +24,11 @@ struct run_opts {
 	int64_t health_interval, health_timeout, health_start_period;
 	struct strv env_args, env_files, label_args, security_opts;
 	struct strv volumes, cap_add, cap_drop, publish, expose;
+	/* --add-host, --dns*, --tmpfs, --ulimit, --sysctl, --device, --init,
+	 * --stop-signal, --log-* (cli_run_host.c) */
+	struct strv add_hosts, dns, dns_opts, dns_search, tmpfs, ulimits, sysctls, devices, log_opts;
+	const char *stop_signal, *log_driver;
+	bool init;
 	/* made from them */
 	bool create_only, no_new_privs, entrypoint_set;
 	const char *seccomp;
@@ -30,6 +36,7 @@ struct run_opts {
 	struct sb_limits limits;
 	struct hc_config health; /* from --health-* (test NULL: the image's) */
 	bool health_flags;
+	struct ctr_hostx hostx;	/* from --add-host ... --log-opt */
 };
 
 /* The container's config from the options, the image and the command
@@ -38,6 +45,11 @@ struct run_opts {
 BERR_MUST int cli_run_make_config(const char *root, const struct run_opts *o, const char *image,
 				  int argc, char **argv, struct ctr_config *c,
 				  struct strv *exposed);
+
+/* --add-host ... --log-opt checked as Docker checks them, into o->hostx.
+ * 0, or the exit code after printing the error. */
+BERR_MUST int cli_run_hostx(const struct flg_cmd *cmd, struct run_opts *o);
+void cli_run_hostx_free(struct run_opts *o);
 
 /* --pull POLICY (missing, the default; always; never) for image: pulls
  * it when the policy says so. 0, or the exit code (125) after printing

@@ -251,6 +251,7 @@ void compose_free(struct compose_file *f)
 		for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
 			strv_free(lists[k]);
 		health_free(&s->health);
+		cw_hostx_free(&s->hostx);
 		free(s->volume_lines);
 	}
 	for (int i = 0; i < f->nvol; i++) {

@@ -35,6 +35,18 @@ struct compose_health {
 	int retries;		/* -1: not given */
 };
 
+/* The keys behind berth run's HostConfig flags (compose_hostkeys.c),
+ * each entry as its flag takes it: extra_hosts (--add-host), dns,
+ * dns_search, dns_opt (--dns-option), tmpfs, ulimits ("nofile=1:2"),
+ * sysctls ("k=v"), devices, logging.options (--log-opt "max-size=1m"),
+ * stop_signal, init. */
+struct compose_hostx {
+	struct strv extra_hosts, dns, dns_search, dns_opt, tmpfs, ulimits, sysctls, devices,
+		log_opts;
+	char *stop_signal;
+	bool init;
+};
+
 struct compose_service {
 	char *name;
 	int line;
@@ -61,6 +73,7 @@ struct compose_service {
 				 * caller reads them (compose_dotenv_parse) into
 				 * environment, before its own entries */
 	struct strv profiles;	/* none: always enabled */
+	struct compose_hostx hostx;
 };
 
 /* A top-level volumes: entry. Services name it as SOURCE in

@@ -162,6 +162,7 @@ int compose_run_args(const struct compose_file *f, const char *project, int svc,
 		r |= volume_arg(f, project, s->volumes.v[i], spec, sizeof(spec));
 		r |= add2(out, "--volume", spec);
 	}
+	r |= cw_hostx_args(&s->hostx, out);
 	r |= add_each(out, "--cap-add", &s->cap_add);
 	r |= add_each(out, "--cap-drop", &s->cap_drop);
 	r |= add_each(out, "--env", &s->environment);

@@ -1,9 +1,8 @@
 /* compose_keys.c - the service keys of Compose files as people write them,
  * beyond the core of compose_service.c: labels, expose, env_file,
- * privileged, init, stop_signal, stop_grace_period, logging,
- * deploy.resources.limits and profiles, each mapped to what `berth run`
- * does, and the keys berth run has no flag for yet (extra_hosts, dns,
- * tmpfs, ulimits, sysctls, devices), refused by name rather than ignored. */
+ * privileged, stop_grace_period, deploy (resources.limits,
+ * restart_policy) and profiles, each mapped to what `berth run` does;
+ * the keys of its HostConfig flags are compose_hostkeys.c's. */
 #include "compose_priv.h"
 
 #include <ctype.h>
@@ -15,14 +14,6 @@
 
 #include "runtime/lib/duration.h"
 #include "runtime/sandbox/cgroup.h"
-
-/* The keys berth run cannot honour, and the flag it would need. */
-static const struct {
-	const char *key, *flag;
-} unsupported[] = {
-	{ "extra_hosts", "--add-host" }, { "dns", "--dns" },	       { "tmpfs", "--tmpfs" },
-	{ "ulimits", "--ulimit" },	 { "sysctls", "--sysctl" }, { "devices", "--device" },
-};
 
 static void add(struct cw_walk *w, struct strv *v, const char *s)
 {
@@ -138,57 +129,6 @@ static bool get_grace(struct cw_walk *w, const char *where, yaml_node_t *v, int 
 	return true;
 }
 
-static bool get_stop_signal(struct cw_walk *w, const char *where, yaml_node_t *v)
-{
-	const char *s = cw_scalar(v);
-
-	if (s && (strcmp(s, "SIGTERM") == 0 || strcmp(s, "TERM") == 0 || strcmp(s, "15") == 0))
-		return true;
-	cw_report(w, cw_line_of(v),
-		  "%s: stop_signal: '%s' is not supported: berth stops containers with SIGTERM "
-		  "(berth run has no --stop-signal)",
-		  where, s ? s : "?");
-	return false;
-}
-
-/* logging: the json-file driver is what berth does; its options are not
- * (each container's log is three files of 10 MiB, berth run has no
- * --log-opt), so they are refused rather than ignored. */
-static bool get_logging(struct cw_walk *w, const char *where, yaml_node_t *v)
-{
-	if (v->type != YAML_MAPPING_NODE) {
-		cw_report(w, cw_line_of(v), "%s: 'logging' must be a mapping, not %s", where,
-			  cw_type_name(v));
-		return false;
-	}
-	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
-		const char *ks = cw_scalar(k), *vs = cw_scalar(val);
-
-		if (ks && strcmp(ks, "driver") == 0) {
-			if (!vs || (strcmp(vs, "json-file") != 0 && strcmp(vs, "local") != 0)) {
-				cw_report(w, cw_line_of(val),
-					  "%s: logging.driver: '%s' is not supported (only json-file)",
-					  where, vs ? vs : "?");
-				return false;
-			}
-		} else if (ks && strcmp(ks, "options") == 0) {
-			if (cw_is_null(val))
-				continue;
-			cw_report(w, cw_line_of(k),
-				  "%s: logging.options are not supported: berth keeps each log as "
-				  "3 files of 10 MiB (berth run has no --log-opt)",
-				  where);
-			return false;
-		} else {
-			cw_report(w, cw_line_of(k), "%s.logging: unknown key '%s'", where,
-				  ks ? ks : "?");
-			return false;
-		}
-	}
-	return true;
-}
-
 /* One of deploy.resources.limits, against the same short key if both are
  * given (Compose wants them equal). */
 static bool set_limit(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
@@ -255,6 +195,11 @@ static bool get_deploy(struct cw_walk *w, const char *where, yaml_node_t *v,
 		yaml_node_t *k = cw_node(w, p->key), *val = cw_node(w, p->value);
 		const char *ks = cw_scalar(k);
 
+		if (ks && strcmp(ks, "restart_policy") == 0) {
+			if (!cw_restart_policy(w, where, val, s))
+				return false;
+			continue;
+		}
 		if (!ks || strcmp(ks, "resources") != 0) {
 			cw_report(w, cw_line_of(k), "%s.deploy: unknown key '%s'", where,
 				  ks ? ks : "?");
@@ -305,8 +250,7 @@ static bool get_profiles(struct cw_walk *w, const char *where, yaml_node_t *v, s
 bool cw_service_key(struct cw_walk *w, const char *where, const char *key, yaml_node_t *kn,
 		    yaml_node_t *v, struct compose_service *s, bool *ok)
 {
-	bool b = false;
-
+	(void)kn; /* the value's line is the one messages name */
 	if (strcmp(key, "labels") == 0)
 		*ok &= cw_get_kv(w, where, key, v, "", &s->labels);
 	else if (strcmp(key, "expose") == 0)
@@ -315,37 +259,14 @@ bool cw_service_key(struct cw_walk *w, const char *where, const char *key, yaml_
 		*ok &= get_env_file(w, where, v, &s->env_file);
 	else if (strcmp(key, "privileged") == 0)
 		*ok &= cw_get_bool(w, where, key, v, &s->privileged);
-	else if (strcmp(key, "init") == 0) {
-		if (!cw_get_bool(w, where, key, v, &b)) {
-			*ok = false;
-		} else if (b) {
-			cw_report(w, cw_line_of(v),
-				  "%s: 'init: true' is not supported (berth run has no --init)",
-				  where);
-			*ok = false;
-		}
-	} else if (strcmp(key, "stop_signal") == 0)
-		*ok &= get_stop_signal(w, where, v);
 	else if (strcmp(key, "stop_grace_period") == 0)
 		*ok &= get_grace(w, where, v, &s->stop_timeout);
-	else if (strcmp(key, "logging") == 0)
-		*ok &= get_logging(w, where, v);
 	else if (strcmp(key, "deploy") == 0)
 		*ok &= get_deploy(w, where, v, s);
 	else if (strcmp(key, "profiles") == 0)
 		*ok &= get_profiles(w, where, v, &s->profiles);
-	else {
-		for (size_t i = 0; i < sizeof(unsupported) / sizeof(unsupported[0]); i++) {
-			if (strcmp(key, unsupported[i].key) == 0) {
-				cw_report(w, cw_line_of(kn),
-					  "%s: '%s' is not supported (berth run has no %s)", where,
-					  key, unsupported[i].flag);
-				*ok = false;
-				return true;
-			}
-		}
-		return false;
-	}
+	else
+		return cw_host_key(w, where, key, v, s, ok);
 	return true;
 }
 

@@ -52,6 +52,16 @@ bool cw_check_value(struct cw_walk *w, const char *where, const char *key, yaml_
 /* compose_keys.c: the keys beyond the core; false when key is not one. */
 bool cw_service_key(struct cw_walk *w, const char *where, const char *key, yaml_node_t *kn,
 		    yaml_node_t *v, struct compose_service *s, bool *ok);
+/* compose_hostkeys.c: the keys behind berth run's HostConfig flags;
+ * false when key is not one. */
+bool cw_host_key(struct cw_walk *w, const char *where, const char *key, yaml_node_t *v,
+		 struct compose_service *s, bool *ok);
+/* deploy.restart_policy into s->restart. */
+bool cw_restart_policy(struct cw_walk *w, const char *where, yaml_node_t *v,
+		       struct compose_service *s);
+/* Their run flags into out (0 or -ENOMEM), and their memory freed. */
+BERR_MUST int cw_hostx_args(const struct compose_hostx *x, struct strv *out);
+void cw_hostx_free(struct compose_hostx *x);
 /* A volume name as Docker takes it: [a-zA-Z0-9][a-zA-Z0-9_.-]*. */
 bool cw_volume_name_valid(const char *s);
 

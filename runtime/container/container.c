@@ -1,4 +1,5 @@
 #include "container.h"
+#include "ctr_json_priv.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -146,7 +147,7 @@ void ctr_log_path(const char *root, const char *id, char *buf, size_t size)
 
 /* ---- JSON helpers ---- */
 
-static json_t *strv_to_json(char *const *v)
+json_t *strv_to_json(char *const *v)
 {
 	json_t *a = json_array();
 
@@ -155,7 +156,7 @@ static json_t *strv_to_json(char *const *v)
 	return a;
 }
 
-static char **json_to_strv(json_t *a)
+char **json_to_strv(json_t *a)
 {
 	size_t n = json_is_array(a) ? json_array_size(a) : 0;
 	char **v = calloc(n + 1, sizeof(char *));
@@ -176,7 +177,7 @@ static char *jstr(json_t *o, const char *key)
 }
 
 /* Labels as Docker keeps them: {"KEY": "VALUE"}; in memory "KEY=VALUE". */
-static json_t *labels_to_json(char **v)
+json_t *labels_to_json(char **v)
 {
 	json_t *o = json_object();
 
@@ -191,7 +192,7 @@ static json_t *labels_to_json(char **v)
 	return o;
 }
 
-static char **labels_from_json(json_t *o)
+char **labels_from_json(json_t *o)
 {
 	size_t n = json_is_object(o) ? json_object_size(o) : 0, i = 0;
 	const char *key;
@@ -257,7 +258,7 @@ static json_t *load_json(const char *root, const char *id, const char *file, str
 int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e)
 {
 	json_t *j = json_object();
-	json_t *mounts = json_array();
+	json_t *mounts = json_array(), *stop_signal;
 	char caps[32];
 
 	for (int i = 0; i < c->nmounts; i++)
@@ -306,6 +307,9 @@ int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e
 	json_object_set_new(j, "Created", json_integer(c->created_ns));
 	if (c->health.test)
 		json_object_set_new(j, "Healthcheck", hc_to_json(&c->health));
+	json_object_set_new(j, "HostConfig", hx_to_json(&c->hostx, &stop_signal));
+	if (stop_signal)
+		json_object_set_new(j, "StopSignal", stop_signal);
 	return save_json(root, c->id, "config.json", j, e);
 }
 
@@ -314,7 +318,7 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	json_t *j = load_json(root, id, "config.json", e);
 	json_t *m;
 	const char *s;
-	int hc;
+	int hc, hx;
 
 	memset(c, 0, sizeof(*c));
 	if (!j)
@@ -371,9 +375,13 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	c->stop_timeout = (int)json_integer_value(json_object_get(j, "StopTimeout"));
 	c->created_ns = json_integer_value(json_object_get(j, "Created"));
 	hc = hc_from_json(json_object_get(j, "Healthcheck"), &c->health);
+	hx = hx_from_json(json_object_get(j, "HostConfig"), json_object_get(j, "StopSignal"),
+			  &c->hostx, e);
 	json_decref(j);
-	if (hc < 0) {
+	if (hc < 0 || hx < 0) {
 		ctr_config_free(c);
+		if (hx < 0)
+			return berr_wrap(e, "config.json of %.12s", id);
 		return berr_set(e, -hc, "config.json of %.12s: health check", id);
 	}
 	if (!c->argv || !c->argv[0] || !c->layers || !c->mounts || !c->env) {
@@ -406,6 +414,7 @@ void ctr_config_free(struct ctr_config *c)
 	free(c->restart);
 	free(c->network);
 	hc_config_free(&c->health);
+	hx_free(&c->hostx);
 	memset(c, 0, sizeof(*c));
 }
 

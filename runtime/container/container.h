@@ -16,6 +16,7 @@
 #include "runtime/lib/err.h"
 #include "runtime/net/ports.h"
 #include "health.h"
+#include "hostcfg.h"
 #include "runtime/sandbox/sandbox.h"
 
 #define CTR_ID_LEN 64
@@ -55,6 +56,7 @@ struct ctr_config {
 	int stop_timeout;	/* seconds */
 	int64_t created_ns;	/* CLOCK_REALTIME */
 	struct hc_config health; /* "Healthcheck", merged from the image and run flags */
+	struct ctr_hostx hostx;	/* "HostConfig": --add-host, --dns, --tmpfs, ... (hostcfg.h) */
 };
 
 struct ctr_state {

@@ -20,21 +20,46 @@ static int append(char **out, size_t *len, const char *s, size_t n)
 	return 0;
 }
 
-static json_t *lookup(json_t *obj, const char *path)
+/* Objects that are maps in Docker's Go types (a missing key is "<no
+ * value>"), not structs (a missing field is an error). */
+static bool is_map(const char *key, const char *parent)
 {
-	char part[128];
+	static const char *const maps[] = { "Labels", "Networks", "Ports", "Tmpfs", "Sysctls",
+					    "ExposedPorts", "Volumes", "Options", "DriverOpts" };
 
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		if (strcmp(key, maps[i]) == 0)
+			return true;
+	}
+	return strcmp(key, "Config") == 0 && strcmp(parent, "LogConfig") == 0;
+}
+
+/* The value at path, or NULL; *map_miss when what is missing is a map's
+ * key. */
+static json_t *lookup(json_t *obj, const char *path, bool *map_miss)
+{
+	char part[128], parent[128] = "", grand[128] = "";
+
+	*map_miss = false;
 	if (strcmp(path, ".") == 0)
 		return obj;
 	while (*path == '.') {
 		size_t n = strcspn(path + 1, ".");
+		json_t *next;
+
 		if (n == 0 || n >= sizeof(part))
 			return NULL;
 		memcpy(part, path + 1, n);
 		part[n] = '\0';
-		obj = json_object_get(obj, part);
-		if (!obj)
+		next = json_object_get(obj, part);
+		if (!next) {
+			*map_miss = json_is_object(obj) && parent[0] && is_map(parent, grand) &&
+				    !path[1 + n];
 			return NULL;
+		}
+		memcpy(grand, parent, sizeof(grand));
+		memcpy(parent, part, sizeof(parent));
+		obj = next;
 		path += 1 + n;
 	}
 	return *path ? NULL : obj;
@@ -77,7 +102,7 @@ int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct b
 		const char *open = strstr(p, "{{");
 		const char *close;
 		char action[256], *a;
-		bool as_json = false;
+		bool as_json = false, map_miss;
 		json_t *v;
 
 		/* literal text, with \t and \n as Docker's CLI reads them */
@@ -110,7 +135,9 @@ int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct b
 		}
 		if (*a != '.')
 			return berr_msg(e, EINVAL, "template: unsupported action \"{{%s}}\"", action);
-		v = lookup(obj, a);
+		v = lookup(obj, a, &map_miss);
+		if (!v && map_miss)
+			v = json_null(); /* printed as Go prints a map's missing key */
 		if (!v)
 			return berr_msg(e, EINVAL,
 					"template: can't evaluate field %s in \"%s\"", a + 1, tmpl);

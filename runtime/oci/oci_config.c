@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "oci_priv.h"
+#include "runtime/lib/mountopt.h"
 #include "runtime/lib/util.h"
 #include "runtime/sandbox/caps.h"
 
@@ -301,29 +302,6 @@ static int parse_hooks(struct oci_config *c, json_t *top, struct berr *e)
 	return r;
 }
 
-/* The options table: flags set, flags cleared, or a propagation. */
-static const struct {
-	const char *name;
-	unsigned long set, clear, prop;
-} mount_opts[] = {
-    {"ro", MS_RDONLY, 0, 0},		{"rw", 0, MS_RDONLY, 0},
-    {"nosuid", MS_NOSUID, 0, 0},	{"suid", 0, MS_NOSUID, 0},
-    {"nodev", MS_NODEV, 0, 0},		{"dev", 0, MS_NODEV, 0},
-    {"noexec", MS_NOEXEC, 0, 0},	{"exec", 0, MS_NOEXEC, 0},
-    {"sync", MS_SYNCHRONOUS, 0, 0},	{"async", 0, MS_SYNCHRONOUS, 0},
-    {"dirsync", MS_DIRSYNC, 0, 0},	{"mand", MS_MANDLOCK, 0, 0},
-    {"nomand", 0, MS_MANDLOCK, 0},	{"noatime", MS_NOATIME, 0, 0},
-    {"atime", 0, MS_NOATIME, 0},	{"nodiratime", MS_NODIRATIME, 0, 0},
-    {"diratime", 0, MS_NODIRATIME, 0},	{"relatime", MS_RELATIME, 0, 0},
-    {"norelatime", 0, MS_RELATIME, 0},	{"strictatime", MS_STRICTATIME, 0, 0},
-    {"nostrictatime", 0, MS_STRICTATIME, 0}, {"lazytime", MS_LAZYTIME, 0, 0},
-    {"bind", MS_BIND, 0, 0},		{"rbind", MS_BIND | MS_REC, 0, 0},
-    {"private", 0, 0, MS_PRIVATE},	{"rprivate", 0, 0, MS_PRIVATE | MS_REC},
-    {"shared", 0, 0, MS_SHARED},	{"rshared", 0, 0, MS_SHARED | MS_REC},
-    {"slave", 0, 0, MS_SLAVE},		{"rslave", 0, 0, MS_SLAVE | MS_REC},
-    {"unbindable", 0, 0, MS_UNBINDABLE}, {"runbindable", 0, 0, MS_UNBINDABLE | MS_REC},
-};
-
 /* Unknown options go to the filesystem as data ("mode=755,size=65536k");
  * x-* options are for tools and dropped, as in mount(8). */
 static int parse_mount_opts(struct oci_config *c, char **opts, struct sb_fsmount *m,
@@ -338,19 +316,11 @@ static int parse_mount_opts(struct oci_config *c, char **opts, struct sb_fsmount
 	if (!data)
 		return berr_msg(e, ENOMEM, "%s: out of memory", where);
 	for (char **o = opts; o && *o; o++) {
-		size_t k;
-
 		if (strcmp(*o, "idmap") == 0 || strcmp(*o, "ridmap") == 0)
 			return berr_msg(e, EINVAL, "%s.options: idmapped mounts are not supported",
 					where);
-		for (k = 0; k < ARRAY_SIZE(mount_opts); k++) {
-			if (strcmp(mount_opts[k].name, *o) == 0)
-				break;
-		}
-		if (k < ARRAY_SIZE(mount_opts)) {
-			m->flags = (m->flags & ~mount_opts[k].clear) | mount_opts[k].set;
-			m->propagation |= mount_opts[k].prop;
-		} else if (strncmp(*o, "x-", 2) != 0 && strcmp(*o, "tmpcopyup") != 0) {
+		if (!mountopt_apply(*o, &m->flags, &m->propagation) &&
+		    strncmp(*o, "x-", 2) != 0 && strcmp(*o, "tmpcopyup") != 0) {
 			if (*data)
 				strcat(data, ",");
 			strcat(data, *o);

@@ -13,6 +13,7 @@
 #include "oci_hooks.h"
 #include "oci_rt.h"
 #include "runtime/lib/file.h"
+#include "runtime/lib/signame.h"
 #include "runtime/lib/util.h"
 #include "runtime/sandbox/cgroup.h"
 
@@ -141,38 +142,6 @@ int oci_cmd_list(struct oci_ctx *x, int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int sig;
-} sig_names[] = {
-    {"HUP", SIGHUP},	 {"INT", SIGINT},     {"QUIT", SIGQUIT},     {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},	 {"ABRT", SIGABRT},   {"IOT", SIGIOT},	     {"BUS", SIGBUS},
-    {"FPE", SIGFPE},	 {"KILL", SIGKILL},   {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2},	 {"PIPE", SIGPIPE},   {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
-    {"TSTP", SIGTSTP},	 {"TTIN", SIGTTIN},   {"TTOU", SIGTTOU},     {"URG", SIGURG},
-    {"XCPU", SIGXCPU},	 {"XFSZ", SIGXFSZ},   {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-    {"WINCH", SIGWINCH}, {"IO", SIGIO},	      {"POLL", SIGPOLL},     {"PWR", SIGPWR},
-    {"SYS", SIGSYS},
-};
-
-/* "KILL", "SIGKILL", "9"; 0 when unknown. */
-static int parse_signal(const char *s)
-{
-	char *end;
-	long n = strtol(s, &end, 10);
-
-	if (*s && !*end)
-		return n > 0 && n < NSIG ? (int)n : 0;
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < ARRAY_SIZE(sig_names); i++) {
-		if (strcasecmp(sig_names[i].name, s) == 0)
-			return sig_names[i].sig;
-	}
-	return 0;
-}
-
 /* The container's pids: its cgroup's, or without one just the init (it
  * is pid 1 of the container's pid namespace: killing it ends the rest). */
 static int container_pids(const struct oci_state *s, pid_t *pids, int max)
@@ -225,7 +194,7 @@ int oci_cmd_kill(struct oci_ctx *x, int argc, char **argv)
 
 	if (r != 0)
 		return oci_exit(r);
-	sig = a.argc > 1 ? parse_signal(a.argv[1]) : SIGTERM;
+	sig = a.argc > 1 ? sig_parse(a.argv[1]) : SIGTERM;
 	if (!sig) {
 		berr_msg(&e, EINVAL, "unknown signal \"%s\"", a.argv[1]);
 		return fail(x, &s, &e);

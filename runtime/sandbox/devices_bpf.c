@@ -22,12 +22,32 @@ static const struct dev_rule allowed[] = {
 #define LDX_W(d, s, o) INSN(BPF_LDX | BPF_W | BPF_MEM, d, s, o, 0)
 #define AND_K(d, k) INSN(BPF_ALU64 | BPF_AND | BPF_K, d, 0, 0, k)
 #define MOV_K(d, k) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k)
+#define MOV_X(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define RSH_K(d, k) INSN(BPF_ALU64 | BPF_RSH | BPF_K, d, 0, 0, k)
 #define JNE_K(d, k, o) INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, k)
 #define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
-/* r2 = device type, r3 = major, r4 = minor (struct bpf_cgroup_dev_ctx);
- * one block per rule returns 1 on a match; fall through to return 0. */
-static size_t build(struct bpf_insn *p)
+/* An extra rule: type, major, minor, and no access beyond its own
+ * (r5, the access bits) returns 1; else on to the next block. */
+static size_t build_extra(struct bpf_insn *p, const struct sb_devrule *x)
+{
+	unsigned type = x->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
+
+	p[0] = JNE_K(2, type, 7);
+	p[1] = JNE_K(3, x->major, 6);
+	p[2] = JNE_K(4, x->minor, 5);
+	p[3] = MOV_X(6, 5);
+	p[4] = AND_K(6, ~x->access & 7);
+	p[5] = JNE_K(6, 0, 2);
+	p[6] = MOV_K(0, 1);
+	p[7] = EXIT();
+	return 8;
+}
+
+/* r2 = device type, r3 = major, r4 = minor, r5 = access (struct
+ * bpf_cgroup_dev_ctx); one block per rule returns 1 on a match; fall
+ * through to return 0. */
+static size_t build(struct bpf_insn *p, const struct sb_devrule *extra, int nextra)
 {
 	size_t n = 0, type_jump;
 
@@ -35,6 +55,10 @@ static size_t build(struct bpf_insn *p)
 	p[n++] = AND_K(2, 0xffff);
 	p[n++] = LDX_W(3, 1, 4);
 	p[n++] = LDX_W(4, 1, 8);
+	p[n++] = LDX_W(5, 1, 0);
+	p[n++] = RSH_K(5, 16);
+	for (int i = 0; i < nextra; i++)
+		n += build_extra(p + n, &extra[i]);
 	type_jump = n;
 	p[n++] = JNE_K(2, BPF_DEVCG_DEV_CHAR, 0); /* patched below */
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++) {
@@ -52,17 +76,19 @@ static size_t build(struct bpf_insn *p)
 	return n;
 }
 
-int devbpf_attach(int cgroup_fd, struct berr *e)
+int devbpf_attach(int cgroup_fd, const struct sb_devrule *extra, int nextra, struct berr *e)
 {
-	struct bpf_insn prog[8 + 4 * ARRAY_SIZE(allowed)];
+	struct bpf_insn prog[10 + 4 * ARRAY_SIZE(allowed) + 8 * DEVBPF_MAX_EXTRA];
 	static char log[4096];
 	union bpf_attr a;
 	_cleanup_fd_ int fd = -1;
 
+	if (nextra < 0 || nextra > DEVBPF_MAX_EXTRA)
+		return berr_msg(e, E2BIG, "more than %d device rules", DEVBPF_MAX_EXTRA);
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	a.insns = (uintptr_t)prog;
-	a.insn_cnt = build(prog);
+	a.insn_cnt = build(prog, extra, nextra);
 	a.license = (uintptr_t) "GPL";
 	a.log_buf = (uintptr_t)log;
 	a.log_size = sizeof(log);

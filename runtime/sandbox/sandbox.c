@@ -554,7 +554,7 @@ static int prepare_cgroup(const struct sb_spec *spec, int *cgfd, struct berr *e)
 	if (r < 0)
 		return r;
 	if (!spec->privileged && !spec->devices_allow_all) {
-		r = devbpf_attach(*cgfd, e);
+		r = devbpf_attach(*cgfd, spec->dev_rules, spec->ndev_rules, e);
 		if (r < 0) {
 			close(*cgfd);
 			*cgfd = -1;

@@ -50,6 +50,13 @@ struct sb_device {
 	gid_t gid;
 };
 
+/* A device the device program allows besides the defaults. */
+struct sb_devrule {
+	char type;		/* 'c' or 'b' */
+	unsigned major, minor;
+	unsigned access;	/* BPF_DEVCG_ACC_MKNOD, _READ, _WRITE */
+};
+
 struct sb_rlimit {
 	int resource;		/* RLIMIT_* */
 	uint64_t soft, hard;
@@ -112,6 +119,11 @@ struct sb_spec {
 	int nfsmounts;
 	const struct sb_device *devices;
 	int ndevices;
+	/* `berth run`'s --tmpfs, --init, --device: fsmounts (and devices)
+	 * come after the default mounts instead of replacing them. */
+	bool fsmounts_extra;
+	const struct sb_devrule *dev_rules; /* allowed besides the defaults */
+	int ndev_rules;
 	const char *const *masked_paths;   /* NULL = the defaults (none when privileged) */
 	const char *const *readonly_paths; /* NULL-terminated; NULL = the defaults */
 	char *const *sysctls;	/* "net.ipv4.ip_forward=1", NULL-terminated, or NULL */

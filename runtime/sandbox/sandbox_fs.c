@@ -503,10 +503,27 @@ static int mount_defaults(const struct sb_spec *spec, struct sbfs_state *st, str
 	return r;
 }
 
+/* fsmounts_extra: the spec's mounts and devices over the defaults. */
+static int mount_extra(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e)
+{
+	int r = 0;
+
+	for (int i = 0; i < spec->nfsmounts; i++) {
+		if (r == 0)
+			r = fsmount_one(&spec->fsmounts[i], st->fs_fd[i], e);
+		if (st->fs_fd[i] >= 0)
+			close(st->fs_fd[i]);
+	}
+	return r ? r : make_devices(spec, e);
+}
+
 int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e)
 {
-	int r = spec->fsmounts ? mount_list(spec, st, e) : mount_defaults(spec, st, e);
+	int r = spec->fsmounts && !spec->fsmounts_extra ? mount_list(spec, st, e)
+							: mount_defaults(spec, st, e);
 
+	if (r == 0 && spec->fsmounts_extra)
+		r = mount_extra(spec, st, e);
 	if (r == 0)
 		r = write_sysctls(spec->sysctls, e);
 	for (int i = 0; r == 0 && i < spec->nmounts; i++) {

@@ -1,7 +1,7 @@
 """Compose files as people write them, against `berth daemon --root DIR`:
 ${VAR} interpolation from the environment and .env (Compose's
 precedence), env_file, labels/expose/privileged/stop_grace_period/
-deploy.resources.limits, a key berth run cannot honour refused by name,
+deploy.resources.limits, a bad value refused with its key and line,
 profiles, and depends_on conditions (service_healthy,
 service_completed_successfully) holding a service back until they are
 met. Network mode none keeps it to the compose logic."""
@@ -173,7 +173,7 @@ services:
     down(d, top)
 
 
-def test_unsupported_key_named_others_start(d):
+def test_bad_value_named_others_start(d):
     top = project_dir(d, "unsup", {"compose.yaml": """\
 services:
   good:
@@ -183,12 +183,12 @@ services:
   resolver:
     image: busybox
     network_mode: none
-    dns: 1.1.1.1
+    dns: one.one
 """})
     rc, out, err = compose(d, top, "up", "-d")
     assert rc == 1
-    assert err == "berth: compose.yaml:9: services.resolver: 'dns' is not supported " \
-                  "(berth run has no --dns)\n", err
+    assert err == "berth: compose.yaml:9: services.resolver: dns: IP address is not " \
+                  "correctly formatted: one.one\n", err
     assert names(d) == ["proj-unsup-good-1"]
     down(d, top)
 

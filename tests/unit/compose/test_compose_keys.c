@@ -195,8 +195,25 @@ static void test_keys_as_run_args(void **state)
 	expect_args(S "    privileged: false\n    init: false\n", "");
 	expect_args(S "    stop_grace_period: 1m30s\n", "--stop-timeout 90");
 	expect_args(S "    stop_grace_period: 1500ms\n", "--stop-timeout 2");
-	expect_args(S "    stop_signal: SIGTERM\n", "");
+	expect_args(S "    stop_signal: SIGTERM\n", "--stop-signal SIGTERM");
 	expect_args(S "    logging:\n      driver: json-file\n", "");
+	expect_args(S "    init: true\n    stop_signal: USR1\n", "--init --stop-signal USR1");
+	expect_args(S "    extra_hosts: [\"db:10.0.0.5\"]\n    dns: 10.0.0.53\n"
+		      "    dns_search: [example.org]\n    dns_opt: [\"ndots:2\"]\n",
+		    "--add-host db:10.0.0.5 --dns 10.0.0.53 --dns-search example.org "
+		    "--dns-option ndots:2");
+	expect_args(S "    extra_hosts: {gw: host-gateway}\n", "--add-host gw=host-gateway");
+	expect_args(S "    tmpfs: [/run, \"/cache:size=1m\"]\n    sysctls: {net.core.somaxconn: 1024}\n",
+		    "--tmpfs /run --tmpfs /cache:size=1m --sysctl net.core.somaxconn=1024");
+	expect_args(S "    ulimits:\n      nproc: 65535\n      nofile: {soft: 100, hard: 200}\n",
+		    "--ulimit nproc=65535 --ulimit nofile=100:200");
+	expect_args(S "    devices: [\"/dev/null:/dev/mynull:rw\"]\n",
+		    "--device /dev/null:/dev/mynull:rw");
+	expect_args(S "    logging:\n      driver: json-file\n      options: {max-size: 1k, max-file: \"2\"}\n",
+		    "--log-opt max-size=1k --log-opt max-file=2");
+	expect_args(S "    deploy: {restart_policy: {condition: on-failure, max_attempts: 3}}\n",
+		    "--restart on-failure:3");
+	expect_args(S "    deploy: {restart_policy: {condition: any}}\n", "--restart always");
 	expect_args(S "    deploy:\n      resources:\n        limits:\n          memory: 64m\n"
 		      "          cpus: '0.5'\n          pids: 50\n",
 		    "--memory 64m --cpus 0.5 --pids-limit 50");
@@ -208,35 +225,40 @@ static void test_keys_as_run_args(void **state)
 static void test_key_errors(void **state)
 {
 	(void)state;
-	expect_key_error(S "    dns: 8.8.8.8\n",
-		     "compose.yaml:4: services.s: 'dns' is not supported (berth run has no --dns)");
-	expect_key_error(S "    extra_hosts: [\"a:1.2.3.4\"]\n",
-		     "compose.yaml:4: services.s: 'extra_hosts' is not supported (berth run has "
-		     "no --add-host)");
-	expect_key_error(S "    tmpfs: /run\n", "compose.yaml:4: services.s: 'tmpfs' is not "
-					      "supported (berth run has no --tmpfs)");
-	expect_key_error(S "    ulimits: {nofile: 10}\n", "compose.yaml:4: services.s: 'ulimits' is "
-						      "not supported (berth run has no --ulimit)");
-	expect_key_error(S "    sysctls: {a: 1}\n", "compose.yaml:4: services.s: 'sysctls' is not "
-						"supported (berth run has no --sysctl)");
-	expect_key_error(S "    devices: [/dev/fuse]\n", "compose.yaml:4: services.s: 'devices' is "
-						     "not supported (berth run has no --device)");
-	expect_key_error(S "    init: true\n",
-		     "compose.yaml:4: services.s: 'init: true' is not supported (berth run has "
-		     "no --init)");
+	expect_key_error(S "    dns: eight\n",
+		     "compose.yaml:4: services.s: dns: IP address is not correctly formatted: eight");
+	expect_key_error(S "    extra_hosts: [\"nocolon\"]\n",
+		     "compose.yaml:4: services.s: extra_hosts: bad format for add-host: \"nocolon\"");
+	expect_key_error(S "    tmpfs: run\n", "compose.yaml:4: services.s: tmpfs: invalid mount "
+					     "path: 'run' mount path must be absolute");
+	expect_key_error(S "    ulimits: {nofile: {soft: 20, hard: 10}}\n",
+		     "compose.yaml:4: services.s: ulimits: ulimit soft limit must be less than or "
+		     "equal to hard limit: 20 > 10");
+	expect_key_error(S "    ulimits: {nofiles: 10}\n",
+		     "compose.yaml:4: services.s: ulimits: invalid ulimit type: nofiles");
+	expect_key_error(S "    sysctls: {kernel.hostname: x}\n",
+		     "compose.yaml:4: services.s: sysctls: sysctl 'kernel.hostname=x' is not "
+		     "whitelisted");
+	expect_key_error(S "    devices: [\"/dev/fuse:rwx\"]\n",
+		     "compose.yaml:4: services.s: devices: invalid device mode: rwx");
 	expect_key_error(S "    init: maybe\n", "compose.yaml:4: services.s: 'init' must be true or false");
-	expect_key_error(S "    stop_signal: SIGINT\n",
-		     "compose.yaml:4: services.s: stop_signal: 'SIGINT' is not supported: berth "
-		     "stops containers with SIGTERM (berth run has no --stop-signal)");
+	expect_key_error(S "    stop_signal: SIGNOPE\n",
+		     "compose.yaml:4: services.s: stop_signal: 'SIGNOPE' is not a signal");
+	expect_key_error(S "    deploy: {restart_policy: {condition: on-failure, delay: 5s}}\n",
+		     "compose.yaml:4: services.s.deploy.restart_policy: 'delay' is not supported "
+		     "(condition and max_attempts are)");
+	expect_key_error(S "    restart: always\n    deploy: {restart_policy: {condition: none}}\n",
+		     "compose.yaml:5: services.s: deploy.restart_policy 'no' and restart 'always' "
+		     "differ");
 	expect_key_error(S "    stop_grace_period: soon\n",
 		     "compose.yaml:4: services.s: stop_grace_period: 'soon' is not a duration "
 		     "(like 10s, 1m30s)");
 	expect_key_error(S "    logging: {driver: syslog}\n",
 		     "compose.yaml:4: services.s: logging.driver: 'syslog' is not supported (only "
 		     "json-file)");
-	expect_key_error(S "    logging:\n      options: {max-size: 1m}\n",
-		     "compose.yaml:5: services.s: logging.options are not supported: berth keeps "
-		     "each log as 3 files of 10 MiB (berth run has no --log-opt)");
+	expect_key_error(S "    logging:\n      options: {max-size: 1m, compress: \"true\"}\n",
+		     "compose.yaml:5: services.s: logging.options: unknown log opt 'compress' for "
+		     "json-file log driver");
 	expect_key_error(S "    expose: [\"80/sctp\"]\n",
 		     "compose.yaml:4: services.s: expose: '80/sctp' is not PORT[-PORT][/PROTO]");
 	expect_key_error(S "    labels: 3\n",

@@ -141,6 +141,29 @@ static void test_tabulate(void **state)
 	free(out);
 }
 
+/* A map's missing key is "<no value>", as Go's templates print it; a
+ * struct's missing field stays an error. */
+static void test_missing_map_key(void **state)
+{
+	json_t *o = json_pack("{s:{s:{s:s}}, s:{s:s, s:{s:{}}}}", "Config", "Labels", "a", "1",
+			      "HostConfig", "Dns", "x", "LogConfig", "Config");
+	int rc;
+	char *s = render("{{.Config.Labels.a}}|{{.Config.Labels.nope}}|"
+			 "{{.HostConfig.LogConfig.Config.max-size}}", o, &rc);
+
+	(void)state;
+	assert_int_equal(rc, 0);
+	assert_string_equal(s, "1|<no value>|<no value>");
+	free(s);
+	s = render("{{.Config.Nope}}", o, &rc);
+	assert_true(rc < 0);
+	free(s);
+	s = render("{{.Config.Labels.a.b}}", o, &rc);
+	assert_true(rc < 0);
+	free(s);
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_table_header),
 		cmocka_unit_test(test_print_rows_and_errors),
 		cmocka_unit_test(test_json_and_choose),
+		cmocka_unit_test(test_missing_map_key),
 	};
 	return cmocka_run_group_tests_name("template", tests, NULL, NULL);
 }

@@ -1,0 +1,187 @@
+/* hostcfg_spec.c - a container's extra HostConfig into the sandbox's
+ * spec at its start: rlimits, sysctls, tmpfs mounts, devices (binds of
+ * the host's nodes) with their device-program rules, and the init of
+ * --init. */
+#include "hostcfg.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "runtime/lib/file.h"
+#include "runtime/lib/mountopt.h"
+#include "runtime/lib/util.h"
+
+/* PATH[:OPTIONS] (checked by hx_tmpfs_check) as Docker mounts it:
+ * noexec,nosuid,nodev unless the options say otherwise. */
+static int tmpfs_mount(const char *s, struct sb_fsmount *m, char *data, size_t size,
+		       struct berr *e)
+{
+	const char *colon = strchr(s, ':'), *o;
+	size_t n = 0;
+
+	*m = (struct sb_fsmount){ .type = "tmpfs", .source = "tmpfs",
+				  .flags = MS_NOEXEC | MS_NOSUID | MS_NODEV };
+	data[0] = '\0';
+	for (o = colon ? colon + 1 : NULL; o && *o;) {
+		size_t len = strcspn(o, ",");
+		char opt[128];
+		unsigned long prop = 0;
+
+		snprintf(opt, sizeof(opt), "%.*s", (int)len, o);
+		if (!mountopt_apply(opt, &m->flags, &prop) && n < size)
+			n += snprintf(data + n, size - n, "%s%s", n ? "," : "", opt);
+		o += len + (o[len] == ',');
+	}
+	if (n >= size)
+		return berr_msg(e, E2BIG, "--tmpfs %s: options too long", s);
+	m->data = n ? data : NULL;
+	return 0;
+}
+
+/* ROOT/run/berth/docker-init: a copy of this very binary (the sealed one
+ * PID 1 and the daemon run from), made once; containers get it
+ * read-only, so the binary on disk stays out of their reach. */
+static int init_binary(const char *root, char *path, size_t size, struct berr *e)
+{
+	char tmp[640];
+	struct stat self, have;
+	_cleanup_fd_ int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), out = -1;
+
+	snprintf(path, size, "%s/run/berth/docker-init", root);
+	if (in < 0 || fstat(in, &self) < 0)
+		return berr_set(e, errno, "--init: open /proc/self/exe");
+	if (stat(path, &have) == 0 && have.st_size == self.st_size && (have.st_mode & 0111))
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0555);
+	if (out < 0)
+		return berr_set(e, errno, "--init: create %s", tmp);
+	for (off_t off = 0; off < self.st_size;) {
+		ssize_t k = sendfile(out, in, &off, self.st_size - off);
+		if (k <= 0) {
+			int err = k < 0 ? errno : EIO;
+			unlink(tmp);
+			return berr_set(e, err, "--init: copy to %s", tmp);
+		}
+	}
+	if (fsync(out) < 0 || rename(tmp, path) < 0) {
+		int err = errno;
+		unlink(tmp);
+		return berr_set(e, err, "--init: write %s", path);
+	}
+	berr_ignore(fsync_parent(path)); /* made again at the next start if lost */
+	return 0;
+}
+
+/* The init, "--", then the command. */
+static int init_argv(struct hx_spec *b, struct sb_spec *s, struct berr *e)
+{
+	int n = 0;
+
+	while (s->argv[n])
+		n++;
+	b->argv = calloc(n + 3, sizeof(char *));
+	if (!b->argv)
+		return berr_msg(e, ENOMEM, "--init: out of memory");
+	b->argv[0] = HX_INIT_PATH;
+	b->argv[1] = "--";
+	memcpy(b->argv + 2, s->argv, n * sizeof(char *));
+	s->argv = b->argv;
+	return 0;
+}
+
+static unsigned access_bits(const char *perms)
+{
+	return (strchr(perms, 'r') ? BPF_DEVCG_ACC_READ : 0) |
+	       (strchr(perms, 'w') ? BPF_DEVCG_ACC_WRITE : 0) |
+	       (strchr(perms, 'm') ? BPF_DEVCG_ACC_MKNOD : 0);
+}
+
+/* The host's node bound at the container's path (a node made with
+ * mknod would need the rule's m, which PERMS may not give), and a rule
+ * allowing it. */
+static int device(const struct hx_device *d, struct sb_fsmount *m, struct sb_devrule *rule,
+		  struct berr *e)
+{
+	struct stat st;
+
+	if (stat(d->host, &st) < 0)
+		return berr_set(e, errno, "error gathering device information while adding "
+				"custom device \"%s\"", d->host);
+	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
+		return berr_msg(e, EINVAL, "device \"%s\" is not a character or block device",
+				d->host);
+	*m = (struct sb_fsmount){ .source = d->host, .target = d->ctr,
+				  .flags = MS_BIND | MS_NOSUID | MS_NOEXEC };
+	*rule = (struct sb_devrule){ S_ISCHR(st.st_mode) ? 'c' : 'b', major(st.st_rdev),
+				     minor(st.st_rdev), access_bits(d->perms) };
+	return 0;
+}
+
+int hx_rlimits(const struct ctr_hostx *x, struct sb_rlimit out[HX_MAX])
+{
+	int n = x->nulimits < HX_MAX ? x->nulimits : HX_MAX;
+
+	for (int i = 0; i < n; i++) {
+		const struct hx_ulimit *u = &x->ulimits[i];
+
+		out[i] = (struct sb_rlimit){ hx_ulimit_index(u->name),
+					     u->soft < 0 ? RLIM_INFINITY : (uint64_t)u->soft,
+					     u->hard < 0 ? RLIM_INFINITY : (uint64_t)u->hard };
+	}
+	return n;
+}
+
+int hx_spec_fill(const char *root, const struct ctr_hostx *x, struct hx_spec *b,
+		 struct sb_spec *s, struct berr *e)
+{
+	int nfs = 0, r = 0;
+
+	memset(b, 0, sizeof(*b));
+	s->rlimits = b->rlimits;
+	s->nrlimits = hx_rlimits(x, b->rlimits);
+	s->sysctls = x->sysctls;
+	for (char **t = x->tmpfs; r == 0 && t && *t && nfs < HX_MAX; t++, nfs++) {
+		r = tmpfs_mount(*t, &b->fsmounts[nfs], b->data[nfs], sizeof(b->data[nfs]), e);
+		b->fsmounts[nfs].target = strndup(*t, strcspn(*t, ":"));
+		if (r == 0 && !b->fsmounts[nfs].target)
+			r = berr_msg(e, ENOMEM, "--tmpfs: out of memory");
+	}
+	if (r == 0 && x->init)
+		r = init_binary(root, b->init_path, sizeof(b->init_path), e);
+	if (r == 0 && x->init) {
+		b->fsmounts[nfs++] = (struct sb_fsmount){
+			.source = b->init_path, .target = HX_INIT_PATH,
+			.flags = MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV };
+		r = init_argv(b, s, e);
+	}
+	for (int i = 0; r == 0 && i < x->ndevices && i < HX_MAX; i++)
+		r = device(&x->devices[i], &b->fsmounts[nfs++], &b->rules[i], e);
+	s->fsmounts = nfs ? b->fsmounts : NULL;
+	s->nfsmounts = nfs;
+	s->fsmounts_extra = true;
+	s->dev_rules = b->rules;
+	s->ndev_rules = x->ndevices < HX_MAX ? x->ndevices : HX_MAX;
+	return r;
+}
+
+void hx_spec_free(struct hx_spec *b)
+{
+	for (size_t i = 0; i < sizeof(b->fsmounts) / sizeof(b->fsmounts[0]); i++) {
+		if (b->fsmounts[i].target && strcmp(b->fsmounts[i].type ? b->fsmounts[i].type : "",
+						    "tmpfs") == 0)
+			free((char *)b->fsmounts[i].target);
+	}
+	free(b->argv);
+	b->argv = NULL;
+}

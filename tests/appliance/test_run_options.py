@@ -1,0 +1,34 @@
+"""The run options that need cgroup v2 (the build host may have none):
+--device's rule in the container's device program, with its permissions
+(read allowed, write refused; without --device the same node cannot be
+made or opened), and --init as PID 1 under the appliance's own PID 1. The device
+is /dev/kmsg (c 1:11), read only: harmless, and inside QEMU anyway."""
+from harness import Appliance
+
+
+def setup_module(build):
+    vm = Appliance(build, "runopts", mem=512).start()
+    vm.wait_prompt(90)
+    return vm
+
+
+def teardown_module(vm):
+    vm.kill()
+
+
+def test_device_rule_allows_what_it_says(vm):
+    out, rc = vm.run("berth run --rm --device /dev/kmsg:/dev/klog:r busybox sh -c "
+                     "'head -c 1 /dev/klog >/dev/null && echo read-ok; "
+                     "echo x 2>/dev/null > /dev/klog || echo write-refused'", 60, check=False)
+    assert rc == 0 and out.split() == ["read-ok", "write-refused"], out
+    # the same node without --device: the program refuses even to make it
+    out, rc = vm.run("berth run --rm busybox sh -c 'mknod /tmp/k c 1 11 2>/dev/null && "
+                     "head -c 1 /tmp/k >/dev/null 2>&1 || echo refused'", 60, check=False)
+    assert rc == 0 and out.split() == ["refused"], out
+
+
+def test_init_and_limits_in_the_appliance(vm):
+    out, rc = vm.run("berth run --rm --init --ulimit nofile=64:64 --memory 32m busybox sh -c "
+                     "'cat /proc/1/comm; ulimit -n; cat /sys/fs/cgroup/memory.max'", 60,
+                     check=False)
+    assert rc == 0 and out.split() == ["docker-init", "64", str(32 << 20)], out
