@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "init/boot/timeline.h"
@@ -19,6 +20,10 @@
 #include "runtime/lib/file.h"
 #include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
+
+/* The supervisor's own limit is raised (supervisor.c); containers get
+ * Docker's and systemd's default instead of that. */
+static const struct sb_rlimit nofile_default = { RLIMIT_NOFILE, 1024, 524288 };
 
 void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 {
@@ -67,6 +72,8 @@ void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 		.seccomp = k->seccomp,
 		.limits = k->limits,
 	};
+	sp->spec.rlimits = &nofile_default;
+	sp->spec.nrlimits = 1;
 	if (cs->cgroup_ok) {
 		ctr_cgroup_path(k->id, sp->cgroup, sizeof(sp->cgroup));
 		sp->spec.cgroup = sp->cgroup;
