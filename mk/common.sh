@@ -29,6 +29,8 @@ APT_PACKAGES=(
 	docker-registry apache2-utils time
 	# bench: the runtimes berth is compared with
 	crun runc
+	# bench: the start path's profile (strace -c), the namespace floor (util-linux unshare)
+	strace util-linux
 	# the OCI runtime's clients in tests/host/test_oci_clients.py
 	containerd podman conmon
 )

@@ -83,16 +83,19 @@ static void mark_stale(struct ctrs *cs, struct ctr *c)
 static void load_failed(struct ctrs *cs, const char *dir, const char *id, const struct berr *e)
 {
 	char path[700], aside[760];
+	const char *missing;
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, id);
 	if (e->code == ENOENT) {
+		snprintf(aside, sizeof(aside), "%s/config.json", path);
+		missing = access(aside, F_OK) == 0 ? "state.json" : "config.json";
 		if (cs->adopt && stat(path, &st) == 0 && st.st_mtime > time(NULL) - 60) {
-			log_warn("container %.12s: %s; skipped (being created?)", id, e->msg);
+			log_warn("container %.12s: no %s yet; skipped (being created?)", id, missing);
 			return;
 		}
-		log_warn("container %.12s: %s: a create cut off (crash or power loss); removed", id,
-			 e->msg);
+		log_warn("container %.12s: no %s: a create cut off (crash or power loss); removed",
+			 id, missing);
 		ctrs_remove_tree(path);
 		return;
 	}

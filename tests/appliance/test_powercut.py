@@ -64,7 +64,8 @@ def test_powercut_twice_state_whole_or_gone(ctx):
         assert not problems, (problems, reports)
         text = "\n".join(reports)
         assert "container %s: " % victim[:12] in text and "set aside as" in text, text
-        assert "container %s: " % half[:12] in text and "cut off" in text, text
+        assert ("container %s: no state.json: a create cut off (crash or power loss); "
+                "removed" % half[:12]) in text, text
         assert vm.sh("ls %s | grep -c '^%s.corrupt-'" % (d, victim)).strip() == "1"
         assert half not in vm.sh("ls %s" % d)
         # PID 1 runs on: a container starts and answers
