@@ -140,7 +140,7 @@ def main():
     ap.add_argument("--skip", default="", help="comma list of: cycles,storm,idle")
     a = ap.parse_args()
     levels = [n for n in map(int, a.levels.split(",")) if n <= a.max]
-    vm = Appliance(a.build, "bench-load", mem=1024).start()
+    vm = Appliance(a.build, "bench-load" + a.skip.replace(",", "-"), mem=1024).start()
     rows = []
     try:
         vm.wait_prompt(120)

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "init/boot/timeline.h"
@@ -20,21 +19,6 @@
 #include "runtime/lib/file.h"
 #include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
-
-/* The supervisor's own limit is raised (supervisor.c); containers get
- * Docker's and systemd's default instead, 1024:524288, within the
- * supervisor's own hard limit (a host may hold it lower). */
-static const struct sb_rlimit *nofile_default(void)
-{
-	static struct sb_rlimit nofile = { RLIMIT_NOFILE, 1024, 524288 };
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < nofile.hard) {
-		nofile.hard = rl.rlim_max;
-		nofile.soft = nofile.soft < nofile.hard ? nofile.soft : nofile.hard;
-	}
-	return &nofile;
-}
 
 void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 {
@@ -83,8 +67,6 @@ void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 		.seccomp = k->seccomp,
 		.limits = k->limits,
 	};
-	sp->spec.rlimits = nofile_default();
-	sp->spec.nrlimits = 1;
 	if (cs->cgroup_ok) {
 		ctr_cgroup_path(k->id, sp->cgroup, sizeof(sp->cgroup));
 		sp->spec.cgroup = sp->cgroup;
