@@ -31,6 +31,8 @@ APT_PACKAGES=(
 	crun runc
 	# the Secure Boot check's fuzzer (fuzz_sbcheck): mbedTLS's X.509 on the host
 	libmbedtls-dev
+	# bench: the start path's profile (strace -c), the namespace floor (util-linux unshare)
+	strace util-linux
 	# the OCI runtime's clients in tests/host/test_oci_clients.py
 	containerd podman conmon
 )

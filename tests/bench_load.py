@@ -9,7 +9,14 @@
 - PID 1's RSS and open descriptors before the first start and after all
   were removed (leaks show as growth);
 - start/stop growth: CYCLES runs of `run -d -p 8080:80` + `rm -f`, each
-  start timed the same way; the median of the last 10 against the first 10.
+  start timed the same way; the median of the last 10 against the first 10,
+  and PID 1's RSS and fds, iptables rules and conntrack entries before and
+  after;
+- control storm: CLIENTS concurrent shells sending REQUESTS control requests
+  in all (`berth ps -a`) while CRASHERS containers crash-loop under
+  `--restart always`; failed requests counted, PID 1's CPU share over the
+  storm (utime + stime from /proc/1/stat against /proc/uptime), RSS and fds
+  before and after.
 Results are printed and written to build/bench/load.md; docs/figures.md
 quotes them.
 """
@@ -44,20 +51,89 @@ def ps_latency(vm):
 
 
 def start_idle(vm, first, last):
+    """Starts until the first failure; returns (started, first error)."""
     # in batches, so one console command does not run for minutes
     for lo in range(first, last, 50):
         hi = min(last, lo + 50)
-        vm.sh("i=%d; while [ $i -lt %d ]; do berth run -d --name idle$i busybox sleep 100000 "
-              ">/dev/null || echo FAILED $i; i=$((i+1)); done" % (lo, hi), timeout=600)
+        out = vm.sh("i=%d; while [ $i -lt %d ]; do berth run -d --name idle$i busybox sleep "
+                    "100000 >/dev/null 2>/tmp/err || { echo FAILED $i; cat /tmp/err; break; }; "
+                    "i=$((i+1)); done" % (lo, hi), timeout=900)
+        if "FAILED" in out:
+            n = int(out.split("FAILED")[1].split()[0])
+            return n, out.split("FAILED")[1].strip()
+        print("started %d" % hi, flush=True)
+    return last, ""
+
+
+def netcounts(vm):
+    """Berth's iptables rules (both tables) and conntrack entries."""
+    rules = int(vm.sh("{ iptables -t nat -S; iptables -S; } | wc -l").strip())
+    ct = vm.sh("cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo -1").strip()
+    return rules, int(ct)
+
+
+def cpu_ticks(vm):
+    """PID 1's utime + stime (ticks) and the uptime (s), in one command."""
+    out = vm.sh("cut -d' ' -f14,15 /proc/1/stat; %s" % UPTIME).split()
+    return int(out[0]) + int(out[1]), float(out[2])
+
+
+def storm(vm, clients, requests, crashers):
+    """PID 1's RSS and fds are compared before the crash-loopers exist and
+    after they are gone: while they run, which of them hold descriptors
+    changes from moment to moment."""
+    rss0, fds0 = pid1(vm)
+    for i in range(crashers):
+        vm.sh("berth run -d --restart always --name crash%d busybox sh -c 'sleep 0.2; exit 3' "
+              ">/dev/null" % i, timeout=60)
+    t0, u0 = cpu_ticks(vm)
+    each = requests // clients
+    vm.sh("c=0; while [ $c -lt %d ]; do ( i=0; f=0; while [ $i -lt %d ]; do "
+          "berth ps -a >/dev/null 2>>/tmp/stormerr.$c || f=$((f+1)); i=$((i+1)); done; "
+          "echo $f >/tmp/storm.$c ) & "
+          "c=$((c+1)); done; wait" % (clients, each), timeout=7200)
+    t1, u1 = cpu_ticks(vm)
+    failed = sum(int(x) for x in vm.sh("cat /tmp/storm.*").split())
+    errors = vm.sh("cat /tmp/stormerr.* 2>/dev/null | sort | uniq -c | sort -rn | head -n 3")
+    answered = int(vm.sh("ls /tmp/storm.* | wc -l").strip())
+    restarts = vm.sh("berth inspect -f '{{.RestartCount}}' %s" %
+                     " ".join("crash%d" % i for i in range(crashers))).split()
+    # one at a time: a start in progress holds the loop (see figures.md)
+    vm.sh("for c in %s; do berth rm -f $c >/dev/null || berth rm -f $c >/dev/null; done" %
+          " ".join("crash%d" % i for i in range(crashers)), timeout=600)
+    vm.sh("sleep 2")
+    rss1, fds1 = pid1(vm)
+    cpu = (t1 - t0) / 100 / (u1 - u0) * 100
+    return ["control storm: %d `berth ps -a` requests from %d concurrent clients (%d clients "
+            "finished) while %d containers crash-looped under --restart always (%d restarts "
+            "in all during the run): %d failed, %.0f s wall, PID 1 CPU %.1f %% of one CPU "
+            "(goal < 20 %%); PID 1 before the crash-loopers %d KiB RSS, %d fds; after they were "
+            "removed %d KiB, %d fds. Errors: %s" %
+            (each * clients, clients, answered, crashers, sum(int(r) for r in restarts), failed,
+             u1 - u0, cpu, rss0, fds0, rss1, fds1, errors.strip() or "none")]
 
 
 def start_stop_growth(vm, cycles):
+    # one start and rm first: the first start opens what stays open
+    vm.sh("berth run -d --name cyc -p 8080:80 busybox sleep 100000 >/dev/null", timeout=60)
+    vm.sh("berth rm -f cyc >/dev/null")
+    before = pid1(vm) + netcounts(vm)
     times = []
     for _ in range(cycles):
         t = timed_loop(vm, "berth run -d --name cyc -p 8080:80 busybox sleep 100000 >/dev/null", 1)
         vm.sh("berth rm -f cyc >/dev/null")
         times.append(t)
-    return times
+    vm.sh("sleep 1")  # the rules' removal runs after rm's answer
+    return times, before, pid1(vm) + netcounts(vm)
+
+
+def cycles_text(cycles, times, before, after):
+    first, last = statistics.median(times[:10]), statistics.median(times[-10:])
+    return ["start with a published port, %d start/rm cycles: first 10 median %.0f ms, "
+            "last 10 median %.0f ms (%+.0f %%); PID 1 RSS %d -> %d KiB, fds %d -> %d, "
+            "iptables rules %d -> %d, conntrack entries %d -> %d." %
+            ((cycles, first * 1000, last * 1000, (last / first - 1) * 100) +
+             tuple(x for pair in zip(before, after) for x in pair))]
 
 
 def main():
@@ -66,23 +142,35 @@ def main():
     ap.add_argument("--levels", default="10,100,1000")
     ap.add_argument("--max", type=int, default=1000)
     ap.add_argument("--cycles", type=int, default=100)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--requests", type=int, default=10000)
+    ap.add_argument("--crashers", type=int, default=50)
+    ap.add_argument("--skip", default="", help="comma list of: cycles,storm,idle")
     a = ap.parse_args()
     levels = [n for n in map(int, a.levels.split(",")) if n <= a.max]
-    vm = Appliance(a.build, "bench-load", mem=1024).start()
+    vm = Appliance(a.build, "bench-load" + a.skip.replace(",", "-"), mem=1024).start()
     rows = []
     try:
         vm.wait_prompt(120)
         rss0, fds0 = pid1(vm)
-        times = start_stop_growth(vm, a.cycles)
-        first, last = statistics.median(times[:10]), statistics.median(times[-10:])
-        started = 0
-        for n in levels:
-            start_idle(vm, started, n)
-            started = n
-            up = int(vm.sh("berth ps -q | wc -l").strip())
+        notes = []
+        if "cycles" not in a.skip:
+            notes += cycles_text(a.cycles, *start_stop_growth(vm, a.cycles))
+        if "storm" not in a.skip:
+            notes += storm(vm, a.clients, a.requests, a.crashers)
+            print(notes[-1], flush=True)
+        started, why = 0, ""
+        for n in ([] if "idle" in a.skip else levels):
+            started, why = start_idle(vm, started, n)
+            up = int(vm.sh("berth ps -q | wc -l", timeout=120).strip())
             rss, fds = pid1(vm)
-            rows.append((n, up, ps_latency(vm) * 1000, rss, fds))
-        vm.sh("berth ps -aq | xargs -n 50 berth rm -f >/dev/null", timeout=900)
+            rows.append((started, up, ps_latency(vm) * 1000, rss, fds))
+            print(rows[-1], flush=True)
+            if why:
+                notes.append("start %d failed: %s" % (started, why))
+                notes.append(vm.sh("free; cat /proc/sys/fs/file-nr; dmesg | tail -n 5"))
+                break
+        vm.sh("berth ps -aq | xargs -n 50 berth rm -f >/dev/null", timeout=3600)
         rss1, fds1 = pid1(vm)
     finally:
         vm.kill()
@@ -91,11 +179,9 @@ def main():
     text += ["| %d | %d | %.1f | %d | %d |" % r for r in rows]
     text += ["",
              "PID 1 before any container: %d KiB RSS, %d fds; after all were removed: "
-             "%d KiB, %d fds." % (rss0, fds0, rss1, fds1),
-             "",
-             "start with a published port, %d start/rm cycles: first 10 median %.0f ms, "
-             "last 10 median %.0f ms (%+.0f %%)." % (a.cycles, first * 1000, last * 1000,
-                                                     (last / first - 1) * 100)]
+             "%d KiB, %d fds." % (rss0, fds0, rss1, fds1)]
+    for n in notes:
+        text += ["", n]
     out = "\n".join(text)
     print(out)
     os.makedirs(os.path.join(a.build, "bench"), exist_ok=True)

@@ -21,6 +21,7 @@ import ctypes
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -92,6 +93,27 @@ def crun_worker(bundle, requests, q):
             q.put(("error", str(e)))
 
 
+def start_profile(d, n=20):
+    """Where the start path's time goes: strace -c -f -w (wall time per
+    syscall) of the supervisor and its sandbox children over n
+    `run --rm --network none busybox true`; the top 12 lines."""
+    out = os.path.join(d.root, "strace.txt")
+    st = subprocess.Popen(["strace", "-f", "-c", "-w", "-o", out, "-p", str(d.proc.pid)],
+                          stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    timed([d.berth, "--root", d.root, "run", "--rm", "--network", "none", "busybox", "true"], n)
+    st.terminate()
+    st.wait()
+    with open(out) as f:
+        rows = [line.split() for line in f if re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+", line)]
+    text = ["strace -c -f -w of the supervisor over %d starts (per start):" % n, "",
+            "| syscall | calls | wall ms |", "|---|---|---|"]
+    idle = ("epoll_pwait", "epoll_wait", "total")  # the loop waiting for work
+    for r in [r for r in rows if r[-1] not in idle][:12]:
+        text.append("| %s | %.1f | %.2f |" % (r[-1], int(r[3]) / n, float(r[1]) * 1000 / n))
+    return text
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -128,7 +150,7 @@ def main():
         requests, q = multiprocessing.Queue(), multiprocessing.Queue()
         p = multiprocessing.Process(target=crun_worker, args=(bundle, requests, q))
         p.start()
-        berth, bridge, bport, runc, crun = [], [], [], [], []
+        berth, bridge, bport, runc, crun, floor = [], [], [], [], [], []
         try:
             for _ in range((a.n + 4) // 5):
                 berth += timed([d.berth, "--root", d.root, "run", "--rm", "--network", "none",
@@ -141,6 +163,8 @@ def main():
                 bport += timed([d.berth, "--root", d.root, "run", "--rm", "-p", "18080:80",
                                 "busybox", "true"], 5)
                 runc += timed(["runc", "run", "--bundle", bundle, "bench-runc"], 5)
+                # the bare namespace floor: new namespaces, /proc, exec
+                floor += timed(["unshare", "-pfmiun", "--mount-proc", "/bin/true"], 5)
                 requests.put(5)
                 status, got = q.get(timeout=600)
                 if status != "ok":
@@ -180,11 +204,14 @@ def main():
         finally:
             small.stop()
         m = {k: statistics.median(v) for k, v in (("berth", berth), ("crun", crun),
-                                                   ("runc", runc))}
+                                                   ("runc", runc), ("unshare", floor))}
         lines = [
             "| runtime | median start+exit of `true` (ms, n=%d) | ratio to crun |" % a.n,
             "|---|---|---|",
         ] + ["| %s | %.1f | %.2f |" % (k, m[k], m[k] / m["crun"]) for k in ("berth", "crun", "runc")]
+        lines += ["| `unshare -pfmiun --mount-proc /bin/true` (the floor) | %.1f | %.2f |" %
+                  (m["unshare"], m["unshare"] / m["crun"]),
+                  "", "berth / floor: %.2f" % (m["berth"] / m["unshare"]), ""] + start_profile(d)
         lines += [
             "",
             "| berth run --rm busybox true | median (ms) |",

@@ -145,7 +145,7 @@ static int put_etc_file(struct ctrs *cs, const char *dir, const char *name, cons
 	int r;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	r = write_file_atomic(path, text, len, 0644);
+	r = write_file_replace(path, text, len, 0644); /* rebuilt at every start */
 	if (r < 0)
 		return berr_msg(e, -r, "write %s: %s%s", path, strerror(-r), ctrs_full_hint(cs, -r));
 	return 0;

@@ -6,10 +6,12 @@
 #include "ctrs_priv.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,6 +73,41 @@ static void mark_stale(struct ctrs *cs, struct ctr *c)
 	ctrs_save_state(cs, c);
 }
 
+/* A container directory whose files do not load. A file missing: a
+ * create cut off between the CLI's preparing the directory and the
+ * supervisor's recording it (a crash, a power cut), so the container
+ * never existed and its directory goes, unless a CLI may still be at it
+ * (a supervisor that adopts: only a directory older than a minute). A
+ * file that does not parse: renamed aside as ID.corrupt-TIME with a line
+ * naming it, for whoever wants to look; nothing else is touched. */
+static void load_failed(struct ctrs *cs, const char *dir, const char *id, const struct berr *e)
+{
+	char path[700], aside[760];
+	const char *missing;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, id);
+	if (e->code == ENOENT) {
+		snprintf(aside, sizeof(aside), "%s/config.json", path);
+		missing = access(aside, F_OK) == 0 ? "state.json" : "config.json";
+		if (cs->adopt && stat(path, &st) == 0 && st.st_mtime > time(NULL) - 60) {
+			log_warn("container %.12s: no %s yet; skipped (being created?)", id, missing);
+			return;
+		}
+		log_warn("container %.12s: no %s: a create cut off (crash or power loss); removed",
+			 id, missing);
+		ctrs_remove_tree(path);
+		return;
+	}
+	snprintf(aside, sizeof(aside), "%s.corrupt-%lld", path, (long long)time(NULL));
+	if (rename(path, aside) < 0) {
+		log_err("container %.12s: %s; skipped (cannot set it aside: %s)", id, e->msg,
+			strerror(errno));
+		return;
+	}
+	log_err("container %.12s: %s; set aside as %s", id, e->msg, aside);
+}
+
 void ctrs_load_existing(struct ctrs *cs)
 {
 	char dir[600];
@@ -99,7 +136,7 @@ void ctrs_load_existing(struct ctrs *cs)
 			break;
 		if (ctr_config_load(cs->root, de->d_name, &c->cfg, &e) < 0 ||
 		    ctr_state_load(cs->root, de->d_name, &c->st, &e) < 0) {
-			log_warn("container %.12s: %s; skipped", de->d_name, e.msg);
+			load_failed(cs, dir, de->d_name, &e);
 			ctr_config_free(&c->cfg);
 			free(c);
 			continue;

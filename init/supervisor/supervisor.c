@@ -8,6 +8,7 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "init/boot/timeline.h"
 #include "init/boot/watchdog.h"
 #include "runtime/net/bridge.h"
+#include "runtime/lib/file.h"
 #include "runtime/lib/log.h"
 #include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
@@ -320,12 +322,36 @@ static void handover_open(struct sup *s)
 	}
 }
 
+/* Each container holds four of the supervisor's descriptors (stdout,
+ * stderr, its log file, its /etc/hosts): the kernel's 1024 for init ends
+ * near 250 containers. As dockerd and containerd (LimitNOFILE=infinity):
+ * the most the kernel allows, fs.nr_open, which containers inherit as
+ * theirs did. A lower default for containers would have to be set just
+ * before their exec: the sandbox child holds a copy of all of these
+ * descriptors until then. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	char buf[32];
+	long max;
+
+	if (read_file("/proc/sys/fs/nr_open", buf, sizeof(buf)) < 0 || (max = atol(buf)) <= 0 ||
+	    getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= (rlim_t)max)
+		return;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max; /* not root enough: the hard limit */
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int sup_run(const struct sup_opts *o)
 {
 	struct sup s = { .o = o };
 	struct berr e;
 	sigset_t set;
 
+	raise_nofile();
 	s.sig.kind = EV_SIGNAL;
 	s.con.kind = EV_CONSOLE;
 	s.wd = (struct watchdog){ .kind = EV_WATCHDOG, .fd = -1, .timerfd = -1 };

@@ -78,10 +78,13 @@ const struct flg_cmd cli_ps_cmd = {
     .max_args = 0,
 };
 
-/* What a row is filtered on: the supervisor's row and the files. */
+/* What a row is filtered on: the supervisor's row (its words: ID NAME
+ * IMAGE COMMAND CREATED STATUS STATE PORTS) and, when a filter or the
+ * format needs them, the container's files. */
 struct ps_item {
 	json_t *row;
-	const char *id, *state;
+	char *w[8];
+	const char *id, *name, *state;
 	int64_t created_ns;
 	struct ctr_config cfg;
 	struct ctr_state st;
@@ -91,7 +94,7 @@ struct ps_item {
 
 static bool m_name(const char *v, void *ctx)
 {
-	return flt_regex_match(v, ((struct ps_item *)ctx)->cfg.name);
+	return flt_regex_match(v, ((struct ps_item *)ctx)->name);
 }
 
 static bool m_id(const char *v, void *ctx)
@@ -232,8 +235,9 @@ static int ps_check_values(const struct strv *f, struct berr *e)
 
 /* Docker's ps fields for one row of `ps-rows` ("ID NAME IMAGE COMMAND
  * CREATED STATUS STATE PORTS", quoted). */
-static json_t *ps_fields(char **w, const struct ps_item *it, bool no_trunc)
+static json_t *ps_fields(const struct ps_item *it, bool no_trunc)
 {
+	char *const *w = it->w;
 	char created[64], ago[64], cmd[80], ports[1024] = "", labels[2048] = "", mounts[2048] = "";
 	char nvols[16];
 	struct port_map pm[PORTS_MAX];
@@ -285,19 +289,43 @@ static int by_created_desc(const void *a, const void *b)
 	return x->created_ns < y->created_ns ? 1 : x->created_ns > y->created_ns ? -1 : 0;
 }
 
-/* The rows of the reply, newest first, with their files; *n of them. */
-static struct ps_item *ps_items(const char *root, char *text, bool no_trunc, size_t *n)
+/* Reading three files per container is most of ps's time with many of
+ * them: only when a filter (other than the row's own words) or the format
+ * (json, or a template naming what only the files hold) needs them. */
+static bool ps_needs_files(const struct ps_opts *o)
+{
+	static const char *const own[] = {"name=", "id=", "status=", "before=", "since="};
+	static const char *const file_keys[] = {"json", "Labels", "Label ", "Mounts", "Networks",
+						"LocalVolumes"};
+
+	for (int i = 0; i < o->filters.n; i++) {
+		size_t k = 0;
+
+		while (k < ARRAY_SIZE(own) && strncmp(o->filters.v[i], own[k], strlen(own[k])))
+			k++;
+		if (k == ARRAY_SIZE(own))
+			return true;
+	}
+	for (size_t k = 0; o->format && !o->quiet && k < ARRAY_SIZE(file_keys); k++) {
+		if (strstr(o->format, file_keys[k]))
+			return true;
+	}
+	return false;
+}
+
+/* The rows of the reply, newest first; *n of them. */
+static struct ps_item *ps_items(char *text, size_t *n)
 {
 	struct ps_item *items = NULL;
 	size_t cap = 0;
 
 	*n = 0;
 	for (char *l = text, *nl; l && (nl = strchr(l, '\n')); l = nl + 1) {
-		char *w[9];
+		struct ps_item it = {0};
 		struct berr e;
 
 		*nl = '\0';
-		if (proto_split(l, w, 8, &e) != 8)
+		if (proto_split(l, it.w, 8, &e) != 8)
 			continue;
 		if (*n == cap) {
 			struct ps_item *g = realloc(items, (cap = cap * 2 + 16) * sizeof(*items));
@@ -305,13 +333,11 @@ static struct ps_item *ps_items(const char *root, char *text, bool no_trunc, siz
 				break;
 			items = g;
 		}
-		memset(&items[*n], 0, sizeof(items[*n]));
-		items[*n].id = w[0];
-		items[*n].state = w[6];
-		items[*n].created_ns = strtoll(w[4], NULL, 10);
-		ps_item_load(root, &items[*n]);
-		items[*n].row = ps_fields(w, &items[*n], no_trunc);
-		(*n)++;
+		it.id = it.w[0];
+		it.name = it.w[1];
+		it.state = it.w[6];
+		it.created_ns = strtoll(it.w[4], NULL, 10);
+		items[(*n)++] = it;
 	}
 	if (items)
 		qsort(items, *n, sizeof(*items), by_created_desc);
@@ -330,7 +356,7 @@ static int64_t ps_ref_time(struct ps_item *items, size_t n, const struct strv *f
 			continue;
 		ref = f->v[i] + kl + 1;
 		for (size_t k = 0; k < n; k++) {
-			if (strcmp(items[k].cfg.name, ref) == 0 ||
+			if (strcmp(items[k].name, ref) == 0 ||
 			    strncmp(items[k].id, ref, strlen(ref)) == 0)
 				return items[k].created_ns;
 		}
@@ -340,18 +366,21 @@ static int64_t ps_ref_time(struct ps_item *items, size_t n, const struct strv *f
 	return -1;
 }
 
-static bool ps_shown(const struct ps_opts *o, bool all, struct ps_item *it, int64_t before,
-		     int64_t since)
+static bool ps_shown(const char *root, const struct ps_opts *o, bool all, struct ps_item *it,
+		     int64_t before, int64_t since)
 {
 	if (!all && strcmp(it->state, "running") != 0 && strcmp(it->state, "restarting") != 0 &&
 	    strcmp(it->state, "paused") != 0)
 		return false;
 	if ((before >= 0 && it->created_ns >= before) || (since >= 0 && it->created_ns <= since))
 		return false;
+	if (ps_needs_files(o))
+		ps_item_load(root, it);
 	return ps_pass(&o->filters, it);
 }
 
-/* --size: "12B (virtual 4.4MB)", the writable layer and with the image. */
+/* --size: "12B (virtual 4.4MB)", the writable layer and with the image,
+ * for the rows shown. */
 static void ps_sizes(const char *root, struct ps_item *items, size_t n)
 {
 	struct img_summary *imgs = NULL;
@@ -361,8 +390,14 @@ static void ps_sizes(const char *root, struct ps_item *items, size_t n)
 	if (img_list(root, &imgs, &nimg, &e) < 0)
 		nimg = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t rw = cli_ctr_size(root, items[i].id), img = 0;
+		uint64_t rw, img = 0;
 		char a[32], b[32], text[80];
+
+		if (!items[i].row)
+			continue;
+		if (!items[i].loaded)
+			ps_item_load(root, &items[i]);
+		rw = cli_ctr_size(root, items[i].id);
 
 		for (size_t k = 0; items[i].loaded && k < nimg && !img; k++)
 			img = strcmp(imgs[k].id, items[i].cfg.image_id ? items[i].cfg.image_id : "")
@@ -385,18 +420,19 @@ static int ps_print(const char *root, const struct ps_opts *o, char *text)
 	size_t n;
 	int rc = 1;
 
-	items = ps_items(root, text, o->no_trunc, &n);
-	/* as Docker's: also when the template asks for .Size */
-	if (o->size || (o->format && strstr(o->format, ".Size")))
-		ps_sizes(root, items, n);
+	items = ps_items(text, &n);
 	before = ps_ref_time(items, n, &o->filters, "before");
 	since = ps_ref_time(items, n, &o->filters, "since");
 	for (size_t i = 0; before > -2 && since > -2 && i < n; i++) {
-		if (limit != 0 && ps_shown(o, all, &items[i], before, since)) {
+		if (limit != 0 && ps_shown(root, o, all, &items[i], before, since)) {
+			items[i].row = ps_fields(&items[i], o->no_trunc);
 			json_array_append(rows, items[i].row);
 			limit -= limit > 0;
 		}
 	}
+	/* as Docker's: also when the template asks for .Size */
+	if (o->size || (o->format && strstr(o->format, ".Size")))
+		ps_sizes(root, items, n);
 	if (before > -2 && since > -2)
 		rc = tmpl_print(o->quiet ? "{{.ID}}"
 				: tmpl_choose(o->format, o->size ? PS_TABLE "\t{{.Size}}" : PS_TABLE),

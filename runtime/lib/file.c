@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,7 +135,8 @@ int fsync_parent(const char *path)
 	return fsync(fd) < 0 && errno != EINVAL ? -errno : 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int write_renamed(const char *path, const void *data, size_t len, mode_t mode,
+			 bool durable)
 {
 	char tmp[4096];
 	int r;
@@ -146,7 +148,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		if (fd < 0)
 			return -errno;
 		r = write_all(fd, data, len);
-		if (r == 0 && fsync(fd) < 0)
+		if (r == 0 && durable && fsync(fd) < 0)
 			r = -errno;
 	}
 	if (r == 0 && rename(tmp, path) < 0)
@@ -155,7 +157,17 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		unlink(tmp);
 		return r;
 	}
-	return fsync_parent(path);
+	return durable ? fsync_parent(path) : 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_renamed(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_renamed(path, data, len, mode, false);
 }
 
 int mkdir_p(const char *path, mode_t mode)

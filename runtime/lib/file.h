@@ -32,6 +32,11 @@ BERR_MUST int write_file(const char *path, const char *data);
  * returned 0 the new one. On failure the temporary file is gone and path
  * is untouched (unless only the directory's fsync failed). 0 or -errno. */
 BERR_MUST int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without the fsyncs, for files rebuilt at every use (a
+ * container's /etc/hosts, resolv.conf, hostname: written at each start):
+ * readers see the old or the new whole file, but after a power cut it may
+ * be either, or empty. Each fsync on ext4 is a journal commit. */
+BERR_MUST int write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 /* fsync the directory that holds path (after a rename or create in it). */
 BERR_MUST int fsync_parent(const char *path);
 /* Write all of buf to fd, retrying on EINTR; 0 or -errno. */

@@ -101,6 +101,16 @@ def test_stats_format_and_all(vm):
     vm.sh("berth rm -f st idle")
 
 
+def test_pid1_raises_its_fd_limit_for_itself_and_containers(vm):
+    # four descriptors a container: the kernel's 1024 for init ran out
+    # near 250 containers (tests/bench_load.py starts 1000)
+    nr_open = vm.sh("cat /proc/sys/fs/nr_open").strip()
+    lim = vm.sh("grep 'Max open files' /proc/1/limits").split()
+    assert lim[3:5] == [nr_open, nr_open], lim
+    out = vm.sh("berth run --rm --network none busybox sh -c 'ulimit -n; ulimit -Hn'", timeout=60)
+    assert out.split() == [nr_open, nr_open], out
+
+
 def log_numbers(vm, name):
     return [int(l.split("line")[-1]) for l in vm.sh("berth logs %s" % name).splitlines()
             if "line" in l]
