@@ -543,3 +543,53 @@ int cli_network_run_config(const char *root, const char *ip, const struct strv *
 	c->aliases = aliases->n ? strv_dup(aliases->v) : NULL;
 	return (ip && !c->ip) || (aliases->n && !c->aliases) ? 125 : 0;
 }
+
+/* ---- compose: the project's default network ---- */
+
+static bool compose_default(const char *root, const char *project, struct net_def *d)
+{
+	char name[NET_NAME_MAX + 16];
+	struct berr e;
+
+	snprintf(name, sizeof(name), "%s_default", project);
+	return net_load(root, name, d, &e) == 0;
+}
+
+int cli_network_compose_up(const char *root, const char *project)
+{
+	char name[NET_NAME_MAX + 16], plabel[300];
+	char *req[] = { "network-create", name, "--label", plabel, "--label",
+			"com.docker.compose.network=default", NULL };
+	struct net_def d;
+	int rc;
+
+	if (compose_default(root, project, &d))
+		return 0;
+	snprintf(name, sizeof(name), "%s_default", project);
+	snprintf(plabel, sizeof(plabel), "com.docker.compose.project=%s", project);
+	rc = client_ask(root, 6, req, 15000, NULL);
+	if (rc == 0) {
+		printf(" Network %s  Created\n", name);
+		fflush(stdout);
+	}
+	return rc;
+}
+
+void cli_network_compose_down(const char *root, const char *project)
+{
+	char *req[] = { "network-rm", NULL, NULL };
+	char want[300];
+	struct net_def d;
+
+	snprintf(want, sizeof(want), "com.docker.compose.project=%s", project);
+	if (!compose_default(root, project, &d))
+		return;
+	for (int i = 0; i < d.nlabels; i++) {
+		if (strcmp(d.labels[i], want) == 0) {
+			req[1] = d.name;
+			if (client_ask(root, 2, req, 15000, NULL) == 0)
+				printf(" Network %s  Removed\n", d.name);
+			return;
+		}
+	}
+}

@@ -20,4 +20,11 @@ int cli_network(const char *root, int argc, char **argv);
 BERR_MUST int cli_network_run_config(const char *root, const char *ip,
 				     const struct strv *aliases, struct ctr_config *c);
 
+/* Compose's PROJECT_default network (labelled with the project): made
+ * if missing before `compose up` starts services on it (0, or the
+ * status after the supervisor's error); removed by `compose down` once
+ * its containers are gone. Each says so as Compose does. */
+BERR_MUST int cli_network_compose_up(const char *root, const char *project);
+void cli_network_compose_down(const char *root, const char *project);
+
 #endif

@@ -3,6 +3,7 @@
 bridges, veths, routes and rules exist only there. Docker's outputs and
 exit codes; isolation between networks; names resolving within one."""
 import json
+import os
 import re
 
 from hostenv import Daemon, fetch, require_bridge_network, require_overlay
@@ -255,6 +256,51 @@ def test_internal_network_stays_inside(d):
     finally:
         d.cli("rm", "-f", "v1", "v2", "v3")
         d.ok("network", "rm", "vault")
+
+
+COMPOSE = """
+services:
+  web:
+    image: busybox
+    command: ["sleep", "100000"]
+  db:
+    image: busybox
+    command: ["sleep", "100000"]
+  loner:
+    image: busybox
+    command: ["sleep", "100000"]
+    network_mode: bridge
+"""
+
+
+def test_compose_default_network(d):
+    """compose up makes PROJECT_default, its services resolve each other
+    by service name (and container name) there and are isolated from the
+    default bridge; down removes it after the containers."""
+    path = os.path.join(d.root, "shop.yaml")
+    with open(path, "w") as f:
+        f.write(COMPOSE)
+    out = d.ok("compose", "-p", "shop", "-f", path, "up", "-d", timeout=60)
+    try:
+        assert out.startswith(" Network shop_default  Created\n"), out
+        net = inspect(d, "shop_default")
+        assert net["Labels"] == {"com.docker.compose.network": "default",
+                                 "com.docker.compose.project": "shop"}, net
+        assert sorted(c["Name"] for c in net["Containers"].values()) == \
+            ["shop-db-1", "shop-web-1"], net
+        for src, dst in (("shop-web-1", "db"), ("shop-db-1", "web"),
+                         ("shop-web-1", "shop-db-1")):
+            out = d.ok("exec", src, "ping", "-c1", "-W2", dst)
+            assert "1 packets received" in out, out
+        assert "web" not in d.ok("exec", "shop-loner-1", "cat", "/etc/hosts")
+        assert not reaches(d, "shop-loner-1", ctr_ip(d, "shop-web-1"))
+        # a second up finds it
+        out = d.ok("compose", "-p", "shop", "-f", path, "up", "-d", timeout=60)
+        assert "Network" not in out, out
+    finally:
+        out = d.ok("compose", "-p", "shop", "-f", path, "down", "-t", "0", timeout=60)
+    assert out.endswith(" Network shop_default  Removed\n"), out
+    fails(d, 1, "network shop_default not found", "network", "inspect", "shop_default")
 
 
 def test_networks_survive_a_daemon_restart(d):
