@@ -161,6 +161,8 @@ int net_save(const char *root, const struct net_def *d, struct berr *e)
 
 static int def_from_json(json_t *j, const char *name, struct net_def *d)
 {
+	struct net_cidr c;
+	struct in_addr in;
 	const char *k;
 	json_t *v;
 	static const char *const keys[] = { "Name", "Id", "Bridge", "Subnet", "Gateway" };
@@ -176,7 +178,11 @@ static int def_from_json(json_t *j, const char *name, struct net_def *d)
 			return -EINVAL;
 		memcpy(dst[i], s, strlen(s) + 1);
 	}
-	if (strcmp(d->name, name) != 0)
+	/* PID 1 deletes the link the file names: only the one its ID gives */
+	if (strcmp(d->name, name) != 0 || strlen(d->id) != 64 ||
+	    strspn(d->id, "0123456789abcdef") != 64 || strncmp(d->bridge, "br-", 3) != 0 ||
+	    strncmp(d->bridge + 3, d->id, 12) != 0 || d->bridge[15] != '\0' ||
+	    net_cidr_parse(d->subnet, &c) < 0 || inet_pton(AF_INET, d->gateway, &in) != 1)
 		return -EINVAL;
 	d->internal = json_is_true(json_object_get(j, "Internal"));
 	d->created_ns = json_integer_value(json_object_get(j, "Created"));
@@ -188,24 +194,31 @@ static int def_from_json(json_t *j, const char *name, struct net_def *d)
 	return 0;
 }
 
+int net_def_parse(const char *text, size_t len, const char *name, struct net_def *d)
+{
+	json_t *j = json_loadb(text, len, 0, NULL);
+	int r = j ? def_from_json(j, name, d) : -EINVAL;
+
+	json_decref(j);
+	return r;
+}
+
 int net_load(const char *root, const char *name, struct net_def *d, struct berr *e)
 {
-	char path[700];
-	json_error_t je;
-	json_t *j;
+	char path[700], *text;
+	size_t len;
 	int r;
 
 	if (!net_name_valid(name))
 		return berr_msg(e, ENOENT, "network %s not found", name);
 	def_path(root, name, path, sizeof(path));
-	j = json_load_file(path, 0, &je);
-	if (!j) {
-		if (access(path, F_OK) < 0)
-			return berr_msg(e, ENOENT, "network %s not found", name);
-		return berr_msg(e, EINVAL, "%s: %s", path, je.text);
-	}
-	r = def_from_json(j, name, d);
-	json_decref(j);
+	r = read_file_all(path, 64 * 1024, &text, &len);
+	if (r == -ENOENT)
+		return berr_msg(e, ENOENT, "network %s not found", name);
+	if (r < 0)
+		return berr_set(e, -r, "read %s", path);
+	r = net_def_parse(text, len, name, d);
+	free(text);
 	return r < 0 ? berr_msg(e, EINVAL, "%s: not a network definition", path) : 0;
 }
 

@@ -169,6 +169,7 @@ static void test_store(void **state)
 	assert_int_equal(net_load(root, "zeta", &back, &e), 0);
 	assert_memory_equal(&d, &back, sizeof(d));
 	memcpy(d.id, "f", 1);
+	snprintf(d.bridge, sizeof(d.bridge), "br-%.12s", d.id);
 	snprintf(d.name, sizeof(d.name), "alpha");
 	assert_int_equal(net_save(root, &d, &e), 0);
 	assert_int_equal(net_list(root, &v, &n, &e), 0);
@@ -201,12 +202,32 @@ static void test_store(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* PID 1 deletes the link a definition names: only its own br-<ID>. */
+static void test_parse_refuses_other_links(void **state)
+{
+	static const char good[] = "{\"Name\": \"n\", \"Id\": \"" ID "\", \"Bridge\": "
+				   "\"br-0123456789ab\", \"Subnet\": \"10.1.0.0/24\", "
+				   "\"Gateway\": \"10.1.0.1\"}";
+	static const char other[] = "{\"Name\": \"n\", \"Id\": \"" ID "\", \"Bridge\": "
+				    "\"eth0\", \"Subnet\": \"10.1.0.0/24\", \"Gateway\": "
+				    "\"10.1.0.1\"}";
+	struct net_def d;
+
+	(void)state;
+	assert_int_equal(net_def_parse(good, strlen(good), "n", &d), 0);
+	assert_string_equal(d.bridge, "br-0123456789ab");
+	assert_int_equal(net_def_parse(good, strlen(good), "m", &d), -EINVAL);
+	assert_int_equal(net_def_parse(other, strlen(other), "n", &d), -EINVAL);
+	assert_int_equal(net_def_parse("{", 1, "n", &d), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names), cmocka_unit_test(test_cidr),
 		cmocka_unit_test(test_pool),  cmocka_unit_test(test_def_init),
 		cmocka_unit_test(test_rules), cmocka_unit_test(test_store),
+		cmocka_unit_test(test_parse_refuses_other_links),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
