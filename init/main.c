@@ -23,6 +23,7 @@
 #include "runtime/cli/cli_registry.h"
 #include "runtime/cli/cli_run.h"
 #include "runtime/cli/cli_volume.h"
+#include "runtime/cli/cli_network.h"
 #include "runtime/cli/client.h"
 #include "runtime/cli/flags.h"
 #include "runtime/cli/img_cli.h"
@@ -148,6 +149,7 @@ static const struct cli_verb verbs[] = {
 	{ CMD("ping", "", "Check that the supervisor answers"), NULL },
 	{ &cli_info_cmd, cli_info },
 	{ &cli_volume_cmd, cli_volume },
+	{ &cli_network_cmd, cli_network },
 	{ CMD("version", "", "Show the berth version information (client and server)"),
 	  cli_version },
 	{ CMD("help", "", "Show this help"), cli_help },

@@ -95,7 +95,7 @@ void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
 		hcr_end(cs->epfd, c->hc);
 	ctrs_net_down(cs, c);
 	/* A release that failed (a full disk) would leak the address. */
-	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
+	if (ctrs_addr_release(cs, c, &e) < 0)
 		log_err("container %.12s: %s%s", c->cfg.id, e.msg, ctrs_full_hint(cs, e.code));
 	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
 	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));

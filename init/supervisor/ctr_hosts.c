@@ -1,9 +1,10 @@
 /* ctr_hosts.c - the files the supervisor writes for a container and
  * bind-mounts into it: /etc/hostname, /etc/resolv.conf and /etc/hosts.
  *
- * Names on the bridge: every running bridge container's /etc/hosts names
- * all of them ("IP<tab>HOSTNAME NAME"), so they reach each other by name
- * without a DNS server in PID 1. The files are bind-mounted, so they are
+ * Names on a network: every running container's /etc/hosts names all
+ * those on its network, the default bridge or one user network ("IP<tab>
+ * HOSTNAME NAME ALIAS..."), so they reach each other by name without a
+ * DNS server in PID 1, and not the containers of other networks. The files are bind-mounted, so they are
  * written in place (a rename would not reach the mounts): a start appends
  * its line to the others' files, an exit rewrites them without it. The
  * text is runtime/net/etchosts.c's; here are the descriptors. */
@@ -26,15 +27,24 @@ static const char *ctr_hostname(const struct ctr *c)
 	return c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
 }
 
-static bool on_bridge(const struct ctr *o)
+/* The network a bridge container is on: "bridge" or a user network. */
+static const char *net_name(const struct ctr *c)
 {
-	return o->st.status == CTR_RUNNING && o->st.ip[0];
+	return c->cfg.network ? c->cfg.network : "bridge";
+}
+
+/* o runs on c's network (the default bridge or the same user network):
+ * names resolve only between containers of one network. */
+static bool on_bridge(const struct ctr *o, const struct ctr *c)
+{
+	return o->st.status == CTR_RUNNING && o->st.ip[0] &&
+	       strcmp(net_name(o), net_name(c)) == 0;
 }
 
 /* c as its neighbours' files name it, at ip. */
 static struct etchosts_entry hosts_entry(const struct ctr *c, const char *ip)
 {
-	return (struct etchosts_entry){ ip, ctr_hostname(c), c->cfg.name };
+	return (struct etchosts_entry){ ip, ctr_hostname(c), c->cfg.name, c->cfg.aliases };
 }
 
 /* text with c's --add-host lines (host-gateway: berth0's address);
@@ -57,13 +67,13 @@ static char *hosts_text(struct ctrs *cs, const struct ctr *c, const char *ip,
 	char *text;
 
 	for (struct ctr *o = cs->list; o; o = o->next)
-		n += on_bridge(o);
+		n += on_bridge(o, c);
 	others = malloc((n + 1) * sizeof(*others));
 	if (!others)
 		return NULL;
 	n = 0;
 	for (struct ctr *o = cs->list; o; o = o->next) {
-		if (o != c && o != gone && on_bridge(o))
+		if (o != c && o != gone && on_bridge(o, c))
 			others[n++] = hosts_entry(o, o->st.ip);
 	}
 	text = etchosts_text(&self, others, n, len);
@@ -111,11 +121,11 @@ void ctrs_hosts_close(struct ctr *c)
 void ctrs_hosts_add(struct ctrs *cs, struct ctr *c)
 {
 	struct etchosts_entry self = hosts_entry(c, c->st.ip);
-	char line[256];
+	char line[ETCHOSTS_LINE_MAX];
 	size_t len = etchosts_line(&self, line, sizeof(line));
 
 	for (struct ctr *o = cs->list; o; o = o->next) {
-		if (o != c && on_bridge(o))
+		if (o != c && on_bridge(o, c))
 			hosts_put(cs, o, line, len, true);
 	}
 }
@@ -127,7 +137,7 @@ void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c)
 		size_t len;
 		char *text;
 
-		if (o == c || !on_bridge(o))
+		if (o == c || !on_bridge(o, c))
 			continue;
 		text = hosts_text(cs, o, o->st.ip, c, &len);
 		if (text)

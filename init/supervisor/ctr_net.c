@@ -27,7 +27,7 @@ static void pending_done(struct ctrs *cs, struct ipt_pending *p, int status)
 
 	if (ipt_restore_collect(&p->job, status, &e) < 0) {
 		log_warn("network: remove published ports of %s: %s; one by one", p->ip, e.msg);
-		pub_remove_one_by_one(p->ports, p->ip);
+		pub_remove_one_by_one(p->ports, p->ip, p->bridge);
 	}
 	ctrs_notify_waiters(cs, p->waiters, p->exit_code);
 	free(p->ports);
@@ -62,15 +62,15 @@ bool ctrs_pending_reaped(struct ctrs *cs, pid_t pid, int status)
 
 /* Start adding the rules of c's picked ports (c->st.ports) for a
  * container at ip; job->pid stays -1 when there are none. */
-static int ports_add_start(struct ctrs *cs, struct ctr *c, const char *ip, struct ipt_job *job,
-			   struct berr *e)
+static int ports_add_start(struct ctrs *cs, struct ctr *c, const struct br_lease *l,
+			   struct ipt_job *job, struct berr *e)
 {
 	static char rules[PORTS_MAX * 400];
 	int n;
 
 	job->pid = -1;
 	job->out = -1;
-	n = port_list_rules(c->st.ports, ip, BR_NAME, true, rules, sizeof(rules), e);
+	n = port_list_rules(c->st.ports, l->ip, l->bridge, true, rules, sizeof(rules), e);
 	if (n <= 0)
 		return n < 0 ? berr_wrap(e, "add published ports") : 0;
 	pending_drain(cs);
@@ -90,14 +90,15 @@ int ctrs_ports_add_finish(struct ipt_job *job, struct berr *e)
 	return r < 0 ? berr_wrap(e, "add published ports") : 0;
 }
 
-/* Take the rules of ports (picked ports, as st.ports) for ip out, in the
- * background; NULL when done already (or nothing to do). */
-struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const char *ip)
+/* Take the rules of ports (picked ports, as st.ports) for ip on bridge
+ * out, in the background; NULL when done already (or nothing to do). */
+struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const char *ip,
+				      const char *bridge)
 {
 	static char rules[PORTS_MAX * 400];
 	struct ipt_pending *p;
 	struct berr e;
-	int n = port_list_rules(ports, ip, BR_NAME, false, rules, sizeof(rules), &e);
+	int n = port_list_rules(ports, ip, bridge, false, rules, sizeof(rules), &e);
 
 	if (n <= 0) {
 		if (n < 0)
@@ -110,13 +111,14 @@ struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const 
 	if (!p || !p->ports || ipt_restore_start(&p->job, rules, &e) < 0) {
 		/* cannot run it in the background: here and now */
 		if (!p || !p->ports || ipt_restore(rules, &e) < 0)
-			pub_remove_one_by_one(ports, ip);
+			pub_remove_one_by_one(ports, ip, bridge);
 		if (p)
 			free(p->ports);
 		free(p);
 		return NULL;
 	}
 	snprintf(p->ip, sizeof(p->ip), "%s", ip);
+	snprintf(p->bridge, sizeof(p->bridge), "%s", bridge);
 	p->next = cs->ipt_pending;
 	cs->ipt_pending = p;
 	return p;
@@ -178,10 +180,12 @@ int ctrs_network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, st
 
 /* A bridge container's address and the veth set-up for sb_start(), its
  * published ports' rules started in job (ctrs_start_one collects them); a
- * no-op (l->ip empty) in the other modes. */
+ * no-op (l->ip empty) in the other modes. On a user network, its bridge
+ * is made if it is not there and the network gets a connect event. */
 int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, struct ipt_job *job,
 			 struct berr *e)
 {
+	struct ctr_netref nr;
 	enum ctr_net mode;
 	const char *ref;
 
@@ -190,34 +194,52 @@ int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, str
 		return -e->code;
 	if (mode != CTR_NET_BRIDGE)
 		return 0;
-	if (ports_pick(cs, c, e) < 0 || br_ensure(cs->bridge_cidr, e) < 0 ||
-	    br_acquire(cs->root, cs->bridge_cidr, c->cfg.id, l, e) < 0) {
+	if (br_ensure(cs->bridge_cidr, e) < 0 || ctrs_net_resolve(cs, c, &nr, true, e) < 0)
+		return -e->code;
+	if (ports_pick(cs, c, e) < 0 ||
+	    br_acquire(cs->root, &nr.n, c->cfg.id, nr.user ? c->cfg.ip : NULL, l, e) < 0) {
 		c->st.ports[0] = '\0';
 		return -e->code;
 	}
-	if (ports_add_start(cs, c, l->ip, job, e) < 0) {
+	if (ports_add_start(cs, c, l, job, e) < 0) {
 		struct berr rel;
 
-		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &rel) < 0)
+		if (br_release(cs->root, &nr.n, c->cfg.id, &rel) < 0)
 			log_err("container %.12s: %s", c->cfg.id, rel.msg);
 		l->ip[0] = '\0';
 		c->st.ports[0] = '\0';
 		return -e->code;
 	}
+	ctrs_net_event(&nr, c, "connect");
 	return 0;
+}
+
+/* c's address on its network goes back (holding none is fine). */
+int ctrs_addr_release(struct ctrs *cs, struct ctr *c, struct berr *e)
+{
+	struct ctr_netref nr;
+
+	if (ctrs_net_resolve(cs, c, &nr, false, e) < 0)
+		return e->code == ENOENT ? 0 : -e->code; /* the network and its table are gone */
+	return br_release(cs->root, &nr.n, c->cfg.id, e);
 }
 
 /* A bridge container's address goes back when it stops running. */
 struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c)
 {
-	struct ipt_pending *p;
+	struct ipt_pending *p = NULL;
+	struct ctr_netref nr;
 	struct berr e;
 
 	if (!c->st.ip[0])
 		return NULL;
-	p = ctrs_ports_remove(cs, c->st.ports, c->st.ip);
-	if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &e) < 0)
+	if (ctrs_net_resolve(cs, c, &nr, false, &e) < 0)
+		log_err("container %.12s: %s", c->cfg.id, e.msg);
+	else
+		p = ctrs_ports_remove(cs, c->st.ports, c->st.ip, nr.n.bridge);
+	if (ctrs_addr_release(cs, c, &e) < 0)
 		log_err("container %.12s: %s%s", c->cfg.id, e.msg, ctrs_full_hint(cs, e.code));
+	ctrs_net_event(&nr, c, "disconnect");
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
 	ctrs_hosts_close(c);

@@ -221,8 +221,8 @@ fail:
 		struct berr ignored;
 
 		if (!rules_failed && ctrs_ports_add_finish(&job, &ignored) == 0)
-			ctrs_ports_remove(cs, c->st.ports, lease.ip);
-		if (br_release(cs->root, cs->bridge_cidr, c->cfg.id, &ignored) < 0)
+			ctrs_ports_remove(cs, c->st.ports, lease.ip, lease.bridge);
+		if (ctrs_addr_release(cs, c, &ignored) < 0)
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
 		c->st.ports[0] = '\0';
 	}

@@ -180,6 +180,8 @@ void ctrs_set_bridge(struct ctrs *cs, const char *cidr)
 	/* Addresses of containers that are gone or no longer run (a crash
 	 * between taking an address and recording it; containers an earlier
 	 * supervisor ran) go back. */
-	if (br_prune(cs->root, cs->bridge_cidr, ipam_keep, cs, &e) < 0)
+	if (br_prune(cs->root, &(struct br_net){ BR_NAME, cs->bridge_cidr, "ipam" }, ipam_keep, cs,
+		     &e) < 0)
 		log_err("network: %s", e.msg);
+	ctrs_net_prune(cs, ipam_keep);
 }

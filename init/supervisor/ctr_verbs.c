@@ -443,7 +443,7 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 		ctrs_verb_attach(cs, req, r, status);
 	else if (strcmp(v, "resize") == 0)
 		verb_resize(cs, req, r, status);
-	else
+	else if (!ctrs_net_request(cs, req, r, status))
 		return ctrs_manage_request(cs, req, r, status);
 	return true;
 }

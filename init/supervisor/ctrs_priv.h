@@ -3,7 +3,7 @@
  * Private to init/supervisor/: containers.c (the table, its timer, open
  * and shutdown) and the ctr_*.c files, one concern each: ctr_logs.c,
  * ctr_attach.c, ctr_hosts.c, ctr_net.c, ctr_start.c, ctr_exit.c,
- * ctr_policy.c, ctr_verbs.c, ctr_manage.c, ctr_startup.c, ctr_adopt.c. The contract with the rest of
+ * ctr_policy.c, ctr_verbs.c, ctr_manage.c, ctr_startup.c, ctr_adopt.c, networks.c. The contract with the rest of
  * the supervisor is containers.h; nothing outside this folder includes
  * this file. Every function here takes the table (struct ctrs) and works
  * inside the supervisor's epoll loop: none of them blocks on a container.
@@ -22,6 +22,7 @@
 #include "runtime/container/restart.h"
 #include "runtime/net/bridge.h"
 #include "runtime/net/iptables.h"
+#include "runtime/net/network.h"
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/lib/err.h"
 
@@ -133,7 +134,7 @@ struct spec_buf {
 /* An iptables-restore removal running in the background (ctr_net.c). */
 struct ipt_pending {
 	struct ipt_job job;
-	char ip[16];
+	char ip[16], bridge[16];
 	char *ports;	/* what it removes: to go on port by port if it fails */
 	/* answered once the rules are out (rm -f, wait of the container) */
 	struct waiter *waiters;
@@ -177,12 +178,28 @@ BERR_MUST int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *d
 /* ctr_net.c: network namespace, address, published ports' rules */
 bool ctrs_pending_reaped(struct ctrs *cs, pid_t pid, int status);
 BERR_MUST int ctrs_ports_add_finish(struct ipt_job *job, struct berr *e);
-struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const char *ip);
+struct ipt_pending *ctrs_ports_remove(struct ctrs *cs, const char *ports, const char *ip,
+				      const char *bridge);
+BERR_MUST int ctrs_addr_release(struct ctrs *cs, struct ctr *c, struct berr *e);
 BERR_MUST int ctrs_network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size,
 				struct berr *e);
 BERR_MUST int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l,
 				   struct ipt_job *job, struct berr *e);
 struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c);
+
+/* networks.c: user-defined networks */
+struct ctr_netref {
+	bool user;		/* a user network (def), not the default bridge */
+	struct net_def def;
+	char cidr[40], ipam[80];
+	struct br_net n;	/* points into this struct */
+};
+bool ctrs_net_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+		      int *status);
+BERR_MUST int ctrs_net_resolve(struct ctrs *cs, const struct ctr *c, struct ctr_netref *nr,
+			       bool up, struct berr *e);
+void ctrs_net_event(const struct ctr_netref *nr, const struct ctr *c, const char *action);
+void ctrs_net_prune(struct ctrs *cs, bool (*keep)(const char *id, void *ctx));
 
 /* ctr_start.c: starting a container */
 void ctrs_watch_pipe(struct ctrs *cs, struct logpipe *p);

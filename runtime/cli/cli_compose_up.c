@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli_compose_priv.h"
+#include "cli_network.h"
 #include "cli_ctr.h"
 #include "cli_run.h"
 #include "client.h"
@@ -420,6 +421,13 @@ static int compose_up(void *ctx, int argc, char **argv)
 	rc = o->f.errors.n ? 1 : 0;
 	if (cli_compose_wanted(o, a.argc, a.argv, true, want) < 0 || wait_supervisor(o->root) < 0)
 		return 1;
+	for (int k = 0; k < f->nsvc; k++) { /* the default network, if a service joins it */
+		if (want[k] && !f->svc[k].network_mode) {
+			if (cli_network_compose_up(o->root, o->project) != 0)
+				return 1;
+			break;
+		}
+	}
 	nm = cli_compose_members(o, m, MAX_MEMBERS);
 	for (int k = 0; k < nm; k++) {
 		if (compose_find(f, m[k].service) < 0)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli_compose_priv.h"
+#include "cli_network.h"
 #include "cli_ctr.h"
 #include "client.h"
 #include "runtime/net/ports.h"
@@ -152,6 +153,8 @@ static int compose_down(void *ctx, int argc, char **argv)
 			cli_compose_say(c->cfg.name, "Removed");
 	}
 	cli_compose_members_free(m, n);
+	if (rc == 0)
+		cli_network_compose_down(o->root, o->project);
 	return rc;
 }
 

@@ -392,14 +392,14 @@ static json_t *strv_json(char **v, int skip)
 
 static json_t *ports_json(const struct ctr_state *s);
 
-/* Docker's NetworkSettings: the address while on the bridge, and the one
- * network it is on (none for the other modes). */
+/* Docker's NetworkSettings: the address while on a bridge, and the one
+ * network it is on (none for container:). */
 static json_t *network_settings(const struct ctr_config *c, const struct ctr_state *s)
 {
 	const char *mode = c->network ? c->network : "none";
 	json_t *nets = json_object();
 
-	if (strcmp(mode, "bridge") == 0 || strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0)
+	if (strncmp(mode, "container:", 10) != 0) /* bridge, host, none, a user network */
 		json_object_set_new(nets, mode,
 				    json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", s->ip,
 					      "IPPrefixLen", s->ip_prefix, "Gateway", s->gateway,

@@ -61,8 +61,7 @@ uint64_t cli_ctr_size(const char *root, const char *id)
 	return ctr_size(root, id);
 }
 
-/* Docker's prompt; -f answers yes. */
-static bool confirm(bool force, const char *warning)
+bool cli_prune_confirm(bool force, const char *warning)
 {
 	char line[64];
 
@@ -151,7 +150,7 @@ static int run_prune(const struct prune_kind *k, const char *root, int argc, cha
 	} else if (flt_check(&o.filters, k->keys, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
 		rc = 1;
-	} else if (confirm(o.force, !k->warning		      ? system_warning(&o, buf, sizeof(buf))
+	} else if (cli_prune_confirm(o.force, !k->warning		      ? system_warning(&o, buf, sizeof(buf))
 				    : o.all && k->warning_all ? k->warning_all
 							      : k->warning)) {
 		print_reclaimed(k->prune(root, &o));
@@ -164,13 +163,7 @@ static const char *const prune_keys[] = {"label", "label!", "until", NULL};
 
 /* ---------------------------------------------------------------- containers */
 
-struct pr_ctr {
-	struct ctr_config c;
-	struct ctr_state s;
-};
-
-/* Every container with its files; *n of them (malloc'd, free_ctrs). */
-static struct pr_ctr *load_ctrs(const char *root, size_t *n)
+struct pr_ctr *cli_ctrs_load(const char *root, size_t *n)
 {
 	struct pr_ctr *list = NULL;
 	size_t cap = 0;
@@ -205,7 +198,7 @@ static struct pr_ctr *load_ctrs(const char *root, size_t *n)
 	return list;
 }
 
-static void free_ctrs(struct pr_ctr *list, size_t n)
+void cli_ctrs_free(struct pr_ctr *list, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		ctr_config_free(&list[i].c);
@@ -222,7 +215,7 @@ static uint64_t prune_containers(const char *root, const struct prune_opts *o)
 {
 	const struct strv *f = &o->filters;
 	size_t n, done = 0;
-	struct pr_ctr *list = load_ctrs(root, &n);
+	struct pr_ctr *list = cli_ctrs_load(root, &n);
 	uint64_t freed = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -240,7 +233,7 @@ static uint64_t prune_containers(const char *root, const struct prune_opts *o)
 	}
 	if (done)
 		printf("\n");
-	free_ctrs(list, n);
+	cli_ctrs_free(list, n);
 	return freed;
 }
 
@@ -650,10 +643,10 @@ int cli_system_df(void *root, int argc, char **argv)
 		return a.status;
 	for (int i = 0; o.verbose && i < 3; i++)
 		detail[i] = json_array();
-	ctrs = load_ctrs(root, &n);
+	ctrs = cli_ctrs_load(root, &n);
 	rows = json_pack("[o, o, o]", df_images(root, ctrs, n, detail[0]),
 			 df_containers(root, ctrs, n, detail[1]), df_volumes(root, detail[2]));
-	free_ctrs(ctrs, n);
+	cli_ctrs_free(ctrs, n);
 	if (o.verbose && !o.format)
 		rc = df_verbose(detail[0], detail[1], detail[2]);
 	else

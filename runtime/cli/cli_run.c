@@ -60,7 +60,10 @@ static const struct flg run_flags[] = {
 	FLG_STRING(0, "name", R(name), "Assign a name to the container"),
 	FLG_STRING(0, "net", R(network), NULL),
 	FLG_STRING(0, "network", R(network),
-		   "Connect a container to a `network`: bridge, none, host or container:NAME"),
+		   "Connect a container to a `network`: bridge, none, host, container:NAME or a "
+		   "network's name"),
+	FLG_STRINGS(0, "network-alias", R(net_aliases), "Add network-scoped alias for the container"),
+	FLG_STRING(0, "ip", R(ip), "IPv4 address (e.g., 172.30.100.104)"),
 	FLG_BOOL(0, "no-healthcheck", R(no_healthcheck),
 		 "Disable any container-specified HEALTHCHECK"),
 	FLG_INT(0, "pids-limit", R(pids_limit), "Tune container pids limit (set -1 for unlimited)"),
@@ -277,7 +280,7 @@ static void run_opts_free(struct run_opts *o)
 {
 	struct strv *lists[] = { &o->env_args, &o->env_files, &o->label_args, &o->security_opts,
 				 &o->volumes,  &o->cap_add,   &o->cap_drop,   &o->publish,
-				 &o->expose,   &o->env,	      &o->labels };
+				 &o->expose,   &o->env,	      &o->labels,     &o->net_aliases };
 
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		strv_free(lists[i]);

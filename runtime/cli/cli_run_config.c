@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli_run_priv.h"
+#include "cli_network.h"
 #include "cli_volume.h"
 #include "runtime/image/image.h"
 #include "runtime/net/ports.h"
@@ -101,6 +102,10 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 	c->cpuset = o->cpuset ? strdup(o->cpuset) : NULL;
 	c->restart = strdup(o->restart ? o->restart : "no");
 	c->network = strdup(o->network ? o->network : "bridge");
+	if (cli_network_run_config(root, o->ip, &o->net_aliases, c) != 0) {
+		img_info_free(&info);
+		return 125;
+	}
 	c->stop_timeout = o->stop_timeout > 0 ? o->stop_timeout : 10;
 	if (o->labels.n) {
 		/* "--label KEY" is KEY with an empty value, as Docker's */

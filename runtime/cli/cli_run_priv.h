@@ -20,6 +20,8 @@ struct run_opts {
 	const char *name, *workdir, *user, *entrypoint, *hostname, *restart, *network, *cpuset;
 	const char *memory, *memory_swap, *cpus, *health_cmd;
 	const char *pull, *platform; /* --pull, --platform (cli_run_pull.c) */
+	const char *ip;		/* --ip (cli_network.c) */
+	struct strv net_aliases; /* --network-alias */
 	int cpu_shares, pids_limit, stop_timeout, health_retries;
 	int64_t health_interval, health_timeout, health_start_period;
 	struct strv env_args, env_files, label_args, security_opts;

@@ -153,8 +153,12 @@ int compose_run_args(const struct compose_file *f, const char *project, int svc,
 		compose_container_name(f, project, j < 0 ? svc : j, other, sizeof(other));
 		snprintf(net, sizeof(net), "container:%s", other);
 		r |= add2(out, "--network", net);
-	} else {
+	} else if (s->network_mode) {
 		r |= add2(out, "--network", s->network_mode);
+	} else { /* the project's default network; the service's name resolves */
+		snprintf(net, sizeof(net), "%s_default", project);
+		r |= add2(out, "--network", net);
+		r |= add2(out, "--network-alias", s->name);
 	}
 	r |= add_each(out, "--publish", &s->ports);
 	for (int i = 0; i < s->volumes.n; i++) {

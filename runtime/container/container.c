@@ -15,6 +15,7 @@
 #include "runtime/lib/file.h"
 #include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
+#include "runtime/net/network.h"
 
 const char *ctr_status_name(enum ctr_status s)
 {
@@ -107,9 +108,13 @@ int ctr_network_parse(const char *spec, enum ctr_net *mode, const char **ref, st
 	} else if (strncmp(spec, "container:", 10) == 0 && spec[10]) {
 		*mode = CTR_NET_CONTAINER;
 		*ref = spec + 10;
+	} else if (net_name_valid(spec)) {
+		*mode = CTR_NET_BRIDGE;
+		*ref = spec;
 	} else {
 		return berr_msg(e, EINVAL,
-				"network mode \"%s\": want bridge, host, none or container:NAME",
+				"network mode \"%s\": want bridge, host, none, container:NAME or a "
+				"network's name",
 				spec);
 	}
 	return 0;
@@ -119,15 +124,7 @@ bool ctr_name_valid(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n < 2 || n >= CTR_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-		if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-')))
-			return false;
-	}
-	return true;
+	return n >= 2 && n < CTR_NAME_MAX && net_name_chars(name);
 }
 
 void ctr_cgroup_path(const char *id, char *buf, size_t size)
@@ -303,6 +300,10 @@ int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e
 	json_object_set_new(j, "CpusetCpus", nullable(c->cpuset));
 	json_object_set_new(j, "RestartPolicy", nullable(c->restart));
 	json_object_set_new(j, "NetworkMode", nullable(c->network));
+	if (c->ip)
+		json_object_set_new(j, "IPv4Address", json_string(c->ip));
+	if (c->aliases)
+		json_object_set_new(j, "Aliases", strv_to_json(c->aliases));
 	json_object_set_new(j, "StopTimeout", json_integer(c->stop_timeout));
 	json_object_set_new(j, "Created", json_integer(c->created_ns));
 	if (c->health.test)
@@ -372,6 +373,9 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	c->limits.cpuset_cpus = c->cpuset;
 	c->restart = jstr(j, "RestartPolicy");
 	c->network = jstr(j, "NetworkMode");
+	c->ip = jstr(j, "IPv4Address");
+	c->aliases = json_object_get(j, "Aliases") ? json_to_strv(json_object_get(j, "Aliases")) :
+						     NULL;
 	c->stop_timeout = (int)json_integer_value(json_object_get(j, "StopTimeout"));
 	c->created_ns = json_integer_value(json_object_get(j, "Created"));
 	hc = hc_from_json(json_object_get(j, "Healthcheck"), &c->health);
@@ -400,6 +404,8 @@ void ctr_config_free(struct ctr_config *c)
 	strv_freev(c->env);
 	strv_freev(c->ports);
 	strv_freev(c->labels);
+	free(c->ip);
+	strv_freev(c->aliases);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);

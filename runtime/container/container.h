@@ -50,7 +50,10 @@ struct ctr_config {
 	struct sb_limits limits;
 	char *cpuset;		/* storage for limits.cpuset_cpus */
 	char *restart;		/* "no", "always", "on-failure[:N]", "unless-stopped" */
-	char *network;		/* "bridge", "none", "host" or "container:REF" (ctr_network_parse) */
+	char *network;		/* "bridge", "none", "host", "container:REF" or a user network's
+				 * name (ctr_network_parse) */
+	char *ip;		/* --ip on a user network, NULL = any */
+	char **aliases;		/* --network-alias, NULL = none */
 	char **ports;		/* published ports as port_spec() writes them, NULL = none */
 	char **labels;		/* "KEY=VALUE" (--label), NULL = none */
 	int stop_timeout;	/* seconds */
@@ -98,7 +101,9 @@ enum ctr_net { CTR_NET_NONE, CTR_NET_HOST, CTR_NET_BRIDGE, CTR_NET_CONTAINER };
 
 /* Parse "none", "host", "bridge" or "container:REF" (REF non-empty) into
  * *mode, with *ref pointing into mode for container:. NULL means the
- * default. -EINVAL for anything else, with the message in e. */
+ * default. A user network's name (network.h's rule) is CTR_NET_BRIDGE
+ * with *ref the name; *ref is NULL for the default bridge. -EINVAL for
+ * anything else, with the message in e. */
 BERR_MUST int ctr_network_parse(const char *spec, enum ctr_net *mode, const char **ref,
 				struct berr *e);
 

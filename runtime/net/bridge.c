@@ -34,21 +34,16 @@ int br_ensure(const char *cidr, struct berr *e)
 	return 0;
 }
 
-static void state_path(const char *root, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/run/berth/network/ipam", root);
-}
-
-static int open_table(const char *root, const char *cidr, struct ipam *p, char *path,
+static int open_table(const char *root, const struct br_net *n, struct ipam *p, char *path,
 		      size_t size, struct berr *e)
 {
 	char dir[600];
 
-	state_path(root, path, size);
+	snprintf(path, size, "%s/run/berth/network/%s", root, n->ipam);
 	snprintf(dir, sizeof(dir), "%s/run/berth/network", root);
 	if (mkdir_p(dir, 0755) < 0)
 		return berr_set(e, errno, "create %s", dir);
-	if (ipam_init(p, cidr, e) < 0)
+	if (ipam_init(p, n->cidr, e) < 0)
 		return -e->code;
 	return ipam_load(p, path, e);
 }
@@ -67,14 +62,14 @@ static void veth_name(const char *id, char *buf, size_t size)
 	snprintf(buf, size, "veth%.7s", id); /* all taken: the kernel says so */
 }
 
-int br_prune(const char *root, const char *cidr, bool (*keep)(const char *id, void *ctx),
+int br_prune(const char *root, const struct br_net *n, bool (*keep)(const char *id, void *ctx),
 	     void *ctx, struct berr *e)
 {
 	struct ipam p;
 	char path[600];
 	int r, before;
 
-	r = open_table(root, cidr, &p, path, sizeof(path), e);
+	r = open_table(root, n, &p, path, sizeof(path), e);
 	if (r == 0) {
 		before = p.n;
 		for (int i = p.n - 1; i >= 0; i--) {
@@ -89,8 +84,8 @@ int br_prune(const char *root, const char *cidr, bool (*keep)(const char *id, vo
 	return r < 0 ? berr_wrap(e, "prune addresses") : 0;
 }
 
-int br_acquire(const char *root, const char *cidr, const char *id, struct br_lease *l,
-	       struct berr *e)
+int br_acquire(const char *root, const struct br_net *n, const char *id, const char *want,
+	       struct br_lease *l, struct berr *e)
 {
 	struct ipam p;
 	char path[600];
@@ -98,9 +93,9 @@ int br_acquire(const char *root, const char *cidr, const char *id, struct br_lea
 	int r;
 
 	memset(l, 0, sizeof(*l));
-	r = open_table(root, cidr, &p, path, sizeof(path), e);
+	r = open_table(root, n, &p, path, sizeof(path), e);
 	if (r == 0)
-		r = ipam_alloc(&p, id, &a, e);
+		r = want ? ipam_take(&p, id, want, &a, e) : ipam_alloc(&p, id, &a, e);
 	if (r == 0)
 		r = ipam_save(&p, path, e);
 	if (r == 0) {
@@ -110,18 +105,19 @@ int br_acquire(const char *root, const char *cidr, const char *id, struct br_lea
 		snprintf(l->mac, sizeof(l->mac), "02:42:%02x:%02x:%02x:%02x", a >> 24,
 			 (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
 		veth_name(id, l->veth, sizeof(l->veth));
+		snprintf(l->bridge, sizeof(l->bridge), "%s", n->bridge);
 	}
 	ipam_free(&p);
 	return r < 0 ? berr_wrap(e, "address") : 0;
 }
 
-int br_release(const char *root, const char *cidr, const char *id, struct berr *e)
+int br_release(const char *root, const struct br_net *n, const char *id, struct berr *e)
 {
 	struct ipam p;
 	char path[600];
 	int r;
 
-	r = open_table(root, cidr, &p, path, sizeof(path), e);
+	r = open_table(root, n, &p, path, sizeof(path), e);
 	if (r == 0 && ipam_release(&p, id) == 0)
 		r = ipam_save(&p, path, e);
 	ipam_free(&p);
@@ -131,7 +127,7 @@ int br_release(const char *root, const char *cidr, const char *id, struct berr *
 int br_attach(pid_t pid, void *ctx, struct berr *e)
 {
 	const struct br_lease *l = ctx;
-	struct net_veth v = { .bridge = BR_NAME, .host = l->veth, .pid = pid,
+	struct net_veth v = { .bridge = l->bridge, .host = l->veth, .pid = pid,
 			      .gateway = l->gateway };
 	char cidr[24];
 	unsigned m[6];

@@ -136,6 +136,31 @@ int ipam_alloc(struct ipam *p, const char *id, uint32_t *addr, struct berr *e)
 	return 0;
 }
 
+int ipam_take(struct ipam *p, const char *id, const char *want, uint32_t *addr, struct berr *e)
+{
+	uint32_t a;
+	int i;
+
+	if (parse_addr(want, &a) < 0 || !usable(p, a))
+		return berr_msg(e, EINVAL, "no configured subnet contains IP address %s", want);
+	for (i = 0; i < p->n && p->v[i].addr < a; i++)
+		;
+	if (i < p->n && p->v[i].addr == a) {
+		if (strcmp(p->v[i].id, id) != 0)
+			return berr_msg(e, EADDRINUSE, "Address already in use: %s", want);
+		*addr = a;
+		return 0;
+	}
+	if (find_id(p, id) >= 0) {
+		berr_ignore(ipam_release(p, id)); /* it holds one: found just now */
+		return ipam_take(p, id, want, addr, e);
+	}
+	if (insert_at(p, i, a, id) < 0)
+		return berr_set(e, ENOMEM, "allocate address");
+	*addr = a;
+	return 0;
+}
+
 int ipam_release(struct ipam *p, const char *id)
 {
 	int i = find_id(p, id);

@@ -41,6 +41,11 @@ void ipam_free(struct ipam *p);
 /* The address held by id, or the lowest free one, now held by id.
  * -ENOSPC when the subnet is full. */
 BERR_MUST int ipam_alloc(struct ipam *p, const char *id, uint32_t *addr, struct berr *e);
+/* Address want ("a.b.c.d", Docker's --ip) for id: -EINVAL when it is not
+ * a host address of the subnet (or the gateway), -EADDRINUSE when another
+ * id holds it; id gives up another address it held. */
+BERR_MUST int ipam_take(struct ipam *p, const char *id, const char *want, uint32_t *addr,
+			struct berr *e);
 /* Free id's address; -ENOENT when it holds none. */
 BERR_MUST int ipam_release(struct ipam *p, const char *id);
 /* The address id holds, 0 when none. */

@@ -1,6 +1,5 @@
 #include "iptables.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "ipam.h"
+#include "network.h"
 #include "runtime/lib/util.h"
 
 int ipt_restore_start(struct ipt_job *job, const char *rules, struct berr *e)
@@ -67,38 +68,37 @@ int ipt_restore(const char *rules, struct berr *e)
 int ipt_bridge_rules(const char *bridge, const char *cidr, char *buf, size_t size,
 		     struct berr *e)
 {
-	char addr[64];
-	const char *slash = strchr(cidr, '/');
-	struct in_addr in;
-	char net[INET_ADDRSTRLEN];
-	long plen;
+	struct net_cidr c;
+	char net[16];
 	int n;
 
-	if (!slash || (size_t)(slash - cidr) >= sizeof(addr))
+	if (net_cidr_parse(cidr, &c) < 0)
 		return berr_msg(e, EINVAL, "bridge address %s: want ADDR/PREFIX", cidr);
-	memcpy(addr, cidr, slash - cidr);
-	addr[slash - cidr] = '\0';
-	plen = strtol(slash + 1, NULL, 10);
-	if (inet_pton(AF_INET, addr, &in) != 1 || plen < 1 || plen > 30)
-		return berr_msg(e, EINVAL, "bridge address %s: want ADDR/PREFIX", cidr);
-	in.s_addr &= htonl(0xffffffffu << (32 - plen));
-	inet_ntop(AF_INET, &in, net, sizeof(net));
+	ipam_ntoa(c.addr, net);
 	n = snprintf(buf, size,
 		     "*nat\n"
 		     ":BERTH - [0:0]\n"
 		     "-A PREROUTING -m addrtype --dst-type LOCAL -j BERTH\n"
 		     "-A OUTPUT -m addrtype --dst-type LOCAL -j BERTH\n"
-		     "-A POSTROUTING -s %s/%ld ! -o %s -j MASQUERADE\n"
+		     "-A POSTROUTING -s %s/%d ! -o %s -j MASQUERADE\n"
 		     "-A POSTROUTING -s 127.0.0.0/8 -o %s -j MASQUERADE\n"
 		     "COMMIT\n"
 		     "*filter\n"
 		     ":BERTH-FORWARD - [0:0]\n"
+		     ":BERTH-ISOLATION-STAGE-1 - [0:0]\n"
+		     ":BERTH-ISOLATION-STAGE-2 - [0:0]\n"
 		     "-A FORWARD -j BERTH-FORWARD\n"
+		     "-A BERTH-FORWARD -j BERTH-ISOLATION-STAGE-1\n"
+		     "-A BERTH-ISOLATION-STAGE-1 -i %s ! -o %s -j BERTH-ISOLATION-STAGE-2\n"
+		     "-A BERTH-ISOLATION-STAGE-2 -o %s -j DROP\n"
+		     "-A BERTH-ISOLATION-STAGE-1 -j RETURN\n"
+		     "-A BERTH-ISOLATION-STAGE-2 -j RETURN\n"
 		     "-A BERTH-FORWARD -o %s -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n"
 		     "-A BERTH-FORWARD -i %s ! -o %s -j ACCEPT\n"
 		     "-A BERTH-FORWARD -i %s -o %s -j ACCEPT\n"
 		     "COMMIT\n",
-		     net, plen, bridge, bridge, bridge, bridge, bridge, bridge, bridge);
+		     net, c.prefix, bridge, bridge, bridge, bridge, bridge, bridge, bridge, bridge, bridge,
+		     bridge);
 	if (n < 0 || (size_t)n >= size)
 		return berr_msg(e, ENOSPC, "iptables rules too long");
 	return 0;

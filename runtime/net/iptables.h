@@ -32,7 +32,9 @@ BERR_MUST int ipt_restore(const char *rules, struct berr *e);
  * Docker's without its userland proxy: chain BERTH (nat) jumped to from
  * PREROUTING and OUTPUT for local destinations (127.0.0.1 too: the
  * bridge needs route_localnet), masquerade for the subnet going out and
- * for 127.0.0.0/8 going to the bridge, chain BERTH-FORWARD (filter).
+ * for 127.0.0.0/8 going to the bridge, chain BERTH-FORWARD (filter), which
+ * first jumps to the isolation chains BERTH-ISOLATION-STAGE-1/2 (as
+ * Docker's; network.h rewrites them when user networks come and go).
  * Returns 0 or -EINVAL for a bad cidr. */
 BERR_MUST int ipt_bridge_rules(const char *bridge, const char *cidr, char *buf, size_t size,
 			       struct berr *e);

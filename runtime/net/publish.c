@@ -18,7 +18,7 @@ void pub_ephemeral_range(uint16_t *lo, uint16_t *hi)
 
 /* A removal failed as a whole (some rule already gone, e.g. after a
  * reboot): port by port, so no rule is left behind. */
-void pub_remove_one_by_one(const char *ports, const char *ip)
+void pub_remove_one_by_one(const char *ports, const char *ip, const char *bridge)
 {
 	struct port_map m[PORTS_MAX];
 	char rules[1024];
@@ -28,7 +28,7 @@ void pub_remove_one_by_one(const char *ports, const char *ip)
 	/* A rule that is not there (any more) fails alone, which is the point
 	 * of going one by one. */
 	for (int i = 0; i < n; i++) {
-		if (port_rules(&m[i], 1, ip, BR_NAME, false, rules, sizeof(rules), &e) == 0)
+		if (port_rules(&m[i], 1, ip, bridge, false, rules, sizeof(rules), &e) == 0)
 			berr_ignore(ipt_restore(rules, &e));
 	}
 }

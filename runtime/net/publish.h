@@ -5,7 +5,7 @@
  * removal of a container's rules fails as a whole. A container's rules go
  * in and out in one iptables-restore transaction (iptables.h) whose text
  * port_list_rules() makes from the picked ports its state keeps, on the
- * bridge BR_NAME.
+ * container's bridge (berth0 or a user network's).
  */
 #ifndef BERTH_PUBLISH_H
 #define BERTH_PUBLISH_H
@@ -20,8 +20,8 @@ void pub_ephemeral_range(uint16_t *lo, uint16_t *hi);
 /* Take the rules of ports (picked ports, as a container's state keeps
  * them) for the container at ip out port by port, one transaction each,
  * so no rule is left behind when a removal failed as a whole (some rule
- * already gone, e.g. after a reboot). Errors are ignored: each rule that
+ * already gone, e.g. after a reboot), on bridge. Errors are ignored: each rule that
  * is still there goes. */
-void pub_remove_one_by_one(const char *ports, const char *ip);
+void pub_remove_one_by_one(const char *ports, const char *ip, const char *bridge);
 
 #endif

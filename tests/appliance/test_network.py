@@ -174,3 +174,33 @@ def test_udp_published_port_through_hostfwd(vm):
     assert m and int(m.group(1)) >= 1, nat
     vm.sh("berth rm -f dns")
     assert "DNAT" not in vm.sh("iptables -t nat -nvL BERTH")
+
+
+def test_user_networks_isolated_names_resolve(vm):
+    """Two user networks on our kernel: names (and aliases) resolve within
+    each, traffic between them and from the default bridge is dropped by
+    the isolation chains."""
+    for net in ("red", "blue"):
+        assert re.fullmatch(r"[0-9a-f]{64}\n", vm.sh("berth network create " + net))
+        for n in ("1", "2"):
+            vm.sh("berth run -d --name %s%s --network %s --network-alias %s-db%s busybox "
+                  "sleep 1000" % (net, n, net, net, n), timeout=60)
+    ip = {c: vm.sh("berth inspect -f '{{.NetworkSettings.IPAddress}}' " + c).strip()
+          for c in ("red1", "red2", "blue1", "blue2")}
+    assert ip["red1"].startswith("172.") and ip["red1"].split(".")[1] != "17", ip
+    assert ip["red1"].split(".")[1] != ip["blue1"].split(".")[1], ip
+    for net in ("red", "blue"):
+        out = vm.sh("berth exec %s1 ping -c1 -W2 %s-db2" % (net, net), timeout=30)
+        assert "PING %s-db2 (%s)" % (net, ip[net + "2"]) in out, out
+        assert "1 packets received" in out, out
+        out = vm.sh("berth exec %s2 ping -c1 -W2 %s1" % (net, net), timeout=30)
+        assert "1 packets received" in out, out
+    out, rc = vm.run("berth exec red1 ping -c1 -W2 blue1", 30, check=False)
+    assert rc != 0 and "bad address" in out, out
+    for src, dst in (("red1", ip["blue1"]), ("blue2", ip["red2"])):
+        out, rc = vm.run("berth exec %s ping -c1 -W1 %s" % (src, dst), 30, check=False)
+        assert rc != 0 and "0 packets received" in out, out
+    chain = vm.sh("iptables -S BERTH-ISOLATION-STAGE-2")
+    assert chain.count("-j DROP") == 3, chain  # berth0, red, blue
+    vm.sh("berth rm -f red1 red2 blue1 blue2", timeout=30)
+    assert vm.sh("berth network rm red blue") == "red\nblue\n"

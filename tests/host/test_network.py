@@ -9,7 +9,7 @@ import re
 import subprocess
 import time
 
-from hostenv import Daemon, require_bridge_network, require_overlay
+from hostenv import Daemon, fetch, require_bridge_network, require_overlay
 
 
 D_BUILD = []
@@ -128,11 +128,15 @@ def test_container_mode_missing_target(d):
 
 
 def test_unknown_modes_refused(d):
-    for bad in ("x", "container:", "Host", ""):
+    for bad in ("container:", "a b", "a/b", ""):
         rc, out, err = d.cli("run", "--network", bad, "busybox", "true")
         assert rc == 125, (bad, rc, out, err)
-        assert ('berth: network mode "%s": want bridge, host, none or container:NAME' % bad
-                in err), err
+        assert ('berth: network mode "%s": want bridge, host, none, container:NAME or a '
+                "network's name" % bad in err), err
+    # a name that could be a network's, but no network has it (Docker's text)
+    for missing in ("x", "Host"):
+        rc, out, err = d.cli("run", "--network", missing, "busybox", "true")
+        assert rc == 125 and "berth: network %s not found\n" % missing in err, (rc, err)
     nothing_left(d)
 
 
@@ -239,14 +243,7 @@ def test_published_port_dnat_and_removal(d):
         fwd = d.netexec("iptables", "-S", "BERTH-FORWARD")
         assert "-d %s/32 ! -i berth0 -o berth0 -p tcp -m tcp --dport 80 -j ACCEPT" % ip in fwd
         # from the namespace's host side, through the published port
-        body = ""
-        for _ in range(30):
-            # (this busybox's wget crashes with -T)
-            body = d.netexec("/bin/busybox", "wget", "-qO-", "http://172.17.0.1:8080/",
-                             check=False)
-            if body:
-                break
-            time.sleep(0.1)
+        body = fetch(d, "http://172.17.0.1:8080/")
         assert body == "hello-web\n", body
         assert sorted(d.ok("port", "web").splitlines()) == \
             ["53/udp -> 172.17.0.1:5353", "80/tcp -> 0.0.0.0:8080"]
@@ -300,21 +297,6 @@ def uplink(d):
         d.netexec("ip", "link", "set", "up0", "up")
         d.netexec("ip", "link", "set", "up1", "up")
     return "10.77.0.1"
-
-
-def fetch(d, url, ctr=None):
-    """GET url from the daemon's namespace (or from inside container ctr),
-    retried while the server starts."""
-    body = ""
-    for _ in range(30):
-        if ctr:
-            rc, body, _ = d.cli("exec", ctr, "wget", "-qO-", url)
-        else:
-            body = d.netexec("/bin/busybox", "wget", "-qO-", url, check=False)
-        if body:
-            break
-        time.sleep(0.1)
-    return body
 
 
 WEB = ("mkdir /www; echo hello-$HOSTNAME > /www/index.html; "

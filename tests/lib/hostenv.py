@@ -299,6 +299,21 @@ class Daemon:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
+def fetch(d, url, ctr=None):
+    """GET url from the daemon's namespace (or from inside container ctr),
+    retried while the server starts."""
+    body = ""
+    for _ in range(30):
+        if ctr:
+            rc, body, _ = d.cli("exec", ctr, "wget", "-qO-", url)
+        else:
+            body = d.netexec("/bin/busybox", "wget", "-qO-", url, check=False)
+        if body:
+            break
+        time.sleep(0.1)
+    return body
+
+
 def busybox_daemon(build):
     """A daemon for a suite that needs overlayfs, with busybox imported."""
     require_overlay()

@@ -11,8 +11,8 @@
 
 static void test_line(void **state)
 {
-	struct etchosts_entry same = {"172.17.0.2", "web", "web"};
-	struct etchosts_entry both = {"172.17.0.3", "db.example", "db"};
+	struct etchosts_entry same = {"172.17.0.2", "web", "web", NULL};
+	struct etchosts_entry both = {"172.17.0.3", "db.example", "db", NULL};
 	char buf[256];
 
 	/* the name only when it is not the hostname */
@@ -26,7 +26,7 @@ static void test_line(void **state)
 static void test_line_cut(void **state)
 {
 	char host[80], want[128], buf[256], small[8];
-	struct etchosts_entry h = {"172.17.0.4", host, "app"};
+	struct etchosts_entry h = {"172.17.0.4", host, "app", NULL};
 
 	/* a hostname is cut at 63 bytes; the name stays whole */
 	memset(host, 'h', 70);
@@ -42,9 +42,9 @@ static void test_line_cut(void **state)
 
 static void test_text(void **state)
 {
-	struct etchosts_entry self = {"172.17.0.2", "web", "web"};
-	struct etchosts_entry others[] = {{"172.17.0.3", "db", "db"},
-					  {"172.17.0.5", "cache.local", "cache"}};
+	struct etchosts_entry self = {"172.17.0.2", "web", "web", NULL};
+	struct etchosts_entry others[] = {{"172.17.0.3", "db", "db", NULL},
+					  {"172.17.0.5", "cache.local", "cache", NULL}};
 	size_t len;
 	char *t;
 
@@ -65,12 +65,34 @@ static void test_text(void **state)
 	free(t);
 }
 
+static void test_aliases(void **state)
+{
+	char *aliases[] = { "db", "cache", "r2", NULL }, big[300], buf[1024];
+	char *many[] = { big, big, big, "last", NULL };
+	struct etchosts_entry h = { "172.18.0.3", "3fa9", "r2", aliases };
+	size_t n;
+
+	/* after the name, each alias but one that is the name */
+	assert_int_equal(etchosts_line(&h, buf, sizeof(buf)),
+			 strlen("172.18.0.3\t3fa9 r2 db cache\n"));
+	assert_string_equal(buf, "172.18.0.3\t3fa9 r2 db cache\n");
+	/* aliases that would take the line past ETCHOSTS_LINE_MAX are left out */
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	h.aliases = many;
+	n = etchosts_line(&h, buf, sizeof(buf));
+	assert_true(n < ETCHOSTS_LINE_MAX);
+	assert_int_equal(n, strlen("172.18.0.3\t3fa9 r2 ") + strlen(big) + strlen(" last\n"));
+	assert_string_equal(buf + n - 6, " last\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_line),
 	    cmocka_unit_test(test_line_cut),
 	    cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_aliases),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

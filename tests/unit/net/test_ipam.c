@@ -183,6 +183,36 @@ static void test_bad_state_refused(void **state)
 	expect_bad("subnet 172.17.0.1/16\ngarbage\n", "line 2: want \"ADDRESS ID\"");
 }
 
+/* --ip: the address asked for, refused outside the subnet, on the
+ * gateway and when another holds it; the old one given up. */
+static void test_take(void **state)
+{
+	struct ipam p;
+	struct berr e;
+	uint32_t a;
+	char x[65], y[65];
+
+	(void)state;
+	id_of(1, x);
+	id_of(2, y);
+	assert_int_equal(ipam_init(&p, "10.88.0.1/24", &e), 0);
+	assert_int_equal(ipam_take(&p, x, "10.88.0.50", &a, &e), 0);
+	assert_int_equal(a, A(10, 88, 0, 50));
+	assert_int_equal(ipam_take(&p, y, "10.88.0.50", &a, &e), -EADDRINUSE);
+	assert_string_equal(e.msg, "Address already in use: 10.88.0.50");
+	assert_int_equal(ipam_take(&p, y, "10.88.1.5", &a, &e), -EINVAL);
+	assert_int_equal(ipam_take(&p, y, "10.88.0.1", &a, &e), -EINVAL);
+	assert_int_equal(ipam_take(&p, y, "10.88.0.255", &a, &e), -EINVAL);
+	assert_int_equal(ipam_take(&p, y, "bogus", &a, &e), -EINVAL);
+	/* x moves: 50 is free again, the lowest free is still .2 */
+	assert_int_equal(ipam_take(&p, x, "10.88.0.60", &a, &e), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(ipam_lookup(&p, x), A(10, 88, 0, 60));
+	assert_int_equal(ipam_take(&p, y, "10.88.0.50", &a, &e), 0);
+	assert_int_equal(alloc_ok(&p, 3), A(10, 88, 0, 2));
+	ipam_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_bad_subnets),
 		cmocka_unit_test(test_persistence_round_trip),
 		cmocka_unit_test(test_bad_state_refused),
+		cmocka_unit_test(test_take),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

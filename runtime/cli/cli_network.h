@@ -1,0 +1,30 @@
+/* cli_network.h - `berth network` (create, ls, inspect, rm, prune; Docker's
+ * flags, output and exit codes) and run's --network NAME, --ip and
+ * --network-alias. The supervisor creates and removes networks
+ * (init/supervisor/networks.c); runtime/net/network.h is what one is. */
+#ifndef BERTH_CLI_NETWORK_H
+#define BERTH_CLI_NETWORK_H
+
+#include "flags.h"
+#include "runtime/container/container.h"
+#include "runtime/lib/strv.h"
+
+extern const struct flg_cmd cli_network_cmd;
+
+int cli_network(const char *root, int argc, char **argv);
+
+/* c->network is set: on a user network, check that it exists and that ip
+ * (--ip, may be NULL) is in its subnet, and put ip and aliases
+ * (--network-alias) into c; on the others refuse them as Docker does.
+ * 0, or 125 after printing the error. */
+BERR_MUST int cli_network_run_config(const char *root, const char *ip,
+				     const struct strv *aliases, struct ctr_config *c);
+
+/* Compose's PROJECT_default network (labelled with the project): made
+ * if missing before `compose up` starts services on it (0, or the
+ * status after the supervisor's error); removed by `compose down` once
+ * its containers are gone. Each says so as Compose does. */
+BERR_MUST int cli_network_compose_up(const char *root, const char *project);
+void cli_network_compose_down(const char *root, const char *project);
+
+#endif
