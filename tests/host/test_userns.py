@@ -186,3 +186,34 @@ def test_bad_maps_one_line(box):
     # root left out of the map: refused before anything runs
     p = box.run("true", opts=["--uidmap", "1:100000:10"])
     assert p.returncode == 125 and "do not map root" in p.stderr, show(p)
+
+
+def test_oci_bundle_with_user_namespace(box):
+    """config.json's user namespace and maps (what podman/containerd send
+    for --userns), the bundle's rootfs chowned into the range as they do."""
+    from test_oci import Bundle, reap
+    b = Bundle(os.path.dirname(box.berth))
+    try:
+        os.chmod(b.dir, 0o755)
+        rootfs = os.path.join(b.dir, "rootfs")
+        for d, dirs, files in os.walk(rootfs):
+            for n in [d] + [os.path.join(d, x) for x in dirs + files]:
+                os.lchown(n, BASE, BASE)
+        ns = b.spec["linux"]["namespaces"] + [{"type": "user"}]
+        maps = [{"containerID": 0, "hostID": BASE, "size": 65536}]
+        b.config(["sh", "-c", "id -u; cat /proc/self/uid_map; touch /tmp/made; "
+                  "grep ^Uid /proc/self/status"],
+                 linux__namespaces=ns, linux__uidMappings=maps, linux__gidMappings=maps)
+        p = b.oci("run", "--bundle", b.dir, "u1")
+        reap()
+        assert p.returncode == 0, show(p)
+        assert p.stdout.split()[:4] == ["0", "0", str(BASE), "65536"], show(p)
+        assert os.stat(os.path.join(rootfs, "tmp/made")).st_uid == BASE
+        bad = [{"containerID": 0, "hostID": BASE, "size": 0}]
+        b.config(["true"], linux__namespaces=ns, linux__uidMappings=bad,
+                 linux__gidMappings=maps)
+        p = b.oci("run", "--bundle", b.dir, "u2")
+        assert p.returncode != 0 and \
+            "linux.uidMappings[0]: size must be at least 1" in p.stderr, show(p)
+    finally:
+        b.stop()
