@@ -217,3 +217,58 @@ def test_oci_bundle_with_user_namespace(box):
             "linux.uidMappings[0]: size must be at least 1" in p.stderr, show(p)
     finally:
         b.stop()
+
+
+def test_daemon_userns_remap(box):
+    """`berth daemon` with daemon.json "userns-remap": "default", as
+    Docker: dockremap's range added to ROOT/etc/subuid and subgid, the
+    container's root is 100000 on the host, the image's files are root's
+    inside (idmapped layers here; BERTH_USERNS_COPY=1: a remapped copy),
+    a named volume is the mapped root's, exec joins the namespace,
+    --userns=host opts out, --privileged is refused without it."""
+    from hostenv import Daemon
+    d = Daemon(os.path.dirname(box.berth))
+    try:
+        d.import_busybox()
+        os.makedirs(os.path.join(d.root, "etc/berth"), exist_ok=True)
+        with open(os.path.join(d.root, "etc/berth/daemon.json"), "w") as f:
+            f.write('{"userns-remap": "default"}\n')
+        cid = d.ok("run", "-d", "--network", "none", "-v", "data:/data", "busybox", "sh", "-c",
+                   "stat -c %u /bin/busybox > /data/owner; touch /data/f; exec sleep 60").strip()
+        for name in ("subuid", "subgid"):
+            with open(os.path.join(d.root, "etc", name)) as f:
+                assert f.read() == "dockremap:100000:65536\n"
+        pid = int(d.ok("inspect", "-f", "{{.State.Pid}}", cid))
+        with open("/proc/%d/status" % pid) as f:
+            assert status(f.read())["Uid"].split() == [str(BASE)] * 4
+        vol = os.path.join(d.root, "var/lib/berth/volumes/data/_data")
+        for _ in range(100):
+            if os.path.exists(os.path.join(vol, "f")):
+                break
+            time.sleep(0.05)
+        assert os.stat(os.path.join(vol, "f")).st_uid == BASE
+        with open(os.path.join(vol, "owner")) as f:
+            assert f.read().strip() == "0"
+        assert d.ok("exec", cid, "sh", "-c", "id -u; touch /tmp/x; stat -c %u /tmp/x").split() \
+            == ["0", "0"]
+        d.ok("rm", "-f", cid)
+        out = d.ok("run", "--rm", "--network", "none", "--userns", "host", "busybox",
+                   "cat", "/proc/self/uid_map")
+        assert out.split() == ["0", "0", "4294967295"], out
+        rc, out, err = d.cli("run", "--rm", "--privileged", "busybox", "true")
+        assert rc == 125 and "privileged mode is incompatible with user namespaces" in err, err
+        rc, out, err = d.cli("run", "--rm", "--userns", "bogus", "busybox", "true")
+        assert rc == 125 and "--userns: invalid USER mode" in err, err
+        # where the layers' filesystem takes no idmapped mounts: a copy
+        p = subprocess.run([box.berth, "--root", d.root, "run", "--rm", "--network", "none",
+                            "busybox", "sh", "-c", "stat -c %u /bin/busybox; id -u"],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, BERTH_USERNS_COPY="1"))
+        assert p.returncode == 0 and p.stdout.split() == ["0", "0"], show(p)
+        remap = os.path.join(d.root, "var/lib/berth/remap/%d.%d" % (BASE, BASE))
+        layers = os.listdir(remap)
+        assert len(layers) == 1 and os.stat(os.path.join(remap, layers[0])).st_uid == BASE
+        busybox = os.path.join(remap, layers[0], "bin/busybox")
+        assert os.lstat(busybox).st_uid == BASE, os.lstat(busybox)
+    finally:
+        d.stop()
