@@ -337,7 +337,6 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 static uint64_t sb_namespaces(const struct sb_spec *spec)
 {
 	uint64_t def = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-
 	uint64_t user = spec->nuid_map > 0 ? CLONE_NEWUSER : 0;
 
 	if (spec->namespaces)

@@ -14,13 +14,9 @@
 #include "runtime/lib/util.h"
 #include "runtime/container/volume.h"
 
+#include "mount_api.h"
+
 #define OVL_OPTS_MAX 4096
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#endif
 
 static const char *const masked_paths[] = {
     "/proc/acpi",

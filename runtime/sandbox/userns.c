@@ -20,20 +20,7 @@
 #include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#endif
-#define UNS_ATTR_IDMAP 0x00100000
-
-struct uns_mount_attr {
-	uint64_t attr_set, attr_clr, propagation, userns_fd;
-};
+#include "mount_api.h"
 
 static bool overlaps(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
 {
@@ -186,7 +173,7 @@ int uns_own_dirs(const struct sb_spec *spec, struct berr *e)
 
 static int idmap_clone(const char *path, int nsfd, int *out, struct berr *e)
 {
-	struct uns_mount_attr a = {.attr_set = UNS_ATTR_IDMAP, .userns_fd = (uint64_t)nsfd};
+	struct mnt_api_attr a = {.attr_set = MNT_API_ATTR_IDMAP, .userns_fd = (uint64_t)nsfd};
 	_cleanup_fd_ int fd = syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC);
 
 	if (fd < 0)

@@ -18,35 +18,23 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "mount_api.h"
 #include "userns.h"
-
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
-#define SYS_fsconfig 431
-#define SYS_fsmount 432
-#endif
-#define FSCONFIG_CMD_CREATE_ 6
-#define MOUNT_ATTR_NOSUID_ 0x2
-#define MOUNT_ATTR_NODEV_ 0x4
-#define MOUNT_ATTR_NOEXEC_ 0x8
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
 
 /* A new, detached mount of type (proc, sysfs): 0 with *fd, or -errno. */
 static int fs_new(const char *type, unsigned attrs, int *fd)
 {
-	int fs = syscall(SYS_fsopen, type, 1 /* FSOPEN_CLOEXEC */);
+	int fs = syscall(SYS_fsopen, type, MNT_API_FSOPEN_CLOEXEC);
 	int err;
 
 	if (fs < 0)
 		return -errno;
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE_, NULL, NULL, 0) < 0) {
+	if (syscall(SYS_fsconfig, fs, MNT_API_CMD_CREATE, NULL, NULL, 0) < 0) {
 		err = errno;
 		close(fs);
 		return -err;
 	}
-	*fd = syscall(SYS_fsmount, fs, 1 /* FSMOUNT_CLOEXEC */, attrs);
+	*fd = syscall(SYS_fsmount, fs, MNT_API_FSMOUNT_CLOEXEC, attrs);
 	err = errno;
 	close(fs);
 	return *fd < 0 ? -err : 0;
@@ -63,7 +51,7 @@ static int clone_tree(const char *path, bool recursive, int *fd)
  * container's own (joined) refuses it; then the host's, read-only. */
 static int make_sys(int *fd, struct berr *e)
 {
-	const unsigned attrs = MOUNT_ATTR_NOSUID_ | MOUNT_ATTR_NODEV_ | MOUNT_ATTR_NOEXEC_;
+	const unsigned attrs = MNT_API_ATTR_NOSUID | MNT_API_ATTR_NODEV | MNT_API_ATTR_NOEXEC;
 	int r = fs_new("sysfs", attrs, fd);
 
 	if (r == -EPERM)
@@ -73,7 +61,7 @@ static int make_sys(int *fd, struct berr *e)
 
 static int make_proc(int *fd, struct berr *e)
 {
-	int r = fs_new("proc", MOUNT_ATTR_NOSUID_ | MOUNT_ATTR_NODEV_ | MOUNT_ATTR_NOEXEC_, fd);
+	int r = fs_new("proc", MNT_API_ATTR_NOSUID | MNT_API_ATTR_NODEV | MNT_API_ATTR_NOEXEC, fd);
 
 	return r < 0 ? berr_set(e, -r, "make proc in the user namespace") : 0;
 }
