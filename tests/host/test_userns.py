@@ -255,6 +255,12 @@ def test_daemon_userns_remap(box):
         out = d.ok("run", "--rm", "--network", "none", "--userns", "host", "busybox",
                    "cat", "/proc/self/uid_map")
         assert out.split() == ["0", "0", "4294967295"], out
+        from hostenv import bridge_network_lack
+        if bridge_network_lack() is None:  # the veth goes into the namespace it owns
+            out = d.ok("run", "--rm", "busybox", "sh", "-c", "id -u; ls /sys/class/net")
+            assert out.split() == ["0", "eth0", "lo"], out
+        rc, out, err = d.cli("run", "--rm", "--network", "host", "busybox", "true")
+        assert rc == 125 and "Cannot share the host's network namespace" in err, err
         rc, out, err = d.cli("run", "--rm", "--privileged", "busybox", "true")
         assert rc == 125 and "privileged mode is incompatible with user namespaces" in err, err
         rc, out, err = d.cli("run", "--rm", "--userns", "bogus", "busybox", "true")
