@@ -633,33 +633,6 @@ static pid_t clone_child(const struct sb_spec *spec, uint64_t flags, int cgfd, s
 	return child;
 }
 
-/* The parent's part of a user namespace while the child waits: its maps,
- * then the idmapped layers to send with the go; on failure the child is
- * killed and reaped. */
-static int userns_setup(const struct sb_spec *spec, pid_t child, int *fds, struct berr *e)
-{
-	int r = 0;
-
-	for (int i = 0; i < UNS_FDS_MAX; i++)
-		fds[i] = -1;
-	if (spec->nuid_map == 0)
-		return 0;
-	r = uns_write_maps(child, spec, e);
-	if (r == 0 && spec->idmap_lowers)
-		r = uns_idmap_lowers(child, spec, fds, e);
-	if (r < 0)
-		kill_and_reap(child);
-	return r < 0 ? berr_wrap(e, "user namespace") : 0;
-}
-
-static void close_idmap_fds(const struct sb_spec *spec, int *fds)
-{
-	for (int i = 0; spec->idmap_lowers && i < spec->nlower; i++) {
-		if (fds[i] >= 0)
-			close(fds[i]);
-	}
-}
-
 int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 {
 	uint64_t flags = sb_namespaces(spec);
@@ -706,13 +679,13 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 		close(sv[0]);
 		goto out_cg;
 	}
-	r = userns_setup(spec, child, idmap_fds, e);
+	r = uns_parent_setup(spec, child, idmap_fds, e);
 	if (r == 0)
 		r = parent_setup(spec, child, e);
 	if (r == 0)
 		r = release_and_wait(sv[0], child, idmap_fds,
 				     spec->idmap_lowers ? spec->nlower : 0, e);
-	close_idmap_fds(spec, idmap_fds);
+	uns_close_fds(spec, idmap_fds);
 	close(sv[0]);
 	if (r == 0) {
 		*pid = child;

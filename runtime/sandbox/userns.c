@@ -206,6 +206,33 @@ int uns_idmap_lowers(pid_t child, const struct sb_spec *spec, int *fds, struct b
 	return r;
 }
 
+/* The parent's part of a user namespace while the child waits: its maps,
+ * then the idmapped layers to send with the go; on failure the child is
+ * killed and reaped. */
+int uns_parent_setup(const struct sb_spec *spec, pid_t child, int *fds, struct berr *e)
+{
+	int r = 0;
+
+	for (int i = 0; i < UNS_FDS_MAX; i++)
+		fds[i] = -1;
+	if (spec->nuid_map == 0)
+		return 0;
+	r = uns_write_maps(child, spec, e);
+	if (r == 0 && spec->idmap_lowers)
+		r = uns_idmap_lowers(child, spec, fds, e);
+	if (r < 0)
+		kill_and_reap(child);
+	return r < 0 ? berr_wrap(e, "user namespace") : 0;
+}
+
+void uns_close_fds(const struct sb_spec *spec, int *fds)
+{
+	for (int i = 0; spec->idmap_lowers && i < spec->nlower; i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+}
+
 int uns_child_enter(struct berr *e)
 {
 	if (setresgid(0, 0, 0) < 0)

@@ -58,6 +58,12 @@ BERR_MUST int uns_delegate_cgroup(const char *path, const struct sb_spec *spec, 
  * the child's user namespace) of the spec's lower layers into fds[]. */
 BERR_MUST int uns_idmap_lowers(pid_t child, const struct sb_spec *spec, int *fds, struct berr *e);
 
+/* Parent, while the child waits: uns_write_maps, then (idmap_lowers)
+ * uns_idmap_lowers into fds[UNS_FDS_MAX] (all -1 otherwise); on failure
+ * the child is killed and reaped. uns_close_fds closes them after the go. */
+BERR_MUST int uns_parent_setup(const struct sb_spec *spec, pid_t child, int *fds, struct berr *e);
+void uns_close_fds(const struct sb_spec *spec, int *fds);
+
 /* Child, released: uid, gid 0 and no supplementary groups. */
 BERR_MUST int uns_child_enter(struct berr *e);
 /* Child, in its private mount namespace: the idmapped layers (fds from
