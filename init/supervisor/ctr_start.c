@@ -19,6 +19,22 @@
 #include "runtime/lib/file.h"
 #include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
+#include "runtime/sandbox/userns.h"
+
+/* The config's maps (checked by the CLI; a line that does not parse
+ * now leaves the map short and sb_start refuses it). */
+static void build_userns(const struct ctr_config *k, struct spec_buf *sp)
+{
+	struct berr e;
+
+	for (int i = 0; k->uid_map && k->uid_map[i] && i < UNS_MAP_MAX; i++)
+		sp->spec.nuid_map += uns_map_parse(k->uid_map[i], &sp->uid_map[i], &e) == 0;
+	for (int i = 0; k->gid_map && k->gid_map[i] && i < UNS_MAP_MAX; i++)
+		sp->spec.ngid_map += uns_map_parse(k->gid_map[i], &sp->gid_map[i], &e) == 0;
+	sp->spec.uid_map = sp->uid_map;
+	sp->spec.gid_map = sp->gid_map;
+	sp->spec.idmap_lowers = k->idmap_layers;
+}
 
 void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 {
@@ -71,6 +87,7 @@ void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 		ctr_cgroup_path(k->id, sp->cgroup, sizeof(sp->cgroup));
 		sp->spec.cgroup = sp->cgroup;
 	}
+	build_userns(k, sp);
 }
 
 void ctrs_watch_pipe(struct ctrs *cs, struct logpipe *p)

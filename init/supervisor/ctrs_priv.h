@@ -129,6 +129,7 @@ struct spec_buf {
 	struct sb_mount mounts[64];
 	const char *lower[128];
 	struct hx_spec hx;	/* --ulimit, --sysctl, --tmpfs, --device, --init */
+	struct sb_idmap uid_map[16], gid_map[16]; /* UNS_MAP_MAX */
 };
 
 /* An iptables-restore removal running in the background (ctr_net.c). */

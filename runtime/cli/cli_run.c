@@ -88,6 +88,7 @@ static const struct flg run_flags[] = {
 	FLG_BOOL('t', "tty", R(tty), "Allocate a pseudo-TTY"),
 	FLG_STRINGS(0, "ulimit", R(ulimits), "Ulimit options (NAME=SOFT[:HARD])"),
 	FLG_STRING('u', "user", R(user), "Username or UID (format: <name|uid>[:<group|gid>])"),
+	FLG_STRING(0, "userns", R(userns), "User namespace to use (host, remap)"),
 	FLG_STRINGS('v', "volume", R(volumes),
 		    "Bind mount a volume (/HOST|NAME:/CTR[:ro], or /CTR for an anonymous one)"),
 	FLG_STRING('w', "workdir", R(workdir), "Working directory inside the container"),
@@ -329,7 +330,7 @@ static int run_create(const char *root, const struct ctr_config *c)
 	int rc;
 
 	ctr_dir(root, c->id, dir, sizeof(dir));
-	rc = mkdir_p(dir, 0700);
+	rc = mkdir_p(dir, c->uid_map ? 0711 : 0700); /* 0711: the mapped root walks through */
 	if (rc < 0)
 		berr_set(&e, -rc, "create %s", dir);
 	else
@@ -432,6 +433,8 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 	}
 	if (rc == 0 && o.publish_all && cli_run_publish_all(&exposed, &o.expose, &ports) < 0)
 		rc = 125;
+	if (rc == 0)
+		rc = cli_run_userns(root, &o, &c);
 	strv_free(&exposed);
 	if (rc == 0) {
 		c.ports = ports.n ? steal_ptr(&ports.v) : NULL;

@@ -22,6 +22,7 @@ struct run_opts {
 	const char *pull, *platform; /* --pull, --platform (cli_run_pull.c) */
 	const char *ip;		/* --ip (cli_network.c) */
 	struct strv net_aliases; /* --network-alias */
+	const char *userns;	     /* --userns (cli_run_userns.c) */
 	int cpu_shares, pids_limit, stop_timeout, health_retries;
 	int64_t health_interval, health_timeout, health_start_period;
 	struct strv env_args, env_files, label_args, security_opts;
@@ -58,6 +59,10 @@ void cli_run_hostx_free(struct run_opts *o);
  * the error. */
 BERR_MUST int cli_run_pull(const char *root, const char *policy, const char *platform,
 			   const char *image);
+
+/* --userns and daemon.json's userns-remap applied to c (maps, layers,
+ * volumes). 0, or the exit code (125) after printing the error. */
+BERR_MUST int cli_run_userns(const char *root, const struct run_opts *o, struct ctr_config *c);
 
 /* The mode's syntax; the supervisor checks that a container: target exists. */
 BERR_MUST int cli_run_check_network(const char *spec);

@@ -14,6 +14,7 @@
 #include "runtime/sandbox/caps.h"
 #include "runtime/sandbox/cgroup.h"
 #include "runtime/sandbox/sandbox.h"
+#include "runtime/sandbox/userns.h"
 #include "runtime/lib/selfexe.h"
 #include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
@@ -31,12 +32,13 @@ static void forward_signal(int sig)
 struct cli_state {
 	struct sb_spec spec;	/* most flags go straight here */
 	struct sb_mount mounts[CLI_MAX];
+	struct sb_idmap uid_map[UNS_MAP_MAX], gid_map[UNS_MAP_MAX];
 	int nnp;	  /* -1: default */
 	const char *also_exec; /* test sb_exec: run `sh -c` this in the container */
 	bool print_stats; /* the cgroup's stats on stderr after the exit */
 	char cgroup[256];
 	/* the flags that need a look before they go into the spec */
-	struct strv lower, env, volumes, cap_add, cap_drop, security_opts;
+	struct strv lower, env, volumes, cap_add, cap_drop, security_opts, uidmap, gidmap;
 	const char *memory, *memory_swap, *cpus;
 	int cpu_shares, pids_limit;
 };
@@ -53,9 +55,12 @@ static const struct flg sbx_flags[] = {
 	FLG_STRING(0, "cpuset-cpus", O(spec.limits.cpuset_cpus),
 		   "CPUs in which to allow execution (0-3, 0,1)"),
 	FLG_STRINGS('e', "env", O(env), "Set environment variables (KEY=VALUE)"),
+	FLG_STRINGS(0, "gidmap", O(gidmap), "A user namespace's gid map line `CTR:HOST:SIZE`"),
 	FLG_STRING(0, "hostname", O(spec.hostname), "Container host name"),
 	FLG_STRING(0, "hostname-file", O(spec.hostname_file), "A `FILE` to bind on /etc/hostname"),
 	FLG_STRING(0, "hosts", O(spec.hosts_file), "A `FILE` to bind on /etc/hosts"),
+	FLG_BOOL(0, "idmap-layers", O(spec.idmap_lowers),
+		 "Present the layers through idmapped mounts (with --uidmap)"),
 	FLG_STRINGS(0, "lower", O(lower), "An overlay lower `DIR` (lowest first)"),
 	FLG_STRING('m', "memory", O(memory), "Memory limit in `bytes`"),
 	FLG_STRING(0, "memory-swap", O(memory_swap), "Memory plus swap limit in `bytes`"),
@@ -71,6 +76,8 @@ static const struct flg sbx_flags[] = {
 	FLG_BOOL('t', "tty", O(spec.tty), "The command's stdio is our terminal"),
 	FLG_STRING(0, "upper", O(spec.upperdir), "The overlay's upper `DIR`"),
 	FLG_STRING('u', "user", O(spec.user), "Username or UID (format: <name|uid>[:<group|gid>])"),
+	FLG_STRINGS(0, "uidmap", O(uidmap),
+		    "A new user namespace's uid map line `CTR:HOST:SIZE` (repeatable)"),
 	FLG_STRINGS('v', "volume", O(volumes), "Bind mount HOST:CTR[:ro]"),
 	FLG_STRING(0, "work", O(spec.workdir), "The overlay's work `DIR`"),
 	FLG_STRING('w', "workdir", O(spec.cwd), "Working directory inside the container"),
@@ -120,12 +127,38 @@ static int parse_secopt(struct cli_state *s, const char *arg)
 	return 0;
 }
 
+/* --uidmap and --gidmap: both or neither (a gid map defaults to the uid
+ * map's lines). */
+static int parse_maps(struct cli_state *s, struct berr *e)
+{
+	struct strv *g = s->gidmap.n ? &s->gidmap : &s->uidmap;
+
+	if (s->uidmap.n > UNS_MAP_MAX || g->n > UNS_MAP_MAX || (s->gidmap.n && !s->uidmap.n))
+		return berr_msg(e, EINVAL, "at most %d lines each, --gidmap only with --uidmap",
+				UNS_MAP_MAX);
+	for (int i = 0; i < s->uidmap.n; i++) {
+		if (uns_map_parse(s->uidmap.v[i], &s->uid_map[i], e) < 0)
+			return -EINVAL;
+	}
+	for (int i = 0; i < (s->uidmap.n ? g->n : 0); i++) {
+		if (uns_map_parse(g->v[i], &s->gid_map[i], e) < 0)
+			return -EINVAL;
+	}
+	s->spec.uid_map = s->uid_map;
+	s->spec.gid_map = s->gid_map;
+	s->spec.nuid_map = s->uidmap.n;
+	s->spec.ngid_map = s->uidmap.n ? g->n : 0;
+	return 0;
+}
+
 /* The flags that need a look into the spec; the name of a flag with a
  * bad value in *bad. */
 static int apply_opts(struct cli_state *s, const char **bad)
 {
 	struct sb_limits *l = &s->spec.limits;
 	static char *no_env[] = { NULL };
+	static char why[BERR_MSG_MAX + 32];
+	struct berr e;
 
 	s->spec.lowerdirs = (const char *const *)s->lower.v;
 	s->spec.nlower = s->lower.n;
@@ -135,6 +168,10 @@ static int apply_opts(struct cli_state *s, const char **bad)
 	for (int i = 0; i < s->volumes.n; i++) {
 		if (parse_volume(s, s->volumes.v[i]) < 0)
 			return *bad = "--volume", -EINVAL;
+	}
+	if (parse_maps(s, &e) < 0) {
+		snprintf(why, sizeof(why), "--uidmap/--gidmap: %s", e.msg);
+		return *bad = why, -EINVAL;
 	}
 	for (int i = 0; i < s->security_opts.n; i++) {
 		if (parse_secopt(s, s->security_opts.v[i]) < 0)

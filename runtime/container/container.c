@@ -311,6 +311,11 @@ int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e
 	json_object_set_new(j, "HostConfig", hx_to_json(&c->hostx, &stop_signal));
 	if (stop_signal)
 		json_object_set_new(j, "StopSignal", stop_signal);
+	if (c->uid_map) {
+		json_object_set_new(j, "UidMap", strv_to_json(c->uid_map));
+		json_object_set_new(j, "GidMap", strv_to_json(c->gid_map));
+		json_object_set_new(j, "IdmapLayers", json_boolean(c->idmap_layers));
+	}
 	return save_json(root, c->id, "config.json", j, e);
 }
 
@@ -335,6 +340,11 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	c->image = jstr(j, "Image");
 	c->image_id = jstr(j, "ImageID");
 	c->layers = json_to_strv(json_object_get(j, "Layers"));
+	if (json_object_get(j, "UidMap")) {
+		c->uid_map = json_to_strv(json_object_get(j, "UidMap"));
+		c->gid_map = json_to_strv(json_object_get(j, "GidMap"));
+		c->idmap_layers = json_is_true(json_object_get(j, "IdmapLayers"));
+	}
 	c->argv = json_to_strv(json_object_get(j, "Cmd"));
 	c->env = json_to_strv(json_object_get(j, "Env"));
 	c->ports = json_object_get(j, "Ports") ? json_to_strv(json_object_get(j, "Ports")) : NULL;
@@ -400,6 +410,8 @@ void ctr_config_free(struct ctr_config *c)
 	free(c->image);
 	free(c->image_id);
 	strv_freev(c->layers);
+	strv_freev(c->uid_map);
+	strv_freev(c->gid_map);
 	strv_freev(c->argv);
 	strv_freev(c->env);
 	strv_freev(c->ports);

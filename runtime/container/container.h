@@ -60,6 +60,10 @@ struct ctr_config {
 	int64_t created_ns;	/* CLOCK_REALTIME */
 	struct hc_config health; /* "Healthcheck", merged from the image and run flags */
 	struct ctr_hostx hostx;	/* "HostConfig": --add-host, --dns, --tmpfs, ... (hostcfg.h) */
+	/* A user namespace (userns-remap): "CTR:HOST:SIZE" lines, NULL = none;
+	 * idmap_layers: the layers are idmapped mounts (else remapped copies). */
+	char **uid_map, **gid_map;
+	bool idmap_layers;
 };
 
 struct ctr_state {

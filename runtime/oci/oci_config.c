@@ -487,6 +487,10 @@ void oci_config_spec(const struct oci_config *c, struct sb_spec *s)
 	s->namespaces = c->namespaces;
 	s->joins = c->joins;
 	s->njoins = c->njoins;
+	s->uid_map = c->uid_map;
+	s->gid_map = c->gid_map;
+	s->nuid_map = c->nuid_map;
+	s->ngid_map = c->ngid_map;
 	s->fsmounts = c->mounts;
 	s->nfsmounts = c->nmounts;
 	s->devices = c->devices;

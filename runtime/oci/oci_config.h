@@ -7,7 +7,7 @@
  * ignored, as the spec says. Fields the kernel or berth cannot honour
  * but that are harmless to skip (apparmor, selinux labels, blockIO, ...)
  * become warnings the caller prints; fields whose absence would weaken
- * the container (user namespaces, idmapped mounts) are errors.
+ * the container (idmapped mounts, joining a user namespace) are errors.
  * The config owns every string the spec points at until oci_config_free.
  */
 #ifndef BERTH_OCI_CONFIG_H
@@ -70,6 +70,8 @@ struct oci_config {
 	unsigned long namespaces;
 	struct sb_nsjoin *joins;
 	int njoins;
+	struct sb_idmap *uid_map, *gid_map; /* linux.uidMappings, gidMappings */
+	int nuid_map, ngid_map;
 	struct sb_device *devices;
 	int ndevices;
 	const char *cgroups_path; /* NULL = unset */

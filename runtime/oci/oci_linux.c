@@ -21,6 +21,7 @@ static const struct {
 } ns_names[] = {
     {"pid", CLONE_NEWPID},	{"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
     {"ipc", CLONE_NEWIPC},	{"uts", CLONE_NEWUTS},	   {"cgroup", CLONE_NEWCGROUP},
+    {"user", CLONE_NEWUSER},
 };
 
 static int parse_ns(struct oci_config *c, json_t *v, int i, unsigned long *seen, struct berr *e)
@@ -40,8 +41,8 @@ static int parse_ns(struct oci_config *c, json_t *v, int i, unsigned long *seen,
 		return r;
 	if (!type)
 		return berr_msg(e, EINVAL, "%s.type: missing", where);
-	if (strcmp(type, "user") == 0 || strcmp(type, "time") == 0)
-		return berr_msg(e, EINVAL, "%s: %s namespaces are not supported", where, type);
+	if (strcmp(type, "time") == 0)
+		return berr_msg(e, EINVAL, "%s: time namespaces are not supported", where);
 	for (k = 0; k < ARRAY_SIZE(ns_names); k++) {
 		if (strcmp(ns_names[k].name, type) == 0)
 			break;
@@ -55,8 +56,9 @@ static int parse_ns(struct oci_config *c, json_t *v, int i, unsigned long *seen,
 		c->namespaces |= ns_names[k].flag;
 		return 0;
 	}
-	if (ns_names[k].flag == CLONE_NEWNS)
-		return berr_msg(e, EINVAL, "%s: joining a mount namespace is not supported", where);
+	if (ns_names[k].flag == CLONE_NEWNS || ns_names[k].flag == CLONE_NEWUSER)
+		return berr_msg(e, EINVAL, "%s: joining a %s namespace is not supported", where,
+				type);
 	if (path[0] != '/')
 		return berr_msg(e, EINVAL, "%s.path: must be an absolute path", where);
 	c->joins[c->njoins++] = (struct sb_nsjoin){ns_names[k].flag, path};
@@ -242,8 +244,7 @@ static int parse_seccomp(struct oci_config *c, json_t *lx, struct berr *e)
 /* Accepted and not applied; the caller prints why. */
 static void warn_ignored(struct oci_config *c, json_t *lx)
 {
-	static const char *const keys[] = {"intelRdt", "mountLabel", "personality",
-					   "uidMappings", "gidMappings"};
+	static const char *const keys[] = {"intelRdt", "mountLabel", "personality"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
 		if (json_object_get(lx, keys[i]))
@@ -259,6 +260,8 @@ int oci_parse_linux(struct oci_config *c, json_t *lx, struct berr *e)
 	if (!lx)
 		return berr_msg(e, EINVAL, "linux: missing");
 	r = parse_namespaces(c, lx, e);
+	if (r == 0)
+		r = oci_parse_userns(c, lx, e);
 	if (r == 0)
 		r = parse_devices(c, lx, e);
 	if (r == 0)

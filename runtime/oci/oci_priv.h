@@ -27,5 +27,7 @@ BERR_MUST int oci_get_strv(struct oci_config *c, json_t *o, const char *where, c
 			   char ***out, int *n, struct berr *e);
 
 BERR_MUST int oci_parse_linux(struct oci_config *c, json_t *lx, struct berr *e);
+/* After the namespaces: the user namespace's maps (oci_userns.c). */
+BERR_MUST int oci_parse_userns(struct oci_config *c, json_t *lx, struct berr *e);
 
 #endif

@@ -83,7 +83,8 @@ static json_t *cap_names(void)
 
 static json_t *linux_features(void)
 {
-	static const char *const ns[] = {"cgroup", "ipc", "mount", "network", "pid", "uts", NULL};
+	static const char *const ns[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts",
+					 NULL};
 	static const char *const actions[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
 					      "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
 					      "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",

@@ -37,6 +37,7 @@
 #include "passwd.h"
 #include "sandbox_fs.h"
 #include "seccomp.h"
+#include "userns.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
@@ -72,6 +73,8 @@ struct child_ctx {
 	int fifo_fd;			/* O_PATH fd of spec->exec_fifo, or -1 */
 	int orig_sync_fd;		/* the socket's first number, closed with it */
 	const struct sc_filter *filter; /* NULL: unconfined */
+	bool join_user;			/* sb_exec: the container has its own user namespace */
+	int *idmap_fds;			/* sb_start, in the child: the idmapped layers */
 };
 
 static pid_t clone_into(uint64_t flags, int cgfd)
@@ -334,10 +337,11 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 static uint64_t sb_namespaces(const struct sb_spec *spec)
 {
 	uint64_t def = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+	uint64_t user = spec->nuid_map > 0 ? CLONE_NEWUSER : 0;
 
 	if (spec->namespaces)
-		return spec->namespaces;
-	return spec->netns_path ? def : def | CLONE_NEWNET;
+		return spec->namespaces | user;
+	return (spec->netns_path ? def : def | CLONE_NEWNET) | user;
 }
 
 /* A new network namespace has only lo, and it is down; Docker's "none"
@@ -413,6 +417,7 @@ static int child_build(const struct child_ctx *c, struct berr *e)
 	if (spec->hostname && *spec->hostname &&
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return berr_set(e, errno, "sethostname %s", spec->hostname);
+	st.idmap_fds = c->idmap_fds;
 	r = sbfs_enter_root(spec, &st, e);
 	if (r == 0)
 		r = sbfs_setup(spec, &st, e);
@@ -427,8 +432,10 @@ static int child_join(const struct child_ctx *c, struct berr *e)
 
 	if (set_process_limits(c->spec, e) < 0)
 		return -e->code;
-	if (setns(c->pidfd, ns) < 0)
+	if (setns(c->pidfd, ns | (c->join_user ? CLONE_NEWUSER : 0)) < 0)
 		return berr_set(e, errno, "join the container's namespaces");
+	if (c->join_user && uns_child_enter(e) < 0)
+		return -e->code;
 	return finish_and_exec(c, e);
 }
 
@@ -448,8 +455,8 @@ static void reset_signals(void)
 /* Runs in the clone: never returns. */
 static void child_main(struct child_ctx *c, bool join)
 {
+	static int idmap_fds[UNS_FDS_MAX];
 	struct berr e;
-	char go;
 	int fd = fcntl(c->sync_fd, F_DUPFD_CLOEXEC, 3);
 
 	berr_clear(&e);
@@ -459,9 +466,12 @@ static void child_main(struct child_ctx *c, bool join)
 		_exit(127);
 	c->orig_sync_fd = c->sync_fd;
 	c->sync_fd = fd;
-	/* The parent's go, or EOF when it gave up. */
-	if (read(fd, &go, 1) != 1)
+	/* The parent's go (with the idmapped layers), or EOF when it gave up. */
+	if (uns_recv_go(fd, idmap_fds, UNS_FDS_MAX) != 1)
 		_exit(127);
+	c->idmap_fds = c->spec->idmap_lowers ? idmap_fds : NULL;
+	if (!join && c->spec->nuid_map > 0 && uns_child_enter(&e) < 0)
+		child_fail(fd, &e);
 	if (setup_stdio(c->spec, &e) < 0)
 		child_fail(fd, &e);
 	if (join)
@@ -473,16 +483,15 @@ static void child_main(struct child_ctx *c, bool join)
 
 /* Release the child, then wait for its exec (EOF on the close-on-exec
  * socket) or its report. On failure the child is reaped. */
-static int release_and_wait(int fd, pid_t pid, struct berr *e)
+static int release_and_wait(int fd, pid_t pid, const int *fds, int nfds, struct berr *e)
 {
 	struct child_report rep;
 	ssize_t n;
+	int r = uns_send_go(fd, fds, nfds);
 
-	/* MSG_NOSIGNAL: a child that died already must not SIGPIPE PID 1. */
-	if (send(fd, "g", 1, MSG_NOSIGNAL) != 1) {
-		int err = errno;
+	if (r < 0) {
 		kill_and_reap(pid);
-		return berr_set(e, err, "release container process");
+		return berr_set(e, -r, "release container process");
 	}
 	do
 		n = read(fd, &rep, sizeof(rep));
@@ -572,6 +581,13 @@ static int check_spec(const struct sb_spec *spec, struct berr *e)
 	if (spec->nlower < 0 || spec->nmounts < 0 || (spec->nlower && !spec->lowerdirs) ||
 	    (spec->nmounts && !spec->mounts))
 		return berr_msg(e, EINVAL, "bad spec");
+	if (spec->nuid_map > 0 || spec->ngid_map > 0) {
+		if (uns_map_check(spec->uid_map, spec->nuid_map, "uid map", e) < 0 ||
+		    uns_map_check(spec->gid_map, spec->ngid_map, "gid map", e) < 0)
+			return -EINVAL;
+		if (spec->idmap_lowers && spec->nlower > UNS_FDS_MAX)
+			return berr_msg(e, E2BIG, "more than %d idmapped layers", UNS_FDS_MAX);
+	}
 	return 0;
 }
 
@@ -623,6 +639,7 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 	struct sc_filter filter;
 	struct child_ctx c = {.spec = spec, .netns_fd = -1, .pidfd = -1, .fifo_fd = -1};
 	_cleanup_fd_ int netns_fd = -1, cgfd = -1, fifo_fd = -1;
+	int idmap_fds[UNS_FDS_MAX];
 	int sv[2], r;
 	bool use_filter;
 	pid_t child;
@@ -639,6 +656,13 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 	r = prepare_cgroup(spec, &cgfd, e);
 	if (r < 0)
 		goto out;
+	if (spec->nuid_map > 0) {
+		r = uns_own_dirs(spec, e);
+		if (r == 0 && cgfd >= 0)
+			r = uns_delegate_cgroup(spec->cgroup, spec, e);
+		if (r < 0)
+			goto out_cg;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = berr_set(e, errno, "socketpair");
 		goto out_cg;
@@ -655,9 +679,13 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 		close(sv[0]);
 		goto out_cg;
 	}
-	r = parent_setup(spec, child, e);
+	r = uns_parent_setup(spec, child, idmap_fds, e);
 	if (r == 0)
-		r = release_and_wait(sv[0], child, e);
+		r = parent_setup(spec, child, e);
+	if (r == 0)
+		r = release_and_wait(sv[0], child, idmap_fds,
+				     spec->idmap_lowers ? spec->nlower : 0, e);
+	uns_close_fds(spec, idmap_fds);
 	close(sv[0]);
 	if (r == 0) {
 		*pid = child;
@@ -695,6 +723,7 @@ int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec,
 		goto out;
 	}
 	c.pidfd = pidfd;
+	c.join_user = uns_differs(container_pid);
 	if (cgroup && cg_usable()) {
 		cgfd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cgfd < 0) {
@@ -726,7 +755,7 @@ int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec,
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	r = release_and_wait(sv[0], child, e);
+	r = release_and_wait(sv[0], child, NULL, 0, e);
 	if (r == 0)
 		*pid = child;
 out:

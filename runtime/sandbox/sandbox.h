@@ -10,6 +10,8 @@
  * capabilities, sets no_new_privs, loads seccomp and execs. Any failure in the
  * child reaches the parent over the sync pipe as a message with context, and
  * sb_start() undoes what was done and returns it in e.
+ * With uid/gid maps the child also gets a new user namespace that owns the
+ * others; userns.h says who does what then.
  */
 #ifndef BERTH_SANDBOX_H
 #define BERTH_SANDBOX_H
@@ -66,6 +68,11 @@ struct sb_rlimit {
 struct sb_nsjoin {
 	int type;		/* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWPID */
 	const char *path;	/* /proc/PID/ns/net, a bind-mounted nsfs file, ... */
+};
+
+/* One line of a user namespace's uid or gid map (userns.h). */
+struct sb_idmap {
+	uint32_t inside, outside, count;
 };
 
 struct sb_limits {
@@ -136,6 +143,12 @@ struct sb_spec {
 	int oom_score_adj;
 	bool devices_allow_all;	/* no device program (a rule allowing every device) */
 	int preserve_fds;	/* fds 3..3+N-1 stay open across the exec */
+	/* A new user namespace with these maps when nuid_map > 0 (userns.h);
+	 * the layers are then idmapped mounts (idmap_lowers), or the caller
+	 * made them owned by the mapped ids (a remapped copy). */
+	const struct sb_idmap *uid_map, *gid_map;
+	int nuid_map, ngid_map;
+	bool idmap_lowers;
 	/* Non-NULL (OCI create): the child, ready, reports success to
 	 * sb_start (which returns) and then blocks opening this FIFO for
 	 * writing until `start` reads it; then it execs. */

@@ -14,13 +14,9 @@
 #include "runtime/lib/util.h"
 #include "runtime/container/volume.h"
 
+#include "mount_api.h"
+
 #define OVL_OPTS_MAX 4096
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#endif
 
 static const char *const masked_paths[] = {
     "/proc/acpi",
@@ -113,11 +109,17 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 	int r;
 
 	st->hosts_fd = st->resolv_fd = st->hostname_fd = st->console_fd = -1;
+	st->proc_fd = st->sys_fd = -1;
+	st->userns = spec->nuid_map > 0;
+	for (int i = 0; i < SBFS_MAX_MOUNTS; i++)
+		st->fs_fd[i] = -1;
 	if (spec->nmounts > SBFS_MAX_MOUNTS || spec->nfsmounts > SBFS_MAX_MOUNTS)
 		return berr_msg(e, E2BIG, "more than %d mounts", SBFS_MAX_MOUNTS);
 	if (!spec->rootfs)
 		return berr_msg(e, EINVAL, "no rootfs");
 	r = do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL, e);
+	if (r == 0 && st->userns)
+		r = sbfs_userns_open(spec, st, e);
 	if (r < 0)
 		return r;
 	if (spec->nlower > 0)
@@ -136,7 +138,6 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 	for (int i = 0; i < spec->nfsmounts && r == 0; i++) {
 		const struct sb_fsmount *m = &spec->fsmounts[i];
 
-		st->fs_fd[i] = -1;
 		if (m->flags & MS_BIND)
 			r = open_source(m->source, &st->fs_fd[i], e);
 	}
@@ -221,19 +222,24 @@ static int bind_fd(int fd, const char *target, unsigned long flags, struct berr 
 	return r;
 }
 
-static int mount_proc(struct berr *e)
+static int mount_proc(struct sbfs_state *st, struct berr *e)
 {
-	int r = make_target("/proc", true, e);
+	int r;
 
+	if (st->proc_fd >= 0) /* a user namespace: made before the pivot */
+		return bind_fd(st->proc_fd, "/proc", 0, e);
+	r = make_target("/proc", true, e);
 	return r ? r : do_mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, e);
 }
 
-static int mount_sys(bool privileged, struct berr *e)
+static int mount_sys(struct sbfs_state *st, bool privileged, struct berr *e)
 {
 	unsigned long ro = privileged ? 0 : MS_RDONLY;
 	int r = make_target("/sys", true, e);
 
-	if (r == 0)
+	if (r == 0 && st->sys_fd >= 0)
+		r = bind_fd(st->sys_fd, "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, e);
+	else if (r == 0)
 		r = do_mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | ro, NULL,
 			     e);
 	/* The container's own cgroup (cgroup namespace) at /sys/fs/cgroup. */
@@ -245,12 +251,7 @@ static int mount_sys(bool privileged, struct berr *e)
 	return r;
 }
 
-struct dev_node {
-	const char *name;
-	unsigned major, minor;
-};
-
-static const struct dev_node dev_nodes[] = {
+const struct sbfs_dev_node sbfs_dev_nodes[SBFS_DEV_NODES] = {
     {"null", 1, 3},   {"zero", 1, 5},	 {"full", 1, 7},
     {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
@@ -277,13 +278,20 @@ static int stdio_on_console(struct berr *e)
 
 /* The default nodes; existing ones are kept when may_exist (an OCI
  * config's /dev may come with some). */
-static int make_dev_nodes(bool may_exist, struct berr *e)
+static int make_dev_nodes(struct sbfs_state *st, bool may_exist, struct berr *e)
 {
 	char path[64];
 
-	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
-		snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i].name);
-		if (mknod(path, S_IFCHR | 0666, makedev(dev_nodes[i].major, dev_nodes[i].minor)) <
+	for (size_t i = 0; i < SBFS_DEV_NODES; i++) {
+		snprintf(path, sizeof(path), "/dev/%s", sbfs_dev_nodes[i].name);
+		if (st->userns) { /* mknod is refused: the host's node */
+			int r = bind_fd(st->dev_fd[i], path, 0, e);
+
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (mknod(path, S_IFCHR | 0666, makedev(sbfs_dev_nodes[i].major, sbfs_dev_nodes[i].minor)) <
 		    0) {
 			if (may_exist && errno == EEXIST)
 				continue;
@@ -324,7 +332,7 @@ static int mount_dev(struct sbfs_state *st, struct berr *e)
 		r = do_mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
 			     "mode=755,size=65536k", e);
 	if (r == 0)
-		r = make_dev_nodes(false, e);
+		r = make_dev_nodes(st, false, e);
 	if (r == 0)
 		r = make_target("/dev/pts", true, e);
 	if (r == 0)
@@ -352,7 +360,7 @@ static int fsmount_one(const struct sb_fsmount *m, int fd, struct berr *e)
 	unsigned long fl = m->flags & ~(MS_BIND | MS_REC);
 	int r;
 
-	if (m->flags & MS_BIND) {
+	if ((m->flags & MS_BIND) || fd >= 0) { /* fd: a user namespace's proc or sysfs */
 		r = bind_fd(fd, m->target, fl, e);
 	} else if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0) {
 		struct berr ignored;
@@ -371,14 +379,17 @@ static int fsmount_one(const struct sb_fsmount *m, int fd, struct berr *e)
 	return r;
 }
 
-static int make_devices(const struct sb_spec *spec, struct berr *e)
+static int make_devices(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e)
 {
 	for (int i = 0; i < spec->ndevices; i++) {
 		const struct sb_device *d = &spec->devices[i];
-		int r = make_target(d->path, false, e);
+		int r = st->userns ? bind_fd(st->dev_fd[SBFS_DEV_NODES + i], d->path, 0, e)
+				   : make_target(d->path, false, e);
 
 		if (r < 0)
 			return r;
+		if (st->userns) /* the host's node, bound: mknod is refused */
+			continue;
 		unlink(d->path); /* make_target left an empty file */
 		if (mknod(d->path, d->type | d->mode, makedev(d->major, d->minor)) < 0)
 			return berr_set(e, errno, "mknod %s", d->path);
@@ -408,11 +419,11 @@ static int mount_list(const struct sb_spec *spec, struct sbfs_state *st, struct 
 		return r;
 	r = make_target("/dev", true, e);
 	if (r == 0)
-		r = make_dev_nodes(true, e);
+		r = make_dev_nodes(st, true, e);
 	if (r == 0)
 		r = dev_links_console(st, true, e);
 	if (r == 0)
-		r = make_devices(spec, e);
+		r = make_devices(spec, st, e);
 	return r;
 }
 
@@ -494,12 +505,12 @@ static int mask_and_protect(const struct sb_spec *spec, struct berr *e)
 
 static int mount_defaults(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e)
 {
-	int r = mount_proc(e);
+	int r = mount_proc(st, e);
 
 	if (r == 0)
 		r = mount_dev(st, e);
 	if (r == 0)
-		r = mount_sys(spec->privileged, e);
+		r = mount_sys(st, spec->privileged, e);
 	return r;
 }
 

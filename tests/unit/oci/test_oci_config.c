@@ -255,7 +255,12 @@ static const struct bad bad_cases[] = {
     {"hooks", "{\"poststart\":{}}", "hooks.poststart: not an array"},
     {"linux", NULL, "linux: missing"},
     {"linux.namespaces.0", "{\"type\":\"user\"}",
-     "linux.namespaces[0]: user namespaces are not supported"},
+     "linux.namespaces: a user namespace needs linux.uidMappings and linux.gidMappings"},
+    {"linux.namespaces.0", "{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}",
+     "linux.namespaces[0]: joining a user namespace is not supported"},
+    {"linux.uidMappings", "[{\"containerID\":0,\"hostID\":1000,\"size\":10}]",
+     "linux.uidMappings: set, but linux.namespaces has no user namespace"},
+    {"linux.uidMappings", "{}", "linux.uidMappings: not an array"},
     {"linux.namespaces.0", "{\"type\":\"ipc\"}", "linux.namespaces[2]: ipc is listed twice"},
     {"linux.namespaces.0", "{\"type\":\"pids\"}", "linux.namespaces[0].type: unknown namespace pids"},
     {"linux.namespaces.4", "{\"type\":\"cgroup\"}",
@@ -291,6 +296,79 @@ static const struct bad bad_cases[] = {
     {"linux.maskedPaths", "[\"proc/kcore\"]", "linux.maskedPaths: proc/kcore is not an absolute path"},
     {"linux.readonlyPaths", "\"/proc/sys\"", "linux.readonlyPaths: not an array"},
 };
+
+/* base with a user namespace and the two maps (JSON text). */
+static char *with_userns(const char *uid, const char *gid)
+{
+	json_t *root = json_loads(base, 0, NULL);
+	json_t *lx = json_object_get(root, "linux");
+	char *text;
+
+	json_array_append_new(json_object_get(lx, "namespaces"), json_pack("{s:s}", "type", "user"));
+	json_object_set_new(lx, "uidMappings", json_loads(uid, 0, NULL));
+	json_object_set_new(lx, "gidMappings", json_loads(gid, 0, NULL));
+	text = json_dumps(root, 0);
+	json_decref(root);
+	return text;
+}
+
+static void test_userns_maps(void **state)
+{
+	char *t = with_userns("[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]",
+			      "[{\"containerID\":0,\"hostID\":200000,\"size\":1000},"
+			      "{\"containerID\":1000,\"hostID\":300000,\"size\":1}]");
+	struct oci_config c;
+	struct sb_spec sp = { 0 };
+	struct berr e;
+
+	(void)state;
+	assert_int_equal(parse(t, &c, &e), 0);
+	free(t);
+	assert_int_equal(c.nwarnings, 0);
+	oci_config_spec(&c, &sp);
+	assert_true(sp.namespaces & CLONE_NEWUSER);
+	assert_int_equal(sp.nuid_map, 1);
+	assert_int_equal(sp.uid_map[0].outside, 100000);
+	assert_int_equal(sp.uid_map[0].count, 65536);
+	assert_int_equal(sp.ngid_map, 2);
+	assert_int_equal(sp.gid_map[1].inside, 1000);
+	assert_int_equal(sp.gid_map[1].outside, 300000);
+	oci_config_free(&c);
+}
+
+static void test_userns_bad_maps(void **state)
+{
+	static const char *const bad[][3] = {
+		{ "[{\"containerID\":0,\"hostID\":1,\"size\":0}]", "[]",
+		  "linux.uidMappings[0]: size must be at least 1" },
+		{ "[{\"containerID\":0,\"hostID\":1}]", "[]",
+		  "linux.uidMappings[0]: needs containerID, hostID and size" },
+		{ "[{\"containerID\":0,\"hostID\":-5,\"size\":1}]", "[]",
+		  "linux.uidMappings[0]: needs containerID, hostID and size" },
+		{ "[{\"containerID\":\"0\",\"hostID\":1,\"size\":1}]", "[]",
+		  "linux.uidMappings[0].containerID: not an integer" },
+		{ "[7]", "[]", "linux.uidMappings[0]: not an object" },
+		{ "[{\"containerID\":0,\"hostID\":4294967290,\"size\":10}]", "[]",
+		  "linux.uidMappings[0]: range ends past 4294967294" },
+		{ "[{\"containerID\":0,\"hostID\":1000,\"size\":10},"
+		  "{\"containerID\":10,\"hostID\":1005,\"size\":10}]",
+		  "[]", "linux.uidMappings[1]: overlaps linux.uidMappings[0]" },
+		{ "[{\"containerID\":0,\"hostID\":1000,\"size\":10}]", "[]",
+		  "linux.gidMappings: needs 1 to 16 ranges, not 0" },
+	};
+	struct oci_config c;
+	struct berr e;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *t = with_userns(bad[i][0], bad[i][1]);
+
+		assert_int_equal(parse(t, &c, &e), -EINVAL);
+		free(t);
+		if (!strstr(e.msg, bad[i][2]))
+			fail_msg("case %zu: want \"%s\", got \"%s\"", i, bad[i][2], e.msg);
+	}
+}
 
 static void test_bad_inputs(void **state)
 {
@@ -355,7 +433,8 @@ int main(void)
 	    cmocka_unit_test(test_runc_default),	cmocka_unit_test(test_binds_joins_devices),
 	    cmocka_unit_test(test_resources),	cmocka_unit_test(test_warnings),
 	    cmocka_unit_test(test_bad_inputs),	cmocka_unit_test(test_not_json),
-	    cmocka_unit_test(test_process_alone),
+	    cmocka_unit_test(test_process_alone), cmocka_unit_test(test_userns_maps),
+	    cmocka_unit_test(test_userns_bad_maps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
