@@ -525,7 +525,7 @@ static int mount_extra(const struct sb_spec *spec, struct sbfs_state *st, struct
 		if (st->fs_fd[i] >= 0)
 			close(st->fs_fd[i]);
 	}
-	return r ? r : make_devices(spec, e);
+	return r ? r : make_devices(spec, st, e);
 }
 
 int sbfs_setup(const struct sb_spec *spec, struct sbfs_state *st, struct berr *e)
