@@ -189,13 +189,17 @@ def test_bridge_is_the_default_and_containers_ping(d):
 
 
 def test_exit_releases_address_and_restart_gets_one(d):
-    d.ok("run", "-d", "--name", "short", "busybox", "sh", "-c", "sleep 0.3")
+    # exits at once the first time; started again (its writable layer kept)
+    # it stays up until killed, so the exec never races its exit under load
+    d.ok("run", "-d", "--name", "short", "busybox", "sh", "-c",
+         "test -e /again && exec sleep 60; touch /again")
     assert d.ok("wait", "short").strip() == "0"
     assert ipam_entries(d) == []
     assert ctr_ip(d, "short") == ""
     d.ok("start", "short")
     out = d.ok("exec", "short", "ip", "-o", "addr", "show", "eth0")
     assert "inet 172.17.0.2/16" in out, out
+    d.ok("kill", "short")
     d.ok("wait", "short")
     d.ok("rm", "short")
     nothing_left(d)
