@@ -49,19 +49,24 @@ static int tmpfs_mount(const char *s, struct sb_fsmount *m, char *data, size_t s
 }
 
 /* ROOT/run/berth/docker-init: a copy of this very binary (the sealed one
- * PID 1 and the daemon run from), made once; containers get it
- * read-only, so the binary on disk stays out of their reach. */
+ * PID 1 and the daemon run from), made once by each supervisor process
+ * (a copy left by an earlier one may be another build: under a daemon's
+ * --root it outlives upgrades, and builds differ in content, not always
+ * in size); containers get it read-only, so the binary on disk stays out
+ * of their reach. */
 static int init_binary(const char *root, char *path, size_t size, struct berr *e)
 {
+	static bool made;
 	char tmp[640];
 	struct stat self, have;
-	_cleanup_fd_ int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), out = -1;
+	_cleanup_fd_ int in = -1, out = -1;
 
 	snprintf(path, size, "%s/run/berth/docker-init", root);
+	if (made && stat(path, &have) == 0 && (have.st_mode & 0111))
+		return 0;
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (in < 0 || fstat(in, &self) < 0)
 		return berr_set(e, errno, "--init: open /proc/self/exe");
-	if (stat(path, &have) == 0 && have.st_size == self.st_size && (have.st_mode & 0111))
-		return 0;
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
 	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0555);
 	if (out < 0)
@@ -80,6 +85,7 @@ static int init_binary(const char *root, char *path, size_t size, struct berr *e
 		return berr_set(e, err, "--init: write %s", path);
 	}
 	berr_ignore(fsync_parent(path)); /* made again at the next start if lost */
+	made = true;
 	return 0;
 }
 

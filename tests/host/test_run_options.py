@@ -93,6 +93,17 @@ def zombies(d, name):
 
 
 def test_init_reaps_zombies_and_forwards_sigterm(d):
+    # a docker-init an earlier daemon left under the root (another build,
+    # the same size: builds differ in content, not always in size) is not
+    # what this daemon hands out: it makes its own copy at its first --init
+    stale = os.path.join(d.root, "run/berth/docker-init")
+    script = b"#!/bin/sh\nexit 99\n"
+    with open(stale, "wb") as f:
+        f.write(script + b"\n" * (os.path.getsize(d.berth) - len(script)))
+    os.chmod(stale, 0o555)
+    assert run(d, "--init", "busybox", "echo", "fresh") == "fresh\n"
+    with open(stale, "rb") as f, open(d.berth, "rb") as b:
+        assert f.read() == b.read(), "the stale docker-init was kept"
     # an orphan that exits: sleep as PID 1 never reaps it, the init does
     cmd = ["busybox", "sh", "-c", "(sleep 0.3 &); exec sleep 100000"]
     d.ok("run", "-d", "--name", "noinit", "--network", "none", *cmd)
