@@ -41,15 +41,19 @@ struct ev_rec {
 	size_t len;
 };
 
+/* The ring lives apart from the initialised state: inside it, it would
+ * put EV_RING_MAX records of zeroes into the binary's .data. */
+static struct ev_rec ev_ring[EV_RING_MAX];
+
 static struct {
 	int epfd, kind;
 	struct ctl_server *ctl;
-	struct ev_rec ring[EV_RING_MAX];
+	struct ev_rec *ring;
 	int head, n;		/* oldest at head */
 	size_t bytes;
 	struct ev_follower *followers;
 	int nfollowers;
-} evs = { .epfd = -1 };
+} evs = { .epfd = -1, .ring = ev_ring };
 
 void ev_init(int epfd, int kind, struct ctl_server *ctl)
 {
