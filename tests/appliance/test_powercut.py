@@ -62,6 +62,7 @@ def test_powercut_twice_state_whole_or_gone(ctx):
         vm = powercut.boot(build, img, "powercut-3")
         problems, reports = powercut.check(vm, [2])
         assert not problems, (problems, reports)
+        assert powercut.volume_files(vm, 2) >= 1, "the round-2 writer had not written"
         text = "\n".join(reports)
         assert "container %s: " % victim[:12] in text and "set aside as" in text, text
         assert ("container %s: no state.json: a create cut off (crash or power loss); "
