@@ -179,10 +179,13 @@ _sysroot_key_text() {
 # musl-gcc, the sysroot's include and lib paths, kernel headers after
 # musl's, pkg-config confined to the sysroot. -Os (build/berth has a size
 # budget), except zlib and nettle: inflate and sha256 are a pull's hot path.
+# No unwind tables: C libraries do not unwind, and their .eh_frame was 95 KB
+# of build/berth.
 _sysroot_build_env() {
 	local opt=-Os cflags
 	[[ $1 == zlib || $1 == nettle ]] && opt=-O2
-	cflags="$opt -pipe -ffunction-sections -fdata-sections -idirafter $SYSROOT/kinc"
+	cflags="$opt -pipe -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables"
+	cflags+=" -fno-unwind-tables -idirafter $SYSROOT/kinc"
 	printf '%s\0' \
 		"SYSROOT=$SYSROOT" \
 		"CC=musl-gcc" "AR=ar" "RANLIB=ranlib" \
