@@ -97,7 +97,12 @@ char *hx_hosts_append(const struct ctr_hostx *x, const char *gateway, char *text
  * --dns-option where given; cut at size - 1. */
 void hx_resolv(const struct ctr_hostx *x, const char *in, char *out, size_t size);
 
-/* x's ulimits as setrlimit's (`exec` gets them too, as Docker's); the count. */
+/* Docker's RLIMIT_NOFILE for a container (containerd's 1024:524288) when
+ * no --ulimit nofile is given; the hard part at most the caller's own. */
+#define HX_NOFILE_SOFT 1024
+#define HX_NOFILE_HARD 524288
+/* x's ulimits as setrlimit's, with the default nofile (`exec` gets them
+ * too, as Docker's); the count. */
 int hx_rlimits(const struct ctr_hostx *x, struct sb_rlimit out[HX_MAX]);
 
 /* What the sandbox needs for x, kept while sb_start runs. */
