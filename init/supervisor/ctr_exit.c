@@ -34,14 +34,19 @@ static bool oom_killed(struct ctrs *cs, struct ctr *c)
 	return cg_read_stats(path, &st, &e) == 0 && st.oom_kill > 0;
 }
 
-/* A forked child removes the tree: exec'ing /bin/rm (a dynamic program on
- * most hosts) was a third of the CPU time of a `run --rm`. The child holds
- * none of PID 1's descriptors and none of its fault handlers. */
+/* A tree of a few dozen entries (a --rm container that wrote little) is
+ * removed here; a forked child removes the rest. Exec'ing /bin/rm (a
+ * dynamic program on most hosts) was a third of the CPU time of a `run
+ * --rm`. The child holds none of PID 1's descriptors and none of its
+ * fault handlers. */
 static int spawn_rmtree(const char *path)
 {
 	static const int faults[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
-	pid_t pid = fork();
+	pid_t pid;
 
+	if (layer_rmtree_some(path, 64) != -EAGAIN)
+		return 0; /* what could not go is swept at the next start */
+	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid > 0)
@@ -54,8 +59,8 @@ static int spawn_rmtree(const char *path)
 
 /* Container trees are ours. The tree is renamed aside at once (its name is
  * free again, and every reader skips names that are not 64 hex digits),
- * then a child removes it in the background: neither the recursion nor a
- * big upper dir holds up PID 1's loop. The child is reaped with the others;
+ * then removed, a big one by a child in the background: neither the
+ * recursion nor a big upper dir holds up PID 1's loop. The child is reaped with the others;
  * ctrs_load_existing() removes what a crash left aside. */
 void ctrs_remove_tree(const char *path)
 {
