@@ -25,6 +25,7 @@ struct run_opts {
 	struct strv net_aliases; /* --network-alias */
 	const char *userns;	     /* --userns (cli_run_userns.c) */
 	int cpu_shares, pids_limit, stop_timeout, health_retries;
+	int oom_score_adj;	/* --oom-score-adj (cli_run_host.c) */
 	int64_t health_interval, health_timeout, health_start_period;
 	struct strv env_args, env_files, label_args, security_opts;
 	struct strv volumes, cap_add, cap_drop, publish, expose;

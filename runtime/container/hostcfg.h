@@ -46,6 +46,7 @@ struct ctr_hostx {
 	int ndevices;
 	bool init;		/* --init: HX_INIT_PATH runs the command as its child */
 	int stop_signal;	/* 0: SIGTERM */
+	int oom_score_adj;	/* --oom-score-adj; 0: the supervisor's (set by the parent) */
 	int64_t log_max_size;	/* bytes; 0: HX_LOG_SIZE */
 	char log_size_text[24];	/* max-size as given ("1k"), for inspect */
 	int log_max_file;	/* 0: HX_LOG_FILES */

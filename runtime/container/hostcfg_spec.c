@@ -169,6 +169,8 @@ int hx_spec_fill(const char *root, const struct ctr_hostx *x, struct hx_spec *b,
 	s->rlimits = b->rlimits;
 	s->nrlimits = hx_rlimits(x, b->rlimits);
 	s->sysctls = x->sysctls;
+	s->set_oom_score_adj = x->oom_score_adj != 0;
+	s->oom_score_adj = x->oom_score_adj;
 	for (char **t = x->tmpfs; r == 0 && t && *t && nfs < HX_MAX; t++, nfs++) {
 		r = tmpfs_mount(*t, &b->fsmounts[nfs], b->data[nfs], sizeof(b->data[nfs]), e);
 		b->fsmounts[nfs].target = strndup(*t, strcspn(*t, ":"));
