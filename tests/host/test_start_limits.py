@@ -9,7 +9,7 @@ import resource
 import subprocess
 
 import harness
-from hostenv import Daemon, require_overlay
+from hostenv import Daemon, busybox_daemon
 
 BASE = 100000
 INHERITED = 1100  # descriptors the second daemon holds: more than a 1024 limit allows
@@ -48,10 +48,7 @@ def many_fds_daemon(build):
 
 
 def setup_module(build):
-    require_overlay()
-    d = Daemon(build)
-    d.import_busybox()
-    return d
+    return busybox_daemon(build)
 
 
 def teardown_module(d):
