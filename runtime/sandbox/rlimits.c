@@ -41,7 +41,7 @@ int rl_parent_apply(pid_t child, const struct sb_spec *spec, struct berr *e)
 
 	for (int i = 0; i < spec->nrlimits; i++) {
 		const struct sb_rlimit *l = &spec->rlimits[i];
-		struct rlimit rl = { l->soft, l->hard };
+		struct rlimit rl = {l->soft, l->hard};
 
 		if (l->resource == RLIMIT_NOFILE)
 			r = raise_nofile_hard(child, l, e);
@@ -66,7 +66,7 @@ int rl_child_nofile(const struct sb_spec *spec, struct berr *e)
 
 	if (!l)
 		return 0;
-	rl = (struct rlimit){ l->soft, l->hard };
+	rl = (struct rlimit){l->soft, l->hard};
 	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return berr_set(e, errno, "setrlimit nofile %llu:%llu", (unsigned long long)l->soft,
 				(unsigned long long)l->hard);
