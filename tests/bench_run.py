@@ -127,6 +127,8 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("-n", type=int, default=25)
     ap.add_argument("--idle", type=int, default=100)
+    ap.add_argument("--baseline", help="another build directory (e.g. main's) whose berth "
+                    "runs beside, on a daemon of its own: before/after in one run")
     a = ap.parse_args()
     build = os.path.abspath(a.build)
     # The run state lives on tmpfs, as /run does on a host (and crun's
@@ -138,10 +140,12 @@ def main():
     if not os.environ["BERTH_IPTABLES_RESTORE"]:
         del os.environ["BERTH_IPTABLES_RESTORE"]
     d = Daemon(build, parent="/dev/shm")
+    base = Daemon(os.path.abspath(a.baseline), parent="/dev/shm") if a.baseline else None
     work = tempfile.mkdtemp(prefix="berth-bench-")
     try:
-        d.import_busybox()
-        d.ok("run", "--rm", "busybox", "true")  # warm-up, also checks it works
+        for x in (d, base) if base else (d,):
+            x.import_busybox()
+            x.ok("run", "--rm", "busybox", "true")  # warm-up, also checks it works
         layers = os.path.join(d.root, "var/lib/berth/layers")
         rootfs = os.path.join(layers, os.listdir(layers)[0])
         bundle = os.path.join(work, "bundle")
@@ -150,11 +154,14 @@ def main():
         requests, q = multiprocessing.Queue(), multiprocessing.Queue()
         p = multiprocessing.Process(target=crun_worker, args=(bundle, requests, q))
         p.start()
-        berth, bridge, bport, runc, crun, floor = [], [], [], [], [], []
+        berth, bridge, bport, runc, crun, floor, before = [], [], [], [], [], [], []
         try:
             for _ in range((a.n + 4) // 5):
                 berth += timed([d.berth, "--root", d.root, "run", "--rm", "--network", "none",
                                 "busybox", "true"], 5)
+                if base:
+                    before += timed([base.berth, "--root", base.root, "run", "--rm", "--network",
+                                     "none", "busybox", "true"], 5)
                 # bridge networking's own cost (veth, IPAM, routes; the daemon
                 # runs in a private network namespace of the test's)
                 bridge += timed([d.berth, "--root", d.root, "run", "--rm", "busybox", "true"], 5)
@@ -209,9 +216,16 @@ def main():
             "| runtime | median start+exit of `true` (ms, n=%d) | ratio to crun |" % a.n,
             "|---|---|---|",
         ] + ["| %s | %.1f | %.2f |" % (k, m[k], m[k] / m["crun"]) for k in ("berth", "crun", "runc")]
+        if base:
+            mb = statistics.median(before)
+            lines += ["| berth --baseline (%s) | %.1f | %.2f |" % (a.baseline, mb, mb / m["crun"])]
         lines += ["| `unshare -pfmiun --mount-proc /bin/true` (the floor) | %.1f | %.2f |" %
                   (m["unshare"], m["unshare"] / m["crun"]),
-                  "", "berth / floor: %.2f" % (m["berth"] / m["unshare"]), ""] + start_profile(d)
+                  "", "berth / floor: %.2f" % (m["berth"] / m["unshare"])]
+        if base:
+            lines += ["baseline / floor: %.2f; berth / baseline: %.2f" % (
+                mb / m["unshare"], m["berth"] / mb)]
+        lines += [""] + start_profile(d)
         lines += [
             "",
             "| berth run --rm busybox true | median (ms) |",
@@ -248,6 +262,8 @@ def main():
             f.write(text + "\n")
     finally:
         d.stop()
+        if base:
+            base.stop()
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

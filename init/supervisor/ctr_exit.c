@@ -6,13 +6,16 @@
 #include "events.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "runtime/container/volume.h"
+#include "runtime/image/layer.h"
 #include "runtime/lib/log.h"
 #include "runtime/lib/clock.h"
 #include "runtime/lib/file.h"
@@ -31,17 +34,38 @@ static bool oom_killed(struct ctrs *cs, struct ctr *c)
 	return cg_read_stats(path, &st, &e) == 0 && st.oom_kill > 0;
 }
 
+/* A tree of a few dozen entries (a --rm container that wrote little) is
+ * removed here; a forked child removes the rest. Exec'ing /bin/rm (a
+ * dynamic program on most hosts) was a third of the CPU time of a `run
+ * --rm`. The child holds none of PID 1's descriptors and none of its
+ * fault handlers. */
+static int spawn_rmtree(const char *path)
+{
+	static const int faults[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+	pid_t pid;
+
+	if (layer_rmtree_some(path, 64) != -EAGAIN)
+		return 0; /* what could not go is swept at the next start */
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(faults); i++)
+		signal(faults[i], SIG_DFL);
+	syscall(SYS_close_range, 3, ~0U, 0);
+	_exit(layer_rmtree(path) < 0);
+}
+
 /* Container trees are ours. The tree is renamed aside at once (its name is
  * free again, and every reader skips names that are not 64 hex digits),
- * then /bin/rm removes it in the background: neither the recursion nor a
- * big upper dir holds up PID 1's loop. The rm is reaped with the others;
+ * then removed, a big one by a child in the background: neither the
+ * recursion nor a big upper dir holds up PID 1's loop. The child is reaped with the others;
  * ctrs_load_existing() removes what a crash left aside. */
 void ctrs_remove_tree(const char *path)
 {
 	static unsigned seq;
 	char aside[700];
-	char *argv[] = { "/bin/rm", "-rf", aside, NULL };
-	pid_t pid;
 	int r;
 
 	if (strstr(path, REMOVING)) {
@@ -57,9 +81,9 @@ void ctrs_remove_tree(const char *path)
 			log_warn("remove %s: sync its directory: %s", path, strerror(-r));
 		}
 	}
-	r = spawn_cmd(argv, NULL, -1, false, &pid);
+	r = spawn_rmtree(aside);
 	if (r < 0)
-		log_err("remove %s: start /bin/rm: %s", aside, strerror(-r));
+		log_err("remove %s: fork: %s", aside, strerror(-r));
 }
 
 /* c's anonymous volumes that no other container uses (c is off the list). */

@@ -325,10 +325,9 @@ static void handover_open(struct sup *s)
 /* Each container holds four of the supervisor's descriptors (stdout,
  * stderr, its log file, its /etc/hosts): the kernel's 1024 for init ends
  * near 250 containers. As dockerd and containerd (LimitNOFILE=infinity):
- * the most the kernel allows, fs.nr_open, which containers inherit as
- * theirs did. A lower default for containers would have to be set just
- * before their exec: the sandbox child holds a copy of all of these
- * descriptors until then. */
+ * the most the kernel allows, fs.nr_open. Containers get Docker's
+ * 1024:524288 instead, set by the sandbox child just before its exec (it
+ * holds a copy of all of these descriptors until then: rlimits.h). */
 static void raise_nofile(void)
 {
 	struct rlimit rl;

@@ -317,6 +317,8 @@ static uint64_t prune_images(const char *root, const struct prune_opts *o)
 	free(list);
 	if (!first)
 		printf("\n");
+	if (img_sweep_remapped(root, &e) < 0)
+		fprintf(stderr, "berth: %s\n", e.msg);
 	after = du(store);
 	return before > after ? before - after : 0;
 }

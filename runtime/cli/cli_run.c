@@ -68,6 +68,7 @@ static const struct flg run_flags[] = {
 		 "Disable any container-specified HEALTHCHECK"),
 	FLG_INT(0, "pids-limit", R(pids_limit), "Tune container pids limit (set -1 for unlimited)"),
 	FLG_BOOL(0, "privileged", R(privileged), "Give extended privileges to this container"),
+	FLG_INT(0, "oom-score-adj", R(oom_score_adj), "Tune host's OOM preferences (-1000 to 1000)"),
 	FLG_STRING(0, "platform", R(platform), "Set `platform` if server is multi-platform capable"),
 	FLG_STRINGS('p', "publish", R(publish), "Publish a container's port(s) to the host"),
 	FLG_BOOL('P', "publish-all", R(publish_all), "Publish all exposed ports to random ports"),
@@ -412,6 +413,7 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 	struct run_opts o = { .no_new_privs = true };
 	struct strv ports = { 0 }, exposed = { 0 };
 	struct ctr_config c = { 0 };
+	struct img_info img;
 	struct flg_out a;
 	bool start_failed = false;
 	int rc;
@@ -423,10 +425,13 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 	rc = run_opts_finish(cmd, &o, &a);
 	if (rc == 0)
 		rc = run_check(&o, &ports);
-	if (rc == 0 && !id_out) /* compose pulls by its own pull_policy */
-		rc = cli_run_pull(root, o.pull, o.platform, a.argv[0]);
-	if (rc == 0)
-		rc = cli_run_make_config(root, &o, a.argv[0], a.argc - 1, a.argv + 1, &c, &exposed);
+	/* compose pulls by its own pull_policy */
+	if (rc == 0 && (rc = cli_run_pull(root, id_out ? "never" : o.pull, o.platform, a.argv[0],
+					  &img)) == 0) {
+		rc = cli_run_make_config(root, &o, a.argv[0], &img, a.argc - 1, a.argv + 1, &c,
+					 &exposed);
+		img_info_free(&img);
+	}
 	if (rc == 0) { /* the extra HostConfig moves into the config */
 		c.hostx = o.hostx;
 		memset(&o.hostx, 0, sizeof(o.hostx));

@@ -41,34 +41,28 @@ static int caps_from_opts(const struct run_opts *o, uint64_t *caps)
 }
 
 /* Docker's merge: the flags over the image's config; the volumes last. */
-int cli_run_make_config(const char *root, const struct run_opts *o, const char *image, int argc,
-			char **argv, struct ctr_config *c, struct strv *exposed)
+int cli_run_make_config(const char *root, const struct run_opts *o, const char *image,
+			const struct img_info *img, int argc, char **argv, struct ctr_config *c,
+			struct strv *exposed)
 {
-	struct img_info info;
 	struct strv args = { 0 }, env = { 0 }, layers = { 0 };
-	struct berr e;
 	bool nomem = false; /* a list that could not grow: reported once */
 
 	memset(c, 0, sizeof(*c));
-	if (img_resolve(root, image, &info, &e) < 0) {
-		fprintf(stderr, "berth: Unable to find image '%s' locally: %s\n", image, e.msg);
-		return 125;
-	}
-	if (merge_argv(o->entrypoint_set ? o->entrypoint : NULL, info.config.entrypoint,
-		       info.config.cmd, argc, argv, &args) < 0) {
+	if (merge_argv(o->entrypoint_set ? o->entrypoint : NULL, img->config.entrypoint,
+		       img->config.cmd, argc, argv, &args) < 0) {
 		fprintf(stderr, "berth: No command specified\n");
-		img_info_free(&info);
 		return 125;
 	}
-	for (char **p = info.config.env; p && *p; p++)
+	for (char **p = img->config.env; p && *p; p++)
 		nomem |= env_set(&env, *p) < 0;
 	for (int i = 0; i < o->env.n; i++)
 		nomem |= env_set(&env, o->env.v[i]) < 0;
 	if (!env_has(&env, "PATH"))
 		nomem |= env_set(&env, DEFAULT_PATH) < 0;
-	for (char **p = info.layers; p && *p; p++)
+	for (char **p = img->layers; p && *p; p++)
 		nomem |= strv_add(&layers, *p) < 0;
-	for (char **p = info.config.exposed_ports; p && *p; p++)
+	for (char **p = img->config.exposed_ports; p && *p; p++)
 		nomem |= strv_add(exposed, *p) < 0;
 	if (!layers.v)
 		nomem |= strv_add(&layers, "") < 0; /* keeps the list non-NULL; an empty image */
@@ -78,11 +72,11 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 	else
 		ctr_new_name(c->name, sizeof(c->name));
 	c->image = strdup(image);
-	c->image_id = strdup(info.id);
+	c->image_id = strdup(img->id);
 	c->layers = layers.v;
 	c->argv = args.v;
-	c->cwd = strdup(o->workdir ? o->workdir : info.config.working_dir ? info.config.working_dir : "");
-	c->user = strdup(o->user ? o->user : info.config.user ? info.config.user : "");
+	c->cwd = strdup(o->workdir ? o->workdir : img->config.working_dir ? img->config.working_dir : "");
+	c->user = strdup(o->user ? o->user : img->config.user ? img->config.user : "");
 	{
 		/* Docker's default hostname is the short ID. */
 		char hn[128];
@@ -102,10 +96,8 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 	c->cpuset = o->cpuset ? strdup(o->cpuset) : NULL;
 	c->restart = strdup(o->restart ? o->restart : "no");
 	c->network = strdup(o->network ? o->network : "bridge");
-	if (cli_network_run_config(root, o->ip, &o->net_aliases, c) != 0) {
-		img_info_free(&info);
+	if (cli_network_run_config(root, o->ip, &o->net_aliases, c) != 0)
 		return 125;
-	}
 	c->stop_timeout = o->stop_timeout > 0 ? o->stop_timeout : 10;
 	if (o->labels.n) {
 		/* "--label KEY" is KEY with an empty value, as Docker's */
@@ -122,10 +114,9 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 	/* The run flags over the image's HEALTHCHECK, as Docker merges them;
 	 * --no-healthcheck is Test ["NONE"]. */
 	if (nomem || hc_config_copy(&c->health, &o->health) < 0 ||
-	    (!o->no_healthcheck && info.config.healthcheck.test &&
-	     hc_merge(&c->health, &info.config.healthcheck) < 0)) {
+	    (!o->no_healthcheck && img->config.healthcheck.test &&
+	     hc_merge(&c->health, &img->config.healthcheck) < 0)) {
 		fprintf(stderr, "berth: out of memory\n");
-		img_info_free(&info);
 		return 125;
 	}
 	if (o->no_healthcheck) {
@@ -139,17 +130,14 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 		if (hc_enabled(&c->health) && (hc_validate(&c->health, &e) < 0 ||
 					       hc_argv(&c->health, (char *[8]){ 0 }, 8, &e) < 0)) {
 			fprintf(stderr, "berth: %s\n", e.msg);
-			img_info_free(&info);
 			return 125;
 		}
 	}
 	/* Volumes last, with the image's VOLUMEs: a refused run makes none. */
 	if (caps_from_opts(o, &c->caps) < 0 ||
-	    cli_volume_mounts(root, o->volumes.v, o->volumes.n, info.config.volumes, c) < 0) {
-		img_info_free(&info);
+	    cli_volume_mounts(root, o->volumes.v, o->volumes.n, img->config.volumes, c) < 0) {
 		return 125;
 	}
-	img_info_free(&info);
 	return 0;
 }
 

@@ -101,6 +101,10 @@ static int sysctls_logs(const struct flg_cmd *cmd, struct run_opts *o)
 	}
 	if (o->stop_signal && !(o->hostx.stop_signal = sig_parse(o->stop_signal)))
 		return flg_fail(cmd, "invalid signal: %s", o->stop_signal);
+	if (o->oom_score_adj < -1000 || o->oom_score_adj > 1000)
+		return flg_fail(cmd, "Invalid value %d, range for oom score adj is [-1000, 1000]",
+				o->oom_score_adj);
+	o->hostx.oom_score_adj = o->oom_score_adj;
 	return 0;
 }
 

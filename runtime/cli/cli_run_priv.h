@@ -10,6 +10,7 @@
 #include "runtime/container/container.h"
 #include "flags.h"
 #include "runtime/container/health.h"
+#include "runtime/image/image.h"
 #include "runtime/lib/strv.h"
 #include "runtime/sandbox/sandbox.h"
 #include "runtime/lib/err.h"
@@ -24,6 +25,7 @@ struct run_opts {
 	struct strv net_aliases; /* --network-alias */
 	const char *userns;	     /* --userns (cli_run_userns.c) */
 	int cpu_shares, pids_limit, stop_timeout, health_retries;
+	int oom_score_adj;	/* --oom-score-adj (cli_run_host.c) */
 	int64_t health_interval, health_timeout, health_start_period;
 	struct strv env_args, env_files, label_args, security_opts;
 	struct strv volumes, cap_add, cap_drop, publish, expose;
@@ -46,8 +48,8 @@ struct run_opts {
  * (argv: what follows IMAGE); the image's exposed ports into exposed.
  * Returns 0, or the exit code after printing the error. */
 BERR_MUST int cli_run_make_config(const char *root, const struct run_opts *o, const char *image,
-				  int argc, char **argv, struct ctr_config *c,
-				  struct strv *exposed);
+				  const struct img_info *img, int argc, char **argv,
+				  struct ctr_config *c, struct strv *exposed);
 
 /* --add-host ... --log-opt checked as Docker checks them, into o->hostx.
  * 0, or the exit code after printing the error. */
@@ -55,10 +57,10 @@ BERR_MUST int cli_run_hostx(const struct flg_cmd *cmd, struct run_opts *o);
 void cli_run_hostx_free(struct run_opts *o);
 
 /* --pull POLICY (missing, the default; always; never) for image: pulls
- * it when the policy says so. 0, or the exit code (125) after printing
- * the error. */
+ * it when the policy says so, then *info is the image (looked up once;
+ * img_info_free it). 0, or the exit code (125) after printing the error. */
 BERR_MUST int cli_run_pull(const char *root, const char *policy, const char *platform,
-			   const char *image);
+			   const char *image, struct img_info *info);
 
 /* --userns and daemon.json's userns-remap applied to c (maps, layers,
  * volumes). 0, or the exit code (125) after printing the error. */

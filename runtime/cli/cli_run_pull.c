@@ -9,10 +9,10 @@
 #include "runtime/image/image.h"
 #include "runtime/registry/pull.h"
 
-int cli_run_pull(const char *root, const char *policy, const char *platform, const char *image)
+int cli_run_pull(const char *root, const char *policy, const char *platform, const char *image,
+		 struct img_info *info)
 {
 	struct reg_pull_opts po = { .platform = platform, .out = stderr };
-	struct img_info info;
 	char id[DG_STR_LEN];
 	bool present;
 	struct berr e;
@@ -25,12 +25,12 @@ int cli_run_pull(const char *root, const char *policy, const char *platform, con
 			policy);
 		return 125;
 	}
-	present = img_resolve(root, image, &info, &e) == 0;
+	present = img_resolve(root, image, info, &e) == 0;
+	if (present && strcmp(policy, "always"))
+		return 0;
 	if (present)
-		img_info_free(&info);
-	if (!strcmp(policy, "never") || (present && strcmp(policy, "always")))
-		return 0; /* a missing image is reported by cli_run_make_config */
-	if (!present) {
+		img_info_free(info);
+	if (!present && strcmp(policy, "never")) {
 		char name[600];
 		snprintf(name, sizeof(name), "%s%s", image,
 			 strchr(strrchr(image, '/') ? strrchr(image, '/') : image, ':') ||
@@ -39,8 +39,12 @@ int cli_run_pull(const char *root, const char *policy, const char *platform, con
 			     : ":latest");
 		fprintf(stderr, "Unable to find image '%s' locally\n", name);
 	}
-	if (reg_pull(root, image, &po, id, &e) < 0) {
+	if (strcmp(policy, "never") && reg_pull(root, image, &po, id, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
+		return 125;
+	}
+	if (img_resolve(root, image, info, &e) < 0) {
+		fprintf(stderr, "berth: Unable to find image '%s' locally: %s\n", image, e.msg);
 		return 125;
 	}
 	return 0;

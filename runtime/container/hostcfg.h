@@ -46,6 +46,7 @@ struct ctr_hostx {
 	int ndevices;
 	bool init;		/* --init: HX_INIT_PATH runs the command as its child */
 	int stop_signal;	/* 0: SIGTERM */
+	int oom_score_adj;	/* --oom-score-adj; 0: the supervisor's (set by the parent) */
 	int64_t log_max_size;	/* bytes; 0: HX_LOG_SIZE */
 	char log_size_text[24];	/* max-size as given ("1k"), for inspect */
 	int log_max_file;	/* 0: HX_LOG_FILES */
@@ -97,7 +98,12 @@ char *hx_hosts_append(const struct ctr_hostx *x, const char *gateway, char *text
  * --dns-option where given; cut at size - 1. */
 void hx_resolv(const struct ctr_hostx *x, const char *in, char *out, size_t size);
 
-/* x's ulimits as setrlimit's (`exec` gets them too, as Docker's); the count. */
+/* Docker's RLIMIT_NOFILE for a container (containerd's 1024:524288) when
+ * no --ulimit nofile is given; the hard part at most the caller's own. */
+#define HX_NOFILE_SOFT 1024
+#define HX_NOFILE_HARD 524288
+/* x's ulimits as setrlimit's, with the default nofile (`exec` gets them
+ * too, as Docker's); the count. */
 int hx_rlimits(const struct ctr_hostx *x, struct sb_rlimit out[HX_MAX]);
 
 /* What the sandbox needs for x, kept while sb_start runs. */

@@ -96,6 +96,8 @@ json_t *hx_to_json(const struct ctr_hostx *x, json_t **stop_signal)
 		json_object_set_new(o, "Sysctls", labels_to_json(x->sysctls));
 	if (o && x->init)
 		json_object_set_new(o, "Init", json_true());
+	if (o)
+		json_object_set_new(o, "OomScoreAdj", json_integer(x->oom_score_adj));
 	*stop_signal = NULL;
 	if (x->stop_signal) {
 		const char *name = sig_name(x->stop_signal);
@@ -181,6 +183,7 @@ int hx_from_json(json_t *hc, json_t *stop_signal, struct ctr_hostx *x, struct be
 	x->tmpfs = tmpfs_from_json(json_object_get(hc, "Tmpfs"));
 	x->sysctls = labels_from_json(json_object_get(hc, "Sysctls"));
 	x->init = json_is_true(json_object_get(hc, "Init"));
+	x->oom_score_adj = (int)json_integer_value(json_object_get(hc, "OomScoreAdj"));
 	r = ulimits_from_json(json_object_get(hc, "Ulimits"), x, e);
 	if (r == 0)
 		r = devices_from_json(json_object_get(hc, "Devices"), x, e);

@@ -137,6 +137,8 @@ static int device(const struct hx_device *d, struct sb_fsmount *m, struct sb_dev
 int hx_rlimits(const struct ctr_hostx *x, struct sb_rlimit out[HX_MAX])
 {
 	int n = x->nulimits < HX_MAX ? x->nulimits : HX_MAX;
+	struct rlimit own;
+	bool nofile = false;
 
 	for (int i = 0; i < n; i++) {
 		const struct hx_ulimit *u = &x->ulimits[i];
@@ -144,6 +146,16 @@ int hx_rlimits(const struct ctr_hostx *x, struct sb_rlimit out[HX_MAX])
 		out[i] = (struct sb_rlimit){ hx_ulimit_index(u->name),
 					     u->soft < 0 ? RLIM_INFINITY : (uint64_t)u->soft,
 					     u->hard < 0 ? RLIM_INFINITY : (uint64_t)u->hard };
+		nofile |= out[i].resource == RLIMIT_NOFILE;
+	}
+	/* Not the supervisor's (fs.nr_open, for its thousands of
+	 * descriptors): Docker's default for containers, within the hard
+	 * limit the supervisor has (it may lack CAP_SYS_RESOURCE). */
+	if (!nofile && n < HX_MAX && getrlimit(RLIMIT_NOFILE, &own) == 0) {
+		uint64_t hard = own.rlim_max < HX_NOFILE_HARD ? own.rlim_max : HX_NOFILE_HARD;
+
+		out[n++] = (struct sb_rlimit){ RLIMIT_NOFILE,
+					       hard < HX_NOFILE_SOFT ? hard : HX_NOFILE_SOFT, hard };
 	}
 	return n;
 }
@@ -157,6 +169,8 @@ int hx_spec_fill(const char *root, const struct ctr_hostx *x, struct hx_spec *b,
 	s->rlimits = b->rlimits;
 	s->nrlimits = hx_rlimits(x, b->rlimits);
 	s->sysctls = x->sysctls;
+	s->set_oom_score_adj = x->oom_score_adj != 0;
+	s->oom_score_adj = x->oom_score_adj;
 	for (char **t = x->tmpfs; r == 0 && t && *t && nfs < HX_MAX; t++, nfs++) {
 		r = tmpfs_mount(*t, &b->fsmounts[nfs], b->data[nfs], sizeof(b->data[nfs]), e);
 		b->fsmounts[nfs].target = strndup(*t, strcspn(*t, ":"));

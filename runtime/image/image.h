@@ -143,6 +143,9 @@ BERR_MUST int img_save(const char *root, char *const *refs, int nrefs, int out_f
  * bytes. Holds the store lock; a build running at the same time may lose
  * layers it has not committed yet. */
 BERR_MUST int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e);
+/* Remove the user namespaces' remapped layer copies whose layer is gone
+ * (layer_remap.h; also done by img_remove and img_prune_unreferenced). */
+BERR_MUST int img_sweep_remapped(const char *root, struct berr *e);
 
 /* Whether the store has the blob digest (a pull skips such layers:
  * "Already exists"). */

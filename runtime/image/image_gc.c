@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "layer.h"
+#include "layer_remap.h"
 
 /* ---------------------------------------------------------------- remove */
 
@@ -166,8 +167,10 @@ int img_remove(const char *root, const char *arg, bool force, img_in_use_fn in_u
 	r = store_save_index(&st, e);
 	if (r < 0)
 		goto out;
-	if (json_array_size(gone) > 0)
+	if (json_array_size(gone) > 0) {
 		store_gc(&st, gone);
+		layer_remap_sweep(st.base, st.layers, st.ro_base);
+	}
 	json_array_foreach(untagged, i, d) if (report)
 	    report("Untagged", json_string_value(d), ctx);
 	if (delete_image && report)
@@ -201,6 +204,17 @@ static uint64_t tree_size(const char *path)
 	if (d)
 		closedir(d);
 	return total;
+}
+
+int img_sweep_remapped(const char *root, struct berr *e)
+{
+	struct store st;
+	int r = store_open(&st, root, true, e);
+
+	if (r == 0)
+		layer_remap_sweep(st.base, st.layers, st.ro_base);
+	store_close(&st, false);
+	return r;
 }
 
 int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e)
@@ -249,6 +263,7 @@ int img_prune_unreferenced(const char *root, uint64_t *freed, struct berr *e)
 		if (dir)
 			closedir(dir);
 	}
+	layer_remap_sweep(st.base, st.layers, st.ro_base);
 out:
 	store_close(&st, false);
 	return r;

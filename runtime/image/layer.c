@@ -254,12 +254,16 @@ static int clear_slot(int dir, const char *base, bool want_dir)
 	return 0;
 }
 
-static int rmtree_at(int dirfd, const char *name)
+/* budget (NULL: none) counts the entries left to remove; -EAGAIN once it
+ * is spent. */
+static int rmtree_at(int dirfd, const char *name, int *budget)
 {
 	int fd, r = 0;
 	DIR *d;
 	struct dirent *de;
 
+	if (budget && (*budget)-- <= 0)
+		return -EAGAIN;
 	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
 		return 0;
 	if (errno != EISDIR && errno != EPERM)
@@ -273,22 +277,27 @@ static int rmtree_at(int dirfd, const char *name)
 		close(fd);
 		return r;
 	}
-	while ((de = readdir(d))) {
+	while ((de = readdir(d)) && r != -EAGAIN) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		int r2 = rmtree_at(fd, de->d_name);
-		if (r2 < 0 && r == 0)
+		int r2 = rmtree_at(fd, de->d_name, budget);
+		if (r2 < 0 && (r == 0 || r2 == -EAGAIN))
 			r = r2;
 	}
 	closedir(d);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+	if (r != -EAGAIN && unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
 		r = -errno;
 	return r;
 }
 
 int layer_rmtree(const char *path)
 {
-	return rmtree_at(AT_FDCWD, path);
+	return rmtree_at(AT_FDCWD, path, NULL);
+}
+
+int layer_rmtree_some(const char *path, int budget)
+{
+	return rmtree_at(AT_FDCWD, path, &budget);
 }
 
 void layer_rmtree_garbage(const char *path)
@@ -394,7 +403,7 @@ static int extract_whiteout(struct extract *x, const char *path, const char *bas
 		return 0;
 	}
 	/* Whatever this layer put under that name goes (never followed). */
-	r = rmtree_at(dir, hidden);
+	r = rmtree_at(dir, hidden, NULL);
 	if (r < 0)
 		return berr_set(e, -r, "replace %s", hidden);
 	if (mknodat(dir, hidden, S_IFCHR | 0, makedev(0, 0)) < 0)

@@ -49,6 +49,9 @@ BERR_MUST int layer_unpack_sync(const char *layers_dir, int fd, const char *expe
 /* Remove a directory tree without following symlinks. 0 or -errno
  * (a missing path is 0). */
 BERR_MUST int layer_rmtree(const char *path);
+/* The same for at most budget entries: -EAGAIN when more are left (for a
+ * caller that must not take long, and then hands the rest on). */
+BERR_MUST int layer_rmtree_some(const char *path, int budget);
 /* layer_rmtree of what is garbage already: a scratch or temporary tree
  * (.tmp-, .rm-, .load-, a build's scratch directory) or what a failed
  * operation made. A failure is not reported: what stays is removed by the

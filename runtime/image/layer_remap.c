@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +168,8 @@ static int make_copy(const char *src, const char *tmp, const char *dst, const st
 	r = d < 0 ? -errno : copy_tree(s, d, m);
 	if (r == 0)
 		r = set_meta(s, d, &st, m);
+	if (r == 0 && syncfs(d) < 0) /* whole before it has its name */
+		r = -errno;
 	if (r == 0 && rename(tmp, dst) < 0)
 		r = errno == ENOTEMPTY || errno == EEXIST ? 0 : -errno; /* made meanwhile */
 	if (r == 0)
@@ -199,4 +202,68 @@ int layer_remap(const char *root, const char *src, const struct layer_maps *m, c
 		return berr_set(e, -r, "create %s", dir);
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%s-%d", dir, base + 1, (int)getpid());
 	return make_copy(src, tmp, out, m, e);
+}
+
+/* Whether the layer named name is still in the store (rw or baked). */
+static bool layer_present(const char *layers, const char *ro_base, const char *name)
+{
+	char p[4200];
+
+	snprintf(p, sizeof(p), "%s/%s", layers, name);
+	if (access(p, F_OK) == 0)
+		return true;
+	snprintf(p, sizeof(p), "%s/layers/%s", ro_base, name);
+	return ro_base[0] && access(p, F_OK) == 0;
+}
+
+/* A copy left by a CLI that is gone (".tmp-LAYER-PID"), or of a layer no
+ * longer in the store. */
+static bool copy_stale(const char *layers, const char *ro_base, const char *name)
+{
+	const char *dash = strrchr(name, '-');
+
+	if (strncmp(name, ".tmp-", 5) == 0)
+		return dash && kill(atoi(dash + 1), 0) < 0 && errno == ESRCH;
+	return name[0] != '.' && !layer_present(layers, ro_base, name);
+}
+
+static void sweep_dir(const char *dir, const char *layers, const char *ro_base)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		char p[4200], t[4300];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !copy_stale(layers, ro_base, de->d_name))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		/* out of sight of `run` at once; a crash leaves a .rm- */
+		snprintf(t, sizeof(t), "%s/.rm-%d-%s", dir, (int)getpid(), de->d_name);
+		if (de->d_name[0] == '.' || rename(p, t) == 0)
+			layer_rmtree_garbage(de->d_name[0] == '.' ? p : t);
+	}
+	if (d)
+		closedir(d);
+}
+
+void layer_remap_sweep(const char *base, const char *layers, const char *ro_base)
+{
+	char top[4200];
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(top, sizeof(top), "%s/remap", base);
+	d = opendir(top);
+	while (d && (de = readdir(d))) {
+		char dir[4400];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s", top, de->d_name);
+		sweep_dir(dir, layers, ro_base);
+	}
+	if (d)
+		closedir(d);
 }

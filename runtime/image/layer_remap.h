@@ -27,4 +27,10 @@ struct layer_maps {
 BERR_MUST int layer_remap(const char *root, const char *src, const struct layer_maps *m, char *out,
 			  size_t size, struct berr *e);
 
+/* Remove the copies under base/remap (base: ROOT/var/lib/berth) of layers
+ * no longer in layers (or the baked store's ro_base/layers; "" when none),
+ * and the temporary trees of copies whose CLI is gone. Called by image
+ * removals and prunes, with the store locked. */
+void layer_remap_sweep(const char *base, const char *layers, const char *ro_base);
+
 #endif

@@ -12,6 +12,18 @@ static int last_cap(void)
 	return last > 63 ? 63 : last;
 }
 
+/* The permitted set, from one capget (libcap's cap_get_proc would
+ * allocate and read the same). */
+static uint64_t permitted_now(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (capget(&h, d) < 0)
+		return 0;
+	return d[0].permitted | (uint64_t)d[1].permitted << 32;
+}
+
 int caps_drop_bounding(uint64_t keep, struct berr *e)
 {
 	for (int i = 0; i <= last_cap(); i++) {
@@ -31,15 +43,12 @@ int caps_set(uint64_t keep, struct berr *e)
 	cap_t c = cap_init();
 	int r = 0;
 
-	/* Berth may itself run with a reduced bounding set (in a container):
-	 * "all" means all that we have. */
-	for (int i = 0; i <= last_cap(); i++) {
-		if (prctl(PR_CAPBSET_READ, i, 0, 0, 0) != 1)
-			keep &= ~(1ull << i);
-	}
-
 	if (!c)
 		return berr_set(e, errno, "cap_init");
+	/* Berth may itself run with fewer capabilities (in a container): "all"
+	 * means all that we have. One capget instead of a read of each bit of
+	 * the bounding set (caps_drop_bounding left keep's part of it). */
+	keep &= permitted_now();
 	for (int i = 0; i <= last_cap(); i++) {
 		cap_value_t v = i;
 

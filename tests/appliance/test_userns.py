@@ -80,3 +80,16 @@ def test_escape_probes_under_userns(vm):
     # it allowed, it would be set to the time it already has
     assert "mknod-denied" in out and "clock-denied" in out, out
     assert vm.sh("berth ping").strip() == "pong"
+
+
+def test_limits_and_oom_score_set_by_the_parent(vm):
+    """Raising a hard limit and lowering the OOM score need CAP_SYS_RESOURCE
+    of the initial user namespace, which a remapped container's init does
+    not have: the supervisor sets them on it before its go. Containers get
+    Docker's nofile 1024:524288, not PID 1's fs.nr_open."""
+    cmd = "'ulimit -l; ulimit -Hl; cat /proc/self/oom_score_adj; ulimit -n; ulimit -Hn'"
+    out = vm.sh("berth run --rm --userns remap --network none --ulimit memlock=-1:-1 "
+                "--oom-score-adj -500 busybox sh -c " + cmd, timeout=60)
+    assert out.split() == ["unlimited", "unlimited", "-500", "1024", "524288"], out
+    out = vm.sh("berth run --rm --network none busybox sh -c " + cmd, timeout=60)
+    assert out.split()[2:] == ["0", "1024", "524288"], out
