@@ -37,6 +37,7 @@ struct ctrs;
 #define EV_CTR_ATTACH 22
 #define EV_CTR_HEALTH 23
 #define EV_CTR_PIDFD 24
+#define EV_CTR_START 25
 
 /* adopt: containers still running as recorded (same pid and start time)
  * whose output descriptors the handover registry brings back are kept,
