@@ -301,7 +301,8 @@ void ctrs_start_step(struct ctrs *cs, struct ctr_starting *st)
 	c->starting = NULL;
 	r = st->rc;
 	e = st->err;
-	if (st->job_done && ipt_restore_collect(&st->job, st->job_rc, r < 0 ? &(struct berr){ 0 } : &e) < 0) {
+	if (st->job_done &&
+	    ipt_restore_collect(&st->job, st->job_rc, r < 0 ? &(struct berr){ 0 } : &e) < 0) {
 		rules_failed = true; /* it runs, its ports are not published: no start */
 		if (r == 0)
 			r = berr_wrap(&e, "add published ports");

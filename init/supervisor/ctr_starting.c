@@ -71,7 +71,8 @@ bool ctrs_start_reaped(struct ctrs *cs, pid_t pid, int status)
 		if (st->job.pid == pid) {
 			st->job.pid = -1;
 			st->job_done = true;
-			st->job_rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			st->job_rc =
+			    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		} else if (st->pid == pid && !st->reaped) {
 			st->reaped = true;
 			st->status = status;
@@ -86,7 +87,7 @@ bool ctrs_start_reaped(struct ctrs *cs, pid_t pid, int status)
 
 static void ask_send(struct ctrs *cs, struct start_ask *a)
 {
-	struct ctl_reply r = { 0 };
+	struct ctl_reply r = {0};
 
 	for (int i = 0; i <= a->argc; i++) {
 		if (a->part[i])
@@ -109,7 +110,7 @@ void ctrs_start_answer(struct ctrs *cs, struct ctr *c, struct ctr_starting *st,
 		struct start_link *l = st->asks;
 		struct start_ask *a = l->a;
 		const char *arg = a->arg[l->i];
-		struct ctl_reply r = { 0 };
+		struct ctl_reply r = {0};
 
 		st->asks = l->next;
 		if (!e)
