@@ -2,7 +2,7 @@
  *
  * Private to init/supervisor/: containers.c (the table, its timer, open
  * and shutdown) and the ctr_*.c files, one concern each: ctr_logs.c,
- * ctr_attach.c, ctr_hosts.c, ctr_net.c, ctr_start.c, ctr_exit.c,
+ * ctr_attach.c, ctr_hosts.c, ctr_net.c, ctr_start.c, ctr_starting.c, ctr_exit.c,
  * ctr_policy.c, ctr_verbs.c, ctr_manage.c, ctr_startup.c, ctr_adopt.c, networks.c. The contract with the rest of
  * the supervisor is containers.h; nothing outside this folder includes
  * this file. Every function here takes the table (struct ctrs) and works
