@@ -151,6 +151,12 @@ struct ctr *ctrs_ctr_new(void)
 
 void ctrs_reclaim(struct ctrs *cs)
 {
+	while (cs->done_starts) {
+		struct ctr_starting *st = cs->done_starts;
+
+		cs->done_starts = st->next;
+		free(st);
+	}
 	while (cs->dead) {
 		struct ctr *c = cs->dead;
 
@@ -173,6 +179,10 @@ void ctrs_event(struct ctrs *cs, void *tag, unsigned events)
 	}
 	if (*(int *)tag == EV_CTR_HEALTH) {
 		hcr_readable(cs->epfd, tag);
+		return;
+	}
+	if (*(int *)tag == EV_CTR_START) {
+		ctrs_start_step(cs, tag);
 		return;
 	}
 	if (*(int *)tag == EV_CTR_PIDFD) {
@@ -267,6 +277,7 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 
 	cs->shutting_down = true;
 	for (struct ctr *c = cs->list; c; c = c->next) {
+		ctrs_start_cancel(cs, c);
 		if (c->hc)
 			hcr_end(cs->epfd, c->hc);
 		if (c->st.status == CTR_RESTARTING) {

@@ -1,9 +1,11 @@
 /* containers.h - the supervisor's side of containers.
  *
  * PID 1 (or `berth daemon`) owns every container: it starts them with
- * sb_start() as its own children, holds their stdout/stderr pipes and
- * writes the logs itself (no shim processes), reaps them, records state,
- * stops them with SIGTERM and a grace period, and removes them. All of it
+ * sb_start_begin() as its own children (a start is finished from the
+ * loop when the child has exec'd or failed; its request is answered
+ * then), holds their stdout/stderr pipes and writes the logs itself (no
+ * shim processes), reaps them, records state, stops them with SIGTERM and
+ * a grace period, and removes them. All of it
  * runs inside the supervisor's epoll loop and never blocks on a container.
  *
  * Interactive containers: with -t PID 1 makes a pty at each start (the
@@ -37,6 +39,7 @@ struct ctrs;
 #define EV_CTR_ATTACH 22
 #define EV_CTR_HEALTH 23
 #define EV_CTR_PIDFD 24
+#define EV_CTR_START 25
 
 /* adopt: containers still running as recorded (same pid and start time)
  * whose output descriptors the handover registry brings back are kept,

@@ -111,6 +111,7 @@ void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
 	struct berr e;
 	struct ctr **pp = &cs->list;
 
+	ctrs_start_cancel(cs, c);
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
 	if (*pp)
@@ -166,7 +167,8 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	struct ctr *c;
 	int exit_code;
 
-	if (ctrs_pending_reaped(cs, pid, status) || ctrs_health_reaped(cs, pid, status))
+	if (ctrs_pending_reaped(cs, pid, status) || ctrs_health_reaped(cs, pid, status) ||
+	    ctrs_start_reaped(cs, pid, status))
 		return true;
 	for (c = cs->list; c; c = c->next) {
 		if (c->st.status == CTR_RUNNING && c->st.pid == pid)

@@ -58,6 +58,8 @@ void ctrs_restart_due(struct ctrs *cs, struct ctr *c)
 		c->st.status = CTR_EXITED;
 		c->st.finished_ns = wall_ns();
 		ctrs_save_state(cs, c);
+	} else if (c->starting) {
+		c->starting->restart = true;
 	}
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "init/boot/timeline.h"
@@ -140,80 +141,95 @@ static void close_fds(int *fds, int n)
 	}
 }
 
-int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
+/* What a start that failed leaves: nothing but the error in its state. */
+static void start_failed(struct ctrs *cs, struct ctr *c, struct ctr_starting *st,
+			 bool rules_failed, const struct berr *e)
 {
-	struct br_lease lease = { 0 };
-	struct ipt_job job = { .pid = -1, .out = -1 };
-	struct spec_buf sp;
-	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
-	bool rules_failed = false;
-	pid_t pid;
+	close_fds(st->fds, 6);
+	if (st->lease.ip[0]) {
+		struct berr ignored;
+
+		if (!rules_failed && ctrs_ports_add_finish(&st->job, &ignored) == 0)
+			ctrs_ports_remove(cs, c->st.ports, st->lease.ip, st->lease.bridge);
+		if (ctrs_addr_release(cs, c, &ignored) < 0)
+			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+		c->st.ports[0] = '\0';
+	}
+	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
+	c->st.exit_code = ctrs_start_failure_status(e->code);
+	ctrs_save_state(cs, c);
+}
+
+/* Steps 1 to 6 of a start: everything up to the child's release. */
+static int start_begin(struct ctrs *cs, struct ctr *c, struct ctr_starting *st, struct berr *e)
+{
+	struct spec_buf *sp = malloc(sizeof(*sp));
 	int r;
 
-	if (c->st.status == CTR_RUNNING)
-		return 0;
-	ctrs_build_spec(cs, c, &sp);
-	r = ctrs_network_path(cs, c, sp.netns, sizeof(sp.netns), e);
+	if (!sp)
+		return berr_set(e, ENOMEM, "start");
+	ctrs_build_spec(cs, c, sp);
+	r = ctrs_network_path(cs, c, sp->netns, sizeof(sp->netns), e);
 	if (r < 0)
-		goto fail;
-	sp.spec.netns_path = sp.netns[0] ? sp.netns : NULL;
-	if (mkdir_p(sp.upper, 0755) < 0 || mkdir_p(sp.work, 0700) < 0 ||
-	    mkdir_p(sp.rootfs, 0755) < 0)
-		return berr_set(e, errno, "create %s", sp.dir);
-	r = hx_spec_fill(cs->root, &c->cfg.hostx, &sp.hx, &sp.spec, e);
-	if (r < 0)
-		goto fail;
-	r = ctrs_network_acquire(cs, c, &lease, &job, e);
-	if (r < 0)
-		goto fail;
-	if (lease.ip[0]) {
-		sp.spec.parent_setup = br_attach;
-		sp.spec.parent_ctx = &lease;
+		goto out;
+	sp->spec.netns_path = sp->netns[0] ? sp->netns : NULL;
+	if (mkdir_p(sp->upper, 0755) < 0 || mkdir_p(sp->work, 0700) < 0 ||
+	    mkdir_p(sp->rootfs, 0755) < 0) {
+		r = berr_set(e, errno, "create %s", sp->dir);
+		goto out;
 	}
-	r = ctrs_write_etc_files(cs, c, sp.dir, lease.ip, e);
+	r = hx_spec_fill(cs->root, &c->cfg.hostx, &sp->hx, &sp->spec, e);
+	if (r == 0)
+		r = ctrs_network_acquire(cs, c, &st->lease, &st->job, e);
 	if (r < 0)
-		goto fail;
-	r = open_stdio(c, out, err, in, &sp.spec, e);
-	if (r < 0)
-		goto fail;
-	r = sb_start(&sp.spec, &pid, e);
-	hx_spec_free(&sp.hx);
-	close_fds(&out[1], 1);
-	close_fds(&err[1], 1);
-	close_fds(&in[0], 1);
-	if (r == 0 && ctrs_ports_add_finish(&job, e) < 0) {
-		/* it runs, its ports are not published: no start */
-		rules_failed = true;
-		kill_and_reap(pid);
-		sb_cleanup(&sp.spec);
-		r = -e->code;
+		goto out;
+	if (st->lease.ip[0]) {
+		sp->spec.parent_setup = br_attach;
+		sp->spec.parent_ctx = &st->lease;
 	}
-	if (r < 0)
-		goto fail;
+	r = ctrs_write_etc_files(cs, c, sp->dir, st->lease.ip, e);
+	if (r == 0)
+		r = open_stdio(c, st->fds, st->fds + 2, st->fds + 4, &sp->spec, e);
+	if (r == 0)
+		r = sb_start_begin(&sp->spec, &st->pid, &st->fd, e);
+	close_fds(&st->fds[1], 1); /* the child's ends */
+	close_fds(&st->fds[3], 1);
+	close_fds(&st->fds[4], 1);
+out:
+	hx_spec_free(&sp->hx);
+	free(sp);
+	return r;
+}
+
+/* Steps 7 and 8, once the child has exec'd and the rules are in: it runs. */
+static void start_running(struct ctrs *cs, struct ctr *c, struct ctr_starting *st)
+{
 	if (c->logfd < 0)
 		ctrs_log_open(cs, c);
-	c->out = (struct logpipe){ .kind = EV_CTR_LOG, .fd = out[0], .c = c, .stream = "stdout" };
-	c->err = (struct logpipe){ .kind = EV_CTR_LOG, .fd = err[0], .c = c, .stream = "stderr" };
+	c->out = (struct logpipe){ .kind = EV_CTR_LOG, .fd = st->fds[0], .c = c, .stream = "stdout" };
+	c->err = (struct logpipe){ .kind = EV_CTR_LOG, .fd = st->fds[2], .c = c, .stream = "stderr" };
+	st->fds[0] = st->fds[2] = -1;
 	ctrs_watch_pipe(cs, &c->out);
 	if (c->err.fd >= 0)
 		ctrs_watch_pipe(cs, &c->err);
-	if (in[1] >= 0) {
-		c->io.stdin_w.fd = in[1];
-		fcntl(in[1], F_SETFL, O_NONBLOCK);
+	if (st->fds[5] >= 0) {
+		c->io.stdin_w.fd = st->fds[5];
+		fcntl(st->fds[5], F_SETFL, O_NONBLOCK);
+		st->fds[5] = -1;
 	}
 	ctrs_handover_put(c);
 	ctrs_att_update(cs, c);
 	c->st.status = CTR_RUNNING;
-	c->st.pid = pid;
+	c->st.pid = st->pid;
 	c->st.exit_code = 0;
 	c->st.oom_killed = false;
 	c->st.started_ns = wall_ns();
 	c->st.finished_ns = 0;
 	c->st.error[0] = '\0';
-	memcpy(c->st.ip, lease.ip, sizeof(c->st.ip));
-	memcpy(c->st.gateway, lease.gateway, sizeof(c->st.gateway));
-	memcpy(c->st.mac, lease.mac, sizeof(c->st.mac));
-	c->st.ip_prefix = lease.prefix;
+	memcpy(c->st.ip, st->lease.ip, sizeof(c->st.ip));
+	memcpy(c->st.gateway, st->lease.gateway, sizeof(c->st.gateway));
+	memcpy(c->st.mac, st->lease.mac, sizeof(c->st.mac));
+	c->st.ip_prefix = st->lease.prefix;
 	c->restart_at = 0;
 	c->started_mono = now_ns();
 	ev_ctr(c, "start", NULL);
@@ -227,24 +243,82 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	ctrs_rearm(cs);
 	if (cs->pid1 && !timeline_get("first-container"))
 		timeline_mark("first-container"); /* boot to the first service's exec */
-	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)pid);
-	return 0;
-fail:
-	hx_spec_free(&sp.hx);
-	close_fds(out, 2);
-	close_fds(err, 2);
-	close_fds(in, 2);
-	if (lease.ip[0]) {
-		struct berr ignored;
+	log_info("container %.12s (%s): started, pid %d", c->cfg.id, c->cfg.name, (int)st->pid);
+}
 
-		if (!rules_failed && ctrs_ports_add_finish(&job, &ignored) == 0)
-			ctrs_ports_remove(cs, c->st.ports, lease.ip, lease.bridge);
-		if (ctrs_addr_release(cs, c, &ignored) < 0)
-			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
-		c->st.ports[0] = '\0';
+int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
+{
+	struct ctr_starting *st;
+	struct epoll_event ev;
+	int r;
+
+	if (c->st.status == CTR_RUNNING || c->starting)
+		return 0;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return berr_set(e, ENOMEM, "start");
+	*st = (struct ctr_starting){ .kind = EV_CTR_START, .fd = -1, .pid = -1,
+				     .job = { .pid = -1, .out = -1 },
+				     .fds = { -1, -1, -1, -1, -1, -1 }, .c = c };
+	r = start_begin(cs, c, st, e);
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = st };
+	if (r == 0 && (fcntl(st->fd, F_SETFL, O_NONBLOCK) < 0 ||
+		       epoll_ctl(cs->epfd, EPOLL_CTL_ADD, st->fd, &ev) < 0))
+		r = berr_set(e, errno, "watch the start of container %.12s", c->cfg.id);
+	if (r < 0) {
+		if (st->fd >= 0) {
+			close(st->fd);
+			ctrs_start_kill(cs, c, st);
+		}
+		start_failed(cs, c, st, false, e);
+		free(st);
+		return r;
 	}
-	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
-	c->st.exit_code = ctrs_start_failure_status(e->code);
-	ctrs_save_state(cs, c);
-	return r;
+	c->starting = st;
+	return 0;
+}
+
+/* The child's answer, its exit or the rules' job came: finish the start
+ * when all it waits for is there. */
+void ctrs_start_step(struct ctrs *cs, struct ctr_starting *st)
+{
+	struct ctr *c = st->c;
+	bool rules_failed = false;
+	struct berr e;
+	int r;
+
+	if (st->done)
+		return; /* an event of the batch it was finished in */
+	if (st->fd >= 0) {
+		r = sb_start_result(st->fd, &st->err);
+		if (r == -EAGAIN && !st->reaped)
+			return;
+		st->rc = r == -EAGAIN ? berr_msg(&st->err, ECHILD, "it ended unanswered") : r;
+		ctrs_ep_close(cs, &st->fd);
+	}
+	if (st->job.pid > 0 && st->rc == 0)
+		return; /* the published ports' rules are not in yet */
+	c->starting = NULL;
+	r = st->rc;
+	e = st->err;
+	if (st->job_done &&
+	    ipt_restore_collect(&st->job, st->job_rc, r < 0 ? &(struct berr){ 0 } : &e) < 0) {
+		rules_failed = true; /* it runs, its ports are not published: no start */
+		if (r == 0)
+			r = berr_wrap(&e, "add published ports");
+	}
+	if (r < 0) {
+		if (!st->reaped)
+			ctrs_start_kill(cs, c, st);
+		if (st->restart) { /* as Docker: a restart that fails leaves it exited */
+			c->st.status = CTR_EXITED;
+			c->st.finished_ns = wall_ns();
+		}
+		start_failed(cs, c, st, rules_failed, &e);
+	} else {
+		start_running(cs, c, st);
+	}
+	ctrs_start_answer(cs, c, st, r < 0 ? &e : NULL);
+	if (r == 0 && st->reaped)
+		ctrs_reaped(cs, st->pid, st->status);
 }

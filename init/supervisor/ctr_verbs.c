@@ -18,6 +18,12 @@
 
 int ctrs_stop_one(struct ctrs *cs, struct ctr *c, int timeout, int sig)
 {
+	/* Not exec'd yet: nothing of the user's to stop gracefully. Its start
+	 * then finishes as a container that ran and was killed. */
+	if (c->starting && !c->starting->reaped && c->starting->pid > 0) {
+		kill(c->starting->pid, SIGKILL);
+		return 0;
+	}
 	if (c->st.status != CTR_RUNNING || c->st.pid <= 0)
 		return 0;
 	if (kill(c->st.pid, sig) < 0)
@@ -132,22 +138,26 @@ static void verb_create(struct ctrs *cs, struct proto_request *req, struct ctl_r
 }
 
 static void verb_start(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
-		       int *status)
+		       int *status, bool *deferred)
 {
+	struct start_ask *a;
+
 	if (req->argc < 2) {
 		reply_error(r, "\"start\" requires at least 1 argument");
 		*status = 1;
 		return;
 	}
+	a = ctrs_ask_new(req);
 	for (int i = 1; i < req->argc; i++) {
 		struct ctr *c = ctrs_find(cs, req->argv[i], r);
 		struct berr e;
 
+		ctrs_ask_mark(a, i, r);
 		if (!c) {
 			*status = 1;
 			continue;
 		}
-		if (c->st.status != CTR_RUNNING) {
+		if (c->st.status != CTR_RUNNING && !c->starting) {
 			/* A start by the user: as Docker, the count starts again. */
 			c->st.manual_stop = false;
 			c->st.restart_count = 0;
@@ -158,13 +168,17 @@ static void verb_start(struct ctrs *cs, struct proto_request *req, struct ctl_re
 			*status = ctrs_start_failure_status(e.code);
 			continue;
 		}
-		reply_printf(r, "%s\n", req->argv[i]);
+		if (!ctrs_ask_wait(a, i, c, req->argv[i]))
+			reply_printf(r, "%s\n", req->argv[i]);
 	}
+	ctrs_ask_end(a, r, status, deferred);
 }
 
 static void verb_stop_kill(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
-			   int *status)
+			   int *status, bool *deferred)
 {
+	struct start_ask *a;
+
 	bool is_kill = strcmp(req->argv[0], "kill") == 0;
 	bool restart = strcmp(req->argv[0], "restart") == 0;
 	int timeout = -2, sig = is_kill ? SIGKILL : SIGTERM, i = 1;
@@ -188,10 +202,12 @@ static void verb_stop_kill(struct ctrs *cs, struct proto_request *req, struct ct
 		*status = 1;
 		return;
 	}
+	a = restart ? ctrs_ask_new(req) : NULL;
 	for (; i < req->argc; i++) {
 		struct ctr *c = ctrs_find(cs, req->argv[i], r);
 		int t, rc;
 
+		ctrs_ask_mark(a, i, r);
 		if (!c) {
 			*status = 1;
 			continue;
@@ -235,8 +251,10 @@ static void verb_stop_kill(struct ctrs *cs, struct proto_request *req, struct ct
 		}
 		if (restart)
 			ev_ctr(c, "restart", NULL);
-		reply_printf(r, "%s\n", req->argv[i]);
+		if (!ctrs_ask_wait(a, i, c, req->argv[i]))
+			reply_printf(r, "%s\n", req->argv[i]);
 	}
+	ctrs_ask_end(a, r, status, deferred);
 }
 
 static int add_waiter(struct ctr *c, const char *path, const char *text)
@@ -282,6 +300,14 @@ static void verb_rm(struct ctrs *cs, struct proto_request *req, struct ctl_reply
 		struct ctr *c = ctrs_find(cs, req->argv[i], r);
 
 		if (!c) {
+			*status = 1;
+			continue;
+		}
+		if (c->starting && !force) {
+			reply_error(r,
+				    "You cannot remove a running container %s. Stop the "
+				    "container before attempting removal or force remove",
+				    c->cfg.id);
 			*status = 1;
 			continue;
 		}
@@ -430,9 +456,9 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 	if (strcmp(v, "create") == 0)
 		verb_create(cs, req, r, status);
 	else if (strcmp(v, "start") == 0)
-		verb_start(cs, req, r, status);
+		verb_start(cs, req, r, status, deferred);
 	else if (strcmp(v, "stop") == 0 || strcmp(v, "kill") == 0 || strcmp(v, "restart") == 0)
-		verb_stop_kill(cs, req, r, status);
+		verb_stop_kill(cs, req, r, status, deferred);
 	else if (strcmp(v, "rm") == 0)
 		verb_rm(cs, req, r, status, deferred);
 	else if (strcmp(v, "wait") == 0)

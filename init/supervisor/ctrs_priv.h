@@ -2,7 +2,7 @@
  *
  * Private to init/supervisor/: containers.c (the table, its timer, open
  * and shutdown) and the ctr_*.c files, one concern each: ctr_logs.c,
- * ctr_attach.c, ctr_hosts.c, ctr_net.c, ctr_start.c, ctr_exit.c,
+ * ctr_attach.c, ctr_hosts.c, ctr_net.c, ctr_start.c, ctr_starting.c, ctr_exit.c,
  * ctr_policy.c, ctr_verbs.c, ctr_manage.c, ctr_startup.c, ctr_adopt.c, networks.c. The contract with the rest of
  * the supervisor is containers.h; nothing outside this folder includes
  * this file. Every function here takes the table (struct ctrs) and works
@@ -66,6 +66,31 @@ struct ctr_io {
 	unsigned short rows, cols;
 };
 
+/* A container's start under way (ctr_start.c): the child is released and
+ * sets itself up while the loop goes on; the start is finished when its
+ * sync socket answers (exec'd or failed) and the published ports' rules
+ * are in. */
+struct start_link;
+struct ctr_starting {
+	int kind;		/* EV_CTR_START */
+	int fd;			/* the sync socket; -1 once it answered */
+	pid_t pid;
+	int rc;			/* the answer: 0 exec'd, else -errno with err */
+	struct berr err;
+	bool reaped;		/* the child was reaped meanwhile, with status */
+	int status;
+	bool restart;		/* by its policy: a failure leaves it exited */
+	bool done;		/* finished; freed by ctrs_reclaim() */
+	struct br_lease lease;
+	struct ipt_job job;	/* the ports' rules; pid -1 once reaped */
+	bool job_done;
+	int job_rc;
+	int fds[6];		/* stdout, stderr, stdin pipes (ours: 0, 2, 5) */
+	struct ctr *c;
+	struct start_link *asks; /* requests answered when it is finished */
+	struct ctr_starting *next; /* on the table's done list */
+};
+
 struct waiter {
 	char *path;
 	char *text;	/* the reply when done; NULL: the exit code */
@@ -97,6 +122,7 @@ struct ctr {
 		int kind;	/* EV_CTR_PIDFD */
 		int fd;		/* adopted and not our child: its pidfd, else -1 */
 	} pidw;
+	struct ctr_starting *starting; /* a start under way, or NULL */
 	struct ctr *next;
 };
 
@@ -119,6 +145,7 @@ struct ctrs {
 	/* Removed containers, freed by ctrs_reclaim() once the supervisor's
 	 * batch of epoll events (which may still name them) is done. */
 	struct ctr *dead;
+	struct ctr_starting *done_starts;
 };
 
 /* Paths and the sandbox spec for a container (buffers live in *sp). */
@@ -206,7 +233,23 @@ void ctrs_net_prune(struct ctrs *cs, bool (*keep)(const char *id, void *ctx));
 void ctrs_watch_pipe(struct ctrs *cs, struct logpipe *p);
 void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp);
 int ctrs_start_failure_status(int code);
+/* Begin a start: 0 when it is under way (or c runs already), else the
+ * failure, recorded in its state. */
 BERR_MUST int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e);
+void ctrs_start_step(struct ctrs *cs, struct ctr_starting *st);
+
+/* ctr_starting.c: starts under way, their requests' replies */
+void ctrs_start_kill(struct ctrs *cs, struct ctr *c, struct ctr_starting *st);
+void ctrs_start_cancel(struct ctrs *cs, struct ctr *c);
+bool ctrs_start_reaped(struct ctrs *cs, pid_t pid, int status);
+void ctrs_start_answer(struct ctrs *cs, struct ctr *c, struct ctr_starting *st,
+		       const struct berr *e);
+/* A start or restart request whose containers' starts are under way is
+ * answered once they are all finished, one reply part per argument. */
+struct start_ask *ctrs_ask_new(const struct proto_request *req);
+void ctrs_ask_mark(struct start_ask *a, int i, const struct ctl_reply *r);
+bool ctrs_ask_wait(struct start_ask *a, int i, struct ctr *c, const char *arg);
+void ctrs_ask_end(struct start_ask *a, struct ctl_reply *r, int *status, bool *deferred);
 
 /* ctr_exit.c: a container's exit, its removal, the waiters */
 void ctrs_remove_tree(const char *path);

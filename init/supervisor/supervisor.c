@@ -415,7 +415,8 @@ int sup_run(const struct sup_opts *o)
 			else if (kind == EV_EVENTS)
 				ev_follower_ready(evs[i].data.ptr, evs[i].events);
 			else if ((kind == EV_CTR_LOG || kind == EV_CTR_TIMER || kind == EV_CTR_ATTACH ||
-				  kind == EV_CTR_HEALTH || kind == EV_CTR_PIDFD) && s.ctrs)
+				  kind == EV_CTR_HEALTH || kind == EV_CTR_PIDFD || kind == EV_CTR_START) &&
+				 s.ctrs)
 				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);
 		}
 		if (s.ctrs)

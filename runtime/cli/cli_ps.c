@@ -81,14 +81,21 @@ const struct flg_cmd cli_ps_cmd = {
 /* What a row is filtered on: the supervisor's row (its words: ID NAME
  * IMAGE COMMAND CREATED STATUS STATE PORTS) and, when a filter or the
  * format needs them, the container's files. */
+/* What only a container's files hold (tens of KiB): read for the rows a
+ * filter or the format needs it for, else the zeroed ps_none. */
+struct ps_files {
+	struct ctr_config cfg;
+	struct ctr_state st;
+	struct hc_state health;
+};
+static struct ps_files ps_none;
+
 struct ps_item {
 	json_t *row;
 	char *w[8];
 	const char *id, *name, *state;
 	int64_t created_ns;
-	struct ctr_config cfg;
-	struct ctr_state st;
-	struct hc_state health;
+	struct ps_files *f;
 	bool loaded;
 };
 
@@ -104,7 +111,7 @@ static bool m_id(const char *v, void *ctx)
 
 static bool m_label(const char *v, void *ctx)
 {
-	return flt_label_match(v, ((struct ps_item *)ctx)->cfg.labels);
+	return flt_label_match(v, ((struct ps_item *)ctx)->f->cfg.labels);
 }
 
 static bool m_status(const char *v, void *ctx)
@@ -116,7 +123,7 @@ static bool m_exited(const char *v, void *ctx)
 {
 	struct ps_item *it = ctx;
 
-	return it->st.status == CTR_EXITED && atoi(v) == it->st.exit_code;
+	return it->f->st.status == CTR_EXITED && atoi(v) == it->f->st.exit_code;
 }
 
 /* name:tag, with ":latest" when ref names no tag. */
@@ -132,14 +139,14 @@ static void with_tag(const char *ref, char *buf, size_t size)
 static bool m_ancestor(const char *v, void *ctx)
 {
 	struct ps_item *it = ctx;
-	const char *iid = it->cfg.image_id ? it->cfg.image_id : "";
+	const char *iid = it->f->cfg.image_id ? it->f->cfg.image_id : "";
 	const char *hex = strncmp(iid, "sha256:", 7) == 0 ? iid + 7 : iid;
 	const char *vhex = strncmp(v, "sha256:", 7) == 0 ? v + 7 : v;
 	char a[400], b[400];
 
 	if (strlen(vhex) >= 4 && strncmp(hex, vhex, strlen(vhex)) == 0)
 		return true;
-	with_tag(it->cfg.image ? it->cfg.image : "", a, sizeof(a));
+	with_tag(it->f->cfg.image ? it->f->cfg.image : "", a, sizeof(a));
 	with_tag(v, b, sizeof(b));
 	return strcmp(a, b) == 0;
 }
@@ -147,7 +154,8 @@ static bool m_ancestor(const char *v, void *ctx)
 static bool m_health(const char *v, void *ctx)
 {
 	struct ps_item *it = ctx;
-	const char *h = it->health.status == HC_NONE ? "none" : hc_status_name(it->health.status);
+	enum hc_status hs = it->f->health.status;
+	const char *h = hs == HC_NONE ? "none" : hc_status_name(hs);
 
 	return strcmp(h, v) == 0;
 }
@@ -156,8 +164,8 @@ static bool m_volume(const char *v, void *ctx)
 {
 	struct ps_item *it = ctx;
 
-	for (int i = 0; i < it->cfg.nmounts; i++) {
-		const struct ctr_mount *m = &it->cfg.mounts[i];
+	for (int i = 0; i < it->f->cfg.nmounts; i++) {
+		const struct ctr_mount *m = &it->f->cfg.mounts[i];
 		if ((m->name && strcmp(m->name, v) == 0) || strcmp(m->target, v) == 0 ||
 		    strcmp(m->source, v) == 0)
 			return true;
@@ -169,7 +177,7 @@ static bool m_publish(const char *v, void *ctx)
 {
 	struct ps_item *it = ctx;
 
-	for (char **p = it->cfg.ports; p && *p; p++) {
+	for (char **p = it->f->cfg.ports; p && *p; p++) {
 		struct port_map pm;
 		struct berr e;
 
@@ -189,7 +197,7 @@ static bool m_network(const char *v, void *ctx)
 {
 	struct ps_item *it = ctx;
 
-	return strcmp(it->cfg.network ? it->cfg.network : "none", v) == 0;
+	return strcmp(it->f->cfg.network ? it->f->cfg.network : "none", v) == 0;
 }
 
 static const struct {
@@ -233,30 +241,45 @@ static int ps_check_values(const struct strv *f, struct berr *e)
 	return 0;
 }
 
+/* The default table's words of a row that are not the reply's own. */
+struct ps_text {
+	char ago[64], cmd[80], ports[1024];
+};
+
+static void ps_text(const struct ps_item *it, bool no_trunc, struct ps_text *t)
+{
+	char *const *w = it->w;
+	struct port_map pm[PORTS_MAX];
+	int np = port_list_parse(w[7], pm, PORTS_MAX);
+
+	t->ports[0] = '\0';
+	port_list_format(pm, np, t->ports, sizeof(t->ports));
+	ctr_since(it->created_ns, wall_ns(), t->ago, sizeof(t->ago));
+	strcat(t->ago, " ago");
+	if (!no_trunc && strlen(w[3]) > 20)
+		snprintf(t->cmd, sizeof(t->cmd), "\"%.19s…\"", w[3]);
+	else
+		snprintf(t->cmd, sizeof(t->cmd), "\"%.60s\"", w[3]);
+}
+
 /* Docker's ps fields for one row of `ps-rows` ("ID NAME IMAGE COMMAND
  * CREATED STATUS STATE PORTS", quoted). */
 static json_t *ps_fields(const struct ps_item *it, bool no_trunc)
 {
 	char *const *w = it->w;
-	char created[64], ago[64], cmd[80], ports[1024] = "", labels[2048] = "", mounts[2048] = "";
+	char created[64], labels[2048] = "", mounts[2048] = "";
 	char nvols[16];
-	struct port_map pm[PORTS_MAX];
+	struct ps_text t;
 	size_t ll = 0, ml = 0;
-	int nvol = 0, np = port_list_parse(w[7], pm, PORTS_MAX);
+	int nvol = 0;
 
-	port_list_format(pm, np, ports, sizeof(ports));
+	ps_text(it, no_trunc, &t);
 	iso_time_ns(it->created_ns, created, sizeof(created));
-	ctr_since(it->created_ns, wall_ns(), ago, sizeof(ago));
-	strcat(ago, " ago");
-	if (!no_trunc && strlen(w[3]) > 20)
-		snprintf(cmd, sizeof(cmd), "\"%.19s…\"", w[3]);
-	else
-		snprintf(cmd, sizeof(cmd), "\"%.60s\"", w[3]);
-	for (char **l = it->cfg.labels; it->loaded && l && *l; l++)
+	for (char **l = it->f->cfg.labels; it->loaded && l && *l; l++)
 		ll += snprintf(labels + ll, ll < sizeof(labels) ? sizeof(labels) - ll : 0, "%s%s",
 			       ll ? "," : "", *l);
-	for (int i = 0; it->loaded && i < it->cfg.nmounts; i++) {
-		const struct ctr_mount *m = &it->cfg.mounts[i];
+	for (int i = 0; it->loaded && i < it->f->cfg.nmounts; i++) {
+		const struct ctr_mount *m = &it->f->cfg.mounts[i];
 
 		nvol += m->name != NULL;
 		ml += snprintf(mounts + ml, ml < sizeof(mounts) ? sizeof(mounts) - ml : 0, "%s%s",
@@ -265,21 +288,66 @@ static json_t *ps_fields(const struct ps_item *it, bool no_trunc)
 	snprintf(nvols, sizeof(nvols), "%d", nvol);
 	return json_pack(
 	    "{s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Command",
-	    cmd, "ID", w[0], (size_t)(no_trunc ? CTR_ID_LEN : 12), "CreatedAt", created, "Image",
+	    t.cmd, "ID", w[0], (size_t)(no_trunc ? CTR_ID_LEN : 12), "CreatedAt", created, "Image",
 	    w[2], "Labels", labels, "Mounts", mounts, "Names", w[1], "Networks",
-	    it->loaded && it->cfg.network ? it->cfg.network : "", "LocalVolumes", nvols, "Ports",
-	    ports, "RunningFor", ago, "Size", "0B", "State", w[6], "Status", w[5]);
+	    it->loaded && it->f->cfg.network ? it->f->cfg.network : "", "LocalVolumes", nvols,
+	    "Ports", t.ports, "RunningFor", t.ago, "Size", "0B", "State", w[6], "Status", w[5]);
+}
+
+/* The default table (or -q) without a JSON object and a template per row:
+ * with 1000 containers those allocations were most of ps's time. The
+ * same text as tmpl_print gives for PS_TABLE. */
+static int ps_print_plain(struct ps_item *const *shown, size_t n, bool quiet, bool no_trunc)
+{
+	struct strv lines = {0};
+	char *out = NULL;
+	int rc = 1;
+
+	if (!quiet &&
+	    strv_add(&lines, "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES") < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char *const *w = shown[i]->w;
+		char line[2048];
+		struct ps_text t;
+		int idlen = no_trunc ? CTR_ID_LEN : 12;
+
+		if (quiet) {
+			printf("%.*s\n", idlen, w[0]);
+			continue;
+		}
+		ps_text(shown[i], no_trunc, &t);
+		snprintf(line, sizeof(line), "%.*s\t%s\t%s\t%s\t%s\t%s\t%s", idlen, w[0], w[2], t.cmd,
+			 t.ago, w[5], t.ports, w[1]);
+		if (strv_add(&lines, line) < 0)
+			goto out;
+	}
+	if (!quiet && !(out = tmpl_tabulate(lines.v, lines.n)))
+		goto out;
+	if (out)
+		fputs(out, stdout);
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "berth: out of memory\n");
+	free(out);
+	strv_free(&lines);
+	return rc;
 }
 
 static void ps_item_load(const char *root, struct ps_item *it)
 {
 	struct berr e;
 
-	it->loaded = ctr_config_load(root, it->id, &it->cfg, &e) == 0;
-	if (ctr_state_load(root, it->id, &it->st, &e) < 0)
-		memset(&it->st, 0, sizeof(it->st));
-	if (ctr_health_load(root, it->id, &it->health, &e) < 0)
-		it->health.status = HC_NONE;
+	if (it->f == &ps_none && !(it->f = calloc(1, sizeof(*it->f)))) {
+		it->f = &ps_none;
+		return;
+	}
+	it->loaded = ctr_config_load(root, it->id, &it->f->cfg, &e) == 0;
+	if (ctr_state_load(root, it->id, &it->f->st, &e) < 0)
+		memset(&it->f->st, 0, sizeof(it->f->st));
+	if (ctr_health_load(root, it->id, &it->f->health, &e) < 0)
+		it->f->health.status = HC_NONE;
 }
 
 static int by_created_desc(const void *a, const void *b)
@@ -333,6 +401,7 @@ static struct ps_item *ps_items(char *text, size_t *n)
 				break;
 			items = g;
 		}
+		it.f = &ps_none;
 		it.id = it.w[0];
 		it.name = it.w[1];
 		it.state = it.w[6];
@@ -400,7 +469,7 @@ static void ps_sizes(const char *root, struct ps_item *items, size_t n)
 		rw = cli_ctr_size(root, items[i].id);
 
 		for (size_t k = 0; items[i].loaded && k < nimg && !img; k++)
-			img = strcmp(imgs[k].id, items[i].cfg.image_id ? items[i].cfg.image_id : "")
+			img = strcmp(imgs[k].id, items[i].f->cfg.image_id ? items[i].f->cfg.image_id : "")
 				      ? 0 : imgs[k].size;
 		lr_human_size(rw, a, sizeof(a));
 		lr_human_size(rw + img, b, sizeof(b));
@@ -414,35 +483,43 @@ static int ps_print(const char *root, const struct ps_opts *o, char *text)
 {
 	bool all = o->all || o->last > 0 || o->latest || flt_has(&o->filters, "status");
 	int limit = o->latest ? 1 : o->last > 0 ? o->last : -1;
+	const char *tmpl = o->quiet ? "{{.ID}}"
+				    : tmpl_choose(o->format, o->size ? PS_TABLE "\t{{.Size}}" : PS_TABLE);
+	bool plain = o->quiet || strcmp(tmpl, PS_TABLE) == 0;
 	json_t *rows = json_array();
-	struct ps_item *items;
+	struct ps_item *items, **shown;
 	int64_t before, since;
-	size_t n;
+	size_t n, ns = 0;
 	int rc = 1;
 
 	items = ps_items(text, &n);
+	shown = calloc(n + 1, sizeof(*shown));
 	before = ps_ref_time(items, n, &o->filters, "before");
 	since = ps_ref_time(items, n, &o->filters, "since");
-	for (size_t i = 0; before > -2 && since > -2 && i < n; i++) {
+	for (size_t i = 0; shown && before > -2 && since > -2 && i < n; i++) {
 		if (limit != 0 && ps_shown(root, o, all, &items[i], before, since)) {
-			items[i].row = ps_fields(&items[i], o->no_trunc);
-			json_array_append(rows, items[i].row);
+			shown[ns++] = &items[i];
+			if (!plain)
+				json_array_append(rows, items[i].row = ps_fields(&items[i], o->no_trunc));
 			limit -= limit > 0;
 		}
 	}
 	/* as Docker's: also when the template asks for .Size */
-	if (o->size || (o->format && strstr(o->format, ".Size")))
+	if (!plain && (o->size || (o->format && strstr(o->format, ".Size"))))
 		ps_sizes(root, items, n);
-	if (before > -2 && since > -2)
-		rc = tmpl_print(o->quiet ? "{{.ID}}"
-				: tmpl_choose(o->format, o->size ? PS_TABLE "\t{{.Size}}" : PS_TABLE),
-				rows,
-				ps_headers);
+	if (!shown)
+		fprintf(stderr, "berth: out of memory\n");
+	else if (before > -2 && since > -2)
+		rc = plain ? ps_print_plain(shown, ns, o->quiet, o->no_trunc)
+			   : tmpl_print(tmpl, rows, ps_headers);
 	for (size_t i = 0; i < n; i++) {
 		json_decref(items[i].row);
 		if (items[i].loaded)
-			ctr_config_free(&items[i].cfg);
+			ctr_config_free(&items[i].f->cfg);
+		if (items[i].f != &ps_none)
+			free(items[i].f);
 	}
+	free(shown);
 	free(items);
 	json_decref(rows);
 	return rc;

@@ -7,10 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The size *out has for a length: powers of two, so a table of many rows
+ * is not copied again at every field. */
+static size_t out_cap(size_t n)
+{
+	size_t c = 64;
+
+	while (c < n)
+		c *= 2;
+	return c;
+}
+
 static int append(char **out, size_t *len, const char *s, size_t n)
 {
-	char *g = realloc(*out, *len + n + 1);
+	char *g = *out;
 
+	if (!g || *len + n + 1 > out_cap(*len + 1))
+		g = realloc(*out, out_cap(*len + n + 1));
 	if (!g)
 		return -ENOMEM;
 	memcpy(g + *len, s, n);

@@ -478,28 +478,46 @@ static void child_main(struct child_ctx *c, bool join)
 	child_fail(fd, &e);
 }
 
-/* Release the child, then wait for its exec (EOF on the close-on-exec
- * socket) or its report. On failure the child is reaped. */
-static int release_and_wait(int fd, pid_t pid, const int *fds, int nfds, struct berr *e)
+/* Release the child (the go byte, with the idmapped layers); on failure
+ * it is reaped. */
+static int release(int fd, pid_t pid, const int *fds, int nfds, struct berr *e)
 {
-	struct child_report rep;
-	ssize_t n;
 	int r = uns_send_go(fd, fds, nfds);
 
 	if (r < 0) {
 		kill_and_reap(pid);
 		return berr_set(e, -r, "release container process");
 	}
+	return 0;
+}
+
+int sb_start_result(int fd, struct berr *e)
+{
+	struct child_report rep;
+	ssize_t n;
+
 	do
 		n = read(fd, &rep, sizeof(rep));
 	while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return 0;
-	kill_and_reap(pid);
+	if (n < 0 && errno == EAGAIN)
+		return -EAGAIN;
 	if (n != (ssize_t)sizeof(rep))
 		return berr_set(e, n < 0 ? errno : EPROTO, "read from container process");
 	rep.msg[sizeof(rep.msg) - 1] = '\0';
 	return berr_msg(e, rep.code, "%s", rep.msg);
+}
+
+/* Release the child, then wait for its exec (EOF on the close-on-exec
+ * socket) or its report. On failure the child is reaped. */
+static int release_and_wait(int fd, pid_t pid, const int *fds, int nfds, struct berr *e)
+{
+	int r = release(fd, pid, fds, nfds, e);
+
+	if (r == 0 && (r = sb_start_result(fd, e)) < 0)
+		kill_and_reap(pid);
+	return r;
 }
 
 /* The caller's part while the child waits (its network); on failure the
@@ -630,7 +648,7 @@ static pid_t clone_child(const struct sb_spec *spec, uint64_t flags, int cgfd, s
 	return child;
 }
 
-int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
+int sb_start_begin(const struct sb_spec *spec, pid_t *pid, int *sync_fd, struct berr *e)
 {
 	uint64_t flags = sb_namespaces(spec);
 	struct sc_filter filter;
@@ -682,14 +700,14 @@ int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
 	if (r == 0)
 		r = parent_setup(spec, child, e);
 	if (r == 0)
-		r = release_and_wait(sv[0], child, idmap_fds,
-				     spec->idmap_lowers ? spec->nlower : 0, e);
+		r = release(sv[0], child, idmap_fds, spec->idmap_lowers ? spec->nlower : 0, e);
 	uns_close_fds(spec, idmap_fds);
-	close(sv[0]);
 	if (r == 0) {
 		*pid = child;
+		*sync_fd = sv[0];
 		goto out;
 	}
+	close(sv[0]);
 out_cg:
 	if (cgfd >= 0)
 		remove_cgroup(spec->cgroup);
@@ -697,6 +715,22 @@ out:
 	if (use_filter)
 		sc_filter_free(&filter);
 	return r < 0 ? berr_wrap(e, "start container") : 0;
+}
+
+int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e)
+{
+	int fd, r = sb_start_begin(spec, pid, &fd, e);
+
+	if (r < 0)
+		return r;
+	r = sb_start_result(fd, e);
+	close(fd);
+	if (r == 0)
+		return 0;
+	kill_and_reap(*pid);
+	if (spec->cgroup && cg_usable())
+		remove_cgroup(spec->cgroup);
+	return berr_wrap(e, "start container");
 }
 
 int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec, pid_t *pid,

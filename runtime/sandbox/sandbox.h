@@ -171,6 +171,18 @@ BERR_MUST int sb_cap_parse(const char *name, uint64_t *mask);
  * the caller) and it has exec'd the command. */
 BERR_MUST int sb_start(const struct sb_spec *spec, pid_t *pid, struct berr *e);
 
+/* sb_start in two halves, for a caller that must not wait (the
+ * supervisor): begin returns once the child is released, with the sync
+ * socket in *sync_fd (close-on-exec, blocking: the caller may set
+ * O_NONBLOCK). It becomes readable when the child has exec'd (EOF) or
+ * failed (its report), also when it was killed before. sb_start_result
+ * reads it: 0 exec'd, -EAGAIN no answer yet on a non-blocking socket,
+ * else the child's error in e; then the caller kills and reaps the child
+ * (unless it reaped it already) and calls sb_cleanup(). */
+BERR_MUST int sb_start_begin(const struct sb_spec *spec, pid_t *pid, int *sync_fd,
+			     struct berr *e);
+BERR_MUST int sb_start_result(int sync_fd, struct berr *e);
+
 /* Run argv inside a running container's namespaces and cgroup (exec). */
 BERR_MUST int sb_exec(pid_t container_pid, const char *cgroup, const struct sb_spec *spec,
 		      pid_t *pid, struct berr *e);

@@ -112,6 +112,56 @@ def test_pid1_raises_its_fd_limit_for_itself_and_containers(vm):
     assert out.split() == ["1024", str(min(524288, int(nr_open)))], out
 
 
+def hung_run(vm, name, fifo):
+    """`run -d` in the background of a container whose start blocks on
+    fifo (its /etc/passwd) until it is written; its CLI's exit code goes
+    to /tmp/NAME.rc."""
+    vm.sh("mkfifo %s; (berth run -d --name %s -v %s:/etc/passwd:ro busybox sleep 100000 "
+          ">/tmp/%s.out 2>&1; echo $? >/tmp/%s.rc) & true" % (fifo, name, fifo, name, name))
+    for _ in range(100):
+        if name in vm.sh("berth ps -a --format '{{.Names}}'"):
+            return
+        time.sleep(0.2)
+
+
+def test_hung_start_does_not_stall_pid1(vm):
+    # A start whose child blocks in its setup (its /etc/passwd a FIFO
+    # nobody writes) held PID 1's loop before: every request after it
+    # waited, and the CLI gave up after 15 s.
+    hung_run(vm, "hung", "/tmp/pw")
+    out, rc, secs = timed(vm, "berth ps -a")
+    assert rc == 0 and "Created" in out and "hung" in out, (rc, out)
+    assert secs < 8, secs
+    # released, the start finishes and its `run -d` is answered
+    vm.sh("echo root:x:0:0:root:/root:/bin/sh > /tmp/pw")
+    for _ in range(100):
+        if vm.sh("cat /tmp/hung.rc 2>/dev/null || true").strip():
+            break
+        time.sleep(0.2)
+    assert vm.sh("cat /tmp/hung.rc").strip() == "0", vm.sh("cat /tmp/hung.out")
+    assert vm.sh("berth inspect -f '{{.State.Status}}' hung").strip() == "running"
+    vm.sh("berth rm -f hung >/dev/null", timeout=60)
+
+
+def test_requests_during_crash_loop_and_hung_start_answered(vm):
+    # crash-loop restarts go on and every request is answered while a
+    # start hangs; rm -f ends the hung start
+    hung_run(vm, "stuck", "/tmp/pw2")
+    loopers = " ".join("loop%d" % i for i in range(3))
+    vm.sh("for n in %s; do berth run -d --restart always --name $n busybox sh -c 'exit 3' "
+          ">/dev/null; done" % loopers, timeout=60)
+    vm.sh("rm -f /tmp/cl.*; for c in 1 2 3; do ( f=0; for i in 1 2 3 4 5 6 7 8; do "
+          "berth ps -a >/dev/null || f=$((f+1)); done; echo $f >/tmp/cl.$c ) & done; wait",
+          timeout=120)
+    assert vm.sh("cat /tmp/cl.*").split() == ["0", "0", "0"]
+    counts = vm.sh("berth inspect -f '{{.RestartCount}}' %s" % loopers).split()
+    assert all(int(n) >= 1 for n in counts), counts
+    assert vm.sh("berth inspect -f '{{.State.Status}}' stuck").strip() == "created"
+    out = vm.sh("berth rm -f stuck %s" % loopers, timeout=60)  # (the console has kmsg too)
+    assert set(["stuck"] + loopers.split()) <= set(out.split()), out
+    assert "stuck" not in vm.sh("berth ps -a --format '{{.Names}}'")
+
+
 def log_numbers(vm, name):
     return [int(l.split("line")[-1]) for l in vm.sh("berth logs %s" % name).splitlines()
             if "line" in l]
