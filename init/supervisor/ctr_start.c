@@ -143,6 +143,7 @@ static void close_fds(int *fds, int n)
 int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 {
 	struct br_lease lease = { 0 };
+	struct ctrs_attach att = { &lease, c };
 	struct ipt_job job = { .pid = -1, .out = -1 };
 	struct spec_buf sp;
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, in[2] = { -1, -1 };
@@ -167,8 +168,8 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 	if (r < 0)
 		goto fail;
 	if (lease.ip[0]) {
-		sp.spec.parent_setup = br_attach;
-		sp.spec.parent_ctx = &lease;
+		sp.spec.parent_setup = ctrs_attach_all;
+		sp.spec.parent_ctx = &att;
 	}
 	r = ctrs_write_etc_files(cs, c, sp.dir, lease.ip, e);
 	if (r < 0)
@@ -241,6 +242,7 @@ fail:
 			ctrs_ports_remove(cs, c->st.ports, lease.ip, lease.bridge);
 		if (ctrs_addr_release(cs, c, &ignored) < 0)
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+		ctrs_xnets_down(cs, c);
 		c->st.ports[0] = '\0';
 	}
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);

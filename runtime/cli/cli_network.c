@@ -114,7 +114,8 @@ static const struct flg_cmd net_prune_cmd = {
 };
 
 static const struct flg_cmd *const net_cmds[] = {
-	&net_create_cmd, &net_inspect_cmd, &net_ls_cmd, &net_prune_cmd, &net_rm_cmd, NULL,
+	&cli_net_connect_cmd, &net_create_cmd, &cli_net_disconnect_cmd, &net_inspect_cmd,
+	&net_ls_cmd, &net_prune_cmd, &net_rm_cmd, NULL,
 };
 
 const struct flg_cmd cli_network_cmd = {
@@ -186,8 +187,8 @@ static json_t *labels_json(const struct net_def *d)
 }
 
 /* {ID: {Name, EndpointID, MacAddress, IPv4Address, IPv6Address}} of the
- * running containers on network name. */
-static json_t *net_containers(const char *root, const char *name)
+ * running containers on network name (d: a user network, NULL: bridge). */
+static json_t *net_containers(const char *root, const char *name, const struct net_def *d)
 {
 	json_t *o = json_object();
 	size_t n;
@@ -196,16 +197,23 @@ static json_t *net_containers(const char *root, const char *name)
 	for (size_t i = 0; i < n; i++) {
 		const struct ctr_config *c = &v[i].c;
 		const struct ctr_state *s = &v[i].s;
-		char addr[32];
+		char addr[32] = "", ip[16], mac[18];
+		struct berr e;
 
-		if (!c->network || strcmp(c->network, name) != 0 || s->status != CTR_RUNNING ||
-		    !s->ip[0])
+		if (s->status != CTR_RUNNING)
 			continue;
-		snprintf(addr, sizeof(addr), "%s/%d", s->ip, s->ip_prefix);
-		json_object_set_new(o, c->id,
-				    json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", c->name, "EndpointID",
-					      c->id, "MacAddress", s->mac, "IPv4Address", addr,
-					      "IPv6Address", ""));
+		if (c->network && strcmp(c->network, name) == 0 && s->ip[0]) {
+			snprintf(addr, sizeof(addr), "%s/%d", s->ip, s->ip_prefix);
+			snprintf(mac, sizeof(mac), "%s", s->mac);
+		} else if (d && cli_network_on(c, name) && net_held(root, d, c->id, ip, mac, &e) == 0 &&
+			   ip[0]) {
+			snprintf(addr, sizeof(addr), "%s%s", ip, strchr(d->subnet, '/'));
+		}
+		if (addr[0])
+			json_object_set_new(o, c->id,
+					    json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", c->name,
+						      "EndpointID", c->id, "MacAddress", mac,
+						      "IPv4Address", addr, "IPv6Address", ""));
 	}
 	cli_ctrs_free(v, n);
 	return o;
@@ -232,7 +240,7 @@ static json_t *net_json(const char *root, const struct net_def *d, int k)
 			 "EnableIPv6", 0, "IPAM", "Driver", "default", "Options", "Config", ipam,
 			 "Internal", d && d->internal, "Attachable", 0, "Ingress", 0, "ConfigFrom",
 			 "Network", "", "ConfigOnly", 0, "Containers",
-			 net_containers(root, d ? d->name : predefined[k][0]), "Options",
+			 net_containers(root, d ? d->name : predefined[k][0], d), "Options",
 			 d ? json_pack("{s:s}", "com.docker.network.bridge.name", d->bridge) :
 			     json_object(),
 			 "Labels", d ? labels_json(d) : json_object());
@@ -507,15 +515,28 @@ int cli_network(const char *root, int argc, char **argv)
 
 /* ---- run --network NAME --ip --network-alias ---- */
 
+int cli_network_ip_check(const struct net_def *d, const char *ip)
+{
+	struct net_cidr s, a;
+	char want[24];
+
+	snprintf(want, sizeof(want), "%s/%s", ip ? ip : "", strchr(d->subnet, '/') + 1);
+	if (ip && (net_cidr_parse(want, &a) < 0 || net_cidr_parse(d->subnet, &s) < 0 ||
+		   !net_cidr_overlap(&a, &s))) {
+		fprintf(stderr, "berth: invalid address %s: it does not belong to any of network "
+				"%s's subnets (%s)\n", ip, d->name, d->subnet);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_network_run_config(const char *root, const char *ip, const struct strv *aliases,
 			   struct ctr_config *c)
 {
 	enum ctr_net mode;
 	const char *ref;
-	struct net_cidr s, a;
 	struct net_def d;
 	struct berr e;
-	char want[24];
 
 	if (ctr_network_parse(c->network, &mode, &ref, &e) < 0 || mode != CTR_NET_BRIDGE || !ref) {
 		if (ip || aliases->n) { /* Docker's answers */
@@ -532,13 +553,8 @@ int cli_network_run_config(const char *root, const char *ip, const struct strv *
 		fprintf(stderr, "berth: %s\n", e.msg);
 		return 125;
 	}
-	snprintf(want, sizeof(want), "%s/%s", ip ? ip : "", strchr(d.subnet, '/') + 1);
-	if (ip && (net_cidr_parse(want, &a) < 0 || net_cidr_parse(d.subnet, &s) < 0 ||
-		   !net_cidr_overlap(&a, &s))) {
-		fprintf(stderr, "berth: invalid address %s: it does not belong to any of network "
-				"%s's subnets (%s)\n", ip, d.name, d.subnet);
+	if (cli_network_ip_check(&d, ip) < 0)
 		return 125;
-	}
 	c->ip = ip ? strdup(ip) : NULL;
 	c->aliases = aliases->n ? strv_dup(aliases->v) : NULL;
 	return (ip && !c->ip) || (aliases->n && !c->aliases) ? 125 : 0;

@@ -8,8 +8,11 @@
 #include "flags.h"
 #include "runtime/container/container.h"
 #include "runtime/lib/strv.h"
+#include "runtime/net/network.h"
 
 extern const struct flg_cmd cli_network_cmd;
+/* network connect, network disconnect (cli_netconn.c) */
+extern const struct flg_cmd cli_net_connect_cmd, cli_net_disconnect_cmd;
 
 int cli_network(const char *root, int argc, char **argv);
 
@@ -19,6 +22,16 @@ int cli_network(const char *root, int argc, char **argv);
  * 0, or 125 after printing the error. */
 BERR_MUST int cli_network_run_config(const char *root, const char *ip,
 				     const struct strv *aliases, struct ctr_config *c);
+
+/* ip (may be NULL) is a host of d's subnet; -1 after Docker's error. */
+BERR_MUST int cli_network_ip_check(const struct net_def *d, const char *ip);
+
+/* c is on further network name; inspect's NetworkSettings.Networks
+ * entries of c's further networks (their addresses while it runs). */
+struct json_t;
+bool cli_network_on(const struct ctr_config *c, const char *name);
+void cli_network_xnets_json(const char *root, const struct ctr_config *c,
+			    const struct ctr_state *s, struct json_t *nets);
 
 /* Compose's PROJECT_default network (labelled with the project): made
  * if missing before `compose up` starts services on it (0, or the

@@ -292,7 +292,7 @@ static int veth_create(struct nl_sock *sk, const struct net_veth *v, struct berr
 	rtnl_link_set_mtu(link, rtnl_link_get_mtu(br));
 	rtnl_link_set_master(link, rtnl_link_get_ifindex(br));
 	rtnl_link_set_flags(link, IFF_UP);
-	rtnl_link_set_name(peer, "eth0");
+	rtnl_link_set_name(peer, v->peer ? v->peer : "eth0");
 	rtnl_link_set_mtu(peer, rtnl_link_get_mtu(br));
 	rtnl_link_set_addr(peer, mac);
 	rtnl_link_set_ns_pid(peer, v->pid);
@@ -344,21 +344,22 @@ int net_ipv4_conf(const char *ifname, const char *key, const char *value, struct
 	return 0;
 }
 
-/* eth0 inside: address, up, default route. */
+/* eth0 (or v->peer) inside: address, up, default route. */
 static int veth_configure_peer(struct nl_sock *sk, const struct net_veth *v, struct berr *e)
 {
-	struct rtnl_link *eth0 = NULL;
+	const char *name = v->peer ? v->peer : "eth0";
+	struct rtnl_link *eth = NULL;
 	int idx, r;
 
-	r = rtnl_link_get_kernel(sk, 0, "eth0", &eth0);
+	r = rtnl_link_get_kernel(sk, 0, name, &eth);
 	if (r < 0)
-		return nl_fail(e, r, "find link", "eth0");
-	idx = rtnl_link_get_ifindex(eth0);
-	rtnl_link_put(eth0);
-	r = addr_add(sk, idx, "eth0", v->cidr, e);
+		return nl_fail(e, r, "find link", name);
+	idx = rtnl_link_get_ifindex(eth);
+	rtnl_link_put(eth);
+	r = addr_add(sk, idx, name, v->cidr, e);
 	if (r == 0)
-		r = link_up(sk, "eth0", e);
-	if (r == 0)
+		r = link_up(sk, name, e);
+	if (r == 0 && v->gateway)
 		r = route_add_default(sk, v->gateway, idx, e);
 	return r;
 }
@@ -391,5 +392,83 @@ int net_veth_setup(const struct net_veth *v, struct berr *e)
 	}
 	if (r < 0)
 		veth_undo(v->host);
+	return r;
+}
+
+/* A socket in pid's namespace and its links. */
+static int ns_links(pid_t pid, struct nl_sock **sk, struct nl_cache **cache, struct berr *e)
+{
+	int r;
+
+	*cache = NULL;
+	*sk = sock_in_netns(pid, e);
+	if (!*sk)
+		return -e->code;
+	r = rtnl_link_alloc_cache(*sk, AF_UNSPEC, cache);
+	if (r < 0) {
+		nl_socket_free(*sk);
+		*sk = NULL;
+		return nl_fail(e, r, "list links of", "container");
+	}
+	return 0;
+}
+
+static void ns_done(struct nl_sock *sk, struct nl_cache *cache)
+{
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+}
+
+int net_ns_link_del(pid_t pid, const char *mac, struct berr *e)
+{
+	struct nl_sock *sk = NULL;
+	struct nl_cache *cache;
+	struct nl_addr *want = NULL;
+	struct nl_object *o;
+	int r = nl_addr_parse(mac, AF_LLC, &want);
+
+	if (r < 0)
+		return berr_msg(e, EINVAL, "bad MAC %s", mac);
+	r = ns_links(pid, &sk, &cache, e);
+	for (o = r == 0 ? nl_cache_get_first(cache) : NULL; o; o = nl_cache_get_next(o)) {
+		struct nl_addr *a = rtnl_link_get_addr((struct rtnl_link *)o);
+
+		if (a && nl_addr_cmp(a, want) == 0) {
+			r = rtnl_link_delete(sk, (struct rtnl_link *)o);
+			r = r < 0 ? nl_fail(e, r, "delete link with MAC", mac) : 0;
+			break;
+		}
+	}
+	nl_addr_put(want);
+	if (sk)
+		ns_done(sk, cache);
+	return r;
+}
+
+int net_ns_free_eth(pid_t pid, char *buf, struct berr *e)
+{
+	struct nl_sock *sk;
+	struct nl_cache *cache;
+	int r = ns_links(pid, &sk, &cache, e);
+
+	for (int i = 1; r == 0; i++) {
+		snprintf(buf, 16, "eth%d", i);
+		if (!rtnl_link_name2i(cache, buf))
+			break;
+	}
+	if (r == 0)
+		ns_done(sk, cache);
+	return r;
+}
+
+int net_ns_route_default(pid_t pid, const char *gateway, struct berr *e)
+{
+	struct nl_sock *sk = sock_in_netns(pid, e);
+	int r;
+
+	if (!sk)
+		return -e->code;
+	r = route_add_default(sk, gateway, 0, e);
+	nl_socket_free(sk);
 	return r;
 }
