@@ -119,6 +119,53 @@ static int net_cmd_disconnect(void *ctx, int argc, char **argv)
 	return client_call(ctx, 3, req);
 }
 
+/* A further --network: NAME or name=NET[,alias=A]...[,ip=IP], checked,
+ * into x. 0, or -1 after Docker's error. */
+static int further_net(const char *root, const char *spec, struct ctr_xnet *x)
+{
+	char *copy = strdup(spec), *save = NULL, *tok;
+	const char *name = strchr(spec, '=') ? NULL : spec, *ip = NULL;
+	struct strv al = { 0 };
+	struct net_def d;
+	int r = copy ? 0 : -1;
+
+	for (tok = name ? NULL : strtok_r(copy, ",", &save); tok && r == 0;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (strncmp(tok, "name=", 5) == 0)
+			name = tok + 5;
+		else if (strncmp(tok, "ip=", 3) == 0)
+			ip = tok + 3;
+		else if (strncmp(tok, "alias=", 6) != 0 || strv_add(&al, tok + 6) < 0)
+			r = -1;
+	}
+	if (r < 0 || !name)
+		fprintf(stderr, "berth: invalid network option: %s\n", spec);
+	else if (find_user_net(root, name, &d) == 0 && cli_network_ip_check(&d, ip) == 0)
+		*x = (struct ctr_xnet){ strdup(d.name), ip ? strdup(ip) : NULL,
+					al.n ? strv_dup(al.v) : NULL };
+	free(copy);
+	strv_free(&al);
+	return x->name ? 0 : -1;
+}
+
+int cli_network_run_more(const char *root, const struct strv *nets, struct ctr_config *c)
+{
+	c->xnets = nets->n > 1 ? calloc(nets->n, sizeof(*c->xnets)) : NULL;
+	for (int i = 1; c->xnets && i < nets->n; i++) {
+		struct ctr_xnet *x = &c->xnets[c->nxnets];
+
+		if (further_net(root, nets->v[i], x) < 0)
+			return 125;
+		if (strcmp(x->name, c->network) == 0 || cli_network_on(c, x->name)) {
+			fprintf(stderr, "berth: network %s given twice\n", x->name);
+			ctr_xnet_free(x);
+			return 125;
+		}
+		c->nxnets++;
+	}
+	return nets->n > 1 && !c->xnets ? 125 : 0;
+}
+
 bool cli_network_on(const struct ctr_config *c, const char *name)
 {
 	for (int i = 0; i < c->nxnets; i++) {

@@ -531,7 +531,7 @@ int cli_network_ip_check(const struct net_def *d, const char *ip)
 }
 
 int cli_network_run_config(const char *root, const char *ip, const struct strv *aliases,
-			   struct ctr_config *c)
+			   const struct strv *nets, struct ctr_config *c)
 {
 	enum ctr_net mode;
 	const char *ref;
@@ -539,6 +539,11 @@ int cli_network_run_config(const char *root, const char *ip, const struct strv *
 	struct berr e;
 
 	if (ctr_network_parse(c->network, &mode, &ref, &e) < 0 || mode != CTR_NET_BRIDGE || !ref) {
+		if (nets->n > 1) {
+			fprintf(stderr, "berth: conflicting options: cannot attach both "
+					"user-defined and non-user-defined network-modes\n");
+			return 125;
+		}
 		if (ip || aliases->n) { /* Docker's answers */
 			fprintf(stderr, "berth: %s\n",
 				ip ? "user specified IP address is supported on user defined "
@@ -557,33 +562,48 @@ int cli_network_run_config(const char *root, const char *ip, const struct strv *
 		return 125;
 	c->ip = ip ? strdup(ip) : NULL;
 	c->aliases = aliases->n ? strv_dup(aliases->v) : NULL;
-	return (ip && !c->ip) || (aliases->n && !c->aliases) ? 125 : 0;
+	if ((ip && !c->ip) || (aliases->n && !c->aliases))
+		return 125;
+	return cli_network_run_more(root, nets, c);
 }
 
-/* ---- compose: the project's default network ---- */
+/* ---- compose: the project's networks ---- */
 
-static bool compose_default(const char *root, const char *project, struct net_def *d)
+/* The network key of the project (f's top-level, or "default"), made
+ * when missing as Compose does; an external one must be there. */
+static int compose_net(const char *root, const char *project, const struct compose_file *f,
+		       const char *key)
 {
-	char name[NET_NAME_MAX + 16];
-	struct berr e;
-
-	snprintf(name, sizeof(name), "%s_default", project);
-	return net_load(root, name, d, &e) == 0;
-}
-
-int cli_network_compose_up(const char *root, const char *project)
-{
-	char name[NET_NAME_MAX + 16], plabel[300];
-	char *req[] = { "network-create", name, "--label", plabel, "--label",
-			"com.docker.compose.network=default", NULL };
+	const struct compose_network *n = compose_find_network(f, key);
+	char name[300], plabel[300], nlabel[300];
+	char *const none[1] = { NULL };
+	struct strv req = { 0 };
 	struct net_def d;
+	struct berr e;
 	int rc;
 
-	if (compose_default(root, project, &d))
+	compose_network_name(f, project, key, name, sizeof(name));
+	if (net_load(root, name, &d, &e) == 0)
 		return 0;
-	snprintf(name, sizeof(name), "%s_default", project);
+	if (n && n->external) {
+		fprintf(stderr, "berth: network %s declared as external, but could not be found\n",
+			name);
+		return 1;
+	}
 	snprintf(plabel, sizeof(plabel), "com.docker.compose.project=%s", project);
-	rc = client_ask(root, 6, req, 15000, NULL);
+	snprintf(nlabel, sizeof(nlabel), "com.docker.compose.network=%s", key);
+	rc = strv_add(&req, "network-create") | strv_add(&req, name) | strv_add(&req, "--label") |
+	     strv_add(&req, plabel) | strv_add(&req, "--label") | strv_add(&req, nlabel);
+	if (n && n->subnet)
+		rc |= strv_add(&req, "--subnet") | strv_add(&req, n->subnet);
+	if (n && n->gateway)
+		rc |= strv_add(&req, "--gateway") | strv_add(&req, n->gateway);
+	if (n && n->internal)
+		rc |= strv_add(&req, "--internal");
+	for (char *const *l = n ? n->labels.v : none; l && *l; l++)
+		rc |= strv_add(&req, "--label") | strv_add(&req, *l);
+	rc = rc ? 1 : client_ask(root, req.n, req.v, 15000, NULL);
+	strv_free(&req);
 	if (rc == 0) {
 		printf(" Network %s  Created\n", name);
 		fflush(stdout);
@@ -591,21 +611,44 @@ int cli_network_compose_up(const char *root, const char *project)
 	return rc;
 }
 
+int cli_network_compose_up(const char *root, const char *project, const struct compose_file *f,
+			   const bool *want)
+{
+	for (int k = 0; k < f->nsvc; k++) {
+		const struct compose_service *s = &f->svc[k];
+
+		if (!want[k] || s->network_mode)
+			continue;
+		if (!s->nnets && compose_net(root, project, f, "default") != 0)
+			return 1;
+		for (int i = 0; i < s->nnets; i++) {
+			if (compose_net(root, project, f, s->nets[i].key) != 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 void cli_network_compose_down(const char *root, const char *project)
 {
 	char *req[] = { "network-rm", NULL, NULL };
 	char want[300];
-	struct net_def d;
+	struct net_def *v;
+	struct berr e;
+	int n;
 
 	snprintf(want, sizeof(want), "com.docker.compose.project=%s", project);
-	if (!compose_default(root, project, &d))
+	if (net_list(root, &v, &n, &e) < 0)
 		return;
-	for (int i = 0; i < d.nlabels; i++) {
-		if (strcmp(d.labels[i], want) == 0) {
-			req[1] = d.name;
+	for (int i = 0; i < n; i++) {
+		for (int k = 0; k < v[i].nlabels; k++) {
+			if (strcmp(v[i].labels[k], want) != 0)
+				continue;
+			req[1] = v[i].name;
 			if (client_ask(root, 2, req, 15000, NULL) == 0)
-				printf(" Network %s  Removed\n", d.name);
-			return;
+				printf(" Network %s  Removed\n", v[i].name);
+			break;
 		}
 	}
+	free(v);
 }

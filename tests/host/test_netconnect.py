@@ -133,3 +133,85 @@ def test_errors(d):
         assert list(nets(d, "ee")) == ["one"]
     finally:
         d.cli("rm", "-f", "ee", "hh")
+
+
+COMPOSE = """\
+services:
+  web:
+    image: busybox
+    command: sleep 1000
+    networks:
+      front:
+        aliases: [www]
+      back:
+        ipv4_address: 10.71.0.50
+  db:
+    image: busybox
+    command: sleep 1000
+    networks: [back]
+  edge:
+    image: busybox
+    command: sleep 1000
+    networks: [front, outside]
+networks:
+  front: {}
+  back:
+    driver: bridge
+    internal: true
+    labels: {tier: data}
+    ipam:
+      config:
+        - subnet: 10.71.0.0/24
+  outside:
+    external: true
+    name: shared-ext
+"""
+
+
+def test_compose_networks(d):
+    """Two project networks, a service on both (aliases, ipv4_address),
+    an external network; down removes the project's but not the
+    external one."""
+    path = d.root + "/nets.yaml"
+    with open(path, "w") as f:
+        f.write(COMPOSE)
+    d.ok("network", "create", "--subnet", "10.72.0.0/24", "shared-ext")
+    try:
+        out = d.ok("compose", "-p", "pj", "-f", path, "up", "-d", timeout=60)
+        assert " Network pj_front  Created\n" in out and "pj_back  Created" in out, out
+        assert "shared-ext" not in out and "pj_default" not in out, out
+        back = json.loads(d.ok("network", "inspect", "pj_back"))[0]
+        assert back["IPAM"]["Config"][0]["Subnet"] == "10.71.0.0/24" and back["Internal"], back
+        assert back["Labels"]["tier"] == "data", back
+        assert back["Labels"]["com.docker.compose.project"] == "pj", back
+        web = addrs(d, "pj-web-1")
+        assert sorted(web) == ["eth0", "eth1"] and web["eth1"] == "10.71.0.50/24", web
+        # by service name and alias, on the network each pair shares
+        out = d.ok("exec", "pj-db-1", "ping", "-c1", "-W2", "web")
+        assert "PING web (10.71.0.50)" in out and "1 packets received" in out, out
+        out = d.ok("exec", "pj-edge-1", "ping", "-c1", "-W2", "www")
+        assert "PING www (%s)" % web["eth0"].split("/")[0] in out, out
+        assert "db" not in d.ok("exec", "pj-edge-1", "cat", "/etc/hosts")
+        assert addrs(d, "pj-edge-1")["eth1"].startswith("10.72.0."), addrs(d, "pj-edge-1")
+    finally:
+        out = d.ok("compose", "-p", "pj", "-f", path, "down", "-t", "0", timeout=60)
+    assert "Network pj_front  Removed" in out and "Network pj_back  Removed" in out, out
+    names = d.ok("network", "ls", "--format", "{{.Name}}").split()
+    assert names[3:] == ["one", "shared-ext", "two"], names
+    d.ok("network", "rm", "shared-ext")
+
+
+def test_compose_network_errors(d):
+    path = d.root + "/bad.yaml"
+    with open(path, "w") as f:
+        f.write("services:\n  a:\n    image: busybox\n    networks: [front, nope]\n"
+                "networks:\n  front:\n    driver: overlay\n")
+    rc, out, err = d.cli("compose", "-f", path, "config")
+    assert rc != 0, (out, err)
+    assert "bad.yaml:4: services.a.networks: network 'nope' is not declared" in err, err
+    assert "bad.yaml:7: networks.front: driver 'overlay': only the bridge driver" in err, err
+    with open(path, "w") as f:
+        f.write("services:\n  a:\n    image: busybox\n    networks: [ext]\n"
+                "networks:\n  ext:\n    external: true\n")
+    rc, out, err = d.cli("compose", "-p", "bad", "-f", path, "up", "-d")
+    assert rc == 1 and "network ext declared as external, but could not be found" in err, err
