@@ -94,6 +94,7 @@ struct ctr {
 	struct ctr_io io;
 	int hostsfd;		/* its /etc/hosts while on the bridge (O_APPEND) */
 	struct br_lease *xl;	/* while it runs: its leases on cfg.xnets (net_connect.c) */
+	char first_if[16];	/* its first network's interface inside; "": eth0 */
 	struct {
 		int kind;	/* EV_CTR_PIDFD */
 		int fd;		/* adopted and not our child: its pidfd, else -1 */

@@ -8,10 +8,11 @@
  * of the network's, and no default route (the first network keeps it, as
  * in Docker). On a running container, connect and disconnect are the
  * start's netlink calls and address table write, bounded as a start is;
- * a disconnect finds the interface inside by its MAC (made from its
- * address), so it needs no name kept. Disconnecting the first network
- * makes the next one first, with the default route; the last one leaves
- * the container on "none". */
+ * a disconnect deletes the interface inside by the name it was given
+ * (after a supervisor restart, one adopting the container: the name it
+ * had at its start). Disconnecting the first network makes the next one
+ * first, with the default route; the last one leaves the container on
+ * "none". */
 #include "ctrs_priv.h"
 
 #include <errno.h>
@@ -105,6 +106,7 @@ void ctrs_xnets_down(struct ctrs *cs, struct ctr *c)
 int ctrs_xnets_acquire(struct ctrs *cs, struct ctr *c, struct berr *e)
 {
 	free(c->xl);
+	c->first_if[0] = '\0';
 	c->xl = calloc(c->cfg.nxnets + 1, sizeof(*c->xl));
 	if (!c->xl)
 		return berr_set(e, ENOMEM, "networks");
@@ -269,7 +271,8 @@ static void detach_first(struct ctrs *cs, struct ctr *c)
 		ctrs_ports_remove(cs, c->st.ports, c->st.ip, nr.n.bridge);
 		ctrs_net_event(&nr, c, "disconnect");
 	}
-	if (net_ns_link_del(c->st.pid, c->st.mac, &e) < 0 || ctrs_addr_release(cs, c, &e) < 0)
+	if (net_ns_link_del(c->st.pid, c->first_if[0] ? c->first_if : "eth0", &e) < 0 ||
+	    ctrs_addr_release(cs, c, &e) < 0)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	memset(c->st.ip, 0, sizeof(c->st.ip));
 	c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
@@ -301,6 +304,7 @@ static void promote(struct ctr *c)
 		memcpy(c->st.gateway, l->gateway, sizeof(c->st.gateway));
 		memcpy(c->st.mac, l->mac, sizeof(c->st.mac));
 		c->st.ip_prefix = l->prefix;
+		memcpy(c->first_if, l->ifname, sizeof(c->first_if));
 		if (net_ns_route_default(c->st.pid, l->gateway, &e) < 0)
 			log_err("container %.12s: %s", c->cfg.id, e.msg);
 	}
@@ -327,8 +331,10 @@ static int verb_disconnect(struct ctrs *cs, struct proto_request *req, struct ct
 	if (running)
 		ctrs_hosts_remove(cs, c); /* while its addresses still name it */
 	if (i >= 0) {
-		if (running && c->xl && c->xl[i].ip[0] &&
-		    net_ns_link_del(c->st.pid, c->xl[i].mac, &e) < 0)
+		char ifname[16];
+
+		snprintf(ifname, sizeof(ifname), "eth%d", i + 1); /* adopted: as it started */
+		if (running && net_ns_link_del(c->st.pid, c->xl ? c->xl[i].ifname : ifname, &e) < 0)
 			log_err("container %.12s: %s", c->cfg.id, e.msg);
 		if (running)
 			xnet_release(cs, c, i);

@@ -16,18 +16,15 @@
 #include "runtime/net/network.h"
 
 struct conn_opts {
-	const char *ip, *ip6;
+	const char *ip;
 	bool force;
-	struct strv aliases, links, driver_opts;
+	struct strv aliases;
 };
 
 #define C(f) struct conn_opts, f
 static const struct flg connect_flags[] = {
 	FLG_STRINGS(0, "alias", C(aliases), "Add network-scoped alias for the container"),
-	FLG_STRINGS(0, "driver-opt", C(driver_opts), "driver options for the network"),
 	FLG_STRING(0, "ip", C(ip), "IPv4 address (e.g., \"172.30.100.104\")"),
-	FLG_STRING(0, "ip6", C(ip6), "IPv6 address (not supported)"),
-	FLG_STRINGS(0, "link", C(links), "Add link to another container (not supported)"),
 	FLG_END,
 };
 
@@ -99,8 +96,6 @@ static int net_cmd_connect(void *ctx, int argc, char **argv)
 	}
 	strv_free(&req);
 	strv_free(&o.aliases);
-	strv_free(&o.links);
-	strv_free(&o.driver_opts);
 	return rc;
 }
 

@@ -395,70 +395,45 @@ int net_veth_setup(const struct net_veth *v, struct berr *e)
 	return r;
 }
 
-/* A socket in pid's namespace and its links. */
-static int ns_links(pid_t pid, struct nl_sock **sk, struct nl_cache **cache, struct berr *e)
+int net_ns_link_del(pid_t pid, const char *ifname, struct berr *e)
 {
-	int r;
+	struct nl_sock *sk = sock_in_netns(pid, e);
+	struct rtnl_link *link = sk ? rtnl_link_alloc() : NULL;
+	int r = sk ? 0 : -e->code;
 
-	*cache = NULL;
-	*sk = sock_in_netns(pid, e);
-	if (!*sk)
-		return -e->code;
-	r = rtnl_link_alloc_cache(*sk, AF_UNSPEC, cache);
-	if (r < 0) {
-		nl_socket_free(*sk);
-		*sk = NULL;
-		return nl_fail(e, r, "list links of", "container");
+	if (link) {
+		rtnl_link_set_name(link, ifname);
+		r = rtnl_link_delete(sk, link);
+		r = r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV ?
+			    nl_fail(e, r, "delete link", ifname) : 0;
+		rtnl_link_put(link);
+	} else if (sk) {
+		r = berr_set(e, ENOMEM, "delete %s", ifname);
 	}
-	return 0;
-}
-
-static void ns_done(struct nl_sock *sk, struct nl_cache *cache)
-{
-	nl_cache_free(cache);
-	nl_socket_free(sk);
-}
-
-int net_ns_link_del(pid_t pid, const char *mac, struct berr *e)
-{
-	struct nl_sock *sk = NULL;
-	struct nl_cache *cache;
-	struct nl_addr *want = NULL;
-	struct nl_object *o;
-	int r = nl_addr_parse(mac, AF_LLC, &want);
-
-	if (r < 0)
-		return berr_msg(e, EINVAL, "bad MAC %s", mac);
-	r = ns_links(pid, &sk, &cache, e);
-	for (o = r == 0 ? nl_cache_get_first(cache) : NULL; o; o = nl_cache_get_next(o)) {
-		struct nl_addr *a = rtnl_link_get_addr((struct rtnl_link *)o);
-
-		if (a && nl_addr_cmp(a, want) == 0) {
-			r = rtnl_link_delete(sk, (struct rtnl_link *)o);
-			r = r < 0 ? nl_fail(e, r, "delete link with MAC", mac) : 0;
-			break;
-		}
-	}
-	nl_addr_put(want);
 	if (sk)
-		ns_done(sk, cache);
+		nl_socket_free(sk);
 	return r;
 }
 
 int net_ns_free_eth(pid_t pid, char *buf, struct berr *e)
 {
-	struct nl_sock *sk;
-	struct nl_cache *cache;
-	int r = ns_links(pid, &sk, &cache, e);
+	struct nl_sock *sk = sock_in_netns(pid, e);
+	struct rtnl_link *link = NULL;
+	int r = sk ? 0 : -e->code;
 
 	for (int i = 1; r == 0; i++) {
 		snprintf(buf, 16, "eth%d", i);
-		if (!rtnl_link_name2i(cache, buf))
-			break;
+		r = rtnl_link_get_kernel(sk, 0, buf, &link);
+		if (r == 0)
+			rtnl_link_put(link);
+		else if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
+			r = 1;
+		else
+			r = nl_fail(e, r, "find link", buf);
 	}
-	if (r == 0)
-		ns_done(sk, cache);
-	return r;
+	if (sk)
+		nl_socket_free(sk);
+	return r < 0 ? r : 0;
 }
 
 int net_ns_route_default(pid_t pid, const char *gateway, struct berr *e)

@@ -43,10 +43,10 @@ struct net_veth {
  * failure nothing is left: the host end is deleted, which takes eth0. */
 BERR_MUST int net_veth_setup(const struct net_veth *v, struct berr *e);
 
-/* In pid's network namespace: delete the link whose MAC is mac (its
- * veth peer goes along; none is fine); the first "ethN" (N >= 1) that no
- * link has, into buf (16 bytes); a default route via gateway. */
-BERR_MUST int net_ns_link_del(pid_t pid, const char *mac, struct berr *e);
+/* In pid's network namespace: delete link ifname (its veth peer goes
+ * along; none is fine); the first "ethN" (N >= 1) that no link has, into
+ * buf (16 bytes); a default route via gateway. */
+BERR_MUST int net_ns_link_del(pid_t pid, const char *ifname, struct berr *e);
 BERR_MUST int net_ns_free_eth(pid_t pid, char *buf, struct berr *e);
 BERR_MUST int net_ns_route_default(pid_t pid, const char *gateway, struct berr *e);
 

@@ -69,6 +69,8 @@ def test_connect_and_disconnect_live(d):
         cs = json.loads(d.ok("network", "inspect", "two"))[0]["Containers"]
         assert sorted((c["Name"], c["IPv4Address"]) for c in cs.values()) == \
             [("b2", "10.52.0.2/24"), ("cc", "10.52.0.77/24")], cs
+        assert sorted(d.ok("ps", "--filter", "network=two", "--format", "{{.Names}}").split()) \
+            == ["b2", "cc"]
         fails(d, 1, "error while removing network: network two", "network", "rm", "two")
         # disconnect: the interface, the name and the address go
         d.ok("network", "disconnect", "two", "cc")
