@@ -215,6 +215,7 @@ static int verb_connect(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	struct ctr *c = ctrs_find(cs, req->argv[2], r);
 	const char *net = req->argv[1], *ip = req->argc > 3 ? req->argv[3] : "-", *no;
 	struct ctr_xnet x = { 0 };
+	struct ctr_netref nr;
 	struct berr e;
 
 	if (!c)
@@ -227,6 +228,16 @@ static int verb_connect(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	if (net_index(c, net) != -ENOENT) {
 		reply_error(r, "endpoint with name %s already exists in network %s", c->cfg.name, net);
 		return 1;
+	}
+	if (ctrs_net_named(cs, net, &nr, false, &e) < 0) {
+		reply_error(r, "%s", e.msg);
+		return 1;
+	}
+	for (int i = 4; i < req->argc; i++) {
+		if (!net_name_chars(req->argv[i])) { /* a line of /etc/hosts */
+			reply_error(r, "invalid alias: %s", req->argv[i]);
+			return 1;
+		}
 	}
 	x.name = strdup(net);
 	x.ip = strcmp(ip, "-") ? strdup(ip) : NULL;

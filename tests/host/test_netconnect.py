@@ -132,6 +132,7 @@ def test_errors(d):
               "network", "connect", "--ip", "10.9.9.9", "two", "ee")
         fails(d, 1, "connected to host network", "network", "connect", "two", "hh")
         fails(d, 1, "requires exactly 2 arguments", "network", "connect", "two")
+        fails(d, 1, "invalid alias: a\tb", "network", "connect", "--alias", "a\tb", "two", "ee")
         assert list(nets(d, "ee")) == ["one"]
     finally:
         d.cli("rm", "-f", "ee", "hh")
