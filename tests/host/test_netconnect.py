@@ -60,7 +60,7 @@ def test_connect_and_disconnect_live(d):
         assert "PING cx (10.52.0.77)" in out and "1 packets received" in out, out
         assert "10.52.0.77\t" in d.ok("exec", "b2", "cat", "/etc/hosts")
         assert "10.51.0.3\t" in d.ok("exec", "a1", "cat", "/etc/hosts")
-        assert "b2" not in d.ok("exec", "a1", "cat", "/etc/hosts")
+        assert "b2" not in d.ok("exec", "a1", "cat", "/etc/hosts").split()
         # the default route stays on the first network
         assert "default via 10.51.0.1 dev eth0" in d.ok("exec", "cc", "ip", "route")
         n = nets(d, "cc")
@@ -75,7 +75,7 @@ def test_connect_and_disconnect_live(d):
         # disconnect: the interface, the name and the address go
         d.ok("network", "disconnect", "two", "cc")
         assert addrs(d, "cc") == {"eth0": "10.51.0.3/24"}
-        assert "cx" not in d.ok("exec", "b2", "cat", "/etc/hosts")
+        assert "cx" not in d.ok("exec", "b2", "cat", "/etc/hosts").split()
         assert not pings(d, "cc", "10.52.0.2")
         assert list(nets(d, "cc")) == ["one"]
         run(d, "taker", "two")
@@ -111,7 +111,7 @@ def test_connect_recorded_while_stopped(d):
         out = d.ok("exec", "tt", "ping", "-c1", "-W2", "ess")
         assert "1 packets received" in out, out
         d.ok("stop", "-t", "0", "ss")
-        assert "ess" not in d.ok("exec", "tt", "cat", "/etc/hosts")
+        assert "ess" not in d.ok("exec", "tt", "cat", "/etc/hosts").split()
         d.ok("network", "disconnect", "two", "ss")
         d.ok("start", "ss")
         assert sorted(addrs(d, "ss")) == ["eth0"]
@@ -194,7 +194,7 @@ def test_compose_networks(d):
         assert "PING web (10.71.0.50)" in out and "1 packets received" in out, out
         out = d.ok("exec", "pj-edge-1", "ping", "-c1", "-W2", "www")
         assert "PING www (%s)" % web["eth0"].split("/")[0] in out, out
-        assert "db" not in d.ok("exec", "pj-edge-1", "cat", "/etc/hosts")
+        assert "db" not in d.ok("exec", "pj-edge-1", "cat", "/etc/hosts").split()
         assert addrs(d, "pj-edge-1")["eth1"].startswith("10.72.0."), addrs(d, "pj-edge-1")
     finally:
         out = d.ok("compose", "-p", "pj", "-f", path, "down", "-t", "0", timeout=60)
