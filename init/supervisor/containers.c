@@ -130,6 +130,7 @@ static void ctr_free(struct ctr *c)
 	ctrs_hosts_close(c);
 	free(c->hc); /* its fds went with ctrs_remove_ctr() */
 	ctr_config_free(&c->cfg);
+	free(c->xl);
 	free(c);
 }
 

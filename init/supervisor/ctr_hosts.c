@@ -2,9 +2,10 @@
  * bind-mounts into it: /etc/hostname, /etc/resolv.conf and /etc/hosts.
  *
  * Names on a network: every running container's /etc/hosts names all
- * those on its network, the default bridge or one user network ("IP<tab>
- * HOSTNAME NAME ALIAS..."), so they reach each other by name without a
- * DNS server in PID 1, and not the containers of other networks. The files are bind-mounted, so they are
+ * those on its networks, the default bridge or user networks ("IP<tab>
+ * HOSTNAME NAME ALIAS...", the address and aliases of the first network
+ * they share), so they reach each other by name without a DNS server in
+ * PID 1, and not the containers of other networks. The files are bind-mounted, so they are
  * written in place (a rename would not reach the mounts): a start appends
  * its line to the others' files, an exit rewrites them without it. The
  * text is runtime/net/etchosts.c's; here are the descriptors. */
@@ -27,24 +28,18 @@ static const char *ctr_hostname(const struct ctr *c)
 	return c->cfg.hostname && *c->cfg.hostname ? c->cfg.hostname : "localhost";
 }
 
-/* The network a bridge container is on: "bridge" or a user network. */
-static const char *net_name(const struct ctr *c)
+/* o runs on one of c's networks (the default bridge or user networks,
+ * ctrs_net_shared): names resolve only between containers of one
+ * network. *ip and *al: o's address and aliases there. */
+static bool on_bridge(const struct ctr *o, const struct ctr *c, const char **ip, char *const **al)
 {
-	return c->cfg.network ? c->cfg.network : "bridge";
+	return o->st.status == CTR_RUNNING && ctrs_net_shared(c, o, ip, al);
 }
 
-/* o runs on c's network (the default bridge or the same user network):
- * names resolve only between containers of one network. */
-static bool on_bridge(const struct ctr *o, const struct ctr *c)
+/* c as its neighbours' files name it, at ip with aliases al. */
+static struct etchosts_entry hosts_entry(const struct ctr *c, const char *ip, char *const *al)
 {
-	return o->st.status == CTR_RUNNING && o->st.ip[0] &&
-	       strcmp(net_name(o), net_name(c)) == 0;
-}
-
-/* c as its neighbours' files name it, at ip. */
-static struct etchosts_entry hosts_entry(const struct ctr *c, const char *ip)
-{
-	return (struct etchosts_entry){ ip, ctr_hostname(c), c->cfg.name, c->cfg.aliases };
+	return (struct etchosts_entry){ ip, ctr_hostname(c), c->cfg.name, al };
 }
 
 /* text with c's --add-host lines (host-gateway: berth0's address);
@@ -62,19 +57,21 @@ static char *with_extra_hosts(struct ctrs *cs, const struct ctr *c, char *text, 
 static char *hosts_text(struct ctrs *cs, const struct ctr *c, const char *ip,
 			const struct ctr *gone, size_t *len)
 {
-	struct etchosts_entry self = hosts_entry(c, ip), *others;
+	struct etchosts_entry self = hosts_entry(c, ip, c->cfg.aliases), *others;
+	char *const *al;
+	const char *oip;
 	size_t n = 0;
 	char *text;
 
 	for (struct ctr *o = cs->list; o; o = o->next)
-		n += on_bridge(o, c);
+		n += on_bridge(o, c, &oip, &al);
 	others = malloc((n + 1) * sizeof(*others));
 	if (!others)
 		return NULL;
 	n = 0;
 	for (struct ctr *o = cs->list; o; o = o->next) {
-		if (o != c && o != gone && on_bridge(o, c))
-			others[n++] = hosts_entry(o, o->st.ip);
+		if (o != c && o != gone && on_bridge(o, c, &oip, &al))
+			others[n++] = hosts_entry(o, oip, al);
 	}
 	text = etchosts_text(&self, others, n, len);
 	free(others);
@@ -120,29 +117,52 @@ void ctrs_hosts_close(struct ctr *c)
 /* c now runs on the bridge: its line into every other one's file. */
 void ctrs_hosts_add(struct ctrs *cs, struct ctr *c)
 {
-	struct etchosts_entry self = hosts_entry(c, c->st.ip);
 	char line[ETCHOSTS_LINE_MAX];
-	size_t len = etchosts_line(&self, line, sizeof(line));
+	char *const *al;
+	const char *ip;
 
 	for (struct ctr *o = cs->list; o; o = o->next) {
-		if (o != c && on_bridge(o, c))
-			hosts_put(cs, o, line, len, true);
+		if (o != c && o->hostsfd >= 0 && ctrs_net_shared(o, c, &ip, &al)) {
+			struct etchosts_entry self = hosts_entry(c, ip, al);
+
+			hosts_put(cs, o, line, etchosts_line(&self, line, sizeof(line)), true);
+		}
 	}
+}
+
+/* o's file whole, without gone. */
+static void hosts_rewrite(struct ctrs *cs, struct ctr *o, const struct ctr *gone)
+{
+	size_t len = strlen(ETCHOSTS_BASE);
+	char *text = o->st.ip[0] ? hosts_text(cs, o, o->st.ip, gone, &len) :
+				   with_extra_hosts(cs, o, strdup(ETCHOSTS_BASE), &len);
+
+	if (text)
+		hosts_put(cs, o, text, len, false);
+	free(text);
 }
 
 /* c left the bridge: the others' files without it. */
 void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c)
 {
-	for (struct ctr *o = cs->list; o; o = o->next) {
-		size_t len;
-		char *text;
+	char *const *al;
+	const char *ip;
 
-		if (o == c || !on_bridge(o, c))
-			continue;
-		text = hosts_text(cs, o, o->st.ip, c, &len);
-		if (text)
-			hosts_put(cs, o, text, len, false);
-		free(text);
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && o->hostsfd >= 0 && ctrs_net_shared(o, c, &ip, &al))
+			hosts_rewrite(cs, o, c);
+	}
+}
+
+void ctrs_hosts_refresh(struct ctrs *cs, struct ctr *c)
+{
+	char *const *al;
+	const char *ip;
+
+	hosts_rewrite(cs, c, NULL);
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (o != c && o->hostsfd >= 0 && ctrs_net_shared(o, c, &ip, &al))
+			hosts_rewrite(cs, o, NULL);
 	}
 }
 

@@ -201,9 +201,10 @@ int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, str
 		c->st.ports[0] = '\0';
 		return -e->code;
 	}
-	if (ports_add_start(cs, c, l, job, e) < 0) {
+	if (ctrs_xnets_acquire(cs, c, e) < 0 || ports_add_start(cs, c, l, job, e) < 0) {
 		struct berr rel;
 
+		ctrs_xnets_down(cs, c);
 		if (br_release(cs->root, &nr.n, c->cfg.id, &rel) < 0)
 			log_err("container %.12s: %s", c->cfg.id, rel.msg);
 		l->ip[0] = '\0';
@@ -233,6 +234,9 @@ struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c)
 
 	if (!c->st.ip[0])
 		return NULL;
+	ctrs_hosts_remove(cs, c); /* while its addresses still name it */
+	ctrs_hosts_close(c);
+	ctrs_xnets_down(cs, c);
 	if (ctrs_net_resolve(cs, c, &nr, false, &e) < 0)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	else
@@ -242,7 +246,5 @@ struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c)
 	ctrs_net_event(&nr, c, "disconnect");
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
-	ctrs_hosts_close(c);
-	ctrs_hosts_remove(cs, c);
 	return p;
 }

@@ -153,6 +153,7 @@ static void start_failed(struct ctrs *cs, struct ctr *c, struct ctr_starting *st
 			ctrs_ports_remove(cs, c->st.ports, st->lease.ip, st->lease.bridge);
 		if (ctrs_addr_release(cs, c, &ignored) < 0)
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
+		ctrs_xnets_down(cs, c);
 		c->st.ports[0] = '\0';
 	}
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
@@ -164,6 +165,7 @@ static void start_failed(struct ctrs *cs, struct ctr *c, struct ctr_starting *st
 static int start_begin(struct ctrs *cs, struct ctr *c, struct ctr_starting *st, struct berr *e)
 {
 	struct spec_buf *sp = malloc(sizeof(*sp));
+	struct ctrs_attach att = { &st->lease, c }; /* used in sb_start_begin */
 	int r;
 
 	if (!sp)
@@ -184,8 +186,8 @@ static int start_begin(struct ctrs *cs, struct ctr *c, struct ctr_starting *st, 
 	if (r < 0)
 		goto out;
 	if (st->lease.ip[0]) {
-		sp->spec.parent_setup = br_attach;
-		sp->spec.parent_ctx = &st->lease;
+		sp->spec.parent_setup = ctrs_attach_all;
+		sp->spec.parent_ctx = &att;
 	}
 	r = ctrs_write_etc_files(cs, c, sp->dir, st->lease.ip, e);
 	if (r == 0)

@@ -118,6 +118,8 @@ struct ctr {
 	struct waiter *waiters;
 	struct ctr_io io;
 	int hostsfd;		/* its /etc/hosts while on the bridge (O_APPEND) */
+	struct br_lease *xl;	/* while it runs: its leases on cfg.xnets (net_connect.c) */
+	char first_if[16];	/* its first network's interface inside; "": eth0 */
 	struct {
 		int kind;	/* EV_CTR_PIDFD */
 		int fd;		/* adopted and not our child: its pidfd, else -1 */
@@ -197,6 +199,9 @@ void ctrs_hosts_open(struct ctrs *cs, struct ctr *c);
 void ctrs_hosts_close(struct ctr *c);
 void ctrs_hosts_add(struct ctrs *cs, struct ctr *c);
 void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c);
+/* c joined or left a network while running: its file and those of the
+ * containers it shares a network with, rewritten whole. */
+void ctrs_hosts_refresh(struct ctrs *cs, struct ctr *c);
 /* Write them into dir (ip: c's address on the bridge, or ""); a file that
  * cannot be written fails the start, with its path and, if the disk is
  * full, which one. */
@@ -228,6 +233,28 @@ BERR_MUST int ctrs_net_resolve(struct ctrs *cs, const struct ctr *c, struct ctr_
 			       bool up, struct berr *e);
 void ctrs_net_event(const struct ctr_netref *nr, const struct ctr *c, const char *action);
 void ctrs_net_prune(struct ctrs *cs, bool (*keep)(const char *id, void *ctx));
+/* The network named ref ("bridge" or NULL: the default one) as a netref. */
+BERR_MUST int ctrs_net_named(struct ctrs *cs, const char *ref, struct ctr_netref *nr, bool up,
+			     struct berr *e);
+
+/* net_connect.c: further networks (cfg.xnets), network-connect/disconnect */
+bool ctrs_connect_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
+			  int *status);
+/* o's address and aliases on the first of viewer's networks (by config)
+ * that o is attached to (while it runs); false when none. */
+bool ctrs_net_shared(const struct ctr *viewer, const struct ctr *o, const char **ip,
+		     char *const **aliases);
+/* Before a start: an address on each further network (c->xl); after it
+ * (or a failed start): those addresses back, c->xl freed. */
+BERR_MUST int ctrs_xnets_acquire(struct ctrs *cs, struct ctr *c, struct berr *e);
+void ctrs_xnets_down(struct ctrs *cs, struct ctr *c);
+/* sb_spec.parent_setup: the first network's veth (br_attach), then the
+ * further ones. */
+struct ctrs_attach {
+	struct br_lease *lease;
+	struct ctr *c;
+};
+BERR_MUST int ctrs_attach_all(pid_t pid, void *ctx, struct berr *e);
 
 /* ctr_start.c: starting a container */
 void ctrs_watch_pipe(struct ctrs *cs, struct logpipe *p);

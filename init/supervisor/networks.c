@@ -60,8 +60,14 @@ static int used_subnets(struct ctrs *cs, const struct net_def *v, int n, struct 
 static bool net_in_use(struct ctrs *cs, const char *name)
 {
 	for (struct ctr *c = cs->list; c; c = c->next) {
-		if (c->st.status == CTR_RUNNING && c->cfg.network && strcmp(c->cfg.network, name) == 0)
+		if (c->st.status != CTR_RUNNING)
+			continue;
+		if (c->cfg.network && strcmp(c->cfg.network, name) == 0)
 			return true;
+		for (int i = 0; i < c->cfg.nxnets; i++) {
+			if (strcmp(c->cfg.xnets[i].name, name) == 0)
+				return true;
+		}
 	}
 	return false;
 }
@@ -198,7 +204,7 @@ bool ctrs_net_request(struct ctrs *cs, struct proto_request *req, struct ctl_rep
 	else if (strcmp(req->argv[0], "network-rm") == 0)
 		verb_rm(cs, req, r, status);
 	else
-		return false;
+		return ctrs_connect_request(cs, req, r, status);
 	return true;
 }
 
@@ -213,6 +219,21 @@ static void netref_fill(struct ctr_netref *nr)
 	nr->n = (struct br_net){ nr->def.bridge, nr->cidr, nr->ipam };
 }
 
+int ctrs_net_named(struct ctrs *cs, const char *ref, struct ctr_netref *nr, bool up,
+		   struct berr *e)
+{
+	memset(nr, 0, sizeof(*nr));
+	nr->n = (struct br_net){ BR_NAME, cs->bridge_cidr, "ipam" };
+	if (!ref || strcmp(ref, "bridge") == 0)
+		return 0;
+	if (net_load(cs->root, ref, &nr->def, e) < 0)
+		return -e->code;
+	if (up && net_up(cs->root, BR_NAME, &nr->def, e) < 0)
+		return -e->code;
+	netref_fill(nr);
+	return 0;
+}
+
 /* c's bridge and address table; its network's bridge made if it is not
  * there (after a reboot). */
 int ctrs_net_resolve(struct ctrs *cs, const struct ctr *c, struct ctr_netref *nr, bool up,
@@ -225,14 +246,9 @@ int ctrs_net_resolve(struct ctrs *cs, const struct ctr *c, struct ctr_netref *nr
 	nr->n = (struct br_net){ BR_NAME, cs->bridge_cidr, "ipam" };
 	if (ctr_network_parse(c->cfg.network, &mode, &ref, e) < 0)
 		return -e->code;
-	if (mode != CTR_NET_BRIDGE || !ref)
+	if (mode != CTR_NET_BRIDGE)
 		return 0;
-	if (net_load(cs->root, ref, &nr->def, e) < 0)
-		return -e->code;
-	if (up && net_up(cs->root, BR_NAME, &nr->def, e) < 0)
-		return -e->code;
-	netref_fill(nr);
-	return 0;
+	return ctrs_net_named(cs, ref, nr, up, e);
 }
 
 /* A user network's connect or disconnect event for c. */

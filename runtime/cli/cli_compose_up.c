@@ -421,13 +421,8 @@ static int compose_up(void *ctx, int argc, char **argv)
 	rc = o->f.errors.n ? 1 : 0;
 	if (cli_compose_wanted(o, a.argc, a.argv, true, want) < 0 || wait_supervisor(o->root) < 0)
 		return 1;
-	for (int k = 0; k < f->nsvc; k++) { /* the default network, if a service joins it */
-		if (want[k] && !f->svc[k].network_mode) {
-			if (cli_network_compose_up(o->root, o->project) != 0)
-				return 1;
-			break;
-		}
-	}
+	if (cli_network_compose_up(o->root, o->project, f, want) != 0)
+		return 1;
 	nm = cli_compose_members(o, m, MAX_MEMBERS);
 	for (int k = 0; k < nm; k++) {
 		if (compose_find(f, m[k].service) < 0)

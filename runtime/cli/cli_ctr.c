@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_network.h"
 #include "client.h"
 #include "runtime/container/container.h"
 #include "runtime/net/ports.h"
@@ -392,9 +393,10 @@ static json_t *strv_json(char **v, int skip)
 
 static json_t *ports_json(const struct ctr_state *s);
 
-/* Docker's NetworkSettings: the address while on a bridge, and the one
- * network it is on (none for container:). */
-static json_t *network_settings(const struct ctr_config *c, const struct ctr_state *s)
+/* Docker's NetworkSettings: the address while on a bridge, and the
+ * networks it is on (none for container:). */
+static json_t *network_settings(const char *root, const struct ctr_config *c,
+				const struct ctr_state *s)
 {
 	const char *mode = c->network ? c->network : "none";
 	json_t *nets = json_object();
@@ -404,6 +406,7 @@ static json_t *network_settings(const struct ctr_config *c, const struct ctr_sta
 				    json_pack("{s:s, s:i, s:s, s:s}", "IPAddress", s->ip,
 					      "IPPrefixLen", s->ip_prefix, "Gateway", s->gateway,
 					      "MacAddress", s->mac));
+	cli_network_xnets_json(root, c, s, nets);
 	return json_pack("{s:s, s:i, s:s, s:s, s:o, s:o}", "IPAddress", s->ip, "IPPrefixLen",
 			 s->ip_prefix, "Gateway", s->gateway, "MacAddress", s->mac, "Networks",
 			 nets, "Ports", ports_json(s));
@@ -565,7 +568,7 @@ static json_t *inspect_json(const char *root, const struct ctr_config *c,
 		c->image ? c->image : "", "WorkingDir", c->cwd ? c->cwd : "", "Tty", c->tty,
 		"OpenStdin", c->interactive);
 	if (j)
-		json_object_set_new(j, "NetworkSettings", network_settings(c, s));
+		json_object_set_new(j, "NetworkSettings", network_settings(root, c, s));
 	if (j) {
 		json_t *labels = json_object();
 		for (char **l = c->labels; l && *l; l++) {

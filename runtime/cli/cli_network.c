@@ -114,7 +114,8 @@ static const struct flg_cmd net_prune_cmd = {
 };
 
 static const struct flg_cmd *const net_cmds[] = {
-	&net_create_cmd, &net_inspect_cmd, &net_ls_cmd, &net_prune_cmd, &net_rm_cmd, NULL,
+	&cli_net_connect_cmd, &net_create_cmd, &cli_net_disconnect_cmd, &net_inspect_cmd,
+	&net_ls_cmd, &net_prune_cmd, &net_rm_cmd, NULL,
 };
 
 const struct flg_cmd cli_network_cmd = {
@@ -186,8 +187,8 @@ static json_t *labels_json(const struct net_def *d)
 }
 
 /* {ID: {Name, EndpointID, MacAddress, IPv4Address, IPv6Address}} of the
- * running containers on network name. */
-static json_t *net_containers(const char *root, const char *name)
+ * running containers on network name (d: a user network, NULL: bridge). */
+static json_t *net_containers(const char *root, const char *name, const struct net_def *d)
 {
 	json_t *o = json_object();
 	size_t n;
@@ -196,16 +197,23 @@ static json_t *net_containers(const char *root, const char *name)
 	for (size_t i = 0; i < n; i++) {
 		const struct ctr_config *c = &v[i].c;
 		const struct ctr_state *s = &v[i].s;
-		char addr[32];
+		char addr[32] = "", ip[16], mac[18];
+		struct berr e;
 
-		if (!c->network || strcmp(c->network, name) != 0 || s->status != CTR_RUNNING ||
-		    !s->ip[0])
+		if (s->status != CTR_RUNNING)
 			continue;
-		snprintf(addr, sizeof(addr), "%s/%d", s->ip, s->ip_prefix);
-		json_object_set_new(o, c->id,
-				    json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", c->name, "EndpointID",
-					      c->id, "MacAddress", s->mac, "IPv4Address", addr,
-					      "IPv6Address", ""));
+		if (c->network && strcmp(c->network, name) == 0 && s->ip[0]) {
+			snprintf(addr, sizeof(addr), "%s/%d", s->ip, s->ip_prefix);
+			snprintf(mac, sizeof(mac), "%s", s->mac);
+		} else if (d && cli_network_on(c, name) && net_held(root, d, c->id, ip, mac, &e) == 0 &&
+			   ip[0]) {
+			snprintf(addr, sizeof(addr), "%s%s", ip, strchr(d->subnet, '/'));
+		}
+		if (addr[0])
+			json_object_set_new(o, c->id,
+					    json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", c->name,
+						      "EndpointID", c->id, "MacAddress", mac,
+						      "IPv4Address", addr, "IPv6Address", ""));
 	}
 	cli_ctrs_free(v, n);
 	return o;
@@ -232,7 +240,7 @@ static json_t *net_json(const char *root, const struct net_def *d, int k)
 			 "EnableIPv6", 0, "IPAM", "Driver", "default", "Options", "Config", ipam,
 			 "Internal", d && d->internal, "Attachable", 0, "Ingress", 0, "ConfigFrom",
 			 "Network", "", "ConfigOnly", 0, "Containers",
-			 net_containers(root, d ? d->name : predefined[k][0]), "Options",
+			 net_containers(root, d ? d->name : predefined[k][0], d), "Options",
 			 d ? json_pack("{s:s}", "com.docker.network.bridge.name", d->bridge) :
 			     json_object(),
 			 "Labels", d ? labels_json(d) : json_object());
@@ -507,17 +515,35 @@ int cli_network(const char *root, int argc, char **argv)
 
 /* ---- run --network NAME --ip --network-alias ---- */
 
+int cli_network_ip_check(const struct net_def *d, const char *ip)
+{
+	struct net_cidr s, a;
+	char want[24];
+
+	snprintf(want, sizeof(want), "%s/%s", ip ? ip : "", strchr(d->subnet, '/') + 1);
+	if (ip && (net_cidr_parse(want, &a) < 0 || net_cidr_parse(d->subnet, &s) < 0 ||
+		   !net_cidr_overlap(&a, &s))) {
+		fprintf(stderr, "berth: invalid address %s: it does not belong to any of network "
+				"%s's subnets (%s)\n", ip, d->name, d->subnet);
+		return -1;
+	}
+	return 0;
+}
+
 int cli_network_run_config(const char *root, const char *ip, const struct strv *aliases,
-			   struct ctr_config *c)
+			   const struct strv *nets, struct ctr_config *c)
 {
 	enum ctr_net mode;
 	const char *ref;
-	struct net_cidr s, a;
 	struct net_def d;
 	struct berr e;
-	char want[24];
 
 	if (ctr_network_parse(c->network, &mode, &ref, &e) < 0 || mode != CTR_NET_BRIDGE || !ref) {
+		if (nets->n > 1) {
+			fprintf(stderr, "berth: conflicting options: cannot attach both "
+					"user-defined and non-user-defined network-modes\n");
+			return 125;
+		}
 		if (ip || aliases->n) { /* Docker's answers */
 			fprintf(stderr, "berth: %s\n",
 				ip ? "user specified IP address is supported on user defined "
@@ -532,42 +558,52 @@ int cli_network_run_config(const char *root, const char *ip, const struct strv *
 		fprintf(stderr, "berth: %s\n", e.msg);
 		return 125;
 	}
-	snprintf(want, sizeof(want), "%s/%s", ip ? ip : "", strchr(d.subnet, '/') + 1);
-	if (ip && (net_cidr_parse(want, &a) < 0 || net_cidr_parse(d.subnet, &s) < 0 ||
-		   !net_cidr_overlap(&a, &s))) {
-		fprintf(stderr, "berth: invalid address %s: it does not belong to any of network "
-				"%s's subnets (%s)\n", ip, d.name, d.subnet);
+	if (cli_network_ip_check(&d, ip) < 0)
 		return 125;
-	}
 	c->ip = ip ? strdup(ip) : NULL;
 	c->aliases = aliases->n ? strv_dup(aliases->v) : NULL;
-	return (ip && !c->ip) || (aliases->n && !c->aliases) ? 125 : 0;
+	if ((ip && !c->ip) || (aliases->n && !c->aliases))
+		return 125;
+	return cli_network_run_more(root, nets, c);
 }
 
-/* ---- compose: the project's default network ---- */
+/* ---- compose: the project's networks ---- */
 
-static bool compose_default(const char *root, const char *project, struct net_def *d)
+/* The network key of the project (f's top-level, or "default"), made
+ * when missing as Compose does; an external one must be there. */
+static int compose_net(const char *root, const char *project, const struct compose_file *f,
+		       const char *key)
 {
-	char name[NET_NAME_MAX + 16];
-	struct berr e;
-
-	snprintf(name, sizeof(name), "%s_default", project);
-	return net_load(root, name, d, &e) == 0;
-}
-
-int cli_network_compose_up(const char *root, const char *project)
-{
-	char name[NET_NAME_MAX + 16], plabel[300];
-	char *req[] = { "network-create", name, "--label", plabel, "--label",
-			"com.docker.compose.network=default", NULL };
+	const struct compose_network *n = compose_find_network(f, key);
+	char name[300], plabel[300], nlabel[300];
+	char *const none[1] = { NULL };
+	struct strv req = { 0 };
 	struct net_def d;
+	struct berr e;
 	int rc;
 
-	if (compose_default(root, project, &d))
+	compose_network_name(f, project, key, name, sizeof(name));
+	if (net_load(root, name, &d, &e) == 0)
 		return 0;
-	snprintf(name, sizeof(name), "%s_default", project);
+	if (n && n->external) {
+		fprintf(stderr, "berth: network %s declared as external, but could not be found\n",
+			name);
+		return 1;
+	}
 	snprintf(plabel, sizeof(plabel), "com.docker.compose.project=%s", project);
-	rc = client_ask(root, 6, req, 15000, NULL);
+	snprintf(nlabel, sizeof(nlabel), "com.docker.compose.network=%s", key);
+	rc = strv_add(&req, "network-create") | strv_add(&req, name) | strv_add(&req, "--label") |
+	     strv_add(&req, plabel) | strv_add(&req, "--label") | strv_add(&req, nlabel);
+	if (n && n->subnet)
+		rc |= strv_add(&req, "--subnet") | strv_add(&req, n->subnet);
+	if (n && n->gateway)
+		rc |= strv_add(&req, "--gateway") | strv_add(&req, n->gateway);
+	if (n && n->internal)
+		rc |= strv_add(&req, "--internal");
+	for (char *const *l = n ? n->labels.v : none; l && *l; l++)
+		rc |= strv_add(&req, "--label") | strv_add(&req, *l);
+	rc = rc ? 1 : client_ask(root, req.n, req.v, 15000, NULL);
+	strv_free(&req);
 	if (rc == 0) {
 		printf(" Network %s  Created\n", name);
 		fflush(stdout);
@@ -575,21 +611,44 @@ int cli_network_compose_up(const char *root, const char *project)
 	return rc;
 }
 
+int cli_network_compose_up(const char *root, const char *project, const struct compose_file *f,
+			   const bool *want)
+{
+	for (int k = 0; k < f->nsvc; k++) {
+		const struct compose_service *s = &f->svc[k];
+
+		if (!want[k] || s->network_mode)
+			continue;
+		if (!s->nnets && compose_net(root, project, f, "default") != 0)
+			return 1;
+		for (int i = 0; i < s->nnets; i++) {
+			if (compose_net(root, project, f, s->nets[i].key) != 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 void cli_network_compose_down(const char *root, const char *project)
 {
 	char *req[] = { "network-rm", NULL, NULL };
 	char want[300];
-	struct net_def d;
+	struct net_def *v;
+	struct berr e;
+	int n;
 
 	snprintf(want, sizeof(want), "com.docker.compose.project=%s", project);
-	if (!compose_default(root, project, &d))
+	if (net_list(root, &v, &n, &e) < 0)
 		return;
-	for (int i = 0; i < d.nlabels; i++) {
-		if (strcmp(d.labels[i], want) == 0) {
-			req[1] = d.name;
+	for (int i = 0; i < n; i++) {
+		for (int k = 0; k < v[i].nlabels; k++) {
+			if (strcmp(v[i].labels[k], want) != 0)
+				continue;
+			req[1] = v[i].name;
 			if (client_ask(root, 2, req, 15000, NULL) == 0)
-				printf(" Network %s  Removed\n", d.name);
-			return;
+				printf(" Network %s  Removed\n", v[i].name);
+			break;
 		}
 	}
+	free(v);
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli_filter.h"
+#include "cli_network.h"
 #include "cli_prune.h"
 #include "client.h"
 #include "runtime/container/container.h"
@@ -197,7 +198,8 @@ static bool m_network(const char *v, void *ctx)
 {
 	struct ps_item *it = ctx;
 
-	return strcmp(it->f->cfg.network ? it->f->cfg.network : "none", v) == 0;
+	return strcmp(it->f->cfg.network ? it->f->cfg.network : "none", v) == 0 ||
+	       cli_network_on(&it->f->cfg, v);
 }
 
 static const struct {

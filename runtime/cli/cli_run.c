@@ -58,10 +58,10 @@ static const struct flg run_flags[] = {
 	FLG_STRING(0, "memory-swap", R(memory_swap),
 		   "Swap limit equal to memory plus swap, in `bytes`: '-1' for unlimited swap"),
 	FLG_STRING(0, "name", R(name), "Assign a name to the container"),
-	FLG_STRING(0, "net", R(network), NULL),
-	FLG_STRING(0, "network", R(network),
-		   "Connect a container to a `network`: bridge, none, host, container:NAME or a "
-		   "network's name"),
+	FLG_STRINGS(0, "net", R(networks), NULL),
+	FLG_STRINGS(0, "network", R(networks),
+		    "Connect a container to a `network`: bridge, none, host, container:NAME or a "
+		    "network's name (again: name=NET,alias=A,ip=IP for a further one)"),
 	FLG_STRINGS(0, "network-alias", R(net_aliases), "Add network-scoped alias for the container"),
 	FLG_STRING(0, "ip", R(ip), "IPv4 address (e.g., 172.30.100.104)"),
 	FLG_BOOL(0, "no-healthcheck", R(no_healthcheck),
@@ -267,6 +267,7 @@ static int run_opts_finish(const struct flg_cmd *cmd, struct run_opts *o, const 
 	int rc;
 
 	o->create_only = cmd == &cli_create_cmd;
+	o->network = o->networks.n ? o->networks.v[0] : NULL;
 	o->entrypoint_set = flg_given(cmd, a, "entrypoint");
 	rc = run_opts_env(cmd, o);
 	if (rc == 0)
@@ -282,7 +283,8 @@ static void run_opts_free(struct run_opts *o)
 {
 	struct strv *lists[] = { &o->env_args, &o->env_files, &o->label_args, &o->security_opts,
 				 &o->volumes,  &o->cap_add,   &o->cap_drop,   &o->publish,
-				 &o->expose,   &o->env,	      &o->labels,     &o->net_aliases };
+				 &o->expose,   &o->env,	      &o->labels,     &o->net_aliases,
+				 &o->networks };
 
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		strv_free(lists[i]);

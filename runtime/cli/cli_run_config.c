@@ -96,7 +96,7 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 	c->cpuset = o->cpuset ? strdup(o->cpuset) : NULL;
 	c->restart = strdup(o->restart ? o->restart : "no");
 	c->network = strdup(o->network ? o->network : "bridge");
-	if (cli_network_run_config(root, o->ip, &o->net_aliases, c) != 0)
+	if (cli_network_run_config(root, o->ip, &o->net_aliases, &o->networks, c) != 0)
 		return 125;
 	c->stop_timeout = o->stop_timeout > 0 ? o->stop_timeout : 10;
 	if (o->labels.n) {

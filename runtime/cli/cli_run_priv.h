@@ -23,6 +23,7 @@ struct run_opts {
 	const char *pull, *platform; /* --pull, --platform (cli_run_pull.c) */
 	const char *ip;		/* --ip (cli_network.c) */
 	struct strv net_aliases; /* --network-alias */
+	struct strv networks;	/* each --network; network is the first */
 	const char *userns;	     /* --userns (cli_run_userns.c) */
 	int cpu_shares, pids_limit, stop_timeout, health_retries;
 	int oom_score_adj;	/* --oom-score-adj (cli_run_host.c) */

@@ -166,6 +166,8 @@ static void parse_top(struct cw_walk *w, yaml_node_t *root)
 			}
 		} else if (key && strcmp(key, "volumes") == 0 && !w->f->vol) {
 			parse_volumes(w, v);
+		} else if (key && strcmp(key, "networks") == 0 && !w->f->net) {
+			cw_parse_networks(w, v);
 		} else if (key && strcmp(key, "services") == 0) {
 			cw_report(w, cw_line_of(k), "duplicate key 'services'");
 		} else {
@@ -218,6 +220,7 @@ int compose_parse_env(const char *text, size_t len, const char *path, char *cons
 	yaml_parser_delete(&parser);
 	if (!f->fatal) {
 		cw_check_volume_refs(&w);
+		cw_check_network_refs(&w);
 		compose_order(&w);
 	}
 	if (w.nomem)
@@ -236,6 +239,7 @@ static void health_free(struct compose_health *h)
 
 void compose_free(struct compose_file *f)
 {
+	cw_networks_free(f);
 	for (int i = 0; i < f->nsvc; i++) {
 		struct compose_service *s = &f->svc[i];
 		char **strs[] = { &s->name, &s->image, &s->container_name, &s->hostname,

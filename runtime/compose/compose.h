@@ -47,6 +47,15 @@ struct compose_hostx {
 	bool init;
 };
 
+/* One network of a service: a key of the top-level networks (or
+ * "default"), with its aliases and ipv4_address. */
+struct compose_svcnet {
+	char *key;
+	char *ipv4_address;	/* NULL: any */
+	struct strv aliases;
+	int line;
+};
+
 struct compose_service {
 	char *name;
 	int line;
@@ -74,6 +83,17 @@ struct compose_service {
 				 * environment, before its own entries */
 	struct strv profiles;	/* none: always enabled */
 	struct compose_hostx hostx;
+	struct compose_svcnet *nets; /* networks:, in the file's order (none: the default) */
+	int nnets, nets_line;
+};
+
+/* A top-level networks: entry (driver bridge). A service names it by key;
+ * berth's network is PROJECT_KEY, its name:, or KEY if external. */
+struct compose_network {
+	char *key, *name;
+	bool external, internal;
+	char *subnet, *gateway;	/* ipam.config[0], NULL: picked */
+	struct strv labels;	/* "K=V" */
 };
 
 /* A top-level volumes: entry. Services name it as SOURCE in
@@ -89,6 +109,8 @@ struct compose_file {
 				 * caller sets it; NULL = relative binds stay relative) */
 	struct compose_volume *vol;
 	int nvol;
+	struct compose_network *net;
+	int nnet;
 	char *name;		/* top-level name:, or NULL */
 	bool fatal;		/* the file as a whole could not be read */
 	struct compose_service *svc;
@@ -144,6 +166,12 @@ void compose_project_name(const struct compose_file *f, const char *fallback, ch
 /* PROJECT-SERVICE-1, or the service's container_name. */
 void compose_container_name(const struct compose_file *f, const char *project, int svc,
 			    char *buf, size_t size);
+
+/* The top-level network key, or NULL; the name berth knows the network
+ * key by (PROJECT_KEY, its name: or, external, KEY). */
+const struct compose_network *compose_find_network(const struct compose_file *f, const char *key);
+void compose_network_name(const struct compose_file *f, const char *project, const char *key,
+			  char *buf, size_t size);
 
 /* The `berth run` arguments that create service svc detached, labelled
  * com.docker.compose.project/service/container-number (and each of

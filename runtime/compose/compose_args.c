@@ -110,6 +110,38 @@ static int volume_arg(const struct compose_file *f, const char *project, const c
 	return 0;
 }
 
+/* A service's networks: the first as --network, --network-alias (the
+ * service's name and its aliases), --ip; the others as run's further
+ * --network name=NET,alias=A,ip=IP. */
+static int net_args(const struct compose_file *f, const char *project,
+		    const struct compose_service *s, struct strv *out)
+{
+	char net[300], spec[2048];
+	int r = 0;
+
+	for (int k = 0; k < s->nnets; k++) {
+		const struct compose_svcnet *n = &s->nets[k];
+		size_t len;
+
+		compose_network_name(f, project, n->key, net, sizeof(net));
+		if (k == 0) {
+			r |= add2(out, "--network", net);
+			r |= add2(out, "--network-alias", s->name);
+			r |= add_each(out, "--network-alias", &n->aliases);
+			r |= add2(out, "--ip", n->ipv4_address);
+			continue;
+		}
+		len = (size_t)snprintf(spec, sizeof(spec), "name=%s,alias=%s", net, s->name);
+		for (int i = 0; i < n->aliases.n && len < sizeof(spec); i++)
+			len += (size_t)snprintf(spec + len, sizeof(spec) - len, ",alias=%s",
+						n->aliases.v[i]);
+		if (n->ipv4_address && len < sizeof(spec))
+			snprintf(spec + len, sizeof(spec) - len, ",ip=%s", n->ipv4_address);
+		r |= add2(out, "--network", spec);
+	}
+	return r;
+}
+
 int compose_run_args(const struct compose_file *f, const char *project, int svc,
 		     char *const *extra_labels, struct strv *out)
 {
@@ -155,6 +187,8 @@ int compose_run_args(const struct compose_file *f, const char *project, int svc,
 		r |= add2(out, "--network", net);
 	} else if (s->network_mode) {
 		r |= add2(out, "--network", s->network_mode);
+	} else if (s->nnets) {
+		r |= net_args(f, project, s, out);
 	} else { /* the project's default network; the service's name resolves */
 		snprintf(net, sizeof(net), "%s_default", project);
 		r |= add2(out, "--network", net);

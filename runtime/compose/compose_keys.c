@@ -265,6 +265,8 @@ bool cw_service_key(struct cw_walk *w, const char *where, const char *key, yaml_
 		*ok &= get_deploy(w, where, v, s);
 	else if (strcmp(key, "profiles") == 0)
 		*ok &= get_profiles(w, where, v, &s->profiles);
+	else if (strcmp(key, "networks") == 0 && !s->nets)
+		*ok &= cw_service_networks(w, where, v, s);
 	else
 		return cw_host_key(w, where, key, v, s, ok);
 	return true;

@@ -69,6 +69,15 @@ bool cw_volume_name_valid(const char *s);
 const struct compose_volume *compose_find_volume(const struct compose_file *f, const char *key,
 						 size_t len);
 
+/* compose_networks.c: the top-level networks:, a service's networks:
+ * (false when it had a problem), the check of the services' references
+ * once the file is read; their memory freed. */
+void cw_parse_networks(struct cw_walk *w, yaml_node_t *v);
+bool cw_service_networks(struct cw_walk *w, const char *where, yaml_node_t *v,
+			 struct compose_service *s);
+void cw_check_network_refs(struct cw_walk *w);
+void cw_networks_free(struct compose_file *f);
+
 /* compose_order.c: once the whole file is read (not after a fatal error). */
 void cw_check_volume_refs(struct cw_walk *w);
 void compose_order(struct cw_walk *w);

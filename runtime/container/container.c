@@ -252,6 +252,51 @@ static json_t *load_json(const char *root, const char *id, const char *file, str
 	return j;
 }
 
+void ctr_xnet_free(struct ctr_xnet *x)
+{
+	free(x->name);
+	free(x->ip);
+	strv_freev(x->aliases);
+	memset(x, 0, sizeof(*x));
+}
+
+/* [{"Name": N, "IPv4Address": IP, "Aliases": [...]}] */
+static json_t *xnets_json(const struct ctr_config *c)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < c->nxnets; i++) {
+		json_t *o = json_pack("{s:s}", "Name", c->xnets[i].name);
+
+		if (c->xnets[i].ip)
+			json_object_set_new(o, "IPv4Address", json_string(c->xnets[i].ip));
+		if (c->xnets[i].aliases)
+			json_object_set_new(o, "Aliases", strv_to_json(c->xnets[i].aliases));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static void xnets_load(json_t *a, struct ctr_config *c)
+{
+	size_t n = json_is_array(a) ? json_array_size(a) : 0;
+
+	c->xnets = n ? calloc(n, sizeof(*c->xnets)) : NULL;
+	for (size_t i = 0; c->xnets && i < n; i++) {
+		json_t *o = json_array_get(a, i);
+		struct ctr_xnet *x = &c->xnets[c->nxnets];
+
+		x->name = jstr(o, "Name");
+		x->ip = jstr(o, "IPv4Address");
+		x->aliases = json_object_get(o, "Aliases") ?
+				     json_to_strv(json_object_get(o, "Aliases")) : NULL;
+		if (x->name)
+			c->nxnets++;
+		else
+			ctr_xnet_free(x);
+	}
+}
+
 int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e)
 {
 	json_t *j = json_object();
@@ -304,6 +349,8 @@ int ctr_config_save(const char *root, const struct ctr_config *c, struct berr *e
 		json_object_set_new(j, "IPv4Address", json_string(c->ip));
 	if (c->aliases)
 		json_object_set_new(j, "Aliases", strv_to_json(c->aliases));
+	if (c->nxnets)
+		json_object_set_new(j, "ExtraNetworks", xnets_json(c));
 	json_object_set_new(j, "StopTimeout", json_integer(c->stop_timeout));
 	json_object_set_new(j, "Created", json_integer(c->created_ns));
 	if (c->health.test)
@@ -386,6 +433,7 @@ int ctr_config_load(const char *root, const char *id, struct ctr_config *c, stru
 	c->ip = jstr(j, "IPv4Address");
 	c->aliases = json_object_get(j, "Aliases") ? json_to_strv(json_object_get(j, "Aliases")) :
 						     NULL;
+	xnets_load(json_object_get(j, "ExtraNetworks"), c);
 	c->stop_timeout = (int)json_integer_value(json_object_get(j, "StopTimeout"));
 	c->created_ns = json_integer_value(json_object_get(j, "Created"));
 	hc = hc_from_json(json_object_get(j, "Healthcheck"), &c->health);
@@ -418,6 +466,9 @@ void ctr_config_free(struct ctr_config *c)
 	strv_freev(c->labels);
 	free(c->ip);
 	strv_freev(c->aliases);
+	for (int i = 0; i < c->nxnets; i++)
+		ctr_xnet_free(&c->xnets[i]);
+	free(c->xnets);
 	free(c->cwd);
 	free(c->user);
 	free(c->hostname);

@@ -32,6 +32,14 @@ struct ctr_mount {
 	bool nocopy;		/* don't copy the image's content into an empty volume */
 };
 
+/* A network the container is on beyond its first (network connect, a
+ * Compose service's second network): inside it is eth1, eth2, ... */
+struct ctr_xnet {
+	char *name;		/* the network's name */
+	char *ip;		/* --ip, NULL = any */
+	char **aliases;		/* --alias, NULL = none */
+};
+
 struct ctr_config {
 	char id[CTR_ID_LEN + 1];
 	char name[CTR_NAME_MAX];
@@ -54,6 +62,8 @@ struct ctr_config {
 				 * name (ctr_network_parse) */
 	char *ip;		/* --ip on a user network, NULL = any */
 	char **aliases;		/* --network-alias, NULL = none */
+	struct ctr_xnet *xnets;	/* the other networks, in the order joined */
+	int nxnets;
 	char **ports;		/* published ports as port_spec() writes them, NULL = none */
 	char **labels;		/* "KEY=VALUE" (--label), NULL = none */
 	int stop_timeout;	/* seconds */
@@ -126,6 +136,7 @@ BERR_MUST int ctr_config_save(const char *root, const struct ctr_config *c, stru
 BERR_MUST int ctr_config_load(const char *root, const char *id, struct ctr_config *c,
 			      struct berr *e);
 void ctr_config_free(struct ctr_config *c);
+void ctr_xnet_free(struct ctr_xnet *x);
 BERR_MUST int ctr_state_save(const char *root, const char *id, const struct ctr_state *s,
 			     struct berr *e);
 BERR_MUST int ctr_state_load(const char *root, const char *id, struct ctr_state *s, struct berr *e);

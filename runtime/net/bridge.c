@@ -102,8 +102,7 @@ int br_acquire(const char *root, const struct br_net *n, const char *id, const c
 		ipam_ntoa(a, l->ip);
 		ipam_ntoa(p.gateway, l->gateway);
 		l->prefix = p.prefix;
-		snprintf(l->mac, sizeof(l->mac), "02:42:%02x:%02x:%02x:%02x", a >> 24,
-			 (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+		ipam_mac(a, l->mac);
 		veth_name(id, l->veth, sizeof(l->veth));
 		snprintf(l->bridge, sizeof(l->bridge), "%s", n->bridge);
 	}
@@ -128,7 +127,8 @@ int br_attach(pid_t pid, void *ctx, struct berr *e)
 {
 	const struct br_lease *l = ctx;
 	struct net_veth v = { .bridge = l->bridge, .host = l->veth, .pid = pid,
-			      .gateway = l->gateway };
+			      .gateway = l->ifname[0] ? NULL : l->gateway,
+			      .peer = l->ifname[0] ? l->ifname : NULL };
 	char cidr[24];
 	unsigned m[6];
 

@@ -33,6 +33,8 @@ struct br_lease {
 	char mac[18];		/* 02:42:ac:11:00:02, from the address as Docker's */
 	char veth[16];		/* host end: "veth" + 7 hex of the container ID (the
 				 * next 7 when a link has that name already) */
+	char ifname[16];	/* inside: "" is eth0 with the default route; a
+				 * further network's ethN has none */
 };
 
 /* The bridge with address cidr, up, and Berth's iptables chains, unless

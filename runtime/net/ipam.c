@@ -286,3 +286,9 @@ int ipam_save(const struct ipam *p, const char *path, struct berr *e)
 		return berr_set(e, -r, "save %s", path);
 	return 0;
 }
+
+void ipam_mac(uint32_t a, char buf[18])
+{
+	snprintf(buf, 18, "02:42:%02x:%02x:%02x:%02x", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff,
+		 a & 0xff);
+}

@@ -63,5 +63,7 @@ BERR_MUST int ipam_save(const struct ipam *p, const char *path, struct berr *e);
 
 /* "a.b.c.d" of a host-order address; buf holds 16 bytes. */
 void ipam_ntoa(uint32_t addr, char buf[16]);
+/* The MAC Docker gives a container at addr: 02:42 and the address. */
+void ipam_mac(uint32_t addr, char buf[18]);
 
 #endif

@@ -292,7 +292,7 @@ static int veth_create(struct nl_sock *sk, const struct net_veth *v, struct berr
 	rtnl_link_set_mtu(link, rtnl_link_get_mtu(br));
 	rtnl_link_set_master(link, rtnl_link_get_ifindex(br));
 	rtnl_link_set_flags(link, IFF_UP);
-	rtnl_link_set_name(peer, "eth0");
+	rtnl_link_set_name(peer, v->peer ? v->peer : "eth0");
 	rtnl_link_set_mtu(peer, rtnl_link_get_mtu(br));
 	rtnl_link_set_addr(peer, mac);
 	rtnl_link_set_ns_pid(peer, v->pid);
@@ -344,21 +344,22 @@ int net_ipv4_conf(const char *ifname, const char *key, const char *value, struct
 	return 0;
 }
 
-/* eth0 inside: address, up, default route. */
+/* eth0 (or v->peer) inside: address, up, default route. */
 static int veth_configure_peer(struct nl_sock *sk, const struct net_veth *v, struct berr *e)
 {
-	struct rtnl_link *eth0 = NULL;
+	const char *name = v->peer ? v->peer : "eth0";
+	struct rtnl_link *eth = NULL;
 	int idx, r;
 
-	r = rtnl_link_get_kernel(sk, 0, "eth0", &eth0);
+	r = rtnl_link_get_kernel(sk, 0, name, &eth);
 	if (r < 0)
-		return nl_fail(e, r, "find link", "eth0");
-	idx = rtnl_link_get_ifindex(eth0);
-	rtnl_link_put(eth0);
-	r = addr_add(sk, idx, "eth0", v->cidr, e);
+		return nl_fail(e, r, "find link", name);
+	idx = rtnl_link_get_ifindex(eth);
+	rtnl_link_put(eth);
+	r = addr_add(sk, idx, name, v->cidr, e);
 	if (r == 0)
-		r = link_up(sk, "eth0", e);
-	if (r == 0)
+		r = link_up(sk, name, e);
+	if (r == 0 && v->gateway)
 		r = route_add_default(sk, v->gateway, idx, e);
 	return r;
 }
@@ -391,5 +392,58 @@ int net_veth_setup(const struct net_veth *v, struct berr *e)
 	}
 	if (r < 0)
 		veth_undo(v->host);
+	return r;
+}
+
+int net_ns_link_del(pid_t pid, const char *ifname, struct berr *e)
+{
+	struct nl_sock *sk = sock_in_netns(pid, e);
+	struct rtnl_link *link = sk ? rtnl_link_alloc() : NULL;
+	int r = sk ? 0 : -e->code;
+
+	if (link) {
+		rtnl_link_set_name(link, ifname);
+		r = rtnl_link_delete(sk, link);
+		r = r < 0 && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV ?
+			    nl_fail(e, r, "delete link", ifname) : 0;
+		rtnl_link_put(link);
+	} else if (sk) {
+		r = berr_set(e, ENOMEM, "delete %s", ifname);
+	}
+	if (sk)
+		nl_socket_free(sk);
+	return r;
+}
+
+int net_ns_free_eth(pid_t pid, char *buf, struct berr *e)
+{
+	struct nl_sock *sk = sock_in_netns(pid, e);
+	struct rtnl_link *link = NULL;
+	int r = sk ? 0 : -e->code;
+
+	for (int i = 1; r == 0; i++) {
+		snprintf(buf, 16, "eth%d", i);
+		r = rtnl_link_get_kernel(sk, 0, buf, &link);
+		if (r == 0)
+			rtnl_link_put(link);
+		else if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
+			r = 1;
+		else
+			r = nl_fail(e, r, "find link", buf);
+	}
+	if (sk)
+		nl_socket_free(sk);
+	return r < 0 ? r : 0;
+}
+
+int net_ns_route_default(pid_t pid, const char *gateway, struct berr *e)
+{
+	struct nl_sock *sk = sock_in_netns(pid, e);
+	int r;
+
+	if (!sk)
+		return -e->code;
+	r = route_add_default(sk, gateway, 0, e);
+	nl_socket_free(sk);
 	return r;
 }

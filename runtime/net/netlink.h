@@ -32,7 +32,8 @@ struct net_veth {
 	const char *host;	/* host end, attached to the bridge and up */
 	pid_t pid;		/* a process in the container's network namespace */
 	const char *cidr;	/* eth0's address, e.g. 172.17.0.2/16 */
-	const char *gateway;	/* default route via, e.g. 172.17.0.1 */
+	const char *gateway;	/* default route via, e.g. 172.17.0.1; NULL: none */
+	const char *peer;	/* its name inside; NULL: eth0 */
 	unsigned char mac[6];	/* eth0's MAC */
 };
 
@@ -41,6 +42,13 @@ struct net_veth {
  * it up, add the default route. On
  * failure nothing is left: the host end is deleted, which takes eth0. */
 BERR_MUST int net_veth_setup(const struct net_veth *v, struct berr *e);
+
+/* In pid's network namespace: delete link ifname (its veth peer goes
+ * along; none is fine); the first "ethN" (N >= 1) that no link has, into
+ * buf (16 bytes); a default route via gateway. */
+BERR_MUST int net_ns_link_del(pid_t pid, const char *ifname, struct berr *e);
+BERR_MUST int net_ns_free_eth(pid_t pid, char *buf, struct berr *e);
+BERR_MUST int net_ns_route_default(pid_t pid, const char *gateway, struct berr *e);
 
 /* Close the shared socket (before exec or fork-heavy phases). */
 void net_close(void);

@@ -125,6 +125,29 @@ void net_ipam_path(const char *root, const char *name, char *buf, size_t size)
 	snprintf(buf, size, "%s/run/berth/network/ipam-%s", root, name);
 }
 
+int net_held(const char *root, const struct net_def *d, const char *id, char *ip, char *mac,
+	     struct berr *e)
+{
+	const char *slash = strchr(d->subnet, '/');
+	char cidr[40], path[600];
+	struct ipam p;
+	uint32_t a = 0;
+	int r;
+
+	snprintf(cidr, sizeof(cidr), "%s%s", d->gateway, slash ? slash : "/16");
+	net_ipam_path(root, d->name, path, sizeof(path));
+	r = ipam_init(&p, cidr, e);
+	if (r == 0 && (r = ipam_load(&p, path, e)) == 0)
+		a = ipam_lookup(&p, id);
+	ipam_free(&p);
+	ip[0] = mac[0] = '\0';
+	if (a) {
+		ipam_ntoa(a, ip);
+		ipam_mac(a, mac);
+	}
+	return r;
+}
+
 static void def_path(const char *root, const char *name, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/run/berth/network/networks/%s.json", root, name);

@@ -87,6 +87,11 @@ BERR_MUST int net_def_init(struct net_def *d, const char *id, const char *name,
 void net_dir(const char *root, char *buf, size_t size);
 void net_ipam_path(const char *root, const char *name, char *buf, size_t size);
 
+/* The address container id holds on d into ip (16 bytes; "" when none)
+ * and its MAC into mac (18 bytes). */
+BERR_MUST int net_held(const char *root, const struct net_def *d, const char *id, char *ip,
+		       char *mac, struct berr *e);
+
 /* A definition's JSON text (len bytes) for network name: -EINVAL for
  * anything that is not one (a field missing, too long, another name). */
 BERR_MUST int net_def_parse(const char *text, size_t len, const char *name, struct net_def *d);

@@ -202,5 +202,17 @@ def test_user_networks_isolated_names_resolve(vm):
         assert rc != 0 and "0 packets received" in out, out
     chain = vm.sh("iptables -S BERTH-ISOLATION-STAGE-2")
     assert chain.count("-j DROP") == 3, chain  # berth0, red, blue
+    # red1 connected to blue live: it reaches blue's names and blue its
+    # alias there; disconnected: neither again
+    vm.sh("berth network connect --alias visitor blue red1", timeout=30)
+    out = vm.sh("berth exec red1 ping -c1 -W2 blue-db2", timeout=30)
+    assert "1 packets received" in out, out
+    out = vm.sh("berth exec blue1 ping -c1 -W2 visitor", timeout=30)
+    assert "1 packets received" in out, out
+    vm.sh("berth network disconnect blue red1", timeout=30)
+    out, rc = vm.run("berth exec red1 ping -c1 -W1 blue-db2", 30, check=False)
+    assert rc != 0 and "bad address" in out, out
+    assert "eth1" not in vm.sh("berth exec red1 ip -o link")
+    assert "visitor" not in vm.sh("berth exec blue1 cat /etc/hosts")
     vm.sh("berth rm -f red1 red2 blue1 blue2", timeout=30)
     assert vm.sh("berth network rm red blue") == "red\nblue\n"
