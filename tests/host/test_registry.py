@@ -9,7 +9,8 @@ htpasswd Basic auth (:5001), C token auth (:5002) with a Python token
 server (:5003, tests/lib/regsrv.py), D a mirror (:5005), a search API
 (:5006, regsrv.py), one that answers garbage and a 2 GiB manifest (:5007,
 regsrv.py); a proxy that cuts the first blob download short (127.0.0.1:5004
--> A)."""
+-> A) and one that holds each blob request for a moment and logs how many
+are in flight (127.0.0.1:5008 -> A)."""
 import gzip
 import hashlib
 import io
@@ -32,6 +33,7 @@ IP = "10.99.0.1"
 A, B, C, TOK, CUT, D, SEARCH = (IP + ":5000", IP + ":5001", IP + ":5002", IP + ":5003",
                                 "127.0.0.1:5004", IP + ":5005", IP + ":5006")
 BAD = IP + ":5007"
+HOLD = "127.0.0.1:5008"
 
 
 def tar_gz(files):
@@ -188,6 +190,7 @@ def start(ctx):
     ctx.registry("d", ":5005")
     ctx.spawn(sys.executable, REGSRV, "token", "5003", "tok.key", "tok.crt", "alice:s3cret")
     ctx.spawn(sys.executable, REGSRV, "cut", "5004", "5000", "300000")
+    ctx.spawn(sys.executable, REGSRV, "hold", "5008", "5000", "0.4")
     ctx.spawn(sys.executable, REGSRV, "search", "5006")
     ctx.spawn(sys.executable, REGSRV, "bad", "5007")
     base = [tar_gz([("bin", None), ("bin/hello", b"hello\n" * 2000)]),
@@ -196,13 +199,17 @@ def start(ctx):
     extra = tar_gz([("etc/extra", b"two\n")])
     ctx.lay1 = os.path.join(ctx.tmp, "lay1")
     ctx.id1, ctx.dig1 = oci_layout(ctx.lay1, base + [big], "1")
+    ctx.lay5 = os.path.join(ctx.tmp, "lay5")
+    oci_layout(ctx.lay5, base + [big] + [tar_gz([("f%d" % i, b"%d\n" % i)]) for i in range(2)],
+               "5")
     ctx.lay2 = os.path.join(ctx.tmp, "lay2")
     ctx.id2, ctx.dig2 = oci_layout(ctx.lay2, base + [extra], "2")
     for hp, tls in ((A, False), (B, True), (C, False), (TOK, False), (CUT, False), (D, False),
-                    (SEARCH, False), (BAD, False)):
+                    (SEARCH, False), (BAD, False), (HOLD, False)):
         ctx.wait_port(hp, tls)
     push(ctx, ctx.lay1, "1", A + "/team/app:1")
     push(ctx, ctx.lay2, "2", A + "/team/app:2")
+    push(ctx, ctx.lay5, "5", A + "/team/five:5")
     push(ctx, ctx.lay1, "1", A + "/team/bad:1")
     push(ctx, ctx.lay1, "1", B + "/team/app:1", "--dest-creds", "alice:s3cret")
     push(ctx, ctx.lay1, "1", C + "/team/app:1", "--dest-creds", "alice:s3cret")
@@ -353,6 +360,18 @@ def test_interrupted_download_resumes(ctx):
     assert int(ranges[0].split("bytes=")[1].rstrip("-")) >= 300000 - 65536, ranges
     rc, out, _ = ctx.cli(root, "images", "--format", "{{.ID}}")
     assert out.strip() == ctx.id1[7:19], out
+
+
+def test_small_layers_download_together(ctx):
+    # five small layers: all five at once (Docker's 3, and up to
+    # containers/image's 6 while what is in flight stays small)
+    root = ctx.root()
+    rc, out, err = ctx.cli(root, "pull", HOLD + "/team/five:5")
+    assert rc == 0, (out, err)
+    assert out.count("Pull complete") == 5, out
+    with open(os.path.join(ctx.tmp, "5008.log")) as f:
+        most = max(int(l.split()[1]) for l in f if l.startswith("inflight "))
+    assert most == 5, most
 
 
 def test_mirror_with_fallback(ctx):

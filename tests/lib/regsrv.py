@@ -11,6 +11,10 @@ network namespace (`ip netns exec NS python3 regsrv.py MODE ...`):
                                   cuts the first full (non-Range) blob
                                   response after BYTES body bytes; logs each
                                   request line and its Range header
+  hold PORT UPSTREAM_PORT SECONDS the same proxy without the cut: each blob
+                                  request waits SECONDS before it goes on,
+                                  and the blob requests in flight at its
+                                  start are logged ("inflight N")
   bad PORT                        a registry that answers wrongly: x/garbage's
                                   manifest is not JSON, x/huge's says it is
                                   2 GiB long and streams zeros until the
@@ -110,9 +114,13 @@ def search_server(port):
     http.server.ThreadingHTTPServer(("", port), H).serve_forever()
 
 
-def cut_proxy(port, upstream, cut_after):
+def cut_proxy(port, upstream, cut_after, hold=0.0):
     log = open("%d.log" % port, "a")
     cut_done = threading.Event()
+    if cut_after is None:
+        cut_done.set()
+    inflight = [0]
+    mu = threading.Lock()
 
     class H(socketserver.BaseRequestHandler):
         def handle(self):
@@ -129,6 +137,14 @@ def cut_proxy(port, upstream, cut_after):
             log.write("%s %s\n" % (lines[0].decode(), rng[0].decode() if rng else "-"))
             log.flush()
             cut = b"/blobs/" in lines[0] and not rng and not cut_done.is_set()
+            if hold and b"/blobs/" in lines[0]:
+                with mu:
+                    inflight[0] += 1
+                    log.write("inflight %d\n" % inflight[0])
+                    log.flush()
+                time.sleep(hold)
+                with mu:
+                    inflight[0] -= 1
             # one request per connection: the upstream closes after it
             up.sendall(head.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
             sent = 0
@@ -216,5 +232,7 @@ if __name__ == "__main__":
         search_server(int(sys.argv[2]))
     elif sys.argv[1] == "cut":
         cut_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "hold":
+        cut_proxy(int(sys.argv[2]), int(sys.argv[3]), None, float(sys.argv[4]))
     elif sys.argv[1] == "bad":
         bad_registry(int(sys.argv[2]))
