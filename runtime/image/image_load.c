@@ -404,6 +404,8 @@ static int load(const char *root, const char *path, bool adopt, img_loaded_fn lo
 		if (r == 0 && index_set(json_object_get(st.index, "manifests"),
 					json_object_get(p, "desc"), *ref ? ref : NULL) < 0)
 			r = berr_set(e, ENOMEM, "index");
+		if (r == 0 && adopt && *ref)
+			index_stamp_pulled(json_object_get(st.index, "manifests"), ref);
 	}
 	if (r == 0 && adopt)
 		r = sync_adopted(&st, e);
@@ -424,6 +426,19 @@ out:
 int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx, struct berr *e)
 {
 	return load(root, path, false, loaded, ctx, e);
+}
+
+int img_mark_pulled(const char *root, const char *ref, struct berr *e)
+{
+	struct store st;
+	int r = store_open(&st, root, true, e);
+
+	if (r == 0) {
+		index_stamp_pulled(json_object_get(st.index, "manifests"), ref);
+		r = store_save_index(&st, e);
+	}
+	store_close(&st, r < 0);
+	return r;
 }
 
 int img_load_pulled(const char *root, const char *dir, img_loaded_fn loaded, void *ctx,

@@ -342,13 +342,17 @@ int reg_pull(const char *root, const char *name, const struct reg_pull_opts *o,
 	say_header(&p);
 	r = connect_and_resolve(&p, e);
 	fresh = r == 0 && !up_to_date(&p, id);
+	reg_ref_store_name(&p.ref, store, sizeof(store));
+	if (r == 0 && !fresh && *store) { /* the pull time compose's daily, weekly go by */
+		struct berr me;
+		berr_ignore(img_mark_pulled(root, store, &me));
+	}
 	if (fresh)
 		r = download(&p, id, e);
 	pull_free(&p);
 	if (r < 0)
 		return r;
 	reg_ref_full(&p.ref, full, sizeof(full));
-	reg_ref_store_name(&p.ref, store, sizeof(store));
 	if (!o->quiet) {
 		fprintf(p.out, "Digest: %s\n", p.mdigest);
 		fprintf(p.out, "Status: %s for %s\n",

@@ -544,7 +544,25 @@ COMPOSE_PULL = """services:
   gone:
     image: 127.0.0.1:1/lib/bb:1
     profiles: [broken]
+  daily:
+    image: %(a)s/lib/bb:1
+    pull_policy: daily
+    command: ["sleep", "1000"]
+    network_mode: none
+    profiles: [refresh]
 """
+
+
+def set_pull_time(root, ref, when):
+    path = os.path.join(root, "var", "lib", "berth", "images", "index.json")
+    with open(path) as f:
+        idx = json.load(f)
+    mine = [m for m in idx["manifests"]
+            if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == ref]
+    assert len(mine) == 1 and time.time() - 600 < mine[0]["berth.pulled"] <= time.time(), mine
+    mine[0]["berth.pulled"] = when
+    with open(path, "w") as f:
+        json.dump(idx, f)
 
 
 def test_compose_pull_and_pull_policy(ctx):
@@ -589,6 +607,16 @@ def test_compose_pull_and_pull_policy(ctx):
         assert "pinned" not in out and "absent" in err, (out, err)
         rc, out, _ = ctx.cli(d.root, "ps", "--format", "{{.Image}}")
         assert out == A + "/lib/bb:1\n", out
+        # daily: pulled just now by up, not again; a day later (the pull
+        # time the store recorded, moved back) pulled (up to date), and
+        # that pull counts as the last one
+        for due in (False, True, False):
+            if due:
+                set_pull_time(d.root, A + "/lib/bb:1", int(time.time()) - 86400 - 60)
+            rc, out, err = compose("--profile", "refresh", "up", "-d", "daily")
+            assert rc == 0, (out, err)
+            assert (" daily Pulled\n" in out) == due, (due, out, err)
+        set_pull_time(d.root, A + "/lib/bb:1", int(time.time()))
         # an unreachable registry: one line naming it, exit 1, nothing kept
         before = store_files(d.root)
         rc, out, err = compose("--profile", "broken", "pull", "gone")
