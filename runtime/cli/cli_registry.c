@@ -237,6 +237,7 @@ int reg_cmd_logout(const char *root, int argc, char **argv)
 /* ---------------------------------------------------------------- search */
 
 struct search_opts {
+	struct strv filter;
 	const char *format;
 	int limit;
 	bool no_trunc;
@@ -244,6 +245,7 @@ struct search_opts {
 
 #define S(f) struct search_opts, f
 static const struct flg search_flags[] = {
+	FLG_STRINGS('f', "filter", S(filter), "Filter output based on conditions provided"),
 	FLG_STRING(0, "format", S(format), "Pretty-print search using a Go `template`"),
 	FLG_INT(0, "limit", S(limit), "Max number of search results"),
 	FLG_BOOL(0, "no-trunc", S(no_trunc), "Don't truncate output"),
@@ -267,6 +269,7 @@ int reg_cmd_search(const char *root, int argc, char **argv)
 		{ "IsAutomated", "AUTOMATED" }, { NULL, NULL },
 	};
 	struct search_opts o = { .limit = 25 };
+	struct reg_search_filter f;
 	struct flg_out a;
 	struct berr e;
 	json_t *rows;
@@ -274,7 +277,9 @@ int reg_cmd_search(const char *root, int argc, char **argv)
 
 	if (flg_verb(&reg_search_cmd, &o, argc, argv, &a) < 0)
 		return a.status;
-	if (reg_search(root, a.argv[0], o.limit, o.no_trunc, &rows, &e) < 0)
+	rc = reg_search_filter_parse(&o.filter, &f, &e);
+	strv_free(&o.filter);
+	if (rc < 0 || reg_search(root, a.argv[0], o.limit, o.no_trunc, &f, &rows, &e) < 0)
 		return fail(&e);
 	rc = tmpl_print(o.format ? o.format
 				 : "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t"

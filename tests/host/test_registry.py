@@ -426,6 +426,21 @@ def test_search(ctx):
         ["team/web%d|%d|web number %d " % (i, i, i) + "x" * 60 for i in range(30, 40)], out
     rc, out, err = ctx.cli(root, "search", "--limit", "0", SEARCH + "/web")
     assert rc == 1 and "limit 0 is outside the range of [1, 100]" in err, (rc, err)
+    # --filter, as Docker's: after the limit, stars at least N, booleans
+    fmt = ("--format", "{{.Name}}")
+    rc, out, err = ctx.cli(root, "search", "--limit", "12", "-f", "stars=5", "--filter",
+                           "is-official=false", *fmt, SEARCH + "/web")
+    assert rc == 0 and out.split() == ["team/web%d" % i for i in range(5, 12)], (out, err)
+    rc, out, err = ctx.cli(root, "search", "-f", "is-automated=true", *fmt, SEARCH + "/web")
+    assert out.split() == ["team/web1"], (out, err)
+    rc, out, err = ctx.cli(root, "search", "-f", "is-official=1", *fmt, SEARCH + "/web")
+    assert out.split() == ["library/web"], (out, err)
+    for bad, why in (("color=red", "invalid filter 'color'"),
+                     ("stars=many", "invalid filter 'stars=many'"),
+                     ("is-official=maybe", "invalid filter 'is-official=maybe'")):
+        rc, out, err = ctx.cli(root, "search", "-f", bad, SEARCH + "/web")
+        assert rc == 1 and out == "", (bad, out)
+        check_one_line(err, why)
 
 
 def test_push_checked_by_skopeo(ctx):
