@@ -476,6 +476,11 @@ def test_push_checked_by_skopeo(ctx):
                "docker://%s/team/fresh:1" % A, "oci:" + dest + ":x", check=True)
     rc, out, err = ctx.cli(root, "push", A + "/team/fresh:1")
     assert rc == 0 and out.count(": Layer already exists") == 2, (out, err)
+    # -q: only the name; --disable-content-trust taken (Docker's default)
+    rc, out, err = ctx.cli(root, "push", "-q", "--disable-content-trust", A + "/team/fresh:1")
+    assert rc == 0 and out == A + "/team/fresh:1\n", (out, err)
+    rc, out, err = ctx.cli(root, "pull", "--disable-content-trust", "-q", A + "/team/fresh:1")
+    assert rc == 0 and out == A + "/team/fresh:1\n", (out, err)
 
 
 def test_dead_pulls_are_swept(ctx):
