@@ -56,7 +56,7 @@ def sha(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
 
 
-def oci_layout(path, layers, tag):
+def oci_layout(path, layers, tag, arch="amd64"):
     """An OCI layout at path holding one image of the given (raw, gz) layers."""
     os.makedirs(os.path.join(path, "blobs", "sha256"), exist_ok=True)
 
@@ -65,7 +65,7 @@ def oci_layout(path, layers, tag):
             f.write(data)
         return {"digest": sha(data), "size": len(data)}
 
-    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+    cfg = json.dumps({"architecture": arch, "os": "linux",
                       "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"]},
                       "rootfs": {"type": "layers", "diff_ids": [sha(r) for r, _ in layers]}},
                      sort_keys=True).encode()
@@ -160,6 +160,27 @@ def push(ctx, layout, tag, dest, *opts):
                "oci:%s:%s" % (layout, tag), "docker://" + dest, check=True, timeout=120)
 
 
+def oci_multi(path, layers, tag):
+    """An OCI layout whose tag names an image index of a linux/amd64 and a
+    linux/arm64 image (the same layers); their IDs."""
+    ids = {}
+    descs = []
+    for arch in ("arm64", "amd64"):
+        ids[arch], md = oci_layout(path, layers, tag, arch)
+        size = os.path.getsize(os.path.join(path, "blobs", "sha256", md[7:]))
+        descs.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md,
+                      "size": size, "platform": {"architecture": arch, "os": "linux"}})
+    idx = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                      "manifests": descs}).encode()
+    with open(os.path.join(path, "blobs", "sha256", sha(idx)[7:]), "wb") as f:
+        f.write(idx)
+    with open(os.path.join(path, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha(idx),
+            "size": len(idx), "annotations": {"org.opencontainers.image.ref.name": tag}}]}, f)
+    return ids
+
+
 def setup_module(build):
     for tool in ("docker-registry", "skopeo", "htpasswd", "openssl", "ip", "curl"):
         if not shutil.which(tool):
@@ -202,6 +223,8 @@ def start(ctx):
     ctx.lay5 = os.path.join(ctx.tmp, "lay5")
     oci_layout(ctx.lay5, base + [big] + [tar_gz([("f%d" % i, b"%d\n" % i)]) for i in range(2)],
                "5")
+    ctx.laym = os.path.join(ctx.tmp, "laym")
+    ctx.multi = oci_multi(ctx.laym, base, "m")
     ctx.lay2 = os.path.join(ctx.tmp, "lay2")
     ctx.id2, ctx.dig2 = oci_layout(ctx.lay2, base + [extra], "2")
     for hp, tls in ((A, False), (B, True), (C, False), (TOK, False), (CUT, False), (D, False),
@@ -210,6 +233,7 @@ def start(ctx):
     push(ctx, ctx.lay1, "1", A + "/team/app:1")
     push(ctx, ctx.lay2, "2", A + "/team/app:2")
     push(ctx, ctx.lay5, "5", A + "/team/five:5")
+    push(ctx, ctx.laym, "m", A + "/team/multi:1", "--all")
     push(ctx, ctx.lay1, "1", A + "/team/bad:1")
     push(ctx, ctx.lay1, "1", B + "/team/app:1", "--dest-creds", "alice:s3cret")
     push(ctx, ctx.lay1, "1", C + "/team/app:1", "--dest-creds", "alice:s3cret")
@@ -372,6 +396,21 @@ def test_small_layers_download_together(ctx):
     with open(os.path.join(ctx.tmp, "5008.log")) as f:
         most = max(int(l.split()[1]) for l in f if l.startswith("inflight "))
     assert most == 5, most
+
+
+def test_platform_picks_from_the_index(ctx):
+    # an image index of linux/amd64 and linux/arm64: amd64 by default,
+    # --platform's otherwise, and one line when the index lacks it
+    for plat, arch in ((None, "amd64"), ("linux/arm64", "arm64")):
+        root = ctx.root({"insecure-registries": [A]})
+        rc, out, err = ctx.cli(root, "pull", "-q", *(["--platform", plat] if plat else []),
+                               A + "/team/multi:1")
+        assert rc == 0 and out == A + "/team/multi:1\n", (plat, out, err)
+        rc, out, _ = ctx.cli(root, "images", "-q", "--no-trunc")
+        assert out.strip() == ctx.multi[arch], (arch, out, ctx.multi)
+    rc, out, err = ctx.cli(root, "pull", "--platform", "linux/s390x", A + "/team/multi:1")
+    assert rc == 1, (out, err)
+    check_one_line(err, "linux/s390x")
 
 
 def test_mirror_with_fallback(ctx):
