@@ -34,6 +34,7 @@ A, B, C, TOK, CUT, D, SEARCH = (IP + ":5000", IP + ":5001", IP + ":5002", IP + "
                                 "127.0.0.1:5004", IP + ":5005", IP + ":5006")
 BAD = IP + ":5007"
 HOLD = "127.0.0.1:5008"
+FLAKY = "127.0.0.1:5010"
 
 
 def tar_gz(files):
@@ -212,6 +213,7 @@ def start(ctx):
     ctx.spawn(sys.executable, REGSRV, "token", "5003", "tok.key", "tok.crt", "alice:s3cret")
     ctx.spawn(sys.executable, REGSRV, "cut", "5004", "5000", "300000")
     ctx.spawn(sys.executable, REGSRV, "hold", "5008", "5000", "0.4")
+    ctx.spawn(sys.executable, REGSRV, "hold", "5010", "5000", "0", "2")
     ctx.spawn(sys.executable, REGSRV, "search", "5006")
     ctx.spawn(sys.executable, REGSRV, "bad", "5007")
     base = [tar_gz([("bin", None), ("bin/hello", b"hello\n" * 2000)]),
@@ -228,7 +230,8 @@ def start(ctx):
     ctx.lay2 = os.path.join(ctx.tmp, "lay2")
     ctx.id2, ctx.dig2 = oci_layout(ctx.lay2, base + [extra], "2")
     for hp, tls in ((A, False), (B, True), (C, False), (TOK, False), (CUT, False), (D, False),
-                    (SEARCH, False), (BAD, False), (HOLD, False)):
+                    (SEARCH, False), (BAD, False), (HOLD, False),
+                    (FLAKY, False)):
         ctx.wait_port(hp, tls)
     push(ctx, ctx.lay1, "1", A + "/team/app:1")
     push(ctx, ctx.lay2, "2", A + "/team/app:2")
@@ -411,6 +414,20 @@ def test_platform_picks_from_the_index(ctx):
     rc, out, err = ctx.cli(root, "pull", "--platform", "linux/s390x", A + "/team/multi:1")
     assert rc == 1, (out, err)
     check_one_line(err, "linux/s390x")
+
+
+def test_5xx_retried(ctx):
+    # the first two blob requests answered 503: tried again (with
+    # backoff), the pull completes with every blob verified
+    root = ctx.root()
+    rc, out, err = ctx.cli(root, "pull", "-q", FLAKY + "/team/app:1")
+    assert rc == 0 and out == FLAKY + "/team/app:1\n", (out, err)
+    with open(os.path.join(ctx.tmp, "5010.log")) as f:
+        log = f.read().splitlines()
+    assert log.count("503") == 2, log
+    assert sum("/blobs/" in l for l in log if l != "503") >= 4, log  # config + 3 layers
+    rc, out, _ = ctx.cli(root, "images", "-q", "--no-trunc")
+    assert out.strip() == ctx.id1, out
 
 
 def test_mirror_with_fallback(ctx):
