@@ -133,8 +133,8 @@ def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
             head = b""
             while b"\r\n\r\n" not in head:
                 d = c.recv(65536)
-                if not d:
-                    return
+                if not d or (not head and d[:1] == b"\x16"):
+                    return  # a TLS hello (an insecure registry tried with https first): plain http only
                 head += d
             lines = head.split(b"\r\n")
             rng = [l for l in lines if l.lower().startswith(b"range:")]
