@@ -2,9 +2,11 @@
 """`./build.sh bench`: pulling a ~50 MB four-layer image from Debian's
 docker-registry on loopback (in a network namespace of its own), berth
 (`berth pull` into a fresh store, layers unpacked) against `skopeo copy`
-into an OCI directory, interleaved, N rounds each. Wall time and peak RSS
-(wait4's ru_maxrss) of each; medians and the ratio to build/bench/pull.txt
-and stdout (docs/figures.md quotes them)."""
+into an OCI directory (the issue's peer: blobs only, each fsynced), and
+`skopeo copy` into containers-storage with the overlay driver (podman
+pull's store: the layers unpacked, as berth's are), interleaved, N rounds
+each. Wall time and peak RSS (wait4's ru_maxrss) of each; medians and the
+ratios to build/bench/pull.txt and stdout (docs/figures.md quotes them)."""
 import argparse
 import os
 import shutil
@@ -22,13 +24,13 @@ import test_registry as reg  # noqa: E402  (its layout and tar helpers)
 ADDR = "127.0.0.1:5100"
 
 
-def timed(ns, argv):
+def timed(ns, argv, pre=()):
     """Wall time and peak RSS (KiB) of argv in ns. GNU time reports the
     RSS: wait4's ru_maxrss of a child this (large) Python vforked would
     start at Python's own high-water mark."""
     t0 = time.monotonic()
     p = subprocess.run(["/usr/bin/time", "-f", "%M", "nsenter", "--net=/var/run/netns/" + ns]
-                       + argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                       + list(pre) + argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.monotonic() - t0
     if p.returncode != 0:
         raise SystemExit("%s failed: %s" % (argv, p.stderr.decode()))
@@ -61,7 +63,7 @@ def main():
         subprocess.run(["ip", "netns", "exec", ns, "skopeo", "copy", "--quiet",
                         "--dest-tls-verify=false", "oci:%s:1" % lay,
                         "docker://%s/bench/big:1" % ADDR], check=True)
-        res = {"berth": [], "skopeo": []}
+        res = {"berth": [], "skopeo": [], "cstor": []}
         for i in range(a.rounds):
             root = os.path.join(tmp, "root%d" % i)
             res["berth"].append(timed(ns, [berth, "--root", root, "pull", "-q",
@@ -69,17 +71,27 @@ def main():
             res["skopeo"].append(timed(ns, ["skopeo", "copy", "--quiet", "--src-tls-verify=false",
                                             "docker://%s/bench/big:1" % ADDR,
                                             "oci:%s/oci%d:1" % (tmp, i)]))
-            shutil.rmtree(root)
-            shutil.rmtree("%s/oci%d" % (tmp, i))
-        bw = statistics.median(w for w, _ in res["berth"])
-        sw = statistics.median(w for w, _ in res["skopeo"])
-        br = statistics.median(r for _, r in res["berth"])
-        sr = statistics.median(r for _, r in res["skopeo"])
+            # its overlay mounts live and die with a mount namespace of its own
+            cs = "%s/cs%d" % (tmp, i)
+            res["cstor"].append(timed(ns, ["skopeo", "copy", "--quiet", "--src-tls-verify=false",
+                                           "docker://%s/bench/big:1" % ADDR,
+                                           "containers-storage:[overlay@%s/root+%s/run]big:1"
+                                           % (cs, cs)],
+                                      pre=["unshare", "-m", "--propagation", "private"]))
+            for d in (root, "%s/oci%d" % (tmp, i), cs):
+                shutil.rmtree(d)
+        med = {k: (statistics.median(w for w, _ in v), statistics.median(r for _, r in v))
+               for k, v in res.items()}
+        bw, sw, cw = med["berth"][0], med["skopeo"][0], med["cstor"][0]
         text = ("pull of a 4-layer, %.0f MB image from a loopback registry, %d rounds, "
-                "interleaved\nberth pull: median %.2f s, peak RSS %d KiB\n"
+                "interleaved, load average %s\nberth pull: median %.2f s, peak RSS %d KiB\n"
                 "skopeo copy to an OCI dir: median %.2f s, peak RSS %d KiB\n"
-                "berth/skopeo wall time: %.2fx\n"
-                % (sum(len(g) for _, g in layers) / 1e6, a.rounds, bw, br, sw, sr, bw / sw))
+                "skopeo copy to containers-storage (overlay): median %.2f s, peak RSS %d KiB\n"
+                "berth/skopeo (OCI dir) wall time: %.2fx\n"
+                "berth/skopeo (containers-storage) wall time: %.2fx\n"
+                % (sum(len(g) for _, g in layers) / 1e6, a.rounds,
+                   " ".join(open("/proc/loadavg").read().split()[:3]), bw, med["berth"][1],
+                   sw, med["skopeo"][1], cw, med["cstor"][1], bw / sw, bw / cw))
         print(text, end="")
         os.makedirs(os.path.join(a.build, "bench"), exist_ok=True)
         with open(os.path.join(a.build, "bench", "pull.txt"), "w") as f:

@@ -1,13 +1,15 @@
 /* cli_compose_pull.c - images for `berth compose`: `compose pull
  * [SERVICE...]` and each service's pull_policy before `up` makes its
- * container (always, missing/if_not_present the default, never), as
- * Compose's spec says. At boot (BERTH_COMPOSE_WAIT, set by PID 1) a
+ * container (always, missing/if_not_present the default, never; daily,
+ * weekly, every_<duration>: when the image's last pull, as the store
+ * recorded it, is older; one never pulled is), as Compose's spec says. At boot (BERTH_COMPOSE_WAIT, set by PID 1) a
  * service whose image cannot be pulled yet (no network, an unreachable
  * registry) is put off and tried again with backoff while the others go
  * on (cli_compose_up.c); PID 1 itself never speaks HTTP. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_compose_priv.h"
 #include "cli_run.h"
@@ -102,12 +104,19 @@ int cli_compose_pull_for_up(struct cli_project *o, int svc)
 	struct img_info info;
 	struct berr e;
 
+	int64_t every = 0;
+	bool due = true;
+
 	if (!strcmp(policy_of(s), "never"))
 		return 0; /* a missing image is reported by run */
 	if (strcmp(policy_of(s), "always") && img_resolve(o->root, s->image, &info, &e) == 0) {
+		/* daily, weekly, every_: due once the last pull is that old */
+		due = compose_pull_refresh(policy_of(s), &every) &&
+		      (int64_t)time(NULL) - info.pulled >= every;
 		img_info_free(&info);
-		return 0;
 	}
+	if (!due)
+		return 0;
 	if (pull_service(o, s, true) == 0)
 		return 0;
 	return boot ? 3 : 1;

@@ -26,11 +26,14 @@ static int fail(const struct berr *e)
 
 struct pull_opts {
 	const char *platform;
-	bool quiet, all_tags;
+	bool quiet, all_tags, dct;
 };
 
+/* Docker's content trust (Notary) is off by default, and berth has none:
+ * the flag is taken, as scripts pass it, and changes nothing. */
 #define P(f) struct pull_opts, f
 static const struct flg pull_flags[] = {
+	FLG_BOOL(0, "disable-content-trust", P(dct), "Skip image verification (default true)"),
 	FLG_STRING(0, "platform", P(platform), "Set `platform` if server is multi-platform capable"),
 	FLG_BOOL('q', "quiet", P(quiet), "Suppress verbose output"),
 	FLG_END,
@@ -63,23 +66,44 @@ int reg_cmd_pull(const char *root, int argc, char **argv)
 
 /* ---------------------------------------------------------------- push */
 
+static const struct flg push_flags[] = {
+	FLG_BOOL(0, "disable-content-trust", P(dct), "Skip image signing (default true)"),
+	FLG_BOOL('q', "quiet", P(quiet), "Suppress verbose output"),
+	FLG_END,
+};
+
 const struct flg_cmd reg_push_cmd = {
 	.path = "push",
-	.usage = "NAME[:TAG]",
+	.usage = "[OPTIONS] NAME[:TAG]",
 	.desc = "Upload an image to a registry",
+	.flags = push_flags,
 	.min_args = 1,
 	.max_args = 1,
 };
 
+/* -q: only the name pushed, once it is (as Docker's). */
 int reg_cmd_push(const char *root, int argc, char **argv)
 {
+	struct pull_opts o = { 0 };
+	struct reg_ref ref;
+	char full[700];
 	struct flg_out a;
 	struct berr e;
+	FILE *out;
+	int r;
 
-	if (flg_verb(&reg_push_cmd, NULL, argc, argv, &a) < 0)
+	if (flg_verb(&reg_push_cmd, &o, argc, argv, &a) < 0)
 		return a.status;
-	if (reg_push(root, a.argv[0], stdout, &e) < 0)
+	out = o.quiet ? fopen("/dev/null", "we") : stdout;
+	r = out ? reg_push(root, a.argv[0], out, &e) : berr_set(&e, errno, "/dev/null");
+	if (o.quiet && out)
+		fclose(out);
+	if (r < 0)
 		return fail(&e);
+	if (o.quiet && reg_ref_parse(a.argv[0], &ref, &e) == 0) {
+		reg_ref_full(&ref, full, sizeof(full));
+		printf("%s\n", full);
+	}
 	return 0;
 }
 
@@ -237,6 +261,7 @@ int reg_cmd_logout(const char *root, int argc, char **argv)
 /* ---------------------------------------------------------------- search */
 
 struct search_opts {
+	struct strv filter;
 	const char *format;
 	int limit;
 	bool no_trunc;
@@ -244,6 +269,7 @@ struct search_opts {
 
 #define S(f) struct search_opts, f
 static const struct flg search_flags[] = {
+	FLG_STRINGS('f', "filter", S(filter), "Filter output based on conditions provided"),
 	FLG_STRING(0, "format", S(format), "Pretty-print search using a Go `template`"),
 	FLG_INT(0, "limit", S(limit), "Max number of search results"),
 	FLG_BOOL(0, "no-trunc", S(no_trunc), "Don't truncate output"),
@@ -267,6 +293,7 @@ int reg_cmd_search(const char *root, int argc, char **argv)
 		{ "IsAutomated", "AUTOMATED" }, { NULL, NULL },
 	};
 	struct search_opts o = { .limit = 25 };
+	struct reg_search_filter f;
 	struct flg_out a;
 	struct berr e;
 	json_t *rows;
@@ -274,7 +301,9 @@ int reg_cmd_search(const char *root, int argc, char **argv)
 
 	if (flg_verb(&reg_search_cmd, &o, argc, argv, &a) < 0)
 		return a.status;
-	if (reg_search(root, a.argv[0], o.limit, o.no_trunc, &rows, &e) < 0)
+	rc = reg_search_filter_parse(&o.filter, &f, &e);
+	strv_free(&o.filter);
+	if (rc < 0 || reg_search(root, a.argv[0], o.limit, o.no_trunc, &f, &rows, &e) < 0)
 		return fail(&e);
 	rc = tmpl_print(o.format ? o.format
 				 : "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t"

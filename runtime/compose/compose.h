@@ -11,6 +11,7 @@
 #define BERTH_COMPOSE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "runtime/lib/strv.h"
@@ -157,6 +158,10 @@ BERR_MUST int compose_find(const struct compose_file *f, const char *name);
 
 /* Whether p is a pull_policy value berth compose honours. */
 bool compose_pull_policy_ok(const char *p);
+/* Whether p is one of Compose's refresh policies, pull when the last pull
+ * is older than *secs: daily (1 day), weekly (7), every_<duration> (Go's
+ * units plus w and d, as compose-go's str2duration: every_12h, every_2d). */
+bool compose_pull_refresh(const char *p, int64_t *secs);
 
 /* The project name: the top-level name: when given, else fallback;
  * lowercased, and characters other than [a-z0-9_-] dropped, as Compose. */

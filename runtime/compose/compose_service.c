@@ -253,10 +253,33 @@ static bool valid_restart(const char *r)
 	return !*end;
 }
 
+bool compose_pull_refresh(const char *p, int64_t *secs)
+{
+	int64_t ns = 0;
+	struct berr e;
+	char *end;
+
+	*secs = !strcmp(p, "daily") ? 86400 : !strcmp(p, "weekly") ? 7 * 86400 : 0;
+	if (*secs || strncmp(p, "every_", 6))
+		return *secs > 0;
+	for (p += 6; isdigit((unsigned char)*p); p = end + 1) {
+		long long n = strtoll(p, &end, 10);
+		if ((*end != 'w' && *end != 'd') || n > 100000)
+			break;
+		*secs += n * (*end == 'w' ? 7 : 1) * 86400;
+	}
+	if (*p && duration_parse(p, &ns, &e) < 0)
+		return false;
+	*secs += (ns + 999999999) / 1000000000;
+	return *secs > 0;
+}
+
 bool compose_pull_policy_ok(const char *p)
 {
+	int64_t secs;
+
 	return !strcmp(p, "always") || !strcmp(p, "missing") || !strcmp(p, "if_not_present") ||
-	       !strcmp(p, "never");
+	       !strcmp(p, "never") || compose_pull_refresh(p, &secs);
 }
 
 static bool valid_network_mode(const char *m)
@@ -306,7 +329,8 @@ bool cw_check_value(struct cw_walk *w, const char *where, const char *key, yaml_
 	}
 	if (strcmp(key, "pull_policy") == 0 && !compose_pull_policy_ok(s->pull_policy)) {
 		cw_report(w, cw_line_of(v),
-			  "%s: pull_policy: '%s' is not always, missing, if_not_present or never%s",
+			  "%s: pull_policy: '%s' is not always, missing, if_not_present, never, "
+			  "daily, weekly or every_<duration>%s",
 			  where, s->pull_policy,
 			  strcmp(s->pull_policy, "build") ? "" : " (berth compose does not build "
 								 "images: use berth build)");

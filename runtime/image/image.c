@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -509,6 +510,18 @@ void index_untag(json_t *manifests, const char *ref)
 	}
 }
 
+/* The entry named ref was pulled now (img_info.pulled). */
+void index_stamp_pulled(json_t *manifests, const char *ref)
+{
+	for (size_t i = 0; i < json_array_size(manifests); i++) {
+		json_t *d = json_array_get(manifests, i);
+		const char *r = desc_ref(d);
+
+		if (r && !strcmp(r, ref))
+			json_object_set_new(d, "berth.pulled", json_integer(time(NULL)));
+	}
+}
+
 /* Point ref at the manifest described by desc (copied). */
 int index_set(json_t *manifests, json_t *desc, const char *ref)
 {
@@ -519,6 +532,7 @@ int index_set(json_t *manifests, json_t *desc, const char *ref)
 		return -ENOMEM;
 	json_object_del(n, "annotations");
 	json_object_del(n, "berth.baked");
+	json_object_del(n, "berth.pulled");
 	if (ref && *ref) {
 		index_untag(manifests, ref);
 		json_object_set_new(n, "annotations", json_pack("{s:s}", ANN_REF, ref));

@@ -54,6 +54,7 @@ struct img_info {
 	char **layers; /* NULL-terminated absolute paths of unpacked layer dirs, lowest first */
 	int nlayers;
 	struct img_config config;
+	int64_t pulled; /* when a pull last got it under ref (unix time), or 0 */
 };
 
 /* Find an image by name, name:tag, full or short (>= 4 hex) ID, with or
@@ -82,6 +83,10 @@ BERR_MUST int img_load(const char *root, const char *path, img_loaded_fn loaded,
  * not copied. */
 BERR_MUST int img_load_pulled(const char *root, const char *dir, img_loaded_fn loaded, void *ctx,
 			      struct berr *e);
+
+/* The name ref (as the store keeps it) was just pulled and found up to
+ * date: its pull time (img_info.pulled) is now. */
+BERR_MUST int img_mark_pulled(const char *root, const char *ref, struct berr *e);
 
 /* Add the tag target ("name" = "name:latest") to the image source. */
 BERR_MUST int img_tag(const char *root, const char *source, const char *target, struct berr *e);

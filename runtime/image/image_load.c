@@ -61,6 +61,21 @@ static void adopt_layer(struct store *st, const char *srcdir, const char *diff_i
 		berr_ignore(store_remember(st, dst));
 }
 
+/* A pull's blob (verified as it streamed, registry/fetch.c; on disk since
+ * load()'s syncfs) renamed into the store, not copied. */
+static int adopt_blob(struct store *st, const char *srcdir, const char *digest, struct berr *e)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+
+	if (!st->adopt || blob_exists(st, digest))
+		return 0;
+	src_blob_path(srcdir, digest, src, sizeof(src));
+	blob_path_rw(st, digest, dst, sizeof(dst));
+	if (chmod(src, 0644) == 0 && rename(src, dst) == 0 && store_remember(st, dst) < 0)
+		return berr_set(e, ENOMEM, "blob %s", digest);
+	return 0;
+}
+
 /* Copy a layer blob from the source (verified against digest when given)
  * and unpack it, checking diff_id. digest_out gets the blob's digest. */
 static int load_layer(struct store *st, const char *srcdir, const char *path, const char *digest,
@@ -71,13 +86,8 @@ static int load_layer(struct store *st, const char *srcdir, const char *path, co
 	struct stat sb;
 	int r;
 
-	if (digest && st->adopt && !blob_exists(st, digest)) {
-		char p[PATH_MAX];
-		/* verified as it streamed (registry/fetch.c), fsynced there */
-		blob_path_rw(st, digest, p, sizeof(p));
-		if (chmod(path, 0644) == 0 && rename(path, p) == 0 && store_remember(st, p) < 0)
-			return berr_set(e, ENOMEM, "layer %s", digest);
-	}
+	if (digest && (r = adopt_blob(st, srcdir, digest, e)) < 0)
+		return r;
 	if (digest && blob_exists(st, digest)) {
 		char p[PATH_MAX];
 		blob_path(st, digest, p, sizeof(p));
@@ -162,7 +172,8 @@ static int load_oci_manifest(struct store *st, const char *srcdir, json_t *desc,
 		if (r < 0)
 			return r;
 	}
-	if ((r = store_add_blob_mem(st, cdata, clen, cid, e)) < 0 ||
+	if ((r = adopt_blob(st, srcdir, cd, e)) < 0 || (r = adopt_blob(st, srcdir, digest, e)) < 0 ||
+	    (r = store_add_blob_mem(st, cdata, clen, cid, e)) < 0 ||
 	    (r = store_add_blob_mem(st, mdata, mlen, mdigest, e)) < 0)
 		return r;
 	mdesc = json_pack("{s:s, s:s, s:I}", "mediaType", MT_MANIFEST, "digest", mdigest, "size",
@@ -316,6 +327,22 @@ static int load_docker(struct store *st, const char *srcdir, json_t *pending, st
 	return 0;
 }
 
+/* What adopt_blob and adopt_layer renamed into the store is on disk
+ * before the index names it. */
+static int sync_adopted(const struct store *st, struct berr *e)
+{
+	const char *dirs[] = { st->blobs, st->layers };
+	char p[PATH_MAX];
+
+	for (size_t i = 0; i < 2; i++) {
+		int r;
+		snprintf(p, sizeof(p), "%s/.", dirs[i]);
+		if ((r = fsync_parent(p)) < 0)
+			return berr_set(e, -r, "sync %s", dirs[i]);
+	}
+	return 0;
+}
+
 static int load(const char *root, const char *path, bool adopt, img_loaded_fn loaded, void *ctx,
 		struct berr *e)
 {
@@ -377,7 +404,11 @@ static int load(const char *root, const char *path, bool adopt, img_loaded_fn lo
 		if (r == 0 && index_set(json_object_get(st.index, "manifests"),
 					json_object_get(p, "desc"), *ref ? ref : NULL) < 0)
 			r = berr_set(e, ENOMEM, "index");
+		if (r == 0 && adopt && *ref)
+			index_stamp_pulled(json_object_get(st.index, "manifests"), ref);
 	}
+	if (r == 0 && adopt)
+		r = sync_adopted(&st, e);
 	if (r == 0)
 		r = store_save_index(&st, e);
 	if (r == 0 && loaded) {
@@ -395,6 +426,19 @@ out:
 int img_load(const char *root, const char *path, img_loaded_fn loaded, void *ctx, struct berr *e)
 {
 	return load(root, path, false, loaded, ctx, e);
+}
+
+int img_mark_pulled(const char *root, const char *ref, struct berr *e)
+{
+	struct store st;
+	int r = store_open(&st, root, true, e);
+
+	if (r == 0) {
+		index_stamp_pulled(json_object_get(st.index, "manifests"), ref);
+		r = store_save_index(&st, e);
+	}
+	store_close(&st, r < 0);
+	return r;
 }
 
 int img_load_pulled(const char *root, const char *dir, img_loaded_fn loaded, void *ctx,

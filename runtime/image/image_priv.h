@@ -93,6 +93,7 @@ const char *desc_digest(json_t *desc);
 bool desc_baked(json_t *desc);
 void index_untag(json_t *manifests, const char *ref);
 BERR_MUST int index_set(json_t *manifests, json_t *desc, const char *ref);
+void index_stamp_pulled(json_t *manifests, const char *ref);
 BERR_MUST int manifest_config(const struct store *st, const char *mdigest, char id[DG_STR_LEN],
 			      json_t **manifest, struct berr *e);
 

@@ -113,6 +113,7 @@ static int fill_info(const struct store *st, const struct found *f, struct img_i
 		return berr_msg(e, EINVAL, "image %s: config has no rootfs.diff_ids", f->id);
 	snprintf(out->id, sizeof(out->id), "%s", f->id);
 	snprintf(out->ref, sizeof(out->ref), "%s", f->ref);
+	out->pulled = json_integer_value(json_object_get(f->desc, "berth.pulled"));
 	out->layers = calloc(json_array_size(diffs) + 1, sizeof(char *));
 	if (!out->layers)
 		return berr_set(e, ENOMEM, "resolve");

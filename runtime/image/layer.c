@@ -495,6 +495,10 @@ static int extract_entry(struct extract *x, struct archive_entry *en, struct ber
 		r = copy_data(x, fd, e);
 		if (r < 0)
 			return r;
+		/* start the big files' writeback now: the caller's syncfs then
+		 * waits less (small ones are left to it, batched) */
+		if (archive_entry_size(en) >= (1 << 20))
+			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		if (ftruncate(fd, archive_entry_size(en)) < 0)
 			return berr_set(e, errno, "truncate");
 		r = set_owner_mode(x, dir, base, fd, en, false);
@@ -656,7 +660,8 @@ int layer_unpack_sync(const char *layers_dir, int fd, const char *expected, int 
 			return 0;
 		}
 	}
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d-%u", layers_dir, (int)getpid(), seq++);
+	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d-%u", layers_dir, (int)getpid(),
+		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED)); /* a pull's unpack threads */
 	r = layer_extract(fd, tmp, 0, tee_fd, diffid, NULL, e);
 	if (r < 0)
 		return r;

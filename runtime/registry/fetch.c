@@ -70,6 +70,10 @@ static size_t write_cb(char *b, size_t size, size_t n, void *arg)
 		return 0;
 	dg_update(&x->dg, b, len);
 	x->got += len;
+	/* write-behind: the disk writes while the network still delivers, so
+	 * the syncfs before the index finds little left to do */
+	if ((x->got >> 23) != ((x->got - len) >> 23))
+		sync_file_range(x->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	x->dirty = true;
 	return len;
 }
@@ -172,27 +176,39 @@ static void cleanup(CURLM *m, struct xfer *xs, int n)
 	curl_multi_cleanup(m);
 }
 
-/* Start what may start now (at most REG_PARALLEL at once). */
+/* Whether one more download may start beside the active ones (fetch.h). */
+static bool may_start(int active, long long inflight, int64_t size)
+{
+	return active < REG_PARALLEL ||
+	       (active < REG_PARALLEL_SMALL && inflight + size < REG_INFLIGHT_SMALL);
+}
+
+/* Start what may start now. */
 static int start_ready(struct reg_client *c, CURLM *m, const char *path, struct xfer *xs, int n,
 		       int *left, struct berr *e)
 {
 	int active = 0;
-	long long t = now_ms();
+	long long t = now_ms(), inflight = 0;
 
 	*left = 0;
 	for (int i = 0; i < n; i++)
-		active += xs[i].active;
+		if (xs[i].active) {
+			active++;
+			inflight += xs[i].d->size;
+		}
 	for (int i = 0; i < n; i++) {
 		if (xs[i].done)
 			continue;
 		(*left)++;
-		if (xs[i].active || active >= REG_PARALLEL || xs[i].not_before > t)
+		if (xs[i].active || !may_start(active, inflight, xs[i].d->size) ||
+		    xs[i].not_before > t)
 			continue;
 		if (xs[i].attempts == 0)
 			reg_progress_bytes(xs[i].p, xs[i].line, 0, xs[i].d->size);
 		if (start(c, m, path, &xs[i], e) < 0)
 			return -e->code;
 		active++;
+		inflight += xs[i].d->size;
 	}
 	return 0;
 }

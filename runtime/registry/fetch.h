@@ -1,4 +1,7 @@
-/* fetch.h - blob downloads: up to REG_PARALLEL at once (curl multi), each
+/* fetch.h - blob downloads: up to REG_PARALLEL at once (curl multi; Docker's
+ * max-concurrent-downloads), and up to REG_PARALLEL_SMALL (containers/image's
+ * 6) while the downloads in flight add up to less than REG_INFLIGHT_SMALL
+ * bytes: small layers are latency-bound, not bandwidth-bound. Each
  * hashed while it streams and refused when its size or sha256 is not the
  * descriptor's; transport failures, 5xx and 429 retried with backoff,
  * resuming with Range where the server allows it; an expired token is
@@ -12,6 +15,8 @@
 #include "progress.h"
 
 #define REG_PARALLEL 3
+#define REG_PARALLEL_SMALL 6
+#define REG_INFLIGHT_SMALL (64LL << 20)
 #define REG_ATTEMPTS 6
 
 /* Called with lines[i] once descs[i] is whole and verified. */

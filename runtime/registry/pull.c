@@ -176,7 +176,7 @@ static int write_blob(const char *dir, const char *digest, const char *data, siz
 	int r;
 
 	snprintf(path, sizeof(path), "%s/blobs/sha256/%s", dir, dg_hex(digest));
-	r = write_file_atomic(path, data, len, 0644);
+	r = write_file_replace(path, data, len, 0644);
 	return r < 0 ? berr_set(e, -r, "write %s", path) : 0;
 }
 
@@ -200,11 +200,11 @@ static int write_index(struct pull *p, struct berr *e)
 	if (!text)
 		return berr_set(e, ENOMEM, "index.json");
 	snprintf(path, sizeof(path), "%s/index.json", p->dir);
-	r = write_file_atomic(path, text, strlen(text), 0644);
+	r = write_file_replace(path, text, strlen(text), 0644);
 	free(text);
 	if (r == 0) {
 		snprintf(path, sizeof(path), "%s/oci-layout", p->dir);
-		r = write_file_atomic(path, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644);
+		r = write_file_replace(path, "{\"imageLayoutVersion\":\"1.0.0\"}", 30, 0644);
 	}
 	return r < 0 ? berr_set(e, -r, "write %s", path) : 0;
 }
@@ -342,13 +342,17 @@ int reg_pull(const char *root, const char *name, const struct reg_pull_opts *o,
 	say_header(&p);
 	r = connect_and_resolve(&p, e);
 	fresh = r == 0 && !up_to_date(&p, id);
+	reg_ref_store_name(&p.ref, store, sizeof(store));
+	if (r == 0 && !fresh && *store) { /* the pull time compose's daily, weekly go by */
+		struct berr me;
+		berr_ignore(img_mark_pulled(root, store, &me));
+	}
 	if (fresh)
 		r = download(&p, id, e);
 	pull_free(&p);
 	if (r < 0)
 		return r;
 	reg_ref_full(&p.ref, full, sizeof(full));
-	reg_ref_store_name(&p.ref, store, sizeof(store));
 	if (!o->quiet) {
 		fprintf(p.out, "Digest: %s\n", p.mdigest);
 		fprintf(p.out, "Status: %s for %s\n",

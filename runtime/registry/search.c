@@ -63,8 +63,55 @@ static json_t *row(json_t *r, bool no_trunc)
 			 json_is_true(json_object_get(r, "is_automated")) ? "[OK]" : "");
 }
 
+/* Go's strconv.ParseBool: 1 or 0, -2 for anything else. */
+static int parse_bool(const char *v)
+{
+	static const char *const words[] = { "0", "f", "F", "false", "FALSE", "False",
+					     "1", "t", "T", "true", "TRUE", "True" };
+
+	for (int i = 0; i < 12; i++)
+		if (!strcmp(v, words[i]))
+			return i >= 6;
+	return -2;
+}
+
+int reg_search_filter_parse(const struct strv *args, struct reg_search_filter *f, struct berr *e)
+{
+	*f = (struct reg_search_filter){ -1, -1, -1 };
+	for (int i = 0; i < args->n; i++) {
+		const char *a = args->v[i], *eq = strchr(a, '=');
+		char *end;
+		long n;
+
+		if (!eq)
+			return berr_msg(e, EINVAL, "bad format of filter (expected name=value)");
+		if (!strncmp(a, "stars=", 6)) {
+			n = strtol(eq + 1, &end, 10);
+			if (end == eq + 1 || *end || n < 0 || n > 1 << 30)
+				return berr_msg(e, EINVAL, "invalid filter '%s'", a);
+			f->stars = n > f->stars ? n : f->stars;
+		} else if (!strncmp(a, "is-official=", 12) || !strncmp(a, "is-automated=", 13)) {
+			int *dst = a[3] == 'o' ? &f->official : &f->automated;
+			if ((*dst = parse_bool(eq + 1)) < -1)
+				return berr_msg(e, EINVAL, "invalid filter '%s'", a);
+		} else {
+			return berr_msg(e, EINVAL, "invalid filter '%.*s'", (int)(eq - a), a);
+		}
+	}
+	return 0;
+}
+
+static bool passes(json_t *x, const struct reg_search_filter *f)
+{
+	int off = json_is_true(json_object_get(x, "is_official"));
+	int aut = json_is_true(json_object_get(x, "is_automated"));
+
+	return json_integer_value(json_object_get(x, "star_count")) >= f->stars &&
+	       (f->official < 0 || f->official == off) && (f->automated < 0 || f->automated == aut);
+}
+
 static int parse_results(const struct reg_resp *r, const char *host, int limit, bool no_trunc,
-			 json_t **rows, struct berr *e)
+			 const struct reg_search_filter *f, json_t **rows, struct berr *e)
 {
 	json_t *doc = json_loadb(r->body ? r->body : "", r->len, 0, NULL), *res, *x;
 	size_t i;
@@ -79,6 +126,8 @@ static int parse_results(const struct reg_resp *r, const char *host, int limit, 
 	{
 		if ((int)i >= limit)
 			break;
+		if (json_is_object(x) && !passes(x, f))
+			continue;
 		if (!json_is_object(x) || json_array_append_new(*rows, row(x, no_trunc)) < 0) {
 			json_decref(doc);
 			return berr_msg(e, EPROTO, "registry %s: a search result is malformed", host);
@@ -88,8 +137,8 @@ static int parse_results(const struct reg_resp *r, const char *host, int limit, 
 	return 0;
 }
 
-int reg_search(const char *root, const char *term, int limit, bool no_trunc, json_t **rows,
-	       struct berr *e)
+int reg_search(const char *root, const char *term, int limit, bool no_trunc,
+	       const struct reg_search_filter *f, json_t **rows, struct berr *e)
 {
 	struct reg_resp r = { .max = 4 << 20 };
 	struct reg_conf conf;
@@ -117,7 +166,7 @@ int reg_search(const char *root, const char *term, int limit, bool no_trunc, jso
 		rc = berr_msg(e, EIO, "registry %s: search: %s", host, why);
 	}
 	if (rc == 0)
-		rc = parse_results(&r, host, limit, no_trunc, rows, e);
+		rc = parse_results(&r, host, limit, no_trunc, f, rows, e);
 	reg_resp_free(&r);
 	reg_client_close(&c);
 	reg_conf_free(&conf);

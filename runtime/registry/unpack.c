@@ -15,8 +15,13 @@
 #include "runtime/image/layer.h"
 #include "runtime/lib/digest.h"
 
+/* two workers: layers that finish downloading together (small ones, or
+ * all of them at once) unpack on both cores */
+#define UNPACK_WORKERS 2
+
 struct reg_unpacker {
-	pthread_t thread;
+	pthread_t thread[UNPACK_WORKERS];
+	int nthreads;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int queue[REG_LAYERS_MAX], n, next;
@@ -83,11 +88,14 @@ struct reg_unpacker *reg_unpack_start(const char *dir, const struct reg_manifest
 	pthread_cond_init(&u->cv, NULL);
 	pthread_attr_init(&a);
 	pthread_attr_setstacksize(&a, 1 << 20); /* libarchive and the extractor's paths */
-	if (pthread_create(&u->thread, &a, worker, u) != 0) {
+	while (u->nthreads < UNPACK_WORKERS &&
+	       pthread_create(&u->thread[u->nthreads], &a, worker, u) == 0)
+		u->nthreads++;
+	pthread_attr_destroy(&a);
+	if (!u->nthreads) {
 		free(u);
 		u = NULL;
 	}
-	pthread_attr_destroy(&a);
 out:
 	json_decref(cfg);
 	return u;
@@ -109,8 +117,9 @@ void reg_unpack_finish(struct reg_unpacker *u)
 		return;
 	pthread_mutex_lock(&u->mu);
 	u->closing = true;
-	pthread_cond_signal(&u->cv);
+	pthread_cond_broadcast(&u->cv);
 	pthread_mutex_unlock(&u->mu);
-	pthread_join(u->thread, NULL);
+	for (int i = 0; i < u->nthreads; i++)
+		pthread_join(u->thread[i], NULL);
 	free(u);
 }

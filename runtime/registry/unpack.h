@@ -1,5 +1,5 @@
 /* unpack.h - a pull's layers unpacked while the others still download: a
- * worker thread takes each layer blob as soon as fetch.c has it whole and
+ * worker thread (two) takes each layer blob as soon as fetch.c has it whole and
  * verified, and unpacks it (its diff_id checked, layer.h) into the pull's
  * layout directory, DIR/layers/<diff_id hex>; img_load_pulled() then moves
  * those directories into the store instead of unpacking again. Anything

@@ -9,7 +9,8 @@ htpasswd Basic auth (:5001), C token auth (:5002) with a Python token
 server (:5003, tests/lib/regsrv.py), D a mirror (:5005), a search API
 (:5006, regsrv.py), one that answers garbage and a 2 GiB manifest (:5007,
 regsrv.py); a proxy that cuts the first blob download short (127.0.0.1:5004
--> A)."""
+-> A) and one that holds each blob request for a moment and logs how many
+are in flight (127.0.0.1:5008 -> A)."""
 import gzip
 import hashlib
 import io
@@ -32,6 +33,8 @@ IP = "10.99.0.1"
 A, B, C, TOK, CUT, D, SEARCH = (IP + ":5000", IP + ":5001", IP + ":5002", IP + ":5003",
                                 "127.0.0.1:5004", IP + ":5005", IP + ":5006")
 BAD = IP + ":5007"
+HOLD = "127.0.0.1:5008"
+FLAKY = "127.0.0.1:5010"
 
 
 def tar_gz(files):
@@ -54,7 +57,7 @@ def sha(b):
     return "sha256:" + hashlib.sha256(b).hexdigest()
 
 
-def oci_layout(path, layers, tag):
+def oci_layout(path, layers, tag, arch="amd64"):
     """An OCI layout at path holding one image of the given (raw, gz) layers."""
     os.makedirs(os.path.join(path, "blobs", "sha256"), exist_ok=True)
 
@@ -63,7 +66,7 @@ def oci_layout(path, layers, tag):
             f.write(data)
         return {"digest": sha(data), "size": len(data)}
 
-    cfg = json.dumps({"architecture": "amd64", "os": "linux",
+    cfg = json.dumps({"architecture": arch, "os": "linux",
                       "config": {"Cmd": ["/bin/sh"], "Env": ["PATH=/bin"]},
                       "rootfs": {"type": "layers", "diff_ids": [sha(r) for r, _ in layers]}},
                      sort_keys=True).encode()
@@ -158,6 +161,27 @@ def push(ctx, layout, tag, dest, *opts):
                "oci:%s:%s" % (layout, tag), "docker://" + dest, check=True, timeout=120)
 
 
+def oci_multi(path, layers, tag):
+    """An OCI layout whose tag names an image index of a linux/amd64 and a
+    linux/arm64 image (the same layers); their IDs."""
+    ids = {}
+    descs = []
+    for arch in ("arm64", "amd64"):
+        ids[arch], md = oci_layout(path, layers, tag, arch)
+        size = os.path.getsize(os.path.join(path, "blobs", "sha256", md[7:]))
+        descs.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md,
+                      "size": size, "platform": {"architecture": arch, "os": "linux"}})
+    idx = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                      "manifests": descs}).encode()
+    with open(os.path.join(path, "blobs", "sha256", sha(idx)[7:]), "wb") as f:
+        f.write(idx)
+    with open(os.path.join(path, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha(idx),
+            "size": len(idx), "annotations": {"org.opencontainers.image.ref.name": tag}}]}, f)
+    return ids
+
+
 def setup_module(build):
     for tool in ("docker-registry", "skopeo", "htpasswd", "openssl", "ip", "curl"):
         if not shutil.which(tool):
@@ -188,6 +212,8 @@ def start(ctx):
     ctx.registry("d", ":5005")
     ctx.spawn(sys.executable, REGSRV, "token", "5003", "tok.key", "tok.crt", "alice:s3cret")
     ctx.spawn(sys.executable, REGSRV, "cut", "5004", "5000", "300000")
+    ctx.spawn(sys.executable, REGSRV, "hold", "5008", "5000", "0.4")
+    ctx.spawn(sys.executable, REGSRV, "hold", "5010", "5000", "0", "2")
     ctx.spawn(sys.executable, REGSRV, "search", "5006")
     ctx.spawn(sys.executable, REGSRV, "bad", "5007")
     base = [tar_gz([("bin", None), ("bin/hello", b"hello\n" * 2000)]),
@@ -196,13 +222,21 @@ def start(ctx):
     extra = tar_gz([("etc/extra", b"two\n")])
     ctx.lay1 = os.path.join(ctx.tmp, "lay1")
     ctx.id1, ctx.dig1 = oci_layout(ctx.lay1, base + [big], "1")
+    ctx.lay5 = os.path.join(ctx.tmp, "lay5")
+    oci_layout(ctx.lay5, base + [big] + [tar_gz([("f%d" % i, b"%d\n" % i)]) for i in range(2)],
+               "5")
+    ctx.laym = os.path.join(ctx.tmp, "laym")
+    ctx.multi = oci_multi(ctx.laym, base, "m")
     ctx.lay2 = os.path.join(ctx.tmp, "lay2")
     ctx.id2, ctx.dig2 = oci_layout(ctx.lay2, base + [extra], "2")
     for hp, tls in ((A, False), (B, True), (C, False), (TOK, False), (CUT, False), (D, False),
-                    (SEARCH, False), (BAD, False)):
+                    (SEARCH, False), (BAD, False), (HOLD, False),
+                    (FLAKY, False)):
         ctx.wait_port(hp, tls)
     push(ctx, ctx.lay1, "1", A + "/team/app:1")
     push(ctx, ctx.lay2, "2", A + "/team/app:2")
+    push(ctx, ctx.lay5, "5", A + "/team/five:5")
+    push(ctx, ctx.laym, "m", A + "/team/multi:1", "--all")
     push(ctx, ctx.lay1, "1", A + "/team/bad:1")
     push(ctx, ctx.lay1, "1", B + "/team/app:1", "--dest-creds", "alice:s3cret")
     push(ctx, ctx.lay1, "1", C + "/team/app:1", "--dest-creds", "alice:s3cret")
@@ -355,6 +389,47 @@ def test_interrupted_download_resumes(ctx):
     assert out.strip() == ctx.id1[7:19], out
 
 
+def test_small_layers_download_together(ctx):
+    # five small layers: all five at once (Docker's 3, and up to
+    # containers/image's 6 while what is in flight stays small)
+    root = ctx.root()
+    rc, out, err = ctx.cli(root, "pull", HOLD + "/team/five:5")
+    assert rc == 0, (out, err)
+    assert out.count("Pull complete") == 5, out
+    with open(os.path.join(ctx.tmp, "5008.log")) as f:
+        most = max(int(l.split()[1]) for l in f if l.startswith("inflight "))
+    assert most == 5, most
+
+
+def test_platform_picks_from_the_index(ctx):
+    # an image index of linux/amd64 and linux/arm64: amd64 by default,
+    # --platform's otherwise, and one line when the index lacks it
+    for plat, arch in ((None, "amd64"), ("linux/arm64", "arm64")):
+        root = ctx.root({"insecure-registries": [A]})
+        rc, out, err = ctx.cli(root, "pull", "-q", *(["--platform", plat] if plat else []),
+                               A + "/team/multi:1")
+        assert rc == 0 and out == A + "/team/multi:1\n", (plat, out, err)
+        rc, out, _ = ctx.cli(root, "images", "-q", "--no-trunc")
+        assert out.strip() == ctx.multi[arch], (arch, out, ctx.multi)
+    rc, out, err = ctx.cli(root, "pull", "--platform", "linux/s390x", A + "/team/multi:1")
+    assert rc == 1, (out, err)
+    check_one_line(err, "linux/s390x")
+
+
+def test_5xx_retried(ctx):
+    # the first two blob requests answered 503: tried again (with
+    # backoff), the pull completes with every blob verified
+    root = ctx.root()
+    rc, out, err = ctx.cli(root, "pull", "-q", FLAKY + "/team/app:1")
+    assert rc == 0 and out == FLAKY + "/team/app:1\n", (out, err)
+    with open(os.path.join(ctx.tmp, "5010.log")) as f:
+        log = f.read().splitlines()
+    assert log.count("503") == 2, log
+    assert sum("/blobs/" in l for l in log if l != "503") >= 4, log  # config + 3 layers
+    rc, out, _ = ctx.cli(root, "images", "-q", "--no-trunc")
+    assert out.strip() == ctx.id1, out
+
+
 def test_mirror_with_fallback(ctx):
     root = ctx.root({"registry-mirrors": ["http://%s:5009" % IP, "http://" + D],
                      "insecure-registries": [IP + ":5009", D]})
@@ -407,6 +482,21 @@ def test_search(ctx):
         ["team/web%d|%d|web number %d " % (i, i, i) + "x" * 60 for i in range(30, 40)], out
     rc, out, err = ctx.cli(root, "search", "--limit", "0", SEARCH + "/web")
     assert rc == 1 and "limit 0 is outside the range of [1, 100]" in err, (rc, err)
+    # --filter, as Docker's: after the limit, stars at least N, booleans
+    fmt = ("--format", "{{.Name}}")
+    rc, out, err = ctx.cli(root, "search", "--limit", "12", "-f", "stars=5", "--filter",
+                           "is-official=false", *fmt, SEARCH + "/web")
+    assert rc == 0 and out.split() == ["team/web%d" % i for i in range(5, 12)], (out, err)
+    rc, out, err = ctx.cli(root, "search", "-f", "is-automated=true", *fmt, SEARCH + "/web")
+    assert out.split() == ["team/web1"], (out, err)
+    rc, out, err = ctx.cli(root, "search", "-f", "is-official=1", *fmt, SEARCH + "/web")
+    assert out.split() == ["library/web"], (out, err)
+    for bad, why in (("color=red", "invalid filter 'color'"),
+                     ("stars=many", "invalid filter 'stars=many'"),
+                     ("is-official=maybe", "invalid filter 'is-official=maybe'")):
+        rc, out, err = ctx.cli(root, "search", "-f", bad, SEARCH + "/web")
+        assert rc == 1 and out == "", (bad, out)
+        check_one_line(err, why)
 
 
 def test_push_checked_by_skopeo(ctx):
@@ -442,6 +532,11 @@ def test_push_checked_by_skopeo(ctx):
                "docker://%s/team/fresh:1" % A, "oci:" + dest + ":x", check=True)
     rc, out, err = ctx.cli(root, "push", A + "/team/fresh:1")
     assert rc == 0 and out.count(": Layer already exists") == 2, (out, err)
+    # -q: only the name; --disable-content-trust taken (Docker's default)
+    rc, out, err = ctx.cli(root, "push", "-q", "--disable-content-trust", A + "/team/fresh:1")
+    assert rc == 0 and out == A + "/team/fresh:1\n", (out, err)
+    rc, out, err = ctx.cli(root, "pull", "--disable-content-trust", "-q", A + "/team/fresh:1")
+    assert rc == 0 and out == A + "/team/fresh:1\n", (out, err)
 
 
 def test_dead_pulls_are_swept(ctx):
@@ -525,7 +620,25 @@ COMPOSE_PULL = """services:
   gone:
     image: 127.0.0.1:1/lib/bb:1
     profiles: [broken]
+  daily:
+    image: %(a)s/lib/bb:1
+    pull_policy: daily
+    command: ["sleep", "1000"]
+    network_mode: none
+    profiles: [refresh]
 """
+
+
+def set_pull_time(root, ref, when):
+    path = os.path.join(root, "var", "lib", "berth", "images", "index.json")
+    with open(path) as f:
+        idx = json.load(f)
+    mine = [m for m in idx["manifests"]
+            if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == ref]
+    assert len(mine) == 1 and time.time() - 600 < mine[0]["berth.pulled"] <= time.time(), mine
+    mine[0]["berth.pulled"] = when
+    with open(path, "w") as f:
+        json.dump(idx, f)
 
 
 def test_compose_pull_and_pull_policy(ctx):
@@ -570,6 +683,16 @@ def test_compose_pull_and_pull_policy(ctx):
         assert "pinned" not in out and "absent" in err, (out, err)
         rc, out, _ = ctx.cli(d.root, "ps", "--format", "{{.Image}}")
         assert out == A + "/lib/bb:1\n", out
+        # daily: pulled just now by up, not again; a day later (the pull
+        # time the store recorded, moved back) pulled (up to date), and
+        # that pull counts as the last one
+        for due in (False, True, False):
+            if due:
+                set_pull_time(d.root, A + "/lib/bb:1", int(time.time()) - 86400 - 60)
+            rc, out, err = compose("--profile", "refresh", "up", "-d", "daily")
+            assert rc == 0, (out, err)
+            assert (" daily Pulled\n" in out) == due, (due, out, err)
+        set_pull_time(d.root, A + "/lib/bb:1", int(time.time()))
         # an unreachable registry: one line naming it, exit 1, nothing kept
         before = store_files(d.root)
         rc, out, err = compose("--profile", "broken", "pull", "gone")

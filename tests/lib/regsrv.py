@@ -11,6 +11,13 @@ network namespace (`ip netns exec NS python3 regsrv.py MODE ...`):
                                   cuts the first full (non-Range) blob
                                   response after BYTES body bytes; logs each
                                   request line and its Range header
+  hold PORT UPSTREAM_PORT SECONDS [FAILS]
+                                  the same proxy without the cut: each blob
+                                  request waits SECONDS before it goes on,
+                                  and the blob requests in flight at its
+                                  start are logged ("inflight N"); the
+                                  first FAILS blob requests are answered
+                                  503 (logged "503")
   bad PORT                        a registry that answers wrongly: x/garbage's
                                   manifest is not JSON, x/huge's says it is
                                   2 GiB long and streams zeros until the
@@ -110,9 +117,14 @@ def search_server(port):
     http.server.ThreadingHTTPServer(("", port), H).serve_forever()
 
 
-def cut_proxy(port, upstream, cut_after):
+def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
     log = open("%d.log" % port, "a")
+    fails = [fails]
     cut_done = threading.Event()
+    if cut_after is None:
+        cut_done.set()
+    inflight = [0]
+    mu = threading.Lock()
 
     class H(socketserver.BaseRequestHandler):
         def handle(self):
@@ -121,14 +133,31 @@ def cut_proxy(port, upstream, cut_after):
             head = b""
             while b"\r\n\r\n" not in head:
                 d = c.recv(65536)
-                if not d:
-                    return
+                if not d or (not head and d[:1] == b"\x16"):
+                    return  # a TLS hello (an insecure registry tried with https first): plain http only
                 head += d
             lines = head.split(b"\r\n")
             rng = [l for l in lines if l.lower().startswith(b"range:")]
             log.write("%s %s\n" % (lines[0].decode(), rng[0].decode() if rng else "-"))
             log.flush()
             cut = b"/blobs/" in lines[0] and not rng and not cut_done.is_set()
+            with mu:
+                fail = b"/blobs/" in lines[0] and fails[0] > 0
+                fails[0] -= fail
+            if fail:
+                log.write("503\n")
+                log.flush()
+                c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                          b"Connection: close\r\n\r\n")
+                return
+            if hold and b"/blobs/" in lines[0]:
+                with mu:
+                    inflight[0] += 1
+                    log.write("inflight %d\n" % inflight[0])
+                    log.flush()
+                time.sleep(hold)
+                with mu:
+                    inflight[0] -= 1
             # one request per connection: the upstream closes after it
             up.sendall(head.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1))
             sent = 0
@@ -216,5 +245,8 @@ if __name__ == "__main__":
         search_server(int(sys.argv[2]))
     elif sys.argv[1] == "cut":
         cut_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "hold":
+        cut_proxy(int(sys.argv[2]), int(sys.argv[3]), None, float(sys.argv[4]),
+                  int(sys.argv[5]) if len(sys.argv) > 5 else 0)
     elif sys.argv[1] == "bad":
         bad_registry(int(sys.argv[2]))

@@ -522,6 +522,33 @@ static void test_durations(void **state)
 	assert_false(compose_duration_valid(""));
 }
 
+/* Compose's refresh pull policies and their periods, in seconds. */
+static void test_pull_refresh(void **state)
+{
+	static const struct {
+		const char *p;
+		int64_t secs; /* 0: not a refresh policy */
+	} cases[] = {
+		{ "daily", 86400 },	   { "weekly", 604800 },    { "every_12h", 43200 },
+		{ "every_1h30m", 5400 },   { "every_2d", 172800 },  { "every_1w1d", 691200 },
+		{ "every_1d12h", 129600 }, { "every_500ms", 1 },    { "every_", 0 },
+		{ "every_3", 0 },	   { "every_-1h", 0 },	    { "every_0s", 0 },
+		{ "every_2x", 0 },	   { "hourly", 0 },	    { "always", 0 },
+	};
+	int64_t secs;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bool is = compose_pull_refresh(cases[i].p, &secs);
+		if (is != (cases[i].secs > 0) || (is && secs != cases[i].secs))
+			fail_msg("%s: %d %lld", cases[i].p, is, (long long)secs);
+	}
+	assert_true(compose_pull_policy_ok("every_5m"));
+	assert_true(compose_pull_policy_ok("missing"));
+	assert_false(compose_pull_policy_ok("every_5"));
+	assert_false(compose_pull_policy_ok("build"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -539,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_split_words),
 		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_pull_refresh),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
