@@ -428,7 +428,11 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 	if (rc == 0)
 		rc = cli_run_make_config(root, &o, a.argv[0], a.argc - 1, a.argv + 1, &c, &exposed);
 	if (rc == 0) { /* the extra HostConfig moves into the config */
+		int image_signal = c.hostx.stop_signal;
+
 		c.hostx = o.hostx;
+		if (!c.hostx.stop_signal)
+			c.hostx.stop_signal = image_signal;
 		memset(&o.hostx, 0, sizeof(o.hostx));
 	}
 	if (rc == 0 && o.publish_all && cli_run_publish_all(&exposed, &o.expose, &ports) < 0)

@@ -46,6 +46,7 @@ struct img_config {			 /* from the image config's "config" */
 	char **exposed_ports;		 /* "80/tcp", ... */
 	char **volumes;
 	struct hc_config healthcheck;	 /* "Healthcheck" (HEALTHCHECK); test NULL = none */
+	int stop_signal;		 /* "StopSignal" (STOPSIGNAL); 0 = none or not a signal */
 };
 
 struct img_info {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "runtime/lib/signame.h"
 #include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
 
@@ -78,6 +79,7 @@ static int parse_img_config(json_t *cfg, struct img_config *c)
 	c->user = str_or_null(json_object_get(o, "User"));
 	c->exposed_ports = strv_from_keys(json_object_get(o, "ExposedPorts"));
 	c->volumes = strv_from_keys(json_object_get(o, "Volumes"));
+	c->stop_signal = sig_parse(json_string_value(json_object_get(o, "StopSignal")) ?: "");
 	return hc_from_json(json_object_get(o, "Healthcheck"), &c->healthcheck);
 }
 

@@ -25,7 +25,8 @@ static int append(char **out, size_t *len, const char *s, size_t n)
 static bool is_map(const char *key, const char *parent)
 {
 	static const char *const maps[] = { "Labels", "Networks", "Ports", "Tmpfs", "Sysctls",
-					    "ExposedPorts", "Volumes", "Options", "DriverOpts" };
+					    "ExposedPorts", "Volumes", "Options", "DriverOpts",
+					    "Attributes" };
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		if (strcmp(key, maps[i]) == 0)
