@@ -1,0 +1,76 @@
+"""Docker parity of the CLI against `berth daemon --root DIR`, the gaps a
+Docker user met: `berth` alone, an image's STOPSIGNAL (built and used by
+stop), templates over events' attribute maps, and the rest below, each
+with its bad input."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+
+from hostenv import busybox_daemon
+
+
+def setup_module(build):
+    return busybox_daemon(build)
+
+
+def teardown_module(d):
+    d.stop()
+
+
+def ctx(d, containerfile):
+    path = tempfile.mkdtemp(prefix="ctx-", dir=d.root)
+    with open(os.path.join(path, "Containerfile"), "w") as f:
+        f.write(containerfile)
+    return path
+
+
+def test_no_arguments_prints_usage_and_exits_0(d):
+    p = subprocess.run([d.berth], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p
+    assert p.stderr.startswith("\nUsage:  berth [OPTIONS] COMMAND") and p.stdout == "", p
+    rc, out, err = d.cli("frobnicate")
+    assert rc == 1 and err == ("berth: 'frobnicate' is not a berth command.\n"
+                               "See 'berth --help'.\n"), (rc, err)
+
+
+def test_image_stopsignal_is_built_and_used_by_stop(d):
+    trap = ('CMD ["sh", "-c", "trap \\"echo got usr1; exit 7\\" USR1; '
+            'while true; do sleep 0.1; done"]\n')
+    d.ok("build", "-q", "-t", "sigimg", ctx(d, "FROM busybox\nSTOPSIGNAL SIGUSR1\n" + trap))
+    assert d.ok("image", "inspect", "-f", "{{.Config.StopSignal}}", "sigimg") == "SIGUSR1\n"
+    assert "STOPSIGNAL SIGUSR1" in d.ok("history", "--no-trunc", "sigimg")
+    d.ok("run", "-d", "--name", "sig1", "--network", "none", "sigimg")
+    d.ok("run", "-d", "--name", "sig2", "--network", "none", "--stop-signal", "KILL", "sigimg")
+    try:
+        time.sleep(0.5)  # the trap is set
+        t0 = time.monotonic()
+        d.ok("stop", "sig1", "sig2")
+        assert time.monotonic() - t0 < 8, "stop waited for the grace period"
+        # the image's signal ran the trap; --stop-signal overrides it
+        assert d.ok("inspect", "-f", "{{.State.ExitCode}} {{.Config.StopSignal}}",
+                    "sig1") == "7 SIGUSR1\n"
+        assert d.ok("logs", "sig1") == "got usr1\n"
+        assert d.ok("inspect", "-f", "{{.State.ExitCode}} {{.Config.StopSignal}}",
+                    "sig2") == "137 SIGKILL\n"
+    finally:
+        d.cli("rm", "-f", "sig1", "sig2")
+    rc, out, err = d.cli("build", "-q", "-t", "badsig", ctx(d, "FROM busybox\nSTOPSIGNAL SIGNOPE\n"))
+    assert rc == 1 and "STOPSIGNAL: invalid signal: SIGNOPE" in err, (rc, err)
+    rc, out, err = d.cli("build", "-q", "-t", "badsig", ctx(d, "FROM busybox\nSTOPSIGNAL\n"))
+    assert rc == 1 and "STOPSIGNAL requires exactly one argument" in err, (rc, err)
+
+
+def test_events_template_missing_attribute_is_no_value(d):
+    d.ok("volume", "create", "evvol")
+    d.ok("run", "--name", "evc", "--network", "none", "busybox", "true")
+    d.ok("rm", "evc")
+    out = d.ok("events", "--since", "1m", "--until", "0s", "--format",
+               "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}")
+    lines = out.splitlines()
+    # a volume's event has no name attribute: Go prints <no value>, the stream goes on
+    assert "volume create <no value>" in lines and "container destroy evc" in lines, lines
+    rc, out, err = d.cli("events", "--since", "1m", "--until", "0s", "--format",
+                         "{{.Actor.Nope}}")
+    assert rc == 1 and "can't evaluate field Actor.Nope" in err, (rc, err)
