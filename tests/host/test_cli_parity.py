@@ -74,3 +74,34 @@ def test_events_template_missing_attribute_is_no_value(d):
     rc, out, err = d.cli("events", "--since", "1m", "--until", "0s", "--format",
                          "{{.Actor.Nope}}")
     assert rc == 1 and "can't evaluate field Actor.Nope" in err, (rc, err)
+
+
+def unpacked_size(d, image):
+    """Docker's directory.Size over the image's unpacked layers."""
+    layers = json.loads(d.ok("image", "inspect", "-f", "{{json .RootFS.Layers}}", image))
+    total, seen = 0, set()
+    for diff_id in layers:
+        top = os.path.join(d.root, "var/lib/berth/layers", diff_id.split(":")[1])
+        for dirpath, dirs, files in os.walk(top):
+            for name in files + [x for x in dirs if os.path.islink(os.path.join(dirpath, x))]:
+                st = os.lstat(os.path.join(dirpath, name))
+                if st.st_nlink > 1 and st.st_ino in seen:
+                    continue
+                seen.add(st.st_ino)
+                total += st.st_size
+    return total
+
+
+def test_image_size_is_the_unpacked_size(d):
+    # zeros: the layer's blob and its files differ in size
+    d.ok("build", "-q", "-t", "sized", ctx(d, "FROM busybox\nRUN dd if=/dev/zero of=/zeros "
+                                             "bs=1k count=300\n"))
+    want = unpacked_size(d, "sized")
+    assert int(d.ok("image", "inspect", "-f", "{{.Size}}", "sized")) == want
+    # busybox's files and the zeros, no tar headers
+    base = unpacked_size(d, "busybox")
+    assert 300 * 1024 <= want - base < 310 * 1024, (want, base)
+    row = json.loads(d.ok("images", "--format", "json", "--filter", "reference=sized"))
+    assert row["Size"] == "%.3gMB" % (want / 1e6) or row["Size"] == "%.2fMB" % (want / 1e6), \
+        (row, want)
+    assert row["VirtualSize"] == row["Size"], row
