@@ -105,3 +105,43 @@ def test_image_size_is_the_unpacked_size(d):
     assert row["Size"] == "%.3gMB" % (want / 1e6) or row["Size"] == "%.2fMB" % (want / 1e6), \
         (row, want)
     assert row["VirtualSize"] == row["Size"], row
+
+
+def test_compose_ps_formats_and_filters(d):
+    path = os.path.join(tempfile.mkdtemp(prefix="proj-", dir=d.root), "compose.yaml")
+    with open(path, "w") as f:
+        f.write("services:\n  up:\n    image: busybox\n    command: sleep 1000\n"
+                "    network_mode: none\n"
+                "  done:\n    image: busybox\n    network_mode: none\n"
+                "    command: [\"sh\", \"-c\", \"echo a rather long command; exit 4\"]\n")
+
+    def ps(*args):
+        return d.ok("compose", "-f", path, "-p", "psproj", "ps", *args)
+    d.ok("compose", "-f", path, "-p", "psproj", "up", "-d", timeout=60)
+    try:
+        for _ in range(50):
+            if "done" in ps("-a", "--status", "exited"):
+                break
+            time.sleep(0.1)
+        lines = ps("-a").splitlines()
+        assert lines[0].split() == ["NAME", "IMAGE", "COMMAND", "SERVICE", "CREATED", "STATUS",
+                                    "PORTS"], lines
+        # aligned by characters: the truncated command ends in "…"
+        col = lines[0].index("SERVICE")
+        assert all(l[col - 3:col] == "   " and l[col] != " " for l in lines[1:]), lines
+        assert '"sh -c echo a rather…"' in "\n".join(lines), lines
+        rows = {r["Service"]: r for r in map(json.loads, ps("-a", "--format", "json").splitlines())}
+        assert rows["done"]["ExitCode"] == 4 and rows["done"]["State"] == "exited", rows
+        assert rows["up"]["Name"] == "psproj-up-1" and rows["up"]["Project"] == "psproj", rows
+        assert rows["up"]["Command"] == '"sleep 1000"' and len(rows["up"]["ID"]) == 12, rows
+        assert ps("--format", "{{.Service}}:{{.State}}") == "up:running\n"
+        assert ps("--status", "exited", "-q") == d.ok("inspect", "-f", "{{.Id}}",
+                                                      "psproj-done-1")
+        assert sorted(ps("-a", "--services").split()) == ["done", "up"]
+        assert ps("-a", "done", "--format", "{{.Name}}") == "psproj-done-1\n"
+        rc, out, err = d.cli("compose", "-f", path, "-p", "psproj", "ps", "nope")
+        assert rc == 1 and err == "berth: no such service: nope\n", (rc, err)
+        rc, out, err = d.cli("compose", "-f", path, "-p", "psproj", "ps", "--status", "up")
+        assert rc == 1 and "invalid status 'up'" in err, (rc, err)
+    finally:
+        d.cli("compose", "-f", path, "-p", "psproj", "down", "-t", "0", timeout=60)
