@@ -49,7 +49,14 @@ struct ctr_hostx {
 	int64_t log_max_size;	/* bytes; 0: HX_LOG_SIZE */
 	char log_size_text[24];	/* max-size as given ("1k"), for inspect */
 	int log_max_file;	/* 0: HX_LOG_FILES */
+	int log_driver;		/* HX_LOG_JSON, HX_LOG_LOCAL (the same files), HX_LOG_NONE */
 };
+
+enum { HX_LOG_JSON, HX_LOG_LOCAL, HX_LOG_NONE };
+
+/* --log-driver: json-file, local or none, or -1; and back. */
+int hx_log_driver_parse(const char *name);
+const char *hx_log_driver_name(int driver);
 
 /* RLIMIT_* of a ulimit name ("nofile"), or -1. */
 int hx_ulimit_index(const char *name);

@@ -145,3 +145,37 @@ def test_compose_ps_formats_and_filters(d):
         assert rc == 1 and "invalid status 'up'" in err, (rc, err)
     finally:
         d.cli("compose", "-f", path, "-p", "psproj", "down", "-t", "0", timeout=60)
+
+
+def test_log_driver_none_and_local(d):
+    cmd = ["busybox", "sh", "-c", "echo out; echo err >&2"]
+    d.ok("run", "-d", "--name", "lnone", "--network", "none", "--log-driver", "none", *cmd)
+    d.ok("run", "--name", "llocal", "--network", "none", "--log-driver", "local",
+         "--log-opt", "max-size=1m", *cmd)
+    try:
+        rc, out, err = d.cli("logs", "lnone")
+        assert rc == 1 and err == "berth: configured logging driver does not support reading\n"
+        assert not os.path.exists(os.path.join(d.root, "run/berth/logs",
+                                               cid_of(d, "lnone") + ".log"))
+        assert d.ok("inspect", "-f", "{{.HostConfig.LogConfig.Type}}", "lnone") == "none\n"
+        assert d.ok("logs", "llocal") == "out\n"
+        assert d.ok("inspect", "-f", "{{json .HostConfig.LogConfig}}", "llocal") == \
+            '{"Type":"local","Config":{"max-size":"1m"}}\n'
+        # attached with a terminal, none still shows the output (only nothing is kept)
+        rc, out, err = d.cli("run", "--rm", "--network", "none", "--log-driver", "none", "-t",
+                             *cmd)
+        assert rc == 0 and out.replace("\r", "") == "out\nerr\n", (rc, out, err)
+        # without one, berth would have nothing to show: refused, not silent
+        rc, out, err = d.cli("run", "--rm", "--network", "none", "--log-driver", "none", *cmd)
+        assert rc == 125 and "--log-driver none needs -d or -t" in err, (rc, err)
+    finally:
+        d.cli("rm", "lnone", "llocal")
+    rc, out, err = d.cli("run", "--rm", "--log-driver", "none", "--log-opt", "max-file=2",
+                         "busybox", "true")
+    assert rc == 125 and "unknown log opt 'max-file' for none log driver" in err, (rc, err)
+    rc, out, err = d.cli("run", "--rm", "--log-driver", "syslog", "busybox", "true")
+    assert rc == 125 and 'log driver "syslog" is not supported' in err, (rc, err)
+
+
+def cid_of(d, name):
+    return d.ok("inspect", "-f", "{{.Id}}", name).strip()
