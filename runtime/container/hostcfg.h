@@ -20,6 +20,7 @@
 #include "runtime/sandbox/sandbox.h"
 
 #define HX_MAX 16		/* tmpfs mounts, devices, ulimits: each at most */
+#define HX_DEV_RULES 16		/* device rules (DEVBPF_MAX_EXTRA): a directory's nodes one each */
 #define HX_LOG_SIZE (10 << 20)	/* json-file's max-size when none is given */
 #define HX_LOG_FILES 3		/* and max-file */
 #define HX_LOG_FILES_MAX 100	/* max-file at most */
@@ -112,7 +113,7 @@ struct hx_spec {
 	struct sb_rlimit rlimits[HX_MAX];
 	struct sb_fsmount fsmounts[2 * HX_MAX + 1]; /* tmpfs, the init, devices */
 	char data[HX_MAX][256];
-	struct sb_devrule rules[HX_MAX];
+	struct sb_devrule rules[HX_DEV_RULES];
 	char init_path[600];
 	char **argv;		/* with --init: the init, "--", the command */
 };

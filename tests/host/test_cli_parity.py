@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 import time
 
+from harness import skip
 from hostenv import busybox_daemon
 
 
@@ -179,3 +180,18 @@ def test_log_driver_none_and_local(d):
 
 def cid_of(d, name):
     return d.ok("inspect", "-f", "{{.Id}}", name).strip()
+
+
+def test_device_directory(d):
+    """--device DIR: its device nodes, as Docker walks one; bound read-only."""
+    if not os.path.exists("/dev/net/tun"):
+        skip("the build host has no /dev/net/tun")
+    out = d.ok("run", "--rm", "--network", "none", "--device", "/dev/net:/dev/mynet", "busybox",
+               "sh", "-c", "ls -l /dev/mynet/tun; touch /dev/mynet/x 2>&1; echo rc=$?")
+    assert out.startswith("c") and "10, 200" in out.splitlines()[0], out
+    assert "Read-only file system" in out and out.endswith("rc=1\n"), out
+    assert not os.path.exists("/dev/net/x")
+    empty = tempfile.mkdtemp(prefix="nodev-", dir=d.root)
+    rc, out, err = d.cli("run", "--rm", "--network", "none", "--device", empty, "busybox", "true")
+    assert rc == 125 and ('error gathering device information while adding custom device "%s": '
+                          'not a device node' % empty) in err, (rc, err)
