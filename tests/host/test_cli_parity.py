@@ -9,7 +9,7 @@ import tempfile
 import time
 
 from harness import skip
-from hostenv import busybox_daemon
+from hostenv import build_context as ctx, busybox_daemon
 
 
 def setup_module(build):
@@ -18,13 +18,6 @@ def setup_module(build):
 
 def teardown_module(d):
     d.stop()
-
-
-def ctx(d, containerfile):
-    path = tempfile.mkdtemp(prefix="ctx-", dir=d.root)
-    with open(os.path.join(path, "Containerfile"), "w") as f:
-        f.write(containerfile)
-    return path
 
 
 def test_no_arguments_prints_usage_and_exits_0(d):
