@@ -208,19 +208,24 @@ static const struct flg_cmd berth_cmd = {
 };
 
 /* Docker's help, with the verbs of the table as its commands. */
-static int cli_help(const char *root, int argc, char **argv)
+static void print_help(FILE *to)
 {
 	const struct flg_cmd *cmds[ARRAY_SIZE(verbs) + 1];
 	struct flg_cmd c = berth_cmd;
 
-	(void)root;
-	(void)argc;
-	(void)argv;
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
 		cmds[i] = verbs[i].cmd;
 	cmds[ARRAY_SIZE(verbs)] = NULL;
 	c.cmds = cmds;
-	flg_help(&c, stdout);
+	flg_help(&c, to);
+}
+
+static int cli_help(const char *root, int argc, char **argv)
+{
+	(void)root;
+	(void)argc;
+	(void)argv;
+	print_help(stdout);
 	return 0;
 }
 
@@ -317,7 +322,7 @@ static int dispatch(const char *root, int argc, char **argv)
 	const struct cli_verb *v = find_verb(argv[0]);
 
 	if (!v) {
-		fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth help'.\n",
+		fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'.\n",
 			argv[0]);
 		return 1;
 	}
@@ -411,9 +416,9 @@ int main(int argc, char **argv)
 		printf("berth version %s\n", BERTH_VERSION);
 		return 0;
 	}
-	if (a.argc == 0) {
-		cli_help("", 0, NULL);
-		return 1;
+	if (a.argc == 0) { /* as docker: the usage on stderr, exit 0 */
+		print_help(stderr);
+		return 0;
 	}
 	/* Processes that start or enter containers run from a sealed copy of
 	 * berth, so nothing in a container can reach the binary on disk

@@ -22,6 +22,10 @@ void ctrs_log_open(struct ctrs *cs, struct ctr *c)
 	char path[600];
 	struct stat st;
 
+	c->logfd = -1; /* --log-driver none: the output goes to attached clients only */
+	c->logsize = 0;
+	if (c->cfg.hostx.log_driver == HX_LOG_NONE)
+		return;
 	ctr_log_path(cs->root, c->cfg.id, path, sizeof(path));
 	c->logfd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (c->logfd < 0)

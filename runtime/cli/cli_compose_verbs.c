@@ -1,5 +1,5 @@
-/* cli_compose_verbs.c - `berth compose` down, restart, stop, start, ps and
- * config: the project's containers (found by their labels) in the file's
+/* cli_compose_verbs.c - `berth compose` down, restart, stop, start and
+ * config (ps: cli_compose_ps.c): the project's containers (found by their labels) in the file's
  * order or its reverse, and the file as understood. */
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,6 @@
 #include "cli_network.h"
 #include "cli_ctr.h"
 #include "client.h"
-#include "runtime/net/ports.h"
 #include "runtime/lib/clock.h"
 
 struct timeout_opts {
@@ -23,17 +22,6 @@ struct timeout_opts {
 #define T(f) struct timeout_opts, f
 static const struct flg timeout_flags[] = {
 	FLG_INT('t', "timeout", T(timeout), "Specify a shutdown timeout in seconds"),
-	FLG_END,
-};
-
-struct ps_opts {
-	bool all, quiet;
-};
-
-#define P(f) struct ps_opts, f
-static const struct flg ps_flags[] = {
-	FLG_BOOL('a', "all", P(all), "Show all stopped containers"),
-	FLG_BOOL('q', "quiet", P(quiet), "Only display IDs"),
 	FLG_END,
 };
 
@@ -51,7 +39,6 @@ static int compose_down(void *ctx, int argc, char **argv);
 static int compose_restart(void *ctx, int argc, char **argv);
 static int compose_stop(void *ctx, int argc, char **argv);
 static int compose_start(void *ctx, int argc, char **argv);
-static int compose_ps(void *ctx, int argc, char **argv);
 static int compose_config(void *ctx, int argc, char **argv);
 
 const struct flg_cmd cli_compose_down_cmd = {
@@ -86,14 +73,6 @@ const struct flg_cmd cli_compose_start_cmd = {
 	.desc = "Start services",
 	.run = compose_start,
 	.max_args = -1,
-};
-
-const struct flg_cmd cli_compose_ps_cmd = {
-	.path = "compose ps",
-	.usage = "[OPTIONS]",
-	.desc = "List the project's containers",
-	.flags = ps_flags,
-	.run = compose_ps,
 };
 
 const struct flg_cmd cli_compose_config_cmd = {
@@ -275,66 +254,6 @@ static int compose_stop(void *ctx, int argc, char **argv)
 static int compose_start(void *ctx, int argc, char **argv)
 {
 	return compose_each(ctx, &cli_compose_start_cmd, argc, argv);
-}
-
-static int compose_ps(void *ctx, int argc, char **argv)
-{
-	static struct cli_member m[MAX_MEMBERS];
-	struct cli_project *o = ctx;
-	int idx[MAX_MEMBERS], n;
-	struct ps_opts p = { 0 };
-	struct flg_out a;
-	bool all, quiet;
-
-	if (flg_verb(&cli_compose_ps_cmd, &p, argc, argv, &a) < 0)
-		return a.status;
-	berr_ignore(cli_compose_load(o)); /* ps works from the labels alone */
-	all = p.all;
-	quiet = p.quiet;
-	n = cli_compose_members(o, m, MAX_MEMBERS);
-	cli_compose_stop_order(o, m, n, idx);
-	if (!quiet)
-		printf("%-24s %-16s %-24s %-12s %-16s %-24s %s\n", "NAME", "IMAGE", "COMMAND",
-		       "SERVICE", "CREATED", "STATUS", "PORTS");
-	for (int k = n - 1; k >= 0; k--) {
-		struct cli_member *c = &m[idx[k]];
-		char cmd[64] = "", created[64], status[96], ports[256] = "";
-		size_t len = 0;
-		int64_t now = wall_ns();
-
-		if (!all && c->st.status != CTR_RUNNING && c->st.status != CTR_RESTARTING)
-			continue;
-		if (quiet) {
-			printf("%s\n", c->cfg.id);
-			continue;
-		}
-		for (char **a = c->cfg.argv; a && *a && len + 2 < sizeof(cmd); a++)
-			len += snprintf(cmd + len, sizeof(cmd) - len, "%s%s", a == c->cfg.argv ? "" : " ",
-					*a);
-		if (strlen(cmd) > 20)
-			snprintf(cmd + 17, sizeof(cmd) - 17, "...");
-		ctr_since(c->cfg.created_ns, now, created, sizeof(created) - 4);
-		strcat(created, " ago");
-		ctr_status_text(&c->st, now, status, sizeof(status));
-		len = 0;
-		for (char **p = c->cfg.ports; c->st.status == CTR_RUNNING && p && *p; p++) {
-			struct port_map pm;
-			struct berr e;
-			char one[64];
-
-			if (port_parse(*p, &pm, &e) < 0)
-				continue;
-			port_format(&pm, one, sizeof(one));
-			len += snprintf(ports + len, len < sizeof(ports) ? sizeof(ports) - len : 0,
-					"%s%s", len ? ", " : "", one);
-		}
-		printf("%-24s %-16s \"%s\"%*s %-12s %-16s %-24s %s\n", c->cfg.name,
-		       c->cfg.image ? c->cfg.image : "", cmd,
-		       (int)(strlen(cmd) < 22 ? 22 - strlen(cmd) : 0), "", c->service, created, status,
-		       ports);
-	}
-	cli_compose_members_free(m, n);
-	return 0;
 }
 
 /* YAML scalars double-quoted (JSON escapes are YAML's too). */

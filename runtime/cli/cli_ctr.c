@@ -316,6 +316,22 @@ static bool still_running(const char *root, const char *id)
 	       (st.status == CTR_RUNNING || st.status == CTR_RESTARTING);
 }
 
+/* --log-driver none keeps nothing: Docker's answer. */
+static bool logs_unreadable(const char *root, const char *id)
+{
+	struct ctr_config c;
+	struct berr e;
+	bool none;
+
+	if (ctr_config_load(root, id, &c, &e) < 0)
+		return false;
+	none = c.hostx.log_driver == HX_LOG_NONE;
+	ctr_config_free(&c);
+	if (none)
+		fprintf(stderr, "berth: configured logging driver does not support reading\n");
+	return none;
+}
+
 int cli_logs(const char *root, int argc, char **argv)
 {
 	struct log_opts o = { .tail_arg = "all" };
@@ -328,7 +344,7 @@ int cli_logs(const char *root, int argc, char **argv)
 	if (flg_verb(&cli_logs_cmd, &o, argc, argv, &a) < 0)
 		return a.status;
 	o.tail = strcmp(o.tail_arg, "all") == 0 ? -1 : strtol(o.tail_arg, NULL, 10);
-	if (cli_find_container(root, a.argv[0], id) < 0)
+	if (cli_find_container(root, a.argv[0], id) < 0 || logs_unreadable(root, id))
 		return 1;
 	all = read_logs(root, id, &len);
 	for (size_t i = 0; all && i < len; i++)

@@ -518,7 +518,7 @@ static json_t *df_images(const char *root, const struct pr_ctr *ctrs, size_t nc,
 	struct berr e;
 	size_t n;
 
-	if (img_list(root, &list, &n, &e) < 0) {
+	if (img_list_unpacked(root, &list, &n, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
 		n = 0;
 		list = NULL;

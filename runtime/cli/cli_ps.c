@@ -458,7 +458,7 @@ static void ps_sizes(const char *root, struct ps_item *items, size_t n)
 	size_t nimg = 0;
 	struct berr e;
 
-	if (img_list(root, &imgs, &nimg, &e) < 0)
+	if (img_list_unpacked(root, &imgs, &nimg, &e) < 0)
 		nimg = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t rw, img = 0;

@@ -312,6 +312,12 @@ static int run_check(const struct run_opts *o, struct strv *ports)
 		fprintf(stderr, "berth: Conflicting options: --restart and --rm\n");
 		return 125;
 	}
+	/* an attached run without a tty shows the output from the log (cli_attach.c) */
+	if (!o->create_only && !o->detach && !o->tty && o->hostx.log_driver == HX_LOG_NONE) {
+		fprintf(stderr, "berth: --log-driver none needs -d or -t: without a terminal, berth "
+				"shows an attached container's output from its log\n");
+		return 125;
+	}
 	if (o->no_healthcheck && o->health_flags) {
 		fprintf(stderr, "berth: --no-healthcheck conflicts with --health-* options\n");
 		return 125;
@@ -435,7 +441,11 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 		img_info_free(&img);
 	}
 	if (rc == 0) { /* the extra HostConfig moves into the config */
+		int image_signal = c.hostx.stop_signal;
+
 		c.hostx = o.hostx;
+		if (!c.hostx.stop_signal)
+			c.hostx.stop_signal = image_signal;
 		memset(&o.hostx, 0, sizeof(o.hostx));
 	}
 	if (rc == 0 && o.publish_all && cli_run_publish_all(&exposed, &o.expose, &ports) < 0)

@@ -91,10 +91,13 @@ static int sysctls_logs(const struct flg_cmd *cmd, struct run_opts *o)
 			return flg_fail(cmd, "invalid argument \"%s\" for \"--sysctl\" flag: %s",
 					o->sysctls.v[i], e.msg);
 	}
-	if (o->log_driver && strcmp(o->log_driver, "json-file") != 0)
-		return flg_fail(cmd, "log driver \"%s\" is not supported: berth keeps json-file logs",
-				o->log_driver);
+	if (o->log_driver && (o->hostx.log_driver = hx_log_driver_parse(o->log_driver)) < 0)
+		return flg_fail(cmd, "log driver \"%s\" is not supported: berth keeps json-file, "
+				"local or none", o->log_driver);
 	for (int i = 0; i < o->log_opts.n; i++) {
+		if (o->hostx.log_driver == HX_LOG_NONE)
+			return flg_fail(cmd, "unknown log opt '%.*s' for none log driver",
+					(int)strcspn(o->log_opts.v[i], "="), o->log_opts.v[i]);
 		if (hx_log_opt(&o->hostx, o->log_opts.v[i], &e) < 0)
 			return flg_fail(cmd, "invalid argument \"%s\" for \"--log-opt\" flag: %s",
 					o->log_opts.v[i], e.msg);

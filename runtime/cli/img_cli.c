@@ -271,10 +271,14 @@ static int view_load(const char *root, const char *ref, struct img_view *v, stru
 		return -1;
 	}
 	json_array_foreach(v->layers, i, l) v->size += json_integer_value(json_object_get(l, "size"));
-	if (img_list(root, &list, &n, e) == 0) {
-		for (i = 0; i < n; i++)
-			if (!strcmp(list[i].id, v->id) && list[i].ref[0])
+	if (img_list_unpacked(root, &list, &n, e) == 0) {
+		for (i = 0; i < n; i++) {
+			if (strcmp(list[i].id, v->id) != 0)
+				continue;
+			v->size = list[i].size; /* Docker's Size: unpacked */
+			if (list[i].ref[0])
 				json_array_append_new(v->tags, json_string(list[i].ref));
+		}
 		free(list);
 	}
 	return 0;

@@ -202,7 +202,8 @@ static int ls_print(const struct ls_opts *o, const char *root, const char *filte
 
 	if (before == -2 || since == -2)
 		return 1;
-	if (img_list(root, &list, &n, &e) < 0) {
+	/* -q prints IDs only: no walk of the layers for their sizes */
+	if ((o->quiet ? img_list : img_list_unpacked)(root, &list, &n, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
 		return 1;
 	}

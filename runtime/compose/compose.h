@@ -45,6 +45,7 @@ struct compose_hostx {
 	struct strv extra_hosts, dns, dns_search, dns_opt, tmpfs, ulimits, sysctls, devices,
 		log_opts;
 	char *stop_signal;
+	char *log_driver; /* logging.driver, NULL: json-file */
 	bool init;
 };
 

@@ -101,9 +101,11 @@ static bool get_ulimits(struct cw_walk *w, const char *where, yaml_node_t *v, st
 	return check_all(w, where, "ulimits", v, out, check_ulimit);
 }
 
-/* logging: {driver: json-file, options: {max-size: 1m, max-file: "3"}}. */
-static bool get_logging(struct cw_walk *w, const char *where, yaml_node_t *v, struct strv *out)
+/* logging: {driver: json-file|local|none, options: {max-size: 1m, max-file: "3"}}. */
+static bool get_logging(struct cw_walk *w, const char *where, yaml_node_t *v,
+			struct compose_hostx *cx)
 {
+	struct strv *out = &cx->log_opts;
 	struct ctr_hostx x = { 0 };
 	struct strv opts = { 0 };
 	bool ok = true;
@@ -119,11 +121,15 @@ static bool get_logging(struct cw_walk *w, const char *where, yaml_node_t *v, st
 		const char *ks = cw_scalar(k), *vs = cw_scalar(val);
 
 		if (ks && strcmp(ks, "driver") == 0) {
-			ok = vs && strcmp(vs, "json-file") == 0;
+			ok = vs && (x.log_driver = hx_log_driver_parse(vs)) >= 0;
 			if (!ok)
 				cw_report(w, cw_line_of(val),
-					  "%s: logging.driver: '%s' is not supported (only json-file)",
-					  where, vs ? vs : "?");
+					  "%s: logging.driver: '%s' is not supported (json-file, "
+					  "local or none)", where, vs ? vs : "?");
+			free(cx->log_driver);
+			/* json-file: the default, no flag */
+			cx->log_driver = ok && x.log_driver != HX_LOG_JSON ? strdup(vs) : NULL;
+			w->nomem |= ok && x.log_driver != HX_LOG_JSON && !cx->log_driver;
 		} else if (ks && strcmp(ks, "options") == 0) {
 			ok = cw_is_null(val) || cw_get_kv(w, where, "logging.options", val, "", &opts);
 		} else {
@@ -135,7 +141,11 @@ static bool get_logging(struct cw_walk *w, const char *where, yaml_node_t *v, st
 	for (int i = 0; ok && i < opts.n; i++) {
 		struct berr e;
 
-		if (hx_log_opt(&x, opts.v[i], &e) < 0) {
+		if (x.log_driver == HX_LOG_NONE) {
+			cw_report(w, cw_line_of(v), "%s: logging.options: unknown log opt '%s' for "
+				  "none log driver", where, opts.v[i]);
+			ok = false;
+		} else if (hx_log_opt(&x, opts.v[i], &e) < 0) {
 			cw_report(w, cw_line_of(v), "%s: logging.options: %s", where, e.msg);
 			ok = false;
 		} else if (strv_add(out, opts.v[i]) < 0) {
@@ -200,7 +210,7 @@ bool cw_host_key(struct cw_walk *w, const char *where, const char *key, yaml_nod
 	else if (strcmp(key, "stop_signal") == 0)
 		*ok &= get_stop_signal(w, where, v, &x->stop_signal);
 	else if (strcmp(key, "logging") == 0)
-		*ok &= get_logging(w, where, v, &x->log_opts);
+		*ok &= get_logging(w, where, v, x);
 	else
 		return false;
 	return true;
@@ -277,6 +287,8 @@ int cw_hostx_args(const struct compose_hostx *x, struct strv *out)
 	r |= add_each(out, "--log-opt", &x->log_opts);
 	if (x->init)
 		r |= strv_add(out, "--init");
+	if (x->log_driver)
+		r |= strv_add(out, "--log-driver") | strv_add(out, x->log_driver);
 	if (x->stop_signal && (strv_add(out, "--stop-signal") < 0 ||
 			       strv_add(out, x->stop_signal) < 0))
 		r = -ENOMEM;
@@ -292,4 +304,5 @@ void cw_hostx_free(struct compose_hostx *x)
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		strv_free(all[i]);
 	free(x->stop_signal);
+	free(x->log_driver);
 }

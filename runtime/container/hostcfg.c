@@ -225,6 +225,22 @@ int hx_log_opt(struct ctr_hostx *x, const char *s, struct berr *e)
 			(int)strcspn(s, "="), s);
 }
 
+static const char *const log_drivers[] = { "json-file", "local", "none" };
+
+int hx_log_driver_parse(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(log_drivers); i++) {
+		if (strcmp(name, log_drivers[i]) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+const char *hx_log_driver_name(int driver)
+{
+	return log_drivers[driver >= 0 && driver < (int)ARRAY_SIZE(log_drivers) ? driver : 0];
+}
+
 int64_t hx_log_size(const struct ctr_hostx *x)
 {
 	return x->log_max_size > 0 ? x->log_max_size : HX_LOG_SIZE;

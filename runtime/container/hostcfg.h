@@ -20,6 +20,7 @@
 #include "runtime/sandbox/sandbox.h"
 
 #define HX_MAX 16		/* tmpfs mounts, devices, ulimits: each at most */
+#define HX_DEV_RULES 16		/* device rules (DEVBPF_MAX_EXTRA): a directory's nodes one each */
 #define HX_LOG_SIZE (10 << 20)	/* json-file's max-size when none is given */
 #define HX_LOG_FILES 3		/* and max-file */
 #define HX_LOG_FILES_MAX 100	/* max-file at most */
@@ -50,7 +51,14 @@ struct ctr_hostx {
 	int64_t log_max_size;	/* bytes; 0: HX_LOG_SIZE */
 	char log_size_text[24];	/* max-size as given ("1k"), for inspect */
 	int log_max_file;	/* 0: HX_LOG_FILES */
+	int log_driver;		/* HX_LOG_JSON, HX_LOG_LOCAL (the same files), HX_LOG_NONE */
 };
+
+enum { HX_LOG_JSON, HX_LOG_LOCAL, HX_LOG_NONE };
+
+/* --log-driver: json-file, local or none, or -1; and back. */
+int hx_log_driver_parse(const char *name);
+const char *hx_log_driver_name(int driver);
 
 /* RLIMIT_* of a ulimit name ("nofile"), or -1. */
 int hx_ulimit_index(const char *name);
@@ -111,7 +119,7 @@ struct hx_spec {
 	struct sb_rlimit rlimits[HX_MAX];
 	struct sb_fsmount fsmounts[2 * HX_MAX + 1]; /* tmpfs, the init, devices */
 	char data[HX_MAX][256];
-	struct sb_devrule rules[HX_MAX];
+	struct sb_devrule rules[HX_DEV_RULES];
 	char init_path[600];
 	char **argv;		/* with --init: the init, "--", the command */
 };

@@ -56,7 +56,7 @@ static json_t *log_config(const struct ctr_hostx *x)
 		snprintf(buf, sizeof(buf), "%d", x->log_max_file);
 		json_object_set_new(cfg, "max-file", json_string(buf));
 	}
-	return json_pack("{s:s, s:o}", "Type", "json-file", "Config", cfg);
+	return json_pack("{s:s, s:o}", "Type", hx_log_driver_name(x->log_driver), "Config", cfg);
 }
 
 static json_t *ulimits_json(const struct ctr_hostx *x)
@@ -156,7 +156,10 @@ static int log_from_json(json_t *lc, struct ctr_hostx *x)
 	json_t *cfg = json_object_get(lc, "Config");
 	const char *size = json_string_value(json_object_get(cfg, "max-size"));
 	const char *files = json_string_value(json_object_get(cfg, "max-file"));
+	const char *type = json_string_value(json_object_get(lc, "Type"));
 
+	if (type && (x->log_driver = hx_log_driver_parse(type)) < 0)
+		return -EINVAL;
 	x->log_max_file = files ? atoi(files) : 0;
 	if (size && (strlen(size) >= sizeof(x->log_size_text) ||
 		     cg_parse_bytes(size, &x->log_max_size) < 0))
@@ -188,7 +191,7 @@ int hx_from_json(json_t *hc, json_t *stop_signal, struct ctr_hostx *x, struct be
 	if (r == 0)
 		r = devices_from_json(json_object_get(hc, "Devices"), x, e);
 	if (r == 0 && log_from_json(json_object_get(hc, "LogConfig"), x) < 0)
-		r = berr_msg(e, EINVAL, "HostConfig.LogConfig: not a size or a count");
+		r = berr_msg(e, EINVAL, "HostConfig.LogConfig: not a driver, a size or a count");
 	if (r == 0 && (!x->dns || !x->dns_opt || !x->dns_search))
 		r = berr_msg(e, ENOMEM, "HostConfig: out of memory");
 	if (r < 0)

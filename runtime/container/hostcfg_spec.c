@@ -4,6 +4,7 @@
  * --init. */
 #include "hostcfg.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
@@ -113,10 +114,50 @@ static unsigned access_bits(const char *perms)
 	       (strchr(perms, 'm') ? BPF_DEVCG_ACC_MKNOD : 0);
 }
 
-/* The host's node bound at the container's path (a node made with
- * mknod would need the rule's m, which PERMS may not give), and a rule
- * allowing it. */
-static int device(const struct hx_device *d, struct sb_fsmount *m, struct sb_devrule *rule,
+static struct sb_devrule node_rule(const struct stat *st, const char *perms)
+{
+	return (struct sb_devrule){ S_ISCHR(st->st_mode) ? 'c' : 'b', major(st->st_rdev),
+				    minor(st->st_rdev), access_bits(perms) };
+}
+
+/* A directory, as Docker takes one: a rule for each device node in it
+ * (the nodes directly in it: /dev/snd, /dev/net, /dev/dri), bound
+ * read-only so the container cannot add or remove the host's nodes
+ * (their devices stay writable: a read-only mount does not change that). */
+static int device_dir(const struct hx_device *d, struct hx_spec *b, int *nrules, struct berr *e)
+{
+	DIR *dir = opendir(d->host);
+	struct dirent *de;
+	int found = 0;
+
+	if (!dir)
+		return berr_set(e, errno, "error gathering device information while adding "
+				"custom device \"%s\"", d->host);
+	while ((de = readdir(dir))) {
+		struct stat st;
+
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)))
+			continue;
+		if (*nrules == HX_DEV_RULES) {
+			closedir(dir);
+			return berr_msg(e, E2BIG, "custom device \"%s\": more than %d device nodes",
+					d->host, HX_DEV_RULES);
+		}
+		b->rules[(*nrules)++] = node_rule(&st, d->perms);
+		found++;
+	}
+	closedir(dir);
+	if (!found)
+		return berr_msg(e, ENODEV, "error gathering device information while adding "
+				"custom device \"%s\": not a device node", d->host);
+	return 0;
+}
+
+/* The host's node (or directory of nodes) bound at the container's path
+ * (a node made with mknod would need the rule's m, which PERMS may not
+ * give), and rules allowing it. */
+static int device(const struct hx_device *d, struct sb_fsmount *m, struct hx_spec *b, int *nrules,
 		  struct berr *e)
 {
 	struct stat st;
@@ -124,13 +165,17 @@ static int device(const struct hx_device *d, struct sb_fsmount *m, struct sb_dev
 	if (stat(d->host, &st) < 0)
 		return berr_set(e, errno, "error gathering device information while adding "
 				"custom device \"%s\"", d->host);
+	*m = (struct sb_fsmount){ .source = d->host, .target = d->ctr,
+				  .flags = MS_BIND | MS_NOSUID | MS_NOEXEC };
+	if (S_ISDIR(st.st_mode)) {
+		m->flags |= MS_RDONLY;
+		return device_dir(d, b, nrules, e);
+	}
 	if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
 		return berr_msg(e, EINVAL, "device \"%s\" is not a character or block device",
 				d->host);
-	*m = (struct sb_fsmount){ .source = d->host, .target = d->ctr,
-				  .flags = MS_BIND | MS_NOSUID | MS_NOEXEC };
-	*rule = (struct sb_devrule){ S_ISCHR(st.st_mode) ? 'c' : 'b', major(st.st_rdev),
-				     minor(st.st_rdev), access_bits(d->perms) };
+	if (*nrules < HX_DEV_RULES)
+		b->rules[(*nrules)++] = node_rule(&st, d->perms);
 	return 0;
 }
 
@@ -163,7 +208,7 @@ int hx_rlimits(const struct ctr_hostx *x, struct sb_rlimit out[HX_MAX])
 int hx_spec_fill(const char *root, const struct ctr_hostx *x, struct hx_spec *b,
 		 struct sb_spec *s, struct berr *e)
 {
-	int nfs = 0, r = 0;
+	int nfs = 0, nrules = 0, r = 0;
 
 	memset(b, 0, sizeof(*b));
 	s->rlimits = b->rlimits;
@@ -186,12 +231,12 @@ int hx_spec_fill(const char *root, const struct ctr_hostx *x, struct hx_spec *b,
 		r = init_argv(b, s, e);
 	}
 	for (int i = 0; r == 0 && i < x->ndevices && i < HX_MAX; i++)
-		r = device(&x->devices[i], &b->fsmounts[nfs++], &b->rules[i], e);
+		r = device(&x->devices[i], &b->fsmounts[nfs++], b, &nrules, e);
 	s->fsmounts = nfs ? b->fsmounts : NULL;
 	s->nfsmounts = nfs;
 	s->fsmounts_extra = true;
 	s->dev_rules = b->rules;
-	s->ndev_rules = x->ndevices < HX_MAX ? x->ndevices : HX_MAX;
+	s->ndev_rules = nrules;
 	return r;
 }
 

@@ -1,13 +1,25 @@
 /* build_meta.c - the instructions that change only the image config
  * (ENV LABEL MAINTAINER USER WORKDIR VOLUME EXPOSE CMD ENTRYPOINT
- * HEALTHCHECK ARG): what changes and its history text, then applying it;
+ * HEALTHCHECK ARG STOPSIGNAL): what changes and its history text, then applying it;
  * see build_priv.h. */
 #include "build_priv.h"
+
+#include "runtime/lib/signame.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* USER, WORKDIR and STOPSIGNAL: the config key, or the instruction's word. */
+static const char *one_word_name(enum cf_kind kind, bool key)
+{
+	if (kind == CF_USER)
+		return key ? "User" : "USER";
+	if (kind == CF_WORKDIR)
+		return key ? "WorkingDir" : "WORKDIR";
+	return key ? "StopSignal" : "STOPSIGNAL";
+}
 
 /* Go's %q of a JSON string list. */
 static char *quote_list(json_t *list)
@@ -115,8 +127,14 @@ int step_meta(struct builder *b, char **created_by, json_t **change)
 		break;
 	case CF_USER:
 	case CF_WORKDIR:
+	case CF_STOPSIGNAL:
 		if ((r = expand(b, in->args[0], &word)) < 0)
 			return r;
+		if (in->kind == CF_STOPSIGNAL && !sig_parse(word)) {
+			r = berr_msg(b->e, EINVAL, "STOPSIGNAL: invalid signal: %s", word);
+			free(word);
+			return r;
+		}
 		if (in->kind == CF_WORKDIR && word[0] != '/') {
 			const char *cur = json_string_value(json_object_get(cfg_config(b), "WorkingDir"));
 			char *abs;
@@ -128,8 +146,8 @@ int step_meta(struct builder *b, char **created_by, json_t **change)
 			free(word);
 			word = abs;
 		}
-		json_object_set_new(ch, in->kind == CF_USER ? "User" : "WorkingDir", json_string(word));
-		r = asprintf(created_by, NOP "%s %s", in->kind == CF_USER ? "USER" : "WORKDIR", word);
+		json_object_set_new(ch, one_word_name(in->kind, true), json_string(word));
+		r = asprintf(created_by, NOP "%s %s", one_word_name(in->kind, false), word);
 		break;
 	case CF_VOLUME:
 	case CF_EXPOSE: {

@@ -21,10 +21,11 @@ static const struct {
 	{"COPY", CF_COPY},	   {"WORKDIR", CF_WORKDIR},	  {"VOLUME", CF_VOLUME},
 	{"EXPOSE", CF_EXPOSE},	   {"ENV", CF_ENV},		  {"ARG", CF_ARG},
 	{"CMD", CF_CMD},	   {"ENTRYPOINT", CF_ENTRYPOINT}, {"HEALTHCHECK", CF_HEALTHCHECK},
+	{"STOPSIGNAL", CF_STOPSIGNAL},
 };
 
 /* Docker instructions Berth does not build. */
-static const char *const unsupported[] = {"ONBUILD", "STOPSIGNAL", "SHELL"};
+static const char *const unsupported[] = {"ONBUILD", "SHELL"};
 
 /* ---------------------------------------------------------------- buffers */
 

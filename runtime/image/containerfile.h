@@ -40,6 +40,7 @@ enum cf_kind {
 	CF_CMD,
 	CF_ENTRYPOINT,
 	CF_HEALTHCHECK,
+	CF_STOPSIGNAL,
 };
 
 struct cf_flag {

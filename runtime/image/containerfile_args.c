@@ -360,6 +360,7 @@ int parse_args(struct parser *p, struct cf_inst *in, const char *kw, const char 
 	case CF_MAINTAINER:
 	case CF_USER:
 	case CF_WORKDIR:
+	case CF_STOPSIGNAL:
 		return one_arg(p, in, rest, kw);
 	case CF_VOLUME:
 	case CF_EXPOSE:

@@ -46,6 +46,7 @@ struct img_config {			 /* from the image config's "config" */
 	char **exposed_ports;		 /* "80/tcp", ... */
 	char **volumes;
 	struct hc_config healthcheck;	 /* "Healthcheck" (HEALTHCHECK); test NULL = none */
+	int stop_signal;		 /* "StopSignal" (STOPSIGNAL); 0 = none or not a signal */
 };
 
 struct img_info {
@@ -108,7 +109,7 @@ struct img_summary {
 	char id[DG_STR_LEN];
 	char ref[256];	 /* "name:tag", or "" when untagged */
 	int64_t created; /* seconds since the epoch, 0 unknown */
-	uint64_t size;	 /* sum of the layer sizes */
+	uint64_t size;	 /* sum of the layer blob sizes (img_list_unpacked: unpacked) */
 	char digest[DG_STR_LEN]; /* its manifest's digest */
 	char labels[1024];	 /* the config's Labels, "KEY=VALUE" lines (cut at 1 KiB) */
 	bool baked;		 /* from the baked store: read-only, never removed */
@@ -116,6 +117,10 @@ struct img_summary {
 
 /* All images (one row per tag), newest first. *out is malloc'd. */
 BERR_MUST int img_list(const char *root, struct img_summary **out, size_t *n, struct berr *e);
+/* The same with size as Docker's SIZE: the files of the unpacked layers
+ * (apparent sizes, a hard-linked file once), which walks every layer. */
+BERR_MUST int img_list_unpacked(const char *root, struct img_summary **out, size_t *n,
+				struct berr *e);
 
 /* For the builder (build.c) and image inspection. */
 

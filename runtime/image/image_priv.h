@@ -67,6 +67,9 @@ BERR_MUST int store_save_index(struct store *st, struct berr *e);
  * store's, else (absent) this store's path. */
 void blob_path(const struct store *st, const char *digest, char *out, size_t size);
 void layer_path(const struct store *st, const char *diff_id, char *out, size_t size);
+/* The apparent size of an unpacked layer's files (not directories; a
+ * hard-linked file once), or -1 when dir cannot be walked (image_size.c). */
+int64_t layer_size(const char *dir);
 /* Where to write or delete a blob: always this store. */
 void blob_path_rw(const struct store *st, const char *digest, char *out, size_t size);
 /* Whether this store (not the baked one) has the blob. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "runtime/lib/signame.h"
 #include "runtime/lib/strv.h"
 #include "runtime/lib/util.h"
 
@@ -78,6 +79,7 @@ static int parse_img_config(json_t *cfg, struct img_config *c)
 	c->user = str_or_null(json_object_get(o, "User"));
 	c->exposed_ports = strv_from_keys(json_object_get(o, "ExposedPorts"));
 	c->volumes = strv_from_keys(json_object_get(o, "Volumes"));
+	c->stop_signal = sig_parse(json_string_value(json_object_get(o, "StopSignal")) ?: "");
 	return hc_from_json(json_object_get(o, "Healthcheck"), &c->healthcheck);
 }
 
@@ -197,8 +199,39 @@ static void summary_labels(struct img_summary *s, json_t *labels)
 	}
 }
 
-int img_list(const char *root, struct img_summary **out, size_t *n, struct berr *e)
+/* Docker's SIZE: the layers' unpacked sizes, each layer walked once
+ * (memo: diff_id -> size); a layer not unpacked counts its blob. */
+static uint64_t unpacked_size(const struct store *st, json_t *cfg, json_t *m, json_t *memo)
 {
+	json_t *diffs = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids"), *d;
+	uint64_t size = 0;
+	size_t i;
+
+	json_array_foreach(diffs, i, d) {
+		const char *id = json_string_value(d);
+		json_t *known = id ? json_object_get(memo, id) : NULL;
+		char path[PATH_MAX];
+		int64_t one = 0;
+
+		if (!known) {
+			if (id)
+				layer_path(st, id, path, sizeof(path));
+			one = id && dg_valid(id) ? layer_size(path) : -1;
+			if (one < 0)
+				one = json_integer_value(json_object_get(
+				    json_array_get(json_object_get(m, "layers"), i), "size"));
+			if (id)
+				json_object_set_new(memo, id, known = json_integer(one));
+		}
+		size += (uint64_t)(known ? json_integer_value(known) : one);
+	}
+	return size;
+}
+
+static int list_images(const char *root, bool unpacked, struct img_summary **out, size_t *n,
+		       struct berr *e)
+{
+	_cleanup_json_ json_t *memo = json_object();
 	struct img_summary *list = NULL;
 	struct store st;
 	json_t *d, *manifests;
@@ -235,6 +268,8 @@ int img_list(const char *root, struct img_summary **out, size_t *n, struct berr 
 		s->created = parse_created(json_string_value(json_object_get(cfg, "created")));
 		json_array_foreach(json_object_get(m, "layers"), j, l) s->size +=
 		    json_integer_value(json_object_get(l, "size"));
+		if (unpacked)
+			s->size = unpacked_size(&st, cfg, m, memo);
 		k++;
 	}
 	qsort(list, k, sizeof(*list), cmp_created);
@@ -244,6 +279,16 @@ out:
 	free(list);
 	store_close(&st, false);
 	return r;
+}
+
+int img_list(const char *root, struct img_summary **out, size_t *n, struct berr *e)
+{
+	return list_images(root, false, out, n, e);
+}
+
+int img_list_unpacked(const char *root, struct img_summary **out, size_t *n, struct berr *e)
+{
+	return list_images(root, true, out, n, e);
 }
 
 /* ---------------------------------------------------------------- builder */

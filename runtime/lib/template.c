@@ -38,7 +38,8 @@ static int append(char **out, size_t *len, const char *s, size_t n)
 static bool is_map(const char *key, const char *parent)
 {
 	static const char *const maps[] = { "Labels", "Networks", "Ports", "Tmpfs", "Sysctls",
-					    "ExposedPorts", "Volumes", "Options", "DriverOpts" };
+					    "ExposedPorts", "Volumes", "Options", "DriverOpts",
+					    "Attributes" };
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		if (strcmp(key, maps[i]) == 0)
@@ -296,6 +297,16 @@ const char *tmpl_choose(const char *format, const char *table_default)
 #define TAB_PADDING 3
 #define TAB_MAXCOLS 32
 
+/* The width of text as tabwriter counts it: characters, not UTF-8 bytes. */
+static size_t cells(const char *p, const char *end)
+{
+	size_t n = 0;
+
+	for (; p < end; p++)
+		n += ((unsigned char)*p & 0xc0) != 0x80;
+	return n;
+}
+
 char *tmpl_tabulate(char *const *rows, size_t nrows)
 {
 	size_t width[TAB_MAXCOLS] = {0}, total = 1;
@@ -307,7 +318,7 @@ char *tmpl_tabulate(char *const *rows, size_t nrows)
 
 		total += strlen(p) + 1;
 		for (const char *t; (t = strchr(p, '\t')) && col < TAB_MAXCOLS; p = t + 1, col++) {
-			size_t n = t - p + TAB_PADDING;
+			size_t n = cells(p, t) + TAB_PADDING;
 			if (n < TAB_MINWIDTH)
 				n = TAB_MINWIDTH;
 			if (n > width[col])
@@ -326,8 +337,8 @@ char *tmpl_tabulate(char *const *rows, size_t nrows)
 		for (; (t = strchr(p, '\t')) && col < TAB_MAXCOLS; p = t + 1, col++) {
 			size_t n = t - p;
 			memcpy(w, p, n);
-			memset(w + n, ' ', width[col] - n);
-			w += width[col];
+			memset(w + n, ' ', width[col] - cells(p, t));
+			w += n + width[col] - cells(p, t);
 		}
 		w = stpcpy(w, p);
 		*w++ = '\n';

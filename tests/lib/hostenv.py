@@ -314,6 +314,14 @@ def fetch(d, url, ctr=None):
     return body
 
 
+def build_context(d, containerfile):
+    """A build context under the daemon's root holding just containerfile."""
+    path = tempfile.mkdtemp(prefix="ctx-", dir=d.root)
+    with open(os.path.join(path, "Containerfile"), "w") as f:
+        f.write(containerfile)
+    return path
+
+
 def busybox_daemon(build):
     """A daemon for a suite that needs overlayfs, with busybox imported."""
     require_overlay()

@@ -201,6 +201,9 @@ static void test_keys_as_run_args(void **state)
 	expect_args(S "    stop_grace_period: 1500ms\n", "--stop-timeout 2");
 	expect_args(S "    stop_signal: SIGTERM\n", "--stop-signal SIGTERM");
 	expect_args(S "    logging:\n      driver: json-file\n", "");
+	expect_args(S "    logging: {driver: none}\n", "--log-driver none");
+	expect_args(S "    logging: {driver: local, options: {max-file: \"2\"}}\n",
+		    "--log-opt max-file=2 --log-driver local");
 	expect_args(S "    init: true\n    stop_signal: USR1\n", "--init --stop-signal USR1");
 	expect_args(S "    extra_hosts: [\"db:10.0.0.5\"]\n    dns: 10.0.0.53\n"
 		      "    dns_search: [example.org]\n    dns_opt: [\"ndots:2\"]\n",
@@ -258,8 +261,11 @@ static void test_key_errors(void **state)
 		     "compose.yaml:4: services.s: stop_grace_period: 'soon' is not a duration "
 		     "(like 10s, 1m30s)");
 	expect_key_error(S "    logging: {driver: syslog}\n",
-		     "compose.yaml:4: services.s: logging.driver: 'syslog' is not supported (only "
-		     "json-file)");
+		     "compose.yaml:4: services.s: logging.driver: 'syslog' is not supported (json-file, "
+		     "local or none)");
+	expect_key_error(S "    logging: {driver: none, options: {max-size: 1m}}\n",
+		     "compose.yaml:4: services.s: logging.options: unknown log opt 'max-size=1m' for "
+		     "none log driver");
 	expect_key_error(S "    logging:\n      options: {max-size: 1m, compress: \"true\"}\n",
 		     "compose.yaml:5: services.s: logging.options: unknown log opt 'compress' for "
 		     "json-file log driver");

@@ -64,6 +64,10 @@ static void test_basic_forms(void **state)
 	assert_string_equal(f.inst[3].args[0], "[\"broken");
 	assert_string_equal(f.inst[4].args[0], "Someone <a@b>");
 	cf_free(&f);
+	parse_ok("FROM scratch\nstopsignal SIGQUIT \n", &f);
+	assert_int_equal(f.inst[1].kind, CF_STOPSIGNAL);
+	assert_string_equal(f.inst[1].args[0], "SIGQUIT");
+	cf_free(&f);
 }
 
 static void test_continuations(void **state)
@@ -122,7 +126,8 @@ static void test_errors_name_line(void **state)
 	parse_err("FROM scratch\nLABEL =x\n", "LABEL names can not be blank");
 	parse_err("FROM scratch\nENV onlykey\n", "ENV must have two arguments");
 	parse_err("FROM scratch\nWORKDIR\n", "WORKDIR requires exactly one argument");
-	parse_err("FROM scratch\nSTOPSIGNAL 9\n", "Containerfile:2: STOPSIGNAL is not supported");
+	parse_err("FROM scratch\nSTOPSIGNAL\n", "Containerfile:2: STOPSIGNAL requires exactly one");
+	parse_err("FROM scratch\nSHELL [\"sh\"]\n", "Containerfile:2: SHELL is not supported");
 	parse_err("FROM a b\n", "FROM requires either one or three");
 	parse_err("FROM scratch\nARG a-b\n", "ARG: invalid name");
 	parse_err("FROM scratch\nHEALTHCHECK BOGUS x\n", "unknown type \"BOGUS\"");

@@ -141,6 +141,21 @@ static void test_tabulate(void **state)
 	free(out);
 }
 
+/* Columns are as wide as their characters, not their UTF-8 bytes:
+ * Docker's truncated commands end in "…". */
+static void test_tabulate_utf8(void **state)
+{
+	char *rows[] = {"COMMAND\tSERVICE", "\"sh -c echo a very l…\"\tb", "\"sleep 1\"\ta"};
+	char *out = tmpl_tabulate(rows, 3);
+
+	(void)state;
+	assert_non_null(out);
+	assert_string_equal(out, "COMMAND                  SERVICE\n"
+				 "\"sh -c echo a very l…\"   b\n"
+				 "\"sleep 1\"                a\n");
+	free(out);
+}
+
 /* A map's missing key is "<no value>", as Go's templates print it; a
  * struct's missing field stays an error. */
 static void test_missing_map_key(void **state)
@@ -168,6 +183,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_tabulate),
+	    cmocka_unit_test(test_tabulate_utf8),
 		cmocka_unit_test(test_fields_and_escapes),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_table_header),
