@@ -7,7 +7,7 @@
  * ignored, as the spec says. Fields the kernel or berth cannot honour
  * but that are harmless to skip (apparmor, selinux labels, blockIO, ...)
  * become warnings the caller prints; fields whose absence would weaken
- * the container (idmapped mounts, joining a user namespace) are errors.
+ * the container (time namespace offsets) are errors.
  * The config owns every string the spec points at until oci_config_free.
  */
 #ifndef BERTH_OCI_CONFIG_H
@@ -79,6 +79,7 @@ struct oci_config {
 	bool devices_allow_all;
 	char **sysctls;
 	json_t *seccomp;	/* linux.seccomp, NULL = none */
+	const char *listener, *listener_meta; /* its listenerPath, listenerMetadata */
 	const char **masked, **readonly; /* NULL-terminated, never NULL */
 	unsigned long rootfs_propagation;
 	char warnings[OCI_WARN_MAX][160];

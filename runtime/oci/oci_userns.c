@@ -66,6 +66,12 @@ int oci_parse_userns(struct oci_config *c, json_t *lx, struct berr *e)
 		r = parse_map(c, lx, "gidMappings", &c->gid_map, &c->ngid_map, e);
 	if (r < 0)
 		return r;
+	for (int i = 0; i < c->njoins; i++) {
+		if (c->joins[i].type == CLONE_NEWUSER) {
+			c->nuid_map = c->ngid_map = 0; /* the joined namespace has its own */
+			return 0;
+		}
+	}
 	if (!(c->namespaces & CLONE_NEWUSER)) {
 		if (c->nuid_map || c->ngid_map)
 			return berr_msg(e, EINVAL,

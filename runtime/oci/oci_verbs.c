@@ -255,7 +255,7 @@ int oci_destroy(struct oci_ctx *x, struct oci_state *s, bool force, struct berr 
 	if (s->hooks) {
 		json_t *state = oci_state_json(s, "stopped");
 
-		if (oci_hooks_run(s->hooks, "poststop", state, e) < 0)
+		if (oci_hooks_run(s->hooks, "poststop", state, -1, e) < 0)
 			oci_log(x, "warning", "%s", e->msg);
 		json_decref(state);
 	}

@@ -33,6 +33,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "devices_bpf.h"
+#include "nsjoin.h"
 #include "runtime/lib/log.h"
 #include "passwd.h"
 #include "sandbox_fs.h"
@@ -248,7 +249,10 @@ static void keep_fds(int n)
 
 /* OCI create: report success to sb_start (EOF on the sync socket), then
  * block until `start` opens the FIFO for reading. Past this point no one
- * waits for a report: a failure is one line on the container's stderr. */
+ * waits for a report: a failure is one line on the container's stderr.
+ * The written end stays open until the exec closes it, so `start` sees
+ * EOF once the process runs (runc's order: startContainer hooks before,
+ * poststart after). */
 static void wait_for_start(const struct child_ctx *c)
 {
 	char path[64];
@@ -265,8 +269,30 @@ static void wait_for_start(const struct child_ctx *c)
 		dprintf(2, "berth: wait for start: %s\n", strerror(errno));
 		_exit(127);
 	}
-	close(fd);
 	close(c->fifo_fd);
+}
+
+static int step(const struct sb_spec *spec, int at, int fd, struct berr *e)
+{
+	return spec->child_step ? spec->child_step(at, fd, spec->parent_ctx, e) : 0;
+}
+
+/* With seccomp_listener, the listener goes to child_step (the OCI
+ * runtime sends it to the seccomp agent) and is closed here. */
+static int load_filter(const struct child_ctx *c, struct berr *e)
+{
+	int fd, r;
+
+	if (!c->spec->seccomp_listener) {
+		r = sc_load(c->filter);
+		return r < 0 ? berr_set(e, -r, "load seccomp filter") : 0;
+	}
+	fd = sc_load_listener(c->filter);
+	if (fd < 0)
+		return berr_set(e, -fd, "load seccomp filter with a listener");
+	r = step(c->spec, SB_STEP_NOTIFY, fd, e);
+	close(fd);
+	return r;
 }
 
 /* Common tail of sb_start and sb_exec, inside the container's root: user,
@@ -303,9 +329,9 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 		return r;
 	/* Without no_new_privs only a privileged process may load a filter. */
 	if (c->filter && !spec->no_new_privs) {
-		r = sc_load(c->filter);
+		r = load_filter(c, e);
 		if (r < 0)
-			return berr_set(e, -r, "load seccomp filter");
+			return r;
 	}
 	r = switch_user(&ids, e);
 	if (r == 0)
@@ -320,13 +346,16 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 	if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return berr_set(e, errno, "prctl PR_SET_NO_NEW_PRIVS");
 	keep_fds(spec->preserve_fds);
+	/* a listener leaves while the creator still waits (runc's order) */
+	if (c->filter && spec->no_new_privs && spec->seccomp_listener && load_filter(c, e) < 0)
+		return -e->code;
 	if (c->fifo_fd >= 0)
 		wait_for_start(c);
-	if (c->filter && spec->no_new_privs) {
-		r = sc_load(c->filter);
-		if (r < 0)
-			return berr_set(e, -r, "load seccomp filter");
-	}
+	r = step(spec, SB_STEP_START, -1, e);
+	if (r == 0 && c->filter && spec->no_new_privs && !spec->seccomp_listener)
+		r = load_filter(c, e);
+	if (r < 0)
+		return r;
 	execve(exe, spec->argv, env);
 	if (errno == EACCES || errno == ENOEXEC)
 		return berr_msg(e, EACCES, "exec: \"%s\": permission denied", spec->argv[0]);
@@ -339,7 +368,7 @@ static uint64_t sb_namespaces(const struct sb_spec *spec)
 	uint64_t def = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 	uint64_t user = spec->nuid_map > 0 ? CLONE_NEWUSER : 0;
 
-	if (spec->namespaces)
+	if (spec->namespaces || spec->njoins)
 		return spec->namespaces | user;
 	return (spec->netns_path ? def : def | CLONE_NEWNET) | user;
 }
@@ -383,22 +412,35 @@ static int set_process_limits(const struct sb_spec *spec, struct berr *e)
 	return r < 0 ? berr_set(e, -r, "set oom_score_adj %s", adj) : 0;
 }
 
+/* All opened before the first setns: a joined mount namespace changes
+ * what the later paths name. pid and user were joined for the clone. */
 static int join_namespaces(const struct child_ctx *c, struct berr *e)
 {
 	const struct sb_spec *spec = c->spec;
+	int fd[8], r = 0, i;
 
 	if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
 		return berr_set(e, errno, "join network namespace %s", spec->netns_path);
-	for (int i = 0; i < spec->njoins; i++) {
-		_cleanup_fd_ int fd = -1;
-
-		if (spec->joins[i].type == CLONE_NEWPID)
-			continue; /* joined by the parent, for the clone */
-		fd = open(spec->joins[i].path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, spec->joins[i].type) < 0)
-			return berr_set(e, errno, "join namespace %s", spec->joins[i].path);
+	if (spec->njoins > 8)
+		return berr_msg(e, E2BIG, "more than 8 namespaces to join");
+	for (i = 0; i < spec->njoins; i++)
+		fd[i] = -1;
+	for (i = 0; r == 0 && i < spec->njoins; i++) {
+		if (spec->joins[i].type == CLONE_NEWPID || spec->joins[i].type == CLONE_NEWUSER)
+			continue;
+		fd[i] = open(spec->joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd[i] < 0)
+			r = berr_set(e, errno, "open namespace %s", spec->joins[i].path);
 	}
-	return 0;
+	for (i = 0; r == 0 && i < spec->njoins; i++) {
+		if (fd[i] >= 0 && setns(fd[i], spec->joins[i].type) < 0)
+			r = berr_set(e, errno, "join namespace %s", spec->joins[i].path);
+	}
+	for (i = 0; i < spec->njoins; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+	}
+	return r;
 }
 
 static int child_build(const struct child_ctx *c, struct berr *e)
@@ -418,9 +460,13 @@ static int child_build(const struct child_ctx *c, struct berr *e)
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return berr_set(e, errno, "sethostname %s", spec->hostname);
 	st.idmap_fds = c->idmap_fds;
-	r = sbfs_enter_root(spec, &st, e);
+	r = step(spec, SB_STEP_ROOT, -1, e);
+	if (r == 0)
+		r = sbfs_enter_root(spec, &st, e);
 	if (r == 0)
 		r = sbfs_setup(spec, &st, e);
+	if (r == 0)
+		r = step(spec, SB_STEP_MOUNTED, -1, e);
 	if (r < 0)
 		return r;
 	return finish_and_exec(c, e);
@@ -617,6 +663,8 @@ static pid_t clone_child(const struct sb_spec *spec, uint64_t flags, int cgfd, s
 	_cleanup_fd_ int own = -1, target = -1;
 	pid_t child;
 
+	if (nsj_path(spec, CLONE_NEWUSER))
+		return nsj_clone_in_user(spec, flags, cgfd >= 0 ? spec->cgroup : NULL, e);
 	for (int i = 0; i < spec->njoins; i++) {
 		if (spec->joins[i].type != CLONE_NEWPID)
 			continue;
