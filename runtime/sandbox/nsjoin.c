@@ -24,6 +24,32 @@ const char *nsj_path(const struct sb_spec *spec, int type)
 	return NULL;
 }
 
+int nsj_join_paths(const struct sb_spec *spec, struct berr *e)
+{
+	int fd[8], r = 0, i;
+
+	if (spec->njoins > 8)
+		return berr_msg(e, E2BIG, "more than 8 namespaces to join");
+	for (i = 0; i < spec->njoins; i++)
+		fd[i] = -1;
+	for (i = 0; r == 0 && i < spec->njoins; i++) {
+		if (spec->joins[i].type == CLONE_NEWPID || spec->joins[i].type == CLONE_NEWUSER)
+			continue;
+		fd[i] = open(spec->joins[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd[i] < 0)
+			r = berr_set(e, errno, "open namespace %s", spec->joins[i].path);
+	}
+	for (i = 0; r == 0 && i < spec->njoins; i++) {
+		if (fd[i] >= 0 && setns(fd[i], spec->joins[i].type) < 0)
+			r = berr_set(e, errno, "join namespace %s", spec->joins[i].path);
+	}
+	for (i = 0; i < spec->njoins; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+	}
+	return r;
+}
+
 /* In the extra child: the user namespace (uid and gid 0 there), then the
  * pid namespace to join, then the clone. CLONE_PARENT takes the exit
  * signal from this child (SIGCHLD), so clone3's must be 0. */

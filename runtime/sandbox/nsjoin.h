@@ -1,4 +1,7 @@
-/* nsjoin.h - joining a user namespace by path (internal to the sandbox).
+/* nsjoin.h - joining namespaces by path (internal to the sandbox).
+ *
+ * The init opens every namespace to join before the first setns: a
+ * joined mount namespace would change what the later paths name.
  *
  * setns() into a user namespace is one-way: the caller loses its
  * capabilities over what the initial namespace owns. So, as runc's
@@ -21,6 +24,10 @@
 
 /* The path of the namespace of this CLONE_NEW* type to join, or NULL. */
 const char *nsj_path(const struct sb_spec *spec, int type);
+
+/* In the init: join spec->joins but the pid and user namespaces (joined
+ * for the clone), all opened first. */
+BERR_MUST int nsj_join_paths(const struct sb_spec *spec, struct berr *e);
 
 /* Clone the init inside the user namespace to join with these flags
  * (cgroup: enter it, NULL = none). As clone: the pid in the caller, 0 in

@@ -412,35 +412,11 @@ static int set_process_limits(const struct sb_spec *spec, struct berr *e)
 	return r < 0 ? berr_set(e, -r, "set oom_score_adj %s", adj) : 0;
 }
 
-/* All opened before the first setns: a joined mount namespace changes
- * what the later paths name. pid and user were joined for the clone. */
 static int join_namespaces(const struct child_ctx *c, struct berr *e)
 {
-	const struct sb_spec *spec = c->spec;
-	int fd[8], r = 0, i;
-
 	if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
-		return berr_set(e, errno, "join network namespace %s", spec->netns_path);
-	if (spec->njoins > 8)
-		return berr_msg(e, E2BIG, "more than 8 namespaces to join");
-	for (i = 0; i < spec->njoins; i++)
-		fd[i] = -1;
-	for (i = 0; r == 0 && i < spec->njoins; i++) {
-		if (spec->joins[i].type == CLONE_NEWPID || spec->joins[i].type == CLONE_NEWUSER)
-			continue;
-		fd[i] = open(spec->joins[i].path, O_RDONLY | O_CLOEXEC);
-		if (fd[i] < 0)
-			r = berr_set(e, errno, "open namespace %s", spec->joins[i].path);
-	}
-	for (i = 0; r == 0 && i < spec->njoins; i++) {
-		if (fd[i] >= 0 && setns(fd[i], spec->joins[i].type) < 0)
-			r = berr_set(e, errno, "join namespace %s", spec->joins[i].path);
-	}
-	for (i = 0; i < spec->njoins; i++) {
-		if (fd[i] >= 0)
-			close(fd[i]);
-	}
-	return r;
+		return berr_set(e, errno, "join network namespace %s", c->spec->netns_path);
+	return nsj_join_paths(c->spec, e);
 }
 
 static int child_build(const struct child_ctx *c, struct berr *e)
