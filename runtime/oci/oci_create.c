@@ -66,6 +66,7 @@ struct creation {
 	int master, slave;
 	bool made_dir;
 	struct oci_child child;
+	int idfds[OCI_MAX_MOUNTS]; /* idmapped mounts' sources, -1 */
 };
 
 static int read_config(struct creation *c, const char *bundle, struct berr *e)
@@ -211,6 +212,10 @@ static int do_create(struct creation *c, const char *id, const struct create_opt
 	c->st.annotations = json_incref(json_object_get(c->cfg.json, "annotations"));
 	c->st.hooks = json_incref(json_object_get(c->cfg.json, "hooks"));
 	fill_spec(c, o);
+	r = oci_idmounts_open(&c->cfg, c->idfds, e);
+	if (r < 0)
+		return r;
+	c->spec.fsmount_fds = c->cfg.nidmounts ? c->idfds : NULL;
 	if (c->spec.seccomp_listener &&
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->child.notify) < 0)
 		return berr_set(e, errno, "socketpair");
@@ -247,6 +252,10 @@ static void creation_end(struct creation *c, bool failed)
 		if (c->child.notify[i] >= 0)
 			close(c->child.notify[i]);
 	}
+	for (int i = 0; i < OCI_MAX_MOUNTS; i++) {
+		if (c->idfds[i] >= 0)
+			close(c->idfds[i]);
+	}
 	oci_state_free(&c->st);
 	oci_config_free(&c->cfg);
 }
@@ -262,6 +271,8 @@ static int create_common(struct oci_ctx *x, const struct flg_cmd *cmd, int argc,
 	c->x = x;
 	c->master = c->slave = -1;
 	c->child.notify[0] = c->child.notify[1] = -1;
+	for (int i = 0; i < OCI_MAX_MOUNTS; i++)
+		c->idfds[i] = -1;
 	r = oci_flags(x, cmd, o, argc, argv, &a);
 	if (r != 0)
 		return r; /* -1 after --help */

@@ -127,6 +127,8 @@ struct sb_spec {
 	 * /dev is not a bind. */
 	const struct sb_fsmount *fsmounts;
 	int nfsmounts;
+	const int *fsmount_fds;	/* NULL, or per fsmount a source the caller made
+				 * (an idmapped clone) to attach, -1 = none */
 	const struct sb_device *devices;
 	int ndevices;
 	/* `berth run`'s --tmpfs, --init, --device: fsmounts (and devices)

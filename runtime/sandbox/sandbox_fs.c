@@ -140,7 +140,9 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 	for (int i = 0; i < spec->nfsmounts && r == 0; i++) {
 		const struct sb_fsmount *m = &spec->fsmounts[i];
 
-		if (m->flags & MS_BIND)
+		if (spec->fsmount_fds && spec->fsmount_fds[i] >= 0)
+			st->fs_fd[i] = spec->fsmount_fds[i]; /* the child's copy */
+		else if (m->flags & MS_BIND)
 			r = open_source(m->source, &st->fs_fd[i], e);
 	}
 	if (r == 0)

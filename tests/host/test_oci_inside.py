@@ -5,6 +5,7 @@ others), the createContainer and startContainer hooks (their order among
 all six kinds, and the mount namespace and user each ran as), and a
 seccomp listenerPath answered by a small agent in this test. Every
 namespace joined here is one the test made (unshare)."""
+import ctypes
 import fcntl
 import json
 import os
@@ -16,6 +17,7 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from test_oci import Bundle, reap, show  # noqa: E402
 
 NOTIF_RECV = 0xC0502100  # SECCOMP_IOCTL_NOTIF_RECV, struct seccomp_notif (80 bytes)
@@ -238,3 +240,63 @@ def test_seccomp_listener_nobody_listening(b):
     p = run(b, "s2", "true", linux__seccomp=seccomp)
     assert p.returncode == 1 and "/nonexistent/agent.sock" in p.stderr, show(p)
     assert not os.path.exists(os.path.join(b.root, "s2"))
+
+
+def idmap_works(path):
+    """Whether this kernel and the filesystem at path take an idmapped
+    mount: open_tree + mount_setattr(MOUNT_ATTR_IDMAP) with a user
+    namespace made here."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    h = holder(["-U"])
+    try:
+        for f in ("uid_map", "gid_map"):
+            with open("/proc/%d/%s" % (h.pid, f), "w") as m:
+                m.write("0 5000 1\n")
+        nsfd = os.open("/proc/%d/ns/user" % h.pid, os.O_RDONLY)
+        fd = libc.syscall(428, -100, path.encode(), 1 | os.O_CLOEXEC)  # open_tree CLONE
+        attr = struct.pack("QQQQ", 0x100000, 0, 0, nsfd)  # MOUNT_ATTR_IDMAP
+        ok = fd >= 0 and libc.syscall(442, fd, b"", 0x1000, attr, len(attr)) == 0
+        err = os.strerror(ctypes.get_errno())
+        for f in (fd, nsfd):
+            if f >= 0:
+                os.close(f)
+        return ok, err
+    finally:
+        h.kill()
+        h.wait()
+
+
+def test_idmapped_bind_mounts(b):
+    """A bind mount with maps of its own shows the source's files owned by
+    the mapped ids; "idmap" without maps takes the user namespace's, so
+    the host's root-owned files belong to the container's root."""
+    src = os.path.join(b.dir, "idsrc")
+    os.makedirs(src, exist_ok=True)
+    for name, uid in (("f0", 0), ("f1000", 1000)):
+        with open(os.path.join(src, name), "w"):
+            os.chown(os.path.join(src, name), uid, uid)
+    ok, why = idmap_works(src)
+    if not ok:
+        harness.skip("no idmapped mounts here (%s)" % why)
+    os.chmod(b.dir, 0o755)
+    for d in ("idm", "idm2"):  # the user namespace's root cannot make them
+        os.makedirs(os.path.join(b.dir, "rootfs", d), exist_ok=True)
+    maps = [{"containerID": 0, "hostID": 5000, "size": 2000}]
+    own = {"destination": "/idm", "type": "bind", "source": src, "options": ["rbind"],
+           "uidMappings": maps, "gidMappings": maps}
+    p = run(b, "i1", "stat -c %u:%g /idm/f0 /idm/f1000", mounts=b.spec["mounts"] + [own])
+    assert p.returncode == 0, show(p)
+    assert p.stdout.split() == ["5000:5000", "6000:6000"], show(p)
+    userns = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    plain = dict(own, options=["rbind"], uidMappings=None, gidMappings=None)
+    idm = dict(plain, destination="/idm2", options=["rbind", "idmap"])
+    p = run(b, "i2", "stat -c %u /idm/f0 /idm2/f0 /idm2/f1000",
+            mounts=b.spec["mounts"] + [plain, idm], hostname="",
+            linux__namespaces=new("pid", "ipc", "uts", "mount", "network", "user"),
+            linux__uidMappings=userns, linux__gidMappings=userns)
+    assert p.returncode == 0, show(p)
+    assert p.stdout.split() == ["65534", "0", "1000"], show(p)
+    tmpfs = {"destination": "/x", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"]}
+    p = run(b, "i3", "true", mounts=[tmpfs])
+    assert p.returncode == 1 and "mounts[0]: an idmapped mount must be a bind" in p.stderr, \
+        show(p)

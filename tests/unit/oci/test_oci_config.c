@@ -245,7 +245,15 @@ static const struct bad bad_cases[] = {
      "mounts[0].source: a bind mount needs a source"},
     {"mounts.0", "{\"destination\":\"/x\"}", "mounts[0].type: missing"},
     {"mounts.0", "{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/s\",\"options\":[\"idmap\"]}",
-     "mounts[0].options: idmapped mounts are not supported"},
+     "mounts[0]: idmap needs uidMappings and gidMappings, or a user namespace with maps"},
+    {"mounts.0", "{\"destination\":\"/x\",\"type\":\"tmpfs\",\"options\":[\"ridmap\"]}",
+     "mounts[0]: an idmapped mount must be a bind mount"},
+    {"mounts.0", "{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/s\","
+     "\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}",
+     "mounts[0]: an idmapped mount needs both uidMappings and gidMappings"},
+    {"mounts.0", "{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/s\","
+     "\"gidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":0}]}",
+     "mounts[0].gidMappings[0]: "},
     {"mounts.0", "{\"destination\":\"/x\",\"type\":\"tmpfs\",\"options\":\"ro\"}",
      "mounts[0].options: not an array"},
     {"hooks", "{\"prestart\":[{\"path\":\"hook\"}]}",
