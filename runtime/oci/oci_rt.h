@@ -27,6 +27,7 @@ int oci_cmd_update(struct oci_ctx *x, int argc, char **argv);
 int oci_cmd_exec(struct oci_ctx *x, int argc, char **argv);
 int oci_cmd_spec(struct oci_ctx *x, int argc, char **argv);
 int oci_cmd_features(struct oci_ctx *x, int argc, char **argv);
+int oci_cmd_events(struct oci_ctx *x, int argc, char **argv);
 
 /* flg_parse for a verb: 0 to go on; -1 after printing --help; else the
  * exit code (1 after a usage error, logged as runc does). */
