@@ -91,13 +91,16 @@ def make_rootfs(path):
 
 
 class Ns:
-    """A private mount+net namespace with a tmpfs on /run, held by a
-    sleeping process; commands run in it with nsenter."""
+    """A private mount+net namespace with a tmpfs on /run and on
+    /var/lib/cni, held by a sleeping process; commands run in it with
+    nsenter."""
 
     def __init__(self):
         self.holder = subprocess.Popen(
             ["unshare", "-m", "-n", "--propagation", "private", "sh", "-c",
-             "mount -t tmpfs -o mode=755 tmpfs /run && echo ready && exec sleep 100000"],
+             # CNI's leases and cache (podman's network) stay in here too
+             "mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /var/lib/cni && "
+             "mount -t tmpfs -o mode=755 tmpfs /var/lib/cni && echo ready && exec sleep 100000"],
             stdout=subprocess.PIPE, text=True)
         assert self.holder.stdout.readline().strip() == "ready"
 
