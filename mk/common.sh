@@ -35,6 +35,8 @@ APT_PACKAGES=(
 	strace util-linux
 	# the OCI runtime's clients in tests/host/test_oci_clients.py
 	containerd podman conmon
+	# podman's own network (CNI bridge + portmap) for the published port test
+	containernetworking-plugins
 )
 
 elapsed() {

@@ -100,7 +100,7 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 		return 125;
 	c->stop_timeout = o->stop_timeout > 0 ? o->stop_timeout : 10;
 	/* the image's STOPSIGNAL, unless --stop-signal (cli_run) */
-	c->hostx.stop_signal = info.config.stop_signal;
+	c->hostx.stop_signal = img->config.stop_signal;
 	if (o->labels.n) {
 		/* "--label KEY" is KEY with an empty value, as Docker's */
 		struct strv l = { 0 };

@@ -14,7 +14,6 @@
 #include "runtime/lib/util.h"
 #include "runtime/sandbox/caps.h"
 
-#define OCI_MAX_MOUNTS 64 /* the sandbox's SBFS_MAX_MOUNTS */
 
 static const struct {
 	const char *name;
@@ -305,7 +304,7 @@ static int parse_hooks(struct oci_config *c, json_t *top, struct berr *e)
 /* Unknown options go to the filesystem as data ("mode=755,size=65536k");
  * x-* options are for tools and dropped, as in mount(8). */
 static int parse_mount_opts(struct oci_config *c, char **opts, struct sb_fsmount *m,
-			    const char *where, struct berr *e)
+			    const char *where, int *idmap, struct berr *e)
 {
 	size_t len = 0;
 	char *data;
@@ -317,9 +316,8 @@ static int parse_mount_opts(struct oci_config *c, char **opts, struct sb_fsmount
 		return berr_msg(e, ENOMEM, "%s: out of memory", where);
 	for (char **o = opts; o && *o; o++) {
 		if (strcmp(*o, "idmap") == 0 || strcmp(*o, "ridmap") == 0)
-			return berr_msg(e, EINVAL, "%s.options: idmapped mounts are not supported",
-					where);
-		if (!mountopt_apply(*o, &m->flags, &m->propagation) &&
+			*idmap = **o == 'r' ? 2 : 1;
+		else if (!mountopt_apply(*o, &m->flags, &m->propagation) &&
 		    strncmp(*o, "x-", 2) != 0 && strcmp(*o, "tmpcopyup") != 0) {
 			if (*data)
 				strcat(data, ",");
@@ -334,7 +332,7 @@ static int parse_mount(struct oci_config *c, json_t *v, int i, const char *bundl
 		       struct sb_fsmount *m, struct berr *e)
 {
 	char where[32], **opts;
-	int r;
+	int r, idmap = 0;
 
 	snprintf(where, sizeof(where), "mounts[%d]", i);
 	if (!json_is_object(v))
@@ -347,7 +345,7 @@ static int parse_mount(struct oci_config *c, json_t *v, int i, const char *bundl
 	if (r == 0)
 		r = oci_get_strv(c, v, where, "options", &opts, NULL, e);
 	if (r == 0)
-		r = parse_mount_opts(c, opts, m, where, e);
+		r = parse_mount_opts(c, opts, m, where, &idmap, e);
 	if (r < 0)
 		return r;
 	if (!m->target || m->target[0] != '/')
@@ -367,7 +365,7 @@ static int parse_mount(struct oci_config *c, json_t *v, int i, const char *bundl
 		snprintf(abs, n, "%s/%s", bundle, m->source);
 		m->source = abs;
 	}
-	return 0;
+	return oci_parse_idmount(c, v, i, idmap, e);
 }
 
 static int parse_mounts(struct oci_config *c, json_t *top, const char *bundle, struct berr *e)
@@ -428,6 +426,8 @@ static int parse_top(struct oci_config *c, const char *bundle, struct berr *e)
 		r = parse_hooks(c, c->json, e);
 	if (r == 0)
 		r = oci_parse_linux(c, lx, e);
+	if (r == 0)
+		r = oci_idmounts_check(c, e);
 	return r;
 }
 

@@ -7,7 +7,7 @@
  * ignored, as the spec says. Fields the kernel or berth cannot honour
  * but that are harmless to skip (apparmor, selinux labels, blockIO, ...)
  * become warnings the caller prints; fields whose absence would weaken
- * the container (idmapped mounts, joining a user namespace) are errors.
+ * the container (time namespace offsets) are errors.
  * The config owns every string the spec points at until oci_config_free.
  */
 #ifndef BERTH_OCI_CONFIG_H
@@ -20,6 +20,7 @@
 #include "runtime/sandbox/sandbox.h"
 
 #define OCI_WARN_MAX 8
+#define OCI_MAX_MOUNTS 64 /* the sandbox's SBFS_MAX_MOUNTS */
 
 enum oci_hook_kind {
 	OCI_PRESTART,
@@ -55,6 +56,15 @@ struct oci_process {
 	int oom_score_adj;
 };
 
+/* An idmapped bind mount: mounts[index] with the "idmap" or "ridmap"
+ * option or maps of its own (oci_idmap.c). */
+struct oci_idmount {
+	int index;
+	bool recursive;		/* ridmap: the submounts too */
+	const struct sb_idmap *uid, *gid; /* its own maps, or the user namespace's */
+	int nuid, ngid;
+};
+
 struct oci_config {
 	json_t *json;		/* owns the strings */
 	void **allocs;		/* everything else the config owns */
@@ -65,6 +75,8 @@ struct oci_config {
 	const char *hostname;
 	struct sb_fsmount *mounts;
 	int nmounts;
+	struct oci_idmount *idmounts;
+	int nidmounts;
 	struct oci_hook *hooks[OCI_NHOOKS];
 	int nhooks[OCI_NHOOKS];
 	unsigned long namespaces;
@@ -79,6 +91,7 @@ struct oci_config {
 	bool devices_allow_all;
 	char **sysctls;
 	json_t *seccomp;	/* linux.seccomp, NULL = none */
+	const char *listener, *listener_meta; /* its listenerPath, listenerMetadata */
 	const char **masked, **readonly; /* NULL-terminated, never NULL */
 	unsigned long rootfs_propagation;
 	char warnings[OCI_WARN_MAX][160];
@@ -98,6 +111,16 @@ BERR_MUST int oci_process_parse(struct oci_config *c, json_t *p, struct oci_proc
 /* linux.resources (also update --resources) into limits. */
 BERR_MUST int oci_resources_parse(struct oci_config *c, json_t *r, struct sb_limits *l,
 				  bool *allow_all, struct berr *e);
+
+/* mounts[i]'s idmapping (idmap: 0 none, 1 "idmap", 2 "ridmap" in its
+ * options), recorded in c->idmounts; oci_idmounts_check after the linux
+ * object gives the ones without maps the user namespace's. */
+BERR_MUST int oci_parse_idmount(struct oci_config *c, json_t *v, int i, int idmap,
+				struct berr *e);
+BERR_MUST int oci_idmounts_check(struct oci_config *c, struct berr *e);
+/* The runtime's part: fds[OCI_MAX_MOUNTS] (-1 but for the idmapped
+ * mounts) of idmapped clones of their sources, for sb_spec.fsmount_fds. */
+BERR_MUST int oci_idmounts_open(const struct oci_config *c, int *fds, struct berr *e);
 
 /* The process's fields of a sandbox spec (exec uses them alone). */
 void oci_process_spec(const struct oci_process *p, struct sb_spec *s);

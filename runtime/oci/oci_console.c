@@ -32,26 +32,32 @@ int oci_console_open(unsigned rows, unsigned cols, int *master, int *slave, stru
 
 int oci_console_send(const char *socket_path, int master, struct berr *e)
 {
+	return oci_send_fd(socket_path, master, "/dev/ptmx", "console", e);
+}
+
+int oci_send_fd(const char *socket_path, int sfd, const char *text, const char *what,
+		struct berr *e)
+{
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	char ctl[CMSG_SPACE(sizeof(int))] = {0}, name[] = "/dev/ptmx";
-	struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
+	char ctl[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = (char *)text, .iov_len = strlen(text)};
 	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
 			     .msg_controllen = sizeof(ctl)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 	_cleanup_fd_ int fd = -1;
 
 	if (strlen(socket_path) >= sizeof(sa.sun_path))
-		return berr_msg(e, ENAMETOOLONG, "console socket path %s is too long", socket_path);
+		return berr_msg(e, ENAMETOOLONG, "%s socket path %s is too long", what, socket_path);
 	strcpy(sa.sun_path, socket_path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return berr_set(e, errno, "connect to console socket %s", socket_path);
+		return berr_set(e, errno, "connect to %s socket %s", what, socket_path);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &master, sizeof(int));
+	memcpy(CMSG_DATA(cm), &sfd, sizeof(int));
 	if (sendmsg(fd, &msg, MSG_NOSIGNAL) < 0)
-		return berr_set(e, errno, "send the console to %s", socket_path);
+		return berr_set(e, errno, "send the %s to %s", what, socket_path);
 	return 0;
 }
 

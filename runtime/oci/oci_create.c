@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,6 +65,8 @@ struct creation {
 	char seccomp[4200], fifo[4200];
 	int master, slave;
 	bool made_dir;
+	struct oci_child child;
+	int idfds[OCI_MAX_MOUNTS]; /* idmapped mounts' sources, -1 */
 };
 
 static int read_config(struct creation *c, const char *bundle, struct berr *e)
@@ -84,9 +87,6 @@ static int read_config(struct creation *c, const char *bundle, struct berr *e)
 		return berr_wrap(e, "config.json");
 	for (int i = 0; i < c->cfg.nwarnings; i++)
 		oci_log(c->x, "warning", "config.json: %s", c->cfg.warnings[i]);
-	if (c->cfg.nhooks[OCI_CREATE_CONTAINER] || c->cfg.nhooks[OCI_START_CONTAINER])
-		return berr_msg(e, ENOTSUP, "config.json: hooks.createContainer and "
-					    "hooks.startContainer are not supported");
 	return 0;
 }
 
@@ -143,17 +143,17 @@ static int make_state_dir(struct creation *c, struct berr *e)
 /* prestart and createRuntime, while the init waits (sb_spec.parent_setup). */
 static int run_create_hooks(pid_t child, void *ctx, struct berr *e)
 {
-	struct creation *c = ctx;
+	struct oci_state *st = ((struct oci_child *)ctx)->st;
 	json_t *state;
 	int r;
 
-	if (!c->st.hooks)
+	if (!st->hooks)
 		return 0;
-	c->st.pid = child;
-	state = oci_state_json(&c->st, "creating");
-	r = oci_hooks_run(c->st.hooks, "prestart", state, e);
+	st->pid = child;
+	state = oci_state_json(st, "creating");
+	r = oci_hooks_run(st->hooks, "prestart", state, -1, e);
 	if (r == 0)
-		r = oci_hooks_run(c->st.hooks, "createRuntime", state, e);
+		r = oci_hooks_run(st->hooks, "createRuntime", state, -1, e);
 	json_decref(state);
 	return r;
 }
@@ -172,7 +172,10 @@ static void fill_spec(struct creation *c, const struct create_opts *o)
 	s->stdout_fd = c->slave >= 0 ? c->slave : 1;
 	s->stderr_fd = c->slave >= 0 ? c->slave : 2;
 	s->parent_setup = run_create_hooks;
-	s->parent_ctx = c;
+	s->parent_ctx = &c->child;
+	s->child_step = oci_child_step;
+	s->seccomp_listener = c->cfg.listener && c->cfg.seccomp;
+	c->child = (struct oci_child){&c->st, c->cfg.listener, c->cfg.listener_meta, -1, {-1, -1}};
 }
 
 static int open_console(struct creation *c, const struct create_opts *o, struct berr *e)
@@ -209,12 +212,21 @@ static int do_create(struct creation *c, const char *id, const struct create_opt
 	c->st.annotations = json_incref(json_object_get(c->cfg.json, "annotations"));
 	c->st.hooks = json_incref(json_object_get(c->cfg.json, "hooks"));
 	fill_spec(c, o);
+	r = oci_idmounts_open(&c->cfg, c->idfds, e);
+	if (r < 0)
+		return r;
+	c->spec.fsmount_fds = c->cfg.nidmounts ? c->idfds : NULL;
+	if (c->spec.seccomp_listener &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->child.notify) < 0)
+		return berr_set(e, errno, "socketpair");
 	r = sb_start(&c->spec, &pid, e);
 	if (r < 0)
 		return r;
 	c->st.pid = pid;
 	c->st.start_time = oci_pid_start_time(pid);
-	r = oci_state_save(&c->st, e);
+	r = c->spec.seccomp_listener ? oci_child_send_listener(&c->child, e) : 0;
+	if (r == 0)
+		r = oci_state_save(&c->st, e);
 	if (r == 0 && o->pid_file)
 		r = oci_write_pid_file(o->pid_file, pid, e);
 	if (r == 0 && c->master >= 0)
@@ -236,6 +248,14 @@ static void creation_end(struct creation *c, bool failed)
 		close(c->master);
 	if (c->slave >= 0)
 		close(c->slave);
+	for (int i = 0; i < 2; i++) {
+		if (c->child.notify[i] >= 0)
+			close(c->child.notify[i]);
+	}
+	for (int i = 0; i < OCI_MAX_MOUNTS; i++) {
+		if (c->idfds[i] >= 0)
+			close(c->idfds[i]);
+	}
 	oci_state_free(&c->st);
 	oci_config_free(&c->cfg);
 }
@@ -250,6 +270,9 @@ static int create_common(struct oci_ctx *x, const struct flg_cmd *cmd, int argc,
 	memset(c, 0, sizeof(*c));
 	c->x = x;
 	c->master = c->slave = -1;
+	c->child.notify[0] = c->child.notify[1] = -1;
+	for (int i = 0; i < OCI_MAX_MOUNTS; i++)
+		c->idfds[i] = -1;
 	r = oci_flags(x, cmd, o, argc, argv, &a);
 	if (r != 0)
 		return r; /* -1 after --help */
@@ -272,12 +295,14 @@ int oci_cmd_create(struct oci_ctx *x, int argc, char **argv)
 	return oci_exit(r);
 }
 
-/* Open the FIFO without blocking and wait for the init's byte, giving up
- * when the init is gone. */
+/* Open the FIFO without blocking, wait for the init's byte and then for
+ * EOF (its exec closes the FIFO: the process runs), giving up when the
+ * init is gone before the byte. */
 static int release(struct oci_state *s, struct berr *e)
 {
 	char fifo[4200], b;
 	_cleanup_fd_ int fd = -1;
+	bool got = false;
 
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", s->dir);
 	fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -285,11 +310,16 @@ static int release(struct oci_state *s, struct berr *e)
 		return berr_set(e, errno, "open %s", fifo);
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t n = poll(&p, 1, 100) > 0 ? read(fd, &b, 1) : -1;
 
-		if (poll(&p, 1, 100) > 0 && read(fd, &b, 1) == 1)
+		got |= n == 1;
+		if (n == 0 && got)
 			break;
-		if (!oci_alive(s))
+		if (n != 1 && !oci_alive(s)) {
+			if (got)
+				break;
 			return berr_msg(e, ESRCH, "the container's process exited before start");
+		}
 	}
 	if (unlink(fifo) < 0)
 		return berr_set(e, errno, "remove %s", fifo);
@@ -308,7 +338,7 @@ static int start_state(struct oci_ctx *x, struct oci_state *s, struct berr *e)
 	if (r < 0 || !s->hooks)
 		return r;
 	state = oci_state_json(s, "running");
-	r = oci_hooks_run(s->hooks, "poststart", state, e);
+	r = oci_hooks_run(s->hooks, "poststart", state, -1, e);
 	json_decref(state);
 	if (r < 0)
 		oci_log(x, "warning", "%s", e->msg);

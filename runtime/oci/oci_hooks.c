@@ -55,7 +55,7 @@ static int wait_hook(pid_t pid, int timeout, const char *path, struct berr *e)
 	return berr_msg(e, ECHILD, "hook %s: exit status %d", path, WEXITSTATUS(status));
 }
 
-static int run_hook(json_t *h, const char *state, struct berr *e)
+static int run_hook(json_t *h, const char *state, int root_fd, struct berr *e)
 {
 	const char *path = json_string_value(json_object_get(h, "path"));
 	char *args[HOOK_ARGS_MAX + 1], *env[HOOK_ARGS_MAX + 1];
@@ -71,6 +71,8 @@ static int run_hook(json_t *h, const char *state, struct berr *e)
 	pid = fork();
 	if (pid == 0) {
 		dup2(in[0], 0);
+		if (root_fd >= 0 && (fchdir(root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0))
+			_exit(126);
 		execve(path, args, env);
 		_exit(127);
 	}
@@ -87,7 +89,7 @@ static int run_hook(json_t *h, const char *state, struct berr *e)
 	return r;
 }
 
-int oci_hooks_run(json_t *hooks, const char *kind, json_t *state, struct berr *e)
+int oci_hooks_run(json_t *hooks, const char *kind, json_t *state, int root_fd, struct berr *e)
 {
 	json_t *list = json_object_get(hooks, kind), *h;
 	_cleanup_free_ char *text = NULL;
@@ -99,7 +101,7 @@ int oci_hooks_run(json_t *hooks, const char *kind, json_t *state, struct berr *e
 	if (!text)
 		return berr_msg(e, ENOMEM, "%s hooks: out of memory", kind);
 	json_array_foreach(list, i, h) {
-		int r = run_hook(h, text, e);
+		int r = run_hook(h, text, root_fd, e);
 
 		if (r < 0)
 			return berr_wrap(e, "%s", kind);

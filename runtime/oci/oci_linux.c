@@ -14,6 +14,9 @@
 #ifndef CLONE_NEWCGROUP
 #define CLONE_NEWCGROUP 0x02000000
 #endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 
 static const struct {
 	const char *name;
@@ -21,7 +24,7 @@ static const struct {
 } ns_names[] = {
     {"pid", CLONE_NEWPID},	{"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
     {"ipc", CLONE_NEWIPC},	{"uts", CLONE_NEWUTS},	   {"cgroup", CLONE_NEWCGROUP},
-    {"user", CLONE_NEWUSER},
+    {"user", CLONE_NEWUSER},	{"time", CLONE_NEWTIME},
 };
 
 static int parse_ns(struct oci_config *c, json_t *v, int i, unsigned long *seen, struct berr *e)
@@ -41,8 +44,6 @@ static int parse_ns(struct oci_config *c, json_t *v, int i, unsigned long *seen,
 		return r;
 	if (!type)
 		return berr_msg(e, EINVAL, "%s.type: missing", where);
-	if (strcmp(type, "time") == 0)
-		return berr_msg(e, EINVAL, "%s: time namespaces are not supported", where);
 	for (k = 0; k < ARRAY_SIZE(ns_names); k++) {
 		if (strcmp(ns_names[k].name, type) == 0)
 			break;
@@ -56,17 +57,14 @@ static int parse_ns(struct oci_config *c, json_t *v, int i, unsigned long *seen,
 		c->namespaces |= ns_names[k].flag;
 		return 0;
 	}
-	if (ns_names[k].flag == CLONE_NEWNS || ns_names[k].flag == CLONE_NEWUSER)
-		return berr_msg(e, EINVAL, "%s: joining a %s namespace is not supported", where,
-				type);
 	if (path[0] != '/')
 		return berr_msg(e, EINVAL, "%s.path: must be an absolute path", where);
 	c->joins[c->njoins++] = (struct sb_nsjoin){ns_names[k].flag, path};
 	return 0;
 }
 
-/* A container without its own mount namespace would pivot the host's
- * root: refused. */
+/* A container without a mount namespace of its own or joined would
+ * pivot the host's root: refused. */
 static int parse_namespaces(struct oci_config *c, json_t *lx, struct berr *e)
 {
 	unsigned long seen = 0;
@@ -84,8 +82,10 @@ static int parse_namespaces(struct oci_config *c, json_t *lx, struct berr *e)
 		if (r < 0)
 			return r;
 	}
-	if (!(c->namespaces & CLONE_NEWNS))
+	if (!(seen & CLONE_NEWNS))
 		return berr_msg(e, EINVAL, "linux.namespaces: a mount namespace is required");
+	if (json_object_get(lx, "timeOffsets"))
+		return berr_msg(e, EINVAL, "linux.timeOffsets: not supported");
 	if (c->hostname && *c->hostname && !(c->namespaces & CLONE_NEWUTS))
 		return berr_msg(e, EINVAL, "hostname: needs a new uts namespace");
 	return 0;
@@ -232,12 +232,16 @@ static int parse_seccomp(struct oci_config *c, json_t *lx, struct berr *e)
 		r = oci_get_str(c->seccomp, "linux.seccomp", "defaultAction", &def, e);
 	if (r == 0 && c->seccomp)
 		r = oci_get_str(c->seccomp, "linux.seccomp", "listenerPath", &listener, e);
+	if (r == 0 && c->seccomp)
+		r = oci_get_str(c->seccomp, "linux.seccomp", "listenerMetadata", &c->listener_meta,
+				e);
 	if (r < 0 || !c->seccomp)
 		return r;
 	if (!def)
 		return berr_msg(e, EINVAL, "linux.seccomp.defaultAction: missing");
-	if (listener && *listener)
-		return berr_msg(e, EINVAL, "linux.seccomp.listenerPath: not supported");
+	if (listener && *listener && listener[0] != '/')
+		return berr_msg(e, EINVAL, "linux.seccomp.listenerPath: must be an absolute path");
+	c->listener = listener && *listener ? listener : NULL;
 	return 0;
 }
 

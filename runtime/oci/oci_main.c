@@ -54,6 +54,7 @@ static const struct oci_verb verbs[] = {
     {"update", "Change a container's limits", oci_cmd_update, false},
     {"spec", "Write a default config.json", oci_cmd_spec, false},
     {"features", "Print what this runtime supports (JSON)", oci_cmd_features, false},
+    {"events", "Print a container's stats and OOM kills (JSON)", oci_cmd_events, false},
 };
 
 static const struct flg_cmd oci_cmd = {

@@ -27,6 +27,9 @@ BERR_MUST int oci_get_strv(struct oci_config *c, json_t *o, const char *where, c
 			   char ***out, int *n, struct berr *e);
 
 BERR_MUST int oci_parse_linux(struct oci_config *c, json_t *lx, struct berr *e);
+/* o.key (where o is at) as id maps: NULL and 0 when absent. */
+BERR_MUST int oci_parse_map(struct oci_config *c, json_t *o, const char *at, const char *key,
+			    struct sb_idmap **out, int *n, struct berr *e);
 /* After the namespaces: the user namespace's maps (oci_userns.c). */
 BERR_MUST int oci_parse_userns(struct oci_config *c, json_t *lx, struct berr *e);
 

@@ -27,6 +27,7 @@ int oci_cmd_update(struct oci_ctx *x, int argc, char **argv);
 int oci_cmd_exec(struct oci_ctx *x, int argc, char **argv);
 int oci_cmd_spec(struct oci_ctx *x, int argc, char **argv);
 int oci_cmd_features(struct oci_ctx *x, int argc, char **argv);
+int oci_cmd_events(struct oci_ctx *x, int argc, char **argv);
 
 /* flg_parse for a verb: 0 to go on; -1 after printing --help; else the
  * exit code (1 after a usage error, logged as runc does). */
@@ -44,6 +45,22 @@ static inline int oci_exit(int r)
 BERR_MUST int oci_console_open(unsigned rows, unsigned cols, int *master, int *slave,
 			       struct berr *e);
 BERR_MUST int oci_console_send(const char *socket_path, int master, struct berr *e);
+/* Connect to the AF_UNIX stream socket at socket_path and send text with
+ * fd (SCM_RIGHTS); what names the socket in errors ("console"). */
+BERR_MUST int oci_send_fd(const char *socket_path, int fd, const char *text, const char *what,
+			  struct berr *e);
+
+/* The container init's part (oci_child.c): sb_spec.child_step's context. */
+struct oci_child {
+	struct oci_state *st;	/* the hooks and the state JSON's fields */
+	const char *listener, *listener_meta; /* linux.seccomp's, or NULL */
+	int host_root;		/* createContainer hooks: the runtime's tree, else -1 */
+	int notify[2];		/* the seccomp listener, from the init to create */
+};
+
+int oci_child_step(int at, int fd, void *ctx, struct berr *e);
+/* create, after sb_start: the listener to listenerPath, with the state. */
+BERR_MUST int oci_child_send_listener(struct oci_child *k, struct berr *e);
 
 /* Kill (when force) and wait for the container's end, remove its cgroup,
  * run the poststop hooks and remove its state. */

@@ -83,12 +83,12 @@ static json_t *cap_names(void)
 
 static json_t *linux_features(void)
 {
-	static const char *const ns[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts",
-					 NULL};
+	static const char *const ns[] = {"cgroup", "ipc",  "mount", "network", "pid",
+					 "time",   "user", "uts",   NULL};
 	static const char *const actions[] = {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
 					      "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-					      "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
-					      NULL};
+					      "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE",
+					      "SCMP_ACT_TRAP", NULL};
 	static const char *const ops[] = {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT",
 					  "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
 					  "SCMP_CMP_NE", NULL};
@@ -105,7 +105,8 @@ static json_t *linux_features(void)
 
 int oci_cmd_features(struct oci_ctx *x, int argc, char **argv)
 {
-	static const char *const hooks[] = {"prestart", "createRuntime", "poststart", "poststop",
+	static const char *const hooks[] = {"prestart",	     "createRuntime", "createContainer",
+					    "startContainer", "poststart",     "poststop",
 					    NULL};
 	static const char *const opts[] = {
 	    "async", "atime", "bind", "dev", "diratime", "dirsync", "exec", "lazytime", "mand",

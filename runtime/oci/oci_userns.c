@@ -32,15 +32,15 @@ static int parse_line(json_t *v, const char *where, int i, struct sb_idmap *m, s
 	return 0;
 }
 
-static int parse_map(struct oci_config *c, json_t *lx, const char *key, struct sb_idmap **out,
-		     int *n, struct berr *e)
+int oci_parse_map(struct oci_config *c, json_t *o, const char *at, const char *key,
+		  struct sb_idmap **out, int *n, struct berr *e)
 {
-	char where[32];
+	char where[48];
 	json_t *a, *v;
 	size_t i;
-	int r = oci_get_arr(lx, "linux", key, &a, e);
+	int r = oci_get_arr(o, at, key, &a, e);
 
-	snprintf(where, sizeof(where), "linux.%s", key);
+	snprintf(where, sizeof(where), "%s.%s", at, key);
 	if (r < 0 || !a)
 		return r;
 	*out = oci_alloc(c, json_array_size(a) + 1, sizeof(**out));
@@ -60,12 +60,18 @@ static int parse_map(struct oci_config *c, json_t *lx, const char *key, struct s
 
 int oci_parse_userns(struct oci_config *c, json_t *lx, struct berr *e)
 {
-	int r = parse_map(c, lx, "uidMappings", &c->uid_map, &c->nuid_map, e);
+	int r = oci_parse_map(c, lx, "linux", "uidMappings", &c->uid_map, &c->nuid_map, e);
 
 	if (r == 0)
-		r = parse_map(c, lx, "gidMappings", &c->gid_map, &c->ngid_map, e);
+		r = oci_parse_map(c, lx, "linux", "gidMappings", &c->gid_map, &c->ngid_map, e);
 	if (r < 0)
 		return r;
+	for (int i = 0; i < c->njoins; i++) {
+		if (c->joins[i].type == CLONE_NEWUSER) {
+			c->nuid_map = c->ngid_map = 0; /* the joined namespace has its own */
+			return 0;
+		}
+	}
 	if (!(c->namespaces & CLONE_NEWUSER)) {
 		if (c->nuid_map || c->ngid_map)
 			return berr_msg(e, EINVAL,

@@ -12,6 +12,7 @@
 #include "oci_config.h"
 #include "oci_hooks.h"
 #include "oci_rt.h"
+#include "runtime/lib/duration.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/signame.h"
 #include "runtime/lib/util.h"
@@ -255,7 +256,7 @@ int oci_destroy(struct oci_ctx *x, struct oci_state *s, bool force, struct berr 
 	if (s->hooks) {
 		json_t *state = oci_state_json(s, "stopped");
 
-		if (oci_hooks_run(s->hooks, "poststop", state, e) < 0)
+		if (oci_hooks_run(s->hooks, "poststop", state, -1, e) < 0)
 			oci_log(x, "warning", "%s", e->msg);
 		json_decref(state);
 	}
@@ -443,6 +444,99 @@ int oci_cmd_update(struct oci_ctx *x, int argc, char **argv)
 	oci_config_free(&cfg);
 	if (r < 0)
 		return fail(x, &s, &e);
+	oci_state_free(&s);
+	return 0;
+}
+
+struct events_opts {
+	bool stats;
+	const char *interval;
+};
+
+static const struct flg events_flags[] = {
+    FLG_BOOL(0, "stats", OF(struct events_opts, stats), "Print the stats once and exit"),
+    FLG_STRING(0, "interval", OF(struct events_opts, interval),
+	       "Stats every `DURATION` (default 5s)"),
+    FLG_END,
+};
+static const struct flg_cmd events_cmd = {
+    .path = "events", .usage = "[--stats] [--interval D] CONTAINER-ID", .flags = events_flags,
+    .min_args = 1, .max_args = 1,
+    .desc = "Print the container's stats (and OOM kills) as JSON lines, as runc"};
+
+/* runc's stats event from the cgroup v2 files (-1 = absent; a limit of
+ * "max" is runc's 2^64-1). */
+static void print_event(const struct oci_state *s, const char *type, const struct cg_stats *st)
+{
+	json_t *j = json_pack("{s:s, s:s}", "type", type, "id", s->id);
+	char *text;
+
+	if (j && st)
+		json_object_set_new(
+		    j, "data",
+		    json_pack("{s:{s:{s:I}}, s:{s:{s:I, s:I}}, s:{s:I}, s:{}}", "cpu", "usage",
+			      "total", (json_int_t)(st->cpu_usage_usec * 1000), "memory", "usage",
+			      "usage", (json_int_t)st->memory_current, "limit",
+			      (json_int_t)(st->memory_max >= 0 ? st->memory_max : -1), "pids",
+			      "current", (json_int_t)st->pids_current, "blkio"));
+	text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (text)
+		printf("%s\n", text);
+	fflush(stdout);
+	free(text);
+	json_decref(j);
+}
+
+/* Stats every interval and an "oom" event per new OOM kill, until the
+ * container stops. */
+static int watch(const struct oci_state *s, int64_t interval_ns, struct berr *e)
+{
+	int64_t oom = -1, next = 0;
+	struct cg_stats st;
+
+	for (int64_t t = 0; oci_alive(s); t += 100000000) {
+		if (cg_read_stats(s->cgroup, &st, e) < 0)
+			return -e->code;
+		if (oom >= 0 && st.oom_kill > oom)
+			print_event(s, "oom", NULL);
+		oom = st.oom_kill;
+		if (t >= next) {
+			print_event(s, "stats", &st);
+			next = t + interval_ns;
+		}
+		usleep(100000);
+	}
+	return 0;
+}
+
+int oci_cmd_events(struct oci_ctx *x, int argc, char **argv)
+{
+	struct events_opts o = {0};
+	struct cg_stats st;
+	struct oci_state s;
+	struct flg_out a;
+	struct berr e;
+	int64_t ns = 5000000000LL;
+	int r = load_one(x, &events_cmd, &o, argc, argv, &a, &s);
+
+	if (r != 0)
+		return oci_exit(r);
+	if (o.interval && (duration_parse(o.interval, &ns, &e) < 0 || ns <= 0))
+		return fail(x, &s, &e);
+	if (!oci_alive(&s)) {
+		berr_msg(&e, ESRCH, "container not running");
+		return fail(x, &s, &e);
+	}
+	if (!s.cgroup[0]) {
+		berr_msg(&e, ENOTSUP, "events: the container has no cgroup (cgroup v2 is not "
+				      "usable on this host)");
+		return fail(x, &s, &e);
+	}
+	r = o.stats ? cg_read_stats(s.cgroup, &st, &e) : watch(&s, ns, &e);
+	if (r < 0)
+		return fail(x, &s, &e);
+	if (o.stats)
+		print_event(&s, "stats", &st);
 	oci_state_free(&s);
 	return 0;
 }

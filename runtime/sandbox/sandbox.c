@@ -32,6 +32,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "devices_bpf.h"
+#include "nsjoin.h"
 #include "runtime/lib/log.h"
 #include "passwd.h"
 #include "rlimits.h"
@@ -248,7 +249,10 @@ static void keep_fds(int n)
 
 /* OCI create: report success to sb_start (EOF on the sync socket), then
  * block until `start` opens the FIFO for reading. Past this point no one
- * waits for a report: a failure is one line on the container's stderr. */
+ * waits for a report: a failure is one line on the container's stderr.
+ * The written end stays open until the exec closes it, so `start` sees
+ * EOF once the process runs (runc's order: startContainer hooks before,
+ * poststart after). */
 static void wait_for_start(const struct child_ctx *c)
 {
 	char path[64];
@@ -265,8 +269,30 @@ static void wait_for_start(const struct child_ctx *c)
 		dprintf(2, "berth: wait for start: %s\n", strerror(errno));
 		_exit(127);
 	}
-	close(fd);
 	close(c->fifo_fd);
+}
+
+static int step(const struct sb_spec *spec, int at, int fd, struct berr *e)
+{
+	return spec->child_step ? spec->child_step(at, fd, spec->parent_ctx, e) : 0;
+}
+
+/* With seccomp_listener, the listener goes to child_step (the OCI
+ * runtime sends it to the seccomp agent) and is closed here. */
+static int load_filter(const struct child_ctx *c, struct berr *e)
+{
+	int fd, r;
+
+	if (!c->spec->seccomp_listener) {
+		r = sc_load(c->filter);
+		return r < 0 ? berr_set(e, -r, "load seccomp filter") : 0;
+	}
+	fd = sc_load_listener(c->filter);
+	if (fd < 0)
+		return berr_set(e, -fd, "load seccomp filter with a listener");
+	r = step(c->spec, SB_STEP_NOTIFY, fd, e);
+	close(fd);
+	return r;
 }
 
 /* Common tail of sb_start and sb_exec, inside the container's root: user,
@@ -303,9 +329,9 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 		return r;
 	/* Without no_new_privs only a privileged process may load a filter. */
 	if (c->filter && !spec->no_new_privs) {
-		r = sc_load(c->filter);
+		r = load_filter(c, e);
 		if (r < 0)
-			return berr_set(e, -r, "load seccomp filter");
+			return r;
 	}
 	r = switch_user(&ids, e);
 	if (r == 0)
@@ -320,16 +346,18 @@ static int finish_and_exec(const struct child_ctx *c, struct berr *e)
 	if (spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return berr_set(e, errno, "prctl PR_SET_NO_NEW_PRIVS");
 	keep_fds(spec->preserve_fds);
+	/* a listener leaves while the creator still waits (runc's order) */
+	if (c->filter && spec->no_new_privs && spec->seccomp_listener && load_filter(c, e) < 0)
+		return -e->code;
 	if (c->fifo_fd >= 0)
 		wait_for_start(c);
 	r = rl_child_nofile(spec, e);
+	if (r == 0)
+		r = step(spec, SB_STEP_START, -1, e);
+	if (r == 0 && c->filter && spec->no_new_privs && !spec->seccomp_listener)
+		r = load_filter(c, e);
 	if (r < 0)
 		return r;
-	if (c->filter && spec->no_new_privs) {
-		r = sc_load(c->filter);
-		if (r < 0)
-			return berr_set(e, -r, "load seccomp filter");
-	}
 	execve(exe, spec->argv, env);
 	if (errno == EACCES || errno == ENOEXEC)
 		return berr_msg(e, EACCES, "exec: \"%s\": permission denied", spec->argv[0]);
@@ -342,7 +370,7 @@ static uint64_t sb_namespaces(const struct sb_spec *spec)
 	uint64_t def = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 	uint64_t user = spec->nuid_map > 0 ? CLONE_NEWUSER : 0;
 
-	if (spec->namespaces)
+	if (spec->namespaces || spec->njoins)
 		return spec->namespaces | user;
 	return (spec->netns_path ? def : def | CLONE_NEWNET) | user;
 }
@@ -368,20 +396,9 @@ static int loopback_up(struct berr *e)
 
 static int join_namespaces(const struct child_ctx *c, struct berr *e)
 {
-	const struct sb_spec *spec = c->spec;
-
 	if (c->netns_fd >= 0 && setns(c->netns_fd, CLONE_NEWNET) < 0)
-		return berr_set(e, errno, "join network namespace %s", spec->netns_path);
-	for (int i = 0; i < spec->njoins; i++) {
-		_cleanup_fd_ int fd = -1;
-
-		if (spec->joins[i].type == CLONE_NEWPID)
-			continue; /* joined by the parent, for the clone */
-		fd = open(spec->joins[i].path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || setns(fd, spec->joins[i].type) < 0)
-			return berr_set(e, errno, "join namespace %s", spec->joins[i].path);
-	}
-	return 0;
+		return berr_set(e, errno, "join network namespace %s", c->spec->netns_path);
+	return nsj_join_paths(c->spec, e);
 }
 
 static int child_build(const struct child_ctx *c, struct berr *e)
@@ -399,9 +416,13 @@ static int child_build(const struct child_ctx *c, struct berr *e)
 	    sethostname(spec->hostname, strlen(spec->hostname)) < 0)
 		return berr_set(e, errno, "sethostname %s", spec->hostname);
 	st.idmap_fds = c->idmap_fds;
-	r = sbfs_enter_root(spec, &st, e);
+	r = step(spec, SB_STEP_ROOT, -1, e);
+	if (r == 0)
+		r = sbfs_enter_root(spec, &st, e);
 	if (r == 0)
 		r = sbfs_setup(spec, &st, e);
+	if (r == 0)
+		r = step(spec, SB_STEP_MOUNTED, -1, e);
 	if (r < 0)
 		return r;
 	return finish_and_exec(c, e);
@@ -632,6 +653,8 @@ static pid_t clone_child(const struct sb_spec *spec, uint64_t flags, int cgfd, s
 	_cleanup_fd_ int own = -1, target = -1;
 	pid_t child;
 
+	if (nsj_path(spec, CLONE_NEWUSER))
+		return nsj_clone_in_user(spec, flags, cgfd >= 0 ? spec->cgroup : NULL, e);
 	for (int i = 0; i < spec->njoins; i++) {
 		if (spec->joins[i].type != CLONE_NEWPID)
 			continue;

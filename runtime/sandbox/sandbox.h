@@ -64,9 +64,12 @@ struct sb_rlimit {
 	uint64_t soft, hard;
 };
 
-/* An existing namespace to join instead of creating one. */
+/* An existing namespace to join instead of creating one. A user
+ * namespace is joined first, by an extra child that then clones the
+ * init (nsjoin.h); the pid namespace by the parent for the clone; the
+ * others by the init, all opened before the first setns. */
 struct sb_nsjoin {
-	int type;		/* CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWPID */
+	int type;		/* CLONE_NEW*: NET IPC UTS CGROUP PID USER NS (mount) TIME */
 	const char *path;	/* /proc/PID/ns/net, a bind-mounted nsfs file, ... */
 };
 
@@ -124,6 +127,8 @@ struct sb_spec {
 	 * /dev is not a bind. */
 	const struct sb_fsmount *fsmounts;
 	int nfsmounts;
+	const int *fsmount_fds;	/* NULL, or per fsmount a source the caller made
+				 * (an idmapped clone) to attach, -1 = none */
 	const struct sb_device *devices;
 	int ndevices;
 	/* `berth run`'s --tmpfs, --init, --device: fsmounts (and devices)
@@ -160,6 +165,20 @@ struct sb_spec {
 	 * callback must already have undone its own work. NULL = nothing. */
 	int (*parent_setup)(pid_t child, void *ctx, struct berr *e);
 	void *parent_ctx;
+	/* Non-NULL (OCI hooks): called in the container's init with
+	 * parent_ctx at each enum sb_step; a failure before SB_STEP_START
+	 * fails the start as any other. fd: the listener, else -1. */
+	int (*child_step)(int step, int fd, void *ctx, struct berr *e);
+	/* Load the seccomp filter with SECCOMP_FILTER_FLAG_NEW_LISTENER, before
+	 * waiting for start, and hand the listener to child_step. */
+	bool seccomp_listener;
+};
+
+enum sb_step {
+	SB_STEP_ROOT,	 /* namespaces joined, before the root is entered (host paths) */
+	SB_STEP_MOUNTED, /* after the container's mounts, before the user and caps */
+	SB_STEP_NOTIFY,	 /* the seccomp listener fd, before waiting for start */
+	SB_STEP_START,	 /* after start, as the process's user, just before the exec */
 };
 
 /* Docker's 14 default capabilities. */

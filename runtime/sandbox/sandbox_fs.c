@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -15,6 +16,7 @@
 #include "runtime/container/volume.h"
 
 #include "mount_api.h"
+#include "nsjoin.h"
 
 #define OVL_OPTS_MAX 4096
 
@@ -110,7 +112,7 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 
 	st->hosts_fd = st->resolv_fd = st->hostname_fd = st->console_fd = -1;
 	st->proc_fd = st->sys_fd = -1;
-	st->userns = spec->nuid_map > 0;
+	st->userns = spec->nuid_map > 0 || nsj_path(spec, CLONE_NEWUSER);
 	for (int i = 0; i < SBFS_MAX_MOUNTS; i++)
 		st->fs_fd[i] = -1;
 	if (spec->nmounts > SBFS_MAX_MOUNTS || spec->nfsmounts > SBFS_MAX_MOUNTS)
@@ -138,7 +140,9 @@ int sbfs_enter_root(const struct sb_spec *spec, struct sbfs_state *st, struct be
 	for (int i = 0; i < spec->nfsmounts && r == 0; i++) {
 		const struct sb_fsmount *m = &spec->fsmounts[i];
 
-		if (m->flags & MS_BIND)
+		if (spec->fsmount_fds && spec->fsmount_fds[i] >= 0)
+			st->fs_fd[i] = spec->fsmount_fds[i]; /* the child's copy */
+		else if (m->flags & MS_BIND)
 			r = open_source(m->source, &st->fs_fd[i], e);
 	}
 	if (r == 0)

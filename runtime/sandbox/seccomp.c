@@ -217,11 +217,24 @@ void sc_filter_free(struct sc_filter *f)
 	memset(f, 0, sizeof(*f));
 }
 
-int sc_load(const struct sc_filter *f)
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
+
+static int load(const struct sc_filter *f, unsigned long flags)
 {
 	struct sock_fprog prog = {.len = f->len, .filter = f->insns};
+	int r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
 
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
-		return -errno;
-	return 0;
+	return r < 0 ? -errno : r;
+}
+
+int sc_load(const struct sc_filter *f)
+{
+	return load(f, 0);
+}
+
+int sc_load_listener(const struct sc_filter *f)
+{
+	return load(f, SECCOMP_FILTER_FLAG_NEW_LISTENER);
 }

@@ -38,5 +38,8 @@ void sc_prewarm(uint64_t caps);
 /* seccomp(SECCOMP_SET_MODE_FILTER) with the compiled program; async-signal
  * safe (used in the child). 0 or -errno. */
 BERR_MUST int sc_load(const struct sc_filter *f);
+/* The same with SECCOMP_FILTER_FLAG_NEW_LISTENER: the listener fd (for
+ * SCMP_ACT_NOTIFY rules' notifications) or -errno. */
+BERR_MUST int sc_load_listener(const struct sc_filter *f);
 
 #endif

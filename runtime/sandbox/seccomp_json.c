@@ -32,6 +32,8 @@ static int parse_action(const char *s, json_t *errno_ret, uint32_t *act)
 		*act = SCMP_ACT_TRAP;
 	else if (strcmp(s, "SCMP_ACT_LOG") == 0)
 		*act = SCMP_ACT_LOG;
+	else if (strcmp(s, "SCMP_ACT_NOTIFY") == 0)
+		*act = SCMP_ACT_NOTIFY;
 	else if (strcmp(s, "SCMP_ACT_TRACE") == 0)
 		*act = SCMP_ACT_TRACE(err);
 	else

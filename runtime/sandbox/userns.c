@@ -171,14 +171,16 @@ int uns_own_dirs(const struct sb_spec *spec, struct berr *e)
 	return r;
 }
 
-static int idmap_clone(const char *path, int nsfd, int *out, struct berr *e)
+int uns_idmap_tree(const char *path, int nsfd, bool recursive, int *out, struct berr *e)
 {
 	struct mnt_api_attr a = {.attr_set = MNT_API_ATTR_IDMAP, .userns_fd = (uint64_t)nsfd};
-	_cleanup_fd_ int fd = syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC);
+	int rec = recursive ? AT_RECURSIVE : 0;
+	_cleanup_fd_ int fd =
+	    syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | O_CLOEXEC | rec);
 
 	if (fd < 0)
 		return berr_set(e, errno, "open_tree %s", path);
-	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | rec, &a, sizeof(a)) < 0)
 		return berr_set(e, errno, "idmapped mount of %s", path);
 	*out = steal_fd(&fd);
 	return 0;
@@ -197,7 +199,7 @@ int uns_idmap_lowers(pid_t child, const struct sb_spec *spec, int *fds, struct b
 	if (nsfd < 0)
 		return berr_set(e, errno, "open %s", path);
 	for (int i = 0; r == 0 && i < spec->nlower; i++)
-		r = idmap_clone(spec->lowerdirs[i], nsfd, &fds[i], e);
+		r = uns_idmap_tree(spec->lowerdirs[i], nsfd, false, &fds[i], e);
 	for (int i = 0; r < 0 && i < spec->nlower; i++) {
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -316,9 +318,7 @@ bool uns_differs(pid_t pid)
 	return mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev;
 }
 
-/* A user namespace with one map line, held by a child that waits for EOF
- * on a pipe; its fd in *nsfd, the child reaped. */
-static int scratch_userns(int *nsfd)
+int uns_scratch(const struct sb_spec *maps, int *nsfd, struct berr *e)
 {
 	char path[64];
 	int ready[2], hold[2];
@@ -346,7 +346,8 @@ static int scratch_userns(int *nsfd)
 	*nsfd = -1;
 	if (pid > 0 && read(ready[0], &c, 1) == 1 && c == 'y') {
 		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-		if (write_file(path, "0 100000 65536\n") == 0) {
+		if (maps ? uns_write_maps(pid, maps, e) == 0
+			 : write_file(path, "0 100000 65536\n") == 0) {
 			snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 			*nsfd = open(path, O_RDONLY | O_CLOEXEC);
 		}
@@ -355,7 +356,7 @@ static int scratch_userns(int *nsfd)
 	close(hold[1]);
 	if (pid > 0)
 		berr_ignore(wait_pid(pid)); /* it exits at the EOF on hold */
-	return *nsfd >= 0 ? 0 : -EPERM;
+	return *nsfd >= 0 ? 0 : (maps ? -e->code : -EPERM);
 }
 
 bool uns_idmap_supported(const char *path)
@@ -374,7 +375,7 @@ bool uns_idmap_supported(const char *path)
 		if (seen[i] == sb.st_dev)
 			return answer[i];
 	}
-	ok = scratch_userns(&nsfd) == 0 && idmap_clone(path, nsfd, &fd, &e) == 0;
+	ok = uns_scratch(NULL, &nsfd, &e) == 0 && uns_idmap_tree(path, nsfd, false, &fd, &e) == 0;
 	if (nseen < (int)ARRAY_SIZE(seen)) {
 		seen[nseen] = sb.st_dev;
 		answer[nseen++] = ok;

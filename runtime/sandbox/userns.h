@@ -79,6 +79,15 @@ BERR_MUST int uns_recv_go(int sock, int *fds, int max);
  * (sb_exec then joins it too). */
 bool uns_differs(pid_t pid);
 
+/* A detached clone of path (recursive: with its submounts) idmapped
+ * through the user namespace nsfd (open_tree + mount_setattr), in *out. */
+BERR_MUST int uns_idmap_tree(const char *path, int nsfd, bool recursive, int *out,
+			     struct berr *e);
+
+/* A new user namespace with the maps of maps (NULL: one line, 0 100000
+ * 65536), held by a child only until its fd is in *nsfd. */
+BERR_MUST int uns_scratch(const struct sb_spec *maps, int *nsfd, struct berr *e);
+
 /* Whether the filesystem holding path takes idmapped mounts (probed once
  * with a throw-away user namespace; forks, so call it from the CLI, not
  * from PID 1). */

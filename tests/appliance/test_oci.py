@@ -94,6 +94,19 @@ def test_lifecycle_with_cgroup_v2(vm):
     out, _ = vm.run("cat %s/memory.max %s/pids.max" % (CG, CG))
     assert out.splitlines() == ["67108864", "30"], out
 
+    # events: runc's stats JSON from the cgroup, and an OOM kill streamed
+    out, rc = oci(vm, "events --stats c1")
+    assert rc == 0, out
+    ev = json.loads(out)
+    assert ev["type"] == "stats" and ev["id"] == "c1", ev
+    assert ev["data"]["memory"]["usage"]["limit"] == 67108864, ev
+    assert ev["data"]["pids"]["current"] >= 1 and ev["data"]["cpu"]["usage"]["total"] > 0, ev
+    vm.run("berth oci events --interval 1m c1 > /tmp/ev & echo $! > /tmp/ev.pid")
+    oci(vm, "exec c1 sh -c 'head -c 200m /dev/zero | tail'", timeout=60)
+    out, _ = vm.run("sleep 1; kill $(cat /tmp/ev.pid); cat /tmp/ev")
+    types = [json.loads(l)["type"] for l in out.splitlines() if l.startswith("{")]
+    assert types[0] == "stats" and "oom" in types, out
+
     # the container's own cgroup (namespace) and the device program
     out, rc = oci(vm, "exec c1 sh -c 'cat /proc/self/cgroup; "
                       "mknod /tmp/vda b 253 0 && head -c1 /tmp/vda; echo rc=$?'")

@@ -383,7 +383,7 @@ def test_no_cgroup2_here_says_why(b):
     try:
         assert p.returncode == 0 and "cgroup v2 is not usable" in p.stderr, show(p)
         assert b.oci("start", "v1").returncode == 0
-        for verb in (["pause"], ["update", "--resources", "-"]):
+        for verb in (["pause"], ["update", "--resources", "-"], ["events", "--stats"]):
             p = b.oci(*verb, "v1", inp="{}")
             assert p.returncode == 1 and "no cgroup" in p.stderr, show(p)
     finally:

@@ -91,13 +91,16 @@ def make_rootfs(path):
 
 
 class Ns:
-    """A private mount+net namespace with a tmpfs on /run, held by a
-    sleeping process; commands run in it with nsenter."""
+    """A private mount+net namespace with a tmpfs on /run and on
+    /var/lib/cni, held by a sleeping process; commands run in it with
+    nsenter."""
 
     def __init__(self):
         self.holder = subprocess.Popen(
             ["unshare", "-m", "-n", "--propagation", "private", "sh", "-c",
-             "mount -t tmpfs -o mode=755 tmpfs /run && echo ready && exec sleep 100000"],
+             # CNI's leases and cache (podman's network) stay in here too
+             "mount -t tmpfs -o mode=755 tmpfs /run && mkdir -p /var/lib/cni && "
+             "mount -t tmpfs -o mode=755 tmpfs /var/lib/cni && echo ready && exec sleep 100000"],
             stdout=subprocess.PIPE, text=True)
         assert self.holder.stdout.readline().strip() == "ready"
 
@@ -336,3 +339,24 @@ def test_podman_memory(c):
         assert p.stdout.strip() == "67108864", show(p)
     else:
         assert p.stdout.strip() == "none", show(p)
+
+
+def test_podman_published_port(c):
+    """-p 127.0.0.1:PORT:80 with podman's own network (CNI's bridge and
+    portmap, in this test's network namespace): busybox httpd in the
+    container answers on the published port."""
+    if not os.path.exists("/usr/lib/cni/portmap"):
+        harness.skip("no CNI plugins (containernetworking-plugins) for podman's network")
+    assert c.ns.run("ip", "link", "set", "lo", "up").returncode == 0
+    p = c.podman("run", "-d", "--name", "web", "-p", "127.0.0.1:18080:80", "localhost/bb",
+                 "httpd", "-f", "-p", "80", "-h", "/etc")
+    try:
+        assert p.returncode == 0, show(p)
+        for _ in range(50):
+            q = c.ns.run("busybox", "wget", "-qO-", "http://127.0.0.1:18080/passwd")
+            if q.returncode == 0:
+                break
+            time.sleep(0.1)
+        assert q.returncode == 0 and "root:x:0:0" in q.stdout, show(q)
+    finally:
+        c.podman("rm", "-f", "-t", "0", "web")

@@ -245,7 +245,15 @@ static const struct bad bad_cases[] = {
      "mounts[0].source: a bind mount needs a source"},
     {"mounts.0", "{\"destination\":\"/x\"}", "mounts[0].type: missing"},
     {"mounts.0", "{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/s\",\"options\":[\"idmap\"]}",
-     "mounts[0].options: idmapped mounts are not supported"},
+     "mounts[0]: idmap needs uidMappings and gidMappings, or a user namespace with maps"},
+    {"mounts.0", "{\"destination\":\"/x\",\"type\":\"tmpfs\",\"options\":[\"ridmap\"]}",
+     "mounts[0]: an idmapped mount must be a bind mount"},
+    {"mounts.0", "{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/s\","
+     "\"uidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":1}]}",
+     "mounts[0]: an idmapped mount needs both uidMappings and gidMappings"},
+    {"mounts.0", "{\"destination\":\"/x\",\"type\":\"bind\",\"source\":\"/s\","
+     "\"gidMappings\":[{\"containerID\":0,\"hostID\":1,\"size\":0}]}",
+     "mounts[0].gidMappings[0]: "},
     {"mounts.0", "{\"destination\":\"/x\",\"type\":\"tmpfs\",\"options\":\"ro\"}",
      "mounts[0].options: not an array"},
     {"hooks", "{\"prestart\":[{\"path\":\"hook\"}]}",
@@ -256,8 +264,7 @@ static const struct bad bad_cases[] = {
     {"linux", NULL, "linux: missing"},
     {"linux.namespaces.0", "{\"type\":\"user\"}",
      "linux.namespaces: a user namespace needs linux.uidMappings and linux.gidMappings"},
-    {"linux.namespaces.0", "{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"}",
-     "linux.namespaces[0]: joining a user namespace is not supported"},
+    {"linux.timeOffsets", "{\"monotonic\":{\"secs\":1}}", "linux.timeOffsets: not supported"},
     {"linux.uidMappings", "[{\"containerID\":0,\"hostID\":1000,\"size\":10}]",
      "linux.uidMappings: set, but linux.namespaces has no user namespace"},
     {"linux.uidMappings", "{}", "linux.uidMappings: not an array"},
@@ -265,8 +272,8 @@ static const struct bad bad_cases[] = {
     {"linux.namespaces.0", "{\"type\":\"pids\"}", "linux.namespaces[0].type: unknown namespace pids"},
     {"linux.namespaces.4", "{\"type\":\"cgroup\"}",
      "linux.namespaces: a mount namespace is required"},
-    {"linux.namespaces.4", "{\"type\":\"mount\",\"path\":\"/proc/1/ns/mnt\"}",
-     "linux.namespaces[4]: joining a mount namespace is not supported"},
+    {"linux.namespaces.4", "{\"type\":\"mount\",\"path\":\"ns/mnt\"}",
+     "linux.namespaces[4].path: must be an absolute path"},
     {"linux.namespaces.0", "{\"type\":\"pid\",\"path\":\"proc/1/ns/pid\"}",
      "linux.namespaces[0].path: must be an absolute path"},
     {"linux.namespaces.3", "{\"type\":\"cgroup\"}", "hostname: needs a new uts namespace"},
@@ -291,8 +298,10 @@ static const struct bad bad_cases[] = {
     {"linux.sysctl", "{\"net.ipv4.ip_forward\":1}", "linux.sysctl.net.ipv4.ip_forward: not a string"},
     {"linux.rootfsPropagation", "\"sideways\"", "linux.rootfsPropagation: unknown value sideways"},
     {"linux.seccomp", "{\"syscalls\":[]}", "linux.seccomp.defaultAction: missing"},
-    {"linux.seccomp", "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"listenerPath\":\"/s\"}",
-     "linux.seccomp.listenerPath: not supported"},
+    {"linux.seccomp", "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"listenerPath\":\"s\"}",
+     "linux.seccomp.listenerPath: must be an absolute path"},
+    {"linux.seccomp", "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"listenerMetadata\":1}",
+     "linux.seccomp.listenerMetadata: not a string"},
     {"linux.maskedPaths", "[\"proc/kcore\"]", "linux.maskedPaths: proc/kcore is not an absolute path"},
     {"linux.readonlyPaths", "\"/proc/sys\"", "linux.readonlyPaths: not an array"},
 };
@@ -310,6 +319,46 @@ static char *with_userns(const char *uid, const char *gid)
 	text = json_dumps(root, 0);
 	json_decref(root);
 	return text;
+}
+
+/* Every type joined by path but network, ipc and uts; a joined user
+ * namespace keeps its own maps (the config's are not written). */
+static void test_joins(void **state)
+{
+	json_t *root = json_loads(base, 0, NULL);
+	json_t *lx = json_object_get(root, "linux"), *seccomp;
+	struct oci_config c;
+	struct sb_spec sp = {0};
+	struct berr e;
+	char *t;
+
+	(void)state;
+	json_object_set_new(lx, "namespaces",
+			    json_pack("[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s},"
+				      "{s:s},{s:s}]",
+				      "type", "user", "path", "/u", "type", "mount", "path", "/m",
+				      "type", "pid", "path", "/p", "type", "time", "path", "/t",
+				      "type", "cgroup", "path", "/c", "type", "network", "type",
+				      "ipc", "type", "uts"));
+	json_object_set_new(lx, "uidMappings", json_loads("[{\"containerID\":0,\"hostID\":1,"
+							  "\"size\":1}]", 0, NULL));
+	seccomp = json_pack("{s:s,s:s,s:s}", "defaultAction", "SCMP_ACT_ALLOW", "listenerPath",
+			    "/agent.sock", "listenerMetadata", "m");
+	json_object_set_new(lx, "seccomp", seccomp);
+	t = json_dumps(root, 0);
+	json_decref(root);
+	assert_int_equal(parse(t, &c, &e), 0);
+	free(t);
+	oci_config_spec(&c, &sp);
+	assert_int_equal(sp.njoins, 5);
+	assert_int_equal(sp.joins[0].type, CLONE_NEWUSER);
+	assert_string_equal(sp.joins[1].path, "/m");
+	assert_int_equal(sp.joins[3].type, 0x80); /* CLONE_NEWTIME */
+	assert_int_equal(sp.namespaces, CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
+	assert_int_equal(sp.nuid_map, 0);
+	assert_string_equal(c.listener, "/agent.sock");
+	assert_string_equal(c.listener_meta, "m");
+	oci_config_free(&c);
 }
 
 static void test_userns_maps(void **state)
@@ -434,6 +483,7 @@ int main(void)
 	    cmocka_unit_test(test_resources),	cmocka_unit_test(test_warnings),
 	    cmocka_unit_test(test_bad_inputs),	cmocka_unit_test(test_not_json),
 	    cmocka_unit_test(test_process_alone), cmocka_unit_test(test_userns_maps),
+	    cmocka_unit_test(test_joins),
 	    cmocka_unit_test(test_userns_bad_maps),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
