@@ -22,6 +22,7 @@
 #include "runtime/cli/cli_manage.h"
 #include "runtime/cli/cli_registry.h"
 #include "runtime/cli/cli_run.h"
+#include "runtime/cli/cli_start.h"
 #include "runtime/cli/cli_volume.h"
 #include "runtime/cli/cli_network.h"
 #include "runtime/cli/client.h"
@@ -113,7 +114,7 @@ static const struct flg_cmd modules_cmd = {
 static const struct cli_verb verbs[] = {
 	{ &cli_run_cmd, cli_run },
 	{ &cli_create_cmd, cli_run },
-	{ CMD("start", "CONTAINER [CONTAINER...]", "Start containers"), NULL },
+	{ &cli_start_cmd, cli_start },
 	{ &cli_stop_cmd, cli_stop },
 	{ CMD("restart", "[OPTIONS] CONTAINER [CONTAINER...]", "Restart containers",
 	      .flags = restart_flags),

@@ -274,3 +274,28 @@ def test_tree_left_aside_by_a_crash_is_removed_at_start(d):
         assert d2.ok("ps", "-a", "-q") == ""
     finally:
         d2.stop()
+
+
+def test_start_attached_prints_this_runs_output_and_exit_code(d):
+    d.ok("create", "--name", "again", "busybox", "sh", "-c", "echo run; exit 3")
+    # created: attached before its start, as docker start -a
+    rc, out, err = d.cli("start", "-a", "again")
+    assert (rc, out) == (3, "run\n"), (rc, out, err)
+    # exited: started again, only this run's output (the log has both)
+    rc, out, err = d.cli("start", "-a", "again")
+    assert (rc, out) == (3, "run\n"), (rc, out, err)
+    assert d.ok("logs", "again") == "run\nrun\n"
+    # -i: our stdin is the container's
+    d.ok("create", "-i", "--name", "cat1", "busybox", "sh", "-c", "cat; exit 5")
+    rc, out, err = d.cli("start", "-ai", "cat1", input="typed\n")
+    assert (rc, out) == (5, "typed\n"), (rc, out, err)
+    rc, out, err = d.cli("start", "-ai", "cat1", input="second\n")  # exited: attached once up
+    assert (rc, out) == (5, "second\n"), (rc, out, err)
+    rc, out, err = d.cli("start", "-a", "again", "cat1")
+    assert rc == 1 and "cannot start and attach multiple containers" in err, (rc, err)
+    rc, out, err = d.cli("start", "-a", "ghost")
+    assert rc == 1 and "No such container: ghost" in err, (rc, err)
+    # without -a: the names, as before
+    assert d.ok("start", "again", "cat1").split() == ["again", "cat1"]
+    d.ok("wait", "again")
+    d.ok("rm", "-f", "again", "cat1")

@@ -1,0 +1,114 @@
+/* cli_start.c - `berth start`: without -a/-i the supervisor starts each
+ * container; with them, as `docker start -a [-i]`, one container started
+ * with our stdio joined to it until it exits, its exit code ours. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/container/container.h"
+#include "runtime/lib/util.h"
+#include "cli_attach.h"
+#include "cli_ctr.h"
+#include "cli_start.h"
+#include "client.h"
+#include "flags.h"
+
+struct start_opts {
+	bool attach, interactive;
+};
+
+#define SO(f) struct start_opts, f
+static const struct flg start_flags[] = {
+	FLG_BOOL('a', "attach", SO(attach), "Attach STDOUT/STDERR and forward signals"),
+	FLG_BOOL('i', "interactive", SO(interactive), "Attach container's STDIN"),
+	FLG_END,
+};
+
+const struct flg_cmd cli_start_cmd = {
+	.path = "start",
+	.usage = "[OPTIONS] CONTAINER [CONTAINER...]",
+	.desc = "Start one or more stopped containers",
+	.flags = start_flags,
+	.min_args = 1,
+	.max_args = -1,
+};
+
+/* The session FIFOs (-t, or -i) and the wait, asked in the order the
+ * container's state allows: a created one is attached and waited for
+ * before its start (nothing it prints is missed), an exited one once it
+ * runs again (the supervisor attaches only to a created or running
+ * container; its output waits in the pty or the log for us). */
+static int start_attached(const char *root, const char *id, const struct ctr_config *c,
+			  enum ctr_status status, bool stdin_too)
+{
+	char *wargs[] = { "wait", (char *)id, NULL }, *sargs[] = { "start", (char *)id, NULL };
+	_cleanup_fd_ int logfd = -1, in_fd = -1, out_fd = -1;
+	bool in = stdin_too && c->interactive;
+	bool early = status == CTR_CREATED || status == CTR_RUNNING;
+	struct client_reply wait;
+	char log[600];
+	int rc;
+
+	if (!c->tty) {
+		ctr_log_path(root, id, log, sizeof(log));
+		logfd = open(log, O_RDONLY | O_CLOEXEC);
+		if (logfd >= 0)
+			lseek(logfd, 0, SEEK_END); /* this run's output only */
+	}
+	if (!early && client_ask(root, 2, sargs, 15000, NULL) != 0)
+		return 1;
+	if ((c->tty || in) && cli_attach_open(root, id, in, c->tty, &in_fd, &out_fd) < 0)
+		return 1;
+	if (c->tty)
+		cli_attach_send_size(root, id);
+	if (client_send(root, 2, wargs, &wait) < 0)
+		return 1;
+	if (early && status == CTR_CREATED && client_ask(root, 2, sargs, 15000, NULL) != 0) {
+		client_reply_free(&wait);
+		return 1;
+	}
+	if (c->tty)
+		rc = cli_attach_tty(root, id, &wait, steal_fd(&in_fd), steal_fd(&out_fd));
+	else
+		rc = cli_attach_wait(logfd, id, &wait, steal_fd(&in_fd));
+	client_reply_free(&wait);
+	return rc;
+}
+
+int cli_start(const char *root, int argc, char **argv)
+{
+	char id[CTR_ID_LEN + 1];
+	struct start_opts o = { 0 };
+	struct ctr_config c;
+	struct ctr_state st;
+	struct flg_out a;
+	int rc = 0;
+
+	if (flg_verb(&cli_start_cmd, &o, argc, argv, &a) < 0)
+		return a.status;
+	if (!o.attach && !o.interactive) {
+		_cleanup_free_ char **fwd = calloc(a.argc + 2, sizeof(*fwd));
+
+		if (!fwd)
+			return 1;
+		fwd[0] = "start";
+		memcpy(fwd + 1, a.argv, a.argc * sizeof(*fwd));
+		return client_call(root, a.argc + 1, fwd);
+	}
+	if (a.argc > 1) {
+		fprintf(stderr, "berth: you cannot start and attach multiple containers at once\n");
+		return 1;
+	}
+	if (cli_load_container(root, a.argv[0], id, &c, &st) < 0)
+		return 1;
+	if (c.tty && o.interactive && c.interactive && !isatty(0)) {
+		fprintf(stderr, "berth: the input device is not a TTY\n");
+		rc = 1;
+	} else {
+		rc = start_attached(root, id, &c, st.status, o.interactive);
+	}
+	ctr_config_free(&c);
+	return rc;
+}
