@@ -3,6 +3,7 @@
  * build.h's. */
 #include "cli_build.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -97,6 +98,7 @@ int bld_cmd_commit(const char *root, int argc, char **argv)
 	struct bld_cli_opts f = { 0 };
 	const char *ref, *ctr;
 	struct ctr_config cfg;
+	bool empty = false;
 	struct flg_out a;
 	struct berr e;
 	int r;
@@ -122,6 +124,11 @@ int bld_cmd_commit(const char *root, int argc, char **argv)
 	}
 	ctr_dir(root, cid, dir, sizeof(dir));
 	snprintf(upper, sizeof(upper), "%s/upper", dir);
+	/* never started: no upper yet, an empty layer as Docker commits */
+	if (access(upper, F_OK) < 0 && errno == ENOENT) {
+		snprintf(upper, sizeof(upper), "%s/commit.XXXXXX", dir);
+		empty = mkdtemp(upper) != NULL;
+	}
 	o.container = cfg.name;
 	o.upper = upper;
 	o.image = cfg.image_id;
@@ -131,6 +138,8 @@ int bld_cmd_commit(const char *root, int argc, char **argv)
 	o.user = cfg.user;
 	o.ref = ref;
 	r = bld_commit(&o, id, &e);
+	if (empty)
+		rmdir(upper);
 	ctr_config_free(&cfg);
 	if (r < 0) {
 		fprintf(stderr, "Error: %s\n", e.msg);

@@ -294,6 +294,24 @@ def test_commit_then_run_the_committed_image(c):
     c.d.ok("rmi", "committed:v1")
 
 
+def test_commit_of_a_never_started_container(c):
+    # Docker commits a created container: its config and an empty layer
+    cid = c.d.ok("create", "--network", "none", "-e", "MADE=created", "busybox",
+                 "sh", "-c", "echo $MADE").strip()
+    try:
+        out = c.d.ok("commit", cid, "fromcreated:v1")
+        assert out.startswith("sha256:"), out
+        left = os.listdir(os.path.join(c.d.root, "run/berth/containers", cid))
+        assert not any(n.startswith("commit.") for n in left), left
+    finally:
+        c.d.cli("rm", "-f", cid)
+    base = json.loads(c.d.ok("image", "inspect", "busybox"))[0]["RootFS"]["Layers"]
+    layers = json.loads(c.d.ok("image", "inspect", "fromcreated:v1"))[0]["RootFS"]["Layers"]
+    assert layers[:-1] == base and len(layers) == len(base) + 1, (base, layers)
+    assert c.d.ok("run", "--rm", "--network", "none", "fromcreated:v1") == "created\n"
+    c.d.ok("rmi", "fromcreated:v1")
+
+
 def test_save_then_load_round_trip(c):
     out_tar = os.path.join(c.tmp, "save.tar")
     c.d.ok("save", "-o", out_tar, "httpd", "hello")
