@@ -96,7 +96,7 @@ uint32_t remap_next_start(const char *text)
 
 /* Append "dockremap:START:65536" to file (temp + rename); text is its
  * content so far. */
-static int add_default(const char *path, const char *text, struct berr *e)
+static int add_default(char *path, const char *text, struct berr *e)
 {
 	uint32_t start = remap_next_start(text);
 	size_t len = strlen(text);
@@ -109,7 +109,11 @@ static int add_default(const char *path, const char *text, struct berr *e)
 		return berr_msg(e, ERANGE, "%s: no free range of %d ids", path, REMAP_SIZE);
 	len = snprintf(out, len + 64, "%s%sdockremap:%u:%d\n", text,
 		       len && text[len - 1] != '\n' ? "\n" : "", start, REMAP_SIZE);
-	r = write_file_atomic(path, out, len, 0644);
+	*strrchr(path, '/') = '\0'; /* a --root of the host daemon may have no etc/ */
+	r = mkdir_p(path, 0755);
+	path[strlen(path)] = '/';
+	if (r == 0)
+		r = write_file_atomic(path, out, len, 0644);
 	return r < 0 ? berr_set(e, -r, "write %s", path) : 0;
 }
 

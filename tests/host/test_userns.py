@@ -278,3 +278,21 @@ def test_daemon_userns_remap(box):
         assert os.lstat(busybox).st_uid == BASE, os.lstat(busybox)
     finally:
         d.stop()
+
+
+def test_run_userns_remap_on_a_root_without_etc(box):
+    """--userns=remap with no daemon.json on a daemon whose --root has no
+    etc/ yet: dockremap's range goes into a new ROOT/etc/subuid (it
+    failed with ENOENT on the missing directory)."""
+    from hostenv import Daemon
+    d = Daemon(os.path.dirname(box.berth))
+    try:
+        d.import_busybox()
+        assert not os.path.exists(os.path.join(d.root, "etc"))
+        out = d.ok("run", "--rm", "--network", "none", "--userns", "remap", "busybox",
+                   "cat", "/proc/self/uid_map")
+        assert out.split() == ["0", str(BASE), "65536"], out
+        with open(os.path.join(d.root, "etc/subuid")) as f:
+            assert f.read() == "dockremap:100000:65536\n"
+    finally:
+        d.stop()
