@@ -318,6 +318,19 @@ bool uns_differs(pid_t pid)
 	return mine.st_ino != theirs.st_ino || mine.st_dev != theirs.st_dev;
 }
 
+static int scratch_maps(pid_t pid)
+{
+	static const char *const files[] = { "uid_map", "gid_map" };
+	char path[64];
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		if (write_file(path, "0 100000 65536\n") < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int uns_scratch(const struct sb_spec *maps, int *nsfd, struct berr *e)
 {
 	char path[64];
@@ -345,9 +358,8 @@ int uns_scratch(const struct sb_spec *maps, int *nsfd, struct berr *e)
 	close(hold[0]);
 	*nsfd = -1;
 	if (pid > 0 && read(ready[0], &c, 1) == 1 && c == 'y') {
-		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-		if (maps ? uns_write_maps(pid, maps, e) == 0
-			 : write_file(path, "0 100000 65536\n") == 0) {
+		/* both maps: an idmapped mount wants the namespace's gids too */
+		if (maps ? uns_write_maps(pid, maps, e) == 0 : scratch_maps(pid) == 0) {
 			snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
 			*nsfd = open(path, O_RDONLY | O_CLOEXEC);
 		}
