@@ -255,7 +255,9 @@ void ctrs_verb_attach(struct ctrs *cs, struct proto_request *req, struct ctl_rep
 		reply_error(r, "container %s has no tty and no stdin to attach to", c->cfg.id);
 		return;
 	}
-	if (c->st.status != CTR_CREATED && c->st.status != CTR_RUNNING) {
+	/* exited: `start -a` attaches before it starts it again */
+	if (c->st.status != CTR_CREATED && c->st.status != CTR_RUNNING &&
+	    c->st.status != CTR_EXITED) {
 		reply_error(r, "You cannot attach to a stopped container, start it first");
 		return;
 	}

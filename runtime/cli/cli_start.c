@@ -35,18 +35,15 @@ const struct flg_cmd cli_start_cmd = {
 	.max_args = -1,
 };
 
-/* The session FIFOs (-t, or -i) and the wait, asked in the order the
- * container's state allows: a created one is attached and waited for
- * before its start (nothing it prints is missed), an exited one once it
- * runs again (the supervisor attaches only to a created or running
- * container; its output waits in the pty or the log for us). */
+/* The session FIFOs (-t, or -i) before the start, so nothing it prints
+ * is missed; the wait before it too unless it has exited (then the wait
+ * would answer at once with the last run's code). */
 static int start_attached(const char *root, const char *id, const struct ctr_config *c,
 			  enum ctr_status status, bool stdin_too)
 {
 	char *wargs[] = { "wait", (char *)id, NULL }, *sargs[] = { "start", (char *)id, NULL };
 	_cleanup_fd_ int logfd = -1, in_fd = -1, out_fd = -1;
-	bool in = stdin_too && c->interactive;
-	bool early = status == CTR_CREATED || status == CTR_RUNNING;
+	bool in = stdin_too && c->interactive, exited = status == CTR_EXITED;
 	struct client_reply wait;
 	char log[600];
 	int rc;
@@ -57,15 +54,15 @@ static int start_attached(const char *root, const char *id, const struct ctr_con
 		if (logfd >= 0)
 			lseek(logfd, 0, SEEK_END); /* this run's output only */
 	}
-	if (!early && client_ask(root, 2, sargs, 15000, NULL) != 0)
-		return 1;
 	if ((c->tty || in) && cli_attach_open(root, id, in, c->tty, &in_fd, &out_fd) < 0)
 		return 1;
 	if (c->tty)
 		cli_attach_send_size(root, id);
+	if (exited && client_ask(root, 2, sargs, 15000, NULL) != 0)
+		return 1;
 	if (client_send(root, 2, wargs, &wait) < 0)
 		return 1;
-	if (early && status == CTR_CREATED && client_ask(root, 2, sargs, 15000, NULL) != 0) {
+	if (status == CTR_CREATED && client_ask(root, 2, sargs, 15000, NULL) != 0) {
 		client_reply_free(&wait);
 		return 1;
 	}

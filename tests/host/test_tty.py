@@ -265,3 +265,16 @@ def test_attach_without_tty_streams_new_output_and_stdin(d):
     assert p.returncode == 6, (p.returncode, p.stderr)
     assert p.stdout == "got:a\ngot:b\n", p.stdout  # "before" was earlier: not repeated
     d.ok("rm", "attachcat")
+
+
+def test_start_ai_a_tty_shell_again(d):
+    # docker start -ai: an -it container that has exited, its shell again
+    # on our terminal (attached before the start, so its prompt is not
+    # missed), size and exit code as with run -it
+    d.ok("create", "-it", "--name", "again", "busybox", "sh")
+    for _ in range(2):
+        t = Term(d, "start", "-ai", "again")
+        check_shell(t, r"/dev/console|/dev/pts/\d+")
+        assert d.ok("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}",
+                    "again").strip() == "exited 3"
+    d.ok("rm", "again")
