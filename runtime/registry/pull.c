@@ -358,6 +358,12 @@ int reg_pull(const char *root, const char *name, const struct reg_pull_opts *o,
 	pull_free(&p);
 	if (r < 0)
 		return r;
+	if (o->downloaded) {
+		*o->downloaded = fresh;
+		if (!o->quiet)
+			fprintf(p.out, "Digest: %s\n", p.mdigest);
+		return 0;
+	}
 	reg_ref_full(&p.ref, full, sizeof(full));
 	if (!o->quiet) {
 		fprintf(p.out, "Digest: %s\n", p.mdigest);
