@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runtime/registry/client.h"
+#include "runtime/registry/alltags.h"
 #include "runtime/registry/pull.h"
 #include "runtime/registry/push.h"
 #include "runtime/registry/reference.h"
@@ -33,6 +34,7 @@ struct pull_opts {
  * the flag is taken, as scripts pass it, and changes nothing. */
 #define P(f) struct pull_opts, f
 static const struct flg pull_flags[] = {
+	FLG_BOOL('a', "all-tags", P(all_tags), "Download all tagged images in the repository"),
 	FLG_BOOL(0, "disable-content-trust", P(dct), "Skip image verification (default true)"),
 	FLG_STRING(0, "platform", P(platform), "Set `platform` if server is multi-platform capable"),
 	FLG_BOOL('q', "quiet", P(quiet), "Suppress verbose output"),
@@ -59,7 +61,8 @@ int reg_cmd_pull(const char *root, int argc, char **argv)
 	if (flg_verb(&reg_pull_cmd, &o, argc, argv, &a) < 0)
 		return a.status;
 	po = (struct reg_pull_opts){ .platform = o.platform, .quiet = o.quiet, .out = stdout };
-	if (reg_pull(root, a.argv[0], &po, id, &e) < 0)
+	if ((o.all_tags ? reg_pull_all(root, a.argv[0], &po, &e)
+			: reg_pull(root, a.argv[0], &po, id, &e)) < 0)
 		return fail(&e);
 	return 0;
 }
@@ -67,6 +70,7 @@ int reg_cmd_pull(const char *root, int argc, char **argv)
 /* ---------------------------------------------------------------- push */
 
 static const struct flg push_flags[] = {
+	FLG_BOOL('a', "all-tags", P(all_tags), "Push all tags of an image to the repository"),
 	FLG_BOOL(0, "disable-content-trust", P(dct), "Skip image signing (default true)"),
 	FLG_BOOL('q', "quiet", P(quiet), "Suppress verbose output"),
 	FLG_END,
@@ -95,13 +99,18 @@ int reg_cmd_push(const char *root, int argc, char **argv)
 	if (flg_verb(&reg_push_cmd, &o, argc, argv, &a) < 0)
 		return a.status;
 	out = o.quiet ? fopen("/dev/null", "we") : stdout;
-	r = out ? reg_push(root, a.argv[0], out, &e) : berr_set(&e, errno, "/dev/null");
+	r = !out	   ? berr_set(&e, errno, "/dev/null")
+	    : o.all_tags ? reg_push_all(root, a.argv[0], out, &e)
+			 : reg_push(root, a.argv[0], out, &e);
 	if (o.quiet && out)
 		fclose(out);
 	if (r < 0)
 		return fail(&e);
 	if (o.quiet && reg_ref_parse(a.argv[0], &ref, &e) == 0) {
-		reg_ref_full(&ref, full, sizeof(full));
+		if (o.all_tags)
+			reg_ref_repo(&ref, full, sizeof(full));
+		else
+			reg_ref_full(&ref, full, sizeof(full));
 		printf("%s\n", full);
 	}
 	return 0;

@@ -20,7 +20,7 @@ static void json_put(json_t **j)
 		json_decref(*j);
 }
 
-static void sleep_ms(long ms)
+void reg_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
@@ -35,7 +35,7 @@ size_t reg_resp_header_cb(char *b, size_t size, size_t n, void *resp)
 	char *v;
 
 	if (len > 5 && !strncmp(b, "HTTP/", 5)) { /* a new response (after a redirect) */
-		r->ctype[0] = r->digest[0] = r->location[0] = r->www_auth[0] = '\0';
+		r->ctype[0] = r->digest[0] = r->location[0] = r->www_auth[0] = r->range[0] = '\0';
 		return len;
 	}
 	v = memchr(b, ':', len);
@@ -53,6 +53,7 @@ size_t reg_resp_header_cb(char *b, size_t size, size_t n, void *resp)
 	KEEP("Docker-Content-Digest", digest)
 	KEEP("Location", location)
 	KEEP("WWW-Authenticate", www_auth)
+	KEEP("Range", range)
 #undef KEEP
 	return len;
 }
@@ -282,7 +283,7 @@ int reg_request(struct reg_client *c, const char *method, const char *path,
 		}
 		if (!retryable(cc, r->status) || attempt >= RETRIES || upload)
 			break;
-		sleep_ms(250L << attempt);
+		reg_sleep_ms(250L << attempt);
 	}
 	if (cc != CURLE_OK)
 		return transport_error(c, cc, errbuf, r, e);

@@ -47,6 +47,7 @@ struct reg_resp {
 	char digest[80];    /* Docker-Content-Digest */
 	char location[1024];
 	char www_auth[2048];
+	char range[64];	    /* an upload's "0-N" */
 	bool too_big;
 };
 
@@ -78,6 +79,9 @@ BERR_MUST int reg_request(struct reg_client *c, const char *method, const char *
 			  const char *const *extra, const void *upload, size_t uplen,
 			  struct reg_resp *r, struct berr *e);
 void reg_resp_free(struct reg_resp *r);
+
+/* Sleep ms milliseconds (a retry's backoff). */
+void reg_sleep_ms(long ms);
 
 /* The registry's error text from an error response ({"errors":[{"code",
  * "message"}]}), or "HTTP N". */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "runtime/lib/digest.h"
@@ -15,9 +16,11 @@
 struct xfer {
 	const struct reg_desc *d;
 	int line, fd;
+	int sink; /* the stream of the first attempt (fetch.h); -1: none */
 	struct dg_ctx dg;
 	uint64_t got;
 	int attempts;
+	int werr; /* errno of a failed write of the blob */
 	long long not_before; /* ms, monotonic: the next try */
 	bool active, done, first;
 	CURL *h;
@@ -26,6 +29,7 @@ struct xfer {
 	char errbuf[CURL_ERROR_SIZE];
 	struct reg_progress *p;
 	bool dirty;
+	const struct reg_fetch_cb *cb;
 };
 
 static long long now_ms(void)
@@ -36,7 +40,29 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* Body bytes: into the file and the hash; an error response's body to
+static void close_sink(struct xfer *x)
+{
+	if (x->sink >= 0)
+		close(x->sink);
+	x->sink = -1;
+}
+
+/* The stream's reader stopped early (it had the layer already, or it
+ * failed): the download goes on without it. */
+static void feed_sink(struct xfer *x, const char *b, size_t len)
+{
+	while (x->sink >= 0 && len > 0) {
+		ssize_t k = send(x->sink, b, len, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			close_sink(x);
+		else
+			b += k, len -= k;
+	}
+}
+
+/* Body bytes: into the file, the hash and the stream; an error response's body to
  * memory; a 200 after a Range request starts the blob over. */
 static size_t write_cb(char *b, size_t size, size_t n, void *arg)
 {
@@ -66,9 +92,10 @@ static size_t write_cb(char *b, size_t size, size_t n, void *arg)
 	}
 	if (x->got + len > (uint64_t)x->d->size)
 		return 0; /* more than the descriptor says: refused */
-	if (write_all(x->fd, b, len) < 0)
+	if ((x->werr = -write_all(x->fd, b, len)) > 0)
 		return 0;
 	dg_update(&x->dg, b, len);
+	feed_sink(x, b, len);
 	x->got += len;
 	/* write-behind: the disk writes while the network still delivers, so
 	 * the syncfs before the index finds little left to do */
@@ -126,6 +153,7 @@ static int finished(struct reg_client *c, struct xfer *x, CURLcode cc, struct be
 
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	x->active = false;
+	close_sink(x);
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
 	if (cc == CURLE_OK && (status == 200 || status == 206)) {
@@ -139,6 +167,8 @@ static int finished(struct reg_client *c, struct xfer *x, CURLcode cc, struct be
 		x->done = true;
 		return 0;
 	}
+	if (cc == CURLE_WRITE_ERROR && x->werr)
+		return berr_set(e, x->werr, "write blob %s", x->d->digest);
 	if (cc == CURLE_WRITE_ERROR && x->got + 1 > (uint64_t)x->d->size)
 		return berr_msg(e, EILSEQ, "filesystem layer verification failed for digest %s",
 				x->d->digest);
@@ -171,6 +201,7 @@ static void cleanup(CURLM *m, struct xfer *xs, int n)
 		reg_resp_free(&xs[i].resp);
 		if (xs[i].fd >= 0)
 			close(xs[i].fd);
+		close_sink(&xs[i]);
 	}
 	free(xs);
 	curl_multi_cleanup(m);
@@ -203,6 +234,8 @@ static int start_ready(struct reg_client *c, CURLM *m, const char *path, struct 
 		if (xs[i].active || !may_start(active, inflight, xs[i].d->size) ||
 		    xs[i].not_before > t)
 			continue;
+		if (xs[i].attempts == 0 && xs[i].cb && xs[i].cb->stream)
+			xs[i].sink = xs[i].cb->stream(xs[i].cb->ctx, xs[i].line);
 		if (xs[i].attempts == 0)
 			reg_progress_bytes(xs[i].p, xs[i].line, 0, xs[i].d->size);
 		if (start(c, m, path, &xs[i], e) < 0)
@@ -214,12 +247,14 @@ static int start_ready(struct reg_client *c, CURLM *m, const char *path, struct 
 }
 
 static int open_all(const struct reg_desc *descs, const int *lines, int n, const char *dir,
-		    struct reg_progress *p, struct xfer *xs, struct berr *e)
+		    struct reg_progress *p, const struct reg_fetch_cb *cb, struct xfer *xs,
+		    struct berr *e)
 {
 	for (int i = 0; i < n; i++)
-		xs[i].fd = -1;
+		xs[i].fd = xs[i].sink = -1;
 	for (int i = 0; i < n; i++) {
 		char file[4096];
+		xs[i].cb = cb;
 		xs[i].d = &descs[i];
 		xs[i].line = lines[i];
 		xs[i].p = p;
@@ -235,7 +270,7 @@ static int open_all(const struct reg_desc *descs, const int *lines, int n, const
 
 int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_desc *descs,
 		    const int *lines, int n, const char *dir, struct reg_progress *p,
-		    reg_fetched_fn done, void *ctx, struct berr *e)
+		    const struct reg_fetch_cb *cb, struct berr *e)
 {
 	CURLM *m = curl_multi_init();
 	struct xfer *xs = calloc(n ? n : 1, sizeof(*xs));
@@ -248,7 +283,7 @@ int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_des
 			curl_multi_cleanup(m);
 		return berr_set(e, ENOMEM, "download");
 	}
-	r = open_all(descs, lines, n, dir, p, xs, e);
+	r = open_all(descs, lines, n, dir, p, cb, xs, e);
 	while (r == 0 && (r = start_ready(c, m, path, xs, n, &left, e)) == 0 && left > 0) {
 		CURLMsg *msg;
 		int q;
@@ -268,8 +303,8 @@ int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_des
 			if (r == 0 && x->done) {
 				reg_progress_status(p, x->line, "Verifying Checksum");
 				reg_progress_status(p, x->line, "Download complete");
-				if (done)
-					done(ctx, x->line);
+				if (cb && cb->done)
+					cb->done(cb->ctx, x->line);
 			}
 		}
 		if (p->tty && now_ms() - last_draw >= 100) {

@@ -19,14 +19,22 @@
 #define REG_INFLIGHT_SMALL (64LL << 20)
 #define REG_ATTEMPTS 6
 
-/* Called with lines[i] once descs[i] is whole and verified. */
-typedef void (*reg_fetched_fn)(void *ctx, int line);
+/* What the caller hears of each download: stream(ctx, lines[i]) as descs[i]
+ * begins, an fd (or -1) that gets its bytes as they arrive (closed by
+ * fetch.c at the end of the first attempt: only a stream that saw every
+ * byte saw the whole blob); done(ctx, lines[i]) once it is whole and
+ * verified. Either may be NULL. */
+struct reg_fetch_cb {
+	int (*stream)(void *ctx, int line);
+	void (*done)(void *ctx, int line);
+	void *ctx;
+};
 
 /* Download descs[i] (for progress line lines[i]) from repository path into
- * dir/<hex> each; done (may be NULL) hears of each. On failure the files
+ * dir/<hex> each; cb (may be NULL) hears of each. On failure the files
  * already written stay for the caller to remove with dir. */
 BERR_MUST int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_desc *descs,
 			      const int *lines, int n, const char *dir, struct reg_progress *p,
-			      reg_fetched_fn done, void *ctx, struct berr *e);
+			      const struct reg_fetch_cb *cb, struct berr *e);
 
 #endif

@@ -214,14 +214,20 @@ static void fetched(void *u, int layer)
 	reg_unpack_queue(u, layer);
 }
 
-/* The layers not in the store: download them (each unpacked as soon as it
- * is in, unpack.h); the others are "Already
- * exists" (img_load takes them from the store). */
+static int stream(void *u, int layer)
+{
+	return reg_unpack_stream(u, layer);
+}
+
+/* The layers not in the store: download them (each unpacked while it
+ * streams in, unpack.h); the others are "Already exists" (img_load takes
+ * them from the store). */
 static int fetch_layers(struct pull *p, struct reg_progress *pg, struct berr *e)
 {
 	struct reg_desc todo[REG_LAYERS_MAX];
 	int lines[REG_LAYERS_MAX], n = 0, r;
 	char blobs[PATH_MAX];
+	struct reg_fetch_cb cb = { .stream = stream, .done = fetched };
 	struct reg_unpacker *u;
 
 	for (size_t i = 0; i < p->m.nlayers; i++) {
@@ -237,8 +243,8 @@ static int fetch_layers(struct pull *p, struct reg_progress *pg, struct berr *e)
 		}
 	}
 	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", p->dir);
-	u = reg_unpack_start(p->dir, &p->m, p->cdata, p->clen);
-	r = reg_fetch_blobs(&p->cl, p->ref.path, todo, lines, n, blobs, pg, fetched, u, e);
+	cb.ctx = u = reg_unpack_start(p->dir, &p->m, p->cdata, p->clen);
+	r = reg_fetch_blobs(&p->cl, p->ref.path, todo, lines, n, blobs, pg, &cb, e);
 	reg_unpack_finish(u);
 	return r;
 }
@@ -352,6 +358,12 @@ int reg_pull(const char *root, const char *name, const struct reg_pull_opts *o,
 	pull_free(&p);
 	if (r < 0)
 		return r;
+	if (o->downloaded) {
+		*o->downloaded = fresh;
+		if (!o->quiet)
+			fprintf(p.out, "Digest: %s\n", p.mdigest);
+		return 0;
+	}
 	reg_ref_full(&p.ref, full, sizeof(full));
 	if (!o->quiet) {
 		fprintf(p.out, "Digest: %s\n", p.mdigest);

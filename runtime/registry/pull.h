@@ -23,6 +23,8 @@ struct reg_pull_opts {
 	const char *platform; /* "os/arch[/variant]", NULL: linux/amd64 */
 	bool quiet;	      /* only the full name at the end */
 	FILE *out;	      /* NULL: stdout */
+	bool *downloaded;     /* one tag of pull -a: set when the image was
+			       * downloaded; no Status line nor name at the end */
 };
 
 /* Pull name into the store under root. id gets the image's ID. */

@@ -2,16 +2,26 @@
 #include "push.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "client.h"
+#include "fetch.h"
 #include "manifest.h"
 #include "reference.h"
 #include "regconf.h"
 #include "runtime/image/image.h"
+#include "runtime/lib/util.h"
+
+/* Blobs larger than this go up in PATCHes of this size (the distribution
+ * spec's chunked upload), each retried on its own. */
+#define PUSH_CHUNK (4u << 20)
 
 struct push {
 	const char *root;
@@ -67,6 +77,94 @@ static int put_file(struct push *p, const char *url, const char *path, long *sta
 	return 0;
 }
 
+/* Where the upload at loc stands after a failed chunk: the registry's
+ * "Range: 0-N" (none: nothing yet). */
+static int upload_offset(struct push *p, const char *loc, uint64_t *off, struct berr *e)
+{
+	struct reg_resp r = { 0 };
+	unsigned long long a, b;
+	int rc = reg_request(&p->cl, NULL, loc, NULL, NULL, 0, &r, e);
+
+	if (rc == 0 && r.status != 204)
+		rc = berr_msg(e, EIO, "registry %s: upload status: HTTP %ld", p->cl.host, r.status);
+	/* "0-0" is also distribution's answer for an empty upload; a chunk
+	 * is never 1 byte */
+	if (rc == 0)
+		*off = sscanf(r.range + (strncmp(r.range, "bytes=", 6) ? 0 : 6), "%llu-%llu", &a,
+			      &b) == 2 && b > 0 ? b + 1 : 0;
+	reg_resp_free(&r);
+	return rc;
+}
+
+/* PATCH one chunk at *off (from fd) to loc: 0 when it was taken (and
+ * *off and loc moved on), 1 when it may be tried again (a 5xx, 429, a
+ * transport failure: e says which), or -errno. */
+static int patch_one(struct push *p, int fd, char *buf, uint64_t size, uint64_t *off, char *loc,
+		     size_t locsize, struct berr *e)
+{
+	size_t len = size - *off < PUSH_CHUNK ? size - *off : PUSH_CHUNK;
+	const char *extra[] = { "Content-Type: application/octet-stream", NULL, "Expect:", NULL };
+	struct reg_resp r = { 0 };
+	char range[80], why[512];
+	int rc;
+
+	if (pread(fd, buf, len, *off) != (ssize_t)len)
+		return berr_set(e, errno ? errno : EIO, "read blob");
+	snprintf(range, sizeof(range), "Content-Range: %" PRIu64 "-%" PRIu64, *off, *off + len - 1);
+	extra[1] = range;
+	rc = reg_request(&p->cl, "PATCH", loc, extra, buf, len, &r, e) < 0 ? 1 : 0;
+	if (rc == 0 && r.status == 202) {
+		*off += len;
+		if (*r.location)
+			snprintf(loc, locsize, "%s", r.location);
+	} else if (rc == 0) {
+		reg_resp_reason(&r, why, sizeof(why));
+		rc = berr_msg(e, EIO, "registry %s: blob upload: %s", p->cl.host, why);
+		if (r.status >= 500 || r.status == 429)
+			rc = 1;
+	}
+	reg_resp_free(&r);
+	return rc;
+}
+
+/* The blob at file in chunks to the upload at loc; a chunk that fails
+ * (a 5xx, 429 or a transport failure) is sent again with backoff from where
+ * the registry says the upload stands. */
+static int patch_chunks(struct push *p, const char *file, uint64_t size, char *loc,
+			size_t locsize, struct berr *e)
+{
+	_cleanup_free_ char *buf = malloc(PUSH_CHUNK);
+	_cleanup_fd_ int fd = open(file, O_RDONLY | O_CLOEXEC);
+	int attempts = 0, rc = 0;
+	uint64_t off = 0;
+
+	if (fd < 0 || !buf)
+		return berr_set(e, fd < 0 ? errno : ENOMEM, "open %s", file);
+	while (rc == 0 && off < size) {
+		rc = patch_one(p, fd, buf, size, &off, loc, locsize, e);
+		if (rc == 0)
+			attempts = 0;
+		if (rc != 1)
+			continue;
+		if (++attempts >= REG_ATTEMPTS)
+			return -e->code;
+		reg_sleep_ms(250L << attempts);
+		rc = upload_offset(p, loc, &off, e);
+	}
+	return rc;
+}
+
+/* The PUT ?digest= that closes a chunked upload. */
+static int put_empty(struct push *p, const char *url, long *status, struct berr *e)
+{
+	struct reg_resp r = { 0 };
+	int rc = reg_request(&p->cl, "PUT", url, NULL, "", 0, &r, e);
+
+	*status = r.status;
+	reg_resp_free(&r);
+	return rc;
+}
+
 /* A repository of the same registry that a local tag names, to mount
  * blobs from (Docker remembers where blobs came from; the store's tags
  * are what Berth knows). "" when none. */
@@ -113,6 +211,7 @@ static int push_blob(struct push *p, const char *digest, const char *src, struct
 {
 	struct reg_resp r = { 0 };
 	char path[1200], file[PATH_MAX], loc[1024], url[2048];
+	struct stat sb;
 	long status = 0;
 	int rc;
 
@@ -137,9 +236,16 @@ static int push_blob(struct push *p, const char *digest, const char *src, struct
 		rc = img_blob_path(p->root, digest, file, sizeof(file), e);
 	if (rc < 0)
 		return rc;
+	if (stat(file, &sb) < 0)
+		return berr_set(e, errno, "stat %s", file);
+	if (sb.st_size > PUSH_CHUNK)
+		rc = patch_chunks(p, file, sb.st_size, loc, sizeof(loc), e);
 	snprintf(url, sizeof(url), "%s%s%cdigest=%s", loc[0] == '/' ? p->cl.base : "", loc,
 		 strchr(loc, '?') ? '&' : '?', digest);
-	rc = put_file(p, url, file, &status, e);
+	if (rc == 0 && sb.st_size > PUSH_CHUNK)
+		rc = put_empty(p, url, &status, e);
+	else if (rc == 0)
+		rc = put_file(p, url, file, &status, e);
 	if (rc == 0 && status != 201)
 		rc = berr_msg(e, EIO, "registry %s: blob %s: upload answered HTTP %ld", p->cl.host,
 			      digest, status);
@@ -196,7 +302,9 @@ static int push_image(struct push *p, const char *mdata, size_t mlen, struct ber
 	return rc;
 }
 
-int reg_push(const char *root, const char *name, FILE *out, struct berr *e)
+/* One tag; header: first the "The push refers to repository" line (once
+ * the image is found). */
+static int push_tag(const char *root, const char *name, FILE *out, bool header, struct berr *e)
 {
 	struct push p = { .root = root, .out = out };
 	char store[600], repo[600], digest[DG_STR_LEN];
@@ -215,7 +323,8 @@ int reg_push(const char *root, const char *name, FILE *out, struct berr *e)
 	rc = reg_conf_load(root, &p.conf, e);
 	if (rc == 0) {
 		reg_ref_repo(&p.ref, repo, sizeof(repo));
-		fprintf(out, "The push refers to repository [%s]\n", repo);
+		if (header)
+			fprintf(out, "The push refers to repository [%s]\n", repo);
 		rc = reg_client_open(&p.cl, &p.conf, reg_ref_endpoint(&p.ref), NULL, NULL, e);
 		if (rc == 0)
 			rc = push_image(&p, mdata, mlen, e);
@@ -226,4 +335,14 @@ int reg_push(const char *root, const char *name, FILE *out, struct berr *e)
 		fprintf(out, "%s: digest: %s size: %zu\n", p.ref.tag, digest, mlen);
 	free(mdata);
 	return rc;
+}
+
+int reg_push(const char *root, const char *name, FILE *out, struct berr *e)
+{
+	return push_tag(root, name, out, true, e);
+}
+
+int reg_push_tag(const char *root, const char *name, FILE *out, struct berr *e)
+{
+	return push_tag(root, name, out, false, e);
 }

@@ -13,5 +13,7 @@
 #include "runtime/lib/err.h"
 
 BERR_MUST int reg_push(const char *root, const char *name, FILE *out, struct berr *e);
+/* The same without the "The push refers to repository" line (push -a). */
+BERR_MUST int reg_push_tag(const char *root, const char *name, FILE *out, struct berr *e);
 
 #endif

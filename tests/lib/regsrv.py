@@ -194,6 +194,62 @@ def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
     S(("127.0.0.1", port), H).serve_forever()
 
 
+def patch_fail_proxy(port, upstream, fails=1):
+    """Forwards whole requests (bodies too) to upstream, one per connection,
+    logs "METHOD PATH CONTENT-RANGE" and answers the first `fails` PATCHes
+    503 after reading their body."""
+    log = open("%d.log" % port, "a")
+    left = [fails]
+    mu = threading.Lock()
+
+    class H(socketserver.BaseRequestHandler):
+        def handle(self):
+            c = self.request
+            head = b""
+            while b"\r\n\r\n" not in head:
+                d = c.recv(65536)
+                if not d or (not head and d[:1] == b"\x16"):
+                    return  # a TLS hello: plain http only
+                head += d
+            head, _, body = head.partition(b"\r\n\r\n")
+            lines = head.split(b"\r\n")
+            hdr = {l.split(b":", 1)[0].strip().lower(): l.split(b":", 1)[1].strip()
+                   for l in lines[1:] if b":" in l}
+            want = int(hdr.get(b"content-length", b"0"))
+            while len(body) < want:
+                d = c.recv(65536)
+                if not d:
+                    return
+                body += d
+            method = lines[0].split()[0].decode()
+            log.write("%s %s %s\n" % (method, lines[0].split()[1].decode().split("?")[0],
+                                       hdr.get(b"content-range", b"-").decode()))
+            log.flush()
+            with mu:
+                fail = method == "PATCH" and left[0] > 0
+                left[0] -= fail
+            if fail:
+                log.write("503\n")
+                log.flush()
+                c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                          b"Connection: close\r\n\r\n")
+                return
+            up = socket.create_connection(("127.0.0.1", upstream))
+            up.sendall(head + b"\r\nConnection: close\r\n\r\n" + body)
+            while True:
+                d = up.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
+            up.close()
+
+    class S(socketserver.ThreadingTCPServer):
+        allow_reuse_address = True
+        daemon_threads = True
+
+    S(("127.0.0.1", port), H).serve_forever()
+
+
 def bad_registry(port):
     log = open("%d.log" % port, "a")
     mt = "application/vnd.oci.image.manifest.v1+json"
@@ -248,5 +304,7 @@ if __name__ == "__main__":
     elif sys.argv[1] == "hold":
         cut_proxy(int(sys.argv[2]), int(sys.argv[3]), None, float(sys.argv[4]),
                   int(sys.argv[5]) if len(sys.argv) > 5 else 0)
+    elif sys.argv[1] == "patchfail":
+        patch_fail_proxy(int(sys.argv[2]), int(sys.argv[3]))
     elif sys.argv[1] == "bad":
         bad_registry(int(sys.argv[2]))
