@@ -67,6 +67,14 @@ BERR_MUST int cli_run_pull(const char *root, const char *policy, const char *pla
  * volumes). 0, or the exit code (125) after printing the error. */
 BERR_MUST int cli_run_userns(const char *root, const struct run_opts *o, struct ctr_config *c);
 
+/* c's config.json, then the
+ * supervisor's create (and for run its wait and start: cli_run_start.c);
+ * attached, the output followed until the exit. 0 or the exit code (the
+ * container's when attached), after printing the error; *start_failed
+ * when the start was refused. */
+BERR_MUST int cli_run_begin(const char *root, const struct run_opts *o, struct ctr_config *c,
+			    char *id_out, bool *start_failed);
+
 /* The mode's syntax; the supervisor checks that a container: target exists. */
 BERR_MUST int cli_run_check_network(const char *spec);
 /* -p: each well formed, no host port twice, only on the bridge; into
