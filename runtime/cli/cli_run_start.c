@@ -18,6 +18,7 @@
 #include "cli_run_priv.h"
 #include "cli_volume.h"
 #include "client.h"
+#include "runtime/container/hostcfg.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
@@ -39,12 +40,18 @@ static int forget(const char *root, const struct ctr_config *c, const char *dir)
 	return 125;
 }
 
-/* containers/ID/config.json; 0, or the exit code after the error. */
+/* containers/ID/config.json, with daemon.json's default-ulimits for the
+ * names --ulimit did not give (merged here, as `docker inspect` shows
+ * them); 0, or the exit code after the error. */
 static int save_config(const char *root, struct ctr_config *c, char *dir, size_t size)
 {
 	struct berr e;
 	int rc;
 
+	if (hx_default_ulimits(root, &c->hostx, &e) < 0) {
+		fprintf(stderr, "berth: %s\n", e.msg);
+		return 125;
+	}
 	ctr_dir(root, c->id, dir, size);
 	rc = mkdir_p(dir, c->uid_map ? 0711 : 0700); /* 0711: the mapped root walks through */
 	if (rc < 0)
