@@ -68,6 +68,7 @@ static const struct flg run_flags[] = {
 		 "Disable any container-specified HEALTHCHECK"),
 	FLG_INT(0, "pids-limit", R(pids_limit), "Tune container pids limit (set -1 for unlimited)"),
 	FLG_BOOL(0, "privileged", R(privileged), "Give extended privileges to this container"),
+	FLG_BOOL(0, "oom-kill-disable", R(oom_kill_disable), "Disable OOM Killer (not on cgroup v2)"),
 	FLG_INT(0, "oom-score-adj", R(oom_score_adj), "Tune host's OOM preferences (-1000 to 1000)"),
 	FLG_STRING(0, "platform", R(platform), "Set `platform` if server is multi-platform capable"),
 	FLG_STRINGS('p', "publish", R(publish), "Publish a container's port(s) to the host"),
