@@ -59,19 +59,28 @@ int hx_ulimits_merge(json_t *defaults, struct ctr_hostx *x, struct berr *e)
 	return 0;
 }
 
+int hx_daemon_json(const char *root, char path[4096], json_t **doc, struct berr *e)
+{
+	json_error_t je;
+
+	*doc = NULL;
+	snprintf(path, 4096, "%s/etc/berth/daemon.json", root);
+	if (access(path, F_OK) < 0)
+		return 0;
+	*doc = json_load_file(path, 0, &je);
+	if (!*doc)
+		return berr_msg(e, EINVAL, "%s: line %d: %s", path, je.line, je.text);
+	return 0;
+}
+
 int hx_default_ulimits(const char *root, struct ctr_hostx *x, struct berr *e)
 {
 	char path[4096];
-	json_error_t je;
 	json_t *doc;
-	int r;
+	int r = hx_daemon_json(root, path, &doc, e);
 
-	snprintf(path, sizeof(path), "%s/etc/berth/daemon.json", root);
-	if (access(path, F_OK) < 0)
-		return 0;
-	doc = json_load_file(path, 0, &je);
-	if (!doc)
-		return berr_msg(e, EINVAL, "%s: line %d: %s", path, je.line, je.text);
+	if (r < 0 || !doc)
+		return r;
 	r = hx_ulimits_merge(json_object_get(doc, "default-ulimits"), x, e);
 	json_decref(doc);
 	return r < 0 ? berr_wrap(e, "%s", path) : 0;
