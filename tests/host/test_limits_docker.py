@@ -4,7 +4,9 @@ without their own --ulimit of that name, a bad entry refused by name;
 --oom-kill-disable discarded with dockerd's cgroup v2 warning; Compose's
 oom_score_adj and oom_kill_disable keys as run's flags; `exec` refusing
 --oom-score-adj as Docker's does, its process getting the container's
-score as runc gives it."""
+score as runc gives it. And the start path's requests (create, wait and
+start sent together): an attached run leaves no reply FIFO behind, a
+refused create no directory and no log."""
 import json
 import os
 import resource
@@ -161,3 +163,21 @@ services:
     assert rc == 1, (rc, err)
     assert err == "berth: compose.yaml:5: services.app: oom_score_adj: '1001' is not a number " \
                   "from -1000 to 1000\n", err
+
+
+def test_run_requests_leave_nothing_behind(d):
+    reply = os.path.join(d.root, "run/berth/reply")
+    logs = os.path.join(d.root, "run/berth/logs")
+    before = set(os.listdir(logs))
+    for _ in range(3):
+        assert d.ok("run", "--rm", "--network", "none", "busybox", "echo", "hi") == "hi\n"
+    d.ok("run", "-d", "--name", "taken", "--network", "none", "busybox", "sleep", "100000")
+    try:
+        rc, out, err = d.cli("run", "--name", "taken", "--network", "none", "busybox", "true")
+        assert rc == 125 and "is already in use" in err and "No such container" not in err, err
+        assert os.listdir(reply) == []  # main left the wait's FIFO of each attached run
+        taken = d.ok("inspect", "-f", "{{.Id}}", "taken").strip()
+        assert set(os.listdir(logs)) - before == {taken + ".log"}
+        assert set(os.listdir(os.path.join(d.root, "run/berth/containers"))) == {taken}
+    finally:
+        d.ok("rm", "-f", "taken")
