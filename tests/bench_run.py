@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -114,6 +115,38 @@ def start_profile(d, n=20):
     return text
 
 
+def cpu_per_start(d, n):
+    """CPU ms per start, load-independent where wall times are not: the
+    CLI's (this process's reaped children) plus the supervisor's and its
+    children's (perf stat -p: task-clock of the daemon and everything it
+    forks, exact to the microsecond; /proc's tick counts are 10 ms) for
+    n `run --rm --network none busybox true`, and the same for the floor
+    (unshare and its child). None without perf."""
+    if not shutil.which("perf"):
+        return None
+    out = os.path.join(d.root, "perf-stat.txt")
+    keeper = [str(p) for p in subprocess.run(["pgrep", "-P", str(d.proc.pid)],
+                                             capture_output=True, text=True).stdout.split()]
+    st = subprocess.Popen(["perf", "stat", "-x,", "-e", "task-clock", "-o", out, "-p",
+                           ",".join([str(d.proc.pid)] + keeper)], stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    cli0 = children_cpu_ms()
+    timed([d.berth, "--root", d.root, "run", "--rm", "--network", "none", "busybox", "true"], n)
+    cli = children_cpu_ms() - cli0
+    st.send_signal(2)
+    st.wait()
+    with open(out) as f:
+        sup = sum(float(line.split(",")[0]) for line in f if "task-clock" in line)
+    f0 = children_cpu_ms()
+    timed(["unshare", "-pfmiun", "--mount-proc", "/bin/true"], n)
+    return cli / n, sup / n, (children_cpu_ms() - f0) / n
+
+
+def children_cpu_ms():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1000
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -122,11 +155,66 @@ def rss_kib(pid):
     return 0
 
 
+def idle_figures(build, d, idle, n):
+    """Does a start get slower as containers, addresses, /etc/hosts lines
+    and rules pile up, and what does each cost the supervisor's memory?"""
+    rss0 = rss_kib(d.proc.pid)
+    # idle in a row, each on the bridge with a port of its own
+    row = []
+    for i in range(idle):
+        row += timed([d.berth, "--root", d.root, "run", "-d", "--name", "idle%d" % i,
+                      "-p", "%d:80" % (20000 + i), "busybox", "sleep", "100000"], 1)
+    rss100 = rss_kib(d.proc.pid)
+    nrules = d.netexec("iptables-legacy" if shutil.which("iptables-legacy") else "iptables",
+                       "-t", "nat", "-S").count("\n")
+    first, last = statistics.median(row[:10]), statistics.median(row[-10:])
+    procs = subprocess.run(["pgrep", "-P", str(d.proc.pid)], capture_output=True,
+                           text=True).stdout.split()
+    # The same question with the machine's load taken out: a second
+    # daemon holding 10 such containers, and starts (run -d -p, then
+    # rm -f) on it and on the one holding idle, alternately.
+    small = Daemon(build, parent="/dev/shm")
+    try:
+        small.import_busybox()
+        for i in range(10):
+            small.ok("run", "-d", "--name", "idle%d" % i, "-p", "%d:80" % (20000 + i),
+                     "busybox", "sleep", "100000")
+        at10, at100 = [], []
+        for k in range(n):
+            for daemon, out in ((small, at10), (d, at100)):
+                out += timed([daemon.berth, "--root", daemon.root, "run", "-d", "--name",
+                              "probe%d" % k, "-p", "19000:80", "busybox", "sleep", "1000"], 1)
+                daemon.ok("rm", "-f", "probe%d" % k)
+    finally:
+        small.stop()
+    m10, m100 = statistics.median(at10), statistics.median(at100)
+    return [
+        "",
+        "| %d containers in a row (`run -d -p PORT:80 busybox sleep`) | ms per start |" % idle,
+        "|---|---|",
+        "| median of the first 10 | %.1f |" % first,
+        "| median of the last 10 | %.1f (%+.0f %%; %d nat rules by then) |" % (
+            last, (last - first) / first * 100, nrules),
+        "| interleaved: one more start beside 10 such containers (n=%d) | %.1f |" % (n, m10),
+        "| interleaved: one more start beside %d (n=%d) | %.1f (%+.0f %%) |" % (
+            idle, n, m100, (m100 - m10) / m10 * 100),
+        "",
+        "| supervisor (`berth daemon`) RSS | KiB |",
+        "|---|---|",
+        "| 0 containers | %d |" % rss0,
+        "| %d idle containers | %d (%.1f KiB per container) |" % (
+            idle, rss100, (rss100 - rss0) / idle),
+        "| its children with %d containers | %d (the containers' own inits; no shims) |" % (
+            idle, len(procs)),
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("-n", type=int, default=25)
-    ap.add_argument("--idle", type=int, default=100)
+    ap.add_argument("--idle", type=int, default=100,
+                    help="containers in a row for the growth figures (0: skip that part)")
     ap.add_argument("--baseline", help="another build directory (e.g. main's) whose berth "
                     "runs beside, on a daemon of its own: before/after in one run")
     a = ap.parse_args()
@@ -155,6 +243,7 @@ def main():
         p = multiprocessing.Process(target=crun_worker, args=(bundle, requests, q))
         p.start()
         berth, bridge, bport, runc, crun, floor, before = [], [], [], [], [], [], []
+        load0 = os.getloadavg()[0]
         try:
             for _ in range((a.n + 4) // 5):
                 berth += timed([d.berth, "--root", d.root, "run", "--rm", "--network", "none",
@@ -180,36 +269,13 @@ def main():
         finally:
             requests.put(None)
             p.join()
-        rss0 = rss_kib(d.proc.pid)
-        # 100 in a row, each on the bridge with a port of its own: does a
-        # start get slower as addresses, /etc/hosts lines and rules pile up?
-        row = []
-        for i in range(a.idle):
-            row += timed([d.berth, "--root", d.root, "run", "-d", "--name", "idle%d" % i,
-                          "-p", "%d:80" % (20000 + i), "busybox", "sleep", "100000"], 1)
-        rss100 = rss_kib(d.proc.pid)
-        nrules = d.netexec("iptables-legacy" if shutil.which("iptables-legacy") else "iptables",
-                           "-t", "nat", "-S").count("\n")
-        first, last = statistics.median(row[:10]), statistics.median(row[-10:])
-        procs = subprocess.run(["pgrep", "-P", str(d.proc.pid)], capture_output=True,
-                               text=True).stdout.split()
-        # The same question with the machine's load taken out: a second
-        # daemon holding 10 such containers, and starts (run -d -p, then
-        # rm -f) on it and on the one holding 100, alternately.
-        small = Daemon(build, parent="/dev/shm")
-        try:
-            small.import_busybox()
-            for i in range(10):
-                small.ok("run", "-d", "--name", "idle%d" % i, "-p", "%d:80" % (20000 + i),
-                         "busybox", "sleep", "100000")
-            at10, at100 = [], []
-            for k in range(a.n):
-                for daemon, out in ((small, at10), (d, at100)):
-                    out += timed([daemon.berth, "--root", daemon.root, "run", "-d", "--name",
-                                  "probe%d" % k, "-p", "19000:80", "busybox", "sleep", "1000"], 1)
-                    daemon.ok("rm", "-f", "probe%d" % k)
-        finally:
-            small.stop()
+        load1 = os.getloadavg()[0]
+        # per round: each one's medians side by side, so the machine's
+        # load, which moves between rounds, cancels out of the ratios
+        rounds = [(statistics.median(berth[i:i + 5]), statistics.median(crun[i:i + 5]),
+                   statistics.median(floor[i:i + 5])) for i in range(0, len(berth), 5)]
+        cpu = cpu_per_start(d, a.n)
+        cpu_base = cpu_per_start(base, a.n) if base else None
         m = {k: statistics.median(v) for k, v in (("berth", berth), ("crun", crun),
                                                    ("runc", runc), ("unshare", floor))}
         lines = [
@@ -221,7 +287,19 @@ def main():
             lines += ["| berth --baseline (%s) | %.1f | %.2f |" % (a.baseline, mb, mb / m["crun"])]
         lines += ["| `unshare -pfmiun --mount-proc /bin/true` (the floor) | %.1f | %.2f |" %
                   (m["unshare"], m["unshare"] / m["crun"]),
-                  "", "berth / floor: %.2f" % (m["berth"] / m["unshare"])]
+                  "", "berth / floor: %.2f (median of the %d rounds' own ratios: %.2f; "
+                  "berth / crun %.2f); load average %.1f at the start, %.1f at the end" % (
+                      m["berth"] / m["unshare"], len(rounds),
+                      statistics.median(r[0] / r[2] for r in rounds),
+                      statistics.median(r[0] / r[1] for r in rounds), load0, load1)]
+        if cpu:
+            lines += ["", "CPU per start (ms): berth %.1f (CLI %.1f + supervisor and its "
+                      "children %.1f), the floor %.1f: berth / floor %.2f" % (
+                          cpu[0] + cpu[1], cpu[0], cpu[1], cpu[2], (cpu[0] + cpu[1]) / cpu[2])]
+        if cpu_base:
+            lines += ["CPU per start, --baseline: %.1f (CLI %.1f + %.1f), the floor %.1f: %.2f" % (
+                cpu_base[0] + cpu_base[1], cpu_base[0], cpu_base[1], cpu_base[2],
+                (cpu_base[0] + cpu_base[1]) / cpu_base[2])]
         if base:
             lines += ["baseline / floor: %.2f; berth / baseline: %.2f" % (
                 mb / m["unshare"], m["berth"] / mb)]
@@ -235,26 +313,9 @@ def main():
                 statistics.median(bridge), statistics.median(bridge) - m["berth"]),
             "| --network bridge -p 18080:80 | %.1f (+%.1f ms) |" % (
                 statistics.median(bport), statistics.median(bport) - m["berth"]),
-            "",
-            "| %d containers in a row (`run -d -p PORT:80 busybox sleep`) | ms per start |" % a.idle,
-            "|---|---|",
-            "| median of the first 10 | %.1f |" % first,
-            "| median of the last 10 | %.1f (%+.0f %%; %d nat rules by then) |" % (
-                last, (last - first) / first * 100, nrules),
-            "| interleaved: one more start beside 10 such containers (n=%d) | %.1f |" % (
-                a.n, statistics.median(at10)),
-            "| interleaved: one more start beside 100 (n=%d) | %.1f (%+.0f %%) |" % (
-                a.n, statistics.median(at100),
-                (statistics.median(at100) - statistics.median(at10)) / statistics.median(at10) * 100),
-            "",
-            "| supervisor (`berth daemon`) RSS | KiB |",
-            "|---|---|",
-            "| 0 containers | %d |" % rss0,
-            "| %d idle containers | %d (%.1f KiB per container) |" % (
-                a.idle, rss100, (rss100 - rss0) / a.idle),
-            "| its children with %d containers | %d (the containers' own inits; no shims) |" % (
-                a.idle, len(procs)),
         ]
+        if a.idle:
+            lines += idle_figures(build, d, a.idle, a.n)
         text = "\n".join(lines)
         print(text)
         os.makedirs(os.path.join(build, "bench"), exist_ok=True)

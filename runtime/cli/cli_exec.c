@@ -182,6 +182,9 @@ int cli_exec(const char *root, int argc, char **argv)
 	spec.stderr_fd = 2;
 	spec.rlimits = rlimits; /* the container's --ulimit, as Docker's exec */
 	spec.nrlimits = hx_rlimits(&r.cfg.hostx, rlimits);
+	/* no exec --oom-score-adj in Docker; runc gives the container's */
+	spec.set_oom_score_adj = r.cfg.hostx.oom_score_adj != 0;
+	spec.oom_score_adj = r.cfg.hostx.oom_score_adj;
 	if (o.tty)
 		return exec_tty(&r, &spec, o.interactive);
 	spec.privileged = r.cfg.privileged;

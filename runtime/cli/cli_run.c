@@ -68,6 +68,7 @@ static const struct flg run_flags[] = {
 		 "Disable any container-specified HEALTHCHECK"),
 	FLG_INT(0, "pids-limit", R(pids_limit), "Tune container pids limit (set -1 for unlimited)"),
 	FLG_BOOL(0, "privileged", R(privileged), "Give extended privileges to this container"),
+	FLG_BOOL(0, "oom-kill-disable", R(oom_kill_disable), "Disable OOM Killer (not on cgroup v2)"),
 	FLG_INT(0, "oom-score-adj", R(oom_score_adj), "Tune host's OOM preferences (-1000 to 1000)"),
 	FLG_STRING(0, "platform", R(platform), "Set `platform` if server is multi-platform capable"),
 	FLG_STRINGS('p', "publish", R(publish), "Publish a container's port(s) to the host"),
@@ -328,91 +329,6 @@ static int run_check(const struct run_opts *o, struct strv *ports)
 	return 0;
 }
 
-/* containers/ID/config.json, then the supervisor's "create"; a refused
- * create leaves no directory and no anonymous volume behind. 0, or the
- * exit code after printing the error. */
-static int run_create(const char *root, const struct ctr_config *c)
-{
-	char *args[] = { "create", (char *)c->id, NULL };
-	char dir[512];
-	struct berr e;
-	int rc;
-
-	ctr_dir(root, c->id, dir, sizeof(dir));
-	rc = mkdir_p(dir, c->uid_map ? 0711 : 0700); /* 0711: the mapped root walks through */
-	if (rc < 0)
-		berr_set(&e, -rc, "create %s", dir);
-	else
-		e.code = 0;
-	if (e.code || ctr_config_save(root, c, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.msg);
-		return 125;
-	}
-	if (client_ask(root, 2, args, 15000, NULL) != 0) {
-		char *argv_rm[] = { "/bin/rm", "-rf", dir, NULL };
-
-		/* left, it would come back as a container the next time the
-		 * supervisor starts */
-		if (run_wait(argv_rm, NULL, -1) != 0)
-			fprintf(stderr, "berth: could not remove %s\n", dir);
-		cli_volume_forget_anon(root, c);
-		return 125;
-	}
-	return 0;
-}
-
-/* Attached: the wait is asked before the start, the log (opened before
- * the start) or the pty streamed until the exit, whose code is ours.
- * *start_failed when the supervisor refused the start. */
-static int run_attached(const char *root, const struct run_opts *o, const char *id,
-			bool *start_failed)
-{
-	char *wargs[] = { "wait", (char *)id, NULL }, *sargs[] = { "start", (char *)id, NULL };
-	_cleanup_fd_ int logfd = -1, in_fd = -1, out_fd = -1;
-	struct client_reply wait;
-	char log[600];
-	int rc;
-
-	ctr_log_path(root, id, log, sizeof(log));
-	logfd = open(log, O_RDONLY | O_CLOEXEC);
-	if ((o->tty || o->interactive) &&
-	    cli_attach_open(root, id, o->interactive, o->tty, &in_fd, &out_fd) < 0) {
-		*start_failed = true;
-		return 125;
-	}
-	if (o->tty)
-		cli_attach_send_size(root, id);
-	if (client_send(root, 2, wargs, &wait) < 0)
-		return 125;
-	rc = client_ask(root, 2, sargs, 15000, NULL);
-	*start_failed = rc != 0;
-	if (rc == 0 && o->tty)
-		rc = cli_attach_tty(root, id, &wait, steal_fd(&in_fd), steal_fd(&out_fd));
-	else if (rc == 0)
-		rc = cli_attach_wait(logfd, id, &wait, steal_fd(&in_fd));
-	client_reply_free(&wait);
-	return rc;
-}
-
-/* Start a created container: detached, its ID on stdout (or into id_out
- * for `berth compose`); else attached. */
-static int run_start(const char *root, const struct run_opts *o, const char *id, char *id_out,
-		     bool *start_failed)
-{
-	char *args[] = { "start", (char *)id, NULL };
-	int rc;
-
-	if (!o->detach)
-		return run_attached(root, o, id, start_failed);
-	rc = client_ask(root, 2, args, 15000, NULL);
-	*start_failed = rc != 0;
-	if (rc == 0 && id_out)
-		snprintf(id_out, CTR_ID_LEN + 1, "%s", id);
-	else if (rc == 0)
-		printf("%s\n", id);
-	return rc;
-}
-
 /* run and create; with id_out (`berth compose`), the new container's ID
  * goes there instead of to stdout. */
 static int run_main(const char *root, int argc, char **argv, char *id_out)
@@ -456,12 +372,8 @@ static int run_main(const char *root, int argc, char **argv, char *id_out)
 	if (rc == 0) {
 		c.ports = ports.n ? steal_ptr(&ports.v) : NULL;
 		ports.n = 0;
-		rc = run_create(root, &c);
+		rc = cli_run_begin(root, &o, &c, id_out, &start_failed);
 	}
-	if (rc == 0 && o.create_only)
-		printf("%s\n", c.id);
-	else if (rc == 0)
-		rc = run_start(root, &o, c.id, id_out, &start_failed);
 	if (start_failed && o.rm) {
 		/* a start that failed leaves a created container; --rm removes it */
 		char *args[] = { "rm", "-f", c.id, NULL };

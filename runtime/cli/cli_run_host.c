@@ -108,6 +108,10 @@ static int sysctls_logs(const struct flg_cmd *cmd, struct run_opts *o)
 		return flg_fail(cmd, "Invalid value %d, range for oom score adj is [-1000, 1000]",
 				o->oom_score_adj);
 	o->hostx.oom_score_adj = o->oom_score_adj;
+	/* cgroup v2 has no memory.oom_control: dockerd drops it with this line */
+	if (o->oom_kill_disable)
+		fprintf(stderr, "WARNING: Your kernel does not support OomKillDisable. "
+				"OomKillDisable discarded.\n");
 	return 0;
 }
 

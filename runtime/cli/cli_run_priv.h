@@ -18,6 +18,7 @@
 struct run_opts {
 	/* as the flags give them (run_flags[] in cli_run.c) */
 	bool detach, rm, interactive, tty, privileged, read_only, publish_all, no_healthcheck;
+	bool oom_kill_disable;	/* discarded with Docker's warning (cli_run_host.c) */
 	const char *name, *workdir, *user, *entrypoint, *hostname, *restart, *network, *cpuset;
 	const char *memory, *memory_swap, *cpus, *health_cmd;
 	const char *pull, *platform; /* --pull, --platform (cli_run_pull.c) */
@@ -66,6 +67,14 @@ BERR_MUST int cli_run_pull(const char *root, const char *policy, const char *pla
 /* --userns and daemon.json's userns-remap applied to c (maps, layers,
  * volumes). 0, or the exit code (125) after printing the error. */
 BERR_MUST int cli_run_userns(const char *root, const struct run_opts *o, struct ctr_config *c);
+
+/* c's config.json (daemon.json's default-ulimits added), then the
+ * supervisor's create (and for run its wait and start: cli_run_start.c);
+ * attached, the output followed until the exit. 0 or the exit code (the
+ * container's when attached), after printing the error; *start_failed
+ * when the start was refused. */
+BERR_MUST int cli_run_begin(const char *root, const struct run_opts *o, struct ctr_config *c,
+			    char *id_out, bool *start_failed);
 
 /* The mode's syntax; the supervisor checks that a container: target exists. */
 BERR_MUST int cli_run_check_network(const char *spec);

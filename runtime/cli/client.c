@@ -31,6 +31,17 @@ static void drop_reply_fifo(void)
 	reply_path[0] = '\0';
 }
 
+/* cr's own FIFO: with several requests under way (run's wait and start)
+ * the global one is only the last. */
+static void drop_own_fifo(struct client_reply *cr)
+{
+	if (strcmp(cr->path, reply_path) == 0)
+		reply_path[0] = '\0';
+	if (cr->path[0])
+		unlink(cr->path);
+	cr->path[0] = '\0';
+}
+
 static void on_interrupt(int sig)
 {
 	drop_reply_fifo();
@@ -54,6 +65,7 @@ int client_send(const char *root, int argc, char *const argv[], struct client_re
 		memset(rnd, 0, sizeof(rnd));
 	snprintf(reply_path, sizeof(reply_path), "%s/run/berth/reply/%d-%02x%02x%02x%02x%02x%02x",
 		 root, (int)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	snprintf(cr->path, sizeof(cr->path), "%s", reply_path);
 	len = proto_format_request(req, sizeof(req), reply_path, argc, argv, &e);
 	if (len < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);
@@ -126,7 +138,7 @@ int client_collect(struct client_reply *cr, int timeout_ms)
 		if (wait_readable(cr->fd, first ? timeout_ms : -1) == 0) {
 			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
 				timeout_ms / 1000);
-			drop_reply_fifo();
+			drop_own_fifo(cr);
 			return -1;
 		}
 		n = read(cr->fd, chunk, sizeof(chunk));
@@ -136,7 +148,7 @@ int client_collect(struct client_reply *cr, int timeout_ms)
 			break;
 		if (first) {
 			first = 0;
-			drop_reply_fifo();
+			drop_own_fifo(cr);
 		}
 		if (cr->out_len + (size_t)n + 1 > cap) {
 			char *g;
@@ -152,7 +164,7 @@ int client_collect(struct client_reply *cr, int timeout_ms)
 		cr->out_len += n;
 		cr->out[cr->out_len] = '\0';
 	}
-	drop_reply_fifo();
+	drop_own_fifo(cr);
 	/* The last line is the status. */
 	if (cr->out_len && cr->out[cr->out_len - 1] == '\n') {
 		char *last = cr->out + cr->out_len - 1;
@@ -189,7 +201,7 @@ int client_stream(struct client_reply *cr, uint64_t deadline_ns,
 				continue;
 			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
 				FIRST_BYTE_TIMEOUT_MS / 1000);
-			drop_reply_fifo();
+			drop_own_fifo(cr);
 			return -1;
 		}
 		n = read(cr->fd, cr->buf + cr->len, sizeof(cr->buf) - 1 - cr->len);
@@ -200,7 +212,7 @@ int client_stream(struct client_reply *cr, uint64_t deadline_ns,
 			return -1;
 		}
 		if (first)
-			drop_reply_fifo();
+			drop_own_fifo(cr);
 		first = false;
 		cr->len += n;
 		cr->buf[cr->len] = '\0';
@@ -219,6 +231,7 @@ int client_stream(struct client_reply *cr, uint64_t deadline_ns,
 
 void client_reply_free(struct client_reply *cr)
 {
+	drop_own_fifo(cr); /* an answer no longer wanted */
 	if (cr->fd >= 0)
 		close(cr->fd);
 	cr->fd = -1;
@@ -253,15 +266,20 @@ int client_call(const char *root, int argc, char *const argv[])
 int client_ask(const char *root, int argc, char *const argv[], int timeout_ms, char **out)
 {
 	struct client_reply cr;
-	int status;
 
 	if (client_send(root, argc, argv, &cr) < 0)
 		return 125;
-	status = client_collect(&cr, timeout_ms);
+	return client_finish(&cr, timeout_ms, out);
+}
+
+int client_finish(struct client_reply *cr, int timeout_ms, char **out)
+{
+	int status = client_collect(cr, timeout_ms);
+
 	if (status < 0)
 		status = 125;
 	/* error lines go to stderr, the rest to the caller */
-	for (char *l = cr.out, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+	for (char *l = cr->out, *nl; l && *l; l = nl ? nl + 1 : NULL) {
 		nl = strchr(l, '\n');
 		if (nl)
 			*nl = '\0';
@@ -272,6 +290,6 @@ int client_ask(const char *root, int argc, char *const argv[], int timeout_ms, c
 		if (!nl)
 			break;
 	}
-	client_reply_free(&cr);
+	client_reply_free(cr);
 	return status;
 }

@@ -20,6 +20,7 @@ struct client_reply {
 	int status;		/* from the status line, -1 until seen */
 	char *out;		/* the reply's text when collected (client_collect) */
 	size_t out_len;
+	char path[512];		/* the reply FIFO, unlinked once the answer starts */
 };
 /* Send a request; the reply is read with client_collect(). */
 BERR_MUST int client_send(const char *root, int argc, char *const argv[], struct client_reply *cr);
@@ -34,6 +35,11 @@ BERR_MUST int client_collect(struct client_reply *cr, int timeout_ms);
 BERR_MUST int client_stream(struct client_reply *cr, uint64_t deadline_ns,
 			    void (*on_line)(void *ctx, char *line), void *ctx);
 void client_reply_free(struct client_reply *cr);
+/* client_ask's second half, for a request sent with client_send: the
+ * reply collected, its error lines on stderr, its first other line into
+ * *out (when out is not NULL and *out is NULL); cr freed. The status, or
+ * 125. */
+BERR_MUST int client_finish(struct client_reply *cr, int timeout_ms, char **out);
 
 /* Send argv and wait up to timeout_ms for the answer: its error lines go
  * to stderr ("berth: ..."), its first other line to *out when out is not

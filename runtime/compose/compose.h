@@ -46,7 +46,8 @@ struct compose_hostx {
 		log_opts;
 	char *stop_signal;
 	char *log_driver; /* logging.driver, NULL: json-file */
-	bool init;
+	char *oom_score_adj; /* -1000..1000 as given, NULL: none */
+	bool init, oom_kill_disable;
 };
 
 /* One network of a service: a key of the top-level networks (or

@@ -1,9 +1,9 @@
 /* compose_hostkeys.c - the service keys behind `berth run`'s HostConfig
  * flags: extra_hosts, dns, dns_search, dns_opt, tmpfs, ulimits, sysctls,
  * devices, init, stop_signal, logging (json-file with max-size and
- * max-file), and deploy.restart_policy. Each value is checked here with
- * the run flag's own check (runtime/container/hostcfg.h), so a bad one is
- * reported with its line. */
+ * max-file), oom_score_adj, oom_kill_disable, and deploy.restart_policy.
+ * Each value is checked here with the run flag's own check
+ * (runtime/container/hostcfg.h), so a bad one is reported with its line. */
 #include "compose_priv.h"
 
 #include <errno.h>
@@ -166,6 +166,21 @@ static bool get_stop_signal(struct cw_walk *w, const char *where, yaml_node_t *v
 	return false;
 }
 
+static bool get_oom_score_adj(struct cw_walk *w, const char *where, yaml_node_t *v, char **out)
+{
+	char *end;
+	long n;
+
+	if (!cw_get_string(w, where, "oom_score_adj", v, out))
+		return false;
+	n = strtol(*out, &end, 10);
+	if (end != *out && !*end && n >= -1000 && n <= 1000)
+		return true;
+	cw_report(w, cw_line_of(v), "%s: oom_score_adj: '%s' is not a number from -1000 to 1000",
+		  where, *out);
+	return false;
+}
+
 /* The keys whose value is a list of the flag's values, and its check. */
 static const struct {
 	const char *key;
@@ -211,6 +226,10 @@ bool cw_host_key(struct cw_walk *w, const char *where, const char *key, yaml_nod
 		*ok &= get_stop_signal(w, where, v, &x->stop_signal);
 	else if (strcmp(key, "logging") == 0)
 		*ok &= get_logging(w, where, v, x);
+	else if (strcmp(key, "oom_score_adj") == 0)
+		*ok &= get_oom_score_adj(w, where, v, &x->oom_score_adj);
+	else if (strcmp(key, "oom_kill_disable") == 0)
+		*ok &= cw_get_bool(w, where, key, v, &x->oom_kill_disable);
 	else
 		return false;
 	return true;
@@ -287,6 +306,10 @@ int cw_hostx_args(const struct compose_hostx *x, struct strv *out)
 	r |= add_each(out, "--log-opt", &x->log_opts);
 	if (x->init)
 		r |= strv_add(out, "--init");
+	if (x->oom_kill_disable)
+		r |= strv_add(out, "--oom-kill-disable");
+	if (x->oom_score_adj)
+		r |= strv_add(out, "--oom-score-adj") | strv_add(out, x->oom_score_adj);
 	if (x->log_driver)
 		r |= strv_add(out, "--log-driver") | strv_add(out, x->log_driver);
 	if (x->stop_signal && (strv_add(out, "--stop-signal") < 0 ||
@@ -305,4 +328,5 @@ void cw_hostx_free(struct compose_hostx *x)
 		strv_free(all[i]);
 	free(x->stop_signal);
 	free(x->log_driver);
+	free(x->oom_score_adj);
 }

@@ -114,6 +114,19 @@ void hx_resolv(const struct ctr_hostx *x, const char *in, char *out, size_t size
  * too, as Docker's); the count. */
 int hx_rlimits(const struct ctr_hostx *x, struct sb_rlimit out[HX_MAX]);
 
+/* daemon.json's "default-ulimits" (Docker's {"NAME": {"Name": NAME,
+ * "Soft": N, "Hard": N}}) added to x for each name x has no ulimit of
+ * (hostcfg_defaults.c). merge takes the parsed value (NULL: none);
+ * hx_default_ulimits reads ROOT/etc/berth/daemon.json (missing: none). A
+ * bad entry is one message naming it; x may then hold part of them. */
+BERR_MUST int hx_ulimits_merge(struct json_t *defaults, struct ctr_hostx *x, struct berr *e);
+BERR_MUST int hx_default_ulimits(const char *root, struct ctr_hostx *x, struct berr *e);
+/* ROOT/etc/berth/daemon.json (its path into path) parsed into *doc, or
+ * *doc NULL when there is none; JSON that does not parse is an error
+ * naming the file and line. */
+BERR_MUST int hx_daemon_json(const char *root, char path[4096], struct json_t **doc,
+			     struct berr *e);
+
 /* What the sandbox needs for x, kept while sb_start runs. */
 struct hx_spec {
 	struct sb_rlimit rlimits[HX_MAX];

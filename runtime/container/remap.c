@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hostcfg.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/util.h"
 
@@ -19,16 +20,12 @@
 int remap_setting(const char *root, char *setting, size_t size, struct berr *e)
 {
 	char path[4096];
-	json_error_t je;
 	json_t *doc, *v;
+	int r = hx_daemon_json(root, path, &doc, e);
 
 	setting[0] = '\0';
-	snprintf(path, sizeof(path), "%s/etc/berth/daemon.json", root);
-	if (access(path, F_OK) < 0)
-		return 0;
-	doc = json_load_file(path, 0, &je);
-	if (!doc)
-		return berr_msg(e, EINVAL, "%s: line %d: %s", path, je.line, je.text);
+	if (r < 0 || !doc)
+		return r;
 	v = json_object_get(doc, "userns-remap");
 	if (v && !json_is_string(v)) {
 		json_decref(doc);

@@ -177,6 +177,11 @@ int mkdir_p(const char *path, mode_t mode)
 
 	if (len == 0 || len >= sizeof(buf))
 		return -EINVAL;
+	/* the parents are there most of the time: one call instead of one a level */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
 	memcpy(buf, path, len + 1);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')

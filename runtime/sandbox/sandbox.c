@@ -126,13 +126,15 @@ static int setup_stdio(const struct sb_spec *spec, struct berr *e)
 	return 0;
 }
 
+/* The raw calls: musl's wrappers stop every thread around each one (four
+ * signal-mask calls apiece), and this child has only the one thread. */
 static int switch_user(const struct pw_ids *ids, struct berr *e)
 {
-	if (setgroups(ids->ngroups, ids->groups) < 0)
+	if (syscall(SYS_setgroups, ids->ngroups, ids->groups) < 0)
 		return berr_set(e, errno, "setgroups");
-	if (setresgid(ids->gid, ids->gid, ids->gid) < 0)
+	if (syscall(SYS_setresgid, ids->gid, ids->gid, ids->gid) < 0)
 		return berr_set(e, errno, "setgid %u", (unsigned)ids->gid);
-	if (setresuid(ids->uid, ids->uid, ids->uid) < 0)
+	if (syscall(SYS_setresuid, ids->uid, ids->uid, ids->uid) < 0)
 		return berr_set(e, errno, "setuid %u", (unsigned)ids->uid);
 	return 0;
 }

@@ -284,27 +284,21 @@ static int stdio_on_console(struct berr *e)
  * config's /dev may come with some). */
 static int make_dev_nodes(struct sbfs_state *st, bool may_exist, struct berr *e)
 {
+	mode_t mask = umask(0); /* 0666 past the umask: no chmod after each */
 	char path[64];
+	int r = 0;
 
-	for (size_t i = 0; i < SBFS_DEV_NODES; i++) {
+	for (size_t i = 0; r == 0 && i < SBFS_DEV_NODES; i++) {
 		snprintf(path, sizeof(path), "/dev/%s", sbfs_dev_nodes[i].name);
-		if (st->userns) { /* mknod is refused: the host's node */
-			int r = bind_fd(st->dev_fd[i], path, 0, e);
-
-			if (r < 0)
-				return r;
-			continue;
-		}
-		if (mknod(path, S_IFCHR | 0666, makedev(sbfs_dev_nodes[i].major, sbfs_dev_nodes[i].minor)) <
-		    0) {
-			if (may_exist && errno == EEXIST)
-				continue;
-			return berr_set(e, errno, "mknod %s", path);
-		}
-		if (chmod(path, 0666) < 0) /* past the umask */
-			return berr_set(e, errno, "chmod %s", path);
+		if (st->userns) /* mknod is refused: the host's node */
+			r = bind_fd(st->dev_fd[i], path, 0, e);
+		else if (mknod(path, S_IFCHR | 0666,
+			       makedev(sbfs_dev_nodes[i].major, sbfs_dev_nodes[i].minor)) < 0 &&
+			 !(may_exist && errno == EEXIST))
+			r = berr_set(e, errno, "mknod %s", path);
 	}
-	return 0;
+	umask(mask);
+	return r;
 }
 
 /* /dev/fd, std* and ptmx links, then the caller's pty as /dev/console. */

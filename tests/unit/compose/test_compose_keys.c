@@ -227,6 +227,9 @@ static void test_keys_as_run_args(void **state)
 	expect_args(S "    mem_limit: 64m\n    deploy: {resources: {limits: {memory: 64m}}}\n",
 		    "--memory 64m");
 	expect_args(S "    profiles: [debug]\n", "");
+	expect_args(S "    oom_score_adj: -500\n    oom_kill_disable: true\n",
+		    "--oom-kill-disable --oom-score-adj -500");
+	expect_args(S "    oom_kill_disable: false\n", "");
 }
 
 static void test_key_errors(void **state)
@@ -290,6 +293,10 @@ static void test_key_errors(void **state)
 	expect_key_error(S "    env_file: {path: a}\n",
 		     "compose.yaml:4: services.s: 'env_file' must be a string or a list, not a "
 		     "mapping");
+	expect_key_error(S "    oom_score_adj: 1001\n", "compose.yaml:4: services.s: oom_score_adj: "
+						      "'1001' is not a number from -1000 to 1000");
+	expect_key_error(S "    oom_score_adj: low\n", "compose.yaml:4: services.s: oom_score_adj: "
+						     "'low' is not a number from -1000 to 1000");
 	expect_key_error(S "    volumes_from: [x]\n", "compose.yaml:4: services.s: unknown key "
 						  "'volumes_from'");
 }

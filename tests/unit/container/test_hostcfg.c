@@ -43,6 +43,36 @@ static void test_ulimit(void **state)
 		   "too many limit value arguments - 1:2:3, can only have up to two, `soft[:hard]`");
 }
 
+/* daemon.json's default-ulimits: added by name, a container's own kept. */
+static void test_default_ulimits(void **state)
+{
+	struct ctr_hostx x = { .nulimits = 1, .ulimits = { { "nofile", 50, 60 } } };
+	json_t *d = json_loads("{\"nofile\": {\"Name\": \"nofile\", \"Soft\": 1, \"Hard\": 2},"
+			       " \"core\": {\"Soft\": 0, \"Hard\": -1}}", 0, NULL);
+	struct berr e;
+
+	(void)state;
+	assert_int_equal(hx_ulimits_merge(d, &x, &e), 0);
+	assert_int_equal(x.nulimits, 2);
+	assert_int_equal(x.ulimits[0].soft, 50); /* the container's */
+	assert_string_equal(x.ulimits[1].name, "core"); /* Name defaults to the key */
+	assert_int_equal(x.ulimits[1].hard, -1);
+	assert_int_equal(hx_ulimits_merge(NULL, &x, &e), 0);
+	json_decref(d);
+	d = json_loads("{\"nproc\": {\"Name\": \"nproc\", \"Soft\": \"1\", \"Hard\": 2}}", 0, NULL);
+	expect_err(hx_ulimits_merge(d, &x, &e), &e,
+		   "\"default-ulimits\": nproc: not {\"Name\": ..., \"Soft\": N, \"Hard\": N}");
+	json_decref(d);
+	d = json_loads("{\"a\": {\"Name\": \"stack\", \"Soft\": 3, \"Hard\": 2}}", 0, NULL);
+	expect_err(hx_ulimits_merge(d, &x, &e), &e, "\"default-ulimits\": ulimit soft limit must be "
+		   "less than or equal to hard limit: 3 > 2");
+	json_decref(d);
+	d = json_loads("[1]", 0, NULL);
+	expect_err(hx_ulimits_merge(d, &x, &e), &e, "\"default-ulimits\" is not an object");
+	json_decref(d);
+	assert_int_equal(x.nulimits, 2);
+}
+
 static void test_device(void **state)
 {
 	static const struct {
@@ -207,7 +237,8 @@ static void test_etc_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ulimit),	 cmocka_unit_test(test_device),
+		cmocka_unit_test(test_ulimit),	 cmocka_unit_test(test_default_ulimits),
+		cmocka_unit_test(test_device),
 		cmocka_unit_test(test_checks),	 cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_etc_files),
 	};
