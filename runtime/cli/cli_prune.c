@@ -1,4 +1,4 @@
-/* cli_prune.c - the prunes and system df (cli_prune.h). */
+/* cli_prune.c - the prunes (cli_prune.h; system df is cli_df.c). */
 #include "cli_prune.h"
 
 #include <dirent.h>
@@ -38,8 +38,7 @@ static int du_one(const char *path, const struct stat *st, int type, struct FTW 
 	return 0;
 }
 
-/* The apparent size of the files under path (0 when it is not there). */
-static uint64_t du(const char *path)
+uint64_t cli_du(const char *path)
 {
 	du_total = 0;
 	if (nftw(path, du_one, 16, FTW_PHYS) < 0)
@@ -53,7 +52,7 @@ static uint64_t ctr_size(const char *root, const char *id)
 
 	ctr_dir(root, id, dir, sizeof(dir));
 	strncat(dir, "/upper", sizeof(dir) - strlen(dir) - 1);
-	return du(dir);
+	return cli_du(dir);
 }
 
 uint64_t cli_ctr_size(const char *root, const char *id)
@@ -302,7 +301,7 @@ static uint64_t prune_images(const char *root, const struct prune_opts *o)
 		fprintf(stderr, "berth: %s\n", e.msg);
 		return 0;
 	}
-	before = du(store);
+	before = cli_du(store);
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 
@@ -319,7 +318,7 @@ static uint64_t prune_images(const char *root, const struct prune_opts *o)
 		printf("\n");
 	if (img_sweep_remapped(root, &e) < 0)
 		fprintf(stderr, "berth: %s\n", e.msg);
-	after = du(store);
+	after = cli_du(store);
 	return before > after ? before - after : 0;
 }
 
@@ -378,7 +377,7 @@ static uint64_t prune_volumes(const char *root, const struct prune_opts *o)
 		if (used)
 			continue;
 		vol_data_path(root, names[i], path, sizeof(path));
-		freed += du(path);
+		freed += cli_du(path);
 		if (vol_remove(root, names[i], &e) < 0) {
 			fprintf(stderr, "berth: %s\n", e.msg);
 			continue;
@@ -460,201 +459,4 @@ int cli_system_prune(void *root, int argc, char **argv)
 					    prune_system};
 
 	return run_prune(&k, root, argc, argv);
-}
-
-/* ---------------------------------------------------------------- system df */
-
-static const struct flg system_df_flags[] = {
-    FLG_STRING(0, "format", P(format), "Format output using a Go template, or 'json'"),
-    FLG_BOOL('v', "verbose", P(verbose), "Show detailed information on space usage"),
-    FLG_END,
-};
-
-const struct flg_cmd cli_system_df_cmd = {
-    .path = "system df",
-    .usage = "[OPTIONS]",
-    .desc = "Show docker disk usage",
-    .flags = system_df_flags,
-    .run = cli_system_df,
-};
-
-static const struct tmpl_header df_headers[] = {
-    {"Type", "TYPE"}, {"TotalCount", "TOTAL"},	      {"Active", "ACTIVE"},
-    {"Size", "SIZE"}, {"Reclaimable", "RECLAIMABLE"}, {NULL, NULL},
-};
-
-#define DF_TABLE "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
-
-/* One summary row: "2.1MB (50%)" as Docker's reclaimable column. */
-static json_t *df_row(const char *type, int total, int active, uint64_t size, uint64_t reclaimable)
-{
-	char t[16], a[16], s[32], r[32], rp[48];
-
-	snprintf(t, sizeof(t), "%d", total);
-	snprintf(a, sizeof(a), "%d", active);
-	lr_human_size(size, s, sizeof(s));
-	lr_human_size(reclaimable, r, sizeof(r));
-	snprintf(rp, sizeof(rp), "%s (%d%%)", r, size ? (int)(reclaimable * 100 / size) : 0);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s}", "Type", type, "TotalCount", t, "Active", a,
-			 "Size", s, "Reclaimable", rp);
-}
-
-/* How many containers use the image. */
-static int image_users(const struct pr_ctr *ctrs, size_t n, const char *id)
-{
-	int k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k += ctrs[i].c.image_id && strcmp(ctrs[i].c.image_id, id) == 0;
-	return k;
-}
-
-/* The Images row (and -v's rows in detail, when not NULL). */
-static json_t *df_images(const char *root, const struct pr_ctr *ctrs, size_t nc, json_t *detail)
-{
-	struct img_summary *list;
-	uint64_t size = 0, unused = 0;
-	int total = 0, active = 0;
-	struct berr e;
-	size_t n;
-
-	if (img_list_unpacked(root, &list, &n, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.msg);
-		n = 0;
-		list = NULL;
-	}
-	for (size_t i = 0; i < n; i++) {
-		int users = image_users(ctrs, nc, list[i].id);
-		bool seen = false;
-		char s[32], since[64], name[256] = "<none>", tag[160] = "<none>", k[16];
-
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(list[j].id, list[i].id) == 0;
-		if (list[i].ref[0])
-			lr_ref_split(list[i].ref, name, sizeof(name), tag, sizeof(tag));
-		lr_human_size(list[i].size, s, sizeof(s));
-		lr_human_since(time(NULL) - list[i].created, since, sizeof(since));
-		snprintf(k, sizeof(k), "%d", users);
-		if (detail)
-			json_array_append_new(
-			    detail, json_pack("{s:s, s:s, s:s%, s:s, s:s, s:s}", "Repository", name,
-					      "Tag", tag, "ID", dg_hex(list[i].id), (size_t)12,
-					      "CreatedSince", since, "Size", s, "Containers", k));
-		if (seen)
-			continue;
-		total++;
-		active += users > 0;
-		size += list[i].size;
-		unused += users ? 0 : list[i].size;
-	}
-	free(list);
-	return df_row("Images", total, active, size, unused);
-}
-
-static json_t *df_containers(const char *root, const struct pr_ctr *ctrs, size_t n, json_t *detail)
-{
-	uint64_t size = 0, stopped = 0;
-	int active = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		uint64_t one = ctr_size(root, ctrs[i].c.id);
-		char s[32], st[128], since[64];
-
-		active += is_running(&ctrs[i].s);
-		size += one;
-		stopped += is_running(&ctrs[i].s) ? 0 : one;
-		if (!detail)
-			continue;
-		lr_human_size(one, s, sizeof(s));
-		ctr_status_text(&ctrs[i].s, wall_ns(), st, sizeof(st));
-		ctr_since(ctrs[i].c.created_ns, wall_ns(), since, sizeof(since));
-		strncat(since, " ago", sizeof(since) - strlen(since) - 1);
-		json_array_append_new(detail, json_pack("{s:s%, s:s, s:s, s:s, s:s, s:s}", "ID",
-							ctrs[i].c.id, (size_t)12, "Image",
-							ctrs[i].c.image ? ctrs[i].c.image : "",
-							"Size", s, "RunningFor", since, "Status",
-							st, "Names", ctrs[i].c.name));
-	}
-	return df_row("Containers", (int)n, active, size, stopped);
-}
-
-static json_t *df_volumes(const char *root, json_t *detail)
-{
-	uint64_t size = 0, unused = 0;
-	char **names, path[4096];
-	int n, active = 0;
-	struct berr e;
-
-	if (vol_list(root, &names, &n, &e) < 0) {
-		fprintf(stderr, "berth: %s\n", e.msg);
-		return df_row("Local Volumes", 0, 0, 0, 0);
-	}
-	for (int i = 0; i < n; i++) {
-		struct strv users = {0};
-		char s[32], links[16];
-		uint64_t one;
-
-		vol_data_path(root, names[i], path, sizeof(path));
-		one = du(path);
-		if (cli_volume_users(root, names[i], &users) < 0)
-			users.n = 1; /* not known: not counted as reclaimable */
-		active += users.n > 0;
-		size += one;
-		unused += users.n ? 0 : one;
-		lr_human_size(one, s, sizeof(s));
-		snprintf(links, sizeof(links), "%d", users.n);
-		strv_free(&users);
-		if (detail)
-			json_array_append_new(detail, json_pack("{s:s, s:s, s:s}", "Name", names[i],
-								"Links", links, "Size", s));
-	}
-	vol_names_free(names, n);
-	return df_row("Local Volumes", n, active, size, unused);
-}
-
-static int df_verbose(json_t *imgs, json_t *ctrs, json_t *vols)
-{
-	int rc;
-
-	printf("Images space usage:\n\n");
-	rc = tmpl_print("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t"
-			"{{.Containers}}",
-			imgs, NULL);
-	printf("\nContainers space usage:\n\n");
-	rc |= tmpl_print("table {{.ID}}\t{{.Image}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t"
-			 "{{.Names}}",
-			 ctrs,
-			 (const struct tmpl_header[]){
-			     {"ID", "CONTAINER ID"}, {"RunningFor", "CREATED"}, {NULL, NULL}});
-	printf("\nLocal Volumes space usage:\n\n");
-	rc |= tmpl_print("table {{.Name}}\t{{.Links}}\t{{.Size}}", vols,
-			 (const struct tmpl_header[]){{"Name", "VOLUME NAME"}, {NULL, NULL}});
-	return rc;
-}
-
-int cli_system_df(void *root, int argc, char **argv)
-{
-	struct prune_opts o = {0};
-	json_t *rows, *detail[3] = {NULL, NULL, NULL};
-	struct pr_ctr *ctrs;
-	struct flg_out a;
-	size_t n;
-	int rc;
-
-	if (flg_verb(&cli_system_df_cmd, &o, argc, argv, &a) < 0)
-		return a.status;
-	for (int i = 0; o.verbose && i < 3; i++)
-		detail[i] = json_array();
-	ctrs = cli_ctrs_load(root, &n);
-	rows = json_pack("[o, o, o]", df_images(root, ctrs, n, detail[0]),
-			 df_containers(root, ctrs, n, detail[1]), df_volumes(root, detail[2]));
-	cli_ctrs_free(ctrs, n);
-	if (o.verbose && !o.format)
-		rc = df_verbose(detail[0], detail[1], detail[2]);
-	else
-		rc = tmpl_print(tmpl_choose(o.format, DF_TABLE), rows, df_headers);
-	for (int i = 0; i < 3; i++)
-		json_decref(detail[i]);
-	json_decref(rows);
-	return rc;
 }

@@ -15,6 +15,8 @@
 extern const struct flg_cmd cli_container_prune_cmd, cli_image_prune_cmd, cli_volume_prune_cmd,
     cli_system_prune_cmd, cli_system_df_cmd;
 
+/* The apparent size of the files under path (0 when it is not there). */
+uint64_t cli_du(const char *path);
 /* The apparent size of a container's writable layer (ps --size). */
 uint64_t cli_ctr_size(const char *root, const char *id);
 

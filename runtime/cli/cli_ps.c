@@ -276,7 +276,7 @@ static json_t *ps_fields(const struct ps_item *it, bool no_trunc)
 	int nvol = 0;
 
 	ps_text(it, no_trunc, &t);
-	iso_time_ns(it->created_ns, created, sizeof(created));
+	go_time(it->created_ns / 1000000000, created, sizeof(created));
 	for (char **l = it->f->cfg.labels; it->loaded && l && *l; l++)
 		ll += snprintf(labels + ll, ll < sizeof(labels) ? sizeof(labels) - ll : 0, "%s%s",
 			       ll ? "," : "", *l);

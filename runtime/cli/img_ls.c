@@ -150,7 +150,7 @@ static json_t *ls_row(const struct ls_item *it, bool no_trunc)
 	snprintf(id, sizeof(id), no_trunc ? "%s" : "%.12s", no_trunc ? s->id : dg_hex(s->id));
 	if (s->created) {
 		lr_human_since(time(NULL) - s->created, since, sizeof(since));
-		iso_time_ns(s->created * 1000000000ll, created, sizeof(created));
+		go_time(s->created, created, sizeof(created));
 	} else {
 		strcpy(since, "N/A");
 		strcpy(created, "N/A");

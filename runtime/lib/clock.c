@@ -21,13 +21,23 @@ int64_t wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-void iso_time(int64_t t, char *buf, size_t size)
+static void utc_time(int64_t t, const char *fmt, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
 
 	gmtime_r(&tt, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	strftime(buf, size, fmt, &tm);
+}
+
+void iso_time(int64_t t, char *buf, size_t size)
+{
+	utc_time(t, "%Y-%m-%dT%H:%M:%SZ", buf, size);
+}
+
+void go_time(int64_t t, char *buf, size_t size)
+{
+	utc_time(t, "%Y-%m-%d %H:%M:%S +0000 UTC", buf, size);
 }
 
 void iso_time_ns(int64_t ns, char *buf, size_t size)

@@ -1,165 +1,56 @@
 #include "template.h"
 
-
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The size *out has for a length: powers of two, so a table of many rows
- * is not copied again at every field. */
-static size_t out_cap(size_t n)
+#include "template_priv.h"
+
+/* Docker's preFormat: the format trimmed of spaces, then \t and \n as
+ * typed become a tab and a newline, everywhere (malloc'd). */
+static char *unescape(const char *t)
 {
-	size_t c = 64;
+	size_t n = strlen(t);
+	char *d, *w;
 
-	while (c < n)
-		c *= 2;
-	return c;
-}
+	while (*t == ' ')
+		t++, n--;
+	while (n && t[n - 1] == ' ')
+		n--;
+	d = w = malloc(n + 1);
+	for (const char *q = t; d && q < t + n; q++) {
+		bool esc = q[0] == '\\' && (q[1] == 't' || q[1] == 'n') && q + 1 < t + n;
 
-static int append(char **out, size_t *len, const char *s, size_t n)
-{
-	char *g = *out;
-
-	if (!g || *len + n + 1 > out_cap(*len + 1))
-		g = realloc(*out, out_cap(*len + n + 1));
-	if (!g)
-		return -ENOMEM;
-	memcpy(g + *len, s, n);
-	*len += n;
-	g[*len] = '\0';
-	*out = g;
-	return 0;
-}
-
-/* Objects that are maps in Docker's Go types (a missing key is "<no
- * value>"), not structs (a missing field is an error). */
-static bool is_map(const char *key, const char *parent)
-{
-	static const char *const maps[] = { "Labels", "Networks", "Ports", "Tmpfs", "Sysctls",
-					    "ExposedPorts", "Volumes", "Options", "DriverOpts",
-					    "Attributes" };
-
-	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		if (strcmp(key, maps[i]) == 0)
-			return true;
+		*w++ = esc ? (q[1] == 't' ? '\t' : '\n') : *q;
+		q += esc;
 	}
-	return strcmp(key, "Config") == 0 && strcmp(parent, "LogConfig") == 0;
+	if (d)
+		*w = '\0';
+	return d;
 }
 
-/* The value at path, or NULL; *map_miss when what is missing is a map's
- * key. */
-static json_t *lookup(json_t *obj, const char *path, bool *map_miss)
+/* The parsed form of a --format as Docker reads it. */
+static int parse_format(const char *text, struct tmpl **t, struct berr *e)
 {
-	char part[128], parent[128] = "", grand[128] = "";
+	char *src = unescape(text);
+	int r = src ? tmpl_parse(src, t, e) : berr_set(e, ENOMEM, "template");
 
-	*map_miss = false;
-	if (strcmp(path, ".") == 0)
-		return obj;
-	while (*path == '.') {
-		size_t n = strcspn(path + 1, ".");
-		json_t *next;
-
-		if (n == 0 || n >= sizeof(part))
-			return NULL;
-		memcpy(part, path + 1, n);
-		part[n] = '\0';
-		next = json_object_get(obj, part);
-		if (!next) {
-			*map_miss = json_is_object(obj) && parent[0] && is_map(parent, grand) &&
-				    !path[1 + n];
-			return NULL;
-		}
-		memcpy(grand, parent, sizeof(grand));
-		memcpy(parent, part, sizeof(parent));
-		obj = next;
-		path += 1 + n;
-	}
-	return *path ? NULL : obj;
+	free(src);
+	return r;
 }
 
-static int render_value(json_t *v, bool as_json, char **out, size_t *len)
+int tmpl_render(const char *text, json_t *obj, char **out, size_t *len, struct berr *e)
 {
-	char num[64];
-	char *text;
-	int r;
+	struct tmpl *t;
+	int r = parse_format(text, &t, e);
 
-	if (as_json || json_is_object(v) || json_is_array(v)) {
-		text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-		if (!text)
-			return -ENOMEM;
-		r = append(out, len, text, strlen(text));
-		free(text);
-		return r;
+	if (r == 0) {
+		r = tmpl_exec(t, obj, false, out, len, e);
+		tmpl_free(t);
 	}
-	if (json_is_string(v))
-		return append(out, len, json_string_value(v), json_string_length(v));
-	if (json_is_integer(v))
-		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
-	else if (json_is_real(v))
-		snprintf(num, sizeof(num), "%g", json_real_value(v));
-	else if (json_is_true(v))
-		snprintf(num, sizeof(num), "true");
-	else if (json_is_false(v))
-		snprintf(num, sizeof(num), "false");
-	else
-		snprintf(num, sizeof(num), "<no value>");
-	return append(out, len, num, strlen(num));
-}
-
-int tmpl_render(const char *tmpl, json_t *obj, char **out, size_t *len, struct berr *e)
-{
-	const char *p = tmpl;
-
-	while (*p) {
-		const char *open = strstr(p, "{{");
-		const char *close;
-		char action[256], *a;
-		bool as_json = false, map_miss;
-		json_t *v;
-
-		/* literal text, with \t and \n as Docker's CLI reads them */
-		for (const char *q = p; q < (open ? open : p + strlen(p)); q++) {
-			bool esc = q[0] == '\\' && (q[1] == 't' || q[1] == 'n');
-
-			if (append(out, len, esc ? (q[1] == 't' ? "\t" : "\n") : q, 1) < 0)
-				return berr_set(e, ENOMEM, "template");
-			q += esc;
-		}
-		if (!open)
-			break;
-		close = strstr(open + 2, "}}");
-		if (!close)
-			return berr_msg(e, EINVAL, "template: unclosed action in \"%s\"", tmpl);
-		if ((size_t)(close - open - 2) >= sizeof(action))
-			return berr_msg(e, EINVAL, "template: action too long");
-		memcpy(action, open + 2, close - open - 2);
-		action[close - open - 2] = '\0';
-		a = action;
-		while (isspace((unsigned char)*a))
-			a++;
-		for (char *end = a + strlen(a); end > a && isspace((unsigned char)end[-1]);)
-			*--end = '\0';
-		if (strncmp(a, "json ", 5) == 0) {
-			as_json = true;
-			a += 5;
-			while (isspace((unsigned char)*a))
-				a++;
-		}
-		if (*a != '.')
-			return berr_msg(e, EINVAL, "template: unsupported action \"{{%s}}\"", action);
-		v = lookup(obj, a, &map_miss);
-		if (!v && map_miss)
-			v = json_null(); /* printed as Go prints a map's missing key */
-		if (!v)
-			return berr_msg(e, EINVAL,
-					"template: can't evaluate field %s in \"%s\"", a + 1, tmpl);
-		if (render_value(v, as_json, out, len) < 0)
-			return berr_set(e, ENOMEM, "template");
-		p = close + 2;
-	}
-	return 0;
+	return r;
 }
 
 /* Split text into lines and align them as Docker's tabwriter does. */
@@ -187,102 +78,62 @@ static void print_aligned(char *text)
 	free(rows);
 }
 
-static const char *title_for(const struct tmpl_header *h, const char *field, char *buf, size_t size)
+/* What a table's header row is rendered from, as Docker's FullHeader:
+ * each field's title; a field not listed is titled by its name in upper
+ * case (template_exec.c). */
+static json_t *titles(const struct tmpl_header *h)
 {
-	for (; h && h->field; h++) {
-		if (strcmp(h->field, field) == 0)
-			return h->title;
-	}
-	snprintf(buf, size, "%s", field);
-	for (char *p = buf; *p; p++)
-		*p = toupper((unsigned char)*p);
-	return buf;
+	json_t *t = json_object();
+
+	for (; t && h && h->field; h++)
+		json_object_set_new(t, h->field, json_string(h->title));
+	return t;
 }
 
-/* The header row of a table (tmpl without its "table " prefix): the
- * template with each {{.X}} replaced by X's title; dotted paths take the
- * last component's title. */
-static int table_header(const char *tmpl, const struct tmpl_header *headers, char **out,
-			size_t *len, struct berr *e)
+/* The table: the header row (rendered with Docker's header functions;
+ * what fails to render there is left out, as Docker does), then the
+ * rows, aligned. */
+static void print_table(const struct tmpl *t, const struct tmpl_header *headers, char *rows)
 {
-	json_t *titles = json_object();
-	int r;
-
-	for (const char *q = strstr(tmpl, "{{"); q; q = strstr(q + 2, "{{")) {
-		char field[128], buf[128];
-		const char *c = strstr(q, "}}");
-		const char *f = q + 2;
-		size_t n;
-
-		while (*f == ' ')
-			f++;
-		if (strncmp(f, "json ", 5) == 0)
-			f += 5;
-		if (!c || *f != '.')
-			continue;
-		n = strcspn(f + 1, " }");
-		if (n >= sizeof(field))
-			continue;
-		memcpy(field, f + 1, n);
-		field[n] = '\0';
-		json_object_set_new(titles, field,
-				    json_string(title_for(headers, field, buf, sizeof(buf))));
-	}
-	r = tmpl_render(tmpl, titles, out, len, e);
-	json_decref(titles);
-	if (r == 0 && append(out, len, "\n", 1) < 0)
-		r = berr_set(e, ENOMEM, "template");
-	return r;
-}
-
-/* Each row on its line: printed as it comes, or for a table kept in out
- * to be aligned at the end. */
-static int render_rows(const char *tmpl, json_t *rows, bool table, char **out, size_t *len,
-		       struct berr *e)
-{
-	size_t i;
-	json_t *row;
-
-	json_array_foreach(rows, i, row) {
-		int r = tmpl_render(tmpl, row, out, len, e);
-
-		if (r == 0 && append(out, len, "\n", 1) < 0)
-			r = berr_set(e, ENOMEM, "template");
-		if (r < 0)
-			return r;
-		if (!table) {
-			fputs(*out, stdout);
-			*len = 0;
-			**out = '\0';
-		}
-	}
-	return 0;
-}
-
-int tmpl_print(const char *tmpl, json_t *rows, const struct tmpl_header *headers)
-{
-	bool table = strncmp(tmpl, "table", 5) == 0 && (tmpl[5] == ' ' || tmpl[5] == '\0');
-	char *out = NULL;
+	json_t *ti = titles(headers);
+	char *text = NULL;
 	size_t len = 0;
 	struct berr e;
-	int r = 0;
 
-	if (strcmp(tmpl, "json") == 0)
-		tmpl = "{{json .}}";
-	if (table) {
-		tmpl += 5;
-		while (*tmpl == ' ')
-			tmpl++;
-		r = table_header(tmpl, headers, &out, &len, &e);
+	berr_ignore(tmpl_exec(t, ti, true, &text, &len, &e)); /* partial, as Docker's */
+	json_decref(ti);
+	if (tx_append(&text, &len, "\n", 1) == 0 && tx_append(&text, &len, rows, strlen(rows)) == 0)
+		print_aligned(text);
+	free(text);
+}
+
+int tmpl_print(const char *format, json_t *rows, const struct tmpl_header *headers)
+{
+	bool table = strncmp(format, "table", 5) == 0;
+	struct tmpl *t = NULL;
+	char *out = NULL;
+	size_t len = 0, i;
+	struct berr e;
+	json_t *row;
+	int r;
+
+	r = parse_format(strcmp(format, "json") == 0 ? "{{json .}}" : format + (table ? 5 : 0), &t,
+			 &e);
+	json_array_foreach(rows, i, row) {
+		if (r == 0)
+			r = tmpl_exec(t, row, false, &out, &len, &e);
+		if (r == 0 && tx_append(&out, &len, "\n", 1) < 0)
+			r = berr_set(&e, ENOMEM, "template");
 	}
-	if (r == 0)
-		r = render_rows(tmpl, rows, table, &out, &len, &e);
-	if (r == 0 && table && out)
-		print_aligned(out);
+	if (r == 0 && table)
+		print_table(t, headers, out ? out : "");
+	else if (r == 0 && out)
+		fputs(out, stdout);
 	free(out);
+	tmpl_free(t);
 	if (r < 0) {
 		fflush(stdout);
-		fprintf(stderr, "berth: %s\n", e.msg);
+		fprintf(stderr, "berth: template parsing error: %s\n", e.msg);
 		return 1;
 	}
 	return 0;

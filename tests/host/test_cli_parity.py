@@ -67,7 +67,7 @@ def test_events_template_missing_attribute_is_no_value(d):
     assert "volume create <no value>" in lines and "container destroy evc" in lines, lines
     rc, out, err = d.cli("events", "--since", "1m", "--until", "0s", "--format",
                          "{{.Actor.Nope}}")
-    assert rc == 1 and "can't evaluate field Actor.Nope" in err, (rc, err)
+    assert rc == 1 and "<.Actor.Nope>: can't evaluate field Nope" in err, (rc, err)
 
 
 def unpacked_size(d, image):

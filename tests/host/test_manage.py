@@ -480,7 +480,7 @@ def prunes_and_df(d):
         assert byname["Local Volumes"][2:4] == ["3", "2"], df
         assert byname["Images"][1:3] == ["2", "1"], df
         js = [json.loads(l) for l in d.ok("system", "df", "--format", "json").splitlines()]
-        assert [r["Type"] for r in js] == ["Images", "Containers", "Local Volumes"], js
+        assert [r["Type"] for r in js] == ["Images", "Containers", "Local Volumes", "Build Cache"], js
         verbose = d.ok("system", "df", "-v")
         assert "Containers space usage:" in verbose and "gone1" in verbose, verbose
         assert re.search(r"keptvol\s+1\s", verbose), verbose
