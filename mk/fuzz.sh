@@ -59,7 +59,8 @@ _fuzz_one() {
 	# Minimise seed + new inputs into a fresh directory and keep that;
 	# hand-named seeds (regression inputs; libFuzzer names its own by
 	# their SHA-1) are kept as they are.
-	find "$seed" -type f ! -regex '.*/[0-9a-f]\{40\}' -exec cp {} "$work.min/" \;
+	find "$seed" -type f -regextype posix-extended ! -regex '.*/[0-9a-f]{40}' \
+		-exec cp {} "$work.min/" \;
 	if [[ $result == ok ]] &&
 		"$bin" -merge=1 "$work.min" "$seed" "$work" >>"$log" 2>&1; then
 		rm -rf "$seed" && mv "$work.min" "$seed"
