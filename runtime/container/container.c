@@ -497,6 +497,40 @@ static void copy_str(char *buf, size_t size, const char *s)
 	snprintf(buf, size, "%s", s ? s : "");
 }
 
+/* s as UTF-8 that jansson takes, in a new string: a health check's output
+ * is the bytes it printed (cut at HC_OUTPUT_MAX, perhaps inside a
+ * character), and json_pack refuses a string that is not UTF-8, which
+ * dropped the whole log entry. Each byte that does not begin a valid
+ * sequence becomes U+FFFD, as Go's encoding/json writes it for Docker. */
+static char *utf8_valid(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	char *out = malloc(3 * n + 1);
+
+	for (size_t i = 0, len, k; out && i < n; i += len) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		unsigned lo = *p == 0xe0 ? 0xa0 : *p == 0xf0 ? 0x90 : 0x80;
+		unsigned hi = *p == 0xed ? 0x9f : *p == 0xf4 ? 0x8f : 0xbf;
+
+		len = *p < 0x80 ? 1 : *p < 0xc2 ? 0 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : *p < 0xf5 ? 4 : 0;
+		k = 1;
+		if (len > 1 && p[1] >= lo && p[1] <= hi)
+			for (k = 2; k < len && (p[k] & 0xc0) == 0x80; k++)
+				;
+		if (k != len) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			len = 1;
+		} else {
+			memcpy(out + o, p, len);
+			o += len;
+		}
+	}
+	if (out)
+		out[o] = '\0';
+	return out;
+}
+
 /* Docker's State.Health: Status, FailingStreak, Log [{Start, End,
  * ExitCode, Output}]. */
 json_t *ctr_health_json(const struct hc_state *h)
@@ -504,13 +538,14 @@ json_t *ctr_health_json(const struct hc_state *h)
 	json_t *log = json_array();
 
 	for (int i = 0; i < h->nlog; i++) {
-		char start[48], end[48];
+		char start[48], end[48], *out = utf8_valid(h->log[i].output);
 
 		iso_time_ns(h->log[i].start_ns, start, sizeof(start));
 		iso_time_ns(h->log[i].end_ns, end, sizeof(end));
 		json_array_append_new(log, json_pack("{s:s, s:s, s:i, s:s}", "Start", start, "End",
 						     end, "ExitCode", h->log[i].exit_code, "Output",
-						     h->log[i].output));
+						     out ? out : ""));
+		free(out);
 	}
 	return json_pack("{s:s, s:i, s:o}", "Status", hc_status_name(h->status), "FailingStreak",
 			 h->failing_streak, "Log", log);

@@ -238,6 +238,16 @@ def test_failing_health_cmd_is_unhealthy_and_restarted(d):
     d.ok("rm", "-f", "hbad2")
 
 
+def test_health_output_not_utf8_is_kept(d):
+    # a check printing bytes that are not UTF-8 keeps its log entry, each
+    # bad byte U+FFFD as Docker shows it (the entry used to vanish)
+    d.ok("run", "-d", "--name", "hbin", "--health-cmd", "printf 'ok\\377\\n'",
+         "--health-interval", "200ms", "busybox", "sleep", "1000")
+    assert wait_for(lambda: health(d, "hbin")["Log"], 10), (health(d, "hbin"), d.logtext())
+    assert health(d, "hbin")["Log"][0]["Output"] == "ok\ufffd\n", health(d, "hbin")
+    d.ok("rm", "-f", "hbin")
+
+
 def test_health_timeout_counts_as_failure(d):
     d.ok("run", "-d", "--name", "hslow", "--health-cmd", "sleep 30", "--health-timeout", "300ms",
          "--health-interval", "200ms", "--health-retries", "1", "busybox", "sleep", "1000")

@@ -228,6 +228,31 @@ static void test_lookup(void **state)
 	assert_int_equal(ctr_lookup("web", ids, names, 0), -ENOENT);
 }
 
+/* A check's output is the bytes it printed: what is not UTF-8 (a stray
+ * byte, a character cut at HC_OUTPUT_MAX) becomes U+FFFD, as Docker writes
+ * it, and the entry is kept through state.json (jansson refused the whole
+ * entry before, so it vanished from inspect). */
+static void test_health_output_not_utf8(void **state)
+{
+	static struct hc_state h = { .status = HC_UNHEALTHY, .nlog = 2 }, back;
+	struct ctr_state s = { .status = CTR_RUNNING, .health = &h };
+	struct berr e;
+	char id[65], dir[512];
+
+	strcpy(h.log[0].output, "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80 \xff\xc0\xaf\xed\xa0\x80 ok");
+	strcpy(h.log[1].output, "cut \xe2\x9c");
+	ctr_new_id(id);
+	ctr_dir(root, id, dir, sizeof(dir));
+	assert_int_equal(mkdir_p(dir, 0700), 0);
+	assert_int_equal(ctr_state_save(root, id, &s, &e), 0);
+	assert_int_equal(ctr_health_load(root, id, &back, &e), 0);
+	assert_int_equal(back.nlog, 2);
+	assert_string_equal(back.log[0].output,
+			    "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x98\x80 \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+			    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok");
+	assert_string_equal(back.log[1].output, "cut \xef\xbf\xbd\xef\xbf\xbd");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -235,6 +260,7 @@ int main(void)
 		cmocka_unit_test(test_config_round_trip),
 		cmocka_unit_test(test_state_and_status_text),
 		cmocka_unit_test(test_restart_and_health_state),
+		cmocka_unit_test(test_health_output_not_utf8),
 		cmocka_unit_test(test_lookup),
 	};
 	return cmocka_run_group_tests_name("container", tests, setup, teardown);
