@@ -131,6 +131,7 @@ bool ctrs_adopt(struct ctrs *cs, struct ctr *c)
 	c->started_mono = now_ns();
 	if (c->hc)
 		hcr_begin(c->hc, &c->cfg.health, c->started_mono);
+	ctrs_xnets_adopt(cs, c);
 	if (c->st.ip[0])
 		ctrs_hosts_open(cs, c);
 	log_info("container %.12s (%s): adopted, pid %d%s", c->cfg.id, c->cfg.name,

@@ -248,6 +248,8 @@ bool ctrs_net_shared(const struct ctr *viewer, const struct ctr *o, const char *
  * (or a failed start): those addresses back, c->xl freed. */
 BERR_MUST int ctrs_xnets_acquire(struct ctrs *cs, struct ctr *c, struct berr *e);
 void ctrs_xnets_down(struct ctrs *cs, struct ctr *c);
+/* An adopted running c's c->xl again, from the address tables. */
+void ctrs_xnets_adopt(struct ctrs *cs, struct ctr *c);
 /* sb_spec.parent_setup: the first network's veth (br_attach), then the
  * further ones. */
 struct ctrs_attach {

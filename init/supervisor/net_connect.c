@@ -62,19 +62,30 @@ bool ctrs_net_shared(const struct ctr *viewer, const struct ctr *o, const char *
 	return false;
 }
 
-/* Further network i's address (c->xl[i]), its bridge made if missing. */
+/* Further network i's address (c->xl[i]: want, or the one c holds, or
+ * a free one) and names, its bridge made if missing when up. */
+static int xnet_addr(struct ctrs *cs, struct ctr *c, int i, const char *want, bool up,
+		     struct ctr_netref *nr, struct berr *e)
+{
+	struct br_lease *l = &c->xl[i];
+
+	if (ctrs_net_named(cs, c->cfg.xnets[i].name, nr, up, e) < 0) /* names it */
+		return -e->code;
+	if (br_acquire(cs->root, &nr->n, c->cfg.id, nr->user ? want : NULL, l, e) < 0)
+		return berr_wrap(e, "network %s", c->cfg.xnets[i].name);
+	snprintf(l->veth, sizeof(l->veth), "veth%.7s%.4s", c->cfg.id,
+		 nr->user ? nr->def.id : "0000");
+	snprintf(l->ifname, sizeof(l->ifname), "eth%d", i + 1);
+	return 0;
+}
+
+/* Further network i's address at a start or a connect: an event. */
 static int xnet_lease(struct ctrs *cs, struct ctr *c, int i, struct berr *e)
 {
-	const struct ctr_xnet *x = &c->cfg.xnets[i];
-	struct br_lease *l = &c->xl[i];
 	struct ctr_netref nr;
 
-	if (ctrs_net_named(cs, x->name, &nr, true, e) < 0 ||
-	    br_acquire(cs->root, &nr.n, c->cfg.id, nr.user ? x->ip : NULL, l, e) < 0)
-		return berr_wrap(e, "network %s", x->name);
-	snprintf(l->veth, sizeof(l->veth), "veth%.7s%.4s", c->cfg.id,
-		 nr.user ? nr.def.id : "0000");
-	snprintf(l->ifname, sizeof(l->ifname), "eth%d", i + 1);
+	if (xnet_addr(cs, c, i, c->cfg.xnets[i].ip, true, &nr, e) < 0)
+		return -e->code;
 	ctrs_net_event(&nr, c, "connect");
 	return 0;
 }
@@ -322,46 +333,79 @@ static void promote(struct ctr *c)
 	drop_xnet(c, 0, false);
 }
 
-/* network-disconnect NET ID */
+/* c off further network i (its interface gone while it runs). */
+static void detach_xnet(struct ctrs *cs, struct ctr *c, int i, bool running)
+{
+	char ifname[16];
+	struct berr e;
+
+	snprintf(ifname, sizeof(ifname), "eth%d", i + 1); /* adopted: as it started */
+	if (running && net_ns_link_del(c->st.pid, c->xl ? c->xl[i].ifname : ifname, &e) < 0)
+		log_err("container %.12s: %s", c->cfg.id, e.msg);
+	if (running)
+		xnet_release(cs, c, i);
+	drop_xnet(c, i, true);
+}
+
+/* network-disconnect NET ID [--force], as Docker's: a stopped container
+ * (or, forced, a running one) leaves a network that is gone too; a
+ * stopped one's disconnect is an event as a running one's. */
 static int verb_disconnect(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r)
 {
 	struct ctr *c = ctrs_find(cs, req->argv[2], r);
-	bool running;
+	bool force = req->argc > 3 && strcmp(req->argv[3], "--force") == 0, running, known;
+	const char *net = req->argv[1];
+	struct ctr_netref nr;
 	struct berr e;
 	int i;
 
 	if (!c)
 		return 1;
-	i = net_index(c, req->argv[1]);
-	if (i == -ENOENT) {
-		reply_error(r, "container %s is not connected to network %s", c->cfg.id,
-			    req->argv[1]);
+	running = c->st.status == CTR_RUNNING;
+	known = ctrs_net_named(cs, net, &nr, false, &e) == 0;
+	i = net_index(c, net);
+	if (i == -ENOENT || (running && !known && !force)) {
+		if (i == -ENOENT)
+			reply_error(r, "container %s is not connected to %snetwork %s", c->cfg.id,
+				    running ? "" : "the ", net);
+		else
+			reply_error(r, "%s", e.msg);
 		return 1;
 	}
-	running = c->st.status == CTR_RUNNING;
 	if (running)
 		ctrs_hosts_remove(cs, c); /* while its addresses still name it */
-	if (i >= 0) {
-		char ifname[16];
-
-		snprintf(ifname, sizeof(ifname), "eth%d", i + 1); /* adopted: as it started */
-		if (running && net_ns_link_del(c->st.pid, c->xl ? c->xl[i].ifname : ifname, &e) < 0)
-			log_err("container %.12s: %s", c->cfg.id, e.msg);
-		if (running)
-			xnet_release(cs, c, i);
-		drop_xnet(c, i, true);
-	} else {
-		if (running && c->st.ip[0])
-			detach_first(cs, c);
+	if (i >= 0)
+		detach_xnet(cs, c, i, running);
+	else if (running && c->st.ip[0])
+		detach_first(cs, c);
+	if (i < 0)
 		promote(c);
-	}
 	if (ctr_config_save(cs->root, &c->cfg, &e) < 0)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	if (running) {
 		ctrs_save_state(cs, c);
 		ctrs_hosts_refresh(cs, c);
+	} else if (known) {
+		ctrs_net_event(&nr, c, "disconnect");
 	}
 	return 0;
+}
+
+/* An adopted c's further networks as they were (c->xl): the addresses
+ * it holds, its interfaces by the names they had at its start. */
+void ctrs_xnets_adopt(struct ctrs *cs, struct ctr *c)
+{
+	free(c->xl);
+	c->xl = calloc(c->cfg.nxnets + 1, sizeof(*c->xl));
+	for (int i = 0; c->xl && i < c->cfg.nxnets; i++) {
+		struct ctr_netref nr;
+		struct berr e;
+
+		if (xnet_addr(cs, c, i, NULL, false, &nr, &e) < 0) {
+			log_err("container %.12s: %s", c->cfg.id, e.msg);
+			memset(&c->xl[i], 0, sizeof(c->xl[i]));
+		}
+	}
 }
 
 bool ctrs_connect_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,

@@ -117,9 +117,15 @@ static int create_def(struct ctrs *cs, struct proto_request *req, struct net_def
 	for (int i = 2; r == 0 && i < req->argc; i++) {
 		if (strcmp(req->argv[i], "--internal") == 0)
 			d->internal = true;
-		else if (strcmp(req->argv[i], "--label") == 0 && i + 1 < req->argc &&
-			 d->nlabels < NET_LABELS_MAX)
-			snprintf(d->labels[d->nlabels++], sizeof(d->labels[0]), "%s", req->argv[++i]);
+		else if (strcmp(req->argv[i], "--label") != 0 || i + 1 == req->argc)
+			continue;
+		else if (d->nlabels == NET_LABELS_MAX)
+			r = berr_msg(e, E2BIG, "network %s: more than %d labels", name, NET_LABELS_MAX);
+		else if (strlen(req->argv[++i]) >= sizeof(d->labels[0]))
+			r = berr_msg(e, E2BIG, "network %s: label %.32s...: longer than %zu bytes",
+				     name, req->argv[i], sizeof(d->labels[0]) - 1);
+		else
+			strcpy(d->labels[d->nlabels++], req->argv[i]);
 	}
 	d->created_ns = wall_ns();
 	return r;

@@ -7,6 +7,7 @@
  * and checks --ip against its subnet first, as Docker's daemon does. */
 #include "cli_network.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,16 +57,22 @@ const struct flg_cmd cli_net_disconnect_cmd = {
 	.max_args = 2,
 };
 
-/* ref as a user network's definition; Docker's error printed. */
-static int find_user_net(const char *root, const char *ref, struct net_def *d)
+/* ref as a user network's definition (or, for connect and disconnect,
+ * the default bridge: d->name "bridge"); Docker's error printed. */
+static int find_user_net(const char *root, const char *ref, struct net_def *d, bool bridge_ok)
 {
 	struct berr e;
 
+	if (bridge_ok && strcmp(ref, "bridge") == 0) {
+		memset(d, 0, sizeof(*d));
+		strcpy(d->name, "bridge");
+		return 0;
+	}
 	if (net_predefined(ref)) {
 		fprintf(stderr, "berth: %s\n",
 			strcmp(ref, "bridge") == 0 ?
-				"connecting to the default bridge network is not supported: use "
-				"a user-defined network" :
+				"conflicting options: cannot attach both user-defined and "
+				"non-user-defined network-modes" :
 				"container cannot be disconnected from host network or connected "
 				"to host network");
 		return -1;
@@ -87,7 +94,8 @@ static int net_cmd_connect(void *ctx, int argc, char **argv)
 
 	if (flg_verb(&cli_net_connect_cmd, &o, argc, argv, &a) < 0)
 		return a.status;
-	if (find_user_net(ctx, a.argv[0], &d) == 0 && cli_network_ip_check(&d, o.ip) == 0) {
+	if (find_user_net(ctx, a.argv[0], &d, true) == 0 &&
+	    (d.id[0] ? cli_network_ip_check(&d, o.ip) : cli_network_not_user(o.ip, o.aliases.n)) == 0) {
 		rc = strv_add(&req, "network-connect") < 0 || strv_add(&req, d.name) < 0 ||
 		     strv_add(&req, a.argv[1]) < 0 || strv_add(&req, o.ip ? o.ip : "-") < 0;
 		for (int i = 0; rc == 0 && i < o.aliases.n; i++)
@@ -99,19 +107,24 @@ static int net_cmd_connect(void *ctx, int argc, char **argv)
 	return rc;
 }
 
+/* A network that is gone is passed on by its name: Docker takes a stopped
+ * container (or, with -f, a running one) off it all the same. */
 static int net_cmd_disconnect(void *ctx, int argc, char **argv)
 {
 	struct conn_opts o = { 0 };
 	struct net_def d;
 	struct flg_out a;
-	char *req[4] = { "network-disconnect", d.name, NULL, NULL };
+	struct berr e;
+	char *req[5] = { "network-disconnect", d.name, NULL, "--force", NULL };
 
 	if (flg_verb(&cli_net_disconnect_cmd, &o, argc, argv, &a) < 0)
 		return a.status;
-	if (find_user_net(ctx, a.argv[0], &d) < 0)
+	if (!net_predefined(a.argv[0]) && net_find(ctx, a.argv[0], &d, &e) == -ENOENT)
+		snprintf(d.name, sizeof(d.name), "%s", a.argv[0]);
+	else if (find_user_net(ctx, a.argv[0], &d, true) < 0)
 		return 1;
 	req[2] = a.argv[1];
-	return client_call(ctx, 3, req);
+	return client_call(ctx, o.force ? 4 : 3, req);
 }
 
 /* A further --network: NAME or name=NET[,alias=A]...[,ip=IP], checked,
@@ -135,7 +148,7 @@ static int further_net(const char *root, const char *spec, struct ctr_xnet *x)
 	}
 	if (r < 0 || !name)
 		fprintf(stderr, "berth: invalid network option: %s\n", spec);
-	else if (find_user_net(root, name, &d) == 0 && cli_network_ip_check(&d, ip) == 0)
+	else if (find_user_net(root, name, &d, false) == 0 && cli_network_ip_check(&d, ip) == 0)
 		*x = (struct ctr_xnet){ strdup(d.name), ip ? strdup(ip) : NULL,
 					al.n ? strv_dup(al.v) : NULL };
 	free(copy);

@@ -219,6 +219,22 @@ static json_t *net_containers(const char *root, const char *name, const struct n
 	return o;
 }
 
+/* ns as Go's RFC3339Nano (Docker's JSON of a time): trailing zeros of
+ * the fraction dropped. */
+static void rfc3339_nano(int64_t ns, char *buf, size_t size)
+{
+	char *dot, *z;
+
+	iso_time_ns(ns, buf, size);
+	dot = strchr(buf, '.');
+	z = dot ? strchr(dot, 'Z') : NULL;
+	if (!z)
+		return;
+	while (z[-1] == '0')
+		z--;
+	memmove(z[-1] == '.' ? z - 1 : z, "Z", 2);
+}
+
 /* Docker's network inspect object; d NULL: the predefined network k. */
 static json_t *net_json(const char *root, const struct net_def *d, int k)
 {
@@ -228,11 +244,10 @@ static json_t *net_json(const char *root, const struct net_def *d, int k)
 	if (d) {
 		json_array_append_new(ipam, json_pack("{s:s, s:s}", "Subnet", d->subnet, "Gateway",
 						      d->gateway));
-		iso_time_ns(d->created_ns, created, sizeof(created));
 	} else {
 		predefined_id(predefined[k][0], id);
-		iso_time_ns(0, created, sizeof(created));
 	}
+	rfc3339_nano(d ? d->created_ns : 0, created, sizeof(created));
 	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:{s:s, s:n, s:o}, s:b, s:b, s:b, s:{s:s},"
 			 " s:b, s:o, s:o, s:o}",
 			 "Name", d ? d->name : predefined[k][0], "Id", d ? d->id : id, "Created",
@@ -335,20 +350,24 @@ static bool net_pass(const struct strv *f, json_t *net)
 	return true;
 }
 
-/* A row of network ls: Docker's fields. */
+/* A row of network ls: Docker's fields (CreatedAt as Go prints a time:
+ * "2006-01-02 15:04:05.999999999 +0000 UTC"). */
 static json_t *ls_row(json_t *net, bool no_trunc)
 {
 	const char *id = json_string_value(json_object_get(net, "Id"));
-	char labels[2048] = "";
+	const char *created = json_string_value(json_object_get(net, "Created"));
+	char labels[2048] = "", at[64];
 	size_t ll = 0;
 	const char *k;
 	json_t *v;
 
+	snprintf(at, sizeof(at), "%.*s +0000 UTC", (int)strlen(created) - 1, created); /* no Z */
+	at[10] = ' '; /* the T */
+
 	json_object_foreach(json_object_get(net, "Labels"), k, v)
 		ll += snprintf(labels + ll, ll < sizeof(labels) ? sizeof(labels) - ll : 0, "%s%s=%s",
 			       ll ? "," : "", k, json_string_value(v));
-	return json_pack("{s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s}", "CreatedAt",
-			 json_string_value(json_object_get(net, "Created")), "ID", id,
+	return json_pack("{s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s}", "CreatedAt", at, "ID", id,
 			 (size_t)(no_trunc ? 64 : 12), "Name",
 			 json_string_value(json_object_get(net, "Name")), "Driver",
 			 json_string_value(json_object_get(net, "Driver")), "Scope", "local", "IPv6",
@@ -530,6 +549,17 @@ int cli_network_ip_check(const struct net_def *d, const char *ip)
 	return 0;
 }
 
+int cli_network_not_user(const char *ip, int naliases)
+{
+	if (!ip && !naliases)
+		return 0;
+	fprintf(stderr, "berth: %s\n", /* Docker's answers */
+		ip ? "user specified IP address is supported on user defined networks only" :
+		     "network-scoped alias is supported only for containers in user defined "
+		     "networks");
+	return -1;
+}
+
 int cli_network_run_config(const char *root, const char *ip, const struct strv *aliases,
 			   const struct strv *nets, struct ctr_config *c)
 {
@@ -544,15 +574,7 @@ int cli_network_run_config(const char *root, const char *ip, const struct strv *
 					"user-defined and non-user-defined network-modes\n");
 			return 125;
 		}
-		if (ip || aliases->n) { /* Docker's answers */
-			fprintf(stderr, "berth: %s\n",
-				ip ? "user specified IP address is supported on user defined "
-				     "networks only" :
-				     "network-scoped alias is supported only for containers in "
-				     "user defined networks");
-			return 125;
-		}
-		return 0;
+		return cli_network_not_user(ip, aliases->n) < 0 ? 125 : 0;
 	}
 	if (net_load(root, ref, &d, &e) < 0) {
 		fprintf(stderr, "berth: %s\n", e.msg);

@@ -31,6 +31,9 @@ BERR_MUST int cli_network_run_more(const char *root, const struct strv *nets,
 
 /* ip (may be NULL) is a host of d's subnet; -1 after Docker's error. */
 BERR_MUST int cli_network_ip_check(const struct net_def *d, const char *ip);
+/* Neither ip nor aliases given (on a network that is not a user one);
+ * else -1 after Docker's error. */
+BERR_MUST int cli_network_not_user(const char *ip, int naliases);
 
 /* c is on further network name; inspect's NetworkSettings.Networks
  * entries of c's further networks (their addresses while it runs). */

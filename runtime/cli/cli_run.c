@@ -30,6 +30,8 @@ static const struct flg run_flags[] = {
 	FLG_BOOL('d', "detach", R(detach), "Run container in background and print container ID"),
 	FLG_STRINGS(0, "device", R(devices),
 		    "Add a host device to the container (/dev/X[:/dev/Y][:rwm])"),
+	FLG_STRINGS(0, "device-cgroup-rule", R(cgroup_rules),
+		    "Add a rule to the cgroup allowed devices list (\"c 1:3 rwm\")"),
 	FLG_STRINGS(0, "dns", R(dns), "Set custom DNS servers"),
 	FLG_STRINGS(0, "dns-option", R(dns_opts), "Set DNS options"),
 	FLG_STRINGS(0, "dns-search", R(dns_search), "Set custom DNS search domains"),

@@ -1,6 +1,7 @@
 /* cli_run_host.c - the run flags behind a container's extra HostConfig
  * (runtime/container/hostcfg.h): --add-host, --dns, --dns-search,
- * --dns-option, --tmpfs, --ulimit, --sysctl, --device, --init,
+ * --dns-option, --tmpfs, --ulimit, --sysctl, --device,
+ * --device-cgroup-rule, --init,
  * --stop-signal, --log-driver and --log-opt, each value checked as
  * Docker's CLI checks it, with its message. */
 #include <errno.h>
@@ -38,6 +39,13 @@ static int check_search(const char *s, struct berr *e)
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != n)
 		return berr_msg(e, EINVAL, "%s is not a valid domain", s);
 	return 0;
+}
+
+static int check_rule(const char *s, struct berr *e)
+{
+	struct sb_devrule r;
+
+	return hx_cgroup_rule_parse(s, &r, e);
 }
 
 /* A copy of list as a NULL-terminated vector, NULL when empty. */
@@ -127,6 +135,10 @@ int cli_run_hostx(const struct flg_cmd *cmd, struct run_opts *o)
 	if (rc == 0)
 		rc = check_each(cmd, "tmpfs", &o->tmpfs, hx_tmpfs_check);
 	if (rc == 0)
+		rc = check_each(cmd, "device-cgroup-rule", &o->cgroup_rules, check_rule);
+	if (rc == 0 && o->cgroup_rules.n > HX_DEV_RULES)
+		rc = flg_fail(cmd, "more than %d --device-cgroup-rule", HX_DEV_RULES);
+	if (rc == 0)
 		rc = ulimits_devices(cmd, o);
 	if (rc == 0)
 		rc = sysctls_logs(cmd, o);
@@ -135,7 +147,8 @@ int cli_run_hostx(const struct flg_cmd *cmd, struct run_opts *o)
 	x->init = o->init;
 	if (take(&o->add_hosts, &x->extra_hosts) < 0 || take(&o->dns, &x->dns) < 0 ||
 	    take(&o->dns_search, &x->dns_search) < 0 || take(&o->dns_opts, &x->dns_opt) < 0 ||
-	    take(&o->tmpfs, &x->tmpfs) < 0 || take(&o->sysctls, &x->sysctls) < 0)
+	    take(&o->tmpfs, &x->tmpfs) < 0 || take(&o->sysctls, &x->sysctls) < 0 ||
+	    take(&o->cgroup_rules, &x->cgroup_rules) < 0)
 		return flg_fail(cmd, "out of memory");
 	return 0;
 }
@@ -144,7 +157,7 @@ void cli_run_hostx_free(struct run_opts *o)
 {
 	struct strv *lists[] = { &o->add_hosts, &o->dns,     &o->dns_opts, &o->dns_search,
 				 &o->tmpfs,     &o->ulimits, &o->sysctls,  &o->devices,
-				 &o->log_opts };
+				 &o->log_opts,  &o->cgroup_rules };
 
 	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
 		strv_free(lists[i]);

@@ -33,7 +33,8 @@ struct run_opts {
 	struct strv volumes, cap_add, cap_drop, publish, expose;
 	/* --add-host, --dns*, --tmpfs, --ulimit, --sysctl, --device, --init,
 	 * --stop-signal, --log-* (cli_run_host.c) */
-	struct strv add_hosts, dns, dns_opts, dns_search, tmpfs, ulimits, sysctls, devices, log_opts;
+	struct strv add_hosts, dns, dns_opts, dns_search, tmpfs, ulimits, sysctls, devices, log_opts,
+		cgroup_rules;
 	const char *stop_signal, *log_driver;
 	bool init;
 	/* made from them */

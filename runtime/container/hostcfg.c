@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/bpf.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "runtime/lib/signame.h"
 #include "runtime/lib/util.h"
 #include "runtime/sandbox/cgroup.h"
+#include "runtime/sandbox/devices_bpf.h"
 
 /* The names of setrlimit's resources, as Docker (go-units) takes them. */
 static const char *const ulimit_names[] = {
@@ -108,6 +110,47 @@ int hx_device_parse(const char *s, struct hx_device *d, struct berr *e)
 		d->host = d->ctr = NULL;
 		return berr_msg(e, ENOMEM, "out of memory");
 	}
+	return 0;
+}
+
+unsigned hx_device_access(const char *perms)
+{
+	return (strchr(perms, 'r') ? BPF_DEVCG_ACC_READ : 0) |
+	       (strchr(perms, 'w') ? BPF_DEVCG_ACC_WRITE : 0) |
+	       (strchr(perms, 'm') ? BPF_DEVCG_ACC_MKNOD : 0);
+}
+
+/* A number or "*" up to the character end; its end or NULL. */
+static const char *rule_number(const char *s, char end, unsigned *v)
+{
+	char *p;
+
+	if (*s == '*') {
+		*v = DEVBPF_ANY;
+		p = (char *)s + 1;
+	} else {
+		unsigned long n = *s >= '0' && *s <= '9' ? strtoul(s, &p, 10) : ~0ul;
+
+		*v = n;
+		if (n >= DEVBPF_ANY)
+			return NULL;
+	}
+	return *p == end ? p + 1 : NULL;
+}
+
+int hx_cgroup_rule_parse(const char *s, struct sb_devrule *r, struct berr *e)
+{
+	const char *p = strchr("abc", s[0]) && s[0] && s[1] == ' ' ? s + 2 : NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->type = s[0];
+	if (p)
+		p = rule_number(p, ':', &r->major);
+	if (p)
+		p = rule_number(p, ' ', &r->minor);
+	if (!p || !*p || strlen(p) > 3 || strspn(p, "rwm") != strlen(p))
+		return berr_msg(e, EINVAL, "invalid device cgroup format '%s'", s);
+	r->access = hx_device_access(p);
 	return 0;
 }
 

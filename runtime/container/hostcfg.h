@@ -1,6 +1,7 @@
 /* hostcfg.h - the part of a container's HostConfig beyond the core of
  * container.h: what `--add-host`, `--dns`, `--dns-search`, `--dns-option`,
- * `--tmpfs`, `--ulimit`, `--sysctl`, `--device`, `--init`, `--stop-signal`
+ * `--tmpfs`, `--ulimit`, `--sysctl`, `--device`, `--device-cgroup-rule`,
+ * `--init`, `--stop-signal`
  * and `--log-opt` ask for (docs/run-options.md).
  *
  * The CLI checks each value as Docker does (hx_*_parse, hx_*_check: pure,
@@ -20,7 +21,7 @@
 #include "runtime/sandbox/sandbox.h"
 
 #define HX_MAX 16		/* tmpfs mounts, devices, ulimits: each at most */
-#define HX_DEV_RULES 16		/* device rules (DEVBPF_MAX_EXTRA): a directory's nodes one each */
+#define HX_DEV_RULES 32		/* device rules (DEVBPF_MAX_EXTRA): a directory's nodes one each */
 #define HX_LOG_SIZE (10 << 20)	/* json-file's max-size when none is given */
 #define HX_LOG_FILES 3		/* and max-file */
 #define HX_LOG_FILES_MAX 100	/* max-file at most */
@@ -45,6 +46,7 @@ struct ctr_hostx {
 	int nulimits;
 	struct hx_device devices[HX_MAX];
 	int ndevices;
+	char **cgroup_rules;	/* --device-cgroup-rule "c 1:3 rwm", NULL = none */
 	bool init;		/* --init: HX_INIT_PATH runs the command as its child */
 	int stop_signal;	/* 0: SIGTERM */
 	int oom_score_adj;	/* --oom-score-adj; 0: the supervisor's (set by the parent) */
@@ -66,6 +68,12 @@ int hx_ulimit_index(const char *name);
 BERR_MUST int hx_ulimit_parse(const char *s, struct hx_ulimit *u, struct berr *e);
 /* --device HOST[:CTR][:PERMS]; d->host and d->ctr malloc'd (hx_free). */
 BERR_MUST int hx_device_parse(const char *s, struct hx_device *d, struct berr *e);
+/* "rwm" or part of it as BPF_DEVCG_ACC_* bits. */
+unsigned hx_device_access(const char *perms);
+/* --device-cgroup-rule as Docker's CLI takes one: "TYPE MAJOR:MINOR
+ * ACCESS", TYPE a, b or c, MAJOR and MINOR a number or *, ACCESS 1 to 3
+ * of r, w, m; into r (type 'a' any, * as DEVBPF_ANY). */
+BERR_MUST int hx_cgroup_rule_parse(const char *s, struct sb_devrule *r, struct berr *e);
 /* --tmpfs PATH[:OPTIONS]: an absolute path and mount(8)'s tmpfs options. */
 BERR_MUST int hx_tmpfs_check(const char *s, struct berr *e);
 /* --sysctl KEY=VALUE: one of a namespace the container has of its own, as
@@ -139,9 +147,11 @@ struct hx_spec {
 
 /* Fill b from x and put it into s (rlimits, sysctls, tmpfs mounts, the
  * init's bind and argv, binds of the devices' nodes and their
- * device-program rules). root is
+ * device-program rules, then the cgroup rules'). root is
  * the supervisor's (the init binary is kept in ROOT/run/berth). A device
- * that is not there fails with its name. hx_spec_free(b) afterwards. */
+ * that is not there fails with its name; cgroup rules without cgroup2
+ * (no device program to put them in) fail too. hx_spec_free(b)
+ * afterwards. */
 BERR_MUST int hx_spec_fill(const char *root, const struct ctr_hostx *x, struct hx_spec *b,
 			   struct sb_spec *s, struct berr *e);
 void hx_spec_free(struct hx_spec *b);

@@ -94,6 +94,9 @@ json_t *hx_to_json(const struct ctr_hostx *x, json_t **stop_signal)
 		json_object_set_new(o, "Tmpfs", tmpfs_to_json(x->tmpfs));
 	if (o && x->sysctls)
 		json_object_set_new(o, "Sysctls", labels_to_json(x->sysctls));
+	if (o)
+		json_object_set_new(o, "DeviceCgroupRules",
+				    x->cgroup_rules ? strv_to_json(x->cgroup_rules) : json_null());
 	if (o && x->init)
 		json_object_set_new(o, "Init", json_true());
 	if (o)
@@ -185,6 +188,8 @@ int hx_from_json(json_t *hc, json_t *stop_signal, struct ctr_hostx *x, struct be
 		x->extra_hosts = json_to_strv(json_object_get(hc, "ExtraHosts"));
 	x->tmpfs = tmpfs_from_json(json_object_get(hc, "Tmpfs"));
 	x->sysctls = labels_from_json(json_object_get(hc, "Sysctls"));
+	if (json_is_array(json_object_get(hc, "DeviceCgroupRules")))
+		x->cgroup_rules = json_to_strv(json_object_get(hc, "DeviceCgroupRules"));
 	x->init = json_is_true(json_object_get(hc, "Init"));
 	x->oom_score_adj = (int)json_integer_value(json_object_get(hc, "OomScoreAdj"));
 	r = ulimits_from_json(json_object_get(hc, "Ulimits"), x, e);
@@ -201,7 +206,8 @@ int hx_from_json(json_t *hc, json_t *stop_signal, struct ctr_hostx *x, struct be
 
 void hx_free(struct ctr_hostx *x)
 {
-	char **lists[] = { x->extra_hosts, x->dns, x->dns_search, x->dns_opt, x->tmpfs, x->sysctls };
+	char **lists[] = { x->extra_hosts, x->dns,     x->dns_search,
+			   x->dns_opt,	   x->tmpfs,   x->sysctls, x->cgroup_rules };
 
 	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 		strv_freev(lists[i]);

@@ -21,6 +21,7 @@
 #include "runtime/lib/file.h"
 #include "runtime/lib/mountopt.h"
 #include "runtime/lib/util.h"
+#include "runtime/sandbox/cgroup.h"
 
 /* PATH[:OPTIONS] (checked by hx_tmpfs_check) as Docker mounts it:
  * noexec,nosuid,nodev unless the options say otherwise. */
@@ -107,50 +108,78 @@ static int init_argv(struct hx_spec *b, struct sb_spec *s, struct berr *e)
 	return 0;
 }
 
-static unsigned access_bits(const char *perms)
-{
-	return (strchr(perms, 'r') ? BPF_DEVCG_ACC_READ : 0) |
-	       (strchr(perms, 'w') ? BPF_DEVCG_ACC_WRITE : 0) |
-	       (strchr(perms, 'm') ? BPF_DEVCG_ACC_MKNOD : 0);
-}
-
 static struct sb_devrule node_rule(const struct stat *st, const char *perms)
 {
 	return (struct sb_devrule){ S_ISCHR(st->st_mode) ? 'c' : 'b', major(st->st_rdev),
-				    minor(st->st_rdev), access_bits(perms) };
+				    minor(st->st_rdev), hx_device_access(perms) };
 }
 
-/* A directory, as Docker takes one: a rule for each device node in it
- * (the nodes directly in it: /dev/snd, /dev/net, /dev/dri), bound
+/* The device nodes under directory fd (closed), depth levels deep at
+ * most, into rules (lstat: a link is not followed, as Docker's walk). */
+static int dir_nodes(int fd, int depth, const struct hx_device *d, struct hx_spec *b,
+		     int *nrules, struct berr *e)
+{
+	DIR *dir = fdopendir(fd);
+	struct dirent *de;
+	int r = 0;
+
+	if (!dir) {
+		close(fd);
+		return 0;
+	}
+	while (r == 0 && (de = readdir(dir))) {
+		struct stat st;
+
+		if (de->d_name[0] == '.' && (!de->d_name[1] || strcmp(de->d_name, "..") == 0))
+			continue;
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && depth > 0)
+			r = dir_nodes(openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY |
+					     O_NOFOLLOW | O_CLOEXEC), depth - 1, d, b, nrules, e);
+		else if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && *nrules == HX_DEV_RULES)
+			r = berr_msg(e, E2BIG, "custom device \"%s\": more than %d device nodes",
+				     d->host, HX_DEV_RULES);
+		else if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))
+			b->rules[(*nrules)++] = node_rule(&st, d->perms);
+	}
+	closedir(dir);
+	return r;
+}
+
+/* A directory, as Docker takes one: a rule for each device node under
+ * it, in subdirectories too (/dev/snd, /dev/dri/by-path), bound
  * read-only so the container cannot add or remove the host's nodes
  * (their devices stay writable: a read-only mount does not change that). */
 static int device_dir(const struct hx_device *d, struct hx_spec *b, int *nrules, struct berr *e)
 {
-	DIR *dir = opendir(d->host);
-	struct dirent *de;
-	int found = 0;
+	int fd = open(d->host, O_RDONLY | O_DIRECTORY | O_CLOEXEC), before = *nrules, r;
 
-	if (!dir)
+	if (fd < 0)
 		return berr_set(e, errno, "error gathering device information while adding "
 				"custom device \"%s\"", d->host);
-	while ((de = readdir(dir))) {
-		struct stat st;
-
-		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-		    (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)))
-			continue;
-		if (*nrules == HX_DEV_RULES) {
-			closedir(dir);
-			return berr_msg(e, E2BIG, "custom device \"%s\": more than %d device nodes",
-					d->host, HX_DEV_RULES);
-		}
-		b->rules[(*nrules)++] = node_rule(&st, d->perms);
-		found++;
-	}
-	closedir(dir);
-	if (!found)
+	r = dir_nodes(fd, 8, d, b, nrules, e);
+	if (r == 0 && *nrules == before)
 		return berr_msg(e, ENODEV, "error gathering device information while adding "
 				"custom device \"%s\": not a device node", d->host);
+	return r;
+}
+
+/* --device-cgroup-rule: each into the device program, which needs
+ * cgroup2 (on a v1 host containers have no cgroup, so no rule could
+ * hold: refused rather than ignored). */
+static int cgroup_rules(const struct ctr_hostx *x, struct hx_spec *b, int *nrules, struct berr *e)
+{
+	for (char **r = x->cgroup_rules; r && *r; r++) {
+		if (!cg_usable())
+			return berr_msg(e, EOPNOTSUPP, "--device-cgroup-rule needs cgroup v2 (the "
+					"device program); /sys/fs/cgroup here is not a usable cgroup2");
+		if (*nrules == HX_DEV_RULES)
+			return berr_msg(e, E2BIG, "more than %d device rules", HX_DEV_RULES);
+		if (hx_cgroup_rule_parse(*r, &b->rules[*nrules], e) < 0)
+			return -e->code;
+		(*nrules)++;
+	}
 	return 0;
 }
 
@@ -232,6 +261,8 @@ int hx_spec_fill(const char *root, const struct ctr_hostx *x, struct hx_spec *b,
 	}
 	for (int i = 0; r == 0 && i < x->ndevices && i < HX_MAX; i++)
 		r = device(&x->devices[i], &b->fsmounts[nfs++], b, &nrules, e);
+	if (r == 0)
+		r = cgroup_rules(x, b, &nrules, e);
 	s->fsmounts = nfs ? b->fsmounts : NULL;
 	s->nfsmounts = nfs;
 	s->fsmounts_extra = true;

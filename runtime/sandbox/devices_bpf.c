@@ -27,21 +27,28 @@ static const struct dev_rule allowed[] = {
 #define JNE_K(d, k, o) INSN(BPF_JMP | BPF_JNE | BPF_K, d, 0, o, k)
 #define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
 
-/* An extra rule: type, major, minor, and no access beyond its own
- * (r5, the access bits) returns 1; else on to the next block. */
+/* An extra rule: its type (unless 'a'), major and minor (unless
+ * DEVBPF_ANY), and no access beyond its own (r5, the access bits)
+ * returns 1; else on to the next block. */
 static size_t build_extra(struct bpf_insn *p, const struct sb_devrule *x)
 {
 	unsigned type = x->type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR;
+	size_t n = 0;
 
-	p[0] = JNE_K(2, type, 7);
-	p[1] = JNE_K(3, x->major, 6);
-	p[2] = JNE_K(4, x->minor, 5);
-	p[3] = MOV_X(6, 5);
-	p[4] = AND_K(6, ~x->access & 7);
-	p[5] = JNE_K(6, 0, 2);
-	p[6] = MOV_K(0, 1);
-	p[7] = EXIT();
-	return 8;
+	if (x->type != 'a')
+		p[n++] = JNE_K(2, type, 0);
+	if (x->major != DEVBPF_ANY)
+		p[n++] = JNE_K(3, x->major, 0);
+	if (x->minor != DEVBPF_ANY)
+		p[n++] = JNE_K(4, x->minor, 0);
+	for (size_t i = 0; i < n; i++) /* past the block's 5 last */
+		p[i].off = n - i - 1 + 5;
+	p[n++] = MOV_X(6, 5);
+	p[n++] = AND_K(6, ~x->access & 7);
+	p[n++] = JNE_K(6, 0, 2);
+	p[n++] = MOV_K(0, 1);
+	p[n++] = EXIT();
+	return n;
 }
 
 /* r2 = device type, r3 = major, r4 = minor, r5 = access (struct

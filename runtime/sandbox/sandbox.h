@@ -54,8 +54,8 @@ struct sb_device {
 
 /* A device the device program allows besides the defaults. */
 struct sb_devrule {
-	char type;		/* 'c' or 'b' */
-	unsigned major, minor;
+	char type;		/* 'c', 'b' or 'a' (any) */
+	unsigned major, minor;	/* ~0u: any (devices_bpf.h) */
 	unsigned access;	/* BPF_DEVCG_ACC_MKNOD, _READ, _WRITE */
 };
 

@@ -1,14 +1,27 @@
 """`berth network connect` and `disconnect`: a container on several user
-networks (eth0, eth1, ... inside), live on a running one and recorded on
-a stopped one; names and aliases on each network; Docker's errors. Under
-`berth daemon` in a network namespace the test makes (`unshare -n`)."""
+networks (eth0, eth1, ... inside) and the default bridge as a further
+one, live on a running one and recorded on a stopped one; names and
+aliases on each network, kept across a daemon restart that adopts the
+containers; disconnect from a network that is gone (-f for a running
+one); Docker's errors and events. Under `berth daemon` in a network
+namespace the test makes (`unshare -n`)."""
 import json
+import os
 import re
+import signal
+import subprocess
+import tempfile
+import time
 
-from hostenv import Daemon, require_bridge_network, require_overlay
+from hostenv import (Daemon, busybox_tar, require_bridge_network, require_overlay,
+                     stop_daemons)
+
+
+BUILD = []
 
 
 def setup_module(build):
+    BUILD[:] = [build]
     require_overlay()
     require_bridge_network()
     d = Daemon(build, netns=True)
@@ -218,3 +231,128 @@ def test_compose_network_errors(d):
                 "networks:\n  ext:\n    external: true\n")
     rc, out, err = d.cli("compose", "-p", "bad", "-f", path, "up", "-d")
     assert rc == 1 and "network ext declared as external, but could not be found" in err, err
+
+
+def events_of(d, cid):
+    out = d.ok("events", "--since", "1m", "--until", "0s", "--filter", "type=network",
+               "--format", "{{json .}}")
+    return [(e["Action"], e["Actor"]["Attributes"]["name"])
+            for e in map(json.loads, out.splitlines())
+            if e["Actor"]["Attributes"].get("container") == cid]
+
+
+def test_connect_default_bridge(d):
+    """The default bridge as a further network of a container on a user
+    network, as Docker allows: eth1 on berth0, reached from a container
+    there; no --ip or alias on it (Docker's errors); disconnected again."""
+    run(d, "ub", "one")
+    d.ok("run", "-d", "--name", "plain", "busybox", "sleep", "1000")
+    try:
+        fails(d, 1, "user specified IP address is supported on user defined networks only",
+              "network", "connect", "--ip", "172.17.0.99", "bridge", "ub")
+        fails(d, 1, "network-scoped alias is supported only for containers in user defined",
+              "network", "connect", "--alias", "x", "bridge", "ub")
+        d.ok("network", "connect", "bridge", "ub")
+        got = addrs(d, "ub")
+        assert got["eth0"].startswith("10.51.0.") and got["eth1"].startswith("172.17."), got
+        assert sorted(nets(d, "ub")) == ["bridge", "one"]
+        assert pings(d, "plain", got["eth1"].split("/")[0])
+        fails(d, 1, "endpoint with name plain already exists in network bridge",
+              "network", "connect", "bridge", "plain")
+        d.ok("network", "disconnect", "bridge", "ub")
+        assert list(addrs(d, "ub")) == ["eth0"] and list(nets(d, "ub")) == ["one"]
+        fails(d, 1, "is not connected to network bridge", "network", "disconnect", "bridge", "ub")
+    finally:
+        d.cli("rm", "-f", "ub", "plain")
+
+
+def test_disconnect_stopped_gone_and_forced(d):
+    """Docker's disconnect: a stopped container's is an event too; a
+    network removed while a stopped container is on it (network rm counts
+    running containers only, as Docker's active endpoints) fails that
+    container's start until it is disconnected; a running container
+    leaves a network whose definition is gone only with -f."""
+    d.ok("create", "--name", "sd", "--network", "one", "busybox", "sleep", "1000")
+    d.ok("network", "create", "--subnet", "10.53.0.0/24", "gone")
+    run(d, "rg", "one")
+    try:
+        cid = d.ok("inspect", "-f", "{{.Id}}", "sd").strip()
+        d.ok("network", "connect", "two", "sd")
+        d.ok("network", "disconnect", "two", "sd")
+        assert events_of(d, cid) == [("disconnect", "two")], events_of(d, cid)
+        fails(d, 1, "container %s is not connected to the network two" % cid,
+              "network", "disconnect", "two", "sd")
+        d.ok("network", "connect", "gone", "sd")
+        assert d.ok("network", "rm", "gone") == "gone\n"
+        rc, out, err = d.cli("start", "sd")
+        assert rc != 0 and err == "berth: failed to start container sd: network gone not " \
+            "found\n", (rc, err)
+        d.ok("network", "disconnect", "gone", "sd")
+        d.ok("start", "sd")
+        assert list(addrs(d, "sd")) == ["eth0"]
+        # a running one: its further network's definition lost
+        d.ok("network", "create", "--subnet", "10.54.0.0/24", "lost")
+        d.ok("network", "connect", "lost", "rg")
+        assert sorted(addrs(d, "rg")) == ["eth0", "eth1"]
+        os.unlink(os.path.join(d.root, "run/berth/network/networks/lost.json"))
+        fails(d, 1, "network lost not found", "network", "disconnect", "lost", "rg")
+        d.ok("network", "disconnect", "-f", "lost", "rg")
+        assert list(addrs(d, "rg")) == ["eth0"] and list(nets(d, "rg")) == ["one"]
+    finally:
+        d.cli("rm", "-f", "sd", "rg")
+        d.cli("network", "rm", "gone")
+
+
+def test_adopted_containers_keep_their_further_networks(d):
+    """A daemon killed and started again adopts its containers: their
+    further networks stay in their neighbours' /etc/hosts (a container
+    started afterwards names them there), and a disconnect afterwards
+    takes the name out of the neighbours' files."""
+    root = tempfile.mkdtemp(prefix="berth-adoptnet-")
+    berth = os.path.join(BUILD[0], "berth")
+    procs = []
+    holder = subprocess.Popen(["unshare", "-n", "--", "sleep", "1000"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def cli(*args):
+        p = subprocess.run([berth, "--root", root] + list(args), capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 0, (args, p.stdout, p.stderr)
+        return p.stdout
+
+    def daemon():
+        log = open(os.path.join(root, "log"), "a")
+        procs.append(subprocess.Popen(["nsenter", "-t", str(holder.pid), "-n", "--", berth,
+                                       "daemon", "--root", root],
+                                      stdout=log, stderr=subprocess.STDOUT))
+        for _ in range(300):
+            if subprocess.run([berth, "--root", root, "ping"], capture_output=True).returncode == 0:
+                return
+            time.sleep(0.02)
+        raise AssertionError(open(os.path.join(root, "log")).read())
+
+    try:
+        time.sleep(0.1)
+        daemon()
+        tar = os.path.join(root, "bb.tar")
+        busybox_tar(tar)
+        cli("import", tar, "busybox")
+        cli("network", "create", "--subnet", "10.61.0.0/24", "na")
+        cli("network", "create", "--subnet", "10.62.0.0/24", "nb")
+        for name, net in (("xa", "na"), ("yb", "nb")):
+            cli("run", "-d", "--name", name, "--network", net, "busybox", "sleep", "1000")
+        cli("network", "connect", "--ip", "10.62.0.50", "nb", "xa")
+        procs[0].send_signal(signal.SIGKILL)
+        procs[0].wait()
+        daemon()
+        assert "xa" in cli("ps", "--format", "{{.Names}}").split()
+        cli("run", "-d", "--name", "zb", "--network", "nb", "busybox", "sleep", "1000")
+        hosts = cli("exec", "zb", "cat", "/etc/hosts")
+        assert re.search(r"^10\.62\.0\.50\t\w+ xa$", hosts, re.M), hosts
+        cli("network", "disconnect", "nb", "xa")
+        assert "xa" not in cli("exec", "yb", "cat", "/etc/hosts").split()
+        assert "xa" not in cli("exec", "zb", "cat", "/etc/hosts").split()
+    finally:
+        subprocess.run([berth, "--root", root, "rm", "-f", "xa", "yb", "zb"],
+                       capture_output=True, timeout=60)
+        stop_daemons(berth, root, procs, holder)

@@ -596,10 +596,9 @@ def test_restarted_daemon_hands_out_no_address_twice():
     nowhere to go), gives its address and rules back, and then never hands
     out an address twice. (With the keeper alive the container is adopted:
     host/test_adopt.)"""
-    import shutil
     import signal
     import tempfile
-    from hostenv import busybox_tar, keeper_pid
+    from hostenv import busybox_tar, keeper_pid, stop_daemons
     berth = D_BUILD[0]
     holder = subprocess.Popen(["unshare", "-n", "--", "sleep", "1000"])
     root = tempfile.mkdtemp(prefix="berth-restart-")
@@ -678,18 +677,7 @@ def test_restarted_daemon_hands_out_no_address_twice():
         daemon()
         assert ipam() == []
     finally:
-        for p in procs:
-            if p.poll() is None:
-                subprocess.run([berth, "--root", root, "poweroff"], capture_output=True,
-                               timeout=30)
-                try:
-                    p.wait(20)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
-        holder.kill()
-        holder.wait()
-        shutil.rmtree(root, ignore_errors=True)
+        stop_daemons(berth, root, procs, holder)
 
 
 def test_failed_rules_undo_the_start():

@@ -108,6 +108,30 @@ def test_create_ls_inspect_rm(d):
     assert "create front\ncreate back\ndestroy front\ndestroy back\n" in ev, ev
 
 
+def test_labels_limit_and_created(d):
+    """16 labels kept whole; a 17th, or a label of 256 bytes, refused
+    with one line and nothing made (never cut short). Created as Go's
+    RFC 3339 with nanoseconds (no trailing zeros), ls's CreatedAt as Go
+    prints a time, the same instant."""
+    labels = sum((["--label", "k%02d=v%d" % (i, i)] for i in range(17)), [])
+    fails(d, 1, "berth: network many: more than 16 labels\n", "network", "create", *labels,
+          "many")
+    fails(d, 1, "network many: label kk=vvvvv", "network", "create", "--label",
+          "kk=" + "v" * 253, "many")
+    assert "many" not in d.ok("network", "ls", "--format", "{{.Name}}").split()
+    d.ok("network", "create", *labels[:32], "many")
+    try:
+        got = inspect(d, "many")
+        assert got["Labels"] == {"k%02d" % i: "v%d" % i for i in range(16)}, got["Labels"]
+        m = re.fullmatch(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d*[1-9])?Z", got["Created"])
+        assert m, got["Created"]
+        at = d.ok("network", "ls", "-f", "name=many", "--format", "{{.CreatedAt}}")
+        assert at == "%s %s%s +0000 UTC\n" % (m.group(1), m.group(2), m.group(3) or ""), at
+        assert m.group(1) >= "2024", got["Created"]
+    finally:
+        d.ok("network", "rm", "many")
+
+
 def link_with(d, name, cidr):
     """A veth pair in the daemon's namespace, cidr on name, both ends up:
     a route of the 'host', or an address outside the containers."""

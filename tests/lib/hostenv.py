@@ -227,6 +227,24 @@ def keeper_pid(daemon_pid):
     return None
 
 
+def stop_daemons(berth, root, procs, holder):
+    """The end of a test that ran daemons procs over root in the network
+    namespace of holder (a `sleep` under `unshare -n`): each still running
+    powered off (killed after 20 s), holder killed, root removed."""
+    for p in procs:
+        if p.poll() is None:
+            subprocess.run([berth, "--root", root, "poweroff"], capture_output=True,
+                           timeout=30)
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    holder.kill()
+    holder.wait()
+    shutil.rmtree(root, ignore_errors=True)
+
+
 class Daemon:
     def __init__(self, build, parent=None, netns=True, root=None, args=()):
         """The daemon runs in a network namespace of its own (`unshare -n`;

@@ -5,11 +5,14 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <jansson.h>
+#include <linux/bpf.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "runtime/container/hostcfg.h"
+#include "runtime/sandbox/devices_bpf.h"
 #include "runtime/lib/signame.h"
 
 static void expect_err(int r, const struct berr *e, const char *msg)
@@ -100,6 +103,30 @@ static void test_device(void **state)
 	expect_err(hx_device_parse("/dev/a:b:rw", &d, &e), &e, "bad format for path: b");
 }
 
+static void test_cgroup_rule(void **state)
+{
+	static const char *const bad[] = { "c 1:3", "x 1:3 rwm", "c 1 rwm", "c 1:3 rwx",
+					   "c a:3 r", "c 1:3 rwmr", "c  1:3 r", "c 1:3 ",
+					   "c -1:3 r", "c 99999999999:3 r", "", "a" };
+	struct sb_devrule r;
+	struct berr e;
+	char want[80];
+
+	(void)state;
+	assert_int_equal(hx_cgroup_rule_parse("c 1:3 rwm", &r, &e), 0);
+	assert_true(r.type == 'c' && r.major == 1 && r.minor == 3 && r.access == 7);
+	assert_int_equal(hx_cgroup_rule_parse("a *:* m", &r, &e), 0);
+	assert_true(r.type == 'a' && r.major == DEVBPF_ANY && r.minor == DEVBPF_ANY);
+	assert_int_equal(r.access, BPF_DEVCG_ACC_MKNOD);
+	assert_int_equal(hx_cgroup_rule_parse("b 8:* r", &r, &e), 0);
+	assert_true(r.type == 'b' && r.major == 8 && r.minor == DEVBPF_ANY);
+	assert_int_equal(r.access, BPF_DEVCG_ACC_READ);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(want, sizeof(want), "invalid device cgroup format '%s'", bad[i]);
+		expect_err(hx_cgroup_rule_parse(bad[i], &r, &e), &e, want);
+	}
+}
+
 static void test_checks(void **state)
 {
 	struct ctr_hostx x = { 0 };
@@ -170,6 +197,7 @@ static void test_json_round_trip(void **state)
 	x.dns = v2("10.0.0.53", NULL);
 	x.tmpfs = v2("/run:size=64k", "/tmp");
 	x.sysctls = v2("net.core.somaxconn=1024", NULL);
+	x.cgroup_rules = v2("c 1:3 rwm", "b 8:* r");
 	x.ulimits[0] = (struct hx_ulimit){ "nofile", 100, 200 };
 	x.nulimits = 1;
 	x.devices[0] = (struct hx_device){ strdup("/dev/null"), strdup("/dev/mynull"), "rw" };
@@ -187,6 +215,7 @@ static void test_json_round_trip(void **state)
 	assert_non_null(strstr(text, "\"LogConfig\":{\"Config\":{\"max-file\":\"2\",\"max-size\":"
 				     "\"1k\"},\"Type\":\"json-file\"}"));
 	assert_non_null(strstr(text, "\"Init\":true"));
+	assert_non_null(strstr(text, "\"DeviceCgroupRules\":[\"c 1:3 rwm\",\"b 8:* r\"]"));
 	assert_non_null(strstr(text, "\"Sysctls\":{\"net.core.somaxconn\":\"1024\"}"));
 	assert_string_equal(json_string_value(stop), "SIGUSR1");
 	assert_int_equal(hx_from_json(j, stop, &y, &e), 0);
@@ -194,6 +223,7 @@ static void test_json_round_trip(void **state)
 	assert_string_equal(y.tmpfs[1], "/tmp");
 	assert_string_equal(y.extra_hosts[0], "db:10.0.0.5");
 	assert_string_equal(y.sysctls[0], "net.core.somaxconn=1024");
+	assert_string_equal(y.cgroup_rules[1], "b 8:* r");
 	assert_int_equal(y.ulimits[0].hard, 200);
 	assert_string_equal(y.devices[0].ctr, "/dev/mynull");
 	assert_true(y.init);
@@ -209,6 +239,7 @@ static void test_json_round_trip(void **state)
 	assert_int_equal(hx_from_json(NULL, NULL, &y, &e), 0);
 	assert_int_equal(hx_stop_signal(&y), SIGTERM);
 	assert_null(y.extra_hosts);
+	assert_null(y.cgroup_rules);
 }
 
 static void test_etc_files(void **state)
@@ -238,7 +269,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ulimit),	 cmocka_unit_test(test_default_ulimits),
-		cmocka_unit_test(test_device),
+		cmocka_unit_test(test_device),	 cmocka_unit_test(test_cgroup_rule),
 		cmocka_unit_test(test_checks),	 cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_etc_files),
 	};
