@@ -48,6 +48,7 @@ void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 	snprintf(sp->work, sizeof(sp->work), "%s/work", sp->dir);
 	snprintf(sp->rootfs, sizeof(sp->rootfs), "%s/rootfs", sp->dir);
 	snprintf(sp->hosts, sizeof(sp->hosts), "%s/hosts", sp->dir);
+	ctrs_hosts_shared_path(cs, c, sp->hosts, sizeof(sp->hosts));
 	snprintf(sp->resolv, sizeof(sp->resolv), "%s/resolv.conf", sp->dir);
 	snprintf(sp->hostname, sizeof(sp->hostname), "%s/hostname", sp->dir);
 	for (char **l = k->layers; l && *l && n < (int)ARRAY_SIZE(sp->lower); l++)
@@ -155,6 +156,7 @@ static void start_failed(struct ctrs *cs, struct ctr *c, struct ctr_starting *st
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
 		ctrs_xnets_down(cs, c);
 		c->st.ports[0] = '\0';
+		ctrs_hosts_remove(cs, c); /* its line in the shared file */
 	}
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
 	c->st.exit_code = ctrs_start_failure_status(e->code);
