@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,56 @@ static int take(const struct ctr *c, const char *what)
 
 	hov_name(c, what, name, sizeof(name));
 	return hov_take(name);
+}
+
+void ctrs_start_handover(struct ctr *c, struct ctr_starting *st)
+{
+	char name[HOV_NAME_MAX];
+
+	st->pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	hov_name(c, "start", name, sizeof(name));
+	hov_put(st->pidfd, name);
+}
+
+void ctrs_start_handover_end(struct ctr_starting *st)
+{
+	if (st->pidfd < 0)
+		return;
+	hov_drop(st->pidfd);
+	close(st->pidfd);
+	st->pidfd = -1;
+}
+
+/* The earlier process had c's start under way: its child (set up halfway,
+ * nothing of the user's run yet) is killed, its cgroup removed, and c is
+ * left as before the start with the reason (a restart by its policy is
+ * simply due again). Its address goes back with the others nobody holds
+ * (ctrs_set_bridge). */
+void ctrs_start_interrupted(struct ctrs *cs, struct ctr *c)
+{
+	int fd = take(c, "start");
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct spec_buf *sp;
+
+	if (fd < 0)
+		return;
+	syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+	poll(&p, 1, 2000); /* gone from its cgroup once it is a zombie */
+	close(fd);
+	sp = malloc(sizeof(*sp));
+	if (sp) {
+		ctrs_build_spec(cs, c, sp);
+		sb_cleanup(&sp->spec);
+		free(sp);
+	}
+	log_warn("container %.12s (%s): its start was under way when the supervisor %s; ended",
+		 c->cfg.id, c->cfg.name, cs->pid1 ? "faulted" : "was killed");
+	if (c->st.status == CTR_RESTARTING)
+		return;
+	snprintf(c->st.error, sizeof(c->st.error), "the start was interrupted: the supervisor %s",
+		 cs->pid1 ? "faulted" : "was killed");
+	c->st.exit_code = 125;
+	ctrs_save_state(cs, c);
 }
 
 /* Not our child: a pidfd tells when it ends. */

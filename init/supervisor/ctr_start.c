@@ -263,7 +263,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 		return berr_set(e, ENOMEM, "start");
 	*st = (struct ctr_starting){ .kind = EV_CTR_START, .fd = -1, .pid = -1,
 				     .job = { .pid = -1, .out = -1 },
-				     .fds = { -1, -1, -1, -1, -1, -1 }, .c = c };
+				     .fds = { -1, -1, -1, -1, -1, -1 }, .pidfd = -1, .c = c };
 	r = start_begin(cs, c, st, e);
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = st };
 	if (r == 0 && (fcntl(st->fd, F_SETFL, O_NONBLOCK) < 0 ||
@@ -279,6 +279,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 		return r;
 	}
 	c->starting = st;
+	ctrs_start_handover(c, st);
 	return 0;
 }
 
@@ -303,6 +304,7 @@ void ctrs_start_step(struct ctrs *cs, struct ctr_starting *st)
 	if (st->job.pid > 0 && st->rc == 0)
 		return; /* the published ports' rules are not in yet */
 	c->starting = NULL;
+	ctrs_start_handover_end(st);
 	r = st->rc;
 	e = st->err;
 	if (st->job_done &&

@@ -86,6 +86,7 @@ struct ctr_starting {
 	bool job_done;
 	int job_rc;
 	int fds[6];		/* stdout, stderr, stdin pipes (ours: 0, 2, 5) */
+	int pidfd;		/* the child's, in the handover registry; -1 = none */
 	struct ctr *c;
 	struct start_link *asks; /* requests answered when it is finished */
 	struct ctr_starting *next; /* on the table's done list */
@@ -314,5 +315,10 @@ void ctrs_handover_put(struct ctr *c);
 void ctrs_adopted_exit(struct ctrs *cs, struct ctr *c);
 void ctrs_adopt_forget(struct ctrs *cs, struct ctr *c);
 bool ctrs_adopted_wait(struct ctrs *cs, struct ctr *c, int ms);
+/* A start under way is registered (a pidfd of its child) while it lasts;
+ * the next process ends one it finds (a fault, a killed daemon). */
+void ctrs_start_handover(struct ctr *c, struct ctr_starting *st);
+void ctrs_start_handover_end(struct ctr_starting *st);
+void ctrs_start_interrupted(struct ctrs *cs, struct ctr *c);
 
 #endif
