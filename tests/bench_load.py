@@ -185,7 +185,7 @@ def main():
                 notes.append("start %d failed: %s" % (started, why))
                 notes.append(vm.sh("free; cat /proc/sys/fs/file-nr; dmesg | tail -n 5"))
                 break
-        vm.sh("berth ps -aq | xargs -n 50 berth rm -f >/dev/null", timeout=3600)
+        vm.sh("berth ps -aq | xargs -r -n 50 berth rm -f >/dev/null", timeout=3600)
         rss1, fds1 = pid1(vm)
     finally:
         vm.kill()
