@@ -34,9 +34,12 @@ static bool proc_stat(pid_t pid, char *buf, size_t size, char **after)
 	return pid > 0 && read_file(path, buf, size) >= 0 && (*after = strrchr(buf, ')'));
 }
 
-/* Is pid still the process started at started_ns (CLOCK_REALTIME)? Its
- * start time in /proc/PID/stat, in ticks since boot, says so within a
- * second or two, so a reused pid is not mistaken for it. */
+/* Is pid still the process recorded as started at started_ns
+ * (CLOCK_REALTIME, when it exec'd)? Its start time in /proc/PID/stat (in
+ * ticks since boot) is its clone, before that by however long its setup
+ * took (seconds under load): a process that has the pid now and started
+ * before started_ns (give or take a second or two) can only be it, as a
+ * reused pid's process (this boot or a later one) started after it died. */
 bool ctrs_same_process(pid_t pid, int64_t started_ns)
 {
 	char buf[1024], *p;
@@ -53,7 +56,7 @@ bool ctrs_same_process(pid_t pid, int64_t started_ns)
 	clock_gettime(CLOCK_BOOTTIME, &boot);
 	start = wall_ns() - ((int64_t)boot.tv_sec * 1000000000ll + boot.tv_nsec) +
 		(int64_t)(ticks * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
-	return llabs(start - started_ns) < 2000000000ll;
+	return start - started_ns < 2000000000ll;
 }
 
 static bool is_our_child(pid_t pid)
