@@ -31,7 +31,7 @@
 #define PROTO_ARGS_MAX 256
 #define PROTO_STATUS_PREFIX "@status "
 #define PROTO_KEEPALIVE '\0'
-#define PROTO_KEEPALIVE_MS 2000
+#define PROTO_KEEPALIVE_MS 1000
 
 struct proto_request {
 	const char *reply;	/* reply FIFO path, or NULL */
