@@ -241,6 +241,22 @@ static void keep_alive(struct ctl_server *s)
 	s->keep_due = s->held ? now + PROTO_KEEPALIVE_MS * 1000000ull : 0;
 }
 
+/* Write what the pipe takes; true when it is all out (or the client went
+ * away: EPIPE), false when the rest waits for EPOLLOUT. */
+static bool out_write(struct ctl_out *o)
+{
+	while (o->off < o->len) {
+		ssize_t n = write(o->fd, o->buf + o->off, o->len - o->off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno != EAGAIN;
+		o->off += n;
+	}
+	return true;
+}
+
 /* Write what the pipe takes now; keep the rest for EPOLLOUT. */
 void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status)
 {
@@ -268,29 +284,24 @@ void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int s
 	o->fd = fd;
 	o->buf = steal_ptr(&r->buf);
 	o->len = r->len;
+	if (out_write(o)) { /* the common case: no epoll for it */
+		close(fd);
+		free(o->buf);
+		free(o);
+		return;
+	}
 	o->next = s->pending;
 	s->pending = o;
 	ev.events = EPOLLOUT;
 	ev.data.ptr = o;
 	epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
-	ctl_out_ready(s, o, EPOLLOUT);
 }
 
 void ctl_out_ready(struct ctl_server *s, struct ctl_out *o, unsigned events)
 {
-	while (o->off < o->len) {
-		ssize_t n = write(o->fd, o->buf + o->off, o->len - o->off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return;
-			break; /* EPIPE: the client went away */
-		}
-		o->off += n;
-	}
 	(void)events;
-	out_free(s, o);
+	if (out_write(o))
+		out_free(s, o);
 }
 
 void ctl_flush(struct ctl_server *s, int timeout_ms)
