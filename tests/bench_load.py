@@ -98,6 +98,7 @@ def storm(vm, clients, requests, crashers):
     t1, u1 = cpu_ticks(vm)
     failed = sum(int(x) for x in vm.sh("cat /tmp/storm.*").split())
     errors = vm.sh("cat /tmp/stormerr.* 2>/dev/null | sort | uniq -c | sort -rn | head -n 3")
+    stalls = vm.sh("dmesg | grep 'held the loop' | tail -n 3").strip()
     answered = int(vm.sh("ls /tmp/storm.* | wc -l").strip())
     restarts = vm.sh("berth inspect -f '{{.RestartCount}}' %s" %
                      " ".join("crash%d" % i for i in range(crashers)), timeout=300).split()
@@ -110,9 +111,9 @@ def storm(vm, clients, requests, crashers):
             "finished) while %d containers crash-looped under --restart always (%d restarts "
             "in all during the run): %d failed, %.0f s wall, PID 1 CPU %.1f %% of one CPU "
             "(goal < 20 %%); PID 1 before the crash-loopers %d KiB RSS, %d fds; after they were "
-            "removed %d KiB, %d fds. Errors: %s" %
+            "removed %d KiB, %d fds. Errors: %s. Events that held PID 1's loop over 1 s: %s" %
             (each * clients, clients, answered, crashers, sum(int(r) for r in restarts), failed,
-             u1 - u0, cpu, rss0, fds0, rss1, fds1, errors.strip() or "none")]
+             u1 - u0, cpu, rss0, fds0, rss1, fds1, errors.strip() or "none", stalls or "none")]
 
 
 def start_stop_growth(vm, cycles):
@@ -174,9 +175,11 @@ def main():
         if "storm" not in a.skip:
             notes += storm(vm, a.clients, a.requests, a.crashers)
             print(notes[-1], flush=True)
-        started, why = 0, ""
+        started, why, t_start = 0, "", 0.0
         for n in ([] if "idle" in a.skip else levels):
+            t0 = time.monotonic()
             started, why = start_idle(vm, started, n)
+            t_start += time.monotonic() - t0
             up = int(vm.sh("berth ps -q | wc -l", timeout=120).strip())
             rss, fds = pid1(vm)
             rows.append((started, up, ps_latency(vm) * 1000, rss, fds))
@@ -185,7 +188,14 @@ def main():
                 notes.append("start %d failed: %s" % (started, why))
                 notes.append(vm.sh("free; cat /proc/sys/fs/file-nr; dmesg | tail -n 5"))
                 break
-        vm.sh("berth ps -aq | xargs -n 50 berth rm -f >/dev/null", timeout=3600)
+        t0 = time.monotonic()
+        vm.sh("berth ps -aq | xargs -r -n 50 berth rm -f >/dev/null", timeout=3600)
+        t_rm = time.monotonic() - t0
+        if started:
+            notes.append("rm -f of the %d idle containers (`xargs -n 50`): %.0f s, %.0f ms a "
+                         "container; their starts took %.0f s, %.0f ms a container (wall time "
+                         "of the console commands)." % (started, t_rm, t_rm * 1000 / started,
+                                                        t_start, t_start * 1000 / started))
         rss1, fds1 = pid1(vm)
     finally:
         vm.kill()

@@ -253,6 +253,7 @@ struct ctrs *ctrs_open(const char *root, bool pid1, bool adopt, int epfd,
 	cs->adopt = adopt;
 	cs->epfd = epfd;
 	cs->ctl = ctl;
+	cs->shared_hostsfd = -1;
 	cs->timer.kind = EV_CTR_TIMER;
 	cs->timer.fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	ev.events = EPOLLIN;
@@ -326,6 +327,7 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 		}
 	}
 	/* The logs live on /data when there is one: close them so it can go. */
+	ctrs_hosts_shared_close(cs);
 	for (struct ctr *c = cs->list; c; c = c->next) {
 		if (c->logfd >= 0)
 			close(c->logfd);

@@ -183,6 +183,80 @@ int ctl_open_reply(struct ctl_server *s, const char *path)
 	return fd;
 }
 
+/* The held reply FIFO for path (no longer held), or -1. */
+static int held_take(struct ctl_server *s, const char *path)
+{
+	for (struct ctl_held **pp = &s->held, *h; (h = *pp); pp = &h->next) {
+		if (strcmp(h->path, path) == 0) {
+			int fd = h->fd;
+
+			*pp = h->next;
+			free(h->path);
+			free(h);
+			return fd;
+		}
+	}
+	return -1;
+}
+
+/* A request was deferred: its FIFO is opened now and kept, with a first
+ * keep-alive byte, so its client knows it is in hand. */
+static void ctl_hold(struct ctl_server *s, const char *path)
+{
+	struct ctl_held *h = calloc(1, sizeof(*h));
+	static const char ka = PROTO_KEEPALIVE;
+
+	if (!h || !(h->path = strdup(path)) || (h->fd = ctl_open_reply(s, path)) < 0) {
+		if (h)
+			free(h->path);
+		free(h);
+		return;
+	}
+	(void)!write(h->fd, &ka, 1);
+	h->next = s->held;
+	s->held = h;
+	if (!s->keep_due)
+		s->keep_due = now_ns() + PROTO_KEEPALIVE_MS * 1000000ull;
+}
+
+/* Every PROTO_KEEPALIVE_MS, a byte to each held FIFO; a client that has
+ * gone (EPIPE) is let go. */
+static void keep_alive(struct ctl_server *s)
+{
+	static const char ka = PROTO_KEEPALIVE;
+	uint64_t now = now_ns();
+
+	if (!s->keep_due || now < s->keep_due)
+		return;
+	for (struct ctl_held **pp = &s->held, *h; (h = *pp);) {
+		if (write(h->fd, &ka, 1) < 0 && errno != EAGAIN) {
+			*pp = h->next;
+			close(h->fd);
+			free(h->path);
+			free(h);
+		} else {
+			pp = &h->next;
+		}
+	}
+	s->keep_due = s->held ? now + PROTO_KEEPALIVE_MS * 1000000ull : 0;
+}
+
+/* Write what the pipe takes; true when it is all out (or the client went
+ * away: EPIPE), false when the rest waits for EPOLLOUT. */
+static bool out_write(struct ctl_out *o)
+{
+	while (o->off < o->len) {
+		ssize_t n = write(o->fd, o->buf + o->off, o->len - o->off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno != EAGAIN;
+		o->off += n;
+	}
+	return true;
+}
+
 /* Write what the pipe takes now; keep the rest for EPOLLOUT. */
 void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status)
 {
@@ -196,7 +270,9 @@ void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int s
 	snprintf(tail, sizeof(tail), PROTO_STATUS_PREFIX "%d\n", status);
 	r->truncated = false;
 	reply_write(r, tail, strlen(tail));
-	fd = ctl_open_reply(s, path);
+	fd = held_take(s, path);
+	if (fd < 0)
+		fd = ctl_open_reply(s, path);
 	if (fd < 0)
 		return;
 	o = calloc(1, sizeof(*o));
@@ -208,29 +284,24 @@ void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int s
 	o->fd = fd;
 	o->buf = steal_ptr(&r->buf);
 	o->len = r->len;
+	if (out_write(o)) { /* the common case: no epoll for it */
+		close(fd);
+		free(o->buf);
+		free(o);
+		return;
+	}
 	o->next = s->pending;
 	s->pending = o;
 	ev.events = EPOLLOUT;
 	ev.data.ptr = o;
 	epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
-	ctl_out_ready(s, o, EPOLLOUT);
 }
 
 void ctl_out_ready(struct ctl_server *s, struct ctl_out *o, unsigned events)
 {
-	while (o->off < o->len) {
-		ssize_t n = write(o->fd, o->buf + o->off, o->len - o->off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN)
-				return;
-			break; /* EPIPE: the client went away */
-		}
-		o->off += n;
-	}
 	(void)events;
-	out_free(s, o);
+	if (out_write(o))
+		out_free(s, o);
 }
 
 void ctl_flush(struct ctl_server *s, int timeout_ms)
@@ -244,6 +315,8 @@ void ctl_flush(struct ctl_server *s, int timeout_ms)
 	}
 	while (s->pending)
 		out_free(s, s->pending);
+	while (s->held)
+		close(held_take(s, s->held->path));
 }
 
 static void log_reply(const struct ctl_reply *r, int status)
@@ -299,9 +372,10 @@ static void handle_line(struct ctl_server *s, char *line, ctl_handler handle, vo
 	} else {
 		handle(ctx, &req, &reply, &status, &deferred);
 	}
-	if (deferred)
-		;
-	else if (req.reply)
+	if (deferred) {
+		if (req.reply)
+			ctl_hold(s, req.reply);
+	} else if (req.reply)
 		ctl_send(s, req.reply, &reply, status);
 	else
 		log_reply(&reply, status);
@@ -352,17 +426,23 @@ static size_t embedded_request(const struct ctl_server *s, const char *line, siz
 	return 0;
 }
 
+/* The FIFO's timer: an unfinished line's limit, else the next keep-alive. */
 static void arm_partial_timer(struct ctl_server *s)
 {
 	struct itimerspec its = { 0 };
+	uint64_t now = now_ns();
 
 	if (s->len || s->discarding) {
 		if (!s->partial_since)
-			s->partial_since = now_ns();
+			s->partial_since = now;
 		its.it_value.tv_nsec = CTL_PARTIAL_MS * 1000000l;
 	} else {
 		s->partial_since = 0;
+		if (s->keep_due)
+			its.it_value.tv_nsec = s->keep_due > now ? s->keep_due - now : 1;
 	}
+	its.it_value.tv_sec = its.it_value.tv_nsec / 1000000000l;
+	its.it_value.tv_nsec %= 1000000000l;
 	if (s->timer.fd >= 0)
 		timerfd_settime(s->timer.fd, 0, &its, NULL);
 }
@@ -417,6 +497,7 @@ void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx)
 
 	if (s->timer.fd >= 0)
 		(void)!read(s->timer.fd, &ticks, sizeof(ticks));
+	keep_alive(s);
 	if (partial_stale(s))
 		drop_partial(s, "not finished within " CTL_PARTIAL_TEXT);
 	for (;;) {

@@ -9,6 +9,12 @@
  * pipe at once is kept and written as the client drains it; a client that
  * vanished is dropped. Nothing a client sends can stop the server.
  *
+ * A deferred request's reply FIFO is opened when the handler defers it and
+ * held until ctl_send() answers it (or the client goes): a keep-alive byte
+ * (PROTO_KEEPALIVE) goes out at once and every PROTO_KEEPALIVE_MS, so the
+ * CLI knows the request is in hand and the supervisor alive; held FIFOs
+ * are close-on-exec, so a fault's re-exec ends them (the CLI sees EOF).
+ *
  * Legitimate writers write whole lines (at most PIPE_BUF bytes) in one
  * write. A line left unfinished is dropped (and logged) when it has not
  * been finished within CTL_PARTIAL_MS, or as soon as a new request starts
@@ -49,6 +55,13 @@ struct ctl_out {
 	struct ctl_out *next;
 };
 
+/* A deferred request's reply FIFO, held open until it is answered. */
+struct ctl_held {
+	char *path;
+	int fd;
+	struct ctl_held *next;
+};
+
 /* A handler fills the reply and status; it may set *deferred to answer
  * later with ctl_send() (it must then copy req->reply). */
 typedef void (*ctl_handler)(void *ctx, struct proto_request *req, struct ctl_reply *reply,
@@ -70,6 +83,8 @@ struct ctl_server {
 		int fd;
 	} timer;
 	struct ctl_out *pending;
+	struct ctl_held *held;
+	uint64_t keep_due;	/* monotonic ns: the next keep-alive */
 };
 
 /* Create the directories and the FIFO under root ("" for the appliance);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,12 @@ static bool proc_stat(pid_t pid, char *buf, size_t size, char **after)
 	return pid > 0 && read_file(path, buf, size) >= 0 && (*after = strrchr(buf, ')'));
 }
 
-/* Is pid still the process started at started_ns (CLOCK_REALTIME)? Its
- * start time in /proc/PID/stat, in ticks since boot, says so within a
- * second or two, so a reused pid is not mistaken for it. */
+/* Is pid still the process recorded as started at started_ns
+ * (CLOCK_REALTIME, when it exec'd)? Its start time in /proc/PID/stat (in
+ * ticks since boot) is its clone, before that by however long its setup
+ * took (seconds under load): a process that has the pid now and started
+ * before started_ns (give or take a second or two) can only be it, as a
+ * reused pid's process (this boot or a later one) started after it died. */
 bool ctrs_same_process(pid_t pid, int64_t started_ns)
 {
 	char buf[1024], *p;
@@ -52,7 +56,7 @@ bool ctrs_same_process(pid_t pid, int64_t started_ns)
 	clock_gettime(CLOCK_BOOTTIME, &boot);
 	start = wall_ns() - ((int64_t)boot.tv_sec * 1000000000ll + boot.tv_nsec) +
 		(int64_t)(ticks * (1000000000ull / (unsigned long long)sysconf(_SC_CLK_TCK)));
-	return llabs(start - started_ns) < 2000000000ll;
+	return start - started_ns < 2000000000ll;
 }
 
 static bool is_our_child(pid_t pid)
@@ -88,6 +92,56 @@ static int take(const struct ctr *c, const char *what)
 
 	hov_name(c, what, name, sizeof(name));
 	return hov_take(name);
+}
+
+void ctrs_start_handover(struct ctr *c, struct ctr_starting *st)
+{
+	char name[HOV_NAME_MAX];
+
+	st->pidfd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+	hov_name(c, "start", name, sizeof(name));
+	hov_put(st->pidfd, name);
+}
+
+void ctrs_start_handover_end(struct ctr_starting *st)
+{
+	if (st->pidfd < 0)
+		return;
+	hov_drop(st->pidfd);
+	close(st->pidfd);
+	st->pidfd = -1;
+}
+
+/* The earlier process had c's start under way: its child (set up halfway,
+ * nothing of the user's run yet) is killed, its cgroup removed, and c is
+ * left as before the start with the reason (a restart by its policy is
+ * simply due again). Its address goes back with the others nobody holds
+ * (ctrs_set_bridge). */
+void ctrs_start_interrupted(struct ctrs *cs, struct ctr *c)
+{
+	int fd = take(c, "start");
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct spec_buf *sp;
+
+	if (fd < 0)
+		return;
+	syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+	poll(&p, 1, 2000); /* gone from its cgroup once it is a zombie */
+	close(fd);
+	sp = malloc(sizeof(*sp));
+	if (sp) {
+		ctrs_build_spec(cs, c, sp);
+		sb_cleanup(&sp->spec);
+		free(sp);
+	}
+	log_warn("container %.12s (%s): its start was under way when the supervisor %s; ended",
+		 c->cfg.id, c->cfg.name, cs->pid1 ? "faulted" : "was killed");
+	if (c->st.status == CTR_RESTARTING)
+		return;
+	snprintf(c->st.error, sizeof(c->st.error), "the start was interrupted: the supervisor %s",
+		 cs->pid1 ? "faulted" : "was killed");
+	c->st.exit_code = 125;
+	ctrs_save_state(cs, c);
 }
 
 /* Not our child: a pidfd tells when it ends. */

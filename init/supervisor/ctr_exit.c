@@ -135,6 +135,9 @@ void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
 		remove_anon_volumes(cs, c);
 	log_info("container %.12s (%s): removed", c->cfg.id, c->cfg.name);
 	ev_ctr(c, "destroy", NULL);
+	/* a wait on a created container removed: answered, not held for ever */
+	ctrs_notify_waiters(cs, c->waiters, c->st.exit_code);
+	c->waiters = NULL;
 	c->next = cs->dead;
 	cs->dead = c;
 }

@@ -8,7 +8,16 @@
  * PID 1, and not the containers of other networks. The files are bind-mounted, so they are
  * written in place (a rename would not reach the mounts): a start appends
  * its line to the others' files, an exit rewrites them without it. The
- * text is runtime/net/etchosts.c's; here are the descriptors. */
+ * text is runtime/net/etchosts.c's; here are the descriptors.
+ *
+ * Most containers are on the default bridge alone, with the default
+ * hostname and nothing of their own in the file (hosts_shared): those
+ * share one file, <root>/run/berth/network/hosts.bridge, naming every
+ * container on the bridge. A start or an exit is then one write of it,
+ * not one rewrite per neighbour, each as long as their number: removing
+ * 1000 containers rewrote 500,000 files. A shared container connected to
+ * a further network later keeps the shared file (its bind mount is made
+ * at the start): the names of that network are not in it. */
 #include "ctrs_priv.h"
 
 #include <errno.h>
@@ -40,6 +49,116 @@ static bool on_bridge(const struct ctr *o, const struct ctr *c, const char **ip,
 static struct etchosts_entry hosts_entry(const struct ctr *c, const char *ip, char *const *al)
 {
 	return (struct etchosts_entry){ ip, ctr_hostname(c), c->cfg.name, al };
+}
+
+/* c's file is the bridge's shared one: on the default bridge alone, its
+ * hostname the default (its own line first would not matter), no aliases
+ * and no --add-host lines. */
+static bool hosts_shared(const struct ctr *c)
+{
+	return c->cfg.network && strcmp(c->cfg.network, "bridge") == 0 && !c->cfg.nxnets &&
+	       !c->cfg.aliases && !(c->cfg.hostx.extra_hosts && *c->cfg.hostx.extra_hosts) &&
+	       c->cfg.hostname && strncmp(c->cfg.hostname, c->cfg.id, 12) == 0 &&
+	       !c->cfg.hostname[12];
+}
+
+void ctrs_hosts_shared_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t size)
+{
+	if (hosts_shared(c))
+		snprintf(buf, size, "%s/run/berth/network/hosts.bridge", cs->root);
+}
+
+/* c has an address on the default bridge (*ip, aliases *al there). */
+static bool on_default_bridge(const struct ctr *c, const char **ip, char *const **al)
+{
+	static struct ctr viewer; /* on the default bridge alone */
+
+	viewer.cfg.network = (char *)"bridge";
+	return ctrs_net_shared(&viewer, c, ip, al);
+}
+
+/* o is named in the shared file at *ip: it runs on the default bridge, or
+ * it shares the file and is starting (it has the address already). */
+static bool shared_member(const struct ctr *o, const struct ctr *gone, const char **ip,
+			  char *const **al)
+{
+	if (o == gone)
+		return false;
+	if (o->starting && o->starting->lease.ip[0] && hosts_shared(o)) {
+		*ip = o->starting->lease.ip;
+		*al = NULL;
+		return true;
+	}
+	return o->st.status == CTR_RUNNING && on_default_bridge(o, ip, al);
+}
+
+/* The shared file, opened (or created) at first use; 1 when it was not
+ * open before, 0 when it was, or -errno. */
+static int shared_open(struct ctrs *cs)
+{
+	char path[600];
+
+	if (cs->shared_hostsfd >= 0)
+		return 0;
+	snprintf(path, sizeof(path), "%s/run/berth/network/hosts.bridge", cs->root);
+	cs->shared_hostsfd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+	return cs->shared_hostsfd < 0 ? -errno : 1;
+}
+
+/* The shared file whole, without gone. */
+static int shared_rewrite(struct ctrs *cs, const struct ctr *gone)
+{
+	struct etchosts_entry *v;
+	char *text;
+	char *const *al;
+	const char *ip;
+	size_t n = 0, len = strlen(ETCHOSTS_BASE);
+	int r = shared_open(cs);
+
+	if (r < 0)
+		return r;
+	r = 0;
+	for (struct ctr *o = cs->list; o; o = o->next)
+		n++;
+	v = malloc((n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	n = 0;
+	for (struct ctr *o = cs->list; o; o = o->next) {
+		if (shared_member(o, gone, &ip, &al))
+			v[n++] = hosts_entry(o, ip, al);
+	}
+	text = n ? etchosts_text(&v[0], v + 1, n - 1, &len) : strdup(ETCHOSTS_BASE);
+	if (!text)
+		r = -ENOMEM;
+	else if (ftruncate(cs->shared_hostsfd, 0) < 0 ||
+		 write_all(cs->shared_hostsfd, text, len) < 0)
+		r = -errno;
+	free(text);
+	free(v);
+	return r;
+}
+
+static void shared_update(struct ctrs *cs, const struct ctr *c, const struct ctr *gone)
+{
+	char *const *al;
+	const char *ip;
+	int r;
+
+	if (cs->shared_hostsfd < 0 && !hosts_shared(c))
+		return; /* no container has it */
+	if (!hosts_shared(c) && !on_default_bridge(c, &ip, &al))
+		return;
+	r = shared_rewrite(cs, gone);
+	if (r < 0)
+		log_warn("update the bridge's shared /etc/hosts: %s", strerror(-r));
+}
+
+void ctrs_hosts_shared_close(struct ctrs *cs)
+{
+	if (cs->shared_hostsfd >= 0)
+		close(cs->shared_hostsfd);
+	cs->shared_hostsfd = -1;
 }
 
 /* text with c's --add-host lines (host-gateway: berth0's address);
@@ -101,6 +220,12 @@ void ctrs_hosts_open(struct ctrs *cs, struct ctr *c)
 {
 	char path[600];
 
+	if (hosts_shared(c)) { /* the bridge's file, held by the table */
+		if (shared_open(cs) < 0)
+			log_warn("container %.12s: open the bridge's /etc/hosts: %s", c->cfg.id,
+				 strerror(errno));
+		return;
+	}
 	hosts_path(cs, c, path, sizeof(path));
 	c->hostsfd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (c->hostsfd < 0)
@@ -128,6 +253,9 @@ void ctrs_hosts_add(struct ctrs *cs, struct ctr *c)
 			hosts_put(cs, o, line, etchosts_line(&self, line, sizeof(line)), true);
 		}
 	}
+	if (!hosts_shared(c) || !c->hosts_listed)
+		shared_update(cs, c, NULL);
+	c->hosts_listed = false;
 }
 
 /* o's file whole, without gone. */
@@ -152,6 +280,7 @@ void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c)
 		if (o != c && o->hostsfd >= 0 && ctrs_net_shared(o, c, &ip, &al))
 			hosts_rewrite(cs, o, c);
 	}
+	shared_update(cs, c, c);
 }
 
 void ctrs_hosts_refresh(struct ctrs *cs, struct ctr *c)
@@ -164,6 +293,7 @@ void ctrs_hosts_refresh(struct ctrs *cs, struct ctr *c)
 		if (o != c && o->hostsfd >= 0 && ctrs_net_shared(o, c, &ip, &al))
 			hosts_rewrite(cs, o, NULL);
 	}
+	shared_update(cs, c, NULL);
 }
 
 /* dir/name with text; a failure names the file and, when the disk is
@@ -181,19 +311,32 @@ static int put_etc_file(struct ctrs *cs, const char *dir, const char *name, cons
 	return 0;
 }
 
-int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip,
-			 struct berr *e)
+/* c's /etc/hosts at its start (at ip on the bridge, or ""): its own file,
+ * or its line appended to the shared one (the whole file first when it was
+ * not open yet: what an earlier boot left in it goes). */
+static int write_hosts(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip,
+		       struct berr *e)
 {
-	char buf[4096], resolv[4096];
-	char *hosts;
 	size_t len = strlen(ETCHOSTS_BASE);
+	char *hosts, line[ETCHOSTS_LINE_MAX];
 	int r;
 
-	snprintf(buf, sizeof(buf), "%.63s\n", ctr_hostname(c));
-	r = put_etc_file(cs, dir, "hostname", buf, strlen(buf), e);
-	if (r < 0)
-		return r;
-	if (ip && *ip)
+	if (*ip && hosts_shared(c)) {
+		struct etchosts_entry self = hosts_entry(c, ip, NULL);
+
+		r = shared_open(cs);
+		if (r > 0)
+			r = shared_rewrite(cs, c);
+		if (r >= 0 && write_all(cs->shared_hostsfd, line,
+					etchosts_line(&self, line, sizeof(line))) < 0)
+			r = -errno;
+		if (r < 0)
+			return berr_msg(e, -r, "write %s/run/berth/network/hosts.bridge: %s%s", cs->root,
+					strerror(-r), ctrs_full_hint(cs, -r));
+		c->hosts_listed = true;
+		return 0;
+	}
+	if (*ip)
 		hosts = hosts_text(cs, c, ip, NULL, &len);
 	else
 		hosts = with_extra_hosts(cs, c, strdup(ETCHOSTS_BASE), &len);
@@ -201,6 +344,19 @@ int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const 
 		return berr_set(e, ENOMEM, "%s/hosts", dir);
 	r = put_etc_file(cs, dir, "hosts", hosts, len, e);
 	free(hosts);
+	return r;
+}
+
+int ctrs_write_etc_files(struct ctrs *cs, struct ctr *c, const char *dir, const char *ip,
+			 struct berr *e)
+{
+	char buf[4096], resolv[4096];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%.63s\n", ctr_hostname(c));
+	r = put_etc_file(cs, dir, "hostname", buf, strlen(buf), e);
+	if (r == 0)
+		r = write_hosts(cs, c, dir, ip ? ip : "", e);
 	if (r < 0)
 		return r;
 	/* The host's resolvers, less loopback ones (see resolv.h). */

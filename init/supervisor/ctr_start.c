@@ -48,6 +48,7 @@ void ctrs_build_spec(struct ctrs *cs, struct ctr *c, struct spec_buf *sp)
 	snprintf(sp->work, sizeof(sp->work), "%s/work", sp->dir);
 	snprintf(sp->rootfs, sizeof(sp->rootfs), "%s/rootfs", sp->dir);
 	snprintf(sp->hosts, sizeof(sp->hosts), "%s/hosts", sp->dir);
+	ctrs_hosts_shared_path(cs, c, sp->hosts, sizeof(sp->hosts));
 	snprintf(sp->resolv, sizeof(sp->resolv), "%s/resolv.conf", sp->dir);
 	snprintf(sp->hostname, sizeof(sp->hostname), "%s/hostname", sp->dir);
 	for (char **l = k->layers; l && *l && n < (int)ARRAY_SIZE(sp->lower); l++)
@@ -155,6 +156,7 @@ static void start_failed(struct ctrs *cs, struct ctr *c, struct ctr_starting *st
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
 		ctrs_xnets_down(cs, c);
 		c->st.ports[0] = '\0';
+		ctrs_hosts_remove(cs, c); /* its line in the shared file */
 	}
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
 	c->st.exit_code = ctrs_start_failure_status(e->code);
@@ -261,7 +263,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 		return berr_set(e, ENOMEM, "start");
 	*st = (struct ctr_starting){ .kind = EV_CTR_START, .fd = -1, .pid = -1,
 				     .job = { .pid = -1, .out = -1 },
-				     .fds = { -1, -1, -1, -1, -1, -1 }, .c = c };
+				     .fds = { -1, -1, -1, -1, -1, -1 }, .pidfd = -1, .c = c };
 	r = start_begin(cs, c, st, e);
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.ptr = st };
 	if (r == 0 && (fcntl(st->fd, F_SETFL, O_NONBLOCK) < 0 ||
@@ -277,6 +279,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 		return r;
 	}
 	c->starting = st;
+	ctrs_start_handover(c, st);
 	return 0;
 }
 
@@ -301,6 +304,7 @@ void ctrs_start_step(struct ctrs *cs, struct ctr_starting *st)
 	if (st->job.pid > 0 && st->rc == 0)
 		return; /* the published ports' rules are not in yet */
 	c->starting = NULL;
+	ctrs_start_handover_end(st);
 	r = st->rc;
 	e = st->err;
 	if (st->job_done &&

@@ -141,6 +141,8 @@ void ctrs_load_existing(struct ctrs *cs)
 			free(c);
 			continue;
 		}
+		if (cs->adopt)
+			ctrs_start_interrupted(cs, c);
 		stale = c->st.status == CTR_RUNNING || c->st.status == CTR_RESTARTING;
 		if (stale && cs->adopt && c->st.status == CTR_RESTARTING) {
 			stale = false; /* its next start comes from this process */

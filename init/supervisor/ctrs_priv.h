@@ -86,6 +86,7 @@ struct ctr_starting {
 	bool job_done;
 	int job_rc;
 	int fds[6];		/* stdout, stderr, stdin pipes (ours: 0, 2, 5) */
+	int pidfd;		/* the child's, in the handover registry; -1 = none */
 	struct ctr *c;
 	struct start_link *asks; /* requests answered when it is finished */
 	struct ctr_starting *next; /* on the table's done list */
@@ -118,6 +119,7 @@ struct ctr {
 	struct waiter *waiters;
 	struct ctr_io io;
 	int hostsfd;		/* its /etc/hosts while on the bridge (O_APPEND) */
+	bool hosts_listed;	/* its line went into the shared one at its start */
 	struct br_lease *xl;	/* while it runs: its leases on cfg.xnets (net_connect.c) */
 	char first_if[16];	/* its first network's interface inside; "": eth0 */
 	struct {
@@ -148,6 +150,7 @@ struct ctrs {
 	 * batch of epoll events (which may still name them) is done. */
 	struct ctr *dead;
 	struct ctr_starting *done_starts;
+	int shared_hostsfd;	/* the default bridge's shared /etc/hosts (ctr_hosts.c) */
 };
 
 /* Paths and the sandbox spec for a container (buffers live in *sp). */
@@ -202,6 +205,10 @@ void ctrs_hosts_remove(struct ctrs *cs, struct ctr *c);
 /* c joined or left a network while running: its file and those of the
  * containers it shares a network with, rewritten whole. */
 void ctrs_hosts_refresh(struct ctrs *cs, struct ctr *c);
+/* buf: the bridge's shared file when c's /etc/hosts is that (else left
+ * alone); closed at shutdown. */
+void ctrs_hosts_shared_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t size);
+void ctrs_hosts_shared_close(struct ctrs *cs);
 /* Write them into dir (ip: c's address on the bridge, or ""); a file that
  * cannot be written fails the start, with its path and, if the disk is
  * full, which one. */
@@ -310,5 +317,10 @@ void ctrs_handover_put(struct ctr *c);
 void ctrs_adopted_exit(struct ctrs *cs, struct ctr *c);
 void ctrs_adopt_forget(struct ctrs *cs, struct ctr *c);
 bool ctrs_adopted_wait(struct ctrs *cs, struct ctr *c, int ms);
+/* A start under way is registered (a pidfd of its child) while it lasts;
+ * the next process ends one it finds (a fault, a killed daemon). */
+void ctrs_start_handover(struct ctr *c, struct ctr_starting *st);
+void ctrs_start_handover_end(struct ctr_starting *st);
+void ctrs_start_interrupted(struct ctrs *cs, struct ctr *c);
 
 #endif

@@ -3,7 +3,9 @@
  *
  * The supervisor registers every descriptor a successor must take back:
  * the control FIFO ("control"), each running container's output pipes or
- * pty master ("<id>.out", "<id>.err") and stdin pipe ("<id>.in"). The
+ * pty master ("<id>.out", "<id>.err") and stdin pipe ("<id>.in"), and a
+ * pidfd of each start's child while the start is under way ("<id>.start":
+ * the successor ends it, ctr_adopt.c). The
  * registry lives in a memfd mapped shared, so nothing has to be written
  * when the process dies:
  *   PID 1      on a fault, crash.c clears close-on-exec on every registered

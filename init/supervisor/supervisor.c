@@ -401,6 +401,7 @@ int sup_run(const struct sup_opts *o)
 		}
 		for (int i = 0; i < n; i++) {
 			int kind = *(int *)evs[i].data.ptr;
+			uint64_t t0 = now_ns();
 
 			if (kind == EV_SIGNAL)
 				on_signal(&s);
@@ -418,6 +419,10 @@ int sup_run(const struct sup_opts *o)
 				  kind == EV_CTR_HEALTH || kind == EV_CTR_PIDFD || kind == EV_CTR_START) &&
 				 s.ctrs)
 				ctrs_event(s.ctrs, evs[i].data.ptr, evs[i].events);
+			/* nothing in the loop should wait: say so when it did */
+			if (now_ns() - t0 > 1000000000ull)
+				log_warn("supervisor: an event (kind %d) held the loop for %llu ms", kind,
+					 (unsigned long long)((now_ns() - t0) / 1000000));
 		}
 		if (s.ctrs)
 			ctrs_reclaim(s.ctrs);

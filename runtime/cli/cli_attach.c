@@ -95,7 +95,7 @@ int cli_attach_wait(int fd, const char *id, struct client_reply *wait, int in_fd
 			close(in_fd);
 			in_fd = -1;
 		}
-		if (r > 0 && p[2].revents)
+		if (r > 0 && p[2].revents && client_reply_done(wait))
 			break;
 	}
 	if (in_fd >= 0)
@@ -156,6 +156,11 @@ void cli_attach_send_size(const char *root, const char *id)
 		resize_cb(&(struct sess){ root, id }, rows, cols);
 }
 
+static bool wait_ended(void *wait)
+{
+	return client_reply_done(wait);
+}
+
 /* -t: our terminal raw, bytes both ways through the session FIFOs until
  * the container's exit answers the wait; its exit code is ours. */
 int cli_attach_tty(const char *root, const char *id, struct client_reply *wait, int in_fd,
@@ -164,6 +169,7 @@ int cli_attach_tty(const char *root, const char *id, struct client_reply *wait, 
 	struct sess s = { root, id };
 	struct tty_relay r = {
 		.in_dst = in_fd, .out_src = out_fd, .end_fd = wait->fd, .resize = resize_cb, .ctx = &s,
+		.ended = wait_ended, .end_ctx = wait,
 	};
 	int status, rr;
 

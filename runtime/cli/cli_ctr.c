@@ -160,7 +160,7 @@ void cli_wait_down(const char *root, const char *ref)
 	if (client_send(root, 2, args, &cr) < 0)
 		return;
 	/* the answer is not needed; a broken one is on stderr already */
-	berr_ignore(client_collect(&cr, -1));
+	berr_ignore(client_collect(&cr, 15000));
 	client_reply_free(&cr);
 }
 

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,7 +20,9 @@
 #include "runtime/lib/proto.h"
 #include "runtime/lib/util.h"
 
-#define FIRST_BYTE_TIMEOUT_MS 15000
+/* Silence after which the supervisor is taken for wedged (it sends a
+ * keep-alive every PROTO_KEEPALIVE_MS while it holds a request). */
+#define REPLY_SILENCE_MS 15000
 #define CANNOT_CONNECT                                                                             \
 	"berth: Cannot connect to the berth daemon at %s. Is the berth daemon running?"
 
@@ -58,7 +62,7 @@ int client_send(const char *root, int argc, char *const argv[], struct client_re
 	int len;
 
 	memset(cr, 0, sizeof(*cr));
-	cr->fd = -1;
+	cr->fd = cr->cfd = -1;
 	cr->status = -1;
 	snprintf(control, sizeof(control), "%s/run/berth/control", root);
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
@@ -112,7 +116,17 @@ int client_send(const char *root, int argc, char *const argv[], struct client_re
 		drop_reply_fifo();
 		return -1;
 	}
+	cr->cfd = steal_fd(&cfd);
 	return 0;
+}
+
+/* The silence after which the supervisor is taken for wedged: ms, or
+ * BERTH_CLIENT_TIMEOUT seconds (tests); < 0: none. */
+static int silence_ms(int ms)
+{
+	const char *env = getenv("BERTH_CLIENT_TIMEOUT");
+
+	return ms > 0 && env && atoi(env) > 0 ? atoi(env) * 1000 : ms;
 }
 
 static int wait_readable(int fd, int timeout_ms)
@@ -126,43 +140,99 @@ static int wait_readable(int fd, int timeout_ms)
 	return r;
 }
 
-int client_collect(struct client_reply *cr, int timeout_ms)
+/* Wait until the reply FIFO is readable; false when the supervisor is
+ * taken for wedged: limit_ms without a byte, unless none came yet and the
+ * supervisor is still working through the requests queued in the control
+ * FIFO before ours (the queue shrinks; a few times at most, so a request
+ * lost with a fault is not waited for while others are served). */
+static bool wait_reply(struct client_reply *cr, int limit_ms)
 {
-	size_t cap = 0;
-	int first = 1;
+	int queued = INT_MAX, q, more = 8;
 
-	for (;;) {
-		char chunk[4096];
-		ssize_t n;
+	while (wait_readable(cr->fd, limit_ms) == 0) {
+		if (cr->alive || cr->cfd < 0 || ioctl(cr->cfd, FIONREAD, &q) < 0 || q == 0 ||
+		    q >= queued || more-- == 0)
+			return false;
+		queued = q;
+	}
+	return true;
+}
 
-		if (wait_readable(cr->fd, first ? timeout_ms : -1) == 0) {
-			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
-				timeout_ms / 1000);
-			drop_own_fifo(cr);
-			return -1;
-		}
-		n = read(cr->fd, chunk, sizeof(chunk));
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+static void wedged(struct client_reply *cr, int limit_ms)
+{
+	if (cr->alive)
+		fprintf(stderr, "berth: the supervisor stopped answering (nothing for %d s while "
+				"it held the request)\n", limit_ms / 1000);
+	else
+		fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
+			limit_ms / 1000);
+	drop_own_fifo(cr);
+}
+
+/* p[0..n) without keep-alive bytes; the new length. */
+static size_t strip_keepalive(char *p, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != PROTO_KEEPALIVE)
+			p[k++] = p[i];
+	return k;
+}
+
+/* Read what has come, without blocking (cr->fd readable or not): the
+ * reply's bytes appended to cr->out. -1 when out of memory. */
+static int take(struct client_reply *cr)
+{
+	char chunk[4096];
+
+	while (!cr->eof) {
+		ssize_t n = read(cr->fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			break;
-		if (first) {
-			first = 0;
+		if (n < 0)
+			return 0;
+		if (n == 0 && !cr->alive && wait_readable(cr->fd, 0) == 0)
+			return 0; /* no writer yet (the FIFO reads as ended) */
+		cr->eof = n == 0;
+		if (!cr->alive) {
+			cr->alive = true;
 			drop_own_fifo(cr);
 		}
-		if (cr->out_len + (size_t)n + 1 > cap) {
-			char *g;
-			cap = (cr->out_len + n + 1) * 2;
-			g = realloc(cr->out, cap);
+		n = strip_keepalive(chunk, n);
+		if (cr->out_len + (size_t)n + 1 > cr->cap) {
+			char *g = realloc(cr->out, (cr->out_len + n + 1) * 2);
+
 			if (!g) {
 				fprintf(stderr, "berth: out of memory\n");
 				return -1;
 			}
 			cr->out = g;
+			cr->cap = (cr->out_len + n + 1) * 2;
 		}
 		memcpy(cr->out + cr->out_len, chunk, n);
 		cr->out_len += n;
 		cr->out[cr->out_len] = '\0';
+	}
+	return 0;
+}
+
+bool client_reply_done(struct client_reply *cr)
+{
+	return take(cr) < 0 || cr->eof;
+}
+
+int client_collect(struct client_reply *cr, int timeout_ms)
+{
+	timeout_ms = silence_ms(timeout_ms);
+	while (!cr->eof) {
+		if (!wait_reply(cr, timeout_ms)) {
+			wedged(cr, timeout_ms);
+			return -1;
+		}
+		if (take(cr) < 0)
+			return -1;
 	}
 	drop_own_fifo(cr);
 	/* The last line is the status. */
@@ -177,15 +247,14 @@ int client_collect(struct client_reply *cr, int timeout_ms)
 			return cr->status;
 		}
 	}
-	fprintf(stderr, "berth: the reply ended without a status\n");
+	fprintf(stderr, "berth: %s\n", cr->out_len ? "the reply ended without a status" :
+			"the supervisor went away before answering");
 	return -1;
 }
 
 int client_stream(struct client_reply *cr, uint64_t deadline_ns,
 		  void (*on_line)(void *ctx, char *line), void *ctx)
 {
-	bool first = true;
-
 	for (;;) {
 		uint64_t now = now_ns();
 		int64_t left = deadline_ns ? (int64_t)(deadline_ns - now) / 1000000 : -1;
@@ -194,14 +263,12 @@ int client_stream(struct client_reply *cr, uint64_t deadline_ns,
 
 		if (deadline_ns && now >= deadline_ns)
 			return -ETIMEDOUT;
-		if (first && (left < 0 || left > FIRST_BYTE_TIMEOUT_MS))
-			left = FIRST_BYTE_TIMEOUT_MS;
-		if (wait_readable(cr->fd, (int)left) == 0) {
-			if (!first)
+		if (!cr->alive && (left < 0 || left > silence_ms(REPLY_SILENCE_MS)))
+			left = silence_ms(REPLY_SILENCE_MS);
+		if (!cr->alive ? !wait_reply(cr, (int)left) : wait_readable(cr->fd, (int)left) == 0) {
+			if (cr->alive)
 				continue;
-			fprintf(stderr, "berth: no reply from the supervisor within %d s\n",
-				FIRST_BYTE_TIMEOUT_MS / 1000);
-			drop_own_fifo(cr);
+			wedged(cr, (int)left);
 			return -1;
 		}
 		n = read(cr->fd, cr->buf + cr->len, sizeof(cr->buf) - 1 - cr->len);
@@ -211,10 +278,10 @@ int client_stream(struct client_reply *cr, uint64_t deadline_ns,
 			fprintf(stderr, "berth: the supervisor ended the reply without a status\n");
 			return -1;
 		}
-		if (first)
+		if (!cr->alive)
 			drop_own_fifo(cr);
-		first = false;
-		cr->len += n;
+		cr->alive = true;
+		cr->len += strip_keepalive(cr->buf + cr->len, n);
 		cr->buf[cr->len] = '\0';
 		while ((nl = strchr(cr->buf, '\n'))) {
 			*nl = '\0';
@@ -234,7 +301,9 @@ void client_reply_free(struct client_reply *cr)
 	drop_own_fifo(cr); /* an answer no longer wanted */
 	if (cr->fd >= 0)
 		close(cr->fd);
-	cr->fd = -1;
+	if (cr->cfd >= 0)
+		close(cr->cfd);
+	cr->fd = cr->cfd = -1;
 	free(cr->out);
 	cr->out = NULL;
 }
@@ -246,8 +315,8 @@ int client_call(const char *root, int argc, char *const argv[])
 
 	if (client_send(root, argc, argv, &cr) < 0)
 		return 1;
-	/* `wait` answers when the container exits: no time limit. */
-	status = client_collect(&cr, strcmp(argv[0], "wait") == 0 ? -1 : FIRST_BYTE_TIMEOUT_MS);
+	/* `wait` too: the supervisor's keep-alives carry it to the exit */
+	status = client_collect(&cr, REPLY_SILENCE_MS);
 	for (char *l = cr.out, *nl; status >= 0 && l && *l; l = nl + 1) {
 		nl = strchr(l, '\n');
 		if (nl)

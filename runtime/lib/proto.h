@@ -13,7 +13,12 @@
  * /run/berth/control` without a reply FIFO; the answer then goes to the log.
  *
  * A reply is any number of text lines followed by one status line
- * "@status N"; N becomes the CLI's exit code.
+ * "@status N"; N becomes the CLI's exit code. While the supervisor holds a
+ * request it answers later (a start under way, wait, rm -f, events), it
+ * keeps the reply FIFO open and writes a keep-alive byte (PROTO_KEEPALIVE,
+ * never part of a reply) at once and every PROTO_KEEPALIVE_MS: the CLI
+ * waits as long as those come, and sees the end of the FIFO if the
+ * supervisor dies.
  */
 #ifndef BERTH_PROTO_H
 #define BERTH_PROTO_H
@@ -25,6 +30,8 @@
 #define PROTO_LINE_MAX 4096
 #define PROTO_ARGS_MAX 256
 #define PROTO_STATUS_PREFIX "@status "
+#define PROTO_KEEPALIVE '\0'
+#define PROTO_KEEPALIVE_MS 1000
 
 struct proto_request {
 	const char *reply;	/* reply FIFO path, or NULL */

@@ -194,7 +194,8 @@ int tty_relay_run(struct tty_relay *r)
 			else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 				r->out_src = -1; /* EOF or EIO: only the end is left */
 		}
-		if (p[3].revents || (r->out_src < 0 && r->end_fd < 0))
+		if ((p[3].revents && (!r->ended || r->ended(r->end_ctx))) ||
+		    (r->out_src < 0 && r->end_fd < 0))
 			break;
 	}
 	if (r->out_src >= 0)

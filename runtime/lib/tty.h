@@ -29,6 +29,10 @@ struct tty_relay {
 	int in_dst;	    /* our stdin goes here (-1: stdin is not read) */
 	int out_src;	    /* this goes to our stdout */
 	int end_fd;	    /* readable when the session is over (pidfd, wait reply) */
+	/* With end_fd readable: is it over? (NULL: yes; a wait reply may
+	 * carry keep-alive bytes first) */
+	bool (*ended)(void *end_ctx);
+	void *end_ctx;
 	bool eof_closes_in; /* close in_dst when our stdin ends (-i without -t) */
 	/* Called at the start and on SIGWINCH when stdin is a terminal. */
 	void (*resize)(void *ctx, unsigned short rows, unsigned short cols);

@@ -2,7 +2,7 @@
 control FIFO never stalls the next client; `berth stats` has Docker's
 columns; a fault in PID 1 is survived: it re-execs itself, the containers
 keep running and serving, ps and logs go on, `berth info` and `berth boot`
-show the recovery; faults in a loop leave an emergency shell with the
+show the recovery, a start under way is ended; faults in a loop leave an emergency shell with the
 containers still serving. The VM has a data disk, so a container's writes
 reach a block device (BLOCK I/O), and boots with berth.debug, which the
 test-only `berth debug-fault` needs."""
@@ -150,9 +150,11 @@ def test_requests_during_crash_loop_and_hung_start_answered(vm):
     loopers = " ".join("loop%d" % i for i in range(3))
     vm.sh("for n in %s; do berth run -d --restart always --name $n busybox sh -c 'exit 3' "
           ">/dev/null; done" % loopers, timeout=60)
-    vm.sh("rm -f /tmp/cl.*; for c in 1 2 3; do ( f=0; for i in 1 2 3 4 5 6 7 8; do "
-          "berth ps -a >/dev/null || f=$((f+1)); done; echo $f >/tmp/cl.$c ) & done; wait",
-          timeout=120)
+    # (`wait` for these three only: stuck's `run -d` waits for its start,
+    # held by the supervisor with keep-alives, as long as it takes)
+    vm.sh("rm -f /tmp/cl.*; p=; for c in 1 2 3; do ( f=0; for i in 1 2 3 4 5 6 7 8; do "
+          "berth ps -a >/dev/null || f=$((f+1)); done; echo $f >/tmp/cl.$c ) & p=\"$p $!\"; "
+          "done; wait $p", timeout=120)
     assert vm.sh("cat /tmp/cl.*").split() == ["0", "0", "0"]
     counts = vm.sh("berth inspect -f '{{.RestartCount}}' %s" % loopers).split()
     assert all(int(n) >= 1 for n in counts), counts
@@ -214,8 +216,21 @@ def test_pid1_survives_a_segfault(vm):
 
 
 def test_pid1_survives_abort_and_keeps_stopping_containers(vm):
+    # a start under way (its child blocked on its /etc/passwd, a FIFO)
+    # when PID 1 faults is ended by the recovery, not left behind
+    hung_run(vm, "mid", "/tmp/pw3")
+    time.sleep(2)  # its CLI's start follows the create
     fault(vm, "ABRT")
     assert "Recovered Faults: 2 (last: Aborted" in vm.sh("berth info")
+    st = vm.sh("berth inspect -f '{{.State.Status}}|{{.State.Error}}' mid").strip()
+    assert st == "created|the start was interrupted: the supervisor faulted", st
+    # nobody reads the FIFO any more (the child would have): a writer waits
+    out, rc = vm.run("timeout 2 sh -c 'echo x > /tmp/pw3'", check=False)
+    assert rc != 0, out
+    assert vm.sh("for i in 1 2 3 4 5; do [ -s /tmp/mid.rc ] && break; sleep 1; done; "
+                 "cat /tmp/mid.rc").strip() != "0"
+    assert "went away before answering" in vm.sh("cat /tmp/mid.out")
+    vm.sh("berth rm -f mid")
     # still our children: a stop is reaped with its real exit code
     vm.sh("berth stop -t 1 talker")
     assert vm.sh("berth inspect -f '{{.State.ExitCode}}' talker").strip() == "137"
