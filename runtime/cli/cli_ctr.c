@@ -23,44 +23,94 @@
 #include "runtime/lib/clock.h"
 #include "runtime/lib/util.h"
 
-/* Find a container by exact name, exact ID or unique ID prefix, from the
- * files the supervisor keeps. */
-int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1])
+struct ctr_ref {
+	char id[CTR_ID_LEN + 1], name[CTR_NAME_MAX];
+};
+
+/* The containers the supervisor keeps, from their files: *out (malloc'd)
+ * and their number, or -ENOMEM. */
+static int load_refs(const char *root, struct ctr_ref **out)
 {
-	static char ids[512][CTR_ID_LEN + 1], names[512][CTR_NAME_MAX];
-	const char *idp[512], *namep[512];
-	char dir[600];
+	struct ctr_ref *v = NULL;
+	int n = 0, cap = 0;
 	struct dirent *de;
+	char dir[600];
 	DIR *d;
-	int n = 0, i;
 
 	snprintf(dir, sizeof(dir), "%s/run/berth/containers", root);
 	d = opendir(dir);
-	while (d && (de = readdir(d)) && n < 512) {
+	while (d && (de = readdir(d))) {
 		struct ctr_config c;
 		struct berr e;
 
 		if (strlen(de->d_name) != CTR_ID_LEN || ctr_config_load(root, de->d_name, &c, &e) < 0)
 			continue;
-		snprintf(ids[n], sizeof(ids[n]), "%s", de->d_name);
-		snprintf(names[n], sizeof(names[n]), "%s", c.name);
+		if (n == cap) {
+			struct ctr_ref *g = realloc(v, (cap = cap ? cap * 2 : 64) * sizeof(*v));
+
+			if (!g) {
+				ctr_config_free(&c);
+				n = -ENOMEM;
+				break;
+			}
+			v = g;
+		}
+		snprintf(v[n].id, sizeof(v[n].id), "%s", de->d_name);
+		snprintf(v[n].name, sizeof(v[n].name), "%s", c.name);
 		ctr_config_free(&c);
-		idp[n] = ids[n];
-		namep[n] = names[n];
 		n++;
 	}
 	if (d)
 		closedir(d);
-	i = ctr_lookup(ref, idp, namep, n);
+	*out = v;
+	return n;
+}
+
+/* Find a container by exact name, exact ID or unique ID prefix, from the
+ * files the supervisor keeps (as many as there are). */
+int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1])
+{
+	_cleanup_free_ struct ctr_ref *v = NULL;
+	_cleanup_free_ const char **p = NULL;
+	int n = load_refs(root, &v), i = -ENOMEM;
+
+	p = n >= 0 ? malloc((2 * (size_t)n + 1) * sizeof(*p)) : NULL;
+	if (p) {
+		for (int k = 0; k < n; k++) {
+			p[k] = v[k].id;
+			p[n + k] = v[k].name;
+		}
+		i = ctr_lookup(ref, p, p + n, n);
+	}
 	if (i >= 0) {
-		snprintf(id, CTR_ID_LEN + 1, "%s", ids[i]);
+		snprintf(id, CTR_ID_LEN + 1, "%s", v[i].id);
 		return 0;
 	}
-	if (i == -EEXIST)
+	if (i == -ENOMEM)
+		fprintf(stderr, "berth: find %s: out of memory\n", ref);
+	else if (i == -EEXIST)
 		fprintf(stderr, "berth: multiple IDs found with provided prefix: %s\n", ref);
 	else
 		fprintf(stderr, "berth: No such container: %s\n", ref);
 	return -1;
+}
+
+/* Docker's daemon tries a generated name again when it is taken, with a
+ * digit after it from the second try on (namesgenerator's retry). */
+void cli_new_name(const char *root, char *buf, size_t size)
+{
+	_cleanup_free_ struct ctr_ref *v = NULL;
+	int n = load_refs(root, &v);
+	bool taken = true;
+
+	for (int try = 0; try < 10 && taken; try++) {
+		ctr_new_name(buf, size);
+		if (try)
+			snprintf(buf + strlen(buf), size - strlen(buf), "%d", (int)(now_ns() % 10));
+		taken = false;
+		for (int k = 0; k < n && !taken; k++)
+			taken = strcmp(v[k].name, buf) == 0;
+	}
 }
 
 int cli_load_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1],

@@ -18,6 +18,10 @@ extern const struct flg_cmd cli_rm_cmd, cli_stop_cmd, cli_ps_cmd, cli_logs_cmd, 
 /* Exact ID, exact name or unique ID prefix; prints Docker's error. */
 BERR_MUST int cli_find_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1]);
 
+/* A generated "adjective_name" no container has yet (after ten tries, the
+ * last one: the supervisor's create then says it is taken). */
+void cli_new_name(const char *root, char *buf, size_t size);
+
 /* cli_find_container, then its config (freed with ctr_config_free) and,
  * when s is not NULL, its state; -1 after printing the error. */
 BERR_MUST int cli_load_container(const char *root, const char *ref, char id[CTR_ID_LEN + 1],

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli_run_priv.h"
+#include "cli_ctr.h"
 #include "cli_network.h"
 #include "cli_volume.h"
 #include "runtime/image/image.h"
@@ -70,7 +71,7 @@ int cli_run_make_config(const char *root, const struct run_opts *o, const char *
 	if (o->name)
 		snprintf(c->name, sizeof(c->name), "%s", o->name);
 	else
-		ctr_new_name(c->name, sizeof(c->name));
+		cli_new_name(root, c->name, sizeof(c->name));
 	c->image = strdup(image);
 	c->image_id = strdup(img->id);
 	c->layers = layers.v;

@@ -299,3 +299,45 @@ def test_start_attached_prints_this_runs_output_and_exit_code(d):
     assert d.ok("start", "again", "cat1").split() == ["again", "cat1"]
     d.ok("wait", "again")
     d.ok("rm", "-f", "again", "cat1")
+
+
+ADJ = ("brave calm eager fervent gentle happy jolly keen lucid merry nifty quirky serene "
+       "sharp tender upbeat vivid wizardly zealous bold").split()
+WHO = ("hopper lovelace turing ritchie thompson torvalds kernighan hamilton liskov knuth "
+       "dijkstra noether curie goodall shannon babbage").split()
+
+
+def test_generated_names_retry_and_600_containers_found(module_daemon):
+    """Every "adjective_name" berth generates is taken (and 600 containers
+    in all, more than the CLI's lookup used to read): an unnamed create
+    gets a name with a digit after it, as Docker's retry gives, instead of
+    a name conflict; and a container read last is found by its name."""
+    import shutil
+    build = os.path.dirname(module_daemon.berth)
+    d = Daemon(build, netns=False)
+    try:
+        d.import_busybox()
+        proto = d.ok("create", "--network", "none", "--name", "proto", "busybox", "true").strip()
+        d.stop(remove=False)
+        ctrs = os.path.join(d.root, "run/berth/containers")
+        names = ["%s_%s" % (a, w) for a in ADJ for w in WHO]
+        names += ["x%03d" % i for i in range(599 - len(names))]
+        for i, name in enumerate(names):
+            cid = "%064x" % (i + 1)
+            shutil.copytree(os.path.join(ctrs, proto), os.path.join(ctrs, cid))
+            path = os.path.join(ctrs, cid, "config.json")
+            with open(path) as f:
+                cfg = json.load(f)
+            cfg["Id"], cfg["Name"] = cid, name
+            with open(path, "w") as f:
+                json.dump(cfg, f)
+        d = Daemon(build, netns=False, root=d.root)
+        cid = d.ok("create", "--network", "none", "busybox", "true").strip()
+        name = d.ok("inspect", "-f", "{{.Name}}", cid).strip()
+        assert re.fullmatch(r"/[a-z]+_[a-z]+\d", name), name
+        for last in os.listdir(ctrs)[-3:]:  # readdir's order: the ones read last
+            with open(os.path.join(ctrs, last, "config.json")) as f:
+                want = json.load(f)["Name"]
+            assert d.ok("inspect", "-f", "{{.Id}}", want).strip() == last
+    finally:
+        d.stop()
