@@ -92,7 +92,9 @@ int cli_start(const char *root, int argc, char **argv)
 			return 1;
 		fwd[0] = "start";
 		memcpy(fwd + 1, a.argv, a.argc * sizeof(*fwd));
-		return client_call(root, a.argc + 1, fwd);
+		/* docker start: 1 for any container that did not start (run
+		 * alone tells 125, 126 and 127 apart) */
+		return client_call(root, a.argc + 1, fwd) ? 1 : 0;
 	}
 	if (a.argc > 1) {
 		fprintf(stderr, "berth: you cannot start and attach multiple containers at once\n");

@@ -295,8 +295,13 @@ def test_start_attached_prints_this_runs_output_and_exit_code(d):
     assert rc == 1 and "cannot start and attach multiple containers" in err, (rc, err)
     rc, out, err = d.cli("start", "-a", "ghost")
     assert rc == 1 and "No such container: ghost" in err, (rc, err)
-    # without -a: the names, as before
+    # without -a: the names, as before; a start that fails is exit 1, as
+    # docker start (run's 127 for a missing command is run's alone)
     assert d.ok("start", "again", "cat1").split() == ["again", "cat1"]
+    d.ok("create", "--name", "nocmd", "busybox", "/no/such/cmd")
+    rc, out, err = d.cli("start", "nocmd")
+    assert rc == 1 and "/no/such/cmd" in err, (rc, err)
+    d.ok("rm", "nocmd")
     d.ok("wait", "again")
     d.ok("rm", "-f", "again", "cat1")
 
