@@ -44,7 +44,10 @@ def setup_module(build):
     ctx = Ctx()
     ctx.build = build
     ctx.tmp = tempfile.mkdtemp(prefix="berth-areg-")
-    ctx.port, ctx.port2 = free_port(), free_port()
+    ctx.port = free_port()
+    ctx.port2 = free_port()
+    while ctx.port2 == ctx.port:
+        ctx.port2 = free_port()
     ctx.regs = {}
     ctx.vm = None
     try:
@@ -62,14 +65,25 @@ def registry(ctx, port):
         f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
                 "    rootdirectory: %s/data-%d\nhttp:\n  addr: 127.0.0.1:%d\n"
                 % (ctx.tmp, port, port))
+    log = open(os.path.join(ctx.tmp, "registry-%d.log" % port), "ab")
     ctx.regs[port] = subprocess.Popen(["docker-registry", "serve", cfg],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      stdout=log, stderr=subprocess.STDOUT)
+    log.close()
     for _ in range(100):
         if subprocess.run(["curl", "-s", "-o", "/dev/null", "--noproxy", "*",
                            "http://127.0.0.1:%d/v2/" % port]).returncode == 0:
+            registry_alive(ctx, port)  # ours answers, not another's on that port
             return
         time.sleep(0.1)
     raise harness.TestFailure("registry on port %d does not answer" % port)
+
+
+def registry_alive(ctx, port):
+    if ctx.regs[port].poll() is not None:
+        with open(os.path.join(ctx.tmp, "registry-%d.log" % port), "rb") as f:
+            tail = f.read()[-2000:].decode(errors="replace")
+        raise harness.TestFailure("our registry on port %d exited %s: %s"
+                                  % (port, ctx.regs[port].returncode, tail))
 
 
 def stop_registry(ctx, port):
@@ -116,6 +130,7 @@ def teardown_module(ctx):
 
 def test_pull_over_user_network_and_serve(ctx):
     vm, name = ctx.vm, "10.0.2.2:%d/web/httpd:1" % ctx.port
+    registry_alive(ctx, ctx.port)
     out, rc = vm.run("berth rmi httpd 2>&1", check=False)
     assert rc == 1 and "image" in out and "is baked into the appliance" in out, out
     out = vm.sh("berth pull %s" % name, timeout=180)

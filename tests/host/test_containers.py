@@ -319,7 +319,7 @@ def test_generated_names_retry_and_600_containers_found(module_daemon):
     a name conflict; and a container read last is found by its name."""
     import shutil
     build = os.path.dirname(module_daemon.berth)
-    d = Daemon(build, netns=False)
+    d = Daemon(build)
     try:
         d.import_busybox()
         proto = d.ok("create", "--network", "none", "--name", "proto", "busybox", "true").strip()
@@ -336,7 +336,7 @@ def test_generated_names_retry_and_600_containers_found(module_daemon):
             cfg["Id"], cfg["Name"] = cid, name
             with open(path, "w") as f:
                 json.dump(cfg, f)
-        d = Daemon(build, netns=False, root=d.root)
+        d = Daemon(build, root=d.root)
         cid = d.ok("create", "--network", "none", "busybox", "true").strip()
         name = d.ok("inspect", "-f", "{{.Name}}", cid).strip()
         assert re.fullmatch(r"/[a-z]+_[a-z]+\d", name), name
