@@ -161,6 +161,7 @@ static void start_failed(struct ctrs *cs, struct ctr *c, struct ctr_starting *st
 	snprintf(c->st.error, sizeof(c->st.error), "%s", e->msg);
 	c->st.exit_code = ctrs_start_failure_status(e->code);
 	ctrs_save_state(cs, c);
+	ctrs_att_close(cs, c); /* `start -a` gets its error; its session ends */
 }
 
 /* Steps 1 to 6 of a start: everything up to the child's release. */

@@ -133,6 +133,43 @@ int cli_attach_open(const char *root, const char *id, bool in, bool out, int *in
 	return 0;
 }
 
+static int joined_start(const char *root, const char *id, const struct cli_joined *j)
+{
+	char *sargs[] = { "start", (char *)id, NULL };
+	int rc = client_ask(root, 2, sargs, 15000, NULL);
+
+	if (j->failed)
+		*j->failed = rc != 0;
+	return rc == 0 ? 0 : j->start_code ? rc : j->fail_rc;
+}
+
+int cli_attach_start(const char *root, const char *id, int logfd, const struct cli_joined *j)
+{
+	char *wargs[] = { "wait", (char *)id, NULL };
+	_cleanup_fd_ int log = logfd, in_fd = -1, out_fd = -1;
+	struct client_reply wait;
+	int rc;
+
+	if ((j->tty || j->in) && cli_attach_open(root, id, j->in, j->tty, &in_fd, &out_fd) < 0) {
+		if (j->failed)
+			*j->failed = true;
+		return j->fail_rc;
+	}
+	if (j->tty)
+		cli_attach_send_size(root, id);
+	if (j->restart && (rc = joined_start(root, id, j)) != 0)
+		return rc;
+	if (client_send(root, 2, wargs, &wait) < 0)
+		return j->fail_rc;
+	rc = j->restart ? 0 : joined_start(root, id, j);
+	if (rc == 0 && j->tty)
+		rc = cli_attach_tty(root, id, &wait, steal_fd(&in_fd), steal_fd(&out_fd));
+	else if (rc == 0)
+		rc = cli_attach_wait(log, id, &wait, steal_fd(&in_fd));
+	client_reply_free(&wait);
+	return rc;
+}
+
 struct sess {
 	const char *root, *id;
 };

@@ -32,4 +32,20 @@ BERR_MUST int cli_attach_wait(int fd, const char *id, struct client_reply *wait,
 BERR_MUST int cli_attach_tty(const char *root, const char *id, struct client_reply *wait, int in_fd,
 			     int out_fd);
 
+/* A start with our stdio joined to it (`run -t/-i`, `start -a`): the
+ * session FIFOs (with tty or in) before the start, so nothing it prints
+ * is missed; the `wait` before the start too, unless restart (an exited
+ * container: the wait would answer at once with the last run's code, so
+ * it is started first). logfd: the log opened before the start (-1 with a
+ * tty), closed here. Returns the container's exit code; when it did not
+ * start, the supervisor's code with start_code, else fail_rc; fail_rc
+ * when the wait could not be sent. *failed (may be NULL): it did not start. */
+struct cli_joined {
+	bool tty, in, restart, start_code;
+	int fail_rc;
+	bool *failed;
+};
+BERR_MUST int cli_attach_start(const char *root, const char *id, int logfd,
+			       const struct cli_joined *j);
+
 #endif

@@ -65,36 +65,17 @@ static int save_config(const char *root, struct ctr_config *c, char *dir, size_t
 	return 0;
 }
 
-/* Attached with -t or -i: the session FIFOs need the container, so the create is
- * answered first; then the wait before the start, the pty or the log
- * followed until the exit, whose code is ours. */
+/* Attached with -t or -i: the session FIFOs need the container, so the
+ * create is answered first; then cli_attach_start(). */
 static int run_session(const char *root, const struct run_opts *o, const char *id,
 		       bool *start_failed)
 {
-	char *wargs[] = { "wait", (char *)id, NULL }, *sargs[] = { "start", (char *)id, NULL };
-	_cleanup_fd_ int logfd = -1, in_fd = -1, out_fd = -1;
-	struct client_reply wait;
+	struct cli_joined j = { .tty = o->tty, .in = o->interactive, .start_code = true,
+				.fail_rc = 125, .failed = start_failed };
 	char log[600];
-	int rc;
 
 	ctr_log_path(root, id, log, sizeof(log));
-	logfd = open(log, O_RDONLY | O_CLOEXEC);
-	if (cli_attach_open(root, id, o->interactive, o->tty, &in_fd, &out_fd) < 0) {
-		*start_failed = true;
-		return 125;
-	}
-	if (o->tty)
-		cli_attach_send_size(root, id);
-	if (client_send(root, 2, wargs, &wait) < 0)
-		return 125;
-	rc = client_ask(root, 2, sargs, ANSWER_MS, NULL);
-	*start_failed = rc != 0;
-	if (rc == 0 && o->tty)
-		rc = cli_attach_tty(root, id, &wait, steal_fd(&in_fd), steal_fd(&out_fd));
-	else if (rc == 0)
-		rc = cli_attach_wait(logfd, id, &wait, steal_fd(&in_fd));
-	client_reply_free(&wait);
-	return rc;
+	return cli_attach_start(root, id, open(log, O_RDONLY | O_CLOEXEC), &j);
 }
 
 /* The answers to requests sent after a refused create, dropped. */

@@ -35,18 +35,14 @@ const struct flg_cmd cli_start_cmd = {
 	.max_args = -1,
 };
 
-/* The session FIFOs (-t, or -i) before the start, so nothing it prints
- * is missed; the wait before it too unless it has exited (then the wait
- * would answer at once with the last run's code). */
+/* docker start -a [-i]: see cli_attach_start(); 1 when it did not start. */
 static int start_attached(const char *root, const char *id, const struct ctr_config *c,
 			  enum ctr_status status, bool stdin_too)
 {
-	char *wargs[] = { "wait", (char *)id, NULL }, *sargs[] = { "start", (char *)id, NULL };
-	_cleanup_fd_ int logfd = -1, in_fd = -1, out_fd = -1;
-	bool in = stdin_too && c->interactive, exited = status == CTR_EXITED;
-	struct client_reply wait;
+	struct cli_joined j = { .tty = c->tty, .in = stdin_too && c->interactive,
+				.restart = status == CTR_EXITED, .fail_rc = 1 };
+	int logfd = -1;
 	char log[600];
-	int rc;
 
 	if (!c->tty) {
 		ctr_log_path(root, id, log, sizeof(log));
@@ -54,24 +50,7 @@ static int start_attached(const char *root, const char *id, const struct ctr_con
 		if (logfd >= 0)
 			lseek(logfd, 0, SEEK_END); /* this run's output only */
 	}
-	if ((c->tty || in) && cli_attach_open(root, id, in, c->tty, &in_fd, &out_fd) < 0)
-		return 1;
-	if (c->tty)
-		cli_attach_send_size(root, id);
-	if (exited && client_ask(root, 2, sargs, 15000, NULL) != 0)
-		return 1;
-	if (client_send(root, 2, wargs, &wait) < 0)
-		return 1;
-	if (status == CTR_CREATED && client_ask(root, 2, sargs, 15000, NULL) != 0) {
-		client_reply_free(&wait);
-		return 1;
-	}
-	if (c->tty)
-		rc = cli_attach_tty(root, id, &wait, steal_fd(&in_fd), steal_fd(&out_fd));
-	else
-		rc = cli_attach_wait(logfd, id, &wait, steal_fd(&in_fd));
-	client_reply_free(&wait);
-	return rc;
+	return cli_attach_start(root, id, logfd, &j);
 }
 
 int cli_start(const char *root, int argc, char **argv)

@@ -302,6 +302,13 @@ def test_start_attached_prints_this_runs_output_and_exit_code(d):
     rc, out, err = d.cli("start", "nocmd")
     assert rc == 1 and "/no/such/cmd" in err, (rc, err)
     d.ok("rm", "nocmd")
+    # a start -ai that is refused ends its session: the next one gets the
+    # same error, not "already attached"
+    d.ok("create", "-i", "--name", "nocmdi", "busybox", "/no/such/cmd")
+    for _ in range(2):
+        rc, out, err = d.cli("start", "-ai", "nocmdi", input="x\n")
+        assert rc == 1 and "/no/such/cmd" in err and "attached" not in err, (rc, err)
+    d.ok("rm", "nocmdi")
     d.ok("wait", "again")
     d.ok("rm", "-f", "again", "cat1")
 
