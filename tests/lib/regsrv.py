@@ -11,6 +11,10 @@ network namespace (`ip netns exec NS python3 regsrv.py MODE ...`):
                                   cuts the first full (non-Range) blob
                                   response after BYTES body bytes; logs each
                                   request line and its Range header
+  stall PORT UPSTREAM_PORT BYTES  the same proxy: every blob response longer
+                                  than BYTES stops after BYTES of its body
+                                  ("stalled") until the client hangs up
+                                  ("hung up")
   hold PORT UPSTREAM_PORT SECONDS [FAILS]
                                   the same proxy without the cut: each blob
                                   request waits SECONDS before it goes on,
@@ -129,7 +133,7 @@ def search_server(port):
     http.server.ThreadingHTTPServer(("", port), H).serve_forever()
 
 
-def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
+def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0, stall=False):
     log = open("%d.log" % port, "a")
     fails = [fails]
     cut_done = threading.Event()
@@ -152,7 +156,7 @@ def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
             rng = [l for l in lines if l.lower().startswith(b"range:")]
             log.write("%s %s\n" % (lines[0].decode(), rng[0].decode() if rng else "-"))
             log.flush()
-            cut = b"/blobs/" in lines[0] and not rng and not cut_done.is_set()
+            cut = b"/blobs/" in lines[0] and not rng and (stall or not cut_done.is_set())
             with mu:
                 fail = b"/blobs/" in lines[0] and fails[0] > 0
                 fails[0] -= fail
@@ -188,6 +192,16 @@ def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
                         buf = rest
                     if body_started and len(buf) >= cut_after:
                         c.sendall(buf[:cut_after])
+                        if stall:  # until the client hangs up
+                            log.write("stalled\n")
+                            log.flush()
+                            try:
+                                while c.recv(65536):
+                                    pass
+                            except OSError:
+                                pass  # reset: it left bytes unread
+                            log.write("hung up\n")
+                            log.flush()
                         cut_done.set()
                         c.shutdown(socket.SHUT_RDWR)
                         c.close()
@@ -359,6 +373,8 @@ if __name__ == "__main__":
         search_server(int(sys.argv[2]))
     elif sys.argv[1] == "cut":
         cut_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "stall":
+        cut_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), stall=True)
     elif sys.argv[1] == "hold":
         cut_proxy(int(sys.argv[2]), int(sys.argv[3]), None, float(sys.argv[4]),
                   int(sys.argv[5]) if len(sys.argv) > 5 else 0)
