@@ -339,11 +339,15 @@ static int remember_dir(struct extract *x, const char *path, const struct timesp
 	return 0;
 }
 
+/* A big file's data is handed to the disk every WB_BYTES as it is
+ * written (write-behind): the caller's syncfs then finds little left. */
+#define WB_BYTES (4 << 20)
+
 static int copy_data(struct extract *x, int fd, la_int64_t *end, struct berr *e)
 {
 	const void *buf;
 	size_t len;
-	la_int64_t off;
+	la_int64_t off, kicked = 0;
 	int r;
 
 	while ((r = archive_read_data_block(x->a, &buf, &len, &off)) == ARCHIVE_OK) {
@@ -359,6 +363,10 @@ static int copy_data(struct extract *x, int fd, la_int64_t *end, struct berr *e)
 			len -= n;
 		}
 		*end = off;
+		if (off - kicked >= WB_BYTES) {
+			sync_file_range(fd, kicked, off - kicked, SYNC_FILE_RANGE_WRITE);
+			kicked = off;
+		}
 	}
 	if (r != ARCHIVE_EOF)
 		return berr_msg(e, EIO, "read: %s", archive_error_string(x->a));

@@ -82,7 +82,7 @@ static size_t write_cb(char *b, size_t size, size_t n, void *arg)
 	grew(x);
 	/* write-behind: the disk writes while the network still delivers, so
 	 * the syncfs before the index finds little left to do */
-	if ((x->got >> 23) != ((x->got - len) >> 23))
+	if ((x->got >> 22) != ((x->got - len) >> 22))
 		sync_file_range(x->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	x->dirty = true;
 	return len;
@@ -247,6 +247,43 @@ static int open_all(const struct reg_desc *descs, const int *lines, int n, const
 	return 0;
 }
 
+/* Take the transfers that ended; *ended tells whether one did. */
+static int reap(struct reg_client *c, CURLM *m, struct reg_progress *p,
+		const struct reg_fetch_cb *cb, bool *ended, struct berr *e)
+{
+	CURLMsg *msg;
+	int q, r = 0;
+
+	while (r == 0 && (msg = curl_multi_info_read(m, &q))) {
+		struct xfer *x;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		*ended = true;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_multi_remove_handle(m, x->h);
+		r = finished(c, x, msg->data.result, e);
+		if (r == 0 && x->done) {
+			reg_progress_status(p, x->line, "Verifying Checksum");
+			reg_progress_status(p, x->line, "Download complete");
+			if (cb && cb->done)
+				cb->done(cb->ctx, x->line);
+		}
+	}
+	return r;
+}
+
+static void draw(struct xfer *xs, int n, struct reg_progress *p, long long *last)
+{
+	if (!p->tty || now_ms() - *last < 100)
+		return;
+	*last = now_ms();
+	for (int i = 0; i < n; i++)
+		if (xs[i].dirty && xs[i].active) {
+			xs[i].dirty = false;
+			reg_progress_bytes(p, xs[i].line, xs[i].got, xs[i].d->size);
+		}
+}
+
 int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_desc *descs,
 		    const int *lines, int n, const char *dir, struct reg_progress *p,
 		    const struct reg_fetch_cb *cb, struct berr *e)
@@ -264,38 +301,19 @@ int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_des
 	}
 	r = open_all(descs, lines, n, dir, p, cb, xs, e);
 	while (r == 0 && (r = start_ready(c, m, path, xs, n, &left, e)) == 0 && left > 0) {
-		CURLMsg *msg;
-		int q;
+		bool ended = false;
 
-		if (curl_multi_perform(m, &running) != CURLM_OK ||
-		    curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
 			r = berr_msg(e, EIO, "download: curl multi failed");
-			break;
-		}
-		while (r == 0 && (msg = curl_multi_info_read(m, &q))) {
-			struct xfer *x;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			curl_multi_remove_handle(m, x->h);
-			r = finished(c, x, msg->data.result, e);
-			if (r == 0 && x->done) {
-				reg_progress_status(p, x->line, "Verifying Checksum");
-				reg_progress_status(p, x->line, "Download complete");
-				if (cb && cb->done)
-					cb->done(cb->ctx, x->line);
-			}
-		}
+		if (r == 0)
+			r = reap(c, m, p, cb, &ended, e);
 		if (r == 0 && cb && cb->check)
 			r = cb->check(cb->ctx, e);
-		if (p->tty && now_ms() - last_draw >= 100) {
-			last_draw = now_ms();
-			for (int i = 0; i < n; i++)
-				if (xs[i].dirty && xs[i].active) {
-					xs[i].dirty = false;
-					reg_progress_bytes(p, xs[i].line, xs[i].got, xs[i].d->size);
-				}
-		}
+		/* a transfer that ended is taken before any wait: the poll
+		 * would sit out its 100 ms on the idle sockets left */
+		if (r == 0 && !ended && curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK)
+			r = berr_msg(e, EIO, "download: curl multi failed");
+		draw(xs, n, p, &last_draw);
 	}
 	cleanup(m, xs, n);
 	return r;
