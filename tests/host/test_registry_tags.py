@@ -173,16 +173,22 @@ def test_version_server_section(ctx):
     reg.check_one_line(err, "Cannot connect to the berth daemon")
 
 
-def test_push_in_chunks_retried(ctx):
+def push_through(ctx, src, proxy, dest):
+    """Pull A/src, push it as proxy/dest (tag T: "T: digest:" expected);
+    the proxy's log lines."""
     root = ctx.root({"insecure-registries": [A]})
-    rc, out, err = ctx.cli(root, "pull", "-q", A + "/team/big:3")
+    rc, out, err = ctx.cli(root, "pull", "-q", A + "/" + src)
     assert rc == 0, (out, err)
-    rc, out, err = ctx.cli(root, "tag", A + "/team/big:3", FLAKY + "/team/chunked:3")
+    rc, out, err = ctx.cli(root, "tag", A + "/" + src, proxy + "/" + dest)
     assert rc == 0, err
-    rc, out, err = ctx.cli(root, "push", FLAKY + "/team/chunked:3")
-    assert rc == 0 and "3: digest: sha256:" in out, (out, err)
-    with open(os.path.join(ctx.tmp, "5011.log")) as f:
-        log = f.read().splitlines()
+    rc, out, err = ctx.cli(root, "push", proxy + "/" + dest)
+    assert rc == 0 and "%s: digest: sha256:" % dest.split(":")[1] in out, (out, err)
+    with open(os.path.join(ctx.tmp, "%s.log" % proxy.split(":")[1])) as f:
+        return f.read().splitlines()
+
+
+def test_push_in_chunks_retried(ctx):
+    log = push_through(ctx, "team/big:3", FLAKY, "team/chunked:3")
     patches = [l.split()[2] for l in log if l.startswith("PATCH ")]
     # 9 MiB + a gzip header in 4 MiB PATCHes; the first answered 503 and
     # sent again from where the registry's upload status (GET) said
@@ -212,15 +218,7 @@ def test_pull_all_tags_follows_pages(ctx):
 def test_push_whole_blob_retried(ctx):
     # a blob up to 4 MiB goes up in one PUT: the first answered 503, the
     # second cut off without an answer; each tried again on a new upload
-    root = ctx.root({"insecure-registries": [A]})
-    rc, out, err = ctx.cli(root, "pull", "-q", A + "/team/app:1")
-    assert rc == 0, (out, err)
-    rc, out, err = ctx.cli(root, "tag", A + "/team/app:1", PUTFAIL + "/team/put:1")
-    assert rc == 0, err
-    rc, out, err = ctx.cli(root, "push", PUTFAIL + "/team/put:1")
-    assert rc == 0 and "1: digest: sha256:" in out, (out, err)
-    with open(os.path.join(ctx.tmp, "5012.log")) as f:
-        log = f.read().splitlines()
+    log = push_through(ctx, "team/app:1", PUTFAIL, "team/put:1")
     puts = [l for l in log if l.startswith("PUT /v2/team/put/blobs/uploads/")]
     posts = [l for l in log if l.startswith("POST /v2/team/put/blobs/uploads/")]
     # the layer: three PUTs, each on an upload of its own; the config: one
