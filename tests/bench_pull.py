@@ -6,7 +6,8 @@ into an OCI directory (the issue's peer: blobs only, each fsynced), and
 `skopeo copy` into containers-storage with the overlay driver (podman
 pull's store: the layers unpacked, as berth's are), interleaved, N rounds
 each. Wall time and peak RSS (wait4's ru_maxrss) of each; medians and the
-ratios to build/bench/pull.txt and stdout (docs/figures.md quotes them)."""
+ratios to build/bench/pull.txt and stdout (docs/figures.md quotes them).
+--baseline BERTH adds another berth binary (main's, say) to each round."""
 import argparse
 import os
 import shutil
@@ -41,6 +42,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--baseline", help="another berth binary, pulled with in each round")
     a = ap.parse_args()
     berth = os.path.join(os.path.abspath(a.build), "berth")
     tmp = tempfile.mkdtemp(prefix="berth-bench-pull-")
@@ -63,11 +65,15 @@ def main():
         subprocess.run(["ip", "netns", "exec", ns, "skopeo", "copy", "--quiet",
                         "--dest-tls-verify=false", "oci:%s:1" % lay,
                         "docker://%s/bench/big:1" % ADDR], check=True)
-        res = {"berth": [], "skopeo": [], "cstor": []}
+        res = {"berth": [], "skopeo": [], "cstor": [], "base": []}
         for i in range(a.rounds):
             root = os.path.join(tmp, "root%d" % i)
             res["berth"].append(timed(ns, [berth, "--root", root, "pull", "-q",
                                            ADDR + "/bench/big:1"]))
+            if a.baseline:
+                res["base"].append(timed(ns, [a.baseline, "--root", root + "b", "pull", "-q",
+                                              ADDR + "/bench/big:1"]))
+                shutil.rmtree(root + "b")
             res["skopeo"].append(timed(ns, ["skopeo", "copy", "--quiet", "--src-tls-verify=false",
                                             "docker://%s/bench/big:1" % ADDR,
                                             "oci:%s/oci%d:1" % (tmp, i)]))
@@ -81,7 +87,7 @@ def main():
             for d in (root, "%s/oci%d" % (tmp, i), cs):
                 shutil.rmtree(d)
         med = {k: (statistics.median(w for w, _ in v), statistics.median(r for _, r in v))
-               for k, v in res.items()}
+               for k, v in res.items() if v}
         bw, sw, cw = med["berth"][0], med["skopeo"][0], med["cstor"][0]
         text = ("pull of a 4-layer, %.0f MB image from a loopback registry, %d rounds, "
                 "interleaved, load average %s\nberth pull: median %.2f s, peak RSS %d KiB\n"
@@ -92,6 +98,10 @@ def main():
                 % (sum(len(g) for _, g in layers) / 1e6, a.rounds,
                    " ".join(open("/proc/loadavg").read().split()[:3]), bw, med["berth"][1],
                    sw, med["skopeo"][1], cw, med["cstor"][1], bw / sw, bw / cw))
+        if a.baseline:
+            text += ("baseline %s: median %.2f s, peak RSS %d KiB, %.2fx skopeo (OCI dir); "
+                     "berth/baseline %.2fx\n" % (a.baseline, med["base"][0], med["base"][1],
+                                                 med["base"][0] / sw, bw / med["base"][0]))
         print(text, end="")
         os.makedirs(os.path.join(a.build, "bench"), exist_ok=True)
         with open(os.path.join(a.build, "bench", "pull.txt"), "w") as f:

@@ -26,6 +26,7 @@
  * bytes can be hashed into the diff_id and teed. */
 struct src {
 	int fd, tee_fd;
+	const struct layer_reader *rd; /* instead of fd when set */
 	bool decided, gz, eof, zinit, failed, member_done, ended;
 	z_stream z;
 	unsigned char in[IO_BUF], out[IO_BUF];
@@ -40,7 +41,8 @@ static ssize_t src_fill(struct src *s)
 	ssize_t n;
 
 	do
-		n = read(s->fd, s->in, sizeof(s->in));
+		n = s->rd ? s->rd->read(s->rd->ctx, s->in, sizeof(s->in))
+			  : read(s->fd, s->in, sizeof(s->in));
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
 		snprintf(s->err, sizeof(s->err), "read: %s", strerror(errno));
@@ -337,11 +339,15 @@ static int remember_dir(struct extract *x, const char *path, const struct timesp
 	return 0;
 }
 
-static int copy_data(struct extract *x, int fd, struct berr *e)
+/* A big file's data is handed to the disk every WB_BYTES as it is
+ * written (write-behind): the caller's syncfs then finds little left. */
+#define WB_BYTES (4 << 20)
+
+static int copy_data(struct extract *x, int fd, la_int64_t *end, struct berr *e)
 {
 	const void *buf;
 	size_t len;
-	la_int64_t off;
+	la_int64_t off, kicked = 0;
 	int r;
 
 	while ((r = archive_read_data_block(x->a, &buf, &len, &off)) == ARCHIVE_OK) {
@@ -355,6 +361,11 @@ static int copy_data(struct extract *x, int fd, struct berr *e)
 			p += n;
 			off += n;
 			len -= n;
+		}
+		*end = off;
+		if (off - kicked >= WB_BYTES) {
+			sync_file_range(fd, kicked, off - kicked, SYNC_FILE_RANGE_WRITE);
+			kicked = off;
 		}
 	}
 	if (r != ARCHIVE_EOF)
@@ -485,6 +496,7 @@ static int extract_entry(struct extract *x, struct archive_entry *en, struct ber
 	}
 	case AE_IFREG: {
 		_cleanup_fd_ int fd = -1;
+		la_int64_t end = 0;
 
 		r = clear_slot(dir, base, false);
 		if (r < 0)
@@ -492,15 +504,17 @@ static int extract_entry(struct extract *x, struct archive_entry *en, struct ber
 		fd = openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
 			return berr_set(e, errno, "create");
-		r = copy_data(x, fd, e);
+		r = copy_data(x, fd, &end, e);
 		if (r < 0)
 			return r;
+		/* a hole at the end (sparse entries) gets its size; before the
+		 * writeback starts: a truncate waits for the last page's I/O */
+		if (end != archive_entry_size(en) && ftruncate(fd, archive_entry_size(en)) < 0)
+			return berr_set(e, errno, "truncate");
 		/* start the big files' writeback now: the caller's syncfs then
 		 * waits less (small ones are left to it, batched) */
 		if (archive_entry_size(en) >= (1 << 20))
 			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-		if (ftruncate(fd, archive_entry_size(en)) < 0)
-			return berr_set(e, errno, "truncate");
 		r = set_owner_mode(x, dir, base, fd, en, false);
 		if (r < 0)
 			return berr_set(e, -r, "set owner/mode");
@@ -583,8 +597,8 @@ static int extract_all(struct extract *x, struct src *s, struct berr *e)
 	return restore_dir_times(x, e);
 }
 
-int layer_extract(int fd, const char *dest, unsigned flags, int tee_fd, char diffid[DG_STR_LEN],
-		  uint64_t *tar_size, struct berr *e)
+static int extract(int fd, const struct layer_reader *rd, const char *dest, unsigned flags,
+		   int tee_fd, char diffid[DG_STR_LEN], uint64_t *tar_size, struct berr *e)
 {
 	struct extract x = {.rootfd = -1, .flags = flags};
 	struct src *s;
@@ -594,6 +608,7 @@ int layer_extract(int fd, const char *dest, unsigned flags, int tee_fd, char dif
 	if (!s)
 		return berr_set(e, ENOMEM, "layer");
 	s->fd = fd;
+	s->rd = rd;
 	s->tee_fd = tee_fd;
 	dg_init(&s->dg);
 	if (mkdir(dest, 0755) < 0) {
@@ -636,14 +651,15 @@ out:
 	return r;
 }
 
-int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_fd,
-		 char diffid[DG_STR_LEN], bool *created, struct berr *e)
+int layer_extract(int fd, const char *dest, unsigned flags, int tee_fd, char diffid[DG_STR_LEN],
+		  uint64_t *tar_size, struct berr *e)
 {
-	return layer_unpack_sync(layers_dir, fd, expected, tee_fd, diffid, created, true, e);
+	return extract(fd, NULL, dest, flags, tee_fd, diffid, tar_size, e);
 }
 
-int layer_unpack_sync(const char *layers_dir, int fd, const char *expected, int tee_fd,
-		      char diffid[DG_STR_LEN], bool *created, bool sync, struct berr *e)
+static int unpack(const char *layers_dir, int fd, const struct layer_reader *rd,
+		  const char *expected, int tee_fd, char diffid[DG_STR_LEN], bool *created,
+		  bool sync, struct berr *e)
 {
 	char tmp[PATH_MAX], final[PATH_MAX];
 	struct stat st;
@@ -662,7 +678,7 @@ int layer_unpack_sync(const char *layers_dir, int fd, const char *expected, int 
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d-%u", layers_dir, (int)getpid(),
 		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED)); /* a pull's unpack threads */
-	r = layer_extract(fd, tmp, 0, tee_fd, diffid, NULL, e);
+	r = extract(fd, rd, tmp, 0, tee_fd, diffid, NULL, e);
 	if (r < 0)
 		return r;
 	if (expected && strcmp(expected, diffid) != 0) {
@@ -687,4 +703,24 @@ int layer_unpack_sync(const char *layers_dir, int fd, const char *expected, int 
 	}
 	*created = true;
 	return 0;
+}
+
+int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_fd,
+		 char diffid[DG_STR_LEN], bool *created, struct berr *e)
+{
+	return unpack(layers_dir, fd, NULL, expected, tee_fd, diffid, created, true, e);
+}
+
+int layer_unpack_sync(const char *layers_dir, int fd, const char *expected, int tee_fd,
+		      char diffid[DG_STR_LEN], bool *created, bool sync, struct berr *e)
+{
+	return unpack(layers_dir, fd, NULL, expected, tee_fd, diffid, created, sync, e);
+}
+
+int layer_unpack_from(const char *layers_dir, const struct layer_reader *rd, const char *expected,
+		      char diffid[DG_STR_LEN], struct berr *e)
+{
+	bool created;
+
+	return unpack(layers_dir, -1, rd, expected, -1, diffid, &created, false, e);
 }

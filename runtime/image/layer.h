@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "runtime/lib/digest.h"
 #include "runtime/lib/err.h"
@@ -45,6 +46,16 @@ BERR_MUST int layer_unpack(const char *layers_dir, int fd, const char *expected,
  * a directory the caller syncs as a whole before it uses what is in it). */
 BERR_MUST int layer_unpack_sync(const char *layers_dir, int fd, const char *expected, int tee_fd,
 				char diffid[DG_STR_LEN], bool *created, bool sync, struct berr *e);
+
+/* Where a layer's bytes come from when not from an fd: read(ctx, buf, n)
+ * as read(2) (0 at the end; -1 with errno set on failure). */
+struct layer_reader {
+	ssize_t (*read)(void *ctx, void *buf, size_t n);
+	void *ctx;
+};
+/* layer_unpack_sync without sync or tee, reading from rd. */
+BERR_MUST int layer_unpack_from(const char *layers_dir, const struct layer_reader *rd,
+				const char *expected, char diffid[DG_STR_LEN], struct berr *e);
 
 /* Remove a directory tree without following symlinks. 0 or -errno
  * (a missing path is 0). */

@@ -12,7 +12,8 @@
 #include "regconf.h"
 #include "runtime/image/image.h"
 
-#define TAGS_MAX (1u << 20) /* bytes of the tag list */
+#define TAGS_MAX (1u << 20) /* bytes of a page of the tag list */
+#define TAGS_PAGES 1000	    /* pages of it */
 
 /* The name, which must not carry a tag or a digest. */
 static int repo_ref(const char *name, struct reg_ref *ref, struct berr *e)
@@ -24,41 +25,81 @@ static int repo_ref(const char *name, struct reg_ref *ref, struct berr *e)
 	return r;
 }
 
-/* The registry's tags of ref's repository (a JSON array, new reference). */
-static int list_tags(const char *root, const struct reg_ref *ref, json_t **tags, struct berr *e)
+/* The next page's path from a Link header (`<URL>; rel="next"`, URL a
+ * path or under the registry's own base), or "" for none. */
+static void next_page(const struct reg_client *cl, const char *link, char *path, size_t size)
+{
+	const char *end = strchr(link, '>');
+	size_t blen = strlen(cl->base);
+
+	*path = '\0';
+	link += strspn(link, " ");
+	if (*link != '<' || !end || !strstr(end, "rel=\"next\""))
+		return;
+	link++;
+	if (!strncmp(link, cl->base, blen) && link[blen] == '/')
+		link += blen;
+	if (*link == '/')
+		snprintf(path, size, "%.*s", (int)(end - link), link);
+}
+
+/* One page of the tag list at path: its tags appended to all, *path the
+ * next page's ("" after the last). */
+static int list_page(struct reg_client *cl, const struct reg_ref *ref, char *path, size_t size,
+		     json_t *all, struct berr *e)
 {
 	struct reg_resp resp = { .max = TAGS_MAX };
-	struct reg_conf conf;
-	struct reg_client cl;
-	char path[400], why[512];
+	char why[512];
 	json_t *doc = NULL;
 	int r;
+
+	r = reg_request(cl, NULL, path, NULL, NULL, 0, &resp, e);
+	if (r == 0 && resp.status != 200) {
+		reg_resp_reason(&resp, why, sizeof(why));
+		r = berr_msg(e, resp.status == 404 ? ENOENT : EIO, "registry %s: tags of %s: %s",
+			     cl->host, ref->path, why);
+	}
+	if (r == 0)
+		doc = json_loadb(resp.body ? resp.body : "", resp.len, 0, NULL);
+	if (r == 0 && json_array_extend(all, json_object_get(doc, "tags")) < 0)
+		r = berr_msg(e, EINVAL, "registry %s: tags of %s: not a tag list", cl->host,
+			     ref->path);
+	if (r == 0)
+		next_page(cl, resp.link, path, size);
+	json_decref(doc);
+	reg_resp_free(&resp);
+	return r;
+}
+
+/* The registry's tags of ref's repository (a JSON array, new reference),
+ * every page of them (Docker's client follows the Link headers too). */
+static int list_tags(const char *root, const struct reg_ref *ref, json_t **tags, struct berr *e)
+{
+	struct reg_conf conf;
+	struct reg_client cl;
+	char path[1024];
+	int r, pages = 0;
 
 	r = reg_conf_load(root, &conf, e);
 	if (r < 0)
 		return r;
+	*tags = json_array();
 	r = reg_client_open(&cl, &conf, reg_ref_endpoint(ref), NULL, NULL, e);
 	snprintf(path, sizeof(path), "repository:%s:pull", ref->path);
 	if (r == 0)
 		r = reg_client_scope(&cl, path, e);
 	snprintf(path, sizeof(path), "/v2/%s/tags/list", ref->path);
-	if (r == 0)
-		r = reg_request(&cl, NULL, path, NULL, NULL, 0, &resp, e);
-	if (r == 0 && resp.status != 200) {
-		reg_resp_reason(&resp, why, sizeof(why));
-		r = berr_msg(e, resp.status == 404 ? ENOENT : EIO, "registry %s: tags of %s: %s",
-			     cl.host, ref->path, why);
-	}
-	if (r == 0)
-		doc = json_loadb(resp.body ? resp.body : "", resp.len, 0, NULL);
-	*tags = json_incref(json_object_get(doc, "tags"));
-	if (r == 0 && !json_is_array(*tags))
-		r = berr_msg(e, EINVAL, "registry %s: tags of %s: not a tag list", cl.host,
-			     ref->path);
-	json_decref(doc);
-	reg_resp_free(&resp);
+	while (r == 0 && *path && pages++ < TAGS_PAGES)
+		r = list_page(&cl, ref, path, sizeof(path), *tags, e);
+	if (r == 0 && *path)
+		r = berr_msg(e, E2BIG, "registry %s: tags of %s: more than %d pages", cl.host,
+			     ref->path, TAGS_PAGES);
 	reg_client_close(&cl);
 	reg_conf_free(&conf);
+	if (r < 0) {
+		json_decref(*tags);
+		*tags = NULL;
+	}
 	return r;
 }
 

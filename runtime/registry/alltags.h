@@ -1,5 +1,6 @@
 /* alltags.h - `docker pull -a` and `docker push -a`: every tag of one
- * repository. Pull: the registry's tag list (GET /v2/NAME/tags/list), each
+ * repository. Pull: the registry's tag list (GET /v2/NAME/tags/list, and
+ * the pages its Link headers name, as Docker's client follows them), each
  * tag pulled in turn (pull.h) with Docker's lines per tag, then one
  * "Status: ... for NAME" and the repository's full name. Push: every tag
  * of the store naming that repository (push.h), under one "The push

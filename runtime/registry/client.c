@@ -36,6 +36,7 @@ size_t reg_resp_header_cb(char *b, size_t size, size_t n, void *resp)
 
 	if (len > 5 && !strncmp(b, "HTTP/", 5)) { /* a new response (after a redirect) */
 		r->ctype[0] = r->digest[0] = r->location[0] = r->www_auth[0] = r->range[0] = '\0';
+		r->link[0] = '\0';
 		return len;
 	}
 	v = memchr(b, ':', len);
@@ -54,6 +55,7 @@ size_t reg_resp_header_cb(char *b, size_t size, size_t n, void *resp)
 	KEEP("Location", location)
 	KEEP("WWW-Authenticate", www_auth)
 	KEEP("Range", range)
+	KEEP("Link", link)
 #undef KEEP
 	return len;
 }

@@ -48,6 +48,7 @@ struct reg_resp {
 	char location[1024];
 	char www_auth[2048];
 	char range[64];	    /* an upload's "0-N" */
+	char link[1024];    /* a paged list's `<URL>; rel="next"` */
 	bool too_big;
 };
 

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "runtime/lib/digest.h"
@@ -16,7 +15,6 @@
 struct xfer {
 	const struct reg_desc *d;
 	int line, fd;
-	int sink; /* the stream of the first attempt (fetch.h); -1: none */
 	struct dg_ctx dg;
 	uint64_t got;
 	int attempts;
@@ -40,29 +38,13 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static void close_sink(struct xfer *x)
+static void grew(struct xfer *x)
 {
-	if (x->sink >= 0)
-		close(x->sink);
-	x->sink = -1;
+	if (x->cb && x->cb->grew)
+		x->cb->grew(x->cb->ctx, x->line, x->got);
 }
 
-/* The stream's reader stopped early (it had the layer already, or it
- * failed): the download goes on without it. */
-static void feed_sink(struct xfer *x, const char *b, size_t len)
-{
-	while (x->sink >= 0 && len > 0) {
-		ssize_t k = send(x->sink, b, len, MSG_NOSIGNAL);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			close_sink(x);
-		else
-			b += k, len -= k;
-	}
-}
-
-/* Body bytes: into the file, the hash and the stream; an error response's body to
+/* Body bytes: into the file and the hash; an error response's body to
  * memory; a 200 after a Range request starts the blob over. */
 static size_t write_cb(char *b, size_t size, size_t n, void *arg)
 {
@@ -84,9 +66,10 @@ static size_t write_cb(char *b, size_t size, size_t n, void *arg)
 	if (x->first) {
 		x->first = false;
 		if (status == 200 && x->got > 0) {
+			x->got = 0;
+			grew(x); /* before the truncate: a reader is told first */
 			if (ftruncate(x->fd, 0) < 0 || lseek(x->fd, 0, SEEK_SET) < 0)
 				return 0;
-			x->got = 0;
 			dg_init(&x->dg);
 		}
 	}
@@ -95,11 +78,11 @@ static size_t write_cb(char *b, size_t size, size_t n, void *arg)
 	if ((x->werr = -write_all(x->fd, b, len)) > 0)
 		return 0;
 	dg_update(&x->dg, b, len);
-	feed_sink(x, b, len);
 	x->got += len;
+	grew(x);
 	/* write-behind: the disk writes while the network still delivers, so
 	 * the syncfs before the index finds little left to do */
-	if ((x->got >> 23) != ((x->got - len) >> 23))
+	if ((x->got >> 22) != ((x->got - len) >> 22))
 		sync_file_range(x->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	x->dirty = true;
 	return len;
@@ -153,7 +136,6 @@ static int finished(struct reg_client *c, struct xfer *x, CURLcode cc, struct be
 
 	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	x->active = false;
-	close_sink(x);
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
 	if (cc == CURLE_OK && (status == 200 || status == 206)) {
@@ -201,7 +183,6 @@ static void cleanup(CURLM *m, struct xfer *xs, int n)
 		reg_resp_free(&xs[i].resp);
 		if (xs[i].fd >= 0)
 			close(xs[i].fd);
-		close_sink(&xs[i]);
 	}
 	free(xs);
 	curl_multi_cleanup(m);
@@ -234,8 +215,6 @@ static int start_ready(struct reg_client *c, CURLM *m, const char *path, struct 
 		if (xs[i].active || !may_start(active, inflight, xs[i].d->size) ||
 		    xs[i].not_before > t)
 			continue;
-		if (xs[i].attempts == 0 && xs[i].cb && xs[i].cb->stream)
-			xs[i].sink = xs[i].cb->stream(xs[i].cb->ctx, xs[i].line);
 		if (xs[i].attempts == 0)
 			reg_progress_bytes(xs[i].p, xs[i].line, 0, xs[i].d->size);
 		if (start(c, m, path, &xs[i], e) < 0)
@@ -251,7 +230,7 @@ static int open_all(const struct reg_desc *descs, const int *lines, int n, const
 		    struct berr *e)
 {
 	for (int i = 0; i < n; i++)
-		xs[i].fd = xs[i].sink = -1;
+		xs[i].fd = -1;
 	for (int i = 0; i < n; i++) {
 		char file[4096];
 		xs[i].cb = cb;
@@ -266,6 +245,43 @@ static int open_all(const struct reg_desc *descs, const int *lines, int n, const
 			return berr_set(e, xs[i].fd < 0 ? errno : ENOMEM, "create %s", file);
 	}
 	return 0;
+}
+
+/* Take the transfers that ended; *ended tells whether one did. */
+static int reap(struct reg_client *c, CURLM *m, struct reg_progress *p,
+		const struct reg_fetch_cb *cb, bool *ended, struct berr *e)
+{
+	CURLMsg *msg;
+	int q, r = 0;
+
+	while (r == 0 && (msg = curl_multi_info_read(m, &q))) {
+		struct xfer *x;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		*ended = true;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_multi_remove_handle(m, x->h);
+		r = finished(c, x, msg->data.result, e);
+		if (r == 0 && x->done) {
+			reg_progress_status(p, x->line, "Verifying Checksum");
+			reg_progress_status(p, x->line, "Download complete");
+			if (cb && cb->done)
+				cb->done(cb->ctx, x->line);
+		}
+	}
+	return r;
+}
+
+static void draw(struct xfer *xs, int n, struct reg_progress *p, long long *last)
+{
+	if (!p->tty || now_ms() - *last < 100)
+		return;
+	*last = now_ms();
+	for (int i = 0; i < n; i++)
+		if (xs[i].dirty && xs[i].active) {
+			xs[i].dirty = false;
+			reg_progress_bytes(p, xs[i].line, xs[i].got, xs[i].d->size);
+		}
 }
 
 int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_desc *descs,
@@ -285,36 +301,19 @@ int reg_fetch_blobs(struct reg_client *c, const char *path, const struct reg_des
 	}
 	r = open_all(descs, lines, n, dir, p, cb, xs, e);
 	while (r == 0 && (r = start_ready(c, m, path, xs, n, &left, e)) == 0 && left > 0) {
-		CURLMsg *msg;
-		int q;
+		bool ended = false;
 
-		if (curl_multi_perform(m, &running) != CURLM_OK ||
-		    curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
 			r = berr_msg(e, EIO, "download: curl multi failed");
-			break;
-		}
-		while (r == 0 && (msg = curl_multi_info_read(m, &q))) {
-			struct xfer *x;
-			if (msg->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-			curl_multi_remove_handle(m, x->h);
-			r = finished(c, x, msg->data.result, e);
-			if (r == 0 && x->done) {
-				reg_progress_status(p, x->line, "Verifying Checksum");
-				reg_progress_status(p, x->line, "Download complete");
-				if (cb && cb->done)
-					cb->done(cb->ctx, x->line);
-			}
-		}
-		if (p->tty && now_ms() - last_draw >= 100) {
-			last_draw = now_ms();
-			for (int i = 0; i < n; i++)
-				if (xs[i].dirty && xs[i].active) {
-					xs[i].dirty = false;
-					reg_progress_bytes(p, xs[i].line, xs[i].got, xs[i].d->size);
-				}
-		}
+		if (r == 0)
+			r = reap(c, m, p, cb, &ended, e);
+		if (r == 0 && cb && cb->check)
+			r = cb->check(cb->ctx, e);
+		/* a transfer that ended is taken before any wait: the poll
+		 * would sit out its 100 ms on the idle sockets left */
+		if (r == 0 && !ended && curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK)
+			r = berr_msg(e, EIO, "download: curl multi failed");
+		draw(xs, n, p, &last_draw);
 	}
 	cleanup(m, xs, n);
 	return r;

@@ -19,14 +19,16 @@
 #define REG_INFLIGHT_SMALL (64LL << 20)
 #define REG_ATTEMPTS 6
 
-/* What the caller hears of each download: stream(ctx, lines[i]) as descs[i]
- * begins, an fd (or -1) that gets its bytes as they arrive (closed by
- * fetch.c at the end of the first attempt: only a stream that saw every
- * byte saw the whole blob); done(ctx, lines[i]) once it is whole and
- * verified. Either may be NULL. */
+/* What the caller hears of each download: grew(ctx, lines[i], len) after
+ * each write to the blob's file, which then holds its first len bytes (a
+ * smaller len than before: it starts over, and is truncated after the
+ * call); done(ctx, lines[i]) once it is whole and verified; check(ctx, e)
+ * between the transfers' turns: below 0 stops the downloads with e. Any
+ * may be NULL. */
 struct reg_fetch_cb {
-	int (*stream)(void *ctx, int line);
+	void (*grew)(void *ctx, int line, uint64_t len);
 	void (*done)(void *ctx, int line);
+	int (*check)(void *ctx, struct berr *e);
 	void *ctx;
 };
 

@@ -214,20 +214,25 @@ static void fetched(void *u, int layer)
 	reg_unpack_queue(u, layer);
 }
 
-static int stream(void *u, int layer)
+static void grew(void *u, int layer, uint64_t len)
 {
-	return reg_unpack_stream(u, layer);
+	reg_unpack_grew(u, layer, len);
+}
+
+static int unpack_failed(void *u, struct berr *e)
+{
+	return reg_unpack_check(u, e);
 }
 
 /* The layers not in the store: download them (each unpacked while it
- * streams in, unpack.h); the others are "Already exists" (img_load takes
- * them from the store). */
+ * streams in, unpack.h; a layer that fails to unpack stops the pull); the
+ * others are "Already exists" (img_load takes them from the store). */
 static int fetch_layers(struct pull *p, struct reg_progress *pg, struct berr *e)
 {
 	struct reg_desc todo[REG_LAYERS_MAX];
 	int lines[REG_LAYERS_MAX], n = 0, r;
 	char blobs[PATH_MAX];
-	struct reg_fetch_cb cb = { .stream = stream, .done = fetched };
+	struct reg_fetch_cb cb = { .grew = grew, .done = fetched, .check = unpack_failed };
 	struct reg_unpacker *u;
 
 	for (size_t i = 0; i < p->m.nlayers; i++) {
@@ -245,7 +250,8 @@ static int fetch_layers(struct pull *p, struct reg_progress *pg, struct berr *e)
 	snprintf(blobs, sizeof(blobs), "%s/blobs/sha256", p->dir);
 	cb.ctx = u = reg_unpack_start(p->dir, &p->m, p->cdata, p->clen);
 	r = reg_fetch_blobs(&p->cl, p->ref.path, todo, lines, n, blobs, pg, &cb, e);
-	reg_unpack_finish(u);
+	if (reg_unpack_finish(u, r < 0, e) < 0)
+		r = -e->code;
 	return r;
 }
 

@@ -39,7 +39,8 @@ static size_t discard(char *b, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-/* PUT the file at path to url (a monolithic upload's last step). */
+/* PUT the file at path to url (a monolithic upload's last step): 0 with
+ * *status, 1 when it was cut off (e says how), or -errno. */
 static int put_file(struct push *p, const char *url, const char *path, long *status,
 		    struct berr *e)
 {
@@ -71,9 +72,11 @@ static int put_file(struct push *p, const char *url, const char *path, long *sta
 	curl_easy_getinfo(p->cl.easy, CURLINFO_RESPONSE_CODE, status);
 	curl_slist_free_all(hdrs);
 	fclose(f);
-	if (cc != CURLE_OK)
-		return berr_msg(e, EIO, "registry %s: upload: %s", p->cl.host,
-				*errbuf ? errbuf : curl_easy_strerror(cc));
+	if (cc != CURLE_OK) {
+		berr_msg(e, EIO, "registry %s: upload: %s", p->cl.host,
+			 *errbuf ? errbuf : curl_easy_strerror(cc));
+		return 1;
+	}
 	return 0;
 }
 
@@ -207,6 +210,41 @@ static int start_upload(struct push *p, const char *digest, const char *src, lon
 	return rc;
 }
 
+/* The URL that closes the upload at loc: loc?digest=D. */
+static void upload_url(struct push *p, const char *loc, const char *digest, char *url, size_t size)
+{
+	snprintf(url, size, "%s%s%cdigest=%s", loc[0] == '/' ? p->cl.base : "", loc,
+		 strchr(loc, '?') ? '&' : '?', digest);
+}
+
+/* A blob up to PUSH_CHUNK in one PUT ?digest= to the upload at loc; a PUT
+ * answered 5xx or 429, or cut off, is tried again with backoff on a new
+ * upload (the registry may have dropped the old one), as a chunk is. */
+static int put_whole(struct push *p, const char *digest, const char *file, char *loc,
+		     size_t locsize, long *status, struct berr *e)
+{
+	for (int attempts = 1;; attempts++) {
+		char url[2048];
+		int rc;
+
+		upload_url(p, loc, digest, url, sizeof(url));
+		rc = put_file(p, url, file, status, e);
+		if (rc == 0 && *status < 500 && *status != 429)
+			return 0;
+		if (rc < 0)
+			return rc;
+		if (attempts >= REG_ATTEMPTS) /* the last answer, or how it was cut off */
+			return rc == 1 ? -e->code : 0;
+		reg_sleep_ms(250L << attempts);
+		rc = start_upload(p, digest, "", status, loc, locsize, e);
+		if (rc == 0 && (*status != 202 || !*loc))
+			rc = berr_msg(e, EIO, "registry %s: starting an upload: HTTP %ld",
+				      p->cl.host, *status);
+		if (rc < 0)
+			return rc;
+	}
+}
+
 static int push_blob(struct push *p, const char *digest, const char *src, struct berr *e)
 {
 	struct reg_resp r = { 0 };
@@ -238,14 +276,14 @@ static int push_blob(struct push *p, const char *digest, const char *src, struct
 		return rc;
 	if (stat(file, &sb) < 0)
 		return berr_set(e, errno, "stat %s", file);
-	if (sb.st_size > PUSH_CHUNK)
+	if (sb.st_size <= PUSH_CHUNK) {
+		rc = put_whole(p, digest, file, loc, sizeof(loc), &status, e);
+	} else {
 		rc = patch_chunks(p, file, sb.st_size, loc, sizeof(loc), e);
-	snprintf(url, sizeof(url), "%s%s%cdigest=%s", loc[0] == '/' ? p->cl.base : "", loc,
-		 strchr(loc, '?') ? '&' : '?', digest);
-	if (rc == 0 && sb.st_size > PUSH_CHUNK)
-		rc = put_empty(p, url, &status, e);
-	else if (rc == 0)
-		rc = put_file(p, url, file, &status, e);
+		upload_url(p, loc, digest, url, sizeof(url));
+		if (rc == 0)
+			rc = put_empty(p, url, &status, e);
+	}
 	if (rc == 0 && status != 201)
 		rc = berr_msg(e, EIO, "registry %s: blob %s: upload answered HTTP %ld", p->cl.host,
 			      digest, status);

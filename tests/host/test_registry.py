@@ -9,8 +9,9 @@ htpasswd Basic auth (:5001), C token auth (:5002) with a Python token
 server (:5003, tests/lib/regsrv.py), D a mirror (:5005), a search API
 (:5006, regsrv.py), one that answers garbage and a 2 GiB manifest (:5007,
 regsrv.py); a proxy that cuts the first blob download short (127.0.0.1:5004
--> A) and one that holds each blob request for a moment and logs how many
-are in flight (127.0.0.1:5008 -> A)."""
+-> A), one that holds each blob request for a moment and logs how many
+are in flight (127.0.0.1:5008 -> A), and one that stops every blob
+response after 64 KiB until the client hangs up (127.0.0.1:5014 -> A)."""
 import gzip
 import hashlib
 import io
@@ -35,6 +36,7 @@ A, B, C, TOK, CUT, D, SEARCH = (IP + ":5000", IP + ":5001", IP + ":5002", IP + "
 BAD = IP + ":5007"
 HOLD = "127.0.0.1:5008"
 FLAKY = "127.0.0.1:5010"
+STALL = "127.0.0.1:5014"
 
 
 def tar_gz(files):
@@ -214,6 +216,7 @@ def start(ctx):
     ctx.spawn(sys.executable, REGSRV, "cut", "5004", "5000", "300000")
     ctx.spawn(sys.executable, REGSRV, "hold", "5008", "5000", "0.4")
     ctx.spawn(sys.executable, REGSRV, "hold", "5010", "5000", "0", "2")
+    ctx.spawn(sys.executable, REGSRV, "stall", "5014", "5000", "65536")
     ctx.spawn(sys.executable, REGSRV, "search", "5006")
     ctx.spawn(sys.executable, REGSRV, "bad", "5007")
     base = [tar_gz([("bin", None), ("bin/hello", b"hello\n" * 2000)]),
@@ -231,13 +234,19 @@ def start(ctx):
     ctx.id2, ctx.dig2 = oci_layout(ctx.lay2, base + [extra], "2")
     for hp, tls in ((A, False), (B, True), (C, False), (TOK, False), (CUT, False), (D, False),
                     (SEARCH, False), (BAD, False), (HOLD, False),
-                    (FLAKY, False)):
+                    (FLAKY, False), (STALL, False)):
         ctx.wait_port(hp, tls)
     push(ctx, ctx.lay1, "1", A + "/team/app:1")
     push(ctx, ctx.lay2, "2", A + "/team/app:2")
     push(ctx, ctx.lay5, "5", A + "/team/five:5")
     push(ctx, ctx.laym, "m", A + "/team/multi:1", "--all")
     push(ctx, ctx.lay1, "1", A + "/team/bad:1")
+    # a layer the extractor refuses (its blob and diff_id are right), and
+    # a big one beside it
+    ctx.layevil = os.path.join(ctx.tmp, "layevil")
+    ctx.evil = tar_gz([("../escape", b"out\n")])
+    oci_layout(ctx.layevil, [ctx.evil, tar_gz([("big", os.urandom(1 << 20))])], "1")
+    push(ctx, ctx.layevil, "1", A + "/team/evil:1")
     push(ctx, ctx.lay1, "1", B + "/team/app:1", "--dest-creds", "alice:s3cret")
     push(ctx, ctx.lay1, "1", C + "/team/app:1", "--dest-creds", "alice:s3cret")
     push(ctx, ctx.lay2, "2", D + "/library/mirrored:1")
@@ -747,3 +756,27 @@ def test_full_store_during_pull(ctx):
         assert out == "", out
     finally:
         subprocess.run(["umount", store], check=True)
+
+
+def test_bad_layer_stops_the_pull(ctx):
+    # the refused layer is whole and verified while the big one is held
+    # after 64 KiB: the pull stops then (it does not wait for the other
+    # download), the held download is hung up, and nothing is kept
+    root = ctx.root()
+    t0 = time.monotonic()
+    rc, out, err = ctx.ns_run(ctx.berth, "--root", root, "pull", STALL + "/team/evil:1",
+                              timeout=20)
+    took = time.monotonic() - t0
+    assert rc == 1, (out, err)
+    check_one_line(err, sha(ctx.evil[1]), "../escape")
+    assert took < 10, took
+    left = [p for p in store_files(root) if "/blobs/" in p or "/layers/" in p or
+            ".pull-" in p or ".tmp" in p]
+    assert not left, left
+    for _ in range(50):
+        with open(os.path.join(ctx.tmp, "5014.log")) as f:
+            log = f.read().splitlines()
+        if "hung up" in log:
+            break
+        time.sleep(0.1)
+    assert log.count("stalled") == 1 and "hung up" in log, log

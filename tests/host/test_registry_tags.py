@@ -4,9 +4,11 @@ namespace this module creates (only lo, with 10.99.0.1/32 on it). The
 fixtures and helpers are test_registry's.
 
 Registries: A plain http (:5000); M TLS with a private CA that requires a
-client certificate signed by it (`http.tls.clientcas`, :5001); a proxy
-(127.0.0.1:5011 -> A) that logs each request and answers the first
-PATCH of a blob upload with 503."""
+client certificate signed by it (`http.tls.clientcas`, :5001); proxies to
+A (tests/lib/regsrv.py) that log each request: one answers the first
+PATCH of a blob upload with 503 (127.0.0.1:5011), one the first PUT of a
+whole blob with 503 and cuts the second off (127.0.0.1:5012), one serves
+tag lists in pages of 2 with Link headers (127.0.0.1:5013)."""
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ import test_registry as reg
 from hostenv import Daemon
 
 A, M, FLAKY = reg.IP + ":5000", reg.IP + ":5001", "127.0.0.1:5011"
+PUTFAIL, PAGES = "127.0.0.1:5012", "127.0.0.1:5013"
 
 
 def setup_module(build):
@@ -55,6 +58,8 @@ def start(ctx):
     ctx.registry("m", ":5001", "  tls:\n    certificate: %s/srv.crt\n    key: %s/srv.key\n"
                  "    clientcas:\n      - %s/ca.crt\n" % (ctx.tmp, ctx.tmp, ctx.tmp))
     ctx.spawn(sys.executable, reg.REGSRV, "patchfail", "5011", "5000")
+    ctx.spawn(sys.executable, reg.REGSRV, "putfail", "5012", "5000")
+    ctx.spawn(sys.executable, reg.REGSRV, "pages", "5013", "5000", "2")
     base = [reg.tar_gz([("bin", None), ("bin/hello", b"hello\n" * 2000)])]
     ctx.lay1 = os.path.join(ctx.tmp, "lay1")
     reg.oci_layout(ctx.lay1, base, "1")
@@ -63,11 +68,14 @@ def start(ctx):
     ctx.lay3 = os.path.join(ctx.tmp, "lay3")
     reg.oci_layout(ctx.lay3, base + [reg.tar_gz([("big", os.urandom(9 << 20))])], "3")
     ctx.wait_port(A)
-    ctx.wait_port(FLAKY)
+    for hp in (FLAKY, PUTFAIL, PAGES):
+        ctx.wait_port(hp)
     reg.push(ctx, ctx.lay1, "1", A + "/team/app:1")
     reg.push(ctx, ctx.lay2, "2", A + "/team/app:2")
     reg.push(ctx, ctx.lay1, "1", M + "/team/app:1", "--dest-cert-dir", ctx.certs)
     reg.push(ctx, ctx.lay3, "3", A + "/team/big:3")
+    for t in ("a", "b", "c"):
+        reg.push(ctx, ctx.lay1, "1", A + "/team/paged:" + t)
 
 
 def teardown_module(ctx):
@@ -165,16 +173,22 @@ def test_version_server_section(ctx):
     reg.check_one_line(err, "Cannot connect to the berth daemon")
 
 
-def test_push_in_chunks_retried(ctx):
+def push_through(ctx, src, proxy, dest):
+    """Pull A/src, push it as proxy/dest (tag T: "T: digest:" expected);
+    the proxy's log lines."""
     root = ctx.root({"insecure-registries": [A]})
-    rc, out, err = ctx.cli(root, "pull", "-q", A + "/team/big:3")
+    rc, out, err = ctx.cli(root, "pull", "-q", A + "/" + src)
     assert rc == 0, (out, err)
-    rc, out, err = ctx.cli(root, "tag", A + "/team/big:3", FLAKY + "/team/chunked:3")
+    rc, out, err = ctx.cli(root, "tag", A + "/" + src, proxy + "/" + dest)
     assert rc == 0, err
-    rc, out, err = ctx.cli(root, "push", FLAKY + "/team/chunked:3")
-    assert rc == 0 and "3: digest: sha256:" in out, (out, err)
-    with open(os.path.join(ctx.tmp, "5011.log")) as f:
-        log = f.read().splitlines()
+    rc, out, err = ctx.cli(root, "push", proxy + "/" + dest)
+    assert rc == 0 and "%s: digest: sha256:" % dest.split(":")[1] in out, (out, err)
+    with open(os.path.join(ctx.tmp, "%s.log" % proxy.split(":")[1])) as f:
+        return f.read().splitlines()
+
+
+def test_push_in_chunks_retried(ctx):
+    log = push_through(ctx, "team/big:3", FLAKY, "team/chunked:3")
     patches = [l.split()[2] for l in log if l.startswith("PATCH ")]
     # 9 MiB + a gzip header in 4 MiB PATCHes; the first answered 503 and
     # sent again from where the registry's upload status (GET) said
@@ -186,4 +200,30 @@ def test_push_in_chunks_retried(ctx):
     # what went up is whole: a fresh store pulls it back (every digest checked)
     root = ctx.root({"insecure-registries": [A]})
     rc, out, err = ctx.cli(root, "pull", A + "/team/chunked:3")
+    assert rc == 0 and "Status: Downloaded newer image" in out, (out, err)
+
+
+def test_pull_all_tags_follows_pages(ctx):
+    # the tag list in pages of 2 (a, b; then c): every page is followed
+    root = ctx.root()
+    rc, out, err = ctx.cli(root, "pull", "-a", "-q", PAGES + "/team/paged")
+    assert (rc, out) == (0, PAGES + "/team/paged\n"), (out, err)
+    rc, out, _ = ctx.cli(root, "images", "--format", "{{.Tag}}")
+    assert sorted(out.split()) == ["a", "b", "c"], out
+    with open(os.path.join(ctx.tmp, "5013.log")) as f:
+        log = f.read().splitlines()
+    assert log == ["/v2/team/paged/tags/list", "/v2/team/paged/tags/list?last=b&n=2"], log
+
+
+def test_push_whole_blob_retried(ctx):
+    # a blob up to 4 MiB goes up in one PUT: the first answered 503, the
+    # second cut off without an answer; each tried again on a new upload
+    log = push_through(ctx, "team/app:1", PUTFAIL, "team/put:1")
+    puts = [l for l in log if l.startswith("PUT /v2/team/put/blobs/uploads/")]
+    posts = [l for l in log if l.startswith("POST /v2/team/put/blobs/uploads/")]
+    # the layer: three PUTs, each on an upload of its own; the config: one
+    assert (len(puts), len(posts)) == (4, 4), log
+    assert log.index("503") < log.index("reset"), log
+    root = ctx.root({"insecure-registries": [A]})
+    rc, out, err = ctx.cli(root, "pull", A + "/team/put:1")
     assert rc == 0 and "Status: Downloaded newer image" in out, (out, err)

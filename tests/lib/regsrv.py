@@ -11,6 +11,10 @@ network namespace (`ip netns exec NS python3 regsrv.py MODE ...`):
                                   cuts the first full (non-Range) blob
                                   response after BYTES body bytes; logs each
                                   request line and its Range header
+  stall PORT UPSTREAM_PORT BYTES  the same proxy: every blob response longer
+                                  than BYTES stops after BYTES of its body
+                                  ("stalled") until the client hangs up
+                                  ("hung up")
   hold PORT UPSTREAM_PORT SECONDS [FAILS]
                                   the same proxy without the cut: each blob
                                   request waits SECONDS before it goes on,
@@ -18,6 +22,16 @@ network namespace (`ip netns exec NS python3 regsrv.py MODE ...`):
                                   start are logged ("inflight N"); the
                                   first FAILS blob requests are answered
                                   503 (logged "503")
+  patchfail PORT UPSTREAM_PORT   an HTTP proxy to 127.0.0.1:UPSTREAM_PORT
+                                  that logs "METHOD PATH CONTENT-RANGE" of
+                                  each request and answers the first PATCH
+                                  of a blob upload 503 (logged "503")
+  putfail PORT UPSTREAM_PORT     the same for PUTs with a body (a blob in one
+                                  PUT): the first answered 503, the second
+                                  cut off without an answer ("reset")
+  pages PORT UPSTREAM_PORT N      an HTTP proxy to 127.0.0.1:UPSTREAM_PORT
+                                  whose tag lists come in sorted pages of N
+                                  with a Link header to the next (logged)
   bad PORT                        a registry that answers wrongly: x/garbage's
                                   manifest is not JSON, x/huge's says it is
                                   2 GiB long and streams zeros until the
@@ -29,11 +43,13 @@ import http.server
 import json
 import socket
 import socketserver
+import struct
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
+import urllib.request
 
 
 def b64u(b):
@@ -117,7 +133,7 @@ def search_server(port):
     http.server.ThreadingHTTPServer(("", port), H).serve_forever()
 
 
-def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
+def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0, stall=False):
     log = open("%d.log" % port, "a")
     fails = [fails]
     cut_done = threading.Event()
@@ -140,7 +156,7 @@ def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
             rng = [l for l in lines if l.lower().startswith(b"range:")]
             log.write("%s %s\n" % (lines[0].decode(), rng[0].decode() if rng else "-"))
             log.flush()
-            cut = b"/blobs/" in lines[0] and not rng and not cut_done.is_set()
+            cut = b"/blobs/" in lines[0] and not rng and (stall or not cut_done.is_set())
             with mu:
                 fail = b"/blobs/" in lines[0] and fails[0] > 0
                 fails[0] -= fail
@@ -176,6 +192,16 @@ def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
                         buf = rest
                     if body_started and len(buf) >= cut_after:
                         c.sendall(buf[:cut_after])
+                        if stall:  # until the client hangs up
+                            log.write("stalled\n")
+                            log.flush()
+                            try:
+                                while c.recv(65536):
+                                    pass
+                            except OSError:
+                                pass  # reset: it left bytes unread
+                            log.write("hung up\n")
+                            log.flush()
                         cut_done.set()
                         c.shutdown(socket.SHUT_RDWR)
                         c.close()
@@ -194,13 +220,9 @@ def cut_proxy(port, upstream, cut_after, hold=0.0, fails=0):
     S(("127.0.0.1", port), H).serve_forever()
 
 
-def patch_fail_proxy(port, upstream, fails=1):
+def proxy(port, upstream, hook):
     """Forwards whole requests (bodies too) to upstream, one per connection,
-    logs "METHOD PATH CONTENT-RANGE" and answers the first `fails` PATCHes
-    503 after reading their body."""
-    log = open("%d.log" % port, "a")
-    left = [fails]
-    mu = threading.Lock()
+    unless hook(c, method, path, hdr) answered it (returns True)."""
 
     class H(socketserver.BaseRequestHandler):
         def handle(self):
@@ -215,24 +237,17 @@ def patch_fail_proxy(port, upstream, fails=1):
             lines = head.split(b"\r\n")
             hdr = {l.split(b":", 1)[0].strip().lower(): l.split(b":", 1)[1].strip()
                    for l in lines[1:] if b":" in l}
+            if hdr.get(b"expect", b"").lower() == b"100-continue":
+                c.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                head = b"\r\n".join(l for l in lines if not l.lower().startswith(b"expect:"))
             want = int(hdr.get(b"content-length", b"0"))
             while len(body) < want:
                 d = c.recv(65536)
                 if not d:
                     return
                 body += d
-            method = lines[0].split()[0].decode()
-            log.write("%s %s %s\n" % (method, lines[0].split()[1].decode().split("?")[0],
-                                       hdr.get(b"content-range", b"-").decode()))
-            log.flush()
-            with mu:
-                fail = method == "PATCH" and left[0] > 0
-                left[0] -= fail
-            if fail:
-                log.write("503\n")
-                log.flush()
-                c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-                          b"Connection: close\r\n\r\n")
+            method, path = lines[0].split()[0].decode(), lines[0].split()[1].decode()
+            if hook(c, method, path, hdr):
                 return
             up = socket.create_connection(("127.0.0.1", upstream))
             up.sendall(head + b"\r\nConnection: close\r\n\r\n" + body)
@@ -248,6 +263,63 @@ def patch_fail_proxy(port, upstream, fails=1):
         daemon_threads = True
 
     S(("127.0.0.1", port), H).serve_forever()
+
+
+def fail_proxy(port, upstream, method, plan):
+    """A proxy that logs "METHOD PATH CONTENT-RANGE" of each request and
+    answers the first blob uploads of method (PATCH, or PUT with a body)
+    as plan says, one action each: "503" (after reading the body) or
+    "reset" (the connection closed without an answer)."""
+    log = open("%d.log" % port, "a")
+    plan = list(plan)
+    mu = threading.Lock()
+
+    def hook(c, m, path, hdr):
+        log.write("%s %s %s\n" % (m, path.split("?")[0], hdr.get(b"content-range", b"-").decode()))
+        log.flush()
+        with mu:
+            act = plan.pop(0) if (m == method and "/blobs/uploads/" in path and plan and
+                                  int(hdr.get(b"content-length", b"0")) > 0) else None
+        if act:
+            log.write(act + "\n")
+            log.flush()
+        if act == "503":
+            c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                      b"Connection: close\r\n\r\n")
+        elif act == "reset":
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            c.close()
+        return act is not None
+
+    proxy(port, upstream, hook)
+
+
+def pages_proxy(port, upstream, n):
+    """A proxy whose tag lists come in pages of n, sorted, with a Link
+    header to the next as Docker Hub or GHCR send them (the query's n and
+    last honoured); each tag list request is logged."""
+    log = open("%d.log" % port, "a")
+
+    def hook(c, m, path, hdr):
+        u = urllib.parse.urlparse(path)
+        if m != "GET" or not u.path.endswith("/tags/list"):
+            return False
+        log.write(path + "\n")
+        log.flush()
+        q = urllib.parse.parse_qs(u.query)
+        with urllib.request.urlopen("http://127.0.0.1:%d%s" % (upstream, u.path)) as r:
+            doc = json.load(r)
+        rest = [t for t in sorted(doc["tags"]) if t > q.get("last", [""])[0]]
+        k = int(q.get("n", [n])[0])
+        body = json.dumps({"name": doc["name"], "tags": rest[:k]}).encode()
+        link = ""
+        if len(rest) > k:
+            link = '\r\nLink: <%s?last=%s&n=%d>; rel="next"' % (u.path, rest[k - 1], k)
+        c.sendall(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d"
+                   "%s\r\nConnection: close\r\n\r\n" % (len(body), link)).encode() + body)
+        return True
+
+    proxy(port, upstream, hook)
 
 
 def bad_registry(port):
@@ -301,10 +373,16 @@ if __name__ == "__main__":
         search_server(int(sys.argv[2]))
     elif sys.argv[1] == "cut":
         cut_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "stall":
+        cut_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), stall=True)
     elif sys.argv[1] == "hold":
         cut_proxy(int(sys.argv[2]), int(sys.argv[3]), None, float(sys.argv[4]),
                   int(sys.argv[5]) if len(sys.argv) > 5 else 0)
     elif sys.argv[1] == "patchfail":
-        patch_fail_proxy(int(sys.argv[2]), int(sys.argv[3]))
+        fail_proxy(int(sys.argv[2]), int(sys.argv[3]), "PATCH", ["503"])
+    elif sys.argv[1] == "putfail":
+        fail_proxy(int(sys.argv[2]), int(sys.argv[3]), "PUT", ["503", "reset"])
+    elif sys.argv[1] == "pages":
+        pages_proxy(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "bad":
         bad_registry(int(sys.argv[2]))
