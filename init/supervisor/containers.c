@@ -129,6 +129,7 @@ static void ctr_free(struct ctr *c)
 		close(c->io.stdin_w.fd);
 	ctrs_hosts_close(c);
 	free(c->hc); /* its fds went with ctrs_remove_ctr() */
+	free(c->aside);
 	ctr_config_free(&c->cfg);
 	free(c->xl);
 	free(c);
@@ -152,6 +153,7 @@ struct ctr *ctrs_ctr_new(void)
 
 void ctrs_reclaim(struct ctrs *cs)
 {
+	ctrs_commit(cs);
 	while (cs->done_starts) {
 		struct ctr_starting *st = cs->done_starts;
 
@@ -326,6 +328,7 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 			}
 		}
 	}
+	ctrs_commit(cs);
 	/* The logs live on /data when there is one: close them so it can go. */
 	ctrs_hosts_shared_close(cs);
 	for (struct ctr *c = cs->list; c; c = c->next) {

@@ -241,7 +241,8 @@ struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	else
 		p = ctrs_ports_remove(cs, c->st.ports, c->st.ip, nr.n.bridge);
-	if (ctrs_addr_release(cs, c, &e) < 0)
+	/* one that goes gives it back with the others of the turn (ctrs_commit) */
+	if (!ctrs_removing(c) && ctrs_addr_release(cs, c, &e) < 0)
 		log_err("container %.12s: %s%s", c->cfg.id, e.msg, ctrs_full_hint(cs, e.code));
 	ctrs_net_event(&nr, c, "disconnect");
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
