@@ -229,6 +229,7 @@ BERR_MUST int ctrs_network_path(struct ctrs *cs, struct ctr *c, char *buf, size_
 BERR_MUST int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l,
 				   struct ipt_job *job, struct berr *e);
 struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c);
+void ctrs_net_forget(struct ctrs *cs, struct ctr *c);
 
 /* networks.c: user-defined networks */
 struct ctr_netref {
