@@ -220,6 +220,7 @@ void ctrs_commit(struct ctrs *cs)
 	int trees = 0;
 
 	release_addrs(cs);
+	ctrs_hosts_commit(cs);
 	for (const struct ctr *c = cs->dead; c; c = c->next) {
 		if (c->aside && !trees++)
 			first = c;

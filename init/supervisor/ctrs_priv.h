@@ -154,6 +154,7 @@ struct ctrs {
 	struct waiter *answers;	/* replies sent by ctrs_commit(), in reverse */
 	struct ctr_starting *done_starts;
 	int shared_hostsfd;	/* the default bridge's shared /etc/hosts (ctr_hosts.c) */
+	bool shared_dirty;	/* it names one that went: rewritten by ctrs_commit() */
 };
 
 /* Paths and the sandbox spec for a container (buffers live in *sp). */
@@ -212,6 +213,8 @@ void ctrs_hosts_refresh(struct ctrs *cs, struct ctr *c);
  * alone); closed at shutdown. */
 void ctrs_hosts_shared_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t size);
 void ctrs_hosts_shared_close(struct ctrs *cs);
+/* The shared file without those that went in this turn (ctrs_commit). */
+void ctrs_hosts_commit(struct ctrs *cs);
 /* Write them into dir (ip: c's address on the bridge, or ""); a file that
  * cannot be written fails the start, with its path and, if the disk is
  * full, which one. */

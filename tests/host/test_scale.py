@@ -56,6 +56,12 @@ class NsDaemons:
             time.sleep(0.02)
         raise AssertionError(self.log())
 
+    def start_with_busybox(self):
+        self.start()
+        tar = os.path.join(self.root, "bb.tar")
+        busybox_tar(tar)
+        self.ok("import", tar, "busybox")
+
     def cli(self, *args, timeout=60):
         p = subprocess.run([self.berth, "--root", self.root] + list(args), capture_output=True,
                            text=True, timeout=timeout)
@@ -93,6 +99,13 @@ def ctr_dirs(root):
     return os.listdir(os.path.join(root, "run/berth/containers"))
 
 
+def run_many(berth, root, names):
+    """`run -d` of a busybox sleep per name, from one shell loop."""
+    subprocess.run(["sh", "-c", 'for n in "$@"; do "%s" --root "%s" run -d --name $n '
+                    'busybox sleep 1000 >/dev/null || exit 1; done' % (berth, root), "sh"] +
+                   names, check=True, timeout=300)
+
+
 def wait_swept(root):
     """The trees set aside are removed in the background: wait for it."""
     for _ in range(200):
@@ -108,9 +121,7 @@ def test_rm_of_many_in_one_command(build):
     try:
         d.import_busybox()
         names = ["r%d" % i for i in range(52)]
-        subprocess.run(["sh", "-c", 'for n in "$@"; do "%s" --root "%s" run -d --name $n '
-                        'busybox sleep 1000 >/dev/null || exit 1; done' % (d.berth, d.root),
-                        "sh"] + names, check=True, timeout=300)
+        run_many(d.berth, d.root, names)
         d.ok("create", "--name", "made", "busybox", "true")
         d.ok("run", "--name", "done", "busybox", "true")
         assert len(ipam(d.root)) == 52
@@ -142,14 +153,9 @@ def test_rm_cut_by_a_kill_leaves_each_whole_or_gone(build):
     # (no directory, no address), and nothing set aside is left.
     ns = NsDaemons(build)
     try:
-        ns.start()
-        tar = os.path.join(ns.root, "bb.tar")
-        busybox_tar(tar)
-        ns.ok("import", tar, "busybox")
+        ns.start_with_busybox()
         names = ["k%d" % i for i in range(30)]
-        subprocess.run(["sh", "-c", 'for n in "$@"; do "%s" --root "%s" run -d --name $n '
-                        'busybox sleep 1000 >/dev/null || exit 1; done' % (ns.berth, ns.root),
-                        "sh"] + names, check=True, timeout=300)
+        run_many(ns.berth, ns.root, names)
         ids = {n: ns.ok("inspect", "-f", "{{.Id}}", n).strip() for n in names}
         rm = subprocess.Popen([ns.berth, "--root", ns.root, "rm", "-f"] + names,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -205,10 +211,7 @@ def test_start_cut_by_a_kill_leaves_no_rules(build):
     # the next daemon ended the start but left the DNAT rule behind.
     ns = NsDaemons(build)
     try:
-        ns.start()
-        tar = os.path.join(ns.root, "bb.tar")
-        busybox_tar(tar)
-        ns.ok("import", tar, "busybox")
+        ns.start_with_busybox()
         fifo = os.path.join(ns.root, "pw")
         os.mkfifo(fifo)
         cli = subprocess.Popen([ns.berth, "--root", ns.root, "run", "-d", "--name", "mid",
