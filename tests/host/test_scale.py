@@ -274,3 +274,39 @@ def test_rules_job_failing_after_a_commit_leaves_no_rules(build):
     finally:
         d.stop()
         os.unlink(fake)
+
+
+def test_more_than_1024_containers_are_all_found(build):
+    # The supervisor's lookup saw only the first 1024 of its table: an rm
+    # of one beyond said "No such container". 1030 created containers
+    # (copies of one, made while no daemon runs), all removed by ID.
+    import json
+    import shutil
+    d = Daemon(build)
+    try:
+        d.import_busybox()
+        proto = d.ok("create", "--network", "none", "--name", "proto", "busybox",
+                     "true").strip()
+        d.stop(remove=False)
+        ctrs = os.path.join(d.root, "run/berth/containers")
+        ids = ["%064x" % (i + 1) for i in range(1029)]
+        for i, cid in enumerate(ids):
+            shutil.copytree(os.path.join(ctrs, proto), os.path.join(ctrs, cid))
+            path = os.path.join(ctrs, cid, "config.json")
+            with open(path) as f:
+                cfg = json.load(f)
+            cfg["Id"], cfg["Name"] = cid, "c%d" % i
+            with open(path, "w") as f:
+                json.dump(cfg, f)
+        d = Daemon(build, root=d.root)
+        # the supervisor's table is in the reverse of readdir's order: the
+        # ones read first are past the 1024th
+        first = [n for n in os.listdir(ctrs) if HEX64.match(n)][:8]
+        rc, out, err = d.cli("rm", *first)
+        assert rc == 0 and out.split() == first, (rc, out, err)
+        rest = [n for n in ids + [proto] if n not in first]
+        rc, out, err = d.cli("rm", *rest, timeout=120)
+        assert rc == 0 and out.split() == rest, (rc, out[-300:], err[-300:])
+        assert d.ok("ps", "-aq") == ""
+    finally:
+        d.stop()
