@@ -81,6 +81,35 @@ def cpu_ticks(vm):
     return int(out[0]) + int(out[1]), float(out[2])
 
 
+def rm_all(vm, started, t_start):
+    """rm -f of every container as `berth ps -aq | xargs -n 50 berth rm -f`
+    (the CLI keeps 50 requests under way), against the starts of the same
+    containers: wall time until the last rm returned, until the trees set
+    aside were gone too, PID 1's CPU over it (user, system), the load
+    average."""
+    stat = "cut -d' ' -f14,15 /proc/1/stat"
+    u0, s0 = map(int, vm.sh(stat).split())
+    t0 = time.monotonic()
+    vm.sh("berth ps -aq | xargs -r -n 50 berth rm -f >/dev/null", timeout=3600)
+    t_rm = time.monotonic() - t0
+    vm.sh("while ls /run/berth/containers | grep -q removing; do sleep 0.2; done", timeout=600)
+    t_gone = time.monotonic() - t0
+    u1, s1 = map(int, vm.sh(stat).split())
+    load = vm.sh("cut -d' ' -f1-3 /proc/loadavg").strip()
+    if not started:
+        return []
+    return ["rm -f of the %d idle containers (`xargs -n 50`): %.1f s, %.1f ms a container "
+            "(trees gone after %.1f s); PID 1 CPU %.1f ms a container (%.1f user, %.1f "
+            "system); their starts took "
+            "%.0f s, %.0f ms a container: rm/start %.3f (wall time of the console commands; "
+            "guest load average %s, host %s)." %
+            (started, t_rm, t_rm * 1000 / started, t_gone,
+             (u1 + s1 - u0 - s0) * 10.0 / started, (u1 - u0) * 10.0 / started,
+             (s1 - s0) * 10.0 / started,
+             t_start, t_start * 1000 / started, t_rm / t_start if t_start else 0, load,
+             " ".join(open("/proc/loadavg").read().split()[:3]))]
+
+
 def storm(vm, clients, requests, crashers):
     """PID 1's RSS and fds are compared before the crash-loopers exist and
     after they are gone: while they run, which of them hold descriptors
@@ -188,14 +217,7 @@ def main():
                 notes.append("start %d failed: %s" % (started, why))
                 notes.append(vm.sh("free; cat /proc/sys/fs/file-nr; dmesg | tail -n 5"))
                 break
-        t0 = time.monotonic()
-        vm.sh("berth ps -aq | xargs -r -n 50 berth rm -f >/dev/null", timeout=3600)
-        t_rm = time.monotonic() - t0
-        if started:
-            notes.append("rm -f of the %d idle containers (`xargs -n 50`): %.0f s, %.0f ms a "
-                         "container; their starts took %.0f s, %.0f ms a container (wall time "
-                         "of the console commands)." % (started, t_rm, t_rm * 1000 / started,
-                                                        t_start, t_start * 1000 / started))
+        notes += rm_all(vm, started, t_start)
         rss1, fds1 = pid1(vm)
     finally:
         vm.kill()

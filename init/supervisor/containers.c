@@ -45,21 +45,39 @@ void ctrs_save_state(struct ctrs *cs, struct ctr *c)
 
 /* ---- lookup ---- */
 
+/* Every container, however many (up to 1024 on the stack). */
 struct ctr *ctrs_find(struct ctrs *cs, const char *ref, struct ctl_reply *r)
 {
-	const char *ids[1024], *names[1024];
-	struct ctr *by_index[1024];
-	int n = 0, i;
+	const char *sv[2 * 1024], **v = sv;
+	struct ctr *sc[1024], **cv = sc, *found = NULL;
+	int n = 0, m = 1024, i = -ENOMEM;
 
-	for (struct ctr *c = cs->list; c && n < 1024; c = c->next) {
-		ids[n] = c->cfg.id;
-		names[n] = c->cfg.name;
-		by_index[n++] = c;
+	for (struct ctr *c = cs->list; c; c = c->next)
+		n++;
+	if (n > m) {
+		v = malloc(2 * (size_t)n * sizeof(*v));
+		cv = malloc((size_t)n * sizeof(*cv));
+		m = n;
 	}
-	i = ctr_lookup(ref, ids, names, n);
+	n = 0;
+	for (struct ctr *c = cs->list; v && cv && c; c = c->next, n++) {
+		v[n] = c->cfg.id;
+		v[m + n] = c->cfg.name;
+		cv[n] = c;
+	}
+	if (v && cv)
+		i = ctr_lookup(ref, v, v + m, n);
 	if (i >= 0)
-		return by_index[i];
-	if (r && i == -EEXIST)
+		found = cv[i];
+	if (v != sv) {
+		free(v);
+		free(cv);
+	}
+	if (found)
+		return found;
+	if (r && i == -ENOMEM)
+		reply_error(r, "find %s: out of memory", ref);
+	else if (r && i == -EEXIST)
 		reply_error(r, "multiple IDs found with provided prefix: %s", ref);
 	else if (r)
 		reply_error(r, "No such container: %s", ref);
@@ -129,6 +147,7 @@ static void ctr_free(struct ctr *c)
 		close(c->io.stdin_w.fd);
 	ctrs_hosts_close(c);
 	free(c->hc); /* its fds went with ctrs_remove_ctr() */
+	free(c->aside);
 	ctr_config_free(&c->cfg);
 	free(c->xl);
 	free(c);
@@ -152,6 +171,7 @@ struct ctr *ctrs_ctr_new(void)
 
 void ctrs_reclaim(struct ctrs *cs)
 {
+	ctrs_commit(cs);
 	while (cs->done_starts) {
 		struct ctr_starting *st = cs->done_starts;
 
@@ -326,6 +346,7 @@ void ctrs_shutdown(struct ctrs *cs, int max_ms)
 			}
 		}
 	}
+	ctrs_commit(cs);
 	/* The logs live on /data when there is one: close them so it can go. */
 	ctrs_hosts_shared_close(cs);
 	for (struct ctr *c = cs->list; c; c = c->next) {

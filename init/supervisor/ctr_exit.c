@@ -34,56 +34,74 @@ static bool oom_killed(struct ctrs *cs, struct ctr *c)
 	return cg_read_stats(path, &st, &e) == 0 && st.oom_kill > 0;
 }
 
-/* A tree of a few dozen entries (a --rm container that wrote little) is
+/* Remove path, or the trees the removed containers on dead set aside. A
+ * tree of a few dozen entries (a --rm container that wrote little) is
  * removed here; a forked child removes the rest. Exec'ing /bin/rm (a
  * dynamic program on most hosts) was a third of the CPU time of a `run
  * --rm`. The child holds none of PID 1's descriptors and none of its
  * fault handlers. */
-static int spawn_rmtree(const char *path)
+static void spawn_rmtree(const char *path, const struct ctr *dead)
 {
 	static const int faults[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
 	pid_t pid;
+	int bad;
 
-	if (layer_rmtree_some(path, 64) != -EAGAIN)
-		return 0; /* what could not go is swept at the next start */
+	if (path && layer_rmtree_some(path, 64) != -EAGAIN)
+		return; /* what could not go is swept at the next start */
 	pid = fork();
 	if (pid < 0)
-		return -errno;
-	if (pid > 0)
-		return 0;
+		log_err("remove %s: fork: %s", path ? path : "trees", strerror(errno));
+	if (pid != 0)
+		return;
 	for (size_t i = 0; i < ARRAY_SIZE(faults); i++)
 		signal(faults[i], SIG_DFL);
 	syscall(SYS_close_range, 3, ~0U, 0);
-	_exit(layer_rmtree(path) < 0);
+	bad = path && layer_rmtree(path) < 0;
+	for (; dead; dead = dead->next)
+		bad |= dead->aside && layer_rmtree(dead->aside) < 0;
+	_exit(bad);
 }
 
-/* Container trees are ours. The tree is renamed aside at once (its name is
- * free again, and every reader skips names that are not 64 hex digits),
- * then removed, a big one by a child in the background: neither the
- * recursion nor a big upper dir holds up PID 1's loop. The child is reaped with the others;
- * ctrs_load_existing() removes what a crash left aside. */
-void ctrs_remove_tree(const char *path)
+/* Container trees are ours. The tree is renamed aside at once (its name
+ * is free again, and every reader skips names that are not 64 hex
+ * digits) into aside (path itself if the rename fails); false when it is
+ * gone already. */
+static bool set_aside(const char *path, char *aside, size_t size)
 {
 	static unsigned seq;
-	char aside[700];
-	int r;
 
 	if (strstr(path, REMOVING)) {
-		snprintf(aside, sizeof(aside), "%s", path);
-	} else {
-		snprintf(aside, sizeof(aside), "%s" REMOVING "%d-%u", path, (int)getpid(), seq++);
-		if (rename(path, aside) < 0) {
-			if (errno == ENOENT)
-				return;
-			snprintf(aside, sizeof(aside), "%s", path); /* in place, then */
-		} else if ((r = fsync_parent(aside)) < 0) {
-			/* the removal may come back after a power cut: whole */
-			log_warn("remove %s: sync its directory: %s", path, strerror(-r));
-		}
+		snprintf(aside, size, "%s", path);
+		return true;
 	}
-	r = spawn_rmtree(aside);
-	if (r < 0)
-		log_err("remove %s: fork: %s", aside, strerror(-r));
+	snprintf(aside, size, "%s" REMOVING "%d-%u", path, (int)getpid(), seq++);
+	if (rename(path, aside) == 0)
+		return true;
+	snprintf(aside, size, "%s", path); /* in place, then */
+	return errno != ENOENT;
+}
+
+/* The rename is made durable before anything in the tree is unlinked, so
+ * a power cut leaves it whole under either name. Then it is removed, a
+ * big one by a child in the background: neither the recursion nor a big
+ * upper dir holds up PID 1's loop. The child is reaped with the others;
+ * ctrs_load_existing() removes what a crash left aside. */
+static void sync_aside(const char *aside)
+{
+	int r = fsync_parent(aside);
+
+	if (r < 0) /* the removal may come back after a power cut: whole */
+		log_warn("remove %s: sync its directory: %s", aside, strerror(-r));
+}
+
+void ctrs_remove_tree(const char *path)
+{
+	char aside[700];
+
+	if (!set_aside(path, aside, sizeof(aside)))
+		return;
+	sync_aside(aside);
+	spawn_rmtree(aside, NULL);
 }
 
 /* c's anonymous volumes that no other container uses (c is off the list). */
@@ -105,10 +123,17 @@ static void remove_anon_volumes(struct ctrs *cs, struct ctr *c)
 	}
 }
 
+bool ctrs_removing(const struct ctr *c)
+{
+	return c->remove_when_dead || c->cfg.auto_remove;
+}
+
+/* Off the table and its tree aside; its address, the rename's fsync, the
+ * tree's removal and the answers follow in ctrs_commit(), once for all
+ * the containers removed in this turn of the loop. */
 void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
 {
-	char dir[512], log[600], old[620];
-	struct berr e;
+	char dir[512], log[600], old[620], aside[700];
 	struct ctr **pp = &cs->list;
 
 	ctrs_start_cancel(cs, c);
@@ -118,10 +143,8 @@ void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
 		*pp = c->next;
 	if (c->hc)
 		hcr_end(cs->epfd, c->hc);
+	c->remove_when_dead = true; /* its address goes in ctrs_commit() */
 	ctrs_net_down(cs, c);
-	/* A release that failed (a full disk) would leak the address. */
-	if (ctrs_addr_release(cs, c, &e) < 0)
-		log_err("container %.12s: %s%s", c->cfg.id, e.msg, ctrs_full_hint(cs, e.code));
 	ctr_dir(cs->root, c->cfg.id, dir, sizeof(dir));
 	ctr_log_path(cs->root, c->cfg.id, log, sizeof(log));
 	unlink(log);
@@ -129,7 +152,8 @@ void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
 		snprintf(old, sizeof(old), "%s.%d", log, i);
 		unlink(old);
 	}
-	ctrs_remove_tree(dir);
+	if (set_aside(dir, aside, sizeof(aside)) && !(c->aside = strdup(aside)))
+		ctrs_remove_tree(aside); /* no memory: here and now */
 	/* rm -v and --rm take the anonymous volumes along, as Docker's. */
 	if (c->remove_volumes || c->cfg.auto_remove)
 		remove_anon_volumes(cs, c);
@@ -142,18 +166,86 @@ void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c)
 	cs->dead = c;
 }
 
-/* Answer the waiters (taken off their container, which may be gone). */
+/* Waiters taken off their container, which may be gone. */
 void ctrs_notify_waiters(struct ctrs *cs, struct waiter *list, int exit_code)
 {
 	while (list) {
 		struct waiter *w = list;
-		struct ctl_reply r = { 0 };
 
 		list = w->next;
+		w->code = exit_code;
+		w->next = cs->answers;
+		cs->answers = w;
+	}
+}
+
+/* The addresses of the containers removed in this turn go back, one
+ * write of each table (a user network's: one each, they are few). */
+static void release_ids(struct ctrs *cs, const struct br_net *n, const char **ids, int k)
+{
+	struct berr e;
+
+	/* A release that failed (a full disk) would leak the address. */
+	if (k && br_release_ids(cs->root, n, ids, k, &e) < 0)
+		log_err("network: %s%s", e.msg, ctrs_full_hint(cs, e.code));
+}
+
+static void release_addrs(struct ctrs *cs)
+{
+	const char *ids[64];
+	struct ctr_netref nr;
+	struct berr e;
+	int n = 0;
+
+	for (struct ctr *c = cs->dead; c; c = c->next) {
+		if (ctrs_net_resolve(cs, c, &nr, false, &e) < 0)
+			continue; /* its network and table are gone */
+		if (nr.user) {
+			release_ids(cs, &nr.n, (const char *[]){ c->cfg.id }, 1);
+			continue;
+		}
+		ids[n++] = c->cfg.id;
+		if (n == (int)ARRAY_SIZE(ids)) {
+			release_ids(cs, &nr.n, ids, n);
+			n = 0;
+		}
+	}
+	release_ids(cs, &(struct br_net){ BR_NAME, cs->bridge_cidr, "ipam" }, ids, n);
+}
+
+void ctrs_commit(struct ctrs *cs)
+{
+	struct waiter *w, *order = NULL;
+	const struct ctr *first = NULL;
+	int trees = 0;
+
+	release_addrs(cs);
+	ctrs_hosts_commit(cs);
+	for (const struct ctr *c = cs->dead; c; c = c->next) {
+		if (c->aside && !trees++)
+			first = c;
+	}
+	if (trees) {
+		sync_aside(first->aside); /* all in one directory */
+		spawn_rmtree(trees == 1 ? first->aside : NULL, trees == 1 ? NULL : cs->dead);
+	}
+	for (struct ctr *c = cs->dead; c; c = c->next) { /* done (shutdown commits too) */
+		free(c->aside);
+		c->aside = NULL;
+	}
+	while ((w = cs->answers)) {
+		cs->answers = w->next;
+		w->next = order;
+		order = w;
+	}
+	while ((w = order)) {
+		struct ctl_reply r = { 0 };
+
+		order = w->next;
 		if (w->text)
 			reply_printf(&r, "%s", w->text);
 		else
-			reply_printf(&r, "%d\n", exit_code);
+			reply_printf(&r, "%d\n", w->code);
 		ctl_send(cs->ctl, w->path, &r, 0);
 		free(r.buf);
 		free(w->path);
@@ -204,7 +296,8 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 		 c->st.oom_killed ? " (OOM killed)" : "");
 	ev_ctr_exit(c);
 	ctrs_restart_plan(cs, c);
-	ctrs_save_state(cs, c);
+	if (!ctrs_removing(c)) /* (it goes: its tree goes whole) */
+		ctrs_save_state(cs, c);
 	exit_code = c->st.exit_code;
 	waiters = c->waiters;
 	c->waiters = NULL;
@@ -228,7 +321,7 @@ bool ctrs_reaped(struct ctrs *cs, pid_t pid, int status)
 	}
 	ctrs_rearm(cs);
 	/* Remove before answering, so `rm -f` and `run --rm` return when it is gone. */
-	if (c->remove_when_dead || c->cfg.auto_remove) {
+	if (ctrs_removing(c)) {
 		ctrs_remove_ctr(cs, c);
 	} else if (c->start_when_dead) {
 		struct berr e;

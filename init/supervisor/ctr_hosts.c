@@ -139,6 +139,8 @@ static int shared_rewrite(struct ctrs *cs, const struct ctr *gone)
 	return r;
 }
 
+/* One that goes (gone) is taken out at the end of the turn, once for
+ * all that went in it (ctrs_hosts_commit): a rewrite is O(n). */
 static void shared_update(struct ctrs *cs, const struct ctr *c, const struct ctr *gone)
 {
 	char *const *al;
@@ -149,7 +151,17 @@ static void shared_update(struct ctrs *cs, const struct ctr *c, const struct ctr
 		return; /* no container has it */
 	if (!hosts_shared(c) && !on_default_bridge(c, &ip, &al))
 		return;
-	r = shared_rewrite(cs, gone);
+	cs->shared_dirty = gone != NULL;
+	r = gone ? 0 : shared_rewrite(cs, NULL);
+	if (r < 0)
+		log_warn("update the bridge's shared /etc/hosts: %s", strerror(-r));
+}
+
+void ctrs_hosts_commit(struct ctrs *cs)
+{
+	int r = cs->shared_dirty ? shared_rewrite(cs, NULL) : 0;
+
+	cs->shared_dirty = false;
 	if (r < 0)
 		log_warn("update the bridge's shared /etc/hosts: %s", strerror(-r));
 }

@@ -178,6 +178,19 @@ int ctrs_network_path(struct ctrs *cs, struct ctr *c, char *buf, size_t size, st
 	return 0;
 }
 
+/* The picked ports and the address are recorded before their rules go
+ * in, so a supervisor that comes after a fault or a kill during the
+ * start takes the rules out again (ctrs_net_forget). */
+static void record_ports(struct ctrs *cs, struct ctr *c, const struct br_lease *l)
+{
+	struct ctr_state s = c->st;
+	struct berr e;
+
+	memcpy(s.ip, l->ip, sizeof(s.ip));
+	if (c->st.ports[0] && ctr_state_save(cs->root, c->cfg.id, &s, &e) < 0)
+		log_warn("container %.12s: %s%s", c->cfg.id, e.msg, ctrs_full_hint(cs, e.code));
+}
+
 /* A bridge container's address and the veth set-up for sb_start(), its
  * published ports' rules started in job (ctrs_start_one collects them); a
  * no-op (l->ip empty) in the other modes. On a user network, its bridge
@@ -201,6 +214,7 @@ int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l, str
 		c->st.ports[0] = '\0';
 		return -e->code;
 	}
+	record_ports(cs, c, l);
 	if (ctrs_xnets_acquire(cs, c, e) < 0 || ports_add_start(cs, c, l, job, e) < 0) {
 		struct berr rel;
 
@@ -241,10 +255,24 @@ struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c)
 		log_err("container %.12s: %s", c->cfg.id, e.msg);
 	else
 		p = ctrs_ports_remove(cs, c->st.ports, c->st.ip, nr.n.bridge);
-	if (ctrs_addr_release(cs, c, &e) < 0)
+	/* one that goes gives it back with the others of the turn (ctrs_commit) */
+	if (!ctrs_removing(c) && ctrs_addr_release(cs, c, &e) < 0)
 		log_err("container %.12s: %s%s", c->cfg.id, e.msg, ctrs_full_hint(cs, e.code));
 	ctrs_net_event(&nr, c, "disconnect");
 	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
 	c->st.ip_prefix = 0;
 	return p;
+}
+
+/* c found not running with an address recorded: a start cut off after
+ * its ports were picked (record_ports), or a container whose supervisor
+ * ended while it ran. Its rules and address go, unless the system has
+ * rebooted since (PID 1 at boot: they went with the boot). */
+void ctrs_net_forget(struct ctrs *cs, struct ctr *c)
+{
+	if (!cs->pid1 || cs->adopt)
+		ctrs_net_down(cs, c);
+	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
+	c->st.ip_prefix = 0;
+	ctrs_save_state(cs, c);
 }

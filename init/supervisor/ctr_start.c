@@ -144,14 +144,15 @@ static void close_fds(int *fds, int n)
 
 /* What a start that failed leaves: nothing but the error in its state. */
 static void start_failed(struct ctrs *cs, struct ctr *c, struct ctr_starting *st,
-			 bool rules_failed, const struct berr *e)
+			 const struct berr *e)
 {
 	close_fds(st->fds, 6);
 	if (st->lease.ip[0]) {
 		struct berr ignored;
 
-		if (!rules_failed && ctrs_ports_add_finish(&st->job, &ignored) == 0)
-			ctrs_ports_remove(cs, c->st.ports, st->lease.ip, st->lease.bridge);
+		/* a job that failed may have committed one table of two: out too */
+		berr_ignore(ctrs_ports_add_finish(&st->job, &ignored));
+		ctrs_ports_remove(cs, c->st.ports, st->lease.ip, st->lease.bridge);
 		if (ctrs_addr_release(cs, c, &ignored) < 0)
 			log_err("container %.12s: %s", c->cfg.id, ignored.msg);
 		ctrs_xnets_down(cs, c);
@@ -275,7 +276,7 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 			close(st->fd);
 			ctrs_start_kill(cs, c, st);
 		}
-		start_failed(cs, c, st, false, e);
+		start_failed(cs, c, st, e);
 		free(st);
 		return r;
 	}
@@ -289,7 +290,6 @@ int ctrs_start_one(struct ctrs *cs, struct ctr *c, struct berr *e)
 void ctrs_start_step(struct ctrs *cs, struct ctr_starting *st)
 {
 	struct ctr *c = st->c;
-	bool rules_failed = false;
 	struct berr e;
 	int r;
 
@@ -309,11 +309,9 @@ void ctrs_start_step(struct ctrs *cs, struct ctr_starting *st)
 	r = st->rc;
 	e = st->err;
 	if (st->job_done &&
-	    ipt_restore_collect(&st->job, st->job_rc, r < 0 ? &(struct berr){ 0 } : &e) < 0) {
-		rules_failed = true; /* it runs, its ports are not published: no start */
-		if (r == 0)
-			r = berr_wrap(&e, "add published ports");
-	}
+	    ipt_restore_collect(&st->job, st->job_rc, r < 0 ? &(struct berr){ 0 } : &e) < 0 &&
+	    r == 0) /* it runs, its ports are not published: no start */
+		r = berr_wrap(&e, "add published ports");
 	if (r < 0) {
 		if (!st->reaped)
 			ctrs_start_kill(cs, c, st);
@@ -321,7 +319,7 @@ void ctrs_start_step(struct ctrs *cs, struct ctr_starting *st)
 			c->st.status = CTR_EXITED;
 			c->st.finished_ns = wall_ns();
 		}
-		start_failed(cs, c, st, rules_failed, &e);
+		start_failed(cs, c, st, &e);
 	} else {
 		start_running(cs, c, st);
 	}

@@ -66,11 +66,7 @@ static void mark_stale(struct ctrs *cs, struct ctr *c)
 		c->st.finished_ns = wall_ns();
 	snprintf(c->st.error, sizeof(c->st.error), "%s",
 		 cs->pid1 ? "the system rebooted while it ran" : "supervisor restarted");
-	if (!cs->pid1)
-		ctrs_net_down(cs, c);
-	c->st.ip[0] = c->st.gateway[0] = c->st.mac[0] = c->st.ports[0] = '\0';
-	c->st.ip_prefix = 0;
-	ctrs_save_state(cs, c);
+	ctrs_net_forget(cs, c);
 }
 
 /* A container directory whose files do not load. A file missing: a
@@ -152,6 +148,8 @@ void ctrs_load_existing(struct ctrs *cs)
 		}
 		else if (stale)
 			mark_stale(cs, c);
+		if (c->st.status != CTR_RUNNING && c->st.ip[0])
+			ctrs_net_forget(cs, c); /* its start was cut off */
 		c->next = cs->list;
 		cs->list = c;
 		/* a --rm container whose end nobody saw goes now, as in Docker */

@@ -95,6 +95,7 @@ struct ctr_starting {
 struct waiter {
 	char *path;
 	char *text;	/* the reply when done; NULL: the exit code */
+	int code;	/* the exit code, once it is known (ctrs_notify_waiters) */
 	struct waiter *next;
 };
 
@@ -127,6 +128,7 @@ struct ctr {
 		int fd;		/* adopted and not our child: its pidfd, else -1 */
 	} pidw;
 	struct ctr_starting *starting; /* a start under way, or NULL */
+	char *aside;		/* removed: its tree, renamed aside (ctrs_commit) */
 	struct ctr *next;
 };
 
@@ -149,8 +151,10 @@ struct ctrs {
 	/* Removed containers, freed by ctrs_reclaim() once the supervisor's
 	 * batch of epoll events (which may still name them) is done. */
 	struct ctr *dead;
+	struct waiter *answers;	/* replies sent by ctrs_commit(), in reverse */
 	struct ctr_starting *done_starts;
 	int shared_hostsfd;	/* the default bridge's shared /etc/hosts (ctr_hosts.c) */
+	bool shared_dirty;	/* it names one that went: rewritten by ctrs_commit() */
 };
 
 /* Paths and the sandbox spec for a container (buffers live in *sp). */
@@ -209,6 +213,8 @@ void ctrs_hosts_refresh(struct ctrs *cs, struct ctr *c);
  * alone); closed at shutdown. */
 void ctrs_hosts_shared_path(struct ctrs *cs, const struct ctr *c, char *buf, size_t size);
 void ctrs_hosts_shared_close(struct ctrs *cs);
+/* The shared file without those that went in this turn (ctrs_commit). */
+void ctrs_hosts_commit(struct ctrs *cs);
 /* Write them into dir (ip: c's address on the bridge, or ""); a file that
  * cannot be written fails the start, with its path and, if the disk is
  * full, which one. */
@@ -226,6 +232,7 @@ BERR_MUST int ctrs_network_path(struct ctrs *cs, struct ctr *c, char *buf, size_
 BERR_MUST int ctrs_network_acquire(struct ctrs *cs, struct ctr *c, struct br_lease *l,
 				   struct ipt_job *job, struct berr *e);
 struct ipt_pending *ctrs_net_down(struct ctrs *cs, struct ctr *c);
+void ctrs_net_forget(struct ctrs *cs, struct ctr *c);
 
 /* networks.c: user-defined networks */
 struct ctr_netref {
@@ -290,7 +297,13 @@ void ctrs_ask_end(struct start_ask *a, struct ctl_reply *r, int *status, bool *d
 /* ctr_exit.c: a container's exit, its removal, the waiters */
 void ctrs_remove_tree(const char *path);
 void ctrs_remove_ctr(struct ctrs *cs, struct ctr *c);
+/* The waiters are answered by the next ctrs_commit(). */
 void ctrs_notify_waiters(struct ctrs *cs, struct waiter *list, int exit_code);
+/* The end of a turn of the loop: the removals' durable part, done once
+ * for all of them, then the replies (ctrs_reclaim, ctrs_shutdown). */
+void ctrs_commit(struct ctrs *cs);
+/* c goes once it has ended (rm -f, --rm). */
+bool ctrs_removing(const struct ctr *c);
 
 /* ctr_policy.c: restart policies, health checks */
 BERR_MUST int ctrs_setup_policy(struct ctr *c, struct berr *e);

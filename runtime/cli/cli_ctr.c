@@ -176,12 +176,18 @@ const struct flg_cmd cli_rm_cmd = {
 	.max_args = -1,
 };
 
-/* One request per container, as Docker's CLI does: each `rm -f` of a
- * running container is answered once it is gone, so the whole command
- * returns when all of them are. */
+/* Docker's CLI asks up to 50 at a time (parallelOperation) */
+#define RM_PARALLEL 50
+
+/* One request per container, as Docker's CLI does, up to RM_PARALLEL
+ * under way at once: each `rm -f` of a running container is answered
+ * once it is gone, and the supervisor removes those that end together
+ * with one write of each state file. The answers are printed in the
+ * order of the arguments; the command returns when all are gone. */
 int cli_rm(const char *root, int argc, char **argv)
 {
 	struct rm_opts o = { 0 };
+	_cleanup_free_ struct client_reply *cr = NULL;
 	char *args[5];
 	struct flg_out a;
 	int n = 0, rc = 0;
@@ -193,11 +199,22 @@ int cli_rm(const char *root, int argc, char **argv)
 		args[n++] = "-f";
 	if (o.volumes)
 		args[n++] = "-v";
-	for (int i = 0; i < a.argc; i++) {
-		args[n] = a.argv[i];
-		args[n + 1] = NULL;
-		if (client_call(root, n + 1, args) != 0)
-			rc = 1;
+	cr = calloc(RM_PARALLEL, sizeof(*cr));
+	if (!cr)
+		return 1;
+	for (int i = 0; i < a.argc;) {
+		int k = 0;
+
+		for (; k < RM_PARALLEL && i < a.argc; i++) {
+			args[n] = a.argv[i];
+			args[n + 1] = NULL;
+			if (client_send(root, n + 1, args, &cr[k]) < 0)
+				rc = 1; /* said on stderr */
+			else
+				k++;
+		}
+		for (int j = 0; j < k; j++)
+			rc |= client_print(&cr[j]) != 0;
 	}
 	return rc;
 }

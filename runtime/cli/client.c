@@ -311,13 +311,18 @@ void client_reply_free(struct client_reply *cr)
 int client_call(const char *root, int argc, char *const argv[])
 {
 	struct client_reply cr;
-	int status;
 
 	if (client_send(root, argc, argv, &cr) < 0)
 		return 1;
+	return client_print(&cr);
+}
+
+int client_print(struct client_reply *cr)
+{
 	/* `wait` too: the supervisor's keep-alives carry it to the exit */
-	status = client_collect(&cr, REPLY_SILENCE_MS);
-	for (char *l = cr.out, *nl; status >= 0 && l && *l; l = nl + 1) {
+	int status = client_collect(cr, REPLY_SILENCE_MS);
+
+	for (char *l = cr->out, *nl; status >= 0 && l && *l; l = nl + 1) {
 		nl = strchr(l, '\n');
 		if (nl)
 			*nl = '\0';
@@ -328,7 +333,7 @@ int client_call(const char *root, int argc, char *const argv[])
 		if (!nl)
 			break;
 	}
-	client_reply_free(&cr);
+	client_reply_free(cr);
 	return status < 0 ? 1 : status;
 }
 

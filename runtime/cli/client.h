@@ -28,6 +28,9 @@ struct client_reply {
 };
 /* Send a request; the reply is read with client_collect(). */
 BERR_MUST int client_send(const char *root, int argc, char *const argv[], struct client_reply *cr);
+/* client_call's second half: the reply of a request sent with
+ * client_send() printed, cr freed; the status, 1 when there is none. */
+BERR_MUST int client_print(struct client_reply *cr);
 /* Read the whole reply into cr->out (no output printed). The supervisor
  * is taken for wedged after timeout_ms without a byte (keep-alives count:
  * a request it holds gets one every PROTO_KEEPALIVE_MS), unless nothing

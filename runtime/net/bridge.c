@@ -110,17 +110,25 @@ int br_acquire(const char *root, const struct br_net *n, const char *id, const c
 	return r < 0 ? berr_wrap(e, "address") : 0;
 }
 
-int br_release(const char *root, const struct br_net *n, const char *id, struct berr *e)
+int br_release_ids(const char *root, const struct br_net *n, const char *const *ids, int k,
+		   struct berr *e)
 {
 	struct ipam p;
 	char path[600];
-	int r;
+	int r, released = 0;
 
 	r = open_table(root, n, &p, path, sizeof(path), e);
-	if (r == 0 && ipam_release(&p, id) == 0)
+	for (int i = 0; r == 0 && i < k; i++)
+		released += ipam_release(&p, ids[i]) == 0;
+	if (r == 0 && released)
 		r = ipam_save(&p, path, e);
 	ipam_free(&p);
 	return r < 0 ? berr_wrap(e, "release address") : 0;
+}
+
+int br_release(const char *root, const struct br_net *n, const char *id, struct berr *e)
+{
+	return br_release_ids(root, n, &id, 1, e);
 }
 
 int br_attach(pid_t pid, void *ctx, struct berr *e)

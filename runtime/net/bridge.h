@@ -48,6 +48,9 @@ BERR_MUST int br_acquire(const char *root, const struct br_net *n, const char *i
 /* Free id's address; holding none is fine. */
 BERR_MUST int br_release(const char *root, const struct br_net *n, const char *id,
 			 struct berr *e);
+/* The same for k IDs at once: one write of the table (removals at scale). */
+BERR_MUST int br_release_ids(const char *root, const struct br_net *n, const char *const *ids,
+			     int k, struct berr *e);
 
 /* Free the addresses of IDs keep() says no to (containers that are gone
  * or no longer run), as a restarted supervisor finds the table. */

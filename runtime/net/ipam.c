@@ -193,8 +193,47 @@ static bool id_valid(const char *id)
 	return strlen(id) == IPAM_ID_LEN && strspn(id, "0123456789abcdef") == IPAM_ID_LEN;
 }
 
-/* One "ADDR ID" line into the sorted table. */
-static int parse_entry(struct ipam *p, char *line, int lineno, struct berr *e)
+/* The IDs a parse has seen, an open-addressing set of pointers into its
+ * copy of the text, so that a table of thousands parses in O(n), not
+ * O(n^2) string compares. */
+struct idset {
+	const char **v;
+	size_t mask;
+};
+
+static int idset_init(struct idset *s, const char *text)
+{
+	size_t lines = 1, size = 16;
+
+	for (const char *c = text; (c = strchr(c, '\n')); c++)
+		lines++;
+	while (size < 2 * lines)
+		size *= 2;
+	s->mask = size - 1;
+	s->v = calloc(size, sizeof(*s->v));
+	return s->v ? 0 : -ENOMEM;
+}
+
+/* false when id is in s already */
+static bool idset_add(struct idset *s, const char *id)
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a of the first 16 digits */
+	size_t i;
+
+	for (int k = 0; k < 16; k++)
+		h = (h ^ (unsigned char)id[k]) * 1099511628211ull;
+	for (i = h & s->mask; s->v[i]; i = (i + 1) & s->mask) {
+		if (strcmp(s->v[i], id) == 0)
+			return false;
+	}
+	s->v[i] = id;
+	return true;
+}
+
+/* One "ADDR ID" line into the sorted table (a file written by
+ * ipam_format() is in order: appended). */
+static int parse_entry(struct ipam *p, struct idset *ids, char *line, int lineno,
+		       struct berr *e)
 {
 	char *sp = strchr(line, ' ');
 	uint32_t addr;
@@ -208,11 +247,13 @@ static int parse_entry(struct ipam *p, char *line, int lineno, struct berr *e)
 				lineno, line);
 	if (!id_valid(sp + 1))
 		return berr_msg(e, EINVAL, "line %d: want a 64-hex container ID", lineno);
-	if (find_id(p, sp + 1) >= 0)
+	if (!idset_add(ids, sp + 1))
 		return berr_msg(e, EINVAL, "line %d: container %.12s holds two addresses", lineno,
 				sp + 1);
-	for (i = 0; i < p->n && p->v[i].addr < addr; i++)
-		;
+	i = p->n;
+	if (i && p->v[i - 1].addr >= addr)
+		for (i = 0; i < p->n && p->v[i].addr < addr; i++)
+			;
 	if (i < p->n && p->v[i].addr == addr)
 		return berr_msg(e, EINVAL, "line %d: %s is handed out twice", lineno, line);
 	if (insert_at(p, i, addr, sp + 1) < 0)
@@ -224,25 +265,33 @@ int ipam_parse(struct ipam *p, const char *text, struct berr *e)
 {
 	_cleanup_free_ char *copy = strdup(text);
 	char *save = NULL, *line, want[48], a[16];
-	int lineno = 0, r;
+	struct idset ids = { 0 };
+	int lineno = 0, r = 0;
 
-	if (!copy)
+	if (!copy || idset_init(&ids, text) < 0) {
+		free(ids.v);
 		return berr_set(e, ENOMEM, "parse");
+	}
 	ipam_ntoa(p->gateway, a);
 	snprintf(want, sizeof(want), "subnet %s/%d", a, p->prefix);
 	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		lineno++;
 		if (lineno == 1) {
-			if (strcmp(line, want) != 0)
-				return berr_msg(e, EINVAL, "line 1: want \"%s\"", want);
+			if (strcmp(line, want) != 0) {
+				r = berr_msg(e, EINVAL, "line 1: want \"%s\"", want);
+				break;
+			}
 			continue;
 		}
-		r = parse_entry(p, line, lineno, e);
+		r = parse_entry(p, &ids, line, lineno, e);
 		if (r < 0) {
 			ipam_free(p);
-			return r;
+			break;
 		}
 	}
+	free(ids.v);
+	if (r < 0)
+		return r;
 	if (lineno == 0)
 		return berr_msg(e, EINVAL, "empty; want \"%s\" first", want);
 	return 0;
