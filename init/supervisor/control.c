@@ -457,8 +457,11 @@ static void arm_partial_timer(struct ctl_server *s)
 	}
 	its.it_value.tv_sec = its.it_value.tv_nsec / 1000000000l;
 	its.it_value.tv_nsec %= 1000000000l;
-	if (s->timer.fd >= 0)
+	/* disarmed already: nothing to set (a storm's batches mostly) */
+	if (s->timer.fd >= 0 && (s->timer_armed || its.it_value.tv_nsec)) {
 		timerfd_settime(s->timer.fd, 0, &its, NULL);
+		s->timer_armed = its.it_value.tv_nsec != 0;
+	}
 }
 
 static bool partial_stale(const struct ctl_server *s)
@@ -509,7 +512,8 @@ void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx)
 {
 	uint64_t ticks;
 
-	if (s->timer.fd >= 0)
+	/* timerfd_settime() clears what a disarmed timer had counted */
+	if (s->timer_armed)
 		(void)!read(s->timer.fd, &ticks, sizeof(ticks));
 	keep_alive(s);
 	if (partial_stale(s))
@@ -528,6 +532,8 @@ void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx)
 		}
 		s->len += n;
 		split_lines(s, handle, ctx);
+		if ((size_t)n < PROTO_LINE_MAX - old)
+			break; /* the FIFO is empty: epoll says when it is not */
 	}
 	arm_partial_timer(s);
 }

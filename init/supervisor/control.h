@@ -83,6 +83,7 @@ struct ctl_server {
 		int kind; /* the FIFO's kind: its events go to ctl_readable() too */
 		int fd;
 	} timer;
+	bool timer_armed;
 	struct ctl_out *pending;
 	struct ctl_held *held;
 	uint64_t keep_due;	/* monotonic ns: the next keep-alive */
