@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -118,6 +119,7 @@ int ctl_open(struct ctl_server *s, const char *root, int epfd, int kind, int out
 	s->epfd = epfd;
 	s->fd = -1;
 	s->timer.fd = -1;
+	s->euid = geteuid();
 	snprintf(dir, sizeof(dir), "%s/run/berth", root);
 	snprintf(s->path, sizeof(s->path), "%s/control", dir);
 	snprintf(s->reply_dir, sizeof(s->reply_dir), "%s/reply", dir);
@@ -170,12 +172,15 @@ int ctl_open_reply(struct ctl_server *s, const char *path)
 			 path, s->reply_dir);
 		return -1;
 	}
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* openat(2) itself: musl's open() follows an O_CLOEXEC open with an
+	 * fcntl for kernels older than 2.6.23, a syscall more per request */
+	fd = syscall(SYS_openat, AT_FDCWD, path,
+		     O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		log_warn("control: open reply %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
+	if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || st.st_uid != s->euid) {
 		log_warn("control: reply %s is not a FIFO of ours; dropped", path);
 		close(fd);
 		return -1;
@@ -261,40 +266,31 @@ static bool out_write(struct ctl_out *o)
 void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status)
 {
 	char tail[64];
-	struct ctl_out *o;
+	struct ctl_out *o, now;
 	struct epoll_event ev;
-	int fd;
 
 	if (r->truncated)
 		reply_error(r, "reply truncated at %u bytes", REPLY_MAX);
 	snprintf(tail, sizeof(tail), PROTO_STATUS_PREFIX "%d\n", status);
 	r->truncated = false;
 	reply_write(r, tail, strlen(tail));
-	fd = held_take(s, path);
-	if (fd < 0)
-		fd = ctl_open_reply(s, path);
-	if (fd < 0)
+	now = (struct ctl_out){ .kind = s->out_kind, .fd = held_take(s, path), .buf = r->buf,
+				.len = r->len };
+	if (now.fd < 0)
+		now.fd = ctl_open_reply(s, path);
+	if (now.fd < 0)
 		return;
-	o = calloc(1, sizeof(*o));
-	if (!o) {
-		close(fd);
-		return;
-	}
-	o->kind = s->out_kind;
-	o->fd = fd;
-	o->buf = steal_ptr(&r->buf);
-	o->len = r->len;
-	if (out_write(o)) { /* the common case: no epoll for it */
-		close(fd);
-		free(o->buf);
-		free(o);
+	if (out_write(&now) || !(o = malloc(sizeof(*o)))) { /* the common case: all out */
+		close(now.fd);
 		return;
 	}
+	*o = now;
+	r->buf = NULL; /* the rest goes on EPOLLOUT */
 	o->next = s->pending;
 	s->pending = o;
 	ev.events = EPOLLOUT;
 	ev.data.ptr = o;
-	epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
+	epoll_ctl(s->epfd, EPOLL_CTL_ADD, o->fd, &ev);
 }
 
 void ctl_out_ready(struct ctl_server *s, struct ctl_out *o, unsigned events)
@@ -352,20 +348,38 @@ static void reject_line(struct ctl_server *s, const char *line, const char *why)
 	free(reply.buf);
 }
 
+/* The reply buffer for the next request: the last one's, emptied. */
+static void reply_take_spare(struct ctl_server *s, struct ctl_reply *r)
+{
+	*r = (struct ctl_reply){ .buf = steal_ptr(&s->spare), .cap = s->spare_cap };
+	if (r->buf)
+		r->buf[0] = '\0';
+}
+
+static void reply_keep_spare(struct ctl_server *s, struct ctl_reply *r)
+{
+	if (!s->spare && r->cap <= 65536) {
+		s->spare = steal_ptr(&r->buf);
+		s->spare_cap = r->cap;
+	}
+	free(r->buf);
+}
+
 static void handle_line(struct ctl_server *s, char *line, ctl_handler handle, void *ctx)
 {
 	struct proto_request req;
-	struct ctl_reply reply = { 0 };
+	struct ctl_reply reply;
 	char copy[PROTO_LINE_MAX + 1];
 	struct berr e;
 	int status = 0;
 	bool deferred = false;
 
-	snprintf(copy, sizeof(copy), "%s", line);
+	memcpy(copy, line, strlen(line) + 1); /* split_lines: at most PROTO_LINE_MAX */
 	if (proto_parse_request(line, &req, &e) < 0) {
 		reject_line(s, copy, e.msg);
 		return;
 	}
+	reply_take_spare(s, &reply);
 	if (req.argc == 0) {
 		reply_error(&reply, "empty request");
 		status = 1;
@@ -379,7 +393,7 @@ static void handle_line(struct ctl_server *s, char *line, ctl_handler handle, vo
 		ctl_send(s, req.reply, &reply, status);
 	else
 		log_reply(&reply, status);
-	free(reply.buf);
+	reply_keep_spare(s, &reply);
 }
 
 /* What is left of a line is garbage: log it once and forget it. */
@@ -443,8 +457,11 @@ static void arm_partial_timer(struct ctl_server *s)
 	}
 	its.it_value.tv_sec = its.it_value.tv_nsec / 1000000000l;
 	its.it_value.tv_nsec %= 1000000000l;
-	if (s->timer.fd >= 0)
+	/* disarmed already: nothing to set (a storm's batches mostly) */
+	if (s->timer.fd >= 0 && (s->timer_armed || its.it_value.tv_nsec)) {
 		timerfd_settime(s->timer.fd, 0, &its, NULL);
+		s->timer_armed = its.it_value.tv_nsec != 0;
+	}
 }
 
 static bool partial_stale(const struct ctl_server *s)
@@ -495,7 +512,8 @@ void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx)
 {
 	uint64_t ticks;
 
-	if (s->timer.fd >= 0)
+	/* timerfd_settime() clears what a disarmed timer had counted */
+	if (s->timer_armed)
 		(void)!read(s->timer.fd, &ticks, sizeof(ticks));
 	keep_alive(s);
 	if (partial_stale(s))
@@ -514,6 +532,8 @@ void ctl_readable(struct ctl_server *s, ctl_handler handle, void *ctx)
 		}
 		s->len += n;
 		split_lines(s, handle, ctx);
+		if ((size_t)n < PROTO_LINE_MAX - old)
+			break; /* the FIFO is empty: epoll says when it is not */
 	}
 	arm_partial_timer(s);
 }

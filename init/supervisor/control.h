@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "runtime/lib/err.h"
 #include "runtime/lib/proto.h"
@@ -82,9 +83,15 @@ struct ctl_server {
 		int kind; /* the FIFO's kind: its events go to ctl_readable() too */
 		int fd;
 	} timer;
+	bool timer_armed;
 	struct ctl_out *pending;
 	struct ctl_held *held;
 	uint64_t keep_due;	/* monotonic ns: the next keep-alive */
+	uid_t euid;		/* whose reply FIFOs are answered: ours */
+	/* The last reply's buffer, for the next (a storm of `ps` would
+	 * otherwise allocate, fault in and give back one every request). */
+	char *spare;
+	size_t spare_cap;
 };
 
 /* Create the directories and the FIFO under root ("" for the appliance);
@@ -101,7 +108,8 @@ void ctl_out_ready(struct ctl_server *s, struct ctl_out *o, unsigned events);
 /* Open a client's reply FIFO for writing, non-blocking, after the checks
  * above; -1 (logged) when it is refused or gone. */
 int ctl_open_reply(struct ctl_server *s, const char *path);
-/* Send a reply (the status line is added) to a client's reply FIFO. */
+/* Send a reply (the status line is added) to a client's reply FIFO; r->buf
+ * may be taken (set to NULL): the caller frees what is left. */
 void ctl_send(struct ctl_server *s, const char *path, struct ctl_reply *r, int status);
 /* Try to flush everything pending within timeout_ms (used before shutdown). */
 void ctl_flush(struct ctl_server *s, int timeout_ms);

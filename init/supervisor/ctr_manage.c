@@ -157,6 +157,7 @@ static void verb_rename(struct ctrs *cs, struct proto_request *req, struct ctl_r
 	char old[sizeof(c->cfg.name)];
 	snprintf(old, sizeof(old), "%s", c->cfg.name);
 	snprintf(c->cfg.name, sizeof(c->cfg.name), "%s", name);
+	ctrs_ps_forget(c);
 	if (on_bridge)
 		ctrs_hosts_add(cs, c);
 	*status = 0;

@@ -377,47 +377,6 @@ static void verb_wait(struct ctrs *cs, struct proto_request *req, struct ctl_rep
 	*deferred = true;
 }
 
-/* Rows for the CLI to format: quoted words, one container a line. */
-static void verb_ps(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r, int *status)
-{
-	int64_t now = wall_ns();
-
-	(void)req;
-	(void)status;
-	for (struct ctr *c = cs->list; c; c = c->next) {
-		char line[8192], cmd[1024], st[128], num[64];
-		size_t len = 0, clen = 0;
-		char *words[10];
-
-		cmd[0] = '\0';
-		for (char **a = c->cfg.argv; a && *a; a++) {
-			clen += snprintf(cmd + clen, sizeof(cmd) - clen, "%s%s", a == c->cfg.argv ? "" : " ", *a);
-			if (clen >= sizeof(cmd))
-				break;
-		}
-		ctr_status_text(&c->st, now, st, sizeof(st));
-		snprintf(num, sizeof(num), "%lld", (long long)c->cfg.created_ns);
-		words[0] = c->cfg.id;
-		words[1] = c->cfg.name;
-		words[2] = c->cfg.image ? c->cfg.image : "";
-		words[3] = cmd;
-		words[4] = num;
-		words[5] = st;
-		words[6] = (char *)ctr_state_name(&c->st);
-		/* published ports (canonical specs), shown while it runs */
-		words[7] = c->st.status == CTR_RUNNING ? c->st.ports : "";
-		line[0] = '\0';
-		for (int i = 0; i < 8; i++) {
-			if (i)
-				line[len++] = ' ';
-			if (proto_quote(line, sizeof(line) - 2, &len, words[i]) < 0)
-				break;
-		}
-		line[len++] = '\n';
-		reply_write(r, line, len);
-	}
-}
-
 /* resize ID ROWS COLS: the tty's window size (now, or at its start). */
 static void verb_resize(struct ctrs *cs, struct proto_request *req, struct ctl_reply *r,
 			int *status)
@@ -464,7 +423,7 @@ bool ctrs_request(struct ctrs *cs, struct proto_request *req, struct ctl_reply *
 	else if (strcmp(v, "wait") == 0)
 		verb_wait(cs, req, r, status, deferred);
 	else if (strcmp(v, "ps-rows") == 0)
-		verb_ps(cs, req, r, status);
+		ctrs_ps_rows(cs, r);
 	else if (strcmp(v, "attach") == 0)
 		ctrs_verb_attach(cs, req, r, status);
 	else if (strcmp(v, "resize") == 0)

@@ -3,7 +3,7 @@
  * Private to init/supervisor/: containers.c (the table, its timer, open
  * and shutdown) and the ctr_*.c files, one concern each: ctr_logs.c,
  * ctr_attach.c, ctr_hosts.c, ctr_net.c, ctr_start.c, ctr_starting.c, ctr_exit.c,
- * ctr_policy.c, ctr_verbs.c, ctr_manage.c, ctr_startup.c, ctr_adopt.c, networks.c. The contract with the rest of
+ * ctr_policy.c, ctr_verbs.c, ctr_psrow.c, ctr_manage.c, ctr_startup.c, ctr_adopt.c, networks.c. The contract with the rest of
  * the supervisor is containers.h; nothing outside this folder includes
  * this file. Every function here takes the table (struct ctrs) and works
  * inside the supervisor's epoll loop: none of them blocks on a container.
@@ -92,6 +92,16 @@ struct ctr_starting {
 	struct ctr_starting *next; /* on the table's done list */
 };
 
+/* A container's ps-rows line, kept until something it shows changes
+ * (ctr_verbs.c): the key is what the status text is made of. */
+struct ps_row {
+	char *text;
+	size_t len, cap;
+	int64_t since, age;	/* the time the status counts from, whole seconds since */
+	int status, exit_code, health;
+	bool paused;
+};
+
 struct waiter {
 	char *path;
 	char *text;	/* the reply when done; NULL: the exit code */
@@ -129,6 +139,7 @@ struct ctr {
 	} pidw;
 	struct ctr_starting *starting; /* a start under way, or NULL */
 	char *aside;		/* removed: its tree, renamed aside (ctrs_commit) */
+	struct ps_row row;
 	struct ctr *next;
 };
 
@@ -185,6 +196,10 @@ void ctrs_save_state(struct ctrs *cs, struct ctr *c);
 struct ctr *ctrs_find(struct ctrs *cs, const char *ref, struct ctl_reply *r);
 void ctrs_rearm(struct ctrs *cs);
 struct ctr *ctrs_ctr_new(void);
+
+/* ctr_psrow.c: ps-rows, each container's line kept until it changes */
+void ctrs_ps_rows(struct ctrs *cs, struct ctl_reply *r);
+void ctrs_ps_forget(struct ctr *c);
 
 /* ctr_logs.c: a container's output into its log */
 void ctrs_log_open(struct ctrs *cs, struct ctr *c);
