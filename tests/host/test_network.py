@@ -684,19 +684,12 @@ def test_failed_rules_undo_the_start():
     """iptables-restore refusing a container's rules (here a stand-in that
     refuses any DNAT): a clear error, and no process, veth, address or
     rule is left of the start."""
-    from hostenv import exec_dir
-    # the daemon runs it: not under TMPDIR, which may be noexec
-    fake = os.path.join(exec_dir(os.path.dirname(D_BUILD[0])), "refuse-dnat-iptables-restore")
-    with open(fake, "w") as f:
-        f.write('#!/bin/sh\nrules=$(cat)\ncase "$rules" in *DNAT*)\n'
-                '  echo "iptables-restore: line 2 failed" >&2; exit 1;;\nesac\n'
-                'printf "%s\\n" "$rules" | exec iptables-restore "$@"\n')
-    os.chmod(fake, 0o755)
-    os.environ["BERTH_IPTABLES_RESTORE"] = fake
-    try:
-        d = Daemon(os.path.dirname(D_BUILD[0]))
-    finally:
-        del os.environ["BERTH_IPTABLES_RESTORE"]
+    from hostenv import daemon_with_restore
+    d, fake = daemon_with_restore(
+        os.path.dirname(D_BUILD[0]), "refuse-dnat-iptables-restore",
+        '#!/bin/sh\nrules=$(cat)\ncase "$rules" in *DNAT*)\n'
+        '  echo "iptables-restore: line 2 failed" >&2; exit 1;;\nesac\n'
+        'printf "%s\\n" "$rules" | exec iptables-restore "$@"\n')
     try:
         d.import_busybox()
         d.ok("run", "-d", "--name", "fine", "busybox", "sleep", "1000")  # no ports: fine

@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 
-from hostenv import (Daemon, busybox_tar, exec_dir, keeper_pid, require_bridge_network,
+from hostenv import (Daemon, busybox_tar, daemon_with_restore, keeper_pid, require_bridge_network,
                      require_overlay, stop_daemons)
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -248,17 +248,11 @@ def test_rules_job_failing_after_a_commit_leaves_no_rules(build):
     # iptables-restore commits table by table: here a stand-in puts the
     # rules in and then fails, as one whose second table was refused.
     # The failed start took its rules out only when the job succeeded.
-    fake = os.path.join(exec_dir(build), "commit-then-fail-iptables-restore")
-    with open(fake, "w") as f:
-        f.write('#!/bin/sh\nrules=$(cat)\nprintf "%s\\n" "$rules" | iptables-restore "$@" || '
-                'exit $?\ncase "$rules" in *"-A BERTH "*DNAT*)\n'
-                '  echo "iptables-restore: line 9 failed" >&2; exit 1;;\nesac\n')
-    os.chmod(fake, 0o755)
-    os.environ["BERTH_IPTABLES_RESTORE"] = fake
-    try:
-        d = Daemon(build)
-    finally:
-        del os.environ["BERTH_IPTABLES_RESTORE"]
+    d, fake = daemon_with_restore(
+        build, "commit-then-fail-iptables-restore",
+        '#!/bin/sh\nrules=$(cat)\nprintf "%s\\n" "$rules" | iptables-restore "$@" || '
+        'exit $?\ncase "$rules" in *"-A BERTH "*DNAT*)\n'
+        '  echo "iptables-restore: line 9 failed" >&2; exit 1;;\nesac\n')
     try:
         d.import_busybox()
         rc, out, err = d.cli("run", "-d", "--name", "pub", "-p", "8098:80", "busybox", "sleep",

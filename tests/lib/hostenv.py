@@ -174,6 +174,21 @@ def exec_dir(build):
     return path
 
 
+def daemon_with_restore(build, name, script):
+    """A Daemon whose iptables-restore is the stand-in shell script given
+    (written to exec_dir(build) as name: the daemon runs it), and the
+    script's path, for the caller to remove."""
+    fake = os.path.join(exec_dir(build), name)
+    with open(fake, "w") as f:
+        f.write(script)
+    os.chmod(fake, 0o755)
+    os.environ["BERTH_IPTABLES_RESTORE"] = fake
+    try:
+        return Daemon(build), fake
+    finally:
+        del os.environ["BERTH_IPTABLES_RESTORE"]
+
+
 def busybox_tar(path):
     """A minimal rootfs: busybox, its applets as symlinks, passwd/group."""
     applets = subprocess.run(["/bin/busybox", "--list-full"], capture_output=True,
