@@ -97,22 +97,18 @@ int devbpf_attach(int cgroup_fd, const struct sb_devrule *extra, int nextra, str
 	a.insns = (uintptr_t)prog;
 	a.insn_cnt = build(prog, extra, nextra);
 	a.license = (uintptr_t) "GPL";
-	a.log_buf = (uintptr_t)log;
-	a.log_size = sizeof(log);
-	a.log_level = 1;
-	log[0] = '\0';
+	/* without the verifier's log (it costs the load a trace of every
+	 * instruction); loaded again with it only to say why it was refused */
 	fd = syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
-	if (fd < 0 && errno != ENOSPC) {
+	if (fd < 0) {
 		int err = errno;
-		return berr_set(e, err, "load device program%s%.200s", log[0] ? ": " : "", log);
-	}
-	if (fd < 0) { /* log buffer too small: retry without a log */
-		a.log_buf = 0;
-		a.log_size = 0;
-		a.log_level = 0;
+
+		a.log_buf = (uintptr_t)log;
+		a.log_size = sizeof(log);
+		a.log_level = 1;
+		log[0] = '\0';
 		fd = syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
-		if (fd < 0)
-			return berr_set(e, errno, "load device program");
+		return berr_set(e, err, "load device program%s%.200s", log[0] ? ": " : "", log);
 	}
 	memset(&a, 0, sizeof(a));
 	a.target_fd = cgroup_fd;
