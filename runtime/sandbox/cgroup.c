@@ -79,6 +79,22 @@ static int cg_write_num(const char *dir, const char *file, int64_t v, struct ber
 	return cg_write(dir, file, buf, e);
 }
 
+/* Does subtree_control file list every controller of ctl ("+name")? */
+static bool all_enabled(const char *file, const char *const *ctl, size_t n)
+{
+	char have[512], *w, *save;
+	size_t found = 0;
+	ssize_t len = read_file(file, have, sizeof(have));
+
+	if (len < 0)
+		return false;
+	for (w = strtok_r(have, " \n", &save); w; w = strtok_r(NULL, " \n", &save)) {
+		for (size_t i = 0; i < n; i++)
+			found += strcmp(w, ctl[i] + 1) == 0;
+	}
+	return found == n;
+}
+
 /* Enable the controllers for children of every ancestor below the root.
  * Best effort per controller: a kernel without cpuset still gets memory. */
 static void enable_controllers(const char *path)
@@ -94,6 +110,8 @@ static void enable_controllers(const char *path)
 	if (strlen(dir) > strlen(CG_ROOT))
 		enable_controllers(dir);
 	snprintf(file, sizeof(file), "%s/cgroup.subtree_control", dir);
+	if (all_enabled(file, ctl, ARRAY_SIZE(ctl)))
+		return; /* the common case after the first start: one read */
 	/* A controller the kernel lacks fails here, and again, reported,
 	 * when a limit needs it (write_limits). */
 	for (size_t i = 0; i < ARRAY_SIZE(ctl); i++)
