@@ -455,12 +455,14 @@ static void arm_partial_timer(struct ctl_server *s)
 		if (s->keep_due)
 			its.it_value.tv_nsec = s->keep_due > now ? s->keep_due - now : 1;
 	}
+	bool arm = its.it_value.tv_nsec != 0; /* before the split: N whole seconds arm too */
+
 	its.it_value.tv_sec = its.it_value.tv_nsec / 1000000000l;
 	its.it_value.tv_nsec %= 1000000000l;
 	/* disarmed already: nothing to set (a storm's batches mostly) */
-	if (s->timer.fd >= 0 && (s->timer_armed || its.it_value.tv_nsec)) {
+	if (s->timer.fd >= 0 && (s->timer_armed || arm)) {
 		timerfd_settime(s->timer.fd, 0, &its, NULL);
-		s->timer_armed = its.it_value.tv_nsec != 0;
+		s->timer_armed = arm;
 	}
 }
 
