@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A runaway template (ranges nested deep over lists) or output stops
- * with an error rather than taking the machine's memory. */
+/* A runaway template (ranges nested deep over lists, functions making
+ * big values over and over) or output stops with an error rather than
+ * taking the machine's memory and time: steps, output and the bytes of
+ * the values functions return (all of them, freed or not) are counted. */
 #define TX_MAXSTEPS 20000000L
 #define TX_MAXOUT (64u << 20)
+#define TX_MAXMADE (256u << 20)
 
 enum { TX_OK, TX_BREAK, TX_CONTINUE, TX_ERR = -1 };
 
@@ -313,6 +316,21 @@ static json_t *ex_andor(struct tx *x, json_t *dot, const struct tnode *fn,
 	return v ? v : tx_fail(x, fn, "wrong number of args for %s: want at least 1 got 0", fn->s);
 }
 
+/* What a function's value cost to make: its text, or its list's
+ * elements (split's) and their text. */
+static size_t made_size(json_t *v)
+{
+	size_t n = 16;
+
+	if (json_is_string(v))
+		return n + json_string_length(v);
+	for (size_t i = 0; json_is_array(v) && i < json_array_size(v); i++) {
+		json_t *el = json_array_get(v, i);
+		n += 64 + (json_is_string(el) ? json_string_length(el) : 0);
+	}
+	return n;
+}
+
 static json_t *ex_call(struct tx *x, json_t *dot, const struct tnode *at, const struct tnode *fn,
 		       const struct tnode *ops, json_t *final)
 {
@@ -334,6 +352,11 @@ static json_t *ex_call(struct tx *x, json_t *dot, const struct tnode *at, const 
 	else
 		v = f->call(x, at, f->name, argv, argc);
 	args_free(argv, argc);
+	x->made += made_size(v);
+	if (v && x->made > TX_MAXMADE) {
+		json_decref(v);
+		v = tx_fail(x, at, "the template does too much work");
+	}
 	return v;
 }
 

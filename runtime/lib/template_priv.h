@@ -81,6 +81,7 @@ struct tx {
 	bool header; /* Docker's header functions: json, upper, ... pass their text */
 	bool failed;
 	long steps;
+	size_t made; /* bytes of the values functions returned */
 	struct berr *e;
 };
 

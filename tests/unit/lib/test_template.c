@@ -321,6 +321,9 @@ static void test_exec_errors(void **state)
 	    {"{{nil}}", "nil is not a command", true},
 	    {"{{range .Names}}{{end}}", "<.Names>: range can't iterate over web", true},
 	    {"{{range .N}}{{end}}", "range can't iterate over 3", true},
+	    /* few steps, no output, but 5 lists of a million strings made */
+	    {"{{$s := printf \"%1000000s\" \"\"}}{{range split \"abcde\" \"\"}}{{$t := split $s \"\"}}{{end}}",
+	     "at <split $s \"\">: the template does too much work", true},
 	};
 
 	(void)state;
