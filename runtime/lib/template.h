@@ -33,6 +33,10 @@ void tmpl_free(struct tmpl *t);
  * text. */
 BERR_MUST int tmpl_exec(const struct tmpl *t, json_t *obj, bool header, char **out, size_t *len,
 			struct berr *e);
+/* Smaller bounds on a run than the defaults (20 million steps, 64 MiB of
+ * output, 256 MiB of values made, widths up to 1 MiB), same code: for the
+ * fuzz harness, whose every input is a runaway template. */
+void tmpl_set_limits(long steps, size_t out, size_t made, long pad);
 
 struct tmpl_header {
 	const char *field;	/* "ID" */

@@ -13,9 +13,13 @@
  * big values over and over) or output stops with an error rather than
  * taking the machine's memory and time: steps, output and the bytes of
  * the values functions return (all of them, freed or not) are counted. */
-#define TX_MAXSTEPS 20000000L
-#define TX_MAXOUT (64u << 20)
-#define TX_MAXMADE (256u << 20)
+struct tmpl_limits tmpl_limits = { .steps = 20000000L, .out = 64u << 20, .made = 256u << 20,
+				   .pad = 1 << 20 };
+
+void tmpl_set_limits(long steps, size_t out, size_t made, long pad)
+{
+	tmpl_limits = (struct tmpl_limits){ steps, out, made, pad };
+}
 
 enum { TX_OK, TX_BREAK, TX_CONTINUE, TX_ERR = -1 };
 
@@ -353,7 +357,7 @@ static json_t *ex_call(struct tx *x, json_t *dot, const struct tnode *at, const 
 		v = f->call(x, at, f->name, argv, argc);
 	args_free(argv, argc);
 	x->made += made_size(v);
-	if (v && x->made > TX_MAXMADE) {
+	if (v && x->made > tmpl_limits.made) {
 		json_decref(v);
 		v = tx_fail(x, at, "the template does too much work");
 	}
@@ -495,7 +499,7 @@ static int ex_list(struct tx *x, json_t *dot, const struct tnode *n)
 	for (int r = TX_OK; n; n = n->next) {
 		json_t *v;
 
-		if (++x->steps > TX_MAXSTEPS || *x->len > TX_MAXOUT)
+		if (++x->steps > tmpl_limits.steps || *x->len > tmpl_limits.out)
 			return tx_fail(x, n, "the template does too much work"), TX_ERR;
 		switch (n->kind) {
 		case TN_TEXT:

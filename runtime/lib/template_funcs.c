@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* A width or precision past this is an error, not a huge allocation. */
-#define TF_MAXPAD (1 << 20)
+#define TF_MAXPAD (tmpl_limits.pad)
 
 static size_t out_cap(size_t n)
 {

@@ -93,6 +93,15 @@ struct tfunc {
 			int argc);
 };
 
+/* What one run may do (template_exec.c; tmpl_set_limits): steps, output
+ * bytes, bytes of the values functions return, a printf/pad width. */
+struct tmpl_limits {
+	long steps;
+	size_t out, made;
+	long pad;
+};
+extern struct tmpl_limits tmpl_limits;
+
 /* The functions (template_funcs.c); NULL when name is none of them. */
 const struct tfunc *tfn_find(const char *name);
 
