@@ -28,7 +28,9 @@ ADDR = "127.0.0.1:5100"
 def timed(ns, argv, pre=()):
     """Wall time and peak RSS (KiB) of argv in ns. GNU time reports the
     RSS: wait4's ru_maxrss of a child this (large) Python vforked would
-    start at Python's own high-water mark."""
+    start at Python's own high-water mark. Each run starts after a sync:
+    none pays for what the one before left to the disk."""
+    subprocess.run(["sync"])
     t0 = time.monotonic()
     p = subprocess.run(["/usr/bin/time", "-f", "%M", "nsenter", "--net=/var/run/netns/" + ns]
                        + list(pre) + argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -36,6 +38,19 @@ def timed(ns, argv, pre=()):
     if p.returncode != 0:
         raise SystemExit("%s failed: %s" % (argv, p.stderr.decode()))
     return wall, int(p.stderr.decode().split()[-1])
+
+
+def settle_time(root):
+    """How long after the pull returned its detached child took to sync
+    the layers it left to the kernel (until layers-unsynced.json is gone;
+    docs/registry.md)."""
+    path = os.path.join(root, "var", "lib", "berth", "layers-unsynced.json")
+    t0 = time.monotonic()
+    while os.path.exists(path):
+        if time.monotonic() - t0 > 60:
+            raise SystemExit("%s still there after 60 s" % path)
+        time.sleep(0.002)
+    return time.monotonic() - t0
 
 
 def main():
@@ -66,13 +81,16 @@ def main():
                         "--dest-tls-verify=false", "oci:%s:1" % lay,
                         "docker://%s/bench/big:1" % ADDR], check=True)
         res = {"berth": [], "skopeo": [], "cstor": [], "base": []}
+        settle = []
         for i in range(a.rounds):
             root = os.path.join(tmp, "root%d" % i)
             res["berth"].append(timed(ns, [berth, "--root", root, "pull", "-q",
                                            ADDR + "/bench/big:1"]))
+            settle.append(settle_time(root))
             if a.baseline:
                 res["base"].append(timed(ns, [a.baseline, "--root", root + "b", "pull", "-q",
                                               ADDR + "/bench/big:1"]))
+                settle_time(root + "b")  # its child done before the tree goes
                 shutil.rmtree(root + "b")
             res["skopeo"].append(timed(ns, ["skopeo", "copy", "--quiet", "--src-tls-verify=false",
                                             "docker://%s/bench/big:1" % ADDR,
@@ -90,13 +108,15 @@ def main():
                for k, v in res.items() if v}
         bw, sw, cw = med["berth"][0], med["skopeo"][0], med["cstor"][0]
         text = ("pull of a 4-layer, %.0f MB image from a loopback registry, %d rounds, "
-                "interleaved, load average %s\nberth pull: median %.2f s, peak RSS %d KiB\n"
+                "interleaved, load average %s\nberth pull: median %.2f s, peak RSS %d KiB; its "
+                "layers synced %.2f s after it returned (median; docs/registry.md)\n"
                 "skopeo copy to an OCI dir: median %.2f s, peak RSS %d KiB\n"
                 "skopeo copy to containers-storage (overlay): median %.2f s, peak RSS %d KiB\n"
                 "berth/skopeo (OCI dir) wall time: %.2fx\n"
                 "berth/skopeo (containers-storage) wall time: %.2fx\n"
                 % (sum(len(g) for _, g in layers) / 1e6, a.rounds,
                    " ".join(open("/proc/loadavg").read().split()[:3]), bw, med["berth"][1],
+                   statistics.median(settle),
                    sw, med["skopeo"][1], cw, med["cstor"][1], bw / sw, bw / cw))
         if a.baseline:
             text += ("baseline %s: median %.2f s, peak RSS %d KiB, %.2fx skopeo (OCI dir); "

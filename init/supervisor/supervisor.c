@@ -21,6 +21,7 @@
 #include "init/boot/datadisk.h"
 #include "init/boot/timeline.h"
 #include "init/boot/watchdog.h"
+#include "runtime/image/image.h"
 #include "runtime/net/bridge.h"
 #include "runtime/lib/file.h"
 #include "runtime/lib/log.h"
@@ -369,6 +370,9 @@ int sup_run(const struct sup_opts *o)
 		log_err("control FIFO: %s; only signals can reach berth", e.msg);
 	hov_put(s.ctl.fd, "control");
 	ev_init(s.epfd, EV_EVENTS, &s.ctl);
+	/* layers a pull left unsynced before a crash: whole again before any
+	 * container is started on them */
+	img_repair_unsynced(o->root);
 	s.ctrs = ctrs_open(o->root, o->pid1, !o->pid1 || o->recovering, s.epfd, &s.ctl);
 	hov_take_done();
 	if (s.ctrs)

@@ -171,6 +171,7 @@ int store_open(struct store *st, const char *root, bool write, struct berr *e)
 		return berr_set(e, errno, "open %s", path);
 	if (st->lock_fd >= 0 && flock(st->lock_fd, write ? LOCK_EX : LOCK_SH) < 0)
 		return berr_set(e, errno, "lock %s", path);
+	unsynced_check(st, write);
 	if (write) {
 		store_sweep(st);
 		snprintf(path, sizeof(path), "%s/oci-layout", st->images);
@@ -209,6 +210,8 @@ void store_close(struct store *st, bool failed)
 	free(st->made);
 	st->made = NULL;
 	st->nmade = 0;
+	json_decref(st->unsynced);
+	st->unsynced = NULL;
 	if (st->index)
 		json_decref(st->index);
 	st->index = NULL;

@@ -80,10 +80,19 @@ BERR_MUST int img_load(const char *root, const char *path, img_loaded_fn loaded,
 /* img_load of a pull's OCI layout: dir is in the store's directory
  * (img_store_dir), its layer blobs checked against their digests as they
  * streamed, its layers maybe unpacked then (dir/layers/<diff_id hex>,
- * diff_id checked): synced once (syncfs), then renamed into the store,
- * not copied. */
+ * diff_id checked): renamed into the store, not copied. The blobs are
+ * synced before the index names the image; the layers unpacked during the
+ * pull are not, and are listed as such (image_unsynced.c): after a crash
+ * they are unpacked again from their blobs. */
 BERR_MUST int img_load_pulled(const char *root, const char *dir, img_loaded_fn loaded, void *ctx,
 			      struct berr *e);
+/* After img_load_pulled: a detached process syncs the filesystem and
+ * takes the pull's layers off the list (returns at once). */
+void img_settle_pulled(const char *root);
+/* Before any container starts (the supervisor): layers left unsynced by
+ * an earlier boot are unpacked again from their blobs, in a child (up to
+ * 300 s waited for). One access(2) when there are none. */
+void img_repair_unsynced(const char *root);
 
 /* The name ref (as the store keeps it) was just pulled and found up to
  * date: its pull time (img_info.pulled) is now. */

@@ -2,8 +2,10 @@
  * oci-archive or a docker-archive, every blob verified; see image.h. */
 #include "image_priv.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,15 +52,20 @@ static int read_src_json(const char *srcdir, const char *digest, char **data, si
 }
 
 /* A pull's layer unpacked as it came in (registry/unpack.h), its diff_id
- * checked then: moved into the store (store_unpack_layer then finds it). */
-static void adopt_layer(struct store *st, const char *srcdir, const char *diff_id)
+ * checked then: moved into the store (store_unpack_layer then finds it),
+ * noted as unsynced when it is (sync_pulled). */
+static int adopt_layer(struct store *st, const char *srcdir, const char *diff_id,
+		       const char *blob, struct berr *e)
 {
 	char src[PATH_MAX], dst[PATH_MAX];
 
 	snprintf(src, sizeof(src), "%s/layers/%s", srcdir, dg_hex(diff_id));
 	snprintf(dst, sizeof(dst), "%s/%s", st->layers, dg_hex(diff_id));
-	if (access(dst, F_OK) < 0 && rename(src, dst) == 0)
-		berr_ignore(store_remember(st, dst));
+	if (access(dst, F_OK) == 0 || rename(src, dst) < 0)
+		return 0;
+	if (store_remember(st, dst) < 0 || (st->lazy && unsynced_note(st, diff_id, blob) < 0))
+		return berr_set(e, ENOMEM, "layer %s", diff_id);
+	return 0;
 }
 
 /* A pull's blob (verified as it streamed, registry/fetch.c; on disk since
@@ -102,8 +109,8 @@ static int load_layer(struct store *st, const char *srcdir, const char *path, co
 		if (r < 0)
 			return r;
 	}
-	if (st->adopt && dg_valid(diff_id))
-		adopt_layer(st, srcdir, diff_id);
+	if (st->adopt && dg_valid(diff_id) && (r = adopt_layer(st, srcdir, diff_id, digest_out, e)) < 0)
+		return r;
 	return store_unpack_layer(st, digest_out, diff_id, e);
 }
 
@@ -343,6 +350,78 @@ static int sync_adopted(const struct store *st, struct berr *e)
 	return 0;
 }
 
+#define SYNC_BATCH 16
+
+struct sync_job {
+	int fd, err;
+	bool threaded;
+	pthread_t t;
+	char name[DG_STR_LEN];
+};
+
+static void *sync_one(void *arg)
+{
+	struct sync_job *j = arg;
+
+	j->err = fdatasync(j->fd) < 0 ? errno : 0;
+	return NULL;
+}
+
+/* fdatasync of n files at once: the journal commits they wait for are
+ * shared rather than one after another. */
+static int sync_batch(struct sync_job *jobs, size_t n, const char *dir, struct berr *e)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++)
+		jobs[i].threaded = pthread_create(&jobs[i].t, NULL, sync_one, &jobs[i]) == 0;
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].threaded)
+			pthread_join(jobs[i].t, NULL);
+		else
+			sync_one(&jobs[i]);
+		if (jobs[i].err && r == 0)
+			r = berr_set(e, jobs[i].err, "sync %s/%s", dir, jobs[i].name);
+		close(jobs[i].fd);
+	}
+	return r;
+}
+
+/* What a pull wrote reaches the disk before any of it is renamed into the
+ * store: its blobs, each synced (as skopeo's and containerd's are); the
+ * layers it unpacked are left unsynced (image_unsynced.c). Without a boot
+ * id to note them by, all of it: one syncfs. */
+static int sync_pulled(struct store *st, const char *srcdir, struct berr *e)
+{
+	char boot[UNSYNCED_BOOT_LEN], dir[PATH_MAX];
+	struct sync_job jobs[SYNC_BATCH];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+	int r = 0;
+
+	st->lazy = unsynced_boot(boot);
+	if (!st->lazy)
+		return syncfs(st->lock_fd) < 0 ? berr_set(e, errno, "sync %s", st->base) : 0;
+	snprintf(dir, sizeof(dir), "%s/blobs/sha256", srcdir);
+	if (!(d = opendir(dir)))
+		return berr_set(e, errno, "open %s", dir);
+	while (r == 0 && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		jobs[n].fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC);
+		snprintf(jobs[n].name, sizeof(jobs[n].name), "%s", de->d_name);
+		if (jobs[n].fd < 0)
+			r = berr_set(e, errno, "open %s/%s", dir, de->d_name);
+		else if (++n == SYNC_BATCH)
+			r = sync_batch(jobs, n, dir, e), n = 0;
+	}
+	if (n)
+		r = sync_batch(jobs, n, dir, e) ?: r;
+	closedir(d);
+	return r;
+}
+
 static int load(const char *root, const char *path, bool adopt, img_loaded_fn loaded, void *ctx,
 		struct berr *e)
 {
@@ -359,12 +438,8 @@ static int load(const char *root, const char *path, bool adopt, img_loaded_fn lo
 	if (r < 0)
 		goto out;
 	st.adopt = adopt;
-	/* what the pull wrote (blobs, layers unpacked as they came) reaches
-	 * the disk before any of it is renamed into the store: one syncfs */
-	if (adopt && syncfs(st.lock_fd) < 0) {
-		r = berr_set(e, errno, "sync %s", st.base);
+	if (adopt && (r = sync_pulled(&st, path, e)) < 0)
 		goto out;
-	}
 	if (strcmp(path, "-") == 0 || (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))) {
 		_cleanup_fd_ int fd =
 		    strcmp(path, "-") == 0 ? dup(0) : open(path, O_RDONLY | O_CLOEXEC);
@@ -407,6 +482,8 @@ static int load(const char *root, const char *path, bool adopt, img_loaded_fn lo
 		if (r == 0 && adopt && *ref)
 			index_stamp_pulled(json_object_get(st.index, "manifests"), ref);
 	}
+	if (r == 0 && adopt)
+		r = unsynced_commit(&st, e);
 	if (r == 0 && adopt)
 		r = sync_adopted(&st, e);
 	if (r == 0)

@@ -41,6 +41,8 @@ struct store {
 	char ro_base[PATH_MAX];
 	int lock_fd;
 	bool adopt; /* img_load_pulled: blobs are renamed in, not copied */
+	bool lazy;	  /* and its unpacked layers are adopted unsynced */
+	json_t *unsynced; /* those layers (image_unsynced.c) */
 	json_t *index;
 	/* What this operation created, removed again on failure. */
 	char **made;
@@ -110,6 +112,19 @@ BERR_MUST int store_find(const struct store *st, const char *arg, struct found *
 BERR_MUST int store_commit_image(struct store *st, const char *cfg, size_t cfglen,
 				 json_t *layer_descs, const char *ref, char id[DG_STR_LEN],
 				 json_t **manifest_desc, struct berr *e);
+
+/* ---------------------------------------------------------------- unsynced layers (image_unsynced.c) */
+
+#define UNSYNCED_BOOT_LEN 40
+/* This boot's id (/proc/sys/kernel/random/boot_id); false without one. */
+bool unsynced_boot(char id[UNSYNCED_BOOT_LEN]);
+/* Layer diff_id, unpacked from blob, is in the store unsynced. */
+BERR_MUST int unsynced_note(struct store *st, const char *diff_id, const char *blob);
+/* What unsynced_note noted, written durably (before the index). */
+BERR_MUST int unsynced_commit(struct store *st, struct berr *e);
+/* In store_open, the lock held (write: exclusively): layers of an earlier
+ * boot unpacked again. */
+void unsynced_check(struct store *st, bool write);
 
 /* ---------------------------------------------------------------- sets (image_gc.c) */
 

@@ -363,7 +363,7 @@ static int copy_data(struct extract *x, int fd, la_int64_t *end, struct berr *e)
 			len -= n;
 		}
 		*end = off;
-		if (off - kicked >= WB_BYTES) {
+		if (!(x->flags & LAYER_LAZY) && off - kicked >= WB_BYTES) {
 			sync_file_range(fd, kicked, off - kicked, SYNC_FILE_RANGE_WRITE);
 			kicked = off;
 		}
@@ -513,7 +513,7 @@ static int extract_entry(struct extract *x, struct archive_entry *en, struct ber
 			return berr_set(e, errno, "truncate");
 		/* start the big files' writeback now: the caller's syncfs then
 		 * waits less (small ones are left to it, batched) */
-		if (archive_entry_size(en) >= (1 << 20))
+		if (!(x->flags & LAYER_LAZY) && archive_entry_size(en) >= (1 << 20))
 			sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		r = set_owner_mode(x, dir, base, fd, en, false);
 		if (r < 0)
@@ -659,7 +659,7 @@ int layer_extract(int fd, const char *dest, unsigned flags, int tee_fd, char dif
 
 static int unpack(const char *layers_dir, int fd, const struct layer_reader *rd,
 		  const char *expected, int tee_fd, char diffid[DG_STR_LEN], bool *created,
-		  bool sync, struct berr *e)
+		  bool sync, unsigned flags, struct berr *e)
 {
 	char tmp[PATH_MAX], final[PATH_MAX];
 	struct stat st;
@@ -678,7 +678,7 @@ static int unpack(const char *layers_dir, int fd, const struct layer_reader *rd,
 	}
 	snprintf(tmp, sizeof(tmp), "%s/.tmp-%d-%u", layers_dir, (int)getpid(),
 		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED)); /* a pull's unpack threads */
-	r = extract(fd, rd, tmp, 0, tee_fd, diffid, NULL, e);
+	r = extract(fd, rd, tmp, flags, tee_fd, diffid, NULL, e);
 	if (r < 0)
 		return r;
 	if (expected && strcmp(expected, diffid) != 0) {
@@ -708,13 +708,13 @@ static int unpack(const char *layers_dir, int fd, const struct layer_reader *rd,
 int layer_unpack(const char *layers_dir, int fd, const char *expected, int tee_fd,
 		 char diffid[DG_STR_LEN], bool *created, struct berr *e)
 {
-	return unpack(layers_dir, fd, NULL, expected, tee_fd, diffid, created, true, e);
+	return unpack(layers_dir, fd, NULL, expected, tee_fd, diffid, created, true, 0, e);
 }
 
 int layer_unpack_sync(const char *layers_dir, int fd, const char *expected, int tee_fd,
 		      char diffid[DG_STR_LEN], bool *created, bool sync, struct berr *e)
 {
-	return unpack(layers_dir, fd, NULL, expected, tee_fd, diffid, created, sync, e);
+	return unpack(layers_dir, fd, NULL, expected, tee_fd, diffid, created, sync, 0, e);
 }
 
 int layer_unpack_from(const char *layers_dir, const struct layer_reader *rd, const char *expected,
@@ -722,5 +722,5 @@ int layer_unpack_from(const char *layers_dir, const struct layer_reader *rd, con
 {
 	bool created;
 
-	return unpack(layers_dir, -1, rd, expected, -1, diffid, &created, false, e);
+	return unpack(layers_dir, -1, rd, expected, -1, diffid, &created, false, LAYER_LAZY, e);
 }

@@ -26,6 +26,9 @@ enum {
 	/* An image archive, not a layer: files, directories and relative
 	 * symlinks inside it only; no whiteout mapping, ownership or times. */
 	LAYER_PLAIN = 1 << 0,
+	/* No write-behind: the files' data is left to the kernel's own
+	 * writeback (a pull's layer, made durable later: image.h). */
+	LAYER_LAZY = 1 << 1,
 };
 
 /* Extract the tar stream on fd (plain or gzip, detected) into the new
@@ -53,7 +56,8 @@ struct layer_reader {
 	ssize_t (*read)(void *ctx, void *buf, size_t n);
 	void *ctx;
 };
-/* layer_unpack_sync without sync or tee, reading from rd. */
+/* layer_unpack_sync without sync, tee or write-behind (LAYER_LAZY),
+ * reading from rd. */
 BERR_MUST int layer_unpack_from(const char *layers_dir, const struct layer_reader *rd,
 				const char *expected, char diffid[DG_STR_LEN], struct berr *e);
 

@@ -290,6 +290,8 @@ static int download(struct pull *p, char id[DG_STR_LEN], struct berr *e)
 		r = write_index(p, e);
 	if (r == 0)
 		r = img_load_pulled(p->root, p->dir, loaded_cb, id, e);
+	if (r == 0)
+		img_settle_pulled(p->root);
 	for (size_t i = 0; r == 0 && i < p->m.nlayers; i++)
 		reg_progress_status(&pg, i, "Pull complete");
 	reg_progress_end(&pg);

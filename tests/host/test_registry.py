@@ -221,6 +221,7 @@ def start(ctx):
     ctx.spawn(sys.executable, REGSRV, "bad", "5007")
     base = [tar_gz([("bin", None), ("bin/hello", b"hello\n" * 2000)]),
             tar_gz([("etc", None), ("etc/motd", b"welcome\n")])]
+    ctx.base = base
     big = tar_gz([("data", None), ("data/blob", os.urandom(1500000))])
     extra = tar_gz([("etc/extra", b"two\n")])
     ctx.lay1 = os.path.join(ctx.tmp, "lay1")
@@ -270,6 +271,17 @@ def store_files(root):
     for dp, dn, fn in os.walk(os.path.join(root, "var", "lib", "berth")):
         out += [os.path.join(dp, n) for n in fn]
     return sorted(out)
+
+
+def settled(root, limit=20):
+    """Wait until the layers the pulls left unsynced are synced (their
+    detached child took them off layers-unsynced.json)."""
+    path = os.path.join(root, "var", "lib", "berth", "layers-unsynced.json")
+    for _ in range(limit * 20):
+        if not os.path.exists(path):
+            return
+        time.sleep(0.05)
+    raise harness.TestFailure("%s still there after %d s" % (path, limit))
 
 
 def check_one_line(err, *words):
@@ -703,6 +715,7 @@ def test_compose_pull_and_pull_policy(ctx):
             assert (" daily Pulled\n" in out) == due, (due, out, err)
         set_pull_time(d.root, A + "/lib/bb:1", int(time.time()))
         # an unreachable registry: one line naming it, exit 1, nothing kept
+        settled(d.root)  # an earlier pull's layers synced: not a change here
         before = store_files(d.root)
         rc, out, err = compose("--profile", "broken", "pull", "gone")
         assert rc == 1, (out, err)
@@ -780,3 +793,86 @@ def test_bad_layer_stops_the_pull(ctx):
             break
         time.sleep(0.1)
     assert log.count("stalled") == 1 and "hung up" in log, log
+
+
+def spoil_layers(ctx, root):
+    """What a power cut soon after a pull can leave: the pull's layers
+    listed as unsynced by an earlier boot, their files empty or gone.
+    Returns the paths spoilt."""
+    base = os.path.join(root, "var", "lib", "berth")
+    hello = os.path.join(base, "layers", sha(ctx.base[0][0])[7:], "bin", "hello")
+    motd = os.path.join(base, "layers", sha(ctx.base[1][0])[7:], "etc", "motd")
+    os.truncate(hello, 0)
+    os.unlink(motd)
+    with open(os.path.join(base, "layers-unsynced.json"), "w") as f:
+        json.dump({"boot": "00000000-0000-0000-0000-000000000000",
+                   "layers": {sha(r): sha(g) for r, g in ctx.base}}, f)
+    return hello, motd
+
+
+def pulled_and_spoilt(ctx):
+    """A fresh root that pulled team/app:1, its layers then spoilt."""
+    root = ctx.root({"insecure-registries": [A]})
+    rc, out, err = ctx.cli(root, "pull", "-q", A + "/team/app:1")
+    assert rc == 0, err
+    settled(root)
+    return root, spoil_layers(ctx, root)
+
+
+def whole(hello, motd):
+    try:
+        with open(hello, "rb") as f, open(motd, "rb") as g:
+            return f.read() == b"hello\n" * 2000 and g.read() == b"welcome\n"
+    except FileNotFoundError:
+        return False
+
+
+def test_pulled_layers_synced_after_the_pull(ctx):
+    # the pull returns once its blobs are on disk; a child of it syncs the
+    # layers it unpacked and takes them off the list soon after
+    root = ctx.root({"insecure-registries": [A]})
+    rc, out, err = ctx.cli(root, "pull", "-q", A + "/team/app:1")
+    assert rc == 0, err
+    settled(root)
+    rc, out, err = ctx.cli(root, "images", "-q")
+    assert rc == 0 and out == ctx.id1[7:19] + "\n" and err == "", (out, err)
+
+
+def test_unsynced_layers_of_an_earlier_boot_unpacked_again(ctx):
+    # after a power cut a layer the pull left to the kernel may be half on
+    # disk: the store unpacks it again from its blob before anything uses
+    # it (a reader takes the lock for that), and says so
+    root, (hello, motd) = pulled_and_spoilt(ctx)
+    rc, out, err = ctx.cli(root, "images", "-q")
+    assert rc == 0 and out == ctx.id1[7:19] + "\n", (out, err)
+    assert err.count("unpacked again from blob") == 2, err
+    assert whole(hello, motd)
+    assert not os.path.exists(os.path.join(root, "var", "lib", "berth", "layers-unsynced.json"))
+    # a listed layer removed since (rmi) is not brought back
+    rc, out, err = ctx.cli(root, "rmi", A + "/team/app:1")
+    assert rc == 0, err
+    spoilt = os.path.join(root, "var", "lib", "berth", "layers-unsynced.json")
+    with open(spoilt, "w") as f:
+        json.dump({"boot": "x", "layers": {sha(r): sha(g) for r, g in ctx.base}}, f)
+    rc, out, err = ctx.cli(root, "images", "-q")
+    assert rc == 0 and out == "" and err == "", (out, err)
+    assert not os.path.exists(spoilt)
+    assert not [p for p in store_files(root) if "/layers/" in p], store_files(root)
+
+
+def test_daemon_repairs_unsynced_layers_before_containers(ctx):
+    # the supervisor (PID 1 at boot, or a daemon) makes such layers whole
+    # before it starts any container, with no CLI command in between
+    from hostenv import Daemon
+
+    root, (hello, motd) = pulled_and_spoilt(ctx)
+    d = Daemon(os.path.dirname(ctx.berth), root=root)
+    try:
+        for _ in range(200):
+            if whole(hello, motd):
+                break
+            time.sleep(0.05)
+        assert whole(hello, motd), d.logtext()
+        assert d.logtext().count("unpacked again from blob") == 2, d.logtext()
+    finally:
+        d.stop()
