@@ -108,6 +108,13 @@ def boot(ctx, name, files):
     ctx.vm = Appliance(ctx.build, name, mem=512, http_port=free_port(), files=files,
                        extra_args=["-drive", "file=%s,format=raw,if=virtio" % ctx.disk]).start()
     ctx.vm.wait_prompt(90)
+    # eth0's DHCP lease comes in the background (the console is there
+    # before it): a pull before it finds no route to 10.0.2.2
+    for _ in range(40):
+        if "default via 10.0.2.2" in ctx.vm.sh("ip route"):
+            return
+        time.sleep(0.5)
+    ctx.vm.fail("no DHCP lease on eth0 after 20 s")
 
 
 def start(ctx, build):
