@@ -254,28 +254,34 @@ void img_settle_pulled(const char *root)
 		;
 }
 
-void img_repair_unsynced(const char *root)
+/* The repair itself, in img_repair_unsynced's child. */
+static void __attribute__((noreturn, noinline)) repair_child(const char *root)
 {
 	struct store st;
+	struct berr e;
+
+	if (store_open(&st, root, true, &e) < 0)
+		log_err("image store: %s", e.msg);
+	store_close(&st, false);
+	_exit(0);
+}
+
+void img_repair_unsynced(const char *root)
+{
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	char path[PATH_MAX];
-	struct berr e;
 	pid_t pid;
 	int status;
 
-	if (store_paths(&st, root, &e) < 0)
-		return;
-	unsynced_path(&st, path, sizeof(path));
+	/* a glance only, in the supervisor (PID 1): no struct store on its
+	 * stack (a relative root resolves as store_paths resolves it) */
+	snprintf(path, sizeof(path), "%s/var/lib/berth/" UNSYNCED, root ? root : "");
 	if (access(path, F_OK) < 0)
 		return;
 	/* the unpacking runs in a child: never in PID 1 (layer.h) */
 	pid = fork();
-	if (pid == 0) {
-		if (store_open(&st, root, true, &e) < 0)
-			log_err("image store: %s", e.msg);
-		store_close(&st, false);
-		_exit(0);
-	}
+	if (pid == 0)
+		repair_child(root);
 	for (int waited = 0; pid > 0 && waited < 300 * 50; waited++) {
 		if (waitpid(pid, &status, WNOHANG) != 0)
 			return;
