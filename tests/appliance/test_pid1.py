@@ -115,9 +115,14 @@ def test_pid1_raises_its_fd_limit_for_itself_and_containers(vm):
 def hung_run(vm, name, fifo):
     """`run -d` in the background of a container whose start blocks on
     fifo (its /etc/passwd) until it is written; its CLI's exit code goes
-    to /tmp/NAME.rc."""
-    vm.sh("mkfifo %s; (berth run -d --name %s -v %s:/etc/passwd:ro busybox sleep 100000 "
-          ">/tmp/%s.out 2>&1; echo $? >/tmp/%s.rc) & true" % (fifo, name, fifo, name, name))
+    to /tmp/NAME.rc. In a session of its own (busybox setsid forks and
+    returns at once), not as a job of the console shell: the appliance's
+    busybox ash at the prompt sometimes exits (status 0, as at EOF) when
+    a background job of its own ends, which lost the test's next
+    command whenever the supervisor's fault ended this CLI."""
+    vm.sh("mkfifo %s; setsid sh -c 'berth run -d --name %s -v %s:/etc/passwd:ro busybox "
+          "sleep 100000 >/tmp/%s.out 2>&1; echo $? >/tmp/%s.rc' </dev/null >/dev/null 2>&1"
+          % (fifo, name, fifo, name, name))
     for _ in range(100):
         if name in vm.sh("berth ps -a --format '{{.Names}}'"):
             return
