@@ -370,9 +370,11 @@ int sup_run(const struct sup_opts *o)
 		log_err("control FIFO: %s; only signals can reach berth", e.msg);
 	hov_put(s.ctl.fd, "control");
 	ev_init(s.epfd, EV_EVENTS, &s.ctl);
-	/* layers a pull left unsynced before a crash: whole again before any
-	 * container is started on them */
-	img_repair_unsynced(o->root);
+	/* layers a pull left unsynced before a power cut: whole again before
+	 * any container is started on them (not after a fault of PID 1: the
+	 * same boot, whose page cache holds them whole) */
+	if (!o->recovering)
+		img_repair_unsynced(o->root);
 	s.ctrs = ctrs_open(o->root, o->pid1, !o->pid1 || o->recovering, s.epfd, &s.ctl);
 	hov_take_done();
 	if (s.ctrs)
